@@ -1,0 +1,546 @@
+//! Arrays in and out: [`ArrayView`] borrows a caller's data (any supported
+//! element type, any shape, any strides); [`Array`] owns a result; [`Env`]
+//! binds variable names to views or scalars.
+
+use crate::dtype::{DType, Scalar};
+use num_complex::Complex64;
+
+/// Element types that can be passed in and out as Rust slices.
+pub trait Element: Copy + Send + Sync + 'static {
+    /// The matching dtype.
+    const DTYPE: DType;
+    /// Wraps a slice.
+    fn data(slice: &[Self]) -> Data<'_>;
+    /// Wraps an owned vector.
+    fn buffer(vec: Vec<Self>) -> Buffer;
+    /// Borrows a buffer of this type.
+    fn slice(buffer: &Buffer) -> Option<&[Self]>;
+    /// Takes a buffer of this type.
+    fn vec(buffer: Buffer) -> Option<Vec<Self>>;
+    /// This value as a scalar.
+    fn scalar(self) -> Scalar;
+}
+
+macro_rules! element {
+    ($t:ty, $variant:ident) => {
+        impl Element for $t {
+            const DTYPE: DType = DType::$variant;
+            fn data(slice: &[Self]) -> Data<'_> {
+                Data::$variant(slice)
+            }
+            fn buffer(vec: Vec<Self>) -> Buffer {
+                Buffer::$variant(vec)
+            }
+            fn slice(buffer: &Buffer) -> Option<&[Self]> {
+                match buffer {
+                    Buffer::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn vec(buffer: Buffer) -> Option<Vec<Self>> {
+                match buffer {
+                    Buffer::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn scalar(self) -> Scalar {
+                Scalar::$variant(self)
+            }
+        }
+    };
+}
+element!(bool, Bool);
+element!(i32, Int32);
+element!(i64, Int64);
+element!(f32, Float32);
+element!(f64, Float64);
+element!(Complex64, Complex128);
+
+/// Borrowed element storage of one dtype.
+#[derive(Debug, Clone, Copy)]
+pub enum Data<'a> {
+    /// bool
+    Bool(&'a [bool]),
+    /// int32
+    Int32(&'a [i32]),
+    /// int64
+    Int64(&'a [i64]),
+    /// float32
+    Float32(&'a [f32]),
+    /// float64
+    Float64(&'a [f64]),
+    /// complex128
+    Complex128(&'a [Complex64]),
+    /// Fixed-width byte strings: `data.len()` is a multiple of `width`.
+    Bytes {
+        /// The strings, back to back, NUL-padded.
+        data: &'a [u8],
+        /// Bytes per string.
+        width: usize,
+    },
+}
+
+impl<'a> Data<'a> {
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        match self {
+            Data::Bool(_) => DType::Bool,
+            Data::Int32(_) => DType::Int32,
+            Data::Int64(_) => DType::Int64,
+            Data::Float32(_) => DType::Float32,
+            Data::Float64(_) => DType::Float64,
+            Data::Complex128(_) => DType::Complex128,
+            Data::Bytes { width, .. } => DType::Bytes(*width),
+        }
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        match self {
+            Data::Bool(s) => s.len(),
+            Data::Int32(s) => s.len(),
+            Data::Int64(s) => s.len(),
+            Data::Float32(s) => s.len(),
+            Data::Float64(s) => s.len(),
+            Data::Complex128(s) => s.len(),
+            Data::Bytes { data, width } => data.len().checked_div(*width).unwrap_or(0),
+        }
+    }
+
+    /// True when there are no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The elements' bytes in native layout.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        match *self {
+            // SAFETY: `bool` is one byte and every `bool` is a valid `u8`, so a
+            // `&[bool]` may be read as the `&[u8]` of the same length.
+            Data::Bool(s) => unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<u8>(), s.len()) },
+            Data::Int32(s) => bytemuck::cast_slice(s),
+            Data::Int64(s) => bytemuck::cast_slice(s),
+            Data::Float32(s) => bytemuck::cast_slice(s),
+            Data::Float64(s) => bytemuck::cast_slice(s),
+            Data::Complex128(s) => bytemuck::cast_slice(s),
+            Data::Bytes { data, .. } => data,
+        }
+    }
+}
+
+/// A borrowed N-dimensional array: data, shape, and strides in elements.
+///
+/// ```
+/// use vexpr::ArrayView;
+/// let m = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]; // 2x3, row-major
+/// let column = ArrayView::strided(&m[..], &[2], &[3], 1).unwrap(); // [2.0, 5.0]
+/// assert_eq!(column.shape(), &[2]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct ArrayView<'a> {
+    data: Data<'a>,
+    shape: Vec<usize>,
+    strides: Vec<isize>,
+    offset: usize,
+}
+
+/// Why a view could not be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShapeError(pub String);
+
+impl std::fmt::Display for ShapeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ShapeError {}
+
+/// Row-major strides (in elements) of `shape`.
+pub fn c_strides(shape: &[usize]) -> Vec<isize> {
+    let mut strides = vec![0isize; shape.len()];
+    let mut step = 1isize;
+    for (s, &n) in strides.iter_mut().zip(shape).rev() {
+        *s = step;
+        step = step.saturating_mul(n.max(1) as isize);
+    }
+    strides
+}
+
+impl<'a> ArrayView<'a> {
+    /// A one-dimensional view of a slice.
+    pub fn from_slice<T: Element>(slice: &'a [T]) -> Self {
+        ArrayView::contiguous(T::data(slice), &[slice.len()]).expect("a slice is its own shape")
+    }
+
+    /// A row-major view of `data` with `shape`; the sizes must agree.
+    pub fn contiguous(data: Data<'a>, shape: &[usize]) -> Result<Self, ShapeError> {
+        let size = shape.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n));
+        if size != Some(data.len()) {
+            return Err(ShapeError(format!(
+                "shape {shape:?} needs {} elements, the data has {}",
+                size.map_or("too many".to_string(), |s| s.to_string()),
+                data.len()
+            )));
+        }
+        Ok(ArrayView { data, shape: shape.to_vec(), strides: c_strides(shape), offset: 0 })
+    }
+
+    /// A strided view of a slice: element `idx` is `slice[offset + Σ idx[d] * strides[d]]`.
+    /// Every reachable element must lie inside the slice.
+    pub fn strided<T: Element>(slice: &'a [T], shape: &[usize], strides: &[isize], offset: usize) -> Result<Self, ShapeError> {
+        ArrayView::with_strides(T::data(slice), shape, strides, offset)
+    }
+
+    /// Like [`ArrayView::strided`], for any [`Data`].
+    pub fn with_strides(data: Data<'a>, shape: &[usize], strides: &[isize], offset: usize) -> Result<Self, ShapeError> {
+        if shape.len() != strides.len() {
+            return Err(ShapeError(format!("{} strides for {} dimensions", strides.len(), shape.len())));
+        }
+        if !shape.contains(&0) {
+            let (mut lo, mut hi) = (offset as i128, offset as i128);
+            for (&n, &s) in shape.iter().zip(strides) {
+                let reach = s as i128 * (n as i128 - 1);
+                if reach < 0 { lo += reach } else { hi += reach }
+            }
+            if lo < 0 || hi >= data.len() as i128 {
+                return Err(ShapeError(format!(
+                    "shape {shape:?} with strides {strides:?} from offset {offset} reaches outside the {} elements",
+                    data.len()
+                )));
+            }
+        }
+        Ok(ArrayView { data, shape: shape.to_vec(), strides: strides.to_vec(), offset })
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        self.data.dtype()
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// Strides in elements.
+    pub fn strides(&self) -> &[isize] {
+        &self.strides
+    }
+
+    /// Offset of the first element in the data, in elements.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// The underlying data.
+    pub fn data(&self) -> Data<'a> {
+        self.data
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// True when the view has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True if the elements are row-major and back to back.
+    pub fn is_c_contiguous(&self) -> bool {
+        self.shape
+            .iter()
+            .zip(self.strides.iter().zip(c_strides(&self.shape)))
+            .all(|(&n, (&s, c))| n <= 1 || s == c)
+    }
+}
+
+/// Owned element storage of one dtype.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Buffer {
+    /// bool
+    Bool(Vec<bool>),
+    /// int32
+    Int32(Vec<i32>),
+    /// int64
+    Int64(Vec<i64>),
+    /// float32
+    Float32(Vec<f32>),
+    /// float64
+    Float64(Vec<f64>),
+    /// complex128
+    Complex128(Vec<Complex64>),
+    /// Fixed-width byte strings, back to back.
+    Bytes {
+        /// The strings.
+        data: Vec<u8>,
+        /// Bytes per string.
+        width: usize,
+    },
+}
+
+impl Buffer {
+    /// `len` zeroed elements of `dtype`.
+    pub fn zeros(dtype: DType, len: usize) -> Buffer {
+        match dtype {
+            DType::Bool => Buffer::Bool(vec![false; len]),
+            DType::Int32 => Buffer::Int32(vec![0; len]),
+            DType::Int64 => Buffer::Int64(vec![0; len]),
+            DType::Float32 => Buffer::Float32(vec![0.0; len]),
+            DType::Float64 => Buffer::Float64(vec![0.0; len]),
+            DType::Complex128 => Buffer::Complex128(vec![Complex64::new(0.0, 0.0); len]),
+            DType::Bytes(width) => Buffer::Bytes { data: vec![0; len * width], width },
+        }
+    }
+
+    /// Borrows the storage.
+    pub fn data(&self) -> Data<'_> {
+        match self {
+            Buffer::Bool(v) => Data::Bool(v),
+            Buffer::Int32(v) => Data::Int32(v),
+            Buffer::Int64(v) => Data::Int64(v),
+            Buffer::Float32(v) => Data::Float32(v),
+            Buffer::Float64(v) => Data::Float64(v),
+            Buffer::Complex128(v) => Data::Complex128(v),
+            Buffer::Bytes { data, width } => Data::Bytes { data, width: *width },
+        }
+    }
+
+    /// The storage as writable bytes.
+    pub(crate) fn as_bytes_mut(&mut self) -> &mut [u8] {
+        match self {
+            Buffer::Bool(v) => bools_as_bytes_mut(v),
+            Buffer::Int32(v) => bytemuck::cast_slice_mut(v),
+            Buffer::Int64(v) => bytemuck::cast_slice_mut(v),
+            Buffer::Float32(v) => bytemuck::cast_slice_mut(v),
+            Buffer::Float64(v) => bytemuck::cast_slice_mut(v),
+            Buffer::Complex128(v) => bytemuck::cast_slice_mut(v),
+            Buffer::Bytes { data, .. } => data,
+        }
+    }
+}
+
+/// Views booleans as bytes for kernels to write.
+///
+/// Sound only because every kernel whose result type is bool writes 0 or 1
+/// (comparisons and predicates write `u8::from(bool)`, logical operators
+/// combine 0/1 operands, `where` and `copy` move existing booleans, and
+/// nothing casts to bool); `tests/properties` checks boolean results for this.
+pub(crate) fn bools_as_bytes_mut(v: &mut [bool]) -> &mut [u8] {
+    // SAFETY: `bool` and `u8` have the same size and alignment, and the only
+    // writers through this view are kernels that write 0 or 1 (see above), so
+    // every byte remains a valid `bool`.
+    unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr().cast::<u8>(), v.len()) }
+}
+
+/// An owned N-dimensional array: what evaluation returns.
+///
+/// ```
+/// let a = vexpr::Array::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[2, 2]).unwrap();
+/// assert_eq!(a.shape(), &[2, 2]);
+/// assert_eq!(a.as_slice::<f64>().unwrap()[3], 4.0);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Array {
+    buffer: Buffer,
+    shape: Vec<usize>,
+}
+
+impl Array {
+    /// An array of `shape` from row-major elements.
+    pub fn from_vec<T: Element>(values: Vec<T>, shape: &[usize]) -> Result<Array, ShapeError> {
+        Array::from_buffer(T::buffer(values), shape)
+    }
+
+    /// An array of `shape` from a buffer.
+    pub fn from_buffer(buffer: Buffer, shape: &[usize]) -> Result<Array, ShapeError> {
+        let size: Option<usize> = shape.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n));
+        if size != Some(buffer.data().len()) {
+            return Err(ShapeError(format!(
+                "shape {shape:?} does not match {} elements",
+                buffer.data().len()
+            )));
+        }
+        Ok(Array { buffer, shape: shape.to_vec() })
+    }
+
+    /// A zero-dimensional array holding `value`.
+    pub fn from_scalar(value: &Scalar) -> Array {
+        let mut buffer = Buffer::zeros(value.dtype(), 1);
+        buffer.as_bytes_mut().copy_from_slice(&value.to_bytes());
+        Array { buffer, shape: Vec::new() }
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        self.buffer.data().dtype()
+    }
+
+    /// The shape (empty for a zero-dimensional result).
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.buffer.data().len()
+    }
+
+    /// True when there are no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The storage.
+    pub fn buffer(&self) -> &Buffer {
+        &self.buffer
+    }
+
+    /// Takes the storage.
+    pub fn into_buffer(self) -> Buffer {
+        self.buffer
+    }
+
+    /// The elements as a slice of `T`, if that is the element type.
+    pub fn as_slice<T: Element>(&self) -> Option<&[T]> {
+        T::slice(&self.buffer)
+    }
+
+    /// The elements as a vector of `T`, if that is the element type.
+    pub fn into_vec<T: Element>(self) -> Option<Vec<T>> {
+        T::vec(self.buffer)
+    }
+
+    /// Element `i` in row-major order.
+    pub fn get(&self, i: usize) -> Option<Scalar> {
+        let data = self.buffer.data();
+        let w = data.dtype().itemsize();
+        (i < data.len()).then(|| Scalar::from_bytes(data.dtype(), &data.as_bytes()[i * w..(i + 1) * w]))
+    }
+
+    /// A view of the whole array.
+    pub fn view(&self) -> ArrayView<'_> {
+        ArrayView::contiguous(self.buffer.data(), &self.shape).expect("an array matches its shape")
+    }
+}
+
+/// A value bound to a variable: an array view or a scalar.
+#[derive(Debug, Clone)]
+pub enum Value<'a> {
+    /// An array (of any shape, 0-d included).
+    Array(ArrayView<'a>),
+    /// A scalar, broadcast like a 0-d array.
+    Scalar(Scalar),
+}
+
+impl Value<'_> {
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        match self {
+            Value::Array(a) => a.dtype(),
+            Value::Scalar(s) => s.dtype(),
+        }
+    }
+
+    /// The shape (empty for scalars).
+    pub fn shape(&self) -> &[usize] {
+        match self {
+            Value::Array(a) => a.shape(),
+            Value::Scalar(_) => &[],
+        }
+    }
+}
+
+impl<'a, T: Element> From<&'a [T]> for Value<'a> {
+    fn from(slice: &'a [T]) -> Self {
+        Value::Array(ArrayView::from_slice(slice))
+    }
+}
+
+impl<'a, T: Element> From<&'a Vec<T>> for Value<'a> {
+    fn from(v: &'a Vec<T>) -> Self {
+        Value::Array(ArrayView::from_slice(v))
+    }
+}
+
+impl<'a, T: Element, const N: usize> From<&'a [T; N]> for Value<'a> {
+    fn from(v: &'a [T; N]) -> Self {
+        Value::Array(ArrayView::from_slice(v))
+    }
+}
+
+impl<'a> From<&'a Array> for Value<'a> {
+    fn from(a: &'a Array) -> Self {
+        Value::Array(a.view())
+    }
+}
+
+impl<'a> From<ArrayView<'a>> for Value<'a> {
+    fn from(a: ArrayView<'a>) -> Self {
+        Value::Array(a)
+    }
+}
+
+impl From<Scalar> for Value<'_> {
+    fn from(s: Scalar) -> Self {
+        Value::Scalar(s)
+    }
+}
+
+macro_rules! scalar_value {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Value<'_> {
+            fn from(v: $t) -> Self {
+                Value::Scalar(v.scalar())
+            }
+        }
+    )*};
+}
+scalar_value!(bool, i32, i64, f32, f64, Complex64);
+
+/// Variables by name: what an expression is evaluated against.
+///
+/// ```
+/// let a = [1.0, 2.0, 3.0];
+/// let env = vexpr::Env::new().with("a", &a[..]).with("k", 2.0);
+/// let r = vexpr::evaluate("k * a", &env).unwrap();
+/// assert_eq!(r.as_slice::<f64>().unwrap(), &[2.0, 4.0, 6.0]);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Env<'a> {
+    vars: Vec<(String, Value<'a>)>,
+}
+
+impl<'a> Env<'a> {
+    /// An empty environment.
+    pub fn new() -> Self {
+        Env::default()
+    }
+
+    /// Binds `name` (replacing an earlier binding) and returns the environment.
+    pub fn with(mut self, name: &str, value: impl Into<Value<'a>>) -> Self {
+        self.set(name, value);
+        self
+    }
+
+    /// Binds `name`, replacing an earlier binding.
+    pub fn set(&mut self, name: &str, value: impl Into<Value<'a>>) {
+        let value = value.into();
+        match self.vars.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.vars.push((name.to_string(), value)),
+        }
+    }
+
+    /// The value bound to `name`.
+    pub fn get(&self, name: &str) -> Option<&Value<'a>> {
+        self.vars.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// All bindings, in the order they were first made.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value<'a>)> {
+        self.vars.iter().map(|(n, v)| (n.as_str(), v))
+    }
+}

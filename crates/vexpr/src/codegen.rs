@@ -1,0 +1,134 @@
+//! Code generation: an optimized [`Hir`] in, a register [`Program`] out.
+//!
+//! Inputs and constants get one register each; every operation gets a
+//! block-sized temporary, taken from a free list of dead temporaries of the same
+//! type, so the number of temporaries is the number of values alive at
+//! once, not the number of operations. A destination is allocated before the
+//! operands that die at that instruction are freed, so an instruction never
+//! writes a register it reads. The result node writes the output register.
+
+use crate::dtype::DType;
+use crate::functions::{TABLE, TypeCode};
+use crate::hir::{Hir, NodeKind};
+use crate::program::{Instr, Program, Reg, Register, Role};
+use std::collections::HashMap;
+
+/// Generates the program for `hir`, whose inputs refer to `variables`.
+pub fn generate(hir: &Hir, variables: &[String]) -> Program {
+    let live = reachable(hir);
+    let mut last_use = vec![0usize; hir.nodes.len()];
+    for id in (0..hir.nodes.len()).filter(|&i| live[i]) {
+        for &a in hir.args(id) {
+            last_use[a] = last_use[a].max(id);
+        }
+    }
+
+    let mut builder = Generator {
+        registers: Vec::new(),
+        code: Vec::new(),
+        free: HashMap::new(),
+    };
+    let mut reg_of: Vec<Option<Reg>> = vec![None; hir.nodes.len()];
+    let mut input_regs: HashMap<usize, Reg> = HashMap::new();
+
+    let root = hir.root;
+    for id in (0..hir.nodes.len()).filter(|&i| live[i]) {
+        let node = &hir.nodes[id];
+        match &node.kind {
+            NodeKind::Input(v) => {
+                let reg = *input_regs
+                    .entry(*v)
+                    .or_insert_with(|| builder.new_register(node.dtype, Role::Input(*v)));
+                reg_of[id] = Some(reg);
+            }
+            NodeKind::Const(value) => {
+                reg_of[id] = Some(builder.new_register(node.dtype, Role::Const(value.clone())));
+            }
+            NodeKind::Apply { overload, args, .. } => {
+                let dst = if id == root {
+                    builder.new_register(node.dtype, Role::Output)
+                } else {
+                    builder.temp(node.dtype)
+                };
+                let arg_regs: Vec<Reg> = args.iter().map(|&a| reg_of[a].expect("operands come first")).collect();
+                builder.code.push(Instr {
+                    overload,
+                    dst,
+                    args: arg_regs,
+                });
+                for &a in args {
+                    if last_use[a] == id && matches!(hir.nodes[a].kind, NodeKind::Apply { .. }) {
+                        builder.release(reg_of[a].expect("operands come first"));
+                    }
+                }
+                reg_of[id] = Some(dst);
+            }
+        }
+    }
+
+    // A result that is an input or a constant still has to be written out.
+    if !matches!(hir.nodes[root].kind, NodeKind::Apply { .. }) {
+        let dtype = hir.nodes[root].dtype;
+        let output = builder.new_register(dtype, Role::Output);
+        let copy = TABLE.get("copy").expect("the table has copy");
+        let code = TypeCode::of(dtype);
+        let overload = copy.overload(code, &[code]).expect("copy exists for every type");
+        builder.code.push(Instr {
+            overload,
+            dst: output,
+            args: vec![reg_of[root].expect("the root was visited")],
+        });
+    }
+
+    let output = builder
+        .registers
+        .iter()
+        .position(|r| r.role == Role::Output)
+        .expect("an output register was made") as Reg;
+    Program {
+        registers: builder.registers,
+        code: builder.code,
+        output,
+        variables: variables.to_vec(),
+    }
+}
+
+struct Generator {
+    registers: Vec<Register>,
+    code: Vec<Instr>,
+    /// Dead temporaries by type, ready for reuse.
+    free: HashMap<DType, Vec<Reg>>,
+}
+
+impl Generator {
+    fn new_register(&mut self, dtype: DType, role: Role) -> Reg {
+        self.registers.push(Register { dtype, role });
+        (self.registers.len() - 1) as Reg
+    }
+
+    fn temp(&mut self, dtype: DType) -> Reg {
+        match self.free.get_mut(&dtype).and_then(Vec::pop) {
+            Some(reg) => reg,
+            None => self.new_register(dtype, Role::Temp),
+        }
+    }
+
+    fn release(&mut self, reg: Reg) {
+        let dtype = self.registers[reg as usize].dtype;
+        self.free.entry(dtype).or_default().push(reg);
+    }
+}
+
+/// Marks the nodes the root depends on.
+fn reachable(hir: &Hir) -> Vec<bool> {
+    let mut live = vec![false; hir.nodes.len()];
+    live[hir.root] = true;
+    for id in (0..hir.nodes.len()).rev() {
+        if live[id] {
+            for &a in hir.args(id) {
+                live[a] = true;
+            }
+        }
+    }
+    live
+}

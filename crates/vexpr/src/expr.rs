@@ -1,0 +1,340 @@
+//! The public entry points: compile an expression once ([`Expr::compile`]) and
+//! evaluate it many times, or do both at once ([`evaluate`]).
+
+use crate::array::{Array, Buffer, Element, Env, Value};
+use crate::dtype::DType;
+use crate::error::{Error, ErrorKind, Result, Span};
+use crate::program::{Program, Role};
+use crate::vm::{self, Binding, Gather, Options};
+use std::sync::Arc;
+
+/// The types of an expression's variables, by name: what it is compiled for.
+///
+/// ```
+/// use vexpr::{DType, Signature};
+/// let sig = Signature::new().with("a", DType::Float64).with("n", DType::Int32);
+/// assert_eq!(sig.get("n"), Some(DType::Int32));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Signature {
+    vars: Vec<(String, DType)>,
+}
+
+impl Signature {
+    /// No variables.
+    pub fn new() -> Self {
+        Signature::default()
+    }
+
+    /// Adds (or retypes) a variable.
+    pub fn with(mut self, name: &str, dtype: DType) -> Self {
+        match self.vars.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = dtype,
+            None => self.vars.push((name.to_string(), dtype)),
+        }
+        self
+    }
+
+    /// The types of the values bound in `env`.
+    pub fn of(env: &Env<'_>) -> Self {
+        Signature {
+            vars: env.iter().map(|(n, v)| (n.to_string(), v.dtype())).collect(),
+        }
+    }
+
+    /// The type of `name`.
+    pub fn get(&self, name: &str) -> Option<DType> {
+        self.vars.iter().find(|(n, _)| n == name).map(|(_, t)| *t)
+    }
+
+    /// Every variable.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, DType)> {
+        self.vars.iter().map(|(n, t)| (n.as_str(), *t))
+    }
+}
+
+/// A compiled expression: immutable, `Send + Sync`, and evaluable from many
+/// threads at once (each run keeps its scratch apart from the program).
+///
+/// ```
+/// use vexpr::{DType, Env, Expr, Signature};
+/// let sig = Signature::new().with("a", DType::Float64).with("b", DType::Float64);
+/// let e = Expr::compile("2*a + 3*b", &sig).unwrap();
+/// let (a, b) = ([1.0, 2.0], [10.0, 20.0]);
+/// let env = Env::new().with("a", &a[..]).with("b", &b[..]);
+/// let mut out = [0.0; 2];
+/// e.eval_into(&env, &mut out).unwrap();
+/// assert_eq!(out, [32.0, 64.0]);
+/// println!("{}", e.program()); // the bytecode listing
+/// ```
+#[derive(Debug, Clone)]
+pub struct Expr {
+    source: Arc<str>,
+    program: Program,
+    /// Where each variable of the signature first appears (for errors).
+    spans: Vec<Option<Span>>,
+}
+
+/// Evaluates `source` against `env` with the default [`Options`].
+///
+/// ```
+/// let a = [1.0f64, 4.0, 9.0];
+/// let r = vexpr::evaluate("sqrt(a) + 1", &vexpr::Env::new().with("a", &a[..])).unwrap();
+/// assert_eq!(r.as_slice::<f64>().unwrap(), &[2.0, 3.0, 4.0]);
+/// ```
+pub fn evaluate(source: &str, env: &Env<'_>) -> Result<Array> {
+    evaluate_with(source, env, Options::default())
+}
+
+/// Evaluates `source` against `env` with the given thread count and block size.
+pub fn evaluate_with(source: &str, env: &Env<'_>, options: Options) -> Result<Array> {
+    Expr::compile(source, &Signature::of(env))?.eval_with(env, options)
+}
+
+impl Expr {
+    /// Parses, type checks, optimizes and compiles `source` for variables of the
+    /// given types.
+    pub fn compile(source: &str, signature: &Signature) -> Result<Expr> {
+        let text: Arc<str> = Arc::from(source);
+        Expr::compile_inner(&text, signature).map_err(|e| e.with_source(&text))
+    }
+
+    fn compile_inner(source: &Arc<str>, signature: &Signature) -> Result<Expr> {
+        let ast = crate::syntax::parse(source)?;
+        let hir = crate::typeck::check(&ast, &signature.vars)?;
+        let hir = crate::optimize::optimize(&hir);
+        let names: Vec<String> = signature.vars.iter().map(|(n, _)| n.clone()).collect();
+        let program = crate::codegen::generate(&hir, &names);
+        let mut spans = vec![None; names.len()];
+        for node in &hir.nodes {
+            if let crate::hir::NodeKind::Input(v) = node.kind {
+                spans[v].get_or_insert(node.span);
+            }
+        }
+        Ok(Expr { source: Arc::clone(source), program, spans })
+    }
+
+    /// The expression text.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The compiled bytecode; its `Display` is the listing `vexpr dis` prints.
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// The result's element type.
+    pub fn result_dtype(&self) -> DType {
+        self.program.result_dtype()
+    }
+
+    /// The names of the variables the expression reads.
+    pub fn variables(&self) -> Vec<&str> {
+        self.used_variables().map(|v| self.program.variables[v].as_str()).collect()
+    }
+
+    fn used_variables(&self) -> impl Iterator<Item = usize> + '_ {
+        self.spans.iter().enumerate().filter(|(_, s)| s.is_some()).map(|(v, _)| v)
+    }
+
+    /// The shape of the result for these inputs (checks names, types and shapes).
+    pub fn result_shape(&self, env: &Env<'_>) -> Result<Vec<usize>> {
+        let values = self.lookup(env)?;
+        self.broadcast(&values).map_err(|e| e.with_source(&self.source))
+    }
+
+    /// Evaluates into a new array, with the default [`Options`].
+    pub fn eval(&self, env: &Env<'_>) -> Result<Array> {
+        self.eval_with(env, Options::default())
+    }
+
+    /// Evaluates into a new array.
+    pub fn eval_with(&self, env: &Env<'_>, options: Options) -> Result<Array> {
+        let values = self.lookup(env)?;
+        let shape = self.broadcast(&values).map_err(|e| e.with_source(&self.source))?;
+        let len: usize = shape.iter().product();
+        let mut buffer = Buffer::zeros(self.result_dtype(), len);
+        self.run(&values, &shape, buffer.as_bytes_mut(), options)?;
+        Ok(Array::from_buffer(buffer, &shape).expect("the buffer was made for the shape"))
+    }
+
+    /// Evaluates into `out`, which must have the result's type and as many
+    /// elements as the result; allocates nothing of the inputs' size.
+    pub fn eval_into<T: Element>(&self, env: &Env<'_>, out: &mut [T]) -> Result<()> {
+        self.eval_into_with(env, out, Options::default())
+    }
+
+    /// [`Expr::eval_into`] with explicit [`Options`].
+    pub fn eval_into_with<T: Element>(&self, env: &Env<'_>, out: &mut [T], options: Options) -> Result<()> {
+        let whole = Span::new(0, self.source.len());
+        if T::DTYPE != self.result_dtype() {
+            return Err(Error::new(
+                ErrorKind::Input,
+                whole,
+                format!("the result is {}, the output buffer holds {}", self.result_dtype(), T::DTYPE),
+            )
+            .with_source(&self.source));
+        }
+        let values = self.lookup(env)?;
+        let shape = self.broadcast(&values).map_err(|e| e.with_source(&self.source))?;
+        let len: usize = shape.iter().product();
+        if out.len() != len {
+            return Err(Error::new(
+                ErrorKind::Shape,
+                whole,
+                format!("the result has {len} elements (shape {shape:?}), the output buffer {}", out.len()),
+            )
+            .with_source(&self.source));
+        }
+        let bytes = out_bytes(out);
+        self.run(&values, &shape, bytes, options)
+    }
+
+    /// The values of the variables the expression reads, checked against the signature.
+    fn lookup<'e, 'a>(&self, env: &'e Env<'a>) -> Result<Vec<Option<&'e Value<'a>>>> {
+        let mut values = vec![None; self.spans.len()];
+        for v in self.used_variables() {
+            let name = &self.program.variables[v];
+            let span = self.spans[v].unwrap_or_default();
+            let value = env.get(name).ok_or_else(|| {
+                Error::new(ErrorKind::UnknownName, span, format!("no value given for variable `{name}`"))
+                    .with_source(&self.source)
+            })?;
+            let want = self.input_dtype(v);
+            if value.dtype() != want {
+                return Err(Error::new(
+                    ErrorKind::Type,
+                    span,
+                    format!("`{name}` is {}, but the expression was compiled for {want}", value.dtype()),
+                )
+                .with_source(&self.source));
+            }
+            values[v] = Some(value);
+        }
+        Ok(values)
+    }
+
+    fn input_dtype(&self, v: usize) -> DType {
+        self.program
+            .registers
+            .iter()
+            .find(|r| r.role == Role::Input(v))
+            .map_or(DType::Float64, |r| r.dtype)
+    }
+
+    /// NumPy broadcasting of all inputs' shapes.
+    fn broadcast(&self, values: &[Option<&Value<'_>>]) -> Result<Vec<usize>> {
+        let mut shape: Vec<usize> = Vec::new();
+        let mut from: Option<usize> = None;
+        for (v, value) in values.iter().enumerate() {
+            let Some(value) = value else { continue };
+            let s = value.shape();
+            match broadcast_pair(&shape, s) {
+                Some(joined) => shape = joined,
+                None => {
+                    let first = from.map_or("?", |f| self.program.variables[f].as_str());
+                    return Err(Error::new(
+                        ErrorKind::Shape,
+                        self.spans[v].unwrap_or_default(),
+                        format!(
+                            "shape mismatch: `{}` has shape {s:?}, which does not broadcast with {shape:?} (from `{first}`)",
+                            self.program.variables[v]
+                        ),
+                    ));
+                }
+            }
+            if from.is_none() || s.len() >= shape.len() {
+                from = Some(v);
+            }
+        }
+        Ok(shape)
+    }
+
+    fn run(&self, values: &[Option<&Value<'_>>], shape: &[usize], out: &mut [u8], options: Options) -> Result<()> {
+        let len: usize = shape.iter().product();
+        let bindings: Vec<Binding<'_>> = values
+            .iter()
+            .enumerate()
+            .map(|(v, value)| match value {
+                None => Ok(Binding::Splat(Vec::new())),
+                Some(value) => bind(value, shape).ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Input,
+                        self.spans[v].unwrap_or_default(),
+                        format!("the strides of `{}` reach outside its data", self.program.variables[v]),
+                    )
+                    .with_source(&self.source)
+                }),
+            })
+            .collect::<Result<_>>()?;
+        vm::run(&self.program, &bindings, out, len, options);
+        Ok(())
+    }
+}
+
+/// The output slice as bytes for the kernels.
+fn out_bytes<T: Element>(out: &mut [T]) -> &mut [u8] {
+    match T::DTYPE {
+        DType::Bool => {
+            // SAFETY: T is bool here (the only Element with DTYPE Bool), so this is
+            // a reinterpretation of &mut [bool] as &mut [bool].
+            let bools = unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<bool>(), out.len()) };
+            crate::array::bools_as_bytes_mut(bools)
+        }
+        _ => {
+            let len = std::mem::size_of_val(out);
+            // SAFETY: every Element other than bool (i32, i64, f32, f64, Complex64)
+            // is plain old data: any bytes are a valid value and the slice covers
+            // exactly `len` initialised bytes.
+            unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<u8>(), len) }
+        }
+    }
+}
+
+/// NumPy's broadcast of two shapes.
+fn broadcast_pair(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let n = a.len().max(b.len());
+    let mut out = vec![0; n];
+    for i in 0..n {
+        let x = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
+        let y = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
+        out[i] = match (x, y) {
+            (x, y) if x == y => x,
+            (1, y) => y,
+            (x, 1) => x,
+            _ => return None,
+        };
+    }
+    Some(out)
+}
+
+/// How one input reaches the VM for an output of `shape`.
+fn bind<'a>(value: &Value<'a>, shape: &[usize]) -> Option<Binding<'a>> {
+    let view = match value {
+        Value::Scalar(s) => return Some(Binding::Splat(s.to_bytes())),
+        Value::Array(view) => view,
+    };
+    let width = view.dtype().itemsize();
+    let bytes = view.data().as_bytes();
+    if view.len() == 1 {
+        let at = view.offset() * width;
+        return Some(Binding::Splat(bytes.get(at..at + width)?.to_vec()));
+    }
+    if view.shape() == shape && view.is_c_contiguous() {
+        let at = view.offset() * width;
+        return Some(Binding::Dense(bytes.get(at..at + view.len() * width)?));
+    }
+    // Broadcast strides in bytes over the output's dimensions.
+    let extra = shape.len() - view.shape().len();
+    let strides: Vec<isize> = (0..shape.len())
+        .map(|d| {
+            if d < extra || view.shape()[d - extra] == 1 {
+                0
+            } else {
+                view.strides()[d - extra] * width as isize
+            }
+        })
+        .collect();
+    Gather::new(bytes, width, view.offset() * width, shape, &strides).map(Binding::Gathered)
+}

@@ -1,0 +1,89 @@
+//! The typed intermediate form: what the type checker gives, what the
+//! optimizer rewrites and code generation takes.
+//!
+//! An [`Hir`] is an arena of [`Node`]s in which every node comes after its
+//! operands, so walking the arena front to back is an evaluation order, and no
+//! pass needs recursion. Every node has a concrete [`DType`] and the span of
+//! the source text it came from; every operation names the exact table
+//! [`Overload`] (and so the kernel) that computes it, with explicit casts
+//! inserted wherever an operand had to be converted.
+
+use crate::dtype::{DType, Scalar};
+use crate::error::Span;
+use crate::functions::{Function, Overload};
+use std::fmt::Write;
+
+/// Index of a node in its [`Hir`].
+pub type NodeId = usize;
+
+/// One value of the expression.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// How the value is computed.
+    pub kind: NodeKind,
+    /// Its element type.
+    pub dtype: DType,
+    /// The source text it stands for.
+    pub span: Span,
+}
+
+/// How a node's value is computed.
+#[derive(Debug, Clone)]
+pub enum NodeKind {
+    /// Input variable number `i` of the signature.
+    Input(usize),
+    /// A constant.
+    Const(Scalar),
+    /// A function or operator applied to earlier nodes.
+    Apply {
+        /// The table entry.
+        function: &'static Function,
+        /// The exact typing chosen, with its kernel.
+        overload: &'static Overload,
+        /// Operands, all earlier in the arena.
+        args: Vec<NodeId>,
+    },
+}
+
+/// A typed expression: nodes in evaluation order and the one that is the result.
+#[derive(Debug, Clone, Default)]
+pub struct Hir {
+    /// The nodes; each node's operands come before it.
+    pub nodes: Vec<Node>,
+    /// The result node.
+    pub root: NodeId,
+}
+
+impl Hir {
+    /// Appends a node and returns its id.
+    pub fn push(&mut self, node: Node) -> NodeId {
+        self.nodes.push(node);
+        self.nodes.len() - 1
+    }
+
+    /// The operands of node `id`.
+    pub fn args(&self, id: NodeId) -> &[NodeId] {
+        match &self.nodes[id].kind {
+            NodeKind::Apply { args, .. } => args,
+            _ => &[],
+        }
+    }
+
+    /// A one-node-per-line listing, for debugging and tests.
+    pub fn listing(&self, names: &[String]) -> String {
+        let mut out = String::new();
+        for (i, node) in self.nodes.iter().enumerate() {
+            let what = match &node.kind {
+                NodeKind::Input(v) => format!("input {}", names.get(*v).map_or("?", |s| s)),
+                NodeKind::Const(c) => format!("const {c}"),
+                NodeKind::Apply { overload, args, .. } => {
+                    let args: Vec<String> = args.iter().map(|a| format!("%{a}")).collect();
+                    format!("{} {}", overload.name, args.join(", "))
+                }
+            };
+            let _ = writeln!(out, "%{i}: {} = {what}", node.dtype);
+        }
+        let _ = writeln!(out, "result %{}", self.root);
+        out
+    }
+}

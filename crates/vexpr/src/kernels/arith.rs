@@ -1,0 +1,275 @@
+//! Element functions with NumPy's semantics where Rust's operators differ:
+//! Python's floor division and modulo, integer powers, shifts past the width,
+//! NaN-propagating maximum and minimum, and string comparison of NUL-padded
+//! fixed-width byte strings. The kernels in the function table call these.
+
+/// Integer operations shared by `int32` and `int64`.
+pub trait Int: Copy + Ord + Default {
+    /// Bits in the type.
+    const BITS: u32;
+    /// `0`
+    const ZERO: Self;
+    /// `1`
+    const ONE: Self;
+    /// Wrapping division (`MIN / -1` wraps, as in NumPy).
+    fn wrapping_div(self, b: Self) -> Self;
+    /// Wrapping remainder.
+    fn wrapping_rem(self, b: Self) -> Self;
+    /// Wrapping multiplication.
+    fn wrapping_mul(self, b: Self) -> Self;
+    /// Wrapping addition.
+    fn wrapping_add(self, b: Self) -> Self;
+    /// Shift left by `s` bits, `0 <= s < BITS`.
+    fn shl(self, s: u32) -> Self;
+    /// Arithmetic shift right by `s` bits, `0 <= s < BITS`.
+    fn shr(self, s: u32) -> Self;
+    /// The shift amount if it is in `0..BITS`.
+    fn shift_amount(self) -> Option<u32>;
+    /// True if negative.
+    fn is_negative(self) -> bool;
+    /// `-1`
+    const MINUS_ONE: Self;
+}
+
+macro_rules! impl_int {
+    ($t:ty) => {
+        impl Int for $t {
+            const BITS: u32 = <$t>::BITS;
+            const ZERO: Self = 0;
+            const ONE: Self = 1;
+            const MINUS_ONE: Self = -1;
+            fn wrapping_div(self, b: Self) -> Self {
+                <$t>::wrapping_div(self, b)
+            }
+            fn wrapping_rem(self, b: Self) -> Self {
+                <$t>::wrapping_rem(self, b)
+            }
+            fn wrapping_mul(self, b: Self) -> Self {
+                <$t>::wrapping_mul(self, b)
+            }
+            fn wrapping_add(self, b: Self) -> Self {
+                <$t>::wrapping_add(self, b)
+            }
+            fn shl(self, s: u32) -> Self {
+                self << s
+            }
+            fn shr(self, s: u32) -> Self {
+                self >> s
+            }
+            fn shift_amount(self) -> Option<u32> {
+                u32::try_from(self).ok().filter(|&s| s < Self::BITS)
+            }
+            fn is_negative(self) -> bool {
+                self < 0
+            }
+        }
+    };
+}
+impl_int!(i32);
+impl_int!(i64);
+
+/// Python's `a // b`; division by zero gives 0, as NumPy does.
+#[inline(always)]
+pub fn int_floordiv<T: Int>(a: T, b: T) -> T {
+    if b == T::ZERO {
+        return T::ZERO;
+    }
+    let q = a.wrapping_div(b);
+    let r = a.wrapping_rem(b);
+    if r != T::ZERO && (r.is_negative() != b.is_negative()) {
+        q.wrapping_add(T::MINUS_ONE)
+    } else {
+        q
+    }
+}
+
+/// Python's `a % b` (the result has the sign of `b`); modulo by zero gives 0, as NumPy does.
+#[inline(always)]
+pub fn int_mod<T: Int>(a: T, b: T) -> T {
+    if b == T::ZERO {
+        return T::ZERO;
+    }
+    let r = a.wrapping_rem(b);
+    if r != T::ZERO && (r.is_negative() != b.is_negative()) {
+        r.wrapping_add(b)
+    } else {
+        r
+    }
+}
+
+/// `a ** b` by repeated squaring, wrapping on overflow as NumPy does.
+/// A negative exponent gives the integer part of `1 / a**|b|`: 1 for `a == 1`,
+/// ±1 for `a == -1`, 0 otherwise (NumPy refuses negative integer powers of
+/// integer constants; the type checker refuses those, this covers array exponents).
+#[inline(always)]
+pub fn int_pow<T: Int>(a: T, b: T) -> T {
+    if b.is_negative() {
+        if a == T::ONE {
+            return T::ONE;
+        }
+        if a == T::MINUS_ONE {
+            return if int_mod(b, T::ONE.wrapping_add(T::ONE)) == T::ZERO { T::ONE } else { T::MINUS_ONE };
+        }
+        return T::ZERO;
+    }
+    let (mut base, mut exp, mut acc) = (a, b, T::ONE);
+    while exp != T::ZERO {
+        if int_mod(exp, T::ONE.wrapping_add(T::ONE)) != T::ZERO {
+            acc = acc.wrapping_mul(base);
+        }
+        base = base.wrapping_mul(base);
+        exp = exp.shr(1);
+    }
+    acc
+}
+
+/// `a << b`; a shift by a negative amount or by the width or more gives 0, as NumPy does.
+#[inline(always)]
+pub fn int_shl<T: Int>(a: T, b: T) -> T {
+    b.shift_amount().map_or(T::ZERO, |s| a.shl(s))
+}
+
+/// `a >> b`; a shift by the width or more gives 0 or -1 (the sign), as NumPy does.
+#[inline(always)]
+pub fn int_shr<T: Int>(a: T, b: T) -> T {
+    match b.shift_amount() {
+        Some(s) => a.shr(s),
+        None if a.is_negative() => T::MINUS_ONE,
+        None => T::ZERO,
+    }
+}
+
+macro_rules! float_fns {
+    ($t:ident, $floordiv:ident, $mod_:ident, $maximum:ident, $minimum:ident, $sign:ident, $nextafter:ident) => {
+        /// Python's floor division on floats, following NumPy's `npy_floor_divide`.
+        #[inline(always)]
+        pub fn $floordiv(a: $t, b: $t) -> $t {
+            if b == 0.0 {
+                return a / b;
+            }
+            let m = a % b;
+            let mut div = (a - m) / b;
+            if m != 0.0 && ((b < 0.0) != (m < 0.0)) {
+                div -= 1.0;
+            }
+            if div == 0.0 {
+                return (0.0 as $t).copysign(a / b);
+            }
+            let mut floordiv = div.floor();
+            if div - floordiv > 0.5 {
+                floordiv += 1.0;
+            }
+            floordiv
+        }
+
+        /// Python's modulo on floats (the result has the sign of `b`), as NumPy's `npy_remainder`.
+        #[inline(always)]
+        pub fn $mod_(a: $t, b: $t) -> $t {
+            if b == 0.0 {
+                return a % b;
+            }
+            let m = a % b;
+            if m == 0.0 {
+                (0.0 as $t).copysign(b)
+            } else if (b < 0.0) != (m < 0.0) {
+                m + b
+            } else {
+                m
+            }
+        }
+
+        /// NumPy's `maximum`: NaN if either is NaN.
+        #[inline(always)]
+        pub fn $maximum(a: $t, b: $t) -> $t {
+            if a.is_nan() || b.is_nan() { $t::NAN } else if a >= b { a } else { b }
+        }
+
+        /// NumPy's `minimum`: NaN if either is NaN.
+        #[inline(always)]
+        pub fn $minimum(a: $t, b: $t) -> $t {
+            if a.is_nan() || b.is_nan() { $t::NAN } else if a <= b { a } else { b }
+        }
+
+        /// NumPy's `sign`: -1, 0 (keeping the zero) or 1; NaN stays NaN.
+        #[inline(always)]
+        pub fn $sign(a: $t) -> $t {
+            if a > 0.0 {
+                1.0
+            } else if a < 0.0 {
+                -1.0
+            } else {
+                a
+            }
+        }
+
+        /// C's `nextafter`.
+        #[inline(always)]
+        pub fn $nextafter(a: $t, b: $t) -> $t {
+            if a.is_nan() || b.is_nan() {
+                $t::NAN
+            } else if a == b {
+                b
+            } else if a < b {
+                a.next_up()
+            } else {
+                a.next_down()
+            }
+        }
+    };
+}
+float_fns!(f64, floordiv_f64, mod_f64, maximum_f64, minimum_f64, sign_f64, nextafter_f64);
+float_fns!(f32, floordiv_f32, mod_f32, maximum_f32, minimum_f32, sign_f32, nextafter_f32);
+
+/// Compares fixed-width byte strings as NumPy does: trailing NUL bytes do not count.
+#[inline]
+pub fn compare_bytes(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    fn trim(s: &[u8]) -> &[u8] {
+        let end = s.iter().rposition(|&c| c != 0).map_or(0, |i| i + 1);
+        &s[..end]
+    }
+    trim(a).cmp(trim(b))
+}
+
+/// numexpr's `contains(haystack, needle)` on NUL-padded byte strings.
+#[inline]
+pub fn bytes_contain(haystack: &[u8], needle: &[u8]) -> bool {
+    let end = |s: &[u8]| s.iter().rposition(|&c| c != 0).map_or(0, |i| i + 1);
+    let (h, n) = (&haystack[..end(haystack)], &needle[..end(needle)]);
+    n.is_empty() || h.windows(n.len()).any(|w| w == n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floor_division_and_modulo_follow_python() {
+        // Python: divmod(-7, 2) == (-4, 1); divmod(7, -2) == (-4, -1)
+        assert_eq!((int_floordiv(-7i32, 2), int_mod(-7i32, 2)), (-4, 1));
+        assert_eq!((int_floordiv(7i64, -2), int_mod(7i64, -2)), (-4, -1));
+        assert_eq!((int_floordiv(i32::MIN, -1), int_mod(i32::MIN, -1)), (i32::MIN, 0));
+        assert_eq!((int_floordiv(5i32, 0), int_mod(5i32, 0)), (0, 0));
+        assert_eq!((floordiv_f64(-7.0, 2.0), mod_f64(-7.0, 2.0)), (-4.0, 1.0));
+        assert_eq!(mod_f64(-0.0, 3.0).to_bits(), 0.0f64.to_bits());
+        assert!(mod_f64(1.0, 0.0).is_nan());
+        assert_eq!(floordiv_f64(1.0, 0.0), f64::INFINITY);
+    }
+
+    #[test]
+    fn integer_powers_and_shifts() {
+        assert_eq!(int_pow(3i64, 4), 81);
+        assert_eq!(int_pow(2i32, 31), i32::MIN);
+        assert_eq!(int_pow(-1i32, -3), -1);
+        assert_eq!(int_pow(2i32, -1), 0);
+        assert_eq!(int_shl(1i32, 40), 0);
+        assert_eq!(int_shr(-8i64, 70), -1);
+        assert_eq!(int_shl(3i64, 2), 12);
+    }
+
+    #[test]
+    fn strings_compare_without_padding() {
+        assert_eq!(compare_bytes(b"ab\0\0", b"ab"), std::cmp::Ordering::Equal);
+        assert!(bytes_contain(b"hello\0", b"ll"));
+        assert!(!bytes_contain(b"he\0", b"hel"));
+    }
+}

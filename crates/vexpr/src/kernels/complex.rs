@@ -1,0 +1,1 @@
+//! Complex math (being written).

@@ -1,0 +1,139 @@
+//! Kernels: the element loops that instructions run over one block.
+//!
+//! A [`Kernel`] takes its operands as byte slices in native layout (one
+//! [`Operand`] per argument, all of the same length in elements) and writes the
+//! result bytes. The function table in [`crate::functions`] pairs each kernel
+//! with the exact operand and result types it is compiled for, so a kernel can
+//! reinterpret its bytes as those types without checking. Booleans are one byte
+//! holding 0 or 1; kernels that produce booleans write only 0 or 1.
+//!
+//! The loops here are written so that LLVM vectorizes them; [`vmath`] holds the
+//! hand-vectorized transcendental functions and [`complex`] the careful complex
+//! algorithms.
+
+pub mod arith;
+pub mod complex;
+pub mod vmath;
+
+use bytemuck::Pod;
+
+/// One argument of a kernel: the bytes of `len` elements of `width` bytes each.
+#[derive(Debug, Clone, Copy)]
+pub struct Operand<'a> {
+    /// The element bytes.
+    pub bytes: &'a [u8],
+    /// Bytes per element (the string width for byte strings).
+    pub width: usize,
+}
+
+/// The signature every kernel has: result bytes, operands, element count.
+pub type Kernel = fn(out: &mut [u8], args: &[Operand<'_>], len: usize);
+
+/// Views an operand as a slice of `T`.
+///
+/// Operands come from typed user slices or from 64-byte aligned scratch, so the
+/// alignment check in `cast_slice` always passes.
+#[inline(always)]
+pub(crate) fn typed<'a, T: Pod>(operand: &Operand<'a>) -> &'a [T] {
+    bytemuck::cast_slice(operand.bytes)
+}
+
+#[inline(always)]
+pub(crate) fn typed_mut<T: Pod>(out: &mut [u8]) -> &mut [T] {
+    bytemuck::cast_slice_mut(out)
+}
+
+/// `out[i] = f(a[i])`.
+#[inline(always)]
+pub(crate) fn map1<A: Pod, R: Pod>(out: &mut [u8], args: &[Operand<'_>], f: impl Fn(A) -> R) {
+    let a = typed::<A>(&args[0]);
+    for (o, &a) in typed_mut::<R>(out).iter_mut().zip(a) {
+        *o = f(a);
+    }
+}
+
+/// `out[i] = f(a[i], b[i])`.
+#[inline(always)]
+pub(crate) fn map2<A: Pod, B: Pod, R: Pod>(
+    out: &mut [u8],
+    args: &[Operand<'_>],
+    f: impl Fn(A, B) -> R,
+) {
+    let (a, b) = (typed::<A>(&args[0]), typed::<B>(&args[1]));
+    for ((o, &a), &b) in typed_mut::<R>(out).iter_mut().zip(a).zip(b) {
+        *o = f(a, b);
+    }
+}
+
+/// `out[i] = f(a[i], b[i], c[i])`.
+#[inline(always)]
+pub(crate) fn map3<A: Pod, B: Pod, C: Pod, R: Pod>(
+    out: &mut [u8],
+    args: &[Operand<'_>],
+    f: impl Fn(A, B, C) -> R,
+) {
+    let (a, b, c) = (typed::<A>(&args[0]), typed::<B>(&args[1]), typed::<C>(&args[2]));
+    for (((o, &a), &b), &c) in typed_mut::<R>(out).iter_mut().zip(a).zip(b).zip(c) {
+        *o = f(a, b, c);
+    }
+}
+
+/// Builds a [`Kernel`] from an element-wise closure:
+/// `kernel!(|a: f64, b: f64| -> f64 { a + b })`.
+///
+/// Each use expands to its own function item, so the closure is inlined into a
+/// loop of its own and vectorized; the table stores only the function pointer.
+macro_rules! kernel {
+    (|$a:ident : $ta:ty| -> $r:ty { $($body:tt)* }) => {{
+        fn k(out: &mut [u8], args: &[$crate::kernels::Operand<'_>], _len: usize) {
+            $crate::kernels::map1::<$ta, $r>(out, args, |$a: $ta| -> $r { $($body)* })
+        }
+        k as $crate::kernels::Kernel
+    }};
+    (|$a:ident : $ta:ty, $b:ident : $tb:ty| -> $r:ty { $($body:tt)* }) => {{
+        fn k(out: &mut [u8], args: &[$crate::kernels::Operand<'_>], _len: usize) {
+            $crate::kernels::map2::<$ta, $tb, $r>(out, args, |$a: $ta, $b: $tb| -> $r { $($body)* })
+        }
+        k as $crate::kernels::Kernel
+    }};
+    (|$a:ident : $ta:ty, $b:ident : $tb:ty, $c:ident : $tc:ty| -> $r:ty { $($body:tt)* }) => {{
+        fn k(out: &mut [u8], args: &[$crate::kernels::Operand<'_>], _len: usize) {
+            $crate::kernels::map3::<$ta, $tb, $tc, $r>(
+                out,
+                args,
+                |$a: $ta, $b: $tb, $c: $tc| -> $r { $($body)* },
+            )
+        }
+        k as $crate::kernels::Kernel
+    }};
+}
+pub(crate) use kernel;
+
+/// Builds a [`Kernel`] from a slice function `f(x, out)` of [`vmath`].
+macro_rules! slice_kernel {
+    ($t:ty, $f:path) => {{
+        fn k(out: &mut [u8], args: &[$crate::kernels::Operand<'_>], _len: usize) {
+            $f(
+                $crate::kernels::typed::<$t>(&args[0]),
+                $crate::kernels::typed_mut::<$t>(out),
+            )
+        }
+        k as $crate::kernels::Kernel
+    }};
+    ($t:ty, $f:path, 2) => {{
+        fn k(out: &mut [u8], args: &[$crate::kernels::Operand<'_>], _len: usize) {
+            $f(
+                $crate::kernels::typed::<$t>(&args[0]),
+                $crate::kernels::typed::<$t>(&args[1]),
+                $crate::kernels::typed_mut::<$t>(out),
+            )
+        }
+        k as $crate::kernels::Kernel
+    }};
+}
+pub(crate) use slice_kernel;
+
+/// Copies operand 0 to the output, whatever its type (byte strings included).
+pub(crate) fn copy_bytes(out: &mut [u8], args: &[Operand<'_>], _len: usize) {
+    out.copy_from_slice(&args[0].bytes[..out.len()]);
+}

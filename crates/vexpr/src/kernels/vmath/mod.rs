@@ -1,0 +1,1 @@
+//! Vectorized math (being written).

@@ -1,0 +1,56 @@
+//! vexpr evaluates array expressions such as `2*a**3 - 4*a**5 + 6*log(a)` the
+//! way numexpr does for NumPy, in Rust: the string is compiled once into
+//! register bytecode, and a virtual machine runs the bytecode over cache-sized
+//! blocks of the inputs on all cores, writing straight into one output buffer,
+//! with no full-size temporary arrays.
+//!
+//! ```
+//! let a = [1.0, 2.0, 3.0];
+//! let b = [0.5, 0.25, 0.125];
+//! let env = vexpr::Env::new().with("a", &a[..]).with("b", &b[..]);
+//! let c = vexpr::evaluate("a**2 + 3*b", &env).unwrap();
+//! assert_eq!(c.as_slice::<f64>().unwrap(), &[2.5, 4.75, 9.375]);
+//! ```
+//!
+//! # The pipeline
+//! Each stage is its own module and says in its doc what it takes and gives:
+//!
+//! | stage | module | in | out |
+//! |---|---|---|---|
+//! | lexing | [`syntax::lexer`] | text | tokens |
+//! | parsing | [`syntax`] (grammar in `grammar/vexpr.lalrpop`) | tokens | [`syntax::ast::Expr`] |
+//! | type checking | [`typeck`] | AST + variable types | [`hir::Hir`] |
+//! | optimizing | [`optimize`] | HIR | smaller HIR |
+//! | code generation | [`codegen`] | HIR | [`program::Program`] |
+//! | execution | [`vm`] | program + inputs | output |
+//! | kernels | [`kernels`] | operand blocks | result block |
+//!
+//! [`functions`] is the one table of operators and functions that the type
+//! checker, code generation and the documentation read.
+
+pub mod array;
+pub mod codegen;
+pub mod dtype;
+pub mod error;
+pub mod functions;
+pub mod hir;
+pub mod kernels;
+pub mod optimize;
+pub mod program;
+pub mod syntax;
+pub mod typeck;
+pub mod vm;
+
+mod expr;
+
+pub use array::{Array, ArrayView, Buffer, Data, Element, Env, ShapeError, Value};
+pub use dtype::{DType, Scalar};
+pub use error::{Error, ErrorKind, Result, Span};
+pub use expr::{Expr, Signature, evaluate, evaluate_with};
+pub use num_complex::Complex64;
+pub use vm::{DEFAULT_BLOCK_LEN, Options, default_threads};
+
+/// The deepest nesting of operators and calls an expression may have.
+/// Parentheses alone do not count: `((((a))))` has depth 1, `-(-(-a))` depth 4.
+/// Deeper input is refused with [`ErrorKind::TooDeep`] instead of risking the stack.
+pub const MAX_NESTING: usize = 10_000;

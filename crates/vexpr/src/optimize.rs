@@ -1,0 +1,108 @@
+//! Optimization: a typed [`Hir`] in, an equivalent smaller [`Hir`] out.
+//!
+//! One forward pass over the arena rebuilds it:
+//! - constant folding: an operation whose operands are all constants is run at
+//!   compile time by its own kernel, so folding never changes a result;
+//! - common-subexpression elimination: nodes are hash-consed, so `a*a` written
+//!   twice (or reached twice through `a**3` and `a**5`) is computed once;
+//! - dead nodes disappear because code generation only follows the root.
+
+use crate::dtype::Scalar;
+use crate::hir::{Hir, Node, NodeId, NodeKind};
+use crate::kernels::Operand;
+use std::collections::HashMap;
+
+/// What makes two nodes the same value.
+#[derive(Hash, PartialEq, Eq)]
+enum Key {
+    Input(usize),
+    Const(String, Vec<u8>),
+    Apply(usize, Vec<NodeId>),
+}
+
+/// Returns the optimized form of `hir`.
+pub fn optimize(hir: &Hir) -> Hir {
+    let mut out = Builder::default();
+    let mut map: Vec<NodeId> = Vec::with_capacity(hir.nodes.len());
+    for node in &hir.nodes {
+        let new = match &node.kind {
+            NodeKind::Apply { function, overload, args } => {
+                let args: Vec<NodeId> = args.iter().map(|&a| map[a]).collect();
+                match out.fold(node, overload.kernel, &args) {
+                    Some(value) => out.constant(value, node),
+                    None => out.intern(Node {
+                        kind: NodeKind::Apply { function, overload, args },
+                        dtype: node.dtype,
+                        span: node.span,
+                    }),
+                }
+            }
+            _ => out.intern(node.clone()),
+        };
+        map.push(new);
+    }
+    out.hir.root = map[hir.root];
+    out.hir
+}
+
+#[derive(Default)]
+struct Builder {
+    hir: Hir,
+    interned: HashMap<Key, NodeId>,
+}
+
+impl Builder {
+    fn intern(&mut self, node: Node) -> NodeId {
+        let key = match &node.kind {
+            NodeKind::Input(v) => Key::Input(*v),
+            NodeKind::Const(c) => Key::Const(node.dtype.name(), c.to_bytes()),
+            NodeKind::Apply { overload, args, .. } => {
+                Key::Apply(std::ptr::from_ref(*overload) as usize, args.clone())
+            }
+        };
+        if let Some(&id) = self.interned.get(&key) {
+            return id;
+        }
+        let id = self.hir.push(node);
+        self.interned.insert(key, id);
+        id
+    }
+
+    fn constant(&mut self, value: Scalar, like: &Node) -> NodeId {
+        self.intern(Node {
+            dtype: value.dtype(),
+            kind: NodeKind::Const(value),
+            span: like.span,
+        })
+    }
+
+    /// Runs `kernel` on one element if every operand is a constant.
+    fn fold(&self, node: &Node, kernel: crate::kernels::Kernel, args: &[NodeId]) -> Option<Scalar> {
+        let mut bytes = Vec::with_capacity(args.len());
+        for &a in args {
+            match &self.hir.nodes[a].kind {
+                NodeKind::Const(c) => bytes.push((c.to_bytes(), self.hir.nodes[a].dtype.itemsize())),
+                _ => return None,
+            }
+        }
+        // Kernels cast their operands to typed slices, which needs alignment: copy
+        // each operand into 16-byte aligned storage first.
+        let aligned: Vec<Vec<u128>> = bytes
+            .iter()
+            .map(|(b, _)| {
+                let mut v = vec![0u128; b.len().div_ceil(16).max(1)];
+                bytemuck::cast_slice_mut::<u128, u8>(&mut v)[..b.len()].copy_from_slice(b);
+                v
+            })
+            .collect();
+        let operands: Vec<Operand<'_>> = aligned
+            .iter()
+            .zip(&bytes)
+            .map(|(v, (b, w))| Operand { bytes: &bytemuck::cast_slice::<u128, u8>(v)[..b.len()], width: *w })
+            .collect();
+        let width = node.dtype.itemsize();
+        let mut out = vec![0u128; width.div_ceil(16).max(1)];
+        kernel(&mut bytemuck::cast_slice_mut::<u128, u8>(&mut out)[..width], &operands, 1);
+        Some(Scalar::from_bytes(node.dtype, &bytemuck::cast_slice::<u128, u8>(&out)[..width]))
+    }
+}

@@ -1,0 +1,167 @@
+//! Lexing: expression text in, a stream of `(start, Token, end)` triples out.
+//!
+//! The token set is Python's, restricted to what the expression language uses.
+//! Number literals follow Python's spelling (`1`, `1.`, `.5`, `1e-3`, `1_000`,
+//! `0x1F`, `2j`); their values are decoded later by the parser's actions, so
+//! that an out-of-range literal can be reported with its span.
+
+use crate::error::{Error, ErrorKind, Span};
+use logos::Logos;
+
+/// One token. Literals and names borrow their text from the source.
+#[derive(Logos, Debug, Clone, Copy, PartialEq, Eq)]
+#[logos(skip r"[ \t\r\n\f]+")]
+pub enum Token<'src> {
+    #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
+    Name(&'src str),
+    // Decimal integers, and Python's hex, octal and binary forms.
+    #[regex(r"[0-9](_?[0-9])*")]
+    #[regex(r"0[xX](_?[0-9a-fA-F])+")]
+    #[regex(r"0[oO](_?[0-7])+")]
+    #[regex(r"0[bB](_?[01])+")]
+    Int(&'src str),
+    #[regex(r"[0-9](_?[0-9])*\.([0-9](_?[0-9])*)?([eE][+-]?[0-9](_?[0-9])*)?")]
+    #[regex(r"\.[0-9](_?[0-9])*([eE][+-]?[0-9](_?[0-9])*)?")]
+    #[regex(r"[0-9](_?[0-9])*[eE][+-]?[0-9](_?[0-9])*")]
+    Float(&'src str),
+    #[regex(r"([0-9](_?[0-9])*|[0-9](_?[0-9])*\.([0-9](_?[0-9])*)?|\.[0-9](_?[0-9])*)([eE][+-]?[0-9](_?[0-9])*)?[jJ]")]
+    Imag(&'src str),
+    /// A quoted byte string: `'abc'`, `"abc"`, optionally prefixed `b`.
+    #[regex(r#"[bB]?'([^'\\\n]|\\.)*'"#)]
+    #[regex(r#"[bB]?"([^"\\\n]|\\.)*""#)]
+    Str(&'src str),
+    #[token("True")]
+    True,
+    #[token("False")]
+    False,
+    #[token("+")]
+    Plus,
+    #[token("-")]
+    Minus,
+    #[token("*")]
+    Star,
+    #[token("/")]
+    Slash,
+    #[token("//")]
+    SlashSlash,
+    #[token("%")]
+    Percent,
+    #[token("**")]
+    StarStar,
+    #[token("<<")]
+    Shl,
+    #[token(">>")]
+    Shr,
+    #[token("&")]
+    Amp,
+    #[token("|")]
+    Pipe,
+    #[token("^")]
+    Caret,
+    #[token("~")]
+    Tilde,
+    #[token("<")]
+    Lt,
+    #[token("<=")]
+    Le,
+    #[token("==")]
+    EqEq,
+    #[token("!=")]
+    Ne,
+    #[token(">=")]
+    Ge,
+    #[token(">")]
+    Gt,
+    #[token("(")]
+    LParen,
+    #[token(")")]
+    RParen,
+    #[token(",")]
+    Comma,
+    #[token("=")]
+    Assign,
+}
+
+/// Adapts the logos lexer to the `(start, token, end)` iterator that lalrpop expects,
+/// turning an unrecognised character into an [`Error`] with its span.
+pub struct Lexer<'src> {
+    inner: logos::SpannedIter<'src, Token<'src>>,
+}
+
+impl<'src> Lexer<'src> {
+    /// Starts lexing `source`.
+    pub fn new(source: &'src str) -> Self {
+        Lexer {
+            inner: Token::lexer(source).spanned(),
+        }
+    }
+}
+
+impl<'src> Iterator for Lexer<'src> {
+    type Item = Result<(usize, Token<'src>, usize), Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (token, range) = self.inner.next()?;
+        let span = Span::new(range.start, range.end);
+        Some(match token {
+            Ok(token) => Ok((span.start, token, span.end)),
+            Err(()) => {
+                let text = &self.inner.source()[range];
+                Err(Error::new(ErrorKind::Syntax, span, unexpected_text_message(text)))
+            }
+        })
+    }
+}
+
+fn unexpected_text_message(text: &str) -> String {
+    match text.chars().next() {
+        Some('\'' | '"') => "unterminated string literal".to_string(),
+        Some(c) if !c.is_ascii() => format!("unexpected character `{c}` (U+{:04X})", c as u32),
+        Some(c) => format!("unexpected character `{}`", c.escape_default()),
+        None => "unexpected end of input".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(source: &str) -> Vec<Token<'_>> {
+        Lexer::new(source).map(|t| t.unwrap().1).collect()
+    }
+
+    #[test]
+    fn numbers_as_python_writes_them() {
+        use Token::*;
+        assert_eq!(
+            kinds("1 1. .5 1e-3 2.5E+2 1_000 0x1F 2j 1.5e3J"),
+            vec![
+                Int("1"),
+                Float("1."),
+                Float(".5"),
+                Float("1e-3"),
+                Float("2.5E+2"),
+                Int("1_000"),
+                Int("0x1F"),
+                Imag("2j"),
+                Imag("1.5e3J"),
+            ]
+        );
+    }
+
+    #[test]
+    fn longest_operator_wins() {
+        use Token::*;
+        assert_eq!(
+            kinds("a**b//c<<d<=e"),
+            vec![Name("a"), StarStar, Name("b"), SlashSlash, Name("c"), Shl, Name("d"), Le, Name("e")]
+        );
+    }
+
+    #[test]
+    fn bad_character_has_its_span() {
+        let err = Lexer::new("a + $b").find_map(|t| t.err()).unwrap();
+        assert_eq!(err.span(), Span::new(4, 5));
+        assert_eq!(err.kind(), ErrorKind::Syntax);
+    }
+}

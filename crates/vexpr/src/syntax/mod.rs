@@ -1,0 +1,95 @@
+//! Syntax: expression text in, [`ast::Expr`] out.
+//!
+//! [`lexer`] turns text into tokens (logos), the lalrpop grammar in the
+//! workspace's `grammar/vexpr.lalrpop` turns tokens into a tree, and [`build`]
+//! holds the grammar's actions. Every failure is an [`Error`] with the span of
+//! the offending text; nesting is bounded by [`crate::MAX_NESTING`].
+
+pub mod ast;
+pub(crate) mod build;
+pub mod lexer;
+
+use crate::error::{Error, ErrorKind, Span};
+use lalrpop_util::{ParseError, lalrpop_mod};
+
+lalrpop_mod!(
+    #[allow(clippy::all, clippy::pedantic, unused_parens, dead_code, unused_imports)]
+    grammar,
+    "/vexpr.rs"
+);
+
+/// Parses an expression into its syntax tree.
+///
+/// ```
+/// use vexpr::syntax::{parse, ast::ExprKind};
+/// let ast = parse("-a**2").unwrap();
+/// assert!(matches!(ast.kind, ExprKind::Unary { .. })); // -(a**2)
+/// assert!(parse("a +").is_err());
+/// ```
+pub fn parse(source: &str) -> Result<ast::Expr, Error> {
+    if source.trim().is_empty() {
+        return Err(Error::new(
+            ErrorKind::Syntax,
+            Span::new(0, source.len()),
+            "empty expression",
+        ));
+    }
+    grammar::ExprParser::new()
+        .parse(lexer::Lexer::new(source))
+        .map_err(|e| from_parse_error(e, source))
+}
+
+fn from_parse_error(error: ParseError<usize, lexer::Token<'_>, Error>, source: &str) -> Error {
+    match error {
+        ParseError::User { error } => error,
+        ParseError::InvalidToken { location } => Error::new(
+            ErrorKind::Syntax,
+            Span::new(location, location + 1),
+            "invalid token",
+        ),
+        ParseError::UnrecognizedEof { location, expected } => Error::new(
+            ErrorKind::Syntax,
+            Span::new(location, location),
+            format!("unexpected end of expression{}", expected_list(&expected)),
+        ),
+        ParseError::UnrecognizedToken {
+            token: (l, _, r),
+            expected,
+        } => Error::new(
+            ErrorKind::Syntax,
+            Span::new(l, r),
+            format!("unexpected `{}`{}", &source[l..r], expected_list(&expected)),
+        ),
+        ParseError::ExtraToken { token: (l, _, r) } => Error::new(
+            ErrorKind::Syntax,
+            Span::new(l, r),
+            format!("unexpected `{}` after the end of the expression", &source[l..r]),
+        ),
+    }
+}
+
+/// Turns lalrpop's terminal names (`"\"+\""`, `name`) into a readable list.
+fn expected_list(expected: &[String]) -> String {
+    let readable: Vec<String> = expected
+        .iter()
+        .map(|t| match t.trim_matches('"') {
+            "name" => "a name".to_string(),
+            "int" | "float" | "imag" => "a number".to_string(),
+            "string" => "a string".to_string(),
+            s => format!("`{}`", s.replace("\\\"", "\"")),
+        })
+        .fold(Vec::new(), |mut acc, s| {
+            if !acc.contains(&s) {
+                acc.push(s);
+            }
+            acc
+        });
+    match readable.len() {
+        0 => String::new(),
+        1..=6 => format!("; expected {}", readable.join(", ")),
+        _ => "; expected an operand or an operator".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

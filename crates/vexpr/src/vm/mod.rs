@@ -1,0 +1,150 @@
+//! The virtual machine: a [`Program`], the bound inputs and an output buffer
+//! in; the output filled.
+//!
+//! The output is cut into blocks of [`Options::block_len`] elements (small
+//! enough that every register of a block stays in L1/L2), and the program runs
+//! once per block, writing the block's result straight into the output. Blocks
+//! are grouped into a few pieces per thread and the pieces run on a `rayon`
+//! pool; a small output stays on the calling thread. Registers live in
+//! per-thread scratch ([`scratch`]) that is allocated once per thread and reused
+//! by every call, so a run allocates nothing per block and nothing of the
+//! inputs' size.
+
+mod gather;
+mod pool;
+mod scratch;
+
+pub(crate) use gather::Gather;
+pub use pool::default_threads;
+
+use crate::kernels::Operand;
+use crate::program::{Program, Role};
+use rayon::prelude::*;
+use scratch::{Scratch, with_scratch};
+
+/// How an input variable's elements reach the registers.
+#[derive(Debug)]
+pub(crate) enum Binding<'a> {
+    /// Contiguous, in output order: blocks are sub-slices, nothing is copied.
+    Dense(&'a [u8]),
+    /// One element for the whole output (scalars, size-1 broadcasts).
+    Splat(Vec<u8>),
+    /// Strided or broadcast: each block is gathered into scratch.
+    Gathered(Gather<'a>),
+}
+
+/// Settings of one run.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Elements per block.
+    pub block_len: usize,
+    /// Worker threads (1 runs on the calling thread).
+    pub threads: usize,
+}
+
+/// Default elements per block: 4096 float64 values are 32 KiB a register, so a
+/// typical program's registers fit in L2 together (see `docs/performance.md`).
+pub const DEFAULT_BLOCK_LEN: usize = 4096;
+
+/// At most this many bytes of scratch per thread: deeply nested expressions get
+/// shorter blocks instead of unbounded memory.
+const SCRATCH_BUDGET: usize = 16 << 20;
+
+/// Outputs shorter than this many blocks per thread run on the calling thread:
+/// waking a pool costs more than it saves.
+const MIN_BLOCKS_PER_THREAD: usize = 4;
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            block_len: DEFAULT_BLOCK_LEN,
+            threads: default_threads(),
+        }
+    }
+}
+
+/// Runs `program` over `len` elements, writing the result bytes into `out`.
+///
+/// `bindings[v]` binds the program's variable `v`; `out` holds exactly `len`
+/// elements of the result type.
+pub(crate) fn run(program: &Program, bindings: &[Binding<'_>], out: &mut [u8], len: usize, options: Options) {
+    let width = program.result_dtype().itemsize();
+    debug_assert_eq!(out.len(), len * width);
+    if len == 0 || width == 0 {
+        return;
+    }
+    let per_element = program.scratch_bytes_per_element().max(1);
+    let block_len = options.block_len.clamp(16, (SCRATCH_BUDGET / per_element).max(16));
+    let threads = options.threads.max(1);
+    let blocks = len.div_ceil(block_len);
+    if threads == 1 || blocks < threads * MIN_BLOCKS_PER_THREAD {
+        run_piece(program, bindings, out, 0, len, block_len);
+        return;
+    }
+    // A few pieces per thread balance the load when a core is busy elsewhere,
+    // while keeping per-piece setup (constant fills) negligible.
+    let blocks_per_piece = blocks.div_ceil(threads * 4).max(1);
+    let piece_len = blocks_per_piece * block_len;
+    pool::with_pool(threads, || {
+        out.par_chunks_mut(piece_len * width).enumerate().for_each(|(i, piece)| {
+            let start = i * piece_len;
+            run_piece(program, bindings, piece, start, piece.len() / width, block_len);
+        });
+    });
+}
+
+/// Runs the blocks of elements `start..start + len`, writing into `out`.
+fn run_piece(program: &Program, bindings: &[Binding<'_>], out: &mut [u8], start: usize, len: usize, block_len: usize) {
+    let width = program.result_dtype().itemsize();
+    with_scratch(|scratch| {
+        scratch.prepare(program, bindings, block_len.min(len));
+        for (b, block_out) in out.chunks_mut(block_len * width).enumerate() {
+            let n = block_out.len() / width;
+            run_block(program, bindings, scratch, start + b * block_len, n, block_out);
+        }
+    });
+}
+
+/// Runs every instruction once over elements `start..start + n`.
+fn run_block(program: &Program, bindings: &[Binding<'_>], scratch: &mut Scratch, start: usize, n: usize, out: &mut [u8]) {
+    // Gathered inputs are copied into their registers first.
+    for (reg, r) in program.registers.iter().enumerate() {
+        if let Role::Input(v) = r.role {
+            if let Binding::Gathered(g) = &bindings[v] {
+                g.gather(start, n, scratch.bytes_mut(reg, n * r.dtype.itemsize()));
+            }
+        }
+    }
+    for instr in &program.code {
+        let mut operands = [Operand { bytes: &[], width: 0 }; 3];
+        let mut dst = if instr.dst == program.output {
+            None
+        } else {
+            Some(scratch.take(instr.dst as usize))
+        };
+        for (slot, &a) in operands.iter_mut().zip(&instr.args) {
+            let reg = &program.registers[a as usize];
+            let w = reg.dtype.itemsize();
+            let bytes = match (&reg.role, bindings) {
+                (Role::Input(v), b) if matches!(b[*v], Binding::Dense(_)) => {
+                    let Binding::Dense(data) = &b[*v] else { unreachable!() };
+                    &data[start * w..(start + n) * w]
+                }
+                _ => scratch.bytes(a as usize, n * w),
+            };
+            *slot = Operand { bytes, width: w };
+        }
+        let args = &operands[..instr.args.len()];
+        match dst.as_mut() {
+            None => (instr.overload.kernel)(out, args, n),
+            Some(buf) => {
+                let w = program.registers[instr.dst as usize].dtype.itemsize();
+                let bytes = &mut bytemuck::cast_slice_mut::<_, u8>(buf.as_mut_slice())[..n * w];
+                (instr.overload.kernel)(bytes, args, n);
+            }
+        }
+        if let Some(buf) = dst {
+            scratch.put_back(instr.dst as usize, buf);
+        }
+    }
+}
