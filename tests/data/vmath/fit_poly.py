@@ -111,3 +111,18 @@ print(f"pub(super) const LOG10_2_HI: f64 = f64::from_bits({hexf(l10_2)}); // 42 
 print(f"pub(super) const LOG10_2_LO: f64 = f64::from_bits({hexf(mpmath.log10(2) - l10_2)});")
 print(f"pub(super) const INV_LN10: f64 = f64::from_bits({hexf(1 / mpmath.log(10))});")
 hilo("INV_LN2", 1 / ln2)
+# Bits of 2/pi after the binary point, 64 per word, most significant first:
+# the table of the Payne-Hanek reduction for |x| > 2^20.
+mp.prec = 1400
+frac = 2 / mpmath.pi
+words = []
+for _ in range(20):
+    frac *= 2**64
+    w = int(mpmath.floor(frac))
+    frac -= w
+    words.append(w)
+print("/// Bits of 2/pi after the binary point, 64 per word, most significant first.")
+print(f"pub(super) const TWO_OVER_PI_BITS: [u64; {len(words)}] = [")
+for i in range(0, len(words), 3):
+    print("    " + " ".join("0x%016x," % w for w in words[i:i + 3]))
+print("];")

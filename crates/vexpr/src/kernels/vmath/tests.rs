@@ -1,0 +1,366 @@
+//! Accuracy and consistency tests against the mpmath reference data in
+//! `tests/data/vmath/` (see `gen_reference.py` there), at every dispatch
+//! level this CPU supports.
+//!
+//! `cargo test --release -p vexpr vmath -- --nocapture` prints the accuracy
+//! table of `docs/accuracy.md`; the ignored test `vmath_speed` prints the
+//! speed table.
+
+use super::*;
+use std::fmt::Write as _;
+
+/// Where `gen_reference.py` writes, relative to this crate.
+const DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/vmath");
+
+/// Reads `<name>_<dtype>.txt`: rows of hex bit patterns.
+fn load(file: &str) -> Vec<Vec<u64>> {
+    let path = format!("{DATA_DIR}/{file}.txt");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read reference data {path}: {e}"));
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            l.split_whitespace()
+                .map(|h| u64::from_str_radix(h, 16).expect("hex bit pattern"))
+                .collect()
+        })
+        .collect()
+}
+
+/// A float format seen through its bit pattern.
+trait Bits: Copy + PartialEq + std::fmt::Debug {
+    const SIGN: u64;
+    const NAME: &'static str;
+    fn from_u64(b: u64) -> Self;
+    fn to_u64(self) -> u64;
+    fn is_nan(self) -> bool;
+}
+
+impl Bits for f64 {
+    const SIGN: u64 = 1 << 63;
+    const NAME: &'static str = "f64";
+    fn from_u64(b: u64) -> Self {
+        f64::from_bits(b)
+    }
+    fn to_u64(self) -> u64 {
+        self.to_bits()
+    }
+    fn is_nan(self) -> bool {
+        self.is_nan()
+    }
+}
+
+impl Bits for f32 {
+    const SIGN: u64 = 1 << 31;
+    const NAME: &'static str = "f32";
+    fn from_u64(b: u64) -> Self {
+        f32::from_bits(b as u32)
+    }
+    fn to_u64(self) -> u64 {
+        self.to_bits() as u64
+    }
+    fn is_nan(self) -> bool {
+        self.is_nan()
+    }
+}
+
+/// Distance in ulps between `got` and the correctly rounded `want`: the
+/// number of representable values between them (inf counts as the value
+/// after MAX). NaN must match NaN and a zero result must have the right sign;
+/// anything else is `u64::MAX`.
+fn ulps<T: Bits>(got: T, want: T) -> u64 {
+    if want.is_nan() || got.is_nan() {
+        return if want.is_nan() && got.is_nan() {
+            0
+        } else {
+            u64::MAX
+        };
+    }
+    let (g, w) = (got.to_u64(), want.to_u64());
+    if w & !T::SIGN == 0 || g & !T::SIGN == 0 {
+        // a zero on either side: only the identical zero is exact
+        if g == w {
+            return 0;
+        }
+        if (g & !T::SIGN == 0) != (w & !T::SIGN == 0) {
+            // one zero, one not: distance through zero
+        } else {
+            return u64::MAX; // +0 vs -0
+        }
+    }
+    let key = |b: u64| -> i128 {
+        let m = (b & !T::SIGN) as i128;
+        if b & T::SIGN != 0 { -m } else { m }
+    };
+    (key(g) - key(w)).unsigned_abs() as u64
+}
+
+/// How one function is run: through its dispatch table at a given level,
+/// or (pow_f64) as a plain function.
+enum Kernel<T: 'static> {
+    Unary(&'static Unary<T>),
+    Binary(&'static Binary<T>),
+    Plain2(fn(&[T], &[T], &mut [T])),
+}
+
+impl<T: Copy + Default> Kernel<T> {
+    fn run(&self, level: Level, args: &[Vec<T>]) -> Vec<T> {
+        let mut out = vec![T::default(); args[0].len()];
+        match self {
+            Kernel::Unary(k) => k.run(level, &args[0], &mut out),
+            Kernel::Binary(k) => k.run(level, &args[0], &args[1], &mut out),
+            Kernel::Plain2(f) => f(&args[0], &args[1], &mut out),
+        }
+        out
+    }
+}
+
+/// (name in the data files, ulp bound, f64 kernel, f32 kernel)
+fn functions() -> Vec<(&'static str, u64, Kernel<f64>, Kernel<f32>)> {
+    use Kernel::{Binary as B, Plain2 as P, Unary as U};
+    vec![
+        ("exp", 1, U(&EXP_F64), U(&EXP_F32)),
+        ("log", 1, U(&LOG_F64), U(&LOG_F32)),
+        ("sin", 4, U(&SIN_F64), U(&SIN_F32)),
+        ("cos", 4, U(&COS_F64), U(&COS_F32)),
+        ("tanh", 4, U(&TANH_F64), U(&TANH_F32)),
+        ("atan2", 4, B(&ATAN2_F64), B(&ATAN2_F32)),
+        ("expm1", 4, U(&EXPM1_F64), U(&EXPM1_F32)),
+        ("log1p", 4, U(&LOG1P_F64), U(&LOG1P_F32)),
+        ("log2", 4, U(&LOG2_F64), U(&LOG2_F32)),
+        ("log10", 4, U(&LOG10_F64), U(&LOG10_F32)),
+        ("tan", 4, U(&TAN_F64), U(&TAN_F32)),
+        ("arctan", 4, U(&ARCTAN_F64), U(&ARCTAN_F32)),
+        ("arcsin", 4, U(&ARCSIN_F64), U(&ARCSIN_F32)),
+        ("arccos", 4, U(&ARCCOS_F64), U(&ARCCOS_F32)),
+        ("sinh", 4, U(&SINH_F64), U(&SINH_F32)),
+        ("cosh", 4, U(&COSH_F64), U(&COSH_F32)),
+        ("arcsinh", 4, U(&ARCSINH_F64), U(&ARCSINH_F32)),
+        ("arccosh", 4, U(&ARCCOSH_F64), U(&ARCCOSH_F32)),
+        ("arctanh", 4, U(&ARCTANH_F64), U(&ARCTANH_F32)),
+        ("pow", 4, P(pow_f64), B(&POW_F32)),
+        ("hypot", 4, B(&HYPOT_F64), B(&HYPOT_F32)),
+    ]
+}
+
+/// Worst case of one kernel at one level: (max ulps, inputs, got, want).
+struct Worst<T> {
+    ulps: u64,
+    args: Vec<T>,
+    got: T,
+    want: T,
+}
+
+fn measure<T: Bits + Default>(name: &str, kernel: &Kernel<T>, level: Level) -> Worst<T> {
+    let rows = load(&format!("{name}_{}", T::NAME));
+    let arity = rows[0].len() - 1;
+    let args: Vec<Vec<T>> = (0..arity)
+        .map(|i| rows.iter().map(|r| T::from_u64(r[i])).collect())
+        .collect();
+    let got = kernel.run(level, &args);
+    let mut worst = Worst {
+        ulps: 0,
+        args: vec![],
+        got: T::default(),
+        want: T::default(),
+    };
+    for (i, r) in rows.iter().enumerate() {
+        let want = T::from_u64(r[arity]);
+        let d = ulps(got[i], want);
+        if d > worst.ulps || worst.args.is_empty() {
+            worst = Worst {
+                ulps: d,
+                args: args.iter().map(|a| a[i]).collect(),
+                got: got[i],
+                want,
+            };
+        }
+    }
+    worst
+}
+
+/// Checks every function, dtype and level against its bound and prints the
+/// table of `docs/accuracy.md`.
+#[test]
+fn vmath_accuracy() {
+    let levels = Level::supported();
+    let mut table =
+        String::from("| function | dtype | max ulp | bound | per level |\n|---|---|---|---|---|\n");
+    let mut failures = vec![];
+    fn row<T: Bits + Default>(
+        name: &str,
+        bound: u64,
+        kernel: &Kernel<T>,
+        levels: &[Level],
+        table: &mut String,
+        failures: &mut Vec<String>,
+    ) {
+        let mut max = 0;
+        let mut per = vec![];
+        for &level in levels {
+            let w = measure(name, kernel, level);
+            if w.ulps > bound {
+                failures.push(format!(
+                    "{name}_{} at {level:?}: {} ulps at {:?}: got {:?}, want {:?}",
+                    T::NAME,
+                    w.ulps,
+                    w.args,
+                    w.got,
+                    w.want
+                ));
+            }
+            max = max.max(w.ulps);
+            per.push(format!("{level:?} {}", w.ulps));
+        }
+        let shown = if max == u64::MAX {
+            "wrong".to_string()
+        } else {
+            max.to_string()
+        };
+        let _ = writeln!(
+            table,
+            "| {name} | {} | {shown} | {bound} | {} |",
+            T::NAME,
+            per.join(", ")
+        );
+    }
+    for (name, bound, k64, k32) in functions() {
+        row(name, bound, &k64, &levels, &mut table, &mut failures);
+        row(name, bound, &k32, &levels, &mut table, &mut failures);
+    }
+    println!("{table}");
+    assert!(
+        failures.is_empty(),
+        "over the bound:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// Every length (tails, blocks, the fix-up path) gives the same values as
+/// evaluating elements one at a time.
+#[test]
+fn vmath_lengths_and_tails() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        // mostly ordinary values, some huge ones to trigger the trig fix-up
+        let v = (seed >> 11) as f64 / (1u64 << 53) as f64 * 20.0 - 10.0;
+        if seed.is_multiple_of(17) { v * 1e12 } else { v }
+    };
+    let x: Vec<f64> = (0..1100).map(|_| next()).collect();
+    let y: Vec<f64> = (0..1100).map(|_| next()).collect();
+    for level in Level::supported() {
+        for (name, _, k64, _) in functions() {
+            let full = k64.run(level, &[x.clone(), y.clone()]);
+            for len in [0, 1, 3, 7, 8, 9, 15, 16, 17, 511, 512, 513, 1100] {
+                let part = k64.run(level, &[x[..len].to_vec(), y[..len].to_vec()]);
+                for i in 0..len {
+                    assert_eq!(
+                        part[i].to_bits(),
+                        full[i].to_bits(),
+                        "{name} at {level:?}, len {len}, index {i}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Values the brief and NumPy pin down exactly.
+#[test]
+fn vmath_special_values() {
+    let one = |k: &Unary<f64>, v: f64| {
+        let mut o = [0.0];
+        k.run(Level::detect(), &[v], &mut o);
+        o[0]
+    };
+    assert_eq!(one(&EXP_F64, 710.0), f64::INFINITY);
+    assert_eq!(one(&EXP_F64, -746.0), 0.0);
+    assert_eq!(one(&EXP_F64, f64::NEG_INFINITY), 0.0);
+    assert_eq!(one(&LOG_F64, 0.0), f64::NEG_INFINITY);
+    assert!(one(&LOG_F64, -1.0).is_nan());
+    assert!(one(&LOG_F64, 5e-324).is_finite());
+    assert!(one(&SIN_F64, f64::INFINITY).is_nan());
+    assert!(one(&COS_F64, f64::NAN).is_nan());
+    assert_eq!(one(&SIN_F64, -0.0).to_bits(), (-0.0f64).to_bits());
+    assert_eq!(one(&TANH_F64, f64::INFINITY), 1.0);
+    assert_eq!(one(&ARCTANH_F64, -1.0), f64::NEG_INFINITY);
+    let mut o = [0.0];
+    ATAN2_F64.run(Level::detect(), &[0.0], &[-0.0], &mut o);
+    assert_eq!(o[0], std::f64::consts::PI);
+}
+
+/// ns/elem at N = 2^20 against a plain std loop; `docs/accuracy.md` records
+/// the output of
+/// `cargo test --release -p vexpr vmath_speed -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing; run in release with --ignored --nocapture"]
+fn vmath_speed() {
+    use std::hint::black_box;
+    use std::time::Instant;
+    const N: usize = 1 << 20;
+    let mut seed = 1u64;
+    let mut uniform = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let sym: Vec<f64> = (0..N).map(|_| uniform() * 20.0 - 10.0).collect();
+    let pos: Vec<f64> = (0..N).map(|_| (uniform() * 40.0 - 20.0).exp()).collect();
+    let best = |f: &mut dyn FnMut()| {
+        (0..11)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min)
+            * 1e9
+            / N as f64
+    };
+    let mut out = vec![0.0; N];
+    let mut out32 = vec![0.0f32; N];
+    println!("level: {:?}", Level::detect());
+    println!("| function | input | vmath f64 | std f64 loop | vmath f32 |");
+    println!("|---|---|---|---|---|");
+    type Case = (
+        &'static str,
+        &'static str,
+        fn(&[f64], &mut [f64]),
+        fn(&[f32], &mut [f32]),
+        fn(f64) -> f64,
+    );
+    let cases: [Case; 6] = [
+        ("exp", "U(-10, 10)", exp_f64, exp_f32, f64::exp),
+        ("log", "e^U(-20, 20)", log_f64, log_f32, f64::ln),
+        ("sin", "U(-10, 10)", sin_f64, sin_f32, f64::sin),
+        ("cos", "U(-10, 10)", cos_f64, cos_f32, f64::cos),
+        ("tanh", "U(-10, 10)", tanh_f64, tanh_f32, f64::tanh),
+        ("arctan", "U(-10, 10)", arctan_f64, arctan_f32, f64::atan),
+    ];
+    for (name, input, vf, vf32, sf) in cases {
+        let x = if name == "log" { &pos } else { &sym };
+        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let v = best(&mut || vf(black_box(x), black_box(&mut out)));
+        let s = best(&mut || {
+            for (o, &e) in out.iter_mut().zip(black_box(x)) {
+                *o = sf(e);
+            }
+            black_box(&mut out);
+        });
+        let v32 = best(&mut || vf32(black_box(&x32), black_box(&mut out32)));
+        println!("| {name} | {input} | {v:.2} | {s:.2} | {v32:.2} |");
+    }
+    let y: Vec<f64> = sym.iter().rev().copied().collect();
+    let v = best(&mut || atan2_f64(black_box(&sym), black_box(&y), black_box(&mut out)));
+    let s = best(&mut || {
+        for ((o, &a), &b) in out.iter_mut().zip(black_box(&sym)).zip(&y) {
+            *o = a.atan2(b);
+        }
+        black_box(&mut out);
+    });
+    println!("| atan2 | U(-10, 10)^2 | {v:.2} | {s:.2} | |");
+}

@@ -1,0 +1,225 @@
+//! Lane functions for the circular functions: sin, cos, tan, and atan2
+//! with atan, asin and acos built on it.
+//!
+//! sin, cos and tan have a vector path for |x| <= 2^20 and a scalar one
+//! (`*_large`, exact Payne-Hanek reduction) that the caller runs for the
+//! rare lanes beyond, including inf and NaN. The large path cannot fall back
+//! on glibc: its cos(5.319372648326541e255) is 8 ulps off.
+
+use super::arith::{
+    Fma, abs, copysign, fast_two_sum, flip_sign, horner, round_int_mul, select, two_sum,
+};
+use super::consts::{
+    ATAN_A, ATAN_HALF_HI, ATAN_HALF_LO, COS_C, PI_HI, PI_LO, PIO2_1, PIO2_2, PIO2_3, PIO2_4,
+    PIO2_HI, PIO2_LO, PIO4_HI, PIO4_LO, SIN_S, TWO_OVER_PI, TWO_OVER_PI_BITS,
+};
+
+/// Largest |x| the vector reduction handles: k = round(x 2/pi) < 2^20, so
+/// every k * PIO2_i (33-bit constants) is exact.
+pub(super) const TRIG_FAST_MAX: f64 = 1048576.0;
+
+/// Below this, sin x and tan x round to x (and sin(-0) must be -0).
+const TINY: f64 = 7.450580596923828e-9;
+
+/// True for lanes the vector path cannot reduce: huge, infinite or NaN.
+#[inline(always)]
+pub(super) fn trig_needs_large(x: f64) -> bool {
+    abs(x) > TRIG_FAST_MAX || x.is_nan()
+}
+
+/// x = q pi/2 + (hi + lo), |hi| <= pi/4, with hi + lo accurate to about
+/// 2^-100 relative even where x is close to a multiple of pi/2 (the closest
+/// doubles come within 2^-61 of one).
+#[inline(always)]
+fn reduce_pio2<M: Fma>(x: f64) -> (f64, f64, i64) {
+    let (kd, q) = round_int_mul::<M>(x, TWO_OVER_PI);
+    // Exact: k * PIO2_1 is exact and within a factor 2 of x (Sterbenz).
+    let a = M::fma(-kd, PIO2_1, x);
+    // The next two products are exact too; TwoSum keeps the rounding errors
+    // of the subtractions, which the cancellation near multiples of pi/2
+    // would otherwise expose.
+    let (s1, e1) = two_sum(a, -(kd * PIO2_2));
+    let (s2, e2) = two_sum(s1, -(kd * PIO2_3));
+    let lo = (e1 + e2) - kd * PIO2_4;
+    let (hi, lo) = fast_two_sum(s2, lo);
+    (hi, lo, q)
+}
+
+/// sin(hi + lo) ~ hi + hi^3 S(hi^2) + lo (1 - hi^2 / 2).
+#[inline(always)]
+fn sin_kernel<M: Fma>(hi: f64, lo: f64) -> f64 {
+    let z = hi * hi;
+    hi + M::fma(z * hi, horner::<M, 7>(z, &SIN_S), M::fma(-0.5 * z, lo, lo))
+}
+
+/// cos(hi + lo) ~ 1 - hi^2 / 2 + hi^4 C(hi^2) - hi lo, summed so that the
+/// rounding error of 1 - hi^2/2 is recovered (as fdlibm's __kernel_cos).
+#[inline(always)]
+fn cos_kernel<M: Fma>(hi: f64, lo: f64) -> f64 {
+    let z = hi * hi;
+    let hz = 0.5 * z;
+    let w = 1.0 - hz;
+    w + (((1.0 - w) - hz) + M::fma(z * z, horner::<M, 7>(z, &COS_C), -(hi * lo)))
+}
+
+/// Payne-Hanek reduction for finite |x| > 2^20: x = q pi/2 + (hi + lo)
+/// with |hi + lo| <= pi/4, computed from the bits of 2/pi in exact integer
+/// arithmetic. Scalar and slow (~100 ns), for rare lanes only.
+pub(super) fn reduce_pio2_large(x: f64) -> (f64, f64, i64) {
+    // |x| = m 2^e with an integer m < 2^53; e >= -32 here.
+    let bits = abs(x).to_bits();
+    let m = (bits & ((1 << 52) - 1)) | (1 << 52);
+    let e = ((bits >> 52) & 0x7ff) as i64 - 1075;
+    // x 2/pi = sum over i >= 1 of b_i m 2^(e - i), b_i the bits of 2/pi.
+    // Bits with i < e - 1 add multiples of 4 (whole turns): skip them. A
+    // 256-bit window from bit e - 1 on leaves an error below 2^-200.
+    // `word(j)` is word j of the table with one zero word in front, so that
+    // windows may start up to 63 bits before the binary point.
+    let word = |j: usize| {
+        if j == 0 {
+            0
+        } else {
+            TWO_OVER_PI_BITS.get(j - 1).copied().unwrap_or(0)
+        }
+    };
+    let start = (e - 1 + 63) as usize; // bit index into the padded table
+    let (w, sh) = (start / 64, (start % 64) as u32);
+    let window: [u64; 4] = std::array::from_fn(|k| {
+        let a = word(w + k);
+        let b = word(w + k + 1);
+        if sh == 0 {
+            a
+        } else {
+            (a << sh) | (b >> (64 - sh))
+        }
+    });
+    // P = m * window, 320 bits in five words, most significant first.
+    let mut p = [0u64; 5];
+    let mut carry = 0u128;
+    for k in (0..4).rev() {
+        let t = m as u128 * window[k] as u128 + carry;
+        p[k + 1] = t as u64;
+        carry = t >> 64;
+    }
+    p[0] = carry as u64;
+    // x 2/pi = P / 2^254 (mod 4): bits 254-255 are the quadrant, the 128
+    // bits below them the fraction.
+    let mut q = (p[1] >> 62) as i64;
+    let frac =
+        ((p[1] as u128 & ((1 << 62) - 1)) << 66) | ((p[2] as u128) << 2) | (p[3] >> 62) as u128;
+    // Fraction in [-1/2, 1/2) as a signed fixed-point number (scale 2^-128).
+    let f = frac as i128;
+    q += (f < 0) as i64;
+    let scale = 2f64.powi(-128);
+    let hi = f as f64;
+    let lo = (f - hi as i128) as f64;
+    let (hi, lo) = (hi * scale, lo * scale);
+    // (hi + lo) pi/2 in double-double.
+    let r = hi * PIO2_HI;
+    let err = hi.mul_add(PIO2_HI, -r) + (hi * PIO2_LO + lo * PIO2_HI);
+    let (rh, rl) = fast_two_sum(r, err);
+    // The bits above are those of |x|; x < 0 mirrors the reduction.
+    if x < 0.0 {
+        (-rh, -rl, q.wrapping_neg())
+    } else {
+        (rh, rl, q)
+    }
+}
+
+/// The three functions share the reduction and both kernels and differ in
+/// how they combine sin r and cos r for the quadrant q.
+#[derive(Clone, Copy)]
+pub(super) enum Circular {
+    Sin,
+    Cos,
+    Tan,
+}
+
+#[inline(always)]
+fn circular<M: Fma>(f: Circular, hi: f64, lo: f64, q: i64) -> f64 {
+    let s = sin_kernel::<M>(hi, lo);
+    let c = cos_kernel::<M>(hi, lo);
+    let odd = q & 1 != 0;
+    match f {
+        Circular::Sin => flip_sign(select(odd, c, s), q & 2 != 0),
+        Circular::Cos => flip_sign(select(odd, s, c), q.wrapping_add(1) & 2 != 0),
+        Circular::Tan => select(odd, -c / s, s / c),
+    }
+}
+
+/// sin, cos or tan of x for |x| <= TRIG_FAST_MAX.
+#[inline(always)]
+pub(super) fn circular_small<M: Fma>(f: Circular, x: f64) -> f64 {
+    let (hi, lo, q) = reduce_pio2::<M>(x);
+    let r = circular::<M>(f, hi, lo, q);
+    // sin and tan of tiny x round to x, and must keep the sign of -0.
+    select(abs(x) < TINY && !matches!(f, Circular::Cos), x, r)
+}
+
+/// sin, cos or tan of x for |x| > TRIG_FAST_MAX, inf or NaN.
+pub(super) fn circular_large<M: Fma>(f: Circular, x: f64) -> f64 {
+    if !x.is_finite() {
+        // NaN stays itself; inf gives NaN, as IEEE 754 wants
+        return if x.is_nan() { x } else { f64::NAN };
+    }
+    let (hi, lo, q) = reduce_pio2_large(x);
+    circular::<M>(f, hi, lo, q)
+}
+
+/// atan2(y, x) with the IEEE special cases.
+///
+/// t = min(|x|,|y|) / max(|x|,|y|) is in [0, 1]; three intervals reduce it
+/// to |u| <= 7/16 around 0, 1/2 and 1, then the quadrant is restored.
+#[inline(always)]
+pub(super) fn atan2<M: Fma>(y: f64, x: f64) -> f64 {
+    let ax = abs(x);
+    let ay = abs(y);
+    let swap = ay > ax;
+    let num = select(swap, ax, ay);
+    let den = select(swap, ay, ax);
+    let t = num / den;
+    // 0/0 (both zero) and inf/inf (both infinite) stand for angles 0 and
+    // pi/4 of the quadrant. NaN inputs keep t NaN.
+    let t = select(num == 0.0 && den == 0.0, 0.0, t);
+    let t = select(num == f64::INFINITY && den == f64::INFINITY, 1.0, t);
+    let r2 = t > 0.4375;
+    let r3 = t > 0.6875;
+    // atan t = atan c + atan((t - c) / (1 + c t)) for c = 1/2 and c = 1;
+    // both numerators are exact.
+    let n = select(r3, t - 1.0, select(r2, M::fma(2.0, t, -1.0), t));
+    let d = select(r3, t + 1.0, select(r2, t + 2.0, 1.0));
+    let u = n / d;
+    let base_hi = select(r3, PIO4_HI, select(r2, ATAN_HALF_HI, 0.0));
+    let base_lo = select(r3, PIO4_LO, select(r2, ATAN_HALF_LO, 0.0));
+    let z = u * u;
+    let p = M::fma(z * u, horner::<M, 12>(z, &ATAN_A), u);
+    let a = base_hi + (base_lo + p);
+    let a = select(swap, PIO2_HI - (a - PIO2_LO), a);
+    // The sign bit, not x < 0, so that atan2(±0, -0) = ±pi.
+    let a = select(x.is_sign_negative(), PI_HI - (a - PI_LO), a);
+    copysign(a, y)
+}
+
+/// atan x = atan2(x, 1).
+#[inline(always)]
+pub(super) fn atan<M: Fma>(x: f64) -> f64 {
+    atan2::<M>(x, 1.0)
+}
+
+/// sqrt(1 - x^2) without cancellation: 1 - |x| is exact for |x| >= 1/2.
+#[inline(always)]
+fn cos_of_asin(x: f64) -> f64 {
+    ((1.0 - x) * (1.0 + x)).sqrt()
+}
+
+/// asin x = atan2(x, sqrt(1 - x^2)); NaN for |x| > 1 via the square root.
+#[inline(always)]
+pub(super) fn asin<M: Fma>(x: f64) -> f64 {
+    atan2::<M>(x, cos_of_asin(x))
+}
+
+/// acos x = atan2(sqrt(1 - x^2), x).
+#[inline(always)]
+pub(super) fn acos<M: Fma>(x: f64) -> f64 {
+    atan2::<M>(cos_of_asin(x), x)
+}

@@ -1,0 +1,180 @@
+//! The public API: compile once and run from many threads, inputs of every
+//! layout, and errors (kind, span, rendering) for bad input of every sort.
+
+use vexpr::{Array, ArrayView, DType, Env, ErrorKind, Expr, Options, Signature, Span, evaluate};
+
+fn f64s(a: &Array) -> &[f64] {
+    a.as_slice::<f64>().expect("a float64 result")
+}
+
+#[test]
+fn compiled_expressions_are_shared_by_many_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Expr>();
+
+    let sig = Signature::new().with("a", DType::Float64).with("b", DType::Float64);
+    let expr = Expr::compile("2*a**3 - 4*a**5 + 6*log(a) + b", &sig).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let expr = &expr;
+            s.spawn(move || {
+                // Each thread has its own inputs, and checks its own result.
+                let n = 10_000 + t * 977;
+                let a: Vec<f64> = (0..n).map(|i| 0.1 + (i % 1000) as f64 / 1000.0 + t as f64).collect();
+                let b: Vec<f64> = (0..n).map(|i| (i * t) as f64).collect();
+                let env = Env::new().with("a", &a[..]).with("b", &b[..]);
+                for round in 0..5 {
+                    let threads = 1 + (t + round) % 3;
+                    let r = expr.eval_with(&env, Options { threads, block_len: 512 }).unwrap();
+                    for (i, &got) in f64s(&r).iter().enumerate() {
+                        let x = a[i];
+                        let want = 2.0 * x.powf(3.0) - 4.0 * x.powf(5.0) + 6.0 * x.ln() + b[i];
+                        assert_eq!(got, want, "thread {t} element {i}");
+                    }
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn eval_into_writes_the_callers_buffer() {
+    let a = vec![1.0, 2.0, 3.0, 4.0, 5.0];
+    let env = Env::new().with("a", &a[..]);
+    let expr = Expr::compile("a*a + 1", &Signature::of(&env)).unwrap();
+    let mut out = vec![0.0; 5];
+    expr.eval_into(&env, &mut out).unwrap();
+    assert_eq!(out, [2.0, 5.0, 10.0, 17.0, 26.0]);
+    let mut wrong_len = vec![0.0; 4];
+    assert_eq!(expr.eval_into(&env, &mut wrong_len).unwrap_err().kind(), ErrorKind::Shape);
+    let mut wrong_type = vec![0i32; 5];
+    assert_eq!(expr.eval_into(&env, &mut wrong_type).unwrap_err().kind(), ErrorKind::Input);
+    let mut flags = vec![false; 5];
+    Expr::compile("a > 2", &Signature::of(&env)).unwrap().eval_into(&env, &mut flags).unwrap();
+    assert_eq!(flags, [false, false, true, true, true]);
+}
+
+#[test]
+fn scalars_empty_and_single_element_inputs() {
+    let a: Vec<f64> = vec![];
+    let r = evaluate("a * 2", &Env::new().with("a", &a[..])).unwrap();
+    assert_eq!((r.shape(), r.len()), (&[0usize][..], 0));
+    let one = [3.0];
+    let r = evaluate("a * k", &Env::new().with("a", &one[..]).with("k", 2.0)).unwrap();
+    assert_eq!(f64s(&r), &[6.0]);
+    let r = evaluate("k + 1", &Env::new().with("k", 2.0)).unwrap();
+    assert_eq!((r.shape(), f64s(&r)), (&[][..], &[3.0][..]));
+    let r = evaluate("2 + 3", &Env::new()).unwrap();
+    assert_eq!((r.dtype(), r.as_slice::<i32>().unwrap()), (DType::Int32, &[5][..]));
+}
+
+#[test]
+fn strided_and_broadcast_inputs_are_read_in_place() {
+    // A 3x4 row-major matrix; its second column and its transpose.
+    let m: Vec<f64> = (0..12).map(f64::from).collect();
+    let column = ArrayView::strided(&m[..], &[3], &[4], 1).unwrap();
+    let r = evaluate("c * 10", &Env::new().with("c", column)).unwrap();
+    assert_eq!(f64s(&r), &[10.0, 50.0, 90.0]);
+    let every_other = ArrayView::strided(&m[..], &[6], &[2], 0).unwrap();
+    let r = evaluate("e + 0.5", &Env::new().with("e", every_other)).unwrap();
+    assert_eq!(f64s(&r), &[0.5, 2.5, 4.5, 6.5, 8.5, 10.5]);
+    let reversed = ArrayView::strided(&m[..], &[12], &[-1], 11).unwrap();
+    let r = evaluate("r", &Env::new().with("r", reversed)).unwrap();
+    assert_eq!(f64s(&r)[0], 11.0);
+    let transposed = ArrayView::strided(&m[..], &[4, 3], &[1, 4], 0).unwrap();
+    let row = [100.0, 200.0, 300.0];
+    let r = evaluate("t + row", &Env::new().with("t", transposed).with("row", &row[..])).unwrap();
+    assert_eq!(r.shape(), &[4, 3]);
+    assert_eq!(&f64s(&r)[..3], &[100.0, 204.0, 308.0]);
+    // (3,1) * (1,4) broadcasts to (3,4).
+    let col = Array::from_vec(vec![1.0, 2.0, 3.0], &[3, 1]).unwrap();
+    let rowv = Array::from_vec(vec![1.0, 10.0, 100.0, 1000.0], &[1, 4]).unwrap();
+    let r = evaluate("x * y", &Env::new().with("x", &col).with("y", &rowv)).unwrap();
+    assert_eq!(r.shape(), &[3, 4]);
+    assert_eq!(f64s(&r)[4..8], [2.0, 20.0, 200.0, 2000.0]);
+    assert!(ArrayView::strided(&m[..], &[4], &[4], 1).is_err());
+}
+
+#[test]
+fn large_inputs_run_blocked_and_threaded() {
+    let n = 1_000_003;
+    let a: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let env = Env::new().with("a", &a[..]);
+    for threads in [1, 2, 3] {
+        let r = vexpr::evaluate_with("a * 2 - 1", &env, Options { threads, block_len: 1000 }).unwrap();
+        assert!(f64s(&r).iter().enumerate().all(|(i, &v)| v == 2.0 * i as f64 - 1.0));
+    }
+}
+
+fn err(source: &str, env: &Env<'_>) -> vexpr::Error {
+    evaluate(source, env).expect_err(source)
+}
+
+#[test]
+fn errors_have_a_kind_a_span_and_a_caret() {
+    let a = [1.0, 2.0];
+    let b = [1.0, 2.0, 3.0];
+    let env = Env::new().with("a", &a[..]).with("b", &b[..]);
+    let cases: [(&str, ErrorKind, (usize, usize)); 9] = [
+        ("2*sinn(a) + a", ErrorKind::UnknownFunction, (2, 6)),
+        ("a + zz", ErrorKind::UnknownName, (4, 6)),
+        ("sin(a, a)", ErrorKind::Arity, (0, 9)),
+        ("a + b", ErrorKind::Shape, (4, 5)),
+        ("a << a", ErrorKind::Type, (2, 4)),
+        ("a +", ErrorKind::Syntax, (3, 3)),
+        ("", ErrorKind::Syntax, (0, 0)),
+        ("sin(a, axis=1)", ErrorKind::Arity, (7, 13)),
+        ("(a", ErrorKind::Syntax, (2, 2)),
+    ];
+    for (source, kind, (start, end)) in cases {
+        let e = err(source, &env);
+        assert_eq!((e.kind(), e.span()), (kind, Span::new(start, end)), "{source}: {}", e.message());
+        let text = e.to_string();
+        assert!(text.starts_with("error: "), "{text}");
+        if !source.is_empty() {
+            assert!(text.contains(source) && text.contains('^'), "{text}");
+        }
+    }
+    let shape = err("a + b", &env);
+    assert!(shape.message().contains("[3]") && shape.message().contains("[2]"), "{}", shape.message());
+    // A float base takes a negative integer power; an integer base does not.
+    assert!(evaluate("a ** -2", &env).is_ok());
+    let n = [1i32, 2];
+    let ienv = Env::new().with("n", &n[..]);
+    assert_eq!(err("n ** -2", &ienv).kind(), ErrorKind::Type);
+}
+
+#[test]
+fn absurd_inputs_give_errors_not_crashes() {
+    let a = [0.5];
+    let env = Env::new().with("a", &a[..]);
+    // A million characters: an addition chain deeper than the nesting limit.
+    let long = vec!["a"; 500_000].join("+");
+    assert_eq!(err(&long, &env).kind(), ErrorKind::TooDeep);
+    // Also long, but shallow: a million characters of whitespace around one name.
+    let padded = format!("{}a{}", " ".repeat(500_000), " ".repeat(500_000));
+    assert_eq!(f64s(&evaluate(&padded, &env).unwrap()), &[0.5]);
+    // Ten thousand nested parentheses evaluate.
+    let parens = format!("{}a + 1{}", "(".repeat(10_000), ")".repeat(10_000));
+    assert_eq!(f64s(&evaluate(&parens, &env).unwrap()), &[1.5]);
+    // A hundred thousand unary minuses hit the nesting limit.
+    let minuses = format!("{}a", "-".repeat(100_000));
+    assert_eq!(err(&minuses, &env).kind(), ErrorKind::TooDeep);
+    // Just under the limit still works, on a thread with a small stack.
+    let deep = format!("{}a", "-".repeat(vexpr::MAX_NESTING - 1));
+    let result = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let a = [0.5];
+            evaluate(&deep, &Env::new().with("a", &a[..])).map(|r| r.as_slice::<f64>().unwrap()[0])
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(result.unwrap(), if (vexpr::MAX_NESTING - 1) % 2 == 0 { 0.5 } else { -0.5 });
+    // Garbage of every kind.
+    for source in ["\u{0}", "a +* b", "((((", "))))", "a(", "1e", "0x", "'unterminated", "a ** ** b", "🦀 + a", "a\u{300}"] {
+        let e = err(source, &env);
+        assert!(!e.to_string().is_empty());
+    }
+}
