@@ -45,7 +45,9 @@ Float comparison ("ulps"): an element matches if both are NaN (any payload), or 
 bit patterns are identical, or ulps > 0 and |ord(x) - ord(y)| <= ulps, where ord maps
 the float's bits to a monotonic integer (sign-magnitude, with -0.0 and +0.0 both 0),
 computed in the expected dtype.  Complex values compare real and imaginary parts
-separately.  Non-float data must be equal.  Where measured (transcendental functions,
+separately; with ulps > 0 a part also matches if |x - y| <= ulps * spacing(m), where
+m = max(|re|, |im|) of the expected value (error relative to |z|: a tiny part next to
+a large one carries the large one's rounding error).  Non-float data must be equal.  Where measured (transcendental functions,
 powers, float reductions) a case's ulps is raised to numexpr's own error against an
 mpmath evaluation plus one, so both "same algorithm as numexpr" and "correctly
 rounded" implementations pass; the note then says so.
@@ -104,6 +106,9 @@ DEFECTS = {
                               "integer multiplications (a**2.0 stays integer and overflows, "
                               "a**-2.0 is 1/(a*a) in wrapping integers); a float exponent "
                               "must give float64 as in NumPy.",
+    "pow_complex_literal": "numexpr raises TypeError for a ** <complex constant> (its power "
+                           "optimisation calls int() on the exponent); the reference is "
+                           "NumPy's complex128 power.",
     "pow_int_negative": "numexpr computes int ** negative-int element-wise as 1/base (e.g. "
                         "(-1)**-2 = -1); NumPy refuses integer arrays to negative integer "
                         "powers.",
@@ -554,40 +559,56 @@ def cast_numeric(inputs, dtype):
             else v for k, v in inputs.items()}
 
 
-def resolve(spec, file_name):
-    ne_out = (run_numexpr_isolated if spec.may_crash else run_numexpr)(spec.expr, spec.inputs)
-    np_inputs = spec.numpy_inputs if spec.numpy_inputs is not None else spec.inputs
+def numpy_outcome(spec, ne_out):
+    if not spec.compare_numpy:
+        return ne_out
+    inputs = spec.numpy_inputs if spec.numpy_inputs is not None else spec.inputs
     if spec.defect in VALUE_DEFECTS and ne_out.error is None:
-        np_inputs = cast_numeric(np_inputs, ne_out.array.dtype)
-    np_expr = spec.numpy_expr or spec.expr
-    np_out = run_numpy(np_expr, np_inputs) if spec.compare_numpy else ne_out
-    ulps, notes = spec.ulps, [spec.note] if spec.note else []
-    defect = spec.defect
+        inputs = cast_numeric(inputs, ne_out.array.dtype)
+    return run_numpy(spec.numpy_expr or spec.expr, inputs)
 
+
+def measured_tolerance(spec, ne_out, np_out, ulps, defect, notes):
+    """Raise ulps to numexpr's measured error; past ACCURACY_LIMIT_ULPS (with NumPy
+    accurate) numexpr is wrong and the case becomes an accuracy defect."""
+    exact = run_exact(spec.expr, spec.inputs)
+    ne_err = max_error_ulps(ne_out.array, exact)
+    np_err = max_error_ulps(np_out.array, exact) if np_out.error is None else None
+    if ne_err is None:
+        return ulps, defect
+    if ne_err > ACCURACY_LIMIT_ULPS and np_err is not None and np_err <= ACCURACY_LIMIT_ULPS \
+            and np_out.array.dtype == ne_out.array.dtype:
+        if defect is None:
+            defect = "complex_inaccurate" if ne_out.array.dtype.kind == "c" else "inaccurate"
+        notes.append(f"numexpr's error is {ne_err} ulps, NumPy's {np_err}.")
+        return max(ulps, np_err + 1), defect
+    if ne_err > 0 and ne_err + 1 > ulps:
+        notes.append(f"ulps raised: numexpr's own error is {ne_err} ulps.")
+        return ne_err + 1, defect
+    return ulps, defect
+
+
+def resolve(spec, file_name):
+    """Evaluate a spec both ways, pick the reference and encode the JSON case."""
+    ne_out = (run_numexpr_isolated if spec.may_crash else run_numexpr)(spec.expr, spec.inputs)
+    np_out = numpy_outcome(spec, ne_out)
+    ulps, defect, notes = spec.ulps, spec.defect, [spec.note] if spec.note else []
     if spec.measure and ne_out.error is None:
-        exact = run_exact(spec.expr, spec.inputs)
-        ne_err = max_error_ulps(ne_out.array, exact)
-        np_err = max_error_ulps(np_out.array, exact) if np_out.error is None else None
-        if ne_err is not None and ne_err > ACCURACY_LIMIT_ULPS and np_err is not None \
-                and np_err <= ACCURACY_LIMIT_ULPS and np_out.array.dtype == ne_out.array.dtype:
-            if defect is None:
-                defect = "complex_inaccurate" if ne_out.array.dtype.kind == "c" else "inaccurate"
-            ulps = max(ulps, np_err + 1)
-            notes.append(f"numexpr's error is {ne_err} ulps, NumPy's {np_err}.")
-        elif ne_err is not None and ne_err > 0 and ne_err + 1 > ulps:
-            ulps = ne_err + 1
-            notes.append(f"ulps raised: numexpr's own error is {ne_err} ulps.")
+        ulps, defect = measured_tolerance(spec, ne_out, np_out, ulps, defect, notes)
 
-    follow_numpy = defect is not None and not outcomes_agree(ne_out, np_out, ulps)
-    chosen = np_out if follow_numpy else ne_out
+    agree = outcomes_agree(ne_out, np_out, ulps)
+    follow_numpy = defect is not None and not agree
     if follow_numpy:
         REPORT.defect_hits.setdefault(defect, []).append((file_name, spec.name))
-        notes.insert(0, DEFECTS.get(defect, defect) + f" numexpr 2.14 {describe(ne_out)}.")
-    elif not outcomes_agree(ne_out, np_out, ulps):
+        notes.insert(0, DEFECTS[defect] + f" numexpr 2.14 {describe(ne_out)}.")
+    elif not agree:
         kind, detail = difference_kind(ne_out, np_out)
         REPORT.kept.setdefault((spec.group, kind), []).append((file_name, spec.name, detail))
         notes.append(f"NumPy {np.__version__} differs: {detail}.")
+    return encode_case(spec, np_out if follow_numpy else ne_out, follow_numpy, ulps, notes)
 
+
+def encode_case(spec, chosen, follow_numpy, ulps, notes):
     case = {"name": spec.name, "expr": spec.expr,
             "inputs": {k: encode_array(v) for k, v in spec.inputs.items()}}
     if chosen.error is not None:
@@ -658,7 +679,7 @@ RIGHT = {
     },
 }
 
-# (name, symbol, role of the right operand, default ulps for float results, defect hook)
+# (case-name prefix, symbol, role of the right operand: selects its values in RIGHT)
 BINARY_OPS = (
     ("add", "+", "any"), ("sub", "-", "any"), ("mul", "*", "any"),
     ("truediv", "/", "any"), ("mod", "%", "any"), ("pow", "**", "exponent"),
@@ -909,12 +930,16 @@ def literal_op_specs():
             b = arr(RIGHT[role][t], t)    # the array as right operand (exponent, count, ...)
             for lit in unique(GENERIC_LITERALS + EXTRA_LITERALS.get(symbol, ())):
                 float_lit = literal_kind(lit) == "float"
-                specs.append(Spec(
+                spec = Spec(
                     f"{name} {t}[6] literal {lit}", f"a {symbol} {lit}", {"a": a},
                     ulps=_literal_ulps(symbol, t, lit), group=f"literal {symbol}",
                     defect=_literal_defect(op_defect(symbol, t, _literal_type(lit), float_lit),
                                            t, lit),
-                    measure=symbol == "**"))
+                    measure=symbol == "**")
+                if symbol == "**" and literal_kind(lit) == "complex":
+                    spec.defect = "pow_complex_literal"
+                    spec.numpy_inputs = {"a": a.astype(np.complex128)}  # numexpr's typing
+                specs.append(spec)
             for lit in unique(GENERIC_LITERALS + LEFT_EXTRA_LITERALS.get(symbol, ())):
                 spec = Spec(
                     f"{name} literal {lit} {t}[6]", f"{lit} {symbol} a", {"a": b},
@@ -1103,7 +1128,9 @@ def sample(fn, t, rng, n=8, positive_only=False):
 def function_defect(fn, types):
     if fn == "abs" and any(is_int(t) for t in types):
         return "abs_int"
-    if fn == "complex":
+    # numexpr refuses complex() when its arguments' common kind is int or long
+    if fn == "complex" and all(t in ("bool", "int32", "int64") for t in types) \
+            and any(is_int(t) for t in types):
         return "complex_int_args"
     return None
 
@@ -1575,8 +1602,9 @@ def cell(case):
     return f"{dt}*" if case["reference"] == "numpy" else dt
 
 
-def types_markdown(operator_cases, literal_cases):
+def types_markdown(operator_cases, literal_cases, function_cases):
     by_name = {c["name"]: c for c in operator_cases + literal_cases}
+    by_function = {c["name"]: c for c in function_cases}
     out = [
         "# Result types of vexpr's operators",
         "",
@@ -1631,6 +1659,17 @@ def types_markdown(operator_cases, literal_cases):
         for t in TYPES:
             out.append(f"| {t} | " + " | ".join(cell(by_name.get(f"{nm} {t}[6] literal {x}")) for x in lits) + " |")
         out.append("")
+    out += ["## Functions", "",
+            "Result dtype of `f(a)` (and of `f(a, b)` with both arguments of the type in the "
+            "column). Integer arguments are computed in float64 except by `abs`, `round`, "
+            "`sign`, `copy` and `ones_like`; the functions' minimum kinds raise bool to "
+            "float32 (most) or float64.", "",
+            "| function | " + " | ".join(TYPES) + " |", "|---" * (len(TYPES) + 1) + "|"]
+    for fn in UNARY_FUNCS:
+        out.append(f"| `{fn}` | " + " | ".join(cell(by_function.get(f"{fn} {t}")) for t in TYPES) + " |")
+    for fn in BINARY_FUNCS:
+        out.append(f"| `{fn}` | " + " | ".join(cell(by_function.get(f"{fn} {t} {t}")) for t in TYPES) + " |")
+    out.append("")
     return "\n".join(out)
 
 
@@ -1715,7 +1754,8 @@ def build_outputs():
         cases = [resolve(s, f"{file_name}.json") for s in specs]
         cases_by_file[file_name] = cases
         outputs[os.path.join(CASES_DIR, f"{file_name}.json")] = render(cases)
-    outputs[TYPES_MD] = types_markdown(cases_by_file["operators"], cases_by_file["literals"])
+    outputs[TYPES_MD] = types_markdown(cases_by_file["operators"], cases_by_file["literals"],
+                                       cases_by_file["functions"])
     outputs[DIFFERENCES_MD] = differences_markdown()
     return outputs, cases_by_file
 
