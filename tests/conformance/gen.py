@@ -178,6 +178,35 @@ DEFECTS = {
 }
 
 
+# Choices made where "numexpr is wrong" was not clear-cut; listed in DIFFERENCES.md so
+# that they can be revisited in one place.
+JUDGEMENT_CALLS = (
+    "min/max of bool follow NumPy (numexpr refuses them) because sum/prod of bool are "
+    "accepted with NumPy's meaning.",
+    "Only abs of integers follows NumPy; abs(bool) stays float32 and abs(complex) stays "
+    "complex128 with a zero imaginary part, as numexpr types them.",
+    "Complex functions and complex ** at infinities and NaNs follow NumPy (C99 Annex G); "
+    "complex * keeps numexpr's textbook formula at overflow and infinities (NumPy's "
+    "result there is not Annex G either).",
+    "numexpr's typing by kind is kept everywhere, even where it loses precision: "
+    "int32/int64 with float32 compute in float32, float32 with a float literal in float64, "
+    "maximum/minimum/hypot/copysign/nextafter/sign/round/trunc of float32 in float64, "
+    "integers in most functions (and fmod) in float64.",
+    "where(True, a, b) with a constant condition returns a unchanged (its dtype and shape, "
+    "no broadcasting), as numexpr does.",
+    "uint64 inputs are reinterpreted as int64 (same bits) and uint32 widened to int64, as "
+    "numexpr does; values >= 2**63 become negative.",
+    "Constant-only expressions are folded with Python semantics, as numexpr does "
+    "(True + True is int32 2, ~True is -2, 1 / 0 raises ZeroDivisionError).",
+    "x / c with a float constant c of x's kind is computed by numexpr as x * (1/c); those "
+    "cases allow 1 ulp so that true division passes too.",
+    "Unary minus on bool is an error in both (messages differ), so it is a plain "
+    "numexpr-referenced error case.",
+    "Complex log1p of tiny |z|: numexpr and NumPy are both inaccurate (10**8 ulps), so no "
+    "case pins it down.",
+)
+
+
 # Defects in values only: numexpr's result type stands, and NumPy is asked for the
 # values with the inputs already converted to that type (e.g. int32 // float32 is
 # float32 in numexpr; the reference is NumPy's float32 floor division).
@@ -813,6 +842,8 @@ def integer_semantics_specs():
                  group="integer wrap"),
             Spec(f"neg {t} MIN wraps", "-a", {"a": arr([lo, hi, 0], t)}, group="integer wrap"),
             Spec(f"invert {t} edges", "~a", {"a": arr([lo, hi, 0, -1], t)}, group="integer wrap"),
+            Spec(f"abs {t} MIN wraps", "abs(a)", {"a": arr([lo, -1, 0, hi], t)},
+                 group="integer wrap", defect="abs_int"),
         ]
         # integer powers: array exponents use numexpr's pow opcode
         specs += [
@@ -1260,38 +1291,44 @@ def special_unary_values(t):
     return SPECIAL_UNARY[t]
 
 
-def special_specs():
+def special_function_specs(t):
     specs = []
-    unary = [f for f in UNARY_FUNCS if f not in ("copy", "ones_like")]
-    for t in FLOAT_TYPES:
-        for fn in unary:
-            for k, part in enumerate(chunks(special_unary_values(t), 12 if t == "complex128" else 16)):
-                specs.append(Spec(f"{fn} {t} specials {k}", f"{fn}(a)", {"a": arr(part, t)},
-                                  ulps=func_ulps(fn, (t,)), group=f"special function {fn}",
-                                  defect=special_function_defect(fn, t)))
-        for name, symbol in UNARY_OPS[:1]:
-            specs.append(Spec(f"{name} {t} specials", f"{symbol}a",
-                              {"a": arr(special_unary_values(t)[:16], t)}, group="special unary"))
-        pool = SPECIAL_COMPLEX_BINARY if t == "complex128" else SPECIAL_BINARY[t]
-        pairs = [(x, y) for x in pool for y in pool]
-        ops = [(n, s) for n, s, _ in BINARY_OPS if s not in ("&", "|", "^", "<<", ">>")]
-        funcs = [f for f in BINARY_FUNCS if f != "complex"] if t != "complex128" else []
-        for k, part in enumerate(chunks(pairs)):
-            a = arr([p[0] for p in part], t)
-            b = arr([p[1] for p in part], t)
-            for name, symbol in ops:
-                defect = op_defect(symbol, t, t)
-                if t == "complex128" and symbol == "**":
-                    defect = "complex_special_values"
-                specs.append(Spec(f"{name} {t} specials {k}", f"a {symbol} b", {"a": a, "b": b},
-                                  ulps=op_ulps(symbol, (t,)), group=f"special operator {symbol}",
-                                  defect=defect))
-            for fn in funcs:
-                specs.append(Spec(f"{fn} {t} specials {k}", f"{fn}(a, b)", {"a": a, "b": b},
-                                  ulps=func_ulps(fn, (t,)), group=f"special function {fn}"))
-    # precision edges of the casts numexpr inserts
+    for fn in (f for f in UNARY_FUNCS if f not in ("copy", "ones_like")):
+        for k, part in enumerate(chunks(special_unary_values(t), 12 if t == "complex128" else 16)):
+            specs.append(Spec(f"{fn} {t} specials {k}", f"{fn}(a)", {"a": arr(part, t)},
+                              ulps=func_ulps(fn, (t,)), group=f"special function {fn}",
+                              defect=special_function_defect(fn, t)))
+    specs.append(Spec(f"neg {t} specials", "-a", {"a": arr(special_unary_values(t)[:16], t)},
+                      group="special unary"))
+    return specs
+
+
+def special_pair_specs(t):
+    """Every operator and two-argument function over all pairs of special values."""
+    specs = []
+    pool = SPECIAL_COMPLEX_BINARY if t == "complex128" else SPECIAL_BINARY[t]
+    pairs = [(x, y) for x in pool for y in pool]
+    ops = [(n, s) for n, s, _ in BINARY_OPS if s not in ("&", "|", "^", "<<", ">>")]
+    funcs = [f for f in BINARY_FUNCS if f != "complex"] if t != "complex128" else []
+    for k, part in enumerate(chunks(pairs)):
+        ab = {"a": arr([p[0] for p in part], t), "b": arr([p[1] for p in part], t)}
+        for name, symbol in ops:
+            defect = op_defect(symbol, t, t)
+            if t == "complex128" and symbol == "**":
+                defect = "complex_special_values"
+            specs.append(Spec(f"{name} {t} specials {k}", f"a {symbol} b", dict(ab),
+                              ulps=op_ulps(symbol, (t,)), group=f"special operator {symbol}",
+                              defect=defect))
+        for fn in funcs:
+            specs.append(Spec(f"{fn} {t} specials {k}", f"{fn}(a, b)", dict(ab),
+                              ulps=func_ulps(fn, (t,)), group=f"special function {fn}"))
+    return specs
+
+
+def special_edge_specs():
+    """Precision edges of numexpr's casts and of its float % // and complex / formulas."""
     big = arr([2**24 + 1, 2**53 + 1, -(2**31), 2**62], "int64")
-    specs += [
+    return [
         Spec("int64 to float32 cast rounding", "a + b",
              {"a": big, "b": arr([0.0] * 4, "float32")}, group="special casts"),
         Spec("int64 vs float32 comparison", "a == b",
@@ -1304,14 +1341,18 @@ def special_specs():
         Spec("float floordiv inexact quotient", "a // b",
              {"a": arr([1.0, -1.0, 0.3, 7.0], "float64"), "b": arr([0.1, 0.1, 0.1, 0.7], "float64")},
              group="special operator //", defect="float_floordiv"),
-        Spec("complex division overflow", "a / b", defect="complex_division", inputs=
+        Spec("complex division overflow", "a / b",
              {"a": arr([1e300 + 1e300j, 1 + 1j, 1e-300 + 1e-300j], "complex128"),
               "b": arr([1e300 + 1e300j, 1e-200 + 1e-200j, 1e-300 + 1e-300j], "complex128")},
-             ulps=4, group="special operator /"),
+             ulps=4, group="special operator /", defect="complex_division"),
     ]
-    # complex functions where numexpr's formulas lose accuracy
+
+
+def complex_accuracy_specs():
+    """Inputs where numexpr's complex formulas lose accuracy (measured against mpmath)."""
     small = arr([3e-9 + 4e-13j, -2e-12 - 1.3e-9j, 1e-5 + 1e-5j, 0.5 + 0.5j], "complex128")
     near_one = arr([0.6 + 0.8j, -0.96 - 0.28j, 0.8 - 0.6000000001j, 1 + 1e-8j], "complex128")
+    specs = []
     # (log1p is left out: NumPy's complex log1p is as inaccurate as numexpr's there)
     for fn in ("arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh",
                "expm1", "sin", "tan", "tanh", "sqrt", "exp"):
@@ -1324,7 +1365,10 @@ def special_specs():
 
 
 def gen_special_values():
-    return special_specs()
+    specs = []
+    for t in FLOAT_TYPES:
+        specs += special_function_specs(t) + special_pair_specs(t)
+    return specs + special_edge_specs() + complex_accuracy_specs()
 
 
 # ---------------------------------------------------------------------------
@@ -1358,7 +1402,7 @@ def gen_broadcasting():
                           group="broadcasting", defect=defect))
     specs += [
         Spec("three operands", "a * b + c",
-             {"a": counting((2, 1, 3)), "b": counting((4, 1)), "c": counting((3,))}, group="broadcasting"),
+             {"a": counting((2, 1, 3)), "b": counting((2, 1)), "c": counting((3,))}, group="broadcasting"),
         Spec("where broadcast", "where(c, a, b)",
              {"c": arr([[True], [False]], bool), "a": counting((3,)), "b": counting(())}, group="broadcasting"),
         Spec("arctan2 broadcast", "arctan2(a, b)",
@@ -1696,6 +1740,7 @@ def differences_markdown():
             continue
         examples = ", ".join(f"`{f}: {n}`" for f, n in hits[:3])
         out += [f"### {key}", "", text, "", f"{len(hits)} case(s), e.g. {examples}.", ""]
+    out += ["## Judgement calls", ""] + [f"- {text}" for text in JUDGEMENT_CALLS] + [""]
     out += [
         "## numexpr behaviour kept although NumPy differs",
         "",

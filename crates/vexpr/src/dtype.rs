@@ -117,6 +117,29 @@ impl DType {
     }
 }
 
+/// The dtype that inputs of a NumPy type vexpr does not have are widened to,
+/// as numexpr widens them (`int8`, `uint8`, `int16`, `uint16` to `int32`;
+/// `uint32` and `uint64` to `int64`, the latter keeping its bits; `float16`
+/// to `float32`). `None` for types vexpr refuses (such as `complex64` or `U`).
+///
+/// ```
+/// use vexpr::DType;
+/// assert_eq!(vexpr::dtype::widened("uint8"), Some(DType::Int32));
+/// assert_eq!(vexpr::dtype::widened("float64"), Some(DType::Float64));
+/// assert_eq!(vexpr::dtype::widened("U5"), None);
+/// ```
+pub fn widened(numpy_name: &str) -> Option<DType> {
+    Some(match numpy_name {
+        "int8" | "uint8" | "int16" | "uint16" | "i1" | "u1" | "i2" | "u2" => DType::Int32,
+        "uint32" | "uint64" | "u4" | "u8" => DType::Int64,
+        "float16" | "f2" => DType::Float32,
+        other => return DType::parse(other),
+    })
+}
+
+/// The names of the types vexpr computes in, for error messages.
+pub const SUPPORTED: &str = "bool, int32, int64, float32, float64, complex128, S<n> (and int8, uint8, int16, uint16, uint32, uint64, float16, widened as numexpr does)";
+
 impl fmt::Display for DType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.name())

@@ -12,9 +12,9 @@ Which value is the reference:
   * every other (finite) input: the exact value computed by mpmath at 2400 bits,
     checked against 4800 bits (more where needed), rounded once to the nearest double (overflow to
     inf, gradual underflow to subnormals). A part that is exactly zero takes
-    NumPy's sign. An input part that is zero is evaluated as +-2**-1500 with the
-    zero's sign, so that inputs on branch cuts take the C99 side (the limit from
-    the side the signed zero points to).
+    NumPy's sign. For an input on a branch cut (e.g. log(-2 - 0j)), the zero
+    part is evaluated as +-2**-2400 with the zero's sign, so the value is the
+    limit from the side the signed zero points to (the C99 convention).
   * expm1 deviates from NumPy for non-finite inputs on purpose: NumPy's
     expm1(z) = expm1(x)*cos(y) - 2*sin(y/2)**2 + i*exp(x)*sin(y) yields NaN where
     exp(z) - 1 is well defined (e.g. expm1(inf+0j) -> inf+nanj), so the reference
@@ -52,7 +52,7 @@ INF = math.inf
 NAN = math.nan
 PREC = 2400
 CHECK_PREC = 4800  # escalated up to 8x when results sit on a rounding midpoint
-PERTURB_EXP = -1500
+PERTURB_EXP = -2400
 
 UNARY = {
     # name: (numpy ufunc, mpmath function)
@@ -115,11 +115,26 @@ def mp_round(v):
         return INF if q > 0 else -INF
 
 
-def to_mp(v):
-    """An input part as an mpf; a zero becomes a signed 2**-1500 (see module doc)."""
-    if v == 0:
+def to_mp(v, perturb):
+    """An input part as an mpf; with perturb, a zero becomes a signed 2**-2400."""
+    if v == 0 and perturb:
         return mpmath.ldexp(mpmath.mpf(-1 if math.copysign(1, v) < 0 else 1), PERTURB_EXP)
     return mpmath.mpf(v)
+
+
+def on_cut(name, x, y):
+    """Which part of x + iy to perturb: the zero that selects a side of a branch cut."""
+    if name in ("log", "log10", "log2", "sqrt", "pow"):
+        return (False, y == 0 and x < 0)
+    if name == "log1p":
+        return (False, y == 0 and x < -1)
+    if name in ("arcsin", "arccos", "arctanh"):
+        return (False, y == 0 and abs(x) > 1)
+    if name == "arccosh":
+        return (False, y == 0 and x < 1)
+    if name in ("arcsinh", "arctan"):
+        return (x == 0 and abs(y) > 1, False)
+    return (False, False)
 
 
 def same_double(a, b):
@@ -130,20 +145,19 @@ def same_double(a, b):
     return a == b and math.copysign(1, a) == math.copysign(1, b)
 
 
-def mp_eval(fn, args, perturb):
+def mp_eval(fn, args, name):
     """Evaluate at increasing precision until two precisions round alike.
 
-    Returns the rounded (re, im), or None if mpmath finds a pole.
+    The first argument's zero part is perturbed if it puts the input on a branch
+    cut of `name`. Returns the rounded (re, im).
     """
 
     def once(prec):
         with mpmath.workprec(prec):
             margs = []
-            for re, im in args:
-                if perturb:
-                    margs.append(mpmath.mpc(to_mp(re), to_mp(im)))
-                else:
-                    margs.append(mpmath.mpc(re, im))
+            for i, (re, im) in enumerate(args):
+                pre, pim = on_cut(name, re, im) if i == 0 else (False, False)
+                margs.append(mpmath.mpc(to_mp(re, pre), to_mp(im, pim)))
             r = mpmath.mpc(fn(*margs))
             return (mp_round(r.real), mp_round(r.imag))
 
@@ -433,7 +447,7 @@ def reference(name, rng, stats):
                 else:
                     ref, src = (nr.real, nr.imag), "n"
             else:
-                m = mp_eval(mpf, [(x, y)], perturb=True)
+                m = mp_eval(mpf, [(x, y)], name)
                 ref, src = (pick(m[0], nr.real), pick(m[1], nr.imag)), "m"
                 stats_add(stats, name, (nr.real, nr.imag), ref, (x, y))
             if name == "abs":
@@ -456,10 +470,7 @@ def reference(name, rng, stats):
             if special:
                 ref, src = (nr.real, nr.imag), "n"
             else:
-                if name == "pow":
-                    m = mp_eval_pow(a, b)
-                else:
-                    m = mp_eval(mpf, [a, b], perturb=False)
+                m = mp_eval(mpf, [a, b], name)
                 ref = (pick(m[0], nr.real), pick(m[1], nr.imag))
                 src = "m"
                 if name == "mul" and not all(math.isfinite(v) for v in ref):
@@ -467,19 +478,6 @@ def reference(name, rng, stats):
                 stats_add(stats, name, (nr.real, nr.imag), ref, p)
             cases.append([fstr(v) for v in p] + [fstr(ref[0]), fstr(ref[1]), src])
     return cases
-
-
-def mp_eval_pow(a, b):
-    """a**b with a's zero parts perturbed (branch cut side) and b exact."""
-
-    def once(prec):
-        with mpmath.workprec(prec):
-            ma = mpmath.mpc(to_mp(a[0]), to_mp(a[1]))
-            mb = mpmath.mpc(b[0], b[1])
-            r = mpmath.mpc(mpmath.power(ma, mb))
-            return (mp_round(r.real), mp_round(r.imag))
-
-    return converged(once, (a, b))
 
 
 def stats_add(stats, name, got, want, inp):

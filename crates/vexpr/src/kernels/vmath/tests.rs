@@ -323,44 +323,73 @@ fn vmath_speed() {
     };
     let mut out = vec![0.0; N];
     let mut out32 = vec![0.0f32; N];
-    println!("level: {:?}", Level::detect());
-    println!("| function | input | vmath f64 | std f64 loop | vmath f32 |");
+    let levels = Level::supported();
+    let names: Vec<String> = levels.iter().rev().map(|l| format!("{l:?}")).collect();
+    println!(
+        "| function | input | vmath f64: {} | std f64 loop | vmath f32 ({:?}) |",
+        names.join(" / "),
+        Level::detect()
+    );
     println!("|---|---|---|---|---|");
     type Case = (
         &'static str,
         &'static str,
-        fn(&[f64], &mut [f64]),
-        fn(&[f32], &mut [f32]),
+        &'static Unary<f64>,
+        &'static Unary<f32>,
         fn(f64) -> f64,
     );
     let cases: [Case; 6] = [
-        ("exp", "U(-10, 10)", exp_f64, exp_f32, f64::exp),
-        ("log", "e^U(-20, 20)", log_f64, log_f32, f64::ln),
-        ("sin", "U(-10, 10)", sin_f64, sin_f32, f64::sin),
-        ("cos", "U(-10, 10)", cos_f64, cos_f32, f64::cos),
-        ("tanh", "U(-10, 10)", tanh_f64, tanh_f32, f64::tanh),
-        ("arctan", "U(-10, 10)", arctan_f64, arctan_f32, f64::atan),
+        ("exp", "U(-10, 10)", &EXP_F64, &EXP_F32, f64::exp),
+        ("log", "e^U(-20, 20)", &LOG_F64, &LOG_F32, f64::ln),
+        ("sin", "U(-10, 10)", &SIN_F64, &SIN_F32, f64::sin),
+        ("cos", "U(-10, 10)", &COS_F64, &COS_F32, f64::cos),
+        ("tanh", "U(-10, 10)", &TANH_F64, &TANH_F32, f64::tanh),
+        ("arctan", "U(-10, 10)", &ARCTAN_F64, &ARCTAN_F32, f64::atan),
     ];
-    for (name, input, vf, vf32, sf) in cases {
+    for (name, input, k64, k32, sf) in cases {
         let x = if name == "log" { &pos } else { &sym };
         let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
-        let v = best(&mut || vf(black_box(x), black_box(&mut out)));
+        let per_level: Vec<String> = levels
+            .iter()
+            .rev()
+            .map(|&l| {
+                format!(
+                    "{:.2}",
+                    best(&mut || k64.run(l, black_box(x), black_box(&mut out)))
+                )
+            })
+            .collect();
         let s = best(&mut || {
             for (o, &e) in out.iter_mut().zip(black_box(x)) {
                 *o = sf(e);
             }
             black_box(&mut out);
         });
-        let v32 = best(&mut || vf32(black_box(&x32), black_box(&mut out32)));
-        println!("| {name} | {input} | {v:.2} | {s:.2} | {v32:.2} |");
+        let v32 = best(&mut || k32.run(Level::detect(), black_box(&x32), black_box(&mut out32)));
+        println!(
+            "| {name} | {input} | {} | {s:.2} | {v32:.2} |",
+            per_level.join(" / ")
+        );
     }
     let y: Vec<f64> = sym.iter().rev().copied().collect();
-    let v = best(&mut || atan2_f64(black_box(&sym), black_box(&y), black_box(&mut out)));
+    let per_level: Vec<String> = levels
+        .iter()
+        .rev()
+        .map(|&l| {
+            format!(
+                "{:.2}",
+                best(&mut || ATAN2_F64.run(l, black_box(&sym), black_box(&y), black_box(&mut out)))
+            )
+        })
+        .collect();
     let s = best(&mut || {
         for ((o, &a), &b) in out.iter_mut().zip(black_box(&sym)).zip(&y) {
             *o = a.atan2(b);
         }
         black_box(&mut out);
     });
-    println!("| atan2 | U(-10, 10)^2 | {v:.2} | {s:.2} | |");
+    println!(
+        "| atan2 | U(-10, 10)^2 | {} | {s:.2} | |",
+        per_level.join(" / ")
+    );
 }

@@ -1,0 +1,247 @@
+//! `vexpr bench EXPR [--n N] [--threads T] [--repeat R] [--json]`.
+//!
+//! Takes an expression; fills each of its variables with N `float64` values
+//! drawn uniformly from [0.1, 1.1) (a fixed seed, so runs compare), compiles
+//! once, and times evaluation into a preallocated output: one warm-up call,
+//! then R timed samples. Gives the median and minimum time per element in
+//! nanoseconds, as text or as one JSON line.
+//!
+//! A sample is one call, or for calls shorter than [`MIN_SAMPLE`] a batch of
+//! calls timed together and divided, so that a cheap expression at small N is
+//! measured above the clock's resolution and the per-call overhead.
+
+use crate::value::parse_literal;
+use rand::{RngExt, SeedableRng};
+use serde::Serialize;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use vexpr::{Complex64, DType, Element, Env, Expr, Options, Signature};
+
+/// The shortest time one sample may take; cheaper calls are batched.
+const MIN_SAMPLE: Duration = Duration::from_micros(50);
+/// The most calls a batch holds (a call cannot be faster than ~50 ps).
+const MAX_BATCH: u128 = 1_000_000;
+/// The random inputs' seed.
+const SEED: u64 = 0x7665_7870; // "vexp"
+
+/// The arguments of `vexpr bench`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The expression (it may start with `-`); every variable is float64
+    #[arg(allow_hyphen_values = true)]
+    pub expr: String,
+
+    /// Elements per variable
+    #[arg(long, default_value_t = 1_000_000, value_parser = parse_count)]
+    pub n: usize,
+
+    /// Worker threads (default: VEXPR_NUM_THREADS or the number of cores)
+    #[arg(long, value_name = "T", value_parser = crate::parse_threads)]
+    pub threads: Option<usize>,
+
+    /// Timed samples after the warm-up
+    #[arg(long, value_name = "R", default_value_t = 20, value_parser = parse_count)]
+    pub repeat: usize,
+
+    /// Print one JSON line: {"expr", "n", "threads", "median_ns_per_elem", "min_ns_per_elem"}
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A positive count; accepts `1_000_000` and `1e6` as well as `1000000`.
+fn parse_count(text: &str) -> Result<usize, String> {
+    let bad = || format!("`{text}` is not a positive whole number");
+    let value = match parse_literal(text).map_err(|e| e.to_string())? {
+        Some(vexpr::Scalar::Int64(v)) => usize::try_from(v).map_err(|_| bad())?,
+        Some(vexpr::Scalar::Float64(x)) if x.fract() == 0.0 && x >= 1.0 && x < 2f64.powi(53) => x as usize,
+        _ => return Err(bad()),
+    };
+    if value == 0 { Err(bad()) } else { Ok(value) }
+}
+
+/// The JSON line of `--json`, in this key order.
+#[derive(Serialize)]
+struct Report<'a> {
+    expr: &'a str,
+    n: usize,
+    threads: usize,
+    median_ns_per_elem: f64,
+    min_ns_per_elem: f64,
+}
+
+/// Runs `vexpr bench`.
+pub fn run(args: &Args) -> ExitCode {
+    let names = match vexpr::syntax::parse(&args.expr) {
+        Ok(ast) => ast.variables(),
+        Err(err) => return crate::failure_text(&err.render(&args.expr)),
+    };
+    let names: Vec<String> = names.into_iter().filter(|n| n != "None").collect();
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(SEED);
+    let mut inputs = Vec::with_capacity(names.len());
+    for name in &names {
+        let mut values = match try_filled(0.0f64, args.n) {
+            Ok(values) => values,
+            Err(message) => return crate::failure(&format!("`{name}`: {message}")),
+        };
+        values.iter_mut().for_each(|x| *x = rng.random_range(0.1..1.1));
+        inputs.push(values);
+    }
+    let signature = names.iter().fold(Signature::new(), |s, n| s.with(n, DType::Float64));
+    let env = names.iter().zip(&inputs).fold(Env::new(), |env, (n, v)| env.with(n, v));
+
+    let expr = match Expr::compile(&args.expr, &signature) {
+        Ok(expr) => expr,
+        Err(err) => return crate::eval_error(&err),
+    };
+    // Without variables the result is one element, whatever N is.
+    let elements = match expr.result_shape(&env) {
+        Ok(shape) => shape.iter().product::<usize>(),
+        Err(err) => return crate::eval_error(&err),
+    };
+    if names.is_empty() {
+        eprintln!("note: the expression reads no variables, so each call computes 1 element");
+    }
+    let options = Options { threads: args.threads.unwrap_or_else(vexpr::default_threads), ..Options::default() };
+
+    let samples = match expr.result_dtype() {
+        DType::Bool => time_calls(&expr, &env, false, elements, options, args.repeat),
+        DType::Int32 => time_calls(&expr, &env, 0i32, elements, options, args.repeat),
+        DType::Int64 => time_calls(&expr, &env, 0i64, elements, options, args.repeat),
+        DType::Float32 => time_calls(&expr, &env, 0.0f32, elements, options, args.repeat),
+        DType::Float64 => time_calls(&expr, &env, 0.0f64, elements, options, args.repeat),
+        DType::Complex128 => time_calls(&expr, &env, Complex64::new(0.0, 0.0), elements, options, args.repeat),
+        DType::Bytes(_) => return crate::failure("bench times numeric results; this expression gives byte strings"),
+    };
+    let timing = match samples {
+        Ok(timing) => timing,
+        Err(Failure::Eval(err)) => return crate::eval_error(&err),
+        Err(Failure::Other(message)) => return crate::failure(&message),
+    };
+
+    let per_elem = |ns_per_call: f64| ns_per_call / elements as f64;
+    let (median, min) = (median(&timing.per_call_ns), timing.per_call_ns.iter().copied().fold(f64::INFINITY, f64::min));
+    if args.json {
+        let report = Report {
+            expr: &args.expr,
+            n: elements,
+            threads: options.threads,
+            median_ns_per_elem: per_elem(median),
+            min_ns_per_elem: per_elem(min),
+        };
+        return match serde_json::to_string(&report) {
+            Ok(line) => crate::print(&line),
+            Err(e) => crate::failure(&e.to_string()),
+        };
+    }
+    let batch = match timing.batch {
+        1 => "1 call".to_string(),
+        b => format!("a batch of {b} calls"),
+    };
+    let inputs = match names.len() {
+        0 => String::new(),
+        _ => format!(" (float64 in [0.1, 1.1) for {})", names.join(", ")),
+    };
+    crate::print(&format!(
+        "expr:    {}\nn:       {elements}{inputs}\nthreads: {}\nmedian:  {:.4} ns/elem ({} per call)\nmin:     {:.4} ns/elem ({} per call)\nsamples: {} of {batch} each, after 1 warm-up call",
+        args.expr,
+        options.threads,
+        per_elem(median),
+        duration_text(median),
+        per_elem(min),
+        duration_text(min),
+        timing.per_call_ns.len(),
+    ))
+}
+
+/// Why timing stopped.
+enum Failure {
+    Eval(vexpr::Error),
+    Other(String),
+}
+
+/// Time per call of each sample, and how many calls a sample held.
+struct Timing {
+    per_call_ns: Vec<f64>,
+    batch: u128,
+}
+
+/// Times `repeat` samples of evaluating `expr` into an output of `len`
+/// elements of type `T` (the result's type), after one warm-up call.
+fn time_calls<T: Element>(
+    expr: &Expr,
+    env: &Env<'_>,
+    zero: T,
+    len: usize,
+    options: Options,
+    repeat: usize,
+) -> Result<Timing, Failure> {
+    let mut out = try_filled(zero, len).map_err(Failure::Other)?;
+    let mut call = || expr.eval_into_with(env, &mut out, options).map_err(Failure::Eval);
+    call()?; // warm-up: page in the output, start the thread pool
+    let start = Instant::now();
+    call()?;
+    let one = start.elapsed().as_nanos().max(1);
+    let batch = if one < MIN_SAMPLE.as_nanos() { MIN_SAMPLE.as_nanos().div_ceil(one).min(MAX_BATCH) } else { 1 };
+    let mut per_call_ns = Vec::with_capacity(repeat);
+    for _ in 0..repeat {
+        let start = Instant::now();
+        for _ in 0..batch {
+            call()?;
+        }
+        per_call_ns.push(start.elapsed().as_nanos() as f64 / batch as f64);
+    }
+    Ok(Timing { per_call_ns, batch })
+}
+
+/// `len` copies of `value`, or a message if memory runs out (rather than the
+/// abort an ordinary allocation failure would be).
+fn try_filled<T: Clone>(value: T, len: usize) -> Result<Vec<T>, String> {
+    let mut values = Vec::new();
+    values.try_reserve_exact(len).map_err(|_| format!("cannot allocate {len} elements"))?;
+    values.resize(len, value);
+    Ok(values)
+}
+
+/// The median of non-empty samples.
+fn median(samples: &[f64]) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 1 { sorted[mid] } else { (sorted[mid - 1] + sorted[mid]) / 2.0 }
+}
+
+/// A time in the unit that suits it: `812 ns`, `3.41 µs`, `1.27 ms`, `2.05 s`.
+fn duration_text(ns: f64) -> String {
+    if ns < 1e3 {
+        format!("{ns:.0} ns")
+    } else if ns < 1e6 {
+        format!("{:.2} µs", ns / 1e3)
+    } else if ns < 1e9 {
+        format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.2} s", ns / 1e9)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_accept_python_spellings() {
+        assert_eq!(parse_count("1000"), Ok(1000));
+        assert_eq!(parse_count("1_000_000"), Ok(1_000_000));
+        assert_eq!(parse_count("1e6"), Ok(1_000_000));
+        assert!(parse_count("0").is_err());
+        assert!(parse_count("-5").is_err());
+        assert!(parse_count("2.5").is_err());
+        assert!(parse_count("many").is_err());
+    }
+
+    #[test]
+    fn median_of_even_and_odd_counts() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+    }
+}

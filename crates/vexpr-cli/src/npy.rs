@@ -1,0 +1,338 @@
+//! `.npy` files in and out, for the commands and the REPL.
+//!
+//! [`read`] takes a path and gives a [`vexpr::Array`] in C order; [`read_dtype`]
+//! gives only the element type and shape (from the header); [`write`] takes an
+//! array and writes it with its dtype and shape. The format itself is left to
+//! the `npyz` crate; this module maps NumPy's dtypes onto vexpr's and checks
+//! what a damaged or hostile file could get wrong before any data is read.
+//!
+//! vexpr has `bool`, `int32`, `int64`, `float32`, `float64`, `complex128` and
+//! `S<n>`. Other numeric files are widened the way NumPy's safe casting would
+//! (`int8`, `int16`, `uint8`, `uint16` → `int32`; `uint32` → `int64`;
+//! `float16` → `float32`; `complex64` → `complex128`), so no value changes;
+//! everything else (`uint64`, `float128`, strings, records, objects, dates) is
+//! refused with a message naming the dtype. Fortran-order files are transposed
+//! into C order on reading. Every failure is a one-line message, never a panic.
+
+use npyz::{NpyFile, NpyHeader, Order, TypeChar, TypeStr, WriterBuilder};
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::Path;
+use vexpr::{Array, Buffer, Complex64, DType, Element};
+
+/// The dtypes `read` accepts, for messages.
+const SUPPORTED: &str = "bool, int32, int64, float32, float64, complex128 and S<n> \
+    (int8, int16, uint8, uint16, uint32, float16 and complex64 are widened safely)";
+
+/// How a file's elements are read: as a vexpr type directly, or as a narrower
+/// NumPy type that is widened.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Source {
+    Bool,
+    I8,
+    I16,
+    I32,
+    I64,
+    U8,
+    U16,
+    U32,
+    F16,
+    F32,
+    F64,
+    C64,
+    C128,
+    Bytes(usize),
+}
+
+impl Source {
+    /// The vexpr type the elements become.
+    fn target(self) -> DType {
+        match self {
+            Source::Bool => DType::Bool,
+            Source::I8 | Source::I16 | Source::I32 | Source::U8 | Source::U16 => DType::Int32,
+            Source::I64 | Source::U32 => DType::Int64,
+            Source::F16 | Source::F32 => DType::Float32,
+            Source::F64 => DType::Float64,
+            Source::C64 | Source::C128 => DType::Complex128,
+            Source::Bytes(width) => DType::Bytes(width),
+        }
+    }
+}
+
+/// The header of a file, checked against the data that follows it.
+struct Checked<'a> {
+    header: NpyHeader,
+    source: Source,
+    shape: Vec<usize>,
+    /// The data bytes (exactly as many as the header describes).
+    data: &'a [u8],
+}
+
+/// Reads a whole `.npy` file into an array in C order.
+pub fn read(path: &Path) -> Result<Array, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let checked = check(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    decode(checked).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The element type and shape a file would be read as, from its header alone
+/// (for `vexpr dis`, which needs types but no data).
+pub fn read_dtype(path: &Path) -> Result<(DType, Vec<usize>), String> {
+    let mut head = Vec::new();
+    // A header is at most a few kilobytes (NumPy caps it at 64 KiB for format
+    // 1.0 and writes small ones for 2.0/3.0); 1 MiB leaves room for odd writers.
+    File::open(path)
+        .and_then(|f| f.take(1 << 20).read_to_end(&mut head))
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let header = parse_header(&mut &head[..]).map_err(|e| format!("{}: {e}", path.display()))?;
+    let source = source_of(&header).map_err(|e| format!("{}: {e}", path.display()))?;
+    let shape = shape_of(&header).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((source.target(), shape))
+}
+
+/// Parses the header, turning a panic inside the parser into an error.
+///
+/// npyz multiplies the shape's dimensions without checking for overflow, so a
+/// header such as `'shape': (2**40, 2**40)` panics there in builds with
+/// overflow checks. The hook is silenced meanwhile so that such a file gives
+/// one clean message rather than a panic report followed by the message.
+fn parse_header(reader: &mut &[u8]) -> Result<NpyHeader, String> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| NpyHeader::from_reader(&mut *reader)));
+    std::panic::set_hook(previous);
+    match parsed {
+        Ok(Ok(header)) => Ok(header),
+        Ok(Err(e)) => Err(format!("not a valid .npy file ({e})")),
+        Err(_) => Err("not a valid .npy file (its shape is too large)".to_string()),
+    }
+}
+
+/// Parses the header and checks the type, the shape and the data length.
+fn check(bytes: &[u8]) -> Result<Checked<'_>, String> {
+    let mut data = bytes;
+    let header = parse_header(&mut data)?;
+    let source = source_of(&header)?;
+    let shape = shape_of(&header)?;
+    let len = shape.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n));
+    let need = len.and_then(|n| n.checked_mul(source_width(&header)));
+    let need = need.ok_or_else(|| format!("the shape {} is too large", shape_text(&shape)))?;
+    if data.len() != need {
+        let what = if data.len() < need { "truncated" } else { "has trailing bytes" };
+        return Err(format!(
+            "the file is {what}: shape {} of {} needs {need} data bytes, the file has {}",
+            shape_text(&shape),
+            dtype_name(header.dtype().descr().trim_matches('\'')),
+            data.len()
+        ));
+    }
+    Ok(Checked { header, source, shape, data })
+}
+
+/// Bytes per element in the file.
+fn source_width(header: &NpyHeader) -> usize {
+    header.dtype().num_bytes().unwrap_or(0)
+}
+
+/// The shape as `usize`s.
+fn shape_of(header: &NpyHeader) -> Result<Vec<usize>, String> {
+    header
+        .shape()
+        .iter()
+        .map(|&n| usize::try_from(n).map_err(|_| format!("dimension {n} is too large")))
+        .collect()
+}
+
+/// Maps the file's dtype onto a [`Source`], or says why it cannot be read.
+fn source_of(header: &NpyHeader) -> Result<Source, String> {
+    let dtype = header.dtype();
+    let npyz::DType::Plain(ts) = &dtype else {
+        return Err(format!(
+            "structured or sub-array dtype {} is not supported; vexpr reads {SUPPORTED}",
+            dtype.descr()
+        ));
+    };
+    let size = ts.size_field();
+    let source = match (ts.type_char(), size) {
+        (TypeChar::Bool, 1) => Source::Bool,
+        (TypeChar::Int, 1) => Source::I8,
+        (TypeChar::Int, 2) => Source::I16,
+        (TypeChar::Int, 4) => Source::I32,
+        (TypeChar::Int, 8) => Source::I64,
+        (TypeChar::Uint, 1) => Source::U8,
+        (TypeChar::Uint, 2) => Source::U16,
+        (TypeChar::Uint, 4) => Source::U32,
+        (TypeChar::Float, 2) => Source::F16,
+        (TypeChar::Float, 4) => Source::F32,
+        (TypeChar::Float, 8) => Source::F64,
+        (TypeChar::Complex, 8) => Source::C64,
+        (TypeChar::Complex, 16) => Source::C128,
+        // NumPy cannot make an `S0` array; a file claiming one is refused.
+        (TypeChar::ByteStr, width) if width > 0 => {
+            Source::Bytes(usize::try_from(width).map_err(|_| format!("string width {width} is too large"))?)
+        }
+        _ => {
+            let name = dtype_name(&ts.to_string());
+            let hint = match (ts.type_char(), size) {
+                (TypeChar::Uint, 8) => " (uint64 has no safe cast to int64; convert it to int64 or float64 first)",
+                (TypeChar::UnicodeStr, _) => " (convert text to bytes with .astype('S') first)",
+                _ => "",
+            };
+            return Err(format!("dtype {name} is not supported{hint}; vexpr reads {SUPPORTED}"));
+        }
+    };
+    Ok(source)
+}
+
+/// NumPy's name for a type string, with the string itself: `uint64 ('<u8')`.
+fn dtype_name(type_str: &str) -> String {
+    let Ok(ts) = type_str.parse::<TypeStr>() else {
+        return format!("'{type_str}'");
+    };
+    let bits = ts.size_field().saturating_mul(8);
+    let name = match ts.type_char() {
+        TypeChar::Bool => "bool".to_string(),
+        TypeChar::Int => format!("int{bits}"),
+        TypeChar::Uint => format!("uint{bits}"),
+        TypeChar::Float => format!("float{bits}"),
+        TypeChar::Complex => format!("complex{bits}"),
+        TypeChar::TimeDelta => "timedelta64".to_string(),
+        TypeChar::DateTime => "datetime64".to_string(),
+        TypeChar::ByteStr => format!("S{}", ts.size_field()),
+        TypeChar::UnicodeStr => format!("str (U{})", ts.size_field()),
+        TypeChar::Object => "object".to_string(),
+        TypeChar::RawData => format!("void (V{})", ts.size_field()),
+        _ => return format!("'{type_str}'"),
+    };
+    format!("{name} ('{type_str}')")
+}
+
+/// Python's spelling of a shape: `(3,)`, `(2, 3)`, `()`.
+pub fn shape_text(shape: &[usize]) -> String {
+    match shape {
+        [n] => format!("({n},)"),
+        _ => {
+            let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+            format!("({})", dims.join(", "))
+        }
+    }
+}
+
+/// Reads the checked data into an array, widening and reordering as needed.
+fn decode(checked: Checked<'_>) -> Result<Array, String> {
+    let Checked { header, source, shape, data } = checked;
+    let fortran = header.order() == Order::Fortran && shape.len() > 1;
+    let file = NpyFile::with_header(header, data);
+    let bad = |e: std::io::Error| format!("not a valid .npy file ({e})");
+    // Elements come in file order; Fortran files are put in C order after.
+    fn finish<T: Element>(values: Vec<T>, shape: &[usize], fortran: bool) -> Result<Array, String> {
+        let values = if fortran { fortran_to_c(&values, shape) } else { values };
+        Array::from_vec(values, shape).map_err(|e| e.to_string())
+    }
+    match source {
+        Source::Bool => finish(file.into_vec::<bool>().map_err(bad)?, &shape, fortran),
+        Source::I8 => finish(widen(file.into_vec::<i8>().map_err(bad)?, i32::from), &shape, fortran),
+        Source::I16 => finish(widen(file.into_vec::<i16>().map_err(bad)?, i32::from), &shape, fortran),
+        Source::U8 => finish(widen(file.into_vec::<u8>().map_err(bad)?, i32::from), &shape, fortran),
+        Source::U16 => finish(widen(file.into_vec::<u16>().map_err(bad)?, i32::from), &shape, fortran),
+        Source::I32 => finish(file.into_vec::<i32>().map_err(bad)?, &shape, fortran),
+        Source::U32 => finish(widen(file.into_vec::<u32>().map_err(bad)?, i64::from), &shape, fortran),
+        Source::I64 => finish(file.into_vec::<i64>().map_err(bad)?, &shape, fortran),
+        Source::F16 => finish(widen(file.into_vec::<npyz::half::f16>().map_err(bad)?, f32::from), &shape, fortran),
+        Source::F32 => finish(file.into_vec::<f32>().map_err(bad)?, &shape, fortran),
+        Source::F64 => finish(file.into_vec::<f64>().map_err(bad)?, &shape, fortran),
+        Source::C64 => {
+            let values = file.into_vec::<npyz::num_complex::Complex32>().map_err(bad)?;
+            let wide = widen(values, |c| Complex64::new(f64::from(c.re), f64::from(c.im)));
+            finish(wide, &shape, fortran)
+        }
+        Source::C128 => finish(file.into_vec::<Complex64>().map_err(bad)?, &shape, fortran),
+        Source::Bytes(width) => {
+            // npyz gives each string without its trailing NULs; pad them back.
+            let strings = file.into_vec::<Vec<u8>>().map_err(bad)?;
+            let strings = if fortran { fortran_to_c(&strings, &shape) } else { strings };
+            let mut flat = Vec::with_capacity(strings.len() * width);
+            for s in &strings {
+                flat.extend_from_slice(s);
+                flat.resize(flat.len() + width - s.len(), 0);
+            }
+            Array::from_buffer(Buffer::Bytes { data: flat, width }, &shape).map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// Converts every element with a lossless widening.
+fn widen<S: Copy, T>(values: Vec<S>, f: impl Fn(S) -> T) -> Vec<T> {
+    values.into_iter().map(f).collect()
+}
+
+/// Reorders elements stored column-major (first index fastest) into row-major.
+fn fortran_to_c<T: Clone>(values: &[T], shape: &[usize]) -> Vec<T> {
+    // Column-major strides: the first dimension moves by one element.
+    let mut f_strides = Vec::with_capacity(shape.len());
+    let mut step = 1usize;
+    for &n in shape {
+        f_strides.push(step);
+        step *= n;
+    }
+    let mut out = Vec::with_capacity(values.len());
+    let mut index = vec![0usize; shape.len()];
+    for _ in 0..values.len() {
+        let at: usize = index.iter().zip(&f_strides).map(|(i, s)| i * s).sum();
+        out.push(values[at].clone());
+        // Advance the row-major multi-index: last dimension fastest.
+        for d in (0..shape.len()).rev() {
+            index[d] += 1;
+            if index[d] < shape[d] {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
+    out
+}
+
+/// Writes `array` to `path` as a C-order `.npy` file with its dtype and shape.
+pub fn write(path: &Path, array: &Array) -> Result<(), String> {
+    let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    let file = File::create(path).map_err(fail)?;
+    let mut out = BufWriter::new(file);
+    let shape: Vec<u64> = array.shape().iter().map(|&n| n as u64).collect();
+    match array.buffer() {
+        Buffer::Bool(v) => write_values(&mut out, &shape, v),
+        Buffer::Int32(v) => write_values(&mut out, &shape, v),
+        Buffer::Int64(v) => write_values(&mut out, &shape, v),
+        Buffer::Float32(v) => write_values(&mut out, &shape, v),
+        Buffer::Float64(v) => write_values(&mut out, &shape, v),
+        Buffer::Complex128(v) => write_values(&mut out, &shape, v),
+        Buffer::Bytes { data, width } => write_strings(&mut out, &shape, data, *width),
+    }
+    .and_then(|()| out.flush())
+    .map_err(fail)
+}
+
+/// Writes numbers with the dtype npyz picks for their Rust type.
+fn write_values<T>(out: &mut impl Write, shape: &[u64], values: &[T]) -> std::io::Result<()>
+where
+    T: npyz::AutoSerialize + Copy,
+{
+    let mut writer = npyz::WriteOptions::new().default_dtype().shape(shape).writer(out).begin_nd()?;
+    writer.extend(values.iter().copied())?;
+    writer.finish()
+}
+
+/// Writes fixed-width byte strings as `|S<width>`.
+fn write_strings(out: &mut impl Write, shape: &[u64], data: &[u8], width: usize) -> std::io::Result<()> {
+    let type_str: TypeStr = format!("|S{width}").parse().map_err(std::io::Error::other)?;
+    let len: usize = shape.iter().map(|&n| n as usize).product();
+    let mut writer = npyz::WriteOptions::<[u8]>::new()
+        .dtype(npyz::DType::Plain(type_str))
+        .shape(shape)
+        .writer(out)
+        .begin_nd()?;
+    // By index rather than `chunks`, which cannot take a width of zero.
+    for i in 0..len {
+        writer.push(&data[i * width..(i + 1) * width])?;
+    }
+    writer.finish()
+}

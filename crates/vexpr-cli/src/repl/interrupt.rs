@@ -1,0 +1,129 @@
+//! Ctrl-C during a long evaluation: the work runs on a worker thread while the
+//! REPL's thread waits for either its result or the SIGINT flag.
+//!
+//! An evaluation cannot be stopped from outside (the VM has no cancellation
+//! points, and killing a thread is not possible), so an interrupted job is
+//! abandoned instead: the REPL returns to the prompt at once, the worker runs
+//! to its end in the background, and its result is dropped. The session's
+//! variables are never touched by a job, only by the REPL's thread once a job
+//! has finished, so nothing is lost. Jobs that loop (`:time`) look at their
+//! [`Cancel`] flag between rounds and stop early.
+//!
+//! At the prompt, rustyline puts the terminal in raw mode, so Ctrl-C arrives as
+//! a key (it clears the line) and not as SIGINT. When commands come from a
+//! pipe, a SIGINT between jobs ends the process as it would without a handler.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
+
+/// Set by the SIGINT handler; cleared when a job starts and when it is seen.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// True while a job runs: only then does SIGINT mean "abandon the job".
+static BUSY: AtomicBool = AtomicBool::new(false);
+/// True when reading a script: SIGINT between jobs ends the process.
+static EXIT_WHEN_IDLE: AtomicBool = AtomicBool::new(false);
+
+/// How often the waiting thread looks at the flag: short enough to feel
+/// immediate, long enough to cost nothing.
+const POLL: Duration = Duration::from_millis(20);
+
+/// The exit code of a process ended by SIGINT, as shells report it (128 + 2).
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Installs the SIGINT handler. Failure (another handler is installed) is
+/// ignored: Ctrl-C then ends the process, which is the default anyway.
+pub fn install(exit_when_idle: bool) {
+    EXIT_WHEN_IDLE.store(exit_when_idle, Ordering::SeqCst);
+    let _ = ctrlc::set_handler(|| {
+        if !BUSY.load(Ordering::SeqCst) && EXIT_WHEN_IDLE.load(Ordering::SeqCst) {
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+        INTERRUPTED.store(true, Ordering::SeqCst);
+    });
+}
+
+/// A job's own stop flag. Each job has a fresh one, so that a later job is
+/// not stopped by the flag of an abandoned one.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    /// True once the job has been abandoned.
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    fn set(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// How a job ended.
+#[derive(Debug)]
+pub enum Outcome<T> {
+    /// It finished with this value.
+    Done(T),
+    /// Ctrl-C was pressed first; the worker was abandoned.
+    Interrupted,
+    /// The worker panicked (its message has been printed by the panic hook).
+    Panicked,
+}
+
+/// Runs `job` on a worker thread and waits for its value or for Ctrl-C.
+pub fn run<T: Send + 'static>(job: impl FnOnce(&Cancel) -> T + Send + 'static) -> Outcome<T> {
+    INTERRUPTED.store(false, Ordering::SeqCst);
+    BUSY.store(true, Ordering::SeqCst);
+    let cancel = Cancel::default();
+    let (sender, receiver) = mpsc::channel();
+    let worker_cancel = cancel.clone();
+    // The handle is dropped: an abandoned worker detaches and its send fails
+    // harmlessly when it ends, dropping the value.
+    std::thread::Builder::new()
+        .name("vexpr-repl-job".to_string())
+        .spawn(move || {
+            let _ = sender.send(job(&worker_cancel));
+        })
+        .expect("the operating system refused to start a thread");
+    let outcome = loop {
+        match receiver.recv_timeout(POLL) {
+            Ok(value) => break Outcome::Done(value),
+            Err(RecvTimeoutError::Disconnected) => break Outcome::Panicked,
+            Err(RecvTimeoutError::Timeout) => {
+                if INTERRUPTED.swap(false, Ordering::SeqCst) {
+                    cancel.set();
+                    break Outcome::Interrupted;
+                }
+            }
+        }
+    };
+    BUSY.store(false, Ordering::SeqCst);
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // One test, because the flags are process-wide: two tests running in
+    // parallel would interrupt each other's jobs.
+    #[test]
+    fn jobs_finish_or_are_abandoned() {
+        assert!(matches!(run(|_| 6 * 7), Outcome::Done(42)));
+
+        let (seen_sender, seen) = mpsc::channel();
+        let outcome = run(move |cancel| {
+            INTERRUPTED.store(true, Ordering::SeqCst);
+            while !cancel.is_set() {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            seen_sender.send(()).unwrap();
+        });
+        assert!(matches!(outcome, Outcome::Interrupted));
+        seen.recv_timeout(Duration::from_secs(10)).expect("the worker saw its flag");
+        assert!(matches!(run(|c| c.is_set()), Outcome::Done(false)));
+
+        assert!(matches!(run(|_| -> i32 { panic!("on purpose") }), Outcome::Panicked));
+    }
+}
