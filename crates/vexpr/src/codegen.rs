@@ -55,9 +55,12 @@ pub fn generate(hir: &Hir, variables: &[String]) -> Program {
                     overload,
                     dst,
                     args: arg_regs,
+                    span: node.span,
                 });
-                for &a in args {
-                    if last_use[a] == id && matches!(hir.nodes[a].kind, NodeKind::Apply { .. }) {
+                for (k, &a) in args.iter().enumerate() {
+                    // An operand may appear twice (`x * x`): free its register once.
+                    let repeated = args[..k].contains(&a);
+                    if !repeated && last_use[a] == id && matches!(hir.nodes[a].kind, NodeKind::Apply { .. }) {
                         builder.release(reg_of[a].expect("operands come first"));
                     }
                 }
@@ -77,6 +80,7 @@ pub fn generate(hir: &Hir, variables: &[String]) -> Program {
             overload,
             dst: output,
             args: vec![reg_of[root].expect("the root was visited")],
+            span: hir.nodes[root].span,
         });
     }
 

@@ -69,6 +69,9 @@ pub enum ErrorKind {
     Input,
     /// An operation that is recognised but not supported.
     Unsupported,
+    /// A value an operation refuses at run time (integers to negative powers,
+    /// reductions of empty arrays without an identity).
+    Value,
 }
 
 /// An error with the place in the expression it refers to.

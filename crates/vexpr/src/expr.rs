@@ -105,10 +105,15 @@ impl Expr {
         let hir = crate::optimize::optimize(&hir);
         let names: Vec<String> = signature.vars.iter().map(|(n, _)| n.clone()).collect();
         let program = crate::codegen::generate(&hir, &names);
+        // Only the variables the program still reads count as used (`where(True, a, b)`
+        // does not read `b`); each keeps the span of its first appearance.
         let mut spans = vec![None; names.len()];
         for node in &hir.nodes {
             if let crate::hir::NodeKind::Input(v) = node.kind {
-                spans[v].get_or_insert(node.span);
+                let read = program.registers.iter().any(|r| r.role == Role::Input(v));
+                if read {
+                    spans[v].get_or_insert(node.span);
+                }
             }
         }
         Ok(Expr { source: Arc::clone(source), program, spans })
@@ -268,8 +273,10 @@ impl Expr {
                 }),
             })
             .collect::<Result<_>>()?;
-        vm::run(&self.program, &bindings, out, len, options);
-        Ok(())
+        vm::run(&self.program, &bindings, out, len, options).map_err(|fault| {
+            let span = self.program.code[fault.instr].span;
+            Error::new(ErrorKind::Value, span, fault.message).with_source(&self.source)
+        })
     }
 }
 

@@ -15,7 +15,7 @@
 
 use crate::dtype::DType;
 use crate::kernels::arith::*;
-use crate::kernels::{Kernel, Operand, kernel};
+use crate::kernels::{Kernel, KernelResult, Operand, kernel, slice_kernel, vmath};
 use num_complex::Complex64;
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -255,7 +255,7 @@ macro_rules! comparison {
         f.sig(B, &[F, F], kernel!(|x: f32, y: f32| -> u8 { u8::from(x $op y) }));
         f.sig(B, &[D, D], kernel!(|x: f64, y: f64| -> u8 { u8::from(x $op y) }));
         f.sig(B, &[S, S], {
-            fn k(out: &mut [u8], args: &[Operand<'_>], len: usize) {
+            fn k(out: &mut [u8], args: &[Operand<'_>], len: usize) -> KernelResult {
                 strings(out, args, len, |o| matches!(o, $ord))
             }
             k
@@ -265,25 +265,27 @@ macro_rules! comparison {
 }
 
 /// Applies `keep` to the ordering of each pair of strings.
-fn strings(out: &mut [u8], args: &[Operand<'_>], len: usize, keep: impl Fn(std::cmp::Ordering) -> bool) {
+fn strings(out: &mut [u8], args: &[Operand<'_>], len: usize, keep: impl Fn(std::cmp::Ordering) -> bool) -> KernelResult {
     let (a, b) = (&args[0], &args[1]);
     for (i, o) in out[..len].iter_mut().enumerate() {
         let x = &a.bytes[i * a.width..(i + 1) * a.width];
         let y = &b.bytes[i * b.width..(i + 1) * b.width];
         *o = u8::from(keep(compare_bytes(x, y)));
     }
+    Ok(())
 }
 
-fn contains_kernel(out: &mut [u8], args: &[Operand<'_>], len: usize) {
+fn contains_kernel(out: &mut [u8], args: &[Operand<'_>], len: usize) -> KernelResult {
     let (a, b) = (&args[0], &args[1]);
     for (i, o) in out[..len].iter_mut().enumerate() {
         let x = &a.bytes[i * a.width..(i + 1) * a.width];
         let y = &b.bytes[i * b.width..(i + 1) * b.width];
         *o = u8::from(bytes_contain(x, y));
     }
+    Ok(())
 }
 
-fn where_strings(out: &mut [u8], args: &[Operand<'_>], len: usize) {
+fn where_strings(out: &mut [u8], args: &[Operand<'_>], len: usize) -> KernelResult {
     let w = out.len() / len.max(1);
     for i in 0..len {
         let src = if args[0].bytes[i] != 0 { &args[1] } else { &args[2] };
@@ -293,6 +295,28 @@ fn where_strings(out: &mut [u8], args: &[Operand<'_>], len: usize) {
         dst[..n].copy_from_slice(&s[..n]);
         dst[n..].fill(0);
     }
+    Ok(())
+}
+
+/// Integer `**`, refusing negative exponents as NumPy does.
+fn int_pow_kernel<T: Int + bytemuck::Pod>(out: &mut [u8], args: &[Operand<'_>], _len: usize) -> KernelResult {
+    let exponents = crate::kernels::typed::<T>(&args[1]);
+    if exponents.iter().any(|e| e.is_negative()) {
+        return Err("integers to negative integer powers are not allowed");
+    }
+    crate::kernels::map2::<T, T, T>(out, args, int_pow);
+    Ok(())
+}
+
+/// Registers a one-operand float function computed by the vectorized slice
+/// functions of [`crate::kernels::vmath`].
+macro_rules! vector_fn {
+    ($b:expr, $name:literal, $doc:literal, $f32:ident, $f64:ident) => {{
+        let f = $b.add($name, None, 1, Rule::Math { min: Some(DType::Float32), max: None, ints_keep: false }, $doc);
+        f.sig(F, &[F], slice_kernel!(f32, vmath::$f32));
+        f.sig(D, &[D], slice_kernel!(f64, vmath::$f64));
+        f
+    }};
 }
 
 /// Registers a one-operand float function given as `f32` and `f64` methods.
@@ -325,6 +349,11 @@ fn build_table() -> Table {
     f.sig(C, &[F], kernel!(|x: f32| -> C64 { C64::new(f64::from(x), 0.0) }));
     f.sig(C, &[D], kernel!(|x: f64| -> C64 { C64::new(x, 0.0) }));
 
+    let f = b.add("ones_like", None, 1, Rule::Math { min: None, max: None, ints_keep: true }, "an array of ones of the operand's type and shape");
+    ints!(f, |_x| 1);
+    floats!(f, |_x| 1.0, 1.0);
+    f.sig(C, &[C], kernel!(|_x: C64| -> C64 { C64::new(1.0, 0.0) }));
+
     let f = b.add("copy", None, 1, Rule::Common, "a copy of the operand");
     for t in [B, I, L, F, D, C, S] {
         f.sig(t, &[t], crate::kernels::copy_bytes);
@@ -351,9 +380,11 @@ fn build_table() -> Table {
     let f = b.add("mod", Some("%"), 2, Rule::Common, "`a % b`, Python's modulo: the sign of `b` (by zero: 0 for integers)");
     ints!(f, |x, y| int_mod(x, y));
     floats!(f, |x, y| mod_f32(x, y), mod_f64(x, y));
-    let f = b.add("pow", Some("**"), 2, Rule::Common, "`a ** b`");
-    ints!(f, |x, y| int_pow(x, y));
-    floats!(f, |x, y| x.powf(y), x.powf(y));
+    let f = b.add("pow", Some("**"), 2, Rule::Common, "`a ** b`; integers to negative integer powers are an error, as in NumPy");
+    f.sig(I, &[I, I], int_pow_kernel::<i32>);
+    f.sig(L, &[L, L], int_pow_kernel::<i64>);
+    f.sig(F, &[F, F], slice_kernel!(f32, vmath::pow_f32, 2));
+    f.sig(D, &[D, D], slice_kernel!(f64, vmath::pow_f64, 2));
     let f = b.add("neg", Some("-"), 1, Rule::Common, "`-a`");
     ints!(f, |x| x.wrapping_neg());
     floats!(f, |x| -x, -x);
@@ -402,27 +433,28 @@ fn build_table() -> Table {
 
     // Math functions of one float operand.
     float_fn!(b, "sqrt", "square root", sqrt);
-    float_fn!(b, "sin", "sine", sin);
-    float_fn!(b, "cos", "cosine", cos);
-    float_fn!(b, "tan", "tangent", tan);
-    float_fn!(b, "arcsin", "inverse sine", asin);
-    float_fn!(b, "arccos", "inverse cosine", acos);
-    float_fn!(b, "arctan", "inverse tangent", atan);
-    float_fn!(b, "sinh", "hyperbolic sine", sinh);
-    float_fn!(b, "cosh", "hyperbolic cosine", cosh);
-    float_fn!(b, "tanh", "hyperbolic tangent", tanh);
-    float_fn!(b, "arcsinh", "inverse hyperbolic sine", asinh);
-    float_fn!(b, "arccosh", "inverse hyperbolic cosine", acosh);
-    float_fn!(b, "arctanh", "inverse hyperbolic tangent", atanh);
-    float_fn!(b, "log", "natural logarithm", ln);
-    float_fn!(b, "log1p", "`log(1 + x)`, accurate for small `x`", ln_1p);
-    float_fn!(b, "log10", "base-10 logarithm", log10);
-    float_fn!(b, "log2", "base-2 logarithm", log2);
-    float_fn!(b, "exp", "exponential", exp);
-    float_fn!(b, "expm1", "`exp(x) - 1`, accurate for small `x`", exp_m1);
+    vector_fn!(b, "sin", "sine", sin_f32, sin_f64);
+    vector_fn!(b, "cos", "cosine", cos_f32, cos_f64);
+    vector_fn!(b, "tan", "tangent", tan_f32, tan_f64);
+    vector_fn!(b, "arcsin", "inverse sine", arcsin_f32, arcsin_f64);
+    vector_fn!(b, "arccos", "inverse cosine", arccos_f32, arccos_f64);
+    vector_fn!(b, "arctan", "inverse tangent", arctan_f32, arctan_f64);
+    vector_fn!(b, "sinh", "hyperbolic sine", sinh_f32, sinh_f64);
+    vector_fn!(b, "cosh", "hyperbolic cosine", cosh_f32, cosh_f64);
+    vector_fn!(b, "tanh", "hyperbolic tangent", tanh_f32, tanh_f64);
+    vector_fn!(b, "arcsinh", "inverse hyperbolic sine", arcsinh_f32, arcsinh_f64);
+    vector_fn!(b, "arccosh", "inverse hyperbolic cosine", arccosh_f32, arccosh_f64);
+    vector_fn!(b, "arctanh", "inverse hyperbolic tangent", arctanh_f32, arctanh_f64);
+    vector_fn!(b, "log", "natural logarithm", log_f32, log_f64);
+    vector_fn!(b, "log1p", "`log(1 + x)`, accurate for small `x`", log1p_f32, log1p_f64);
+    vector_fn!(b, "log10", "base-10 logarithm", log10_f32, log10_f64);
+    vector_fn!(b, "log2", "base-2 logarithm", log2_f32, log2_f64);
+    vector_fn!(b, "exp", "exponential", exp_f32, exp_f64);
+    vector_fn!(b, "expm1", "`exp(x) - 1`, accurate for small `x`", expm1_f32, expm1_f64);
     float_fn!(b, "ceil", "ceiling", ceil);
     float_fn!(b, "floor", "floor", floor);
-    float_fn!(b, "trunc", "rounding toward zero", trunc);
+    let f = b.add("trunc", None, 1, Rule::Math { min: Some(DType::Float64), max: None, ints_keep: false }, "rounding toward zero");
+    floats!(f, |x| x.trunc(), x.trunc());
     let f = b.add("abs", None, 1, Rule::Math { min: Some(DType::Float32), max: None, ints_keep: true }, "absolute value (integers keep their type)");
     ints!(f, |x| x.wrapping_abs());
     floats!(f, |x| x.abs(), x.abs());
@@ -436,18 +468,22 @@ fn build_table() -> Table {
     // Math functions of two float operands.
     let f2 = Rule::Math { min: Some(DType::Float32), max: None, ints_keep: false };
     let f = b.add("arctan2", None, 2, f2, "`arctan2(y, x)`: the angle of the point (x, y)");
-    floats!(f, |y, x| y.atan2(x), y.atan2(x));
+    f.sig(F, &[F, F], slice_kernel!(f32, vmath::atan2_f32, 2));
+    f.sig(D, &[D, D], slice_kernel!(f64, vmath::atan2_f64, 2));
     let f = b.add("fmod", None, 2, f2, "C's `fmod`: remainder with the sign of the dividend");
     floats!(f, |x, y| x % y, x % y);
-    let f = b.add("hypot", None, 2, f2, "`sqrt(x**2 + y**2)` without overflow");
-    floats!(f, |x, y| x.hypot(y), x.hypot(y));
-    let f = b.add("nextafter", None, 2, f2, "the next float after `x` toward `y`");
+    // numexpr runs these in float64 at least, float32 operands included.
+    let d2 = Rule::Math { min: Some(DType::Float64), max: None, ints_keep: false };
+    let f = b.add("hypot", None, 2, d2, "`sqrt(x**2 + y**2)` without overflow");
+    f.sig(F, &[F, F], slice_kernel!(f32, vmath::hypot_f32, 2));
+    f.sig(D, &[D, D], slice_kernel!(f64, vmath::hypot_f64, 2));
+    let f = b.add("nextafter", None, 2, d2, "the next float after `x` toward `y`");
     floats!(f, |x, y| nextafter_f32(x, y), nextafter_f64(x, y));
-    let f = b.add("copysign", None, 2, f2, "`x` with the sign of `y`");
+    let f = b.add("copysign", None, 2, d2, "`x` with the sign of `y`");
     floats!(f, |x, y| x.copysign(y), x.copysign(y));
-    let f = b.add("maximum", None, 2, f2, "element-wise maximum (NaN if either is NaN)");
+    let f = b.add("maximum", None, 2, d2, "element-wise maximum (NaN if either is NaN)");
     floats!(f, |x, y| maximum_f32(x, y), maximum_f64(x, y));
-    let f = b.add("minimum", None, 2, f2, "element-wise minimum (NaN if either is NaN)");
+    let f = b.add("minimum", None, 2, d2, "element-wise minimum (NaN if either is NaN)");
     floats!(f, |x, y| minimum_f32(x, y), minimum_f64(x, y));
 
     // Predicates.

@@ -102,7 +102,9 @@ impl Builder {
             .collect();
         let width = node.dtype.itemsize();
         let mut out = vec![0u128; width.div_ceil(16).max(1)];
-        kernel(&mut bytemuck::cast_slice_mut::<u128, u8>(&mut out)[..width], &operands, 1);
+        // A kernel that refuses its constant operands is left to fail at run time,
+        // where the error gets reported with the evaluation.
+        kernel(&mut bytemuck::cast_slice_mut::<u128, u8>(&mut out)[..width], &operands, 1).ok()?;
         Some(Scalar::from_bytes(node.dtype, &bytemuck::cast_slice::<u128, u8>(&out)[..width]))
     }
 }

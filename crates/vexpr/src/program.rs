@@ -47,6 +47,8 @@ pub struct Instr {
     pub dst: Reg,
     /// Source registers.
     pub args: Vec<Reg>,
+    /// The source text this instruction computes (for run-time errors).
+    pub span: crate::error::Span,
 }
 
 /// A compiled expression's code.

@@ -3,13 +3,30 @@
 //! tree-walking reference evaluator element by element.
 //!
 //! The reference evaluates each element on its own by walking the tree, using
-//! the Rust operators and `std` functions directly: it shares no code with the
-//! parser, type checker, optimizer, code generator or VM. Results must be
+//! the Rust operators and `std` functions directly, and for the functions vexpr
+//! vectorizes itself (exp, log, sin, ...) those slice functions on one element
+//! (their accuracy is tested against mpmath on their own): it shares no code
+//! with the parser, type checker, optimizer, code generator or VM. Results must be
 //! bit-identical (NaN matches NaN): no stage of vexpr reassociates, contracts
 //! to FMA or approximates these operations.
 
 use proptest::prelude::*;
+use vexpr::kernels::vmath;
 use vexpr::{Env, Expr, Options, Signature};
+
+/// One element through a vectorized math function of vexpr (whose accuracy
+/// is tested on its own against mpmath in `kernels/vmath/tests.rs`).
+fn vm(f: fn(&[f64], &mut [f64]), x: f64) -> f64 {
+    let mut out = [0.0];
+    f(&[x], &mut out);
+    out[0]
+}
+
+fn vm2(f: fn(&[f64], &[f64], &mut [f64]), x: f64, y: f64) -> f64 {
+    let mut out = [0.0];
+    f(&[x], &[y], &mut out);
+    out[0]
+}
 
 /// A float64-valued expression tree.
 #[derive(Debug, Clone)]
@@ -46,7 +63,12 @@ fn arb_tree() -> impl Strategy<Value = Tree> {
         prop_oneof![
             inner.clone().prop_map(|t| Tree::Neg(Box::new(t))),
             (prop::sample::select(vec!["+", "-", "*", "/", "**", "%", "//"]), inner.clone(), inner.clone())
-                .prop_map(|(op, l, r)| Tree::Bin(op, Box::new(l), Box::new(r))),
+                .prop_map(|(op, l, r)| {
+                    // An operator on literals alone is Python arithmetic at compile time
+                    // (where `1.0 / 0.0` is an error): keep a variable on one side.
+                    let l = if reads_no_variable(&l) && reads_no_variable(&r) { Tree::Var(0) } else { l };
+                    Tree::Bin(op, Box::new(l), Box::new(r))
+                }),
             (prop::sample::select(FUNCS.to_vec()), inner.clone()).prop_map(|(f, t)| Tree::Call(f, Box::new(t))),
             (prop::sample::select(FUNCS2.to_vec()), inner.clone(), inner.clone())
                 .prop_map(|(f, x, y)| Tree::Call2(f, Box::new(x), Box::new(y))),
@@ -56,9 +78,20 @@ fn arb_tree() -> impl Strategy<Value = Tree> {
     })
 }
 
+fn reads_no_variable(t: &Tree) -> bool {
+    match t {
+        Tree::Var(_) => false,
+        Tree::Const(_) => true,
+        Tree::Neg(x) => reads_no_variable(x),
+        Tree::Bin(..) | Tree::Call(..) | Tree::Call2(..) | Tree::Where(..) => false,
+    }
+}
+
 fn arb_cond(tree: impl Strategy<Value = Tree> + Clone + 'static) -> impl Strategy<Value = Cond> {
-    let cmp = (prop::sample::select(vec!["<", "<=", "==", "!=", ">=", ">"]), tree.clone(), tree)
-        .prop_map(|(op, l, r)| Cond::Cmp(op, l, r));
+    // The left side reads a variable: a comparison of literals alone would be
+    // Python arithmetic (where `~False` is -1), not a boolean array.
+    let cmp = (prop::sample::select(vec!["<", "<=", "==", "!=", ">=", ">"]), 0..VARS.len(), tree)
+        .prop_map(|(op, v, r)| Cond::Cmp(op, Tree::Var(v), r));
     cmp.prop_recursive(2, 6, 2, |inner| {
         prop_oneof![
             inner.clone().prop_map(|c| Cond::Not(Box::new(c))),
@@ -104,7 +137,7 @@ fn reference(t: &Tree, x: &[f64; 3]) -> f64 {
                 "-" => a - b,
                 "*" => a * b,
                 "/" => a / b,
-                "**" => a.powf(b),
+                "**" => power(a, r, b),
                 "%" => python_mod(a, b),
                 "//" => python_floordiv(a, b),
                 _ => unreachable!(),
@@ -114,24 +147,24 @@ fn reference(t: &Tree, x: &[f64; 3]) -> f64 {
             let a = reference(a, x);
             match *f {
                 "sqrt" => a.sqrt(),
-                "sin" => a.sin(),
-                "cos" => a.cos(),
-                "exp" => a.exp(),
-                "log" => a.ln(),
-                "tanh" => a.tanh(),
+                "sin" => vm(vmath::sin_f64, a),
+                "cos" => vm(vmath::cos_f64, a),
+                "exp" => vm(vmath::exp_f64, a),
+                "log" => vm(vmath::log_f64, a),
+                "tanh" => vm(vmath::tanh_f64, a),
                 "abs" => a.abs(),
                 "floor" => a.floor(),
-                "arctan" => a.atan(),
-                "expm1" => a.exp_m1(),
-                "log1p" => a.ln_1p(),
+                "arctan" => vm(vmath::arctan_f64, a),
+                "expm1" => vm(vmath::expm1_f64, a),
+                "log1p" => vm(vmath::log1p_f64, a),
                 _ => unreachable!(),
             }
         }
         Tree::Call2(f, a, b) => {
             let (a, b) = (reference(a, x), reference(b, x));
             match *f {
-                "arctan2" => a.atan2(b),
-                "hypot" => a.hypot(b),
+                "arctan2" => vm2(vmath::atan2_f64, a, b),
+                "hypot" => vm2(vmath::hypot_f64, a, b),
                 "maximum" => if a.is_nan() || b.is_nan() { f64::NAN } else { a.max(b) },
                 "minimum" => if a.is_nan() || b.is_nan() { f64::NAN } else { a.min(b) },
                 _ => unreachable!(),
@@ -161,6 +194,33 @@ fn reference_cond(c: &Cond, x: &[f64; 3]) -> bool {
         Cond::And(a, b) => reference_cond(a, x) & reference_cond(b, x),
         Cond::Or(a, b) => reference_cond(a, x) | reference_cond(b, x),
     }
+}
+
+/// `a ** b`. For a constant exponent that is a multiple of 0.5 in [-50, 50],
+/// the language defines the power as numexpr does: binary exponentiation by
+/// multiplication, times `sqrt(a)` for a half power, inverted for a negative one.
+fn power(a: f64, exponent: &Tree, b: f64) -> f64 {
+    let Tree::Const(x) = *exponent else { return a.powf(b) };
+    if (2.0 * x).fract() != 0.0 || x.abs() > 50.0 {
+        return a.powf(b);
+    }
+    let n = x.abs().trunc() as u32;
+    let (mut result, mut p, mut mask) = (None::<f64>, a, 1u32);
+    loop {
+        if n & mask != 0 {
+            result = Some(result.map_or(p, |r| r * p));
+        }
+        mask <<= 1;
+        if mask > n {
+            break;
+        }
+        p *= p;
+    }
+    if (2.0 * x.abs()) as u32 % 2 == 1 {
+        result = Some(result.map_or(a.sqrt(), |r| r * a.sqrt()));
+    }
+    let r = result.unwrap_or(1.0);
+    if x < 0.0 { 1.0 / r } else { r }
 }
 
 /// Python's float `%`, written from its definition: the result has the sign of `b`.

@@ -78,10 +78,18 @@ UNARY = {
     "abs": (np.abs, mpmath.fabs),
     "conj": (np.conj, mpmath.conj),
 }
+def mp_pow(a, b):
+    """a**b; an integer exponent by exact binary powering (mpc ** int), so that
+    a part that is exactly zero (e.g. of (1+1j)**4) comes out as zero."""
+    if b.imag == 0 and b.real == int(b.real):
+        return a ** int(b.real)
+    return mpmath.power(a, b)
+
+
 BINARY = {
     "div": (np.divide, lambda a, b: a / b),
     "mul": (np.multiply, lambda a, b: a * b),
-    "pow": (np.power, mpmath.power),
+    "pow": (np.power, mp_pow),
 }
 
 # ---------------------------------------------------------------------------
@@ -124,7 +132,9 @@ def to_mp(v, perturb):
 
 def on_cut(name, x, y):
     """Which part of x + iy to perturb: the zero that selects a side of a branch cut."""
-    if name in ("log", "log10", "log2", "sqrt", "pow"):
+    if name in ("log", "log10", "log2", "sqrt"):
+        return (False, y == 0 and x < 0)
+    if name == "pow":  # only for non-integer exponents, see mp_eval
         return (False, y == 0 and x < 0)
     if name == "log1p":
         return (False, y == 0 and x < -1)
@@ -155,8 +165,9 @@ def mp_eval(fn, args, name):
     def once(prec):
         with mpmath.workprec(prec):
             margs = []
+            integer_power = name == "pow" and args[1][1] == 0 and args[1][0] == int(args[1][0])
             for i, (re, im) in enumerate(args):
-                pre, pim = on_cut(name, re, im) if i == 0 else (False, False)
+                pre, pim = on_cut(name, re, im) if i == 0 and not integer_power else (False, False)
                 margs.append(mpmath.mpc(to_mp(re, pre), to_mp(im, pim)))
             r = mpmath.mpc(fn(*margs))
             return (mp_round(r.real), mp_round(r.imag))
@@ -412,12 +423,19 @@ def numpy_binary(f, pts):
     return f(a, b)
 
 
-def pick(mp_val, np_val):
-    """Component of the reference: mpmath's rounding, or NumPy's sign for exact zeros."""
+def pick(mp_val, np_val, alt=None, what=""):
+    """Component of the reference: mpmath's rounding, or NumPy's sign for exact zeros.
+
+    If NumPy's part is not a zero either, the zero takes the sign of `alt`
+    (for expm1: the part of NumPy's exp(z) - 1), else +0 with a warning.
+    """
     if mp_val is not None:
         return mp_val
     if np_val == 0:
         return float(np_val)
+    if alt is not None and alt == 0:
+        return float(alt)
+    print(f"warning: {what}: exact zero but NumPy gives {np_val}; using +0", file=sys.stderr)
     return 0.0
 
 
@@ -448,7 +466,13 @@ def reference(name, rng, stats):
                     ref, src = (nr.real, nr.imag), "n"
             else:
                 m = mp_eval(mpf, [(x, y)], name)
-                ref, src = (pick(m[0], nr.real), pick(m[1], nr.imag)), "m"
+                alt = (None, None)
+                if name == "expm1":
+                    e = complex(eres[len(cases)])
+                    alt = (e.real - 1.0, e.imag)
+                what = f"{name}({x!r}, {y!r})"
+                ref = (pick(m[0], nr.real, alt[0], what), pick(m[1], nr.imag, alt[1], what))
+                src = "m"
                 stats_add(stats, name, (nr.real, nr.imag), ref, (x, y))
             if name == "abs":
                 cases.append([fstr(x), fstr(y), fstr(ref[0]), src])
@@ -471,7 +495,8 @@ def reference(name, rng, stats):
                 ref, src = (nr.real, nr.imag), "n"
             else:
                 m = mp_eval(mpf, [a, b], name)
-                ref = (pick(m[0], nr.real), pick(m[1], nr.imag))
+                what = f"{name}{p!r}"
+                ref = (pick(m[0], nr.real, None, what), pick(m[1], nr.imag, None, what))
                 src = "m"
                 if name == "mul" and not all(math.isfinite(v) for v in ref):
                     continue  # machine-dependent in NumPy, see module doc

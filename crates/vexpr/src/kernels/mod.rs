@@ -27,7 +27,12 @@ pub struct Operand<'a> {
 }
 
 /// The signature every kernel has: result bytes, operands, element count.
-pub type Kernel = fn(out: &mut [u8], args: &[Operand<'_>], len: usize);
+/// A kernel fails only where NumPy raises at run time (an integer raised to a
+/// negative power); the message becomes an [`crate::Error`] at the instruction's span.
+pub type Kernel = fn(out: &mut [u8], args: &[Operand<'_>], len: usize) -> KernelResult;
+
+/// What a kernel returns.
+pub type KernelResult = Result<(), &'static str>;
 
 /// Views an operand as a slice of `T`.
 ///
@@ -85,24 +90,27 @@ pub(crate) fn map3<A: Pod, B: Pod, C: Pod, R: Pod>(
 /// loop of its own and vectorized; the table stores only the function pointer.
 macro_rules! kernel {
     (|$a:ident : $ta:ty| -> $r:ty { $($body:tt)* }) => {{
-        fn k(out: &mut [u8], args: &[$crate::kernels::Operand<'_>], _len: usize) {
-            $crate::kernels::map1::<$ta, $r>(out, args, |$a: $ta| -> $r { $($body)* })
+        fn k(out: &mut [u8], args: &[$crate::kernels::Operand<'_>], _len: usize) -> $crate::kernels::KernelResult {
+            $crate::kernels::map1::<$ta, $r>(out, args, |$a: $ta| -> $r { $($body)* });
+            Ok(())
         }
         k as $crate::kernels::Kernel
     }};
     (|$a:ident : $ta:ty, $b:ident : $tb:ty| -> $r:ty { $($body:tt)* }) => {{
-        fn k(out: &mut [u8], args: &[$crate::kernels::Operand<'_>], _len: usize) {
-            $crate::kernels::map2::<$ta, $tb, $r>(out, args, |$a: $ta, $b: $tb| -> $r { $($body)* })
+        fn k(out: &mut [u8], args: &[$crate::kernels::Operand<'_>], _len: usize) -> $crate::kernels::KernelResult {
+            $crate::kernels::map2::<$ta, $tb, $r>(out, args, |$a: $ta, $b: $tb| -> $r { $($body)* });
+            Ok(())
         }
         k as $crate::kernels::Kernel
     }};
     (|$a:ident : $ta:ty, $b:ident : $tb:ty, $c:ident : $tc:ty| -> $r:ty { $($body:tt)* }) => {{
-        fn k(out: &mut [u8], args: &[$crate::kernels::Operand<'_>], _len: usize) {
+        fn k(out: &mut [u8], args: &[$crate::kernels::Operand<'_>], _len: usize) -> $crate::kernels::KernelResult {
             $crate::kernels::map3::<$ta, $tb, $tc, $r>(
                 out,
                 args,
                 |$a: $ta, $b: $tb, $c: $tc| -> $r { $($body)* },
-            )
+            );
+            Ok(())
         }
         k as $crate::kernels::Kernel
     }};
@@ -112,21 +120,23 @@ pub(crate) use kernel;
 /// Builds a [`Kernel`] from a slice function `f(x, out)` of [`vmath`].
 macro_rules! slice_kernel {
     ($t:ty, $f:path) => {{
-        fn k(out: &mut [u8], args: &[$crate::kernels::Operand<'_>], _len: usize) {
+        fn k(out: &mut [u8], args: &[$crate::kernels::Operand<'_>], _len: usize) -> $crate::kernels::KernelResult {
             $f(
                 $crate::kernels::typed::<$t>(&args[0]),
                 $crate::kernels::typed_mut::<$t>(out),
-            )
+            );
+            Ok(())
         }
         k as $crate::kernels::Kernel
     }};
     ($t:ty, $f:path, 2) => {{
-        fn k(out: &mut [u8], args: &[$crate::kernels::Operand<'_>], _len: usize) {
+        fn k(out: &mut [u8], args: &[$crate::kernels::Operand<'_>], _len: usize) -> $crate::kernels::KernelResult {
             $f(
                 $crate::kernels::typed::<$t>(&args[0]),
                 $crate::kernels::typed::<$t>(&args[1]),
                 $crate::kernels::typed_mut::<$t>(out),
-            )
+            );
+            Ok(())
         }
         k as $crate::kernels::Kernel
     }};
@@ -134,6 +144,7 @@ macro_rules! slice_kernel {
 pub(crate) use slice_kernel;
 
 /// Copies operand 0 to the output, whatever its type (byte strings included).
-pub(crate) fn copy_bytes(out: &mut [u8], args: &[Operand<'_>], _len: usize) {
+pub(crate) fn copy_bytes(out: &mut [u8], args: &[Operand<'_>], _len: usize) -> KernelResult {
     out.copy_from_slice(&args[0].bytes[..out.len()]);
+    Ok(())
 }

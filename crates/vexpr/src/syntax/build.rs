@@ -217,3 +217,21 @@ pub fn call<'src>(
     };
     node(kind, Span::new(l, r), depth)
 }
+
+pub fn attribute<'src>(object: Expr, name: &str, (al, ar): (usize, usize), l: usize, r: usize) -> ActionResult<'src> {
+    if name != "real" && name != "imag" {
+        return Err(user_error(
+            ErrorKind::Syntax,
+            Span::new(al, ar),
+            format!("unknown attribute `{name}`: only `.real` and `.imag` exist"),
+        ));
+    }
+    let depth = object.depth;
+    let kind = ExprKind::Call {
+        name: name.to_string(),
+        name_span: Span::new(al, ar),
+        args: vec![object],
+        keywords: Vec::new(),
+    };
+    node(kind, Span::new(l, r), depth)
+}

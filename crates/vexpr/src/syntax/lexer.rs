@@ -78,6 +78,8 @@ pub enum Token<'src> {
     RParen,
     #[token(",")]
     Comma,
+    #[token(".")]
+    Dot,
     #[token("=")]
     Assign,
 }

@@ -63,50 +63,64 @@ impl Default for Options {
     }
 }
 
+/// A kernel's refusal: which instruction, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Fault {
+    /// Index of the instruction in the program.
+    pub instr: usize,
+    /// The kernel's message.
+    pub message: &'static str,
+}
+
 /// Runs `program` over `len` elements, writing the result bytes into `out`.
 ///
 /// `bindings[v]` binds the program's variable `v`; `out` holds exactly `len`
-/// elements of the result type.
-pub(crate) fn run(program: &Program, bindings: &[Binding<'_>], out: &mut [u8], len: usize, options: Options) {
+/// elements of the result type. If a kernel refuses its operands, the fault of
+/// the earliest piece is returned (the same whatever the thread count).
+pub(crate) fn run(program: &Program, bindings: &[Binding<'_>], out: &mut [u8], len: usize, options: Options) -> Result<(), Fault> {
     let width = program.result_dtype().itemsize();
     debug_assert_eq!(out.len(), len * width);
     if len == 0 || width == 0 {
-        return;
+        return Ok(());
     }
     let per_element = program.scratch_bytes_per_element().max(1);
     let block_len = options.block_len.clamp(16, (SCRATCH_BUDGET / per_element).max(16));
     let threads = options.threads.max(1);
     let blocks = len.div_ceil(block_len);
     if threads == 1 || blocks < threads * MIN_BLOCKS_PER_THREAD {
-        run_piece(program, bindings, out, 0, len, block_len);
-        return;
+        return run_piece(program, bindings, out, 0, len, block_len);
     }
     // A few pieces per thread balance the load when a core is busy elsewhere,
     // while keeping per-piece setup (constant fills) negligible.
     let blocks_per_piece = blocks.div_ceil(threads * 4).max(1);
     let piece_len = blocks_per_piece * block_len;
-    pool::with_pool(threads, || {
-        out.par_chunks_mut(piece_len * width).enumerate().for_each(|(i, piece)| {
-            let start = i * piece_len;
-            run_piece(program, bindings, piece, start, piece.len() / width, block_len);
-        });
+    let faults: Vec<Fault> = pool::with_pool(threads, || {
+        out.par_chunks_mut(piece_len * width)
+            .enumerate()
+            .filter_map(|(i, piece)| {
+                let start = i * piece_len;
+                run_piece(program, bindings, piece, start, piece.len() / width, block_len).err()
+            })
+            .collect()
     });
+    faults.first().map_or(Ok(()), |&fault| Err(fault))
 }
 
 /// Runs the blocks of elements `start..start + len`, writing into `out`.
-fn run_piece(program: &Program, bindings: &[Binding<'_>], out: &mut [u8], start: usize, len: usize, block_len: usize) {
+fn run_piece(program: &Program, bindings: &[Binding<'_>], out: &mut [u8], start: usize, len: usize, block_len: usize) -> Result<(), Fault> {
     let width = program.result_dtype().itemsize();
     with_scratch(|scratch| {
         scratch.prepare(program, bindings, block_len.min(len));
         for (b, block_out) in out.chunks_mut(block_len * width).enumerate() {
             let n = block_out.len() / width;
-            run_block(program, bindings, scratch, start + b * block_len, n, block_out);
+            run_block(program, bindings, scratch, start + b * block_len, n, block_out)?;
         }
-    });
+        Ok(())
+    })
 }
 
 /// Runs every instruction once over elements `start..start + n`.
-fn run_block(program: &Program, bindings: &[Binding<'_>], scratch: &mut Scratch, start: usize, n: usize, out: &mut [u8]) {
+fn run_block(program: &Program, bindings: &[Binding<'_>], scratch: &mut Scratch, start: usize, n: usize, out: &mut [u8]) -> Result<(), Fault> {
     // Gathered inputs are copied into their registers first.
     for (reg, r) in program.registers.iter().enumerate() {
         if let Role::Input(v) = r.role {
@@ -115,7 +129,7 @@ fn run_block(program: &Program, bindings: &[Binding<'_>], scratch: &mut Scratch,
             }
         }
     }
-    for instr in &program.code {
+    for (index, instr) in program.code.iter().enumerate() {
         let mut operands = [Operand { bytes: &[], width: 0 }; 3];
         let mut dst = if instr.dst == program.output {
             None
@@ -135,16 +149,18 @@ fn run_block(program: &Program, bindings: &[Binding<'_>], scratch: &mut Scratch,
             *slot = Operand { bytes, width: w };
         }
         let args = &operands[..instr.args.len()];
-        match dst.as_mut() {
+        let status = match dst.as_mut() {
             None => (instr.overload.kernel)(out, args, n),
             Some(buf) => {
                 let w = program.registers[instr.dst as usize].dtype.itemsize();
                 let bytes = &mut bytemuck::cast_slice_mut::<_, u8>(buf.as_mut_slice())[..n * w];
-                (instr.overload.kernel)(bytes, args, n);
+                (instr.overload.kernel)(bytes, args, n)
             }
-        }
+        };
         if let Some(buf) = dst {
             scratch.put_back(instr.dst as usize, buf);
         }
+        status.map_err(|message| Fault { instr: index, message })?;
     }
+    Ok(())
 }

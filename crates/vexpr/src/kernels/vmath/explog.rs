@@ -203,12 +203,25 @@ pub(super) fn cosh<M: Fma>(x: f64) -> f64 {
     h + 0.25 / h
 }
 
-/// tanh x = sign(x) (-u / (u + 2)) with u = e^(-2|x|) - 1: no cancellation
-/// anywhere, and u = -1 gives exactly 1 for large |x|.
+/// tanh x = sign(x) t with, from one reduction of -2|x| = k ln2 + r:
+/// u = e^(-2|x|) - 1 and v = e^(-2|x|) = 2^k e^r;
+/// |x| < 1: t = -u / (u + 2) (no cancellation; u is accurate near 0);
+/// |x| >= 1: t = 1 - 2v / (1 + v), where rounding touches only the small
+/// term, so results just below 1 keep their last bit (fdlibm's split).
 #[inline(always)]
 pub(super) fn tanh<M: Fma>(x: f64) -> f64 {
-    let u = expm1::<M>(-2.0 * abs(x));
-    copysign(-u / (u + 2.0), x)
+    let a = abs(x);
+    // Below -40, v < 2^-57 and t rounds to 1. NaN passes through.
+    let xc = -2.0 * a;
+    let xc = select(xc < -40.0, -40.0, xc);
+    let red = reduce_ln2::<M>(xc);
+    let sc = pow2i(red.k); // k in [-58, 0]
+    let tail = expm1_tail::<M>(&red);
+    let u = M::fma(sc, red.hi, sc - 1.0) + sc * tail;
+    let v = sc * (1.0 + (red.hi + tail));
+    let small = a < 1.0;
+    let q = select(small, -u, 2.0 * v) / select(small, u + 2.0, 1.0 + v);
+    copysign(select(small, q, 1.0 - q), x)
 }
 
 /// asinh x = sign(x) log1p(|x| + x^2 / (1 + sqrt(1 + x^2))).

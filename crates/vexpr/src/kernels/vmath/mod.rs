@@ -191,44 +191,46 @@ macro_rules! variants {
     }};
 }
 
-/// `out[i] = f(x[i])`.
-#[inline(always)]
-fn map1<T: Copy>(x: &[T], out: &mut [T], f: impl Fn(T) -> T) {
-    for (o, &v) in out.iter_mut().zip(x) {
-        *o = f(v);
-    }
+// The loops below are macros rather than generic functions taking the lane
+// function as a closure: passed as a value, the lane function was sometimes
+// left as an out-of-line call (through `Fn::call`), which blocks
+// vectorization; written into the loop it is always inlined.
+
+/// `for` every `(o, v)` in `(out, x)`: `*o = $f(v)`.
+macro_rules! map1 {
+    ($x:expr, $out:expr, |$v:ident| $f:expr) => {
+        for (o, &$v) in $out.iter_mut().zip($x) {
+            *o = $f;
+        }
+    };
 }
 
 /// `out[i] = f(x[i], y[i])`.
-#[inline(always)]
-fn map2<T: Copy>(x: &[T], y: &[T], out: &mut [T], f: impl Fn(T, T) -> T) {
-    for ((o, &a), &b) in out.iter_mut().zip(x).zip(y) {
-        *o = f(a, b);
-    }
+macro_rules! map2 {
+    ($x:expr, $y:expr, $out:expr, |$a:ident, $b:ident| $f:expr) => {
+        for ((o, &$a), &$b) in $out.iter_mut().zip($x).zip($y) {
+            *o = $f;
+        }
+    };
 }
 
-/// `map1` with a fix-up pass: lanes where `needs_slow` holds are recomputed
-/// with `slow`. Blocks keep `x` in L1 between the passes; the check is an
+/// `map1` with a fix-up pass: lanes where `$needs_slow` holds are recomputed
+/// with `$slow`. Blocks keep `x` in L1 between the passes; the check is an
 /// OR-reduction without early exit, so it vectorizes too.
-#[inline(always)]
-fn map1_fixup<T: Copy>(
-    x: &[T],
-    out: &mut [T],
-    fast: impl Fn(T) -> T,
-    needs_slow: impl Fn(T) -> bool,
-    slow: impl Fn(T) -> T,
-) {
-    const BLOCK: usize = 512;
-    for (xb, ob) in x.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
-        map1(xb, ob, &fast);
-        if xb.iter().fold(false, |any, &v| any | needs_slow(v)) {
-            for (o, &v) in ob.iter_mut().zip(xb) {
-                if needs_slow(v) {
-                    *o = slow(v);
+macro_rules! map1_fixup {
+    ($x:expr, $out:expr, |$v:ident| $fast:expr, $needs_slow:expr, $slow:expr) => {{
+        const BLOCK: usize = 512;
+        for (xb, ob) in $x.chunks(BLOCK).zip($out.chunks_mut(BLOCK)) {
+            map1!(xb, ob, |$v| $fast);
+            if xb.iter().fold(false, |any, &$v| any | $needs_slow) {
+                for (o, &$v) in ob.iter_mut().zip(xb) {
+                    if $needs_slow {
+                        *o = $slow;
+                    }
                 }
             }
         }
-    }
+    }};
 }
 
 /// Defines the f64 and f32 entry points of a unary function from its f64
@@ -236,11 +238,11 @@ fn map1_fixup<T: Copy>(
 macro_rules! unary {
     ($(#[$doc:meta])* $f64:ident, $t64:ident, $f32:ident, $t32:ident => $lm:ident :: $lf:ident) => {
         pub(crate) static $t64: Unary<f64> =
-            variants!(Unary, (x: &[f64], out: &mut [f64]), map1(x, out, $lm::$lf::<M>));
+            variants!(Unary, (x: &[f64], out: &mut [f64]), { map1!(x, out, |v| $lm::$lf::<M>(v)) });
         pub(crate) static $t32: Unary<f32> = variants!(
             Unary,
             (x: &[f32], out: &mut [f32]),
-            map1(x, out, |v: f32| $lm::$lf::<M>(v as f64) as f32)
+            { map1!(x, out, |v| $lm::$lf::<M>(v as f64) as f32) }
         );
         $(#[$doc])*
         pub fn $f64(x: &[f64], out: &mut [f64]) {
@@ -260,24 +262,28 @@ macro_rules! unary_trig {
         pub(crate) static $t64: Unary<f64> = variants!(
             Unary,
             (x: &[f64], out: &mut [f64]),
-            map1_fixup(
-                x,
-                out,
-                |v| trig::circular_small::<M>(trig::Circular::$which, v),
-                trig::trig_needs_large,
-                |v| trig::circular_large::<M>(trig::Circular::$which, v),
-            )
+            {
+                map1_fixup!(
+                    x,
+                    out,
+                    |v| trig::circular_small::<M>(trig::Circular::$which, v),
+                    trig::trig_needs_large(v),
+                    trig::circular_large::<M>(trig::Circular::$which, v)
+                )
+            }
         );
         pub(crate) static $t32: Unary<f32> = variants!(
             Unary,
             (x: &[f32], out: &mut [f32]),
-            map1_fixup(
-                x,
-                out,
-                |v: f32| trig::circular_small::<M>(trig::Circular::$which, v as f64) as f32,
-                |v: f32| trig::trig_needs_large(v as f64),
-                |v: f32| trig::circular_large::<M>(trig::Circular::$which, v as f64) as f32,
-            )
+            {
+                map1_fixup!(
+                    x,
+                    out,
+                    |v| trig::circular_small::<M>(trig::Circular::$which, v as f64) as f32,
+                    trig::trig_needs_large(v as f64),
+                    trig::circular_large::<M>(trig::Circular::$which, v as f64) as f32
+                )
+            }
         );
         $(#[$doc])*
         pub fn $f64(x: &[f64], out: &mut [f64]) {
@@ -367,27 +373,27 @@ unary!(
 pub(crate) static ATAN2_F64: Binary<f64> = variants!(
     Binary,
     (y: &[f64], x: &[f64], out: &mut [f64]),
-    map2(y, x, out, trig::atan2::<M>)
+    map2!(y, x, out, |a, b| trig::atan2::<M>(a, b))
 );
 pub(crate) static ATAN2_F32: Binary<f32> = variants!(
     Binary,
     (y: &[f32], x: &[f32], out: &mut [f32]),
-    map2(y, x, out, |a: f32, b: f32| trig::atan2::<M>(a as f64, b as f64) as f32)
+    map2!(y, x, out, |a, b| trig::atan2::<M>(a as f64, b as f64) as f32)
 );
 pub(crate) static HYPOT_F64: Binary<f64> = variants!(
     Binary,
     (x: &[f64], y: &[f64], out: &mut [f64]),
-    map2(x, y, out, explog::hypot::<M>)
+    map2!(x, y, out, |a, b| explog::hypot::<M>(a, b))
 );
 pub(crate) static HYPOT_F32: Binary<f32> = variants!(
     Binary,
     (x: &[f32], y: &[f32], out: &mut [f32]),
-    map2(x, y, out, |a: f32, b: f32| explog::hypot_f32::<M>(a as f64, b as f64) as f32)
+    map2!(x, y, out, |a, b| explog::hypot_f32::<M>(a as f64, b as f64) as f32)
 );
 pub(crate) static POW_F32: Binary<f32> = variants!(
     Binary,
     (x: &[f32], y: &[f32], out: &mut [f32]),
-    map2(x, y, out, |a: f32, b: f32| explog::pow_f32::<M>(a as f64, b as f64) as f32)
+    map2!(x, y, out, |a, b| explog::pow_f32::<M>(a as f64, b as f64) as f32)
 );
 
 /// Two-argument inverse tangent of `y[i] / x[i]`, in [-pi, pi], with the
@@ -420,7 +426,7 @@ pub fn hypot_f32(x: &[f32], y: &[f32], out: &mut [f32]) {
 pub fn pow_f64(x: &[f64], y: &[f64], out: &mut [f64]) {
     debug_assert_eq!(x.len(), out.len(), "vmath: input and output lengths differ");
     debug_assert_eq!(y.len(), out.len(), "vmath: input and output lengths differ");
-    map2(x, y, out, f64::powf)
+    map2!(x, y, out, |a, b| a.powf(b));
 }
 
 /// f32 version of [`pow_f64`]: e^(y log|x|) in f64, vectorized.

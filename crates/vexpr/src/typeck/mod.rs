@@ -1,9 +1,10 @@
 //! Type checking: a syntax tree and the types of the variables in, a typed
 //! [`Hir`] out.
 //!
-//! Names are resolved against the variables; literals get numexpr's types
-//! (an integer is `int32` if it fits, else `int64`; a float is `float64`; `2j`
-//! is `complex128`); each operation's kind is chosen by its table [`Rule`] and
+//! Names are resolved against the variables; operators on literals alone are
+//! computed with Python's arithmetic ([`python`]), as numexpr lets Python do,
+//! and the values get numexpr's types (an integer is `int32` if it fits, else
+//! `int64`; a float is `float64`; `2j` is `complex128`); each operation's kind is chosen by its table [`Rule`] and
 //! then matched against the function's overloads, trying operand upcasts in
 //! numexpr's order (`b i l f d c`), and explicit casts are inserted. Errors
 //! point at the operator or call that does not fit, with the types it got and
@@ -15,14 +16,23 @@ use crate::functions::{Function, Overload, Rule, TABLE, TypeCode};
 use crate::hir::{Hir, Node, NodeId, NodeKind};
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Literal, UnaryOp};
 use num_complex::Complex64;
+use python::{PyOp, PyValue};
+use std::collections::HashMap;
+
+mod python;
 
 /// Checks `ast` against the variables `vars` (name and type, in signature order).
 pub fn check(ast: &Expr, vars: &[(String, DType)]) -> Result<Hir> {
     let mut checker = Checker {
         vars,
         hir: Hir::default(),
+        wide_ints: HashMap::new(),
     };
-    let root = checker.expr(ast)?;
+    let root = checker.node(ast)?;
+    if let Some(&wide) = checker.wide_ints.get(&root) {
+        let span = checker.hir.nodes[root].span;
+        return Err(Error::new(ErrorKind::Literal, span, format!("integer {wide:e} does not fit in int64")));
+    }
     checker.hir.root = root;
     Ok(checker.hir)
 }
@@ -30,75 +40,214 @@ pub fn check(ast: &Expr, vars: &[(String, DType)]) -> Result<Hir> {
 struct Checker<'v> {
     vars: &'v [(String, DType)],
     hir: Hir,
+    /// Constants typed int64 whose value is beyond int64: usable only where they
+    /// are cast to a float kind, as in numexpr (`a + 2**63` works for float `a`).
+    wide_ints: HashMap<NodeId, f64>,
+}
+
+/// A checked subexpression: a node of the typed IR, or a literal value that
+/// Python would still be computing with (see [`python`]).
+#[derive(Debug, Clone, Copy)]
+enum Typed {
+    Node(NodeId),
+    Py(PyValue, Span),
 }
 
 impl Checker<'_> {
-    fn expr(&mut self, e: &Expr) -> Result<NodeId> {
+    fn expr(&mut self, e: &Expr) -> Result<Typed> {
         // The tree may be MAX_NESTING deep: grow the stack on demand rather than
         // trust the caller's thread to have room for that many frames.
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.expr_inner(e))
     }
 
-    fn expr_inner(&mut self, e: &Expr) -> Result<NodeId> {
+    /// Checks `e` and makes it a node (materializing a literal value).
+    fn node(&mut self, e: &Expr) -> Result<NodeId> {
+        let typed = self.expr(e)?;
+        self.materialize(typed)
+    }
+
+    fn expr_inner(&mut self, e: &Expr) -> Result<Typed> {
         match &e.kind {
-            ExprKind::Literal(lit) => {
-                let value = literal_value(lit, false, e.span)?;
-                Ok(self.constant(value, e.span))
-            }
-            ExprKind::Name(name) => self.name(name, e.span),
+            ExprKind::Literal(lit) => Ok(match lit {
+                Literal::Int(v) => Typed::Py(PyValue::Int(*v), e.span),
+                Literal::Float(v) => Typed::Py(PyValue::Float(*v), e.span),
+                Literal::Imag(v) => Typed::Py(PyValue::Complex(Complex64::new(0.0, *v)), e.span),
+                Literal::Bool(v) => Typed::Py(PyValue::Bool(*v), e.span),
+                Literal::Bytes(b) => Typed::Node(self.constant(Scalar::Bytes(b.clone()), e.span)),
+            }),
+            ExprKind::Name(name) => self.name(name, e.span).map(Typed::Node),
             ExprKind::Unary { op, op_span, operand } => {
-                // numexpr negates a literal before typing it, so `-2147483648` is int32.
-                if let (UnaryOp::Neg, ExprKind::Literal(lit @ (Literal::Int(_) | Literal::Float(_) | Literal::Imag(_)))) =
-                    (op, &operand.kind)
-                {
-                    let value = literal_value(lit, true, e.span)?;
-                    return Ok(self.constant(value, e.span));
-                }
                 let arg = self.expr(operand)?;
+                if let Typed::Py(v, _) = arg {
+                    let value = match op {
+                        UnaryOp::Plus => Ok(v),
+                        UnaryOp::Neg => v.neg(),
+                        UnaryOp::Invert => v.invert(),
+                    };
+                    return value
+                        .map(|v| Typed::Py(v, e.span))
+                        .map_err(|m| Error::new(ErrorKind::Type, *op_span, m));
+                }
+                let arg = self.materialize(arg)?;
                 match op {
-                    UnaryOp::Plus => Ok(arg),
-                    UnaryOp::Neg => self.apply("neg", &[arg], *op_span, e.span),
-                    UnaryOp::Invert => self.apply("invert", &[arg], *op_span, e.span),
+                    UnaryOp::Plus => Ok(Typed::Node(arg)),
+                    UnaryOp::Neg => self.apply("neg", &[arg], *op_span, e.span).map(Typed::Node),
+                    UnaryOp::Invert => self.apply("invert", &[arg], *op_span, e.span).map(Typed::Node),
                 }
             }
             ExprKind::Binary { op, op_span, lhs, rhs } => {
                 let (l, r) = (self.expr(lhs)?, self.expr(rhs)?);
-                self.binary(*op, l, r, *op_span, e.span)
+                if let (Typed::Py(a, _), Typed::Py(b, _)) = (l, r) {
+                    return a
+                        .binary(python_op(*op), b)
+                        .map(|v| Typed::Py(v, e.span))
+                        .map_err(|m| Error::new(ErrorKind::Type, *op_span, m));
+                }
+                if *op == BinaryOp::Pow {
+                    if let Typed::Py(exponent, _) = r {
+                        let base = self.materialize(l)?;
+                        if let Some(id) = self.constant_power(base, exponent, *op_span, e.span)? {
+                            return Ok(Typed::Node(id));
+                        }
+                    }
+                }
+                let (l, r) = (self.materialize(l)?, self.materialize(r)?);
+                self.binary(*op, l, r, *op_span, e.span).map(Typed::Node)
             }
-            ExprKind::Call { name, name_span, args, keywords } => {
-                if crate::functions::REDUCTIONS.contains(&name.as_str()) {
-                    return Err(Error::new(
-                        ErrorKind::Unsupported,
-                        *name_span,
-                        format!("the reduction `{name}` is not supported yet"),
-                    ));
-                }
-                let Some(function) = TABLE.get(name).filter(|f| f.is_callable()) else {
-                    return Err(unknown_function(name, *name_span));
-                };
-                if let Some(k) = keywords.first() {
-                    return Err(Error::new(
-                        ErrorKind::Arity,
-                        k.span,
-                        format!("`{name}` takes no keyword argument `{}`", k.name),
-                    ));
-                }
-                if args.len() != function.arity {
-                    return Err(Error::new(
-                        ErrorKind::Arity,
-                        e.span,
-                        format!(
-                            "`{name}` takes {} argument{}, got {}",
-                            function.arity,
-                            if function.arity == 1 { "" } else { "s" },
-                            args.len()
-                        ),
-                    ));
-                }
-                let ids = args.iter().map(|a| self.expr(a)).collect::<Result<Vec<_>>>()?;
-                self.apply(name, &ids, *name_span, e.span)
+            ExprKind::Call { name, name_span, args, keywords } => self.call(e, name, *name_span, args, keywords),
+        }
+    }
+
+    fn call(
+        &mut self,
+        e: &Expr,
+        name: &str,
+        name_span: Span,
+        args: &[Expr],
+        keywords: &[crate::syntax::ast::Keyword],
+    ) -> Result<Typed> {
+        if crate::functions::REDUCTIONS.contains(&name) {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                name_span,
+                format!("the reduction `{name}` is not supported yet"),
+            ));
+        }
+        let Some(function) = TABLE.get(name).filter(|f| f.is_callable()) else {
+            return Err(unknown_function(name, name_span));
+        };
+        if let Some(k) = keywords.first() {
+            return Err(Error::new(
+                ErrorKind::Arity,
+                k.span,
+                format!("`{name}` takes no keyword argument `{}`", k.name),
+            ));
+        }
+        if args.len() != function.arity {
+            return Err(Error::new(
+                ErrorKind::Arity,
+                e.span,
+                format!(
+                    "`{name}` takes {} argument{}, got {}",
+                    function.arity,
+                    if function.arity == 1 { "" } else { "s" },
+                    args.len()
+                ),
+            ));
+        }
+        let typed = args.iter().map(|a| self.expr(a)).collect::<Result<Vec<_>>>()?;
+        // numexpr's `where` with a constant condition is simply one of its branches.
+        if name == "where" {
+            if let Typed::Py(condition, _) = typed[0] {
+                let truthy = condition.as_f64().is_none_or(|v| v != 0.0);
+                return Ok(if truthy { typed[1] } else { typed[2] });
             }
         }
+        let ids = typed.into_iter().map(|t| self.materialize(t)).collect::<Result<Vec<_>>>()?;
+        self.apply(name, &ids, name_span, e.span).map(Typed::Node)
+    }
+
+    /// numexpr's expansion of `base ** c` for a constant `c` that is a multiple of
+    /// 0.5 in [-50, 50]: multiplications in the base's own kind (so `float32 ** 2`
+    /// stays float32 and `bool ** 3` stays bool), times `sqrt(base)` for a half
+    /// power, inverted for a negative power. Returns `None` where the ordinary `**`
+    /// applies: other exponents, and (unlike numexpr, following NumPy) a float
+    /// exponent on an integer or boolean base, which gives float64.
+    fn constant_power(&mut self, base: NodeId, exponent: PyValue, op_span: Span, span: Span) -> Result<Option<NodeId>> {
+        let base_type = self.dtype(base);
+        let Some(x) = exponent.as_f64() else { return Ok(None) };
+        let integral_exponent = matches!(exponent, PyValue::Int(_) | PyValue::Bool(_));
+        if base_type.is_integer() && integral_exponent && x < 0.0 {
+            return Err(Error::new(
+                ErrorKind::Type,
+                op_span,
+                "integers to negative integer powers are not allowed (write the exponent as a float, e.g. `a ** -2.0`)",
+            ));
+        }
+        if (2.0 * x).fract() != 0.0 || x.abs() > 50.0 || base_type.is_bytes() {
+            return Ok(None);
+        }
+        if matches!(base_type, DType::Bool | DType::Int32 | DType::Int64) && !integral_exponent {
+            return Ok(None);
+        }
+        let n = x.abs().trunc() as u32;
+        let half = (2.0 * x.abs()) as u32 % 2 == 1;
+        let mul = |c: &mut Self, a: NodeId, b: NodeId| c.binary(BinaryOp::Mul, a, b, op_span, span);
+        let mut result: Option<NodeId> = None;
+        let mut power = base;
+        let mut mask = 1u32;
+        loop {
+            if n & mask != 0 {
+                result = Some(match result {
+                    None => power,
+                    Some(r) => mul(self, r, power)?,
+                });
+            }
+            mask <<= 1;
+            if mask > n {
+                break;
+            }
+            power = mul(self, power, power)?;
+        }
+        if half {
+            let root = self.apply("sqrt", &[base], op_span, span)?;
+            result = Some(match result {
+                None => root,
+                Some(r) => mul(self, r, root)?,
+            });
+        }
+        let result = match result {
+            Some(r) => r,
+            None => self.apply("ones_like", &[base], op_span, span)?,
+        };
+        if x < 0.0 {
+            let one = self.constant(Scalar::Int32(1), op_span);
+            return self.binary(BinaryOp::Div, one, result, op_span, span).map(Some);
+        }
+        Ok(Some(result))
+    }
+
+    /// Gives a literal value its numexpr type and makes it a constant node.
+    fn materialize(&mut self, typed: Typed) -> Result<NodeId> {
+        let (value, span) = match typed {
+            Typed::Node(id) => return Ok(id),
+            Typed::Py(value, span) => (value, span),
+        };
+        let scalar = match value {
+            PyValue::Bool(b) => Scalar::Bool(b),
+            PyValue::Int(i) => match (i32::try_from(i), i64::try_from(i)) {
+                (Ok(v), _) => Scalar::Int32(v),
+                (_, Ok(v)) => Scalar::Int64(v),
+                _ => {
+                    let id = self.constant(Scalar::Int64(0), span);
+                    self.wide_ints.insert(id, i as f64);
+                    return Ok(id);
+                }
+            },
+            PyValue::Float(f) => Scalar::Float64(f),
+            PyValue::Complex(c) => Scalar::Complex128(c),
+        };
+        Ok(self.constant(scalar, span))
     }
 
     fn name(&mut self, name: &str, span: Span) -> Result<NodeId> {
@@ -124,9 +273,6 @@ impl Checker<'_> {
 
     fn binary(&mut self, op: BinaryOp, l: NodeId, r: NodeId, op_span: Span, span: Span) -> Result<NodeId> {
         use BinaryOp::*;
-        if op == Pow {
-            self.check_negative_integer_power(l, r, op_span)?;
-        }
         let name = match op {
             Add => "add",
             Sub => "sub",
@@ -155,22 +301,6 @@ impl Checker<'_> {
             other => other,
         };
         self.apply(name, &[l, r], op_span, span)
-    }
-
-    fn check_negative_integer_power(&self, base: NodeId, exponent: NodeId, op_span: Span) -> Result<()> {
-        let negative = match &self.hir.nodes[exponent].kind {
-            NodeKind::Const(Scalar::Int32(v)) => *v < 0,
-            NodeKind::Const(Scalar::Int64(v)) => *v < 0,
-            _ => false,
-        };
-        if negative && self.dtype(base).is_integer() {
-            return Err(Error::new(
-                ErrorKind::Type,
-                op_span,
-                "integers to negative integer powers are not allowed (write the base as a float, e.g. `a ** -2.0`)",
-            ));
-        }
-        Ok(())
     }
 
     fn dtype(&self, id: NodeId) -> DType {
@@ -217,10 +347,18 @@ impl Checker<'_> {
     /// Converts node `id` to type code `want`: constants directly, other nodes by a cast node.
     fn cast(&mut self, id: NodeId, want: TypeCode) -> Result<NodeId> {
         let have = self.dtype(id);
+        let span = self.hir.nodes[id].span;
+        if let Some(&wide) = self.wide_ints.get(&id) {
+            return match want.dtype() {
+                Some(target @ (DType::Float32 | DType::Float64 | DType::Complex128)) => {
+                    Ok(self.constant(convert_scalar(&Scalar::Float64(wide), target), span))
+                }
+                _ => Err(Error::new(ErrorKind::Literal, span, "integer literal does not fit in int64")),
+            };
+        }
         if TypeCode::of(have) == want {
             return Ok(id);
         }
-        let span = self.hir.nodes[id].span;
         let target = want.dtype().expect("strings are never cast");
         if let NodeKind::Const(value) = &self.hir.nodes[id].kind {
             let converted = convert_scalar(value, target);
@@ -235,6 +373,30 @@ impl Checker<'_> {
             dtype: target,
             span,
         }))
+    }
+}
+
+fn python_op(op: BinaryOp) -> PyOp {
+    use BinaryOp::*;
+    match op {
+        Add => PyOp::Add,
+        Sub => PyOp::Sub,
+        Mul => PyOp::Mul,
+        Div => PyOp::Div,
+        FloorDiv => PyOp::FloorDiv,
+        Mod => PyOp::Mod,
+        Pow => PyOp::Pow,
+        Shl => PyOp::Shl,
+        Shr => PyOp::Shr,
+        And => PyOp::And,
+        Or => PyOp::Or,
+        Xor => PyOp::Xor,
+        Lt => PyOp::Lt,
+        Le => PyOp::Le,
+        Eq => PyOp::Eq,
+        Ne => PyOp::Ne,
+        Ge => PyOp::Ge,
+        Gt => PyOp::Gt,
     }
 }
 
@@ -359,26 +521,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
-}
-
-/// The typed value of a literal (negated first if `negate`).
-fn literal_value(lit: &Literal, negate: bool, span: Span) -> Result<Scalar> {
-    Ok(match *lit {
-        Literal::Int(v) => {
-            let v = if negate { -v } else { v };
-            if let Ok(v) = i32::try_from(v) {
-                Scalar::Int32(v)
-            } else if let Ok(v) = i64::try_from(v) {
-                Scalar::Int64(v)
-            } else {
-                return Err(Error::new(ErrorKind::Literal, span, "integer literal does not fit in int64"));
-            }
-        }
-        Literal::Float(v) => Scalar::Float64(if negate { -v } else { v }),
-        Literal::Imag(v) => Scalar::Complex128(if negate { -Complex64::new(0.0, v) } else { Complex64::new(0.0, v) }),
-        Literal::Bool(v) => Scalar::Bool(v),
-        Literal::Bytes(ref b) => Scalar::Bytes(b.clone()),
-    })
 }
 
 /// Converts a constant upward to `target` (a widening the table also has as a cast).
