@@ -44,6 +44,9 @@ pub fn generate(hir: &Hir, variables: &[String]) -> Program {
             NodeKind::Const(value) => {
                 reg_of[id] = Some(builder.new_register(node.dtype, Role::Const(value.clone())));
             }
+            NodeKind::Reduce { .. } => {
+                unreachable!("stages::split replaces every reduction by an input before code generation")
+            }
             NodeKind::Apply { overload, args, .. } => {
                 let dst = if id == root {
                     builder.new_register(node.dtype, Role::Output)

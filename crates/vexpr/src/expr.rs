@@ -5,6 +5,7 @@ use crate::array::{Array, Buffer, Element, Env, Value};
 use crate::dtype::DType;
 use crate::error::{Error, ErrorKind, Result, Span};
 use crate::program::{Program, Role};
+use crate::stages::Stage;
 use crate::vm::{self, Binding, Gather, Options};
 use std::sync::Arc;
 
@@ -70,8 +71,14 @@ impl Signature {
 #[derive(Debug, Clone)]
 pub struct Expr {
     source: Arc<str>,
+    /// One per reduction, run in order before the final program.
+    stages: Vec<Stage>,
     program: Program,
-    /// Where each variable of the signature first appears (for errors).
+    /// The signature's variables, then one per stage (`sum#0`, ...).
+    variables: Vec<String>,
+    /// Types of the signature's variables.
+    signature: Signature,
+    /// Where each variable first appears, for the variables some program reads.
     spans: Vec<Option<Span>>,
 }
 
@@ -104,19 +111,23 @@ impl Expr {
         let hir = crate::typeck::check(&ast, &signature.vars)?;
         let hir = crate::optimize::optimize(&hir);
         let names: Vec<String> = signature.vars.iter().map(|(n, _)| n.clone()).collect();
-        let program = crate::codegen::generate(&hir, &names);
-        // Only the variables the program still reads count as used (`where(True, a, b)`
+        let (stages, program, variables) = crate::stages::split(&hir, &names);
+        // Only the variables some program still reads count as used (`where(True, a, b)`
         // does not read `b`); each keeps the span of its first appearance.
-        let mut spans = vec![None; names.len()];
+        let programs: Vec<&Program> = stages.iter().map(|s| &s.program).chain([&program]).collect();
+        let read = |v: usize| programs.iter().any(|p| p.registers.iter().any(|r| r.role == Role::Input(v)));
+        let mut spans = vec![None; variables.len()];
         for node in &hir.nodes {
             if let crate::hir::NodeKind::Input(v) = node.kind {
-                let read = program.registers.iter().any(|r| r.role == Role::Input(v));
-                if read {
+                if read(v) {
                     spans[v].get_or_insert(node.span);
                 }
             }
         }
-        Ok(Expr { source: Arc::clone(source), program, spans })
+        for (k, stage) in stages.iter().enumerate() {
+            spans[names.len() + k] = Some(stage.span);
+        }
+        Ok(Expr { source: Arc::clone(source), stages, program, variables, signature: signature.clone(), spans })
     }
 
     /// The expression text.
@@ -124,9 +135,15 @@ impl Expr {
         &self.source
     }
 
-    /// The compiled bytecode; its `Display` is the listing `vexpr dis` prints.
+    /// The final program; its `Display` is its bytecode listing. An expression
+    /// with reductions also has [`Expr::stages`], which run first.
     pub fn program(&self) -> &Program {
         &self.program
+    }
+
+    /// The reduction stages, in the order they run.
+    pub fn stages(&self) -> &[Stage] {
+        &self.stages
     }
 
     /// The result's element type.
@@ -134,19 +151,25 @@ impl Expr {
         self.program.result_dtype()
     }
 
-    /// The names of the variables the expression reads.
+    /// The names of the signature's variables the expression reads.
     pub fn variables(&self) -> Vec<&str> {
-        self.used_variables().map(|v| self.program.variables[v].as_str()).collect()
+        (0..self.signature.vars.len())
+            .filter(|&v| self.spans[v].is_some())
+            .map(|v| self.variables[v].as_str())
+            .collect()
     }
 
-    fn used_variables(&self) -> impl Iterator<Item = usize> + '_ {
-        self.spans.iter().enumerate().filter(|(_, s)| s.is_some()).map(|(v, _)| v)
-    }
-
-    /// The shape of the result for these inputs (checks names, types and shapes).
+    /// The shape of the result for these inputs (checks names, types and shapes;
+    /// evaluates the reductions, whose shapes depend on their operands).
     pub fn result_shape(&self, env: &Env<'_>) -> Result<Vec<usize>> {
-        let values = self.lookup(env)?;
-        self.broadcast(&values).map_err(|e| e.with_source(&self.source))
+        let mut values = self.lookup(env)?;
+        if !self.stages.is_empty() {
+            let reduced = self.run_stages(&values, Options::default())?;
+            values.truncate(self.signature.vars.len());
+            values.extend(reduced.iter().map(|a| Some(Value::Array(a.view()))));
+            return self.broadcast(&self.program, &values).map_err(|e| e.with_source(&self.source));
+        }
+        self.broadcast(&self.program, &values).map_err(|e| e.with_source(&self.source))
     }
 
     /// Evaluates into a new array, with the default [`Options`].
@@ -157,15 +180,14 @@ impl Expr {
     /// Evaluates into a new array.
     pub fn eval_with(&self, env: &Env<'_>, options: Options) -> Result<Array> {
         let values = self.lookup(env)?;
-        let shape = self.broadcast(&values).map_err(|e| e.with_source(&self.source))?;
-        let len: usize = shape.iter().product();
-        let mut buffer = Buffer::zeros(self.result_dtype(), len);
-        self.run(&values, &shape, buffer.as_bytes_mut(), options)?;
-        Ok(Array::from_buffer(buffer, &shape).expect("the buffer was made for the shape"))
+        let reduced = self.run_stages(&values, options)?;
+        let values = with_stage_results(values, &reduced);
+        self.evaluate_program(&self.program, &values, options)
     }
 
     /// Evaluates into `out`, which must have the result's type and as many
-    /// elements as the result; allocates nothing of the inputs' size.
+    /// elements as the result; allocates nothing of the inputs' size (except
+    /// the operand of a reduction of a compound expression, see `docs/language.md`).
     pub fn eval_into<T: Element>(&self, env: &Env<'_>, out: &mut [T]) -> Result<()> {
         self.eval_into_with(env, out, Options::default())
     }
@@ -182,7 +204,9 @@ impl Expr {
             .with_source(&self.source));
         }
         let values = self.lookup(env)?;
-        let shape = self.broadcast(&values).map_err(|e| e.with_source(&self.source))?;
+        let reduced = self.run_stages(&values, options)?;
+        let values = with_stage_results(values, &reduced);
+        let shape = self.broadcast(&self.program, &values).map_err(|e| e.with_source(&self.source))?;
         let len: usize = shape.iter().product();
         if out.len() != len {
             return Err(Error::new(
@@ -192,22 +216,67 @@ impl Expr {
             )
             .with_source(&self.source));
         }
-        let bytes = out_bytes(out);
-        self.run(&values, &shape, bytes, options)
+        self.run(&self.program, &values, &shape, out_bytes(out), options)
     }
 
-    /// The values of the variables the expression reads, checked against the signature.
-    fn lookup<'e, 'a>(&self, env: &'e Env<'a>) -> Result<Vec<Option<&'e Value<'a>>>> {
-        let mut values = vec![None; self.spans.len()];
-        for v in self.used_variables() {
-            let name = &self.program.variables[v];
-            let span = self.spans[v].unwrap_or_default();
+    /// Runs `program` into a new array of its broadcast shape.
+    fn evaluate_program(&self, program: &Program, values: &[Option<Value<'_>>], options: Options) -> Result<Array> {
+        let shape = self.broadcast(program, values).map_err(|e| e.with_source(&self.source))?;
+        let len: usize = shape.iter().product();
+        let mut buffer = Buffer::zeros(program.result_dtype(), len);
+        self.run(program, values, &shape, buffer.as_bytes_mut(), options)?;
+        Ok(Array::from_buffer(buffer, &shape).expect("the buffer was made for the shape"))
+    }
+
+    /// Runs the reduction stages in order; each result is an input of the later ones.
+    fn run_stages(&self, values: &[Option<Value<'_>>], options: Options) -> Result<Vec<Array>> {
+        let mut results: Vec<Array> = Vec::with_capacity(self.stages.len());
+        for stage in &self.stages {
+            let reduced = {
+                let values = with_stage_results(values.to_vec(), &results);
+                // A reduction of a plain variable reads it in place; any other
+                // operand is computed once, in full, by the stage's program.
+                let direct = match stage.program.code.as_slice() {
+                    [only] if only.overload.name.starts_with("copy_") => {
+                        match &stage.program.registers[only.args[0] as usize].role {
+                            Role::Input(v) => values[*v].clone(),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                };
+                let computed;
+                let view = match &direct {
+                    Some(Value::Array(view)) => view.clone(),
+                    _ => {
+                        computed = self.evaluate_program(&stage.program, &values, options)?;
+                        computed.view()
+                    }
+                };
+                crate::vm::with_pool(options.threads.max(1), || {
+                    crate::vm::reduce(&view, stage.op, stage.axis, options.threads)
+                })
+                .map_err(|message| {
+                    let span = if message.starts_with("axis") { stage.axis_span } else { stage.span };
+                    Error::new(ErrorKind::Value, span, message).with_source(&self.source)
+                })?
+            };
+            results.push(reduced);
+        }
+        Ok(results)
+    }
+
+    /// The values of the signature's variables some program reads, checked
+    /// against the signature; `None` for the others (and for stage results).
+    fn lookup<'a>(&self, env: &Env<'a>) -> Result<Vec<Option<Value<'a>>>> {
+        let mut values = vec![None; self.signature.vars.len()];
+        for (v, (name, want)) in self.signature.vars.iter().enumerate() {
+            let Some(span) = self.spans[v] else { continue };
             let value = env.get(name).ok_or_else(|| {
                 Error::new(ErrorKind::UnknownName, span, format!("no value given for variable `{name}`"))
                     .with_source(&self.source)
             })?;
-            let want = self.input_dtype(v);
-            if value.dtype() != want {
+            if value.dtype() != *want {
                 return Err(Error::new(
                     ErrorKind::Type,
                     span,
@@ -215,36 +284,28 @@ impl Expr {
                 )
                 .with_source(&self.source));
             }
-            values[v] = Some(value);
+            values[v] = Some(value.clone());
         }
         Ok(values)
     }
 
-    fn input_dtype(&self, v: usize) -> DType {
-        self.program
-            .registers
-            .iter()
-            .find(|r| r.role == Role::Input(v))
-            .map_or(DType::Float64, |r| r.dtype)
-    }
-
-    /// NumPy broadcasting of all inputs' shapes.
-    fn broadcast(&self, values: &[Option<&Value<'_>>]) -> Result<Vec<usize>> {
+    /// NumPy broadcasting of the shapes of the inputs `program` reads.
+    fn broadcast(&self, program: &Program, values: &[Option<Value<'_>>]) -> Result<Vec<usize>> {
         let mut shape: Vec<usize> = Vec::new();
         let mut from: Option<usize> = None;
-        for (v, value) in values.iter().enumerate() {
-            let Some(value) = value else { continue };
+        for v in read_variables(program) {
+            let Some(value) = &values[v] else { continue };
             let s = value.shape();
             match broadcast_pair(&shape, s) {
                 Some(joined) => shape = joined,
                 None => {
-                    let first = from.map_or("?", |f| self.program.variables[f].as_str());
+                    let first = from.map_or("?", |f| self.variables[f].as_str());
                     return Err(Error::new(
                         ErrorKind::Shape,
                         self.spans[v].unwrap_or_default(),
                         format!(
                             "shape mismatch: `{}` has shape {s:?}, which does not broadcast with {shape:?} (from `{first}`)",
-                            self.program.variables[v]
+                            self.variables[v]
                         ),
                     ));
                 }
@@ -256,28 +317,62 @@ impl Expr {
         Ok(shape)
     }
 
-    fn run(&self, values: &[Option<&Value<'_>>], shape: &[usize], out: &mut [u8], options: Options) -> Result<()> {
+    fn run(&self, program: &Program, values: &[Option<Value<'_>>], shape: &[usize], out: &mut [u8], options: Options) -> Result<()> {
         let len: usize = shape.iter().product();
+        let read = read_variables(program);
         let bindings: Vec<Binding<'_>> = values
             .iter()
             .enumerate()
             .map(|(v, value)| match value {
-                None => Ok(Binding::Splat(Vec::new())),
-                Some(value) => bind(value, shape).ok_or_else(|| {
+                Some(value) if read.contains(&v) => bind(value, shape).ok_or_else(|| {
                     Error::new(
                         ErrorKind::Input,
                         self.spans[v].unwrap_or_default(),
-                        format!("the strides of `{}` reach outside its data", self.program.variables[v]),
+                        format!("the strides of `{}` reach outside its data", self.variables[v]),
                     )
                     .with_source(&self.source)
                 }),
+                _ => Ok(Binding::Splat(Vec::new())),
             })
             .collect::<Result<_>>()?;
-        vm::run(&self.program, &bindings, out, len, options).map_err(|fault| {
-            let span = self.program.code[fault.instr].span;
+        vm::run(program, &bindings, out, len, options).map_err(|fault| {
+            let span = program.code[fault.instr].span;
             Error::new(ErrorKind::Value, span, fault.message).with_source(&self.source)
         })
     }
+}
+
+impl std::fmt::Display for Expr {
+    /// The whole bytecode: each reduction stage, then the final program.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (k, stage) in self.stages.iter().enumerate() {
+            let axis = stage.axis.map_or("None".to_string(), |a| a.to_string());
+            writeln!(f, "stage {k}: {}#{k} = {}(operand, axis={axis}), operand computed by:", stage.op.name(), stage.op.name())?;
+            write!(f, "{}", stage.program)?;
+        }
+        if !self.stages.is_empty() {
+            writeln!(f, "result:")?;
+        }
+        write!(f, "{}", self.program)
+    }
+}
+
+/// The variables a program reads.
+fn read_variables(program: &Program) -> Vec<usize> {
+    program
+        .registers
+        .iter()
+        .filter_map(|r| match r.role {
+            Role::Input(v) => Some(v),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The signature's values followed by the stage results.
+fn with_stage_results<'a>(mut values: Vec<Option<Value<'a>>>, results: &'a [Array]) -> Vec<Option<Value<'a>>> {
+    values.extend(results.iter().map(|a| Some(Value::Array(a.view()))));
+    values
 }
 
 /// The output slice as bytes for the kernels.

@@ -34,6 +34,18 @@ pub enum NodeKind {
     Input(usize),
     /// A constant.
     Const(Scalar),
+    /// A reduction of an earlier node (`sum(x, axis=1)`); split into its own
+    /// stage before code generation (see [`crate::stages`]).
+    Reduce {
+        /// Which reduction.
+        op: crate::vm::Reduction,
+        /// The axis, or `None` for all elements.
+        axis: Option<usize>,
+        /// Where the axis was given (for an out-of-bounds axis at run time).
+        axis_span: Span,
+        /// The reduced operand.
+        arg: NodeId,
+    },
     /// A function or operator applied to earlier nodes.
     Apply {
         /// The table entry.
@@ -65,6 +77,7 @@ impl Hir {
     pub fn args(&self, id: NodeId) -> &[NodeId] {
         match &self.nodes[id].kind {
             NodeKind::Apply { args, .. } => args,
+            NodeKind::Reduce { arg, .. } => std::slice::from_ref(arg),
             _ => &[],
         }
     }
@@ -80,6 +93,7 @@ impl Hir {
                     let args: Vec<String> = args.iter().map(|a| format!("%{a}")).collect();
                     format!("{} {}", overload.name, args.join(", "))
                 }
+                NodeKind::Reduce { op, axis, arg, .. } => format!("{} %{arg}, axis={axis:?}", op.name()),
             };
             let _ = writeln!(out, "%{i}: {} = {what}", node.dtype);
         }

@@ -21,6 +21,7 @@
 //! | parsing | [`syntax`] (grammar in `grammar/vexpr.lalrpop`) | tokens | [`syntax::ast::Expr`] |
 //! | type checking | [`typeck`] | AST + variable types | [`hir::Hir`] |
 //! | optimizing | [`optimize`] | HIR | smaller HIR |
+//! | staging | [`stages`] | HIR with reductions | one program per reduction + the final one |
 //! | code generation | [`codegen`] | HIR | [`program::Program`] |
 //! | execution | [`vm`] | program + inputs | output |
 //! | kernels | [`kernels`] | operand blocks | result block |
@@ -37,6 +38,7 @@ pub mod hir;
 pub mod kernels;
 pub mod optimize;
 pub mod program;
+pub mod stages;
 pub mod syntax;
 pub mod typeck;
 pub mod vm;
@@ -48,7 +50,7 @@ pub use dtype::{DType, Scalar};
 pub use error::{Error, ErrorKind, Result, Span};
 pub use expr::{Expr, Signature, evaluate, evaluate_with};
 pub use num_complex::Complex64;
-pub use vm::{DEFAULT_BLOCK_LEN, Options, default_threads};
+pub use vm::{DEFAULT_BLOCK_LEN, Options, Reduction, default_threads};
 
 /// The deepest nesting of operators and calls an expression may have.
 /// Parentheses alone do not count: `((((a))))` has depth 1, `-(-(-a))` depth 4.

@@ -18,6 +18,7 @@ enum Key {
     Input(usize),
     Const(String, Vec<u8>),
     Apply(usize, Vec<NodeId>),
+    Reduce(crate::vm::Reduction, Option<usize>, NodeId),
 }
 
 /// Returns the optimized form of `hir`.
@@ -37,6 +38,11 @@ pub fn optimize(hir: &Hir) -> Hir {
                     }),
                 }
             }
+            NodeKind::Reduce { op, axis, axis_span, arg } => out.intern(Node {
+                kind: NodeKind::Reduce { op: *op, axis: *axis, axis_span: *axis_span, arg: map[*arg] },
+                dtype: node.dtype,
+                span: node.span,
+            }),
             _ => out.intern(node.clone()),
         };
         map.push(new);
@@ -59,6 +65,7 @@ impl Builder {
             NodeKind::Apply { overload, args, .. } => {
                 Key::Apply(std::ptr::from_ref(*overload) as usize, args.clone())
             }
+            NodeKind::Reduce { op, axis, arg, .. } => Key::Reduce(*op, *axis, *arg),
         };
         if let Some(&id) = self.interned.get(&key) {
             return id;

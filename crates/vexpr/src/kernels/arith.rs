@@ -178,25 +178,28 @@ macro_rules! float_fns {
             }
         }
 
-        /// NumPy's `maximum`: NaN if either is NaN.
+        /// NumPy's `maximum`: NaN if either is NaN; of two equal values (0.0 and
+        /// -0.0) the second, as NumPy's `a > b || isnan(a) ? a : b`.
         #[inline(always)]
         pub fn $maximum(a: $t, b: $t) -> $t {
-            if a.is_nan() || b.is_nan() { $t::NAN } else if a >= b { a } else { b }
+            if a > b || a.is_nan() { a } else { b }
         }
 
-        /// NumPy's `minimum`: NaN if either is NaN.
+        /// NumPy's `minimum`: NaN if either is NaN; of two equal values the second.
         #[inline(always)]
         pub fn $minimum(a: $t, b: $t) -> $t {
-            if a.is_nan() || b.is_nan() { $t::NAN } else if a <= b { a } else { b }
+            if a < b || a.is_nan() { a } else { b }
         }
 
-        /// NumPy's `sign`: -1, 0 (keeping the zero) or 1; NaN stays NaN.
+        /// NumPy's `sign`: -1, 0 or 1 (`sign(-0.0)` is `0.0`); NaN stays NaN.
         #[inline(always)]
         pub fn $sign(a: $t) -> $t {
             if a > 0.0 {
                 1.0
             } else if a < 0.0 {
                 -1.0
+            } else if a == 0.0 {
+                0.0
             } else {
                 a
             }

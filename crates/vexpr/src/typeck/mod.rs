@@ -16,6 +16,7 @@ use crate::functions::{Function, Overload, Rule, TABLE, TypeCode};
 use crate::hir::{Hir, Node, NodeId, NodeKind};
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Literal, UnaryOp};
 use num_complex::Complex64;
+use crate::vm::Reduction;
 use python::{PyOp, PyValue};
 use std::collections::HashMap;
 
@@ -126,12 +127,8 @@ impl Checker<'_> {
         args: &[Expr],
         keywords: &[crate::syntax::ast::Keyword],
     ) -> Result<Typed> {
-        if crate::functions::REDUCTIONS.contains(&name) {
-            return Err(Error::new(
-                ErrorKind::Unsupported,
-                name_span,
-                format!("the reduction `{name}` is not supported yet"),
-            ));
+        if let Some(op) = Reduction::from_name(name) {
+            return self.reduction(op, e, name_span, args, keywords);
         }
         let Some(function) = TABLE.get(name).filter(|f| f.is_callable()) else {
             return Err(unknown_function(name, name_span));
@@ -165,6 +162,67 @@ impl Checker<'_> {
         }
         let ids = typed.into_iter().map(|t| self.materialize(t)).collect::<Result<Vec<_>>>()?;
         self.apply(name, &ids, name_span, e.span).map(Typed::Node)
+    }
+
+    /// `sum(x)`, `sum(x, axis=k)` (or `sum(x, k)`), and `prod`, `min`, `max` alike.
+    fn reduction(
+        &mut self,
+        op: Reduction,
+        e: &Expr,
+        name_span: Span,
+        args: &[Expr],
+        keywords: &[crate::syntax::ast::Keyword],
+    ) -> Result<Typed> {
+        let name = op.name();
+        if let Some(k) = keywords.iter().find(|k| k.name != "axis") {
+            return Err(Error::new(ErrorKind::Arity, k.span, format!("`{name}` takes no keyword argument `{}`", k.name)));
+        }
+        let axis_expr = match (args.get(1), keywords.first()) {
+            (Some(_), Some(k)) => {
+                return Err(Error::new(ErrorKind::Arity, k.span, format!("`{name}` got the axis twice")));
+            }
+            (Some(a), None) => Some(a),
+            (None, Some(k)) => Some(&k.value),
+            (None, None) => None,
+        };
+        if args.is_empty() || args.len() > 2 {
+            return Err(Error::new(
+                ErrorKind::Arity,
+                e.span,
+                format!("`{name}` takes an operand and an optional axis, got {} arguments", args.len()),
+            ));
+        }
+        let (axis, axis_span) = match axis_expr {
+            None => (None, e.span),
+            Some(a) if matches!(&a.kind, ExprKind::Name(n) if n == "None") => (None, a.span),
+            Some(a) => match self.expr(a)? {
+                Typed::Py(PyValue::Int(k), span) if k < 0 => {
+                    return Err(Error::new(ErrorKind::Value, span, "negative axes are not supported (as in numexpr)"));
+                }
+                Typed::Py(PyValue::Int(k), span) => match usize::try_from(k) {
+                    Ok(k) if k <= 254 => (Some(k), span),
+                    _ => return Err(Error::new(ErrorKind::Value, span, "axis too large")),
+                },
+                _ => {
+                    return Err(Error::new(ErrorKind::Type, a.span, "the axis must be an integer literal or None"));
+                }
+            },
+        };
+        let arg = match self.expr(&args[0])? {
+            Typed::Py(_, span) => {
+                return Err(Error::new(ErrorKind::Type, span, format!("`{name}` of a constant: reduce an array")));
+            }
+            Typed::Node(id) => id,
+        };
+        let have = self.dtype(arg);
+        let Some(dtype) = op.result(have) else {
+            return Err(Error::new(ErrorKind::Type, name_span, format!("`{name}` does not accept {have}")));
+        };
+        Ok(Typed::Node(self.hir.push(Node {
+            kind: NodeKind::Reduce { op, axis, axis_span, arg },
+            dtype,
+            span: e.span,
+        })))
     }
 
     /// numexpr's expansion of `base ** c` for a constant `c` that is a multiple of

@@ -12,10 +12,14 @@
 
 mod gather;
 mod pool;
+mod reduce;
 mod scratch;
 
 pub(crate) use gather::Gather;
 pub use pool::default_threads;
+pub(crate) use pool::with_pool;
+pub(crate) use reduce::reduce;
+pub use reduce::Reduction;
 
 use crate::kernels::Operand;
 use crate::program::{Program, Role};

@@ -1,0 +1,281 @@
+//! Reductions: an array in, its `sum`, `prod`, `min` or `max` over all
+//! elements or along one axis out, with NumPy's semantics.
+//!
+//! Result types: `sum` and `prod` accumulate booleans and integers in int64
+//! and floats in their own type; `min` and `max` keep the type and propagate
+//! NaN. `sum`/`prod` of nothing are 0 and 1; `min`/`max` of nothing are errors.
+//!
+//! Reproducibility: the order of every float operation is fixed by the data's
+//! shape alone, never by the thread count. A full float sum is a pairwise sum
+//! within chunks of [`CHUNK`] elements, and the chunk sums are added pairwise
+//! in chunk order; threads only decide which chunks are summed where.
+
+use crate::array::{Array, ArrayView, Buffer, Data};
+use crate::dtype::DType;
+use crate::kernels::arith::{maximum_f32, maximum_f64, minimum_f32, minimum_f64};
+use num_complex::Complex64;
+use rayon::prelude::*;
+
+/// The four reductions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reduction {
+    /// `sum`
+    Sum,
+    /// `prod`
+    Prod,
+    /// `min`
+    Min,
+    /// `max`
+    Max,
+}
+
+impl Reduction {
+    /// The function name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reduction::Sum => "sum",
+            Reduction::Prod => "prod",
+            Reduction::Min => "min",
+            Reduction::Max => "max",
+        }
+    }
+
+    /// Parses a function name.
+    pub fn from_name(name: &str) -> Option<Reduction> {
+        Some(match name {
+            "sum" => Reduction::Sum,
+            "prod" => Reduction::Prod,
+            "min" => Reduction::Min,
+            "max" => Reduction::Max,
+            _ => return None,
+        })
+    }
+
+    /// The result type for operands of `dtype`, or `None` if refused.
+    pub fn result(self, dtype: DType) -> Option<DType> {
+        match (self, dtype) {
+            (_, DType::Bytes(_)) => None,
+            (Reduction::Sum | Reduction::Prod, DType::Bool | DType::Int32 | DType::Int64) => Some(DType::Int64),
+            (Reduction::Sum | Reduction::Prod, other) => Some(other),
+            (Reduction::Min | Reduction::Max, DType::Complex128) => None,
+            (Reduction::Min | Reduction::Max, other) => Some(other),
+        }
+    }
+}
+
+/// Elements summed pairwise as one unit of a full reduction.
+pub const CHUNK: usize = 4096;
+
+/// Reduces `view` over all elements (`axis == None`) or along `axis`.
+pub(crate) fn reduce(view: &ArrayView<'_>, op: Reduction, axis: Option<usize>, threads: usize) -> Result<Array, String> {
+    let shape = view.shape();
+    if let Some(axis) = axis {
+        if axis >= shape.len() {
+            return Err(format!("axis {axis} is out of bounds for an array of dimension {}", shape.len()));
+        }
+    }
+    // (outer, length, inner): the reduced axis and what lies before and after it.
+    let (outer, length, inner, out_shape) = match axis {
+        None => (1, view.len(), 1, Vec::new()),
+        Some(k) => {
+            let mut out_shape = shape.to_vec();
+            out_shape.remove(k);
+            (shape[..k].iter().product(), shape[k], shape[k + 1..].iter().product(), out_shape)
+        }
+    };
+    if length == 0 && matches!(op, Reduction::Min | Reduction::Max) {
+        return Err(format!("zero-size array to reduction operation {} which has no identity", op.name()));
+    }
+    let lanes = Lanes { outer, length, inner, threads };
+    let data = contiguous(view);
+    let buffer = match data.buffer().data() {
+        Data::Bool(v) => {
+            let v: Vec<i64> = v.iter().map(|&b| i64::from(b)).collect();
+            match op {
+                Reduction::Min => Buffer::Bool(lanes.run(&v, i64::MAX, |a, b| a.min(b)).into_iter().map(|x| x != 0).collect()),
+                Reduction::Max => Buffer::Bool(lanes.run(&v, i64::MIN, |a, b| a.max(b)).into_iter().map(|x| x != 0).collect()),
+                _ => Buffer::Int64(int_reduce(&lanes, &v, op)),
+            }
+        }
+        Data::Int32(v) => match op {
+            Reduction::Min => Buffer::Int32(lanes.run(v, i32::MAX, |a, b| a.min(b))),
+            Reduction::Max => Buffer::Int32(lanes.run(v, i32::MIN, |a, b| a.max(b))),
+            _ => Buffer::Int64(int_reduce(&lanes, &v.iter().map(|&x| i64::from(x)).collect::<Vec<_>>(), op)),
+        },
+        Data::Int64(v) => match op {
+            Reduction::Min => Buffer::Int64(lanes.run(v, i64::MAX, |a, b| a.min(b))),
+            Reduction::Max => Buffer::Int64(lanes.run(v, i64::MIN, |a, b| a.max(b))),
+            _ => Buffer::Int64(int_reduce(&lanes, v, op)),
+        },
+        Data::Float32(v) => Buffer::Float32(match op {
+            Reduction::Sum => lanes.sum(v, 0.0, |a, b| a + b),
+            Reduction::Prod => lanes.run(v, 1.0, |a, b| a * b),
+            Reduction::Min => lanes.run(v, f32::INFINITY, minimum_f32),
+            Reduction::Max => lanes.run(v, f32::NEG_INFINITY, maximum_f32),
+        }),
+        Data::Float64(v) => Buffer::Float64(match op {
+            Reduction::Sum => lanes.sum(v, 0.0, |a, b| a + b),
+            Reduction::Prod => lanes.run(v, 1.0, |a, b| a * b),
+            Reduction::Min => lanes.run(v, f64::INFINITY, minimum_f64),
+            Reduction::Max => lanes.run(v, f64::NEG_INFINITY, maximum_f64),
+        }),
+        Data::Complex128(v) => Buffer::Complex128(match op {
+            Reduction::Sum => lanes.sum(v, Complex64::new(0.0, 0.0), |a, b| a + b),
+            Reduction::Prod => lanes.run(v, Complex64::new(1.0, 0.0), |a, b| a * b),
+            _ => return Err(format!("`{}` is not defined for complex128", op.name())),
+        }),
+        Data::Bytes { .. } => return Err(format!("`{}` is not defined for strings", op.name())),
+    };
+    Array::from_buffer(buffer, &out_shape).map_err(|e| e.0)
+}
+
+fn int_reduce(lanes: &Lanes, v: &[i64], op: Reduction) -> Vec<i64> {
+    match op {
+        Reduction::Sum => lanes.run(v, 0, i64::wrapping_add),
+        _ => lanes.run(v, 1, i64::wrapping_mul),
+    }
+}
+
+/// The view's elements in C order, copied only if they are not already so.
+fn contiguous(view: &ArrayView<'_>) -> Array {
+    let dtype = view.dtype();
+    let width = dtype.itemsize();
+    let n = view.len();
+    let mut buffer = Buffer::zeros(dtype, n);
+    if n > 0 && width > 0 {
+        let bytes = view.data().as_bytes();
+        let out = buffer.as_bytes_mut();
+        let strides: Vec<isize> = view.strides().iter().map(|&s| s * width as isize).collect();
+        let gather = super::Gather::new(bytes, width, view.offset() * width, view.shape(), &strides)
+            .expect("a view's strides were checked when it was made");
+        gather.gather(0, n, out);
+    }
+    Array::from_buffer(buffer, view.shape()).expect("the buffer was made for the shape")
+}
+
+/// The reduction geometry: `outer` independent groups, each reducing `length`
+/// rows of `inner` contiguous lanes.
+struct Lanes {
+    outer: usize,
+    length: usize,
+    inner: usize,
+    threads: usize,
+}
+
+impl Lanes {
+    /// Reduces each lane front to back with `f` (`identity` for empty lanes).
+    fn run<T: Copy + Send + Sync>(&self, v: &[T], identity: T, f: impl Fn(T, T) -> T + Sync) -> Vec<T> {
+        let fold = |c: &[T]| c[1..].iter().fold(c[0], |a, &x| f(a, x));
+        if self.outer * self.inner == 1 && self.length > CHUNK {
+            // One long lane: fold it chunk by chunk, then fold the chunk results in
+            // order. The chunking depends on the length only, so a float product
+            // comes out the same on any number of threads.
+            let partials: Vec<T> = if self.threads > 1 {
+                v.par_chunks(CHUNK).map(fold).collect()
+            } else {
+                v.chunks(CHUNK).map(fold).collect()
+            };
+            return vec![fold(&partials)];
+        }
+        let mut out = vec![identity; self.outer * self.inner];
+        // Each lane starts from its first element and folds NumPy's
+        // maximum/minimum into it, so NaN and signed zeros come out as NumPy's.
+        let group = |(o, out): (usize, &mut [T])| {
+            let base = o * self.length * self.inner;
+            if self.length > 0 {
+                out.copy_from_slice(&v[base..base + self.inner]);
+            }
+            for l in 1..self.length {
+                let row = &v[base + l * self.inner..base + (l + 1) * self.inner];
+                for (acc, &x) in out.iter_mut().zip(row) {
+                    *acc = f(*acc, x);
+                }
+            }
+        };
+        if self.threads > 1 && v.len() >= 4 * CHUNK && self.outer > 1 {
+            out.par_chunks_mut(self.inner.max(1)).enumerate().for_each(group);
+        } else {
+            out.chunks_mut(self.inner.max(1)).enumerate().for_each(group);
+        }
+        out
+    }
+
+    /// Sums each lane: pairwise for a lane along contiguous memory, front to
+    /// back across rows otherwise (as NumPy does).
+    fn sum<T: Copy + Send + Sync>(&self, v: &[T], zero: T, add: impl Fn(T, T) -> T + Sync + Copy) -> Vec<T> {
+        if self.inner != 1 {
+            return self.run(v, zero, add);
+        }
+        let lane = |o: usize| chunked_sum(&v[o * self.length..(o + 1) * self.length], zero, add, self.threads > 1 && self.outer == 1);
+        if self.outer > 1 && self.threads > 1 && v.len() >= 4 * CHUNK {
+            (0..self.outer).into_par_iter().map(lane).collect()
+        } else {
+            (0..self.outer).map(lane).collect()
+        }
+    }
+}
+
+/// Pairwise sum of each CHUNK, then of the chunk sums, in order.
+fn chunked_sum<T: Copy + Send + Sync>(v: &[T], zero: T, add: impl Fn(T, T) -> T + Sync + Copy, parallel: bool) -> T {
+    if v.len() <= CHUNK {
+        return pairwise(v, zero, add);
+    }
+    let partials: Vec<T> = if parallel {
+        v.par_chunks(CHUNK).map(|c| pairwise(c, zero, add)).collect()
+    } else {
+        v.chunks(CHUNK).map(|c| pairwise(c, zero, add)).collect()
+    };
+    pairwise(&partials, zero, add)
+}
+
+/// Pairwise summation: error grows with log(n), not n.
+fn pairwise<T: Copy>(v: &[T], zero: T, add: impl Fn(T, T) -> T + Copy) -> T {
+    const LEAF: usize = 8;
+    if v.len() <= LEAF {
+        return v.iter().fold(zero, |a, &x| add(a, x));
+    }
+    let (l, r) = v.split_at(v.len() / 2);
+    add(pairwise(l, zero, add), pairwise(r, zero, add))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f64s(a: &Array) -> Vec<f64> {
+        a.as_slice::<f64>().unwrap().to_vec()
+    }
+
+    #[test]
+    fn sums_along_each_axis() {
+        let m = Array::from_vec((0..6).map(f64::from).collect::<Vec<_>>(), &[2, 3]).unwrap();
+        let v = m.view();
+        assert_eq!(f64s(&reduce(&v, Reduction::Sum, None, 1).unwrap()), [15.0]);
+        assert_eq!(f64s(&reduce(&v, Reduction::Sum, Some(0), 1).unwrap()), [3.0, 5.0, 7.0]);
+        assert_eq!(f64s(&reduce(&v, Reduction::Sum, Some(1), 1).unwrap()), [3.0, 12.0]);
+        assert_eq!(f64s(&reduce(&v, Reduction::Max, Some(0), 1).unwrap()), [3.0, 4.0, 5.0]);
+        assert!(reduce(&v, Reduction::Sum, Some(2), 1).is_err());
+    }
+
+    #[test]
+    fn full_sums_do_not_depend_on_threads() {
+        let v: Vec<f64> = (0..100_003).map(|i| 1.0 / (1.0 + i as f64)).collect();
+        let a = Array::from_vec(v, &[100_003]).unwrap();
+        let one = reduce(&a.view(), Reduction::Sum, None, 1).unwrap();
+        for threads in 2..5 {
+            assert_eq!(one, reduce(&a.view(), Reduction::Sum, None, threads).unwrap());
+        }
+    }
+
+    #[test]
+    fn empty_and_nan_follow_numpy() {
+        let e = Array::from_vec(Vec::<f64>::new(), &[0]).unwrap();
+        assert_eq!(f64s(&reduce(&e.view(), Reduction::Sum, None, 1).unwrap()), [0.0]);
+        assert_eq!(f64s(&reduce(&e.view(), Reduction::Prod, None, 1).unwrap()), [1.0]);
+        assert!(reduce(&e.view(), Reduction::Min, None, 1).is_err());
+        let n = Array::from_vec(vec![1.0, f64::NAN, -1.0], &[3]).unwrap();
+        assert!(f64s(&reduce(&n.view(), Reduction::Min, None, 1).unwrap())[0].is_nan());
+        let i = Array::from_vec(vec![i32::MAX, 1], &[2]).unwrap();
+        assert_eq!(reduce(&i.view(), Reduction::Sum, None, 1).unwrap().as_slice::<i64>().unwrap(), [i64::from(i32::MAX) + 1]);
+    }
+}
