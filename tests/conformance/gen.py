@@ -970,6 +970,8 @@ def literal_op_specs():
                 if symbol == "**" and literal_kind(lit) == "complex":
                     spec.defect = "pow_complex_literal"
                     spec.numpy_inputs = {"a": a.astype(np.complex128)}  # numexpr's typing
+                if spec.defect == "div_by_zero_literal":
+                    zero_division_reference(spec, symbol, lit)
                 specs.append(spec)
             for lit in unique(GENERIC_LITERALS + LEFT_EXTRA_LITERALS.get(symbol, ())):
                 spec = Spec(
@@ -981,6 +983,17 @@ def literal_op_specs():
                     reflected_reference(spec, symbol, lit)
                 specs.append(spec)
     return specs
+
+
+def zero_division_reference(spec, symbol, lit):
+    """`a / 0.0` fails in numexpr only because it folds 1/0.0 at compile time: type it as
+    numexpr types `a / 1.0` and take NumPy's value (inf or nan) in that type."""
+    probe = run_numexpr(f"a {symbol} 1.0", spec.inputs)
+    if probe.error is not None:
+        return
+    dtype = probe.array.dtype.name
+    spec.numpy_expr = f"a {symbol} asarray({lit}, '{dtype}')"
+    spec.numpy_inputs = cast_numeric(spec.inputs, probe.array.dtype)
 
 
 # Operators whose reflected form numexpr's expression nodes do not define.
@@ -1019,10 +1032,9 @@ def _literal_ulps(symbol, t, lit):
 
 
 def _literal_defect(defect, t, lit):
-    """An int literal wider than the array makes NumPy refuse (NEP 50) rather than
-    wrap, so such a case shows numexpr's literal typing, not its pow overflow."""
-    if defect == "pow_int_overflow" and TYPES.index(_literal_type(lit)) > TYPES.index(t):
-        return None
+    """Which defect a literal case exercises. (A pow overflow with an int literal wider
+    than the array stays a value defect: NumPy is asked with the inputs already in
+    numexpr's wider result type, so it wraps instead of refusing.)"""
     if lit == "0.0" and defect is None:
         return "div_by_zero_literal"  # only '/' reacts; for others numexpr and NumPy agree
     return defect
