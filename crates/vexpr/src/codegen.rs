@@ -97,8 +97,11 @@ pub fn generate(hir: &Hir, variables: &[String]) -> Program {
         code: builder.code,
         output,
         variables: variables.to_vec(),
+        id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
     }
 }
+
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 struct Generator {
     registers: Vec<Register>,

@@ -62,6 +62,9 @@ pub struct Program {
     pub output: Reg,
     /// Names of the signature's variables (inputs refer to them by index).
     pub variables: Vec<String>,
+    /// Unique per program made in this process: lets per-thread scratch know
+    /// whether it already holds this program's constants.
+    pub id: u64,
 }
 
 impl Program {

@@ -88,33 +88,73 @@ pub(crate) fn map3<A: Pod, B: Pod, C: Pod, R: Pod>(
 ///
 /// Each use expands to its own function item, so the closure is inlined into a
 /// loop of its own and vectorized; the table stores only the function pointer.
+/// The loop is compiled three times, for AVX-512, AVX2 and the baseline target,
+/// and the best the CPU has is picked at run time ([`dispatch!`]), so a default
+/// build uses the full vector width. Only plain IEEE operations appear in these
+/// closures and Rust never contracts them into FMAs, so all three give the same
+/// bits.
 macro_rules! kernel {
     (|$a:ident : $ta:ty| -> $r:ty { $($body:tt)* }) => {{
         fn k(out: &mut [u8], args: &[$crate::kernels::Operand<'_>], _len: usize) -> $crate::kernels::KernelResult {
-            $crate::kernels::map1::<$ta, $r>(out, args, |$a: $ta| -> $r { $($body)* });
+            $crate::kernels::dispatch!(out, args, {
+                $crate::kernels::map1::<$ta, $r>(out, args, |$a: $ta| -> $r { $($body)* })
+            });
             Ok(())
         }
         k as $crate::kernels::Kernel
     }};
     (|$a:ident : $ta:ty, $b:ident : $tb:ty| -> $r:ty { $($body:tt)* }) => {{
         fn k(out: &mut [u8], args: &[$crate::kernels::Operand<'_>], _len: usize) -> $crate::kernels::KernelResult {
-            $crate::kernels::map2::<$ta, $tb, $r>(out, args, |$a: $ta, $b: $tb| -> $r { $($body)* });
+            $crate::kernels::dispatch!(out, args, {
+                $crate::kernels::map2::<$ta, $tb, $r>(out, args, |$a: $ta, $b: $tb| -> $r { $($body)* })
+            });
             Ok(())
         }
         k as $crate::kernels::Kernel
     }};
     (|$a:ident : $ta:ty, $b:ident : $tb:ty, $c:ident : $tc:ty| -> $r:ty { $($body:tt)* }) => {{
         fn k(out: &mut [u8], args: &[$crate::kernels::Operand<'_>], _len: usize) -> $crate::kernels::KernelResult {
-            $crate::kernels::map3::<$ta, $tb, $tc, $r>(
-                out,
-                args,
-                |$a: $ta, $b: $tb, $c: $tc| -> $r { $($body)* },
-            );
+            $crate::kernels::dispatch!(out, args, {
+                $crate::kernels::map3::<$ta, $tb, $tc, $r>(
+                    out,
+                    args,
+                    |$a: $ta, $b: $tb, $c: $tc| -> $r { $($body)* },
+                )
+            });
             Ok(())
         }
         k as $crate::kernels::Kernel
     }};
 }
+
+/// Compiles `$body` (a loop over `out` and `args`) for AVX-512, AVX2 + FMA and
+/// the baseline target, and runs the variant the CPU supports.
+macro_rules! dispatch {
+    ($out:ident, $args:ident, $body:block) => {{
+        #[inline(always)]
+        fn body($out: &mut [u8], $args: &[$crate::kernels::Operand<'_>]) $body
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+        fn avx512($out: &mut [u8], $args: &[$crate::kernels::Operand<'_>]) {
+            body($out, $args)
+        }
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        fn avx2($out: &mut [u8], $args: &[$crate::kernels::Operand<'_>]) {
+            body($out, $args)
+        }
+        match $crate::kernels::vmath::Level::detect() {
+            // SAFETY: `Level::detect` reports AVX-512 (F, DQ, VL) only when the CPU has it.
+            #[cfg(target_arch = "x86_64")]
+            $crate::kernels::vmath::Level::Avx512 => unsafe { avx512($out, $args) },
+            // SAFETY: `Level::detect` reports AVX2 + FMA only when the CPU has both.
+            #[cfg(target_arch = "x86_64")]
+            $crate::kernels::vmath::Level::Avx2Fma => unsafe { avx2($out, $args) },
+            $crate::kernels::vmath::Level::Baseline => body($out, $args),
+        }
+    }};
+}
+pub(crate) use dispatch;
 pub(crate) use kernel;
 
 /// Builds a [`Kernel`] from a slice function `f(x, out)` of [`vmath`].

@@ -20,6 +20,29 @@ pub(crate) struct Line([u8; 64]);
 #[derive(Default)]
 pub(crate) struct Scratch {
     registers: Vec<Vec<Line>>,
+    /// The program (by [`Program::id`]) and block length whose constants the
+    /// registers hold.
+    constants_for: Option<(u64, usize)>,
+}
+
+/// Fills `dst` with copies of the element `value`, with a typed fill for the
+/// common widths (a byte-wise copy per element is several times slower).
+fn splat(dst: &mut [u8], value: &[u8]) {
+    fn fill<T: Pod>(dst: &mut [u8], value: &[u8]) {
+        let v: T = bytemuck::pod_read_unaligned(value);
+        bytemuck::cast_slice_mut::<u8, T>(dst).fill(v);
+    }
+    match value.len() {
+        1 => dst.fill(value[0]),
+        4 => fill::<u32>(dst, value),
+        8 => fill::<u64>(dst, value),
+        16 => fill::<u128>(dst, value),
+        w => {
+            for chunk in dst.chunks_exact_mut(w) {
+                chunk.copy_from_slice(value);
+            }
+        }
+    }
 }
 
 thread_local! {
@@ -43,34 +66,30 @@ impl Scratch {
         if self.registers.len() < program.registers.len() {
             self.registers.resize_with(program.registers.len(), Vec::new);
         }
+        // Constants stay valid while the same program runs with the same block
+        // length on this thread; splatted inputs may differ from call to call.
+        let constants_ready = self.constants_for == Some((program.id, block_len));
         for (i, r) in program.registers.iter().enumerate() {
-            let fill: Option<&[u8]> = match &r.role {
+            let value: Option<Vec<u8>> = match &r.role {
                 Role::Output => continue,
                 Role::Input(v) => match &bindings[*v] {
                     Binding::Dense(_) => continue,
-                    Binding::Splat(value) => Some(value),
+                    Binding::Splat(value) => Some(value.clone()),
                     Binding::Gathered(_) => None,
                 },
-                Role::Const(_) => None,
-                Role::Temp => None,
+                Role::Const(c) if !constants_ready => Some(c.to_bytes()),
+                Role::Const(_) | Role::Temp => None,
             };
             let width = r.dtype.itemsize();
             let lines = (block_len * width).div_ceil(64);
             if self.registers[i].len() < lines {
                 self.registers[i].resize(lines, Line([0; 64]));
             }
-            let value = match (&r.role, fill) {
-                (Role::Const(c), _) => Some(c.to_bytes()),
-                (_, Some(v)) => Some(v.to_vec()),
-                _ => None,
-            };
-            if let Some(value) = value.filter(|v| !v.is_empty()) {
-                let bytes = self.bytes_mut(i, block_len * width);
-                for chunk in bytes.chunks_exact_mut(width) {
-                    chunk.copy_from_slice(&value[..width]);
-                }
+            if let Some(value) = value.filter(|v| v.len() == width && width > 0) {
+                splat(self.bytes_mut(i, block_len * width), &value);
             }
         }
+        self.constants_for = Some((program.id, block_len));
     }
 
     /// The first `n` bytes of register `i`.
