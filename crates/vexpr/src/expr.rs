@@ -219,6 +219,101 @@ impl Expr {
         self.run(&self.program, &values, &shape, out_bytes(out), options)
     }
 
+    /// Evaluates in place: `data` is both the value of the variable `name` (with
+    /// `shape`) and the output, as numexpr's `evaluate("a + 1", out=a)`. The
+    /// result is as if all inputs were read first. The result must have `name`'s
+    /// type and shape (other inputs broadcast to it); reductions may not read
+    /// `name`.
+    ///
+    /// ```
+    /// use vexpr::{DType, Env, Expr, Signature};
+    /// let mut a = vec![1.0, 2.0, 3.0];
+    /// let sig = Signature::new().with("a", DType::Float64);
+    /// let e = Expr::compile("a * 10 + 1", &sig).unwrap();
+    /// e.eval_in_place(&Env::new(), "a", &[3], &mut a).unwrap();
+    /// assert_eq!(a, [11.0, 21.0, 31.0]);
+    /// ```
+    pub fn eval_in_place<T: Element>(&self, env: &Env<'_>, name: &str, shape: &[usize], data: &mut [T]) -> Result<()> {
+        self.eval_in_place_with(env, name, shape, data, Options::default())
+    }
+
+    /// [`Expr::eval_in_place`] with explicit [`Options`].
+    pub fn eval_in_place_with<T: Element>(
+        &self,
+        env: &Env<'_>,
+        name: &str,
+        shape: &[usize],
+        data: &mut [T],
+        options: Options,
+    ) -> Result<()> {
+        let whole = Span::new(0, self.source.len());
+        let fail = |kind, message: String| Err(Error::new(kind, whole, message).with_source(&self.source));
+        let Some(target) = self.signature.vars.iter().position(|(n, _)| n == name) else {
+            return fail(ErrorKind::UnknownName, format!("`{name}` is not a variable of the signature"));
+        };
+        if self.signature.vars[target].1 != T::DTYPE || self.result_dtype() != T::DTYPE {
+            return fail(
+                ErrorKind::Input,
+                format!("in place needs `{name}` and the result to have one type; they are {} and {}", self.signature.vars[target].1, self.result_dtype()),
+            );
+        }
+        if shape.iter().product::<usize>() != data.len() {
+            return fail(ErrorKind::Shape, format!("shape {shape:?} does not match {} elements", data.len()));
+        }
+        if self.stages.iter().any(|s| read_variables(&s.program).contains(&target)) {
+            return fail(ErrorKind::Unsupported, format!("a reduction reads `{name}`: evaluate into a new array instead"));
+        }
+        // Every other variable comes from `env`; `name` is bound below to the
+        // output buffer itself.
+        let mut values = Vec::with_capacity(self.signature.vars.len());
+        for (v, (var, want)) in self.signature.vars.iter().enumerate() {
+            if v == target || self.spans[v].is_none() {
+                values.push(None);
+                continue;
+            }
+            let span = self.spans[v].unwrap_or_default();
+            let value = env.get(var).ok_or_else(|| {
+                Error::new(ErrorKind::UnknownName, span, format!("no value given for variable `{var}`")).with_source(&self.source)
+            })?;
+            if value.dtype() != *want {
+                return fail(ErrorKind::Type, format!("`{var}` is {}, but the expression was compiled for {want}", value.dtype()));
+            }
+            values.push(Some(value.clone()));
+        }
+        let reduced = self.run_stages(&values, options)?;
+        let values = with_stage_results(values, &reduced);
+        // The other inputs broadcast together, and then with `name`'s own shape.
+        let mut result_shape = self.broadcast(&self.program, &values).map_err(|e| e.with_source(&self.source))?;
+        if read_variables(&self.program).contains(&target) {
+            result_shape = broadcast_pair(&result_shape, shape).ok_or_else(|| {
+                Error::new(ErrorKind::Shape, self.spans[target].unwrap_or_default(), format!("shape mismatch: `{name}` has shape {shape:?}, the other inputs {result_shape:?}")).with_source(&self.source)
+            })?;
+        }
+        if result_shape != shape {
+            return fail(ErrorKind::Shape, format!("the result has shape {result_shape:?}, `{name}` has shape {shape:?}"));
+        }
+        let read = read_variables(&self.program);
+        let mut bindings = Vec::with_capacity(values.len());
+        for (v, value) in values.iter().enumerate() {
+            bindings.push(if v == target {
+                Binding::Output
+            } else {
+                match value {
+                    Some(value) if read.contains(&v) => bind(value, shape).ok_or_else(|| {
+                        Error::new(ErrorKind::Input, self.spans[v].unwrap_or_default(), format!("the strides of `{}` reach outside its data", self.variables[v]))
+                            .with_source(&self.source)
+                    })?,
+                    _ => Binding::Splat(Vec::new()),
+                }
+            });
+        }
+        let len = data.len();
+        vm::run(&self.program, &bindings, out_bytes(data), len, options).map_err(|fault| {
+            let span = self.program.code[fault.instr].span;
+            Error::new(ErrorKind::Value, span, fault.message).with_source(&self.source)
+        })
+    }
+
     /// Runs `program` into a new array of its broadcast shape.
     fn evaluate_program(&self, program: &Program, values: &[Option<Value<'_>>], options: Options) -> Result<Array> {
         let shape = self.broadcast(program, values).map_err(|e| e.with_source(&self.source))?;

@@ -192,3 +192,31 @@ fn an_operand_used_twice_frees_its_register_once() {
     let want: Vec<f64> = a.iter().map(|x| ((x + 1.0) * (x + 1.0) - (x + 2.0)) * ((x + 1.0) * (x + 1.0))).collect();
     assert_eq!(f64s(&r), &want[..]);
 }
+
+#[test]
+fn evaluation_in_place_reads_every_input_first() {
+    let sig = Signature::new().with("a", DType::Float64).with("b", DType::Float64);
+    // Each element depends on its own old value twice, and on another input.
+    let expr = Expr::compile("a * a + where(a > 2, b, -a)", &sig).unwrap();
+    let original: Vec<f64> = (0..10_000).map(|i| (i % 7) as f64).collect();
+    let b: Vec<f64> = (0..10_000).map(f64::from).collect();
+    let want: Vec<f64> = original.iter().zip(&b).map(|(&x, &y)| x * x + if x > 2.0 { y } else { -x }).collect();
+    for threads in [1, 2, 3] {
+        let mut a = original.clone();
+        let env = Env::new().with("b", &b[..]);
+        expr.eval_in_place_with(&env, "a", &[10_000], &mut a, Options { threads, block_len: 64 }).unwrap();
+        assert_eq!(a, want);
+    }
+    // A 2-D target with a broadcast row.
+    let mut m = vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+    let row = [10.0, 20.0, 30.0];
+    let e = Expr::compile("a + b", &sig).unwrap();
+    e.eval_in_place(&Env::new().with("b", &row[..]), "a", &[2, 3], &mut m).unwrap();
+    assert_eq!(m, [11.0, 22.0, 33.0, 14.0, 25.0, 36.0]);
+    // The result must fit the target.
+    let wide = [1.0; 4];
+    let err = e.eval_in_place(&Env::new().with("b", &wide[..]), "a", &[2, 3], &mut m).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Shape);
+    let mut ints = vec![1i32; 3];
+    assert_eq!(e.eval_in_place(&Env::new().with("b", &row[..]), "a", &[3], &mut ints).unwrap_err().kind(), ErrorKind::Input);
+}

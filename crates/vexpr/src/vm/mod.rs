@@ -35,6 +35,9 @@ pub(crate) enum Binding<'a> {
     Splat(Vec<u8>),
     /// Strided or broadcast: each block is gathered into scratch.
     Gathered(Gather<'a>),
+    /// The output buffer itself (evaluation in place): each block is copied into
+    /// scratch before any instruction writes the block's output.
+    Output,
 }
 
 /// Settings of one run.
@@ -128,11 +131,15 @@ fn run_piece(program: &Program, bindings: &[Binding<'_>], out: &mut [u8], start:
 
 /// Runs every instruction once over elements `start..start + n`.
 fn run_block(program: &Program, bindings: &[Binding<'_>], scratch: &mut Scratch, start: usize, n: usize, out: &mut [u8]) -> Result<(), Fault> {
-    // Gathered inputs are copied into their registers first.
+    // Gathered inputs, and an input that is the output itself, are copied into
+    // their registers before any instruction runs.
     for (reg, r) in program.registers.iter().enumerate() {
         if let Role::Input(v) = r.role {
-            if let Binding::Gathered(g) = &bindings[v] {
-                g.gather(start, n, scratch.bytes_mut(reg, n * r.dtype.itemsize()));
+            let width = r.dtype.itemsize();
+            match &bindings[v] {
+                Binding::Gathered(g) => g.gather(start, n, scratch.bytes_mut(reg, n * width)),
+                Binding::Output => scratch.bytes_mut(reg, n * width).copy_from_slice(&out[..n * width]),
+                _ => {}
             }
         }
     }
