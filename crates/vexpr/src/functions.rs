@@ -534,7 +534,7 @@ pub fn reference_markdown() -> String {
         out.push_str(&format!(
             "| `{}` | {} | {} | {} | {} |\n",
             f.name,
-            f.symbol.map(|s| format!("`{s}`")).unwrap_or_default(),
+            f.symbol.map(|s| format!("`{}`", s.replace('|', "\\|"))).unwrap_or_default(),
             f.arity,
             f.doc.replace('|', "\\|"),
             sigs.join(" ")

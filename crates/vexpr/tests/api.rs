@@ -220,3 +220,13 @@ fn evaluation_in_place_reads_every_input_first() {
     let mut ints = vec![1i32; 3];
     assert_eq!(e.eval_in_place(&Env::new().with("b", &row[..]), "a", &[3], &mut ints).unwrap_err().kind(), ErrorKind::Input);
 }
+
+#[test]
+fn the_function_reference_is_printed_from_the_table() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/functions.md");
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == vexpr::functions::reference_markdown(),
+        "docs/functions.md is stale: run `cargo run -p vexpr --example function_reference > docs/functions.md`"
+    );
+}

@@ -1,0 +1,6 @@
+//! Prints `docs/functions.md` from the function table:
+//! `cargo run -p vexpr --example function_reference > docs/functions.md`.
+
+fn main() {
+    print!("{}", vexpr::functions::reference_markdown());
+}
