@@ -117,7 +117,9 @@ impl<'a> Data<'a> {
         match *self {
             // SAFETY: `bool` is one byte and every `bool` is a valid `u8`, so a
             // `&[bool]` may be read as the `&[u8]` of the same length.
-            Data::Bool(s) => unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<u8>(), s.len()) },
+            Data::Bool(s) => unsafe {
+                std::slice::from_raw_parts(s.as_ptr().cast::<u8>(), s.len())
+            },
             Data::Int32(s) => bytemuck::cast_slice(s),
             Data::Int64(s) => bytemuck::cast_slice(s),
             Data::Float32(s) => bytemuck::cast_slice(s),
@@ -183,19 +185,38 @@ impl<'a> ArrayView<'a> {
                 data.len()
             )));
         }
-        Ok(ArrayView { data, shape: shape.to_vec(), strides: c_strides(shape), offset: 0 })
+        Ok(ArrayView {
+            data,
+            shape: shape.to_vec(),
+            strides: c_strides(shape),
+            offset: 0,
+        })
     }
 
     /// A strided view of a slice: element `idx` is `slice[offset + Σ idx[d] * strides[d]]`.
     /// Every reachable element must lie inside the slice.
-    pub fn strided<T: Element>(slice: &'a [T], shape: &[usize], strides: &[isize], offset: usize) -> Result<Self, ShapeError> {
+    pub fn strided<T: Element>(
+        slice: &'a [T],
+        shape: &[usize],
+        strides: &[isize],
+        offset: usize,
+    ) -> Result<Self, ShapeError> {
         ArrayView::with_strides(T::data(slice), shape, strides, offset)
     }
 
     /// Like [`ArrayView::strided`], for any [`Data`].
-    pub fn with_strides(data: Data<'a>, shape: &[usize], strides: &[isize], offset: usize) -> Result<Self, ShapeError> {
+    pub fn with_strides(
+        data: Data<'a>,
+        shape: &[usize],
+        strides: &[isize],
+        offset: usize,
+    ) -> Result<Self, ShapeError> {
         if shape.len() != strides.len() {
-            return Err(ShapeError(format!("{} strides for {} dimensions", strides.len(), shape.len())));
+            return Err(ShapeError(format!(
+                "{} strides for {} dimensions",
+                strides.len(),
+                shape.len()
+            )));
         }
         if !shape.contains(&0) {
             let (mut lo, mut hi) = (offset as i128, offset as i128);
@@ -210,7 +231,12 @@ impl<'a> ArrayView<'a> {
                 )));
             }
         }
-        Ok(ArrayView { data, shape: shape.to_vec(), strides: strides.to_vec(), offset })
+        Ok(ArrayView {
+            data,
+            shape: shape.to_vec(),
+            strides: strides.to_vec(),
+            offset,
+        })
     }
 
     /// The element type.
@@ -291,7 +317,10 @@ impl Buffer {
             DType::Float32 => Buffer::Float32(vec![0.0; len]),
             DType::Float64 => Buffer::Float64(vec![0.0; len]),
             DType::Complex128 => Buffer::Complex128(vec![Complex64::new(0.0, 0.0); len]),
-            DType::Bytes(width) => Buffer::Bytes { data: vec![0; len * width], width },
+            DType::Bytes(width) => Buffer::Bytes {
+                data: vec![0; len * width],
+                width,
+            },
         }
     }
 
@@ -304,7 +333,10 @@ impl Buffer {
             Buffer::Float32(v) => Data::Float32(v),
             Buffer::Float64(v) => Data::Float64(v),
             Buffer::Complex128(v) => Data::Complex128(v),
-            Buffer::Bytes { data, width } => Data::Bytes { data, width: *width },
+            Buffer::Bytes { data, width } => Data::Bytes {
+                data,
+                width: *width,
+            },
         }
     }
 
@@ -363,14 +395,20 @@ impl Array {
                 buffer.data().len()
             )));
         }
-        Ok(Array { buffer, shape: shape.to_vec() })
+        Ok(Array {
+            buffer,
+            shape: shape.to_vec(),
+        })
     }
 
     /// A zero-dimensional array holding `value`.
     pub fn from_scalar(value: &Scalar) -> Array {
         let mut buffer = Buffer::zeros(value.dtype(), 1);
         buffer.as_bytes_mut().copy_from_slice(&value.to_bytes());
-        Array { buffer, shape: Vec::new() }
+        Array {
+            buffer,
+            shape: Vec::new(),
+        }
     }
 
     /// The element type.
@@ -417,7 +455,8 @@ impl Array {
     pub fn get(&self, i: usize) -> Option<Scalar> {
         let data = self.buffer.data();
         let w = data.dtype().itemsize();
-        (i < data.len()).then(|| Scalar::from_bytes(data.dtype(), &data.as_bytes()[i * w..(i + 1) * w]))
+        (i < data.len())
+            .then(|| Scalar::from_bytes(data.dtype(), &data.as_bytes()[i * w..(i + 1) * w]))
     }
 
     /// A view of the whole array.

@@ -45,7 +45,9 @@ pub fn generate(hir: &Hir, variables: &[String]) -> Program {
                 reg_of[id] = Some(builder.new_register(node.dtype, Role::Const(value.clone())));
             }
             NodeKind::Reduce { .. } => {
-                unreachable!("stages::split replaces every reduction by an input before code generation")
+                unreachable!(
+                    "stages::split replaces every reduction by an input before code generation"
+                )
             }
             NodeKind::Apply { overload, args, .. } => {
                 let dst = if id == root {
@@ -53,7 +55,10 @@ pub fn generate(hir: &Hir, variables: &[String]) -> Program {
                 } else {
                     builder.temp(node.dtype)
                 };
-                let arg_regs: Vec<Reg> = args.iter().map(|&a| reg_of[a].expect("operands come first")).collect();
+                let arg_regs: Vec<Reg> = args
+                    .iter()
+                    .map(|&a| reg_of[a].expect("operands come first"))
+                    .collect();
                 builder.code.push(Instr {
                     overload,
                     dst,
@@ -63,7 +68,10 @@ pub fn generate(hir: &Hir, variables: &[String]) -> Program {
                 for (k, &a) in args.iter().enumerate() {
                     // An operand may appear twice (`x * x`): free its register once.
                     let repeated = args[..k].contains(&a);
-                    if !repeated && last_use[a] == id && matches!(hir.nodes[a].kind, NodeKind::Apply { .. }) {
+                    if !repeated
+                        && last_use[a] == id
+                        && matches!(hir.nodes[a].kind, NodeKind::Apply { .. })
+                    {
                         builder.release(reg_of[a].expect("operands come first"));
                     }
                 }
@@ -78,7 +86,9 @@ pub fn generate(hir: &Hir, variables: &[String]) -> Program {
         let output = builder.new_register(dtype, Role::Output);
         let copy = TABLE.get("copy").expect("the table has copy");
         let code = TypeCode::of(dtype);
-        let overload = copy.overload(code, &[code]).expect("copy exists for every type");
+        let overload = copy
+            .overload(code, &[code])
+            .expect("copy exists for every type");
         builder.code.push(Instr {
             overload,
             dst: output,

@@ -191,7 +191,11 @@ mod tests {
 
     #[test]
     fn caret_sits_under_the_span() {
-        let err = Error::new(ErrorKind::UnknownFunction, Span::new(2, 6), "unknown function `sinn`");
+        let err = Error::new(
+            ErrorKind::UnknownFunction,
+            Span::new(2, 6),
+            "unknown function `sinn`",
+        );
         let text = err.render("2*sinn(a) + b");
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "error: unknown function `sinn`");
@@ -204,7 +208,11 @@ mod tests {
 
     #[test]
     fn end_of_input_and_multibyte_spans_render() {
-        let err = Error::new(ErrorKind::Syntax, Span::new(3, 3), "unexpected end of input");
+        let err = Error::new(
+            ErrorKind::Syntax,
+            Span::new(3, 3),
+            "unexpected end of input",
+        );
         assert!(err.render("a +").contains('^'));
         let err = Error::new(ErrorKind::Syntax, Span::new(5, 6), "unexpected character");
         assert!(err.render("a + \u{e9}b").contains('^'));

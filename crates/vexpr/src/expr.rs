@@ -39,7 +39,10 @@ impl Signature {
     /// The types of the values bound in `env`.
     pub fn of(env: &Env<'_>) -> Self {
         Signature {
-            vars: env.iter().map(|(n, v)| (n.to_string(), v.dtype())).collect(),
+            vars: env
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.dtype()))
+                .collect(),
         }
     }
 
@@ -114,20 +117,35 @@ impl Expr {
         let (stages, program, variables) = crate::stages::split(&hir, &names);
         // Only the variables some program still reads count as used (`where(True, a, b)`
         // does not read `b`); each keeps the span of its first appearance.
-        let programs: Vec<&Program> = stages.iter().map(|s| &s.program).chain([&program]).collect();
-        let read = |v: usize| programs.iter().any(|p| p.registers.iter().any(|r| r.role == Role::Input(v)));
+        let programs: Vec<&Program> = stages
+            .iter()
+            .map(|s| &s.program)
+            .chain([&program])
+            .collect();
+        let read = |v: usize| {
+            programs
+                .iter()
+                .any(|p| p.registers.iter().any(|r| r.role == Role::Input(v)))
+        };
         let mut spans = vec![None; variables.len()];
         for node in &hir.nodes {
-            if let crate::hir::NodeKind::Input(v) = node.kind {
-                if read(v) {
-                    spans[v].get_or_insert(node.span);
-                }
+            if let crate::hir::NodeKind::Input(v) = node.kind
+                && read(v)
+            {
+                spans[v].get_or_insert(node.span);
             }
         }
         for (k, stage) in stages.iter().enumerate() {
             spans[names.len() + k] = Some(stage.span);
         }
-        Ok(Expr { source: Arc::clone(source), stages, program, variables, signature: signature.clone(), spans })
+        Ok(Expr {
+            source: Arc::clone(source),
+            stages,
+            program,
+            variables,
+            signature: signature.clone(),
+            spans,
+        })
     }
 
     /// The expression text.
@@ -167,9 +185,12 @@ impl Expr {
             let reduced = self.run_stages(&values, Options::default())?;
             values.truncate(self.signature.vars.len());
             values.extend(reduced.iter().map(|a| Some(Value::Array(a.view()))));
-            return self.broadcast(&self.program, &values).map_err(|e| e.with_source(&self.source));
+            return self
+                .broadcast(&self.program, &values)
+                .map_err(|e| e.with_source(&self.source));
         }
-        self.broadcast(&self.program, &values).map_err(|e| e.with_source(&self.source))
+        self.broadcast(&self.program, &values)
+            .map_err(|e| e.with_source(&self.source))
     }
 
     /// Evaluates into a new array, with the default [`Options`].
@@ -193,26 +214,40 @@ impl Expr {
     }
 
     /// [`Expr::eval_into`] with explicit [`Options`].
-    pub fn eval_into_with<T: Element>(&self, env: &Env<'_>, out: &mut [T], options: Options) -> Result<()> {
+    pub fn eval_into_with<T: Element>(
+        &self,
+        env: &Env<'_>,
+        out: &mut [T],
+        options: Options,
+    ) -> Result<()> {
         let whole = Span::new(0, self.source.len());
         if T::DTYPE != self.result_dtype() {
             return Err(Error::new(
                 ErrorKind::Input,
                 whole,
-                format!("the result is {}, the output buffer holds {}", self.result_dtype(), T::DTYPE),
+                format!(
+                    "the result is {}, the output buffer holds {}",
+                    self.result_dtype(),
+                    T::DTYPE
+                ),
             )
             .with_source(&self.source));
         }
         let values = self.lookup(env)?;
         let reduced = self.run_stages(&values, options)?;
         let values = with_stage_results(values, &reduced);
-        let shape = self.broadcast(&self.program, &values).map_err(|e| e.with_source(&self.source))?;
+        let shape = self
+            .broadcast(&self.program, &values)
+            .map_err(|e| e.with_source(&self.source))?;
         let len: usize = shape.iter().product();
         if out.len() != len {
             return Err(Error::new(
                 ErrorKind::Shape,
                 whole,
-                format!("the result has {len} elements (shape {shape:?}), the output buffer {}", out.len()),
+                format!(
+                    "the result has {len} elements (shape {shape:?}), the output buffer {}",
+                    out.len()
+                ),
             )
             .with_source(&self.source));
         }
@@ -233,7 +268,13 @@ impl Expr {
     /// e.eval_in_place(&Env::new(), "a", &[3], &mut a).unwrap();
     /// assert_eq!(a, [11.0, 21.0, 31.0]);
     /// ```
-    pub fn eval_in_place<T: Element>(&self, env: &Env<'_>, name: &str, shape: &[usize], data: &mut [T]) -> Result<()> {
+    pub fn eval_in_place<T: Element>(
+        &self,
+        env: &Env<'_>,
+        name: &str,
+        shape: &[usize],
+        data: &mut [T],
+    ) -> Result<()> {
         self.eval_in_place_with(env, name, shape, data, Options::default())
     }
 
@@ -247,21 +288,39 @@ impl Expr {
         options: Options,
     ) -> Result<()> {
         let whole = Span::new(0, self.source.len());
-        let fail = |kind, message: String| Err(Error::new(kind, whole, message).with_source(&self.source));
+        let fail =
+            |kind, message: String| Err(Error::new(kind, whole, message).with_source(&self.source));
         let Some(target) = self.signature.vars.iter().position(|(n, _)| n == name) else {
-            return fail(ErrorKind::UnknownName, format!("`{name}` is not a variable of the signature"));
+            return fail(
+                ErrorKind::UnknownName,
+                format!("`{name}` is not a variable of the signature"),
+            );
         };
         if self.signature.vars[target].1 != T::DTYPE || self.result_dtype() != T::DTYPE {
             return fail(
                 ErrorKind::Input,
-                format!("in place needs `{name}` and the result to have one type; they are {} and {}", self.signature.vars[target].1, self.result_dtype()),
+                format!(
+                    "in place needs `{name}` and the result to have one type; they are {} and {}",
+                    self.signature.vars[target].1,
+                    self.result_dtype()
+                ),
             );
         }
         if shape.iter().product::<usize>() != data.len() {
-            return fail(ErrorKind::Shape, format!("shape {shape:?} does not match {} elements", data.len()));
+            return fail(
+                ErrorKind::Shape,
+                format!("shape {shape:?} does not match {} elements", data.len()),
+            );
         }
-        if self.stages.iter().any(|s| read_variables(&s.program).contains(&target)) {
-            return fail(ErrorKind::Unsupported, format!("a reduction reads `{name}`: evaluate into a new array instead"));
+        if self
+            .stages
+            .iter()
+            .any(|s| read_variables(&s.program).contains(&target))
+        {
+            return fail(
+                ErrorKind::Unsupported,
+                format!("a reduction reads `{name}`: evaluate into a new array instead"),
+            );
         }
         // Every other variable comes from `env`; `name` is bound below to the
         // output buffer itself.
@@ -273,24 +332,40 @@ impl Expr {
             }
             let span = self.spans[v].unwrap_or_default();
             let value = env.get(var).ok_or_else(|| {
-                Error::new(ErrorKind::UnknownName, span, format!("no value given for variable `{var}`")).with_source(&self.source)
+                Error::new(
+                    ErrorKind::UnknownName,
+                    span,
+                    format!("no value given for variable `{var}`"),
+                )
+                .with_source(&self.source)
             })?;
             if value.dtype() != *want {
-                return fail(ErrorKind::Type, format!("`{var}` is {}, but the expression was compiled for {want}", value.dtype()));
+                return fail(
+                    ErrorKind::Type,
+                    format!(
+                        "`{var}` is {}, but the expression was compiled for {want}",
+                        value.dtype()
+                    ),
+                );
             }
             values.push(Some(value.clone()));
         }
         let reduced = self.run_stages(&values, options)?;
         let values = with_stage_results(values, &reduced);
         // The other inputs broadcast together, and then with `name`'s own shape.
-        let mut result_shape = self.broadcast(&self.program, &values).map_err(|e| e.with_source(&self.source))?;
+        let mut result_shape = self
+            .broadcast(&self.program, &values)
+            .map_err(|e| e.with_source(&self.source))?;
         if read_variables(&self.program).contains(&target) {
             result_shape = broadcast_pair(&result_shape, shape).ok_or_else(|| {
                 Error::new(ErrorKind::Shape, self.spans[target].unwrap_or_default(), format!("shape mismatch: `{name}` has shape {shape:?}, the other inputs {result_shape:?}")).with_source(&self.source)
             })?;
         }
         if result_shape != shape {
-            return fail(ErrorKind::Shape, format!("the result has shape {result_shape:?}, `{name}` has shape {shape:?}"));
+            return fail(
+                ErrorKind::Shape,
+                format!("the result has shape {result_shape:?}, `{name}` has shape {shape:?}"),
+            );
         }
         let read = read_variables(&self.program);
         let mut bindings = Vec::with_capacity(values.len());
@@ -300,8 +375,15 @@ impl Expr {
             } else {
                 match value {
                     Some(value) if read.contains(&v) => bind(value, shape).ok_or_else(|| {
-                        Error::new(ErrorKind::Input, self.spans[v].unwrap_or_default(), format!("the strides of `{}` reach outside its data", self.variables[v]))
-                            .with_source(&self.source)
+                        Error::new(
+                            ErrorKind::Input,
+                            self.spans[v].unwrap_or_default(),
+                            format!(
+                                "the strides of `{}` reach outside its data",
+                                self.variables[v]
+                            ),
+                        )
+                        .with_source(&self.source)
                     })?,
                     _ => Binding::Splat(Vec::new()),
                 }
@@ -315,8 +397,15 @@ impl Expr {
     }
 
     /// Runs `program` into a new array of its broadcast shape.
-    fn evaluate_program(&self, program: &Program, values: &[Option<Value<'_>>], options: Options) -> Result<Array> {
-        let shape = self.broadcast(program, values).map_err(|e| e.with_source(&self.source))?;
+    fn evaluate_program(
+        &self,
+        program: &Program,
+        values: &[Option<Value<'_>>],
+        options: Options,
+    ) -> Result<Array> {
+        let shape = self
+            .broadcast(program, values)
+            .map_err(|e| e.with_source(&self.source))?;
         let len: usize = shape.iter().product();
         let mut buffer = Buffer::zeros(program.result_dtype(), len);
         self.run(program, values, &shape, buffer.as_bytes_mut(), options)?;
@@ -352,7 +441,11 @@ impl Expr {
                     crate::vm::reduce(&view, stage.op, stage.axis, options.threads)
                 })
                 .map_err(|message| {
-                    let span = if message.starts_with("axis") { stage.axis_span } else { stage.span };
+                    let span = if message.starts_with("axis") {
+                        stage.axis_span
+                    } else {
+                        stage.span
+                    };
                     Error::new(ErrorKind::Value, span, message).with_source(&self.source)
                 })?
             };
@@ -368,14 +461,21 @@ impl Expr {
         for (v, (name, want)) in self.signature.vars.iter().enumerate() {
             let Some(span) = self.spans[v] else { continue };
             let value = env.get(name).ok_or_else(|| {
-                Error::new(ErrorKind::UnknownName, span, format!("no value given for variable `{name}`"))
-                    .with_source(&self.source)
+                Error::new(
+                    ErrorKind::UnknownName,
+                    span,
+                    format!("no value given for variable `{name}`"),
+                )
+                .with_source(&self.source)
             })?;
             if value.dtype() != *want {
                 return Err(Error::new(
                     ErrorKind::Type,
                     span,
-                    format!("`{name}` is {}, but the expression was compiled for {want}", value.dtype()),
+                    format!(
+                        "`{name}` is {}, but the expression was compiled for {want}",
+                        value.dtype()
+                    ),
                 )
                 .with_source(&self.source));
             }
@@ -412,7 +512,14 @@ impl Expr {
         Ok(shape)
     }
 
-    fn run(&self, program: &Program, values: &[Option<Value<'_>>], shape: &[usize], out: &mut [u8], options: Options) -> Result<()> {
+    fn run(
+        &self,
+        program: &Program,
+        values: &[Option<Value<'_>>],
+        shape: &[usize],
+        out: &mut [u8],
+        options: Options,
+    ) -> Result<()> {
         let len: usize = shape.iter().product();
         let read = read_variables(program);
         let bindings: Vec<Binding<'_>> = values
@@ -423,7 +530,10 @@ impl Expr {
                     Error::new(
                         ErrorKind::Input,
                         self.spans[v].unwrap_or_default(),
-                        format!("the strides of `{}` reach outside its data", self.variables[v]),
+                        format!(
+                            "the strides of `{}` reach outside its data",
+                            self.variables[v]
+                        ),
                     )
                     .with_source(&self.source)
                 }),
@@ -442,7 +552,12 @@ impl std::fmt::Display for Expr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for (k, stage) in self.stages.iter().enumerate() {
             let axis = stage.axis.map_or("None".to_string(), |a| a.to_string());
-            writeln!(f, "stage {k}: {}#{k} = {}(operand, axis={axis}), operand computed by:", stage.op.name(), stage.op.name())?;
+            writeln!(
+                f,
+                "stage {k}: {}#{k} = {}(operand, axis={axis}), operand computed by:",
+                stage.op.name(),
+                stage.op.name()
+            )?;
             write!(f, "{}", stage.program)?;
         }
         if !self.stages.is_empty() {
@@ -465,7 +580,10 @@ fn read_variables(program: &Program) -> Vec<usize> {
 }
 
 /// The signature's values followed by the stage results.
-fn with_stage_results<'a>(mut values: Vec<Option<Value<'a>>>, results: &'a [Array]) -> Vec<Option<Value<'a>>> {
+fn with_stage_results<'a>(
+    mut values: Vec<Option<Value<'a>>>,
+    results: &'a [Array],
+) -> Vec<Option<Value<'a>>> {
     values.extend(results.iter().map(|a| Some(Value::Array(a.view()))));
     values
 }
@@ -476,7 +594,9 @@ fn out_bytes<T: Element>(out: &mut [T]) -> &mut [u8] {
         DType::Bool => {
             // SAFETY: T is bool here (the only Element with DTYPE Bool), so this is
             // a reinterpretation of &mut [bool] as &mut [bool].
-            let bools = unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<bool>(), out.len()) };
+            let bools = unsafe {
+                std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<bool>(), out.len())
+            };
             crate::array::bools_as_bytes_mut(bools)
         }
         _ => {
@@ -494,8 +614,16 @@ fn broadcast_pair(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     let n = a.len().max(b.len());
     let mut out = vec![0; n];
     for i in 0..n {
-        let x = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
-        let y = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
+        let x = if i + a.len() >= n {
+            a[i + a.len() - n]
+        } else {
+            1
+        };
+        let y = if i + b.len() >= n {
+            b[i + b.len() - n]
+        } else {
+            1
+        };
         out[i] = match (x, y) {
             (x, y) if x == y => x,
             (1, y) => y,

@@ -146,7 +146,9 @@ impl Function {
 
     /// The signature with exactly these result and operand codes.
     pub fn overload(&self, ret: TypeCode, args: &[TypeCode]) -> Option<&Overload> {
-        self.overloads.iter().find(|s| s.ret == ret && s.args == args)
+        self.overloads
+            .iter()
+            .find(|s| s.ret == ret && s.args == args)
     }
 }
 
@@ -169,7 +171,10 @@ impl Table {
 
     /// The names a user may call, for error suggestions and completion.
     pub fn callable_names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.functions.iter().filter(|f| f.is_callable()).map(|f| f.name)
+        self.functions
+            .iter()
+            .filter(|f| f.is_callable())
+            .map(|f| f.name)
     }
 }
 
@@ -207,7 +212,10 @@ impl Builder {
 impl Function {
     fn sig(&mut self, ret: TypeCode, args: &[TypeCode], kernel: Kernel) -> &mut Self {
         debug_assert_eq!(args.len(), self.arity, "{}: arity", self.name);
-        let letters: String = std::iter::once(ret).chain(args.iter().copied()).map(TypeCode::letter).collect();
+        let letters: String = std::iter::once(ret)
+            .chain(args.iter().copied())
+            .map(TypeCode::letter)
+            .collect();
         self.overloads.push(Overload {
             ret,
             args: args.to_vec(),
@@ -265,7 +273,12 @@ macro_rules! comparison {
 }
 
 /// Applies `keep` to the ordering of each pair of strings.
-fn strings(out: &mut [u8], args: &[Operand<'_>], len: usize, keep: impl Fn(std::cmp::Ordering) -> bool) -> KernelResult {
+fn strings(
+    out: &mut [u8],
+    args: &[Operand<'_>],
+    len: usize,
+    keep: impl Fn(std::cmp::Ordering) -> bool,
+) -> KernelResult {
     let (a, b) = (&args[0], &args[1]);
     for (i, o) in out[..len].iter_mut().enumerate() {
         let x = &a.bytes[i * a.width..(i + 1) * a.width];
@@ -288,7 +301,11 @@ fn contains_kernel(out: &mut [u8], args: &[Operand<'_>], len: usize) -> KernelRe
 fn where_strings(out: &mut [u8], args: &[Operand<'_>], len: usize) -> KernelResult {
     let w = out.len() / len.max(1);
     for i in 0..len {
-        let src = if args[0].bytes[i] != 0 { &args[1] } else { &args[2] };
+        let src = if args[0].bytes[i] != 0 {
+            &args[1]
+        } else {
+            &args[2]
+        };
         let dst = &mut out[i * w..(i + 1) * w];
         let s = &src.bytes[i * src.width..(i + 1) * src.width];
         let n = s.len().min(w);
@@ -299,7 +316,11 @@ fn where_strings(out: &mut [u8], args: &[Operand<'_>], len: usize) -> KernelResu
 }
 
 /// Integer `**`, refusing negative exponents as NumPy does.
-fn int_pow_kernel<T: Int + bytemuck::Pod>(out: &mut [u8], args: &[Operand<'_>], _len: usize) -> KernelResult {
+fn int_pow_kernel<T: Int + bytemuck::Pod>(
+    out: &mut [u8],
+    args: &[Operand<'_>],
+    _len: usize,
+) -> KernelResult {
     let exponents = crate::kernels::typed::<T>(&args[1]);
     if exponents.iter().any(|e| e.is_negative()) {
         return Err("integers to negative integer powers are not allowed");
@@ -312,7 +333,17 @@ fn int_pow_kernel<T: Int + bytemuck::Pod>(out: &mut [u8], args: &[Operand<'_>], 
 /// functions of [`crate::kernels::vmath`].
 macro_rules! vector_fn {
     ($b:expr, $name:literal, $doc:literal, $f32:ident, $f64:ident) => {{
-        let f = $b.add($name, None, 1, Rule::Math { min: Some(DType::Float32), max: None, ints_keep: false }, $doc);
+        let f = $b.add(
+            $name,
+            None,
+            1,
+            Rule::Math {
+                min: Some(DType::Float32),
+                max: None,
+                ints_keep: false,
+            },
+            $doc,
+        );
         f.sig(F, &[F], slice_kernel!(f32, vmath::$f32));
         f.sig(D, &[D], slice_kernel!(f64, vmath::$f64));
         f
@@ -322,14 +353,26 @@ macro_rules! vector_fn {
 /// Registers a one-operand float function given as `f32` and `f64` methods.
 macro_rules! float_fn {
     ($b:expr, $name:literal, $doc:literal, $m:ident) => {{
-        let f = $b.add($name, None, 1, Rule::Math { min: Some(DType::Float32), max: None, ints_keep: false }, $doc);
+        let f = $b.add(
+            $name,
+            None,
+            1,
+            Rule::Math {
+                min: Some(DType::Float32),
+                max: None,
+                ints_keep: false,
+            },
+            $doc,
+        );
         floats!(f, |x| x.$m(), x.$m());
         f
     }};
 }
 
 fn build_table() -> Table {
-    let mut b = Builder { functions: Vec::new() };
+    let mut b = Builder {
+        functions: Vec::new(),
+    };
 
     // Conversions inserted by the type checker: every upward cast.
     let f = b.add("cast", None, 1, Rule::Cast, "conversion to a higher kind");
@@ -337,19 +380,45 @@ fn build_table() -> Table {
     f.sig(L, &[B], kernel!(|x: u8| -> i64 { i64::from(x) }));
     f.sig(F, &[B], kernel!(|x: u8| -> f32 { f32::from(x) }));
     f.sig(D, &[B], kernel!(|x: u8| -> f64 { f64::from(x) }));
-    f.sig(C, &[B], kernel!(|x: u8| -> C64 { C64::new(f64::from(x), 0.0) }));
+    f.sig(
+        C,
+        &[B],
+        kernel!(|x: u8| -> C64 { C64::new(f64::from(x), 0.0) }),
+    );
     f.sig(L, &[I], kernel!(|x: i32| -> i64 { i64::from(x) }));
     f.sig(F, &[I], kernel!(|x: i32| -> f32 { x as f32 }));
     f.sig(D, &[I], kernel!(|x: i32| -> f64 { f64::from(x) }));
-    f.sig(C, &[I], kernel!(|x: i32| -> C64 { C64::new(f64::from(x), 0.0) }));
+    f.sig(
+        C,
+        &[I],
+        kernel!(|x: i32| -> C64 { C64::new(f64::from(x), 0.0) }),
+    );
     f.sig(F, &[L], kernel!(|x: i64| -> f32 { x as f32 }));
     f.sig(D, &[L], kernel!(|x: i64| -> f64 { x as f64 }));
-    f.sig(C, &[L], kernel!(|x: i64| -> C64 { C64::new(x as f64, 0.0) }));
+    f.sig(
+        C,
+        &[L],
+        kernel!(|x: i64| -> C64 { C64::new(x as f64, 0.0) }),
+    );
     f.sig(D, &[F], kernel!(|x: f32| -> f64 { f64::from(x) }));
-    f.sig(C, &[F], kernel!(|x: f32| -> C64 { C64::new(f64::from(x), 0.0) }));
+    f.sig(
+        C,
+        &[F],
+        kernel!(|x: f32| -> C64 { C64::new(f64::from(x), 0.0) }),
+    );
     f.sig(C, &[D], kernel!(|x: f64| -> C64 { C64::new(x, 0.0) }));
 
-    let f = b.add("ones_like", None, 1, Rule::Math { min: None, max: None, ints_keep: true }, "an array of ones of the operand's type and shape");
+    let f = b.add(
+        "ones_like",
+        None,
+        1,
+        Rule::Math {
+            min: None,
+            max: None,
+            ints_keep: true,
+        },
+        "an array of ones of the operand's type and shape",
+    );
     ints!(f, |_x| 1);
     floats!(f, |_x| 1.0, 1.0);
     f.sig(C, &[C], kernel!(|_x: C64| -> C64 { C64::new(1.0, 0.0) }));
@@ -360,7 +429,13 @@ fn build_table() -> Table {
     }
 
     // Arithmetic. Integers wrap on overflow, as NumPy's do.
-    let f = b.add("add", Some("+"), 2, Rule::Common, "`a + b`; on booleans, logical or");
+    let f = b.add(
+        "add",
+        Some("+"),
+        2,
+        Rule::Common,
+        "`a + b`; on booleans, logical or",
+    );
     ints!(f, |x, y| x.wrapping_add(y));
     floats!(f, |x, y| x + y, x + y);
     f.sig(C, &[C, C], kernel!(|x: C64, y: C64| -> C64 { x + y }));
@@ -368,19 +443,49 @@ fn build_table() -> Table {
     ints!(f, |x, y| x.wrapping_sub(y));
     floats!(f, |x, y| x - y, x - y);
     f.sig(C, &[C, C], kernel!(|x: C64, y: C64| -> C64 { x - y }));
-    let f = b.add("mul", Some("*"), 2, Rule::Common, "`a * b`; on booleans, logical and");
+    let f = b.add(
+        "mul",
+        Some("*"),
+        2,
+        Rule::Common,
+        "`a * b`; on booleans, logical and",
+    );
     ints!(f, |x, y| x.wrapping_mul(y));
     floats!(f, |x, y| x * y, x * y);
     f.sig(C, &[C, C], kernel!(|x: C64, y: C64| -> C64 { x * y }));
-    let f = b.add("div", Some("/"), 2, Rule::TrueDiv, "`a / b`, true division (integers give float64)");
+    let f = b.add(
+        "div",
+        Some("/"),
+        2,
+        Rule::TrueDiv,
+        "`a / b`, true division (integers give float64)",
+    );
     floats!(f, |x, y| x / y, x / y);
-    let f = b.add("floordiv", Some("//"), 2, Rule::Common, "`a // b`, Python's floor division (by zero: 0 for integers)");
+    let f = b.add(
+        "floordiv",
+        Some("//"),
+        2,
+        Rule::Common,
+        "`a // b`, Python's floor division (by zero: 0 for integers)",
+    );
     ints!(f, |x, y| int_floordiv(x, y));
     floats!(f, |x, y| floordiv_f32(x, y), floordiv_f64(x, y));
-    let f = b.add("mod", Some("%"), 2, Rule::Common, "`a % b`, Python's modulo: the sign of `b` (by zero: 0 for integers)");
+    let f = b.add(
+        "mod",
+        Some("%"),
+        2,
+        Rule::Common,
+        "`a % b`, Python's modulo: the sign of `b` (by zero: 0 for integers)",
+    );
     ints!(f, |x, y| int_mod(x, y));
     floats!(f, |x, y| mod_f32(x, y), mod_f64(x, y));
-    let f = b.add("pow", Some("**"), 2, Rule::Common, "`a ** b`; integers to negative integer powers are an error, as in NumPy");
+    let f = b.add(
+        "pow",
+        Some("**"),
+        2,
+        Rule::Common,
+        "`a ** b`; integers to negative integer powers are an error, as in NumPy",
+    );
     f.sig(I, &[I, I], int_pow_kernel::<i32>);
     f.sig(L, &[L, L], int_pow_kernel::<i64>);
     f.sig(F, &[F, F], slice_kernel!(f32, vmath::pow_f32, 2));
@@ -391,21 +496,57 @@ fn build_table() -> Table {
     f.sig(C, &[C], kernel!(|x: C64| -> C64 { -x }));
 
     // Bitwise and logical operators.
-    let f = b.add("and", Some("&"), 2, Rule::Common, "`a & b`: logical and on booleans, bitwise on integers");
+    let f = b.add(
+        "and",
+        Some("&"),
+        2,
+        Rule::Common,
+        "`a & b`: logical and on booleans, bitwise on integers",
+    );
     f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x & y }));
     ints!(f, |x, y| x & y);
-    let f = b.add("or", Some("|"), 2, Rule::Common, "`a | b`: logical or on booleans, bitwise on integers");
+    let f = b.add(
+        "or",
+        Some("|"),
+        2,
+        Rule::Common,
+        "`a | b`: logical or on booleans, bitwise on integers",
+    );
     f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x | y }));
     ints!(f, |x, y| x | y);
-    let f = b.add("xor", Some("^"), 2, Rule::Common, "`a ^ b`: exclusive or on booleans, bitwise on integers");
+    let f = b.add(
+        "xor",
+        Some("^"),
+        2,
+        Rule::Common,
+        "`a ^ b`: exclusive or on booleans, bitwise on integers",
+    );
     f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x ^ y }));
     ints!(f, |x, y| x ^ y);
-    let f = b.add("invert", Some("~"), 1, Rule::Common, "`~a`: logical not on booleans, bitwise not on integers");
+    let f = b.add(
+        "invert",
+        Some("~"),
+        1,
+        Rule::Common,
+        "`~a`: logical not on booleans, bitwise not on integers",
+    );
     f.sig(B, &[B], kernel!(|x: u8| -> u8 { x ^ 1 }));
     ints!(f, |x| !x);
-    let f = b.add("lshift", Some("<<"), 2, Rule::Common, "`a << b` on integers");
+    let f = b.add(
+        "lshift",
+        Some("<<"),
+        2,
+        Rule::Common,
+        "`a << b` on integers",
+    );
     ints!(f, |x, y| int_shl(x, y));
-    let f = b.add("rshift", Some(">>"), 2, Rule::Common, "`a >> b` on integers");
+    let f = b.add(
+        "rshift",
+        Some(">>"),
+        2,
+        Rule::Common,
+        "`a >> b` on integers",
+    );
     ints!(f, |x, y| int_shr(x, y));
 
     // Comparisons.
@@ -415,20 +556,64 @@ fn build_table() -> Table {
     comparison!(b, "gt", ">", >, Greater);
     comparison!(b, "ge", ">=", >=, Greater | Equal);
     let f = comparison!(b, "eq", "==", ==, Equal);
-    f.sig(B, &[C, C], kernel!(|x: C64, y: C64| -> u8 { u8::from(x == y) }));
+    f.sig(
+        B,
+        &[C, C],
+        kernel!(|x: C64, y: C64| -> u8 { u8::from(x == y) }),
+    );
     let f = comparison!(b, "ne", "!=", !=, Less | Greater);
-    f.sig(B, &[C, C], kernel!(|x: C64, y: C64| -> u8 { u8::from(x != y) }));
+    f.sig(
+        B,
+        &[C, C],
+        kernel!(|x: C64, y: C64| -> u8 { u8::from(x != y) }),
+    );
 
-    let f = b.add("where", None, 3, Rule::Where, "`where(c, x, y)`: `x` where `c` is true, else `y`");
-    f.sig(B, &[B, B, B], kernel!(|c: u8, x: u8, y: u8| -> u8 { if c != 0 { x } else { y } }));
-    f.sig(I, &[B, I, I], kernel!(|c: u8, x: i32, y: i32| -> i32 { if c != 0 { x } else { y } }));
-    f.sig(L, &[B, L, L], kernel!(|c: u8, x: i64, y: i64| -> i64 { if c != 0 { x } else { y } }));
-    f.sig(F, &[B, F, F], kernel!(|c: u8, x: f32, y: f32| -> f32 { if c != 0 { x } else { y } }));
-    f.sig(D, &[B, D, D], kernel!(|c: u8, x: f64, y: f64| -> f64 { if c != 0 { x } else { y } }));
-    f.sig(C, &[B, C, C], kernel!(|c: u8, x: C64, y: C64| -> C64 { if c != 0 { x } else { y } }));
+    let f = b.add(
+        "where",
+        None,
+        3,
+        Rule::Where,
+        "`where(c, x, y)`: `x` where `c` is true, else `y`",
+    );
+    f.sig(
+        B,
+        &[B, B, B],
+        kernel!(|c: u8, x: u8, y: u8| -> u8 { if c != 0 { x } else { y } }),
+    );
+    f.sig(
+        I,
+        &[B, I, I],
+        kernel!(|c: u8, x: i32, y: i32| -> i32 { if c != 0 { x } else { y } }),
+    );
+    f.sig(
+        L,
+        &[B, L, L],
+        kernel!(|c: u8, x: i64, y: i64| -> i64 { if c != 0 { x } else { y } }),
+    );
+    f.sig(
+        F,
+        &[B, F, F],
+        kernel!(|c: u8, x: f32, y: f32| -> f32 { if c != 0 { x } else { y } }),
+    );
+    f.sig(
+        D,
+        &[B, D, D],
+        kernel!(|c: u8, x: f64, y: f64| -> f64 { if c != 0 { x } else { y } }),
+    );
+    f.sig(
+        C,
+        &[B, C, C],
+        kernel!(|c: u8, x: C64, y: C64| -> C64 { if c != 0 { x } else { y } }),
+    );
     f.sig(S, &[B, S, S], where_strings);
 
-    let f = b.add("contains", None, 2, Rule::Returns(B), "`contains(s, t)`: true where string `s` contains `t`");
+    let f = b.add(
+        "contains",
+        None,
+        2,
+        Rule::Returns(B),
+        "`contains(s, t)`: true where string `s` contains `t`",
+    );
     f.sig(B, &[S, S], contains_kernel);
 
     // Math functions of one float operand.
@@ -442,66 +627,208 @@ fn build_table() -> Table {
     vector_fn!(b, "sinh", "hyperbolic sine", sinh_f32, sinh_f64);
     vector_fn!(b, "cosh", "hyperbolic cosine", cosh_f32, cosh_f64);
     vector_fn!(b, "tanh", "hyperbolic tangent", tanh_f32, tanh_f64);
-    vector_fn!(b, "arcsinh", "inverse hyperbolic sine", arcsinh_f32, arcsinh_f64);
-    vector_fn!(b, "arccosh", "inverse hyperbolic cosine", arccosh_f32, arccosh_f64);
-    vector_fn!(b, "arctanh", "inverse hyperbolic tangent", arctanh_f32, arctanh_f64);
+    vector_fn!(
+        b,
+        "arcsinh",
+        "inverse hyperbolic sine",
+        arcsinh_f32,
+        arcsinh_f64
+    );
+    vector_fn!(
+        b,
+        "arccosh",
+        "inverse hyperbolic cosine",
+        arccosh_f32,
+        arccosh_f64
+    );
+    vector_fn!(
+        b,
+        "arctanh",
+        "inverse hyperbolic tangent",
+        arctanh_f32,
+        arctanh_f64
+    );
     vector_fn!(b, "log", "natural logarithm", log_f32, log_f64);
-    vector_fn!(b, "log1p", "`log(1 + x)`, accurate for small `x`", log1p_f32, log1p_f64);
+    vector_fn!(
+        b,
+        "log1p",
+        "`log(1 + x)`, accurate for small `x`",
+        log1p_f32,
+        log1p_f64
+    );
     vector_fn!(b, "log10", "base-10 logarithm", log10_f32, log10_f64);
     vector_fn!(b, "log2", "base-2 logarithm", log2_f32, log2_f64);
     vector_fn!(b, "exp", "exponential", exp_f32, exp_f64);
-    vector_fn!(b, "expm1", "`exp(x) - 1`, accurate for small `x`", expm1_f32, expm1_f64);
+    vector_fn!(
+        b,
+        "expm1",
+        "`exp(x) - 1`, accurate for small `x`",
+        expm1_f32,
+        expm1_f64
+    );
     float_fn!(b, "ceil", "ceiling", ceil);
     float_fn!(b, "floor", "floor", floor);
-    let f = b.add("trunc", None, 1, Rule::Math { min: Some(DType::Float64), max: None, ints_keep: false }, "rounding toward zero");
+    let f = b.add(
+        "trunc",
+        None,
+        1,
+        Rule::Math {
+            min: Some(DType::Float64),
+            max: None,
+            ints_keep: false,
+        },
+        "rounding toward zero",
+    );
     floats!(f, |x| x.trunc(), x.trunc());
-    let f = b.add("abs", None, 1, Rule::Math { min: Some(DType::Float32), max: None, ints_keep: true }, "absolute value (integers keep their type)");
+    let f = b.add(
+        "abs",
+        None,
+        1,
+        Rule::Math {
+            min: Some(DType::Float32),
+            max: None,
+            ints_keep: true,
+        },
+        "absolute value (integers keep their type)",
+    );
     ints!(f, |x| x.wrapping_abs());
     floats!(f, |x| x.abs(), x.abs());
-    let f = b.add("round", None, 1, Rule::Math { min: Some(DType::Float64), max: None, ints_keep: true }, "rounding to the nearest integer, halves to even");
+    let f = b.add(
+        "round",
+        None,
+        1,
+        Rule::Math {
+            min: Some(DType::Float64),
+            max: None,
+            ints_keep: true,
+        },
+        "rounding to the nearest integer, halves to even",
+    );
     ints!(f, |x| x);
     floats!(f, |x| x.round_ties_even(), x.round_ties_even());
-    let f = b.add("sign", None, 1, Rule::Math { min: Some(DType::Float64), max: None, ints_keep: true }, "-1, 0 or 1 by the sign (NaN stays NaN)");
+    let f = b.add(
+        "sign",
+        None,
+        1,
+        Rule::Math {
+            min: Some(DType::Float64),
+            max: None,
+            ints_keep: true,
+        },
+        "-1, 0 or 1 by the sign (NaN stays NaN)",
+    );
     ints!(f, |x| x.signum());
     floats!(f, |x| sign_f32(x), sign_f64(x));
 
     // Math functions of two float operands.
-    let f2 = Rule::Math { min: Some(DType::Float32), max: None, ints_keep: false };
-    let f = b.add("arctan2", None, 2, f2, "`arctan2(y, x)`: the angle of the point (x, y)");
+    let f2 = Rule::Math {
+        min: Some(DType::Float32),
+        max: None,
+        ints_keep: false,
+    };
+    let f = b.add(
+        "arctan2",
+        None,
+        2,
+        f2,
+        "`arctan2(y, x)`: the angle of the point (x, y)",
+    );
     f.sig(F, &[F, F], slice_kernel!(f32, vmath::atan2_f32, 2));
     f.sig(D, &[D, D], slice_kernel!(f64, vmath::atan2_f64, 2));
-    let f = b.add("fmod", None, 2, f2, "C's `fmod`: remainder with the sign of the dividend");
+    let f = b.add(
+        "fmod",
+        None,
+        2,
+        f2,
+        "C's `fmod`: remainder with the sign of the dividend",
+    );
     floats!(f, |x, y| x % y, x % y);
     // numexpr runs these in float64 at least, float32 operands included.
-    let d2 = Rule::Math { min: Some(DType::Float64), max: None, ints_keep: false };
+    let d2 = Rule::Math {
+        min: Some(DType::Float64),
+        max: None,
+        ints_keep: false,
+    };
     let f = b.add("hypot", None, 2, d2, "`sqrt(x**2 + y**2)` without overflow");
     f.sig(F, &[F, F], slice_kernel!(f32, vmath::hypot_f32, 2));
     f.sig(D, &[D, D], slice_kernel!(f64, vmath::hypot_f64, 2));
-    let f = b.add("nextafter", None, 2, d2, "the next float after `x` toward `y`");
+    let f = b.add(
+        "nextafter",
+        None,
+        2,
+        d2,
+        "the next float after `x` toward `y`",
+    );
     floats!(f, |x, y| nextafter_f32(x, y), nextafter_f64(x, y));
     let f = b.add("copysign", None, 2, d2, "`x` with the sign of `y`");
     floats!(f, |x, y| x.copysign(y), x.copysign(y));
-    let f = b.add("maximum", None, 2, d2, "element-wise maximum (NaN if either is NaN)");
+    let f = b.add(
+        "maximum",
+        None,
+        2,
+        d2,
+        "element-wise maximum (NaN if either is NaN)",
+    );
     floats!(f, |x, y| maximum_f32(x, y), maximum_f64(x, y));
-    let f = b.add("minimum", None, 2, d2, "element-wise minimum (NaN if either is NaN)");
+    let f = b.add(
+        "minimum",
+        None,
+        2,
+        d2,
+        "element-wise minimum (NaN if either is NaN)",
+    );
     floats!(f, |x, y| minimum_f32(x, y), minimum_f64(x, y));
 
     // Predicates.
     let f = b.add("isnan", None, 1, Rule::Returns(B), "true where NaN");
     f.sig(B, &[F], kernel!(|x: f32| -> u8 { u8::from(x.is_nan()) }));
     f.sig(B, &[D], kernel!(|x: f64| -> u8 { u8::from(x.is_nan()) }));
-    f.sig(B, &[C], kernel!(|x: C64| -> u8 { u8::from(x.re.is_nan() || x.im.is_nan()) }));
+    f.sig(
+        B,
+        &[C],
+        kernel!(|x: C64| -> u8 { u8::from(x.re.is_nan() || x.im.is_nan()) }),
+    );
     let f = b.add("isfinite", None, 1, Rule::Returns(B), "true where finite");
     f.sig(B, &[F], kernel!(|x: f32| -> u8 { u8::from(x.is_finite()) }));
     f.sig(B, &[D], kernel!(|x: f64| -> u8 { u8::from(x.is_finite()) }));
-    f.sig(B, &[C], kernel!(|x: C64| -> u8 { u8::from(x.re.is_finite() && x.im.is_finite()) }));
+    f.sig(
+        B,
+        &[C],
+        kernel!(|x: C64| -> u8 { u8::from(x.re.is_finite() && x.im.is_finite()) }),
+    );
     let f = b.add("isinf", None, 1, Rule::Returns(B), "true where infinite");
-    f.sig(B, &[F], kernel!(|x: f32| -> u8 { u8::from(x.is_infinite()) }));
-    f.sig(B, &[D], kernel!(|x: f64| -> u8 { u8::from(x.is_infinite()) }));
-    f.sig(B, &[C], kernel!(|x: C64| -> u8 { u8::from(x.re.is_infinite() || x.im.is_infinite()) }));
-    let f = b.add("signbit", None, 1, Rule::Returns(B), "true where the sign bit is set");
-    f.sig(B, &[F], kernel!(|x: f32| -> u8 { u8::from(x.is_sign_negative()) }));
-    f.sig(B, &[D], kernel!(|x: f64| -> u8 { u8::from(x.is_sign_negative()) }));
+    f.sig(
+        B,
+        &[F],
+        kernel!(|x: f32| -> u8 { u8::from(x.is_infinite()) }),
+    );
+    f.sig(
+        B,
+        &[D],
+        kernel!(|x: f64| -> u8 { u8::from(x.is_infinite()) }),
+    );
+    f.sig(
+        B,
+        &[C],
+        kernel!(|x: C64| -> u8 { u8::from(x.re.is_infinite() || x.im.is_infinite()) }),
+    );
+    let f = b.add(
+        "signbit",
+        None,
+        1,
+        Rule::Returns(B),
+        "true where the sign bit is set",
+    );
+    f.sig(
+        B,
+        &[F],
+        kernel!(|x: f32| -> u8 { u8::from(x.is_sign_negative()) }),
+    );
+    f.sig(
+        B,
+        &[D],
+        kernel!(|x: f64| -> u8 { u8::from(x.is_sign_negative()) }),
+    );
 
     // Complex parts.
     let f = b.add("real", None, 1, Rule::Returns(D), "real part");
@@ -509,12 +836,34 @@ fn build_table() -> Table {
     let f = b.add("imag", None, 1, Rule::Returns(D), "imaginary part");
     f.sig(D, &[C], kernel!(|x: C64| -> f64 { x.im }));
     let f = b.add("complex", None, 2, Rule::Returns(C), "`complex(re, im)`");
-    f.sig(C, &[D, D], kernel!(|x: f64, y: f64| -> C64 { C64::new(x, y) }));
-    let f = b.add("conj", None, 1, Rule::Math { min: Some(DType::Complex128), max: None, ints_keep: false }, "complex conjugate");
+    f.sig(
+        C,
+        &[D, D],
+        kernel!(|x: f64, y: f64| -> C64 { C64::new(x, y) }),
+    );
+    let f = b.add(
+        "conj",
+        None,
+        1,
+        Rule::Math {
+            min: Some(DType::Complex128),
+            max: None,
+            ints_keep: false,
+        },
+        "complex conjugate",
+    );
     f.sig(C, &[C], kernel!(|x: C64| -> C64 { x.conj() }));
 
-    let by_name = b.functions.iter().enumerate().map(|(i, f)| (f.name, i)).collect();
-    Table { functions: b.functions, by_name }
+    let by_name = b
+        .functions
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.name, i))
+        .collect();
+    Table {
+        functions: b.functions,
+        by_name,
+    }
 }
 
 /// The function reference as Markdown, printed from the table (used for
@@ -534,7 +883,9 @@ pub fn reference_markdown() -> String {
         out.push_str(&format!(
             "| `{}` | {} | {} | {} | {} |\n",
             f.name,
-            f.symbol.map(|s| format!("`{}`", s.replace('|', "\\|"))).unwrap_or_default(),
+            f.symbol
+                .map(|s| format!("`{}`", s.replace('|', "\\|")))
+                .unwrap_or_default(),
             f.arity,
             f.doc.replace('|', "\\|"),
             sigs.join(" ")

@@ -93,7 +93,9 @@ impl Hir {
                     let args: Vec<String> = args.iter().map(|a| format!("%{a}")).collect();
                     format!("{} {}", overload.name, args.join(", "))
                 }
-                NodeKind::Reduce { op, axis, arg, .. } => format!("{} %{arg}, axis={axis:?}", op.name()),
+                NodeKind::Reduce { op, axis, arg, .. } => {
+                    format!("{} %{arg}, axis={axis:?}", op.name())
+                }
             };
             let _ = writeln!(out, "%{i}: {} = {what}", node.dtype);
         }

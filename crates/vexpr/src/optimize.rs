@@ -27,19 +27,37 @@ pub fn optimize(hir: &Hir) -> Hir {
     let mut map: Vec<NodeId> = Vec::with_capacity(hir.nodes.len());
     for node in &hir.nodes {
         let new = match &node.kind {
-            NodeKind::Apply { function, overload, args } => {
+            NodeKind::Apply {
+                function,
+                overload,
+                args,
+            } => {
                 let args: Vec<NodeId> = args.iter().map(|&a| map[a]).collect();
                 match out.fold(node, overload.kernel, &args) {
                     Some(value) => out.constant(value, node),
                     None => out.intern(Node {
-                        kind: NodeKind::Apply { function, overload, args },
+                        kind: NodeKind::Apply {
+                            function,
+                            overload,
+                            args,
+                        },
                         dtype: node.dtype,
                         span: node.span,
                     }),
                 }
             }
-            NodeKind::Reduce { op, axis, axis_span, arg } => out.intern(Node {
-                kind: NodeKind::Reduce { op: *op, axis: *axis, axis_span: *axis_span, arg: map[*arg] },
+            NodeKind::Reduce {
+                op,
+                axis,
+                axis_span,
+                arg,
+            } => out.intern(Node {
+                kind: NodeKind::Reduce {
+                    op: *op,
+                    axis: *axis,
+                    axis_span: *axis_span,
+                    arg: map[*arg],
+                },
                 dtype: node.dtype,
                 span: node.span,
             }),
@@ -88,7 +106,9 @@ impl Builder {
         let mut bytes = Vec::with_capacity(args.len());
         for &a in args {
             match &self.hir.nodes[a].kind {
-                NodeKind::Const(c) => bytes.push((c.to_bytes(), self.hir.nodes[a].dtype.itemsize())),
+                NodeKind::Const(c) => {
+                    bytes.push((c.to_bytes(), self.hir.nodes[a].dtype.itemsize()))
+                }
                 _ => return None,
             }
         }
@@ -105,13 +125,24 @@ impl Builder {
         let operands: Vec<Operand<'_>> = aligned
             .iter()
             .zip(&bytes)
-            .map(|(v, (b, w))| Operand { bytes: &bytemuck::cast_slice::<u128, u8>(v)[..b.len()], width: *w })
+            .map(|(v, (b, w))| Operand {
+                bytes: &bytemuck::cast_slice::<u128, u8>(v)[..b.len()],
+                width: *w,
+            })
             .collect();
         let width = node.dtype.itemsize();
         let mut out = vec![0u128; width.div_ceil(16).max(1)];
         // A kernel that refuses its constant operands is left to fail at run time,
         // where the error gets reported with the evaluation.
-        kernel(&mut bytemuck::cast_slice_mut::<u128, u8>(&mut out)[..width], &operands, 1).ok()?;
-        Some(Scalar::from_bytes(node.dtype, &bytemuck::cast_slice::<u128, u8>(&out)[..width]))
+        kernel(
+            &mut bytemuck::cast_slice_mut::<u128, u8>(&mut out)[..width],
+            &operands,
+            1,
+        )
+        .ok()?;
+        Some(Scalar::from_bytes(
+            node.dtype,
+            &bytemuck::cast_slice::<u128, u8>(&out)[..width],
+        ))
     }
 }

@@ -75,7 +75,10 @@ impl Program {
 
     /// Number of temporaries (each block-sized) a run needs per thread.
     pub fn temp_count(&self) -> usize {
-        self.registers.iter().filter(|r| r.role == Role::Temp).count()
+        self.registers
+            .iter()
+            .filter(|r| r.role == Role::Temp)
+            .count()
     }
 
     /// Bytes of per-thread scratch one element of a block needs (all
@@ -112,7 +115,9 @@ impl Program {
 impl fmt::Display for Program {
     /// The listing `vexpr dis` prints: registers, then one line per instruction.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<String> = (0..self.registers.len() as Reg).map(|r| self.register_name(r)).collect();
+        let names: Vec<String> = (0..self.registers.len() as Reg)
+            .map(|r| self.register_name(r))
+            .collect();
         let width = names.iter().map(String::len).max().unwrap_or(3).max(3);
         writeln!(f, "registers:")?;
         for (name, r) in names.iter().zip(&self.registers) {

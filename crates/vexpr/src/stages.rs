@@ -37,7 +37,13 @@ pub fn split(hir: &Hir, variables: &[String]) -> (Vec<Stage>, Program, Vec<Strin
     let mut names = variables.to_vec();
     let mut pending = Vec::new();
     for id in 0..main.nodes.len() {
-        if let NodeKind::Reduce { op, axis, axis_span, arg } = main.nodes[id].kind {
+        if let NodeKind::Reduce {
+            op,
+            axis,
+            axis_span,
+            arg,
+        } = main.nodes[id].kind
+        {
             let index = names.len();
             names.push(format!("{}#{}", op.name(), pending.len()));
             pending.push((arg, op, axis, main.nodes[id].span, axis_span));
@@ -50,8 +56,17 @@ pub fn split(hir: &Hir, variables: &[String]) -> (Vec<Stage>, Program, Vec<Strin
         .map(|(arg, op, axis, span, axis_span)| {
             // Code generation follows only what the root needs, so the whole arena
             // with the operand as root is exactly the operand's program.
-            let operand = Hir { nodes: main.nodes.clone(), root: arg };
-            Stage { program: codegen::generate(&operand, &names), op, axis, span, axis_span }
+            let operand = Hir {
+                nodes: main.nodes.clone(),
+                root: arg,
+            };
+            Stage {
+                program: codegen::generate(&operand, &names),
+                op,
+                axis,
+                span,
+                axis_span,
+            }
         })
         .collect();
     let program = codegen::generate(&main, &names);

@@ -12,7 +12,9 @@ fn compiled_expressions_are_shared_by_many_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Expr>();
 
-    let sig = Signature::new().with("a", DType::Float64).with("b", DType::Float64);
+    let sig = Signature::new()
+        .with("a", DType::Float64)
+        .with("b", DType::Float64);
     let expr = Expr::compile("2*a**3 - 4*a**5 + 6*log(a) + b", &sig).unwrap();
     std::thread::scope(|s| {
         for t in 0..8 {
@@ -20,12 +22,22 @@ fn compiled_expressions_are_shared_by_many_threads() {
             s.spawn(move || {
                 // Each thread has its own inputs, and checks its own result.
                 let n = 10_000 + t * 977;
-                let a: Vec<f64> = (0..n).map(|i| 0.1 + (i % 1000) as f64 / 1000.0 + t as f64).collect();
+                let a: Vec<f64> = (0..n)
+                    .map(|i| 0.1 + (i % 1000) as f64 / 1000.0 + t as f64)
+                    .collect();
                 let b: Vec<f64> = (0..n).map(|i| (i * t) as f64).collect();
                 let env = Env::new().with("a", &a[..]).with("b", &b[..]);
                 for round in 0..5 {
                     let threads = 1 + (t + round) % 3;
-                    let r = expr.eval_with(&env, Options { threads, block_len: 512 }).unwrap();
+                    let r = expr
+                        .eval_with(
+                            &env,
+                            Options {
+                                threads,
+                                block_len: 512,
+                            },
+                        )
+                        .unwrap();
                     for (i, &got) in f64s(&r).iter().enumerate() {
                         let x = a[i];
                         // numexpr's (and vexpr's) definition of constant integer powers:
@@ -43,18 +55,27 @@ fn compiled_expressions_are_shared_by_many_threads() {
 
 #[test]
 fn eval_into_writes_the_callers_buffer() {
-    let a = vec![1.0, 2.0, 3.0, 4.0, 5.0];
+    let a = [1.0, 2.0, 3.0, 4.0, 5.0];
     let env = Env::new().with("a", &a[..]);
     let expr = Expr::compile("a*a + 1", &Signature::of(&env)).unwrap();
     let mut out = vec![0.0; 5];
     expr.eval_into(&env, &mut out).unwrap();
     assert_eq!(out, [2.0, 5.0, 10.0, 17.0, 26.0]);
     let mut wrong_len = vec![0.0; 4];
-    assert_eq!(expr.eval_into(&env, &mut wrong_len).unwrap_err().kind(), ErrorKind::Shape);
+    assert_eq!(
+        expr.eval_into(&env, &mut wrong_len).unwrap_err().kind(),
+        ErrorKind::Shape
+    );
     let mut wrong_type = vec![0i32; 5];
-    assert_eq!(expr.eval_into(&env, &mut wrong_type).unwrap_err().kind(), ErrorKind::Input);
+    assert_eq!(
+        expr.eval_into(&env, &mut wrong_type).unwrap_err().kind(),
+        ErrorKind::Input
+    );
     let mut flags = vec![false; 5];
-    Expr::compile("a > 2", &Signature::of(&env)).unwrap().eval_into(&env, &mut flags).unwrap();
+    Expr::compile("a > 2", &Signature::of(&env))
+        .unwrap()
+        .eval_into(&env, &mut flags)
+        .unwrap();
     assert_eq!(flags, [false, false, true, true, true]);
 }
 
@@ -69,7 +90,10 @@ fn scalars_empty_and_single_element_inputs() {
     let r = evaluate("k + 1", &Env::new().with("k", 2.0)).unwrap();
     assert_eq!((r.shape(), f64s(&r)), (&[][..], &[3.0][..]));
     let r = evaluate("2 + 3", &Env::new()).unwrap();
-    assert_eq!((r.dtype(), r.as_slice::<i32>().unwrap()), (DType::Int32, &[5][..]));
+    assert_eq!(
+        (r.dtype(), r.as_slice::<i32>().unwrap()),
+        (DType::Int32, &[5][..])
+    );
 }
 
 #[test]
@@ -87,7 +111,11 @@ fn strided_and_broadcast_inputs_are_read_in_place() {
     assert_eq!(f64s(&r)[0], 11.0);
     let transposed = ArrayView::strided(&m[..], &[4, 3], &[1, 4], 0).unwrap();
     let row = [100.0, 200.0, 300.0];
-    let r = evaluate("t + row", &Env::new().with("t", transposed).with("row", &row[..])).unwrap();
+    let r = evaluate(
+        "t + row",
+        &Env::new().with("t", transposed).with("row", &row[..]),
+    )
+    .unwrap();
     assert_eq!(r.shape(), &[4, 3]);
     assert_eq!(&f64s(&r)[..3], &[100.0, 204.0, 308.0]);
     // (3,1) * (1,4) broadcasts to (3,4).
@@ -105,8 +133,21 @@ fn large_inputs_run_blocked_and_threaded() {
     let a: Vec<f64> = (0..n).map(|i| i as f64).collect();
     let env = Env::new().with("a", &a[..]);
     for threads in [1, 2, 3] {
-        let r = vexpr::evaluate_with("a * 2 - 1", &env, Options { threads, block_len: 1000 }).unwrap();
-        assert!(f64s(&r).iter().enumerate().all(|(i, &v)| v == 2.0 * i as f64 - 1.0));
+        let r = vexpr::evaluate_with(
+            "a * 2 - 1",
+            &env,
+            Options {
+                threads,
+                block_len: 1000,
+            },
+        )
+        .unwrap();
+        assert!(
+            f64s(&r)
+                .iter()
+                .enumerate()
+                .all(|(i, &v)| v == 2.0 * i as f64 - 1.0)
+        );
     }
 }
 
@@ -132,7 +173,12 @@ fn errors_have_a_kind_a_span_and_a_caret() {
     ];
     for (source, kind, (start, end)) in cases {
         let e = err(source, &env);
-        assert_eq!((e.kind(), e.span()), (kind, Span::new(start, end)), "{source}: {}", e.message());
+        assert_eq!(
+            (e.kind(), e.span()),
+            (kind, Span::new(start, end)),
+            "{source}: {}",
+            e.message()
+        );
         let text = e.to_string();
         assert!(text.starts_with("error: "), "{text}");
         if !source.is_empty() {
@@ -140,7 +186,11 @@ fn errors_have_a_kind_a_span_and_a_caret() {
         }
     }
     let shape = err("a + b", &env);
-    assert!(shape.message().contains("[3]") && shape.message().contains("[2]"), "{}", shape.message());
+    assert!(
+        shape.message().contains("[3]") && shape.message().contains("[2]"),
+        "{}",
+        shape.message()
+    );
     // A float base takes a negative integer power; an integer base does not.
     assert!(evaluate("a ** -2", &env).is_ok());
     let n = [1i32, 2];
@@ -175,9 +225,28 @@ fn absurd_inputs_give_errors_not_crashes() {
         .unwrap()
         .join()
         .unwrap();
-    assert_eq!(result.unwrap(), if (vexpr::MAX_NESTING - 1) % 2 == 0 { 0.5 } else { -0.5 });
+    assert_eq!(
+        result.unwrap(),
+        if (vexpr::MAX_NESTING - 1).is_multiple_of(2) {
+            0.5
+        } else {
+            -0.5
+        }
+    );
     // Garbage of every kind.
-    for source in ["\u{0}", "a +* b", "((((", "))))", "a(", "1e", "0x", "'unterminated", "a ** ** b", "🦀 + a", "a\u{300}"] {
+    for source in [
+        "\u{0}",
+        "a +* b",
+        "((((",
+        "))))",
+        "a(",
+        "1e",
+        "0x",
+        "'unterminated",
+        "a ** ** b",
+        "🦀 + a",
+        "a\u{300}",
+    ] {
         let e = err(source, &env);
         assert!(!e.to_string().is_empty());
     }
@@ -188,37 +257,68 @@ fn an_operand_used_twice_frees_its_register_once() {
     // Regression (found by the property tests): `t0 * t0` freed t0 twice, so two
     // later values shared one register.
     let a = [1.0, 2.0, 3.0];
-    let r = evaluate("((a+1)*(a+1) - (a+2)) * ((a+1)*(a+1))", &Env::new().with("a", &a[..])).unwrap();
-    let want: Vec<f64> = a.iter().map(|x| ((x + 1.0) * (x + 1.0) - (x + 2.0)) * ((x + 1.0) * (x + 1.0))).collect();
+    let r = evaluate(
+        "((a+1)*(a+1) - (a+2)) * ((a+1)*(a+1))",
+        &Env::new().with("a", &a[..]),
+    )
+    .unwrap();
+    let want: Vec<f64> = a
+        .iter()
+        .map(|x| ((x + 1.0) * (x + 1.0) - (x + 2.0)) * ((x + 1.0) * (x + 1.0)))
+        .collect();
     assert_eq!(f64s(&r), &want[..]);
 }
 
 #[test]
 fn evaluation_in_place_reads_every_input_first() {
-    let sig = Signature::new().with("a", DType::Float64).with("b", DType::Float64);
+    let sig = Signature::new()
+        .with("a", DType::Float64)
+        .with("b", DType::Float64);
     // Each element depends on its own old value twice, and on another input.
     let expr = Expr::compile("a * a + where(a > 2, b, -a)", &sig).unwrap();
     let original: Vec<f64> = (0..10_000).map(|i| (i % 7) as f64).collect();
     let b: Vec<f64> = (0..10_000).map(f64::from).collect();
-    let want: Vec<f64> = original.iter().zip(&b).map(|(&x, &y)| x * x + if x > 2.0 { y } else { -x }).collect();
+    let want: Vec<f64> = original
+        .iter()
+        .zip(&b)
+        .map(|(&x, &y)| x * x + if x > 2.0 { y } else { -x })
+        .collect();
     for threads in [1, 2, 3] {
         let mut a = original.clone();
         let env = Env::new().with("b", &b[..]);
-        expr.eval_in_place_with(&env, "a", &[10_000], &mut a, Options { threads, block_len: 64 }).unwrap();
+        expr.eval_in_place_with(
+            &env,
+            "a",
+            &[10_000],
+            &mut a,
+            Options {
+                threads,
+                block_len: 64,
+            },
+        )
+        .unwrap();
         assert_eq!(a, want);
     }
     // A 2-D target with a broadcast row.
     let mut m = vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
     let row = [10.0, 20.0, 30.0];
     let e = Expr::compile("a + b", &sig).unwrap();
-    e.eval_in_place(&Env::new().with("b", &row[..]), "a", &[2, 3], &mut m).unwrap();
+    e.eval_in_place(&Env::new().with("b", &row[..]), "a", &[2, 3], &mut m)
+        .unwrap();
     assert_eq!(m, [11.0, 22.0, 33.0, 14.0, 25.0, 36.0]);
     // The result must fit the target.
     let wide = [1.0; 4];
-    let err = e.eval_in_place(&Env::new().with("b", &wide[..]), "a", &[2, 3], &mut m).unwrap_err();
+    let err = e
+        .eval_in_place(&Env::new().with("b", &wide[..]), "a", &[2, 3], &mut m)
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Shape);
     let mut ints = vec![1i32; 3];
-    assert_eq!(e.eval_in_place(&Env::new().with("b", &row[..]), "a", &[3], &mut ints).unwrap_err().kind(), ErrorKind::Input);
+    assert_eq!(
+        e.eval_in_place(&Env::new().with("b", &row[..]), "a", &[3], &mut ints)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Input
+    );
 }
 
 #[test]

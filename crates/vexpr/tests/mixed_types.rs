@@ -64,7 +64,12 @@ impl V {
     }
 }
 
-const VARS: [(&str, Kind); 4] = [("i", Kind::I32), ("l", Kind::I64), ("f", Kind::F32), ("d", Kind::F64)];
+const VARS: [(&str, Kind); 4] = [
+    ("i", Kind::I32),
+    ("l", Kind::I64),
+    ("f", Kind::F32),
+    ("d", Kind::F64),
+];
 
 #[derive(Debug, Clone)]
 enum Tree {
@@ -97,13 +102,26 @@ fn arb_tree() -> impl Strategy<Value = Tree> {
         prop_oneof![
             inner.clone().prop_map(|t| Tree::Neg(Box::new(t))),
             inner.clone().prop_map(|t| Tree::Abs(Box::new(t))),
-            (prop::sample::select(vec!["+", "-", "*", "/"]), inner.clone(), inner.clone()).prop_map(|(op, a, b)| {
-                // Literals alone would be Python constant arithmetic: keep a variable in.
-                let a = if has_var(&a) || has_var(&b) { a } else { Tree::Var(0) };
-                Tree::Bin(op, Box::new(a), Box::new(b))
-            }),
+            (
+                prop::sample::select(vec!["+", "-", "*", "/"]),
+                inner.clone(),
+                inner.clone()
+            )
+                .prop_map(|(op, a, b)| {
+                    // Literals alone would be Python constant arithmetic: keep a variable in.
+                    let a = if has_var(&a) || has_var(&b) {
+                        a
+                    } else {
+                        Tree::Var(0)
+                    };
+                    Tree::Bin(op, Box::new(a), Box::new(b))
+                }),
             (inner.clone(), inner.clone(), inner.clone(), inner).prop_map(|(p, q, x, y)| {
-                let p = if has_var(&p) || has_var(&q) { p } else { Tree::Var(1) };
+                let p = if has_var(&p) || has_var(&q) {
+                    p
+                } else {
+                    Tree::Var(1)
+                };
                 Tree::Where(Box::new(p), Box::new(q), Box::new(x), Box::new(y))
             }),
         ]
@@ -120,12 +138,22 @@ fn source(t: &Tree) -> String {
         Tree::Neg(x) => format!("(-{})", source(x)),
         Tree::Abs(x) => format!("abs({})", source(x)),
         Tree::Bin(op, a, b) => format!("({} {op} {})", source(a), source(b)),
-        Tree::Where(p, q, x, y) => format!("where({} < {}, {}, {})", source(p), source(q), source(x), source(y)),
+        Tree::Where(p, q, x, y) => format!(
+            "where({} < {}, {}, {})",
+            source(p),
+            source(q),
+            source(x),
+            source(y)
+        ),
     }
 }
 
 fn arith(op: &str, a: V, b: V) -> V {
-    let mut k = if a.kind() > b.kind() { a.kind() } else { b.kind() };
+    let mut k = if a.kind() > b.kind() {
+        a.kind()
+    } else {
+        b.kind()
+    };
     if op == "/" && k < Kind::F32 {
         k = Kind::F64;
     }
@@ -157,7 +185,11 @@ fn arith(op: &str, a: V, b: V) -> V {
 }
 
 fn less(a: V, b: V) -> bool {
-    let k = if a.kind() > b.kind() { a.kind() } else { b.kind() };
+    let k = if a.kind() > b.kind() {
+        a.kind()
+    } else {
+        b.kind()
+    };
     match (a.to(k), b.to(k)) {
         (V::I32(x), V::I32(y)) => x < y,
         (V::I64(x), V::I64(y)) => x < y,
@@ -187,8 +219,16 @@ fn eval(t: &Tree, row: &[V; 4]) -> V {
         Tree::Bin(op, a, b) => arith(op, eval(a, row), eval(b, row)),
         Tree::Where(p, q, x, y) => {
             let (x, y) = (eval(x, row), eval(y, row));
-            let k = if x.kind() > y.kind() { x.kind() } else { y.kind() };
-            if less(eval(p, row), eval(q, row)) { x.to(k) } else { y.to(k) }
+            let k = if x.kind() > y.kind() {
+                x.kind()
+            } else {
+                y.kind()
+            };
+            if less(eval(p, row), eval(q, row)) {
+                x.to(k)
+            } else {
+                y.to(k)
+            }
         }
     }
 }

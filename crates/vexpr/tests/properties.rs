@@ -50,30 +50,48 @@ enum Cond {
 }
 
 const VARS: [&str; 3] = ["a", "b", "c"];
-const FUNCS: [&str; 11] = ["sqrt", "sin", "cos", "exp", "log", "tanh", "abs", "floor", "arctan", "expm1", "log1p"];
+const FUNCS: [&str; 11] = [
+    "sqrt", "sin", "cos", "exp", "log", "tanh", "abs", "floor", "arctan", "expm1", "log1p",
+];
 const FUNCS2: [&str; 4] = ["arctan2", "hypot", "maximum", "minimum"];
-
 
 fn arb_tree() -> impl Strategy<Value = Tree> {
     let leaf = prop_oneof![
         (0..VARS.len()).prop_map(Tree::Var),
-        prop_oneof![Just(0.0), Just(1.0), Just(2.0), Just(0.5), -10.0..10.0f64].prop_map(Tree::Const),
+        prop_oneof![Just(0.0), Just(1.0), Just(2.0), Just(0.5), -10.0..10.0f64]
+            .prop_map(Tree::Const),
     ];
     leaf.prop_recursive(6, 48, 3, |inner| {
         prop_oneof![
             inner.clone().prop_map(|t| Tree::Neg(Box::new(t))),
-            (prop::sample::select(vec!["+", "-", "*", "/", "**", "%", "//"]), inner.clone(), inner.clone())
+            (
+                prop::sample::select(vec!["+", "-", "*", "/", "**", "%", "//"]),
+                inner.clone(),
+                inner.clone()
+            )
                 .prop_map(|(op, l, r)| {
                     // An operator on literals alone is Python arithmetic at compile time
                     // (where `1.0 / 0.0` is an error): keep a variable on one side.
-                    let l = if reads_no_variable(&l) && reads_no_variable(&r) { Tree::Var(0) } else { l };
+                    let l = if reads_no_variable(&l) && reads_no_variable(&r) {
+                        Tree::Var(0)
+                    } else {
+                        l
+                    };
                     Tree::Bin(op, Box::new(l), Box::new(r))
                 }),
-            (prop::sample::select(FUNCS.to_vec()), inner.clone()).prop_map(|(f, t)| Tree::Call(f, Box::new(t))),
-            (prop::sample::select(FUNCS2.to_vec()), inner.clone(), inner.clone())
+            (prop::sample::select(FUNCS.to_vec()), inner.clone())
+                .prop_map(|(f, t)| Tree::Call(f, Box::new(t))),
+            (
+                prop::sample::select(FUNCS2.to_vec()),
+                inner.clone(),
+                inner.clone()
+            )
                 .prop_map(|(f, x, y)| Tree::Call2(f, Box::new(x), Box::new(y))),
-            (arb_cond(inner.clone()), inner.clone(), inner)
-                .prop_map(|(c, x, y)| Tree::Where(Box::new(c), Box::new(x), Box::new(y))),
+            (arb_cond(inner.clone()), inner.clone(), inner).prop_map(|(c, x, y)| Tree::Where(
+                Box::new(c),
+                Box::new(x),
+                Box::new(y)
+            )),
         ]
     })
 }
@@ -90,7 +108,11 @@ fn reads_no_variable(t: &Tree) -> bool {
 fn arb_cond(tree: impl Strategy<Value = Tree> + Clone + 'static) -> impl Strategy<Value = Cond> {
     // The left side reads a variable: a comparison of literals alone would be
     // Python arithmetic (where `~False` is -1), not a boolean array.
-    let cmp = (prop::sample::select(vec!["<", "<=", "==", "!=", ">=", ">"]), 0..VARS.len(), tree)
+    let cmp = (
+        prop::sample::select(vec!["<", "<=", "==", "!=", ">=", ">"]),
+        0..VARS.len(),
+        tree,
+    )
         .prop_map(|(op, v, r)| Cond::Cmp(op, Tree::Var(v), r));
     cmp.prop_recursive(2, 6, 2, |inner| {
         prop_oneof![
@@ -165,13 +187,29 @@ fn reference(t: &Tree, x: &[f64; 3]) -> f64 {
             match *f {
                 "arctan2" => vm2(vmath::atan2_f64, a, b),
                 "hypot" => vm2(vmath::hypot_f64, a, b),
-                "maximum" => if a.is_nan() || b.is_nan() { f64::NAN } else { a.max(b) },
-                "minimum" => if a.is_nan() || b.is_nan() { f64::NAN } else { a.min(b) },
+                "maximum" => {
+                    if a.is_nan() || b.is_nan() {
+                        f64::NAN
+                    } else {
+                        a.max(b)
+                    }
+                }
+                "minimum" => {
+                    if a.is_nan() || b.is_nan() {
+                        f64::NAN
+                    } else {
+                        a.min(b)
+                    }
+                }
                 _ => unreachable!(),
             }
         }
         Tree::Where(c, a, b) => {
-            if reference_cond(c, x) { reference(a, x) } else { reference(b, x) }
+            if reference_cond(c, x) {
+                reference(a, x)
+            } else {
+                reference(b, x)
+            }
         }
     }
 }
@@ -200,7 +238,9 @@ fn reference_cond(c: &Cond, x: &[f64; 3]) -> bool {
 /// the language defines the power as numexpr does: binary exponentiation by
 /// multiplication, times `sqrt(a)` for a half power, inverted for a negative one.
 fn power(a: f64, exponent: &Tree, b: f64) -> f64 {
-    let Tree::Const(x) = *exponent else { return a.powf(b) };
+    let Tree::Const(x) = *exponent else {
+        return a.powf(b);
+    };
     if (2.0 * x).fract() != 0.0 || x.abs() > 50.0 {
         return a.powf(b);
     }
@@ -229,7 +269,13 @@ fn python_mod(a: f64, b: f64) -> f64 {
         return f64::NAN;
     }
     let m = a % b;
-    if m != 0.0 && (m < 0.0) != (b < 0.0) { m + b } else if m == 0.0 { 0.0f64.copysign(b) } else { m }
+    if m != 0.0 && (m < 0.0) != (b < 0.0) {
+        m + b
+    } else if m == 0.0 {
+        0.0f64.copysign(b)
+    } else {
+        m
+    }
 }
 
 /// Python's float `//`, as NumPy computes it: `(a - a % b) / b`, floored.
@@ -263,14 +309,14 @@ fn ulps(a: f64, b: f64) -> u64 {
     key(a).abs_diff(key(b))
 }
 
-
 fn arb_inputs() -> impl Strategy<Value = Vec<[f64; 3]>> {
     let value = prop_oneof![
         8 => -4.0..4.0f64,
         1 => prop_oneof![Just(0.0), Just(-0.0), Just(1.0), Just(f64::INFINITY), Just(f64::NAN), Just(1e300), Just(-1e-310)],
     ];
-    prop_oneof![Just(0usize), Just(1usize), 2..300usize]
-        .prop_flat_map(move |n| prop::collection::vec([value.clone(), value.clone(), value.clone()], n))
+    prop_oneof![Just(0usize), Just(1usize), 2..300usize].prop_flat_map(move |n| {
+        prop::collection::vec([value.clone(), value.clone(), value.clone()], n)
+    })
 }
 
 proptest! {

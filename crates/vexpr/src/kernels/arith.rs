@@ -108,7 +108,11 @@ pub fn int_pow<T: Int>(a: T, b: T) -> T {
             return T::ONE;
         }
         if a == T::MINUS_ONE {
-            return if int_mod(b, T::ONE.wrapping_add(T::ONE)) == T::ZERO { T::ONE } else { T::MINUS_ONE };
+            return if int_mod(b, T::ONE.wrapping_add(T::ONE)) == T::ZERO {
+                T::ONE
+            } else {
+                T::MINUS_ONE
+            };
         }
         return T::ZERO;
     }
@@ -220,8 +224,24 @@ macro_rules! float_fns {
         }
     };
 }
-float_fns!(f64, floordiv_f64, mod_f64, maximum_f64, minimum_f64, sign_f64, nextafter_f64);
-float_fns!(f32, floordiv_f32, mod_f32, maximum_f32, minimum_f32, sign_f32, nextafter_f32);
+float_fns!(
+    f64,
+    floordiv_f64,
+    mod_f64,
+    maximum_f64,
+    minimum_f64,
+    sign_f64,
+    nextafter_f64
+);
+float_fns!(
+    f32,
+    floordiv_f32,
+    mod_f32,
+    maximum_f32,
+    minimum_f32,
+    sign_f32,
+    nextafter_f32
+);
 
 /// Compares fixed-width byte strings as NumPy does: trailing NUL bytes do not count.
 #[inline]
@@ -250,7 +270,10 @@ mod tests {
         // Python: divmod(-7, 2) == (-4, 1); divmod(7, -2) == (-4, -1)
         assert_eq!((int_floordiv(-7i32, 2), int_mod(-7i32, 2)), (-4, 1));
         assert_eq!((int_floordiv(7i64, -2), int_mod(7i64, -2)), (-4, -1));
-        assert_eq!((int_floordiv(i32::MIN, -1), int_mod(i32::MIN, -1)), (i32::MIN, 0));
+        assert_eq!(
+            (int_floordiv(i32::MIN, -1), int_mod(i32::MIN, -1)),
+            (i32::MIN, 0)
+        );
         assert_eq!((int_floordiv(5i32, 0), int_mod(5i32, 0)), (0, 0));
         assert_eq!((floordiv_f64(-7.0, 2.0), mod_f64(-7.0, 2.0)), (-4.0, 1.0));
         assert_eq!(mod_f64(-0.0, 3.0).to_bits(), 0.0f64.to_bits());

@@ -77,7 +77,11 @@ pub(crate) fn map3<A: Pod, B: Pod, C: Pod, R: Pod>(
     args: &[Operand<'_>],
     f: impl Fn(A, B, C) -> R,
 ) {
-    let (a, b, c) = (typed::<A>(&args[0]), typed::<B>(&args[1]), typed::<C>(&args[2]));
+    let (a, b, c) = (
+        typed::<A>(&args[0]),
+        typed::<B>(&args[1]),
+        typed::<C>(&args[2]),
+    );
     for (((o, &a), &b), &c) in typed_mut::<R>(out).iter_mut().zip(a).zip(b).zip(c) {
         *o = f(a, b, c);
     }
@@ -160,7 +164,11 @@ pub(crate) use kernel;
 /// Builds a [`Kernel`] from a slice function `f(x, out)` of [`vmath`].
 macro_rules! slice_kernel {
     ($t:ty, $f:path) => {{
-        fn k(out: &mut [u8], args: &[$crate::kernels::Operand<'_>], _len: usize) -> $crate::kernels::KernelResult {
+        fn k(
+            out: &mut [u8],
+            args: &[$crate::kernels::Operand<'_>],
+            _len: usize,
+        ) -> $crate::kernels::KernelResult {
             $f(
                 $crate::kernels::typed::<$t>(&args[0]),
                 $crate::kernels::typed_mut::<$t>(out),
@@ -170,7 +178,11 @@ macro_rules! slice_kernel {
         k as $crate::kernels::Kernel
     }};
     ($t:ty, $f:path, 2) => {{
-        fn k(out: &mut [u8], args: &[$crate::kernels::Operand<'_>], _len: usize) -> $crate::kernels::KernelResult {
+        fn k(
+            out: &mut [u8],
+            args: &[$crate::kernels::Operand<'_>],
+            _len: usize,
+        ) -> $crate::kernels::KernelResult {
             $f(
                 $crate::kernels::typed::<$t>(&args[0]),
                 $crate::kernels::typed::<$t>(&args[1]),

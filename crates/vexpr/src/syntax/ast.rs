@@ -189,9 +189,10 @@ impl Expr {
             ExprKind::Literal(_) | ExprKind::Name(_) => Vec::new(),
             ExprKind::Unary { operand, .. } => vec![operand],
             ExprKind::Binary { lhs, rhs, .. } => vec![lhs, rhs],
-            ExprKind::Call { args, keywords, .. } => {
-                args.iter().chain(keywords.iter().map(|k| &k.value)).collect()
-            }
+            ExprKind::Call { args, keywords, .. } => args
+                .iter()
+                .chain(keywords.iter().map(|k| &k.value))
+                .collect(),
         }
     }
 
@@ -205,10 +206,10 @@ impl Expr {
         let mut names: Vec<String> = Vec::new();
         let mut stack = vec![self];
         while let Some(node) = stack.pop() {
-            if let ExprKind::Name(name) = &node.kind {
-                if !names.contains(name) {
-                    names.push(name.clone());
-                }
+            if let ExprKind::Name(name) = &node.kind
+                && !names.contains(name)
+            {
+                names.push(name.clone());
             }
             // Reverse so that the leftmost child is visited first.
             stack.extend(node.children().into_iter().rev());

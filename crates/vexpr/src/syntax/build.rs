@@ -22,7 +22,10 @@ fn node<'src>(kind: ExprKind, span: Span, children_depth: u32) -> ActionResult<'
         return Err(user_error(
             ErrorKind::TooDeep,
             span,
-            format!("expression nested too deeply (the limit is {} levels)", crate::MAX_NESTING),
+            format!(
+                "expression nested too deeply (the limit is {} levels)",
+                crate::MAX_NESTING
+            ),
         ));
     }
     Ok(Expr { kind, span, depth })
@@ -120,10 +123,18 @@ pub fn int<'src>(text: &str, l: usize, r: usize) -> ActionResult<'src> {
     }
 }
 
-fn parse_float<'src>(text: &str, l: usize, r: usize) -> Result<f64, ParseError<usize, super::lexer::Token<'src>, Error>> {
+fn parse_float<'src>(
+    text: &str,
+    l: usize,
+    r: usize,
+) -> Result<f64, ParseError<usize, super::lexer::Token<'src>, Error>> {
     let digits: String = text.chars().filter(|&c| c != '_').collect();
     digits.parse::<f64>().map_err(|_| {
-        user_error(ErrorKind::Literal, Span::new(l, r), format!("invalid number literal `{text}`"))
+        user_error(
+            ErrorKind::Literal,
+            Span::new(l, r),
+            format!("invalid number literal `{text}`"),
+        )
     })
 }
 
@@ -218,7 +229,13 @@ pub fn call<'src>(
     node(kind, Span::new(l, r), depth)
 }
 
-pub fn attribute<'src>(object: Expr, name: &str, (al, ar): (usize, usize), l: usize, r: usize) -> ActionResult<'src> {
+pub fn attribute<'src>(
+    object: Expr,
+    name: &str,
+    (al, ar): (usize, usize),
+    l: usize,
+    r: usize,
+) -> ActionResult<'src> {
     if name != "real" && name != "imag" {
         return Err(user_error(
             ErrorKind::Syntax,

@@ -109,7 +109,11 @@ impl<'src> Iterator for Lexer<'src> {
             Ok(token) => Ok((span.start, token, span.end)),
             Err(()) => {
                 let text = &self.inner.source()[range];
-                Err(Error::new(ErrorKind::Syntax, span, unexpected_text_message(text)))
+                Err(Error::new(
+                    ErrorKind::Syntax,
+                    span,
+                    unexpected_text_message(text),
+                ))
             }
         })
     }
@@ -156,7 +160,17 @@ mod tests {
         use Token::*;
         assert_eq!(
             kinds("a**b//c<<d<=e"),
-            vec![Name("a"), StarStar, Name("b"), SlashSlash, Name("c"), Shl, Name("d"), Le, Name("e")]
+            vec![
+                Name("a"),
+                StarStar,
+                Name("b"),
+                SlashSlash,
+                Name("c"),
+                Shl,
+                Name("d"),
+                Le,
+                Name("e")
+            ]
         );
     }
 

@@ -13,7 +13,13 @@ use crate::error::{Error, ErrorKind, Span};
 use lalrpop_util::{ParseError, lalrpop_mod};
 
 lalrpop_mod!(
-    #[allow(clippy::all, clippy::pedantic, unused_parens, dead_code, unused_imports)]
+    #[allow(
+        clippy::all,
+        clippy::pedantic,
+        unused_parens,
+        dead_code,
+        unused_imports
+    )]
     grammar,
     "/vexpr.rs"
 );
@@ -63,7 +69,10 @@ fn from_parse_error(error: ParseError<usize, lexer::Token<'_>, Error>, source: &
         ParseError::ExtraToken { token: (l, _, r) } => Error::new(
             ErrorKind::Syntax,
             Span::new(l, r),
-            format!("unexpected `{}` after the end of the expression", &source[l..r]),
+            format!(
+                "unexpected `{}` after the end of the expression",
+                &source[l..r]
+            ),
         ),
     }
 }

@@ -14,10 +14,21 @@ fn show(e: &Expr) -> String {
         ExprKind::Literal(Literal::Bytes(b)) => format!("{:?}", String::from_utf8_lossy(b)),
         ExprKind::Name(n) => n.clone(),
         ExprKind::Unary { op, operand, .. } => format!("({}{})", op.symbol(), show(operand)),
-        ExprKind::Binary { op, lhs, rhs, .. } => format!("({} {} {})", show(lhs), op.symbol(), show(rhs)),
-        ExprKind::Call { name, args, keywords, .. } => {
+        ExprKind::Binary { op, lhs, rhs, .. } => {
+            format!("({} {} {})", show(lhs), op.symbol(), show(rhs))
+        }
+        ExprKind::Call {
+            name,
+            args,
+            keywords,
+            ..
+        } => {
             let mut parts: Vec<String> = args.iter().map(show).collect();
-            parts.extend(keywords.iter().map(|k| format!("{}={}", k.name, show(&k.value))));
+            parts.extend(
+                keywords
+                    .iter()
+                    .map(|k| format!("{}={}", k.name, show(&k.value))),
+            );
             format!("{name}({})", parts.join(", "))
         }
     }
@@ -64,7 +75,10 @@ fn shifts_then_bitwise_then_comparisons() {
 
 #[test]
 fn literals_as_python_writes_them() {
-    assert_eq!(p("1 + 1. + .5 + 1e-3 + 2.5E+2 + 1_000"), "(((((1 + 1.0) + 0.5) + 0.001) + 250.0) + 1000)");
+    assert_eq!(
+        p("1 + 1. + .5 + 1e-3 + 2.5E+2 + 1_000"),
+        "(((((1 + 1.0) + 0.5) + 0.001) + 250.0) + 1000)"
+    );
     assert_eq!(p("0x10 + 0o10 + 0b10 + 3j"), "(((16 + 8) + 2) + 3.0j)");
     assert_eq!(p("True | False"), "(True | False)");
     assert_eq!(p("s == b'ab\\x41'"), "(s == \"abA\")");
@@ -81,13 +95,32 @@ fn calls_with_keyword_arguments() {
 #[test]
 fn every_node_carries_its_span() {
     let e = parse("2*sinn(a) + b").unwrap();
-    let ExprKind::Binary { op: BinaryOp::Add, lhs, op_span, .. } = &e.kind else { panic!() };
+    let ExprKind::Binary {
+        op: BinaryOp::Add,
+        lhs,
+        op_span,
+        ..
+    } = &e.kind
+    else {
+        panic!()
+    };
     assert_eq!(*op_span, Span::new(10, 11));
     assert_eq!(e.span, Span::new(0, 13));
-    let ExprKind::Binary { rhs: call, .. } = &lhs.kind else { panic!() };
-    let ExprKind::Call { name_span, .. } = &call.kind else { panic!() };
+    let ExprKind::Binary { rhs: call, .. } = &lhs.kind else {
+        panic!()
+    };
+    let ExprKind::Call { name_span, .. } = &call.kind else {
+        panic!()
+    };
     assert_eq!(*name_span, Span::new(2, 6));
-    let ExprKind::Unary { op: UnaryOp::Neg, op_span, .. } = parse("  -a").unwrap().kind else { panic!() };
+    let ExprKind::Unary {
+        op: UnaryOp::Neg,
+        op_span,
+        ..
+    } = parse("  -a").unwrap().kind
+    else {
+        panic!()
+    };
     assert_eq!(op_span, Span::new(2, 3));
 }
 
@@ -109,7 +142,10 @@ fn syntax_errors_point_at_the_place() {
     assert_eq!(error("f(axis=1, a)").0, ErrorKind::Syntax);
     assert_eq!(error("'abc").0, ErrorKind::Syntax);
     assert_eq!(error("007").0, ErrorKind::Literal);
-    assert_eq!(error("99999999999999999999999999999999999999999").0, ErrorKind::Literal);
+    assert_eq!(
+        error("99999999999999999999999999999999999999999").0,
+        ErrorKind::Literal
+    );
 }
 
 #[test]

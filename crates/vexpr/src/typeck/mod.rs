@@ -15,8 +15,8 @@ use crate::error::{Error, ErrorKind, Result, Span};
 use crate::functions::{Function, Overload, Rule, TABLE, TypeCode};
 use crate::hir::{Hir, Node, NodeId, NodeKind};
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Literal, UnaryOp};
-use num_complex::Complex64;
 use crate::vm::Reduction;
+use num_complex::Complex64;
 use python::{PyOp, PyValue};
 use std::collections::HashMap;
 
@@ -32,7 +32,11 @@ pub fn check(ast: &Expr, vars: &[(String, DType)]) -> Result<Hir> {
     let root = checker.node(ast)?;
     if let Some(&wide) = checker.wide_ints.get(&root) {
         let span = checker.hir.nodes[root].span;
-        return Err(Error::new(ErrorKind::Literal, span, format!("integer {wide:e} does not fit in int64")));
+        return Err(Error::new(
+            ErrorKind::Literal,
+            span,
+            format!("integer {wide:e} does not fit in int64"),
+        ));
     }
     checker.hir.root = root;
     Ok(checker.hir)
@@ -77,7 +81,11 @@ impl Checker<'_> {
                 Literal::Bytes(b) => Typed::Node(self.constant(Scalar::Bytes(b.clone()), e.span)),
             }),
             ExprKind::Name(name) => self.name(name, e.span).map(Typed::Node),
-            ExprKind::Unary { op, op_span, operand } => {
+            ExprKind::Unary {
+                op,
+                op_span,
+                operand,
+            } => {
                 let arg = self.expr(operand)?;
                 if let Typed::Py(v, _) = arg {
                     let value = match op {
@@ -93,10 +101,17 @@ impl Checker<'_> {
                 match op {
                     UnaryOp::Plus => Ok(Typed::Node(arg)),
                     UnaryOp::Neg => self.apply("neg", &[arg], *op_span, e.span).map(Typed::Node),
-                    UnaryOp::Invert => self.apply("invert", &[arg], *op_span, e.span).map(Typed::Node),
+                    UnaryOp::Invert => self
+                        .apply("invert", &[arg], *op_span, e.span)
+                        .map(Typed::Node),
                 }
             }
-            ExprKind::Binary { op, op_span, lhs, rhs } => {
+            ExprKind::Binary {
+                op,
+                op_span,
+                lhs,
+                rhs,
+            } => {
                 let (l, r) = (self.expr(lhs)?, self.expr(rhs)?);
                 if let (Typed::Py(a, _), Typed::Py(b, _)) = (l, r) {
                     return a
@@ -104,18 +119,23 @@ impl Checker<'_> {
                         .map(|v| Typed::Py(v, e.span))
                         .map_err(|m| Error::new(ErrorKind::Type, *op_span, m));
                 }
-                if *op == BinaryOp::Pow {
-                    if let Typed::Py(exponent, _) = r {
-                        let base = self.materialize(l)?;
-                        if let Some(id) = self.constant_power(base, exponent, *op_span, e.span)? {
-                            return Ok(Typed::Node(id));
-                        }
+                if *op == BinaryOp::Pow
+                    && let Typed::Py(exponent, _) = r
+                {
+                    let base = self.materialize(l)?;
+                    if let Some(id) = self.constant_power(base, exponent, *op_span, e.span)? {
+                        return Ok(Typed::Node(id));
                     }
                 }
                 let (l, r) = (self.materialize(l)?, self.materialize(r)?);
                 self.binary(*op, l, r, *op_span, e.span).map(Typed::Node)
             }
-            ExprKind::Call { name, name_span, args, keywords } => self.call(e, name, *name_span, args, keywords),
+            ExprKind::Call {
+                name,
+                name_span,
+                args,
+                keywords,
+            } => self.call(e, name, *name_span, args, keywords),
         }
     }
 
@@ -152,15 +172,21 @@ impl Checker<'_> {
                 ),
             ));
         }
-        let typed = args.iter().map(|a| self.expr(a)).collect::<Result<Vec<_>>>()?;
+        let typed = args
+            .iter()
+            .map(|a| self.expr(a))
+            .collect::<Result<Vec<_>>>()?;
         // numexpr's `where` with a constant condition is simply one of its branches.
-        if name == "where" {
-            if let Typed::Py(condition, _) = typed[0] {
-                let truthy = condition.as_f64().is_none_or(|v| v != 0.0);
-                return Ok(if truthy { typed[1] } else { typed[2] });
-            }
+        if name == "where"
+            && let Typed::Py(condition, _) = typed[0]
+        {
+            let truthy = condition.as_f64().is_none_or(|v| v != 0.0);
+            return Ok(if truthy { typed[1] } else { typed[2] });
         }
-        let ids = typed.into_iter().map(|t| self.materialize(t)).collect::<Result<Vec<_>>>()?;
+        let ids = typed
+            .into_iter()
+            .map(|t| self.materialize(t))
+            .collect::<Result<Vec<_>>>()?;
         self.apply(name, &ids, name_span, e.span).map(Typed::Node)
     }
 
@@ -175,11 +201,19 @@ impl Checker<'_> {
     ) -> Result<Typed> {
         let name = op.name();
         if let Some(k) = keywords.iter().find(|k| k.name != "axis") {
-            return Err(Error::new(ErrorKind::Arity, k.span, format!("`{name}` takes no keyword argument `{}`", k.name)));
+            return Err(Error::new(
+                ErrorKind::Arity,
+                k.span,
+                format!("`{name}` takes no keyword argument `{}`", k.name),
+            ));
         }
         let axis_expr = match (args.get(1), keywords.first()) {
             (Some(_), Some(k)) => {
-                return Err(Error::new(ErrorKind::Arity, k.span, format!("`{name}` got the axis twice")));
+                return Err(Error::new(
+                    ErrorKind::Arity,
+                    k.span,
+                    format!("`{name}` got the axis twice"),
+                ));
             }
             (Some(a), None) => Some(a),
             (None, Some(k)) => Some(&k.value),
@@ -189,7 +223,10 @@ impl Checker<'_> {
             return Err(Error::new(
                 ErrorKind::Arity,
                 e.span,
-                format!("`{name}` takes an operand and an optional axis, got {} arguments", args.len()),
+                format!(
+                    "`{name}` takes an operand and an optional axis, got {} arguments",
+                    args.len()
+                ),
             ));
         }
         let (axis, axis_span) = match axis_expr {
@@ -197,29 +234,50 @@ impl Checker<'_> {
             Some(a) if matches!(&a.kind, ExprKind::Name(n) if n == "None") => (None, a.span),
             Some(a) => match self.expr(a)? {
                 Typed::Py(PyValue::Int(k), span) if k < 0 => {
-                    return Err(Error::new(ErrorKind::Value, span, "negative axes are not supported (as in numexpr)"));
+                    return Err(Error::new(
+                        ErrorKind::Value,
+                        span,
+                        "negative axes are not supported (as in numexpr)",
+                    ));
                 }
                 Typed::Py(PyValue::Int(k), span) => match usize::try_from(k) {
                     Ok(k) if k <= 254 => (Some(k), span),
                     _ => return Err(Error::new(ErrorKind::Value, span, "axis too large")),
                 },
                 _ => {
-                    return Err(Error::new(ErrorKind::Type, a.span, "the axis must be an integer literal or None"));
+                    return Err(Error::new(
+                        ErrorKind::Type,
+                        a.span,
+                        "the axis must be an integer literal or None",
+                    ));
                 }
             },
         };
         let arg = match self.expr(&args[0])? {
             Typed::Py(_, span) => {
-                return Err(Error::new(ErrorKind::Type, span, format!("`{name}` of a constant: reduce an array")));
+                return Err(Error::new(
+                    ErrorKind::Type,
+                    span,
+                    format!("`{name}` of a constant: reduce an array"),
+                ));
             }
             Typed::Node(id) => id,
         };
         let have = self.dtype(arg);
         let Some(dtype) = op.result(have) else {
-            return Err(Error::new(ErrorKind::Type, name_span, format!("`{name}` does not accept {have}")));
+            return Err(Error::new(
+                ErrorKind::Type,
+                name_span,
+                format!("`{name}` does not accept {have}"),
+            ));
         };
         Ok(Typed::Node(self.hir.push(Node {
-            kind: NodeKind::Reduce { op, axis, axis_span, arg },
+            kind: NodeKind::Reduce {
+                op,
+                axis,
+                axis_span,
+                arg,
+            },
             dtype,
             span: e.span,
         })))
@@ -231,9 +289,17 @@ impl Checker<'_> {
     /// power, inverted for a negative power. Returns `None` where the ordinary `**`
     /// applies: other exponents, and (unlike numexpr, following NumPy) a float
     /// exponent on an integer or boolean base, which gives float64.
-    fn constant_power(&mut self, base: NodeId, exponent: PyValue, op_span: Span, span: Span) -> Result<Option<NodeId>> {
+    fn constant_power(
+        &mut self,
+        base: NodeId,
+        exponent: PyValue,
+        op_span: Span,
+        span: Span,
+    ) -> Result<Option<NodeId>> {
         let base_type = self.dtype(base);
-        let Some(x) = exponent.as_f64() else { return Ok(None) };
+        let Some(x) = exponent.as_f64() else {
+            return Ok(None);
+        };
         let integral_exponent = matches!(exponent, PyValue::Int(_) | PyValue::Bool(_));
         if base_type.is_integer() && integral_exponent && x < 0.0 {
             return Err(Error::new(
@@ -280,7 +346,9 @@ impl Checker<'_> {
         };
         if x < 0.0 {
             let one = self.constant(Scalar::Int32(1), op_span);
-            return self.binary(BinaryOp::Div, one, result, op_span, span).map(Some);
+            return self
+                .binary(BinaryOp::Div, one, result, op_span, span)
+                .map(Some);
         }
         Ok(Some(result))
     }
@@ -315,8 +383,16 @@ impl Checker<'_> {
                 dtype: self.vars[i].1,
                 span,
             })),
-            None if name == "None" => Err(Error::new(ErrorKind::Type, span, "`None` is only allowed as `axis=None`")),
-            None => Err(Error::new(ErrorKind::UnknownName, span, format!("unknown variable `{name}`"))),
+            None if name == "None" => Err(Error::new(
+                ErrorKind::Type,
+                span,
+                "`None` is only allowed as `axis=None`",
+            )),
+            None => Err(Error::new(
+                ErrorKind::UnknownName,
+                span,
+                format!("unknown variable `{name}`"),
+            )),
         }
     }
 
@@ -329,7 +405,14 @@ impl Checker<'_> {
         })
     }
 
-    fn binary(&mut self, op: BinaryOp, l: NodeId, r: NodeId, op_span: Span, span: Span) -> Result<NodeId> {
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        l: NodeId,
+        r: NodeId,
+        op_span: Span,
+        span: Span,
+    ) -> Result<NodeId> {
         use BinaryOp::*;
         let name = match op {
             Add => "add",
@@ -368,9 +451,12 @@ impl Checker<'_> {
     /// Types `name(args)`: chooses the kind by the function's rule, finds the
     /// first overload reachable by upcasting the operands, and inserts the casts.
     fn apply(&mut self, name: &str, args: &[NodeId], op_span: Span, span: Span) -> Result<NodeId> {
-        let function = TABLE.get(name).expect("the checker only names functions of the table");
+        let function = TABLE
+            .get(name)
+            .expect("the checker only names functions of the table");
         let types: Vec<DType> = args.iter().map(|&a| self.dtype(a)).collect();
-        let found = result_code(function, &types).and_then(|ret| find_overload(function, ret, &types));
+        let found =
+            result_code(function, &types).and_then(|ret| find_overload(function, ret, &types));
         let Some(overload) = found else {
             return Err(type_mismatch(function, &types, op_span));
         };
@@ -383,7 +469,11 @@ impl Checker<'_> {
             code => code.dtype().expect("numeric codes have a dtype"),
         };
         Ok(self.hir.push(Node {
-            kind: NodeKind::Apply { function, overload, args: cast_args },
+            kind: NodeKind::Apply {
+                function,
+                overload,
+                args: cast_args,
+            },
             dtype,
             span,
         }))
@@ -411,7 +501,11 @@ impl Checker<'_> {
                 Some(target @ (DType::Float32 | DType::Float64 | DType::Complex128)) => {
                     Ok(self.constant(convert_scalar(&Scalar::Float64(wide), target), span))
                 }
-                _ => Err(Error::new(ErrorKind::Literal, span, "integer literal does not fit in int64")),
+                _ => Err(Error::new(
+                    ErrorKind::Literal,
+                    span,
+                    "integer literal does not fit in int64",
+                )),
             };
         }
         if TypeCode::of(have) == want {
@@ -427,7 +521,11 @@ impl Checker<'_> {
             .overload(want, &[TypeCode::of(have)])
             .expect("the table has every upward cast");
         Ok(self.hir.push(Node {
-            kind: NodeKind::Apply { function, overload, args: vec![id] },
+            kind: NodeKind::Apply {
+                function,
+                overload,
+                args: vec![id],
+            },
             dtype: target,
             span,
         }))
@@ -464,9 +562,15 @@ fn result_code(function: &Function, types: &[DType]) -> Option<TypeCode> {
     let kind = match function.rule {
         Rule::Common | Rule::Where | Rule::Cast => common,
         Rule::Returns(code) => return Some(code),
-        Rule::TrueDiv if matches!(common, DType::Bool | DType::Int32 | DType::Int64) => DType::Float64,
+        Rule::TrueDiv if matches!(common, DType::Bool | DType::Int32 | DType::Int64) => {
+            DType::Float64
+        }
         Rule::TrueDiv => common,
-        Rule::Math { min, max, ints_keep } => {
+        Rule::Math {
+            min,
+            max,
+            ints_keep,
+        } => {
             if common.is_integer() {
                 if ints_keep { common } else { DType::Float64 }
             } else {
@@ -499,10 +603,17 @@ fn common_kind(types: &[DType]) -> Option<DType> {
 
 /// The first overload returning `ret` whose operands the given types upcast to,
 /// trying upcasts in numexpr's order (`sigPerms`: the first operand varies slowest).
-fn find_overload(function: &'static Function, ret: TypeCode, types: &[DType]) -> Option<&'static Overload> {
+fn find_overload(
+    function: &'static Function,
+    ret: TypeCode,
+    types: &[DType],
+) -> Option<&'static Overload> {
     fn choices(t: DType) -> Vec<TypeCode> {
         match t.rank() {
-            Some(r) => NUMERIC_KINDS[r..].iter().map(|&k| TypeCode::of(k)).collect(),
+            Some(r) => NUMERIC_KINDS[r..]
+                .iter()
+                .map(|&k| TypeCode::of(k))
+                .collect(),
             None => vec![TypeCode::S],
         }
     }
@@ -553,7 +664,11 @@ fn type_mismatch(function: &Function, types: &[DType], span: Span) -> Error {
         span,
         format!(
             "{what} does not accept {} (it accepts {})",
-            if got.len() == 1 { got[0].clone() } else { format!("({})", got.join(", ")) },
+            if got.len() == 1 {
+                got[0].clone()
+            } else {
+                format!("({})", got.join(", "))
+            },
             accepted.join(", ")
         ),
     )
@@ -562,7 +677,10 @@ fn type_mismatch(function: &Function, types: &[DType], span: Span) -> Error {
 fn unknown_function(name: &str, span: Span) -> Error {
     let mut message = format!("unknown function `{name}`");
     let candidates = TABLE.callable_names().chain(crate::functions::REDUCTIONS);
-    if let Some(best) = candidates.filter(|c| edit_distance(c, name) <= 2).min_by_key(|c| edit_distance(c, name)) {
+    if let Some(best) = candidates
+        .filter(|c| edit_distance(c, name) <= 2)
+        .min_by_key(|c| edit_distance(c, name))
+    {
         message.push_str(&format!("; did you mean `{best}`?"));
     }
     Error::new(ErrorKind::UnknownFunction, span, message)
@@ -574,7 +692,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, &cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }

@@ -78,7 +78,11 @@ impl PyValue {
     /// `-x`
     pub fn neg(self) -> PyResult {
         Ok(match self {
-            Bool(_) | Int(_) => Int(self.as_int().unwrap_or(0).checked_neg().ok_or_else(overflow)?),
+            Bool(_) | Int(_) => Int(self
+                .as_int()
+                .unwrap_or(0)
+                .checked_neg()
+                .ok_or_else(overflow)?),
             Float(f) => Float(-f),
             Complex(c) => Complex(-c),
         })
@@ -118,12 +122,18 @@ impl PyValue {
                     return Err("negative shift count".into());
                 }
                 if op == Shr {
-                    return Ok(Int(if b >= 127 { if a < 0 { -1 } else { 0 } } else { a >> b }));
+                    return Ok(Int(if b >= 127 {
+                        if a < 0 { -1 } else { 0 }
+                    } else {
+                        a >> b
+                    }));
                 }
                 if a == 0 {
                     return Ok(Int(0));
                 }
-                let shifted = u32::try_from(b).ok().and_then(|b| a.checked_mul(1i128.checked_shl(b)?));
+                let shifted = u32::try_from(b)
+                    .ok()
+                    .and_then(|b| a.checked_mul(1i128.checked_shl(b)?));
                 shifted.map(Int).ok_or_else(overflow)
             }
             _ => self.arithmetic(op, other),
@@ -133,7 +143,9 @@ impl PyValue {
     fn ints(self, other: PyValue, op: PyOp) -> Result<(i128, i128), String> {
         match (self.as_int(), other.as_int()) {
             (Some(a), Some(b)) => Ok((a, b)),
-            _ => Err(format!("unsupported operand types for {op:?}: floats and complex numbers have no bits")),
+            _ => Err(format!(
+                "unsupported operand types for {op:?}: floats and complex numbers have no bits"
+            )),
         }
     }
 
@@ -150,7 +162,10 @@ impl PyValue {
             }
             _ => match (self.as_int(), other.as_int()) {
                 (Some(a), Some(b)) => Some(a.cmp(&b)),
-                _ => self.as_f64().unwrap_or(f64::NAN).partial_cmp(&other.as_f64().unwrap_or(f64::NAN)),
+                _ => self
+                    .as_f64()
+                    .unwrap_or(f64::NAN)
+                    .partial_cmp(&other.as_f64().unwrap_or(f64::NAN)),
             },
         };
         Ok(Bool(match (op, ordering) {
@@ -176,14 +191,20 @@ impl PyValue {
                 Div if b == 0 => Err(zero_division()),
                 Div => Ok(Float(a as f64 / b as f64)),
                 FloorDiv | Mod if b == 0 => Err(zero_division()),
-                FloorDiv => Ok(Int(a.div_euclid(b) - i128::from(b < 0 && a.rem_euclid(b) != 0))),
+                FloorDiv => Ok(Int(
+                    a.div_euclid(b) - i128::from(b < 0 && a.rem_euclid(b) != 0)
+                )),
                 Mod => {
                     let r = a.rem_euclid(b);
                     Ok(Int(if b < 0 && r != 0 { r + b } else { r }))
                 }
                 Pow if b < 0 && a == 0 => Err(zero_division()),
                 Pow if b < 0 => Ok(Float((a as f64).powf(b as f64))),
-                Pow => u32::try_from(b).ok().and_then(|b| a.checked_pow(b)).map(Int).ok_or_else(overflow),
+                Pow => u32::try_from(b)
+                    .ok()
+                    .and_then(|b| a.checked_pow(b))
+                    .map(Int)
+                    .ok_or_else(overflow),
                 _ => unreachable!("handled by the caller"),
             };
         }
@@ -210,7 +231,9 @@ impl PyValue {
             Mul => Ok(Complex(a * b)),
             Div if b == Complex64::new(0.0, 0.0) => Err(zero_division()),
             Div => Ok(Complex(a / b)),
-            Pow if a == Complex64::new(0.0, 0.0) => Ok(Complex(if b == a { Complex64::new(1.0, 0.0) } else { a })),
+            Pow if a == Complex64::new(0.0, 0.0) => {
+                Ok(Complex(if b == a { Complex64::new(1.0, 0.0) } else { a }))
+            }
             Pow => Ok(Complex(a.powc(b))),
             _ => Err("complex numbers have no floor division or modulo".into()),
         }
@@ -218,7 +241,8 @@ impl PyValue {
 }
 
 fn overflow() -> String {
-    "integer constant too large (the result of this constant arithmetic does not fit in 128 bits)".into()
+    "integer constant too large (the result of this constant arithmetic does not fit in 128 bits)"
+        .into()
 }
 
 fn zero_division() -> String {
@@ -240,7 +264,10 @@ mod tests {
         assert_eq!(Int(7).binary(PyOp::Mod, Int(-2)), Ok(Int(-1)));
         assert!(Int(1).binary(PyOp::Div, Int(0)).is_err());
         assert!(Float(1.0).binary(PyOp::Div, Float(0.0)).is_err());
-        assert_eq!(Int(2147483647).binary(PyOp::Add, Int(1)), Ok(Int(2147483648)));
+        assert_eq!(
+            Int(2147483647).binary(PyOp::Add, Int(1)),
+            Ok(Int(2147483648))
+        );
         assert_eq!(Int(1).binary(PyOp::Lt, Float(1.5)), Ok(Bool(true)));
     }
 }

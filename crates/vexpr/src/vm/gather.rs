@@ -17,9 +17,21 @@ impl<'a> Gather<'a> {
     ///
     /// Returns `None` unless every element it can reach lies inside `data`,
     /// which is what makes [`Gather::gather`]'s indexing safe to trust.
-    pub(crate) fn new(data: &'a [u8], width: usize, base: usize, shape: &[usize], strides: &[isize]) -> Option<Self> {
+    pub(crate) fn new(
+        data: &'a [u8],
+        width: usize,
+        base: usize,
+        shape: &[usize],
+        strides: &[isize],
+    ) -> Option<Self> {
         if shape.contains(&0) {
-            return Some(Gather { data, width, base, shape: shape.to_vec(), strides: strides.to_vec() });
+            return Some(Gather {
+                data,
+                width,
+                base,
+                shape: shape.to_vec(),
+                strides: strides.to_vec(),
+            });
         }
         let (mut lo, mut hi) = (base as isize, base as isize);
         for (&n, &s) in shape.iter().zip(strides) {
@@ -29,7 +41,13 @@ impl<'a> Gather<'a> {
         if lo < 0 || (hi as usize).checked_add(width)? > data.len() {
             return None;
         }
-        Some(Gather { data, width, base, shape: shape.to_vec(), strides: strides.to_vec() })
+        Some(Gather {
+            data,
+            width,
+            base,
+            shape: shape.to_vec(),
+            strides: strides.to_vec(),
+        })
     }
 
     /// Copies output elements `start..start + n` into `dst` (`n * width` bytes).
@@ -49,7 +67,11 @@ impl<'a> Gather<'a> {
             rest /= self.shape[d];
         }
         let mut offset = self.base as isize
-            + index.iter().zip(&self.strides).map(|(&i, &s)| i as isize * s).sum::<isize>();
+            + index
+                .iter()
+                .zip(&self.strides)
+                .map(|(&i, &s)| i as isize * s)
+                .sum::<isize>();
         let inner = nd - 1;
         let stride = self.strides[inner];
         let mut written = 0;

@@ -18,8 +18,8 @@ mod scratch;
 pub(crate) use gather::Gather;
 pub use pool::default_threads;
 pub(crate) use pool::with_pool;
-pub(crate) use reduce::reduce;
 pub use reduce::Reduction;
+pub(crate) use reduce::reduce;
 
 use crate::kernels::Operand;
 use crate::program::{Program, Role};
@@ -87,14 +87,22 @@ pub(crate) struct Fault {
 /// `bindings[v]` binds the program's variable `v`; `out` holds exactly `len`
 /// elements of the result type. If a kernel refuses its operands, the fault of
 /// the earliest piece is returned (the same whatever the thread count).
-pub(crate) fn run(program: &Program, bindings: &[Binding<'_>], out: &mut [u8], len: usize, options: Options) -> Result<(), Fault> {
+pub(crate) fn run(
+    program: &Program,
+    bindings: &[Binding<'_>],
+    out: &mut [u8],
+    len: usize,
+    options: Options,
+) -> Result<(), Fault> {
     let width = program.result_dtype().itemsize();
     debug_assert_eq!(out.len(), len * width);
     if len == 0 || width == 0 {
         return Ok(());
     }
     let per_element = program.scratch_bytes_per_element().max(1);
-    let block_len = options.block_len.clamp(16, (SCRATCH_BUDGET / per_element).max(16));
+    let block_len = options
+        .block_len
+        .clamp(16, (SCRATCH_BUDGET / per_element).max(16));
     let threads = options.threads.max(1);
     let blocks = len.div_ceil(block_len);
     if threads == 1 || blocks < threads * MIN_BLOCKS_PER_THREAD {
@@ -109,7 +117,15 @@ pub(crate) fn run(program: &Program, bindings: &[Binding<'_>], out: &mut [u8], l
             .enumerate()
             .filter_map(|(i, piece)| {
                 let start = i * piece_len;
-                run_piece(program, bindings, piece, start, piece.len() / width, block_len).err()
+                run_piece(
+                    program,
+                    bindings,
+                    piece,
+                    start,
+                    piece.len() / width,
+                    block_len,
+                )
+                .err()
             })
             .collect()
     });
@@ -117,20 +133,41 @@ pub(crate) fn run(program: &Program, bindings: &[Binding<'_>], out: &mut [u8], l
 }
 
 /// Runs the blocks of elements `start..start + len`, writing into `out`.
-fn run_piece(program: &Program, bindings: &[Binding<'_>], out: &mut [u8], start: usize, len: usize, block_len: usize) -> Result<(), Fault> {
+fn run_piece(
+    program: &Program,
+    bindings: &[Binding<'_>],
+    out: &mut [u8],
+    start: usize,
+    len: usize,
+    block_len: usize,
+) -> Result<(), Fault> {
     let width = program.result_dtype().itemsize();
     with_scratch(|scratch| {
         scratch.prepare(program, bindings, block_len.min(len));
         for (b, block_out) in out.chunks_mut(block_len * width).enumerate() {
             let n = block_out.len() / width;
-            run_block(program, bindings, scratch, start + b * block_len, n, block_out)?;
+            run_block(
+                program,
+                bindings,
+                scratch,
+                start + b * block_len,
+                n,
+                block_out,
+            )?;
         }
         Ok(())
     })
 }
 
 /// Runs every instruction once over elements `start..start + n`.
-fn run_block(program: &Program, bindings: &[Binding<'_>], scratch: &mut Scratch, start: usize, n: usize, out: &mut [u8]) -> Result<(), Fault> {
+fn run_block(
+    program: &Program,
+    bindings: &[Binding<'_>],
+    scratch: &mut Scratch,
+    start: usize,
+    n: usize,
+    out: &mut [u8],
+) -> Result<(), Fault> {
     // Gathered inputs, and an input that is the output itself, are copied into
     // their registers before any instruction runs.
     for (reg, r) in program.registers.iter().enumerate() {
@@ -138,13 +175,18 @@ fn run_block(program: &Program, bindings: &[Binding<'_>], scratch: &mut Scratch,
             let width = r.dtype.itemsize();
             match &bindings[v] {
                 Binding::Gathered(g) => g.gather(start, n, scratch.bytes_mut(reg, n * width)),
-                Binding::Output => scratch.bytes_mut(reg, n * width).copy_from_slice(&out[..n * width]),
+                Binding::Output => scratch
+                    .bytes_mut(reg, n * width)
+                    .copy_from_slice(&out[..n * width]),
                 _ => {}
             }
         }
     }
     for (index, instr) in program.code.iter().enumerate() {
-        let mut operands = [Operand { bytes: &[], width: 0 }; 3];
+        let mut operands = [Operand {
+            bytes: &[],
+            width: 0,
+        }; 3];
         let mut dst = if instr.dst == program.output {
             None
         } else {
@@ -155,7 +197,9 @@ fn run_block(program: &Program, bindings: &[Binding<'_>], scratch: &mut Scratch,
             let w = reg.dtype.itemsize();
             let bytes = match (&reg.role, bindings) {
                 (Role::Input(v), b) if matches!(b[*v], Binding::Dense(_)) => {
-                    let Binding::Dense(data) = &b[*v] else { unreachable!() };
+                    let Binding::Dense(data) = &b[*v] else {
+                        unreachable!()
+                    };
                     &data[start * w..(start + n) * w]
                 }
                 _ => scratch.bytes(a as usize, n * w),
@@ -174,7 +218,10 @@ fn run_block(program: &Program, bindings: &[Binding<'_>], scratch: &mut Scratch,
         if let Some(buf) = dst {
             scratch.put_back(instr.dst as usize, buf);
         }
-        status.map_err(|message| Fault { instr: index, message })?;
+        status.map_err(|message| Fault {
+            instr: index,
+            message,
+        })?;
     }
     Ok(())
 }

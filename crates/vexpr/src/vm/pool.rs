@@ -25,7 +25,9 @@ pub(crate) fn with_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -
     static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
     let pools = POOLS.get_or_init(Default::default);
     let pool = {
-        let mut map = pools.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut map = pools
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         match map.get(&threads) {
             Some(pool) => Some(Arc::clone(pool)),
             None => rayon::ThreadPoolBuilder::new()

@@ -55,7 +55,9 @@ impl Reduction {
     pub fn result(self, dtype: DType) -> Option<DType> {
         match (self, dtype) {
             (_, DType::Bytes(_)) => None,
-            (Reduction::Sum | Reduction::Prod, DType::Bool | DType::Int32 | DType::Int64) => Some(DType::Int64),
+            (Reduction::Sum | Reduction::Prod, DType::Bool | DType::Int32 | DType::Int64) => {
+                Some(DType::Int64)
+            }
             (Reduction::Sum | Reduction::Prod, other) => Some(other),
             (Reduction::Min | Reduction::Max, DType::Complex128) => None,
             (Reduction::Min | Reduction::Max, other) => Some(other),
@@ -67,12 +69,20 @@ impl Reduction {
 pub const CHUNK: usize = 4096;
 
 /// Reduces `view` over all elements (`axis == None`) or along `axis`.
-pub(crate) fn reduce(view: &ArrayView<'_>, op: Reduction, axis: Option<usize>, threads: usize) -> Result<Array, String> {
+pub(crate) fn reduce(
+    view: &ArrayView<'_>,
+    op: Reduction,
+    axis: Option<usize>,
+    threads: usize,
+) -> Result<Array, String> {
     let shape = view.shape();
-    if let Some(axis) = axis {
-        if axis >= shape.len() {
-            return Err(format!("axis {axis} is out of bounds for an array of dimension {}", shape.len()));
-        }
+    if let Some(axis) = axis
+        && axis >= shape.len()
+    {
+        return Err(format!(
+            "axis {axis} is out of bounds for an array of dimension {}",
+            shape.len()
+        ));
     }
     // (outer, length, inner): the reduced axis and what lies before and after it.
     let (outer, length, inner, out_shape) = match axis {
@@ -80,27 +90,56 @@ pub(crate) fn reduce(view: &ArrayView<'_>, op: Reduction, axis: Option<usize>, t
         Some(k) => {
             let mut out_shape = shape.to_vec();
             out_shape.remove(k);
-            (shape[..k].iter().product(), shape[k], shape[k + 1..].iter().product(), out_shape)
+            (
+                shape[..k].iter().product(),
+                shape[k],
+                shape[k + 1..].iter().product(),
+                out_shape,
+            )
         }
     };
     if length == 0 && matches!(op, Reduction::Min | Reduction::Max) {
-        return Err(format!("zero-size array to reduction operation {} which has no identity", op.name()));
+        return Err(format!(
+            "zero-size array to reduction operation {} which has no identity",
+            op.name()
+        ));
     }
-    let lanes = Lanes { outer, length, inner, threads };
+    let lanes = Lanes {
+        outer,
+        length,
+        inner,
+        threads,
+    };
     let data = contiguous(view);
     let buffer = match data.buffer().data() {
         Data::Bool(v) => {
             let v: Vec<i64> = v.iter().map(|&b| i64::from(b)).collect();
             match op {
-                Reduction::Min => Buffer::Bool(lanes.run(&v, i64::MAX, |a, b| a.min(b)).into_iter().map(|x| x != 0).collect()),
-                Reduction::Max => Buffer::Bool(lanes.run(&v, i64::MIN, |a, b| a.max(b)).into_iter().map(|x| x != 0).collect()),
+                Reduction::Min => Buffer::Bool(
+                    lanes
+                        .run(&v, i64::MAX, |a, b| a.min(b))
+                        .into_iter()
+                        .map(|x| x != 0)
+                        .collect(),
+                ),
+                Reduction::Max => Buffer::Bool(
+                    lanes
+                        .run(&v, i64::MIN, |a, b| a.max(b))
+                        .into_iter()
+                        .map(|x| x != 0)
+                        .collect(),
+                ),
                 _ => Buffer::Int64(int_reduce(&lanes, &v, op)),
             }
         }
         Data::Int32(v) => match op {
             Reduction::Min => Buffer::Int32(lanes.run(v, i32::MAX, |a, b| a.min(b))),
             Reduction::Max => Buffer::Int32(lanes.run(v, i32::MIN, |a, b| a.max(b))),
-            _ => Buffer::Int64(int_reduce(&lanes, &v.iter().map(|&x| i64::from(x)).collect::<Vec<_>>(), op)),
+            _ => Buffer::Int64(int_reduce(
+                &lanes,
+                &v.iter().map(|&x| i64::from(x)).collect::<Vec<_>>(),
+                op,
+            )),
         },
         Data::Int64(v) => match op {
             Reduction::Min => Buffer::Int64(lanes.run(v, i64::MAX, |a, b| a.min(b))),
@@ -146,8 +185,9 @@ fn contiguous(view: &ArrayView<'_>) -> Array {
         let bytes = view.data().as_bytes();
         let out = buffer.as_bytes_mut();
         let strides: Vec<isize> = view.strides().iter().map(|&s| s * width as isize).collect();
-        let gather = super::Gather::new(bytes, width, view.offset() * width, view.shape(), &strides)
-            .expect("a view's strides were checked when it was made");
+        let gather =
+            super::Gather::new(bytes, width, view.offset() * width, view.shape(), &strides)
+                .expect("a view's strides were checked when it was made");
         gather.gather(0, n, out);
     }
     Array::from_buffer(buffer, view.shape()).expect("the buffer was made for the shape")
@@ -164,7 +204,12 @@ struct Lanes {
 
 impl Lanes {
     /// Reduces each lane front to back with `f` (`identity` for empty lanes).
-    fn run<T: Copy + Send + Sync>(&self, v: &[T], identity: T, f: impl Fn(T, T) -> T + Sync) -> Vec<T> {
+    fn run<T: Copy + Send + Sync>(
+        &self,
+        v: &[T],
+        identity: T,
+        f: impl Fn(T, T) -> T + Sync,
+    ) -> Vec<T> {
         let fold = |c: &[T]| c[1..].iter().fold(c[0], |a, &x| f(a, x));
         if self.outer * self.inner == 1 && self.length > CHUNK {
             // One long lane: fold it chunk by chunk, then fold the chunk results in
@@ -193,20 +238,36 @@ impl Lanes {
             }
         };
         if self.threads > 1 && v.len() >= 4 * CHUNK && self.outer > 1 {
-            out.par_chunks_mut(self.inner.max(1)).enumerate().for_each(group);
+            out.par_chunks_mut(self.inner.max(1))
+                .enumerate()
+                .for_each(group);
         } else {
-            out.chunks_mut(self.inner.max(1)).enumerate().for_each(group);
+            out.chunks_mut(self.inner.max(1))
+                .enumerate()
+                .for_each(group);
         }
         out
     }
 
     /// Sums each lane: pairwise for a lane along contiguous memory, front to
     /// back across rows otherwise (as NumPy does).
-    fn sum<T: Copy + Send + Sync>(&self, v: &[T], zero: T, add: impl Fn(T, T) -> T + Sync + Copy) -> Vec<T> {
+    fn sum<T: Copy + Send + Sync>(
+        &self,
+        v: &[T],
+        zero: T,
+        add: impl Fn(T, T) -> T + Sync + Copy,
+    ) -> Vec<T> {
         if self.inner != 1 {
             return self.run(v, zero, add);
         }
-        let lane = |o: usize| chunked_sum(&v[o * self.length..(o + 1) * self.length], zero, add, self.threads > 1 && self.outer == 1);
+        let lane = |o: usize| {
+            chunked_sum(
+                &v[o * self.length..(o + 1) * self.length],
+                zero,
+                add,
+                self.threads > 1 && self.outer == 1,
+            )
+        };
         if self.outer > 1 && self.threads > 1 && v.len() >= 4 * CHUNK {
             (0..self.outer).into_par_iter().map(lane).collect()
         } else {
@@ -216,12 +277,19 @@ impl Lanes {
 }
 
 /// Pairwise sum of each CHUNK, then of the chunk sums, in order.
-fn chunked_sum<T: Copy + Send + Sync>(v: &[T], zero: T, add: impl Fn(T, T) -> T + Sync + Copy, parallel: bool) -> T {
+fn chunked_sum<T: Copy + Send + Sync>(
+    v: &[T],
+    zero: T,
+    add: impl Fn(T, T) -> T + Sync + Copy,
+    parallel: bool,
+) -> T {
     if v.len() <= CHUNK {
         return pairwise(v, zero, add);
     }
     let partials: Vec<T> = if parallel {
-        v.par_chunks(CHUNK).map(|c| pairwise(c, zero, add)).collect()
+        v.par_chunks(CHUNK)
+            .map(|c| pairwise(c, zero, add))
+            .collect()
     } else {
         v.chunks(CHUNK).map(|c| pairwise(c, zero, add)).collect()
     };
@@ -251,9 +319,18 @@ mod tests {
         let m = Array::from_vec((0..6).map(f64::from).collect::<Vec<_>>(), &[2, 3]).unwrap();
         let v = m.view();
         assert_eq!(f64s(&reduce(&v, Reduction::Sum, None, 1).unwrap()), [15.0]);
-        assert_eq!(f64s(&reduce(&v, Reduction::Sum, Some(0), 1).unwrap()), [3.0, 5.0, 7.0]);
-        assert_eq!(f64s(&reduce(&v, Reduction::Sum, Some(1), 1).unwrap()), [3.0, 12.0]);
-        assert_eq!(f64s(&reduce(&v, Reduction::Max, Some(0), 1).unwrap()), [3.0, 4.0, 5.0]);
+        assert_eq!(
+            f64s(&reduce(&v, Reduction::Sum, Some(0), 1).unwrap()),
+            [3.0, 5.0, 7.0]
+        );
+        assert_eq!(
+            f64s(&reduce(&v, Reduction::Sum, Some(1), 1).unwrap()),
+            [3.0, 12.0]
+        );
+        assert_eq!(
+            f64s(&reduce(&v, Reduction::Max, Some(0), 1).unwrap()),
+            [3.0, 4.0, 5.0]
+        );
         assert!(reduce(&v, Reduction::Sum, Some(2), 1).is_err());
     }
 
@@ -263,19 +340,34 @@ mod tests {
         let a = Array::from_vec(v, &[100_003]).unwrap();
         let one = reduce(&a.view(), Reduction::Sum, None, 1).unwrap();
         for threads in 2..5 {
-            assert_eq!(one, reduce(&a.view(), Reduction::Sum, None, threads).unwrap());
+            assert_eq!(
+                one,
+                reduce(&a.view(), Reduction::Sum, None, threads).unwrap()
+            );
         }
     }
 
     #[test]
     fn empty_and_nan_follow_numpy() {
         let e = Array::from_vec(Vec::<f64>::new(), &[0]).unwrap();
-        assert_eq!(f64s(&reduce(&e.view(), Reduction::Sum, None, 1).unwrap()), [0.0]);
-        assert_eq!(f64s(&reduce(&e.view(), Reduction::Prod, None, 1).unwrap()), [1.0]);
+        assert_eq!(
+            f64s(&reduce(&e.view(), Reduction::Sum, None, 1).unwrap()),
+            [0.0]
+        );
+        assert_eq!(
+            f64s(&reduce(&e.view(), Reduction::Prod, None, 1).unwrap()),
+            [1.0]
+        );
         assert!(reduce(&e.view(), Reduction::Min, None, 1).is_err());
         let n = Array::from_vec(vec![1.0, f64::NAN, -1.0], &[3]).unwrap();
         assert!(f64s(&reduce(&n.view(), Reduction::Min, None, 1).unwrap())[0].is_nan());
         let i = Array::from_vec(vec![i32::MAX, 1], &[2]).unwrap();
-        assert_eq!(reduce(&i.view(), Reduction::Sum, None, 1).unwrap().as_slice::<i64>().unwrap(), [i64::from(i32::MAX) + 1]);
+        assert_eq!(
+            reduce(&i.view(), Reduction::Sum, None, 1)
+                .unwrap()
+                .as_slice::<i64>()
+                .unwrap(),
+            [i64::from(i32::MAX) + 1]
+        );
     }
 }

@@ -62,9 +62,15 @@ impl Scratch {
     /// Sizes the registers for blocks of `block_len` elements of `program` and
     /// fills the ones that hold the same value for every block (constants and
     /// splatted inputs).
-    pub(crate) fn prepare(&mut self, program: &Program, bindings: &[Binding<'_>], block_len: usize) {
+    pub(crate) fn prepare(
+        &mut self,
+        program: &Program,
+        bindings: &[Binding<'_>],
+        block_len: usize,
+    ) {
         if self.registers.len() < program.registers.len() {
-            self.registers.resize_with(program.registers.len(), Vec::new);
+            self.registers
+                .resize_with(program.registers.len(), Vec::new);
         }
         // Constants stay valid while the same program runs with the same block
         // length on this thread; splatted inputs may differ from call to call.
