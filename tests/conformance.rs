@@ -23,7 +23,11 @@ fn float(v: &Json) -> f64 {
 
 fn int(v: &Json) -> i128 {
     match v {
-        Json::Number(n) => n.as_i64().map(i128::from).or(n.as_u64().map(i128::from)).expect("an integer"),
+        Json::Number(n) => n
+            .as_i64()
+            .map(i128::from)
+            .or(n.as_u64().map(i128::from))
+            .expect("an integer"),
         Json::Bool(b) => i128::from(*b),
         other => panic!("bad int {other}"),
     }
@@ -32,23 +36,39 @@ fn int(v: &Json) -> i128 {
 /// Builds an input array; narrow NumPy types arrive widened, as numexpr widens them.
 fn array(spec: &Json) -> Array {
     let name = spec["dtype"].as_str().unwrap();
-    let shape: Vec<usize> = spec["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
+    let shape: Vec<usize> = spec["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .collect();
     let data = spec["data"].as_array().unwrap();
     let dtype = vexpr::dtype::widened(name).unwrap_or_else(|| panic!("no dtype for {name}"));
     let buffer = match dtype {
-        DType::Bool => Buffer::Bool(data.iter().map(|v| v.as_bool().unwrap_or_else(|| int(v) != 0)).collect()),
+        DType::Bool => Buffer::Bool(
+            data.iter()
+                .map(|v| v.as_bool().unwrap_or_else(|| int(v) != 0))
+                .collect(),
+        ),
         // Wrapping keeps uint64's bits, as numexpr's widening does.
         DType::Int32 => Buffer::Int32(data.iter().map(|v| int(v) as i32).collect()),
         DType::Int64 => Buffer::Int64(data.iter().map(|v| int(v) as i64).collect()),
         DType::Float32 => Buffer::Float32(data.iter().map(|v| float(v) as f32).collect()),
         DType::Float64 => Buffer::Float64(data.iter().map(float).collect()),
         DType::Complex128 => Buffer::Complex128(
-            data.iter().map(|v| Complex64::new(float(&v[0]), float(&v[1]))).collect(),
+            data.iter()
+                .map(|v| Complex64::new(float(&v[0]), float(&v[1])))
+                .collect(),
         ),
         DType::Bytes(width) => {
             let mut bytes = Vec::with_capacity(width * data.len());
             for v in data {
-                let s: Vec<u8> = v.as_str().unwrap().chars().map(|c| c as u32 as u8).collect();
+                let s: Vec<u8> = v
+                    .as_str()
+                    .unwrap()
+                    .chars()
+                    .map(|c| c as u32 as u8)
+                    .collect();
                 bytes.extend_from_slice(&s);
                 bytes.resize(bytes.len() + width - s.len(), 0);
             }
@@ -105,7 +125,11 @@ fn close_complex(got: Complex64, want: Complex64, ulps: u64) -> bool {
         return close(got.re, want.re, 0, false) && close(got.im, want.im, 0, false);
     }
     let scale = want.re.abs().max(want.im.abs());
-    let slack = if scale.is_finite() && scale > 0.0 { ulps as f64 * (scale.next_up() - scale) } else { 0.0 };
+    let slack = if scale.is_finite() && scale > 0.0 {
+        ulps as f64 * (scale.next_up() - scale)
+    } else {
+        0.0
+    };
     let part = |g: f64, w: f64| close(g, w, ulps, false) || (g - w).abs() <= slack;
     part(got.re, want.re) && part(got.im, want.im)
 }
@@ -126,7 +150,11 @@ fn check(case: &Json) -> Result<(), String> {
     if let Some(error) = case.get("error") {
         return match result {
             Err(_) => Ok(()),
-            Ok(r) => Err(format!("expected an error ({error}), got {:?} {:?}", r.dtype(), r.shape())),
+            Ok(r) => Err(format!(
+                "expected an error ({error}), got {:?} {:?}",
+                r.dtype(),
+                r.shape()
+            )),
         };
     }
     let got = result.map_err(|e| format!("unexpected error: {}", e.message()))?;
@@ -136,14 +164,20 @@ fn check(case: &Json) -> Result<(), String> {
         return Err(format!("dtype {} instead of {}", got.dtype(), want_dtype));
     }
     if got.shape() != want.shape() {
-        return Err(format!("shape {:?} instead of {:?}", got.shape(), want.shape()));
+        return Err(format!(
+            "shape {:?} instead of {:?}",
+            got.shape(),
+            want.shape()
+        ));
     }
     let ulps = case["ulps"].as_u64().unwrap_or(0);
     for i in 0..want.len() {
         let (g, w) = (got.get(i).unwrap(), want.get(i).unwrap());
         let ok = match (&g, &w) {
             (Scalar::Float64(g), Scalar::Float64(w)) => close(*g, *w, ulps, false),
-            (Scalar::Float32(g), Scalar::Float32(w)) => close(f64::from(*g), f64::from(*w), ulps, true),
+            (Scalar::Float32(g), Scalar::Float32(w)) => {
+                close(f64::from(*g), f64::from(*w), ulps, true)
+            }
             (Scalar::Complex128(g), Scalar::Complex128(w)) => close_complex(*g, *w, ulps),
             (Scalar::Bytes(g), Scalar::Bytes(w)) => {
                 let trim = |s: &[u8]| s.iter().rposition(|&c| c != 0).map_or(0, |p| p + 1);
@@ -161,7 +195,10 @@ fn check(case: &Json) -> Result<(), String> {
 #[test]
 fn every_case_matches_numexpr_or_numpy() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/conformance/cases");
-    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     let (mut total, mut failures) = (0, Vec::new());
     for path in &files {
@@ -170,16 +207,28 @@ fn every_case_matches_numexpr_or_numpy() {
         for case in json["cases"].as_array().unwrap() {
             total += 1;
             // A panic would be a bug of its own: catch it and report it with the case.
-            let outcome = std::panic::catch_unwind(|| check(case)).unwrap_or_else(|_| Err("panicked".into()));
+            let outcome =
+                std::panic::catch_unwind(|| check(case)).unwrap_or_else(|_| Err("panicked".into()));
             if let Err(why) = outcome {
                 let file = path.file_name().unwrap().to_string_lossy();
-                failures.push(format!("{file}: {} `{}`: {why}", case["name"].as_str().unwrap(), case["expr"].as_str().unwrap()));
+                failures.push(format!(
+                    "{file}: {} `{}`: {why}",
+                    case["name"].as_str().unwrap(),
+                    case["expr"].as_str().unwrap()
+                ));
             }
         }
     }
-    assert!(total > 1000, "the conformance data is missing ({total} cases)");
+    assert!(
+        total > 1000,
+        "the conformance data is missing ({total} cases)"
+    );
     if !failures.is_empty() {
         let shown: Vec<&str> = failures.iter().take(400).map(String::as_str).collect();
-        panic!("{} of {total} conformance cases failed:\n{}", failures.len(), shown.join("\n"));
+        panic!(
+            "{} of {total} conformance cases failed:\n{}",
+            failures.len(),
+            shown.join("\n")
+        );
     }
 }

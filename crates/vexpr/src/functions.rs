@@ -15,7 +15,7 @@
 
 use crate::dtype::DType;
 use crate::kernels::arith::*;
-use crate::kernels::{Kernel, KernelResult, Operand, kernel, slice_kernel, vmath};
+use crate::kernels::{Kernel, KernelResult, Operand, complex, kernel, slice_kernel, vmath};
 use num_complex::Complex64;
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -101,6 +101,8 @@ pub enum Rule {
         max: Option<DType>,
         /// Integers keep their type instead of becoming float64.
         ints_keep: bool,
+        /// A complex operand gives a float64 result (`abs`).
+        complex_to_real: bool,
     },
     /// `where(c, x, y)`: runs in the common kind of all three operands.
     Where,
@@ -331,7 +333,13 @@ fn int_pow_kernel<T: Int + bytemuck::Pod>(
 
 /// Registers a one-operand float function computed by the vectorized slice
 /// functions of [`crate::kernels::vmath`].
+/// With `complex::NAME` as a last argument, it also takes complex128 operands.
 macro_rules! vector_fn {
+    ($b:expr, $name:literal, $doc:literal, $f32:ident, $f64:ident, complex::$c:ident) => {{
+        let f = vector_fn!($b, $name, $doc, $f32, $f64);
+        f.sig(C, &[C], kernel!(|z: C64| -> C64 { complex::$c(z) }));
+        f
+    }};
     ($b:expr, $name:literal, $doc:literal, $f32:ident, $f64:ident) => {{
         let f = $b.add(
             $name,
@@ -341,6 +349,7 @@ macro_rules! vector_fn {
                 min: Some(DType::Float32),
                 max: None,
                 ints_keep: false,
+                complex_to_real: false,
             },
             $doc,
         );
@@ -361,6 +370,7 @@ macro_rules! float_fn {
                 min: Some(DType::Float32),
                 max: None,
                 ints_keep: false,
+                complex_to_real: false,
             },
             $doc,
         );
@@ -416,6 +426,7 @@ fn build_table() -> Table {
             min: None,
             max: None,
             ints_keep: true,
+            complex_to_real: false,
         },
         "an array of ones of the operand's type and shape",
     );
@@ -452,7 +463,11 @@ fn build_table() -> Table {
     );
     ints!(f, |x, y| x.wrapping_mul(y));
     floats!(f, |x, y| x * y, x * y);
-    f.sig(C, &[C, C], kernel!(|x: C64, y: C64| -> C64 { x * y }));
+    f.sig(
+        C,
+        &[C, C],
+        kernel!(|x: C64, y: C64| -> C64 { complex::mul(x, y) }),
+    );
     let f = b.add(
         "div",
         Some("/"),
@@ -461,6 +476,11 @@ fn build_table() -> Table {
         "`a / b`, true division (integers give float64)",
     );
     floats!(f, |x, y| x / y, x / y);
+    f.sig(
+        C,
+        &[C, C],
+        kernel!(|x: C64, y: C64| -> C64 { complex::div(x, y) }),
+    );
     let f = b.add(
         "floordiv",
         Some("//"),
@@ -490,6 +510,11 @@ fn build_table() -> Table {
     f.sig(L, &[L, L], int_pow_kernel::<i64>);
     f.sig(F, &[F, F], slice_kernel!(f32, vmath::pow_f32, 2));
     f.sig(D, &[D, D], slice_kernel!(f64, vmath::pow_f64, 2));
+    f.sig(
+        C,
+        &[C, C],
+        kernel!(|x: C64, y: C64| -> C64 { complex::pow(x, y) }),
+    );
     let f = b.add("neg", Some("-"), 1, Rule::Common, "`-a`");
     ints!(f, |x| x.wrapping_neg());
     floats!(f, |x| -x, -x);
@@ -617,54 +642,123 @@ fn build_table() -> Table {
     f.sig(B, &[S, S], contains_kernel);
 
     // Math functions of one float operand.
-    float_fn!(b, "sqrt", "square root", sqrt);
-    vector_fn!(b, "sin", "sine", sin_f32, sin_f64);
-    vector_fn!(b, "cos", "cosine", cos_f32, cos_f64);
-    vector_fn!(b, "tan", "tangent", tan_f32, tan_f64);
-    vector_fn!(b, "arcsin", "inverse sine", arcsin_f32, arcsin_f64);
-    vector_fn!(b, "arccos", "inverse cosine", arccos_f32, arccos_f64);
-    vector_fn!(b, "arctan", "inverse tangent", arctan_f32, arctan_f64);
-    vector_fn!(b, "sinh", "hyperbolic sine", sinh_f32, sinh_f64);
-    vector_fn!(b, "cosh", "hyperbolic cosine", cosh_f32, cosh_f64);
-    vector_fn!(b, "tanh", "hyperbolic tangent", tanh_f32, tanh_f64);
+    let f = float_fn!(b, "sqrt", "square root", sqrt);
+    f.sig(C, &[C], kernel!(|z: C64| -> C64 { complex::sqrt(z) }));
+    vector_fn!(b, "sin", "sine", sin_f32, sin_f64, complex::sin);
+    vector_fn!(b, "cos", "cosine", cos_f32, cos_f64, complex::cos);
+    vector_fn!(b, "tan", "tangent", tan_f32, tan_f64, complex::tan);
+    vector_fn!(
+        b,
+        "arcsin",
+        "inverse sine",
+        arcsin_f32,
+        arcsin_f64,
+        complex::arcsin
+    );
+    vector_fn!(
+        b,
+        "arccos",
+        "inverse cosine",
+        arccos_f32,
+        arccos_f64,
+        complex::arccos
+    );
+    vector_fn!(
+        b,
+        "arctan",
+        "inverse tangent",
+        arctan_f32,
+        arctan_f64,
+        complex::arctan
+    );
+    vector_fn!(
+        b,
+        "sinh",
+        "hyperbolic sine",
+        sinh_f32,
+        sinh_f64,
+        complex::sinh
+    );
+    vector_fn!(
+        b,
+        "cosh",
+        "hyperbolic cosine",
+        cosh_f32,
+        cosh_f64,
+        complex::cosh
+    );
+    vector_fn!(
+        b,
+        "tanh",
+        "hyperbolic tangent",
+        tanh_f32,
+        tanh_f64,
+        complex::tanh
+    );
     vector_fn!(
         b,
         "arcsinh",
         "inverse hyperbolic sine",
         arcsinh_f32,
-        arcsinh_f64
+        arcsinh_f64,
+        complex::arcsinh
     );
     vector_fn!(
         b,
         "arccosh",
         "inverse hyperbolic cosine",
         arccosh_f32,
-        arccosh_f64
+        arccosh_f64,
+        complex::arccosh
     );
     vector_fn!(
         b,
         "arctanh",
         "inverse hyperbolic tangent",
         arctanh_f32,
-        arctanh_f64
+        arctanh_f64,
+        complex::arctanh
     );
-    vector_fn!(b, "log", "natural logarithm", log_f32, log_f64);
+    vector_fn!(
+        b,
+        "log",
+        "natural logarithm",
+        log_f32,
+        log_f64,
+        complex::log
+    );
     vector_fn!(
         b,
         "log1p",
         "`log(1 + x)`, accurate for small `x`",
         log1p_f32,
-        log1p_f64
+        log1p_f64,
+        complex::log1p
     );
-    vector_fn!(b, "log10", "base-10 logarithm", log10_f32, log10_f64);
-    vector_fn!(b, "log2", "base-2 logarithm", log2_f32, log2_f64);
-    vector_fn!(b, "exp", "exponential", exp_f32, exp_f64);
+    vector_fn!(
+        b,
+        "log10",
+        "base-10 logarithm",
+        log10_f32,
+        log10_f64,
+        complex::log10
+    );
+    vector_fn!(
+        b,
+        "log2",
+        "base-2 logarithm",
+        log2_f32,
+        log2_f64,
+        complex::log2
+    );
+    vector_fn!(b, "exp", "exponential", exp_f32, exp_f64, complex::exp);
     vector_fn!(
         b,
         "expm1",
         "`exp(x) - 1`, accurate for small `x`",
         expm1_f32,
-        expm1_f64
+        expm1_f64,
+        complex::expm1
     );
     float_fn!(b, "ceil", "ceiling", ceil);
     float_fn!(b, "floor", "floor", floor);
@@ -676,6 +770,7 @@ fn build_table() -> Table {
             min: Some(DType::Float64),
             max: None,
             ints_keep: false,
+            complex_to_real: false,
         },
         "rounding toward zero",
     );
@@ -688,11 +783,14 @@ fn build_table() -> Table {
             min: Some(DType::Float32),
             max: None,
             ints_keep: true,
+            complex_to_real: true,
         },
         "absolute value (integers keep their type)",
     );
     ints!(f, |x| x.wrapping_abs());
     floats!(f, |x| x.abs(), x.abs());
+    // The float64 modulus, as NumPy (numexpr returns it as a complex number).
+    f.sig(D, &[C], kernel!(|z: C64| -> f64 { complex::abs(z) }));
     let f = b.add(
         "round",
         None,
@@ -701,11 +799,17 @@ fn build_table() -> Table {
             min: Some(DType::Float64),
             max: None,
             ints_keep: true,
+            complex_to_real: false,
         },
         "rounding to the nearest integer, halves to even",
     );
     ints!(f, |x| x);
     floats!(f, |x| x.round_ties_even(), x.round_ties_even());
+    f.sig(
+        C,
+        &[C],
+        kernel!(|z: C64| -> C64 { C64::new(z.re.round_ties_even(), z.im.round_ties_even()) }),
+    );
     let f = b.add(
         "sign",
         None,
@@ -714,17 +818,20 @@ fn build_table() -> Table {
             min: Some(DType::Float64),
             max: None,
             ints_keep: true,
+            complex_to_real: false,
         },
         "-1, 0 or 1 by the sign (NaN stays NaN)",
     );
     ints!(f, |x| x.signum());
     floats!(f, |x| sign_f32(x), sign_f64(x));
+    f.sig(C, &[C], kernel!(|z: C64| -> C64 { complex::sign(z) }));
 
     // Math functions of two float operands.
     let f2 = Rule::Math {
         min: Some(DType::Float32),
         max: None,
         ints_keep: false,
+        complex_to_real: false,
     };
     let f = b.add(
         "arctan2",
@@ -748,6 +855,7 @@ fn build_table() -> Table {
         min: Some(DType::Float64),
         max: None,
         ints_keep: false,
+        complex_to_real: false,
     };
     let f = b.add("hypot", None, 2, d2, "`sqrt(x**2 + y**2)` without overflow");
     f.sig(F, &[F, F], slice_kernel!(f32, vmath::hypot_f32, 2));
@@ -849,10 +957,13 @@ fn build_table() -> Table {
             min: Some(DType::Complex128),
             max: None,
             ints_keep: false,
+            complex_to_real: false,
         },
         "complex conjugate",
     );
-    f.sig(C, &[C], kernel!(|x: C64| -> C64 { x.conj() }));
+    // numexpr computes conj of integers in float64 (where it is the identity).
+    f.sig(D, &[D], crate::kernels::copy_bytes);
+    f.sig(C, &[C], kernel!(|x: C64| -> C64 { complex::conj(x) }));
 
     let by_name = b
         .functions

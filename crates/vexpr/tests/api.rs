@@ -330,3 +330,17 @@ fn the_function_reference_is_printed_from_the_table() {
         "docs/functions.md is stale: run `cargo run -p vexpr --example function_reference > docs/functions.md`"
     );
 }
+
+#[test]
+fn huge_integer_powers_of_complex_numbers_stay_exact_where_numpy_overflows() {
+    // (-2.25) ** 2**31 is a positive real number too large for a double: inf + 0j.
+    // NumPy (inf-infj) and numexpr overflow in intermediate products instead.
+    let a = [
+        vexpr::Complex64::new(-2.25, 0.0),
+        vexpr::Complex64::new(0.5, 0.0),
+    ];
+    let r = evaluate("a ** 2147483648", &Env::new().with("a", &a[..])).unwrap();
+    let r = r.as_slice::<vexpr::Complex64>().unwrap();
+    assert_eq!((r[0].re, r[0].im), (f64::INFINITY, 0.0));
+    assert_eq!((r[1].re, r[1].im), (0.0, 0.0));
+}

@@ -350,7 +350,7 @@ pub fn conj(z: Complex64) -> Complex64 {
 ///
 /// For `re > 709` (where `exp` overflows) and `re < -708` (where it loses
 /// digits to subnormals) the power of two is split off and applied after
-/// multiplying by `cos(im)` and `sin(im)` (see [`exp_scaled`]), so e.g.
+/// multiplying by `cos(im)` and `sin(im)` (see `exp_scaled`), so e.g.
 /// `exp(1000 + 1e-320 i)` has a finite imaginary part and `exp(710 + 0i)` is
 /// `inf + 0i`.
 pub fn exp(z: Complex64) -> Complex64 {
@@ -392,16 +392,39 @@ pub fn exp(z: Complex64) -> Complex64 {
 /// cancellation of `e^re cos(im) - 1` near 0 except close to the curve where
 /// the two terms are nearly equal (there it is accurate relative to the
 /// modulus). The imaginary part is `e^re sin(im)`. Far out (`re < -40`,
-/// `re > 709`) and for non-finite input it is [`exp`] minus 1.
+/// `re > 709`) it is [`exp`] minus 1. Non-finite input goes through the same
+/// formula as NumPy's (so `expm1(-inf + nan i)` is `nan + nan i`, as there).
 pub fn expm1(z: Complex64) -> Complex64 {
     let (x, y) = (z.re, z.im);
-    if !(y.is_finite() && (-40.0..=709.0).contains(&x)) {
+    if !(x.is_finite() && y.is_finite()) {
+        let h = (0.5 * y).sin();
+        return c(x.exp_m1() * y.cos() - 2.0 * h * h, x.exp() * y.sin());
+    }
+    if !(-40.0..=709.0).contains(&x) {
         let w = exp(z);
         return c(w.re - 1.0, w.im);
     }
     let (s, co) = y.sin_cos();
     let h = (0.5 * y).sin();
     c(x.exp_m1() * co - 2.0 * h * h, x.exp() * s)
+}
+
+/// NumPy's `sign`: `z / |z|` for finite nonzero `z`; `0` for zero; `±1` along
+/// the axis of a single infinite part (even when the other part is NaN); NaN
+/// for two infinite parts or a NaN without an infinity.
+pub fn sign(z: Complex64) -> Complex64 {
+    let (x, y) = (z.re, z.im);
+    match (x.is_infinite(), y.is_infinite()) {
+        (true, true) => c(f64::NAN, f64::NAN),
+        (true, false) => c(x.signum(), 0.0),
+        (false, true) => c(0.0, y.signum()),
+        _ if x.is_nan() || y.is_nan() => c(f64::NAN, f64::NAN),
+        _ if x == 0.0 && y == 0.0 => c(0.0, 0.0),
+        _ => {
+            let m = abs(z);
+            c(x / m, y / m)
+        }
+    }
 }
 
 /// The principal natural logarithm: `ln|z| + arg(z) i` with `arg` in
@@ -428,7 +451,7 @@ pub fn log2(z: Complex64) -> Complex64 {
 /// `log(1 + z)`, accurate for small `|z|`.
 ///
 /// The real part is `log1p(2x + x^2 + y^2) / 2` with the argument summed
-/// exactly enough ([`sum_k3`] of exact squares), switching to
+/// exactly enough (`sum_k3` of exact squares), switching to
 /// `ln|1 + z|` where `|1 + z| < 1/2` (there `1 + x` is exact). The imaginary
 /// part is `atan2(y, 1 + x)`, whose rounding of `1 + x` costs at most half
 /// an ulp.
@@ -809,7 +832,7 @@ fn pow_general(a: Complex64, b: Complex64) -> Complex64 {
 
 /// `sinh z = sinh(x) cos(y) + cosh(x) sin(y) i`; for `|x| > 709`, where
 /// `cosh` overflows although the product may not, `e^|x| / 2` is applied
-/// with [`exp_scaled`].
+/// with `exp_scaled`.
 pub fn sinh(z: Complex64) -> Complex64 {
     let (x, y) = (z.re, z.im);
     if x.is_finite() && y.is_finite() {
@@ -991,7 +1014,7 @@ fn hull_asin_acos(x: f64, y: f64) -> (f64, f64, f64) {
 /// The principal inverse hyperbolic sine, with cuts on the imaginary axis
 /// outside `[-i, i]` (the sign of a zero real part selects the side).
 /// Evaluated as `asinh(x + iy) = q + p i` where `p + q i = asin(y + ix)`
-/// ([`hull_asin_acos`]) and the signs follow from `asinh` being odd and
+/// (`hull_asin_acos`) and the signs follow from `asinh` being odd and
 /// conjugate-symmetric.
 pub fn arcsinh(z: Complex64) -> Complex64 {
     let (x, y) = (z.re, z.im);
@@ -1044,7 +1067,7 @@ pub fn arcsin(z: Complex64) -> Complex64 {
 }
 
 /// The principal arccosine, real part in `[0, π]`, cuts on the real axis
-/// outside `[-1, 1]` ([`hull_asin_acos`], with `acos(-z) = π - acos(z)` and
+/// outside `[-1, 1]` (`hull_asin_acos`, with `acos(-z) = π - acos(z)` and
 /// conjugate symmetry).
 pub fn arccos(z: Complex64) -> Complex64 {
     let (x, y) = (z.re, z.im);

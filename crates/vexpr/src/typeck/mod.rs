@@ -308,7 +308,13 @@ impl Checker<'_> {
                 "integers to negative integer powers are not allowed (write the exponent as a float, e.g. `a ** -2.0`)",
             ));
         }
-        if (2.0 * x).fract() != 0.0 || x.abs() > 50.0 || base_type.is_bytes() {
+        // Complex bases use the complex power itself, whose special values are
+        // NumPy's (`0j ** -1` is nan+nanj there, where 1/0j would be inf+nanj).
+        if (2.0 * x).fract() != 0.0
+            || x.abs() > 50.0
+            || base_type.is_bytes()
+            || base_type == DType::Complex128
+        {
             return Ok(None);
         }
         if matches!(base_type, DType::Bool | DType::Int32 | DType::Int64) && !integral_exponent {
@@ -567,9 +573,14 @@ fn result_code(function: &Function, types: &[DType]) -> Option<TypeCode> {
         }
         Rule::TrueDiv => common,
         Rule::Math {
+            complex_to_real: true,
+            ..
+        } if common == DType::Complex128 => DType::Float64,
+        Rule::Math {
             min,
             max,
             ints_keep,
+            ..
         } => {
             if common.is_integer() {
                 if ints_keep { common } else { DType::Float64 }
