@@ -26,8 +26,8 @@ const LENS: &[usize] = &[10_000, 1_000_000, 10_000_000];
 /// Thread counts (the machine the targets are set for has two cores).
 const THREADS: &[usize] = &[1, 2];
 
-/// Samples per benchmark: a 10M-element run of the slowest expression takes
-/// ~0.3 s, so 100 samples (divan's default) would take minutes per case.
+/// Samples per benchmark: 10M-element runs take tens of milliseconds each, so
+/// divan's default of 100 samples would take several seconds per case.
 const SAMPLES: u32 = 20;
 
 /// Upper bound on the seconds spent on one case, whatever its sample count.
@@ -59,11 +59,16 @@ fn uniform(len: usize, seed: u64) -> Vec<f64> {
 fn eval_case(bencher: Bencher, source: &str, len: usize, threads: usize) {
     let a = uniform(len, 1);
     let b = uniform(len, 2);
-    let signature = Signature::new().with("a", DType::Float64).with("b", DType::Float64);
+    let signature = Signature::new()
+        .with("a", DType::Float64)
+        .with("b", DType::Float64);
     let expr = Expr::compile(source, &signature).expect("the benchmark expressions compile");
     let env = Env::new().with("a", &a[..]).with("b", &b[..]);
     let mut out = vec![0.0f64; len];
-    let options = Options { threads, block_len: DEFAULT_BLOCK_LEN };
+    let options = Options {
+        threads,
+        block_len: DEFAULT_BLOCK_LEN,
+    };
     bencher.counter(ItemsCount::new(len)).bench_local(|| {
         expr.eval_into_with(&env, divan::black_box(&mut out[..]), options)
             .expect("the benchmark expressions evaluate");
@@ -97,8 +102,12 @@ expression_benches! {
 /// the price of not caching a compiled expression.
 #[divan::bench(max_time = MAX_SECONDS)]
 fn compile_e3(bencher: Bencher) {
-    let signature = Signature::new().with("a", DType::Float64).with("b", DType::Float64);
-    bencher.bench(|| Expr::compile(divan::black_box("2*a**3 - 4*a**5 + 6*log(a)"), &signature).unwrap());
+    let signature = Signature::new()
+        .with("a", DType::Float64)
+        .with("b", DType::Float64);
+    bencher.bench(|| {
+        Expr::compile(divan::black_box("2*a**3 - 4*a**5 + 6*log(a)"), &signature).unwrap()
+    });
 }
 
 /// Per-call overhead: E1 and E3 on 10 elements, where the arithmetic is a few
@@ -107,4 +116,25 @@ fn compile_e3(bencher: Bencher) {
 #[divan::bench(consts = THREADS, args = ["2*a + 3*b", "2*a**3 - 4*a**5 + 6*log(a)"], max_time = MAX_SECONDS)]
 fn call_overhead_n10<const T: usize>(bencher: Bencher, source: &str) {
     eval_case(bencher, source, 10, T);
+}
+
+/// E3 at N = 1M on one thread with block lengths around `DEFAULT_BLOCK_LEN`,
+/// to recheck that choice: shorter blocks pay more dispatch per element,
+/// longer ones push the registers out of L1 and then L2.
+#[divan::bench(args = [256, 512, 1024, 2048, 4096, 16_384], sample_count = SAMPLES, max_time = MAX_SECONDS)]
+fn block_len_e3_1m(bencher: Bencher, block_len: usize) {
+    let len = 1_000_000;
+    let a = uniform(len, 1);
+    let signature = Signature::new().with("a", DType::Float64);
+    let expr = Expr::compile("2*a**3 - 4*a**5 + 6*log(a)", &signature).unwrap();
+    let env = Env::new().with("a", &a[..]);
+    let mut out = vec![0.0f64; len];
+    let options = Options {
+        threads: 1,
+        block_len,
+    };
+    bencher.counter(ItemsCount::new(len)).bench_local(|| {
+        expr.eval_into_with(&env, divan::black_box(&mut out[..]), options)
+            .unwrap();
+    });
 }

@@ -10,10 +10,10 @@
 //! calls timed together and divided, so that a cheap expression at small N is
 //! measured above the clock's resolution and the per-call overhead.
 
+use crate::Failure;
 use crate::value::parse_literal;
 use rand::{RngExt, SeedableRng};
 use serde::Serialize;
-use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use vexpr::{Complex64, DType, Element, Env, Expr, Options, Signature};
 
@@ -53,7 +53,9 @@ fn parse_count(text: &str) -> Result<usize, String> {
     let bad = || format!("`{text}` is not a positive whole number");
     let value = match parse_literal(text).map_err(|e| e.to_string())? {
         Some(vexpr::Scalar::Int64(v)) => usize::try_from(v).map_err(|_| bad())?,
-        Some(vexpr::Scalar::Float64(x)) if x.fract() == 0.0 && x >= 1.0 && x < 2f64.powi(53) => x as usize,
+        Some(vexpr::Scalar::Float64(x)) if x.fract() == 0.0 && x >= 1.0 && x < 2f64.powi(53) => {
+            x as usize
+        }
         _ => return Err(bad()),
     };
     if value == 0 { Err(bad()) } else { Ok(value) }
@@ -69,58 +71,64 @@ struct Report<'a> {
     min_ns_per_elem: f64,
 }
 
-/// Runs `vexpr bench`.
-pub fn run(args: &Args) -> ExitCode {
-    let names = match vexpr::syntax::parse(&args.expr) {
-        Ok(ast) => ast.variables(),
-        Err(err) => return crate::failure_text(&err.render(&args.expr)),
-    };
-    let names: Vec<String> = names.into_iter().filter(|n| n != "None").collect();
-
+/// Runs `vexpr bench`: the report to print.
+pub fn run(args: &Args) -> Result<Option<String>, Failure> {
+    let names = crate::variables(&args.expr)?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(SEED);
     let mut inputs = Vec::with_capacity(names.len());
-    for name in &names {
-        let mut values = match try_filled(0.0f64, args.n) {
-            Ok(values) => values,
-            Err(message) => return crate::failure(&format!("`{name}`: {message}")),
-        };
-        values.iter_mut().for_each(|x| *x = rng.random_range(0.1..1.1));
+    for _ in &names {
+        let mut values = crate::try_filled(0.0f64, args.n)?;
+        values
+            .iter_mut()
+            .for_each(|x| *x = rng.random_range(0.1..1.1));
         inputs.push(values);
     }
-    let signature = names.iter().fold(Signature::new(), |s, n| s.with(n, DType::Float64));
-    let env = names.iter().zip(&inputs).fold(Env::new(), |env, (n, v)| env.with(n, v));
+    let signature = names
+        .iter()
+        .fold(Signature::new(), |s, n| s.with(n, DType::Float64));
+    let env = names
+        .iter()
+        .zip(&inputs)
+        .fold(Env::new(), |env, (n, v)| env.with(n, v));
 
-    let expr = match Expr::compile(&args.expr, &signature) {
-        Ok(expr) => expr,
-        Err(err) => return crate::eval_error(&err),
-    };
+    let expr = Expr::compile(&args.expr, &signature)?;
     // Without variables the result is one element, whatever N is.
-    let elements = match expr.result_shape(&env) {
-        Ok(shape) => shape.iter().product::<usize>(),
-        Err(err) => return crate::eval_error(&err),
+    let elements: usize = expr.result_shape(&env)?.iter().product();
+    let options = Options {
+        threads: args.threads.unwrap_or_else(vexpr::default_threads),
+        ..Options::default()
+    };
+    let repeat = args.repeat;
+    let timing = match expr.result_dtype() {
+        DType::Bool => time_calls(&expr, &env, false, elements, options, repeat)?,
+        DType::Int32 => time_calls(&expr, &env, 0i32, elements, options, repeat)?,
+        DType::Int64 => time_calls(&expr, &env, 0i64, elements, options, repeat)?,
+        DType::Float32 => time_calls(&expr, &env, 0.0f32, elements, options, repeat)?,
+        DType::Float64 => time_calls(&expr, &env, 0.0f64, elements, options, repeat)?,
+        DType::Complex128 => time_calls(
+            &expr,
+            &env,
+            Complex64::new(0.0, 0.0),
+            elements,
+            options,
+            repeat,
+        )?,
+        DType::Bytes(_) => {
+            let message = "bench times numeric results; this expression gives byte strings";
+            return Err(Failure::Message(message.to_string()));
+        }
     };
     if names.is_empty() {
         eprintln!("note: the expression reads no variables, so each call computes 1 element");
     }
-    let options = Options { threads: args.threads.unwrap_or_else(vexpr::default_threads), ..Options::default() };
 
-    let samples = match expr.result_dtype() {
-        DType::Bool => time_calls(&expr, &env, false, elements, options, args.repeat),
-        DType::Int32 => time_calls(&expr, &env, 0i32, elements, options, args.repeat),
-        DType::Int64 => time_calls(&expr, &env, 0i64, elements, options, args.repeat),
-        DType::Float32 => time_calls(&expr, &env, 0.0f32, elements, options, args.repeat),
-        DType::Float64 => time_calls(&expr, &env, 0.0f64, elements, options, args.repeat),
-        DType::Complex128 => time_calls(&expr, &env, Complex64::new(0.0, 0.0), elements, options, args.repeat),
-        DType::Bytes(_) => return crate::failure("bench times numeric results; this expression gives byte strings"),
-    };
-    let timing = match samples {
-        Ok(timing) => timing,
-        Err(Failure::Eval(err)) => return crate::eval_error(&err),
-        Err(Failure::Other(message)) => return crate::failure(&message),
-    };
-
+    let median = median(&timing.per_call_ns);
+    let min = timing
+        .per_call_ns
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min);
     let per_elem = |ns_per_call: f64| ns_per_call / elements as f64;
-    let (median, min) = (median(&timing.per_call_ns), timing.per_call_ns.iter().copied().fold(f64::INFINITY, f64::min));
     if args.json {
         let report = Report {
             expr: &args.expr,
@@ -129,35 +137,34 @@ pub fn run(args: &Args) -> ExitCode {
             median_ns_per_elem: per_elem(median),
             min_ns_per_elem: per_elem(min),
         };
-        return match serde_json::to_string(&report) {
-            Ok(line) => crate::print(&line),
-            Err(e) => crate::failure(&e.to_string()),
-        };
+        let line = serde_json::to_string(&report).map_err(|e| Failure::Message(e.to_string()))?;
+        return Ok(Some(line));
     }
-    let batch = match timing.batch {
-        1 => "1 call".to_string(),
-        b => format!("a batch of {b} calls"),
-    };
     let inputs = match names.len() {
         0 => String::new(),
         _ => format!(" (float64 in [0.1, 1.1) for {})", names.join(", ")),
     };
-    crate::print(&format!(
-        "expr:    {}\nn:       {elements}{inputs}\nthreads: {}\nmedian:  {:.4} ns/elem ({} per call)\nmin:     {:.4} ns/elem ({} per call)\nsamples: {} of {batch} each, after 1 warm-up call",
-        args.expr,
-        options.threads,
-        per_elem(median),
-        duration_text(median),
-        per_elem(min),
-        duration_text(min),
-        timing.per_call_ns.len(),
-    ))
-}
-
-/// Why timing stopped.
-enum Failure {
-    Eval(vexpr::Error),
-    Other(String),
+    let batch = match timing.batch {
+        1 => "1 call".to_string(),
+        b => format!("a batch of {b} calls"),
+    };
+    let lines = [
+        format!("expr:    {}", args.expr),
+        format!("n:       {elements}{inputs}"),
+        format!("threads: {}", options.threads),
+        format!(
+            "median:  {:.4} ns/elem ({} per call)",
+            per_elem(median),
+            duration_text(median)
+        ),
+        format!(
+            "min:     {:.4} ns/elem ({} per call)",
+            per_elem(min),
+            duration_text(min)
+        ),
+        format!("samples: {repeat} of {batch} each, after 1 warm-up call"),
+    ];
+    Ok(Some(lines.join("\n")))
 }
 
 /// Time per call of each sample, and how many calls a sample held.
@@ -176,13 +183,17 @@ fn time_calls<T: Element>(
     options: Options,
     repeat: usize,
 ) -> Result<Timing, Failure> {
-    let mut out = try_filled(zero, len).map_err(Failure::Other)?;
-    let mut call = || expr.eval_into_with(env, &mut out, options).map_err(Failure::Eval);
+    let mut out = crate::try_filled(zero, len)?;
+    let mut call = || expr.eval_into_with(env, &mut out, options);
     call()?; // warm-up: page in the output, start the thread pool
     let start = Instant::now();
     call()?;
     let one = start.elapsed().as_nanos().max(1);
-    let batch = if one < MIN_SAMPLE.as_nanos() { MIN_SAMPLE.as_nanos().div_ceil(one).min(MAX_BATCH) } else { 1 };
+    let batch = if one < MIN_SAMPLE.as_nanos() {
+        MIN_SAMPLE.as_nanos().div_ceil(one).min(MAX_BATCH)
+    } else {
+        1
+    };
     let mut per_call_ns = Vec::with_capacity(repeat);
     for _ in 0..repeat {
         let start = Instant::now();
@@ -194,21 +205,16 @@ fn time_calls<T: Element>(
     Ok(Timing { per_call_ns, batch })
 }
 
-/// `len` copies of `value`, or a message if memory runs out (rather than the
-/// abort an ordinary allocation failure would be).
-fn try_filled<T: Clone>(value: T, len: usize) -> Result<Vec<T>, String> {
-    let mut values = Vec::new();
-    values.try_reserve_exact(len).map_err(|_| format!("cannot allocate {len} elements"))?;
-    values.resize(len, value);
-    Ok(values)
-}
-
 /// The median of non-empty samples.
 fn median(samples: &[f64]) -> f64 {
     let mut sorted = samples.to_vec();
     sorted.sort_by(f64::total_cmp);
     let mid = sorted.len() / 2;
-    if sorted.len() % 2 == 1 { sorted[mid] } else { (sorted[mid - 1] + sorted[mid]) / 2.0 }
+    if sorted.len() % 2 == 1 {
+        sorted[mid]
+    } else {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
+    }
 }
 
 /// A time in the unit that suits it: `812 ns`, `3.41 µs`, `1.27 ms`, `2.05 s`.

@@ -6,8 +6,8 @@
 //! `vexpr dis "2*a + 3*b"` needs nothing else; a `.npy` value is typed from
 //! its header alone, without reading its data.
 
+use crate::Failure;
 use crate::value::{Binding, Source};
-use std::process::ExitCode;
 use vexpr::{DType, Expr, Signature};
 
 /// The arguments of `vexpr dis`.
@@ -22,31 +22,28 @@ pub struct Args {
     pub bindings: Vec<Binding>,
 }
 
-/// Runs `vexpr dis`.
-pub fn run(args: &Args) -> ExitCode {
-    if let Some(name) = crate::duplicate_name(&args.bindings) {
-        return crate::usage_error(&format!("`{name}` is given more than once"));
-    }
-    let names = match vexpr::syntax::parse(&args.expr) {
-        Ok(ast) => ast.variables(),
-        // Parse errors carry no expression text; render them against it here.
-        Err(err) => return crate::failure_text(&err.render(&args.expr)),
-    };
+/// Runs `vexpr dis`: the listing to print.
+pub fn run(args: &Args) -> Result<Option<String>, Failure> {
+    crate::check_unique(&args.bindings)?;
     let mut signature = Signature::new();
-    // `None` is a keyword value (`axis=None`), never a variable.
-    for name in names.iter().filter(|n| *n != "None") {
-        let dtype = match args.bindings.iter().find(|b| &b.name == name) {
+    for name in crate::variables(&args.expr)? {
+        let dtype = match args.bindings.iter().find(|b| b.name == name) {
             None => DType::Float64,
-            Some(Binding { value: Source::Literal(scalar), .. }) => scalar.dtype(),
-            Some(Binding { value: Source::File(path), name }) => match crate::npy::read_dtype(path) {
-                Ok((dtype, _shape)) => dtype,
-                Err(message) => return crate::failure(&format!("`{name}`: {message}")),
-            },
+            Some(Binding {
+                value: Source::Literal(scalar),
+                ..
+            }) => scalar.dtype(),
+            Some(Binding {
+                value: Source::File(path),
+                ..
+            }) => {
+                let (dtype, _shape) = crate::npy::read_dtype(path)
+                    .map_err(|message| Failure::Message(format!("`{name}`: {message}")))?;
+                dtype
+            }
         };
-        signature = signature.with(name, dtype);
+        signature = signature.with(&name, dtype);
     }
-    match Expr::compile(&args.expr, &signature) {
-        Ok(expr) => crate::print(expr.program().to_string().trim_end()),
-        Err(err) => crate::eval_error(&err),
-    }
+    let expr = Expr::compile(&args.expr, &signature)?;
+    Ok(Some(expr.program().to_string().trim_end().to_string()))
 }

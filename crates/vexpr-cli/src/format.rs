@@ -49,7 +49,10 @@ pub fn format_array(array: &Array) -> String {
     if (size == 0 && shape != [0]) || summarize {
         extras.push(format!("shape={}", crate::npy::shape_text(shape)));
     }
-    let implied = matches!(array.dtype(), DType::Float64 | DType::Int64 | DType::Bool | DType::Complex128);
+    let implied = matches!(
+        array.dtype(),
+        DType::Float64 | DType::Int64 | DType::Bool | DType::Complex128
+    );
     if !implied || size == 0 {
         extras.push(format!("dtype={}", dtype_repr(array.dtype())));
     }
@@ -93,7 +96,11 @@ impl<'a> Layout<'a> {
         for d in (0..shape.len().saturating_sub(1)).rev() {
             strides[d] = strides[d + 1] * shape[d + 1];
         }
-        Layout { shape, strides, summarize }
+        Layout {
+            shape,
+            strides,
+            summarize,
+        }
     }
 
     /// True when `axis` is cut to its edges.
@@ -112,7 +119,10 @@ impl<'a> Layout<'a> {
             } else {
                 (0..n).collect()
             };
-            flat = flat.iter().flat_map(|&base| along.iter().map(move |&i| base + i * stride)).collect();
+            flat = flat
+                .iter()
+                .flat_map(|&base| along.iter().map(move |&i| base + i * stride))
+                .collect();
         }
         flat
     }
@@ -120,13 +130,24 @@ impl<'a> Layout<'a> {
     /// The text of the sub-array at `offset` from `axis` on (NumPy's
     /// `_formatArray.recurser`): `hanging` is the indent of continuation lines
     /// and `width` the room a line has before its closing brackets.
-    fn recurse(&self, axis: usize, offset: usize, hanging: &str, width: usize, element: &ElementFn<'_>) -> String {
+    fn recurse(
+        &self,
+        axis: usize,
+        offset: usize,
+        hanging: &str,
+        width: usize,
+        element: &ElementFn<'_>,
+    ) -> String {
         if axis == self.shape.len() {
             return element(offset);
         }
         let n = self.shape[axis];
         let stride = self.strides[axis];
-        let (leading, trailing) = if self.cut(axis) { (EDGE_ITEMS, EDGE_ITEMS) } else { (0, n) };
+        let (leading, trailing) = if self.cut(axis) {
+            (EDGE_ITEMS, EDGE_ITEMS)
+        } else {
+            (0, n)
+        };
         // Indices printed before and after the "...", the last one apart.
         let before = 0..leading;
         let after = (n - trailing)..(n - 1);
@@ -139,7 +160,13 @@ impl<'a> Layout<'a> {
             let room = width.saturating_sub(1);
             let mut line = hanging.to_string();
             for i in before {
-                extend_line(&mut text, &mut line, &element(offset + i * stride), room, hanging);
+                extend_line(
+                    &mut text,
+                    &mut line,
+                    &element(offset + i * stride),
+                    room,
+                    hanging,
+                );
                 line.push_str(", ");
             }
             if self.cut(axis) {
@@ -147,15 +174,35 @@ impl<'a> Layout<'a> {
                 line.push_str(", ");
             }
             for i in after {
-                extend_line(&mut text, &mut line, &element(offset + i * stride), room, hanging);
+                extend_line(
+                    &mut text,
+                    &mut line,
+                    &element(offset + i * stride),
+                    room,
+                    hanging,
+                );
                 line.push_str(", ");
             }
-            extend_line(&mut text, &mut line, &element(offset + (n - 1) * stride), room, hanging);
+            extend_line(
+                &mut text,
+                &mut line,
+                &element(offset + (n - 1) * stride),
+                room,
+                hanging,
+            );
             text.push_str(&line);
         } else {
             // Outer axes: one sub-array per line, with a blank line per level below.
             let separator = format!(",{}", "\n".repeat(self.shape.len() - axis - 1));
-            let nested = |i: usize| self.recurse(axis + 1, offset + i * stride, &next_hanging, next_width, element);
+            let nested = |i: usize| {
+                self.recurse(
+                    axis + 1,
+                    offset + i * stride,
+                    &next_hanging,
+                    next_width,
+                    element,
+                )
+            };
             for i in before {
                 text.push_str(&format!("{hanging}{}{separator}", nested(i)));
             }
@@ -238,7 +285,11 @@ fn bytes_repr(raw: &[u8]) -> String {
     let end = raw.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
     let raw = &raw[..end];
     // Python quotes with ' unless the text has a ' and no ".
-    let quote = if raw.contains(&b'\'') && !raw.contains(&b'"') { '"' } else { '\'' };
+    let quote = if raw.contains(&b'\'') && !raw.contains(&b'"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = format!("b{quote}");
     for &b in raw {
         match b {
@@ -260,6 +311,10 @@ fn bytes_repr(raw: &[u8]) -> String {
 
 /// The two float types, for [`FloatFormat`].
 trait Float: Copy + std::fmt::Display + std::fmt::LowerExp {
+    /// Magnitudes from here up print in scientific notation: NumPy's
+    /// `10**min(8, finfo.precision)`, so 1e6 for float32 and 1e8 for float64.
+    const EXP_CUTOFF: f64;
+
     fn wide(self) -> f64;
 
     /// Positional digits: the shortest that round-trip, cut to
@@ -270,7 +325,11 @@ trait Float: Copy + std::fmt::Display + std::fmt::LowerExp {
             Some((_, frac)) if frac.len() > PRECISION => trim_zeros(format!("{self:.PRECISION$}")),
             _ => shortest,
         };
-        if text.contains('.') { text } else { format!("{text}.") }
+        if text.contains('.') {
+            text
+        } else {
+            format!("{text}.")
+        }
     }
 
     /// Scientific digits as (mantissa with a point, exponent): `("1.5", 10)`.
@@ -291,12 +350,16 @@ trait Float: Copy + std::fmt::Display + std::fmt::LowerExp {
 }
 
 impl Float for f32 {
+    const EXP_CUTOFF: f64 = 1e6;
+
     fn wide(self) -> f64 {
         f64::from(self)
     }
 }
 
 impl Float for f64 {
+    const EXP_CUTOFF: f64 = 1e8;
+
     fn wide(self) -> f64 {
         self
     }
@@ -304,12 +367,20 @@ impl Float for f64 {
 
 /// Drops trailing zeros after the point, keeping the point.
 fn trim_zeros(text: String) -> String {
-    if text.contains('.') { text.trim_end_matches('0').to_string() } else { text }
+    if text.contains('.') {
+        text.trim_end_matches('0').to_string()
+    } else {
+        text
+    }
 }
 
 /// Adds a point to a mantissa that has none.
 fn point(mantissa: String) -> String {
-    if mantissa.contains('.') { mantissa } else { format!("{mantissa}.") }
+    if mantissa.contains('.') {
+        mantissa
+    } else {
+        format!("{mantissa}.")
+    }
 }
 
 /// NumPy's `FloatingFormat` in its default `maxprec` mode: one layout for all
@@ -332,17 +403,34 @@ impl FloatFormat {
     fn new<T: Float>(values: impl Iterator<Item = T> + Clone, plus: bool) -> Self {
         let finite: Vec<T> = values.clone().filter(|x| x.wide().is_finite()).collect();
         let magnitudes = finite.iter().map(|x| x.wide().abs()).filter(|&m| m != 0.0);
-        let (min, max) = magnitudes.fold((f64::INFINITY, 0.0f64), |(lo, hi), m| (lo.min(m), hi.max(m)));
-        let scientific = max > 0.0 && (max >= 1e8 || min < 1e-4 || max / min > 1e3);
-        let sign = |x: T| if plus && !x.wide().is_sign_negative() { "+" } else { "" };
-        let mut f = FloatFormat { scientific, precision: 0, pad_left: 0, pad_right: 0, exp_digits: 0, plus };
+        let (min, max) = magnitudes.fold((f64::INFINITY, 0.0f64), |(lo, hi), m| {
+            (lo.min(m), hi.max(m))
+        });
+        let scientific = max > 0.0 && (max >= T::EXP_CUTOFF || min < 1e-4 || max / min > 1e3);
+        let sign = |x: T| {
+            if plus && !x.wide().is_sign_negative() {
+                "+"
+            } else {
+                ""
+            }
+        };
+        let mut f = FloatFormat {
+            scientific,
+            precision: 0,
+            pad_left: 0,
+            pad_right: 0,
+            exp_digits: 0,
+            plus,
+        };
         if scientific {
             for &x in &finite {
                 let (mantissa, exponent) = x.scientific();
                 let (int, frac) = mantissa.split_once('.').unwrap_or((&mantissa, ""));
                 f.pad_left = f.pad_left.max(sign(x).len() + int.len());
                 f.precision = f.precision.max(frac.len());
-                f.exp_digits = f.exp_digits.max(exponent.unsigned_abs().to_string().len().max(2));
+                f.exp_digits = f
+                    .exp_digits
+                    .max(exponent.unsigned_abs().to_string().len().max(2));
             }
             f.pad_right = f.exp_digits + 2 + f.precision;
         } else {
@@ -359,7 +447,10 @@ impl FloatFormat {
             let neg_inf = plus || non_finite.any(|x| x.wide() == f64::NEG_INFINITY);
             let offset = f.pad_right + 1;
             let inf_len = 3 + usize::from(neg_inf);
-            f.pad_left = f.pad_left.max(3usize.saturating_sub(offset)).max(inf_len.saturating_sub(offset));
+            f.pad_left = f
+                .pad_left
+                .max(3usize.saturating_sub(offset))
+                .max(inf_len.saturating_sub(offset));
         }
         f
     }
@@ -383,8 +474,12 @@ impl FloatFormat {
         }
         let digits = |s: String| s.trim_start_matches('-').to_string();
         if self.scientific {
-            let (mantissa, exponent) = x.scientific();
-            let mantissa = digits(mantissa);
+            // Every mantissa gets `precision` digits; like NumPy's `min_digits`,
+            // the extra ones are the value's own digits, not padding zeros.
+            let text = format!("{x:.prec$e}", prec = self.precision);
+            let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+            let exponent: i32 = exponent.parse().unwrap_or(0);
+            let mantissa = digits(point(mantissa.to_string()));
             let (int, frac) = mantissa.split_once('.').unwrap_or((&mantissa, ""));
             let int = format!("{sign}{int}");
             let exp_sign = if exponent < 0 { '-' } else { '+' };
@@ -399,7 +494,11 @@ impl FloatFormat {
             let text = digits(x.positional());
             let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
             let int = format!("{sign}{int}");
-            format!("{int:>left$}.{frac:<right$}", left = self.pad_left, right = self.pad_right)
+            format!(
+                "{int:>left$}.{frac:<right$}",
+                left = self.pad_left,
+                right = self.pad_right
+            )
         }
     }
 }
@@ -416,10 +515,19 @@ mod tests {
     #[test]
     fn floats_line_up_like_numpy() {
         assert_eq!(f64s(&[1.0, 2.0, 3.0], &[3]), "array([1., 2., 3.])");
-        assert_eq!(f64s(&[1.5, 2.25, -3.0], &[3]), "array([ 1.5 ,  2.25, -3.  ])");
-        assert_eq!(f64s(&[0.1 + 0.2, 1.0 / 3.0], &[2]), "array([0.3       , 0.33333333])");
+        assert_eq!(
+            f64s(&[1.5, 2.25, -3.0], &[3]),
+            "array([ 1.5 ,  2.25, -3.  ])"
+        );
+        assert_eq!(
+            f64s(&[0.1 + 0.2, 1.0 / 3.0], &[2]),
+            "array([0.3       , 0.33333333])"
+        );
         assert_eq!(f64s(&[1e-5, 1.5e10], &[2]), "array([1.0e-05, 1.5e+10])");
-        assert_eq!(f64s(&[f64::NAN, f64::NEG_INFINITY, 1.0], &[3]), "array([ nan, -inf,   1.])");
+        assert_eq!(
+            f64s(&[f64::NAN, f64::NEG_INFINITY, 1.0], &[3]),
+            "array([ nan, -inf,   1.])"
+        );
         assert_eq!(f64s(&[3.5], &[]), "array(3.5)");
         assert_eq!(f64s(&[], &[0]), "array([], dtype=float64)");
         assert_eq!(f64s(&[], &[0, 3]), "array([], shape=(0, 3), dtype=float64)");
@@ -442,7 +550,10 @@ mod tests {
     #[test]
     fn big_arrays_are_summarised_with_their_shape() {
         let a = Array::from_vec((0..10_000i64).collect(), &[10_000]).unwrap();
-        assert_eq!(format_array(&a), "array([   0,    1,    2, ..., 9997, 9998, 9999], shape=(10000,))");
+        assert_eq!(
+            format_array(&a),
+            "array([   0,    1,    2, ..., 9997, 9998, 9999], shape=(10000,))"
+        );
     }
 
     #[test]
@@ -453,9 +564,19 @@ mod tests {
         assert_eq!(format_array(&a), "array(2, dtype=int32)");
         let a = Array::from_vec(vec![1.5f32, 2.0], &[2]).unwrap();
         assert_eq!(format_array(&a), "array([1.5, 2. ], dtype=float32)");
-        let z = vec![Complex64::new(1.0, 2.0), Complex64::new(3.0, -1.0), Complex64::new(f64::NAN, 0.0)];
-        assert_eq!(format_array(&Array::from_vec(z, &[3]).unwrap()), "array([ 1.+2.j,  3.-1.j, nan+0.j])");
-        let s = Buffer::Bytes { data: b"a\0\0\0ab\0c".to_vec(), width: 4 };
+        let z = vec![
+            Complex64::new(1.0, 2.0),
+            Complex64::new(3.0, -1.0),
+            Complex64::new(f64::NAN, 0.0),
+        ];
+        assert_eq!(
+            format_array(&Array::from_vec(z, &[3]).unwrap()),
+            "array([ 1.+2.j,  3.-1.j, nan+0.j])"
+        );
+        let s = Buffer::Bytes {
+            data: b"a\0\0\0ab\0c".to_vec(),
+            width: 4,
+        };
         let s = Array::from_buffer(s, &[2]).unwrap();
         assert_eq!(format_array(&s), "array([b'a', b'ab\\x00c'], dtype='|S4')");
     }

@@ -8,11 +8,12 @@
 //! vexpr repl [--threads N]   or just   vexpr                   (src/repl/)
 //! ```
 //!
-//! This file parses the arguments (clap) and holds what the commands share:
-//! how they report failures and print results. Exit status: 0 on success, 1
-//! when evaluation fails or a file cannot be read or written (the message on
-//! stderr, with a caret under the place for expression errors), 2 for a usage
-//! error. Results go to stdout, everything else to stderr.
+//! This file parses the arguments (clap), runs the command, and prints what
+//! it gives: a command returns its stdout text (if any) or a [`Failure`].
+//! Exit status: 0 on success; 1 when evaluation fails or a file cannot be
+//! read or written (the message on stderr, with a caret under the place for
+//! expression errors); 2 for a usage error. Results go to stdout, everything
+//! else to stderr. `npy`, `format` and `value` are shared with the REPL.
 
 mod bench;
 mod dis;
@@ -59,12 +60,52 @@ struct ReplArgs {
 fn main() -> ExitCode {
     // clap exits with status 2 on a usage error and 0 for --help/--version.
     let cli = Cli::parse();
-    match cli.command {
-        None => repl::run(None),
-        Some(Command::Repl(args)) => repl::run(args.threads),
+    let outcome = match cli.command {
+        None => return repl::run(None),
+        Some(Command::Repl(args)) => return repl::run(args.threads),
         Some(Command::Eval(args)) => eval::run(&args),
         Some(Command::Dis(args)) => dis::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
+    };
+    match outcome {
+        Ok(Some(text)) => print(&text),
+        Ok(None) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(),
+    }
+}
+
+/// Why a command failed; each kind is reported with its exit status.
+#[derive(Debug)]
+enum Failure {
+    /// Text that is already a full report, such as an expression error
+    /// rendered with a caret under the place (status 1).
+    Rendered(String),
+    /// Anything else that went wrong, reported as `error: MESSAGE` (status 1).
+    Message(String),
+    /// A usage error that clap cannot see, such as a name given twice (status 2).
+    Usage(String),
+}
+
+impl From<vexpr::Error> for Failure {
+    fn from(err: vexpr::Error) -> Self {
+        // Errors from `Expr` carry their expression, so `Display` shows the caret.
+        Failure::Rendered(err.to_string())
+    }
+}
+
+impl Failure {
+    /// Prints the failure on stderr and gives the exit status.
+    fn report(&self) -> ExitCode {
+        match self {
+            Failure::Rendered(text) => eprintln!("{}", text.trim_end()),
+            Failure::Message(message) => eprintln!("error: {message}"),
+            Failure::Usage(message) => {
+                // As clap words its own usage errors.
+                eprintln!("error: {message}\n\nFor more information, try '--help'.");
+                return ExitCode::from(2);
+            }
+        }
+        ExitCode::FAILURE
     }
 }
 
@@ -80,44 +121,51 @@ fn parse_threads(text: &str) -> Result<usize, String> {
     }
 }
 
-/// The first variable name that is bound twice.
-fn duplicate_name(bindings: &[value::Binding]) -> Option<&str> {
-    bindings
-        .iter()
-        .enumerate()
-        .find(|(i, b)| bindings[..*i].iter().any(|earlier| earlier.name == b.name))
-        .map(|(_, b)| b.name.as_str())
+/// The names of the variables `expr` reads, in order of first use.
+fn variables(expr: &str) -> Result<Vec<String>, Failure> {
+    match vexpr::syntax::parse(expr) {
+        // `None` is a keyword value (`axis=None`), never a variable.
+        Ok(ast) => Ok(ast
+            .variables()
+            .into_iter()
+            .filter(|n| n != "None")
+            .collect()),
+        // The parser's errors do not carry the expression; render them against it.
+        Err(err) => Err(Failure::Rendered(err.render(expr))),
+    }
 }
 
-/// Prints a result line on stdout. A closed pipe (`vexpr eval ... | head`) is
-/// not worth a message, but still fails the command.
+/// Refuses a variable bound twice (`a=1 a=2`), which is surely a slip.
+fn check_unique(bindings: &[value::Binding]) -> Result<(), Failure> {
+    for (i, b) in bindings.iter().enumerate() {
+        if bindings[..i].iter().any(|earlier| earlier.name == b.name) {
+            return Err(Failure::Usage(format!(
+                "`{}` is given more than once",
+                b.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `len` copies of `value`, or a message when memory runs out, where an
+/// ordinary allocation would abort the process.
+fn try_filled<T: Clone>(value: T, len: usize) -> Result<Vec<T>, Failure> {
+    let mut values = Vec::new();
+    values
+        .try_reserve_exact(len)
+        .map_err(|_| Failure::Message(format!("cannot allocate {len} elements")))?;
+    values.resize(len, value);
+    Ok(values)
+}
+
+/// Prints a result on stdout. A closed pipe (`vexpr eval ... | head`) is not
+/// worth a message, but still fails the command.
 fn print(text: &str) -> ExitCode {
     let mut out = std::io::stdout().lock();
     match writeln!(out, "{text}").and_then(|()| out.flush()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::FAILURE,
-        Err(e) => failure(&format!("cannot write the output: {e}")),
+        Err(e) => Failure::Message(format!("cannot write the output: {e}")).report(),
     }
-}
-
-/// Reports an expression error (its `Display` shows the caret) and gives status 1.
-fn eval_error(err: &vexpr::Error) -> ExitCode {
-    failure_text(&err.to_string())
-}
-
-/// Reports a failure as `error: MESSAGE` and gives status 1.
-fn failure(message: &str) -> ExitCode {
-    failure_text(&format!("error: {message}"))
-}
-
-/// Prints already formatted error text and gives status 1.
-fn failure_text(text: &str) -> ExitCode {
-    eprintln!("{}", text.trim_end());
-    ExitCode::FAILURE
-}
-
-/// Reports a usage error found after argument parsing, and gives status 2 as clap does.
-fn usage_error(message: &str) -> ExitCode {
-    eprintln!("error: {message}\n\nFor more information, try '--help'.");
-    ExitCode::from(2)
 }

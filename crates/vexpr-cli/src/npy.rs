@@ -99,7 +99,9 @@ pub fn read_dtype(path: &Path) -> Result<(DType, Vec<usize>), String> {
 fn parse_header(reader: &mut &[u8]) -> Result<NpyHeader, String> {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| NpyHeader::from_reader(&mut *reader)));
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        NpyHeader::from_reader(&mut *reader)
+    }));
     std::panic::set_hook(previous);
     match parsed {
         Ok(Ok(header)) => Ok(header),
@@ -118,7 +120,11 @@ fn check(bytes: &[u8]) -> Result<Checked<'_>, String> {
     let need = len.and_then(|n| n.checked_mul(source_width(&header)));
     let need = need.ok_or_else(|| format!("the shape {} is too large", shape_text(&shape)))?;
     if data.len() != need {
-        let what = if data.len() < need { "truncated" } else { "has trailing bytes" };
+        let what = if data.len() < need {
+            "truncated"
+        } else {
+            "has trailing bytes"
+        };
         return Err(format!(
             "the file is {what}: shape {} of {} needs {need} data bytes, the file has {}",
             shape_text(&shape),
@@ -126,7 +132,12 @@ fn check(bytes: &[u8]) -> Result<Checked<'_>, String> {
             data.len()
         ));
     }
-    Ok(Checked { header, source, shape, data })
+    Ok(Checked {
+        header,
+        source,
+        shape,
+        data,
+    })
 }
 
 /// Bytes per element in the file.
@@ -168,17 +179,21 @@ fn source_of(header: &NpyHeader) -> Result<Source, String> {
         (TypeChar::Complex, 8) => Source::C64,
         (TypeChar::Complex, 16) => Source::C128,
         // NumPy cannot make an `S0` array; a file claiming one is refused.
-        (TypeChar::ByteStr, width) if width > 0 => {
-            Source::Bytes(usize::try_from(width).map_err(|_| format!("string width {width} is too large"))?)
-        }
+        (TypeChar::ByteStr, width) if width > 0 => Source::Bytes(
+            usize::try_from(width).map_err(|_| format!("string width {width} is too large"))?,
+        ),
         _ => {
             let name = dtype_name(&ts.to_string());
             let hint = match (ts.type_char(), size) {
-                (TypeChar::Uint, 8) => " (uint64 has no safe cast to int64; convert it to int64 or float64 first)",
+                (TypeChar::Uint, 8) => {
+                    " (uint64 has no safe cast to int64; convert it to int64 or float64 first)"
+                }
                 (TypeChar::UnicodeStr, _) => " (convert text to bytes with .astype('S') first)",
                 _ => "",
             };
-            return Err(format!("dtype {name} is not supported{hint}; vexpr reads {SUPPORTED}"));
+            return Err(format!(
+                "dtype {name} is not supported{hint}; vexpr reads {SUPPORTED}"
+            ));
         }
     };
     Ok(source)
@@ -220,29 +235,64 @@ pub fn shape_text(shape: &[usize]) -> String {
 
 /// Reads the checked data into an array, widening and reordering as needed.
 fn decode(checked: Checked<'_>) -> Result<Array, String> {
-    let Checked { header, source, shape, data } = checked;
+    let Checked {
+        header,
+        source,
+        shape,
+        data,
+    } = checked;
     let fortran = header.order() == Order::Fortran && shape.len() > 1;
     let file = NpyFile::with_header(header, data);
     let bad = |e: std::io::Error| format!("not a valid .npy file ({e})");
     // Elements come in file order; Fortran files are put in C order after.
     fn finish<T: Element>(values: Vec<T>, shape: &[usize], fortran: bool) -> Result<Array, String> {
-        let values = if fortran { fortran_to_c(&values, shape) } else { values };
+        let values = if fortran {
+            fortran_to_c(&values, shape)
+        } else {
+            values
+        };
         Array::from_vec(values, shape).map_err(|e| e.to_string())
     }
     match source {
         Source::Bool => finish(file.into_vec::<bool>().map_err(bad)?, &shape, fortran),
-        Source::I8 => finish(widen(file.into_vec::<i8>().map_err(bad)?, i32::from), &shape, fortran),
-        Source::I16 => finish(widen(file.into_vec::<i16>().map_err(bad)?, i32::from), &shape, fortran),
-        Source::U8 => finish(widen(file.into_vec::<u8>().map_err(bad)?, i32::from), &shape, fortran),
-        Source::U16 => finish(widen(file.into_vec::<u16>().map_err(bad)?, i32::from), &shape, fortran),
+        Source::I8 => finish(
+            widen(file.into_vec::<i8>().map_err(bad)?, i32::from),
+            &shape,
+            fortran,
+        ),
+        Source::I16 => finish(
+            widen(file.into_vec::<i16>().map_err(bad)?, i32::from),
+            &shape,
+            fortran,
+        ),
+        Source::U8 => finish(
+            widen(file.into_vec::<u8>().map_err(bad)?, i32::from),
+            &shape,
+            fortran,
+        ),
+        Source::U16 => finish(
+            widen(file.into_vec::<u16>().map_err(bad)?, i32::from),
+            &shape,
+            fortran,
+        ),
         Source::I32 => finish(file.into_vec::<i32>().map_err(bad)?, &shape, fortran),
-        Source::U32 => finish(widen(file.into_vec::<u32>().map_err(bad)?, i64::from), &shape, fortran),
+        Source::U32 => finish(
+            widen(file.into_vec::<u32>().map_err(bad)?, i64::from),
+            &shape,
+            fortran,
+        ),
         Source::I64 => finish(file.into_vec::<i64>().map_err(bad)?, &shape, fortran),
-        Source::F16 => finish(widen(file.into_vec::<npyz::half::f16>().map_err(bad)?, f32::from), &shape, fortran),
+        Source::F16 => finish(
+            widen(file.into_vec::<npyz::half::f16>().map_err(bad)?, f32::from),
+            &shape,
+            fortran,
+        ),
         Source::F32 => finish(file.into_vec::<f32>().map_err(bad)?, &shape, fortran),
         Source::F64 => finish(file.into_vec::<f64>().map_err(bad)?, &shape, fortran),
         Source::C64 => {
-            let values = file.into_vec::<npyz::num_complex::Complex32>().map_err(bad)?;
+            let values = file
+                .into_vec::<npyz::num_complex::Complex32>()
+                .map_err(bad)?;
             let wide = widen(values, |c| Complex64::new(f64::from(c.re), f64::from(c.im)));
             finish(wide, &shape, fortran)
         }
@@ -250,13 +300,18 @@ fn decode(checked: Checked<'_>) -> Result<Array, String> {
         Source::Bytes(width) => {
             // npyz gives each string without its trailing NULs; pad them back.
             let strings = file.into_vec::<Vec<u8>>().map_err(bad)?;
-            let strings = if fortran { fortran_to_c(&strings, &shape) } else { strings };
+            let strings = if fortran {
+                fortran_to_c(&strings, &shape)
+            } else {
+                strings
+            };
             let mut flat = Vec::with_capacity(strings.len() * width);
             for s in &strings {
                 flat.extend_from_slice(s);
                 flat.resize(flat.len() + width - s.len(), 0);
             }
-            Array::from_buffer(Buffer::Bytes { data: flat, width }, &shape).map_err(|e| e.to_string())
+            Array::from_buffer(Buffer::Bytes { data: flat, width }, &shape)
+                .map_err(|e| e.to_string())
         }
     }
 }
@@ -316,14 +371,25 @@ fn write_values<T>(out: &mut impl Write, shape: &[u64], values: &[T]) -> std::io
 where
     T: npyz::AutoSerialize + Copy,
 {
-    let mut writer = npyz::WriteOptions::new().default_dtype().shape(shape).writer(out).begin_nd()?;
+    let mut writer = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(shape)
+        .writer(out)
+        .begin_nd()?;
     writer.extend(values.iter().copied())?;
     writer.finish()
 }
 
 /// Writes fixed-width byte strings as `|S<width>`.
-fn write_strings(out: &mut impl Write, shape: &[u64], data: &[u8], width: usize) -> std::io::Result<()> {
-    let type_str: TypeStr = format!("|S{width}").parse().map_err(std::io::Error::other)?;
+fn write_strings(
+    out: &mut impl Write,
+    shape: &[u64],
+    data: &[u8],
+    width: usize,
+) -> std::io::Result<()> {
+    let type_str: TypeStr = format!("|S{width}")
+        .parse()
+        .map_err(std::io::Error::other)?;
     let len: usize = shape.iter().map(|&n| n as usize).product();
     let mut writer = npyz::WriteOptions::<[u8]>::new()
         .dtype(npyz::DType::Plain(type_str))

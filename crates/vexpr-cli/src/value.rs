@@ -8,7 +8,7 @@
 //! imaginary or complex number `complex128`.
 
 use std::path::PathBuf;
-use vexpr::{Array, Complex64, Scalar};
+use vexpr::{Complex64, Scalar};
 
 /// One `NAME=VALUE` argument.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,16 +28,6 @@ pub enum Source {
     File(PathBuf),
 }
 
-impl Source {
-    /// The value as an array: a literal becomes a 0-d array, a file is read.
-    pub fn load(&self) -> Result<Array, String> {
-        match self {
-            Source::Literal(s) => Ok(Array::from_scalar(s)),
-            Source::File(path) => crate::npy::read(path),
-        }
-    }
-}
-
 /// Parses `NAME=VALUE` (the error is a message for the user).
 pub fn parse_binding(arg: &str) -> Result<Binding, String> {
     let Some((name, value)) = arg.split_once('=') else {
@@ -45,7 +35,9 @@ pub fn parse_binding(arg: &str) -> Result<Binding, String> {
     };
     let name = name.trim();
     if !is_identifier(name) {
-        return Err(format!("`{name}` is not a variable name (letters, digits and `_`, not starting with a digit)"));
+        return Err(format!(
+            "`{name}` is not a variable name (letters, digits and `_`, not starting with a digit)"
+        ));
     }
     if value.is_empty() {
         return Err(format!("no value after `{name}=`"));
@@ -54,13 +46,17 @@ pub fn parse_binding(arg: &str) -> Result<Binding, String> {
         Some(scalar) => Source::Literal(scalar),
         None => Source::File(PathBuf::from(value)),
     };
-    Ok(Binding { name: name.to_string(), value })
+    Ok(Binding {
+        name: name.to_string(),
+        value,
+    })
 }
 
 /// True for names the expression language accepts as variables.
 fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_')
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
 /// Reads `text` as a Python-style number literal.
@@ -109,7 +105,10 @@ fn parse_int(text: &str) -> Option<Result<i64, String>> {
     let clean: String = digits.chars().filter(|&c| c != '_').collect();
     // Parse with the sign attached so that i64::MIN is representable.
     let signed = if negative { format!("-{clean}") } else { clean };
-    Some(i64::from_str_radix(&signed, radix).map_err(|_| format!("the integer {text} does not fit in int64")))
+    Some(
+        i64::from_str_radix(&signed, radix)
+            .map_err(|_| format!("the integer {text} does not fit in int64")),
+    )
 }
 
 /// Digits as Python allows them: at least one, with single `_` only between digits.
@@ -162,7 +161,10 @@ fn parse_complex(text: &str) -> Option<Complex64> {
         .rev()
         .find(|&i| matches!(bytes[i], b'+' | b'-') && !matches!(bytes[i - 1], b'e' | b'E'));
     match split {
-        Some(i) => Some(Complex64::new(parse_float(&body[..i])?, parse_float(&body[i..])?)),
+        Some(i) => Some(Complex64::new(
+            parse_float(&body[..i])?,
+            parse_float(&body[i..])?,
+        )),
         None => Some(Complex64::new(0.0, parse_float(body)?)),
     }
 }
@@ -188,14 +190,25 @@ mod tests {
         assert_eq!(lit("-inf"), Some(Scalar::Float64(f64::NEG_INFINITY)));
         assert_eq!(lit("True"), Some(Scalar::Bool(true)));
         assert_eq!(lit("False"), Some(Scalar::Bool(false)));
-        assert_eq!(lit("1+2j"), Some(Scalar::Complex128(Complex64::new(1.0, 2.0))));
-        assert_eq!(lit("-2J"), Some(Scalar::Complex128(Complex64::new(0.0, -2.0))));
-        assert_eq!(lit("1e3-1e-3j"), Some(Scalar::Complex128(Complex64::new(1e3, -1e-3))));
+        assert_eq!(
+            lit("1+2j"),
+            Some(Scalar::Complex128(Complex64::new(1.0, 2.0)))
+        );
+        assert_eq!(
+            lit("-2J"),
+            Some(Scalar::Complex128(Complex64::new(0.0, -2.0)))
+        );
+        assert_eq!(
+            lit("1e3-1e-3j"),
+            Some(Scalar::Complex128(Complex64::new(1e3, -1e-3)))
+        );
     }
 
     #[test]
     fn other_text_is_a_path_or_an_error() {
-        for path in ["a.npy", "x", "1.npy", "e5", "1__0", "_1", "j", "+-1", "true", "1e", "./3"] {
+        for path in [
+            "a.npy", "x", "1.npy", "e5", "1__0", "_1", "j", "+-1", "true", "1e", "./3",
+        ] {
             assert_eq!(lit(path), None, "{path}");
         }
         assert!(parse_literal("99999999999999999999").is_err());
@@ -206,7 +219,10 @@ mod tests {
         let b = parse_binding("a=x.npy").unwrap();
         assert_eq!(b.name, "a");
         assert_eq!(b.value, Source::File(PathBuf::from("x.npy")));
-        assert_eq!(parse_binding("k=-1").unwrap().value, Source::Literal(Scalar::Int64(-1)));
+        assert_eq!(
+            parse_binding("k=-1").unwrap().value,
+            Source::Literal(Scalar::Int64(-1))
+        );
         assert!(parse_binding("a").is_err());
         assert!(parse_binding("a=").is_err());
         assert!(parse_binding("=3").is_err());

@@ -239,7 +239,10 @@ impl Expr {
         let shape = self
             .broadcast(&self.program, &values)
             .map_err(|e| e.with_source(&self.source))?;
-        let len: usize = shape.iter().product();
+        let len = shape
+            .iter()
+            .try_fold(1usize, |acc, &n| acc.checked_mul(n))
+            .unwrap_or(usize::MAX);
         if out.len() != len {
             return Err(Error::new(
                 ErrorKind::Shape,
@@ -406,8 +409,14 @@ impl Expr {
         let shape = self
             .broadcast(program, values)
             .map_err(|e| e.with_source(&self.source))?;
-        let len: usize = shape.iter().product();
-        let mut buffer = Buffer::zeros(program.result_dtype(), len);
+        let dtype = program.result_dtype();
+        let len = shape.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n));
+        let Some(mut buffer) = len.and_then(|len| Buffer::try_zeros(dtype, len)) else {
+            let whole = Span::new(0, self.source.len());
+            let message =
+                format!("cannot allocate the result: shape {shape:?} of {dtype} is too large");
+            return Err(Error::new(ErrorKind::Shape, whole, message).with_source(&self.source));
+        };
         self.run(program, values, &shape, buffer.as_bytes_mut(), options)?;
         Ok(Array::from_buffer(buffer, &shape).expect("the buffer was made for the shape"))
     }

@@ -344,3 +344,26 @@ fn huge_integer_powers_of_complex_numbers_stay_exact_where_numpy_overflows() {
     assert_eq!((r[0].re, r[0].im), (f64::INFINITY, 0.0));
     assert_eq!((r[1].re, r[1].im), (0.0, 0.0));
 }
+
+#[test]
+fn empty_strings_and_impossible_results_are_handled() {
+    // NumPy types '' as S1.
+    let r = evaluate("''", &Env::new()).unwrap();
+    assert_eq!(r.dtype(), DType::Bytes(1));
+    let s = Array::from_buffer(
+        vexpr::Buffer::Bytes {
+            data: b"ab\0".to_vec(),
+            width: 1,
+        },
+        &[3],
+    )
+    .unwrap();
+    let r = evaluate("s == ''", &Env::new().with("s", &s)).unwrap();
+    assert_eq!(r.as_slice::<bool>().unwrap(), &[false, false, true]);
+    // A broadcast far too large to allocate is an error, not an abort.
+    let big = [1.0; 4];
+    let x = ArrayView::strided(&big[..], &[1 << 31, 1], &[0, 1], 0).unwrap();
+    let y = ArrayView::strided(&big[..], &[1, 1 << 31], &[1, 0], 0).unwrap();
+    let e = evaluate("x * y", &Env::new().with("x", x).with("y", y)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Shape);
+}

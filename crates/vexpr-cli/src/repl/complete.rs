@@ -23,7 +23,9 @@ pub struct ReplHelper {
 enum Kind {
     Command,
     /// Variables, functions, and generators when `generators` is true.
-    Name { generators: bool },
+    Name {
+        generators: bool,
+    },
     Variable,
     File,
     Nothing,
@@ -45,7 +47,11 @@ fn classify(line: &str, pos: usize) -> (usize, Kind) {
             "dis" | "time" | "type" => name_at(before),
             "del" => (word_start, Kind::Variable),
             // `:save NAME FILE`: the first word is a variable, the rest a path.
-            "save" if args.split_whitespace().count() == 0 || (args.split_whitespace().count() == 1 && !args.ends_with(char::is_whitespace)) => {
+            "save"
+                if args.split_whitespace().count() == 0
+                    || (args.split_whitespace().count() == 1
+                        && !args.ends_with(char::is_whitespace)) =>
+            {
                 (word_start, Kind::Variable)
             }
             "save" => (word_start, Kind::File),
@@ -53,7 +59,9 @@ fn classify(line: &str, pos: usize) -> (usize, Kind) {
         };
     }
     // Inside a string: a path for `load("...`.
-    if before.chars().filter(|&c| c == '"').count() % 2 == 1 || before.chars().filter(|&c| c == '\'').count() % 2 == 1 {
+    if before.chars().filter(|&c| c == '"').count() % 2 == 1
+        || before.chars().filter(|&c| c == '\'').count() % 2 == 1
+    {
         return (pos, Kind::File);
     }
     name_at(before)
@@ -73,7 +81,8 @@ fn name_at(before: &str) -> (usize, Kind) {
         return (before.len(), Kind::Nothing);
     }
     let left = before[..start].trim_end();
-    let generators = left.ends_with('=') && !left.ends_with("==") && !left.ends_with(['<', '>', '!']);
+    let generators =
+        left.ends_with('=') && !left.ends_with("==") && !left.ends_with(['<', '>', '!']);
     (start, Kind::Name { generators })
 }
 
@@ -85,7 +94,10 @@ impl ReplHelper {
 
     /// The candidates that do not need the file system.
     fn names(&self, kind: &Kind, word: &str) -> Vec<Pair> {
-        let pair = |display: String, replacement: String| Pair { display, replacement };
+        let pair = |display: String, replacement: String| Pair {
+            display,
+            replacement,
+        };
         let mut out: Vec<Pair> = match kind {
             Kind::Command => COMMANDS
                 .iter()
@@ -93,14 +105,24 @@ impl ReplHelper {
                 .filter(|c| c.starts_with(word))
                 .map(|c| pair(c.clone(), format!("{c} ")))
                 .collect(),
-            Kind::Variable => {
-                self.variables.iter().filter(|v| v.starts_with(word)).map(|v| pair(v.clone(), v.clone())).collect()
-            }
+            Kind::Variable => self
+                .variables
+                .iter()
+                .filter(|v| v.starts_with(word))
+                .map(|v| pair(v.clone(), v.clone()))
+                .collect(),
             Kind::Name { generators } => {
                 let functions = vexpr::functions::TABLE.callable_names();
                 let generators = generators::NAMES.iter().copied().filter(|_| *generators);
-                let calls = functions.chain(generators).filter(|f| f.starts_with(word)).map(|f| pair(format!("{f}("), format!("{f}(")));
-                let vars = self.variables.iter().filter(|v| v.starts_with(word)).map(|v| pair(v.clone(), v.clone()));
+                let calls = functions
+                    .chain(generators)
+                    .filter(|f| f.starts_with(word))
+                    .map(|f| pair(format!("{f}("), format!("{f}(")));
+                let vars = self
+                    .variables
+                    .iter()
+                    .filter(|v| v.starts_with(word))
+                    .map(|v| pair(v.clone(), v.clone()));
                 vars.chain(calls).collect()
             }
             Kind::File | Kind::Nothing => Vec::new(),
@@ -114,7 +136,12 @@ impl ReplHelper {
 impl Completer for ReplHelper {
     type Candidate = Pair;
 
-    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
         match classify(line, pos) {
             (_, Kind::File) => self.files.complete_path(line, pos),
             (start, kind) => Ok((start, self.names(&kind, &line[start..pos]))),
@@ -137,9 +164,16 @@ mod tests {
     use super::*;
 
     fn offered(line: &str) -> Vec<String> {
-        let helper = ReplHelper { variables: vec!["alpha".into(), "beta".into()], files: FilenameCompleter::new() };
+        let helper = ReplHelper {
+            variables: vec!["alpha".into(), "beta".into()],
+            files: FilenameCompleter::new(),
+        };
         let (start, kind) = classify(line, line.len());
-        helper.names(&kind, &line[start..]).into_iter().map(|p| p.replacement).collect()
+        helper
+            .names(&kind, &line[start..])
+            .into_iter()
+            .map(|p| p.replacement)
+            .collect()
     }
 
     #[test]
@@ -153,7 +187,10 @@ mod tests {
         assert_eq!(offered("2*al"), vec!["alpha"]);
         assert_eq!(offered(":dis sq"), vec!["sqrt("]);
         assert!(offered("x = lo").contains(&"log(".to_string()));
-        assert!(offered("x = lo").contains(&"load(".to_string()), "generators right after `=`");
+        assert!(
+            offered("x = lo").contains(&"load(".to_string()),
+            "generators right after `=`"
+        );
         assert!(!offered("x = 2*lo").contains(&"load(".to_string()));
         assert!(offered("2*a + 1e").is_empty());
     }

@@ -23,7 +23,12 @@ use vexpr::syntax::lexer::{Lexer, Token};
 use vexpr::{Array, Complex64, DType, Error, ErrorKind, Span};
 
 /// The generator names, which variables may not take.
-pub const NAMES: [&str; 7] = ["linspace", "random", "arange", "zeros", "ones", "full", "load"];
+pub const NAMES: [&str; 7] = [
+    "linspace", "random", "arange", "zeros", "ones", "full", "load",
+];
+
+/// The message for a line that ends inside the call.
+const UNCLOSED: &str = "unexpected end of line: the call is not closed";
 
 /// `linspace`'s number of points when none is given (NumPy's default).
 const LINSPACE_DEFAULT_NUM: usize = 50;
@@ -102,20 +107,30 @@ impl Num {
 pub fn parse(text: &str, at: usize) -> Option<Result<Plan, Error>> {
     let mut lexer = Lexer::new(text);
     let name = match lexer.next() {
-        Some(Ok((s, Token::Name(name), e))) => NAMES.iter().find(|&&n| n == name).map(|&n| (n, shift(Span::new(s, e), at)))?,
+        Some(Ok((s, Token::Name(name), e))) => NAMES
+            .iter()
+            .find(|&&n| n == name)
+            .map(|&n| (n, shift(Span::new(s, e), at)))?,
         _ => return None,
     };
     let Some(Ok((_, Token::LParen, _))) = lexer.next() else {
         return None;
     };
-    Some(Parser::new(text, at).and_then(|mut p| p.call(name.0, name.1)).and_then(|call| plan(&call)))
+    Some(
+        Parser::new(text, at)
+            .and_then(|mut p| p.call(name.0, name.1))
+            .and_then(|call| plan(&call)),
+    )
 }
 
 impl Plan {
     /// Fills in the seed of a `random` call that gave none.
     pub fn with_seed(self, seed: u64) -> Plan {
         match self {
-            Plan::Random { shape, seed: None } => Plan::Random { shape, seed: Some(seed) },
+            Plan::Random { shape, seed: None } => Plan::Random {
+                shape,
+                seed: Some(seed),
+            },
             other => other,
         }
     }
@@ -126,7 +141,11 @@ impl Plan {
             Plan::Linspace { start, stop, num } => {
                 // NumPy's formula, so that the values agree to the last bit:
                 // `i * step + start`, with the end point set exactly.
-                let step = if num > 1 { (stop - start) / (num - 1) as f64 } else { 0.0 };
+                let step = if num > 1 {
+                    (stop - start) / (num - 1) as f64
+                } else {
+                    0.0
+                };
                 let mut v = filled(num, |i| i as f64 * step + start)?;
                 if num > 1 {
                     v[num - 1] = stop;
@@ -138,7 +157,12 @@ impl Plan {
                 let v = filled(shape.iter().product(), |_| rng.random::<f64>())?;
                 array(v, &shape)
             }
-            Plan::Arange { start, step, len, dtype } => {
+            Plan::Arange {
+                start,
+                step,
+                len,
+                dtype,
+            } => {
                 let value = |i: usize| match (start, step) {
                     // Integer steps stay exact (`parse` checked the range).
                     (Num::Int(a), Num::Int(d)) => Num::Int(a + i as i64 * d),
@@ -146,7 +170,11 @@ impl Plan {
                 };
                 typed(dtype, &[len], value)
             }
-            Plan::Fill { shape, value, dtype } => typed(dtype, &shape, |_| value),
+            Plan::Fill {
+                shape,
+                value,
+                dtype,
+            } => typed(dtype, &shape, |_| value),
             Plan::Load { path } => crate::npy::read(&path),
         }
     }
@@ -237,11 +265,18 @@ impl<'t> Parser<'t> {
         for token in Lexer::new(text) {
             match token {
                 Ok((s, t, e)) => tokens.push((shift(Span::new(s, e), at), t)),
-                Err(err) => return Err(Error::new(err.kind(), shift(err.span(), at), err.message())),
+                Err(err) => {
+                    return Err(Error::new(err.kind(), shift(err.span(), at), err.message()));
+                }
             }
         }
         // The caller has seen the name and `(`.
-        Ok(Parser { text, at, tokens, pos: 2 })
+        Ok(Parser {
+            text,
+            at,
+            tokens,
+            pos: 2,
+        })
     }
 
     fn peek(&self) -> Option<Token<'t>> {
@@ -257,7 +292,13 @@ impl<'t> Parser<'t> {
     }
 
     fn call(&mut self, name: &'static str, name_span: Span) -> Result<Call, Error> {
-        let mut call = Call { name, name_span, span: name_span, positional: Vec::new(), keywords: Vec::new() };
+        let mut call = Call {
+            name,
+            name_span,
+            span: name_span,
+            positional: Vec::new(),
+            keywords: Vec::new(),
+        };
         loop {
             if self.peek() == Some(Token::RParen) {
                 break;
@@ -274,14 +315,23 @@ impl<'t> Parser<'t> {
             match keyword {
                 Some((k, span)) => call.keywords.push((k, span, arg)),
                 None if !call.keywords.is_empty() => {
-                    return Err(syntax(arg.span, "a positional argument cannot follow a keyword argument"));
+                    return Err(syntax(
+                        arg.span,
+                        "a positional argument cannot follow a keyword argument",
+                    ));
                 }
                 None => call.positional.push(arg),
             }
             match self.peek() {
                 Some(Token::Comma) => self.pos += 1,
                 Some(Token::RParen) => {}
-                _ => return Err(syntax(self.here(), format!("expected `,` or `)` in the arguments of `{name}`"))),
+                None => return Err(syntax(self.here(), UNCLOSED)),
+                _ => {
+                    return Err(syntax(
+                        self.here(),
+                        format!("expected `,` or `)` in the arguments of `{name}`"),
+                    ));
+                }
             }
         }
         call.span = name_span.to(self.here());
@@ -290,7 +340,9 @@ impl<'t> Parser<'t> {
             let rest = self.here().to(self.tokens[self.tokens.len() - 1].0);
             return Err(syntax(
                 rest,
-                format!("`{name}(...)` must stand alone on the right of `=`: assign it to a name, then use the name"),
+                format!(
+                    "`{name}(...)` must stand alone on the right of `=`: assign it to a name, then use the name"
+                ),
             ));
         }
         Ok(call)
@@ -332,6 +384,7 @@ impl<'t> Parser<'t> {
                             trailing_comma = true;
                         }
                         Some(Token::RParen) => {}
+                        None => return Err(syntax(self.here(), UNCLOSED)),
                         _ => return Err(syntax(self.here(), "expected `,` or `)` in a tuple")),
                     }
                 }
@@ -343,13 +396,18 @@ impl<'t> Parser<'t> {
                     only.span = span;
                     return Ok(only);
                 }
-                Ok(Arg { value: Value::Tuple(items), span })
+                Ok(Arg {
+                    value: Value::Tuple(items),
+                    span,
+                })
             }
             Some(Token::Name(n)) => Err(syntax(
                 start,
-                format!("`{n}`: the arguments of a generator are literals, not names or expressions"),
+                format!(
+                    "`{n}`: the arguments of a generator are literals, not names or expressions"
+                ),
             )),
-            None => Err(syntax(start, "unexpected end of line: the call is not closed")),
+            None => Err(syntax(start, UNCLOSED)),
             Some(_) => Err(syntax(start, "expected a number, a string or a tuple")),
         }
     }
@@ -357,13 +415,16 @@ impl<'t> Parser<'t> {
     /// Decodes the literal token before `self.pos` with vexpr's own parser.
     fn literal(&self, span: Span) -> Result<Arg, Error> {
         let text = &self.text[span.start - self.at..span.end - self.at];
-        let ast = vexpr::syntax::parse(text).map_err(|e| Error::new(e.kind(), span, e.message()))?;
-        let value = match ast.kind {
-            ExprKind::Literal(Literal::Int(i)) => {
-                Value::Int(i64::try_from(i).map_err(|_| Error::new(ErrorKind::Literal, span, "integer literal is too large"))?)
+        let ast =
+            vexpr::syntax::parse(text).map_err(|e| Error::new(e.kind(), span, e.message()))?;
+        let value = match &ast.kind {
+            ExprKind::Literal(Literal::Int(i)) => Value::Int(i64::try_from(*i).map_err(|_| {
+                Error::new(ErrorKind::Literal, span, "integer literal is too large")
+            })?),
+            ExprKind::Literal(Literal::Float(f)) => Value::Float(*f),
+            ExprKind::Literal(Literal::Bytes(b)) => {
+                Value::Str(String::from_utf8_lossy(b).into_owned())
             }
-            ExprKind::Literal(Literal::Float(f)) => Value::Float(f),
-            ExprKind::Literal(Literal::Bytes(b)) => Value::Str(String::from_utf8_lossy(&b).into_owned()),
             _ => return Err(syntax(span, "complex numbers are not accepted here")),
         };
         Ok(Arg { value, span })
@@ -372,14 +433,23 @@ impl<'t> Parser<'t> {
 
 /// Matches a call's arguments to parameter names as Python does: positional
 /// first, then keywords; the first `required` must be given.
-fn bind<'c>(call: &'c Call, params: &[&str], required: usize) -> Result<Vec<Option<&'c Arg>>, Error> {
+fn bind<'c>(
+    call: &'c Call,
+    params: &[&str],
+    required: usize,
+) -> Result<Vec<Option<&'c Arg>>, Error> {
     let mut bound: Vec<Option<&Arg>> = vec![None; params.len()];
     if call.positional.len() > params.len() {
         let extra = &call.positional[params.len()];
         return Err(Error::new(
             ErrorKind::Arity,
             extra.span,
-            format!("`{}` takes at most {} arguments ({})", call.name, params.len(), params.join(", ")),
+            format!(
+                "`{}` takes at most {} arguments ({})",
+                call.name,
+                params.len(),
+                params.join(", ")
+            ),
         ));
     }
     for (slot, arg) in bound.iter_mut().zip(&call.positional) {
@@ -390,11 +460,19 @@ fn bind<'c>(call: &'c Call, params: &[&str], required: usize) -> Result<Vec<Opti
             return Err(Error::new(
                 ErrorKind::Arity,
                 *span,
-                format!("`{}` has no parameter `{name}` (it has {})", call.name, params.join(", ")),
+                format!(
+                    "`{}` has no parameter `{name}` (it has {})",
+                    call.name,
+                    params.join(", ")
+                ),
             ));
         };
         if bound[i].is_some() {
-            return Err(Error::new(ErrorKind::Arity, *span, format!("`{name}` is given twice")));
+            return Err(Error::new(
+                ErrorKind::Arity,
+                *span,
+                format!("`{name}` is given twice"),
+            ));
         }
         bound[i] = Some(arg);
     }
@@ -402,7 +480,13 @@ fn bind<'c>(call: &'c Call, params: &[&str], required: usize) -> Result<Vec<Opti
         return Err(Error::new(
             ErrorKind::Arity,
             call.span,
-            format!("`{}` needs the argument `{}` ({}({}))", call.name, params[missing], call.name, params.join(", ")),
+            format!(
+                "`{}` needs the argument `{}` ({}({}))",
+                call.name,
+                params[missing],
+                call.name,
+                params.join(", ")
+            ),
         ));
     }
     Ok(bound)
@@ -412,17 +496,29 @@ fn number(arg: &Arg, what: &str) -> Result<Num, Error> {
     match arg.value {
         Value::Int(i) => Ok(Num::Int(i)),
         Value::Float(f) => Ok(Num::Float(f)),
-        _ => Err(Error::new(ErrorKind::Type, arg.span, format!("`{what}` must be a number"))),
+        _ => Err(Error::new(
+            ErrorKind::Type,
+            arg.span,
+            format!("`{what}` must be a number"),
+        )),
     }
 }
 
 /// A count: a non-negative whole number, written as an integer or a float.
 fn size(arg: &Arg, what: &str) -> Result<usize, Error> {
-    let bad = || Error::new(ErrorKind::Type, arg.span, format!("`{what}` must be a whole number of 0 or more"));
+    let bad = || {
+        Error::new(
+            ErrorKind::Type,
+            arg.span,
+            format!("`{what}` must be a whole number of 0 or more"),
+        )
+    };
     match arg.value {
         Value::Int(i) => usize::try_from(i).map_err(|_| bad()),
         // Whole floats below 2**53 are exact, so `1e6` is exactly a million.
-        Value::Float(f) if f >= 0.0 && f.fract() == 0.0 && f < 9_007_199_254_740_992.0 => Ok(f as usize),
+        Value::Float(f) if f >= 0.0 && f.fract() == 0.0 && f < 9_007_199_254_740_992.0 => {
+            Ok(f as usize)
+        }
         _ => Err(bad()),
     }
 }
@@ -430,13 +526,20 @@ fn size(arg: &Arg, what: &str) -> Result<usize, Error> {
 /// A shape: a size or a tuple of sizes, with a total that memory could hold.
 fn shape(arg: &Arg, itemsize: usize) -> Result<Vec<usize>, Error> {
     let dims = match &arg.value {
-        Value::Tuple(items) => items.iter().map(|a| size(a, "shape")).collect::<Result<Vec<_>, _>>()?,
+        Value::Tuple(items) => items
+            .iter()
+            .map(|a| size(a, "shape"))
+            .collect::<Result<Vec<_>, _>>()?,
         _ => vec![size(arg, "shape")?],
     };
     let total = dims.iter().try_fold(itemsize, |acc, &n| acc.checked_mul(n));
     match total {
         Some(bytes) if bytes <= isize::MAX as usize => Ok(dims),
-        _ => Err(Error::new(ErrorKind::Shape, arg.span, "this shape has too many elements to allocate")),
+        _ => Err(Error::new(
+            ErrorKind::Shape,
+            arg.span,
+            "this shape has too many elements to allocate",
+        )),
     }
 }
 
@@ -473,7 +576,9 @@ fn plan(call: &Call) -> Result<Plan, Error> {
         "random" => {
             let a = bind(call, &["shape", "seed"], 1)?;
             let shape = shape(a[0].expect("required"), 8)?;
-            let seed = a[1].map(|s| size(s, "seed").map(|s| s as u64)).transpose()?;
+            let seed = a[1]
+                .map(|s| size(s, "seed").map(|s| s as u64))
+                .transpose()?;
             Ok(Plan::Random { shape, seed })
         }
         "arange" => {
@@ -481,12 +586,19 @@ fn plan(call: &Call) -> Result<Plan, Error> {
             // `arange(stop)` counts from 0, as in NumPy.
             let (start, stop) = match a[1] {
                 None => (Num::Int(0), number(a[0].expect("required"), "stop")?),
-                Some(stop) => (number(a[0].expect("required"), "start")?, number(stop, "stop")?),
+                Some(stop) => (
+                    number(a[0].expect("required"), "start")?,
+                    number(stop, "stop")?,
+                ),
             };
             let step = a[2].map_or(Ok(Num::Int(1)), |s| number(s, "step"))?;
             let step_span = a[2].map_or(call.span, |s| s.span);
             if step.as_f64() == 0.0 {
-                return Err(Error::new(ErrorKind::Input, step_span, "`step` must not be zero"));
+                return Err(Error::new(
+                    ErrorKind::Input,
+                    step_span,
+                    "`step` must not be zero",
+                ));
             }
             let len = match (start, stop, step) {
                 (Num::Int(a), Num::Int(b), Num::Int(d)) => {
@@ -498,43 +610,85 @@ fn plan(call: &Call) -> Result<Plan, Error> {
                 _ => {
                     let n = ((stop.as_f64() - start.as_f64()) / step.as_f64()).ceil();
                     if !n.is_finite() {
-                        return Err(Error::new(ErrorKind::Input, call.span, "`arange` needs finite numbers"));
+                        return Err(Error::new(
+                            ErrorKind::Input,
+                            call.span,
+                            "`arange` needs finite numbers",
+                        ));
                     }
                     n.max(0.0) as usize
                 }
             };
             let all_ints = matches!((start, stop, step), (Num::Int(_), Num::Int(_), Num::Int(_)));
-            let dtype = dtype(a[3])?.unwrap_or(if all_ints { DType::Int64 } else { DType::Float64 });
-            if len.checked_mul(dtype.itemsize()).is_none_or(|b| b > isize::MAX as usize) {
-                return Err(Error::new(ErrorKind::Shape, call.span, "this range has too many elements to allocate"));
+            let dtype = dtype(a[3])?.unwrap_or(if all_ints {
+                DType::Int64
+            } else {
+                DType::Float64
+            });
+            if len
+                .checked_mul(dtype.itemsize())
+                .is_none_or(|b| b > isize::MAX as usize)
+            {
+                return Err(Error::new(
+                    ErrorKind::Shape,
+                    call.span,
+                    "this range has too many elements to allocate",
+                ));
             }
-            Ok(Plan::Arange { start, step, len, dtype })
+            Ok(Plan::Arange {
+                start,
+                step,
+                len,
+                dtype,
+            })
         }
         "zeros" | "ones" => {
             let a = bind(call, &["shape", "dtype"], 1)?;
             let dtype = dtype(a[1])?.unwrap_or(DType::Float64);
             let shape = shape(a[0].expect("required"), dtype.itemsize())?;
             let value = Num::Int(i64::from(call.name == "ones"));
-            Ok(Plan::Fill { shape, value, dtype })
+            Ok(Plan::Fill {
+                shape,
+                value,
+                dtype,
+            })
         }
         "full" => {
             let a = bind(call, &["shape", "fill_value", "dtype"], 2)?;
             let value = number(a[1].expect("required"), "fill_value")?;
             // NumPy's choice: an integer fill gives int64, a float fill float64.
-            let natural = if matches!(value, Num::Int(_)) { DType::Int64 } else { DType::Float64 };
+            let natural = if matches!(value, Num::Int(_)) {
+                DType::Int64
+            } else {
+                DType::Float64
+            };
             let dtype = dtype(a[2])?.unwrap_or(natural);
             let shape = shape(a[0].expect("required"), dtype.itemsize())?;
-            Ok(Plan::Fill { shape, value, dtype })
+            Ok(Plan::Fill {
+                shape,
+                value,
+                dtype,
+            })
         }
         "load" => {
             let a = bind(call, &["file"], 1)?;
             let file = a[0].expect("required");
             match &file.value {
-                Value::Str(path) => Ok(Plan::Load { path: PathBuf::from(path) }),
-                _ => Err(Error::new(ErrorKind::Type, file.span, "`file` must be a quoted path, like \"x.npy\"")),
+                Value::Str(path) => Ok(Plan::Load {
+                    path: PathBuf::from(path),
+                }),
+                _ => Err(Error::new(
+                    ErrorKind::Type,
+                    file.span,
+                    "`file` must be a quoted path, like \"x.npy\"",
+                )),
             }
         }
-        other => Err(Error::new(ErrorKind::UnknownFunction, call.name_span, format!("unknown generator `{other}`"))),
+        other => Err(Error::new(
+            ErrorKind::UnknownFunction,
+            call.name_span,
+            format!("unknown generator `{other}`"),
+        )),
     }
 }
 
@@ -543,25 +697,71 @@ mod tests {
     use super::*;
 
     fn plan_of(text: &str) -> Plan {
-        parse(text, 0).expect("a generator call").expect("well formed")
+        parse(text, 0)
+            .expect("a generator call")
+            .expect("well formed")
     }
 
     fn error_of(text: &str) -> Error {
-        parse(text, 0).expect("a generator call").expect_err("refused")
+        parse(text, 0)
+            .expect("a generator call")
+            .expect_err("refused")
     }
 
     #[test]
     fn numbers_are_spelled_as_in_python() {
-        assert_eq!(plan_of("linspace(0, 1, 1_000_000)"), Plan::Linspace { start: 0.0, stop: 1.0, num: 1_000_000 });
-        assert_eq!(plan_of("random(1e6)"), Plan::Random { shape: vec![1_000_000], seed: None });
-        assert_eq!(plan_of("random((2, 3), seed=7)"), Plan::Random { shape: vec![2, 3], seed: Some(7) });
+        assert_eq!(
+            plan_of("linspace(0, 1, 1_000_000)"),
+            Plan::Linspace {
+                start: 0.0,
+                stop: 1.0,
+                num: 1_000_000
+            }
+        );
+        assert_eq!(
+            plan_of("random(1e6)"),
+            Plan::Random {
+                shape: vec![1_000_000],
+                seed: None
+            }
+        );
+        assert_eq!(
+            plan_of("random((2, 3), seed=7)"),
+            Plan::Random {
+                shape: vec![2, 3],
+                seed: Some(7)
+            }
+        );
         assert_eq!(
             plan_of("full(0x10, -2.5)"),
-            Plan::Fill { shape: vec![16], value: Num::Float(-2.5), dtype: DType::Float64 }
+            Plan::Fill {
+                shape: vec![16],
+                value: Num::Float(-2.5),
+                dtype: DType::Float64
+            }
         );
-        assert_eq!(plan_of("zeros(())"), Plan::Fill { shape: vec![], value: Num::Int(0), dtype: DType::Float64 });
-        assert_eq!(plan_of("ones((5,))"), Plan::Fill { shape: vec![5], value: Num::Int(1), dtype: DType::Float64 });
-        assert_eq!(plan_of("load('x.npy')"), Plan::Load { path: PathBuf::from("x.npy") });
+        assert_eq!(
+            plan_of("zeros(())"),
+            Plan::Fill {
+                shape: vec![],
+                value: Num::Int(0),
+                dtype: DType::Float64
+            }
+        );
+        assert_eq!(
+            plan_of("ones((5,))"),
+            Plan::Fill {
+                shape: vec![5],
+                value: Num::Int(1),
+                dtype: DType::Float64
+            }
+        );
+        assert_eq!(
+            plan_of("load('x.npy')"),
+            Plan::Load {
+                path: PathBuf::from("x.npy")
+            }
+        );
     }
 
     #[test]
@@ -583,7 +783,11 @@ mod tests {
         assert_eq!((e.span().start, e.span().end), (13, 14));
         let e = error_of("full(3, dtype='int8', fill_value=1)");
         assert_eq!(e.kind(), ErrorKind::Type);
-        assert!(error_of("ones(3, colour=1)").message().contains("no parameter"));
+        assert!(
+            error_of("ones(3, colour=1)")
+                .message()
+                .contains("no parameter")
+        );
         assert!(error_of("full(3)").message().contains("fill_value"));
         assert!(error_of("zeros(n)").message().contains("literals"));
         assert!(error_of("zeros(3").message().contains("not closed"));
@@ -593,7 +797,10 @@ mod tests {
     fn arange_matches_numpy() {
         let ints = plan_of("arange(10)").run().unwrap();
         assert_eq!(ints.dtype(), DType::Int64);
-        assert_eq!(ints.as_slice::<i64>().unwrap(), &(0..10).collect::<Vec<i64>>()[..]);
+        assert_eq!(
+            ints.as_slice::<i64>().unwrap(),
+            &(0..10).collect::<Vec<i64>>()[..]
+        );
         let down = plan_of("arange(5, -5, -3)").run().unwrap();
         assert_eq!(down.as_slice::<i64>().unwrap(), &[5, 2, -1, -4]);
         let floats = plan_of("arange(0, 1, 0.25)").run().unwrap();
@@ -609,7 +816,14 @@ mod tests {
         let a = plan_of("linspace(0, 1, 5)").run().unwrap();
         assert_eq!(a.as_slice::<f64>().unwrap(), &[0.0, 0.25, 0.5, 0.75, 1.0]);
         assert_eq!(plan_of("linspace(2, 3)").run().unwrap().len(), 50);
-        assert_eq!(plan_of("linspace(2, 3, 1)").run().unwrap().as_slice::<f64>().unwrap(), &[2.0]);
+        assert_eq!(
+            plan_of("linspace(2, 3, 1)")
+                .run()
+                .unwrap()
+                .as_slice::<f64>()
+                .unwrap(),
+            &[2.0]
+        );
     }
 
     #[test]
@@ -632,6 +846,9 @@ mod tests {
         let b = plan_of("ones(2, dtype=\"bool\")").run().unwrap();
         assert_eq!(b.as_slice::<bool>().unwrap(), &[true, true]);
         let c = plan_of("full(1, 2.5, 'complex128')").run().unwrap();
-        assert_eq!(c.as_slice::<Complex64>().unwrap(), &[Complex64::new(2.5, 0.0)]);
+        assert_eq!(
+            c.as_slice::<Complex64>().unwrap(),
+            &[Complex64::new(2.5, 0.0)]
+        );
     }
 }

@@ -73,8 +73,20 @@ pub enum Outcome<T> {
 
 /// Runs `job` on a worker thread and waits for its value or for Ctrl-C.
 pub fn run<T: Send + 'static>(job: impl FnOnce(&Cancel) -> T + Send + 'static) -> Outcome<T> {
-    INTERRUPTED.store(false, Ordering::SeqCst);
     BUSY.store(true, Ordering::SeqCst);
+    let outcome = run_until(&INTERRUPTED, job);
+    BUSY.store(false, Ordering::SeqCst);
+    outcome
+}
+
+/// [`run`], abandoning the job when `interrupted` is set (tests pass a flag
+/// of their own, so that jobs of tests running in parallel stay apart).
+fn run_until<T: Send + 'static>(
+    interrupted: &AtomicBool,
+    job: impl FnOnce(&Cancel) -> T + Send + 'static,
+) -> Outcome<T> {
+    // A Ctrl-C pressed before the job started is not meant for it.
+    interrupted.store(false, Ordering::SeqCst);
     let cancel = Cancel::default();
     let (sender, receiver) = mpsc::channel();
     let worker_cancel = cancel.clone();
@@ -86,44 +98,52 @@ pub fn run<T: Send + 'static>(job: impl FnOnce(&Cancel) -> T + Send + 'static) -
             let _ = sender.send(job(&worker_cancel));
         })
         .expect("the operating system refused to start a thread");
-    let outcome = loop {
+    loop {
         match receiver.recv_timeout(POLL) {
-            Ok(value) => break Outcome::Done(value),
-            Err(RecvTimeoutError::Disconnected) => break Outcome::Panicked,
+            Ok(value) => return Outcome::Done(value),
+            Err(RecvTimeoutError::Disconnected) => return Outcome::Panicked,
             Err(RecvTimeoutError::Timeout) => {
-                if INTERRUPTED.swap(false, Ordering::SeqCst) {
+                if interrupted.swap(false, Ordering::SeqCst) {
                     cancel.set();
-                    break Outcome::Interrupted;
+                    return Outcome::Interrupted;
                 }
             }
         }
-    };
-    BUSY.store(false, Ordering::SeqCst);
-    outcome
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    // One test, because the flags are process-wide: two tests running in
-    // parallel would interrupt each other's jobs.
     #[test]
-    fn jobs_finish_or_are_abandoned() {
+    fn a_job_gives_its_value_or_its_panic() {
         assert!(matches!(run(|_| 6 * 7), Outcome::Done(42)));
+        assert!(matches!(
+            run(|_| -> i32 { panic!("on purpose") }),
+            Outcome::Panicked
+        ));
+    }
 
+    #[test]
+    fn an_interrupted_job_is_abandoned_and_told_to_stop() {
+        static FLAG: AtomicBool = AtomicBool::new(false);
         let (seen_sender, seen) = mpsc::channel();
-        let outcome = run(move |cancel| {
-            INTERRUPTED.store(true, Ordering::SeqCst);
+        let outcome = run_until(&FLAG, move |cancel| {
+            // Ctrl-C while the job runs.
+            FLAG.store(true, Ordering::SeqCst);
             while !cancel.is_set() {
                 std::thread::sleep(Duration::from_millis(1));
             }
             seen_sender.send(()).unwrap();
         });
         assert!(matches!(outcome, Outcome::Interrupted));
-        seen.recv_timeout(Duration::from_secs(10)).expect("the worker saw its flag");
-        assert!(matches!(run(|c| c.is_set()), Outcome::Done(false)));
-
-        assert!(matches!(run(|_| -> i32 { panic!("on purpose") }), Outcome::Panicked));
+        seen.recv_timeout(Duration::from_secs(10))
+            .expect("the worker saw its flag");
+        // The next job starts with a clear flag and a fresh Cancel.
+        assert!(matches!(
+            run_until(&FLAG, |c| c.is_set()),
+            Outcome::Done(false)
+        ));
     }
 }

@@ -31,7 +31,7 @@ use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
 use rustyline::{CompletionType, Config, Editor};
 use session::{Failure, Reply, Session};
-use std::io::{BufRead, IsTerminal};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -60,12 +60,23 @@ fn history_file() -> Option<PathBuf> {
     Some(folder.join("history.txt"))
 }
 
+/// Prints a result on standard output; false when it cannot be written
+/// (`println!` would panic on a closed pipe).
+fn emit(text: &str) -> bool {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}").and_then(|()| out.flush()).is_ok()
+}
+
 fn interactive(mut session: Session) -> ExitCode {
     interrupt::install(false);
     let config = Config::builder()
         .max_history_size(HISTORY_LINES)
         .and_then(|c| c.history_ignore_dups(true))
-        .map(|c| c.history_ignore_space(true).completion_type(CompletionType::List).build())
+        .map(|c| {
+            c.history_ignore_space(true)
+                .completion_type(CompletionType::List)
+                .build()
+        })
         .unwrap_or_default();
     let mut editor = match Editor::<complete::ReplHelper, DefaultHistory>::with_config(config) {
         Ok(editor) => editor,
@@ -107,7 +118,11 @@ fn interactive(mut session: Session) -> ExitCode {
             }
         }
         match session.execute(&line) {
-            Ok(Reply::Text(text)) => println!("{text}"),
+            Ok(Reply::Text(text)) => {
+                if !emit(&text) {
+                    return ExitCode::FAILURE;
+                }
+            }
             Ok(Reply::Nothing) => {}
             Ok(Reply::Quit) => break,
             Err(Failure::Error(message)) => eprintln!("{message}"),
@@ -136,7 +151,13 @@ fn script(mut session: Session) -> ExitCode {
             }
         };
         match session.execute(&line) {
-            Ok(Reply::Text(text)) => println!("{text}"),
+            // A reader that went away (`vexpr < script | head`) ends the
+            // script quietly, as a failure.
+            Ok(Reply::Text(text)) => {
+                if !emit(&text) {
+                    return ExitCode::FAILURE;
+                }
+            }
             Ok(Reply::Nothing) => {}
             Ok(Reply::Quit) => break,
             Err(Failure::Error(message)) => {
@@ -149,5 +170,9 @@ fn script(mut session: Session) -> ExitCode {
             }
         }
     }
-    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -28,18 +28,48 @@ use vexpr::{Array, Env, Error, ErrorKind, Expr, Options, Signature, Span};
 /// The commands: name, arguments, what it does, an example. `:help` prints
 /// this table and completion offers the names.
 pub const COMMANDS: [(&str, &str, &str, &str); 10] = [
-    ("dis", "EXPR", "show the bytecode: registers with types, then instructions", ":dis 2*a + 3*b"),
+    (
+        "dis",
+        "EXPR",
+        "show the bytecode: registers with types, then instructions",
+        ":dis 2*a + 3*b",
+    ),
     (
         "time",
         "EXPR",
         "time vexpr against the naive way (one full-size temporary per operation)",
         ":time 2*a**3 - 4*a**5 + 6*log(a)",
     ),
-    ("type", "EXPR", "the result's dtype and shape, without evaluating", ":type a > 0.5"),
-    ("vars", "", "list the variables with dtype, shape and memory", ":vars"),
-    ("del", "NAME...", "forget variables (and free their memory)", ":del a b"),
-    ("threads", "[N]", "show or set the number of threads", ":threads 4"),
-    ("save", "NAME FILE", "write a variable to a .npy file", ":save d d.npy"),
+    (
+        "type",
+        "EXPR",
+        "the result's dtype and shape, without evaluating",
+        ":type a > 0.5",
+    ),
+    (
+        "vars",
+        "",
+        "list the variables with dtype, shape and memory",
+        ":vars",
+    ),
+    (
+        "del",
+        "NAME...",
+        "forget variables (and free their memory)",
+        ":del a b",
+    ),
+    (
+        "threads",
+        "[N]",
+        "show or set the number of threads",
+        ":threads 4",
+    ),
+    (
+        "save",
+        "NAME FILE",
+        "write a variable to a .npy file",
+        ":save d d.npy",
+    ),
     ("help", "", "this list", ":help"),
     ("quit", "", "leave (so does Ctrl-D)", ":quit"),
     ("exit", "", "the same as :quit", ":exit"),
@@ -47,13 +77,41 @@ pub const COMMANDS: [(&str, &str, &str, &str); 10] = [
 
 /// The generators: call, what it makes, an example.
 const GENERATORS: [(&str, &str, &str); 7] = [
-    ("linspace(start, stop, num=50)", "num evenly spaced float64 values, both ends included", "a = linspace(0, 1, 1_000_000)"),
-    ("random(shape, seed=None)", "uniform float64 values in [0, 1)", "b = random(1e6)"),
-    ("arange([start,] stop[, step], dtype=None)", "start, start+step, ... below stop (int64 for integers)", "i = arange(10)"),
-    ("zeros(shape, dtype=\"float64\")", "an array of 0", "z = zeros((3, 4))"),
-    ("ones(shape, dtype=\"float64\")", "an array of 1", "o = ones(5, dtype=\"int32\")"),
-    ("full(shape, fill_value, dtype=None)", "an array of one value (int64 for an integer)", "f = full(10, 2.5)"),
-    ("load(file)", "the array in a .npy file", "c = load(\"x.npy\")"),
+    (
+        "linspace(start, stop, num=50)",
+        "num evenly spaced float64 values, both ends included",
+        "a = linspace(0, 1, 1_000_000)",
+    ),
+    (
+        "random(shape, seed=None)",
+        "uniform float64 values in [0, 1)",
+        "b = random(1e6)",
+    ),
+    (
+        "arange([start,] stop[, step], dtype=None)",
+        "start, start+step, ... below stop (int64 for integers)",
+        "i = arange(10)",
+    ),
+    (
+        "zeros(shape, dtype=\"float64\")",
+        "an array of 0",
+        "z = zeros((3, 4))",
+    ),
+    (
+        "ones(shape, dtype=\"float64\")",
+        "an array of 1",
+        "o = ones(5, dtype=\"int32\")",
+    ),
+    (
+        "full(shape, fill_value, dtype=None)",
+        "an array of one value (int64 for an integer)",
+        "f = full(10, 2.5)",
+    ),
+    (
+        "load(file)",
+        "the array in a .npy file",
+        "c = load(\"x.npy\")",
+    ),
 ];
 
 /// The most threads `:threads` accepts; a pool of each size used is kept.
@@ -108,11 +166,15 @@ fn fail_plain(message: impl std::fmt::Display) -> Failure {
 }
 
 /// Runs a job on the worker thread (see [`super::interrupt`]).
-fn job<T: Send + 'static>(work: impl FnOnce(&interrupt::Cancel) -> T + Send + 'static) -> Result<T, Failure> {
+fn job<T: Send + 'static>(
+    work: impl FnOnce(&interrupt::Cancel) -> T + Send + 'static,
+) -> Result<T, Failure> {
     match interrupt::run(work) {
         Outcome::Done(value) => Ok(value),
         Outcome::Interrupted => Err(Failure::Interrupted),
-        Outcome::Panicked => Err(fail_plain("internal error: the evaluation panicked (its message is above)")),
+        Outcome::Panicked => Err(fail_plain(
+            "internal error: the evaluation panicked (its message is above)",
+        )),
     }
 }
 
@@ -144,10 +206,16 @@ pub fn human_bytes(bytes: usize) -> String {
 /// `[A-Za-z_][A-Za-z0-9_]*`).
 pub fn identifier_len(text: &str) -> usize {
     let bytes = text.as_bytes();
-    if !bytes.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_') {
+    if !bytes
+        .first()
+        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+    {
         return 0;
     }
-    bytes.iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count()
+    bytes
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count()
 }
 
 /// `name = ...` (but not `name == ...`): the name's span and where the right
@@ -160,7 +228,8 @@ fn assignment(line: &str) -> Option<(Span, usize)> {
     }
     let after = &line[start + len..];
     let eq = start + len + (after.len() - after.trim_start().len());
-    (line[eq..].starts_with('=') && !line[eq..].starts_with("==")).then(|| (Span::new(start, start + len), eq + 1))
+    (line[eq..].starts_with('=') && !line[eq..].starts_with("=="))
+        .then(|| (Span::new(start, start + len), eq + 1))
 }
 
 /// Levenshtein distance, for "did you mean" on command names.
@@ -170,7 +239,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut current = vec![i + 1; b.len() + 1];
         for (j, &cb) in b.iter().enumerate() {
-            current[j + 1] = (previous[j] + usize::from(ca != cb)).min(previous[j + 1] + 1).min(current[j] + 1);
+            current[j + 1] = (previous[j] + usize::from(ca != cb))
+                .min(previous[j + 1] + 1)
+                .min(current[j] + 1);
         }
         previous = current;
     }
@@ -188,11 +259,17 @@ fn help() -> String {
     );
     for (name, args, what, example) in COMMANDS {
         let call = format!(":{name} {args}");
-        out.push_str(&format!("  {call:<18}  {what}\n  {:<18}    e.g. {example}\n", ""));
+        out.push_str(&format!(
+            "  {call:<18}  {what}\n  {:<18}    e.g. {example}\n",
+            ""
+        ));
     }
     out.push_str("\nGenerators (alone on the right of `=`, with literal arguments; a shape is n or (n, m, ...)):\n");
     for (call, what, example) in GENERATORS {
-        out.push_str(&format!("  {call:<42}  {what}\n  {:<42}    e.g. {example}\n", ""));
+        out.push_str(&format!(
+            "  {call:<42}  {what}\n  {:<42}    e.g. {example}\n",
+            ""
+        ));
     }
     out.push_str(
         "\nTab completes commands, variables and functions. Ctrl-C clears the line or interrupts\n\
@@ -204,7 +281,11 @@ fn help() -> String {
 impl Session {
     /// A session without variables, evaluating on `threads` threads.
     pub fn new(threads: usize) -> Session {
-        Session { vars: BTreeMap::new(), threads: threads.clamp(1, MAX_THREADS), seeds: StdRng::seed_from_u64(SESSION_SEED) }
+        Session {
+            vars: BTreeMap::new(),
+            threads: threads.clamp(1, MAX_THREADS),
+            seeds: StdRng::seed_from_u64(SESSION_SEED),
+        }
     }
 
     /// The variables' names, for completion.
@@ -214,11 +295,17 @@ impl Session {
 
     /// The variables, for a job.
     fn snapshot(&self) -> Vec<(String, Arc<Array>)> {
-        self.vars.iter().map(|(n, v)| (n.clone(), Arc::clone(v))).collect()
+        self.vars
+            .iter()
+            .map(|(n, v)| (n.clone(), Arc::clone(v)))
+            .collect()
     }
 
     fn options(&self) -> Options {
-        Options { threads: self.threads, block_len: vexpr::DEFAULT_BLOCK_LEN }
+        Options {
+            threads: self.threads,
+            block_len: vexpr::DEFAULT_BLOCK_LEN,
+        }
     }
 
     /// Runs one line.
@@ -262,17 +349,22 @@ impl Session {
 
     fn assign(&mut self, line: &str, name_span: Span, rhs_at: usize) -> Result<Reply, Failure> {
         let name = &line[name_span.start..name_span.end];
-        let reserved = if TABLE.get(name).is_some_and(|f| f.is_callable()) || REDUCTIONS.contains(&name) {
-            Some("a function")
-        } else if generators::NAMES.contains(&name) {
-            Some("a generator")
-        } else if ["True", "False", "None"].contains(&name) {
-            Some("a constant")
-        } else {
-            None
-        };
+        let reserved =
+            if TABLE.get(name).is_some_and(|f| f.is_callable()) || REDUCTIONS.contains(&name) {
+                Some("a function")
+            } else if generators::NAMES.contains(&name) {
+                Some("a generator")
+            } else if ["True", "False", "None"].contains(&name) {
+                Some("a constant")
+            } else {
+                None
+            };
         if let Some(what) = reserved {
-            return Err(fail(line, name_span, format!("`{name}` is {what}; a variable cannot take its name")));
+            return Err(fail(
+                line,
+                name_span,
+                format!("`{name}` is {what}; a variable cannot take its name"),
+            ));
         }
         let array = match generators::parse(&line[rhs_at..], rhs_at) {
             Some(plan) => {
@@ -290,7 +382,9 @@ impl Session {
 
     fn command(&mut self, line: &str) -> Result<Reply, Failure> {
         let colon = line.find(':').expect("the caller saw the colon");
-        let word_len = line[colon + 1..].find(char::is_whitespace).unwrap_or(line.len() - colon - 1);
+        let word_len = line[colon + 1..]
+            .find(char::is_whitespace)
+            .unwrap_or(line.len() - colon - 1);
         let word = &line[colon + 1..colon + 1 + word_len];
         let word_span = Span::new(colon, colon + 1 + word_len);
         let rest = &line[colon + 1 + word_len..];
@@ -300,12 +394,20 @@ impl Session {
             if args.is_empty() {
                 Ok(())
             } else {
-                Err(fail(line, Span::new(args_at, args_at + args.len()), format!("`:{name}` takes no arguments")))
+                Err(fail(
+                    line,
+                    Span::new(args_at, args_at + args.len()),
+                    format!("`:{name}` takes no arguments"),
+                ))
             }
         };
         let needs_expr = |name: &str, example: &str| -> Result<(), Failure> {
             if args.is_empty() {
-                Err(fail(line, word_span, format!("`:{name}` needs an expression, like `{example}`")))
+                Err(fail(
+                    line,
+                    word_span,
+                    format!("`:{name}` needs an expression, like `{example}`"),
+                ))
             } else {
                 Ok(())
             }
@@ -314,14 +416,22 @@ impl Session {
             "dis" => {
                 needs_expr("dis", ":dis 2*a + 3*b")?;
                 let expr = self.compile(line, args_at)?;
-                Ok(Reply::Text(expr.program().to_string().trim_end().to_string()))
+                Ok(Reply::Text(
+                    expr.program().to_string().trim_end().to_string(),
+                ))
             }
             "type" => {
                 needs_expr("type", ":type a > 0.5")?;
                 let expr = self.compile(line, args_at)?;
                 let vars = self.snapshot();
-                let shape = expr.result_shape(&env_of(&vars)).map_err(|e| fail_at(&e, line, args_at))?;
-                Ok(Reply::Text(format!("{}, shape {}", expr.result_dtype(), crate::npy::shape_text(&shape))))
+                let shape = expr
+                    .result_shape(&env_of(&vars))
+                    .map_err(|e| fail_at(&e, line, args_at))?;
+                Ok(Reply::Text(format!(
+                    "{}, shape {}",
+                    expr.result_dtype(),
+                    crate::npy::shape_text(&shape)
+                )))
             }
             "time" => {
                 needs_expr("time", ":time 2*a + 3*b")?;
@@ -344,11 +454,17 @@ impl Session {
             }
             _ => {
                 let names = COMMANDS.iter().map(|c| c.0);
-                let near = names.clone().filter(|c| edit_distance(c, word) <= 2).min_by_key(|c| edit_distance(c, word));
+                let near = names
+                    .clone()
+                    .filter(|c| edit_distance(c, word) <= 2)
+                    .min_by_key(|c| edit_distance(c, word));
                 let list: Vec<String> = names.map(|c| format!(":{c}")).collect();
                 let message = match near {
                     Some(c) => format!("unknown command `:{word}`; did you mean `:{c}`?"),
-                    None => format!("unknown command `:{word}` (the commands are {})", list.join(" ")),
+                    None => format!(
+                        "unknown command `:{word}` (the commands are {})",
+                        list.join(" ")
+                    ),
                 };
                 Err(fail(line, word_span, message))
             }
@@ -359,9 +475,15 @@ impl Session {
         let expr = self.compile(line, at)?;
         let vars = self.snapshot();
         // Shapes are checked here, so that a mistake gets its caret.
-        let shape = expr.result_shape(&env_of(&vars)).map_err(|e| fail_at(&e, line, at))?;
+        let shape = expr
+            .result_shape(&env_of(&vars))
+            .map_err(|e| fail_at(&e, line, at))?;
         if shape.contains(&0) {
-            return Err(fail(line, Span::new(at, line.trim_end().len()), "nothing to time: the result has no elements"));
+            return Err(fail(
+                line,
+                Span::new(at, line.trim_end().len()),
+                "nothing to time: the result has no elements",
+            ));
         }
         let threads = self.threads;
         match job(move |cancel| timing::measure(&expr, &vars, &shape, threads, cancel))? {
@@ -394,14 +516,33 @@ impl Session {
                 *w = (*w).max(cell.chars().count());
             }
         }
-        let total: usize = self.vars.values().map(|a| a.len() * a.dtype().itemsize()).sum();
+        let total: usize = self
+            .vars
+            .values()
+            .map(|a| a.len() * a.dtype().itemsize())
+            .sum();
         let mut out = String::new();
         for row in std::iter::once(&header).chain(&rows) {
-            let line = format!("{:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}", row[0], row[1], row[2], row[3], w0 = widths[0], w1 = widths[1], w2 = widths[2], w3 = widths[3]);
+            let line = format!(
+                "{:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}",
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                w0 = widths[0],
+                w1 = widths[1],
+                w2 = widths[2],
+                w3 = widths[3]
+            );
             out.push_str(line.trim_end());
             out.push('\n');
         }
-        out.push_str(&format!("{} variable{}, {} in all", rows.len(), if rows.len() == 1 { "" } else { "s" }, human_bytes(total)));
+        out.push_str(&format!(
+            "{} variable{}, {} in all",
+            rows.len(),
+            if rows.len() == 1 { "" } else { "s" },
+            human_bytes(total)
+        ));
         out
     }
 
@@ -409,7 +550,10 @@ impl Session {
     fn words(line: &str, at: usize) -> Vec<(&str, Span)> {
         let mut words = Vec::new();
         let mut start = None;
-        for (i, c) in line[at..].char_indices().chain(std::iter::once((line.len() - at, ' '))) {
+        for (i, c) in line[at..]
+            .char_indices()
+            .chain(std::iter::once((line.len() - at, ' ')))
+        {
             match (c.is_whitespace(), start) {
                 (false, None) => start = Some(i),
                 (true, Some(s)) => {
@@ -425,7 +569,11 @@ impl Session {
     fn delete(&mut self, line: &str, at: usize) -> Result<Reply, Failure> {
         let words = Session::words(line, at);
         if words.is_empty() {
-            return Err(fail(line, Span::new(at, at), "`:del` needs variable names, like `:del a b`"));
+            return Err(fail(
+                line,
+                Span::new(at, at),
+                "`:del` needs variable names, like `:del a b`",
+            ));
         }
         // All names are checked before any is removed.
         if let Some((name, span)) = words.iter().find(|(n, _)| !self.vars.contains_key(*n)) {
@@ -444,7 +592,9 @@ impl Session {
             [(n, span)] => match n.replace('_', "").parse::<usize>() {
                 Ok(n) if (1..=MAX_THREADS).contains(&n) => self.threads = n,
                 _ => {
-                    let message = format!("the number of threads must be a whole number from 1 to {MAX_THREADS}");
+                    let message = format!(
+                        "the number of threads must be a whole number from 1 to {MAX_THREADS}"
+                    );
                     return Err(fail(line, *span, message));
                 }
             },
@@ -454,21 +604,32 @@ impl Session {
             }
         }
         let cores = vexpr::default_threads();
-        Ok(Reply::Text(format!("threads: {} (default here: {cores})", self.threads)))
+        Ok(Reply::Text(format!(
+            "threads: {} (default here: {cores})",
+            self.threads
+        )))
     }
 
     fn save(&self, line: &str, at: usize) -> Result<Reply, Failure> {
-        let name_len = line[at..].find(char::is_whitespace).unwrap_or(line.len() - at);
+        let name_len = line[at..]
+            .find(char::is_whitespace)
+            .unwrap_or(line.len() - at);
         let name = &line[at..at + name_len];
         let name_span = Span::new(at, at + name_len);
         let path = line[at + name_len..].trim();
         // The file may be quoted, for names with spaces.
         let path = match path.as_bytes() {
-            [q @ (b'"' | b'\''), .., last] if q == last && path.len() >= 2 => &path[1..path.len() - 1],
+            [q @ (b'"' | b'\''), .., last] if q == last && path.len() >= 2 => {
+                &path[1..path.len() - 1]
+            }
             _ => path,
         };
         if name.is_empty() || path.is_empty() {
-            return Err(fail(line, Span::new(at, line.trim_end().len()), "`:save` needs a variable and a file, like `:save d d.npy`"));
+            return Err(fail(
+                line,
+                Span::new(at, line.trim_end().len()),
+                "`:save` needs a variable and a file, like `:save d d.npy`",
+            ));
         }
         let Some(array) = self.vars.get(name) else {
             return Err(fail(line, name_span, format!("no variable `{name}`")));
@@ -503,10 +664,16 @@ mod tests {
     /// The column of the first caret and the number of carets.
     fn caret(rendered: &str, line: &str) -> (usize, usize) {
         let lines: Vec<&str> = rendered.lines().collect();
-        let code = lines.iter().find(|l| l.ends_with(line.trim_end())).expect("the line is shown");
+        let code = lines
+            .iter()
+            .find(|l| l.ends_with(line.trim_end()))
+            .expect("the line is shown");
         let carets = lines.iter().find(|l| l.contains('^')).expect("a caret");
         let origin = code.len() - line.trim_end().len();
-        (carets.find('^').unwrap() - origin, carets.matches('^').count())
+        (
+            carets.find('^').unwrap() - origin,
+            carets.matches('^').count(),
+        )
     }
 
     #[test]
@@ -553,7 +720,10 @@ mod tests {
         assert_eq!(caret(&error(&mut s, line), line), (9, 1));
         let line = ":del a q";
         assert_eq!(caret(&error(&mut s, line), line), (7, 1));
-        assert!(s.vars.contains_key("a"), "nothing is deleted when a name is wrong");
+        assert!(
+            s.vars.contains_key("a"),
+            "nothing is deleted when a name is wrong"
+        );
     }
 
     #[test]

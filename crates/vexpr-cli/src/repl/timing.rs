@@ -71,7 +71,10 @@ pub fn measure(
     }
     let len: usize = shape.iter().product();
     let dtype = expr.result_dtype();
-    let options = Options { threads, block_len: vexpr::DEFAULT_BLOCK_LEN };
+    let options = Options {
+        threads,
+        block_len: vexpr::DEFAULT_BLOCK_LEN,
+    };
     let fast = match dtype {
         DType::Bool => fast::<bool>(expr, &env, len, options, cancel)?,
         DType::Int32 => fast::<i32>(expr, &env, len, options, cancel)?,
@@ -80,15 +83,15 @@ pub fn measure(
         DType::Float64 => fast::<f64>(expr, &env, len, options, cancel)?,
         DType::Complex128 => fast::<vexpr::Complex64>(expr, &env, len, options, cancel)?,
         // Byte strings cannot be written into a caller's slice: allocate per run.
-        DType::Bytes(_) => median(cancel, || expr.eval_with(&env, options).map(drop).map_err(|e| e.to_string()))?,
+        DType::Bytes(_) => median(cancel, || {
+            expr.eval_with(&env, options)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })?,
     };
     let Some(fast) = fast else { return Ok(None) };
     let mut naive = Naive::new(expr.program(), vars, shape)?;
-    let Some(naive) = median(cancel, || {
-        naive.run();
-        Ok(())
-    })?
-    else {
+    let Some(naive) = median(cancel, || naive.run())? else {
         return Ok(None);
     };
     let program = expr.program();
@@ -102,7 +105,14 @@ pub fn measure(
         .map(|(_, a)| a.len() * a.dtype().itemsize())
         .sum();
     let bytes = read + len * dtype.itemsize();
-    Ok(Some(Report { len, dtype, bytes, threads, fast, naive }))
+    Ok(Some(Report {
+        len,
+        dtype,
+        bytes,
+        threads,
+        fast,
+        naive,
+    }))
 }
 
 fn fast<T: Element + Default>(
@@ -113,12 +123,18 @@ fn fast<T: Element + Default>(
     cancel: &Cancel,
 ) -> Result<Option<(Duration, usize)>, String> {
     let mut out = try_filled(len, T::default())?;
-    median(cancel, || expr.eval_into_with(env, &mut out, options).map_err(|e| e.to_string()))
+    median(cancel, || {
+        expr.eval_into_with(env, &mut out, options)
+            .map_err(|e| e.to_string())
+    })
 }
 
 /// A warm-up run, then the median of as many runs as fit [`BUDGET`] (within
 /// [`MIN_RUNS`]..=[`MAX_RUNS`], always odd so that the median is one run).
-fn median(cancel: &Cancel, mut run: impl FnMut() -> Result<(), String>) -> Result<Option<(Duration, usize)>, String> {
+fn median(
+    cancel: &Cancel,
+    mut run: impl FnMut() -> Result<(), String>,
+) -> Result<Option<(Duration, usize)>, String> {
     let mut timed = || -> Result<Duration, String> {
         let start = Instant::now();
         run()?;
@@ -166,7 +182,8 @@ struct Naive<'p, 'a> {
 /// Zeroed storage of `bytes` bytes, aligned for every element type (the
 /// kernels reinterpret their bytes as the element type).
 fn aligned(bytes: usize) -> Result<Vec<u64>, String> {
-    try_filled(bytes.div_ceil(8), 0u64).map_err(|_| "not enough memory for the naive way's temporaries".to_string())
+    try_filled(bytes.div_ceil(8), 0u64)
+        .map_err(|_| "not enough memory for the naive way's temporaries".to_string())
 }
 
 fn as_bytes(v: &[u64]) -> &[u8] {
@@ -219,7 +236,11 @@ fn broadcast(array: &Array, shape: &[usize]) -> Result<Vec<u64>, String> {
 }
 
 impl<'p, 'a> Naive<'p, 'a> {
-    fn new(program: &'p Program, vars: &'a [(String, Arc<Array>)], shape: &[usize]) -> Result<Self, String> {
+    fn new(
+        program: &'p Program,
+        vars: &'a [(String, Arc<Array>)],
+        shape: &[usize],
+    ) -> Result<Self, String> {
         let len: usize = shape.iter().product();
         let mut storage = Vec::with_capacity(program.registers.len());
         for r in &program.registers {
@@ -246,23 +267,33 @@ impl<'p, 'a> Naive<'p, 'a> {
                 Role::Temp | Role::Output => Storage::Full(aligned(len * width)?),
             });
         }
-        Ok(Naive { program, storage, len })
+        Ok(Naive {
+            program,
+            storage,
+            len,
+        })
     }
 
     /// One evaluation: each instruction is one pass over all elements.
-    fn run(&mut self) {
+    /// Fails where the kernels fail (an integer to a negative power).
+    fn run(&mut self) -> Result<(), String> {
         for instr in &self.program.code {
             let dst = instr.dst as usize;
             let dst_width = self.program.registers[dst].dtype.itemsize();
             // Taken out for the pass so that the operands can be borrowed
             // alongside it; an instruction never reads its destination.
-            let Storage::Full(mut out) = std::mem::replace(&mut self.storage[dst], Storage::Input(&[])) else {
+            let Storage::Full(mut out) =
+                std::mem::replace(&mut self.storage[dst], Storage::Input(&[]))
+            else {
                 unreachable!("instructions write temporaries and the output only")
             };
             let out_bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut out);
             for start in (0..self.len).step_by(CHUNK) {
                 let n = CHUNK.min(self.len - start);
-                let mut operands = [Operand { bytes: &[], width: 0 }; 3];
+                let mut operands = [Operand {
+                    bytes: &[],
+                    width: 0,
+                }; 3];
                 for (slot, &a) in operands.iter_mut().zip(&instr.args) {
                     let width = self.program.registers[a as usize].dtype.itemsize();
                     let bytes = match &self.storage[a as usize] {
@@ -273,10 +304,15 @@ impl<'p, 'a> Naive<'p, 'a> {
                     *slot = Operand { bytes, width };
                 }
                 let target = &mut out_bytes[start * dst_width..(start + n) * dst_width];
-                (instr.overload.kernel)(target, &operands[..instr.args.len()], n);
+                let done = (instr.overload.kernel)(target, &operands[..instr.args.len()], n);
+                if let Err(message) = done {
+                    self.storage[dst] = Storage::Full(out);
+                    return Err(message.to_string());
+                }
             }
             self.storage[dst] = Storage::Full(out);
         }
+        Ok(())
     }
 }
 
@@ -295,7 +331,11 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let per_element = |d: Duration| d.as_secs_f64() * 1e9 / self.len as f64;
         let throughput = |d: Duration| self.bytes as f64 / d.as_secs_f64().max(1e-12) / 1e9;
-        let vexpr_label = format!("vexpr ({} thread{})", self.threads, if self.threads == 1 { "" } else { "s" });
+        let vexpr_label = format!(
+            "vexpr ({} thread{})",
+            self.threads,
+            if self.threads == 1 { "" } else { "s" }
+        );
         let naive_label = "naive (one full-size temporary per operation, 1 thread)";
         let width = vexpr_label.len().max(naive_label.len());
         writeln!(
@@ -305,19 +345,29 @@ impl fmt::Display for Report {
             self.dtype,
             super::session::human_bytes(self.bytes)
         )?;
-        for (label, (time, runs)) in [(vexpr_label.as_str(), self.fast), (naive_label, self.naive)] {
+        for (label, (time, _)) in [(vexpr_label.as_str(), self.fast), (naive_label, self.naive)] {
             writeln!(
                 f,
-                "  {label:<width$}  {:>8.3} ns/elem  {:>7.2} GB/s  {:>9} per run (median of {runs})",
+                "  {label:<width$}  {:>8.3} ns/elem  {:>7.2} GB/s  {:>9}",
                 per_element(time),
                 throughput(time),
                 human_time(time),
             )?;
         }
         let ratio = self.naive.0.as_secs_f64() / self.fast.0.as_secs_f64().max(1e-12);
-        write!(f, "  ratio naive/vexpr: {ratio:.2}x")?;
+        write!(
+            f,
+            "  ratio naive/vexpr: {ratio:.2}x (median times of {} and {} runs, after a warm-up)",
+            self.fast.1, self.naive.1
+        )?;
         if ratio < 1.0 {
-            write!(f, " (arrays this small fit in cache, where temporaries cost little)")?;
+            // Below a few cache sizes the temporaries never leave the cache,
+            // and vexpr's fixed cost per call (setting up blocks and threads)
+            // is not paid back.
+            write!(
+                f,
+                "\n  (the arrays are small: the naive way's temporaries stay in cache)"
+            )?;
         }
         Ok(())
     }
@@ -329,7 +379,9 @@ mod tests {
     use vexpr::Signature;
 
     fn vars(list: &[(&str, Array)]) -> Vec<(String, Arc<Array>)> {
-        list.iter().map(|(n, a)| (n.to_string(), Arc::new(a.clone()))).collect()
+        list.iter()
+            .map(|(n, a)| (n.to_string(), Arc::new(a.clone())))
+            .collect()
     }
 
     /// The naive way computes what vexpr computes, broadcasting included.
@@ -344,13 +396,28 @@ mod tests {
         for (n, v) in &vars {
             env.set(n, &**v);
         }
-        for source in ["2*a**3 - 4*a**5 + 6*log(a)", "a*row + col - one", "row + col", "where(a > 3, a, -a)"] {
+        for source in [
+            "2*a**3 - 4*a**5 + 6*log(a)",
+            "a*row + col - one",
+            "row + col",
+            "where(a > 3, a, -a)",
+        ] {
             let expr = Expr::compile(source, &Signature::of(&env)).unwrap();
-            let expected = expr.eval_with(&env, Options { threads: 1, block_len: 16 }).unwrap();
+            let expected = expr
+                .eval_with(
+                    &env,
+                    Options {
+                        threads: 1,
+                        block_len: 16,
+                    },
+                )
+                .unwrap();
             let shape = expr.result_shape(&env).unwrap();
             let mut naive = Naive::new(expr.program(), &vars, &shape).unwrap();
-            naive.run();
-            let Storage::Full(out) = &naive.storage[expr.program().output as usize] else { panic!() };
+            naive.run().unwrap();
+            let Storage::Full(out) = &naive.storage[expr.program().output as usize] else {
+                panic!()
+            };
             let got: &[f64] = &bytemuck::cast_slice(out)[..expected.len()];
             assert_eq!(got, expected.as_slice::<f64>().unwrap(), "{source}");
         }
@@ -363,9 +430,14 @@ mod tests {
         let mut env = Env::new();
         env.set("a", &*vars[0].1);
         let expr = Expr::compile("2*a + 1", &Signature::of(&env)).unwrap();
-        let report = measure(&expr, &vars, &[50_000], 1, &Cancel::default()).unwrap().unwrap();
+        let report = measure(&expr, &vars, &[50_000], 1, &Cancel::default())
+            .unwrap()
+            .unwrap();
         assert_eq!(report.bytes, 50_000 * 16);
         let text = report.to_string();
-        assert!(text.contains("ns/elem") && text.contains("GB/s") && text.contains("ratio naive/vexpr"), "{text}");
+        assert!(
+            text.contains("ns/elem") && text.contains("GB/s") && text.contains("ratio naive/vexpr"),
+            "{text}"
+        );
     }
 }

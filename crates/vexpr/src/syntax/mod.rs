@@ -11,6 +11,7 @@ pub mod lexer;
 
 use crate::error::{Error, ErrorKind, Span};
 use lalrpop_util::{ParseError, lalrpop_mod};
+use std::sync::Arc;
 
 lalrpop_mod!(
     #[allow(
@@ -34,15 +35,16 @@ lalrpop_mod!(
 /// ```
 pub fn parse(source: &str) -> Result<ast::Expr, Error> {
     if source.trim().is_empty() {
-        return Err(Error::new(
+        let error = Error::new(
             ErrorKind::Syntax,
             Span::new(0, source.len()),
             "empty expression",
-        ));
+        );
+        return Err(error.with_source(&Arc::from(source)));
     }
     grammar::ExprParser::new()
         .parse(lexer::Lexer::new(source))
-        .map_err(|e| from_parse_error(e, source))
+        .map_err(|e| from_parse_error(e, source).with_source(&Arc::from(source)))
 }
 
 fn from_parse_error(error: ParseError<usize, lexer::Token<'_>, Error>, source: &str) -> Error {

@@ -78,6 +78,10 @@ impl Checker<'_> {
                 Literal::Float(v) => Typed::Py(PyValue::Float(*v), e.span),
                 Literal::Imag(v) => Typed::Py(PyValue::Complex(Complex64::new(0.0, *v)), e.span),
                 Literal::Bool(v) => Typed::Py(PyValue::Bool(*v), e.span),
+                // NumPy types the empty string as `S1` (one NUL byte).
+                Literal::Bytes(b) if b.is_empty() => {
+                    Typed::Node(self.constant(Scalar::Bytes(vec![0]), e.span))
+                }
                 Literal::Bytes(b) => Typed::Node(self.constant(Scalar::Bytes(b.clone()), e.span)),
             }),
             ExprKind::Name(name) => self.name(name, e.span).map(Typed::Node),

@@ -60,9 +60,11 @@ pub const DEFAULT_BLOCK_LEN: usize = 1024;
 /// shorter blocks instead of unbounded memory.
 const SCRATCH_BUDGET: usize = 16 << 20;
 
-/// Outputs shorter than this many blocks per thread run on the calling thread:
-/// waking a pool costs more than it saves.
-const MIN_BLOCKS_PER_THREAD: usize = 4;
+/// A run goes parallel only with at least this much work per thread, counted in
+/// element-instructions (elements times instructions): waking the pool costs about
+/// 5 µs, which at N = 10k made `2*a + 3*b` twice as slow on 2 threads as on one
+/// (`python3 benches/compare.py`, docs/performance.md).
+const MIN_WORK_PER_THREAD: usize = 1 << 16;
 
 impl Default for Options {
     fn default() -> Self {
@@ -105,7 +107,8 @@ pub(crate) fn run(
         .clamp(16, (SCRATCH_BUDGET / per_element).max(16));
     let threads = options.threads.max(1);
     let blocks = len.div_ceil(block_len);
-    if threads == 1 || blocks < threads * MIN_BLOCKS_PER_THREAD {
+    let work = len.saturating_mul(program.code.len().max(1));
+    if threads == 1 || blocks < threads || work < threads * MIN_WORK_PER_THREAD {
         return run_piece(program, bindings, out, 0, len, block_len);
     }
     // A few pieces per thread balance the load when a core is busy elsewhere,

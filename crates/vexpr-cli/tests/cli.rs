@@ -1,0 +1,482 @@
+//! End-to-end tests of the `vexpr` binary's `eval`, `dis` and `bench`
+//! commands: each test writes its `.npy` inputs with the `npyz` crate directly
+//! (not through the binary's own reader) in a scratch folder, runs the built
+//! binary, and checks its output files, stdout, stderr and exit status.
+
+use npyz::{AutoSerialize, Deserialize, Order, WriterBuilder};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use tempfile::TempDir;
+
+/// Runs `vexpr ARGS...` in `dir`.
+fn vexpr(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vexpr"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the vexpr binary runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts exit status `code`, showing the streams if not.
+fn assert_status(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(out),
+        stderr(out)
+    );
+}
+
+/// Writes `values` with `shape` in the given order, with npyz's dtype for `T`.
+fn save_ordered<T: AutoSerialize + Copy>(path: &Path, shape: &[u64], values: &[T], order: Order) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut writer = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(shape)
+        .order(order)
+        .writer(file)
+        .begin_nd()
+        .unwrap();
+    writer.extend(values.iter().copied()).unwrap();
+    writer.finish().unwrap();
+}
+
+fn save<T: AutoSerialize + Copy>(path: &Path, shape: &[u64], values: &[T]) {
+    save_ordered(path, shape, values, Order::C);
+}
+
+/// Writes byte strings as `|S<width>`.
+fn save_strings(path: &Path, shape: &[u64], width: usize, values: &[&[u8]]) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut writer = npyz::WriteOptions::<[u8]>::new()
+        .dtype(npyz::DType::Plain(format!("|S{width}").parse().unwrap()))
+        .shape(shape)
+        .writer(file)
+        .begin_nd()
+        .unwrap();
+    for v in values {
+        writer.push(v).unwrap();
+    }
+    writer.finish().unwrap();
+}
+
+/// Reads a file: its dtype string (`<f8`), shape and elements.
+fn load<T: Deserialize>(path: &Path) -> (String, Vec<u64>, Vec<T>) {
+    let file = npyz::NpyFile::new(std::fs::File::open(path).unwrap()).unwrap();
+    let descr = file.dtype().descr().trim_matches('\'').to_string();
+    let shape = file.shape().to_vec();
+    assert_eq!(file.order(), Order::C, "vexpr writes C order");
+    (descr, shape, file.into_vec().unwrap())
+}
+
+/// A scratch folder with a few inputs.
+fn scratch() -> TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+fn path(dir: &TempDir, name: &str) -> PathBuf {
+    dir.path().join(name)
+}
+
+fn close(got: f64, want: f64) -> bool {
+    (got - want).abs() <= 1e-12 * want.abs().max(1e-300)
+}
+
+#[test]
+fn the_polynomial_matches_plain_rust() {
+    let dir = scratch();
+    let a: Vec<f64> = (0..10_000).map(|i| 0.1 + f64::from(i) / 10_000.0).collect();
+    save(&path(&dir, "a.npy"), &[10_000], &a);
+    for threads in ["1", "2"] {
+        let out = vexpr(
+            dir.path(),
+            &[
+                "eval",
+                "2*a**3 - 4*a**5 + 6*log(a)",
+                "a=a.npy",
+                "-o",
+                "c.npy",
+                "--threads",
+                threads,
+            ],
+        );
+        assert_status(&out, 0);
+        assert_eq!(stdout(&out), "", "with -o nothing is printed");
+        let (descr, shape, c) = load::<f64>(&path(&dir, "c.npy"));
+        assert_eq!((descr.as_str(), shape), ("<f8", vec![10_000]));
+        for (&x, &got) in a.iter().zip(&c) {
+            let want = 2.0 * x.powi(3) - 4.0 * x.powi(5) + 6.0 * x.ln();
+            assert!(close(got, want), "a = {x}: got {got}, want {want}");
+        }
+    }
+}
+
+#[test]
+fn every_dtype_round_trips_through_eval() {
+    let dir = scratch();
+    let shape = [2u64, 3];
+    fn check<T: AutoSerialize + Deserialize + Copy + PartialEq + std::fmt::Debug>(
+        dir: &TempDir,
+        shape: &[u64],
+        values: &[T],
+        descr: &str,
+    ) {
+        save(&path(dir, "in.npy"), shape, values);
+        let out = vexpr(dir.path(), &["eval", "a", "a=in.npy", "-o", "out.npy"]);
+        assert_status(&out, 0);
+        let (got_descr, got_shape, got) = load::<T>(&path(dir, "out.npy"));
+        assert_eq!(got_descr, descr);
+        assert_eq!(got_shape, shape);
+        assert_eq!(got, values);
+    }
+    check(
+        &dir,
+        &shape,
+        &[true, false, true, true, false, false],
+        "|b1",
+    );
+    check(&dir, &shape, &[1i32, -2, 3, i32::MAX, i32::MIN, 0], "<i4");
+    check(&dir, &shape, &[1i64, -2, 3, i64::MAX, i64::MIN, 0], "<i8");
+    check(
+        &dir,
+        &shape,
+        &[1.5f32, -2.0, 3.25, f32::MAX, f32::MIN_POSITIVE, 0.0],
+        "<f4",
+    );
+    check(
+        &dir,
+        &shape,
+        &[1.5f64, -2.0, 1e300, f64::MAX, 5e-324, -0.0],
+        "<f8",
+    );
+    let z: Vec<vexpr::Complex64> = (0..6)
+        .map(|i| vexpr::Complex64::new(f64::from(i), -0.5))
+        .collect();
+    check(&dir, &shape, &z, "<c16");
+
+    save_strings(&path(&dir, "s.npy"), &[3], 4, &[b"ab", b"wxyz", b""]);
+    let out = vexpr(dir.path(), &["eval", "s", "s=s.npy", "-o", "out.npy"]);
+    assert_status(&out, 0);
+    let (descr, shape, got) = load::<Vec<u8>>(&path(&dir, "out.npy"));
+    assert_eq!((descr.as_str(), shape), ("|S4", vec![3]));
+    assert_eq!(got, [b"ab".to_vec(), b"wxyz".to_vec(), Vec::new()]);
+}
+
+#[test]
+fn n_dimensional_shapes_and_broadcasting() {
+    let dir = scratch();
+    let a: Vec<f64> = (0..24).map(f64::from).collect();
+    save(&path(&dir, "a.npy"), &[2, 3, 4], &a);
+    let out = vexpr(dir.path(), &["eval", "a*2 + 1", "a=a.npy", "-o", "c.npy"]);
+    assert_status(&out, 0);
+    let (_, shape, c) = load::<f64>(&path(&dir, "c.npy"));
+    assert_eq!(shape, [2, 3, 4]);
+    assert_eq!(c, a.iter().map(|x| x * 2.0 + 1.0).collect::<Vec<_>>());
+
+    // (3, 1) with (4,) broadcasts to (3, 4).
+    save(&path(&dir, "col.npy"), &[3, 1], &[0i64, 10, 20]);
+    save(&path(&dir, "row.npy"), &[4], &[1i64, 2, 3, 4]);
+    let out = vexpr(
+        dir.path(),
+        &["eval", "c + r", "c=col.npy", "r=row.npy", "-o", "s.npy"],
+    );
+    assert_status(&out, 0);
+    let (descr, shape, s) = load::<i64>(&path(&dir, "s.npy"));
+    assert_eq!((descr.as_str(), shape), ("<i8", vec![3, 4]));
+    assert_eq!(s, [1, 2, 3, 4, 11, 12, 13, 14, 21, 22, 23, 24]);
+
+    // A 3-d result prints as NumPy nests it.
+    let small: Vec<i32> = (0..8).collect();
+    save(&path(&dir, "small.npy"), &[2, 2, 2], &small);
+    let out = vexpr(dir.path(), &["eval", "a", "a=small.npy"]);
+    assert_status(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        "array([[[0, 1],\n        [2, 3]],\n\n       [[4, 5],\n        [6, 7]]], dtype=int32)\n"
+    );
+}
+
+#[test]
+fn fortran_order_files_are_read_in_c_order() {
+    let dir = scratch();
+    // The 2x3 matrix [[1, 2, 3], [4, 5, 6]] stored column by column.
+    save_ordered(
+        &path(&dir, "f.npy"),
+        &[2, 3],
+        &[1.0f64, 4.0, 2.0, 5.0, 3.0, 6.0],
+        Order::Fortran,
+    );
+    let out = vexpr(dir.path(), &["eval", "a", "a=f.npy", "-o", "c.npy"]);
+    assert_status(&out, 0);
+    let (_, shape, c) = load::<f64>(&path(&dir, "c.npy"));
+    assert_eq!(shape, [2, 3]);
+    assert_eq!(c, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+}
+
+#[test]
+fn narrower_types_widen_safely_and_others_are_refused() {
+    let dir = scratch();
+    save(&path(&dir, "u8.npy"), &[3], &[0u8, 200, 255]);
+    save(&path(&dir, "u32.npy"), &[2], &[0u32, u32::MAX]);
+    save(
+        &path(&dir, "f16.npy"),
+        &[2],
+        &[
+            npyz::half::f16::from_f32(1.5),
+            npyz::half::f16::from_f32(-0.25),
+        ],
+    );
+
+    let out = vexpr(dir.path(), &["eval", "a", "a=u8.npy", "-o", "o.npy"]);
+    assert_status(&out, 0);
+    assert_eq!(
+        load::<i32>(&path(&dir, "o.npy")),
+        ("<i4".to_string(), vec![3], vec![0, 200, 255])
+    );
+
+    let out = vexpr(dir.path(), &["eval", "a", "a=u32.npy", "-o", "o.npy"]);
+    assert_status(&out, 0);
+    assert_eq!(
+        load::<i64>(&path(&dir, "o.npy")).2,
+        [0, i64::from(u32::MAX)]
+    );
+
+    let out = vexpr(dir.path(), &["eval", "a", "a=f16.npy", "-o", "o.npy"]);
+    assert_status(&out, 0);
+    assert_eq!(
+        load::<f32>(&path(&dir, "o.npy")),
+        ("<f4".to_string(), vec![2], vec![1.5, -0.25])
+    );
+
+    save(&path(&dir, "u64.npy"), &[1], &[7u64]);
+    let out = vexpr(dir.path(), &["eval", "a", "a=u64.npy"]);
+    assert_status(&out, 1);
+    assert!(stderr(&out).contains("uint64"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("float64"),
+        "the message lists what is supported"
+    );
+}
+
+#[test]
+fn numbers_on_the_command_line_are_scalars() {
+    let dir = scratch();
+    save(&path(&dir, "a.npy"), &[3], &[1.0f64, 2.0, 3.0]);
+    let cases: [(&[&str], &str); 7] = [
+        (&["eval", "a*k", "a=a.npy", "k=3"], "array([3., 6., 9.])\n"),
+        (&["eval", "k + 1", "k=3"], "array(4)\n"),
+        (&["eval", "x / 2", "x=2.5"], "array(1.25)\n"),
+        (
+            &["eval", "a * s", "a=a.npy", "s=1e-3"],
+            "array([0.001, 0.002, 0.003])\n",
+        ),
+        (&["eval", "b | False", "b=True"], "array(True)\n"),
+        (&["eval", "z * 2", "z=1+2j"], "array(2.+4.j)\n"),
+        (
+            &["eval", "a + m", "a=a.npy", "m=-1"],
+            "array([0., 1., 2.])\n",
+        ),
+    ];
+    for (args, want) in cases {
+        let out = vexpr(dir.path(), args);
+        assert_status(&out, 0);
+        assert_eq!(stdout(&out), want, "{args:?}");
+        assert_eq!(stderr(&out), "", "{args:?}");
+    }
+    // An int literal is int64, as NumPy's default int.
+    let out = vexpr(dir.path(), &["eval", "k * 2", "k=21", "-o", "k.npy"]);
+    assert_status(&out, 0);
+    assert_eq!(
+        load::<i64>(&path(&dir, "k.npy")),
+        ("<i8".to_string(), vec![], vec![42])
+    );
+}
+
+#[test]
+fn long_results_print_summarised_with_their_shape() {
+    let dir = scratch();
+    let a: Vec<i64> = (0..10_000).collect();
+    save(&path(&dir, "a.npy"), &[10_000], &a);
+    let out = vexpr(dir.path(), &["eval", "a", "a=a.npy"]);
+    assert_status(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        "array([   0,    1,    2, ..., 9997, 9998, 9999], shape=(10000,))\n"
+    );
+}
+
+#[test]
+fn an_expression_may_start_with_a_minus() {
+    let dir = scratch();
+    save(&path(&dir, "a.npy"), &[2], &[1.5f64, -2.0]);
+    let out = vexpr(dir.path(), &["eval", "-a", "a=a.npy"]);
+    assert_status(&out, 0);
+    assert_eq!(stdout(&out), "array([-1.5,  2. ])\n");
+    let out = vexpr(dir.path(), &["eval", "-a*2", "a=a.npy", "--threads", "1"]);
+    assert_status(&out, 0);
+    assert_eq!(stdout(&out), "array([-3.,  4.])\n");
+    let out = vexpr(dir.path(), &["dis", "-a"]);
+    assert_status(&out, 0);
+    assert!(stdout(&out).contains("neg"), "{}", stdout(&out));
+}
+
+#[test]
+fn dis_prints_the_bytecode() {
+    let dir = scratch();
+    let out = vexpr(dir.path(), &["dis", "2*a + 3*b"]);
+    assert_status(&out, 0);
+    let listing = stdout(&out);
+    for part in ["registers:", "code:", "mul", "add", "float64"] {
+        assert!(listing.contains(part), "no `{part}` in\n{listing}");
+    }
+    // Values set the variables' types: an int32 file and an int64 literal.
+    save(&path(&dir, "i.npy"), &[2], &[1i32, 2]);
+    let out = vexpr(dir.path(), &["dis", "log(a) + n", "a=i.npy", "n=3"]);
+    assert_status(&out, 0);
+    let listing = stdout(&out);
+    for part in ["int32", "int64", "log"] {
+        assert!(listing.contains(part), "no `{part}` in\n{listing}");
+    }
+}
+
+#[test]
+fn bench_json_is_one_line_with_the_keys() {
+    let dir = scratch();
+    let out = vexpr(
+        dir.path(),
+        &[
+            "bench",
+            "2*a + b",
+            "--n",
+            "1000",
+            "--repeat",
+            "3",
+            "--threads",
+            "1",
+            "--json",
+        ],
+    );
+    assert_status(&out, 0);
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let json: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(json["expr"], "2*a + b");
+    assert_eq!(json["n"], 1000);
+    assert_eq!(json["threads"], 1);
+    for key in ["median_ns_per_elem", "min_ns_per_elem"] {
+        let v = json[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} is a number in {text}"));
+        assert!(v > 0.0 && v.is_finite(), "{key} = {v}");
+    }
+    assert!(json["min_ns_per_elem"].as_f64() <= json["median_ns_per_elem"].as_f64());
+    assert_eq!(json.as_object().unwrap().len(), 5);
+
+    // Without --json: a readable report.
+    let out = vexpr(
+        dir.path(),
+        &["bench", "a > 0.5", "--n", "100", "--repeat", "2"],
+    );
+    assert_status(&out, 0);
+    assert!(stdout(&out).contains("ns/elem"), "{}", stdout(&out));
+}
+
+#[test]
+fn exit_status_is_1_for_evaluation_errors_with_a_caret() {
+    let dir = scratch();
+    save(&path(&dir, "a.npy"), &[2], &[1.0f64, 2.0]);
+    let out = vexpr(dir.path(), &["eval", "2*sinn(a)", "a=a.npy"]);
+    assert_status(&out, 1);
+    assert_eq!(stdout(&out), "");
+    let err = stderr(&out);
+    assert!(err.contains("sinn") && err.contains("^^^^"), "{err}");
+    // The caret sits under `sinn`.
+    let code = err.lines().find(|l| l.contains("2*sinn(a)")).unwrap();
+    let carets = err.lines().find(|l| l.contains('^')).unwrap();
+    assert_eq!(carets.find('^'), code.find("sinn"));
+
+    for args in [
+        &["eval", "a +", "a=a.npy"][..],
+        &["eval", "a + b", "a=a.npy"],
+        &["dis", "f(a)"],
+        &["bench", "a +", "--n", "10"],
+    ] {
+        let out = vexpr(dir.path(), args);
+        assert_status(&out, 1);
+        assert!(stderr(&out).contains('^'), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn exit_status_is_2_for_usage_errors() {
+    let dir = scratch();
+    for args in [
+        &["eval"][..],
+        &["eval", "a", "a"],
+        &["eval", "a", "a="],
+        &["eval", "a", "2a=1"],
+        &["eval", "a", "a=1", "a=2"],
+        &["eval", "a", "a=1", "--threads", "0"],
+        &["eval", "a", "a=99999999999999999999"],
+        &["bench", "a", "--n", "0"],
+        &["dis"],
+        &["frobnicate"],
+    ] {
+        let out = vexpr(dir.path(), args);
+        assert_status(&out, 2);
+        assert!(stderr(&out).contains("error"), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn bad_files_give_status_1_and_a_message() {
+    let dir = scratch();
+    std::fs::write(
+        path(&dir, "garbage.npy"),
+        b"this is not a numpy file at all",
+    )
+    .unwrap();
+    save(&path(&dir, "good.npy"), &[100], &[1.0f64; 100]);
+    let good = std::fs::read(path(&dir, "good.npy")).unwrap();
+    std::fs::write(path(&dir, "short.npy"), &good[..good.len() - 8]).unwrap();
+    // A hand-made header whose shape overflows 64 bits.
+    let dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296, 16), }";
+    let mut huge = b"\x93NUMPY\x01\x00".to_vec();
+    let padded = format!("{dict:<117}\n");
+    huge.extend_from_slice(&(padded.len() as u16).to_le_bytes());
+    huge.extend_from_slice(padded.as_bytes());
+    std::fs::write(path(&dir, "huge.npy"), huge).unwrap();
+
+    for (file, says) in [
+        ("garbage.npy", "garbage.npy"),
+        ("short.npy", "truncated"),
+        ("huge.npy", "huge.npy"),
+        ("missing.npy", "missing.npy"),
+    ] {
+        let binding = format!("a={file}");
+        let out = vexpr(dir.path(), &["eval", "a", &binding]);
+        assert_status(&out, 1);
+        let err = stderr(&out);
+        assert!(
+            err.starts_with("error:") && err.contains(says),
+            "{file}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{file}: {err}");
+    }
+    // An unwritable output is an error too.
+    let out = vexpr(
+        dir.path(),
+        &["eval", "a", "a=good.npy", "-o", "no/such/dir/c.npy"],
+    );
+    assert_status(&out, 1);
+    assert!(stderr(&out).contains("cannot write"), "{}", stderr(&out));
+}
