@@ -45,5 +45,5 @@ pub fn run(args: &Args) -> Result<Option<String>, Failure> {
         signature = signature.with(&name, dtype);
     }
     let expr = Expr::compile(&args.expr, &signature)?;
-    Ok(Some(expr.program().to_string().trim_end().to_string()))
+    Ok(Some(expr.to_string().trim_end().to_string()))
 }

@@ -446,8 +446,15 @@ impl Expr {
                         computed.view()
                     }
                 };
-                crate::vm::with_pool(options.threads.max(1), || {
-                    crate::vm::reduce(&view, stage.op, stage.axis, options.threads)
+                // Small reductions run here: handing them to the pool costs more than
+                // it saves (the result is the same either way).
+                let threads = if view.len() < crate::vm::PARALLEL_REDUCTION_LEN {
+                    1
+                } else {
+                    options.threads.max(1)
+                };
+                crate::vm::with_pool(threads, || {
+                    crate::vm::reduce(&view, stage.op, stage.axis, threads)
                 })
                 .map_err(|message| {
                     let span = if message.starts_with("axis") {

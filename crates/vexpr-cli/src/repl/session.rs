@@ -416,9 +416,7 @@ impl Session {
             "dis" => {
                 needs_expr("dis", ":dis 2*a + 3*b")?;
                 let expr = self.compile(line, args_at)?;
-                Ok(Reply::Text(
-                    expr.program().to_string().trim_end().to_string(),
-                ))
+                Ok(Reply::Text(expr.to_string().trim_end().to_string()))
             }
             "type" => {
                 needs_expr("type", ":type a > 0.5")?;

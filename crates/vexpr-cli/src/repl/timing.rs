@@ -52,8 +52,9 @@ pub struct Report {
     pub threads: usize,
     /// Median time of one vexpr evaluation, and the number of runs.
     pub fast: (Duration, usize),
-    /// Median time of one naive evaluation, and the number of runs.
-    pub naive: (Duration, usize),
+    /// Median time of one naive evaluation, and the number of runs; `None` for
+    /// expressions with reductions, which the naive way does not model.
+    pub naive: Option<(Duration, usize)>,
 }
 
 /// Times `expr` both ways against the variables. `Ok(None)` when cancelled.
@@ -90,9 +91,14 @@ pub fn measure(
         })?,
     };
     let Some(fast) = fast else { return Ok(None) };
-    let mut naive = Naive::new(expr.program(), vars, shape)?;
-    let Some(naive) = median(cancel, || naive.run())? else {
-        return Ok(None);
+    let naive = if expr.stages().is_empty() {
+        let mut naive = Naive::new(expr.program(), vars, shape)?;
+        let Some(naive) = median(cancel, || naive.run())? else {
+            return Ok(None);
+        };
+        Some(naive)
+    } else {
+        None
     };
     let program = expr.program();
     let read: usize = program
@@ -345,7 +351,18 @@ impl fmt::Display for Report {
             self.dtype,
             super::session::human_bytes(self.bytes)
         )?;
-        for (label, (time, _)) in [(vexpr_label.as_str(), self.fast), (naive_label, self.naive)] {
+        let Some(naive) = self.naive else {
+            let (time, runs) = self.fast;
+            return write!(
+                f,
+                "  {vexpr_label}  {:>8.3} ns/elem  {:>7.2} GB/s  {:>9} (median of {runs} runs)\n  \
+                 (no naive comparison: it models element-wise expressions, and this one has reductions)",
+                per_element(time),
+                throughput(time),
+                human_time(time),
+            );
+        };
+        for (label, (time, _)) in [(vexpr_label.as_str(), self.fast), (naive_label, naive)] {
             writeln!(
                 f,
                 "  {label:<width$}  {:>8.3} ns/elem  {:>7.2} GB/s  {:>9}",
@@ -354,11 +371,11 @@ impl fmt::Display for Report {
                 human_time(time),
             )?;
         }
-        let ratio = self.naive.0.as_secs_f64() / self.fast.0.as_secs_f64().max(1e-12);
+        let ratio = naive.0.as_secs_f64() / self.fast.0.as_secs_f64().max(1e-12);
         write!(
             f,
             "  ratio naive/vexpr: {ratio:.2}x (median times of {} and {} runs, after a warm-up)",
-            self.fast.1, self.naive.1
+            self.fast.1, naive.1
         )?;
         if ratio < 1.0 {
             // Below a few cache sizes the temporaries never leave the cache,

@@ -19,7 +19,7 @@ pub(crate) use gather::Gather;
 pub use pool::default_threads;
 pub(crate) use pool::with_pool;
 pub use reduce::Reduction;
-pub(crate) use reduce::reduce;
+pub(crate) use reduce::{PARALLEL_REDUCTION_LEN, reduce};
 
 use crate::kernels::Operand;
 use crate::program::{Program, Role};

@@ -20,8 +20,12 @@ pub fn default_threads() -> usize {
     })
 }
 
-/// Runs `f` inside the pool of `threads` workers.
+/// Runs `f` inside the pool of `threads` workers (on the calling thread for one).
 pub(crate) fn with_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+    if threads <= 1 {
+        // One thread is the calling thread: no pool, no hand-over.
+        return f();
+    }
     static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
     let pools = POOLS.get_or_init(Default::default);
     let pool = {

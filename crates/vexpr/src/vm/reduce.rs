@@ -68,6 +68,9 @@ impl Reduction {
 /// Elements summed pairwise as one unit of a full reduction.
 pub const CHUNK: usize = 4096;
 
+/// Reductions of fewer elements run on the calling thread.
+pub(crate) const PARALLEL_REDUCTION_LEN: usize = 16 * CHUNK;
+
 /// Reduces `view` over all elements (`axis == None`) or along `axis`.
 pub(crate) fn reduce(
     view: &ArrayView<'_>,
@@ -110,8 +113,15 @@ pub(crate) fn reduce(
         inner,
         threads,
     };
-    let data = contiguous(view);
-    let buffer = match data.buffer().data() {
+    // Read a C-contiguous view in place; copy anything else into C order once.
+    let copy;
+    let data = if view.is_c_contiguous() {
+        slice_of(view)
+    } else {
+        copy = contiguous(view);
+        copy.buffer().data()
+    };
+    let buffer = match data {
         Data::Bool(v) => {
             let v: Vec<i64> = v.iter().map(|&b| i64::from(b)).collect();
             match op {
@@ -175,7 +185,24 @@ fn int_reduce(lanes: &Lanes, v: &[i64], op: Reduction) -> Vec<i64> {
     }
 }
 
-/// The view's elements in C order, copied only if they are not already so.
+/// The elements of a C-contiguous view, as a slice of its data.
+fn slice_of<'a>(view: &ArrayView<'a>) -> Data<'a> {
+    let (start, end) = (view.offset(), view.offset() + view.len());
+    match view.data() {
+        Data::Bool(v) => Data::Bool(&v[start..end]),
+        Data::Int32(v) => Data::Int32(&v[start..end]),
+        Data::Int64(v) => Data::Int64(&v[start..end]),
+        Data::Float32(v) => Data::Float32(&v[start..end]),
+        Data::Float64(v) => Data::Float64(&v[start..end]),
+        Data::Complex128(v) => Data::Complex128(&v[start..end]),
+        Data::Bytes { data, width } => Data::Bytes {
+            data: &data[start * width..end * width],
+            width,
+        },
+    }
+}
+
+/// The view's elements in C order, copied.
 fn contiguous(view: &ArrayView<'_>) -> Array {
     let dtype = view.dtype();
     let width = dtype.itemsize();
@@ -265,7 +292,8 @@ impl Lanes {
                 &v[o * self.length..(o + 1) * self.length],
                 zero,
                 add,
-                self.threads > 1 && self.outer == 1,
+                // Threads only pay off on long lanes; the result is the same either way.
+                self.threads > 1 && self.outer == 1 && self.length >= PARALLEL_REDUCTION_LEN,
             )
         };
         if self.outer > 1 && self.threads > 1 && v.len() >= 4 * CHUNK {
@@ -296,13 +324,33 @@ fn chunked_sum<T: Copy + Send + Sync>(
     pairwise(&partials, zero, add)
 }
 
-/// Pairwise summation: error grows with log(n), not n.
+/// Pairwise summation, as NumPy does it: up to 128 elements are added into 8
+/// interleaved partial sums (which vectorize) combined pairwise; longer runs are
+/// halved recursively. The error grows with log(n), not n.
 fn pairwise<T: Copy>(v: &[T], zero: T, add: impl Fn(T, T) -> T + Copy) -> T {
-    const LEAF: usize = 8;
-    if v.len() <= LEAF {
+    const LEAF: usize = 128;
+    if v.len() < 8 {
         return v.iter().fold(zero, |a, &x| add(a, x));
     }
-    let (l, r) = v.split_at(v.len() / 2);
+    if v.len() <= LEAF {
+        let mut acc = [v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]];
+        let body = (v.len() / 8) * 8;
+        for chunk in v[8..body].chunks_exact(8) {
+            for (a, &x) in acc.iter_mut().zip(chunk) {
+                *a = add(*a, x);
+            }
+        }
+        let low = add(add(acc[0], acc[1]), add(acc[2], acc[3]));
+        let high = add(add(acc[4], acc[5]), add(acc[6], acc[7]));
+        let mut sum = add(low, high);
+        for &x in &v[body..] {
+            sum = add(sum, x);
+        }
+        return sum;
+    }
+    // Split on a multiple of 8 so that the leaves stay full.
+    let half = (v.len() / 2).div_ceil(8) * 8;
+    let (l, r) = v.split_at(half);
     add(pairwise(l, zero, add), pairwise(r, zero, add))
 }
 
