@@ -370,28 +370,7 @@ impl Expr {
                 format!("the result has shape {result_shape:?}, `{name}` has shape {shape:?}"),
             );
         }
-        let read = read_variables(&self.program);
-        let mut bindings = Vec::with_capacity(values.len());
-        for (v, value) in values.iter().enumerate() {
-            bindings.push(if v == target {
-                Binding::Output
-            } else {
-                match value {
-                    Some(value) if read.contains(&v) => bind(value, shape).ok_or_else(|| {
-                        Error::new(
-                            ErrorKind::Input,
-                            self.spans[v].unwrap_or_default(),
-                            format!(
-                                "the strides of `{}` reach outside its data",
-                                self.variables[v]
-                            ),
-                        )
-                        .with_source(&self.source)
-                    })?,
-                    _ => Binding::Splat(Vec::new()),
-                }
-            });
-        }
+        let bindings = self.bindings(&self.program, &values, shape, Some(target))?;
         let len = data.len();
         vm::run(&self.program, &bindings, out_bytes(data), len, options).map_err(|fault| {
             let span = self.program.code[fault.instr].span;
@@ -528,6 +507,34 @@ impl Expr {
         Ok(shape)
     }
 
+    /// How each variable reaches `program` for an output of `shape`; `in_place`
+    /// is the variable whose data is the output buffer itself.
+    fn bindings<'v>(
+        &self,
+        program: &Program,
+        values: &'v [Option<Value<'v>>],
+        shape: &[usize],
+        in_place: Option<usize>,
+    ) -> Result<Vec<Binding<'v>>> {
+        let read = read_variables(program);
+        values
+            .iter()
+            .enumerate()
+            .map(|(v, value)| match value {
+                _ if Some(v) == in_place => Ok(Binding::Output),
+                Some(value) if read.contains(&v) => bind(value, shape).ok_or_else(|| {
+                    let message = format!(
+                        "the strides of `{}` reach outside its data",
+                        self.variables[v]
+                    );
+                    Error::new(ErrorKind::Input, self.spans[v].unwrap_or_default(), message)
+                        .with_source(&self.source)
+                }),
+                _ => Ok(Binding::Splat(Vec::new())),
+            })
+            .collect()
+    }
+
     fn run(
         &self,
         program: &Program,
@@ -537,25 +544,7 @@ impl Expr {
         options: Options,
     ) -> Result<()> {
         let len: usize = shape.iter().product();
-        let read = read_variables(program);
-        let bindings: Vec<Binding<'_>> = values
-            .iter()
-            .enumerate()
-            .map(|(v, value)| match value {
-                Some(value) if read.contains(&v) => bind(value, shape).ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::Input,
-                        self.spans[v].unwrap_or_default(),
-                        format!(
-                            "the strides of `{}` reach outside its data",
-                            self.variables[v]
-                        ),
-                    )
-                    .with_source(&self.source)
-                }),
-                _ => Ok(Binding::Splat(Vec::new())),
-            })
-            .collect::<Result<_>>()?;
+        let bindings = self.bindings(program, values, shape, None)?;
         vm::run(program, &bindings, out, len, options).map_err(|fault| {
             let span = program.code[fault.instr].span;
             Error::new(ErrorKind::Value, span, fault.message).with_source(&self.source)

@@ -600,36 +600,21 @@ fn build_table() -> Table {
         Rule::Where,
         "`where(c, x, y)`: `x` where `c` is true, else `y`",
     );
-    f.sig(
-        B,
-        &[B, B, B],
-        kernel!(|c: u8, x: u8, y: u8| -> u8 { if c != 0 { x } else { y } }),
-    );
-    f.sig(
-        I,
-        &[B, I, I],
-        kernel!(|c: u8, x: i32, y: i32| -> i32 { if c != 0 { x } else { y } }),
-    );
-    f.sig(
-        L,
-        &[B, L, L],
-        kernel!(|c: u8, x: i64, y: i64| -> i64 { if c != 0 { x } else { y } }),
-    );
-    f.sig(
-        F,
-        &[B, F, F],
-        kernel!(|c: u8, x: f32, y: f32| -> f32 { if c != 0 { x } else { y } }),
-    );
-    f.sig(
-        D,
-        &[B, D, D],
-        kernel!(|c: u8, x: f64, y: f64| -> f64 { if c != 0 { x } else { y } }),
-    );
-    f.sig(
-        C,
-        &[B, C, C],
-        kernel!(|c: u8, x: C64, y: C64| -> C64 { if c != 0 { x } else { y } }),
-    );
+    macro_rules! select {
+        ($code:ident, $t:ty) => {
+            f.sig(
+                $code,
+                &[B, $code, $code],
+                kernel!(|c: u8, x: $t, y: $t| -> $t { if c != 0 { x } else { y } }),
+            )
+        };
+    }
+    select!(B, u8);
+    select!(I, i32);
+    select!(L, i64);
+    select!(F, f32);
+    select!(D, f64);
+    select!(C, C64);
     f.sig(S, &[B, S, S], where_strings);
 
     let f = b.add(

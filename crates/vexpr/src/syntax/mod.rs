@@ -98,7 +98,9 @@ fn expected_list(expected: &[String]) -> String {
     match readable.len() {
         0 => String::new(),
         1..=6 => format!("; expected {}", readable.join(", ")),
-        _ if readable.iter().any(|r| r == "a name") => "; expected an operand (a name, a number, or `(`)".to_string(),
+        _ if readable.iter().any(|r| r == "a name") => {
+            "; expected an operand (a name, a number, or `(`)".to_string()
+        }
         _ => "; expected an operator or the end of the expression".to_string(),
     }
 }
