@@ -108,6 +108,8 @@ pub enum Rule {
     Where,
     /// A conversion inserted by the type checker (never called by name).
     Cast,
+    /// A fused instruction made by the optimizer (never called by name).
+    Fused,
 }
 
 /// One exact typing of a function, with its kernel.
@@ -143,7 +145,7 @@ pub struct Function {
 impl Function {
     /// True for the names a user may call as `name(...)`.
     pub fn is_callable(&self) -> bool {
-        self.symbol.is_none() && self.rule != Rule::Cast
+        self.symbol.is_none() && !matches!(self.rule, Rule::Cast | Rule::Fused)
     }
 
     /// The signature with exactly these result and operand codes.
@@ -433,6 +435,62 @@ fn build_table() -> Table {
     ints!(f, |_x| 1);
     floats!(f, |_x| 1.0, 1.0);
     f.sig(C, &[C], kernel!(|_x: C64| -> C64 { C64::new(1.0, 0.0) }));
+
+    // Fused multiply-then-add instructions, made by the optimizer from `x*y + z` and
+    // friends when the product has no other use. Each rounds the product and then
+    // the sum, exactly as the two separate instructions would (Rust never contracts
+    // them into an FMA), so fusing saves a pass over the block without changing a bit.
+    let f = b.add(
+        "mul_add",
+        None,
+        3,
+        Rule::Fused,
+        "`x*y + z` (two roundings), fused by the optimizer",
+    );
+    f.sig(
+        F,
+        &[F, F, F],
+        kernel!(|x: f32, y: f32, z: f32| -> f32 { x * y + z }),
+    );
+    f.sig(
+        D,
+        &[D, D, D],
+        kernel!(|x: f64, y: f64, z: f64| -> f64 { x * y + z }),
+    );
+    let f = b.add(
+        "mul_sub",
+        None,
+        3,
+        Rule::Fused,
+        "`x*y - z` (two roundings), fused by the optimizer",
+    );
+    f.sig(
+        F,
+        &[F, F, F],
+        kernel!(|x: f32, y: f32, z: f32| -> f32 { x * y - z }),
+    );
+    f.sig(
+        D,
+        &[D, D, D],
+        kernel!(|x: f64, y: f64, z: f64| -> f64 { x * y - z }),
+    );
+    let f = b.add(
+        "sub_mul",
+        None,
+        3,
+        Rule::Fused,
+        "`z - x*y` (two roundings), fused by the optimizer",
+    );
+    f.sig(
+        F,
+        &[F, F, F],
+        kernel!(|x: f32, y: f32, z: f32| -> f32 { z - x * y }),
+    );
+    f.sig(
+        D,
+        &[D, D, D],
+        kernel!(|x: f64, y: f64, z: f64| -> f64 { z - x * y }),
+    );
 
     let f = b.add("copy", None, 1, Rule::Common, "a copy of the operand");
     for t in [B, I, L, F, D, C, S] {
@@ -975,6 +1033,7 @@ pub fn reference_markdown() -> String {
          | name | operator | arity | description | overloads |\n|---|---|---|---|---|\n",
     );
     for f in TABLE.iter().filter(|f| f.rule != Rule::Cast) {
+        // (fused instructions are listed: `vexpr dis` shows them)
         let sigs: Vec<&str> = f.overloads.iter().map(|s| s.name.as_str()).collect();
         out.push_str(&format!(
             "| `{}` | {} | {} | {} | {} |\n",

@@ -5,6 +5,9 @@
 //!   compile time by its own kernel, so folding never changes a result;
 //! - common-subexpression elimination: nodes are hash-consed, so `a*a` written
 //!   twice (or reached twice through `a**3` and `a**5`) is computed once;
+//! - fusion: `x*y + z`, `z + x*y`, `x*y - z` and `z - x*y` on floats become one
+//!   instruction when the product has no other use (the fused kernels round the
+//!   product and the sum separately, so the bits do not change);
 //! - dead nodes disappear because code generation only follows the root.
 
 use crate::dtype::Scalar;
@@ -66,7 +69,60 @@ pub fn optimize(hir: &Hir) -> Hir {
         map.push(new);
     }
     out.hir.root = map[hir.root];
-    out.hir
+    fuse(out.hir)
+}
+
+/// Rewrites additions and subtractions of a single-use float product into the
+/// table's fused `mul_add`, `mul_sub` and `sub_mul` instructions.
+fn fuse(mut hir: Hir) -> Hir {
+    use crate::dtype::DType;
+    use crate::functions::{TABLE, TypeCode};
+    let mut uses = vec![0usize; hir.nodes.len()];
+    uses[hir.root] += 1;
+    for id in 0..hir.nodes.len() {
+        for &a in hir.args(id) {
+            uses[a] += 1;
+        }
+    }
+    for id in 0..hir.nodes.len() {
+        let node = &hir.nodes[id];
+        let NodeKind::Apply { function, args, .. } = &node.kind else {
+            continue;
+        };
+        if !matches!(function.name, "add" | "sub")
+            || !matches!(node.dtype, DType::Float32 | DType::Float64)
+        {
+            continue;
+        }
+        let product = |a: NodeId| match &hir.nodes[a].kind {
+            NodeKind::Apply { function, args, .. } if function.name == "mul" && uses[a] == 1 => {
+                Some((args[0], args[1]))
+            }
+            _ => None,
+        };
+        let (l, r) = (args[0], args[1]);
+        // IEEE addition is commutative, so `z + x*y` is `x*y + z` to the bit.
+        let fused = match (function.name, product(l), product(r)) {
+            ("add", Some((x, y)), _) => ("mul_add", [x, y, r]),
+            ("sub", Some((x, y)), _) => ("mul_sub", [x, y, r]),
+            ("add", None, Some((x, y))) => ("mul_add", [x, y, l]),
+            ("sub", None, Some((x, y))) => ("sub_mul", [x, y, l]),
+            _ => continue,
+        };
+        let code = TypeCode::of(node.dtype);
+        let function = TABLE
+            .get(fused.0)
+            .expect("the table has the fused instructions");
+        let overload = function
+            .overload(code, &[code; 3])
+            .expect("fused instructions exist for floats");
+        hir.nodes[id].kind = NodeKind::Apply {
+            function,
+            overload,
+            args: fused.1.to_vec(),
+        };
+    }
+    hir
 }
 
 #[derive(Default)]

@@ -367,3 +367,31 @@ fn empty_strings_and_impossible_results_are_handled() {
     let e = evaluate("x * y", &Env::new().with("x", x).with("y", y)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Shape);
 }
+
+#[test]
+fn the_seed_expression_compiles_to_eight_instructions_in_three_temporaries() {
+    let sig = Signature::new().with("a", DType::Float64);
+    let e = Expr::compile("2*a**3 - 4*a**5 + 6*log(a)", &sig).unwrap();
+    let names: Vec<&str> = e
+        .program()
+        .code
+        .iter()
+        .map(|i| i.overload.name.as_str())
+        .collect();
+    // a*a is shared by a**3 and a**5; the products by 2 and 6 are fused into the
+    // subtraction and the final addition.
+    assert_eq!(
+        names,
+        [
+            "mul_ddd",
+            "mul_ddd",
+            "mul_ddd",
+            "mul_ddd",
+            "mul_ddd",
+            "mul_sub_dddd",
+            "log_dd",
+            "mul_add_dddd"
+        ]
+    );
+    assert_eq!(e.program().temp_count(), 3);
+}

@@ -570,7 +570,7 @@ fn python_op(op: BinaryOp) -> PyOp {
 fn result_code(function: &Function, types: &[DType]) -> Option<TypeCode> {
     let common = common_kind(types)?;
     let kind = match function.rule {
-        Rule::Common | Rule::Where | Rule::Cast => common,
+        Rule::Common | Rule::Where | Rule::Cast | Rule::Fused => common,
         Rule::Returns(code) => return Some(code),
         Rule::TrueDiv if matches!(common, DType::Bool | DType::Int32 | DType::Int64) => {
             DType::Float64
