@@ -1,7 +1,7 @@
 //! `.npy` files in and out, for the commands and the REPL.
 //!
 //! [`read`] takes a path and gives a [`vexpr::Array`] in C order; [`read_dtype`]
-//! gives only the element type and shape (from the header); [`write`] takes an
+//! gives only the element type and shape (from the header); [`write()`] takes an
 //! array and writes it with its dtype and shape. The format itself is left to
 //! the `npyz` crate; this module maps NumPy's dtypes onto vexpr's and checks
 //! what a damaged or hostile file could get wrong before any data is read.

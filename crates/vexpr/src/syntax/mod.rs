@@ -1,7 +1,7 @@
 //! Syntax: expression text in, [`ast::Expr`] out.
 //!
 //! [`lexer`] turns text into tokens (logos), the lalrpop grammar in the
-//! workspace's `grammar/vexpr.lalrpop` turns tokens into a tree, and [`build`]
+//! workspace's `grammar/vexpr.lalrpop` turns tokens into a tree, and `build`
 //! holds the grammar's actions. Every failure is an [`Error`] with the span of
 //! the offending text; nesting is bounded by [`crate::MAX_NESTING`].
 

@@ -2,7 +2,7 @@
 //! [`Hir`] out.
 //!
 //! Names are resolved against the variables; operators on literals alone are
-//! computed with Python's arithmetic ([`python`]), as numexpr lets Python do,
+//! computed with Python's arithmetic (`python.rs`), as numexpr lets Python do,
 //! and the values get numexpr's types (an integer is `int32` if it fits, else
 //! `int64`; a float is `float64`; `2j` is `complex128`); each operation's kind is chosen by its table [`Rule`] and
 //! then matched against the function's overloads, trying operand upcasts in

@@ -6,7 +6,7 @@
 //! once per block, writing the block's result straight into the output. Blocks
 //! are grouped into a few pieces per thread and the pieces run on a `rayon`
 //! pool; a small output stays on the calling thread. Registers live in
-//! per-thread scratch ([`scratch`]) that is allocated once per thread and reused
+//! per-thread scratch (`scratch.rs`) that is allocated once per thread and reused
 //! by every call, so a run allocates nothing per block and nothing of the
 //! inputs' size.
 

@@ -19,7 +19,7 @@
 //! `trig.rs`). A slice loop over it vectorizes, and that loop is compiled
 //! three times: for AVX-512 (F, DQ, VL), for AVX2 + FMA, and for the
 //! baseline target (SSE2 on x86-64). The best level the CPU supports is
-//! detected once at run time ([`Level`]). Only the FMA builds fuse
+//! detected once at run time (`Level`). Only the FMA builds fuse
 //! multiply-adds: without the `fma` feature `f64::mul_add` is a slow
 //! library call (see `arith.rs`).
 //!
