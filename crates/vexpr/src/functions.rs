@@ -142,6 +142,18 @@ pub struct Function {
     pub overloads: Vec<Overload>,
 }
 
+impl Rule {
+    /// A math function running in at least the kind `min`, with integers in float64.
+    pub const fn math(min: Option<DType>) -> Rule {
+        Rule::Math {
+            min,
+            max: None,
+            ints_keep: false,
+            complex_to_real: false,
+        }
+    }
+}
+
 impl Function {
     /// True for the names a user may call as `name(...)`.
     pub fn is_callable(&self) -> bool {
@@ -343,18 +355,7 @@ macro_rules! vector_fn {
         f
     }};
     ($b:expr, $name:literal, $doc:literal, $f32:ident, $f64:ident) => {{
-        let f = $b.add(
-            $name,
-            None,
-            1,
-            Rule::Math {
-                min: Some(DType::Float32),
-                max: None,
-                ints_keep: false,
-                complex_to_real: false,
-            },
-            $doc,
-        );
+        let f = $b.add($name, None, 1, Rule::math(Some(DType::Float32)), $doc);
         f.sig(F, &[F], slice_kernel!(f32, vmath::$f32));
         f.sig(D, &[D], slice_kernel!(f64, vmath::$f64));
         f
@@ -364,18 +365,7 @@ macro_rules! vector_fn {
 /// Registers a one-operand float function given as `f32` and `f64` methods.
 macro_rules! float_fn {
     ($b:expr, $name:literal, $doc:literal, $m:ident) => {{
-        let f = $b.add(
-            $name,
-            None,
-            1,
-            Rule::Math {
-                min: Some(DType::Float32),
-                max: None,
-                ints_keep: false,
-                complex_to_real: false,
-            },
-            $doc,
-        );
+        let f = $b.add($name, None, 1, Rule::math(Some(DType::Float32)), $doc);
         floats!(f, |x| x.$m(), x.$m());
         f
     }};
@@ -809,12 +799,7 @@ fn build_table() -> Table {
         "trunc",
         None,
         1,
-        Rule::Math {
-            min: Some(DType::Float64),
-            max: None,
-            ints_keep: false,
-            complex_to_real: false,
-        },
+        Rule::math(Some(DType::Float64)),
         "rounding toward zero",
     );
     floats!(f, |x| x.trunc(), x.trunc());
@@ -870,12 +855,7 @@ fn build_table() -> Table {
     f.sig(C, &[C], kernel!(|z: C64| -> C64 { complex::sign(z) }));
 
     // Math functions of two float operands.
-    let f2 = Rule::Math {
-        min: Some(DType::Float32),
-        max: None,
-        ints_keep: false,
-        complex_to_real: false,
-    };
+    let f2 = Rule::math(Some(DType::Float32));
     let f = b.add(
         "arctan2",
         None,
@@ -894,12 +874,7 @@ fn build_table() -> Table {
     );
     floats!(f, |x, y| x % y, x % y);
     // numexpr runs these in float64 at least, float32 operands included.
-    let d2 = Rule::Math {
-        min: Some(DType::Float64),
-        max: None,
-        ints_keep: false,
-        complex_to_real: false,
-    };
+    let d2 = Rule::math(Some(DType::Float64));
     let f = b.add("hypot", None, 2, d2, "`sqrt(x**2 + y**2)` without overflow");
     f.sig(F, &[F, F], slice_kernel!(f32, vmath::hypot_f32, 2));
     f.sig(D, &[D, D], slice_kernel!(f64, vmath::hypot_f64, 2));
@@ -996,12 +971,7 @@ fn build_table() -> Table {
         "conj",
         None,
         1,
-        Rule::Math {
-            min: Some(DType::Complex128),
-            max: None,
-            ints_keep: false,
-            complex_to_real: false,
-        },
+        Rule::math(Some(DType::Complex128)),
         "complex conjugate",
     );
     // numexpr computes conj of integers in float64 (where it is the identity).

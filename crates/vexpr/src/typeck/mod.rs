@@ -17,7 +17,7 @@ use crate::hir::{Hir, Node, NodeId, NodeKind};
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Literal, UnaryOp};
 use crate::vm::Reduction;
 use num_complex::Complex64;
-use python::{PyOp, PyValue};
+use python::PyValue;
 use std::collections::HashMap;
 
 mod python;
@@ -119,7 +119,7 @@ impl Checker<'_> {
                 let (l, r) = (self.expr(lhs)?, self.expr(rhs)?);
                 if let (Typed::Py(a, _), Typed::Py(b, _)) = (l, r) {
                     return a
-                        .binary(python_op(*op), b)
+                        .binary(*op, b)
                         .map(|v| Typed::Py(v, e.span))
                         .map_err(|m| Error::new(ErrorKind::Type, *op_span, m));
                 }
@@ -539,30 +539,6 @@ impl Checker<'_> {
             dtype: target,
             span,
         }))
-    }
-}
-
-fn python_op(op: BinaryOp) -> PyOp {
-    use BinaryOp::*;
-    match op {
-        Add => PyOp::Add,
-        Sub => PyOp::Sub,
-        Mul => PyOp::Mul,
-        Div => PyOp::Div,
-        FloorDiv => PyOp::FloorDiv,
-        Mod => PyOp::Mod,
-        Pow => PyOp::Pow,
-        Shl => PyOp::Shl,
-        Shr => PyOp::Shr,
-        And => PyOp::And,
-        Or => PyOp::Or,
-        Xor => PyOp::Xor,
-        Lt => PyOp::Lt,
-        Le => PyOp::Le,
-        Eq => PyOp::Eq,
-        Ne => PyOp::Ne,
-        Ge => PyOp::Ge,
-        Gt => PyOp::Gt,
     }
 }
 

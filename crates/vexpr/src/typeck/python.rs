@@ -6,6 +6,7 @@
 //! `0.5`, `True + True` is `2`), and only the result is typed. The type checker
 //! does the same with [`PyValue`].
 
+use crate::syntax::ast::BinaryOp;
 use num_complex::Complex64;
 
 /// A Python number (integers as `i128`; beyond that Python would still go on,
@@ -23,29 +24,6 @@ pub enum PyValue {
 }
 
 use PyValue::{Bool, Complex, Float, Int};
-
-/// The operators Python evaluates here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PyOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    FloorDiv,
-    Mod,
-    Pow,
-    Shl,
-    Shr,
-    And,
-    Or,
-    Xor,
-    Lt,
-    Le,
-    Eq,
-    Ne,
-    Ge,
-    Gt,
-}
 
 type PyResult = Result<PyValue, String>;
 
@@ -97,8 +75,8 @@ impl PyValue {
     }
 
     /// `self OP other`.
-    pub fn binary(self, op: PyOp, other: PyValue) -> PyResult {
-        use PyOp::*;
+    pub fn binary(self, op: BinaryOp, other: PyValue) -> PyResult {
+        use BinaryOp::*;
         match op {
             Lt | Le | Eq | Ne | Ge | Gt => self.compare(op, other),
             And | Or | Xor => match (self, other) {
@@ -140,7 +118,7 @@ impl PyValue {
         }
     }
 
-    fn ints(self, other: PyValue, op: PyOp) -> Result<(i128, i128), String> {
+    fn ints(self, other: PyValue, op: BinaryOp) -> Result<(i128, i128), String> {
         match (self.as_int(), other.as_int()) {
             (Some(a), Some(b)) => Ok((a, b)),
             _ => Err(format!(
@@ -149,14 +127,14 @@ impl PyValue {
         }
     }
 
-    fn compare(self, op: PyOp, other: PyValue) -> PyResult {
+    fn compare(self, op: BinaryOp, other: PyValue) -> PyResult {
         use std::cmp::Ordering;
         let ordering = match (self, other) {
             (Complex(_), _) | (_, Complex(_)) => {
                 let equal = self.as_complex() == other.as_complex();
                 return match op {
-                    PyOp::Eq => Ok(Bool(equal)),
-                    PyOp::Ne => Ok(Bool(!equal)),
+                    BinaryOp::Eq => Ok(Bool(equal)),
+                    BinaryOp::Ne => Ok(Bool(!equal)),
                     _ => Err("complex numbers are not ordered".into()),
                 };
             }
@@ -169,20 +147,20 @@ impl PyValue {
             },
         };
         Ok(Bool(match (op, ordering) {
-            (PyOp::Ne, None) => true,
+            (BinaryOp::Ne, None) => true,
             (_, None) => false,
-            (PyOp::Lt, Some(o)) => o == Ordering::Less,
-            (PyOp::Le, Some(o)) => o != Ordering::Greater,
-            (PyOp::Eq, Some(o)) => o == Ordering::Equal,
-            (PyOp::Ne, Some(o)) => o != Ordering::Equal,
-            (PyOp::Ge, Some(o)) => o != Ordering::Less,
-            (PyOp::Gt, Some(o)) => o == Ordering::Greater,
+            (BinaryOp::Lt, Some(o)) => o == Ordering::Less,
+            (BinaryOp::Le, Some(o)) => o != Ordering::Greater,
+            (BinaryOp::Eq, Some(o)) => o == Ordering::Equal,
+            (BinaryOp::Ne, Some(o)) => o != Ordering::Equal,
+            (BinaryOp::Ge, Some(o)) => o != Ordering::Less,
+            (BinaryOp::Gt, Some(o)) => o == Ordering::Greater,
             _ => unreachable!("only comparisons reach here"),
         }))
     }
 
-    fn arithmetic(self, op: PyOp, other: PyValue) -> PyResult {
-        use PyOp::*;
+    fn arithmetic(self, op: BinaryOp, other: PyValue) -> PyResult {
+        use BinaryOp::*;
         if let (Some(a), Some(b)) = (self.as_int(), other.as_int()) {
             return match op {
                 Add => a.checked_add(b).map(Int).ok_or_else(overflow),
@@ -255,19 +233,22 @@ mod tests {
 
     #[test]
     fn python_semantics() {
-        assert_eq!(Bool(true).binary(PyOp::Add, Bool(true)), Ok(Int(2)));
-        assert_eq!(Bool(true).binary(PyOp::And, Bool(false)), Ok(Bool(false)));
-        assert_eq!(Bool(true).invert(), Ok(Int(-2)));
-        assert_eq!(Int(2).binary(PyOp::Pow, Int(-1)), Ok(Float(0.5)));
-        assert_eq!(Int(-7).binary(PyOp::FloorDiv, Int(2)), Ok(Int(-4)));
-        assert_eq!(Int(-7).binary(PyOp::Mod, Int(2)), Ok(Int(1)));
-        assert_eq!(Int(7).binary(PyOp::Mod, Int(-2)), Ok(Int(-1)));
-        assert!(Int(1).binary(PyOp::Div, Int(0)).is_err());
-        assert!(Float(1.0).binary(PyOp::Div, Float(0.0)).is_err());
+        assert_eq!(Bool(true).binary(BinaryOp::Add, Bool(true)), Ok(Int(2)));
         assert_eq!(
-            Int(2147483647).binary(PyOp::Add, Int(1)),
+            Bool(true).binary(BinaryOp::And, Bool(false)),
+            Ok(Bool(false))
+        );
+        assert_eq!(Bool(true).invert(), Ok(Int(-2)));
+        assert_eq!(Int(2).binary(BinaryOp::Pow, Int(-1)), Ok(Float(0.5)));
+        assert_eq!(Int(-7).binary(BinaryOp::FloorDiv, Int(2)), Ok(Int(-4)));
+        assert_eq!(Int(-7).binary(BinaryOp::Mod, Int(2)), Ok(Int(1)));
+        assert_eq!(Int(7).binary(BinaryOp::Mod, Int(-2)), Ok(Int(-1)));
+        assert!(Int(1).binary(BinaryOp::Div, Int(0)).is_err());
+        assert!(Float(1.0).binary(BinaryOp::Div, Float(0.0)).is_err());
+        assert_eq!(
+            Int(2147483647).binary(BinaryOp::Add, Int(1)),
             Ok(Int(2147483648))
         );
-        assert_eq!(Int(1).binary(PyOp::Lt, Float(1.5)), Ok(Bool(true)));
+        assert_eq!(Int(1).binary(BinaryOp::Lt, Float(1.5)), Ok(Bool(true)));
     }
 }
