@@ -266,7 +266,11 @@ impl<'a> ArrayView<'a> {
 
     /// Number of elements.
     pub fn len(&self) -> usize {
-        self.shape.iter().product()
+        // A broadcast view (stride 0) may describe more elements than exist;
+        // saturate rather than wrap, so that such a count is never mistaken.
+        self.shape
+            .iter()
+            .fold(1usize, |acc, &n| acc.saturating_mul(n))
     }
 
     /// True when the view has no elements.

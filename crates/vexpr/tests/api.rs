@@ -395,3 +395,20 @@ fn the_seed_expression_compiles_to_eight_instructions_in_three_temporaries() {
     );
     assert_eq!(e.program().temp_count(), 3);
 }
+
+#[test]
+fn reductions_of_impossible_views_are_errors() {
+    // A view that broadcasts one element over 2**80 positions: its count saturates
+    // and copying it cannot be done, which is an error, not an abort.
+    let one = [1.0];
+    let huge = ArrayView::strided(&one[..], &[1 << 40, 1 << 40], &[0, 0], 0).unwrap();
+    let transposed = ArrayView::strided(&one[..], &[1 << 40, 1 << 40], &[0, 0], 0).unwrap();
+    assert_eq!(huge.len(), usize::MAX);
+    let e = evaluate("sum(x, axis=1)", &Env::new().with("x", transposed)).unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::Value | ErrorKind::Shape),
+        "{e}"
+    );
+    let e = evaluate("x + 1", &Env::new().with("x", huge)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Shape);
+}

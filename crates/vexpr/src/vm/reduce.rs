@@ -118,7 +118,12 @@ pub(crate) fn reduce(
     let data = if view.is_c_contiguous() {
         slice_of(view)
     } else {
-        copy = contiguous(view);
+        copy = contiguous(view).ok_or_else(|| {
+            format!(
+                "cannot allocate a copy of {} elements to reduce",
+                view.len()
+            )
+        })?;
         copy.buffer().data()
     };
     let buffer = match data {
@@ -203,21 +208,32 @@ fn slice_of<'a>(view: &ArrayView<'a>) -> Data<'a> {
 }
 
 /// The view's elements in C order, copied.
-fn contiguous(view: &ArrayView<'_>) -> Array {
+fn contiguous(view: &ArrayView<'_>) -> Option<Array> {
     let dtype = view.dtype();
     let width = dtype.itemsize();
     let n = view.len();
-    let mut buffer = Buffer::zeros(dtype, n);
+    let mut buffer = Buffer::try_zeros(dtype, n)?;
     if n > 0 && width > 0 {
         let bytes = view.data().as_bytes();
         let out = buffer.as_bytes_mut();
-        let strides: Vec<isize> = view.strides().iter().map(|&s| s * width as isize).collect();
+        // A dimension of length 1 never steps, whatever its stride says.
+        let strides: Vec<isize> = view
+            .strides()
+            .iter()
+            .zip(view.shape())
+            .map(|(&s, &len)| {
+                if len <= 1 {
+                    0
+                } else {
+                    s.saturating_mul(width as isize)
+                }
+            })
+            .collect();
         let gather =
-            super::Gather::new(bytes, width, view.offset() * width, view.shape(), &strides)
-                .expect("a view's strides were checked when it was made");
+            super::Gather::new(bytes, width, view.offset() * width, view.shape(), &strides)?;
         gather.gather(0, n, out);
     }
-    Array::from_buffer(buffer, view.shape()).expect("the buffer was made for the shape")
+    Some(Array::from_buffer(buffer, view.shape()).expect("the buffer was made for the shape"))
 }
 
 /// The reduction geometry: `outer` independent groups, each reducing `length`
