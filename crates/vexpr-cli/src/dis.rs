@@ -2,7 +2,7 @@
 //!
 //! Takes an expression and, optionally, values that fix its variables' types;
 //! gives the bytecode listing the library compiles it to (the `Display` of
-//! [`vexpr::Expr::program`]). Variables without a value are `float64`, so
+//! [`vexpr::Expr`]: one program per reduction stage, then the final one). Variables without a value are `float64`, so
 //! `vexpr dis "2*a + 3*b"` needs nothing else; a `.npy` value is typed from
 //! its header alone, without reading its data.
 

@@ -159,29 +159,18 @@ impl<'a> Layout<'a> {
             // The innermost axis: elements separated by ", ", wrapped to the width.
             let room = width.saturating_sub(1);
             let mut line = hanging.to_string();
-            for i in before {
-                extend_line(
-                    &mut text,
-                    &mut line,
-                    &element(offset + i * stride),
-                    room,
-                    hanging,
-                );
+            let put = |text: &mut String, line: &mut String, item: &str| {
+                extend_line(text, line, item, room, hanging);
                 line.push_str(", ");
+            };
+            for i in before {
+                put(&mut text, &mut line, &element(offset + i * stride));
             }
             if self.cut(axis) {
-                extend_line(&mut text, &mut line, "...", room, hanging);
-                line.push_str(", ");
+                put(&mut text, &mut line, "...");
             }
             for i in after {
-                extend_line(
-                    &mut text,
-                    &mut line,
-                    &element(offset + i * stride),
-                    room,
-                    hanging,
-                );
-                line.push_str(", ");
+                put(&mut text, &mut line, &element(offset + i * stride));
             }
             extend_line(
                 &mut text,
