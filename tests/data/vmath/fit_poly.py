@@ -75,6 +75,11 @@ fit("EXP_Q", series_safe(lambda r: (mpmath.exp(r) - 1 - r) / r**2, "0.5"), -R, R
 Z = (mpmath.pi / 4 + mpf("1e-3")) ** 2
 fit("SIN_S", series_safe(lambda z: (mpmath.sin(mpmath.sqrt(z)) / mpmath.sqrt(z) - 1) / z, -mpf(1) / 6), 0, Z, 7,
     "sin(r) = r + r^3 * SIN_S(r^2) for |r| <= pi/4", Z)
+# sin and cos of |x| <= 2^20 reduce by pi instead (one polynomial, no
+# quadrant select): sin(r) = r + r^3 w(r^2), |r| <= pi/2 (+margin).
+ZW = (mpmath.pi / 2 + mpf("1e-3")) ** 2
+fit("SIN_WIDE", series_safe(lambda z: (mpmath.sin(mpmath.sqrt(z)) / mpmath.sqrt(z) - 1) / z, -mpf(1) / 6), 0, ZW, 8,
+    "sin(r) = r + r^3 * SIN_WIDE(r^2) for |r| <= pi/2", ZW * (mpmath.pi / 2) / 1)
 fit("COS_C", series_safe(lambda z: (mpmath.cos(mpmath.sqrt(z)) - 1 + z / 2) / z**2, mpf(1) / 24), 0, Z, 7,
     "cos(r) = 1 - r^2/2 + r^4 * COS_C(r^2) for |r| <= pi/4", Z**2)
 # log: log(1+f) = f - f^2/2 + s(f^2/2 + R), s = f/(2+f), R = z L(z), z = s^2,
@@ -102,6 +107,7 @@ print(f"pub(super) const LN2_HI: f64 = f64::from_bits({hexf(l2hi)}); // 42 bits:
 print(f"pub(super) const LN2_LO: f64 = f64::from_bits({hexf(ln2 - l2hi)});")
 print(f"pub(super) const INV_LN2: f64 = f64::from_bits({hexf(1 / ln2)});")
 print(f"pub(super) const TWO_OVER_PI: f64 = f64::from_bits({hexf(2 / mpmath.pi)});")
+print(f"pub(super) const INV_PI: f64 = f64::from_bits({hexf(1 / mpmath.pi)});")
 hilo("PI", mpmath.pi)
 hilo("PIO2", mpmath.pi / 2)
 hilo("PIO4", mpmath.pi / 4)

@@ -30,6 +30,17 @@ pub(super) const SIN_S: [f64; 7] = [
     f64::from_bits(0xbd6ab159dc3b3c21), // -7.586543634101903e-13
 ];
 
+/// sin(r) = r + r^3 * SIN_WIDE(r^2) for |r| <= pi/2 (fit error x prefactor: 0.337 * 2^-53)
+pub(super) const SIN_WIDE: [f64; 8] = [
+    f64::from_bits(0xbfc5555555555555), // -0.16666666666666666
+    f64::from_bits(0x3f81111111111107), // 0.008333333333333316
+    f64::from_bits(0xbf2a01a01a018a83), // -0.0001984126984125486
+    f64::from_bits(0x3ec71de3a5454ad1), // 2.7557319219132584e-06
+    f64::from_bits(0xbe5ae6455a0b7356), // -2.5052107613095433e-08
+    f64::from_bits(0x3de612400fe1fb8b), // 1.6058977059718268e-10
+    f64::from_bits(0xbd6ae511b008fcd2), // -7.643962232442654e-13
+    f64::from_bits(0x3ce89a0d15681efa), // 2.731344277439919e-15
+];
 /// cos(r) = 1 - r^2/2 + r^4 * COS_C(r^2) for |r| <= pi/4 (fit error x prefactor: 0.00797 * 2^-53)
 pub(super) const COS_C: [f64; 7] = [
     f64::from_bits(0x3fa5555555555555), // 0.041666666666666664
@@ -78,6 +89,7 @@ pub(super) const PIO2_4: f64 = f64::from_bits(0x397b839a252049c1); // 8.47842766
 pub(super) const LN2_HI: f64 = f64::from_bits(0x3fe62e42fefa3800); // 42 bits: k * LN2_HI exact for |k| < 2^11
 pub(super) const LN2_LO: f64 = f64::from_bits(0x3d2ef35793c76730);
 pub(super) const INV_LN2: f64 = f64::from_bits(0x3ff71547652b82fe);
+pub(super) const INV_PI: f64 = f64::from_bits(0x3fd45f306dc9c883);
 pub(super) const TWO_OVER_PI: f64 = f64::from_bits(0x3fe45f306dc9c883);
 pub(super) const PI_HI: f64 = f64::from_bits(0x400921fb54442d18); // 3.141592653589793
 pub(super) const PI_LO: f64 = f64::from_bits(0x3ca1a62633145c07); // 1.2246467991473532e-16

@@ -10,8 +10,8 @@ use super::arith::{
     Fma, abs, copysign, fast_two_sum, flip_sign, horner, round_int_mul, select, two_sum,
 };
 use super::consts::{
-    ATAN_A, ATAN_HALF_HI, ATAN_HALF_LO, COS_C, PI_HI, PI_LO, PIO2_1, PIO2_2, PIO2_3, PIO2_4,
-    PIO2_HI, PIO2_LO, PIO4_HI, PIO4_LO, SIN_S, TWO_OVER_PI, TWO_OVER_PI_BITS,
+    ATAN_A, ATAN_HALF_HI, ATAN_HALF_LO, COS_C, INV_PI, PI_HI, PI_LO, PIO2_1, PIO2_2, PIO2_3,
+    PIO2_4, PIO2_HI, PIO2_LO, PIO4_HI, PIO4_LO, SIN_S, SIN_WIDE, TWO_OVER_PI, TWO_OVER_PI_BITS,
 };
 
 /// Largest |x| the vector reduction handles: k = round(x 2/pi) < 2^20, so
@@ -147,9 +147,54 @@ fn circular<M: Fma>(f: Circular, hi: f64, lo: f64, q: i64) -> f64 {
     }
 }
 
+/// x - q pi/2 for an integer-valued q with |q| < 2^20: q * PIO2_1..3 are
+/// exact, the first step is exact (Sterbenz), and each later one rounds only
+/// relative to its own result, so the reduction error stays within about
+/// 2 ulps of the result even next to a multiple of pi/2.
+#[inline(always)]
+fn sub_q_pio2<M: Fma>(x: f64, q: f64) -> f64 {
+    let r = M::fma(-q, PIO2_1, x);
+    let r = M::fma(-q, PIO2_2, r);
+    let r = M::fma(-q, PIO2_3, r);
+    M::fma(-q, PIO2_4, r)
+}
+
+/// sin(r) for |r| <= pi/2 + 1e-3: one odd polynomial.
+#[inline(always)]
+fn sin_wide<M: Fma>(r: f64) -> f64 {
+    let z = r * r;
+    M::fma(z * r, horner::<M, 8>(z, &SIN_WIDE), r)
+}
+
+/// sin x for |x| <= TRIG_FAST_MAX, within 4 ulps: x = k pi + r with
+/// |r| <= pi/2, sin x = (-1)^k sin r. One polynomial and no quadrant select
+/// make it about twice as fast as the pi/2 reduction `tan` needs.
+#[inline(always)]
+pub(super) fn sin_small<M: Fma>(x: f64) -> f64 {
+    let (kd, k) = round_int_mul::<M>(x, INV_PI);
+    let s = flip_sign(sin_wide::<M>(sub_q_pio2::<M>(x, 2.0 * kd)), k & 1 != 0);
+    // Tiny x rounds to x; the select keeps the sign of -0, which the
+    // polynomial's +0 correction would lose.
+    select(abs(x) < TINY, x, s)
+}
+
+/// cos x for |x| <= TRIG_FAST_MAX, within 4 ulps: x = (2k + 1) pi/2 + r with
+/// |r| <= pi/2 (+ the rounding of k), cos x = (-1)^(k+1) sin r.
+#[inline(always)]
+pub(super) fn cos_small<M: Fma>(x: f64) -> f64 {
+    let (kd, k) = round_int_mul::<M>(M::fma(x, INV_PI, -0.5), 1.0);
+    let r = sub_q_pio2::<M>(x, M::fma(2.0, kd, 1.0));
+    flip_sign(sin_wide::<M>(r), k & 1 == 0)
+}
+
 /// sin, cos or tan of x for |x| <= TRIG_FAST_MAX.
 #[inline(always)]
 pub(super) fn circular_small<M: Fma>(f: Circular, x: f64) -> f64 {
+    match f {
+        Circular::Sin => return sin_small::<M>(x),
+        Circular::Cos => return cos_small::<M>(x),
+        Circular::Tan => {}
+    }
     let (hi, lo, q) = reduce_pio2::<M>(x);
     let r = circular::<M>(f, hi, lo, q);
     // sin and tan of tiny x round to x, and must keep the sign of -0.
