@@ -151,12 +151,8 @@ fn check_unique(bindings: &[value::Binding]) -> Result<(), Failure> {
 /// `len` copies of `value`, or a message when memory runs out, where an
 /// ordinary allocation would abort the process.
 fn try_filled<T: Clone>(value: T, len: usize) -> Result<Vec<T>, Failure> {
-    let mut values = Vec::new();
-    values
-        .try_reserve_exact(len)
-        .map_err(|_| Failure::Message(format!("cannot allocate {len} elements")))?;
-    values.resize(len, value);
-    Ok(values)
+    vexpr::memory::try_filled(value, len)
+        .ok_or_else(|| Failure::Message(format!("cannot allocate {len} elements")))
 }
 
 /// Prints a result on stdout. A closed pipe (`vexpr eval ... | head`) is not

@@ -331,21 +331,16 @@ impl Buffer {
     /// `len` zeroed elements of `dtype`, or `None` if the memory cannot be had
     /// (so that an absurd broadcast is an error, not an abort).
     pub fn try_zeros(dtype: DType, len: usize) -> Option<Buffer> {
-        fn vec<T: Clone>(len: usize, zero: T) -> Option<Vec<T>> {
-            let mut v = Vec::new();
-            v.try_reserve_exact(len).ok()?;
-            v.resize(len, zero);
-            Some(v)
-        }
+        use crate::memory::try_filled;
         Some(match dtype {
-            DType::Bool => Buffer::Bool(vec(len, false)?),
-            DType::Int32 => Buffer::Int32(vec(len, 0)?),
-            DType::Int64 => Buffer::Int64(vec(len, 0)?),
-            DType::Float32 => Buffer::Float32(vec(len, 0.0)?),
-            DType::Float64 => Buffer::Float64(vec(len, 0.0)?),
-            DType::Complex128 => Buffer::Complex128(vec(len, Complex64::new(0.0, 0.0))?),
+            DType::Bool => Buffer::Bool(try_filled(false, len)?),
+            DType::Int32 => Buffer::Int32(try_filled(0, len)?),
+            DType::Int64 => Buffer::Int64(try_filled(0, len)?),
+            DType::Float32 => Buffer::Float32(try_filled(0.0, len)?),
+            DType::Float64 => Buffer::Float64(try_filled(0.0, len)?),
+            DType::Complex128 => Buffer::Complex128(try_filled(Complex64::new(0.0, 0.0), len)?),
             DType::Bytes(width) => Buffer::Bytes {
-                data: vec(len.checked_mul(width)?, 0)?,
+                data: try_filled(0, len.checked_mul(width)?)?,
                 width,
             },
         })

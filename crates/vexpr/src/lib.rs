@@ -36,6 +36,7 @@ pub mod error;
 pub mod functions;
 pub mod hir;
 pub mod kernels;
+pub mod memory;
 pub mod optimize;
 pub mod program;
 pub mod stages;

@@ -151,6 +151,29 @@ fn large_inputs_run_blocked_and_threaded() {
     }
 }
 
+/// Outputs past the VM's prefetch threshold (32 MiB) take the path that
+/// prefetches the next block's output lines, and their buffers are allocated
+/// with the huge-page advice: every element must still be right, at an odd
+/// length whose last block is short.
+#[test]
+fn outputs_beyond_the_prefetch_threshold_are_complete() {
+    let n = (40 << 20) / 8 + 13;
+    let a: Vec<f64> = (0..n).map(|i| (i % 1000) as f64).collect();
+    let env = Env::new().with("a", &a[..]);
+    for threads in [1, 2] {
+        let options = Options {
+            threads,
+            ..Options::default()
+        };
+        let r = vexpr::evaluate_with("a * 3 + 1", &env, options).unwrap();
+        let bad = f64s(&r)
+            .iter()
+            .zip(&a)
+            .position(|(&v, &x)| v != x * 3.0 + 1.0);
+        assert_eq!(bad, None, "{threads} threads");
+    }
+}
+
 fn err(source: &str, env: &Env<'_>) -> vexpr::Error {
     evaluate(source, env).expect_err(source)
 }

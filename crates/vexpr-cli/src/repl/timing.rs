@@ -161,11 +161,8 @@ fn median(
 }
 
 fn try_filled<T: Clone>(len: usize, value: T) -> Result<Vec<T>, String> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(len)
-        .map_err(|_| "not enough memory for the output buffer".to_string())?;
-    v.resize(len, value);
-    Ok(v)
+    vexpr::memory::try_filled(value, len)
+        .ok_or_else(|| "not enough memory for the output buffer".to_string())
 }
 
 /// Where a register's values live in the naive way.
