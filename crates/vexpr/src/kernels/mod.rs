@@ -138,7 +138,7 @@ macro_rules! dispatch {
         #[inline(always)]
         fn body($out: &mut [u8], $args: &[$crate::kernels::Operand<'_>]) $body
         #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+        #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
         fn avx512($out: &mut [u8], $args: &[$crate::kernels::Operand<'_>]) {
             body($out, $args)
         }
@@ -148,7 +148,7 @@ macro_rules! dispatch {
             body($out, $args)
         }
         match $crate::kernels::vmath::Level::detect() {
-            // SAFETY: `Level::detect` reports AVX-512 (F, DQ, VL) only when the CPU has it.
+            // SAFETY: `Level::detect` reports AVX-512 (F, DQ, VL, BW) only when the CPU has it.
             #[cfg(target_arch = "x86_64")]
             $crate::kernels::vmath::Level::Avx512 => unsafe { avx512($out, $args) },
             // SAFETY: `Level::detect` reports AVX2 + FMA only when the CPU has both.

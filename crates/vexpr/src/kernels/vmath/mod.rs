@@ -17,7 +17,7 @@
 //! Each function is a branch-free *lane function* on one f64 (range
 //! reduction, polynomial, exponent built in the bit pattern; `explog.rs`,
 //! `trig.rs`). A slice loop over it vectorizes, and that loop is compiled
-//! three times: for AVX-512 (F, DQ, VL), for AVX2 + FMA, and for the
+//! three times: for AVX-512 (F, DQ, VL, BW), for AVX2 + FMA, and for the
 //! baseline target (SSE2 on x86-64). The best level the CPU supports is
 //! detected once at run time (`Level`). Only the FMA builds fuse
 //! multiply-adds: without the `fma` feature `f64::mul_add` is a slow
@@ -51,7 +51,8 @@ pub(crate) enum Level {
     /// AVX2 and FMA (Haswell, Zen 1 and later).
     #[cfg(target_arch = "x86_64")]
     Avx2Fma = 2,
-    /// AVX-512 F, DQ and VL together with AVX2 and FMA.
+    /// AVX-512 F, DQ, VL and BW together with AVX2 and FMA (every AVX-512
+    /// CPU since Skylake-X; BW gives byte-sized booleans their own masks).
     #[cfg(target_arch = "x86_64")]
     Avx512 = 3,
 }
@@ -82,6 +83,7 @@ impl Level {
                 && is_x86_feature_detected!("avx512f")
                 && is_x86_feature_detected!("avx512dq")
                 && is_x86_feature_detected!("avx512vl")
+                && is_x86_feature_detected!("avx512bw")
             {
                 return Level::Avx512;
             }
@@ -176,7 +178,7 @@ macro_rules! variants {
             $body
         }
         #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+        #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
         fn avx512($($arg: $ty),*) {
             type M = HwFma;
             $body
