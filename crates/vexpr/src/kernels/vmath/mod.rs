@@ -257,22 +257,16 @@ macro_rules! unary {
     };
 }
 
-/// As `unary!`, for sin/cos/tan: lanes with |x| > 2^20, inf or NaN are
-/// recomputed with the scalar Payne-Hanek path.
-macro_rules! unary_trig {
-    ($(#[$doc:meta])* $f64:ident, $t64:ident, $f32:ident, $t32:ident => $which:ident) => {
+/// As `unary!`, from a fast lane function for the common inputs, a test for
+/// the rest, and a full lane function for the rest: `map1_fixup!` runs the
+/// fast one over each block and redoes the (rare) other lanes.
+macro_rules! unary_fixup {
+    ($(#[$doc:meta])* $f64:ident, $t64:ident, $f32:ident, $t32:ident =>
+        |$v:ident| $fast:expr, $needs_full:expr, $full:expr) => {
         pub(crate) static $t64: Unary<f64> = variants!(
             Unary,
             (x: &[f64], out: &mut [f64]),
-            {
-                map1_fixup!(
-                    x,
-                    out,
-                    |v| trig::circular_small::<M>(trig::Circular::$which, v),
-                    trig::trig_needs_large(v),
-                    trig::circular_large::<M>(trig::Circular::$which, v)
-                )
-            }
+            { map1_fixup!(x, out, |$v| $fast, $needs_full, $full) }
         );
         pub(crate) static $t32: Unary<f32> = variants!(
             Unary,
@@ -281,9 +275,18 @@ macro_rules! unary_trig {
                 map1_fixup!(
                     x,
                     out,
-                    |v| trig::circular_small::<M>(trig::Circular::$which, v as f64) as f32,
-                    trig::trig_needs_large(v as f64),
-                    trig::circular_large::<M>(trig::Circular::$which, v as f64) as f32
+                    |$v| {
+                        let $v = $v as f64;
+                        $fast as f32
+                    },
+                    {
+                        let $v = $v as f64;
+                        $needs_full
+                    },
+                    {
+                        let $v = $v as f64;
+                        $full as f32
+                    }
                 )
             }
         );
@@ -298,14 +301,29 @@ macro_rules! unary_trig {
     };
 }
 
-unary!(
+/// sin, cos and tan: lanes with |x| > 2^20, inf or NaN are recomputed with
+/// the scalar Payne-Hanek path.
+macro_rules! unary_trig {
+    ($(#[$doc:meta])* $f64:ident, $t64:ident, $f32:ident, $t32:ident => $which:ident) => {
+        unary_fixup!(
+            $(#[$doc])* $f64, $t64, $f32, $t32 =>
+            |v| trig::circular_small::<M>(trig::Circular::$which, v),
+            trig::trig_needs_large(v),
+            trig::circular_large::<M>(trig::Circular::$which, v)
+        );
+    };
+}
+
+unary_fixup!(
     /// e^x; within 1 ulp. Overflows to inf above 709.78, underflows through
     /// the subnormals to 0 below -745.13.
-    exp_f64, EXP_F64, exp_f32, EXP_F32 => explog::exp
+    exp_f64, EXP_F64, exp_f32, EXP_F32 =>
+    |v| explog::exp_normal::<M>(v), explog::exp_needs_full(v), explog::exp::<M>(v)
 );
-unary!(
+unary_fixup!(
     /// Natural logarithm; within 1 ulp. log(±0) = -inf, log(x < 0) = NaN.
-    log_f64, LOG_F64, log_f32, LOG_F32 => explog::log
+    log_f64, LOG_F64, log_f32, LOG_F32 =>
+    |v| explog::log_normal::<M>(v), explog::log_needs_full(v), explog::log::<M>(v)
 );
 unary_trig!(
     /// Sine.
