@@ -120,7 +120,10 @@ fn call_overhead_n10<const T: usize>(bencher: Bencher, source: &str) {
 
 /// E3 at N = 1M on one thread with block lengths around `DEFAULT_BLOCK_LEN`,
 /// to recheck that choice: shorter blocks pay more dispatch per element,
-/// longer ones push the registers out of L1 and then L2.
+/// longer ones push the registers out of L1 and then L2. `block_len` is an
+/// upper bound: E3's registers take 64 bytes an element, so the VM's L1 cap
+/// (`L1_BUDGET`) runs every length above 512 as 512, and those rows should
+/// match the 512 row.
 #[divan::bench(args = [256, 512, 1024, 2048, 4096, 16_384], sample_count = SAMPLES, max_time = MAX_SECONDS)]
 fn block_len_e3_1m(bencher: Bencher, block_len: usize) {
     let len = 1_000_000;

@@ -1,4 +1,4 @@
-//! `vexpr bench EXPR [--n N] [--threads T] [--repeat R] [--json]`.
+//! `vexpr bench EXPR [--n N] [--threads T] [--repeat R] [--block-len B] [--json]`.
 //!
 //! Takes an expression; fills each of its variables with N `float64` values
 //! drawn uniformly from [0.1, 1.1) (a fixed seed, so runs compare), compiles
@@ -43,6 +43,9 @@ pub struct Args {
     #[arg(long, value_name = "R", default_value_t = 20, value_parser = parse_count)]
     pub repeat: usize,
 
+    /// Elements per block (a tuning experiment; default: the library's)
+    #[arg(long, value_name = "B", value_parser = parse_count)]
+    pub block_len: Option<usize>,
     /// Print one JSON line: {"expr", "n", "threads", "median_ns_per_elem", "min_ns_per_elem"}
     #[arg(long)]
     pub json: bool,
@@ -96,7 +99,7 @@ pub fn run(args: &Args) -> Result<Option<String>, Failure> {
     let elements: usize = expr.result_shape(&env)?.iter().product();
     let options = Options {
         threads: args.threads.unwrap_or_else(vexpr::default_threads),
-        ..Options::default()
+        block_len: args.block_len.unwrap_or(vexpr::DEFAULT_BLOCK_LEN),
     };
     let repeat = args.repeat;
     let timing = match expr.result_dtype() {

@@ -1,8 +1,9 @@
 //! The virtual machine: a [`Program`], the bound inputs and an output buffer
 //! in; the output filled.
 //!
-//! The output is cut into blocks of [`Options::block_len`] elements (small
-//! enough that every register of a block stays in L1/L2), and the program runs
+//! The output is cut into blocks of at most [`Options::block_len`] elements,
+//! halved while the registers of a block would not fit in L1 ([`L1_BUDGET`]),
+//! and the program runs
 //! once per block, writing the block's result straight into the output. Blocks
 //! are grouped into a few pieces per thread and the pieces run on a `rayon`
 //! pool; a small output stays on the calling thread. Registers live in
@@ -43,18 +44,34 @@ pub(crate) enum Binding<'a> {
 /// Settings of one run.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
-    /// Elements per block.
+    /// Elements per block, at most: the VM halves it (down to
+    /// [`MIN_AUTO_BLOCK_LEN`]) while the registers of one block would not fit
+    /// in [`L1_BUDGET`] bytes.
     pub block_len: usize,
     /// Worker threads (1 runs on the calling thread).
     pub threads: usize,
 }
 
-/// Default elements per block: 1024 float64 values are 8 KiB a register, so
-/// the registers of a typical program stay in L1 (48 KiB here) and L2. Measured
-/// on the project machine (single thread, N = 1M, median of 200 runs):
-/// `2*a**3 - 4*a**5 + 6*log(a)` took 2.06, 2.10 and 2.93 ns/elem with blocks of
-/// 512, 1024 and 4096; 1024 was best or within noise on the other expressions.
+/// Default (and largest automatic) elements per block: 1024 float64 values are
+/// 8 KiB a register.
 pub const DEFAULT_BLOCK_LEN: usize = 1024;
+
+/// Bytes that all registers of one block (inputs, constants, temporaries and the
+/// output) may take before the block is halved: most of a 48 KiB L1 data cache,
+/// so that each instruction's pass over the block reads and writes L1. Measured
+/// on the project machine (`vexpr bench EXPR --block-len B`, best of three
+/// medians, N = 10k, 1M and 10M, 1 and 2 threads): programs of 56-64 bytes an
+/// element ran faster with 512-element blocks than with 1024
+/// (`2*a**3 - 4*a**5 + 6*log(a)` 1.96 against 2.10 ns/elem at 1M and 2.41 against
+/// 2.84 at 10M, `abs(a - b) / (abs(a) + abs(b))` 1.00 against 1.22 at 10k), those
+/// of 40-41 bytes (`where(a > b, a*b, a - b)`, `exp(-a*a) * sqrt(b)`) mostly with
+/// 1024, and those of 48 within noise except `arctan2(a, b) + tanh(a*b)` at 10M
+/// (4.03 against 4.73, on 512).
+pub const L1_BUDGET: usize = 44 << 10;
+
+/// The automatic halving stops here: shorter blocks pay more per-instruction
+/// dispatch than they save.
+pub const MIN_AUTO_BLOCK_LEN: usize = 256;
 
 /// At most this many bytes of scratch per thread: deeply nested expressions get
 /// shorter blocks instead of unbounded memory.
@@ -112,9 +129,12 @@ pub(crate) fn run(
         return Ok(());
     }
     let per_element = program.scratch_bytes_per_element().max(1);
-    let block_len = options
-        .block_len
-        .clamp(16, (SCRATCH_BUDGET / per_element).max(16));
+    let footprint = program.scratch_bytes_per_element().max(1) + width;
+    let mut block_len = options.block_len;
+    while block_len > MIN_AUTO_BLOCK_LEN && block_len * footprint > L1_BUDGET {
+        block_len /= 2;
+    }
+    let block_len = block_len.clamp(16, (SCRATCH_BUDGET / per_element).max(16));
     let threads = options.threads.max(1);
     let blocks = len.div_ceil(block_len);
     let work = len.saturating_mul(program.code.len().max(1));
