@@ -73,7 +73,7 @@ pub(super) fn exp<M: Fma>(x: f64) -> f64 {
 /// Inputs `exp_normal` does not cover: overflow, underflow, NaN.
 #[inline(always)]
 pub(super) fn exp_needs_full(x: f64) -> bool {
-    !(abs(x) <= 708.0)
+    abs(x) > 708.0 || x.is_nan()
 }
 
 /// `e^x` for |x| <= 708, where the result and 2^k are normal numbers: the
@@ -182,7 +182,7 @@ pub(super) fn log<M: Fma>(x: f64) -> f64 {
 /// Inputs `log_normal` does not cover: zero, subnormal, negative, inf, NaN.
 #[inline(always)]
 pub(super) fn log_needs_full(x: f64) -> bool {
-    !(x >= f64::MIN_POSITIVE && x < INF)
+    !(f64::MIN_POSITIVE..INF).contains(&x)
 }
 
 /// log(x) for positive normal finite x: the same bits as [`log`] without
