@@ -665,6 +665,33 @@ fn build_table() -> Table {
     select!(C, C64);
     f.sig(S, &[B, S, S], where_strings);
 
+    // Fused select-on-comparison instructions, made by the optimizer from
+    // `where(p OP q, x, y)` when the comparison has no other use and all four
+    // operands are the same float type: one pass over the block instead of two,
+    // and no boolean register. The comparison is IEEE's, as in the separate
+    // instructions (false when either side is NaN).
+    macro_rules! where_cmp {
+        ($name:literal, $op:tt, $doc:literal) => {
+            let f = b.add($name, None, 4, Rule::Fused, $doc);
+            f.sig(
+                F,
+                &[F, F, F, F],
+                kernel!(|p: f32, q: f32, x: f32, y: f32| -> f32 { if p $op q { x } else { y } }),
+            );
+            f.sig(
+                D,
+                &[D, D, D, D],
+                kernel!(|p: f64, q: f64, x: f64, y: f64| -> f64 { if p $op q { x } else { y } }),
+            );
+        };
+    }
+    where_cmp!("where_lt", <, "`where(p < q, x, y)`, fused by the optimizer");
+    where_cmp!("where_le", <=, "`where(p <= q, x, y)`, fused by the optimizer");
+    where_cmp!("where_gt", >, "`where(p > q, x, y)`, fused by the optimizer");
+    where_cmp!("where_ge", >=, "`where(p >= q, x, y)`, fused by the optimizer");
+    where_cmp!("where_eq", ==, "`where(p == q, x, y)`, fused by the optimizer");
+    where_cmp!("where_ne", !=, "`where(p != q, x, y)`, fused by the optimizer");
+
     let f = b.add(
         "contains",
         None,

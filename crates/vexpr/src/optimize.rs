@@ -7,7 +7,9 @@
 //!   twice (or reached twice through `a**3` and `a**5`) is computed once;
 //! - fusion: `x*y + z`, `z + x*y`, `x*y - z` and `z - x*y` on floats become one
 //!   instruction when the product has no other use (the fused kernels round the
-//!   product and the sum separately, so the bits do not change);
+//!   product and the sum separately, so the bits do not change), and
+//!   `where(p OP q, x, y)` on floats becomes one `where_OP` instruction when
+//!   the comparison has no other use;
 //! - dead nodes disappear because code generation only follows the root.
 
 use crate::dtype::Scalar;
@@ -89,6 +91,12 @@ fn fuse(mut hir: Hir) -> Hir {
         let NodeKind::Apply { function, args, .. } = &node.kind else {
             continue;
         };
+        if function.name == "where" {
+            if let Some(fused) = fuse_where(&hir, &uses, id) {
+                hir.nodes[id].kind = fused;
+            }
+            continue;
+        }
         if !matches!(function.name, "add" | "sub")
             || !matches!(node.dtype, DType::Float32 | DType::Float64)
         {
@@ -123,6 +131,52 @@ fn fuse(mut hir: Hir) -> Hir {
         };
     }
     hir
+}
+
+/// `where(p OP q, x, y)` as the table's `where_OP` instruction, when the
+/// comparison has no other use and `p`, `q`, `x`, `y` and the result are all
+/// the same float type.
+fn fuse_where(hir: &Hir, uses: &[usize], id: NodeId) -> Option<NodeKind> {
+    use crate::dtype::DType;
+    use crate::functions::{TABLE, TypeCode};
+    let node = &hir.nodes[id];
+    let NodeKind::Apply { args, .. } = &node.kind else {
+        return None;
+    };
+    if !matches!(node.dtype, DType::Float32 | DType::Float64) || uses[args[0]] != 1 {
+        return None;
+    }
+    let NodeKind::Apply {
+        function: cmp,
+        args: cmp_args,
+        ..
+    } = &hir.nodes[args[0]].kind
+    else {
+        return None;
+    };
+    let name = match cmp.name {
+        "lt" => "where_lt",
+        "le" => "where_le",
+        "gt" => "where_gt",
+        "ge" => "where_ge",
+        "eq" => "where_eq",
+        "ne" => "where_ne",
+        _ => return None,
+    };
+    let operands = [cmp_args[0], cmp_args[1], args[1], args[2]];
+    if operands.iter().any(|&a| hir.nodes[a].dtype != node.dtype) {
+        return None;
+    }
+    let function = TABLE.get(name).expect("the table has the fused selects");
+    let code = TypeCode::of(node.dtype);
+    let overload = function
+        .overload(code, &[code; 4])
+        .expect("fused selects exist for floats");
+    Some(NodeKind::Apply {
+        function,
+        overload,
+        args: operands.to_vec(),
+    })
 }
 
 #[derive(Default)]

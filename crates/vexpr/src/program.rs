@@ -38,6 +38,10 @@ pub struct Register {
     pub role: Role,
 }
 
+/// The most operands an instruction has (the fused `where_gt` and friends
+/// have four).
+pub const MAX_ARGS: usize = 4;
+
 /// One instruction: `dst = overload(args...)`.
 #[derive(Debug, Clone)]
 pub struct Instr {

@@ -435,3 +435,54 @@ fn reductions_of_impossible_views_are_errors() {
     let e = evaluate("x + 1", &Env::new().with("x", huge)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Shape);
 }
+
+/// `where(p > q, x, y)` runs as one fused instruction, with the comparison's
+/// IEEE semantics kept: NaN on either side picks `y`, and -0 == 0.
+#[test]
+fn where_of_a_comparison_is_one_instruction_with_ieee_semantics() {
+    let sig = Signature::new()
+        .with("a", DType::Float64)
+        .with("b", DType::Float64);
+    let names = |source: &str| -> Vec<String> {
+        let e = Expr::compile(source, &sig).unwrap();
+        e.program()
+            .code
+            .iter()
+            .map(|i| i.overload.name.clone())
+            .collect()
+    };
+    assert_eq!(
+        names("where(a > b, a*b, a - b)").last().unwrap(),
+        "where_gt_ddddd"
+    );
+    assert_eq!(names("where(a == b, 1.0, a)"), ["where_eq_ddddd"]);
+    // A comparison used elsewhere stays a boolean register.
+    assert!(
+        names("where(a < b, a, b) + (a < b)")
+            .iter()
+            .any(|n| n == "lt_bdd")
+    );
+
+    let nan = f64::NAN;
+    let a = [1.0, 2.0, nan, 3.0, -0.0, 5.0];
+    let b = [0.0, 2.0, 1.0, nan, 0.0, 6.0];
+    let env = Env::new().with("a", &a[..]).with("b", &b[..]);
+    let ops: [(&str, fn(f64, f64) -> bool); 6] = [
+        (">", |p, q| p > q),
+        (">=", |p, q| p >= q),
+        ("<", |p, q| p < q),
+        ("<=", |p, q| p <= q),
+        ("==", |p, q| p == q),
+        ("!=", |p, q| p != q),
+    ];
+    for (op, holds) in ops {
+        let source = format!("where(a {op} b, 10.0, 20.0)");
+        let got = evaluate(&source, &env).unwrap();
+        let want: Vec<f64> = a
+            .iter()
+            .zip(&b)
+            .map(|(&p, &q)| if holds(p, q) { 10.0 } else { 20.0 })
+            .collect();
+        assert_eq!(f64s(&got), want, "{source}");
+    }
+}

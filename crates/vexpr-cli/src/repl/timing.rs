@@ -296,7 +296,7 @@ impl<'p, 'a> Naive<'p, 'a> {
                 let mut operands = [Operand {
                     bytes: &[],
                     width: 0,
-                }; 3];
+                }; vexpr::program::MAX_ARGS];
                 for (slot, &a) in operands.iter_mut().zip(&instr.args) {
                     let width = self.program.registers[a as usize].dtype.itemsize();
                     let bytes = match &self.storage[a as usize] {

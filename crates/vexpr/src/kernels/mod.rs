@@ -87,6 +87,25 @@ pub(crate) fn map3<A: Pod, B: Pod, C: Pod, R: Pod>(
     }
 }
 
+/// `out[i] = f(a[i], b[i], c[i], d[i])`.
+#[inline(always)]
+pub(crate) fn map4<A: Pod, B: Pod, C: Pod, D: Pod, R: Pod>(
+    out: &mut [u8],
+    args: &[Operand<'_>],
+    f: impl Fn(A, B, C, D) -> R,
+) {
+    let (a, b, c, d) = (
+        typed::<A>(&args[0]),
+        typed::<B>(&args[1]),
+        typed::<C>(&args[2]),
+        typed::<D>(&args[3]),
+    );
+    let inputs = a.iter().zip(b).zip(c).zip(d);
+    for (o, (((&a, &b), &c), &d)) in typed_mut::<R>(out).iter_mut().zip(inputs) {
+        *o = f(a, b, c, d);
+    }
+}
+
 /// Builds a [`Kernel`] from an element-wise closure:
 /// `kernel!(|a: f64, b: f64| -> f64 { a + b })`.
 ///
@@ -123,6 +142,19 @@ macro_rules! kernel {
                     out,
                     args,
                     |$a: $ta, $b: $tb, $c: $tc| -> $r { $($body)* },
+                )
+            });
+            Ok(())
+        }
+        k as $crate::kernels::Kernel
+    }};
+    (|$a:ident : $ta:ty, $b:ident : $tb:ty, $c:ident : $tc:ty, $d:ident : $td:ty| -> $r:ty { $($body:tt)* }) => {{
+        fn k(out: &mut [u8], args: &[$crate::kernels::Operand<'_>], _len: usize) -> $crate::kernels::KernelResult {
+            $crate::kernels::dispatch!(out, args, {
+                $crate::kernels::map4::<$ta, $tb, $tc, $td, $r>(
+                    out,
+                    args,
+                    |$a: $ta, $b: $tb, $c: $tc, $d: $td| -> $r { $($body)* },
                 )
             });
             Ok(())

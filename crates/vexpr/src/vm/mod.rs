@@ -23,7 +23,7 @@ pub use reduce::Reduction;
 pub(crate) use reduce::{PARALLEL_REDUCTION_LEN, reduce};
 
 use crate::kernels::Operand;
-use crate::program::{Program, Role};
+use crate::program::{MAX_ARGS, Program, Role};
 use rayon::prelude::*;
 use scratch::{Scratch, with_scratch};
 
@@ -230,7 +230,7 @@ fn run_block(
         let mut operands = [Operand {
             bytes: &[],
             width: 0,
-        }; 3];
+        }; MAX_ARGS];
         let mut dst = if instr.dst == program.output {
             None
         } else {
