@@ -123,6 +123,9 @@ pub struct Overload {
     pub kernel: Kernel,
     /// numexpr-style name, such as `add_ddd`.
     pub name: String,
+    /// Cost per element relative to a simple arithmetic kernel (see
+    /// [`Function::cost`]).
+    pub cost: u32,
 }
 
 /// An operator or function of the language.
@@ -140,7 +143,17 @@ pub struct Function {
     pub doc: &'static str,
     /// The exact typings, in the order they are tried.
     pub overloads: Vec<Overload>,
+    /// Rough cost per element of its kernels, in passes of a simple arithmetic
+    /// kernel such as `mul_ddd` (one L1-resident pass, ~0.08 ns/elem here): 1,
+    /// or [`TRANSCENDENTAL_COST`] for the vectorized math functions, square
+    /// roots and powers (0.5-1.4 ns/elem measured with `vexpr bench`). The VM
+    /// weighs instructions by it when it decides whether a run is worth a
+    /// second thread.
+    pub cost: u32,
 }
+
+/// The cost of the expensive math functions, in simple passes.
+pub const TRANSCENDENTAL_COST: u32 = 8;
 
 impl Rule {
     /// A math function running in at least the kind `min`, with integers in float64.
@@ -220,12 +233,19 @@ impl Builder {
             rule,
             doc,
             overloads: Vec::new(),
+            cost: 1,
         });
         self.functions.last_mut().expect("just pushed")
     }
 }
 
 impl Function {
+    /// Marks the overloads registered after this call as expensive.
+    fn transcendental(&mut self) -> &mut Self {
+        self.cost = TRANSCENDENTAL_COST;
+        self
+    }
+
     fn sig(&mut self, ret: TypeCode, args: &[TypeCode], kernel: Kernel) -> &mut Self {
         debug_assert_eq!(args.len(), self.arity, "{}: arity", self.name);
         let letters: String = std::iter::once(ret)
@@ -237,6 +257,7 @@ impl Function {
             args: args.to_vec(),
             kernel,
             name: format!("{}_{}", self.name, letters),
+            cost: self.cost,
         });
         self
     }
@@ -355,7 +376,9 @@ macro_rules! vector_fn {
         f
     }};
     ($b:expr, $name:literal, $doc:literal, $f32:ident, $f64:ident) => {{
-        let f = $b.add($name, None, 1, Rule::math(Some(DType::Float32)), $doc);
+        let f = $b
+            .add($name, None, 1, Rule::math(Some(DType::Float32)), $doc)
+            .transcendental();
         f.sig(F, &[F], slice_kernel!(f32, vmath::$f32));
         f.sig(D, &[D], slice_kernel!(f64, vmath::$f64));
         f
@@ -365,7 +388,9 @@ macro_rules! vector_fn {
 /// Registers a one-operand float function given as `f32` and `f64` methods.
 macro_rules! float_fn {
     ($b:expr, $name:literal, $doc:literal, $m:ident) => {{
-        let f = $b.add($name, None, 1, Rule::math(Some(DType::Float32)), $doc);
+        let f = $b
+            .add($name, None, 1, Rule::math(Some(DType::Float32)), $doc)
+            .transcendental();
         floats!(f, |x| x.$m(), x.$m());
         f
     }};
@@ -554,6 +579,7 @@ fn build_table() -> Table {
         Rule::Common,
         "`a ** b`; integers to negative integer powers are an error, as in NumPy",
     );
+    f.transcendental();
     f.sig(I, &[I, I], int_pow_kernel::<i32>);
     f.sig(L, &[L, L], int_pow_kernel::<i64>);
     f.sig(F, &[F, F], slice_kernel!(f32, vmath::pow_f32, 2));
@@ -890,6 +916,7 @@ fn build_table() -> Table {
         f2,
         "`arctan2(y, x)`: the angle of the point (x, y)",
     );
+    f.transcendental();
     f.sig(F, &[F, F], slice_kernel!(f32, vmath::atan2_f32, 2));
     f.sig(D, &[D, D], slice_kernel!(f64, vmath::atan2_f64, 2));
     let f = b.add(
@@ -902,7 +929,9 @@ fn build_table() -> Table {
     floats!(f, |x, y| x % y, x % y);
     // numexpr runs these in float64 at least, float32 operands included.
     let d2 = Rule::math(Some(DType::Float64));
-    let f = b.add("hypot", None, 2, d2, "`sqrt(x**2 + y**2)` without overflow");
+    let f = b
+        .add("hypot", None, 2, d2, "`sqrt(x**2 + y**2)` without overflow")
+        .transcendental();
     f.sig(F, &[F, F], slice_kernel!(f32, vmath::hypot_f32, 2));
     f.sig(D, &[D, D], slice_kernel!(f64, vmath::hypot_f64, 2));
     let f = b.add(

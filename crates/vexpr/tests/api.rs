@@ -467,7 +467,8 @@ fn where_of_a_comparison_is_one_instruction_with_ieee_semantics() {
     let a = [1.0, 2.0, nan, 3.0, -0.0, 5.0];
     let b = [0.0, 2.0, 1.0, nan, 0.0, 6.0];
     let env = Env::new().with("a", &a[..]).with("b", &b[..]);
-    let ops: [(&str, fn(f64, f64) -> bool); 6] = [
+    type Holds = fn(f64, f64) -> bool;
+    let ops: [(&str, Holds); 6] = [
         (">", |p, q| p > q),
         (">=", |p, q| p >= q),
         ("<", |p, q| p < q),

@@ -78,10 +78,16 @@ pub const MIN_AUTO_BLOCK_LEN: usize = 256;
 const SCRATCH_BUDGET: usize = 16 << 20;
 
 /// A run goes parallel only with at least this much work per thread, counted in
-/// element-instructions (elements times instructions): waking the pool costs about
-/// 5 µs, which at N = 10k made `2*a + 3*b` twice as slow on 2 threads as on one
-/// (`python3 benches/compare.py`, docs/performance.md).
-const MIN_WORK_PER_THREAD: usize = 1 << 16;
+/// elements times the summed [`Overload::cost`](crate::functions::Overload) of
+/// the instructions (1 per arithmetic pass, 8 per transcendental function).
+/// Waking the pool's sleeping threads costs 2-30 µs in this virtual machine (an
+/// idle vCPU has to be rescheduled), so a run must take well over that on one
+/// thread before halving it pays: at N = 10k, `exp(-a*a) * sqrt(b)` (19 units)
+/// took 1.73 ns/elem on one thread and 4.0 on two, at N = 30k 1.72 and 1.25
+/// (`vexpr bench --n N --threads T`, three runs each). 2^18 keeps every
+/// benchmark expression serial at 10k and lets the transcendental ones split
+/// from about 30k elements, the cheapest (`2*a + 3*b`, 2 units) from 260k.
+const MIN_WORK_PER_THREAD: usize = 1 << 18;
 
 /// Outputs from this size on are prefetched for writing one block ahead. Such an
 /// output is not in the caches from the last call, so every block's stores
@@ -137,7 +143,8 @@ pub(crate) fn run(
     let block_len = block_len.clamp(16, (SCRATCH_BUDGET / per_element).max(16));
     let threads = options.threads.max(1);
     let blocks = len.div_ceil(block_len);
-    let work = len.saturating_mul(program.code.len().max(1));
+    let cost: usize = program.code.iter().map(|i| i.overload.cost as usize).sum();
+    let work = len.saturating_mul(cost.max(1));
     let prefetch_output = out.len() >= PREFETCH_OUTPUT_FROM_BYTES;
     if threads == 1 || blocks < threads || work < threads * MIN_WORK_PER_THREAD {
         return run_piece(program, bindings, out, 0, len, block_len, prefetch_output);
