@@ -151,12 +151,13 @@ fn large_inputs_run_blocked_and_threaded() {
     }
 }
 
-/// Outputs past the VM's prefetch threshold (32 MiB) take the path that
-/// prefetches the next block's output lines, and their buffers are allocated
-/// with the huge-page advice: every element must still be right, at an odd
-/// length whose last block is short.
+/// Runs past the VM's streaming threshold (48 MiB moved) prefetch inputs,
+/// stage each block and copy it out with non-temporal stores (or, in place,
+/// prefetch the output for writing), and their buffers are allocated with the
+/// huge-page advice: every element must still be right, at an odd length
+/// whose last block is short, on one thread and two.
 #[test]
-fn outputs_beyond_the_prefetch_threshold_are_complete() {
+fn runs_beyond_the_streaming_threshold_are_complete() {
     let n = (40 << 20) / 8 + 13;
     let a: Vec<f64> = (0..n).map(|i| (i % 1000) as f64).collect();
     let env = Env::new().with("a", &a[..]);
@@ -171,6 +172,17 @@ fn outputs_beyond_the_prefetch_threshold_are_complete() {
             .zip(&a)
             .position(|(&v, &x)| v != x * 3.0 + 1.0);
         assert_eq!(bad, None, "{threads} threads");
+
+        let sig = Signature::new()
+            .with("a", DType::Float64)
+            .with("b", DType::Float64);
+        let expr = Expr::compile("a * 3 + b", &sig).unwrap();
+        let mut in_place = a.clone();
+        let env_b = Env::new().with("b", &a[..]);
+        expr.eval_in_place_with(&env_b, "a", &[n], &mut in_place, options)
+            .unwrap();
+        let bad = in_place.iter().zip(&a).position(|(&v, &x)| v != x * 4.0);
+        assert_eq!(bad, None, "in place, {threads} threads");
     }
 }
 

@@ -15,6 +15,7 @@ mod gather;
 mod pool;
 mod reduce;
 mod scratch;
+mod stream;
 
 pub(crate) use gather::Gather;
 pub use pool::default_threads;
@@ -26,6 +27,7 @@ use crate::kernels::Operand;
 use crate::program::{MAX_ARGS, Program, Role};
 use rayon::prelude::*;
 use scratch::{Scratch, with_scratch};
+use stream::Streaming;
 
 /// How an input variable's elements reach the registers.
 #[derive(Debug)]
@@ -89,16 +91,6 @@ const SCRATCH_BUDGET: usize = 16 << 20;
 /// from about 30k elements, the cheapest (`2*a + 3*b`, 2 units) from 260k.
 const MIN_WORK_PER_THREAD: usize = 1 << 18;
 
-/// Outputs from this size on are prefetched for writing one block ahead. Such an
-/// output is not in the caches from the last call, so every block's stores
-/// would otherwise wait for their lines to be read (the read-for-ownership)
-/// at the end of the block, while nothing else is in flight. Measured on the
-/// project machine at N = 10M, one thread (`vexpr bench`, huge pages on):
-/// `2*a**3 - 4*a**5 + 6*log(a)` 3.2 -> 2.8 ns/elem, `2*a + 3*b` 2.0 -> 1.85,
-/// `where(a > b, a*b, a - b)` 2.14 -> 1.9; at N = 1M (an 8 MB output, still in
-/// the last-level cache) the prefetch cost up to 5%, hence the threshold.
-const PREFETCH_OUTPUT_FROM_BYTES: usize = 32 << 20;
-
 impl Default for Options {
     fn default() -> Self {
         Options {
@@ -145,9 +137,9 @@ pub(crate) fn run(
     let blocks = len.div_ceil(block_len);
     let cost: usize = program.code.iter().map(|i| i.overload.cost as usize).sum();
     let work = len.saturating_mul(cost.max(1));
-    let prefetch_output = out.len() >= PREFETCH_OUTPUT_FROM_BYTES;
+    let streaming = Streaming::plan(program, bindings, len);
     if threads == 1 || blocks < threads || work < threads * MIN_WORK_PER_THREAD {
-        return run_piece(program, bindings, out, 0, len, block_len, prefetch_output);
+        return run_piece(program, bindings, out, 0, len, block_len, streaming);
     }
     // A few pieces per thread balance the load when a core is busy elsewhere,
     // while keeping per-piece setup (constant fills) negligible.
@@ -165,7 +157,7 @@ pub(crate) fn run(
                     start,
                     piece.len() / width,
                     block_len,
-                    prefetch_output,
+                    streaming,
                 )
                 .err()
             })
@@ -174,9 +166,8 @@ pub(crate) fn run(
     faults.first().map_or(Ok(()), |&fault| Err(fault))
 }
 
-/// Runs the blocks of elements `start..start + len`, writing into `out`.
-/// With `prefetch_output`, each block first asks for the next block's output
-/// lines (see [`PREFETCH_OUTPUT_FROM_BYTES`]).
+/// Runs the blocks of elements `start..start + len`, writing into `out`,
+/// with the memory hints of `streaming`.
 fn run_piece(
     program: &Program,
     bindings: &[Binding<'_>],
@@ -184,30 +175,41 @@ fn run_piece(
     start: usize,
     len: usize,
     block_len: usize,
-    prefetch_output: bool,
+    streaming: Streaming,
 ) -> Result<(), Fault> {
     let width = program.result_dtype().itemsize();
     let block_bytes = block_len * width;
-    with_scratch(|scratch| {
+    let mut staging: Vec<scratch::Line> = Vec::new();
+    if streaming.stage_output {
+        staging.resize(block_bytes.div_ceil(64), scratch::Line::ZERO);
+    }
+    let result = with_scratch(|scratch| {
         scratch.prepare(program, bindings, block_len.min(len));
         for (b, block_start) in (0..out.len()).step_by(block_bytes).enumerate() {
             let block_end = (block_start + block_bytes).min(out.len());
-            if prefetch_output {
-                prefetch_for_write(&out[block_end..(block_end + block_bytes).min(out.len())]);
+            if streaming.prefetch_output {
+                stream::prefetch(
+                    &out[block_end..(block_end + block_bytes).min(out.len())],
+                    true,
+                );
             }
             let block_out = &mut out[block_start..block_end];
             let n = block_out.len() / width;
-            run_block(
-                program,
-                bindings,
-                scratch,
-                start + b * block_len,
-                n,
-                block_out,
-            )?;
+            let first = start + b * block_len;
+            if streaming.stage_output {
+                let stage = &mut bytemuck::cast_slice_mut(&mut staging)[..block_out.len()];
+                run_block(program, bindings, scratch, first, n, stage, streaming)?;
+                stream::stream_copy(stage, block_out);
+            } else {
+                run_block(program, bindings, scratch, first, n, block_out, streaming)?;
+            }
         }
         Ok(())
-    })
+    });
+    if streaming.stage_output {
+        stream::stream_fence();
+    }
+    result
 }
 
 /// Runs every instruction once over elements `start..start + n`.
@@ -218,6 +220,7 @@ fn run_block(
     start: usize,
     n: usize,
     out: &mut [u8],
+    streaming: Streaming,
 ) -> Result<(), Fault> {
     // Gathered inputs, and an input that is the output itself, are copied into
     // their registers before any instruction runs.
@@ -233,7 +236,14 @@ fn run_block(
             }
         }
     }
+    let steps = program.code.len().max(1);
     for (index, instr) in program.code.iter().enumerate() {
+        if streaming.prefetch_inputs {
+            // The next block's inputs, a slice of them before each instruction.
+            let lo = start + n + n * index / steps;
+            let hi = start + n + n * (index + 1) / steps;
+            stream::prefetch_inputs(program, bindings, lo, hi - lo);
+        }
         let mut operands = [Operand {
             bytes: &[],
             width: 0,
@@ -275,19 +285,4 @@ fn run_block(
         })?;
     }
     Ok(())
-}
-
-/// Asks for the cache lines of `bytes` with intent to write.
-fn prefetch_for_write(bytes: &[u8]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_MM_HINT_ET1, _mm_prefetch};
-        for line in bytes.chunks(64) {
-            // SAFETY: a prefetch is only a hint and cannot fault; the address
-            // is inside `bytes`.
-            unsafe { _mm_prefetch::<_MM_HINT_ET1>(line.as_ptr().cast()) };
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = bytes;
 }

@@ -16,6 +16,11 @@ use std::cell::RefCell;
 #[repr(C, align(64))]
 pub(crate) struct Line([u8; 64]);
 
+impl Line {
+    /// A line of zero bytes.
+    pub(crate) const ZERO: Line = Line([0; 64]);
+}
+
 /// The registers of one thread.
 #[derive(Default)]
 pub(crate) struct Scratch {
