@@ -728,7 +728,17 @@ fn build_table() -> Table {
     f.sig(B, &[S, S], contains_kernel);
 
     // Math functions of one float operand.
-    let f = float_fn!(b, "sqrt", "square root", sqrt);
+    let f = b
+        .add(
+            "sqrt",
+            None,
+            1,
+            Rule::math(Some(DType::Float32)),
+            "square root",
+        )
+        .transcendental();
+    f.sig(F, &[F], kernel!(|x: f32| -> f32 { x.sqrt() }));
+    f.sig(D, &[D], slice_kernel!(f64, vmath::sqrt_f64));
     f.sig(C, &[C], kernel!(|z: C64| -> C64 { complex::sqrt(z) }));
     vector_fn!(b, "sin", "sine", sin_f32, sin_f64, complex::sin);
     vector_fn!(b, "cos", "cosine", cos_f32, cos_f64, complex::cos);

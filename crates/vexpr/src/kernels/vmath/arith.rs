@@ -10,6 +10,9 @@
 
 /// How a lane function computes `a * b + c`.
 pub(super) trait Fma {
+    /// True when `fma` rounds once.
+    const FUSED: bool;
+
     fn fma(a: f64, b: f64, c: f64) -> f64;
 }
 
@@ -18,6 +21,8 @@ pub(super) trait Fma {
 pub(super) struct HwFma;
 
 impl Fma for HwFma {
+    const FUSED: bool = true;
+
     #[inline(always)]
     fn fma(a: f64, b: f64, c: f64) -> f64 {
         a.mul_add(b, c)
@@ -29,6 +34,8 @@ impl Fma for HwFma {
 pub(super) struct NoFma;
 
 impl Fma for NoFma {
+    const FUSED: bool = false;
+
     #[inline(always)]
     fn fma(a: f64, b: f64, c: f64) -> f64 {
         a * b + c

@@ -34,6 +34,7 @@
 mod arith;
 mod consts;
 mod explog;
+mod sqrt;
 #[cfg(test)]
 mod tests;
 mod trig;
@@ -395,6 +396,26 @@ unary!(
     /// Inverse hyperbolic tangent; ±inf at ±1, NaN outside [-1, 1].
     arctanh_f64, ARCTANH_F64, arctanh_f32, ARCTANH_F32 => explog::atanh
 );
+
+pub(crate) static SQRT_F64: Unary<f64> = variants!(
+    Unary,
+    (x: &[f64], out: &mut [f64]),
+    {
+        map1_fixup!(
+            x,
+            out,
+            |v| sqrt::sqrt_ordinary::<M>(v),
+            sqrt::sqrt_needs_full(v),
+            sqrt::sqrt_full(v)
+        )
+    }
+);
+
+/// Square root, correctly rounded (the same bits as `f64::sqrt`), faster than
+/// the hardware instruction where FMA is available (see `sqrt.rs`).
+pub fn sqrt_f64(x: &[f64], out: &mut [f64]) {
+    SQRT_F64.run(Level::detect(), x, out)
+}
 
 pub(crate) static ATAN2_F64: Binary<f64> = variants!(
     Binary,

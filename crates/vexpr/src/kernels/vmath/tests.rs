@@ -269,6 +269,56 @@ fn vmath_lengths_and_tails() {
 }
 
 /// Values the brief and NumPy pin down exactly.
+/// The fast square root gives the bits of `f64::sqrt` at every level: random
+/// numbers over the whole range, exact squares, near-squares (where rounding
+/// is hardest), the edges of the fast path and the special values.
+#[test]
+fn sqrt_is_correctly_rounded() {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut xs = vec![
+        0.0,
+        -0.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        -1.0,
+        f64::MIN_POSITIVE,
+        5e-324,
+        f64::MAX,
+        7.888609052210118e-31,
+        1.2676506002282294e30,
+    ];
+    xs.extend([7.888609052210118e-31f64, 1.2676506002282294e30].map(f64::next_up));
+    xs.extend([7.888609052210118e-31f64, 1.2676506002282294e30].map(f64::next_down));
+    for i in 0..400_000u64 {
+        let r = next();
+        xs.push(match i % 4 {
+            0 => f64::from_bits(r), // every exponent, negatives and NaNs included
+            1 => ((r >> 38) as f64).powi(2),
+            2 => {
+                let m = 1.0 + (r >> 11) as f64 / (1u64 << 53) as f64;
+                f64::from_bits((m * m).to_bits() ^ (r >> 62))
+            }
+            _ => f64::from_bits((r >> 12) | ((1023 - 100 + (r % 200)) << 52)),
+        });
+    }
+    for level in Level::supported() {
+        let mut out = vec![0.0; xs.len()];
+        SQRT_F64.run(level, &xs, &mut out);
+        for (&x, &got) in xs.iter().zip(&out) {
+            let want = x.sqrt();
+            let same = got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan());
+            assert!(same, "sqrt({x:e}) at {level:?}: {got:e}, want {want:e}");
+        }
+    }
+}
+
 #[test]
 fn vmath_special_values() {
     let one = |k: &Unary<f64>, v: f64| {
