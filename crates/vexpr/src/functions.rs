@@ -711,6 +711,32 @@ fn build_table() -> Table {
             );
         };
     }
+    // Fused absolute values, made by the optimizer when the inner result has no
+    // other use: `|x - y|` and friends, and the sum of magnitudes `|x| + |y|`.
+    // Clearing a sign bit never rounds, so the bits are those of the separate
+    // instructions.
+    macro_rules! fused_float {
+        ($name:literal, $doc:literal, |$x:ident, $y:ident| $e:expr) => {
+            let f = b.add($name, None, 2, Rule::Fused, $doc);
+            f.sig(F, &[F, F], kernel!(|$x: f32, $y: f32| -> f32 { $e }));
+            f.sig(D, &[D, D], kernel!(|$x: f64, $y: f64| -> f64 { $e }));
+        };
+    }
+    fused_float!("abs_add", "`abs(x + y)`, fused by the optimizer", |x, y| (x
+        + y)
+        .abs());
+    fused_float!("abs_sub", "`abs(x - y)`, fused by the optimizer", |x, y| (x
+        - y)
+        .abs());
+    fused_float!("abs_mul", "`abs(x * y)`, fused by the optimizer", |x, y| (x
+        * y)
+        .abs());
+    fused_float!(
+        "add_abs",
+        "`abs(x) + abs(y)`, fused by the optimizer",
+        |x, y| x.abs() + y.abs()
+    );
+
     where_cmp!("where_lt", <, "`where(p < q, x, y)`, fused by the optimizer");
     where_cmp!("where_le", <=, "`where(p <= q, x, y)`, fused by the optimizer");
     where_cmp!("where_gt", >, "`where(p > q, x, y)`, fused by the optimizer");

@@ -9,7 +9,8 @@
 //!   instruction when the product has no other use (the fused kernels round the
 //!   product and the sum separately, so the bits do not change), and
 //!   `where(p OP q, x, y)` on floats becomes one `where_OP` instruction when
-//!   the comparison has no other use;
+//!   the comparison has no other use, as do `abs(x ± y)`, `abs(x * y)` and
+//!   `abs(x) + abs(y)` (`abs_add`, `abs_sub`, `abs_mul`, `add_abs`);
 //! - dead nodes disappear because code generation only follows the root.
 
 use crate::dtype::Scalar;
@@ -97,6 +98,10 @@ fn fuse(mut hir: Hir) -> Hir {
             }
             continue;
         }
+        if let Some(fused) = fuse_abs(&hir, &uses, id) {
+            hir.nodes[id].kind = fused;
+            continue;
+        }
         if !matches!(function.name, "add" | "sub")
             || !matches!(node.dtype, DType::Float32 | DType::Float64)
         {
@@ -176,6 +181,59 @@ fn fuse_where(hir: &Hir, uses: &[usize], id: NodeId) -> Option<NodeKind> {
         function,
         overload,
         args: operands.to_vec(),
+    })
+}
+
+/// `abs(x + y)`, `abs(x - y)`, `abs(x * y)` and `abs(x) + abs(y)` on floats
+/// as the table's `abs_add`, `abs_sub`, `abs_mul` and `add_abs`, when the inner
+/// nodes have no other use and every operand has the result's type.
+fn fuse_abs(hir: &Hir, uses: &[usize], id: NodeId) -> Option<NodeKind> {
+    use crate::dtype::DType;
+    use crate::functions::{TABLE, TypeCode};
+    let node = &hir.nodes[id];
+    let NodeKind::Apply { function, args, .. } = &node.kind else {
+        return None;
+    };
+    if !matches!(node.dtype, DType::Float32 | DType::Float64) {
+        return None;
+    }
+    // The operands of a single-use `name` node of the result's type.
+    let inner = |a: NodeId, names: &[&str]| -> Option<(&'static str, Vec<NodeId>)> {
+        match &hir.nodes[a].kind {
+            NodeKind::Apply { function, args, .. }
+                if names.contains(&function.name)
+                    && uses[a] == 1
+                    && args.iter().all(|&x| hir.nodes[x].dtype == node.dtype) =>
+            {
+                Some((function.name, args.clone()))
+            }
+            _ => None,
+        }
+    };
+    let (name, operands) = match function.name {
+        "abs" => match inner(args[0], &["add", "sub", "mul"])? {
+            ("add", xy) => ("abs_add", xy),
+            ("sub", xy) => ("abs_sub", xy),
+            (_, xy) => ("abs_mul", xy),
+        },
+        "add" => {
+            let (_, x) = inner(args[0], &["abs"])?;
+            let (_, y) = inner(args[1], &["abs"])?;
+            ("add_abs", vec![x[0], y[0]])
+        }
+        _ => return None,
+    };
+    let function = TABLE
+        .get(name)
+        .expect("the table has the fused absolute values");
+    let code = TypeCode::of(node.dtype);
+    let overload = function
+        .overload(code, &[code; 2])
+        .expect("fused absolute values exist for floats");
+    Some(NodeKind::Apply {
+        function,
+        overload,
+        args: operands,
     })
 }
 

@@ -499,3 +499,61 @@ fn where_of_a_comparison_is_one_instruction_with_ieee_semantics() {
         assert_eq!(f64s(&got), want, "{source}");
     }
 }
+
+/// `abs(x - y)` and `abs(x) + abs(y)` run as single instructions with the bits
+/// of the separate ones (signed zeros, infinities and NaN included), and are
+/// left alone when an inner result is used twice.
+#[test]
+fn absolute_values_fuse_into_their_neighbours() {
+    let sig = Signature::new()
+        .with("a", DType::Float64)
+        .with("b", DType::Float64);
+    let names = |source: &str| -> Vec<String> {
+        let e = Expr::compile(source, &sig).unwrap();
+        e.program()
+            .code
+            .iter()
+            .map(|i| i.overload.name.clone())
+            .collect()
+    };
+    assert_eq!(
+        names("abs(a - b) / (abs(a) + abs(b))"),
+        ["abs_sub_ddd", "add_abs_ddd", "div_ddd"]
+    );
+    assert_eq!(names("abs(a + b)"), ["abs_add_ddd"]);
+    assert_eq!(names("abs(a * b)"), ["abs_mul_ddd"]);
+    assert!(names("abs(a - b) + (a - b)").contains(&"sub_ddd".to_string()));
+
+    let special = [
+        0.0,
+        -0.0,
+        1.5,
+        -2.25,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        1e308,
+    ];
+    let (a, b): (Vec<f64>, Vec<f64>) = special
+        .iter()
+        .flat_map(|&x| special.iter().map(move |&y| (x, y)))
+        .unzip();
+    let env = Env::new().with("a", &a[..]).with("b", &b[..]);
+    type Reference = fn(f64, f64) -> f64;
+    let cases: [(&str, Reference); 4] = [
+        ("abs(a + b)", |x, y| (x + y).abs()),
+        ("abs(a - b)", |x, y| (x - y).abs()),
+        ("abs(a * b)", |x, y| (x * y).abs()),
+        ("abs(a) + abs(b)", |x, y| x.abs() + y.abs()),
+    ];
+    for (source, reference) in cases {
+        let got = evaluate(source, &env).unwrap();
+        for ((&g, &x), &y) in f64s(&got).iter().zip(&a).zip(&b) {
+            let want = reference(x, y);
+            assert!(
+                g.to_bits() == want.to_bits() || (g.is_nan() && want.is_nan()),
+                "{source} at ({x}, {y}): {g}, want {want}"
+            );
+        }
+    }
+}
