@@ -79,7 +79,6 @@ pub fn optimize(hir: &Hir) -> Hir {
 /// table's fused `mul_add`, `mul_sub` and `sub_mul` instructions.
 fn fuse(mut hir: Hir) -> Hir {
     use crate::dtype::DType;
-    use crate::functions::{TABLE, TypeCode};
     let mut uses = vec![0usize; hir.nodes.len()];
     uses[hir.root] += 1;
     for id in 0..hir.nodes.len() {
@@ -122,20 +121,27 @@ fn fuse(mut hir: Hir) -> Hir {
             ("sub", None, Some((x, y))) => ("sub_mul", [x, y, l]),
             _ => continue,
         };
-        let code = TypeCode::of(node.dtype);
-        let function = TABLE
-            .get(fused.0)
-            .expect("the table has the fused instructions");
-        let overload = function
-            .overload(code, &[code; 3])
-            .expect("fused instructions exist for floats");
-        hir.nodes[id].kind = NodeKind::Apply {
-            function,
-            overload,
-            args: fused.1.to_vec(),
-        };
+        hir.nodes[id].kind = fused_apply(fused.0, node.dtype, fused.1.to_vec());
     }
     hir
+}
+
+/// The table's fused instruction `name` applied to `args`, all of type `dtype`
+/// (a float type, for which every fused instruction has an overload).
+fn fused_apply(name: &str, dtype: crate::dtype::DType, args: Vec<NodeId>) -> NodeKind {
+    use crate::functions::{TABLE, TypeCode};
+    let function = TABLE
+        .get(name)
+        .expect("the table has the fused instructions");
+    let code = TypeCode::of(dtype);
+    let overload = function
+        .overload(code, &vec![code; args.len()])
+        .expect("fused instructions exist for floats");
+    NodeKind::Apply {
+        function,
+        overload,
+        args,
+    }
 }
 
 /// `where(p OP q, x, y)` as the table's `where_OP` instruction, when the
@@ -143,7 +149,6 @@ fn fuse(mut hir: Hir) -> Hir {
 /// the same float type.
 fn fuse_where(hir: &Hir, uses: &[usize], id: NodeId) -> Option<NodeKind> {
     use crate::dtype::DType;
-    use crate::functions::{TABLE, TypeCode};
     let node = &hir.nodes[id];
     let NodeKind::Apply { args, .. } = &node.kind else {
         return None;
@@ -172,16 +177,7 @@ fn fuse_where(hir: &Hir, uses: &[usize], id: NodeId) -> Option<NodeKind> {
     if operands.iter().any(|&a| hir.nodes[a].dtype != node.dtype) {
         return None;
     }
-    let function = TABLE.get(name).expect("the table has the fused selects");
-    let code = TypeCode::of(node.dtype);
-    let overload = function
-        .overload(code, &[code; 4])
-        .expect("fused selects exist for floats");
-    Some(NodeKind::Apply {
-        function,
-        overload,
-        args: operands.to_vec(),
-    })
+    Some(fused_apply(name, node.dtype, operands.to_vec()))
 }
 
 /// `abs(x + y)`, `abs(x - y)`, `abs(x * y)` and `abs(x) + abs(y)` on floats
@@ -189,7 +185,6 @@ fn fuse_where(hir: &Hir, uses: &[usize], id: NodeId) -> Option<NodeKind> {
 /// nodes have no other use and every operand has the result's type.
 fn fuse_abs(hir: &Hir, uses: &[usize], id: NodeId) -> Option<NodeKind> {
     use crate::dtype::DType;
-    use crate::functions::{TABLE, TypeCode};
     let node = &hir.nodes[id];
     let NodeKind::Apply { function, args, .. } = &node.kind else {
         return None;
@@ -223,18 +218,7 @@ fn fuse_abs(hir: &Hir, uses: &[usize], id: NodeId) -> Option<NodeKind> {
         }
         _ => return None,
     };
-    let function = TABLE
-        .get(name)
-        .expect("the table has the fused absolute values");
-    let code = TypeCode::of(node.dtype);
-    let overload = function
-        .overload(code, &[code; 2])
-        .expect("fused absolute values exist for floats");
-    Some(NodeKind::Apply {
-        function,
-        overload,
-        args: operands,
-    })
+    Some(fused_apply(name, node.dtype, operands))
 }
 
 #[derive(Default)]

@@ -448,6 +448,16 @@ fn reductions_of_impossible_views_are_errors() {
     assert_eq!(e.kind(), ErrorKind::Shape);
 }
 
+/// The instructions `source` compiles to, by overload name.
+fn instruction_names(source: &str, sig: &Signature) -> Vec<String> {
+    let e = Expr::compile(source, sig).unwrap();
+    e.program()
+        .code
+        .iter()
+        .map(|i| i.overload.name.clone())
+        .collect()
+}
+
 /// `where(p > q, x, y)` runs as one fused instruction, with the comparison's
 /// IEEE semantics kept: NaN on either side picks `y`, and -0 == 0.
 #[test]
@@ -455,14 +465,7 @@ fn where_of_a_comparison_is_one_instruction_with_ieee_semantics() {
     let sig = Signature::new()
         .with("a", DType::Float64)
         .with("b", DType::Float64);
-    let names = |source: &str| -> Vec<String> {
-        let e = Expr::compile(source, &sig).unwrap();
-        e.program()
-            .code
-            .iter()
-            .map(|i| i.overload.name.clone())
-            .collect()
-    };
+    let names = |source: &str| instruction_names(source, &sig);
     assert_eq!(
         names("where(a > b, a*b, a - b)").last().unwrap(),
         "where_gt_ddddd"
@@ -508,14 +511,7 @@ fn absolute_values_fuse_into_their_neighbours() {
     let sig = Signature::new()
         .with("a", DType::Float64)
         .with("b", DType::Float64);
-    let names = |source: &str| -> Vec<String> {
-        let e = Expr::compile(source, &sig).unwrap();
-        e.program()
-            .code
-            .iter()
-            .map(|i| i.overload.name.clone())
-            .collect()
-    };
+    let names = |source: &str| instruction_names(source, &sig);
     assert_eq!(
         names("abs(a - b) / (abs(a) + abs(b))"),
         ["abs_sub_ddd", "add_abs_ddd", "div_ddd"]
