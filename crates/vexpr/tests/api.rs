@@ -553,3 +553,41 @@ fn absolute_values_fuse_into_their_neighbours() {
         }
     }
 }
+
+/// A kernel's refusal in a parallel run (integers to a negative power, in the
+/// last piece only) is the same error as on one thread, and a run without one
+/// succeeds on every thread count.
+#[test]
+fn faults_in_parallel_runs_are_reported() {
+    let n = 2_000_000;
+    let a: Vec<i64> = (0..n as i64).map(|i| i % 7).collect();
+    let mut b = vec![2i64; n];
+    let sig = Signature::new()
+        .with("a", DType::Int64)
+        .with("b", DType::Int64);
+    let expr = Expr::compile("a ** b + a", &sig).unwrap();
+    for threads in [1, 2, 3] {
+        let options = Options {
+            threads,
+            ..Options::default()
+        };
+        let env = Env::new().with("a", &a[..]).with("b", &b[..]);
+        let ok = expr.eval_with(&env, options).unwrap();
+        let got = ok.as_slice::<i64>().unwrap();
+        assert!(got.iter().zip(&a).all(|(&g, &x)| g == x * x + x));
+    }
+    b[n - 3] = -1;
+    let env = Env::new().with("a", &a[..]).with("b", &b[..]);
+    let errors: Vec<String> = [1, 2, 3]
+        .into_iter()
+        .map(|threads| {
+            let options = Options {
+                threads,
+                ..Options::default()
+            };
+            expr.eval_with(&env, options).unwrap_err().to_string()
+        })
+        .collect();
+    assert!(errors[0].contains("negative"), "{}", errors[0]);
+    assert!(errors.iter().all(|e| *e == errors[0]), "{errors:?}");
+}

@@ -25,8 +25,8 @@ pub(crate) use reduce::{PARALLEL_REDUCTION_LEN, reduce};
 
 use crate::kernels::Operand;
 use crate::program::{MAX_ARGS, Program, Role};
-use rayon::prelude::*;
 use scratch::{Scratch, with_scratch};
+use std::sync::{Mutex, PoisonError};
 use stream::Streaming;
 
 /// How an input variable's elements reach the registers.
@@ -145,25 +145,38 @@ pub(crate) fn run(
     // while keeping per-piece setup (constant fills) negligible.
     let blocks_per_piece = blocks.div_ceil(threads * 4).max(1);
     let piece_len = blocks_per_piece * block_len;
-    let faults: Vec<Fault> = pool::with_pool(threads, || {
-        out.par_chunks_mut(piece_len * width)
-            .enumerate()
-            .filter_map(|(i, piece)| {
-                let start = i * piece_len;
-                run_piece(
-                    program,
-                    bindings,
-                    piece,
-                    start,
-                    piece.len() / width,
-                    block_len,
-                    streaming,
-                )
-                .err()
-            })
-            .collect()
-    });
-    faults.first().map_or(Ok(()), |&fault| Err(fault))
+    // The pieces are handed out one at a time to whichever thread is free.
+    let pieces = Mutex::new(out.chunks_mut(piece_len * width).enumerate());
+    let faults = Mutex::new(Vec::new());
+    let worker = || {
+        loop {
+            let next = pieces.lock().unwrap_or_else(PoisonError::into_inner).next();
+            let Some((i, piece)) = next else { break };
+            let n = piece.len() / width;
+            let done = run_piece(
+                program,
+                bindings,
+                piece,
+                i * piece_len,
+                n,
+                block_len,
+                streaming,
+            );
+            if let Err(fault) = done {
+                faults
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push((i, fault));
+            }
+        }
+    };
+    pool::run_shared(threads, &worker);
+    let faults = faults.into_inner().unwrap_or_else(PoisonError::into_inner);
+    // The earliest piece's fault, whichever thread ran it.
+    faults
+        .into_iter()
+        .min_by_key(|&(i, _)| i)
+        .map_or(Ok(()), |(_, fault)| Err(fault))
 }
 
 /// Runs the blocks of elements `start..start + len`, writing into `out`,
