@@ -711,10 +711,10 @@ fn build_table() -> Table {
             );
         };
     }
-    // Fused absolute values, made by the optimizer when the inner result has no
-    // other use: `|x - y|` and friends, and the sum of magnitudes `|x| + |y|`.
-    // Clearing a sign bit never rounds, so the bits are those of the separate
-    // instructions.
+    // Fused sign operations, made by the optimizer when the inner result has no
+    // other use: `|x - y|` and friends, the sum of magnitudes `|x| + |y|`, and
+    // `(-x) * y` (as in `exp(-a*a)`). Clearing or flipping a sign bit never
+    // rounds, so the bits are those of the separate instructions.
     macro_rules! fused_float {
         ($name:literal, $doc:literal, |$x:ident, $y:ident| $e:expr) => {
             let f = b.add($name, None, 2, Rule::Fused, $doc);
@@ -736,6 +736,8 @@ fn build_table() -> Table {
         "`abs(x) + abs(y)`, fused by the optimizer",
         |x, y| x.abs() + y.abs()
     );
+    fused_float!("neg_mul", "`(-x) * y`, fused by the optimizer", |x, y| (-x)
+        * y);
 
     where_cmp!("where_lt", <, "`where(p < q, x, y)`, fused by the optimizer");
     where_cmp!("where_le", <=, "`where(p <= q, x, y)`, fused by the optimizer");

@@ -9,8 +9,9 @@
 //!   instruction when the product has no other use (the fused kernels round the
 //!   product and the sum separately, so the bits do not change), and
 //!   `where(p OP q, x, y)` on floats becomes one `where_OP` instruction when
-//!   the comparison has no other use, as do `abs(x ± y)`, `abs(x * y)` and
-//!   `abs(x) + abs(y)` (`abs_add`, `abs_sub`, `abs_mul`, `add_abs`);
+//!   the comparison has no other use, as do `abs(x ± y)`, `abs(x * y)`,
+//!   `abs(x) + abs(y)` and `(-x) * y` (`abs_add`, `abs_sub`, `abs_mul`,
+//!   `add_abs`, `neg_mul`);
 //! - dead nodes disappear because code generation only follows the root.
 
 use crate::dtype::Scalar;
@@ -97,7 +98,7 @@ fn fuse(mut hir: Hir) -> Hir {
             }
             continue;
         }
-        if let Some(fused) = fuse_abs(&hir, &uses, id) {
+        if let Some(fused) = fuse_signs(&hir, &uses, id) {
             hir.nodes[id].kind = fused;
             continue;
         }
@@ -180,10 +181,11 @@ fn fuse_where(hir: &Hir, uses: &[usize], id: NodeId) -> Option<NodeKind> {
     Some(fused_apply(name, node.dtype, operands.to_vec()))
 }
 
-/// `abs(x + y)`, `abs(x - y)`, `abs(x * y)` and `abs(x) + abs(y)` on floats
-/// as the table's `abs_add`, `abs_sub`, `abs_mul` and `add_abs`, when the inner
-/// nodes have no other use and every operand has the result's type.
-fn fuse_abs(hir: &Hir, uses: &[usize], id: NodeId) -> Option<NodeKind> {
+/// `abs(x + y)`, `abs(x - y)`, `abs(x * y)`, `abs(x) + abs(y)` and
+/// `(-x) * y` on floats as the table's `abs_add`, `abs_sub`, `abs_mul`,
+/// `add_abs` and `neg_mul`, when the inner nodes have no other use and every
+/// operand has the result's type.
+fn fuse_signs(hir: &Hir, uses: &[usize], id: NodeId) -> Option<NodeKind> {
     use crate::dtype::DType;
     let node = &hir.nodes[id];
     let NodeKind::Apply { function, args, .. } = &node.kind else {
@@ -215,6 +217,10 @@ fn fuse_abs(hir: &Hir, uses: &[usize], id: NodeId) -> Option<NodeKind> {
             let (_, x) = inner(args[0], &["abs"])?;
             let (_, y) = inner(args[1], &["abs"])?;
             ("add_abs", vec![x[0], y[0]])
+        }
+        "mul" => {
+            let (_, x) = inner(args[0], &["neg"])?;
+            ("neg_mul", vec![x[0], args[1]])
         }
         _ => return None,
     };

@@ -503,11 +503,11 @@ fn where_of_a_comparison_is_one_instruction_with_ieee_semantics() {
     }
 }
 
-/// `abs(x - y)` and `abs(x) + abs(y)` run as single instructions with the bits
+/// `abs(x - y)`, `abs(x) + abs(y)` and `(-x) * y` run as single instructions with the bits
 /// of the separate ones (signed zeros, infinities and NaN included), and are
 /// left alone when an inner result is used twice.
 #[test]
-fn absolute_values_fuse_into_their_neighbours() {
+fn sign_operations_fuse_into_their_neighbours() {
     let sig = Signature::new()
         .with("a", DType::Float64)
         .with("b", DType::Float64);
@@ -518,6 +518,7 @@ fn absolute_values_fuse_into_their_neighbours() {
     );
     assert_eq!(names("abs(a + b)"), ["abs_add_ddd"]);
     assert_eq!(names("abs(a * b)"), ["abs_mul_ddd"]);
+    assert_eq!(names("exp(-a*a)"), ["neg_mul_ddd", "exp_dd"]);
     assert!(names("abs(a - b) + (a - b)").contains(&"sub_ddd".to_string()));
 
     let special = [
@@ -536,11 +537,12 @@ fn absolute_values_fuse_into_their_neighbours() {
         .unzip();
     let env = Env::new().with("a", &a[..]).with("b", &b[..]);
     type Reference = fn(f64, f64) -> f64;
-    let cases: [(&str, Reference); 4] = [
+    let cases: [(&str, Reference); 5] = [
         ("abs(a + b)", |x, y| (x + y).abs()),
         ("abs(a - b)", |x, y| (x - y).abs()),
         ("abs(a * b)", |x, y| (x * y).abs()),
         ("abs(a) + abs(b)", |x, y| x.abs() + y.abs()),
+        ("-a * b", |x, y| (-x) * y),
     ];
     for (source, reference) in cases {
         let got = evaluate(source, &env).unwrap();
