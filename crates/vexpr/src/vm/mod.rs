@@ -127,8 +127,12 @@ pub(crate) fn run(
         return Ok(());
     }
     let per_element = program.scratch_bytes_per_element().max(1);
-    let footprint = program.scratch_bytes_per_element().max(1) + width;
+    let footprint = per_element + width;
+    let streaming = Streaming::plan(program, bindings, len);
     let mut block_len = options.block_len;
+    if streaming.prefetch_inputs {
+        block_len = block_len.min(stream::STREAMING_BLOCK_LEN);
+    }
     while block_len > MIN_AUTO_BLOCK_LEN && block_len * footprint > L1_BUDGET {
         block_len /= 2;
     }
@@ -137,7 +141,6 @@ pub(crate) fn run(
     let blocks = len.div_ceil(block_len);
     let cost: usize = program.code.iter().map(|i| i.overload.cost as usize).sum();
     let work = len.saturating_mul(cost.max(1));
-    let streaming = Streaming::plan(program, bindings, len);
     if threads == 1 || blocks < threads || work < threads * MIN_WORK_PER_THREAD {
         return run_piece(program, bindings, out, 0, len, block_len, streaming);
     }

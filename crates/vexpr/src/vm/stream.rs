@@ -35,6 +35,17 @@ use crate::program::{Program, Role};
 /// contiguous inputs and the output) stream; smaller ones fit in the caches.
 pub(crate) const STREAMING_FROM_BYTES: usize = 48 << 20;
 
+/// Streaming runs use blocks of at most this many elements: the prefetches of
+/// the next block then come in smaller, more even slices. N = 10M, one thread
+/// (`vexpr bench EXPR --n 10000000 --threads 1 --block-len B`, two runs each),
+/// ns/elem with 256 / 512 / 1024-element blocks: `2*a + 3*b` 1.19 / 1.42 /
+/// (512), `abs(a - b) / (abs(a) + abs(b))` 1.62 / 1.67 / 1.93,
+/// `where(a > b, a*b, a - b)` 1.29 / 1.34 / 1.58, `exp(-a*a) * sqrt(b)` 2.02 /
+/// 2.11 / 2.31; the transcendental-heavy `2*a**3 - 4*a**5 + 6*log(a)` and
+/// `arctan2(a, b) + tanh(a*b)` lost 3-5% at 256 against 512, and
+/// `sin(a)**2 + cos(b)**2` was within noise.
+pub(crate) const STREAMING_BLOCK_LEN: usize = 256;
+
 /// What a run does to keep memory busy.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Streaming {
