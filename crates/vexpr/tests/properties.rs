@@ -240,7 +240,7 @@ fn reference_cond(c: &Cond, x: &[f64; 3]) -> bool {
 /// the language defines the power as numexpr does: binary exponentiation by
 /// multiplication, times `sqrt(a)` for a half power, inverted for a negative one.
 fn power(a: f64, exponent: &Tree, b: f64) -> f64 {
-    let Tree::Const(x) = *exponent else {
+    let Some(x) = python_constant(exponent) else {
         return a.powf(b);
     };
     if (2.0 * x).fract() != 0.0 || x.abs() > 50.0 {
@@ -263,6 +263,16 @@ fn power(a: f64, exponent: &Tree, b: f64) -> f64 {
     }
     let r = result.unwrap_or(1.0);
     if x < 0.0 { 1.0 / r } else { r }
+}
+
+/// The value of an exponent that Python arithmetic makes a constant at compile
+/// time: a literal, or a literal negated any number of times (`a ** -2.0`).
+fn python_constant(t: &Tree) -> Option<f64> {
+    match t {
+        Tree::Const(x) => Some(*x),
+        Tree::Neg(inner) => python_constant(inner).map(|x| -x),
+        _ => None,
+    }
 }
 
 /// Python's float `%`, written from its definition: the result has the sign of `b`.
