@@ -59,17 +59,18 @@ pub struct Options {
 pub const DEFAULT_BLOCK_LEN: usize = 1024;
 
 /// Bytes that all registers of one block (inputs, constants, temporaries and the
-/// output) may take before the block is halved: most of a 48 KiB L1 data cache,
-/// so that each instruction's pass over the block reads and writes L1. Measured
-/// on the project machine (`vexpr bench EXPR --block-len B`, best of three
-/// medians, N = 10k, 1M and 10M, 1 and 2 threads): programs of 56-64 bytes an
-/// element ran faster with 512-element blocks than with 1024
-/// (`2*a**3 - 4*a**5 + 6*log(a)` 1.96 against 2.10 ns/elem at 1M and 2.41 against
-/// 2.84 at 10M, `abs(a - b) / (abs(a) + abs(b))` 1.00 against 1.22 at 10k), those
-/// of 40-41 bytes (`where(a > b, a*b, a - b)`, `exp(-a*a) * sqrt(b)`) mostly with
-/// 1024, and those of 48 within noise except `arctan2(a, b) + tanh(a*b)` at 10M
-/// (4.03 against 4.73, on 512).
-pub const L1_BUDGET: usize = 44 << 10;
+/// output) may take before the block is halved: three quarters of a 48 KiB L1
+/// data cache, so that each instruction's pass over the block reads and writes
+/// L1. Measured on the project machine (`vexpr bench EXPR --block-len B`, best of
+/// three to five medians, one thread): programs of 56-64 bytes an element ran
+/// faster with 512-element blocks than with 1024 (`2*a**3 - 4*a**5 + 6*log(a)`
+/// 1.96 against 2.10 ns/elem at 1M, 2.41 against 2.84 at 10M). At 40 bytes the
+/// programs split: `where(a > b, a*b, a - b)` (whose last instruction touches
+/// five arrays) 0.43 against 0.51 at 10k and 0.84 against 0.95 at 1M, and
+/// `exp(-a*a) * sqrt(b)` 1.67 against 1.78 at 1M, favour 512; `a**2 + 3*b`
+/// (0.318 against 0.304 at 10k) and `abs(a - b) / (abs(a) + abs(b))` (0.84
+/// against 0.82 at 10k, 1.12 against 1.15 at 1M) are within 5% either way.
+pub const L1_BUDGET: usize = 36 << 10;
 
 /// The automatic halving stops here: shorter blocks pay more per-instruction
 /// dispatch than they save.
