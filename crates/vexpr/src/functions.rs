@@ -353,6 +353,54 @@ fn where_strings(out: &mut [u8], args: &[Operand<'_>], len: usize) -> KernelResu
 }
 
 /// Integer `**`, refusing negative exponents as NumPy does.
+/// The smallest and largest `n` the type checker turns `x ** n` into one `powi`
+/// instruction for (float bases; smaller powers are one multiplication or
+/// none, larger ones stay separate multiplications).
+pub const POWI_MIN: u32 = 3;
+/// See [`POWI_MIN`].
+pub const POWI_MAX: u32 = 16;
+
+/// One arm of [`powi_kernel!`]: the chain for the literal power `$k`.
+macro_rules! powi_arm {
+    ($t:ty, $k:literal, $out:ident, $args:ident) => {
+        $crate::kernels::dispatch!($out, $args, {
+            $crate::kernels::map1::<$t, $t>($out, $args, powi_chain::<$t, $k>)
+        })
+    };
+}
+
+/// `powi(x, n)`: `x ** n` by numexpr's multiplication chain, `n` read from the
+/// constant second operand and matched to a loop compiled for it.
+macro_rules! powi_kernel {
+    ($name:ident, $t:ty) => {
+        fn $name(out: &mut [u8], args: &[Operand<'_>], _len: usize) -> KernelResult {
+            let n = crate::kernels::typed::<i64>(&args[1]).first().copied();
+            match n {
+                Some(3) => powi_arm!($t, 3, out, args),
+                Some(4) => powi_arm!($t, 4, out, args),
+                Some(5) => powi_arm!($t, 5, out, args),
+                Some(6) => powi_arm!($t, 6, out, args),
+                Some(7) => powi_arm!($t, 7, out, args),
+                Some(8) => powi_arm!($t, 8, out, args),
+                Some(9) => powi_arm!($t, 9, out, args),
+                Some(10) => powi_arm!($t, 10, out, args),
+                Some(11) => powi_arm!($t, 11, out, args),
+                Some(12) => powi_arm!($t, 12, out, args),
+                Some(13) => powi_arm!($t, 13, out, args),
+                Some(14) => powi_arm!($t, 14, out, args),
+                Some(15) => powi_arm!($t, 15, out, args),
+                Some(16) => powi_arm!($t, 16, out, args),
+                // No element (an empty block), or a power the checker never emits.
+                Some(_) => return Err("powi: unsupported power"),
+                None => {}
+            }
+            Ok(())
+        }
+    };
+}
+powi_kernel!(powi_f32, f32);
+powi_kernel!(powi_f64, f64);
+
 fn int_pow_kernel<T: Int + bytemuck::Pod>(
     out: &mut [u8],
     args: &[Operand<'_>],
@@ -738,6 +786,19 @@ fn build_table() -> Table {
     );
     fused_float!("neg_mul", "`(-x) * y`, fused by the optimizer", |x, y| (-x)
         * y);
+
+    // Integer powers in one pass, made by the type checker from `x ** n` for a
+    // float `x` and a constant integer `n` in POWI_MIN..=POWI_MAX: the same
+    // multiplications as numexpr's expansion (so the same bits), in registers.
+    let f = b.add(
+        "powi",
+        None,
+        2,
+        Rule::Fused,
+        "`x ** n` for a constant integer n from 3 to 16: numexpr's multiplication chain in one pass",
+    );
+    f.sig(F, &[F, L], powi_f32);
+    f.sig(D, &[D, L], powi_f64);
 
     where_cmp!("where_lt", <, "`where(p < q, x, y)`, fused by the optimizer");
     where_cmp!("where_le", <=, "`where(p <= q, x, y)`, fused by the optimizer");

@@ -261,6 +261,49 @@ pub fn bytes_contain(haystack: &[u8], needle: &[u8]) -> bool {
     n.is_empty() || h.windows(n.len()).any(|w| w == n)
 }
 
+/// numexpr's multiplication chain for `x ** N` (binary exponentiation: the
+/// partial product times the running square, `r * p`, then `p * p`), exactly as
+/// the type checker would expand it into separate instructions, so the bits are
+/// the same; here the chain stays in registers for one pass over the block.
+///
+/// ```
+/// use vexpr::kernels::arith::powi_chain;
+/// let x = 1.1f64;
+/// assert_eq!(powi_chain::<f64, 5>(x), x * ((x * x) * (x * x)));
+/// ```
+#[inline(always)]
+pub fn powi_chain<T: Copy + std::ops::Mul<Output = T>, const N: u32>(x: T) -> T {
+    const { assert!(N < 32, "powi_chain handles powers below 32") };
+    // The loop of the expansion written out bit by bit: every condition is a
+    // constant, so the chain compiles to straight-line code that vectorizes.
+    let mut result: Option<T> = None;
+    let mut power = x;
+    macro_rules! take_bit {
+        ($b:expr) => {
+            if N & (1 << $b) != 0 {
+                result = Some(match result {
+                    None => power,
+                    Some(r) => r * power,
+                });
+            }
+        };
+    }
+    macro_rules! bit {
+        ($b:expr) => {
+            take_bit!($b);
+            if N >> ($b + 1) != 0 {
+                power = power * power;
+            }
+        };
+    }
+    bit!(0);
+    bit!(1);
+    bit!(2);
+    bit!(3);
+    take_bit!(4);
+    result.unwrap_or(x)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -328,20 +328,27 @@ impl Checker<'_> {
         let half = (2.0 * x.abs()) as u32 % 2 == 1;
         let mul = |c: &mut Self, a: NodeId, b: NodeId| c.binary(BinaryOp::Mul, a, b, op_span, span);
         let mut result: Option<NodeId> = None;
-        let mut power = base;
-        let mut mask = 1u32;
-        loop {
-            if n & mask != 0 {
-                result = Some(match result {
-                    None => power,
-                    Some(r) => mul(self, r, power)?,
-                });
+        if matches!(base_type, DType::Float32 | DType::Float64)
+            && (crate::functions::POWI_MIN..=crate::functions::POWI_MAX).contains(&n)
+        {
+            // The same chain as below, as one instruction.
+            result = Some(self.powi(base, n, op_span, span));
+        } else {
+            let mut power = base;
+            let mut mask = 1u32;
+            loop {
+                if n & mask != 0 {
+                    result = Some(match result {
+                        None => power,
+                        Some(r) => mul(self, r, power)?,
+                    });
+                }
+                mask <<= 1;
+                if mask > n {
+                    break;
+                }
+                power = mul(self, power, power)?;
             }
-            mask <<= 1;
-            if mask > n {
-                break;
-            }
-            power = mul(self, power, power)?;
         }
         if half {
             let root = self.apply("sqrt", &[base], op_span, span)?;
@@ -361,6 +368,27 @@ impl Checker<'_> {
                 .map(Some);
         }
         Ok(Some(result))
+    }
+
+    /// `base ** n` as the table's `powi` instruction (a float base; `n` in
+    /// `POWI_MIN..=POWI_MAX`).
+    fn powi(&mut self, base: NodeId, n: u32, op_span: Span, span: Span) -> NodeId {
+        let dtype = self.dtype(base);
+        let function = TABLE.get("powi").expect("the table has powi");
+        let code = TypeCode::of(dtype);
+        let overload = function
+            .overload(code, &[code, TypeCode::L])
+            .expect("powi exists for both float types");
+        let exponent = self.constant(Scalar::Int64(i64::from(n)), op_span);
+        self.hir.push(Node {
+            kind: NodeKind::Apply {
+                function,
+                overload,
+                args: vec![base, exponent],
+            },
+            dtype,
+            span,
+        })
     }
 
     /// Gives a literal value its numexpr type and makes it a constant node.
