@@ -3,13 +3,13 @@
 //!
 //! The output is cut into blocks of at most [`Options::block_len`] elements,
 //! halved while the registers of a block would not fit in L1 ([`L1_BUDGET`]),
-//! and the program runs
-//! once per block, writing the block's result straight into the output. Blocks
-//! are grouped into a few pieces per thread and the pieces run on a `rayon`
-//! pool; a small output stays on the calling thread. Registers live in
-//! per-thread scratch (`scratch.rs`) that is allocated once per thread and reused
-//! by every call, so a run allocates nothing per block and nothing of the
-//! inputs' size.
+//! and the program runs once per block, writing the block's result straight
+//! into the output. Blocks are grouped into a few pieces per thread, which the
+//! calling thread and `threads - 1` workers of a `rayon` pool take one at a
+//! time (`pool.rs`); a small run stays on the calling thread. Runs far larger
+//! than the caches stream (`stream.rs`). Registers live in per-thread scratch
+//! (`scratch.rs`) that is allocated once per thread and reused by every call,
+//! so a run allocates nothing per block and nothing of the inputs' size.
 
 mod gather;
 mod pool;
