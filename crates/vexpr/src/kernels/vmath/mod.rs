@@ -29,7 +29,10 @@
 //!
 //! Arguments the vector code cannot reduce (sin, cos, tan of |x| > 2^20,
 //! inf or NaN) are detected per block and recomputed by a scalar exact
-//! (Payne-Hanek) reduction; `pow_f64` is a plain `std` loop.
+//! (Payne-Hanek) reduction. exp, log and sqrt use the same mechanism
+//! (`map1_fixup!`) the other way round: a shorter lane function for ordinary
+//! inputs, and the full one only for the lanes that need it (overflow,
+//! zeros, subnormals, inf, NaN). `pow_f64` is a plain `std` loop.
 
 mod arith;
 mod consts;
