@@ -429,6 +429,18 @@ fn the_seed_expression_compiles_to_six_instructions_in_three_temporaries() {
         let want = x * ((x * x) * (x * x));
         assert!(g.to_bits() == want.to_bits() || (g.is_nan() && want.is_nan()));
     }
+    // float32 stays float32, with float32 roundings: a**7 = (a * a**2) * a**4.
+    let a32 = [1.1f32, 0.3, -2.7, 1e-6, f32::NAN, 3e5];
+    let env = Env::new().with("a", &a32[..]);
+    let got = evaluate("a**7", &env).unwrap();
+    for (&g, &x) in got.as_slice::<f32>().unwrap().iter().zip(&a32) {
+        let x2 = x * x;
+        let want = (x * x2) * (x2 * x2);
+        assert!(
+            g.to_bits() == want.to_bits() || (g.is_nan() && want.is_nan()),
+            "{x}"
+        );
+    }
 }
 
 #[test]
