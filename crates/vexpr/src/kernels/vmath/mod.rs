@@ -245,6 +245,21 @@ macro_rules! map1_fixup {
     }};
 }
 
+/// The public f64 and f32 functions of a unary kernel pair: each runs its
+/// table at the detected [`Level`].
+macro_rules! entry_points {
+    ($(#[$doc:meta])* $f64:ident, $t64:ident, $f32:ident, $t32:ident) => {
+        $(#[$doc])*
+        pub fn $f64(x: &[f64], out: &mut [f64]) {
+            $t64.run(Level::detect(), x, out)
+        }
+        #[doc = concat!("f32 version of [`", stringify!($f64), "`], computed in f64 and rounded once.")]
+        pub fn $f32(x: &[f32], out: &mut [f32]) {
+            $t32.run(Level::detect(), x, out)
+        }
+    };
+}
+
 /// Defines the f64 and f32 entry points of a unary function from its f64
 /// lane function, plus the `Unary` tables the tests use.
 macro_rules! unary {
@@ -256,14 +271,7 @@ macro_rules! unary {
             (x: &[f32], out: &mut [f32]),
             { map1!(x, out, |v| $lm::$lf::<M>(v as f64) as f32) }
         );
-        $(#[$doc])*
-        pub fn $f64(x: &[f64], out: &mut [f64]) {
-            $t64.run(Level::detect(), x, out)
-        }
-        #[doc = concat!("f32 version of [`", stringify!($f64), "`], computed in f64 and rounded once.")]
-        pub fn $f32(x: &[f32], out: &mut [f32]) {
-            $t32.run(Level::detect(), x, out)
-        }
+        entry_points!($(#[$doc])* $f64, $t64, $f32, $t32);
     };
 }
 
@@ -300,14 +308,7 @@ macro_rules! unary_fixup {
                 )
             }
         );
-        $(#[$doc])*
-        pub fn $f64(x: &[f64], out: &mut [f64]) {
-            $t64.run(Level::detect(), x, out)
-        }
-        #[doc = concat!("f32 version of [`", stringify!($f64), "`], computed in f64 and rounded once.")]
-        pub fn $f32(x: &[f32], out: &mut [f32]) {
-            $t32.run(Level::detect(), x, out)
-        }
+        entry_points!($(#[$doc])* $f64, $t64, $f32, $t32);
     };
 }
 
