@@ -4,6 +4,7 @@
 
 use crate::dtype::{DType, Scalar};
 use num_complex::Complex64;
+use std::sync::Arc;
 
 /// Element types that can be passed in and out as Rust slices.
 pub trait Element: Copy + Send + Sync + 'static {
@@ -141,8 +142,10 @@ impl<'a> Data<'a> {
 #[derive(Debug, Clone)]
 pub struct ArrayView<'a> {
     data: Data<'a>,
-    shape: Vec<usize>,
-    strides: Vec<isize>,
+    // Shared, so that cloning a view (every evaluation clones the views it
+    // reads) allocates nothing.
+    shape: Arc<[usize]>,
+    strides: Arc<[isize]>,
     offset: usize,
 }
 
@@ -187,8 +190,8 @@ impl<'a> ArrayView<'a> {
         }
         Ok(ArrayView {
             data,
-            shape: shape.to_vec(),
-            strides: c_strides(shape),
+            shape: shape.into(),
+            strides: c_strides(shape).into(),
             offset: 0,
         })
     }
@@ -233,8 +236,8 @@ impl<'a> ArrayView<'a> {
         }
         Ok(ArrayView {
             data,
-            shape: shape.to_vec(),
-            strides: strides.to_vec(),
+            shape: shape.into(),
+            strides: strides.into(),
             offset,
         })
     }

@@ -318,7 +318,7 @@ impl Expr {
         if self
             .stages
             .iter()
-            .any(|s| read_variables(&s.program).contains(&target))
+            .any(|s| read_variables(&s.program).any(|v| v == target))
         {
             return fail(
                 ErrorKind::Unsupported,
@@ -359,7 +359,7 @@ impl Expr {
         let mut result_shape = self
             .broadcast(&self.program, &values)
             .map_err(|e| e.with_source(&self.source))?;
-        if read_variables(&self.program).contains(&target) {
+        if read_variables(&self.program).any(|v| v == target) {
             result_shape = broadcast_pair(&result_shape, shape).ok_or_else(|| {
                 Error::new(ErrorKind::Shape, self.spans[target].unwrap_or_default(), format!("shape mismatch: `{name}` has shape {shape:?}, the other inputs {result_shape:?}")).with_source(&self.source)
             })?;
@@ -516,20 +516,20 @@ impl Expr {
         shape: &[usize],
         in_place: Option<usize>,
     ) -> Result<Vec<Binding<'v>>> {
-        let read = read_variables(program);
         values
             .iter()
             .enumerate()
             .map(|(v, value)| match value {
                 _ if Some(v) == in_place => Ok(Binding::Output),
-                Some(value) if read.contains(&v) => bind(value, shape).ok_or_else(|| {
-                    let message = format!(
-                        "the strides of `{}` reach outside its data",
-                        self.variables[v]
-                    );
-                    Error::new(ErrorKind::Input, self.spans[v].unwrap_or_default(), message)
-                        .with_source(&self.source)
-                }),
+                Some(value) if read_variables(program).any(|r| r == v) => bind(value, shape)
+                    .ok_or_else(|| {
+                        let message = format!(
+                            "the strides of `{}` reach outside its data",
+                            self.variables[v]
+                        );
+                        Error::new(ErrorKind::Input, self.spans[v].unwrap_or_default(), message)
+                            .with_source(&self.source)
+                    }),
                 _ => Ok(Binding::Splat(Vec::new())),
             })
             .collect()
@@ -572,16 +572,12 @@ impl std::fmt::Display for Expr {
     }
 }
 
-/// The variables a program reads.
-fn read_variables(program: &Program) -> Vec<usize> {
-    program
-        .registers
-        .iter()
-        .filter_map(|r| match r.role {
-            Role::Input(v) => Some(v),
-            _ => None,
-        })
-        .collect()
+/// The variables a program reads (without allocating: this runs on every call).
+fn read_variables(program: &Program) -> impl Iterator<Item = usize> + '_ {
+    program.registers.iter().filter_map(|r| match r.role {
+        Role::Input(v) => Some(v),
+        _ => None,
+    })
 }
 
 /// The signature's values followed by the stage results.
