@@ -269,18 +269,22 @@ fn vmath_lengths_and_tails() {
 }
 
 /// Values the brief and NumPy pin down exactly.
+/// Marsaglia's xorshift64 from `seed` (nonzero): reproducible test inputs.
+fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}
+
 /// The fast square root gives the bits of `f64::sqrt` at every level: random
 /// numbers over the whole range, exact squares, near-squares (where rounding
 /// is hardest), the edges of the fast path and the special values.
 #[test]
 fn sqrt_is_correctly_rounded() {
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
     let mut xs = vec![
         0.0,
         -0.0,
@@ -454,13 +458,7 @@ fn vmath_speed() {
 #[ignore = "slow sweep; run in release with --ignored --nocapture"]
 fn vmath_vs_glibc() {
     const N: usize = 1 << 22;
-    let mut s = 88172645463325252u64;
-    let mut rnd = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    };
+    let mut rnd = xorshift(88172645463325252);
     let mut unit = || (rnd() >> 11) as f64 / (1u64 << 53) as f64;
     let mut sets: Vec<(&str, Vec<f64>)> = vec![];
     sets.push((
