@@ -596,7 +596,8 @@ fn build_table() -> Table {
         Rule::TrueDiv,
         "`a / b`, true division (integers give float64)",
     );
-    floats!(f, |x, y| x / y, x / y);
+    f.sig(F, &[F, F], kernel!(|x: f32, y: f32| -> f32 { x / y }));
+    f.sig(D, &[D, D], slice_kernel!(f64, vmath::div_f64, 2));
     f.sig(
         C,
         &[C, C],

@@ -36,6 +36,8 @@
 
 mod arith;
 mod consts;
+#[cfg(target_arch = "x86_64")]
+mod divider;
 mod explog;
 mod sqrt;
 #[cfg(test)]
@@ -172,18 +174,21 @@ macro_rules! variants {
     ($kind:ident, ($($arg:ident: $ty:ty),*), $body:expr) => {{
         #[allow(dead_code)]
         fn base($($arg: $ty),*) {
+            #[allow(dead_code)]
             type M = BaseFma;
             $body
         }
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
         fn avx2($($arg: $ty),*) {
+            #[allow(dead_code)]
             type M = HwFma;
             $body
         }
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
         fn avx512($($arg: $ty),*) {
+            #[allow(dead_code)]
             type M = HwFma;
             $body
         }
@@ -401,24 +406,45 @@ unary!(
     arctanh_f64, ARCTANH_F64, arctanh_f32, ARCTANH_F32 => explog::atanh
 );
 
-pub(crate) static SQRT_F64: Unary<f64> = variants!(
-    Unary,
-    (x: &[f64], out: &mut [f64]),
-    {
-        map1_fixup!(
-            x,
-            out,
-            |v| sqrt::sqrt_ordinary::<M>(v),
-            sqrt::sqrt_needs_full(v),
-            sqrt::sqrt_full(v)
-        )
-    }
-);
+pub(crate) static SQRT_F64: Unary<f64> = Unary {
+    #[cfg(target_arch = "x86_64")]
+    avx512: divider::sqrt_f64,
+    ..variants!(
+        Unary,
+        (x: &[f64], out: &mut [f64]),
+        {
+            map1_fixup!(
+                x,
+                out,
+                |v| sqrt::sqrt_ordinary::<M>(v),
+                sqrt::sqrt_needs_full(v),
+                sqrt::sqrt_full(v)
+            )
+        }
+    )
+};
 
 /// Square root, correctly rounded (the same bits as `f64::sqrt`), faster than
-/// the hardware instruction where FMA is available (see `sqrt.rs`).
+/// the hardware instruction where FMA is available (see `sqrt.rs` and, for
+/// AVX-512, `divider.rs`).
 pub fn sqrt_f64(x: &[f64], out: &mut [f64]) {
     SQRT_F64.run(Level::detect(), x, out)
+}
+
+pub(crate) static DIV_F64: Binary<f64> = Binary {
+    #[cfg(target_arch = "x86_64")]
+    avx512: divider::div_f64,
+    ..variants!(
+        Binary,
+        (a: &[f64], b: &[f64], out: &mut [f64]),
+        map2!(a, b, out, |x, y| x / y)
+    )
+};
+
+/// `a[i] / b[i]`, correctly rounded (the same bits as `/`); on AVX-512 the
+/// divider and the FMA units share the work (see `divider.rs`).
+pub fn div_f64(a: &[f64], b: &[f64], out: &mut [f64]) {
+    DIV_F64.run(Level::detect(), a, b, out)
 }
 
 pub(crate) static ATAN2_F64: Binary<f64> = variants!(

@@ -11,6 +11,10 @@
 //! (checked against it on millions of inputs, exact squares and near-squares
 //! included, in `tests.rs`), at 0.54 ns/elem.
 //!
+//! This is the AVX2 + FMA (and FMA-less baseline) path; on AVX-512 the
+//! hardware instruction and a divider-free Newton iteration share the work
+//! instead (`divider.rs`).
+//!
 //! Inputs outside [2^-100, 2^100] (zeros, subnormals, huge values, inf, NaN,
 //! negatives) go to `f64::sqrt`; so does every input on a build without FMA,
 //! where the residuals would not be exact.

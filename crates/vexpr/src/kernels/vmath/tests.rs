@@ -268,7 +268,6 @@ fn vmath_lengths_and_tails() {
     }
 }
 
-/// Values the brief and NumPy pin down exactly.
 /// Marsaglia's xorshift64 from `seed` (nonzero): reproducible test inputs.
 fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
     move || {
@@ -300,6 +299,31 @@ fn sqrt_is_correctly_rounded() {
     ];
     xs.extend([7.888609052210118e-31f64, 1.2676506002282294e30].map(f64::next_up));
     xs.extend([7.888609052210118e-31f64, 1.2676506002282294e30].map(f64::next_down));
+    // The hardest cases: sqrt(x) within about 2^-50 ulp of a rounding
+    // midpoint m = M/2 (M odd, 54 bits): x = (M^2 -+ t)/4 with M^2 = +-t
+    // modulo 2^55, so that x has 53 bits.
+    for t in 1..3000u64 {
+        let (residue, sign) = match t % 8 {
+            1 => (t, -1i128),
+            7 => ((1u64 << 55) - t, 1),
+            _ => continue,
+        };
+        let root = sqrt_mod_2_55(residue);
+        for m in [
+            root,
+            (1 << 55) - root,
+            root ^ (1 << 54),
+            ((1 << 55) - root) ^ (1 << 54),
+        ] {
+            let m = m & ((1 << 55) - 1);
+            if !(1u64 << 53..1 << 54).contains(&m) {
+                continue;
+            }
+            let x = (m as i128 * m as i128 + sign * t as i128) >> 55;
+            let x = x as f64 * 2f64.powi(53) * 4f64.powi((t % 200) as i32 - 100);
+            xs.push(x);
+        }
+    }
     for i in 0..400_000u64 {
         let r = next();
         xs.push(match i % 4 {
@@ -313,16 +337,138 @@ fn sqrt_is_correctly_rounded() {
         });
     }
     for level in Level::supported() {
-        let mut out = vec![0.0; xs.len()];
-        SQRT_F64.run(level, &xs, &mut out);
-        for (&x, &got) in xs.iter().zip(&out) {
-            let want = x.sqrt();
-            let same = got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan());
-            assert!(same, "sqrt({x:e}) at {level:?}: {got:e}, want {want:e}");
+        // Every length up to 50 runs the partial-vector tails at each offset.
+        for len in (0..50).chain([xs.len()]) {
+            let mut out = vec![0.0; len];
+            SQRT_F64.run(level, &xs[..len], &mut out);
+            for (&x, &got) in xs.iter().zip(&out) {
+                let want = x.sqrt();
+                let same = got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan());
+                assert!(same, "sqrt({x:e}) at {level:?}: {got:e}, want {want:e}");
+            }
         }
     }
 }
 
+/// s with s * s = r modulo 2^55, for r = 1 modulo 8 (Hensel lifting, one
+/// bit at a time).
+fn sqrt_mod_2_55(r: u64) -> u64 {
+    let mut s = 1u64;
+    for k in 3..55 {
+        if s.wrapping_mul(s).wrapping_sub(r) & ((1 << (k + 1)) - 1) != 0 {
+            s += 1 << (k - 1);
+        }
+    }
+    assert_eq!(s.wrapping_mul(s) & ((1 << 55) - 1), r & ((1 << 55) - 1));
+    s
+}
+
+/// The inverse of odd `b` modulo 2^64 (Newton's iteration doubles the bits).
+fn inverse_mod_2_64(b: u64) -> u64 {
+    let mut x = b;
+    for _ in 0..6 {
+        x = x.wrapping_mul(2u64.wrapping_sub(b.wrapping_mul(x)));
+    }
+    assert_eq!(b.wrapping_mul(x), 1);
+    x
+}
+
+/// The fast division gives the bits of `/` at every level: random bit
+/// patterns (every exponent, zeros, infinities, NaNs), ordinary quotients,
+/// quotients within a hair of a rounding midpoint (where the test of the
+/// Newton quotient decides), exact quotients, powers of two and all-ones
+/// mantissas, and the edges of the Newton range.
+#[test]
+fn div_is_correctly_rounded() {
+    let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+    let unit = |r: u64| 1.0 + (r >> 12) as f64 / (1u64 << 52) as f64; // [1, 2)
+    let sign = |r: u64| if r & 1 == 1 { -1.0 } else { 1.0 };
+    let mut pairs = vec![
+        (0.0, 1.0),
+        (-0.0, 3.0),
+        (0.0, -3.0),
+        (1.0, 0.0),
+        (0.0, 0.0),
+        (f64::INFINITY, 2.0),
+        (2.0, f64::INFINITY),
+        (f64::NAN, 1.0),
+        (1.0, f64::NAN),
+        (f64::MAX, 0.5),
+        (f64::MIN_POSITIVE, 4.0),
+        (5e-324, 0.25),
+        (1.0, 3.0),
+    ];
+    // The hardest cases: a/b within about 2^-53 ulp of a rounding midpoint.
+    // With b = B (odd, 53 bits) and M = +-1/B modulo 2^54, B M = K 2^54 +- 1,
+    // so a = K 2^53 has 53 bits and a/b = M/2 -+ 1/(2B).
+    for _ in 0..20_000 {
+        let r = next();
+        let big_b = (r >> 11) | (1 << 52) | 1;
+        let inverse = inverse_mod_2_64(big_b) & ((1 << 54) - 1);
+        for (m, plus) in [(inverse, 1i128), ((1 << 54) - inverse, -1)] {
+            if m < 1 << 53 {
+                continue;
+            }
+            let k = (big_b as i128 * m as i128 - plus) >> 54;
+            let scale = 2f64.powi((r % 100) as i32 - 50);
+            let a = k as f64 * 2f64.powi(53) * scale;
+            pairs.push((a, big_b as f64 * scale));
+            pairs.push((-a, big_b as f64));
+        }
+    }
+    // Edges of the Newton range, for the divisor and for the quotient.
+    for e in [-481, -480, -479, 479, 480, 481] {
+        let p = 2f64.powi(e);
+        for v in [p.next_down(), p, p.next_up()] {
+            pairs.extend([(1.0, v), (v, 1.0), (v, 3.0), (3.0, v)]);
+        }
+    }
+    for i in 0..400_000u64 {
+        let (r, s) = (next(), next());
+        pairs.push(match i % 6 {
+            0 => (f64::from_bits(r), f64::from_bits(s)),
+            1 => (
+                sign(r) * unit(r),
+                sign(s) * unit(s) * 2f64.powi((s % 64) as i32 - 32),
+            ),
+            2 => {
+                // a / b within about 2^-52 ulp of the midpoint above q.
+                let (q, b) = (unit(r), unit(s));
+                let mid = q + f64::EPSILON / 2.0;
+                (b.mul_add(mid, 0.0), b)
+            }
+            3 => {
+                let b = unit(s);
+                (b * ((r % 1000) as f64 + 1.0), b) // exact quotients
+            }
+            4 => {
+                let k = (s % 100) as i32 - 50;
+                let m = [1.0, 2.0 - f64::EPSILON, 1.0 + f64::EPSILON][(r % 3) as usize];
+                (sign(r) * unit(r), m * 2f64.powi(k))
+            }
+            _ => {
+                // Quotients near a power of two, from both sides.
+                let b = unit(s);
+                let q = 2f64.powi((r % 20) as i32 - 10);
+                (b * [q, q.next_down(), q.next_up()][(r % 3) as usize], b)
+            }
+        });
+    }
+    let (a, b): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
+    for level in Level::supported() {
+        for len in (0..50).chain([a.len()]) {
+            let mut out = vec![0.0; len];
+            DIV_F64.run(level, &a[..len], &b[..len], &mut out);
+            for ((&x, &y), &got) in a.iter().zip(&b).zip(&out) {
+                let want = x / y;
+                let same = got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan());
+                assert!(same, "{x:e} / {y:e} at {level:?}: {got:e}, want {want:e}");
+            }
+        }
+    }
+}
+
+/// Values the brief and NumPy pin down exactly.
 #[test]
 fn vmath_special_values() {
     let one = |k: &Unary<f64>, v: f64| {
