@@ -554,6 +554,43 @@ fn build_table() -> Table {
         &[D, D, D],
         kernel!(|x: f64, y: f64, z: f64| -> f64 { z - x * y }),
     );
+    // Sums and differences of two products, `x*y ± z*w` (as in `sin(a)**2 +
+    // cos(b)**2`), when neither product has another use: three roundings, as
+    // the three separate instructions, in one pass.
+    let f = b.add(
+        "mul_add_mul",
+        None,
+        4,
+        Rule::Fused,
+        "`x*y + z*w` (three roundings), fused by the optimizer",
+    );
+    f.sig(
+        F,
+        &[F, F, F, F],
+        kernel!(|x: f32, y: f32, z: f32, w: f32| -> f32 { x * y + z * w }),
+    );
+    f.sig(
+        D,
+        &[D, D, D, D],
+        kernel!(|x: f64, y: f64, z: f64, w: f64| -> f64 { x * y + z * w }),
+    );
+    let f = b.add(
+        "mul_sub_mul",
+        None,
+        4,
+        Rule::Fused,
+        "`x*y - z*w` (three roundings), fused by the optimizer",
+    );
+    f.sig(
+        F,
+        &[F, F, F, F],
+        kernel!(|x: f32, y: f32, z: f32, w: f32| -> f32 { x * y - z * w }),
+    );
+    f.sig(
+        D,
+        &[D, D, D, D],
+        kernel!(|x: f64, y: f64, z: f64, w: f64| -> f64 { x * y - z * w }),
+    );
 
     let f = b.add("copy", None, 1, Rule::Common, "a copy of the operand");
     for t in [B, I, L, F, D, C, S] {

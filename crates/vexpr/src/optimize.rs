@@ -5,9 +5,10 @@
 //!   compile time by its own kernel, so folding never changes a result;
 //! - common-subexpression elimination: nodes are hash-consed, so `a*a` written
 //!   twice (or reached twice through `a**3` and `a**5`) is computed once;
-//! - fusion: `x*y + z`, `z + x*y`, `x*y - z` and `z - x*y` on floats become one
-//!   instruction when the product has no other use (the fused kernels round the
-//!   product and the sum separately, so the bits do not change), and
+//! - fusion: `x*y + z`, `z + x*y`, `x*y - z`, `z - x*y` and `x*y ± z*w` on
+//!   floats become one instruction when the products have no other use (the
+//!   fused kernels round each product and the sum separately, so the bits do
+//!   not change), and
 //!   `where(p OP q, x, y)` on floats becomes one `where_OP` instruction when
 //!   the comparison has no other use, as do `abs(x ± y)`, `abs(x * y)`,
 //!   `abs(x) + abs(y)` and `(-x) * y` (`abs_add`, `abs_sub`, `abs_mul`,
@@ -76,8 +77,9 @@ pub fn optimize(hir: &Hir) -> Hir {
     fuse(out.hir)
 }
 
-/// Rewrites additions and subtractions of a single-use float product into the
-/// table's fused `mul_add`, `mul_sub` and `sub_mul` instructions.
+/// Rewrites additions and subtractions of single-use float products into the
+/// table's fused `mul_add`, `mul_sub`, `sub_mul`, `mul_add_mul` and
+/// `mul_sub_mul` instructions.
 fn fuse(mut hir: Hir) -> Hir {
     use crate::dtype::DType;
     let mut uses = vec![0usize; hir.nodes.len()];
@@ -116,13 +118,15 @@ fn fuse(mut hir: Hir) -> Hir {
         let (l, r) = (args[0], args[1]);
         // IEEE addition is commutative, so `z + x*y` is `x*y + z` to the bit.
         let fused = match (function.name, product(l), product(r)) {
-            ("add", Some((x, y)), _) => ("mul_add", [x, y, r]),
-            ("sub", Some((x, y)), _) => ("mul_sub", [x, y, r]),
-            ("add", None, Some((x, y))) => ("mul_add", [x, y, l]),
-            ("sub", None, Some((x, y))) => ("sub_mul", [x, y, l]),
+            ("add", Some((x, y)), Some((z, w))) => ("mul_add_mul", vec![x, y, z, w]),
+            ("sub", Some((x, y)), Some((z, w))) => ("mul_sub_mul", vec![x, y, z, w]),
+            ("add", Some((x, y)), None) => ("mul_add", vec![x, y, r]),
+            ("sub", Some((x, y)), None) => ("mul_sub", vec![x, y, r]),
+            ("add", None, Some((x, y))) => ("mul_add", vec![x, y, l]),
+            ("sub", None, Some((x, y))) => ("sub_mul", vec![x, y, l]),
             _ => continue,
         };
-        hir.nodes[id].kind = fused_apply(fused.0, node.dtype, fused.1.to_vec());
+        hir.nodes[id].kind = fused_apply(fused.0, node.dtype, fused.1);
     }
     hir
 }
