@@ -71,21 +71,8 @@ impl Streaming {
                 }
             }
         }
-        let from: usize = std::env::var("XSF")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(STREAMING_FROM_BYTES);
-        if len.saturating_mul(bytes_per_element) < from {
+        if len.saturating_mul(bytes_per_element) < STREAMING_FROM_BYTES {
             return Streaming::default();
-        }
-        if std::env::var("XPO").is_ok()
-            && len.saturating_mul(bytes_per_element) < STREAMING_FROM_BYTES
-        {
-            return Streaming {
-                prefetch_inputs: true,
-                stage_output: false,
-                prefetch_output: false,
-            };
         }
         Streaming {
             prefetch_inputs: true,
