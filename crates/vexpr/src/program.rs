@@ -135,6 +135,13 @@ impl fmt::Display for Program {
         }
         writeln!(f, "code:")?;
         let digits = self.code.len().max(1).to_string().len();
+        let op_width = self
+            .code
+            .iter()
+            .map(|i| i.overload.name.len())
+            .max()
+            .unwrap_or(0)
+            .max(14);
         for (i, instr) in self.code.iter().enumerate() {
             let mut args = String::new();
             for (j, a) in instr.args.iter().enumerate() {
@@ -145,7 +152,7 @@ impl fmt::Display for Program {
             }
             writeln!(
                 f,
-                "  {i:>digits$}  {:<width$} = {:<14} {args}",
+                "  {i:>digits$}  {:<width$} = {:<op_width$} {args}",
                 names[instr.dst as usize], instr.overload.name
             )?;
         }
