@@ -256,22 +256,12 @@ fn run_block(
             }
         }
     }
-    let total_cost: usize = program
-        .code
-        .iter()
-        .map(|i| i.overload.cost as usize)
-        .sum::<usize>()
-        .max(1);
-    let mut cost_before = 0;
+    let steps = program.code.len().max(1);
     for (index, instr) in program.code.iter().enumerate() {
         if streaming.prefetch_inputs {
-            // A slice of the next block's inputs before each instruction, in
-            // proportion to the instruction's cost, so that the requests are
-            // spread over the block's time rather than its instruction count.
-            let cost_after = cost_before + instr.overload.cost as usize;
-            let lo = start + n + n * cost_before / total_cost;
-            let hi = start + n + n * cost_after / total_cost;
-            cost_before = cost_after;
+            // The next block's inputs, a slice of them before each instruction.
+            let lo = start + n + n * index / steps;
+            let hi = start + n + n * (index + 1) / steps;
             stream::prefetch_inputs(program, bindings, lo, hi - lo);
         }
         let mut operands = [Operand {
