@@ -33,6 +33,11 @@
 //! (`map1_fixup!`) the other way round: a shorter lane function for ordinary
 //! inputs, and the full one only for the lanes that need it (overflow,
 //! zeros, subnormals, inf, NaN). `pow_f64` is a plain `std` loop.
+//!
+//! Float64 `sqrt` and division (`div_f64`, the kernel of `/`) are correctly
+//! rounded; on AVX-512 they are written with intrinsics in `divider.rs`, where
+//! the hardware divider and an exactly checked Newton iteration share the
+//! vectors.
 
 mod arith;
 mod consts;
@@ -427,6 +432,14 @@ pub(crate) static SQRT_F64: Unary<f64> = Unary {
 /// Square root, correctly rounded (the same bits as `f64::sqrt`), faster than
 /// the hardware instruction where FMA is available (see `sqrt.rs` and, for
 /// AVX-512, `divider.rs`).
+///
+/// ```
+/// let x = [2.0, 0.25, -1.0, f64::INFINITY];
+/// let mut out = [0.0; 4];
+/// vexpr::kernels::vmath::sqrt_f64(&x, &mut out);
+/// assert_eq!(out[..2], [2f64.sqrt(), 0.5]);
+/// assert!(out[2].is_nan() && out[3] == f64::INFINITY);
+/// ```
 pub fn sqrt_f64(x: &[f64], out: &mut [f64]) {
     SQRT_F64.run(Level::detect(), x, out)
 }
@@ -443,6 +456,16 @@ pub(crate) static DIV_F64: Binary<f64> = Binary {
 
 /// `a[i] / b[i]`, correctly rounded (the same bits as `/`); on AVX-512 the
 /// divider and the FMA units share the work (see `divider.rs`).
+///
+/// ```
+/// let a = [1.0, -0.0, 7.0];
+/// let b = [3.0, 2.0, 0.0];
+/// let mut out = [0.0; 3];
+/// vexpr::kernels::vmath::div_f64(&a, &b, &mut out);
+/// assert_eq!(out[0].to_bits(), (1.0f64 / 3.0).to_bits());
+/// assert!(out[1] == 0.0 && out[1].is_sign_negative());
+/// assert_eq!(out[2], f64::INFINITY);
+/// ```
 pub fn div_f64(a: &[f64], b: &[f64], out: &mut [f64]) {
     DIV_F64.run(Level::detect(), a, b, out)
 }
