@@ -10,7 +10,7 @@
 //!
 //!     rustc -O --edition 2024 benches/models/e3_fused.rs -o /tmp/e3_fused && /tmp/e3_fused
 //!
-//! Measured 2026-11-25: 0.77 ns/elem (best of 5 x 3000 calls), against E3's target of
+//! Measured 2026-11-25: 0.77-0.80 ns/elem (best of 5 x 3000 calls, three runs), against E3's target of
 //! 0.865 at 10k on one thread and 1.35 for vexpr's block passes; vexpr's `log(a)` alone
 //! takes 0.83: in one loop the polynomial's multiplications run while the divider works
 //! on log's division.
