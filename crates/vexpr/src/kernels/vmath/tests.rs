@@ -673,3 +673,73 @@ fn vmath_vs_glibc() {
         println!("| {name} | {} |", cells.join(" | "));
     }
 }
+
+/// The fast-path tests compare bit patterns as integers; they pick the same
+/// lanes as the float comparisons they stand for, at the edges (signed zeros,
+/// subnormals, the thresholds and their neighbours, infinities, NaNs of both
+/// signs) and on random bit patterns.
+#[test]
+fn fast_path_tests_match_their_float_definitions() {
+    let mut xs = vec![
+        0.0,
+        -0.0,
+        5e-324,
+        -5e-324,
+        f64::MIN_POSITIVE,
+        -f64::MIN_POSITIVE,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        -f64::NAN,
+        f64::MAX,
+        f64::MIN,
+        1.0,
+        -1.0,
+    ];
+    for edge in [f64::MIN_POSITIVE, 708.0, trig::TRIG_FAST_MAX] {
+        for v in [edge.next_down(), edge, edge.next_up()] {
+            xs.extend([v, -v]);
+        }
+    }
+    let mut next = xorshift(0x51af_d7ed_558c_cd01);
+    xs.extend((0..200_000).map(|_| f64::from_bits(next())));
+    for x in xs {
+        let log_full = !(f64::MIN_POSITIVE..f64::INFINITY).contains(&x);
+        assert_eq!(explog::log_needs_full(x), log_full, "log at {x:e}");
+        let exp_full = x.abs() > 708.0 || x.is_nan();
+        assert_eq!(explog::exp_needs_full(x), exp_full, "exp at {x:e}");
+        let trig_large = x.abs() > trig::TRIG_FAST_MAX || x.is_nan();
+        assert_eq!(trig::trig_needs_large(x), trig_large, "trig at {x:e}");
+    }
+}
+
+/// The short lane functions of the fast paths give the bits of the full ones
+/// on the inputs they cover (random positive normals for log, |x| <= 708 for
+/// exp), with and without fused multiply-adds.
+#[test]
+fn fast_lane_functions_give_the_full_ones_bits() {
+    let mut next = xorshift(0x94d0_49bb_1331_11eb);
+    for _ in 0..100_000 {
+        let bits = next();
+        let x = f64::from_bits(bits & !(1 << 63));
+        if !explog::log_needs_full(x) {
+            let (fast, full) = (
+                explog::log_normal::<arith::HwFma>(x),
+                explog::log::<arith::HwFma>(x),
+            );
+            assert_eq!(fast.to_bits(), full.to_bits(), "log({x:e})");
+            let (fast, full) = (
+                explog::log_normal::<arith::BaseFma>(x),
+                explog::log::<arith::BaseFma>(x),
+            );
+            assert_eq!(fast.to_bits(), full.to_bits(), "log({x:e}) without FMA");
+        }
+        let y = (bits >> 11) as f64 / (1u64 << 53) as f64 * 1416.0 - 708.0;
+        assert!(!explog::exp_needs_full(y));
+        let (fast, full) = (
+            explog::exp_normal::<arith::HwFma>(y),
+            explog::exp::<arith::HwFma>(y),
+        );
+        assert_eq!(fast.to_bits(), full.to_bits(), "exp({y:e})");
+    }
+}

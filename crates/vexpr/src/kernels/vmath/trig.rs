@@ -24,7 +24,9 @@ const TINY: f64 = 7.450580596923828e-9;
 /// True for lanes the vector path cannot reduce: huge, infinite or NaN.
 #[inline(always)]
 pub(super) fn trig_needs_large(x: f64) -> bool {
-    abs(x) > TRIG_FAST_MAX || x.is_nan()
+    // |x| > TRIG_FAST_MAX or NaN, as one unsigned comparison of the
+    // magnitude's bits (NaN patterns lie above every finite one).
+    abs(x).to_bits() > TRIG_FAST_MAX.to_bits()
 }
 
 /// x = q pi/2 + (hi + lo), |hi| <= pi/4, with hi + lo accurate to about
