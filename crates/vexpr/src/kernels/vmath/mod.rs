@@ -255,6 +255,29 @@ macro_rules! map1_fixup {
     }};
 }
 
+/// `map2` with the fix-up pass of `map1_fixup!`: lanes where `$needs_slow`
+/// holds are recomputed with `$slow`.
+macro_rules! map2_fixup {
+    ($x:expr, $y:expr, $out:expr, |$a:ident, $b:ident| $fast:expr, $needs_slow:expr, $slow:expr) => {{
+        const BLOCK: usize = 512;
+        let blocks = $x.chunks(BLOCK).zip($y.chunks(BLOCK));
+        for ((xb, yb), ob) in blocks.zip($out.chunks_mut(BLOCK)) {
+            let mut any = false;
+            for ((o, &$a), &$b) in ob.iter_mut().zip(xb).zip(yb) {
+                *o = $fast;
+                any |= $needs_slow;
+            }
+            if any {
+                for ((o, &$a), &$b) in ob.iter_mut().zip(xb).zip(yb) {
+                    if $needs_slow {
+                        *o = $slow;
+                    }
+                }
+            }
+        }
+    }};
+}
+
 /// The public f64 and f32 functions of a unary kernel pair: each runs its
 /// table at the detected [`Level`].
 macro_rules! entry_points {
@@ -473,12 +496,26 @@ pub fn div_f64(a: &[f64], b: &[f64], out: &mut [f64]) {
 pub(crate) static ATAN2_F64: Binary<f64> = variants!(
     Binary,
     (y: &[f64], x: &[f64], out: &mut [f64]),
-    map2!(y, x, out, |a, b| trig::atan2::<M>(a, b))
+    map2_fixup!(
+        y,
+        x,
+        out,
+        |a, b| trig::atan2_ordinary::<M>(a, b),
+        trig::atan2_needs_full(a, b),
+        trig::atan2::<M>(a, b)
+    )
 );
 pub(crate) static ATAN2_F32: Binary<f32> = variants!(
     Binary,
     (y: &[f32], x: &[f32], out: &mut [f32]),
-    map2!(y, x, out, |a, b| trig::atan2::<M>(a as f64, b as f64) as f32)
+    map2_fixup!(
+        y,
+        x,
+        out,
+        |a, b| trig::atan2_ordinary::<M>(a as f64, b as f64) as f32,
+        trig::atan2_needs_full(a as f64, b as f64),
+        trig::atan2::<M>(a as f64, b as f64) as f32
+    )
 );
 pub(crate) static HYPOT_F64: Binary<f64> = variants!(
     Binary,

@@ -696,7 +696,13 @@ fn fast_path_tests_match_their_float_definitions() {
         1.0,
         -1.0,
     ];
-    for edge in [f64::MIN_POSITIVE, 708.0, trig::TRIG_FAST_MAX] {
+    for edge in [
+        f64::MIN_POSITIVE,
+        708.0,
+        trig::TRIG_FAST_MAX,
+        2f64.powi(-500),
+        2f64.powi(500),
+    ] {
         for v in [edge.next_down(), edge, edge.next_up()] {
             xs.extend([v, -v]);
         }
@@ -710,12 +716,22 @@ fn fast_path_tests_match_their_float_definitions() {
         assert_eq!(explog::exp_needs_full(x), exp_full, "exp at {x:e}");
         let trig_large = x.abs() > trig::TRIG_FAST_MAX || x.is_nan();
         assert_eq!(trig::trig_needs_large(x), trig_large, "trig at {x:e}");
+        let ordinary = |v: f64| (2f64.powi(-500)..=2f64.powi(500)).contains(&v.abs());
+        for other in [1.0, x, -x / 3.0] {
+            let full = !(ordinary(x) && ordinary(other));
+            assert_eq!(
+                trig::atan2_needs_full(x, other),
+                full,
+                "atan2 at {x:e}, {other:e}"
+            );
+        }
     }
 }
 
 /// The short lane functions of the fast paths give the bits of the full ones
 /// on the inputs they cover (random positive normals for log, |x| <= 708 for
-/// exp), with and without fused multiply-adds.
+/// exp, operands in [2^-500, 2^500] for atan2), with and without fused
+/// multiply-adds.
 #[test]
 fn fast_lane_functions_give_the_full_ones_bits() {
     let mut next = xorshift(0x94d0_49bb_1331_11eb);
@@ -734,6 +750,29 @@ fn fast_lane_functions_give_the_full_ones_bits() {
             );
             assert_eq!(fast.to_bits(), full.to_bits(), "log({x:e}) without FMA");
         }
+        let other = f64::from_bits(next());
+        if !trig::atan2_needs_full(x, other) {
+            let (fast, full) = (
+                trig::atan2_ordinary::<arith::HwFma>(other, x),
+                trig::atan2::<arith::HwFma>(other, x),
+            );
+            assert_eq!(fast.to_bits(), full.to_bits(), "atan2({other:e}, {x:e})");
+        }
+        // Ordinary operands of both signs with ratios near 1 (all three
+        // reduction intervals, both orders) and far from it.
+        let p = f64::from_bits((bits & 0x800f_ffff_ffff_ffff) | ((1023 - 200 + bits % 400) << 52));
+        let ratio = 0.3 + (bits >> 40) as f64 / (1u64 << 24) as f64 * 3.0;
+        let q = match bits % 3 {
+            0 => p * ratio,
+            1 => -p * ratio,
+            _ => p * 2f64.powi((bits >> 20) as i32 % 100),
+        };
+        assert!(!trig::atan2_needs_full(p, q));
+        assert_eq!(
+            trig::atan2_ordinary::<arith::BaseFma>(p, q).to_bits(),
+            trig::atan2::<arith::BaseFma>(p, q).to_bits(),
+            "atan2({p:e}, {q:e})"
+        );
         let y = (bits >> 11) as f64 / (1u64 << 53) as f64 * 1416.0 - 708.0;
         assert!(!explog::exp_needs_full(y));
         let (fast, full) = (

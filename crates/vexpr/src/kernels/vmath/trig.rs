@@ -224,6 +224,31 @@ pub(super) fn circular_large<M: Fma>(f: Circular, x: f64) -> f64 {
 /// exact multiples of den, and the numerators are exact (Sterbenz).
 #[inline(always)]
 pub(super) fn atan2<M: Fma>(y: f64, x: f64) -> f64 {
+    atan2_with::<M, true>(y, x)
+}
+
+/// Inputs [`atan2_ordinary`] does not cover: an operand that is zero,
+/// subnormal, infinite, NaN or outside [2^-500, 2^500] in magnitude (one
+/// unsigned comparison of bit patterns per operand).
+#[inline(always)]
+pub(super) fn atan2_needs_full(y: f64, x: f64) -> bool {
+    const LO: u64 = 0x20b0_0000_0000_0000; // 2^-500
+    const SPAN: u64 = 0x5f30_0000_0000_0000 - LO; // up to 2^500
+    (abs(y).to_bits().wrapping_sub(LO) > SPAN) | (abs(x).to_bits().wrapping_sub(LO) > SPAN)
+}
+
+/// [`atan2`] for operands of magnitude in [2^-500, 2^500], where none of its
+/// special cases can arise (no zeros, infinities or NaNs, no overflow of
+/// den + num, no underflow of u): the same bits with fewer operations.
+#[inline(always)]
+pub(super) fn atan2_ordinary<M: Fma>(y: f64, x: f64) -> f64 {
+    atan2_with::<M, false>(y, x)
+}
+
+/// The body of [`atan2`]; `SPECIALS` = false leaves out the selects that only
+/// zeros, infinities, NaNs and huge operands need.
+#[inline(always)]
+fn atan2_with<M: Fma, const SPECIALS: bool>(y: f64, x: f64) -> f64 {
     let ax = abs(x);
     let ay = abs(y);
     let swap = ay > ax;
@@ -231,9 +256,15 @@ pub(super) fn atan2<M: Fma>(y: f64, x: f64) -> f64 {
     let den = select(swap, ay, ax);
     // Near the top of the range den + num could overflow: scale both down
     // (exactly; what num loses to underflow then no longer shows in u).
-    let big = den > 1e300;
-    let num = select(big, num * 0.0625, num);
-    let den = select(big, den * 0.0625, den);
+    let (num, den) = if SPECIALS {
+        let big = den > 1e300;
+        (
+            select(big, num * 0.0625, num),
+            select(big, den * 0.0625, den),
+        )
+    } else {
+        (num, den)
+    };
     let r2 = num > 0.4375 * den;
     let r3 = num > 0.6875 * den;
     let n = select(r3, num - den, select(r2, M::fma(2.0, num, -den), num));
@@ -242,11 +273,15 @@ pub(super) fn atan2<M: Fma>(y: f64, x: f64) -> f64 {
     // 0/0 (both zero) and inf/inf (both infinite) stand for angles 0 and
     // pi/4 of the quadrant; a finite num over an infinite den is angle 0.
     // NaN inputs keep u NaN.
-    let both_inf = num == f64::INFINITY && den == f64::INFINITY;
-    let zero_angle = (num == 0.0 && den == 0.0) || (den == f64::INFINITY && num < f64::INFINITY);
-    let u = select(zero_angle, 0.0, u);
-    let u = select(both_inf, 0.0, u);
-    let r3 = r3 || both_inf;
+    let (u, r3) = if SPECIALS {
+        let both_inf = num == f64::INFINITY && den == f64::INFINITY;
+        let zero_angle =
+            (num == 0.0 && den == 0.0) || (den == f64::INFINITY && num < f64::INFINITY);
+        let u = select(zero_angle, 0.0, u);
+        (select(both_inf, 0.0, u), r3 || both_inf)
+    } else {
+        (u, r3)
+    };
     let base_hi = select(r3, PIO4_HI, select(r2, ATAN_HALF_HI, 0.0));
     let base_lo = select(r3, PIO4_LO, select(r2, ATAN_HALF_LO, 0.0));
     let z = u * u;
