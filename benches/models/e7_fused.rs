@@ -5,16 +5,23 @@
 //! The exp below has the operation count of vexpr's (`explog::exp_normal`: a Cody-Waite
 //! reduction, a degree-11 polynomial, the scaling and the range check) but not its
 //! coefficients, so its values are wrong; only the time means something. The square root
-//! is vexpr's divider-sharing one (`kernels/vmath/divider.rs`), with every k-th vector on
-//! `vsqrtpd`. Not part of the workspace build; run it with
+//! is vexpr's divider-sharing one (`kernels/vmath/divider.rs`, compiled in with `#[path]`),
+//! with every k-th vector on `vsqrtpd`. Not part of the workspace build; run it with
 //!
 //!     rustc -O --edition 2024 benches/models/e7_fused.rs -o /tmp/e7_fused && /tmp/e7_fused
 //!
-//! Measured 2026-11-25 (ns/elem, best of 5 x 3000 calls): 0.90 with Newton square roots
-//! only, 0.81 / 0.77 / 0.82 / 0.83 with every 1st / 2nd / 3rd / 4th vector on
-//! `vsqrtpd`; E7's target at 10k on one thread is 0.76, and vexpr's block passes take 1.05.
+//! Measured 2026-11-25 (ns/elem, best of 5 x 3000 calls, four runs): 0.90-0.93 with Newton
+//! square roots only, 0.80-0.84 / 0.76-0.81 / 0.82-0.85 / 0.82-0.84 with every 1st / 2nd /
+//! 3rd / 4th vector on `vsqrtpd`; E7's target at 10k on one thread is 0.76, and vexpr's
+//! block passes take 1.03.
 
 use std::arch::x86_64::*;
+
+// vexpr's own divider-sharing square root (its `sqrt_newton`), compiled into this model.
+#[allow(dead_code)]
+#[path = "../../crates/vexpr/src/kernels/vmath/divider.rs"]
+mod divider;
+use divider::sqrt_newton;
 use std::time::Instant;
 
 #[inline(always)]
@@ -49,31 +56,6 @@ unsafe fn exp8(x: __m512d) -> __m512d {
         let res = _mm512_mul_pd(one, _mm512_castsi512_pd(e));
         let big = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(_mm512_abs_pd(x), _mm512_set1_pd(708.0));
         if big != 0 { _mm512_setzero_pd() } else { res }
-    }
-}
-
-#[inline(always)]
-unsafe fn sqrt_newton(x: __m512d) -> __m512d {
-    unsafe {
-        let half = _mm512_set1_pd(0.5);
-        let y = _mm512_rsqrt14_pd(x);
-        let g0 = _mm512_mul_pd(x, y);
-        let h0 = _mm512_mul_pd(half, y);
-        let r = _mm512_fnmadd_pd(g0, h0, half);
-        let g1 = _mm512_fmadd_pd(g0, r, g0);
-        let h1 = _mm512_fmadd_pd(h0, r, h0);
-        let g = _mm512_fmadd_pd(_mm512_fnmadd_pd(g1, g1, x), h1, g1);
-        let bits = _mm512_castpd_si512(g);
-        let one = _mm512_set1_epi64(1);
-        let up = _mm512_castsi512_pd(_mm512_add_epi64(bits, one));
-        let down = _mm512_castsi512_pd(_mm512_sub_epi64(bits, one));
-        let zero = _mm512_setzero_pd();
-        let too_low = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(_mm512_fnmadd_pd(g, up, x), zero);
-        let g = _mm512_mask_blend_pd(too_low, g, up);
-        let too_high = _mm512_cmp_pd_mask::<_CMP_LE_OQ>(_mm512_fnmadd_pd(g, down, x), zero);
-        let g = _mm512_mask_blend_pd(too_high, g, down);
-        let ok = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(x, _mm512_set1_pd(1e-270));
-        if ok != 0xff { _mm512_sqrt_pd(x) } else { g }
     }
 }
 

@@ -140,7 +140,7 @@ fn lanes(k: usize) -> __mmask8 {
 /// (zeros, subnormals, negatives, inf, NaN) make the whole vector take
 /// `vsqrtpd`.
 #[inline(always)]
-fn sqrt_newton(x: __m512d) -> __m512d {
+pub(super) fn sqrt_newton(x: __m512d) -> __m512d {
     // SAFETY: register-only AVX-512F/FMA intrinsics; the callers are compiled
     // with those features.
     unsafe {
