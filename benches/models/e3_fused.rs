@@ -16,7 +16,8 @@
 //! on log's division.
 
 use std::arch::x86_64::*;
-use std::time::Instant;
+#[path = "harness.rs"]
+mod harness;
 
 // log with vexpr's log_normal operation count (fdlibm: exponent split, s = f/(2+f),
 // degree-7 polynomial in s^2, recombination) and range check; coefficients are not real.
@@ -88,24 +89,11 @@ fn fused(a: &[f64], o: &mut [f64]) {
     }
 }
 fn main() {
-    let n = 10000;
-    let mut s = 12345u64;
-    let mut rnd = || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        0.1 + (s >> 11) as f64 / (1u64 << 53) as f64
-    };
-    let a: Vec<f64> = (0..n).map(|_| rnd()).collect();
-    let mut o = vec![0.0; n];
-    let mut best = f64::MAX;
-    for _ in 0..5 {
-        let t = Instant::now();
-        for _ in 0..3000 {
-            unsafe { fused(&a, &mut o) };
-            std::hint::black_box(&mut o);
-        }
-        best = best.min(t.elapsed().as_secs_f64() * 1e9 / (3000.0 * n as f64));
-    }
+    let inputs = harness::inputs(1);
+    let mut o = vec![0.0; harness::N];
+    let best = harness::best_ns_per_elem(|| {
+        unsafe { fused(&inputs[0], &mut o) };
+        std::hint::black_box(&mut o);
+    });
     println!("fused E3 model: {best:.3} ns/elem");
 }

@@ -10,7 +10,7 @@
 //!
 //!     rustc -O --edition 2024 benches/models/e7_fused.rs -o /tmp/e7_fused && /tmp/e7_fused
 //!
-//! Measured 2026-11-25 (ns/elem, best of 5 x 3000 calls, four runs): 0.90-0.93 with Newton
+//! Measured 2026-11-25 (ns/elem, best of 5 x 3000 calls, four runs): 0.89-0.93 with Newton
 //! square roots only, 0.80-0.84 / 0.76-0.81 / 0.82-0.85 / 0.82-0.84 with every 1st / 2nd /
 //! 3rd / 4th vector on `vsqrtpd`; E7's target at 10k on one thread is 0.76, and vexpr's
 //! block passes take 1.03.
@@ -22,7 +22,8 @@ use std::arch::x86_64::*;
 #[path = "../../crates/vexpr/src/kernels/vmath/divider.rs"]
 mod divider;
 use divider::sqrt_newton;
-use std::time::Instant;
+#[path = "harness.rs"]
+mod harness;
 
 #[inline(always)]
 unsafe fn exp8(x: __m512d) -> __m512d {
@@ -81,17 +82,8 @@ fn fused<const HW_EVERY: usize>(a: &[f64], b: &[f64], o: &mut [f64]) {
     }
 }
 fn main() {
-    let n = 10000;
-    let mut s = 12345u64;
-    let mut rnd = || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        0.1 + (s >> 11) as f64 / (1u64 << 53) as f64
-    };
-    let a: Vec<f64> = (0..n).map(|_| rnd()).collect();
-    let b: Vec<f64> = (0..n).map(|_| rnd()).collect();
-    let mut o = vec![0.0; n];
+    let inputs = harness::inputs(2);
+    let mut o = vec![0.0; harness::N];
     let fs: [(&str, unsafe fn(&[f64], &[f64], &mut [f64])); 5] = [
         ("newton only", fused::<0>),
         ("hw 1 in 1", fused::<1>),
@@ -100,15 +92,10 @@ fn main() {
         ("hw 1 in 4", fused::<4>),
     ];
     for (name, f) in fs {
-        let mut best = f64::MAX;
-        for _ in 0..5 {
-            let t = Instant::now();
-            for _ in 0..3000 {
-                unsafe { f(&a, &b, &mut o) };
-                std::hint::black_box(&mut o);
-            }
-            best = best.min(t.elapsed().as_secs_f64() * 1e9 / (3000.0 * n as f64));
-        }
+        let best = harness::best_ns_per_elem(|| {
+            unsafe { f(&inputs[0], &inputs[1], &mut o) };
+            std::hint::black_box(&mut o);
+        });
         println!("fused E7 model, sqrt {name}: {best:.3} ns/elem");
     }
 }
