@@ -68,6 +68,7 @@ fn eval_case(bencher: Bencher, source: &str, len: usize, threads: usize) {
     let options = Options {
         threads,
         block_len: DEFAULT_BLOCK_LEN,
+        ..Options::default()
     };
     bencher.counter(ItemsCount::new(len)).bench_local(|| {
         expr.eval_into_with(&env, divan::black_box(&mut out[..]), options)
@@ -135,6 +136,7 @@ fn block_len_e3_1m(bencher: Bencher, block_len: usize) {
     let options = Options {
         threads: 1,
         block_len,
+        ..Options::default()
     };
     bencher.counter(ItemsCount::new(len)).bench_local(|| {
         expr.eval_into_with(&env, divan::black_box(&mut out[..]), options)

@@ -1,4 +1,4 @@
-//! `vexpr bench EXPR [--n N] [--threads T] [--repeat R] [--block-len B] [--json]`.
+//! `vexpr bench EXPR [--n N] [--threads T] [--repeat R] [--block-len B] [--no-jit] [--json]`.
 //!
 //! Takes an expression; fills each of its variables with N `float64` values
 //! drawn uniformly from [0.1, 1.1) (a fixed seed, so runs compare), compiles
@@ -46,6 +46,11 @@ pub struct Args {
     /// Elements per block (a tuning experiment; default: the library's)
     #[arg(long, value_name = "B", value_parser = parse_count)]
     pub block_len: Option<usize>,
+    /// Run the VM's pass per instruction instead of generated machine code
+    /// (a comparison; the results are the same)
+    #[arg(long)]
+    pub no_jit: bool,
+
     /// Print one JSON line: {"expr", "n", "threads", "median_ns_per_elem", "min_ns_per_elem"}
     #[arg(long)]
     pub json: bool,
@@ -100,6 +105,7 @@ pub fn run(args: &Args) -> Result<Option<String>, Failure> {
     let options = Options {
         threads: args.threads.unwrap_or_else(vexpr::default_threads),
         block_len: args.block_len.unwrap_or(vexpr::DEFAULT_BLOCK_LEN),
+        jit: !args.no_jit,
     };
     let repeat = args.repeat;
     let timing = match expr.result_dtype() {

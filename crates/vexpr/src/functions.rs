@@ -14,6 +14,7 @@
 //! `d` float64, `c` complex128, `s` byte string.
 
 use crate::dtype::DType;
+pub use crate::jit::JitOp;
 use crate::kernels::arith::*;
 use crate::kernels::{Kernel, KernelResult, Operand, complex, kernel, slice_kernel, vmath};
 use num_complex::Complex64;
@@ -126,6 +127,9 @@ pub struct Overload {
     /// Cost per element relative to a simple arithmetic kernel (see
     /// [`Function::cost`]).
     pub cost: u32,
+    /// The operation the run-time code generator ([`crate::jit`]) emits for
+    /// this overload, if it covers it (float64 only).
+    pub jit: Option<JitOp>,
 }
 
 /// An operator or function of the language.
@@ -258,7 +262,20 @@ impl Function {
             kernel,
             name: format!("{}_{}", self.name, letters),
             cost: self.cost,
+            jit: None,
         });
+        self
+    }
+
+    /// Names the code generator's operation for the float64 overload
+    /// registered so far (the one returning float64 from float64 operands,
+    /// besides `powi`'s integer exponent).
+    fn jit(&mut self, op: JitOp) -> &mut Self {
+        let overload = self
+            .overloads
+            .iter_mut()
+            .find(|o| o.ret == D && o.args.first() == Some(&D));
+        overload.expect("a float64 overload").jit = Some(op);
         self
     }
 }
@@ -520,6 +537,7 @@ fn build_table() -> Table {
         &[D, D, D],
         kernel!(|x: f64, y: f64, z: f64| -> f64 { x * y + z }),
     );
+    f.jit(JitOp::MulAdd);
     let f = b.add(
         "mul_sub",
         None,
@@ -537,6 +555,7 @@ fn build_table() -> Table {
         &[D, D, D],
         kernel!(|x: f64, y: f64, z: f64| -> f64 { x * y - z }),
     );
+    f.jit(JitOp::MulSub);
     let f = b.add(
         "sub_mul",
         None,
@@ -554,6 +573,7 @@ fn build_table() -> Table {
         &[D, D, D],
         kernel!(|x: f64, y: f64, z: f64| -> f64 { z - x * y }),
     );
+    f.jit(JitOp::SubMul);
     // Sums and differences of two products, `x*y ± z*w` (as in `sin(a)**2 +
     // cos(b)**2`), when neither product has another use: three roundings, as
     // the three separate instructions, in one pass.
@@ -574,6 +594,7 @@ fn build_table() -> Table {
         &[D, D, D, D],
         kernel!(|x: f64, y: f64, z: f64, w: f64| -> f64 { x * y + z * w }),
     );
+    f.jit(JitOp::MulAddMul);
     let f = b.add(
         "mul_sub_mul",
         None,
@@ -591,6 +612,7 @@ fn build_table() -> Table {
         &[D, D, D, D],
         kernel!(|x: f64, y: f64, z: f64, w: f64| -> f64 { x * y - z * w }),
     );
+    f.jit(JitOp::MulSubMul);
 
     let f = b.add("copy", None, 1, Rule::Common, "a copy of the operand");
     for t in [B, I, L, F, D, C, S] {
@@ -607,10 +629,12 @@ fn build_table() -> Table {
     );
     ints!(f, |x, y| x.wrapping_add(y));
     floats!(f, |x, y| x + y, x + y);
+    f.jit(JitOp::Add);
     f.sig(C, &[C, C], kernel!(|x: C64, y: C64| -> C64 { x + y }));
     let f = b.add("sub", Some("-"), 2, Rule::Common, "`a - b`");
     ints!(f, |x, y| x.wrapping_sub(y));
     floats!(f, |x, y| x - y, x - y);
+    f.jit(JitOp::Sub);
     f.sig(C, &[C, C], kernel!(|x: C64, y: C64| -> C64 { x - y }));
     let f = b.add(
         "mul",
@@ -621,6 +645,7 @@ fn build_table() -> Table {
     );
     ints!(f, |x, y| x.wrapping_mul(y));
     floats!(f, |x, y| x * y, x * y);
+    f.jit(JitOp::Mul);
     f.sig(
         C,
         &[C, C],
@@ -634,7 +659,8 @@ fn build_table() -> Table {
         "`a / b`, true division (integers give float64)",
     );
     f.sig(F, &[F, F], kernel!(|x: f32, y: f32| -> f32 { x / y }));
-    f.sig(D, &[D, D], slice_kernel!(f64, vmath::div_f64, 2));
+    f.sig(D, &[D, D], slice_kernel!(f64, vmath::div_f64, 2))
+        .jit(JitOp::Div);
     f.sig(
         C,
         &[C, C],
@@ -678,6 +704,7 @@ fn build_table() -> Table {
     let f = b.add("neg", Some("-"), 1, Rule::Common, "`-a`");
     ints!(f, |x| x.wrapping_neg());
     floats!(f, |x| -x, -x);
+    f.jit(JitOp::Neg);
     f.sig(C, &[C], kernel!(|x: C64| -> C64 { -x }));
 
     // Bitwise and logical operators.
@@ -802,28 +829,43 @@ fn build_table() -> Table {
     // `(-x) * y` (as in `exp(-a*a)`). Clearing or flipping a sign bit never
     // rounds, so the bits are those of the separate instructions.
     macro_rules! fused_float {
-        ($name:literal, $doc:literal, |$x:ident, $y:ident| $e:expr) => {
+        ($name:literal, $op:ident, $doc:literal, |$x:ident, $y:ident| $e:expr) => {
             let f = b.add($name, None, 2, Rule::Fused, $doc);
             f.sig(F, &[F, F], kernel!(|$x: f32, $y: f32| -> f32 { $e }));
             f.sig(D, &[D, D], kernel!(|$x: f64, $y: f64| -> f64 { $e }));
+            f.jit(JitOp::$op);
         };
     }
-    fused_float!("abs_add", "`abs(x + y)`, fused by the optimizer", |x, y| (x
-        + y)
-        .abs());
-    fused_float!("abs_sub", "`abs(x - y)`, fused by the optimizer", |x, y| (x
-        - y)
-        .abs());
-    fused_float!("abs_mul", "`abs(x * y)`, fused by the optimizer", |x, y| (x
-        * y)
-        .abs());
+    fused_float!(
+        "abs_add",
+        AbsAdd,
+        "`abs(x + y)`, fused by the optimizer",
+        |x, y| (x + y).abs()
+    );
+    fused_float!(
+        "abs_sub",
+        AbsSub,
+        "`abs(x - y)`, fused by the optimizer",
+        |x, y| (x - y).abs()
+    );
+    fused_float!(
+        "abs_mul",
+        AbsMul,
+        "`abs(x * y)`, fused by the optimizer",
+        |x, y| (x * y).abs()
+    );
     fused_float!(
         "add_abs",
+        AddAbs,
         "`abs(x) + abs(y)`, fused by the optimizer",
         |x, y| x.abs() + y.abs()
     );
-    fused_float!("neg_mul", "`(-x) * y`, fused by the optimizer", |x, y| (-x)
-        * y);
+    fused_float!(
+        "neg_mul",
+        NegMul,
+        "`(-x) * y`, fused by the optimizer",
+        |x, y| (-x) * y
+    );
 
     // Integer powers in one pass, made by the type checker from `x ** n` for a
     // float `x` and a constant integer `n` in POWI_MIN..=POWI_MAX: the same
@@ -836,7 +878,7 @@ fn build_table() -> Table {
         "`x ** n` for a constant integer n from 3 to 16: numexpr's multiplication chain in one pass",
     );
     f.sig(F, &[F, L], powi_f32);
-    f.sig(D, &[D, L], powi_f64);
+    f.sig(D, &[D, L], powi_f64).jit(JitOp::Powi);
 
     where_cmp!("where_lt", <, "`where(p < q, x, y)`, fused by the optimizer");
     where_cmp!("where_le", <=, "`where(p <= q, x, y)`, fused by the optimizer");
@@ -865,7 +907,8 @@ fn build_table() -> Table {
         )
         .transcendental();
     f.sig(F, &[F], kernel!(|x: f32| -> f32 { x.sqrt() }));
-    f.sig(D, &[D], slice_kernel!(f64, vmath::sqrt_f64));
+    f.sig(D, &[D], slice_kernel!(f64, vmath::sqrt_f64))
+        .jit(JitOp::Sqrt);
     f.sig(C, &[C], kernel!(|z: C64| -> C64 { complex::sqrt(z) }));
     vector_fn!(b, "sin", "sine", sin_f32, sin_f64, complex::sin);
     vector_fn!(b, "cos", "cosine", cos_f32, cos_f64, complex::cos);
@@ -949,7 +992,8 @@ fn build_table() -> Table {
         log_f32,
         log_f64,
         complex::log
-    );
+    )
+    .jit(JitOp::Log);
     vector_fn!(
         b,
         "log1p",
@@ -974,7 +1018,7 @@ fn build_table() -> Table {
         log2_f64,
         complex::log2
     );
-    vector_fn!(b, "exp", "exponential", exp_f32, exp_f64, complex::exp);
+    vector_fn!(b, "exp", "exponential", exp_f32, exp_f64, complex::exp).jit(JitOp::Exp);
     vector_fn!(
         b,
         "expm1",
@@ -1007,6 +1051,7 @@ fn build_table() -> Table {
     );
     ints!(f, |x| x.wrapping_abs());
     floats!(f, |x| x.abs(), x.abs());
+    f.jit(JitOp::Abs);
     // The float64 modulus, as NumPy (numexpr returns it as a complex number).
     f.sig(D, &[C], kernel!(|z: C64| -> f64 { complex::abs(z) }));
     let f = b.add(

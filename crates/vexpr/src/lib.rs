@@ -35,6 +35,7 @@ pub mod dtype;
 pub mod error;
 pub mod functions;
 pub mod hir;
+mod jit;
 pub mod kernels;
 pub mod memory;
 pub mod optimize;

@@ -11,7 +11,9 @@
 
 use crate::dtype::{DType, Scalar};
 use crate::functions::Overload;
+use crate::jit::Code;
 use std::fmt::{self, Write};
+use std::sync::{Arc, OnceLock};
 
 /// A register number.
 pub type Reg = u32;
@@ -69,9 +71,21 @@ pub struct Program {
     /// Unique per program made in this process: lets per-thread scratch know
     /// whether it already holds this program's constants.
     pub id: u64,
+    /// The machine code of the program ([`crate::jit`]), made on the first
+    /// run that asks for it; `None` inside when the program or the CPU is not
+    /// covered.
+    pub(crate) jit: OnceLock<Option<Arc<Code>>>,
 }
 
 impl Program {
+    /// The program compiled to machine code, compiling it on the first call;
+    /// `None` if [`crate::jit`] does not cover it.
+    pub(crate) fn machine_code(&self) -> Option<&Code> {
+        self.jit
+            .get_or_init(|| crate::jit::compile(self).map(Arc::new))
+            .as_deref()
+    }
+
     /// The result's element type.
     pub fn result_dtype(&self) -> DType {
         self.registers[self.output as usize].dtype

@@ -35,6 +35,7 @@ fn compiled_expressions_are_shared_by_many_threads() {
                             Options {
                                 threads,
                                 block_len: 512,
+                                ..Options::default()
                             },
                         )
                         .unwrap();
@@ -139,6 +140,7 @@ fn large_inputs_run_blocked_and_threaded() {
             Options {
                 threads,
                 block_len: 1000,
+                ..Options::default()
             },
         )
         .unwrap();
@@ -329,6 +331,7 @@ fn evaluation_in_place_reads_every_input_first() {
             Options {
                 threads,
                 block_len: 64,
+                ..Options::default()
             },
         )
         .unwrap();

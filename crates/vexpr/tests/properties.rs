@@ -335,12 +335,12 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
     #[test]
-    fn vm_matches_the_reference(tree in arb_tree(), rows in arb_inputs(), threads in 1..4usize, block in 16..80usize) {
+    fn vm_matches_the_reference(tree in arb_tree(), rows in arb_inputs(), threads in 1..4usize, block in 16..80usize, jit in any::<bool>()) {
         let src = source(&tree);
         let columns: Vec<Vec<f64>> = (0..3).map(|j| rows.iter().map(|r| r[j]).collect()).collect();
         let env = Env::new().with("a", &columns[0][..]).with("b", &columns[1][..]).with("c", &columns[2][..]);
         let expr = Expr::compile(&src, &Signature::of(&env)).map_err(|e| TestCaseError::fail(format!("{e}")))?;
-        let got = expr.eval_with(&env, Options { threads, block_len: block }).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        let got = expr.eval_with(&env, Options { threads, block_len: block, jit }).map_err(|e| TestCaseError::fail(format!("{e}")))?;
         let got = got.as_slice::<f64>().expect("float64 result");
         let bound = 0;
         if expr.variables().is_empty() {
@@ -358,13 +358,13 @@ proptest! {
     }
 
     #[test]
-    fn result_does_not_depend_on_threads_or_block_size(tree in arb_tree(), n in prop_oneof![0..5000usize, 60_000..120_000usize], t1 in 1..5usize, t2 in 1..5usize, b1 in 16..5000usize, b2 in 16..300usize) {
+    fn result_does_not_depend_on_threads_or_block_size(tree in arb_tree(), n in prop_oneof![0..5000usize, 60_000..120_000usize], t1 in 1..5usize, t2 in 1..5usize, b1 in 16..5000usize, b2 in 16..300usize, j1 in any::<bool>()) {
         let src = source(&tree);
         let columns: Vec<Vec<f64>> = (0..3).map(|j| (0..n).map(|i| ((i * (j + 3)) % 97) as f64 / 13.0 - 3.0).collect()).collect();
         let env = Env::new().with("a", &columns[0][..]).with("b", &columns[1][..]).with("c", &columns[2][..]);
         let expr = Expr::compile(&src, &Signature::of(&env)).unwrap();
-        let x = expr.eval_with(&env, Options { threads: t1, block_len: b1 }).unwrap();
-        let y = expr.eval_with(&env, Options { threads: t2, block_len: b2 }).unwrap();
+        let x = expr.eval_with(&env, Options { threads: t1, block_len: b1, jit: j1 }).unwrap();
+        let y = expr.eval_with(&env, Options { threads: t2, block_len: b2, jit: !j1 }).unwrap();
         let (x, y) = (x.as_slice::<f64>().unwrap(), y.as_slice::<f64>().unwrap());
         prop_assert_eq!(x.len(), y.len());
         for i in 0..x.len() {

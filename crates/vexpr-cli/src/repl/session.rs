@@ -304,7 +304,7 @@ impl Session {
     fn options(&self) -> Options {
         Options {
             threads: self.threads,
-            block_len: vexpr::DEFAULT_BLOCK_LEN,
+            ..Options::default()
         }
     }
 

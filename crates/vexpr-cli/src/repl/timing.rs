@@ -74,7 +74,7 @@ pub fn measure(
     let dtype = expr.result_dtype();
     let options = Options {
         threads,
-        block_len: vexpr::DEFAULT_BLOCK_LEN,
+        ..Options::default()
     };
     let fast = match dtype {
         DType::Bool => fast::<bool>(expr, &env, len, options, cancel)?,
@@ -423,6 +423,7 @@ mod tests {
                     Options {
                         threads: 1,
                         block_len: 16,
+                        jit: true,
                     },
                 )
                 .unwrap();

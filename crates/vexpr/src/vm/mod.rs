@@ -23,6 +23,7 @@ pub(crate) use pool::with_pool;
 pub use reduce::Reduction;
 pub(crate) use reduce::{PARALLEL_REDUCTION_LEN, reduce};
 
+use crate::jit::Code;
 use crate::kernels::Operand;
 use crate::program::{MAX_ARGS, Program, Role};
 use scratch::{Scratch, with_scratch};
@@ -52,6 +53,10 @@ pub struct Options {
     pub block_len: usize,
     /// Worker threads (1 runs on the calling thread).
     pub threads: usize,
+    /// Run float64 programs as machine code generated for them ([`crate::jit`]
+    /// decides which it covers) instead of one pass per instruction. Same
+    /// results either way; `false` is for comparing the two.
+    pub jit: bool,
 }
 
 /// Default (and largest automatic) elements per block: 1024 float64 values are
@@ -97,6 +102,7 @@ impl Default for Options {
         Options {
             block_len: DEFAULT_BLOCK_LEN,
             threads: default_threads(),
+            jit: true,
         }
     }
 }
@@ -142,8 +148,20 @@ pub(crate) fn run(
     let blocks = len.div_ceil(block_len);
     let cost: usize = program.code.iter().map(|i| i.overload.cost as usize).sum();
     let work = len.saturating_mul(cost.max(1));
+    let code = if options.jit {
+        program.machine_code()
+    } else {
+        None
+    };
+    let run = Run {
+        program,
+        bindings,
+        code,
+        block_len,
+        streaming,
+    };
     if threads == 1 || blocks < threads || work < threads * MIN_WORK_PER_THREAD {
-        return run_piece(program, bindings, out, 0, len, block_len, streaming);
+        return run.piece(out, 0, len);
     }
     // Many pieces per thread balance the load when a core is busy elsewhere or a
     // worker wakes late (the last piece decides when the run ends), while keeping
@@ -160,15 +178,7 @@ pub(crate) fn run(
             let next = pieces.lock().unwrap_or_else(PoisonError::into_inner).next();
             let Some((i, piece)) = next else { break };
             let n = piece.len() / width;
-            let done = run_piece(
-                program,
-                bindings,
-                piece,
-                i * piece_len,
-                n,
-                block_len,
-                streaming,
-            );
+            let done = run.piece(piece, i * piece_len, n);
             if let Err(fault) = done {
                 faults
                     .lock()
@@ -186,123 +196,179 @@ pub(crate) fn run(
         .map_or(Ok(()), |(_, fault)| Err(fault))
 }
 
-/// Runs the blocks of elements `start..start + len`, writing into `out`,
-/// with the memory hints of `streaming`.
-fn run_piece(
-    program: &Program,
-    bindings: &[Binding<'_>],
-    out: &mut [u8],
-    start: usize,
-    len: usize,
+/// What every block of one run shares.
+#[derive(Clone, Copy)]
+struct Run<'r, 'a> {
+    program: &'r Program,
+    bindings: &'r [Binding<'a>],
+    /// The program's machine code, if it has some and the run may use it.
+    code: Option<&'r Code>,
     block_len: usize,
     streaming: Streaming,
-) -> Result<(), Fault> {
-    let width = program.result_dtype().itemsize();
-    let block_bytes = block_len * width;
-    let mut staging: Vec<scratch::Line> = Vec::new();
-    if streaming.stage_output {
-        staging.resize(block_bytes.div_ceil(64), scratch::Line::ZERO);
-    }
-    let result = with_scratch(|scratch| {
-        scratch.prepare(program, bindings, block_len.min(len));
-        for (b, block_start) in (0..out.len()).step_by(block_bytes).enumerate() {
-            let block_end = (block_start + block_bytes).min(out.len());
-            if streaming.prefetch_output {
-                stream::prefetch(
-                    &out[block_end..(block_end + block_bytes).min(out.len())],
-                    true,
-                );
-            }
-            let block_out = &mut out[block_start..block_end];
-            let n = block_out.len() / width;
-            let first = start + b * block_len;
-            if streaming.stage_output {
-                let stage = &mut bytemuck::cast_slice_mut(&mut staging)[..block_out.len()];
-                run_block(program, bindings, scratch, first, n, stage, streaming)?;
-                stream::stream_copy(stage, block_out);
-            } else {
-                run_block(program, bindings, scratch, first, n, block_out, streaming)?;
-            }
-        }
-        Ok(())
-    });
-    if streaming.stage_output {
-        stream::stream_fence();
-    }
-    result
 }
 
-/// Runs every instruction once over elements `start..start + n`.
-fn run_block(
-    program: &Program,
-    bindings: &[Binding<'_>],
-    scratch: &mut Scratch,
-    start: usize,
-    n: usize,
-    out: &mut [u8],
-    streaming: Streaming,
-) -> Result<(), Fault> {
-    // Gathered inputs, and an input that is the output itself, are copied into
-    // their registers before any instruction runs.
-    for (reg, r) in program.registers.iter().enumerate() {
-        if let Role::Input(v) = r.role {
-            let width = r.dtype.itemsize();
-            match &bindings[v] {
-                Binding::Gathered(g) => g.gather(start, n, scratch.bytes_mut(reg, n * width)),
-                Binding::Output => scratch
-                    .bytes_mut(reg, n * width)
-                    .copy_from_slice(&out[..n * width]),
-                _ => {}
-            }
+impl Run<'_, '_> {
+    /// Runs the blocks of elements `start..start + len`, writing into `out`,
+    /// with the memory hints of `streaming`.
+    fn piece(&self, out: &mut [u8], start: usize, len: usize) -> Result<(), Fault> {
+        let Run {
+            program,
+            block_len,
+            streaming,
+            ..
+        } = *self;
+        let width = program.result_dtype().itemsize();
+        let block_bytes = block_len * width;
+        let mut staging: Vec<scratch::Line> = Vec::new();
+        if streaming.stage_output {
+            staging.resize(block_bytes.div_ceil(64), scratch::Line::ZERO);
         }
-    }
-    let steps = program.code.len().max(1);
-    for (index, instr) in program.code.iter().enumerate() {
-        if streaming.prefetch_inputs {
-            // The next block's inputs, a slice of them before each instruction.
-            let lo = start + n + n * index / steps;
-            let hi = start + n + n * (index + 1) / steps;
-            stream::prefetch_inputs(program, bindings, lo, hi - lo);
-        }
-        let mut operands = [Operand {
-            bytes: &[],
-            width: 0,
-        }; MAX_ARGS];
-        let mut dst = if instr.dst == program.output {
-            None
-        } else {
-            Some(scratch.take(instr.dst as usize))
-        };
-        for (slot, &a) in operands.iter_mut().zip(&instr.args) {
-            let reg = &program.registers[a as usize];
-            let w = reg.dtype.itemsize();
-            let bytes = match (&reg.role, bindings) {
-                (Role::Input(v), b) if matches!(b[*v], Binding::Dense(_)) => {
-                    let Binding::Dense(data) = &b[*v] else {
-                        unreachable!()
-                    };
-                    &data[start * w..(start + n) * w]
+        let result = with_scratch(|scratch| {
+            scratch.prepare(program, self.bindings, block_len.min(len));
+            for (b, block_start) in (0..out.len()).step_by(block_bytes).enumerate() {
+                let block_end = (block_start + block_bytes).min(out.len());
+                if streaming.prefetch_output {
+                    stream::prefetch(
+                        &out[block_end..(block_end + block_bytes).min(out.len())],
+                        true,
+                    );
                 }
-                _ => scratch.bytes(a as usize, n * w),
-            };
-            *slot = Operand { bytes, width: w };
-        }
-        let args = &operands[..instr.args.len()];
-        let status = match dst.as_mut() {
-            None => (instr.overload.kernel)(out, args, n),
-            Some(buf) => {
-                let w = program.registers[instr.dst as usize].dtype.itemsize();
-                let bytes = &mut bytemuck::cast_slice_mut::<_, u8>(buf.as_mut_slice())[..n * w];
-                (instr.overload.kernel)(bytes, args, n)
+                let block_out = &mut out[block_start..block_end];
+                let n = block_out.len() / width;
+                let first = start + b * block_len;
+                if streaming.stage_output {
+                    let stage = &mut bytemuck::cast_slice_mut(&mut staging)[..block_out.len()];
+                    self.block(scratch, first, n, stage)?;
+                    stream::stream_copy(stage, block_out);
+                } else {
+                    self.block(scratch, first, n, block_out)?;
+                }
             }
-        };
-        if let Some(buf) = dst {
-            scratch.put_back(instr.dst as usize, buf);
+            Ok(())
+        });
+        if streaming.stage_output {
+            stream::stream_fence();
         }
-        status.map_err(|message| Fault {
-            instr: index,
-            message,
-        })?;
+        result
     }
-    Ok(())
+
+    /// Runs the program once over elements `start..start + n`: as machine code if
+    /// there is some, else (and for what the machine code leaves) one pass per
+    /// instruction.
+    fn block(
+        &self,
+        scratch: &mut Scratch,
+        start: usize,
+        n: usize,
+        out: &mut [u8],
+    ) -> Result<(), Fault> {
+        let Run {
+            program,
+            bindings,
+            streaming,
+            ..
+        } = *self;
+        // Gathered inputs, and an input that is the output itself, are copied into
+        // their registers before any instruction runs.
+        for (reg, r) in program.registers.iter().enumerate() {
+            if let Role::Input(v) = r.role {
+                let width = r.dtype.itemsize();
+                match &bindings[v] {
+                    Binding::Gathered(g) => g.gather(start, n, scratch.bytes_mut(reg, n * width)),
+                    Binding::Output => scratch
+                        .bytes_mut(reg, n * width)
+                        .copy_from_slice(&out[..n * width]),
+                    _ => {}
+                }
+            }
+        }
+        if let Some(code) = self.code {
+            if streaming.prefetch_inputs {
+                stream::prefetch_inputs(program, bindings, start + n, n);
+            }
+            let mut inputs = [std::ptr::null::<f64>(); crate::jit::MAX_INPUTS];
+            for (ptr, &reg) in inputs.iter_mut().zip(&code.inputs) {
+                let bytes = match &program.registers[reg].role {
+                    Role::Input(v) => match &bindings[*v] {
+                        Binding::Dense(data) => &data[start * 8..(start + n) * 8],
+                        _ => scratch.bytes(reg, n * 8),
+                    },
+                    _ => unreachable!("machine code inputs are input registers"),
+                };
+                *ptr = bytes.as_ptr().cast();
+            }
+            let out_values = &mut out[..n * 8];
+            // SAFETY: each input pointer starts n float64 values (the slices just
+            // taken: a dense input's elements of this block, or the register in
+            // scratch that the gather above filled), and `out_values` holds n
+            // float64 slots (the output is float64 when there is machine code).
+            // An input bound to the output was copied to scratch above, so no
+            // input pointer aliases `out`.
+            let done = unsafe {
+                code.run(
+                    &inputs[..code.inputs.len()],
+                    out_values.as_mut_ptr().cast(),
+                    n,
+                )
+            };
+            if done == n {
+                return Ok(());
+            }
+            // A vector needed a full math function: the rest of the block by passes.
+            let passes = Run {
+                code: None,
+                ..*self
+            };
+            return passes.block(scratch, start + done, n - done, &mut out[done * 8..]);
+        }
+        let steps = program.code.len().max(1);
+        for (index, instr) in program.code.iter().enumerate() {
+            if streaming.prefetch_inputs {
+                // The next block's inputs, a slice of them before each instruction.
+                let lo = start + n + n * index / steps;
+                let hi = start + n + n * (index + 1) / steps;
+                stream::prefetch_inputs(program, bindings, lo, hi - lo);
+            }
+            let mut operands = [Operand {
+                bytes: &[],
+                width: 0,
+            }; MAX_ARGS];
+            let mut dst = if instr.dst == program.output {
+                None
+            } else {
+                Some(scratch.take(instr.dst as usize))
+            };
+            for (slot, &a) in operands.iter_mut().zip(&instr.args) {
+                let reg = &program.registers[a as usize];
+                let w = reg.dtype.itemsize();
+                let bytes = match (&reg.role, bindings) {
+                    (Role::Input(v), b) if matches!(b[*v], Binding::Dense(_)) => {
+                        let Binding::Dense(data) = &b[*v] else {
+                            unreachable!()
+                        };
+                        &data[start * w..(start + n) * w]
+                    }
+                    _ => scratch.bytes(a as usize, n * w),
+                };
+                *slot = Operand { bytes, width: w };
+            }
+            let args = &operands[..instr.args.len()];
+            let status = match dst.as_mut() {
+                None => (instr.overload.kernel)(out, args, n),
+                Some(buf) => {
+                    let w = program.registers[instr.dst as usize].dtype.itemsize();
+                    let bytes = &mut bytemuck::cast_slice_mut::<_, u8>(buf.as_mut_slice())[..n * w];
+                    (instr.overload.kernel)(bytes, args, n)
+                }
+            };
+            if let Some(buf) = dst {
+                scratch.put_back(instr.dst as usize, buf);
+            }
+            status.map_err(|message| Fault {
+                instr: index,
+                message,
+            })?;
+        }
+        Ok(())
+    }
 }

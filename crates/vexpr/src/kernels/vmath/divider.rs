@@ -29,13 +29,13 @@ use std::arch::x86_64::*;
 
 /// The Newton square root covers x in [2^-900, 2^900]: Tuckerman's residuals
 /// (about x * 2^-52) stay normal and every product stays finite.
-const SQRT_MIN: f64 = pow2(-900);
-const SQRT_MAX: f64 = pow2(900);
+pub(super) const SQRT_MIN: f64 = pow2(-900);
+pub(super) const SQRT_MAX: f64 = pow2(900);
 
 /// The Newton quotient covers |b| and |q| in [2^-480, 2^480], so that b * q and
 /// the rounding threshold (about |b q| * 2^-53) stay normal and finite.
-const DIV_MIN: f64 = pow2(-480);
-const DIV_MAX: f64 = pow2(480);
+pub(super) const DIV_MIN: f64 = pow2(-480);
+pub(super) const DIV_MAX: f64 = pow2(480);
 
 /// 2^k for a normal power of two.
 const fn pow2(k: i64) -> f64 {

@@ -51,6 +51,23 @@ mod trig;
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
+/// The constants of the exp and log fast paths and of the Newton square root
+/// and quotient, for the code generator (`crate::jit`), which emits the same
+/// operations with the same constants and so must give the same bits.
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod shared {
+    pub(crate) const EXP_Q: [f64; 11] = super::consts::EXP_Q;
+    pub(crate) const LOG_L: [f64; 7] = super::consts::LOG_L;
+    pub(crate) const LN2_HI: f64 = super::consts::LN2_HI;
+    pub(crate) const LN2_LO: f64 = super::consts::LN2_LO;
+    pub(crate) const INV_LN2: f64 = super::consts::INV_LN2;
+    pub(crate) const SHIFT: f64 = super::arith::SHIFT;
+    pub(crate) const SQRT_MIN: f64 = super::divider::SQRT_MIN;
+    pub(crate) const SQRT_MAX: f64 = super::divider::SQRT_MAX;
+    pub(crate) const DIV_MIN: f64 = super::divider::DIV_MIN;
+    pub(crate) const DIV_MAX: f64 = super::divider::DIV_MAX;
+}
+
 #[allow(unused_imports)]
 use arith::{BaseFma, HwFma};
 

@@ -1,0 +1,232 @@
+//! Run-time code generation: the element-wise float64 part of a program as one
+//! loop of AVX-512 machine code.
+//!
+//! In: a [`Program`] whose registers are all float64 (besides the integer
+//! exponents of `powi`) and whose every instruction's overload names a
+//! [`JitOp`] in the function table. Out: a [`Code`], machine code that runs the
+//! whole program on 8 elements at a time with every value in a vector register
+//! and the kernels of exp, log, sqrt and division inlined; or `None` when the
+//! program or the CPU is not covered, and the VM runs its block passes.
+//!
+//! Why: the VM runs each instruction as its own pass over an L1-resident
+//! block, so every instruction pays loads and stores, and two expensive ones
+//! cannot overlap (exp on the FMA ports while a square root holds the
+//! divider; the multiplications of a polynomial while log waits for its
+//! division). In one loop the out-of-order core overlaps them.
+//!
+//! Bits: each operation is the one the kernel performs, in the same order,
+//! with the same constants and roundings, so the results are the VM's bit for
+//! bit (`tests.rs` compares them on ordinary and special values). exp and log
+//! are emitted as their fast paths only (`vmath::explog::exp_normal`,
+//! `log_normal`): a vector with a lane that needs the full function (a zero, a
+//! negative, a huge argument, a NaN) ends the loop early, and the VM computes
+//! the rest of the block with its passes.
+
+#[cfg(test)]
+mod tests;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+use crate::dtype::{DType, Scalar};
+use crate::program::{Program, Role};
+
+/// The operations the code generator emits, named by the function table
+/// (`functions.rs`) on the float64 overloads they implement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JitOp {
+    /// `x + y`
+    Add,
+    /// `x - y`
+    Sub,
+    /// `x * y`
+    Mul,
+    /// `x / y`, correctly rounded.
+    Div,
+    /// `-x`
+    Neg,
+    /// `abs(x)`
+    Abs,
+    /// `x*y + z`, two roundings.
+    MulAdd,
+    /// `x*y - z`, two roundings.
+    MulSub,
+    /// `z - x*y`, two roundings.
+    SubMul,
+    /// `x*y + z*w`, three roundings.
+    MulAddMul,
+    /// `x*y - z*w`, three roundings.
+    MulSubMul,
+    /// `(-x) * y`
+    NegMul,
+    /// `abs(x + y)`
+    AbsAdd,
+    /// `abs(x - y)`
+    AbsSub,
+    /// `abs(x * y)`
+    AbsMul,
+    /// `abs(x) + abs(y)`
+    AddAbs,
+    /// `x ** n` by numexpr's multiplication chain, `n` a constant operand.
+    Powi,
+    /// `sqrt(x)`, correctly rounded.
+    Sqrt,
+    /// `exp(x)`, the fast path of the vmath kernel.
+    Exp,
+    /// `log(x)`, the fast path of the vmath kernel.
+    Log,
+}
+
+/// The most vector registers the program's values may take (the inputs, the
+/// float constants, the temporaries and the output); the other 16 are the
+/// kernels' scratch.
+pub(crate) const MAX_VALUES: usize = 16;
+
+/// The most inputs a compiled loop reads (one general register each).
+pub(crate) const MAX_INPUTS: usize = 4;
+
+/// Machine code for one program: see the module doc.
+pub(crate) struct Code {
+    #[cfg(target_arch = "x86_64")]
+    inner: x86::Compiled,
+    /// The program's input registers the loop reads, in the order of the
+    /// pointers [`Code::run`] takes.
+    pub(crate) inputs: Vec<usize>,
+}
+
+impl std::fmt::Debug for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Code")
+            .field("inputs", &self.inputs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Compiles `program`, or says `None` when this CPU or this program is not
+/// covered: not x86-64 with AVX-512, a register that is not float64 (other
+/// than a `powi` exponent), an instruction without a [`JitOp`], more than
+/// [`MAX_VALUES`] values or [`MAX_INPUTS`] inputs.
+pub(crate) fn compile(program: &Program) -> Option<Code> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use crate::kernels::vmath::Level;
+        if Level::detect() != Level::Avx512 || program.code.is_empty() {
+            return None;
+        }
+        let plan = Plan::new(program)?;
+        let inner = x86::compile(program, &plan)?;
+        Some(Code {
+            inner,
+            inputs: plan.inputs,
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = program;
+        None
+    }
+}
+
+impl Code {
+    /// Runs the loop over elements `0..n`: `inputs[j]` points at the first of
+    /// `n` float64 values of input register `self.inputs[j]`, `out` at `n`
+    /// float64 slots. Returns how many leading elements were written: `n`, or
+    /// fewer (a multiple of 8) when a vector needed a full math function; the
+    /// elements from there on are left untouched.
+    ///
+    /// # Safety
+    /// Each `inputs[j]` must be valid for reading `n` float64 values and `out`
+    /// for writing `n`; `out` may equal an input pointer only if that input is
+    /// not read after the output is written (the VM never passes such a pair:
+    /// an input that is the output is copied to scratch first).
+    pub(crate) unsafe fn run(&self, inputs: &[*const f64], out: *mut f64, n: usize) -> usize {
+        debug_assert_eq!(inputs.len(), self.inputs.len());
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            self.inner.run(inputs, out, n)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = (inputs, out, n);
+            0
+        }
+    }
+}
+
+/// Where each program register lives in the loop.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Slot {
+    /// A vector register, by number (0..MAX_VALUES).
+    Vector(u8),
+    /// An integer constant, known when compiling (a `powi` exponent).
+    Int(i64),
+    /// Not used by any instruction.
+    Unused,
+}
+
+/// The register assignment of a program the loop covers.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    /// One slot per program register.
+    pub(crate) slots: Vec<Slot>,
+    /// The input registers, in the order of their pointers.
+    pub(crate) inputs: Vec<usize>,
+    /// The float constants: (vector register, value).
+    pub(crate) constants: Vec<(u8, f64)>,
+}
+
+impl Plan {
+    fn new(program: &Program) -> Option<Plan> {
+        let mut used = vec![false; program.registers.len()];
+        for instr in &program.code {
+            instr.overload.jit?;
+            used[instr.dst as usize] = true;
+            for &a in &instr.args {
+                used[a as usize] = true;
+            }
+        }
+        let mut plan = Plan {
+            slots: Vec::with_capacity(program.registers.len()),
+            inputs: Vec::new(),
+            constants: Vec::new(),
+        };
+        let mut next = 0u8;
+        for (i, reg) in program.registers.iter().enumerate() {
+            if !used[i] {
+                plan.slots.push(Slot::Unused);
+                continue;
+            }
+            let slot = match (&reg.role, reg.dtype) {
+                (Role::Const(Scalar::Int64(n)), DType::Int64) => Slot::Int(*n),
+                (_, DType::Float64) => {
+                    if next as usize == MAX_VALUES {
+                        return None;
+                    }
+                    next += 1;
+                    Slot::Vector(next - 1)
+                }
+                _ => return None,
+            };
+            match (&reg.role, slot) {
+                (Role::Input(_), Slot::Vector(_)) => plan.inputs.push(i),
+                (Role::Const(Scalar::Float64(c)), Slot::Vector(v)) => plan.constants.push((v, *c)),
+                (Role::Const(_), Slot::Vector(_)) => return None,
+                _ => {}
+            }
+            plan.slots.push(slot);
+        }
+        // Integer operands are only a `powi` exponent; every other operand and
+        // every destination is a vector.
+        for instr in &program.code {
+            let vector = |r: u32| matches!(plan.slots[r as usize], Slot::Vector(_));
+            let ints_ok =
+                instr.args.iter().enumerate().all(|(k, &a)| {
+                    vector(a) || (instr.overload.jit == Some(JitOp::Powi) && k == 1)
+                });
+            if !vector(instr.dst) || !ints_ok {
+                return None;
+            }
+        }
+        (plan.inputs.len() <= MAX_INPUTS).then_some(plan)
+    }
+}

@@ -1,0 +1,253 @@
+//! The code generator against the VM's passes: same bits, and the programs it
+//! is meant for really compiled.
+
+use crate::kernels::vmath::Level;
+use crate::{Env, Expr, Options, Signature};
+
+/// True when this machine runs generated code (x86-64 with AVX-512).
+fn generates() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        Level::detect() == Level::Avx512
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+fn compiles(source: &str, vars: &[&str]) -> bool {
+    let mut sig = Signature::new();
+    for v in vars {
+        sig = sig.with(v, crate::DType::Float64);
+    }
+    let expr = Expr::compile(source, &sig).unwrap();
+    expr.program().machine_code().is_some()
+}
+
+#[test]
+fn the_benchmark_programs_compile_to_machine_code() {
+    if !generates() {
+        return;
+    }
+    for source in [
+        "2*a**3 - 4*a**5 + 6*log(a)",
+        "exp(-a*a) * sqrt(b)",
+        "abs(a - b) / (abs(a) + abs(b))",
+        "2*a + 3*b",
+        "a**2 + 3*b",
+    ] {
+        assert!(compiles(source, &["a", "b"]), "{source}");
+    }
+    // Not covered: comparisons, other functions, other types.
+    assert!(!compiles("where(a > b, a*b, a - b)", &["a", "b"]));
+    assert!(!compiles("sin(a)", &["a"]));
+}
+
+/// Bit equality, with every NaN equal to every NaN (the VM's own kernels do
+/// not fix NaN payloads either).
+fn same(x: f64, y: f64) -> bool {
+    x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
+}
+
+/// Evaluates `source` with and without machine code and compares every element.
+fn check(source: &str, columns: &[Vec<f64>]) -> Result<(), String> {
+    let names = ["a", "b", "c"];
+    let env = names
+        .iter()
+        .zip(columns)
+        .fold(Env::new(), |env, (n, c)| env.with(n, &c[..]));
+    let expr = Expr::compile(source, &Signature::of(&env)).map_err(|e| e.to_string())?;
+    let run = |jit: bool, threads: usize| {
+        let options = Options {
+            threads,
+            block_len: 64,
+            jit,
+        };
+        expr.eval_with(&env, options).map_err(|e| e.to_string())
+    };
+    let want = run(false, 1)?;
+    for threads in [1, 2] {
+        let got = run(true, threads)?;
+        let (want, got) = (
+            want.as_slice::<f64>().unwrap(),
+            got.as_slice::<f64>().unwrap(),
+        );
+        for (i, (&w, &g)) in want.iter().zip(got).enumerate() {
+            if !same(w, g) {
+                let inputs: Vec<f64> = columns.iter().map(|c| c[i]).collect();
+                return Err(format!(
+                    "{source} at {i}, inputs {inputs:?}: passes {w:e}, machine code {g:e}"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+use proptest::prelude::*;
+
+/// Expressions of what the code generator covers: after optimization they use
+/// every `JitOp` (products with sums make the fused forms).
+fn arb_source() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        prop::sample::select(vec!["a", "b", "c"]).prop_map(str::to_string),
+        prop_oneof![Just(2.0), Just(0.5), Just(-3.25), -10.0..10.0f64]
+            .prop_map(|v| format!("({v:?})")),
+    ];
+    leaf.prop_recursive(4, 24, 2, |inner| {
+        prop_oneof![
+            (
+                prop::sample::select(vec!["+", "-", "*", "/"]),
+                inner.clone(),
+                inner.clone()
+            )
+                .prop_map(|(op, l, r)| format!("({l} {op} {r})")),
+            (
+                prop::sample::select(vec!["-", "abs", "sqrt", "exp", "log"]),
+                inner.clone()
+            )
+                .prop_map(|(f, x)| if f == "-" {
+                    format!("(-{x})")
+                } else {
+                    format!("{f}({x})")
+                }),
+            (inner.clone(), 2..17i32).prop_map(|(x, n)| format!("({x})**{n}")),
+            (inner.clone(), inner.clone(), inner)
+                .prop_map(|(x, y, z)| format!("({x}*{y} - abs({z}))")),
+        ]
+    })
+}
+
+/// Ordinary values mostly, and every kind of value that sends a vector to a
+/// full math function or the hardware divider.
+fn arb_value() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        12 => 0.01..4.0f64,
+        4 => -4.0..4.0f64,
+        1 => prop::sample::select(vec![
+            0.0, -0.0, 1.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e300, -1e300, 1e-310,
+            -1e-310, 709.5, -745.5, 708.0, 1e-300, f64::MIN_POSITIVE, f64::MAX,
+        ]),
+    ]
+}
+
+fn arb_columns() -> impl Strategy<Value = Vec<Vec<f64>>> {
+    prop_oneof![0..40usize, 40..300usize]
+        .prop_flat_map(|n| prop::collection::vec(prop::collection::vec(arb_value(), n), 3))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
+
+    #[test]
+    fn machine_code_gives_the_bits_of_the_passes(source in arb_source(), columns in arb_columns()) {
+        check(&source, &columns).map_err(TestCaseError::fail)?;
+    }
+}
+
+#[test]
+fn the_random_programs_mostly_compile() {
+    // Otherwise the comparison above would compare the passes with themselves.
+    if !generates() {
+        return;
+    }
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let (mut tried, mut compiled) = (0, 0);
+    for _ in 0..300 {
+        let source = arb_source().new_tree(&mut runner).unwrap().current();
+        let sig = ["a", "b", "c"]
+            .iter()
+            .fold(Signature::new(), |s, v| s.with(v, crate::DType::Float64));
+        let expr = Expr::compile(&source, &sig).unwrap();
+        // Constants alone fold to a value: there is nothing to run.
+        if expr.variables().is_empty() {
+            continue;
+        }
+        tried += 1;
+        compiled += usize::from(expr.program().machine_code().is_some());
+    }
+    assert!(
+        tried >= 200 && compiled * 10 >= tried * 9,
+        "{compiled} of {tried}"
+    );
+}
+
+#[test]
+fn every_function_and_power_on_hard_values_and_every_length() {
+    let hard = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        0.5,
+        2.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        1e300,
+        -1e300,
+        1e-310,
+        -1e-310,
+        709.7,
+        709.8,
+        -745.1,
+        -745.2,
+        708.0,
+        -708.0,
+        708.0000000000001,
+        1e-300,
+        f64::MIN_POSITIVE,
+        f64::MAX,
+        f64::MIN_POSITIVE * 0.5,
+        3.0,
+        1e-155,
+        1e155,
+        1e-200,
+        1e200,
+        4.0e-270,
+        2.5e270,
+    ];
+    // Each hard value among ordinary ones, at every position of a vector and
+    // of the tail, so that every way out of the loop is taken.
+    let mut sources: Vec<String> = ["exp", "log", "sqrt", "abs", "-"]
+        .iter()
+        .map(|f| format!("{f}(a)"))
+        .collect();
+    sources.extend((2..=17).map(|n| format!("a**{n}")));
+    sources.extend(
+        [
+            "a / b",
+            "b / a",
+            "a * b + c",
+            "a*b - c*b",
+            "c - a*b",
+            "abs(a) + abs(b)",
+        ]
+        .map(String::from),
+    );
+    sources.push("2*a**3 - 4*a**5 + 6*log(a)".into());
+    sources.push("exp(-a*a) * sqrt(b)".into());
+    for source in &sources {
+        for n in [0, 1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 40, 47] {
+            for (h, &value) in hard.iter().enumerate() {
+                let column = |j: usize| -> Vec<f64> {
+                    (0..n)
+                        .map(|i| {
+                            if i == (h + j) % n.max(1) {
+                                value
+                            } else {
+                                0.25 + ((i * 7 + j * 3) % 13) as f64 * 0.3
+                            }
+                        })
+                        .collect()
+                };
+                let columns = [column(0), column(1), column(2)];
+                if let Err(message) = check(source, &columns) {
+                    panic!("{message}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,650 @@
+//! x86-64 AVX-512 emission for [`super::compile`], with `iced-x86`'s code
+//! assembler, and the executable memory the code runs from (`memmap2`).
+//!
+//! The generated function, in the System V calling convention on any OS:
+//!
+//! ```text
+//! fn(inputs: *const *const f64, out: *mut f64, n: usize, pool: *const u64) -> usize
+//! ```
+//!
+//! General registers: `rdi` the input pointer array (then input 3), `rsi`
+//! `out`, `rdx` n (then its byte count), `rcx` the constant pool, `rax` the
+//! byte offset of the current vector, `r8`-`r10` inputs 0-2, `r11` scratch.
+//! Vector registers: the program's values in `zmm0`-`zmm15` (see
+//! [`Plan`](super::Plan)), kernel scratch in `zmm16`-`zmm31`; `k1` is the
+//! mask of the last, partial vector, `k2`/`k3` the kernels' tests. Only
+//! caller-saved registers are used, so there is no prologue to save.
+//!
+//! The loop runs two vectors per iteration, the second with the Newton forms
+//! of `sqrt` and `/` (the first on the hardware divider), so that the divider
+//! and the FMA units work at once as in `vmath::divider`; then one vector,
+//! then the last 1-7 elements under a mask.
+
+use super::{JitOp, Plan, Slot};
+use crate::functions::{POWI_MAX, POWI_MIN};
+use crate::kernels::vmath::shared::{
+    DIV_MAX, DIV_MIN, EXP_Q, INV_LN2, LN2_HI, LN2_LO, LOG_L, SHIFT, SQRT_MAX, SQRT_MIN,
+};
+use crate::program::{Instr, Program};
+use iced_x86::IcedError;
+use iced_x86::code_asm::*;
+use memmap2::{Mmap, MmapMut};
+use std::collections::HashMap;
+
+/// The generated function's type.
+type Entry = unsafe extern "sysv64" fn(*const *const f64, *mut f64, usize, *const u64) -> usize;
+
+/// Machine code in executable memory, with the constants it reads.
+pub(super) struct Compiled {
+    /// Read and execute only; unmapped on drop, so `entry` lives as long.
+    _code: Mmap,
+    entry: Entry,
+    /// Kernel and program constants, read through `rcx` by broadcasts.
+    pool: Box<[u64]>,
+}
+
+impl Compiled {
+    /// See [`super::Code::run`].
+    ///
+    /// # Safety
+    /// As [`super::Code::run`].
+    pub(super) unsafe fn run(&self, inputs: &[*const f64], out: *mut f64, n: usize) -> usize {
+        // SAFETY: the code reads `n` elements through each of the pointers in
+        // `inputs` (as many as the plan has inputs, checked by the caller),
+        // writes `n` elements through `out` (masked at the end, so never past
+        // it) and reads the pool it was assembled with; it touches nothing
+        // else and uses only caller-saved registers, which `extern "sysv64"`
+        // tells the compiler. The CPU has AVX-512 F/DQ/VL/BW (`compile`
+        // checked `Level::Avx512`), every instruction the emitter uses.
+        unsafe { (self.entry)(inputs.as_ptr(), out, n, self.pool.as_ptr()) }
+    }
+}
+
+/// Assembles `program` by `plan`; `None` if the assembler or the memory
+/// mapping refuses (never expected) or a `powi` exponent is out of range.
+pub(super) fn compile(program: &Program, plan: &Plan) -> Option<Compiled> {
+    let mut e = Emitter::new(program, plan).ok()?;
+    if !e.emit_function().ok()? {
+        return None;
+    }
+    let bytes = e.a.assemble(0).ok()?;
+    let mut map = MmapMut::map_anon(bytes.len()).ok()?;
+    map.copy_from_slice(&bytes);
+    let code = map.make_exec().ok()?;
+    // SAFETY: `code` holds the position-independent function assembled above
+    // (only relative branches; data through the pointer arguments), with the
+    // `Entry` signature; it stays mapped as long as `Compiled` lives.
+    let entry = unsafe { std::mem::transmute::<*const u8, Entry>(code.as_ptr()) };
+    Some(Compiled {
+        _code: code,
+        entry,
+        pool: e.pool.into_boxed_slice(),
+    })
+}
+
+type R = Result<(), IcedError>;
+type Z = AsmRegisterZmm;
+
+const ZMM: [Z; 32] = [
+    zmm0, zmm1, zmm2, zmm3, zmm4, zmm5, zmm6, zmm7, zmm8, zmm9, zmm10, zmm11, zmm12, zmm13, zmm14,
+    zmm15, zmm16, zmm17, zmm18, zmm19, zmm20, zmm21, zmm22, zmm23, zmm24, zmm25, zmm26, zmm27,
+    zmm28, zmm29, zmm30, zmm31,
+];
+
+/// Kernel scratch register `i`.
+const fn s(i: usize) -> Z {
+    ZMM[16 + i]
+}
+
+/// The general registers holding the input pointers.
+const INPUT_GPRS: [AsmRegister64; super::MAX_INPUTS] = [r8, r9, r10, rdi];
+
+const SIGN: u64 = 1 << 63;
+const ABS: u64 = !SIGN;
+
+/// A source operand: a vector register, or a pool constant broadcast to all
+/// lanes (by its byte offset in the pool).
+#[derive(Clone, Copy)]
+enum Src {
+    Z(Z),
+    K(i32),
+}
+
+/// The three fused multiply-add forms the kernels use (one rounding each).
+#[derive(Clone, Copy)]
+enum Fma {
+    /// `a*b + c`
+    Add,
+    /// `-(a*b) + c`
+    NegAdd,
+}
+
+#[derive(Clone, Copy)]
+enum Bin {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    And,
+    Xor,
+}
+
+/// How the current body copy computes `sqrt` and `/`.
+#[derive(Clone, Copy, PartialEq)]
+enum Divider {
+    Hardware,
+    Newton,
+}
+
+struct Emitter<'p> {
+    a: CodeAssembler,
+    pool: Vec<u64>,
+    pool_index: HashMap<u64, usize>,
+    program: &'p Program,
+    plan: &'p Plan,
+    /// Byte offset in the pool of the lane numbers 0..8 (for the tail mask).
+    lanes: i32,
+}
+
+impl<'p> Emitter<'p> {
+    fn new(program: &'p Program, plan: &'p Plan) -> Result<Self, IcedError> {
+        Ok(Emitter {
+            a: CodeAssembler::new(64)?,
+            // The lane numbers first, at offset 0.
+            pool: (0..8).collect(),
+            pool_index: HashMap::new(),
+            program,
+            plan,
+            lanes: 0,
+        })
+    }
+
+    /// The pool constant with these bits (added once).
+    fn bits(&mut self, bits: u64) -> Src {
+        let pool = &mut self.pool;
+        let i = *self.pool_index.entry(bits).or_insert_with(|| {
+            pool.push(bits);
+            pool.len() - 1
+        });
+        Src::K(8 * i as i32)
+    }
+
+    fn k(&mut self, value: f64) -> Src {
+        self.bits(value.to_bits())
+    }
+
+    /// The vector register of program register `reg`.
+    fn z(&self, reg: u32) -> Z {
+        match self.plan.slots[reg as usize] {
+            Slot::Vector(v) => ZMM[v as usize],
+            // `Plan::new` made every operand a vector except `powi` exponents.
+            _ => unreachable!("not a vector operand"),
+        }
+    }
+
+    /// `dst = a OP b`.
+    fn bin(&mut self, op: Bin, dst: Z, a: Z, b: Src) -> R {
+        macro_rules! go {
+            ($m:ident) => {
+                match b {
+                    Src::Z(b) => self.a.$m(dst, a, b),
+                    Src::K(off) => self.a.$m(dst, a, qword_bcst(rcx + off)),
+                }
+            };
+        }
+        match op {
+            Bin::Add => go!(vaddpd),
+            Bin::Sub => go!(vsubpd),
+            Bin::Mul => go!(vmulpd),
+            Bin::Div => go!(vdivpd),
+            Bin::And => go!(vpandq),
+            Bin::Xor => go!(vpxorq),
+        }
+    }
+
+    /// `dst = ±(a*b) + c` with one rounding. `dst` must differ from `a` and
+    /// `b` unless `c` is a register.
+    fn fma(&mut self, kind: Fma, dst: Z, a: Z, b: Src, c: Src) -> R {
+        // The product commutes: put a `dst` operand first.
+        let (a, b) = match b {
+            Src::Z(bz) if bz == dst && a != dst => (bz, Src::Z(a)),
+            _ => (a, b),
+        };
+        macro_rules! form {
+            ($m:ident, $x:expr, $y:expr, $z:expr) => {
+                match $z {
+                    Src::Z(z) => self.a.$m($x, $y, z),
+                    Src::K(off) => self.a.$m($x, $y, qword_bcst(rcx + off)),
+                }
+            };
+        }
+        // 231: dst = ±(a*b) + dst.
+        macro_rules! f231 {
+            () => {
+                match kind {
+                    Fma::Add => form!(vfmadd231pd, dst, a, b),
+                    Fma::NegAdd => form!(vfnmadd231pd, dst, a, b),
+                }
+            };
+        }
+        match c {
+            Src::K(off) => {
+                debug_assert!(dst != a && !matches!(b, Src::Z(b) if b == dst));
+                self.a.vbroadcastsd(dst, qword_ptr(rcx + off))?;
+                f231!()
+            }
+            Src::Z(c) if c == dst => f231!(),
+            Src::Z(c) if a == dst => match kind {
+                // 132: dst = ±(dst*b) + c.
+                Fma::Add => form!(vfmadd132pd, dst, c, b),
+                Fma::NegAdd => form!(vfnmadd132pd, dst, c, b),
+            },
+            Src::Z(c) => {
+                self.a.vmovapd(dst, c)?;
+                f231!()
+            }
+        }
+    }
+
+    /// Returns `false` when the program has an instruction it cannot compile.
+    fn emit_function(&mut self) -> Result<bool, IcedError> {
+        for (j, gpr) in INPUT_GPRS.iter().enumerate().take(self.plan.inputs.len()) {
+            self.a.mov(*gpr, qword_ptr(rdi + 8 * j as i32))?;
+        }
+        for &(v, value) in &self.plan.constants.clone() {
+            let Src::K(off) = self.k(value) else {
+                unreachable!()
+            };
+            self.a.vbroadcastsd(ZMM[v as usize], qword_ptr(rcx + off))?;
+        }
+        self.a.shl(rdx, 3)?;
+        self.a.xor(eax, eax)?;
+        let mut pair = self.a.create_label();
+        let mut single = self.a.create_label();
+        let mut tail = self.a.create_label();
+        let mut done = self.a.create_label();
+        let mut bail_second = self.a.create_label();
+
+        // Two vectors an iteration.
+        self.a.set_label(&mut pair)?;
+        self.a.lea(r11, qword_ptr(rax + 128))?;
+        self.a.cmp(r11, rdx)?;
+        self.a.ja(single)?;
+        if !self.body(0, false, Divider::Hardware, done)? {
+            return Ok(false);
+        }
+        self.body(64, false, Divider::Newton, bail_second)?;
+        self.a.add(rax, 128)?;
+        self.a.jmp(pair)?;
+
+        // One more whole vector.
+        self.a.set_label(&mut single)?;
+        self.a.lea(r11, qword_ptr(rax + 64))?;
+        self.a.cmp(r11, rdx)?;
+        self.a.ja(tail)?;
+        self.body(0, false, Divider::Hardware, done)?;
+        self.a.add(rax, 64)?;
+
+        // The last 1-7 elements: k1 = lanes below the count left.
+        self.a.set_label(&mut tail)?;
+        self.a.cmp(rax, rdx)?;
+        self.a.jae(done)?;
+        self.a.mov(r11, rdx)?;
+        self.a.sub(r11, rax)?;
+        self.a.shr(r11, 3)?;
+        self.a.vpbroadcastq(s(0), r11)?;
+        let lanes = self.lanes;
+        self.a.vpcmpuq(k1, s(0), zmmword_ptr(rcx + lanes), 6)?; // left > lane
+        self.body(0, true, Divider::Hardware, done)?;
+        self.a.mov(rax, rdx)?;
+
+        self.a.set_label(&mut done)?;
+        self.a.shr(rax, 3)?;
+        self.a.vzeroupper()?;
+        self.a.ret()?;
+
+        self.a.set_label(&mut bail_second)?;
+        self.a.add(rax, 64)?;
+        self.a.jmp(done)?;
+        Ok(true)
+    }
+
+    /// One vector of the program at byte offset `rax + off`: load the inputs,
+    /// run every instruction, store the output. Under the mask `k1` if
+    /// `tail`. A lane needing a full math function jumps to `bail` before
+    /// anything of this vector is stored.
+    fn body(
+        &mut self,
+        off: i32,
+        tail: bool,
+        divider: Divider,
+        bail: CodeLabel,
+    ) -> Result<bool, IcedError> {
+        for (j, &reg) in self.plan.inputs.clone().iter().enumerate() {
+            let z = self.z(reg as u32);
+            let src = zmmword_ptr(INPUT_GPRS[j] + rax + off);
+            if tail {
+                self.a.vmovupd(z.k1().z(), src)?;
+            } else {
+                self.a.vmovupd(z, src)?;
+            }
+        }
+        let program = self.program;
+        for instr in &program.code {
+            if !self.instr(instr, tail, divider, bail)? {
+                return Ok(false);
+            }
+        }
+        let out = self.z(program.output);
+        let dst = zmmword_ptr(rsi + rax + off);
+        if tail {
+            self.a.vmovupd(dst.k1(), out)?;
+        } else {
+            self.a.vmovupd(dst, out)?;
+        }
+        Ok(true)
+    }
+
+    fn instr(
+        &mut self,
+        instr: &Instr,
+        tail: bool,
+        divider: Divider,
+        bail: CodeLabel,
+    ) -> Result<bool, IcedError> {
+        let Some(op) = instr.overload.jit else {
+            return Ok(false);
+        };
+        let plan = self.plan;
+        let vector = |k: usize| match plan.slots[instr.args[k] as usize] {
+            Slot::Vector(v) => ZMM[v as usize],
+            // Not read: a `powi` exponent.
+            _ => s(15),
+        };
+        let d = self.z(instr.dst);
+        let x = || vector(0);
+        let y = |_: &Self| Src::Z(vector(1));
+        let arg = |k: usize| instr.args[k];
+        let (abs, sign) = (self.bits(ABS), self.bits(SIGN));
+        match op {
+            JitOp::Add => self.bin(Bin::Add, d, x(), y(self))?,
+            JitOp::Sub => self.bin(Bin::Sub, d, x(), y(self))?,
+            JitOp::Mul => self.bin(Bin::Mul, d, x(), y(self))?,
+            JitOp::Neg => self.bin(Bin::Xor, d, x(), sign)?,
+            JitOp::Abs => self.bin(Bin::And, d, x(), abs)?,
+            JitOp::NegMul => {
+                self.bin(Bin::Xor, d, x(), sign)?;
+                self.bin(Bin::Mul, d, d, y(self))?;
+            }
+            JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul => {
+                let inner = match op {
+                    JitOp::AbsAdd => Bin::Add,
+                    JitOp::AbsSub => Bin::Sub,
+                    _ => Bin::Mul,
+                };
+                self.bin(inner, d, x(), y(self))?;
+                self.bin(Bin::And, d, d, abs)?;
+            }
+            JitOp::AddAbs => {
+                self.bin(Bin::And, d, x(), abs)?;
+                self.bin(Bin::And, s(0), vector(1), abs)?;
+                self.bin(Bin::Add, d, d, Src::Z(s(0)))?;
+            }
+            JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => {
+                let z = vector(2);
+                self.bin(Bin::Mul, d, x(), y(self))?;
+                match op {
+                    JitOp::MulAdd => self.bin(Bin::Add, d, d, Src::Z(z))?,
+                    JitOp::MulSub => self.bin(Bin::Sub, d, d, Src::Z(z))?,
+                    _ => self.bin(Bin::Sub, d, z, Src::Z(d))?,
+                }
+            }
+            JitOp::MulAddMul | JitOp::MulSubMul => {
+                let (z, w) = (vector(2), vector(3));
+                self.bin(Bin::Mul, d, x(), y(self))?;
+                self.bin(Bin::Mul, s(0), z, Src::Z(w))?;
+                let combine = if op == JitOp::MulAddMul {
+                    Bin::Add
+                } else {
+                    Bin::Sub
+                };
+                self.bin(combine, d, d, Src::Z(s(0)))?;
+            }
+            JitOp::Powi => {
+                let Slot::Int(n) = self.plan.slots[arg(1) as usize] else {
+                    return Ok(false);
+                };
+                if !(i64::from(POWI_MIN)..=i64::from(POWI_MAX)).contains(&n) {
+                    return Ok(false);
+                }
+                self.powi(d, x(), n as u32)?;
+            }
+            JitOp::Div => match divider {
+                Divider::Hardware => self.bin(Bin::Div, d, x(), y(self))?,
+                Divider::Newton => self.div_newton(d, x(), vector(1))?,
+            },
+            JitOp::Sqrt => match divider {
+                Divider::Hardware => self.a.vsqrtpd(d, x())?,
+                Divider::Newton => self.sqrt_newton(d, x())?,
+            },
+            JitOp::Exp => self.exp(d, x(), tail, bail)?,
+            JitOp::Log => self.log(d, x(), tail, bail)?,
+        }
+        Ok(true)
+    }
+
+    /// `kernels::arith::powi_chain`: the partial product times the running
+    /// square, `r * p`, then `p * p`.
+    fn powi(&mut self, d: Z, x: Z, n: u32) -> R {
+        let mut power = x;
+        let mut have_result = false;
+        for bit in 0..5 {
+            if n & (1 << bit) != 0 {
+                if have_result {
+                    self.bin(Bin::Mul, d, d, Src::Z(power))?;
+                } else {
+                    self.a.vmovapd(d, power)?;
+                    have_result = true;
+                }
+            }
+            if bit < 4 && n >> (bit + 1) != 0 {
+                self.bin(Bin::Mul, s(0), power, Src::Z(power))?;
+                power = s(0);
+            }
+        }
+        Ok(())
+    }
+
+    /// Jumps to `bail` if the unsigned 64-bit comparison `bits(v) PRED c`
+    /// (an `vpcmpuq` predicate) holds in any (active) lane.
+    fn bail_if(&mut self, v: Z, pred: i32, c: Src, tail: bool, bail: CodeLabel) -> R {
+        let Src::K(off) = c else { unreachable!() };
+        let mem = qword_bcst(rcx + off);
+        if tail {
+            self.a.vpcmpuq(k2.k1(), v, mem, pred)?;
+        } else {
+            self.a.vpcmpuq(k2, v, mem, pred)?;
+        }
+        self.a.kortestb(k2, k2)?;
+        self.a.jnz(bail)
+    }
+
+    /// `vmath::explog::exp_normal`, after `exp_needs_full`'s test.
+    fn exp(&mut self, d: Z, x: Z, tail: bool, bail: CodeLabel) -> R {
+        // |x| > 708 or NaN: bits(|x|) > bits(708).
+        let abs = self.bits(ABS);
+        self.bin(Bin::And, s(0), x, abs)?;
+        let limit = self.k(708.0);
+        self.bail_if(s(0), 6, limit, tail, bail)?;
+        // (kd, k) = round_int_mul(x, INV_LN2)
+        let (inv_ln2, shift) = (self.k(INV_LN2), self.k(SHIFT));
+        self.fma(Fma::Add, s(0), x, inv_ln2, shift)?;
+        let shift_bits = self.bits(SHIFT.to_bits());
+        self.a.vpsubq(s(1), s(0), qword_bcst_of(shift_bits))?;
+        self.bin(Bin::Sub, s(0), s(0), shift)?;
+        // hi = fma(-kd, LN2_HI, x); lo = -kd * LN2_LO
+        let ln2_hi = self.k(LN2_HI);
+        self.fma(Fma::NegAdd, s(2), s(0), ln2_hi, Src::Z(x))?;
+        let neg_ln2_lo = self.k(-LN2_LO);
+        self.bin(Bin::Mul, s(3), s(0), neg_ln2_lo)?;
+        // tail = fma(r*r, horner(r, EXP_Q), lo) with r = hi + lo
+        self.bin(Bin::Add, s(4), s(2), Src::Z(s(3)))?;
+        self.bin(Bin::Mul, s(5), s(4), Src::Z(s(4)))?;
+        self.horner(s(6), s(4), &EXP_Q)?;
+        self.fma(Fma::Add, s(6), s(5), Src::Z(s(6)), Src::Z(s(3)))?;
+        // p = 1 + (hi + tail); p * 2^k
+        self.bin(Bin::Add, s(6), s(2), Src::Z(s(6)))?;
+        let one = self.k(1.0);
+        self.bin(Bin::Add, s(6), s(6), one)?;
+        let bias = self.bits(1023);
+        self.a.vpaddq(s(1), s(1), qword_bcst_of(bias))?;
+        self.a.vpsllq(s(1), s(1), 52)?;
+        self.bin(Bin::Mul, d, s(6), Src::Z(s(1)))
+    }
+
+    /// `vmath::explog::log_normal`, after `log_needs_full`'s test.
+    fn log(&mut self, d: Z, x: Z, tail: bool, bail: CodeLabel) -> R {
+        // Not a positive normal finite number:
+        // bits(x) - bits(MIN_POSITIVE) >= bits(inf) - bits(MIN_POSITIVE).
+        const LO: u64 = f64::MIN_POSITIVE.to_bits();
+        let lo = self.bits(LO);
+        self.a.vpsubq(s(0), x, qword_bcst_of(lo))?;
+        let span = self.bits(f64::INFINITY.to_bits() - LO);
+        self.bail_if(s(0), 5, span, tail, bail)?;
+        // k = (ix - bits(sqrt(2)/2)) >> 52; m = ix - (tmp & EXP_MASK)
+        let sqrt_half = self.bits(0x3fe6_a09e_667f_3bcd);
+        self.a.vpsubq(s(0), x, qword_bcst_of(sqrt_half))?;
+        self.a.vpsraq(s(1), s(0), 52)?;
+        let exp_mask = self.bits(0xfff << 52);
+        self.bin(Bin::And, s(0), s(0), exp_mask)?;
+        self.a.vpsubq(s(0), x, s(0))?;
+        // f = m - 1; s = f / (2 + f); z = s*s; r = z * horner(z, LOG_L)
+        let (one, two) = (self.k(1.0), self.k(2.0));
+        self.bin(Bin::Sub, s(0), s(0), one)?;
+        self.bin(Bin::Add, s(2), s(0), two)?;
+        self.bin(Bin::Div, s(2), s(0), Src::Z(s(2)))?;
+        self.bin(Bin::Mul, s(3), s(2), Src::Z(s(2)))?;
+        self.horner(s(4), s(3), &LOG_L)?;
+        self.bin(Bin::Mul, s(4), s(3), Src::Z(s(4)))?;
+        // hfsq = 0.5 * f * f; kd = k as f64; sr = s * (hfsq + r)
+        let half = self.k(0.5);
+        self.bin(Bin::Mul, s(5), s(0), half)?;
+        self.bin(Bin::Mul, s(5), s(5), Src::Z(s(0)))?;
+        self.a.vcvtqq2pd(s(1), s(1))?;
+        self.bin(Bin::Add, s(4), s(5), Src::Z(s(4)))?;
+        self.bin(Bin::Mul, s(4), s(2), Src::Z(s(4)))?;
+        // fma(kd, LN2_HI, -((hfsq - (sr + kd * LN2_LO)) - f))
+        let ln2_lo = self.k(LN2_LO);
+        self.bin(Bin::Mul, s(6), s(1), ln2_lo)?;
+        self.bin(Bin::Add, s(4), s(4), Src::Z(s(6)))?;
+        self.bin(Bin::Sub, s(5), s(5), Src::Z(s(4)))?;
+        self.bin(Bin::Sub, s(5), s(5), Src::Z(s(0)))?;
+        // kd * LN2_HI + (-t) is kd * LN2_HI - t: negating is exact.
+        let ln2_hi = self.k(LN2_HI);
+        self.a.vmovapd(d, s(5))?;
+        match ln2_hi {
+            Src::K(off) => self.a.vfmsub231pd(d, s(1), qword_bcst(rcx + off)),
+            Src::Z(_) => unreachable!(),
+        }
+    }
+
+    /// `vmath::arith::horner`: acc = c[N-1], then acc = fma(acc, x, c[i])
+    /// down to c[0], into `dst` (not `x`).
+    fn horner(&mut self, dst: Z, x: Z, c: &[f64]) -> R {
+        let n = c.len();
+        let (top, next) = (self.k(c[n - 1]), self.k(c[n - 2]));
+        self.fma(Fma::Add, dst, x, top, next)?;
+        for &ci in c[..n - 2].iter().rev() {
+            let k = self.k(ci);
+            // dst = dst * x + c[i]
+            match k {
+                Src::K(off) => self.a.vfmadd213pd(dst, x, qword_bcst(rcx + off))?,
+                Src::Z(_) => unreachable!(),
+            }
+        }
+        Ok(())
+    }
+
+    /// `vmath::divider::sqrt_newton`: Newton from `vrsqrt14pd`, Tuckerman's
+    /// test, `vsqrtpd` for a vector with a lane outside [2^-900, 2^900].
+    fn sqrt_newton(&mut self, d: Z, x: Z) -> R {
+        let (half, zero) = (self.k(0.5), self.k(0.0));
+        let one_bits = self.bits(1);
+        self.a.vrsqrt14pd(s(0), x)?;
+        self.bin(Bin::Mul, s(1), x, Src::Z(s(0)))?; // g0 = x y
+        self.bin(Bin::Mul, s(2), s(0), half)?; // h0 = y / 2
+        self.fma(Fma::NegAdd, s(3), s(1), Src::Z(s(2)), half)?; // r = 1/2 - g0 h0
+        self.fma(Fma::Add, s(4), s(1), Src::Z(s(3)), Src::Z(s(1)))?; // g1
+        self.fma(Fma::Add, s(5), s(2), Src::Z(s(3)), Src::Z(s(2)))?; // h1
+        self.fma(Fma::NegAdd, s(6), s(4), Src::Z(s(4)), Src::Z(x))?; // x - g1^2
+        self.fma(Fma::Add, s(6), s(6), Src::Z(s(5)), Src::Z(s(4)))?; // g
+        self.a.vpaddq(s(7), s(6), qword_bcst_of(one_bits))?; // next(g)
+        self.a.vpsubq(s(8), s(6), qword_bcst_of(one_bits))?; // prev(g)
+        self.fma(Fma::NegAdd, s(9), s(6), Src::Z(s(7)), Src::Z(x))?;
+        self.a.vcmppd(k2, s(9), qword_bcst_of(zero), 0x1e)?; // > 0: too low
+        self.a.vmovapd(s(6).k2(), s(7))?;
+        self.fma(Fma::NegAdd, s(9), s(6), Src::Z(s(8)), Src::Z(x))?;
+        self.a.vcmppd(k2, s(9), qword_bcst_of(zero), 0x12)?; // <= 0: too high
+        self.a.vmovapd(s(6).k2(), s(8))?;
+        let (lo, hi) = (self.k(SQRT_MIN), self.k(SQRT_MAX));
+        self.a.vcmppd(k2, x, qword_bcst_of(lo), 0x1d)?; // >=
+        self.a.vcmppd(k2.k2(), x, qword_bcst_of(hi), 0x12)?; // <=
+        self.a.vmovapd(d, s(6))?;
+        self.fallback(|a| a.vsqrtpd(d, x))
+    }
+
+    /// `vmath::divider::div_newton`: Newton from `vrcp14pd`, the exact
+    /// correct-rounding test, `vdivpd` for a vector that fails it.
+    fn div_newton(&mut self, d: Z, a: Z, b: Z) -> R {
+        let one = self.k(1.0);
+        let abs = self.bits(ABS);
+        self.a.vrcp14pd(s(0), b)?;
+        self.fma(Fma::NegAdd, s(1), b, Src::Z(s(0)), one)?; // e0 = 1 - b y0
+        self.fma(Fma::Add, s(2), s(0), Src::Z(s(1)), Src::Z(s(0)))?; // y1
+        self.bin(Bin::Mul, s(3), s(1), Src::Z(s(1)))?;
+        self.fma(Fma::Add, s(4), s(2), Src::Z(s(3)), Src::Z(s(2)))?; // y
+        self.bin(Bin::Mul, s(5), a, Src::Z(s(4)))?; // q0
+        self.fma(Fma::NegAdd, s(6), b, Src::Z(s(5)), Src::Z(a))?; // a - b q0
+        self.fma(Fma::Add, s(6), s(6), Src::Z(s(4)), Src::Z(s(5)))?; // q
+        self.fma(Fma::NegAdd, s(7), b, Src::Z(s(6)), Src::Z(a))?;
+        self.bin(Bin::And, s(7), s(7), abs)?; // |a - b q|
+        let below = self.k(1.0 - f64::EPSILON / 2.0);
+        self.bin(Bin::Mul, s(8), s(6), below)?;
+        self.bin(Bin::And, s(9), b, abs)?; // |b|
+        let half_eps = self.k(f64::EPSILON / 2.0);
+        self.bin(Bin::Mul, s(10), s(9), half_eps)?;
+        self.a.vgetexppd(s(8), s(8))?;
+        self.a.vscalefpd(s(10), s(10), s(8))?; // threshold
+        self.bin(Bin::And, s(11), s(6), abs)?; // |q|
+        let (lo, hi, zero) = (self.k(DIV_MIN), self.k(DIV_MAX), self.k(0.0));
+        self.a.vcmppd(k2, s(7), s(10), 0x11)?; // residual < threshold
+        self.a.vcmppd(k2.k2(), s(11), qword_bcst_of(lo), 0x1d)?;
+        self.a.vcmppd(k2.k2(), s(11), qword_bcst_of(hi), 0x12)?;
+        self.a.vcmppd(k3, a, qword_bcst_of(zero), 0x00)?; // a == 0
+        self.a.korb(k2, k2, k3)?;
+        self.a.vcmppd(k2.k2(), s(9), qword_bcst_of(lo), 0x1d)?;
+        self.a.vcmppd(k2.k2(), s(9), qword_bcst_of(hi), 0x12)?;
+        self.a.vmovapd(s(6).k3(), s(5))?; // a zero numerator: a y, signed
+        self.a.vmovapd(d, s(6))?;
+        self.fallback(|asm| asm.vdivpd(d, a, b))
+    }
+
+    /// Unless every lane of `k2` is set, runs `hardware` (which overwrites the
+    /// Newton result already in place).
+    fn fallback(&mut self, hardware: impl FnOnce(&mut CodeAssembler) -> R) -> R {
+        let mut ok = self.a.create_label();
+        self.a.kortestb(k2, k2)?;
+        self.a.jc(ok)?;
+        hardware(&mut self.a)?;
+        self.a.set_label(&mut ok)?;
+        self.a.zero_bytes()
+    }
+}
+
+/// The broadcast memory operand of a pool constant.
+fn qword_bcst_of(c: Src) -> AsmMemoryOperand {
+    match c {
+        Src::K(off) => qword_bcst(rcx + off),
+        Src::Z(_) => unreachable!("a pool constant"),
+    }
+}
