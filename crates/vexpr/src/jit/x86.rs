@@ -63,7 +63,35 @@ impl Compiled {
 /// Assembles `program` by `plan`; `None` if the assembler or the memory
 /// mapping refuses (never expected) or a `powi` exponent is out of range.
 pub(super) fn compile(program: &Program, plan: &Plan) -> Option<Compiled> {
-    let mut e = Emitter::new(program, plan).ok()?;
+    // A first emission counts how often the loop reads each constant; the
+    // most used ones then live in the vector registers that neither the
+    // program's values nor the kernels' scratch take.
+    let mut count = Emitter::new(program, plan, HashMap::new()).ok()?;
+    if !count.emit_function().ok()? {
+        return None;
+    }
+    let mut by_use: Vec<(u64, usize)> = count.uses.into_iter().collect();
+    by_use.sort_by_key(|&(bits, uses)| (std::cmp::Reverse(uses), bits));
+    let values = plan
+        .slots
+        .iter()
+        .filter(|s| matches!(s, Slot::Vector(_)))
+        .count();
+    let scratch = program
+        .code
+        .iter()
+        .filter_map(|i| i.overload.jit)
+        .map(scratch_registers)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let free = (values..16).chain(16 + scratch..32).map(|r| ZMM[r]);
+    let resident = by_use
+        .iter()
+        .zip(free)
+        .map(|(&(bits, _), z)| (bits, z))
+        .collect();
+    let mut e = Emitter::new(program, plan, resident).ok()?;
     if !e.emit_function().ok()? {
         return None;
     }
@@ -110,6 +138,17 @@ enum Src {
     K(i32),
 }
 
+/// `self.a.op(pre..., src, post...)` with `src` a register or a broadcast
+/// pool constant (the assembler has one method per operand kind).
+macro_rules! with_src {
+    ($self:ident . $m:ident ( $($pre:expr),* ; $src:expr $(; $($post:expr),*)? )) => {
+        match $src {
+            Src::Z(z) => $self.a.$m($($pre,)* z $(, $($post),*)?),
+            Src::K(off) => $self.a.$m($($pre,)* qword_bcst(rcx + off) $(, $($post),*)?),
+        }
+    };
+}
+
 /// The three fused multiply-add forms the kernels use (one rounding each).
 #[derive(Clone, Copy)]
 enum Fma {
@@ -136,10 +175,25 @@ enum Divider {
     Newton,
 }
 
+/// The scratch registers (from `zmm16` up) the emitter of `op` uses.
+fn scratch_registers(op: JitOp) -> usize {
+    match op {
+        JitOp::Div => 12,
+        JitOp::Sqrt => 10,
+        JitOp::Exp | JitOp::Log => 7,
+        JitOp::AddAbs | JitOp::MulAddMul | JitOp::MulSubMul | JitOp::Powi => 1,
+        _ => 0,
+    }
+}
+
 struct Emitter<'p> {
     a: CodeAssembler,
     pool: Vec<u64>,
     pool_index: HashMap<u64, usize>,
+    /// How often the loop reads each constant (by its bits).
+    uses: HashMap<u64, usize>,
+    /// Constants kept in registers, loaded before the loop.
+    resident: HashMap<u64, Z>,
     program: &'p Program,
     plan: &'p Plan,
     /// Byte offset in the pool of the lane numbers 0..8 (for the tail mask).
@@ -147,26 +201,41 @@ struct Emitter<'p> {
 }
 
 impl<'p> Emitter<'p> {
-    fn new(program: &'p Program, plan: &'p Plan) -> Result<Self, IcedError> {
+    fn new(
+        program: &'p Program,
+        plan: &'p Plan,
+        resident: HashMap<u64, Z>,
+    ) -> Result<Self, IcedError> {
         Ok(Emitter {
             a: CodeAssembler::new(64)?,
             // The lane numbers first, at offset 0.
             pool: (0..8).collect(),
             pool_index: HashMap::new(),
+            uses: HashMap::new(),
+            resident,
             program,
             plan,
             lanes: 0,
         })
     }
 
-    /// The pool constant with these bits (added once).
+    /// The constant with these bits: its register, or its place in the pool.
     fn bits(&mut self, bits: u64) -> Src {
+        *self.uses.entry(bits).or_insert(0) += 1;
+        match self.resident.get(&bits) {
+            Some(&z) => Src::Z(z),
+            None => Src::K(self.pool_offset(bits)),
+        }
+    }
+
+    /// The byte offset of the pool entry with these bits (added once).
+    fn pool_offset(&mut self, bits: u64) -> i32 {
         let pool = &mut self.pool;
         let i = *self.pool_index.entry(bits).or_insert_with(|| {
             pool.push(bits);
             pool.len() - 1
         });
-        Src::K(8 * i as i32)
+        8 * i as i32
     }
 
     fn k(&mut self, value: f64) -> Src {
@@ -186,10 +255,7 @@ impl<'p> Emitter<'p> {
     fn bin(&mut self, op: Bin, dst: Z, a: Z, b: Src) -> R {
         macro_rules! go {
             ($m:ident) => {
-                match b {
-                    Src::Z(b) => self.a.$m(dst, a, b),
-                    Src::K(off) => self.a.$m(dst, a, qword_bcst(rcx + off)),
-                }
+                with_src!(self.$m(dst, a; b))
             };
         }
         match op {
@@ -212,10 +278,7 @@ impl<'p> Emitter<'p> {
         };
         macro_rules! form {
             ($m:ident, $x:expr, $y:expr, $z:expr) => {
-                match $z {
-                    Src::Z(z) => self.a.$m($x, $y, z),
-                    Src::K(off) => self.a.$m($x, $y, qword_bcst(rcx + off)),
-                }
+                with_src!(self.$m($x, $y; $z))
             };
         }
         // 231: dst = ±(a*b) + dst.
@@ -251,11 +314,15 @@ impl<'p> Emitter<'p> {
         for (j, gpr) in INPUT_GPRS.iter().enumerate().take(self.plan.inputs.len()) {
             self.a.mov(*gpr, qword_ptr(rdi + 8 * j as i32))?;
         }
-        for &(v, value) in &self.plan.constants.clone() {
-            let Src::K(off) = self.k(value) else {
-                unreachable!()
-            };
-            self.a.vbroadcastsd(ZMM[v as usize], qword_ptr(rcx + off))?;
+        let program_constants = self
+            .plan
+            .constants
+            .iter()
+            .map(|&(v, c)| (c.to_bits(), ZMM[v as usize]));
+        let kernel_constants: Vec<(u64, Z)> = self.resident.iter().map(|(&b, &z)| (b, z)).collect();
+        for (bits, z) in program_constants.chain(kernel_constants) {
+            let off = self.pool_offset(bits);
+            self.a.vbroadcastsd(z, qword_ptr(rcx + off))?;
         }
         self.a.shl(rdx, 3)?;
         self.a.xor(eax, eax)?;
@@ -458,12 +525,10 @@ impl<'p> Emitter<'p> {
     /// Jumps to `bail` if the unsigned 64-bit comparison `bits(v) PRED c`
     /// (an `vpcmpuq` predicate) holds in any (active) lane.
     fn bail_if(&mut self, v: Z, pred: i32, c: Src, tail: bool, bail: CodeLabel) -> R {
-        let Src::K(off) = c else { unreachable!() };
-        let mem = qword_bcst(rcx + off);
         if tail {
-            self.a.vpcmpuq(k2.k1(), v, mem, pred)?;
+            with_src!(self.vpcmpuq(k2.k1(), v; c; pred))?;
         } else {
-            self.a.vpcmpuq(k2, v, mem, pred)?;
+            with_src!(self.vpcmpuq(k2, v; c; pred))?;
         }
         self.a.kortestb(k2, k2)?;
         self.a.jnz(bail)
@@ -480,7 +545,7 @@ impl<'p> Emitter<'p> {
         let (inv_ln2, shift) = (self.k(INV_LN2), self.k(SHIFT));
         self.fma(Fma::Add, s(0), x, inv_ln2, shift)?;
         let shift_bits = self.bits(SHIFT.to_bits());
-        self.a.vpsubq(s(1), s(0), qword_bcst_of(shift_bits))?;
+        with_src!(self.vpsubq(s(1), s(0); shift_bits))?;
         self.bin(Bin::Sub, s(0), s(0), shift)?;
         // hi = fma(-kd, LN2_HI, x); lo = -kd * LN2_LO
         let ln2_hi = self.k(LN2_HI);
@@ -497,7 +562,7 @@ impl<'p> Emitter<'p> {
         let one = self.k(1.0);
         self.bin(Bin::Add, s(6), s(6), one)?;
         let bias = self.bits(1023);
-        self.a.vpaddq(s(1), s(1), qword_bcst_of(bias))?;
+        with_src!(self.vpaddq(s(1), s(1); bias))?;
         self.a.vpsllq(s(1), s(1), 52)?;
         self.bin(Bin::Mul, d, s(6), Src::Z(s(1)))
     }
@@ -508,12 +573,12 @@ impl<'p> Emitter<'p> {
         // bits(x) - bits(MIN_POSITIVE) >= bits(inf) - bits(MIN_POSITIVE).
         const LO: u64 = f64::MIN_POSITIVE.to_bits();
         let lo = self.bits(LO);
-        self.a.vpsubq(s(0), x, qword_bcst_of(lo))?;
+        with_src!(self.vpsubq(s(0), x; lo))?;
         let span = self.bits(f64::INFINITY.to_bits() - LO);
         self.bail_if(s(0), 5, span, tail, bail)?;
         // k = (ix - bits(sqrt(2)/2)) >> 52; m = ix - (tmp & EXP_MASK)
         let sqrt_half = self.bits(0x3fe6_a09e_667f_3bcd);
-        self.a.vpsubq(s(0), x, qword_bcst_of(sqrt_half))?;
+        with_src!(self.vpsubq(s(0), x; sqrt_half))?;
         self.a.vpsraq(s(1), s(0), 52)?;
         let exp_mask = self.bits(0xfff << 52);
         self.bin(Bin::And, s(0), s(0), exp_mask)?;
@@ -542,10 +607,7 @@ impl<'p> Emitter<'p> {
         // kd * LN2_HI + (-t) is kd * LN2_HI - t: negating is exact.
         let ln2_hi = self.k(LN2_HI);
         self.a.vmovapd(d, s(5))?;
-        match ln2_hi {
-            Src::K(off) => self.a.vfmsub231pd(d, s(1), qword_bcst(rcx + off)),
-            Src::Z(_) => unreachable!(),
-        }
+        with_src!(self.vfmsub231pd(d, s(1); ln2_hi))
     }
 
     /// `vmath::arith::horner`: acc = c[N-1], then acc = fma(acc, x, c[i])
@@ -557,10 +619,7 @@ impl<'p> Emitter<'p> {
         for &ci in c[..n - 2].iter().rev() {
             let k = self.k(ci);
             // dst = dst * x + c[i]
-            match k {
-                Src::K(off) => self.a.vfmadd213pd(dst, x, qword_bcst(rcx + off))?,
-                Src::Z(_) => unreachable!(),
-            }
+            with_src!(self.vfmadd213pd(dst, x; k))?;
         }
         Ok(())
     }
@@ -578,17 +637,17 @@ impl<'p> Emitter<'p> {
         self.fma(Fma::Add, s(5), s(2), Src::Z(s(3)), Src::Z(s(2)))?; // h1
         self.fma(Fma::NegAdd, s(6), s(4), Src::Z(s(4)), Src::Z(x))?; // x - g1^2
         self.fma(Fma::Add, s(6), s(6), Src::Z(s(5)), Src::Z(s(4)))?; // g
-        self.a.vpaddq(s(7), s(6), qword_bcst_of(one_bits))?; // next(g)
-        self.a.vpsubq(s(8), s(6), qword_bcst_of(one_bits))?; // prev(g)
+        with_src!(self.vpaddq(s(7), s(6); one_bits))?; // next(g)
+        with_src!(self.vpsubq(s(8), s(6); one_bits))?; // prev(g)
         self.fma(Fma::NegAdd, s(9), s(6), Src::Z(s(7)), Src::Z(x))?;
-        self.a.vcmppd(k2, s(9), qword_bcst_of(zero), 0x1e)?; // > 0: too low
+        with_src!(self.vcmppd(k2, s(9); zero; 0x1e))?; // > 0: too low
         self.a.vmovapd(s(6).k2(), s(7))?;
         self.fma(Fma::NegAdd, s(9), s(6), Src::Z(s(8)), Src::Z(x))?;
-        self.a.vcmppd(k2, s(9), qword_bcst_of(zero), 0x12)?; // <= 0: too high
+        with_src!(self.vcmppd(k2, s(9); zero; 0x12))?; // <= 0: too high
         self.a.vmovapd(s(6).k2(), s(8))?;
         let (lo, hi) = (self.k(SQRT_MIN), self.k(SQRT_MAX));
-        self.a.vcmppd(k2, x, qword_bcst_of(lo), 0x1d)?; // >=
-        self.a.vcmppd(k2.k2(), x, qword_bcst_of(hi), 0x12)?; // <=
+        with_src!(self.vcmppd(k2, x; lo; 0x1d))?; // >=
+        with_src!(self.vcmppd(k2.k2(), x; hi; 0x12))?; // <=
         self.a.vmovapd(d, s(6))?;
         self.fallback(|a| a.vsqrtpd(d, x))
     }
@@ -618,12 +677,12 @@ impl<'p> Emitter<'p> {
         self.bin(Bin::And, s(11), s(6), abs)?; // |q|
         let (lo, hi, zero) = (self.k(DIV_MIN), self.k(DIV_MAX), self.k(0.0));
         self.a.vcmppd(k2, s(7), s(10), 0x11)?; // residual < threshold
-        self.a.vcmppd(k2.k2(), s(11), qword_bcst_of(lo), 0x1d)?;
-        self.a.vcmppd(k2.k2(), s(11), qword_bcst_of(hi), 0x12)?;
-        self.a.vcmppd(k3, a, qword_bcst_of(zero), 0x00)?; // a == 0
+        with_src!(self.vcmppd(k2.k2(), s(11); lo; 0x1d))?;
+        with_src!(self.vcmppd(k2.k2(), s(11); hi; 0x12))?;
+        with_src!(self.vcmppd(k3, a; zero; 0x00))?; // a == 0
         self.a.korb(k2, k2, k3)?;
-        self.a.vcmppd(k2.k2(), s(9), qword_bcst_of(lo), 0x1d)?;
-        self.a.vcmppd(k2.k2(), s(9), qword_bcst_of(hi), 0x12)?;
+        with_src!(self.vcmppd(k2.k2(), s(9); lo; 0x1d))?;
+        with_src!(self.vcmppd(k2.k2(), s(9); hi; 0x12))?;
         self.a.vmovapd(s(6).k3(), s(5))?; // a zero numerator: a y, signed
         self.a.vmovapd(d, s(6))?;
         self.fallback(|asm| asm.vdivpd(d, a, b))
@@ -638,13 +697,5 @@ impl<'p> Emitter<'p> {
         hardware(&mut self.a)?;
         self.a.set_label(&mut ok)?;
         self.a.zero_bytes()
-    }
-}
-
-/// The broadcast memory operand of a pool constant.
-fn qword_bcst_of(c: Src) -> AsmMemoryOperand {
-    match c {
-        Src::K(off) => qword_bcst(rcx + off),
-        Src::Z(_) => unreachable!("a pool constant"),
     }
 }

@@ -217,6 +217,13 @@ impl Run<'_, '_> {
             streaming,
             ..
         } = *self;
+        if let Some(code) = self.code
+            && !streaming.stage_output
+            && !streaming.prefetch_inputs
+            && let Some(inputs) = self.dense_inputs(code)
+        {
+            return self.machine_piece(code, &inputs[..code.inputs.len()], out, start, len);
+        }
         let width = program.result_dtype().itemsize();
         let block_bytes = block_len * width;
         let mut staging: Vec<scratch::Line> = Vec::new();
@@ -250,6 +257,61 @@ impl Run<'_, '_> {
             stream::stream_fence();
         }
         result
+    }
+
+    /// The elements of the machine code's inputs, if all are dense arrays.
+    fn dense_inputs(&self, code: &Code) -> Option<[&[u8]; crate::jit::MAX_INPUTS]> {
+        let mut inputs: [&[u8]; crate::jit::MAX_INPUTS] = [&[]; crate::jit::MAX_INPUTS];
+        for (slot, &reg) in inputs.iter_mut().zip(&code.inputs) {
+            let Role::Input(v) = self.program.registers[reg].role else {
+                return None;
+            };
+            let Binding::Dense(data) = &self.bindings[v] else {
+                return None;
+            };
+            *slot = data;
+        }
+        Some(inputs)
+    }
+
+    /// Elements `start..start + len` by machine code reading dense inputs
+    /// straight from `inputs` in one call, not block by block (it keeps
+    /// nothing in scratch); a block's worth of passes wherever a vector needs a
+    /// full math function, then machine code again.
+    fn machine_piece(
+        &self,
+        code: &Code,
+        inputs: &[&[u8]],
+        out: &mut [u8],
+        start: usize,
+        len: usize,
+    ) -> Result<(), Fault> {
+        let mut i = 0;
+        while i < len {
+            let mut pointers = [std::ptr::null::<f64>(); crate::jit::MAX_INPUTS];
+            for (p, data) in pointers.iter_mut().zip(inputs) {
+                *p = data[(start + i) * 8..(start + len) * 8].as_ptr().cast();
+            }
+            let rest = &mut out[i * 8..len * 8];
+            // SAFETY: each pointer starts the len - i float64 elements of a
+            // dense input from element start + i (the slices just taken), and
+            // `rest` holds len - i float64 slots. Dense inputs are borrowed
+            // apart from the output, so they do not alias it.
+            i += unsafe { code.run(&pointers[..inputs.len()], rest.as_mut_ptr().cast(), len - i) };
+            if i < len {
+                let m = self.block_len.min(len - i);
+                let passes = Run {
+                    code: None,
+                    ..*self
+                };
+                with_scratch(|scratch| {
+                    scratch.prepare(self.program, self.bindings, self.block_len.min(len));
+                    passes.block(scratch, start + i, m, &mut out[i * 8..(i + m) * 8])
+                })?;
+                i += m;
+            }
+        }
+        Ok(())
     }
 
     /// Runs the program once over elements `start..start + n`: as machine code if
