@@ -133,21 +133,32 @@ impl Code {
     /// fewer (a multiple of 8) when a vector needed a full math function; the
     /// elements from there on are left untouched.
     ///
+    /// With `streaming`, whole vectors are stored non-temporally (past the
+    /// caches); the caller then orders them with a store fence before the
+    /// output is read by another thread.
+    ///
     /// # Safety
     /// Each `inputs[j]` must be valid for reading `n` float64 values and `out`
     /// for writing `n`; `out` may equal an input pointer only if that input is
     /// not read after the output is written (the VM never passes such a pair:
-    /// an input that is the output is copied to scratch first).
-    pub(crate) unsafe fn run(&self, inputs: &[*const f64], out: *mut f64, n: usize) -> usize {
+    /// an input that is the output is copied to scratch first). With
+    /// `streaming`, `out` must be 64-byte aligned.
+    pub(crate) unsafe fn run(
+        &self,
+        inputs: &[*const f64],
+        out: *mut f64,
+        n: usize,
+        streaming: bool,
+    ) -> usize {
         debug_assert_eq!(inputs.len(), self.inputs.len());
         #[cfg(target_arch = "x86_64")]
         // SAFETY: forwarded from the caller.
         unsafe {
-            self.inner.run(inputs, out, n)
+            self.inner.run(inputs, out, n, streaming)
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
-            let _ = (inputs, out, n);
+            let _ = (inputs, out, n, streaming);
             0
         }
     }

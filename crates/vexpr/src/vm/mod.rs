@@ -218,11 +218,29 @@ impl Run<'_, '_> {
             ..
         } = *self;
         if let Some(code) = self.code
-            && !streaming.stage_output
-            && !streaming.prefetch_inputs
             && let Some(inputs) = self.dense_inputs(code)
         {
-            return self.machine_piece(code, &inputs[..code.inputs.len()], out, start, len);
+            let inputs = &inputs[..code.inputs.len()];
+            // Far larger than the caches, the output is written with
+            // non-temporal stores, which need it 64-byte aligned: the elements
+            // before the first aligned one go first with ordinary stores.
+            // Measured at N = 10M on one thread (`vexpr bench`): `2*a**3 -
+            // 4*a**5 + 6*log(a)` 1.17-1.19 → 1.08-1.14 ns/elem and `exp(-a*a) *
+            // sqrt(b)` 1.46 → 1.07-1.10, where computing 2048-element chunks
+            // into L1 and streaming them out with copies took 1.43 and 1.30.
+            let aligned = out.as_ptr().align_offset(64);
+            if !streaming.stage_output || !aligned.is_multiple_of(8) {
+                return self.machine_span(code, inputs, out, start, len, false);
+            }
+            let head = (aligned / 8).min(len);
+            let (first, rest) = out.split_at_mut(head * 8);
+            let result = self
+                .machine_span(code, inputs, first, start, head, false)
+                .and_then(|()| {
+                    self.machine_span(code, inputs, rest, start + head, len - head, true)
+                });
+            stream::stream_fence();
+            return result;
         }
         let width = program.result_dtype().itemsize();
         let block_bytes = block_len * width;
@@ -278,13 +296,14 @@ impl Run<'_, '_> {
     /// straight from `inputs` in one call, not block by block (it keeps
     /// nothing in scratch); a block's worth of passes wherever a vector needs a
     /// full math function, then machine code again.
-    fn machine_piece(
+    fn machine_span(
         &self,
         code: &Code,
         inputs: &[&[u8]],
         out: &mut [u8],
         start: usize,
         len: usize,
+        streaming: bool,
     ) -> Result<(), Fault> {
         let mut i = 0;
         while i < len {
@@ -296,8 +315,17 @@ impl Run<'_, '_> {
             // SAFETY: each pointer starts the len - i float64 elements of a
             // dense input from element start + i (the slices just taken), and
             // `rest` holds len - i float64 slots. Dense inputs are borrowed
-            // apart from the output, so they do not alias it.
-            i += unsafe { code.run(&pointers[..inputs.len()], rest.as_mut_ptr().cast(), len - i) };
+            // apart from the output, so they do not alias it. Non-temporal
+            // stores only where `rest` is 64-byte aligned, as they require.
+            let stream_here = streaming && rest.as_ptr().align_offset(64) == 0;
+            i += unsafe {
+                code.run(
+                    &pointers[..inputs.len()],
+                    rest.as_mut_ptr().cast(),
+                    len - i,
+                    stream_here,
+                )
+            };
             if i < len {
                 let m = self.block_len.min(len - i);
                 let passes = Run {
@@ -371,6 +399,7 @@ impl Run<'_, '_> {
                     &inputs[..code.inputs.len()],
                     out_values.as_mut_ptr().cast(),
                     n,
+                    false,
                 )
             };
             if done == n {
