@@ -214,13 +214,36 @@ enum Divider {
     Newton,
 }
 
+/// Cycles per vector of `op` on this machine's two 512-bit vector ports
+/// (operations / 2), on the divider, and on the ports for the Newton form
+/// instead of the divider: counted from the emitters below, with the
+/// divider's occupancy per `vsqrtpd` (~20) and `vdivpd` (~16) as measured for
+/// `vmath::divider`.
+fn cycles(op: JitOp) -> (f64, f64, f64) {
+    match op {
+        JitOp::Sqrt => (0.0, 20.0, 12.0),
+        JitOp::Div => (0.0, 16.0, 11.0),
+        // Log's own division overlaps; it is counted as port work.
+        JitOp::Log => (15.0, 0.0, 0.0),
+        JitOp::Exp => (10.0, 0.0, 0.0),
+        JitOp::Powi => (2.0, 0.0, 0.0),
+        JitOp::MulAddMul | JitOp::MulSubMul | JitOp::AddAbs => (1.5, 0.0, 0.0),
+        JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => (1.0, 0.0, 0.0),
+        JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul => (1.0, 0.0, 0.0),
+        JitOp::Add | JitOp::Sub | JitOp::Mul | JitOp::Neg | JitOp::Abs | JitOp::NegMul => {
+            (0.5, 0.0, 0.0)
+        }
+    }
+}
+
 /// The scratch registers (from `zmm16` up) the emitter of `op` uses.
 fn scratch_registers(op: JitOp) -> usize {
     match op {
         JitOp::Div => 12,
         JitOp::Sqrt => 10,
         JitOp::Exp | JitOp::Log => 7,
-        JitOp::AddAbs | JitOp::MulAddMul | JitOp::MulSubMul | JitOp::Powi => 1,
+        JitOp::Powi => 4,
+        JitOp::AddAbs | JitOp::MulAddMul | JitOp::MulSubMul => 1,
         _ => 0,
     }
 }
@@ -235,6 +258,9 @@ struct Emitter<'p> {
     resident: HashMap<u64, Z>,
     /// Store whole vectors with `vmovntpd` (the second function).
     streaming: bool,
+    /// After a `powi`: its base, and how many of its squares x^2, x^4, ...
+    /// are in scratch registers 0, 1, ... (see [`Emitter::powi`]).
+    squares: Option<(Z, usize)>,
     program: &'p Program,
     plan: &'p Plan,
     /// Byte offset in the pool of the lane numbers 0..8 (for the tail mask).
@@ -255,6 +281,7 @@ impl<'p> Emitter<'p> {
             uses: HashMap::new(),
             resident,
             streaming: false,
+            squares: None,
             program,
             plan,
             lanes: 0,
@@ -380,31 +407,36 @@ impl<'p> Emitter<'p> {
         }
         self.a.shl(rdx, 3)?;
         self.a.xor(eax, eax)?;
-        let mut pair = self.a.create_label();
+        let mut group = self.a.create_label();
         let mut single = self.a.create_label();
         let mut tail = self.a.create_label();
         let mut done = self.a.create_label();
-        let mut bail_second = self.a.create_label();
+        let pattern = self.divider_pattern();
+        // bails[i]: a vector at offset 64 i of the group needed a full function.
+        let mut bails: Vec<CodeLabel> = pattern.iter().map(|_| self.a.create_label()).collect();
 
-        // Two vectors an iteration.
-        self.a.set_label(&mut pair)?;
-        self.a.lea(r11, qword_ptr(rax + 128))?;
+        // A group of vectors an iteration.
+        let group_bytes = 64 * pattern.len() as i32;
+        self.a.set_label(&mut group)?;
+        self.a.lea(r11, qword_ptr(rax + group_bytes))?;
         self.a.cmp(r11, rdx)?;
         self.a.ja(single)?;
-        if !self.body(0, false, Divider::Hardware, done)? {
-            return Ok(false);
+        for (i, &divider) in pattern.iter().enumerate() {
+            if !self.body(64 * i as i32, false, divider, bails[i])? {
+                return Ok(false);
+            }
         }
-        self.body(64, false, Divider::Newton, bail_second)?;
-        self.a.add(rax, 128)?;
-        self.a.jmp(pair)?;
+        self.a.add(rax, group_bytes)?;
+        self.a.jmp(group)?;
 
-        // One more whole vector.
+        // The whole vectors left, one at a time.
         self.a.set_label(&mut single)?;
         self.a.lea(r11, qword_ptr(rax + 64))?;
         self.a.cmp(r11, rdx)?;
         self.a.ja(tail)?;
         self.body(0, false, Divider::Hardware, done)?;
         self.a.add(rax, 64)?;
+        self.a.jmp(single)?;
 
         // The last 1-7 elements: k1 = lanes below the count left.
         self.a.set_label(&mut tail)?;
@@ -419,15 +451,71 @@ impl<'p> Emitter<'p> {
         self.body(0, true, Divider::Hardware, done)?;
         self.a.mov(rax, rdx)?;
 
+        for (i, bail) in bails.iter_mut().enumerate() {
+            self.a.set_label(bail)?;
+            if i > 0 {
+                self.a.add(rax, 64 * i as i32)?;
+            }
+            self.a.jmp(done)?;
+        }
         self.a.set_label(&mut done)?;
         self.a.shr(rax, 3)?;
         self.a.vzeroupper()?;
         self.a.ret()?;
-
-        self.a.set_label(&mut bail_second)?;
-        self.a.add(rax, 64)?;
-        self.a.jmp(done)?;
         Ok(true)
+    }
+
+    /// Which vectors of a loop iteration compute `sqrt` and `/` on the
+    /// divider and which by Newton's method: the share of Newton vectors that
+    /// keeps both the divider and the two vector ports busy, from the cycles a
+    /// vector takes on each. With R cycles of other work on the ports, D on
+    /// the divider and N for the Newton forms, a share f of Newton vectors
+    /// balances R + f N = (1 - f) D. Measured on the project machine at N =
+    /// 10k on one thread (`vexpr bench`, ns/elem; H = divider, N = Newton):
+    ///
+    /// | | HN | HHN | HHHN |
+    /// |---|---:|---:|---:|
+    /// | `exp(-a*a) * sqrt(b)` (f = 0.28) | 0.80 | 0.74 | 0.72 |
+    /// | `sqrt(a)` (f = 0.63) | 0.44 | 0.58 | 0.65 |
+    fn divider_pattern(&self) -> Vec<Divider> {
+        let (mut other, mut divider, mut newton) = (0.0, 0.0, 0.0);
+        for instr in &self.program.code {
+            let (r, d, n) = cycles(instr.overload.jit.unwrap_or(JitOp::Add));
+            other += r;
+            divider += d;
+            newton += n;
+        }
+        let share: f64 = if divider == 0.0 {
+            0.0
+        } else {
+            ((divider - other) / (newton + divider)).clamp(0.0, 1.0)
+        };
+        // The group of at most four vectors whose Newton share is nearest.
+        let groups: [&[Divider]; 7] = {
+            use Divider::{Hardware as H, Newton as N};
+            [
+                &[H, H],
+                &[H, H, H, N],
+                &[H, H, N],
+                &[H, N],
+                &[H, N, N],
+                &[H, N, N, N],
+                &[N, N],
+            ]
+        };
+        let newton_share = |g: &[Divider]| {
+            g.iter().filter(|&&d| d == Divider::Newton).count() as f64 / g.len() as f64
+        };
+        groups
+            .iter()
+            .min_by(|a, b| {
+                let (da, db) = (
+                    (newton_share(a) - share).abs(),
+                    (newton_share(b) - share).abs(),
+                );
+                da.total_cmp(&db)
+            })
+            .map_or_else(Vec::new, |g| g.to_vec())
     }
 
     /// One vector of the program at byte offset `rax + off`: load the inputs,
@@ -441,6 +529,8 @@ impl<'p> Emitter<'p> {
         divider: Divider,
         bail: CodeLabel,
     ) -> Result<bool, IcedError> {
+        // Scratch registers hold the previous vector's values.
+        self.squares = None;
         for (j, &reg) in self.plan.inputs.clone().iter().enumerate() {
             let z = self.z(reg as u32);
             let src = zmmword_ptr(INPUT_GPRS[j] + rax + off);
@@ -482,6 +572,9 @@ impl<'p> Emitter<'p> {
         let Some(op) = instr.overload.jit else {
             return Ok(false);
         };
+        if op != JitOp::Powi {
+            self.squares = None;
+        }
         let plan = self.plan;
         let vector = |k: usize| match plan.slots[instr.args[k] as usize] {
             Slot::Vector(v) => ZMM[v as usize],
@@ -500,8 +593,10 @@ impl<'p> Emitter<'p> {
             JitOp::Neg => self.bin(Bin::Xor, d, x(), sign)?,
             JitOp::Abs => self.bin(Bin::And, d, x(), abs)?,
             JitOp::NegMul => {
-                self.bin(Bin::Xor, d, x(), sign)?;
-                self.bin(Bin::Mul, d, d, y(self))?;
+                // -(x*y) + (-0) rounds once to -RN(x*y), which is (-x)*y,
+                // zeros' signs included: one FMA instead of two operations.
+                let minus_zero = self.k(-0.0);
+                self.fma(Fma::NegAdd, d, x(), y(self), minus_zero)?;
             }
             JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul => {
                 let inner = match op {
@@ -562,9 +657,17 @@ impl<'p> Emitter<'p> {
 
     /// `kernels::arith::powi_chain`: the partial product times the running
     /// square, `r * p`, then `p * p`.
+    ///
+    /// The square x^(2^(i+1)) goes to scratch register i, and stays known
+    /// for the next instruction if that is a `powi` of the same `x` (as in
+    /// `a**3` next to `a**5`), which then starts from it.
     fn powi(&mut self, d: Z, x: Z, n: u32) -> R {
         let mut power = x;
         let mut have_result = false;
+        let known = match self.squares {
+            Some((base, known)) if base == x => known,
+            _ => 0,
+        };
         for bit in 0..5 {
             if n & (1 << bit) != 0 {
                 if have_result {
@@ -575,10 +678,14 @@ impl<'p> Emitter<'p> {
                 }
             }
             if bit < 4 && n >> (bit + 1) != 0 {
-                self.bin(Bin::Mul, s(0), power, Src::Z(power))?;
-                power = s(0);
+                if bit >= known {
+                    self.bin(Bin::Mul, s(bit), power, Src::Z(power))?;
+                }
+                power = s(bit);
             }
         }
+        let squared = (0..4).take_while(|&b| n >> (b + 1) != 0).count();
+        self.squares = Some((x, known.max(squared)));
         Ok(())
     }
 
@@ -604,8 +711,6 @@ impl<'p> Emitter<'p> {
         // (kd, k) = round_int_mul(x, INV_LN2)
         let (inv_ln2, shift) = (self.k(INV_LN2), self.k(SHIFT));
         self.fma(Fma::Add, s(0), x, inv_ln2, shift)?;
-        let shift_bits = self.bits(SHIFT.to_bits());
-        with_src!(self.vpsubq(s(1), s(0); shift_bits))?;
         self.bin(Bin::Sub, s(0), s(0), shift)?;
         // hi = fma(-kd, LN2_HI, x); lo = -kd * LN2_LO
         let ln2_hi = self.k(LN2_HI);
@@ -621,21 +726,25 @@ impl<'p> Emitter<'p> {
         self.bin(Bin::Add, s(6), s(2), Src::Z(s(6)))?;
         let one = self.k(1.0);
         self.bin(Bin::Add, s(6), s(6), one)?;
-        let bias = self.bits(1023);
-        with_src!(self.vpaddq(s(1), s(1); bias))?;
-        self.a.vpsllq(s(1), s(1), 52)?;
-        self.bin(Bin::Mul, d, s(6), Src::Z(s(1)))
+        // p * 2^kd in one `vscalefpd` instead of building 2^k's bits from the
+        // integer k and multiplying (four operations): both are exact, as
+        // |x| <= 708 keeps 2^k and the result normal.
+        self.a.vscalefpd(d, s(6), s(0))
     }
 
     /// `vmath::explog::log_normal`, after `log_needs_full`'s test.
     fn log(&mut self, d: Z, x: Z, tail: bool, bail: CodeLabel) -> R {
         // Not a positive normal finite number:
         // bits(x) - bits(MIN_POSITIVE) >= bits(inf) - bits(MIN_POSITIVE).
-        const LO: u64 = f64::MIN_POSITIVE.to_bits();
-        let lo = self.bits(LO);
-        with_src!(self.vpsubq(s(0), x; lo))?;
-        let span = self.bits(f64::INFINITY.to_bits() - LO);
-        self.bail_if(s(0), 5, span, tail, bail)?;
+        // `vfpclasspd` with every class set (NaNs, zeros, infinities,
+        // subnormals, negatives) tests that in one operation.
+        if tail {
+            self.a.vfpclasspd(k2.k1(), x, 0xff)?;
+        } else {
+            self.a.vfpclasspd(k2, x, 0xff)?;
+        }
+        self.a.kortestb(k2, k2)?;
+        self.a.jnz(bail)?;
         // k = (ix - bits(sqrt(2)/2)) >> 52; m = ix - (tmp & EXP_MASK)
         let sqrt_half = self.bits(0x3fe6_a09e_667f_3bcd);
         with_src!(self.vpsubq(s(0), x; sqrt_half))?;
