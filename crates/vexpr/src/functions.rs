@@ -14,7 +14,7 @@
 //! `d` float64, `c` complex128, `s` byte string.
 
 use crate::dtype::DType;
-pub use crate::jit::JitOp;
+pub use crate::jit::{Compare, JitOp};
 use crate::kernels::arith::*;
 use crate::kernels::{Kernel, KernelResult, Operand, complex, kernel, slice_kernel, vmath};
 use num_complex::Complex64;
@@ -810,7 +810,7 @@ fn build_table() -> Table {
     // and no boolean register. The comparison is IEEE's, as in the separate
     // instructions (false when either side is NaN).
     macro_rules! where_cmp {
-        ($name:literal, $op:tt, $doc:literal) => {
+        ($name:literal, $op:tt, $cmp:ident, $doc:literal) => {
             let f = b.add($name, None, 4, Rule::Fused, $doc);
             f.sig(
                 F,
@@ -822,6 +822,7 @@ fn build_table() -> Table {
                 &[D, D, D, D],
                 kernel!(|p: f64, q: f64, x: f64, y: f64| -> f64 { if p $op q { x } else { y } }),
             );
+            f.jit(JitOp::Where(Compare::$cmp));
         };
     }
     // Fused sign operations, made by the optimizer when the inner result has no
@@ -880,12 +881,12 @@ fn build_table() -> Table {
     f.sig(F, &[F, L], powi_f32);
     f.sig(D, &[D, L], powi_f64).jit(JitOp::Powi);
 
-    where_cmp!("where_lt", <, "`where(p < q, x, y)`, fused by the optimizer");
-    where_cmp!("where_le", <=, "`where(p <= q, x, y)`, fused by the optimizer");
-    where_cmp!("where_gt", >, "`where(p > q, x, y)`, fused by the optimizer");
-    where_cmp!("where_ge", >=, "`where(p >= q, x, y)`, fused by the optimizer");
-    where_cmp!("where_eq", ==, "`where(p == q, x, y)`, fused by the optimizer");
-    where_cmp!("where_ne", !=, "`where(p != q, x, y)`, fused by the optimizer");
+    where_cmp!("where_lt", <, Lt, "`where(p < q, x, y)`, fused by the optimizer");
+    where_cmp!("where_le", <=, Le, "`where(p <= q, x, y)`, fused by the optimizer");
+    where_cmp!("where_gt", >, Gt, "`where(p > q, x, y)`, fused by the optimizer");
+    where_cmp!("where_ge", >=, Ge, "`where(p >= q, x, y)`, fused by the optimizer");
+    where_cmp!("where_eq", ==, Eq, "`where(p == q, x, y)`, fused by the optimizer");
+    where_cmp!("where_ne", !=, Ne, "`where(p != q, x, y)`, fused by the optimizer");
 
     let f = b.add(
         "contains",

@@ -74,6 +74,26 @@ pub enum JitOp {
     Exp,
     /// `log(x)`, the fast path of the vmath kernel.
     Log,
+    /// `where(p OP q, x, y)`
+    Where(Compare),
+}
+
+/// The comparison of a fused `where`; false when either side is NaN, except
+/// `Ne`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compare {
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
 }
 
 /// The most vector registers the program's values may take (the inputs, the

@@ -36,12 +36,13 @@ fn the_benchmark_programs_compile_to_machine_code() {
         "abs(a - b) / (abs(a) + abs(b))",
         "2*a + 3*b",
         "a**2 + 3*b",
+        "where(a > b, a*b, a - b)",
     ] {
         assert!(compiles(source, &["a", "b"]), "{source}");
     }
-    // Not covered: comparisons, other functions, other types.
-    assert!(!compiles("where(a > b, a*b, a - b)", &["a", "b"]));
+    // Not covered: other functions, boolean results.
     assert!(!compiles("sin(a)", &["a"]));
+    assert!(!compiles("a > b", &["a", "b"]));
 }
 
 /// Bit equality, with every NaN equal to every NaN (the VM's own kernels do
@@ -117,8 +118,15 @@ fn arb_source() -> impl Strategy<Value = String> {
                     format!("{f}({x})")
                 }),
             (inner.clone(), 2..17i32).prop_map(|(x, n)| format!("({x})**{n}")),
-            (inner.clone(), inner.clone(), inner)
+            (inner.clone(), inner.clone(), inner.clone())
                 .prop_map(|(x, y, z)| format!("({x}*{y} - abs({z}))")),
+            (
+                prop::sample::select(vec!["<", "<=", ">", ">=", "==", "!="]),
+                inner.clone(),
+                inner.clone(),
+                inner
+            )
+                .prop_map(|(op, p, x, y)| format!("where({p} {op} {x}, {x}, {y})")),
         ]
     })
 }
@@ -242,6 +250,9 @@ fn every_function_and_power_on_hard_values_and_every_length() {
         ]
         .map(String::from),
     );
+    for op in ["<", "<=", ">", ">=", "==", "!="] {
+        sources.push(format!("where(a {op} b, a*b, c - b)"));
+    }
     sources.push("2*a**3 - 4*a**5 + 6*log(a)".into());
     sources.push("exp(-a*a) * sqrt(b)".into());
     for source in &sources {

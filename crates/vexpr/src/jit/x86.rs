@@ -24,7 +24,7 @@
 //! for outputs far larger than the caches (the stores then do not read the
 //! output's lines first).
 
-use super::{JitOp, Plan, Slot};
+use super::{Compare, JitOp, Plan, Slot};
 use crate::functions::{POWI_MAX, POWI_MIN};
 use crate::kernels::vmath::shared::{
     DIV_MAX, DIV_MIN, EXP_Q, INV_LN2, LN2_HI, LN2_LO, LOG_L, SHIFT, SQRT_MAX, SQRT_MIN,
@@ -229,7 +229,7 @@ fn cycles(op: JitOp) -> (f64, f64, f64) {
         JitOp::Powi => (2.0, 0.0, 0.0),
         JitOp::MulAddMul | JitOp::MulSubMul | JitOp::AddAbs => (1.5, 0.0, 0.0),
         JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => (1.0, 0.0, 0.0),
-        JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul => (1.0, 0.0, 0.0),
+        JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul | JitOp::Where(_) => (1.0, 0.0, 0.0),
         JitOp::Add | JitOp::Sub | JitOp::Mul | JitOp::Neg | JitOp::Abs | JitOp::NegMul => {
             (0.5, 0.0, 0.0)
         }
@@ -649,6 +649,20 @@ impl<'p> Emitter<'p> {
                 Divider::Hardware => self.a.vsqrtpd(d, x())?,
                 Divider::Newton => self.sqrt_newton(d, x())?,
             },
+            JitOp::Where(compare) => {
+                // The `vcmppd` predicate of Rust's comparison: ordered and
+                // quiet, but `!=` is true for NaN.
+                let predicate = match compare {
+                    Compare::Lt => 0x11,
+                    Compare::Le => 0x12,
+                    Compare::Gt => 0x1e,
+                    Compare::Ge => 0x1d,
+                    Compare::Eq => 0x00,
+                    Compare::Ne => 0x04,
+                };
+                self.a.vcmppd(k2, x(), vector(1), predicate)?;
+                self.a.vblendmpd(d.k2(), vector(3), vector(2))?;
+            }
             JitOp::Exp => self.exp(d, x(), tail, bail)?,
             JitOp::Log => self.log(d, x(), tail, bail)?,
         }
