@@ -911,8 +911,8 @@ fn build_table() -> Table {
     f.sig(D, &[D], slice_kernel!(f64, vmath::sqrt_f64))
         .jit(JitOp::Sqrt);
     f.sig(C, &[C], kernel!(|z: C64| -> C64 { complex::sqrt(z) }));
-    vector_fn!(b, "sin", "sine", sin_f32, sin_f64, complex::sin);
-    vector_fn!(b, "cos", "cosine", cos_f32, cos_f64, complex::cos);
+    vector_fn!(b, "sin", "sine", sin_f32, sin_f64, complex::sin).jit(JitOp::Sin);
+    vector_fn!(b, "cos", "cosine", cos_f32, cos_f64, complex::cos).jit(JitOp::Cos);
     vector_fn!(b, "tan", "tangent", tan_f32, tan_f64, complex::tan);
     vector_fn!(
         b,

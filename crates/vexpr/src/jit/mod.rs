@@ -16,11 +16,12 @@
 //!
 //! Bits: each operation is the one the kernel performs, in the same order,
 //! with the same constants and roundings, so the results are the VM's bit for
-//! bit (`tests.rs` compares them on ordinary and special values). exp and log
-//! are emitted as their fast paths only (`vmath::explog::exp_normal`,
-//! `log_normal`): a vector with a lane that needs the full function (a zero, a
-//! negative, a huge argument, a NaN) ends the loop early, and the VM computes
-//! the rest of the block with its passes.
+//! bit (`tests.rs` compares them on ordinary and special values). exp, log,
+//! sin and cos are emitted as their fast paths only (`vmath::explog::exp_normal`,
+//! `log_normal`, `vmath::trig::sin_small`, `cos_small`): a vector with a lane
+//! that needs the full function (a zero, a negative, a huge argument, a NaN)
+//! ends the loop early, and the VM computes the rest of the block with its
+//! passes.
 
 #[cfg(test)]
 mod tests;
@@ -74,6 +75,10 @@ pub enum JitOp {
     Exp,
     /// `log(x)`, the fast path of the vmath kernel.
     Log,
+    /// `sin(x)`, the fast path of the vmath kernel (|x| <= 2^20).
+    Sin,
+    /// `cos(x)`, the fast path of the vmath kernel (|x| <= 2^20).
+    Cos,
     /// `where(p OP q, x, y)`
     Where(Compare),
 }

@@ -37,11 +37,12 @@ fn the_benchmark_programs_compile_to_machine_code() {
         "2*a + 3*b",
         "a**2 + 3*b",
         "where(a > b, a*b, a - b)",
+        "sin(a)**2 + cos(b)**2",
     ] {
         assert!(compiles(source, &["a", "b"]), "{source}");
     }
     // Not covered: other functions, boolean results.
-    assert!(!compiles("sin(a)", &["a"]));
+    assert!(!compiles("tanh(a)", &["a"]));
     assert!(!compiles("a > b", &["a", "b"]));
 }
 
@@ -109,7 +110,7 @@ fn arb_source() -> impl Strategy<Value = String> {
             )
                 .prop_map(|(op, l, r)| format!("({l} {op} {r})")),
             (
-                prop::sample::select(vec!["-", "abs", "sqrt", "exp", "log"]),
+                prop::sample::select(vec!["-", "abs", "sqrt", "exp", "log", "sin", "cos"]),
                 inner.clone()
             )
                 .prop_map(|(f, x)| if f == "-" {
@@ -220,10 +221,22 @@ fn every_function_and_power_on_hard_values_and_every_length() {
         1e200,
         4.0e-270,
         2.5e270,
+        1048576.0,
+        1048576.0000000002,
+        -1048575.9999999999,
+        7.450580596923828e-9,
+        7.450580596923827e-9,
+        -7.450580596923828e-9,
+        std::f64::consts::FRAC_PI_2,
+        std::f64::consts::PI,
+        -4.71238898038469,
+        1e5,
+        355.0,
+        103993.0,
     ];
     // Each hard value among ordinary ones, at every position of a vector and
     // of the tail, so that every way out of the loop is taken.
-    let mut sources: Vec<String> = ["exp", "log", "sqrt", "abs", "-"]
+    let mut sources: Vec<String> = ["exp", "log", "sqrt", "abs", "-", "sin", "cos"]
         .iter()
         .map(|f| format!("{f}(a)"))
         .collect();

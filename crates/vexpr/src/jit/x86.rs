@@ -27,7 +27,8 @@
 use super::{Compare, JitOp, Plan, Slot};
 use crate::functions::{POWI_MAX, POWI_MIN};
 use crate::kernels::vmath::shared::{
-    DIV_MAX, DIV_MIN, EXP_Q, INV_LN2, LN2_HI, LN2_LO, LOG_L, SHIFT, SQRT_MAX, SQRT_MIN,
+    DIV_MAX, DIV_MIN, EXP_Q, INV_LN2, INV_PI, LN2_HI, LN2_LO, LOG_L, PIO2, SHIFT, SIN_WIDE,
+    SQRT_MAX, SQRT_MIN, TRIG_FAST_MAX, TRIG_TINY,
 };
 use crate::program::{Instr, Program};
 use iced_x86::code_asm::*;
@@ -226,6 +227,7 @@ fn cycles(op: JitOp) -> (f64, f64, f64) {
         // Log's own division overlaps; it is counted as port work.
         JitOp::Log => (15.0, 0.0, 0.0),
         JitOp::Exp => (10.0, 0.0, 0.0),
+        JitOp::Sin | JitOp::Cos => (13.0, 0.0, 0.0),
         JitOp::Powi => (2.0, 0.0, 0.0),
         JitOp::MulAddMul | JitOp::MulSubMul | JitOp::AddAbs => (1.5, 0.0, 0.0),
         JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => (1.0, 0.0, 0.0),
@@ -241,7 +243,7 @@ fn scratch_registers(op: JitOp) -> usize {
     match op {
         JitOp::Div => 12,
         JitOp::Sqrt => 10,
-        JitOp::Exp | JitOp::Log => 7,
+        JitOp::Exp | JitOp::Log | JitOp::Sin | JitOp::Cos => 7,
         JitOp::Powi => 4,
         JitOp::AddAbs | JitOp::MulAddMul | JitOp::MulSubMul => 1,
         _ => 0,
@@ -664,6 +666,8 @@ impl<'p> Emitter<'p> {
                 self.a.vblendmpd(d.k2(), vector(3), vector(2))?;
             }
             JitOp::Exp => self.exp(d, x(), tail, bail)?,
+            JitOp::Sin => self.sin_cos(false, d, x(), tail, bail)?,
+            JitOp::Cos => self.sin_cos(true, d, x(), tail, bail)?,
             JitOp::Log => self.log(d, x(), tail, bail)?,
         }
         Ok(true)
@@ -744,6 +748,59 @@ impl<'p> Emitter<'p> {
         // integer k and multiplying (four operations): both are exact, as
         // |x| <= 708 keeps 2^k and the result normal.
         self.a.vscalefpd(d, s(6), s(0))
+    }
+
+    /// `vmath::trig::sin_small` or `cos_small`, after `trig_needs_large`'s
+    /// test.
+    fn sin_cos(&mut self, cos: bool, d: Z, x: Z, tail: bool, bail: CodeLabel) -> R {
+        // |x| > 2^20 or NaN: bits(|x|) > bits(2^20).
+        let abs = self.bits(ABS);
+        self.bin(Bin::And, s(6), x, abs)?;
+        let limit = self.k(TRIG_FAST_MAX);
+        self.bail_if(s(6), 6, limit, tail, bail)?;
+        let (inv_pi, shift) = (self.k(INV_PI), self.k(SHIFT));
+        if cos {
+            // (kd, k) = round_int_mul(fma(x, INV_PI, -0.5), 1); q = 2 kd + 1
+            let minus_half = self.k(-0.5);
+            self.fma(Fma::Add, s(0), x, inv_pi, minus_half)?;
+            self.bin(Bin::Add, s(0), s(0), shift)?; // fma(u, 1, SHIFT)
+            self.bin(Bin::Sub, s(1), s(0), shift)?;
+            let (two, one) = (self.k(2.0), self.k(1.0));
+            self.fma(Fma::Add, s(2), s(1), two, one)?;
+        } else {
+            // (kd, k) = round_int_mul(x, INV_PI); q = 2 kd
+            self.fma(Fma::Add, s(0), x, inv_pi, shift)?;
+            self.bin(Bin::Sub, s(1), s(0), shift)?;
+            self.bin(Bin::Add, s(2), s(1), Src::Z(s(1)))?;
+        }
+        // r = x - q pi/2 in four exact-product steps (sub_q_pio2).
+        let pio2: Vec<Src> = PIO2.iter().map(|&c| self.k(c)).collect();
+        self.fma(Fma::NegAdd, s(3), s(2), pio2[0], Src::Z(x))?;
+        for &c in &pio2[1..] {
+            self.fma(Fma::NegAdd, s(3), s(2), c, Src::Z(s(3)))?;
+        }
+        // sin_wide(r) = fma(z r, horner(z, SIN_WIDE), r) with z = r^2
+        self.bin(Bin::Mul, s(4), s(3), Src::Z(s(3)))?;
+        self.horner(s(5), s(4), &SIN_WIDE)?;
+        self.bin(Bin::Mul, s(4), s(4), Src::Z(s(3)))?;
+        self.fma(Fma::Add, s(5), s(4), Src::Z(s(5)), Src::Z(s(3)))?;
+        // The sign flips with k's lowest bit (sin) or its complement (cos);
+        // k = bits(t) - bits(SHIFT) has the low bit of bits(t), SHIFT's
+        // pattern being even.
+        self.a.vpsllq(s(0), s(0), 63)?;
+        if cos {
+            let sign = self.bits(SIGN);
+            // s(0) ^ s(5) ^ SIGN
+            with_src!(self.vpternlogq(s(0), s(5); sign; 0x96))?;
+            self.a.vmovapd(d, s(0))?;
+        } else {
+            self.bin(Bin::Xor, d, s(0), Src::Z(s(5)))?;
+            // Tiny x: x itself (keeping -0's sign).
+            let tiny = self.k(TRIG_TINY);
+            with_src!(self.vcmppd(k3, s(6); tiny; 0x11))?;
+            self.a.vmovapd(d.k3(), x)?;
+        }
+        Ok(())
     }
 
     /// `vmath::explog::log_normal`, after `log_needs_full`'s test.

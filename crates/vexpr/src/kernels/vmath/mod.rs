@@ -51,8 +51,8 @@ mod trig;
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
-/// The constants of the exp and log fast paths and of the Newton square root
-/// and quotient, for the code generator (`crate::jit`), which emits the same
+/// The constants of the exp, log, sin and cos fast paths and of the Newton
+/// square root and quotient, for the code generator (`crate::jit`), which emits the same
 /// operations with the same constants and so must give the same bits.
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod shared {
@@ -66,6 +66,16 @@ pub(crate) mod shared {
     pub(crate) const SQRT_MAX: f64 = super::divider::SQRT_MAX;
     pub(crate) const DIV_MIN: f64 = super::divider::DIV_MIN;
     pub(crate) const DIV_MAX: f64 = super::divider::DIV_MAX;
+    pub(crate) const SIN_WIDE: [f64; 8] = super::consts::SIN_WIDE;
+    pub(crate) const INV_PI: f64 = super::consts::INV_PI;
+    pub(crate) const PIO2: [f64; 4] = [
+        super::consts::PIO2_1,
+        super::consts::PIO2_2,
+        super::consts::PIO2_3,
+        super::consts::PIO2_4,
+    ];
+    pub(crate) const TRIG_FAST_MAX: f64 = super::trig::TRIG_FAST_MAX;
+    pub(crate) const TRIG_TINY: f64 = super::trig::TINY;
 }
 
 #[allow(unused_imports)]

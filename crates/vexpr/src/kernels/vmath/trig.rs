@@ -19,7 +19,7 @@ use super::consts::{
 pub(super) const TRIG_FAST_MAX: f64 = 1048576.0;
 
 /// Below this, sin x and tan x round to x (and sin(-0) must be -0).
-const TINY: f64 = 7.450580596923828e-9;
+pub(super) const TINY: f64 = 7.450580596923828e-9;
 
 /// True for lanes the vector path cannot reduce: huge, infinite or NaN.
 #[inline(always)]
