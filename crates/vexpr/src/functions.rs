@@ -961,7 +961,8 @@ fn build_table() -> Table {
         tanh_f32,
         tanh_f64,
         complex::tanh
-    );
+    )
+    .jit(JitOp::Tanh);
     vector_fn!(
         b,
         "arcsinh",
@@ -1101,7 +1102,8 @@ fn build_table() -> Table {
     );
     f.transcendental();
     f.sig(F, &[F, F], slice_kernel!(f32, vmath::atan2_f32, 2));
-    f.sig(D, &[D, D], slice_kernel!(f64, vmath::atan2_f64, 2));
+    f.sig(D, &[D, D], slice_kernel!(f64, vmath::atan2_f64, 2))
+        .jit(JitOp::Atan2);
     let f = b.add(
         "fmod",
         None,

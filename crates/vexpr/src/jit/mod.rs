@@ -17,8 +17,9 @@
 //! Bits: each operation is the one the kernel performs, in the same order,
 //! with the same constants and roundings, so the results are the VM's bit for
 //! bit (`tests.rs` compares them on ordinary and special values). exp, log,
-//! sin and cos are emitted as their fast paths only (`vmath::explog::exp_normal`,
-//! `log_normal`, `vmath::trig::sin_small`, `cos_small`): a vector with a lane
+//! sin, cos and arctan2 are emitted as their fast paths only
+//! (`vmath::explog::exp_normal`, `log_normal`, `vmath::trig::sin_small`,
+//! `cos_small`, `atan2_ordinary`): a vector with a lane
 //! that needs the full function (a zero, a negative, a huge argument, a NaN)
 //! ends the loop early, and the VM computes the rest of the block with its
 //! passes.
@@ -79,6 +80,11 @@ pub enum JitOp {
     Sin,
     /// `cos(x)`, the fast path of the vmath kernel (|x| <= 2^20).
     Cos,
+    /// `tanh(x)`, the whole vmath lane function.
+    Tanh,
+    /// `arctan2(y, x)`, the fast path of the vmath kernel (operands of
+    /// magnitude in [2^-500, 2^500]).
+    Atan2,
     /// `where(p OP q, x, y)`
     Where(Compare),
 }

@@ -38,11 +38,12 @@ fn the_benchmark_programs_compile_to_machine_code() {
         "a**2 + 3*b",
         "where(a > b, a*b, a - b)",
         "sin(a)**2 + cos(b)**2",
+        "arctan2(a, b) + tanh(a*b)",
     ] {
         assert!(compiles(source, &["a", "b"]), "{source}");
     }
     // Not covered: other functions, boolean results.
-    assert!(!compiles("tanh(a)", &["a"]));
+    assert!(!compiles("arcsinh(a)", &["a"]));
     assert!(!compiles("a > b", &["a", "b"]));
 }
 
@@ -110,7 +111,7 @@ fn arb_source() -> impl Strategy<Value = String> {
             )
                 .prop_map(|(op, l, r)| format!("({l} {op} {r})")),
             (
-                prop::sample::select(vec!["-", "abs", "sqrt", "exp", "log", "sin", "cos"]),
+                prop::sample::select(vec!["-", "abs", "sqrt", "exp", "log", "sin", "cos", "tanh"]),
                 inner.clone()
             )
                 .prop_map(|(f, x)| if f == "-" {
@@ -119,6 +120,7 @@ fn arb_source() -> impl Strategy<Value = String> {
                     format!("{f}({x})")
                 }),
             (inner.clone(), 2..17i32).prop_map(|(x, n)| format!("({x})**{n}")),
+            (inner.clone(), inner.clone()).prop_map(|(y, x)| format!("arctan2({y}, {x})")),
             (inner.clone(), inner.clone(), inner.clone())
                 .prop_map(|(x, y, z)| format!("({x}*{y} - abs({z}))")),
             (
@@ -236,7 +238,7 @@ fn every_function_and_power_on_hard_values_and_every_length() {
     ];
     // Each hard value among ordinary ones, at every position of a vector and
     // of the tail, so that every way out of the loop is taken.
-    let mut sources: Vec<String> = ["exp", "log", "sqrt", "abs", "-", "sin", "cos"]
+    let mut sources: Vec<String> = ["exp", "log", "sqrt", "abs", "-", "sin", "cos", "tanh"]
         .iter()
         .map(|f| format!("{f}(a)"))
         .collect();
@@ -266,6 +268,14 @@ fn every_function_and_power_on_hard_values_and_every_length() {
     for op in ["<", "<=", ">", ">=", "==", "!="] {
         sources.push(format!("where(a {op} b, a*b, c - b)"));
     }
+    sources.extend(
+        [
+            "arctan2(a, b)",
+            "arctan2(b, -a)",
+            "arctan2(a, b) + tanh(a*b)",
+        ]
+        .map(String::from),
+    );
     sources.push("2*a**3 - 4*a**5 + 6*log(a)".into());
     sources.push("exp(-a*a) * sqrt(b)".into());
     for source in &sources {

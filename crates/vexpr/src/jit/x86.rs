@@ -27,8 +27,9 @@
 use super::{Compare, JitOp, Plan, Slot};
 use crate::functions::{POWI_MAX, POWI_MIN};
 use crate::kernels::vmath::shared::{
-    DIV_MAX, DIV_MIN, EXP_Q, INV_LN2, INV_PI, LN2_HI, LN2_LO, LOG_L, PIO2, SHIFT, SIN_WIDE,
-    SQRT_MAX, SQRT_MIN, TRIG_FAST_MAX, TRIG_TINY,
+    ATAN_A, ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, DIV_MAX, DIV_MIN, EXP_Q, INV_LN2,
+    INV_PI, LN2_HI, LN2_LO, LOG_L, PI_HI_LO, PIO2, PIO2_HI_LO, PIO4, SHIFT, SIN_WIDE, SQRT_MAX,
+    SQRT_MIN, TRIG_FAST_MAX, TRIG_TINY,
 };
 use crate::program::{Instr, Program};
 use iced_x86::code_asm::*;
@@ -150,6 +151,15 @@ const ZMM: [Z; 32] = [
     zmm28, zmm29, zmm30, zmm31,
 ];
 
+/// `z` written only in the lanes of mask register `k2`, `k3` or `k4`.
+fn under(z: Z, mask: u8) -> Z {
+    match mask {
+        2 => z.k2(),
+        3 => z.k3(),
+        _ => z.k4(),
+    }
+}
+
 /// Kernel scratch register `i`.
 const fn s(i: usize) -> Z {
     ZMM[16 + i]
@@ -189,7 +199,7 @@ macro_rules! with_src {
     };
 }
 
-/// The three fused multiply-add forms the kernels use (one rounding each).
+/// The fused multiply-add forms the kernels use (one rounding each).
 #[derive(Clone, Copy)]
 enum Fma {
     /// `a*b + c`
@@ -228,6 +238,9 @@ fn cycles(op: JitOp) -> (f64, f64, f64) {
         JitOp::Log => (15.0, 0.0, 0.0),
         JitOp::Exp => (10.0, 0.0, 0.0),
         JitOp::Sin | JitOp::Cos => (13.0, 0.0, 0.0),
+        // With their divisions, which overlap.
+        JitOp::Tanh => (16.0, 0.0, 0.0),
+        JitOp::Atan2 => (28.0, 0.0, 0.0),
         JitOp::Powi => (2.0, 0.0, 0.0),
         JitOp::MulAddMul | JitOp::MulSubMul | JitOp::AddAbs => (1.5, 0.0, 0.0),
         JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => (1.0, 0.0, 0.0),
@@ -243,7 +256,8 @@ fn scratch_registers(op: JitOp) -> usize {
     match op {
         JitOp::Div => 12,
         JitOp::Sqrt => 10,
-        JitOp::Exp | JitOp::Log | JitOp::Sin | JitOp::Cos => 7,
+        JitOp::Atan2 => 10,
+        JitOp::Exp | JitOp::Log | JitOp::Sin | JitOp::Cos | JitOp::Tanh => 7,
         JitOp::Powi => 4,
         JitOp::AddAbs | JitOp::MulAddMul | JitOp::MulSubMul => 1,
         _ => 0,
@@ -667,6 +681,8 @@ impl<'p> Emitter<'p> {
             }
             JitOp::Exp => self.exp(d, x(), tail, bail)?,
             JitOp::Sin => self.sin_cos(false, d, x(), tail, bail)?,
+            JitOp::Tanh => self.tanh(d, x())?,
+            JitOp::Atan2 => self.atan2(d, x(), vector(1), tail, bail)?,
             JitOp::Cos => self.sin_cos(true, d, x(), tail, bail)?,
             JitOp::Log => self.log(d, x(), tail, bail)?,
         }
@@ -801,6 +817,139 @@ impl<'p> Emitter<'p> {
             self.a.vmovapd(d.k3(), x)?;
         }
         Ok(())
+    }
+
+    /// `vmath::explog::tanh`, the whole lane function (its clamp lets every
+    /// input through).
+    fn tanh(&mut self, d: Z, x: Z) -> R {
+        // y = min(2|x|, 40), NaN kept: `vminpd` returns its second source
+        // when either is NaN.
+        let abs = self.bits(ABS);
+        self.bin(Bin::And, s(0), x, abs)?;
+        self.bin(Bin::Add, s(0), s(0), Src::Z(s(0)))?; // 2a, exact
+        let forty = self.k(40.0);
+        self.load_constant(s(1), forty)?;
+        self.a.vminpd(s(0), s(1), s(0))?;
+        // reduce_ln2(y): kd, hi = fma(-kd, LN2_HI, y), lo = -kd LN2_LO
+        let (inv_ln2, shift) = (self.k(INV_LN2), self.k(SHIFT));
+        self.fma(Fma::Add, s(1), s(0), inv_ln2, shift)?;
+        self.bin(Bin::Sub, s(1), s(1), shift)?;
+        let ln2_hi = self.k(LN2_HI);
+        self.fma(Fma::NegAdd, s(2), s(1), ln2_hi, Src::Z(s(0)))?;
+        let neg_ln2_lo = self.k(-LN2_LO);
+        self.bin(Bin::Mul, s(3), s(1), neg_ln2_lo)?;
+        // sc = 2^k (k in [0, 58]: `vscalefpd` of 1 is pow2i(k) exactly)
+        let one = self.k(1.0);
+        self.load_constant(s(0), one)?;
+        self.a.vscalefpd(s(0), s(0), s(1))?;
+        // tail = fma(r*r, horner(r, EXP_Q), lo), r = hi + lo
+        self.bin(Bin::Add, s(4), s(2), Src::Z(s(3)))?;
+        self.bin(Bin::Mul, s(5), s(4), Src::Z(s(4)))?;
+        self.horner(s(6), s(4), &EXP_Q)?;
+        self.fma(Fma::Add, s(6), s(5), Src::Z(s(6)), Src::Z(s(3)))?;
+        // e = fma(sc, hi, sc - 1) + sc * tail
+        self.bin(Bin::Sub, s(1), s(0), one)?;
+        self.fma(Fma::Add, s(1), s(0), Src::Z(s(2)), Src::Z(s(1)))?;
+        self.bin(Bin::Mul, s(6), s(0), Src::Z(s(6)))?;
+        self.bin(Bin::Add, s(1), s(1), Src::Z(s(6)))?;
+        // copysign(e / (e + 2), x)
+        let two = self.k(2.0);
+        self.bin(Bin::Add, s(2), s(1), two)?;
+        self.bin(Bin::Div, d, s(1), Src::Z(s(2)))?;
+        self.copysign(d, x)
+    }
+
+    /// `vmath::trig::atan2_ordinary(y, x)`, after `atan2_needs_full`'s test.
+    fn atan2(&mut self, d: Z, y: Z, x: Z, tail: bool, bail: CodeLabel) -> R {
+        let abs = self.bits(ABS);
+        self.bin(Bin::And, s(0), x, abs)?; // ax
+        self.bin(Bin::And, s(1), y, abs)?; // ay
+        // Either magnitude outside [2^-500, 2^500] (or NaN, inf, zero).
+        let lo = self.bits(ATAN2_ORDINARY_LO);
+        let span = self.bits(ATAN2_ORDINARY_SPAN);
+        with_src!(self.vpsubq(s(2), s(0); lo))?;
+        with_src!(self.vpsubq(s(3), s(1); lo))?;
+        if tail {
+            with_src!(self.vpcmpuq(k2.k1(), s(2); span; 6))?;
+            with_src!(self.vpcmpuq(k3.k1(), s(3); span; 6))?;
+        } else {
+            with_src!(self.vpcmpuq(k2, s(2); span; 6))?;
+            with_src!(self.vpcmpuq(k3, s(3); span; 6))?;
+        }
+        self.a.kortestb(k2, k3)?;
+        self.a.jnz(bail)?;
+        // swap = ay > ax; num = min-ish, den = max-ish (as selects)
+        self.a.vcmppd(k4, s(1), s(0), 0x1e)?;
+        self.a.vblendmpd(s(2).k4(), s(1), s(0))?; // num = swap ? ax : ay
+        self.a.vblendmpd(s(3).k4(), s(0), s(1))?; // den = swap ? ay : ax
+        // r2 = num > 0.4375 den, r3 = num > 0.6875 den
+        let (c2, c3) = (self.k(0.4375), self.k(0.6875));
+        self.bin(Bin::Mul, s(0), s(3), c2)?;
+        self.a.vcmppd(k2, s(2), s(0), 0x1e)?;
+        self.bin(Bin::Mul, s(0), s(3), c3)?;
+        self.a.vcmppd(k3, s(2), s(0), 0x1e)?;
+        // n = r3 ? num - den : r2 ? fma(2, num, -den) : num, and
+        // dd = r3 ? den + num : r2 ? fma(2, den, num) : den, by operations
+        // masked to the lanes they are selected in (r3 last: it wins).
+        let two = self.k(2.0);
+        self.a.vmovapd(s(0), s(2))?;
+        with_src!(self.vfmsub132pd(s(0).k2(), s(3); two))?; // n*2 - den
+        self.a.vsubpd(s(0).k3(), s(2), s(3))?;
+        self.a.vmovapd(s(4), s(3))?;
+        with_src!(self.vfmadd132pd(s(4).k2(), s(2); two))?; // dd*2 + num
+        self.a.vaddpd(s(4).k3(), s(3), s(2))?;
+        // u = n / dd
+        self.bin(Bin::Div, s(0), s(0), Src::Z(s(4)))?;
+        // base = r3 ? pi/4 : r2 ? atan(1/2) : 0, as hi and lo parts: the
+        // first moves zero the other lanes.
+        for (mask, [hi, lo]) in [(2, ATAN_HALF), (3, PIO4)] {
+            for (part, c) in [(s(5), hi), (s(6), lo)] {
+                let dst = if mask == 2 { part.k2().z() } else { part.k3() };
+                match self.k(c) {
+                    Src::Z(z) => self.a.vmovapd(dst, z)?,
+                    Src::K(off) => self.a.vbroadcastsd(dst, qword_ptr(rcx + off))?,
+                }
+            }
+        }
+        // p = fma(z u, horner(z, ATAN_A), u), z = u^2; a = hi + (lo + p)
+        self.bin(Bin::Mul, s(1), s(0), Src::Z(s(0)))?;
+        self.horner(s(2), s(1), &ATAN_A)?;
+        self.bin(Bin::Mul, s(1), s(1), Src::Z(s(0)))?;
+        self.fma(Fma::Add, s(2), s(1), Src::Z(s(2)), Src::Z(s(0)))?;
+        self.bin(Bin::Add, s(6), s(6), Src::Z(s(2)))?;
+        self.bin(Bin::Add, s(5), s(5), Src::Z(s(6)))?;
+        // swap: pi/2 - a; x negative (its sign bit): pi - a; each as
+        // HI - (a - LO).
+        self.a.vpmovq2m(k3, x)?;
+        for (mask, [hi, lo]) in [(4, PIO2_HI_LO), (3, PI_HI_LO)] {
+            let (hi, lo) = (self.k(hi), self.k(lo));
+            self.bin(Bin::Sub, s(7), s(5), lo)?;
+            let hi = match hi {
+                Src::Z(z) => z,
+                Src::K(_) => {
+                    self.load_constant(s(8), hi)?;
+                    s(8)
+                }
+            };
+            self.a.vsubpd(under(s(5), mask), hi, s(7))?;
+        }
+        self.a.vmovapd(d, s(5))?;
+        self.copysign(d, y)
+    }
+
+    /// `d` with the sign of `sign` (`vpternlogq`: sign bit from `sign`, the
+    /// rest from `d`).
+    fn copysign(&mut self, d: Z, sign: Z) -> R {
+        let sign_bit = self.bits(SIGN);
+        with_src!(self.vpternlogq(d, sign; sign_bit; 0xd8))
+    }
+
+    /// Puts the constant `c` into register `scratch`.
+    fn load_constant(&mut self, scratch: Z, c: Src) -> R {
+        match c {
+            Src::Z(z) => self.a.vmovapd(scratch, z),
+            Src::K(off) => self.a.vbroadcastsd(scratch, qword_ptr(rcx + off)),
+        }
     }
 
     /// `vmath::explog::log_normal`, after `log_needs_full`'s test.

@@ -51,8 +51,8 @@ mod trig;
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
-/// The constants of the exp, log, sin and cos fast paths and of the Newton
-/// square root and quotient, for the code generator (`crate::jit`), which emits the same
+/// The constants of the exp, log, sin, cos, tanh and atan2 lane functions
+/// and of the Newton square root and quotient, for the code generator (`crate::jit`), which emits the same
 /// operations with the same constants and so must give the same bits.
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod shared {
@@ -76,6 +76,14 @@ pub(crate) mod shared {
     ];
     pub(crate) const TRIG_FAST_MAX: f64 = super::trig::TRIG_FAST_MAX;
     pub(crate) const TRIG_TINY: f64 = super::trig::TINY;
+    pub(crate) const ATAN_A: [f64; 12] = super::consts::ATAN_A;
+    pub(crate) const ATAN_HALF: [f64; 2] =
+        [super::consts::ATAN_HALF_HI, super::consts::ATAN_HALF_LO];
+    pub(crate) const PIO4: [f64; 2] = [super::consts::PIO4_HI, super::consts::PIO4_LO];
+    pub(crate) const PIO2_HI_LO: [f64; 2] = [super::consts::PIO2_HI, super::consts::PIO2_LO];
+    pub(crate) const PI_HI_LO: [f64; 2] = [super::consts::PI_HI, super::consts::PI_LO];
+    pub(crate) const ATAN2_ORDINARY_LO: u64 = super::trig::ATAN2_ORDINARY_LO;
+    pub(crate) const ATAN2_ORDINARY_SPAN: u64 = super::trig::ATAN2_ORDINARY_SPAN;
 }
 
 #[allow(unused_imports)]

@@ -232,10 +232,15 @@ pub(super) fn atan2<M: Fma>(y: f64, x: f64) -> f64 {
 /// unsigned comparison of bit patterns per operand).
 #[inline(always)]
 pub(super) fn atan2_needs_full(y: f64, x: f64) -> bool {
-    const LO: u64 = 0x20b0_0000_0000_0000; // 2^-500
-    const SPAN: u64 = 0x5f30_0000_0000_0000 - LO; // up to 2^500
+    const LO: u64 = ATAN2_ORDINARY_LO;
+    const SPAN: u64 = ATAN2_ORDINARY_SPAN;
     (abs(y).to_bits().wrapping_sub(LO) > SPAN) | (abs(x).to_bits().wrapping_sub(LO) > SPAN)
 }
+
+/// The bits of 2^-500, the smallest magnitude [`atan2_ordinary`] covers.
+pub(super) const ATAN2_ORDINARY_LO: u64 = 0x20b0_0000_0000_0000;
+/// From there up to 2^500, in bit patterns.
+pub(super) const ATAN2_ORDINARY_SPAN: u64 = 0x5f30_0000_0000_0000 - ATAN2_ORDINARY_LO;
 
 /// [`atan2`] for operands of magnitude in [2^-500, 2^500], where none of its
 /// special cases can arise (no zeros, infinities or NaNs, no overflow of
