@@ -108,7 +108,7 @@ pub fn generate(hir: &Hir, variables: &[String]) -> Program {
         output,
         variables: variables.to_vec(),
         id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-        jit: std::sync::OnceLock::new(),
+        jit: Default::default(),
     }
 }
 

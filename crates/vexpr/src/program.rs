@@ -13,6 +13,7 @@ use crate::dtype::{DType, Scalar};
 use crate::functions::Overload;
 use crate::jit::Code;
 use std::fmt::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// A register number.
@@ -71,10 +72,26 @@ pub struct Program {
     /// Unique per program made in this process: lets per-thread scratch know
     /// whether it already holds this program's constants.
     pub id: u64,
-    /// The machine code of the program ([`crate::jit`]), made on the first
-    /// run that asks for it; `None` inside when the program or the CPU is not
-    /// covered.
-    pub(crate) jit: OnceLock<Option<Arc<Code>>>,
+    /// The machine code of the program ([`crate::jit`]), made when a run
+    /// first asks for it.
+    pub(crate) jit: JitCache,
+}
+
+/// A program's machine code, made once, and whether the program has run.
+#[derive(Debug, Default)]
+pub(crate) struct JitCache {
+    /// `None` inside when the program or the CPU is not covered.
+    code: OnceLock<Option<Arc<Code>>>,
+    ran: AtomicBool,
+}
+
+impl Clone for JitCache {
+    fn clone(&self) -> Self {
+        JitCache {
+            code: self.code.clone(),
+            ran: AtomicBool::new(self.ran.load(Ordering::Relaxed)),
+        }
+    }
 }
 
 impl Program {
@@ -82,8 +99,14 @@ impl Program {
     /// `None` if [`crate::jit`] does not cover it.
     pub(crate) fn machine_code(&self) -> Option<&Code> {
         self.jit
+            .code
             .get_or_init(|| crate::jit::compile(self).map(Arc::new))
             .as_deref()
+    }
+
+    /// Records a run; true if the program had run before.
+    pub(crate) fn ran_before(&self) -> bool {
+        self.jit.ran.swap(true, Ordering::Relaxed)
     }
 
     /// The result's element type.

@@ -340,8 +340,13 @@ proptest! {
         let columns: Vec<Vec<f64>> = (0..3).map(|j| rows.iter().map(|r| r[j]).collect()).collect();
         let env = Env::new().with("a", &columns[0][..]).with("b", &columns[1][..]).with("c", &columns[2][..]);
         let expr = Expr::compile(&src, &Signature::of(&env)).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        // A program's first small run goes by passes; machine code (if `jit`
+        // and the CPU has it) from the second.
+        let first = expr.eval_with(&env, Options { threads, block_len: block, jit }).map_err(|e| TestCaseError::fail(format!("{e}")))?;
         let got = expr.eval_with(&env, Options { threads, block_len: block, jit }).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        let (first, got) = (first.as_slice::<f64>().expect("float64 result").to_vec(), got);
         let got = got.as_slice::<f64>().expect("float64 result");
+        prop_assert!(first.iter().zip(got).all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())), "{}: first and second run differ", src);
         let bound = 0;
         if expr.variables().is_empty() {
             // Like numexpr, an expression of constants gives a 0-d result.

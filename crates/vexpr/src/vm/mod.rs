@@ -97,6 +97,14 @@ const SCRATCH_BUDGET: usize = 16 << 20;
 /// from about 30k elements, the cheapest (`2*a + 3*b`, 2 units) from 260k.
 const MIN_WORK_PER_THREAD: usize = 1 << 18;
 
+/// A program's first run is compiled to machine code when it has this much
+/// work (elements times instruction costs, as [`MIN_WORK_PER_THREAD`]): about
+/// 0.1 ms of passes, as long as generating the code takes (25-140 µs for the
+/// benchmark expressions, timing `jit::compile`). Smaller first runs use the passes,
+/// so that a one-off evaluation of a small array does not pay for code it
+/// uses once; the next run of the same program compiles it.
+const JIT_AT_FIRST_RUN: usize = 1 << 20;
+
 impl Default for Options {
     fn default() -> Self {
         Options {
@@ -148,7 +156,10 @@ pub(crate) fn run(
     let blocks = len.div_ceil(block_len);
     let cost: usize = program.code.iter().map(|i| i.overload.cost as usize).sum();
     let work = len.saturating_mul(cost.max(1));
-    let code = if options.jit {
+    // Generating code takes 25-140 µs (once per program), many times a small
+    // run: a program's first run uses it only when it is large.
+    let ran_before = program.ran_before();
+    let code = if options.jit && (ran_before || work >= JIT_AT_FIRST_RUN) {
         program.machine_code()
     } else {
         None
