@@ -388,7 +388,15 @@ impl<'p> Emitter<'p> {
                 Fma::NegAdd => form!(vfnmadd132pd, dst, c, b),
             },
             Src::Z(c) => {
-                self.a.vmovapd(dst, c)?;
+                // A constant is loaded again from the pool (a broadcast load
+                // takes no vector port, a register copy may).
+                match self.resident.iter().find(|&(_, &z)| z == c) {
+                    Some((&bits, _)) => {
+                        let off = self.pool_offset(bits);
+                        self.a.vbroadcastsd(dst, qword_ptr(rcx + off))?;
+                    }
+                    None => self.a.vmovapd(dst, c)?,
+                }
                 f231!()
             }
         }
@@ -697,19 +705,21 @@ impl<'p> Emitter<'p> {
     /// `a**3` next to `a**5`), which then starts from it.
     fn powi(&mut self, d: Z, x: Z, n: u32) -> R {
         let mut power = x;
-        let mut have_result = false;
+        // The partial product's register: no copy for the first factor.
+        let mut result: Option<Z> = None;
         let known = match self.squares {
             Some((base, known)) if base == x => known,
             _ => 0,
         };
         for bit in 0..5 {
             if n & (1 << bit) != 0 {
-                if have_result {
-                    self.bin(Bin::Mul, d, d, Src::Z(power))?;
-                } else {
-                    self.a.vmovapd(d, power)?;
-                    have_result = true;
-                }
+                result = Some(match result {
+                    None => power,
+                    Some(r) => {
+                        self.bin(Bin::Mul, d, r, Src::Z(power))?;
+                        d
+                    }
+                });
             }
             if bit < 4 && n >> (bit + 1) != 0 {
                 if bit >= known {
@@ -720,7 +730,11 @@ impl<'p> Emitter<'p> {
         }
         let squared = (0..4).take_while(|&b| n >> (b + 1) != 0).count();
         self.squares = Some((x, known.max(squared)));
-        Ok(())
+        match result {
+            // A power of two: the last square.
+            Some(r) if r != d => self.a.vmovapd(d, r),
+            _ => Ok(()),
+        }
     }
 
     /// Jumps to `bail` if the unsigned 64-bit comparison `bits(v) PRED c`
@@ -992,10 +1006,9 @@ impl<'p> Emitter<'p> {
         self.bin(Bin::Mul, s(6), s(1), ln2_lo)?;
         self.bin(Bin::Add, s(4), s(4), Src::Z(s(6)))?;
         self.bin(Bin::Sub, s(5), s(5), Src::Z(s(4)))?;
-        self.bin(Bin::Sub, s(5), s(5), Src::Z(s(0)))?;
+        self.bin(Bin::Sub, d, s(5), Src::Z(s(0)))?;
         // kd * LN2_HI + (-t) is kd * LN2_HI - t: negating is exact.
         let ln2_hi = self.k(LN2_HI);
-        self.a.vmovapd(d, s(5))?;
         with_src!(self.vfmsub231pd(d, s(1); ln2_hi))
     }
 
