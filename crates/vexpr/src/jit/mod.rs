@@ -122,6 +122,10 @@ pub(crate) struct Code {
     /// The program's input registers the loop reads, in the order of the
     /// pointers [`Code::run`] takes.
     pub(crate) inputs: Vec<usize>,
+    /// An estimate of the loop's arithmetic per element on one core, in ns
+    /// (without memory traffic): the VM decides by it whether a run is worth
+    /// a second thread.
+    pub(crate) compute_ns: f64,
 }
 
 impl std::fmt::Debug for Code {
@@ -148,6 +152,7 @@ pub(crate) fn compile(program: &Program) -> Option<Code> {
         Some(Code {
             inner,
             inputs: plan.inputs,
+            compute_ns: x86::compute_ns_per_element(program),
         })
     }
     #[cfg(not(target_arch = "x86_64"))]

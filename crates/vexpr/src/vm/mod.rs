@@ -97,6 +97,20 @@ const SCRATCH_BUDGET: usize = 16 << 20;
 /// from about 30k elements, the cheapest (`2*a + 3*b`, 2 units) from 260k.
 const MIN_WORK_PER_THREAD: usize = 1 << 18;
 
+/// A run of machine code goes parallel only when one thread would take at
+/// least this long per thread (ns, estimated from `jit::Code::compute_ns` and
+/// [`MEMORY_NS_PER_BYTE`]). Waking a pool thread took up to ~100 µs in this
+/// virtual machine at times: `sin(a)**2 + cos(b)**2` (~1.1 ns/elem on one
+/// thread) ran slower on two threads than on one at N = 100k and 200k (125
+/// against 104-121 µs, 284 against 260 µs) and faster from 400k (0.68-0.80
+/// against 1.27 ns/elem), `vexpr bench`.
+const MIN_NS_PER_THREAD: usize = 200_000;
+
+/// One thread's time per byte of inputs and output streamed from L3 or
+/// memory, in ns: `2*a + 3*b` (24 bytes an element) took 0.81-0.83 ns/elem
+/// at N = 1M on one thread (`python3 benches/compare.py`).
+const MEMORY_NS_PER_BYTE: f64 = 0.035;
+
 /// A program's first run is compiled to machine code when it has this much
 /// work (elements times instruction costs, as [`MIN_WORK_PER_THREAD`]): about
 /// 0.1 ms of passes, as long as generating the code takes (25-140 µs for the
@@ -171,7 +185,18 @@ pub(crate) fn run(
         block_len,
         streaming,
     };
-    if threads == 1 || blocks < threads || work < threads * MIN_WORK_PER_THREAD {
+    let small = match code {
+        // Machine code does the same work in less time than the passes that
+        // `work` counts: estimate its time (arithmetic or memory traffic,
+        // whichever is slower) instead.
+        Some(code) => {
+            let bytes = (code.inputs.len() + 1) * 8;
+            let ns_per_element = code.compute_ns.max(bytes as f64 * MEMORY_NS_PER_BYTE);
+            (len as f64) * ns_per_element < (threads * MIN_NS_PER_THREAD) as f64
+        }
+        None => work < threads * MIN_WORK_PER_THREAD,
+    };
+    if threads == 1 || blocks < threads || small {
         return run.piece(out, 0, len);
     }
     // Many pieces per thread balance the load when a core is busy elsewhere or a
