@@ -170,12 +170,13 @@ const INPUT_GPRS: [AsmRegister64; super::MAX_INPUTS] = [r8, r9, r10, rdi];
 
 /// Each input is prefetched this many bytes ahead of the vector being loaded
 /// (prefetches never fault, so running past the end is harmless). Measured
-/// at N = 1M on one thread (`vexpr bench`, inputs in L3): `2*a**3 - 4*a**5 +
-/// 6*log(a)` 1.01 → 0.91 ns/elem, `exp(-a*a) * sqrt(b)` 1.05 → 0.88, with 512
-/// to 4096 bytes about alike and 2048 best; no change at N = 10k. Prefetching
-/// the output for writing (`prefetchw`) gained 1-2% at 1M and lost up to 10%
-/// at 10k, so it is not done.
-const PREFETCH_AHEAD: i32 = 2048;
+/// on one thread (`vexpr bench`, ns/elem): at N = 1M (inputs in L3) `2*a**3 -
+/// 4*a**5 + 6*log(a)` 1.01 → 0.91 and `exp(-a*a) * sqrt(b)` 1.05 → 0.88 with
+/// 2048 bytes, 512 to 8192 about alike; at N = 10M (memory) 4096 against 2048
+/// bytes took E3 to 0.91-1.17 from 1.01-1.19 (three pairs of runs); no change
+/// at N = 10k. Prefetching the output for writing (`prefetchw`) gained 1-2%
+/// at 1M and lost up to 10% at 10k, so it is not done.
+const PREFETCH_AHEAD: i32 = 4096;
 
 const SIGN: u64 = 1 << 63;
 const ABS: u64 = !SIGN;

@@ -184,6 +184,7 @@ pub(crate) fn run(
         code,
         block_len,
         streaming,
+        non_temporal: streaming.stage_output || len * width >= NON_TEMPORAL_OUTPUT_BYTES,
     };
     let small = match code {
         // Machine code does the same work in less time than the passes that
@@ -241,7 +242,22 @@ struct Run<'r, 'a> {
     code: Option<&'r Code>,
     block_len: usize,
     streaming: Streaming,
+    /// Machine code stores the output past the caches.
+    non_temporal: bool,
 }
+
+/// Machine code writes outputs of at least this many bytes with
+/// non-temporal stores: they do not read the output's lines before writing
+/// them, and they do not fill the caches with a result far larger than the
+/// core's own (2 MiB of L2 here), at the price that a reader of the result
+/// finds it in memory rather than in L3. Measured (`vexpr bench`, one thread,
+/// ns/elem, three pairs of runs): `2*a**3 - 4*a**5 + 6*log(a)` at N = 1M (8
+/// MB out) 0.98-1.02 → 0.92, `2*a + 3*b` 0.83-0.85 → 0.84-0.89 (memory-bound,
+/// unchanged); at N = 10M `2*a**3 - 4*a**5 + 6*log(a)` 1.17-1.19 → 1.08-1.14
+/// and `exp(-a*a) * sqrt(b)` 1.46 → 1.07-1.10, where computing 2048-element
+/// chunks into L1 and streaming them out by copies (as the passes do) took
+/// 1.43 and 1.30.
+const NON_TEMPORAL_OUTPUT_BYTES: usize = 4 << 20;
 
 impl Run<'_, '_> {
     /// Runs the blocks of elements `start..start + len`, writing into `out`,
@@ -257,15 +273,12 @@ impl Run<'_, '_> {
             && let Some(inputs) = self.dense_inputs(code)
         {
             let inputs = &inputs[..code.inputs.len()];
-            // Far larger than the caches, the output is written with
-            // non-temporal stores, which need it 64-byte aligned: the elements
-            // before the first aligned one go first with ordinary stores.
-            // Measured at N = 10M on one thread (`vexpr bench`): `2*a**3 -
-            // 4*a**5 + 6*log(a)` 1.17-1.19 → 1.08-1.14 ns/elem and `exp(-a*a) *
-            // sqrt(b)` 1.46 → 1.07-1.10, where computing 2048-element chunks
-            // into L1 and streaming them out with copies took 1.43 and 1.30.
+            // An output larger than the caches near the core is written with
+            // non-temporal stores (`non_temporal`), which need it 64-byte
+            // aligned: the elements before the first aligned one go first
+            // with ordinary stores.
             let aligned = out.as_ptr().align_offset(64);
-            if !streaming.stage_output || !aligned.is_multiple_of(8) {
+            if !self.non_temporal || !aligned.is_multiple_of(8) {
                 return self.machine_span(code, inputs, out, start, len, false);
             }
             let head = (aligned / 8).min(len);
