@@ -24,6 +24,7 @@
 //! | staging | [`stages`] | HIR with reductions | one program per reduction + the final one |
 //! | code generation | [`codegen`] | HIR | [`program::Program`] |
 //! | execution | [`vm`] | program + inputs | output |
+//! | machine code | [`jit`] | a float64 program (AVX-512 CPUs) | one loop of machine code the VM calls |
 //! | kernels | [`kernels`] | operand blocks | result block |
 //!
 //! [`functions`] is the one table of operators and functions that the type
@@ -35,7 +36,7 @@ pub mod dtype;
 pub mod error;
 pub mod functions;
 pub mod hir;
-mod jit;
+pub mod jit;
 pub mod kernels;
 pub mod memory;
 pub mod optimize;

@@ -3,7 +3,7 @@
 //!
 //! In: a [`Program`] whose registers are all float64 (besides the integer
 //! exponents of `powi`) and whose every instruction's overload names a
-//! [`JitOp`] in the function table. Out: a [`Code`], machine code that runs the
+//! [`JitOp`] in the function table. Out: a `Code`, machine code that runs the
 //! whole program on 8 elements at a time with every value in a vector register
 //! and the kernels of exp, log, sqrt and division inlined; or `None` when the
 //! program or the CPU is not covered, and the VM runs its block passes.
@@ -34,6 +34,13 @@ use crate::program::{Program, Role};
 
 /// The operations the code generator emits, named by the function table
 /// (`functions.rs`) on the float64 overloads they implement.
+///
+/// ```
+/// use vexpr::functions::{JitOp, TABLE};
+/// let exp = TABLE.get("exp").unwrap();
+/// let float64 = exp.overloads.iter().find(|o| o.name == "exp_dd").unwrap();
+/// assert_eq!(float64.jit, Some(JitOp::Exp));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JitOp {
     /// `x + y`
