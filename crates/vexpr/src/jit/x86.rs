@@ -11,14 +11,16 @@
 //! `out`, `rdx` n (then its byte count), `rcx` the constant pool, `rax` the
 //! byte offset of the current vector, `r8`-`r10` inputs 0-2, `r11` scratch.
 //! Vector registers: the program's values in `zmm0`-`zmm15` (see
-//! [`Plan`](super::Plan)), kernel scratch in `zmm16`-`zmm31`; `k1` is the
-//! mask of the last, partial vector, `k2`/`k3` the kernels' tests. Only
+//! [`Plan`](super::Plan)), kernel scratch from `zmm16` up, and the most used
+//! constants in the registers left over; `k1` is the mask of the last,
+//! partial vector, `k2`-`k4` the kernels' tests and selects. Only
 //! caller-saved registers are used, so there is no prologue to save.
 //!
-//! The loop runs two vectors per iteration, the second with the Newton forms
-//! of `sqrt` and `/` (the first on the hardware divider), so that the divider
-//! and the FMA units work at once as in `vmath::divider`; then one vector,
-//! then the last 1-7 elements under a mask.
+//! The loop runs a group of two to four vectors per iteration, some of them
+//! computing `sqrt` and `/` by Newton's method and the others on the hardware
+//! divider (`Emitter::divider_pattern`), so that the divider and the vector
+//! ports work at once as in `vmath::divider`; then whole vectors one at a
+//! time, then the last 1-7 elements under a mask.
 //!
 //! The code holds that function twice: as is, and with non-temporal stores
 //! for outputs far larger than the caches (the stores then do not read the
@@ -70,11 +72,12 @@ impl Compiled {
             self.plain
         };
         // SAFETY: the code reads `n` elements through each of the pointers in
-        // `inputs` (as many as the plan has inputs, checked by the caller),
-        // writes `n` elements through `out` (masked at the end, so never past
-        // it) and reads the pool it was assembled with; it touches nothing
-        // else and uses only caller-saved registers, which `extern "sysv64"`
-        // tells the compiler. The CPU has AVX-512 F/DQ/VL/BW (`compile`
+        // `inputs` (as many as the plan has inputs, checked by the caller;
+        // the last vector's loads are masked, and the prefetches ahead never
+        // fault), writes `n` elements through `out` (masked at the end, so
+        // never past it) and reads the pool it was assembled with; it touches
+        // nothing else and uses only caller-saved registers, which
+        // `extern "sysv64"` tells the compiler. The CPU has AVX-512 F/DQ/VL/BW (`compile`
         // checked `Level::Avx512`), every instruction the emitter uses.
         // The streaming entry's `vmovntpd` stores need `out` 64-byte aligned,
         // which the caller guarantees.
