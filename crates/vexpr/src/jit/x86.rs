@@ -629,13 +629,18 @@ impl<'p> Emitter<'p> {
         let x = || vector(0);
         let y = |_: &Self| Src::Z(vector(1));
         let arg = |k: usize| instr.args[k];
-        let (abs, sign) = (self.bits(ABS), self.bits(SIGN));
         match op {
             JitOp::Add => self.bin(Bin::Add, d, x(), y(self))?,
             JitOp::Sub => self.bin(Bin::Sub, d, x(), y(self))?,
             JitOp::Mul => self.bin(Bin::Mul, d, x(), y(self))?,
-            JitOp::Neg => self.bin(Bin::Xor, d, x(), sign)?,
-            JitOp::Abs => self.bin(Bin::And, d, x(), abs)?,
+            JitOp::Neg => {
+                let sign = self.bits(SIGN);
+                self.bin(Bin::Xor, d, x(), sign)?;
+            }
+            JitOp::Abs => {
+                let abs = self.bits(ABS);
+                self.bin(Bin::And, d, x(), abs)?;
+            }
             JitOp::NegMul => {
                 // -(x*y) + (-0) rounds once to -RN(x*y), which is (-x)*y,
                 // zeros' signs included: one FMA instead of two operations.
@@ -649,9 +654,11 @@ impl<'p> Emitter<'p> {
                     _ => Bin::Mul,
                 };
                 self.bin(inner, d, x(), y(self))?;
+                let abs = self.bits(ABS);
                 self.bin(Bin::And, d, d, abs)?;
             }
             JitOp::AddAbs => {
+                let abs = self.bits(ABS);
                 self.bin(Bin::And, d, x(), abs)?;
                 self.bin(Bin::And, s(0), vector(1), abs)?;
                 self.bin(Bin::Add, d, d, Src::Z(s(0)))?;
