@@ -40,7 +40,8 @@ use memmap2::{Mmap, MmapMut};
 use std::collections::HashMap;
 
 /// The generated function's type.
-type Entry = unsafe extern "sysv64" fn(*const *const f64, *mut f64, usize, *const u64) -> usize;
+pub(super) type Entry =
+    unsafe extern "sysv64" fn(*const *const f64, *mut f64, usize, *const u64) -> usize;
 
 /// Machine code in executable memory, with the constants it reads.
 pub(super) struct Compiled {
@@ -55,33 +56,18 @@ pub(super) struct Compiled {
 }
 
 impl Compiled {
-    /// See [`super::Code::run`].
-    ///
-    /// # Safety
-    /// As [`super::Code::run`].
-    pub(super) unsafe fn run(
-        &self,
-        inputs: &[*const f64],
-        out: *mut f64,
-        n: usize,
-        streaming: bool,
-    ) -> usize {
-        let entry = if streaming {
+    /// The function with ordinary stores, or with non-temporal ones.
+    pub(super) fn entry(&self, streaming: bool) -> Entry {
+        if streaming {
             self.streaming
         } else {
             self.plain
-        };
-        // SAFETY: the code reads `n` elements through each of the pointers in
-        // `inputs` (as many as the plan has inputs, checked by the caller;
-        // the last vector's loads are masked, and the prefetches ahead never
-        // fault), writes `n` elements through `out` (masked at the end, so
-        // never past it) and reads the pool it was assembled with; it touches
-        // nothing else and uses only caller-saved registers, which
-        // `extern "sysv64"` tells the compiler. The CPU has AVX-512 F/DQ/VL/BW (`compile`
-        // checked `Level::Avx512`), every instruction the emitter uses.
-        // The streaming entry's `vmovntpd` stores need `out` 64-byte aligned,
-        // which the caller guarantees.
-        unsafe { entry(inputs.as_ptr(), out, n, self.pool.as_ptr()) }
+        }
+    }
+
+    /// The constants the code reads through its fourth argument.
+    pub(super) fn pool(&self) -> *const u64 {
+        self.pool.as_ptr()
     }
 }
 
