@@ -6,8 +6,32 @@ use crate::dtype::{DType, Scalar};
 use num_complex::Complex64;
 use std::sync::Arc;
 
-/// Element types that can be passed in and out as Rust slices.
-pub trait Element: Copy + Send + Sync + 'static {
+/// Element types that can be passed in and out as Rust slices: `bool`, `i32`,
+/// `i64`, `f32`, `f64` and [`Complex64`], and no others.
+///
+/// The trait is sealed (its private supertrait is implemented only for those
+/// six types) because the library hands an output slice `&mut [T]` to its
+/// kernels as raw bytes, which is sound only for types whose every byte
+/// pattern the kernels write is a valid value: plain numbers, and `bool`,
+/// which the kernels write only as 0 or 1. A type from outside, such as a
+/// reference, would let a kernel write arbitrary bytes into it from safe
+/// code. So an implementation in another crate is refused:
+///
+/// ```compile_fail,E0277
+/// use vexpr::{Buffer, DType, Data, Element, Scalar};
+/// struct Mine;
+/// # impl Clone for Mine { fn clone(&self) -> Self { Mine } }
+/// # impl Copy for Mine {}
+/// impl Element for Mine {
+///     const DTYPE: DType = DType::Float64;
+///     fn data(_: &[Self]) -> Data<'_> { unimplemented!() }
+///     fn buffer(_: Vec<Self>) -> Buffer { unimplemented!() }
+///     fn slice(_: &Buffer) -> Option<&[Self]> { unimplemented!() }
+///     fn vec(_: Buffer) -> Option<Vec<Self>> { unimplemented!() }
+///     fn scalar(self) -> Scalar { unimplemented!() }
+/// }
+/// ```
+pub trait Element: sealed::Sealed + Copy + Send + Sync + 'static {
     /// The matching dtype.
     const DTYPE: DType;
     /// Wraps a slice.
@@ -22,8 +46,26 @@ pub trait Element: Copy + Send + Sync + 'static {
     fn scalar(self) -> Scalar;
 }
 
+pub(crate) mod sealed {
+    /// The part of [`Element`](super::Element) that only this crate
+    /// implements.
+    pub trait Sealed: Sized {
+        /// The elements as the bytes the kernels write. Each type says
+        /// why that is sound for it: `bytemuck` proves it for the plain
+        /// numbers, [`bools_as_bytes_mut`](super::bools_as_bytes_mut) argues
+        /// it for `bool`.
+        fn bytes_mut(slice: &mut [Self]) -> &mut [u8];
+    }
+}
+
 macro_rules! element {
-    ($t:ty, $variant:ident) => {
+    ($t:ty, $variant:ident, $bytes_mut:path) => {
+        impl sealed::Sealed for $t {
+            fn bytes_mut(slice: &mut [Self]) -> &mut [u8] {
+                $bytes_mut(slice)
+            }
+        }
+
         impl Element for $t {
             const DTYPE: DType = DType::$variant;
             fn data(slice: &[Self]) -> Data<'_> {
@@ -50,12 +92,12 @@ macro_rules! element {
         }
     };
 }
-element!(bool, Bool);
-element!(i32, Int32);
-element!(i64, Int64);
-element!(f32, Float32);
-element!(f64, Float64);
-element!(Complex64, Complex128);
+element!(bool, Bool, bools_as_bytes_mut);
+element!(i32, Int32, bytemuck::cast_slice_mut);
+element!(i64, Int64, bytemuck::cast_slice_mut);
+element!(f32, Float32, bytemuck::cast_slice_mut);
+element!(f64, Float64, bytemuck::cast_slice_mut);
+element!(Complex64, Complex128, bytemuck::cast_slice_mut);
 
 /// Borrowed element storage of one dtype.
 #[derive(Debug, Clone, Copy)]
@@ -116,11 +158,9 @@ impl<'a> Data<'a> {
     /// The elements' bytes in native layout.
     pub fn as_bytes(&self) -> &'a [u8] {
         match *self {
-            // SAFETY: `bool` is one byte and every `bool` is a valid `u8`, so a
-            // `&[bool]` may be read as the `&[u8]` of the same length.
-            Data::Bool(s) => unsafe {
-                std::slice::from_raw_parts(s.as_ptr().cast::<u8>(), s.len())
-            },
+            // Reading a bool as a byte is always sound (bytemuck checks it);
+            // only writing needs care (`bools_as_bytes_mut`).
+            Data::Bool(s) => bytemuck::cast_slice(s),
             Data::Int32(s) => bytemuck::cast_slice(s),
             Data::Int64(s) => bytemuck::cast_slice(s),
             Data::Float32(s) => bytemuck::cast_slice(s),
@@ -161,6 +201,24 @@ impl std::fmt::Display for ShapeError {
 
 impl std::error::Error for ShapeError {}
 
+/// The number of elements of an array of `shape` with `itemsize`-byte
+/// elements, or `None` when such an array could not exist: NumPy's rule, that
+/// the product of the nonzero dimensions, in bytes, fits in `isize`. Checking
+/// the nonzero ones (an empty `[0, 2**40, 2**40]` is refused too) means that
+/// every partial product of the shape fits as well, which is what code that
+/// splits a shape into parts relies on.
+pub(crate) fn checked_size(shape: &[usize], itemsize: usize) -> Option<usize> {
+    let item = itemsize.max(1);
+    let bytes = shape
+        .iter()
+        .filter(|&&n| n != 0)
+        .try_fold(item, |acc, &n| acc.checked_mul(n))?;
+    if bytes > isize::MAX as usize {
+        return None;
+    }
+    Some(if shape.contains(&0) { 0 } else { bytes / item })
+}
+
 /// Row-major strides (in elements) of `shape`.
 pub fn c_strides(shape: &[usize]) -> Vec<isize> {
     let mut strides = vec![0isize; shape.len()];
@@ -175,6 +233,7 @@ pub fn c_strides(shape: &[usize]) -> Vec<isize> {
 impl<'a> ArrayView<'a> {
     /// A one-dimensional view of a slice.
     pub fn from_slice<T: Element>(slice: &'a [T]) -> Self {
+        // Cannot fail: the shape is the slice's own length.
         ArrayView::contiguous(T::data(slice), &[slice.len()]).expect("a slice is its own shape")
     }
 
@@ -197,7 +256,10 @@ impl<'a> ArrayView<'a> {
     }
 
     /// A strided view of a slice: element `idx` is `slice[offset + Σ idx[d] * strides[d]]`.
-    /// Every reachable element must lie inside the slice.
+    /// Every reachable element must lie inside the slice; a view with no elements
+    /// (a zero in `shape`) reaches none, but its `offset` must still be at most
+    /// the slice's length, as NumPy requires of a buffer's offset. Every view
+    /// this accepts can be evaluated.
     pub fn strided<T: Element>(
         slice: &'a [T],
         shape: &[usize],
@@ -221,7 +283,14 @@ impl<'a> ArrayView<'a> {
                 shape.len()
             )));
         }
-        if !shape.contains(&0) {
+        if shape.contains(&0) {
+            if offset > data.len() {
+                return Err(ShapeError(format!(
+                    "offset {offset} lies past the end of the {} elements",
+                    data.len()
+                )));
+            }
+        } else {
             let (mut lo, mut hi) = (offset as i128, offset as i128);
             for (&n, &s) in shape.iter().zip(strides) {
                 let reach = s as i128 * (n as i128 - 1);
@@ -316,6 +385,10 @@ pub enum Buffer {
 
 impl Buffer {
     /// `len` zeroed elements of `dtype`.
+    ///
+    /// # Panics
+    /// As `vec!` does, when the size overflows or the memory cannot be had
+    /// (an abort); [`Buffer::try_zeros`] says `None` instead.
     pub fn zeros(dtype: DType, len: usize) -> Buffer {
         match dtype {
             DType::Bool => Buffer::Bool(vec![false; len]),
@@ -325,7 +398,9 @@ impl Buffer {
             DType::Float64 => Buffer::Float64(vec![0.0; len]),
             DType::Complex128 => Buffer::Complex128(vec![Complex64::new(0.0, 0.0); len]),
             DType::Bytes(width) => Buffer::Bytes {
-                data: vec![0; len * width],
+                // Saturating, so that an overflow is `vec!`'s capacity
+                // overflow rather than a short buffer.
+                data: vec![0; len.saturating_mul(width)],
                 width,
             },
         }
@@ -414,6 +489,13 @@ impl Array {
     /// An array of `shape` from a buffer.
     pub fn from_buffer(buffer: Buffer, shape: &[usize]) -> Result<Array, ShapeError> {
         let size: Option<usize> = shape.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n));
+        if let Buffer::Bytes { width: 0, .. } = buffer
+            && size != Some(0)
+        {
+            return Err(ShapeError(format!(
+                "zero-width strings cannot fill shape {shape:?}: store b'' with width 1, as NumPy does"
+            )));
+        }
         if size != Some(buffer.data().len()) {
             return Err(ShapeError(format!(
                 "shape {shape:?} does not match {} elements",
@@ -426,10 +508,17 @@ impl Array {
         })
     }
 
-    /// A zero-dimensional array holding `value`.
+    /// A zero-dimensional array holding `value`. An empty byte string is
+    /// stored as NumPy stores it, as `S1` (one NUL): a zero-width string type
+    /// could not say how many elements its buffer holds.
     pub fn from_scalar(value: &Scalar) -> Array {
-        let mut buffer = Buffer::zeros(value.dtype(), 1);
-        buffer.as_bytes_mut().copy_from_slice(&value.to_bytes());
+        let dtype = match value.dtype() {
+            DType::Bytes(0) => DType::Bytes(1),
+            dtype => dtype,
+        };
+        let mut buffer = Buffer::zeros(dtype, 1);
+        let bytes = value.to_bytes();
+        buffer.as_bytes_mut()[..bytes.len()].copy_from_slice(&bytes);
         Array {
             buffer,
             shape: Vec::new(),
@@ -486,6 +575,8 @@ impl Array {
 
     /// A view of the whole array.
     pub fn view(&self) -> ArrayView<'_> {
+        // Cannot fail: every constructor checks that the buffer holds the
+        // shape's element count (`from_buffer`) or makes it so (`from_scalar`).
         ArrayView::contiguous(self.buffer.data(), &self.shape).expect("an array matches its shape")
     }
 }

@@ -13,7 +13,8 @@ use crate::hir::{Hir, NodeKind};
 use crate::program::{Instr, Program, Reg, Register, Role};
 use std::collections::HashMap;
 
-/// Generates the program for `hir`, whose inputs refer to `variables`.
+/// Generates the program for `hir`, whose inputs refer to `variables`. The
+/// program numbers its own inputs ([`Program::input_vars`] maps them back).
 pub fn generate(hir: &Hir, variables: &[String]) -> Program {
     let live = reachable(hir);
     let mut last_use = vec![0usize; hir.nodes.len()];
@@ -30,15 +31,20 @@ pub fn generate(hir: &Hir, variables: &[String]) -> Program {
     };
     let mut reg_of: Vec<Option<Reg>> = vec![None; hir.nodes.len()];
     let mut input_regs: HashMap<usize, Reg> = HashMap::new();
+    let mut input_vars: Vec<usize> = Vec::new();
 
     let root = hir.root;
     for id in (0..hir.nodes.len()).filter(|&i| live[i]) {
         let node = &hir.nodes[id];
         match &node.kind {
             NodeKind::Input(v) => {
-                let reg = *input_regs
-                    .entry(*v)
-                    .or_insert_with(|| builder.new_register(node.dtype, Role::Input(*v)));
+                let reg = *input_regs.entry(*v).or_insert_with(|| {
+                    // Inputs are numbered in the program by first use, so that
+                    // a program's bindings are as many as the variables it
+                    // reads, not as many as the expression has.
+                    input_vars.push(*v);
+                    builder.new_register(node.dtype, Role::Input(input_vars.len() - 1))
+                });
                 reg_of[id] = Some(reg);
             }
             NodeKind::Const(value) => {
@@ -55,6 +61,9 @@ pub fn generate(hir: &Hir, variables: &[String]) -> Program {
                 } else {
                     builder.temp(node.dtype)
                 };
+                // The HIR keeps operands before their users (the type checker and
+                // the optimizer build it with `Hir::push`), and a live node's
+                // operands are live: each has its register by now.
                 let arg_regs: Vec<Reg> = args
                     .iter()
                     .map(|&a| reg_of[a].expect("operands come first"))
@@ -84,6 +93,8 @@ pub fn generate(hir: &Hir, variables: &[String]) -> Program {
     if !matches!(hir.nodes[root].kind, NodeKind::Apply { .. }) {
         let dtype = hir.nodes[root].dtype;
         let output = builder.new_register(dtype, Role::Output);
+        // The static table has `copy` for every type (any evaluation of a
+        // bare variable would fail otherwise); the root is live, so visited.
         let copy = TABLE.get("copy").expect("the table has copy");
         let code = TypeCode::of(dtype);
         let overload = copy
@@ -97,6 +108,7 @@ pub fn generate(hir: &Hir, variables: &[String]) -> Program {
         });
     }
 
+    // Made either for the root operation or for the copy above.
     let output = builder
         .registers
         .iter()
@@ -106,7 +118,8 @@ pub fn generate(hir: &Hir, variables: &[String]) -> Program {
         registers: builder.registers,
         code: builder.code,
         output,
-        variables: variables.to_vec(),
+        variables: input_vars.iter().map(|&v| variables[v].clone()).collect(),
+        input_vars,
         id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         jit: Default::default(),
     }

@@ -65,6 +65,10 @@ pub enum ErrorKind {
     Shape,
     /// Nesting beyond [`crate::MAX_NESTING`].
     TooDeep,
+    /// An expression beyond the size limits: longer than
+    /// [`crate::MAX_SOURCE_LEN`] bytes, more than [`crate::MAX_TOKENS`]
+    /// tokens, or more than [`crate::MAX_STAGES`] reductions.
+    TooLarge,
     /// An input value the engine cannot take (for example an unsupported dtype).
     Input,
     /// An operation that is recognised but not supported.

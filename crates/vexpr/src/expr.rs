@@ -7,7 +7,7 @@ use crate::error::{Error, ErrorKind, Result, Span};
 use crate::program::{Program, Role};
 use crate::stages::Stage;
 use crate::vm::{self, Binding, Gather, Options};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// The types of an expression's variables, by name: what it is compiled for.
 ///
@@ -114,23 +114,20 @@ impl Expr {
         let hir = crate::typeck::check(&ast, &signature.vars)?;
         let hir = crate::optimize::optimize(&hir);
         let names: Vec<String> = signature.vars.iter().map(|(n, _)| n.clone()).collect();
+        check_limits(&hir)?;
         let (stages, program, variables) = crate::stages::split(&hir, &names);
         // Only the variables some program still reads count as used (`where(True, a, b)`
         // does not read `b`); each keeps the span of its first appearance.
-        let programs: Vec<&Program> = stages
-            .iter()
-            .map(|s| &s.program)
-            .chain([&program])
-            .collect();
-        let read = |v: usize| {
-            programs
-                .iter()
-                .any(|p| p.registers.iter().any(|r| r.role == Role::Input(v)))
-        };
+        let mut read = vec![false; variables.len()];
+        for p in stages.iter().map(|s| &s.program).chain([&program]) {
+            for &v in &p.input_vars {
+                read[v] = true;
+            }
+        }
         let mut spans = vec![None; variables.len()];
         for node in &hir.nodes {
             if let crate::hir::NodeKind::Input(v) = node.kind
-                && read(v)
+                && read[v]
             {
                 spans[v].get_or_insert(node.span);
             }
@@ -164,7 +161,9 @@ impl Expr {
         &self.stages
     }
 
-    /// The result's element type.
+    /// The result's element type. A zero-width string type (`S0`, from a
+    /// variable of that type) is evaluated into `S1` arrays of NULs, as NumPy
+    /// stores b''.
     pub fn result_dtype(&self) -> DType {
         self.program.result_dtype()
     }
@@ -180,15 +179,9 @@ impl Expr {
     /// The shape of the result for these inputs (checks names, types and shapes;
     /// evaluates the reductions, whose shapes depend on their operands).
     pub fn result_shape(&self, env: &Env<'_>) -> Result<Vec<usize>> {
+        let results = self.stage_slots();
         let mut values = self.lookup(env)?;
-        if !self.stages.is_empty() {
-            let reduced = self.run_stages(&values, Options::default())?;
-            values.truncate(self.signature.vars.len());
-            values.extend(reduced.iter().map(|a| Some(Value::Array(a.view()))));
-            return self
-                .broadcast(&self.program, &values)
-                .map_err(|e| e.with_source(&self.source));
-        }
+        self.run_stages(&mut values, &results, Options::default())?;
         self.broadcast(&self.program, &values)
             .map_err(|e| e.with_source(&self.source))
     }
@@ -200,9 +193,9 @@ impl Expr {
 
     /// Evaluates into a new array.
     pub fn eval_with(&self, env: &Env<'_>, options: Options) -> Result<Array> {
-        let values = self.lookup(env)?;
-        let reduced = self.run_stages(&values, options)?;
-        let values = with_stage_results(values, &reduced);
+        let results = self.stage_slots();
+        let mut values = self.lookup(env)?;
+        self.run_stages(&mut values, &results, options)?;
         self.evaluate_program(&self.program, &values, options)
     }
 
@@ -233,9 +226,9 @@ impl Expr {
             )
             .with_source(&self.source));
         }
-        let values = self.lookup(env)?;
-        let reduced = self.run_stages(&values, options)?;
-        let values = with_stage_results(values, &reduced);
+        let results = self.stage_slots();
+        let mut values = self.lookup(env)?;
+        self.run_stages(&mut values, &results, options)?;
         let shape = self
             .broadcast(&self.program, &values)
             .map_err(|e| e.with_source(&self.source))?;
@@ -309,7 +302,9 @@ impl Expr {
                 ),
             );
         }
-        if shape.iter().product::<usize>() != data.len() {
+        // Checked: a product that wraps could match a short `data`.
+        let size = shape.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n));
+        if size != Some(data.len()) {
             return fail(
                 ErrorKind::Shape,
                 format!("shape {shape:?} does not match {} elements", data.len()),
@@ -327,7 +322,8 @@ impl Expr {
         }
         // Every other variable comes from `env`; `name` is bound below to the
         // output buffer itself.
-        let mut values = Vec::with_capacity(self.signature.vars.len());
+        let results = self.stage_slots();
+        let mut values = Vec::with_capacity(self.signature.vars.len() + self.stages.len());
         for (v, (var, want)) in self.signature.vars.iter().enumerate() {
             if v == target || self.spans[v].is_none() {
                 values.push(None);
@@ -353,8 +349,7 @@ impl Expr {
             }
             values.push(Some(value.clone()));
         }
-        let reduced = self.run_stages(&values, options)?;
-        let values = with_stage_results(values, &reduced);
+        self.run_stages(&mut values, &results, options)?;
         // The other inputs broadcast together, and then with `name`'s own shape.
         let mut result_shape = self
             .broadcast(&self.program, &values)
@@ -389,64 +384,84 @@ impl Expr {
             .broadcast(program, values)
             .map_err(|e| e.with_source(&self.source))?;
         let dtype = program.result_dtype();
+        // A zero-width string result (from a variable of type `S0`) is all
+        // b'', whatever the inputs, and an `S0` buffer could not say how many
+        // elements it holds: it is stored as NumPy stores b'', as `S1` NULs.
+        let stored = match dtype {
+            DType::Bytes(0) => DType::Bytes(1),
+            dtype => dtype,
+        };
         let len = shape.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n));
-        let Some(mut buffer) = len.and_then(|len| Buffer::try_zeros(dtype, len)) else {
+        let Some(mut buffer) = len.and_then(|len| Buffer::try_zeros(stored, len)) else {
             let whole = Span::new(0, self.source.len());
             let message =
                 format!("cannot allocate the result: shape {shape:?} of {dtype} is too large");
             return Err(Error::new(ErrorKind::Shape, whole, message).with_source(&self.source));
         };
-        self.run(program, values, &shape, buffer.as_bytes_mut(), options)?;
+        if stored == dtype {
+            self.run(program, values, &shape, buffer.as_bytes_mut(), options)?;
+        }
+        // Cannot fail: `try_zeros` made the shape's element count, of a
+        // nonzero width.
         Ok(Array::from_buffer(buffer, &shape).expect("the buffer was made for the shape"))
     }
 
-    /// Runs the reduction stages in order; each result is an input of the later ones.
-    fn run_stages(&self, values: &[Option<Value<'_>>], options: Options) -> Result<Vec<Array>> {
-        let mut results: Vec<Array> = Vec::with_capacity(self.stages.len());
-        for stage in &self.stages {
-            let reduced = {
-                let values = with_stage_results(values.to_vec(), &results);
-                // A reduction of a plain variable reads it in place; any other
-                // operand is computed once, in full, by the stage's program.
-                let direct = match stage.program.code.as_slice() {
-                    [only] if only.overload.name.starts_with("copy_") => {
-                        match &stage.program.registers[only.args[0] as usize].role {
-                            Role::Input(v) => values[*v].clone(),
-                            _ => None,
-                        }
+    /// One empty slot per reduction stage, for [`Expr::run_stages`] to fill.
+    fn stage_slots(&self) -> Vec<OnceLock<Array>> {
+        self.stages.iter().map(|_| OnceLock::new()).collect()
+    }
+
+    /// Runs the reduction stages in order, each result into its slot of
+    /// `results` and, as a variable that the later programs read, onto the end
+    /// of `values` (which holds the signature's variables when called).
+    fn run_stages<'a>(
+        &self,
+        values: &mut Vec<Option<Value<'a>>>,
+        results: &'a [OnceLock<Array>],
+        options: Options,
+    ) -> Result<()> {
+        for (stage, slot) in self.stages.iter().zip(results) {
+            // A reduction of a plain variable reads it in place; any other
+            // operand is computed once, in full, by the stage's program.
+            let direct = match stage.program.code.as_slice() {
+                [only] if only.overload.name.starts_with("copy_") => {
+                    match &stage.program.registers[only.args[0] as usize].role {
+                        Role::Input(i) => values[stage.program.input_vars[*i]].clone(),
+                        _ => None,
                     }
-                    _ => None,
-                };
-                let computed;
-                let view = match &direct {
-                    Some(Value::Array(view)) => view.clone(),
-                    _ => {
-                        computed = self.evaluate_program(&stage.program, &values, options)?;
-                        computed.view()
-                    }
-                };
-                // Small reductions run here: handing them to the pool costs more than
-                // it saves (the result is the same either way).
-                let threads = if view.len() < crate::vm::PARALLEL_REDUCTION_LEN {
-                    1
-                } else {
-                    options.threads.max(1)
-                };
-                crate::vm::with_pool(threads, || {
-                    crate::vm::reduce(&view, stage.op, stage.axis, threads)
-                })
-                .map_err(|message| {
-                    let span = if message.starts_with("axis") {
-                        stage.axis_span
-                    } else {
-                        stage.span
-                    };
-                    Error::new(ErrorKind::Value, span, message).with_source(&self.source)
-                })?
+                }
+                _ => None,
             };
-            results.push(reduced);
+            let computed;
+            let view = match &direct {
+                Some(Value::Array(view)) => view.clone(),
+                _ => {
+                    computed = self.evaluate_program(&stage.program, values, options)?;
+                    computed.view()
+                }
+            };
+            // Small reductions run here: handing them to the pool costs more than
+            // it saves (the result is the same either way).
+            let threads = if view.len() < crate::vm::PARALLEL_REDUCTION_LEN {
+                1
+            } else {
+                options.threads.max(1)
+            };
+            let reduced = crate::vm::with_pool(threads, || {
+                crate::vm::reduce(&view, stage.op, stage.axis, threads)
+            })
+            .map_err(|message| {
+                let span = if message.starts_with("axis") {
+                    stage.axis_span
+                } else {
+                    stage.span
+                };
+                Error::new(ErrorKind::Value, span, message).with_source(&self.source)
+            })?;
+            let reduced = slot.get_or_init(|| reduced);
+            values.push(Some(Value::Array(reduced.view())));
         }
-        Ok(results)
+        Ok(())
     }
 
     /// The values of the signature's variables some program reads, checked
@@ -504,6 +519,19 @@ impl Expr {
                 from = Some(v);
             }
         }
+        // Stride-0 views can broadcast to more elements than could ever be
+        // allocated or counted in a `usize`: refused here, where every entry
+        // point passes, before anything is allocated or multiplied unchecked.
+        let itemsize = program.result_dtype().itemsize();
+        if crate::array::checked_size(&shape, itemsize).is_none() {
+            return Err(Error::new(
+                ErrorKind::Shape,
+                Span::new(0, self.source.len()),
+                format!(
+                    "the result's shape {shape:?} is too large: its size in bytes overflows the address space"
+                ),
+            ));
+        }
         Ok(shape)
     }
 
@@ -516,20 +544,17 @@ impl Expr {
         shape: &[usize],
         in_place: Option<usize>,
     ) -> Result<Vec<Binding<'v>>> {
-        values
-            .iter()
-            .enumerate()
-            .map(|(v, value)| match value {
+        read_variables(program)
+            .map(|v| match &values[v] {
                 _ if Some(v) == in_place => Ok(Binding::Output),
-                Some(value) if read_variables(program).any(|r| r == v) => bind(value, shape)
-                    .ok_or_else(|| {
-                        let message = format!(
-                            "the strides of `{}` reach outside its data",
-                            self.variables[v]
-                        );
-                        Error::new(ErrorKind::Input, self.spans[v].unwrap_or_default(), message)
-                            .with_source(&self.source)
-                    }),
+                Some(value) => bind(value, shape).ok_or_else(|| {
+                    let message = format!(
+                        "the strides of `{}` reach outside its data",
+                        self.variables[v]
+                    );
+                    Error::new(ErrorKind::Input, self.spans[v].unwrap_or_default(), message)
+                        .with_source(&self.source)
+                }),
                 _ => Ok(Binding::Splat(Vec::new())),
             })
             .collect()
@@ -572,42 +597,33 @@ impl std::fmt::Display for Expr {
     }
 }
 
-/// The variables a program reads (without allocating: this runs on every call).
-fn read_variables(program: &Program) -> impl Iterator<Item = usize> + '_ {
-    program.registers.iter().filter_map(|r| match r.role {
-        Role::Input(v) => Some(v),
-        _ => None,
-    })
+/// Refuses more reductions than [`crate::MAX_STAGES`], pointing at the first
+/// one past the limit, before any stage is made.
+fn check_limits(hir: &crate::hir::Hir) -> Result<()> {
+    let mut reductions = hir
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.kind, crate::hir::NodeKind::Reduce { .. }));
+    match reductions.nth(crate::MAX_STAGES) {
+        Some(node) => Err(Error::new(
+            ErrorKind::TooLarge,
+            node.span,
+            format!("too many reductions (the limit is {})", crate::MAX_STAGES),
+        )),
+        None => Ok(()),
+    }
 }
 
-/// The signature's values followed by the stage results.
-fn with_stage_results<'a>(
-    mut values: Vec<Option<Value<'a>>>,
-    results: &'a [Array],
-) -> Vec<Option<Value<'a>>> {
-    values.extend(results.iter().map(|a| Some(Value::Array(a.view()))));
-    values
+/// The expression's variables a program reads, by the program's input number.
+fn read_variables(program: &Program) -> impl Iterator<Item = usize> + '_ {
+    program.input_vars.iter().copied()
 }
 
 /// The output slice as bytes for the kernels.
 fn out_bytes<T: Element>(out: &mut [T]) -> &mut [u8] {
-    match T::DTYPE {
-        DType::Bool => {
-            // SAFETY: T is bool here (the only Element with DTYPE Bool), so this is
-            // a reinterpretation of &mut [bool] as &mut [bool].
-            let bools = unsafe {
-                std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<bool>(), out.len())
-            };
-            crate::array::bools_as_bytes_mut(bools)
-        }
-        _ => {
-            let len = std::mem::size_of_val(out);
-            // SAFETY: every Element other than bool (i32, i64, f32, f64, Complex64)
-            // is plain old data: any bytes are a valid value and the slice covers
-            // exactly `len` initialised bytes.
-            unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<u8>(), len) }
-        }
-    }
+    // Each element type reinterprets its own slice (`Element` is sealed, so
+    // these are the library's six and no others).
+    <T as crate::array::sealed::Sealed>::bytes_mut(out)
 }
 
 /// NumPy's broadcast of two shapes.

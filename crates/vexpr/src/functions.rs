@@ -239,6 +239,7 @@ impl Builder {
             overloads: Vec::new(),
             cost: 1,
         });
+        // Pushed on the line above.
         self.functions.last_mut().expect("just pushed")
     }
 }
@@ -275,6 +276,9 @@ impl Function {
             .overloads
             .iter_mut()
             .find(|o| o.ret == D && o.args.first() == Some(&D));
+        // The table is static and names a `JitOp` right after registering
+        // its float64 overload; building it (on first use, in every test)
+        // would panic here otherwise.
         overload.expect("a float64 overload").jit = Some(op);
         self
     }

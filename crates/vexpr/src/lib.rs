@@ -30,6 +30,14 @@
 //! [`functions`] is the one table of operators and functions that the type
 //! checker, code generation and the documentation read.
 
+// Every unsafe operation states, next to it, the invariant that makes it
+// sound; one operation per block keeps each argument about one thing.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(
+    clippy::undocumented_unsafe_blocks,
+    clippy::multiple_unsafe_ops_per_block
+)]
+
 pub mod array;
 pub mod codegen;
 pub mod dtype;
@@ -59,3 +67,20 @@ pub use vm::{DEFAULT_BLOCK_LEN, Options, Reduction, default_threads};
 /// Parentheses alone do not count: `((((a))))` has depth 1, `-(-(-a))` depth 4.
 /// Deeper input is refused with [`ErrorKind::TooDeep`] instead of risking the stack.
 pub const MAX_NESTING: usize = 10_000;
+
+/// The longest expression text, in bytes (1 MiB). Longer text is refused with
+/// [`ErrorKind::TooLarge`] before it is read. Within the limits of this page,
+/// compiling any expression takes time and memory linear in its length
+/// (`cargo bench -p vexpr -- compile_limits` measures the worst shapes).
+pub const MAX_SOURCE_LEN: usize = 1 << 20;
+
+/// The most reductions (`sum`, `prod`, `min`, `max`) one expression may have:
+/// each runs as a stage of its own, with an array of its own.
+pub const MAX_STAGES: usize = 1024;
+
+/// The most tokens (names, literals, operators, brackets) one expression may
+/// have. Everything compiled from the text grows with its tokens (the tree,
+/// the typed nodes, the registers of a program: at most a few per token), so
+/// this bounds compile time and memory; more is refused with
+/// [`ErrorKind::TooLarge`] as soon as the lexer reaches it.
+pub const MAX_TOKENS: usize = 1 << 16;

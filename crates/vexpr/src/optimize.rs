@@ -135,6 +135,8 @@ fn fuse(mut hir: Hir) -> Hir {
 /// (a float type, for which every fused instruction has an overload).
 fn fused_apply(name: &str, dtype: crate::dtype::DType, args: Vec<NodeId>) -> NodeKind {
     use crate::functions::{TABLE, TypeCode};
+    // The static table has every fused instruction for both float types
+    // (the fusions only match float operands).
     let function = TABLE
         .get(name)
         .expect("the table has the fused instructions");

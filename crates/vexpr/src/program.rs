@@ -22,7 +22,9 @@ pub type Reg = u32;
 /// What a register holds.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Role {
-    /// Input variable number `i` of the program's signature.
+    /// The program's input number `i`: the variable named
+    /// [`Program::variables`]`[i]`, which is the expression's variable
+    /// [`Program::input_vars`]`[i]`.
     Input(usize),
     /// A constant, broadcast over the block.
     Const(Scalar),
@@ -67,8 +69,12 @@ pub struct Program {
     pub code: Vec<Instr>,
     /// The output register.
     pub output: Reg,
-    /// Names of the signature's variables (inputs refer to them by index).
+    /// Names of the variables the program reads, by input number
+    /// ([`Role::Input`]).
     pub variables: Vec<String>,
+    /// For each input number, the expression's variable: the signature's
+    /// variables first, then one per reduction stage.
+    pub input_vars: Vec<usize>,
     /// Unique per program made in this process: lets per-thread scratch know
     /// whether it already holds this program's constants.
     pub id: u64,

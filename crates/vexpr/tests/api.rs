@@ -20,8 +20,13 @@ fn compiled_expressions_are_shared_by_many_threads() {
         for t in 0..8 {
             let expr = &expr;
             s.spawn(move || {
-                // Each thread has its own inputs, and checks its own result.
-                let n = 10_000 + t * 977;
+                // Each thread has its own inputs, and checks its own result
+                // (short ones under Miri, where this is its data race check).
+                let n = if cfg!(miri) {
+                    40 + t * 7
+                } else {
+                    10_000 + t * 977
+                };
                 let a: Vec<f64> = (0..n)
                     .map(|i| 0.1 + (i % 1000) as f64 / 1000.0 + t as f64)
                     .collect();
@@ -129,6 +134,10 @@ fn strided_and_broadcast_inputs_are_read_in_place() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "a million elements (`long_programs_on_short_inputs_split_across_threads` is Miri's)"
+)]
 fn large_inputs_run_blocked_and_threaded() {
     let n = 1_000_003;
     let a: Vec<f64> = (0..n).map(|i| i as f64).collect();
@@ -159,6 +168,7 @@ fn large_inputs_run_blocked_and_threaded() {
 /// huge-page advice: every element must still be right, at an odd length
 /// whose last block is short, on one thread and two.
 #[test]
+#[cfg_attr(miri, ignore = "48 MiB by design: hours under Miri")]
 fn runs_beyond_the_streaming_threshold_are_complete() {
     let n = (40 << 20) / 8 + 13;
     let a: Vec<f64> = (0..n).map(|i| (i % 1000) as f64).collect();
@@ -236,6 +246,7 @@ fn errors_have_a_kind_a_span_and_a_caret() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "million-character sources: hours under Miri")]
 fn absurd_inputs_give_errors_not_crashes() {
     let a = [0.5];
     let env = Env::new().with("a", &a[..]);
@@ -287,6 +298,132 @@ fn absurd_inputs_give_errors_not_crashes() {
         let e = err(source, &env);
         assert!(!e.to_string().is_empty());
     }
+}
+
+/// One element viewed with stride 0 as `shape`: as many elements as asked,
+/// in 8 bytes of memory.
+fn broadcast_one<'a>(one: &'a [f64; 1], shape: &[usize]) -> ArrayView<'a> {
+    ArrayView::strided(&one[..], shape, &vec![0; shape.len()], 0).unwrap()
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "asks the allocator for terabytes")]
+fn huge_broadcasts_are_errors_from_every_entry_point() {
+    let one = [1.0];
+    let is_shape_error = |e: vexpr::Error| {
+        assert_eq!(e.kind(), ErrorKind::Shape, "{e}");
+        assert!(e.to_string().contains("too large"), "{e}");
+    };
+    // [1, 2^40] by [2^40, 1]: 2^80 elements, more than a usize counts.
+    let env = Env::new()
+        .with("x", broadcast_one(&one, &[1, 1 << 40]))
+        .with("y", broadcast_one(&one, &[1 << 40, 1]));
+    let e = Expr::compile("x * y", &Signature::of(&env)).unwrap();
+    is_shape_error(evaluate("x * y", &env).unwrap_err());
+    is_shape_error(e.eval(&env).unwrap_err());
+    is_shape_error(e.result_shape(&env).unwrap_err());
+    is_shape_error(e.eval_into(&env, &mut [0.0f64; 4]).unwrap_err());
+    // 2^31 by 2^31 elements: the count fits, its bytes (2^65) do not.
+    let env = Env::new()
+        .with("x", broadcast_one(&one, &[1, 1 << 31]))
+        .with("y", broadcast_one(&one, &[1 << 31, 1]));
+    is_shape_error(e.result_shape(&env).unwrap_err());
+    is_shape_error(e.eval_into(&env, &mut [0.0f64; 4]).unwrap_err());
+    // 2^40 elements, 8 TiB: a shape, but one that cannot be allocated.
+    let env = Env::new()
+        .with("x", broadcast_one(&one, &[1, 1 << 20]))
+        .with("y", broadcast_one(&one, &[1 << 20, 1]));
+    assert_eq!(e.result_shape(&env).unwrap(), [1 << 20, 1 << 20]);
+    is_shape_error(e.eval(&env).unwrap_err());
+    let wrong = e.eval_into(&env, &mut [0.0f64; 4]).unwrap_err();
+    assert_eq!(wrong.kind(), ErrorKind::Shape);
+    // In place, a shape whose product wraps to the length of the data.
+    let sig = Signature::new().with("a", DType::Float64);
+    let twice = Expr::compile("a * 2", &sig).unwrap();
+    let wraps = [1 << 32, 1 << 32];
+    let e = twice
+        .eval_in_place(&Env::new(), "a", &wraps, &mut [0.0f64; 0])
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Shape);
+    let mut a = [1.0];
+    let env = Env::new().with("y", broadcast_one(&one, &[1 << 40, 1 << 40]));
+    let sig = Signature::of(&env).with("a", DType::Float64);
+    let e = Expr::compile("a * y", &sig).unwrap();
+    let e = e.eval_in_place(&env, "a", &[1], &mut a).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Shape);
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "asks the allocator for terabytes")]
+fn reductions_of_huge_broadcasts_are_errors() {
+    let one = [1.0];
+    // 2^80 elements; and an empty array of nonzero dimensions that NumPy
+    // would refuse to make (its reduction over axis 0 would be 2^80 long).
+    for shape in [&[1 << 40, 1 << 40][..], &[0, 1 << 40, 1 << 40]] {
+        let env = Env::new().with("h", broadcast_one(&one, shape));
+        for source in ["sum(h)", "sum(h, axis=0)", "prod(h, axis=1)", "max(h) + 1"] {
+            let e = evaluate(source, &env).unwrap_err();
+            assert!(e.to_string().contains("overflows"), "{source}: {e}");
+            let expr = Expr::compile(source, &Signature::of(&env)).unwrap();
+            assert!(expr.result_shape(&env).is_err(), "{source}");
+        }
+    }
+    // 2^40 elements: counted, but the copy the reduction reads (8 TiB) cannot
+    // be had; the operand of a compound expression cannot be computed either.
+    let env = Env::new()
+        .with("h", broadcast_one(&one, &[1 << 20, 1 << 20]))
+        .with("x", broadcast_one(&one, &[1, 1 << 20]))
+        .with("y", broadcast_one(&one, &[1 << 20, 1]));
+    for source in [
+        "sum(h)",
+        "sum(h, axis=0)",
+        "sum(x * y)",
+        "sum(x * y, axis=1)",
+    ] {
+        let e = evaluate(source, &env).unwrap_err();
+        assert!(e.to_string().contains("cannot allocate"), "{source}: {e}");
+    }
+    // A broadcast that fits is reduced as usual.
+    let env = Env::new().with("h", broadcast_one(&one, &[1000, 1000]));
+    let r = evaluate("sum(h, axis=0)", &env).unwrap();
+    assert!(f64s(&r).iter().all(|&x| x == 1000.0));
+}
+
+#[test]
+fn zero_width_strings_are_stored_as_numpy_stores_b_empty() {
+    use vexpr::{Buffer, Scalar};
+    // Only a variable can have type S0 (the literal '' is S1): a scalar b''.
+    // The result is stored as NumPy stores b'': S1, one NUL.
+    let env = Env::new().with("s", Scalar::Bytes(Vec::new()));
+    let e = Expr::compile("s", &Signature::of(&env)).unwrap();
+    assert_eq!(e.result_dtype(), DType::Bytes(0));
+    assert_eq!(e.result_shape(&env).unwrap(), [] as [usize; 0]);
+    let r = e.eval(&env).unwrap();
+    assert_eq!((r.dtype(), r.shape()), (DType::Bytes(1), &[][..]));
+    let nul = Buffer::Bytes {
+        data: vec![0],
+        width: 1,
+    };
+    assert_eq!(r.buffer(), &nul);
+    let r = evaluate("(s == '') & (s < 'a')", &env).unwrap();
+    assert_eq!(r.as_slice::<bool>().unwrap(), &[true]);
+    // An empty S0 array is fine; a non-empty one cannot say its length.
+    let empty = vexpr::Data::Bytes {
+        data: &[],
+        width: 0,
+    };
+    let view = ArrayView::contiguous(empty, &[2, 0]).unwrap();
+    let r = evaluate("t", &Env::new().with("t", view)).unwrap();
+    assert_eq!((r.dtype(), r.shape()), (DType::Bytes(1), &[2, 0][..]));
+    let none = Buffer::Bytes {
+        data: Vec::new(),
+        width: 0,
+    };
+    let e = Array::from_buffer(none, &[3]).unwrap_err();
+    assert!(e.to_string().contains("width 1"), "{e}");
+    let a = Array::from_scalar(&Scalar::Bytes(Vec::new()));
+    assert_eq!(a.dtype(), DType::Bytes(1));
+    assert_eq!(a.view().shape(), &[] as &[usize]);
 }
 
 #[test]
@@ -581,6 +718,10 @@ fn sign_operations_fuse_into_their_neighbours() {
 /// last piece only) is the same error as on one thread, and a run without one
 /// succeeds on every thread count.
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "two million elements (`long_programs_on_short_inputs_split_across_threads` is Miri's)"
+)]
 fn faults_in_parallel_runs_are_reported() {
     let n = 2_000_000;
     let a: Vec<i64> = (0..n as i64).map(|i| i % 7).collect();
@@ -610,6 +751,49 @@ fn faults_in_parallel_runs_are_reported() {
             };
             expr.eval_with(&env, options).unwrap_err().to_string()
         })
+        .collect();
+    assert!(errors[0].contains("negative"), "{}", errors[0]);
+    assert!(errors.iter().all(|e| *e == errors[0]), "{errors:?}");
+}
+
+/// The VM weighs elements times instructions before going parallel, so a long
+/// program over a short input runs in pieces on several threads: a run small
+/// enough for Miri to check the parallel paths (pieces handed out under a
+/// lock, per-thread scratch) for data races. Every element is written once,
+/// and the earliest fault is reported whatever the thread count.
+#[test]
+fn long_programs_on_short_inputs_split_across_threads() {
+    let sig = Signature::new()
+        .with("a", DType::Int64)
+        .with("b", DType::Int64);
+    let chain: String = (1..=64).map(|k| format!(" + {k}")).collect();
+    let expr = Expr::compile(&format!("a ** b{chain}"), &sig).unwrap();
+    // 65 instructions of cost 1 over 12,289 elements: 798,785 units of work,
+    // at least the 2^18 a thread that the VM asks of each of three threads
+    // (under Miri it asks 2^10, and 67 elements in 16-element blocks do).
+    assert_eq!(expr.program().code.len(), 65);
+    let (n, block_len) = if cfg!(miri) { (67, 16) } else { (12_289, 256) };
+    let a: Vec<i64> = (0..n as i64).map(|i| i % 7 - 3).collect();
+    let mut b = vec![2i64; n];
+    let run = |b: &[i64], threads: usize| {
+        let env = Env::new().with("a", &a[..]).with("b", b);
+        let options = Options {
+            threads,
+            block_len,
+            ..Options::default()
+        };
+        expr.eval_with(&env, options)
+    };
+    for threads in [1, 2, 3] {
+        let r = run(&b, threads).unwrap();
+        let got = r.as_slice::<i64>().unwrap();
+        assert!(got.iter().zip(&a).all(|(&g, &x)| g == x * x + 2080));
+    }
+    b[n / 2] = -1;
+    b[n - 3] = -1;
+    let errors: Vec<String> = [1, 2, 3]
+        .into_iter()
+        .map(|threads| run(&b, threads).unwrap_err().to_string())
         .collect();
     assert!(errors[0].contains("negative"), "{}", errors[0]);
     assert!(errors.iter().all(|e| *e == errors[0]), "{errors:?}");

@@ -117,12 +117,10 @@ pub(super) fn compile(program: &Program, plan: &Plan) -> Option<Compiled> {
     // above (only relative branches; data through the pointer arguments), at
     // offset 0 and at `streaming_offset` (within the mapping, checked), with
     // the `Entry` signature; they stay mapped as long as `Compiled` lives.
-    let (plain, streaming) = unsafe {
-        (
-            std::mem::transmute::<*const u8, Entry>(code.as_ptr()),
-            std::mem::transmute::<*const u8, Entry>(code.as_ptr().add(streaming_offset)),
-        )
-    };
+    let plain = unsafe { std::mem::transmute::<*const u8, Entry>(code.as_ptr()) };
+    // SAFETY: as above, for the second function.
+    let streaming =
+        unsafe { std::mem::transmute::<*const u8, Entry>(code[streaming_offset..].as_ptr()) };
     Some(Compiled {
         _code: code,
         plain,
@@ -628,10 +626,12 @@ impl<'p> Emitter<'p> {
                 self.bin(Bin::And, d, x(), abs)?;
             }
             JitOp::NegMul => {
-                // -(x*y) + (-0) rounds once to -RN(x*y), which is (-x)*y,
-                // zeros' signs included: one FMA instead of two operations.
-                let minus_zero = self.k(-0.0);
-                self.fma(Fma::NegAdd, d, x(), y(self), minus_zero)?;
+                // The kernel's two operations, not one FMA: `-(x*y) + (-0)`
+                // has the right value and zero signs, but an FMA passes a NaN
+                // operand through unchanged, where `-x` flips its sign.
+                let sign = self.bits(SIGN);
+                self.bin(Bin::Xor, d, x(), sign)?;
+                self.bin(Bin::Mul, d, d, y(self))?;
             }
             JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul => {
                 let inner = match op {

@@ -29,6 +29,8 @@ pub struct Operand<'a> {
 /// The signature every kernel has: result bytes, operands, element count.
 /// A kernel fails only where NumPy raises at run time (an integer raised to a
 /// negative power); the message becomes an [`crate::Error`] at the instruction's span.
+/// A kernel that fails has written nothing: it checks its operands first (the
+/// VM relies on this to find the first failing element of an in-place run).
 pub type Kernel = fn(out: &mut [u8], args: &[Operand<'_>], len: usize) -> KernelResult;
 
 /// What a kernel returns.

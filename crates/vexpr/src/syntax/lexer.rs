@@ -86,8 +86,94 @@ pub enum Token<'src> {
 
 /// Adapts the logos lexer to the `(start, token, end)` iterator that lalrpop expects,
 /// turning an unrecognised character into an [`Error`] with its span.
+///
+/// It also refuses, as soon as they are seen, the inputs that would make the
+/// parser's stack deep before any tree is built: more than
+/// [`crate::MAX_NESTING`] brackets open at once, or a chain of prefix
+/// operators and `**` (which the parser can only reduce at the chain's end)
+/// whose operators, counted over every open bracket, reach the nesting limit.
+/// Those operators are all ancestors of the token being read, so the count
+/// never exceeds the nesting the tree would have: nothing the tree builder
+/// accepts is refused here, but `-----…a` or `a**a**…**a` of a megabyte is
+/// refused at the limit instead of after a megabyte of parser stack.
+///
+/// And it refuses more than [`crate::MAX_TOKENS`] tokens, which bounds the
+/// size of everything built from them: tree, typed nodes, registers.
 pub struct Lexer<'src> {
     inner: logos::SpannedIter<'src, Token<'src>>,
+    nesting: Nesting,
+    tokens: usize,
+}
+
+/// What [`Lexer`] tracks to bound the nesting of the tokens so far.
+#[derive(Default)]
+struct Nesting {
+    /// Per open bracket (the whole expression first): prefix operators and
+    /// `**` whose operand is still being read.
+    chains: Vec<usize>,
+    /// Sum of `chains`.
+    pending: usize,
+    /// Whether the last token ended an operand (so a `-` next is binary).
+    after_operand: bool,
+}
+
+impl Nesting {
+    /// Accounts for `token`; an error message if the limit is passed.
+    fn push(&mut self, token: Token<'_>) -> Result<(), &'static str> {
+        use Token::*;
+        if self.chains.is_empty() {
+            self.chains.push(0);
+        }
+        let ends_chain = |n: &mut Nesting| {
+            let chain = n.chains.last_mut().map_or(0, std::mem::take);
+            n.pending -= chain;
+        };
+        match token {
+            Name(_) | Int(_) | Float(_) | Imag(_) | Str(_) | True | False => {
+                self.after_operand = true;
+            }
+            // `.` takes an attribute of the operand before it, inside any chain.
+            Dot => self.after_operand = false,
+            LParen => {
+                self.chains.push(0);
+                self.after_operand = false;
+                // The first entry is the whole expression's, not a bracket's.
+                if self.chains.len() - 1 > crate::MAX_NESTING {
+                    return Err("brackets nested too deeply");
+                }
+            }
+            RParen => {
+                if self.chains.len() > 1 {
+                    ends_chain(self);
+                    self.chains.pop();
+                }
+                self.after_operand = true;
+            }
+            Plus | Minus | Tilde if !self.after_operand => self.extend_chain()?,
+            StarStar => {
+                self.after_operand = false;
+                self.extend_chain()?;
+            }
+            // Every other operator binds more loosely than the prefix
+            // operators and `**`: the chain before it is complete.
+            _ => {
+                ends_chain(self);
+                self.after_operand = false;
+            }
+        }
+        Ok(())
+    }
+
+    fn extend_chain(&mut self) -> Result<(), &'static str> {
+        if let Some(chain) = self.chains.last_mut() {
+            *chain += 1;
+        }
+        self.pending += 1;
+        if self.pending >= crate::MAX_NESTING {
+            return Err("expression nested too deeply");
+        }
+        Ok(())
+    }
 }
 
 impl<'src> Lexer<'src> {
@@ -95,6 +181,8 @@ impl<'src> Lexer<'src> {
     pub fn new(source: &'src str) -> Self {
         Lexer {
             inner: Token::lexer(source).spanned(),
+            nesting: Nesting::default(),
+            tokens: 0,
         }
     }
 }
@@ -105,8 +193,26 @@ impl<'src> Iterator for Lexer<'src> {
     fn next(&mut self) -> Option<Self::Item> {
         let (token, range) = self.inner.next()?;
         let span = Span::new(range.start, range.end);
+        self.tokens += 1;
+        if self.tokens > crate::MAX_TOKENS {
+            return Some(Err(Error::new(
+                ErrorKind::TooLarge,
+                span,
+                format!(
+                    "expression too large: more than {} tokens",
+                    crate::MAX_TOKENS
+                ),
+            )));
+        }
         Some(match token {
-            Ok(token) => Ok((span.start, token, span.end)),
+            Ok(token) => match self.nesting.push(token) {
+                Ok(()) => Ok((span.start, token, span.end)),
+                Err(what) => Err(Error::new(
+                    ErrorKind::TooDeep,
+                    span,
+                    format!("{what} (the limit is {} levels)", crate::MAX_NESTING),
+                )),
+            },
             Err(()) => {
                 let text = &self.inner.source()[range];
                 Err(Error::new(

@@ -42,6 +42,18 @@ pub fn parse(source: &str) -> Result<ast::Expr, Error> {
         );
         return Err(error.with_source(&Arc::from(source)));
     }
+    if source.len() > crate::MAX_SOURCE_LEN {
+        let error = Error::new(
+            ErrorKind::TooLarge,
+            Span::new(crate::MAX_SOURCE_LEN, crate::MAX_SOURCE_LEN + 1),
+            format!(
+                "expression too long: {} bytes (the limit is {} bytes)",
+                source.len(),
+                crate::MAX_SOURCE_LEN
+            ),
+        );
+        return Err(error.with_source(&Arc::from(source)));
+    }
     grammar::ExprParser::new()
         .parse(lexer::Lexer::new(source))
         .map_err(|e| from_parse_error(e, source).with_source(&Arc::from(source)))

@@ -159,6 +159,7 @@ fn empty_and_blank_expressions_are_errors() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "hundreds of thousands of tokens: hours under Miri")]
 fn nesting_beyond_the_limit_is_refused_not_overflowed() {
     let limit = crate::MAX_NESTING;
     let ok = format!("{}a", "-".repeat(limit - 1));

@@ -374,6 +374,7 @@ impl Checker<'_> {
     /// `POWI_MIN..=POWI_MAX`).
     fn powi(&mut self, base: NodeId, n: u32, op_span: Span, span: Span) -> NodeId {
         let dtype = self.dtype(base);
+        // The static table has `powi` for both float types, and `base` is one.
         let function = TABLE.get("powi").expect("the table has powi");
         let code = TypeCode::of(dtype);
         let overload = function
@@ -489,6 +490,8 @@ impl Checker<'_> {
     /// Types `name(args)`: chooses the kind by the function's rule, finds the
     /// first overload reachable by upcasting the operands, and inserts the casts.
     fn apply(&mut self, name: &str, args: &[NodeId], op_span: Span, span: Span) -> Result<NodeId> {
+        // `name` is a literal of this module or a name already looked up in
+        // the table by the caller.
         let function = TABLE
             .get(name)
             .expect("the checker only names functions of the table");
@@ -504,6 +507,7 @@ impl Checker<'_> {
         }
         let dtype = match overload.ret {
             TypeCode::S => self.string_result_width(&cast_args),
+            // Only `S` has no dtype of its own, handled above.
             code => code.dtype().expect("numeric codes have a dtype"),
         };
         Ok(self.hir.push(Node {
@@ -549,11 +553,14 @@ impl Checker<'_> {
         if TypeCode::of(have) == want {
             return Ok(id);
         }
+        // `want == S` only for string operands, which returned above
+        // (`TypeCode::of(have) == want`).
         let target = want.dtype().expect("strings are never cast");
         if let NodeKind::Const(value) = &self.hir.nodes[id].kind {
             let converted = convert_scalar(value, target);
             return Ok(self.constant(converted, span));
         }
+        // Overloads are only found through upcasts the table lists as casts.
         let function = TABLE.get("cast").expect("the table has casts");
         let overload = function
             .overload(want, &[TypeCode::of(have)])

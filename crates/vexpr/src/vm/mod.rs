@@ -96,7 +96,13 @@ const SCRATCH_BUDGET: usize = 16 << 20;
 /// (`vexpr bench --n N --threads T`, three runs each). 2^18 keeps every
 /// benchmark expression serial at 10k and lets the transcendental ones split
 /// from about 30k elements, the cheapest (`2*a + 3*b`, 2 units) from 260k.
+#[cfg(not(miri))]
 const MIN_WORK_PER_THREAD: usize = 1 << 18;
+/// Under Miri, runs of a few hundred elements go parallel, so that its data
+/// race checks reach the pieces and the pool in minutes, not hours (the
+/// result does not depend on how a run is split).
+#[cfg(miri)]
+const MIN_WORK_PER_THREAD: usize = 1 << 10;
 
 /// A run of machine code goes parallel only when one thread would take at
 /// least this long per thread (ns, estimated from `jit::Code::compute_ns` and
@@ -130,20 +136,27 @@ impl Default for Options {
     }
 }
 
-/// A kernel's refusal: which instruction, and why.
+/// A kernel's refusal: which instruction, at which element, and why.
+///
+/// A run reports the fault of the first element (in element order) at which
+/// any instruction refuses, and of the first instruction that refuses there:
+/// a rule about elements, so the same fault whatever the blocks and threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Fault {
     /// Index of the instruction in the program.
     pub instr: usize,
+    /// Index of the element in the output.
+    pub element: usize,
     /// The kernel's message.
     pub message: &'static str,
 }
 
 /// Runs `program` over `len` elements, writing the result bytes into `out`.
 ///
-/// `bindings[v]` binds the program's variable `v`; `out` holds exactly `len`
-/// elements of the result type. If a kernel refuses its operands, the fault of
-/// the earliest piece is returned (the same whatever the thread count).
+/// `bindings[i]` binds the program's input `i`; `out` holds exactly `len`
+/// elements of the result type. If a kernel refuses its operands, the
+/// [`Fault`] of the first element that fails is returned (the same whatever
+/// the thread count and block length).
 pub(crate) fn run(
     program: &Program,
     bindings: &[Binding<'_>],
@@ -237,18 +250,18 @@ pub(crate) fn run(
                 faults
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .push((first, fault));
+                    .push(fault);
             }
         }
     };
     pool::run_shared(threads, &worker);
     let faults = faults.into_inner().unwrap_or_else(PoisonError::into_inner);
-    // The fault of the earliest piece, whichever thread ran it: the same as
-    // on one thread.
+    // Each piece stops at its first failing element, so the earliest of
+    // theirs is the first of all, whichever thread ran it.
     faults
         .into_iter()
-        .min_by_key(|&(first, _)| first)
-        .map_or(Ok(()), |(_, fault)| Err(fault))
+        .min_by_key(|fault| fault.element)
+        .map_or(Ok(()), Err)
 }
 
 /// What every block of one run shares.
@@ -379,12 +392,12 @@ impl Run<'_, '_> {
                 *p = data[(start + i) * 8..(start + len) * 8].as_ptr().cast();
             }
             let rest = &mut out[i * 8..len * 8];
+            let stream_here = streaming && rest.as_ptr().align_offset(64) == 0;
             // SAFETY: each pointer starts the len - i float64 elements of a
             // dense input from element start + i (the slices just taken), and
             // `rest` holds len - i float64 slots. Dense inputs are borrowed
             // apart from the output, so they do not alias it. Non-temporal
             // stores only where `rest` is 64-byte aligned, as they require.
-            let stream_here = streaming && rest.as_ptr().align_offset(64) == 0;
             i += unsafe {
                 code.run(
                     &pointers[..inputs.len()],
@@ -411,8 +424,45 @@ impl Run<'_, '_> {
 
     /// Runs the program once over elements `start..start + n`: as machine code if
     /// there is some, else (and for what the machine code leaves) one pass per
-    /// instruction.
+    /// instruction. On a kernel's refusal, finds the first failing element.
     fn block(
+        &self,
+        scratch: &mut Scratch,
+        start: usize,
+        n: usize,
+        out: &mut [u8],
+    ) -> Result<(), Fault> {
+        match self.block_once(scratch, start, n, out) {
+            Err(fault) if n > 1 => Err(self.first_fault(scratch, start, n, out).unwrap_or(fault)),
+            result => result,
+        }
+    }
+
+    /// The fault of the first element of `start..start + n` at which the
+    /// program fails, found by running it on one element at a time (only
+    /// after a block has failed, so its cost does not matter).
+    ///
+    /// Sound because the program is element-wise (reductions are stages of
+    /// their own): an element's value, or its fault, depends on that
+    /// element's inputs only. A refusing kernel writes nothing, so an input
+    /// that is the output itself (in place) still holds its values here.
+    fn first_fault(
+        &self,
+        scratch: &mut Scratch,
+        start: usize,
+        n: usize,
+        out: &mut [u8],
+    ) -> Option<Fault> {
+        let width = self.program.result_dtype().itemsize();
+        (0..n).find_map(|e| {
+            self.block_once(scratch, start + e, 1, &mut out[e * width..(e + 1) * width])
+                .err()
+        })
+    }
+
+    /// [`Run::block`] without locating the failing element: a fault names the
+    /// block's first element.
+    fn block_once(
         &self,
         scratch: &mut Scratch,
         start: usize,
@@ -477,7 +527,7 @@ impl Run<'_, '_> {
                 code: None,
                 ..*self
             };
-            return passes.block(scratch, start + done, n - done, &mut out[done * 8..]);
+            return passes.block_once(scratch, start + done, n - done, &mut out[done * 8..]);
         }
         let steps = program.code.len().max(1);
         for (index, instr) in program.code.iter().enumerate() {
@@ -524,6 +574,7 @@ impl Run<'_, '_> {
             }
             status.map_err(|message| Fault {
                 instr: index,
+                element: start,
                 message,
             })?;
         }

@@ -69,7 +69,12 @@ impl Reduction {
 pub const CHUNK: usize = 4096;
 
 /// Reductions of fewer elements run on the calling thread.
+#[cfg(not(miri))]
 pub(crate) const PARALLEL_REDUCTION_LEN: usize = 16 * CHUNK;
+/// Under Miri, lower, so that its data race checks reach the parallel sums in
+/// minutes (the chunks, and so the result, stay the same).
+#[cfg(miri)]
+pub(crate) const PARALLEL_REDUCTION_LEN: usize = 2 * CHUNK;
 
 /// Reduces `view` over all elements (`axis == None`) or along `axis`.
 pub(crate) fn reduce(
@@ -87,9 +92,17 @@ pub(crate) fn reduce(
             shape.len()
         ));
     }
+    // A stride-0 view can describe more elements than a usize counts. Once the
+    // shape passes NumPy's size rule, every partial product of it below
+    // (`outer`, `inner`, the count) fits as well.
+    let Some(count) = crate::array::checked_size(shape, view.dtype().itemsize()) else {
+        return Err(format!(
+            "cannot reduce an array of shape {shape:?}: its size in bytes overflows the address space"
+        ));
+    };
     // (outer, length, inner): the reduced axis and what lies before and after it.
     let (outer, length, inner, out_shape) = match axis {
-        None => (1, view.len(), 1, Vec::new()),
+        None => (1, count, 1, Vec::new()),
         Some(k) => {
             let mut out_shape = shape.to_vec();
             out_shape.remove(k);
@@ -118,17 +131,13 @@ pub(crate) fn reduce(
     let data = if view.is_c_contiguous() {
         slice_of(view)
     } else {
-        copy = contiguous(view).ok_or_else(|| {
-            format!(
-                "cannot allocate a copy of {} elements to reduce",
-                view.len()
-            )
-        })?;
+        copy = contiguous(view)
+            .ok_or_else(|| format!("cannot allocate a copy of {count} elements to reduce"))?;
         copy.buffer().data()
     };
     let buffer = match data {
         Data::Bool(v) => {
-            let v: Vec<i64> = v.iter().map(|&b| i64::from(b)).collect();
+            let v = widened(v, i64::from)?;
             match op {
                 Reduction::Min => Buffer::Bool(
                     lanes
@@ -150,11 +159,7 @@ pub(crate) fn reduce(
         Data::Int32(v) => match op {
             Reduction::Min => Buffer::Int32(lanes.run(v, i32::MAX, |a, b| a.min(b))),
             Reduction::Max => Buffer::Int32(lanes.run(v, i32::MIN, |a, b| a.max(b))),
-            _ => Buffer::Int64(int_reduce(
-                &lanes,
-                &v.iter().map(|&x| i64::from(x)).collect::<Vec<_>>(),
-                op,
-            )),
+            _ => Buffer::Int64(int_reduce(&lanes, &widened(v, i64::from)?, op)),
         },
         Data::Int64(v) => match op {
             Reduction::Min => Buffer::Int64(lanes.run(v, i64::MAX, |a, b| a.min(b))),
@@ -181,6 +186,17 @@ pub(crate) fn reduce(
         Data::Bytes { .. } => return Err(format!("`{}` is not defined for strings", op.name())),
     };
     Array::from_buffer(buffer, &out_shape).map_err(|e| e.0)
+}
+
+/// `v` converted to int64, the accumulator type, or an error if the copy
+/// (8 bytes an element) cannot be had: an input that fits may still not fit
+/// eight times over.
+fn widened<T: Copy>(v: &[T], f: impl Fn(T) -> i64) -> Result<Vec<i64>, String> {
+    let mut out = Vec::new();
+    out.try_reserve_exact(v.len())
+        .map_err(|_| format!("cannot allocate {} int64 values to reduce", v.len()))?;
+    out.extend(v.iter().map(|&x| f(x)));
+    Ok(out)
 }
 
 fn int_reduce(lanes: &Lanes, v: &[i64], op: Reduction) -> Vec<i64> {
@@ -233,6 +249,9 @@ fn contiguous(view: &ArrayView<'_>) -> Option<Array> {
             super::Gather::new(bytes, width, view.offset() * width, view.shape(), &strides)?;
         gather.gather(0, n, out);
     }
+    // Cannot fail: `try_zeros` made the shape's element count, and a view of
+    // zero-width strings has no elements (`ArrayView` refuses any other), so
+    // the count is not lost to a zero width.
     Some(Array::from_buffer(buffer, view.shape()).expect("the buffer was made for the shape"))
 }
 
@@ -400,8 +419,10 @@ mod tests {
 
     #[test]
     fn full_sums_do_not_depend_on_threads() {
-        let v: Vec<f64> = (0..100_003).map(|i| 1.0 / (1.0 + i as f64)).collect();
-        let a = Array::from_vec(v, &[100_003]).unwrap();
+        // Past the parallel threshold, with a short last chunk.
+        let n = PARALLEL_REDUCTION_LEN + CHUNK / 2 + 3;
+        let v: Vec<f64> = (0..n).map(|i| 1.0 / (1.0 + i as f64)).collect();
+        let a = Array::from_vec(v, &[n]).unwrap();
         let one = reduce(&a.view(), Reduction::Sum, None, 1).unwrap();
         for threads in 2..5 {
             assert_eq!(

@@ -103,14 +103,13 @@ pub(crate) fn prefetch(bytes: &[u8], write: bool) {
     {
         use std::arch::x86_64::{_MM_HINT_ET1, _MM_HINT_T1, _mm_prefetch};
         for line in bytes.chunks(64) {
-            // SAFETY: a prefetch is only a hint and cannot fault; the address
-            // is inside `bytes`.
-            unsafe {
-                if write {
-                    _mm_prefetch::<_MM_HINT_ET1>(line.as_ptr().cast());
-                } else {
-                    _mm_prefetch::<_MM_HINT_T1>(line.as_ptr().cast());
-                }
+            if write {
+                // SAFETY: a prefetch is only a hint and cannot fault; the
+                // address is inside `bytes`.
+                unsafe { _mm_prefetch::<_MM_HINT_ET1>(line.as_ptr().cast()) };
+            } else {
+                // SAFETY: as above.
+                unsafe { _mm_prefetch::<_MM_HINT_T1>(line.as_ptr().cast()) };
             }
         }
     }
@@ -130,15 +129,15 @@ pub(crate) fn stream_copy(src: &[u8], dst: &mut [u8]) {
         let head = dst.as_ptr().align_offset(16).min(len);
         dst[..head].copy_from_slice(&src[..head]);
         let body_end = head + (len - head) / 16 * 16;
-        for i in (head..body_end).step_by(16) {
-            // SAFETY: i + 16 <= body_end <= len, so both 16-byte accesses are in
-            // bounds; dst + i is 16-byte aligned (i - head is a multiple of 16
-            // and dst + head is aligned), as the streaming store requires; the
-            // load is unaligned.
-            unsafe {
-                let v = _mm_loadu_si128(src.as_ptr().add(i).cast::<__m128i>());
-                _mm_stream_si128(dst.as_mut_ptr().add(i).cast::<__m128i>(), v);
-            }
+        let (src_body, _) = src[head..body_end].as_chunks::<16>();
+        let (dst_body, _) = dst[head..body_end].as_chunks_mut::<16>();
+        for (from, to) in src_body.iter().zip(dst_body) {
+            // SAFETY: `from` is 16 readable bytes, what the unaligned load reads.
+            let v = unsafe { _mm_loadu_si128(from.as_ptr().cast::<__m128i>()) };
+            // SAFETY: `to` is 16 writable bytes, 16-byte aligned as the
+            // streaming store requires: `dst + head` is aligned and every
+            // chunk starts a multiple of 16 bytes after it.
+            unsafe { _mm_stream_si128(to.as_mut_ptr().cast::<__m128i>(), v) };
         }
         dst[body_end..len].copy_from_slice(&src[body_end..len]);
     }

@@ -44,83 +44,93 @@ const fn pow2(k: i64) -> f64 {
 
 /// `sqrt(x[i])` into `out[i]`, bit for bit `f64::sqrt`.
 ///
-/// # Safety
-/// The CPU must have AVX-512 F and FMA (the caller checks `Level::Avx512`).
+/// Safe to call only from code compiled with these features; elsewhere the
+/// call needs `unsafe` and the CPU must have AVX-512 F and FMA (the caller
+/// checks `Level::Avx512`).
 #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
 pub(super) fn sqrt_f64(x: &[f64], out: &mut [f64]) {
     let n = x.len().min(out.len());
-    let (x, out) = (&x[..n], &mut out[..n]);
-    let mut i = 0;
-    while i + 24 <= n {
-        // SAFETY: i + 24 <= n, so the three 8-lane loads and stores are in
-        // bounds of `x` and `out` (both of length n).
-        unsafe {
-            let a = _mm512_loadu_pd(x.as_ptr().add(i));
-            let b = _mm512_loadu_pd(x.as_ptr().add(i + 8));
-            let c = _mm512_loadu_pd(x.as_ptr().add(i + 16));
-            _mm512_storeu_pd(out.as_mut_ptr().add(i), _mm512_sqrt_pd(a));
-            _mm512_storeu_pd(out.as_mut_ptr().add(i + 8), sqrt_newton(b));
-            _mm512_storeu_pd(out.as_mut_ptr().add(i + 16), sqrt_newton(c));
-        }
-        i += 24;
+    let (x, x_tail) = x[..n].as_chunks::<8>();
+    let (out, out_tail) = out[..n].as_chunks_mut::<8>();
+    // Of every three vectors, one to the divider and two to Newton's method.
+    let mut k = 0;
+    while k + 3 <= x.len() {
+        let (a, b, c) = (load(&x[k]), load(&x[k + 1]), load(&x[k + 2]));
+        store(&mut out[k], _mm512_sqrt_pd(a));
+        store(&mut out[k + 1], sqrt_newton(b));
+        store(&mut out[k + 2], sqrt_newton(c));
+        k += 3;
     }
-    while i < n {
-        let mask = lanes(n - i);
-        // SAFETY: the mask enables only the lanes i..min(i + 8, n), which are
-        // in bounds; masked-off lanes are not accessed (AVX-512 suppresses
-        // their faults).
-        unsafe {
-            let a = _mm512_maskz_loadu_pd(mask, x.as_ptr().add(i));
-            let r = if mask == 0xff {
-                sqrt_newton(a)
-            } else {
-                _mm512_sqrt_pd(a)
-            };
-            _mm512_mask_storeu_pd(out.as_mut_ptr().add(i), mask, r);
-        }
-        i += 8;
+    for (x, out) in x[k..].iter().zip(&mut out[k..]) {
+        store(out, sqrt_newton(load(x)));
+    }
+    if !x_tail.is_empty() {
+        store_partial(out_tail, _mm512_sqrt_pd(load_partial(x_tail)));
     }
 }
 
 /// `a[i] / b[i]` into `out[i]`, bit for bit `/`.
 ///
-/// # Safety
-/// The CPU must have AVX-512 F and FMA (the caller checks `Level::Avx512`).
+/// Safe to call only from code compiled with these features; elsewhere the
+/// call needs `unsafe` and the CPU must have AVX-512 F and FMA (the caller
+/// checks `Level::Avx512`).
 #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
 pub(super) fn div_f64(a: &[f64], b: &[f64], out: &mut [f64]) {
     let n = a.len().min(b.len()).min(out.len());
-    let (a, b, out) = (&a[..n], &b[..n], &mut out[..n]);
-    let mut i = 0;
-    while i + 16 <= n {
-        // SAFETY: i + 16 <= n, so both 8-lane loads of `a` and `b` and both
-        // stores to `out` are in bounds.
-        unsafe {
-            let a0 = _mm512_loadu_pd(a.as_ptr().add(i));
-            let b0 = _mm512_loadu_pd(b.as_ptr().add(i));
-            let a1 = _mm512_loadu_pd(a.as_ptr().add(i + 8));
-            let b1 = _mm512_loadu_pd(b.as_ptr().add(i + 8));
-            _mm512_storeu_pd(out.as_mut_ptr().add(i), _mm512_div_pd(a0, b0));
-            _mm512_storeu_pd(out.as_mut_ptr().add(i + 8), div_newton(a1, b1));
-        }
-        i += 16;
+    let (a, a_tail) = a[..n].as_chunks::<8>();
+    let (b, b_tail) = b[..n].as_chunks::<8>();
+    let (out, out_tail) = out[..n].as_chunks_mut::<8>();
+    // Of every two vectors, one to the divider and one to Newton's method.
+    let mut k = 0;
+    while k + 2 <= a.len() {
+        let (a0, b0) = (load(&a[k]), load(&b[k]));
+        let (a1, b1) = (load(&a[k + 1]), load(&b[k + 1]));
+        store(&mut out[k], _mm512_div_pd(a0, b0));
+        store(&mut out[k + 1], div_newton(a1, b1));
+        k += 2;
     }
-    while i < n {
-        let mask = lanes(n - i);
-        // SAFETY: as in `sqrt_f64`: only in-bounds lanes are enabled. The
-        // disabled lanes load as 0 and produce 0/0 = NaN, which is never
-        // stored.
-        unsafe {
-            let x = _mm512_maskz_loadu_pd(mask, a.as_ptr().add(i));
-            let y = _mm512_maskz_loadu_pd(mask, b.as_ptr().add(i));
-            let r = if mask == 0xff {
-                div_newton(x, y)
-            } else {
-                _mm512_div_pd(x, y)
-            };
-            _mm512_mask_storeu_pd(out.as_mut_ptr().add(i), mask, r);
-        }
-        i += 8;
+    if k < a.len() {
+        store(&mut out[k], div_newton(load(&a[k]), load(&b[k])));
     }
+    if !a_tail.is_empty() {
+        // The lanes past the tail load as 0 and give 0/0 = NaN, never stored.
+        let (x, y) = (load_partial(a_tail), load_partial(b_tail));
+        store_partial(out_tail, _mm512_div_pd(x, y));
+    }
+}
+
+/// The 8 lanes of `x`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+fn load(x: &[f64; 8]) -> __m512d {
+    // SAFETY: `x` is 8 readable f64, the 64 bytes an unaligned load reads.
+    unsafe { _mm512_loadu_pd(x.as_ptr()) }
+}
+
+/// Writes the 8 lanes of `v` to `out`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+fn store(out: &mut [f64; 8], v: __m512d) {
+    // SAFETY: `out` is 8 writable f64, the 64 bytes an unaligned store writes.
+    unsafe { _mm512_storeu_pd(out.as_mut_ptr(), v) }
+}
+
+/// The first `min(x.len(), 8)` lanes from `x`, zeros in the others.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+fn load_partial(x: &[f64]) -> __m512d {
+    // SAFETY: the mask enables only the lanes below `x.len()`, which lie in
+    // `x`; a masked-off lane is not accessed (AVX-512 suppresses its faults).
+    unsafe { _mm512_maskz_loadu_pd(lanes(x.len()), x.as_ptr()) }
+}
+
+/// Writes the first `min(out.len(), 8)` lanes of `v` to `out`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+fn store_partial(out: &mut [f64], v: __m512d) {
+    // SAFETY: the mask enables only the lanes below `out.len()`, which lie in
+    // `out`; a masked-off lane is neither read nor written.
+    unsafe { _mm512_mask_storeu_pd(out.as_mut_ptr(), lanes(out.len()), v) }
 }
 
 /// The mask of the first `min(k, 8)` lanes.
@@ -139,35 +149,35 @@ fn lanes(k: usize) -> __mmask8 {
 /// each difference is exact, being one FMA. Lanes outside [2^-900, 2^900]
 /// (zeros, subnormals, negatives, inf, NaN) make the whole vector take
 /// `vsqrtpd`.
-#[inline(always)]
-pub(super) fn sqrt_newton(x: __m512d) -> __m512d {
-    // SAFETY: register-only AVX-512F/FMA intrinsics; the callers are compiled
-    // with those features.
-    unsafe {
-        let half = _mm512_set1_pd(0.5);
-        let y = _mm512_rsqrt14_pd(x);
-        let g0 = _mm512_mul_pd(x, y);
-        let h0 = _mm512_mul_pd(half, y);
-        let r = _mm512_fnmadd_pd(g0, h0, half);
-        let g1 = _mm512_fmadd_pd(g0, r, g0);
-        let h1 = _mm512_fmadd_pd(h0, r, h0);
-        let g = _mm512_fmadd_pd(_mm512_fnmadd_pd(g1, g1, x), h1, g1);
-        let bits = _mm512_castpd_si512(g);
-        let one = _mm512_set1_epi64(1);
-        let up = _mm512_castsi512_pd(_mm512_add_epi64(bits, one));
-        let down = _mm512_castsi512_pd(_mm512_sub_epi64(bits, one));
-        let zero = _mm512_setzero_pd();
-        let too_low = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(_mm512_fnmadd_pd(g, up, x), zero);
-        let g = _mm512_mask_blend_pd(too_low, g, up);
-        let too_high = _mm512_cmp_pd_mask::<_CMP_LE_OQ>(_mm512_fnmadd_pd(g, down, x), zero);
-        let g = _mm512_mask_blend_pd(too_high, g, down);
-        let in_range = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(x, _mm512_set1_pd(SQRT_MIN));
-        let in_range = _mm512_mask_cmp_pd_mask::<_CMP_LE_OQ>(in_range, x, _mm512_set1_pd(SQRT_MAX));
-        if in_range == 0xff {
-            g
-        } else {
-            _mm512_sqrt_pd(x)
-        }
+///
+/// A `target_feature` function, so that only AVX-512 code can call it safely
+/// (it is inlined there).
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+fn sqrt_newton(x: __m512d) -> __m512d {
+    let half = _mm512_set1_pd(0.5);
+    let y = _mm512_rsqrt14_pd(x);
+    let g0 = _mm512_mul_pd(x, y);
+    let h0 = _mm512_mul_pd(half, y);
+    let r = _mm512_fnmadd_pd(g0, h0, half);
+    let g1 = _mm512_fmadd_pd(g0, r, g0);
+    let h1 = _mm512_fmadd_pd(h0, r, h0);
+    let g = _mm512_fmadd_pd(_mm512_fnmadd_pd(g1, g1, x), h1, g1);
+    let bits = _mm512_castpd_si512(g);
+    let one = _mm512_set1_epi64(1);
+    let up = _mm512_castsi512_pd(_mm512_add_epi64(bits, one));
+    let down = _mm512_castsi512_pd(_mm512_sub_epi64(bits, one));
+    let zero = _mm512_setzero_pd();
+    let too_low = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(_mm512_fnmadd_pd(g, up, x), zero);
+    let g = _mm512_mask_blend_pd(too_low, g, up);
+    let too_high = _mm512_cmp_pd_mask::<_CMP_LE_OQ>(_mm512_fnmadd_pd(g, down, x), zero);
+    let g = _mm512_mask_blend_pd(too_high, g, down);
+    let in_range = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(x, _mm512_set1_pd(SQRT_MIN));
+    let in_range = _mm512_mask_cmp_pd_mask::<_CMP_LE_OQ>(in_range, x, _mm512_set1_pd(SQRT_MAX));
+    if in_range == 0xff {
+        g
+    } else {
+        _mm512_sqrt_pd(x)
     }
 }
 
@@ -188,40 +198,39 @@ pub(super) fn sqrt_newton(x: __m512d) -> __m512d {
 /// the test fails. With |b|, |q| in [2^-480, 2^480] nothing overflows and t
 /// stays normal. A zero numerator gives the signed zero a y directly. Any
 /// other lane makes the whole vector take `vdivpd`.
-#[inline(always)]
+///
+/// A `target_feature` function, as [`sqrt_newton`].
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
 fn div_newton(a: __m512d, b: __m512d) -> __m512d {
-    // SAFETY: register-only AVX-512F/FMA intrinsics; the callers are compiled
-    // with those features.
-    unsafe {
-        let one = _mm512_set1_pd(1.0);
-        let y0 = _mm512_rcp14_pd(b);
-        let e0 = _mm512_fnmadd_pd(b, y0, one);
-        let y1 = _mm512_fmadd_pd(y0, e0, y0);
-        let y = _mm512_fmadd_pd(y1, _mm512_mul_pd(e0, e0), y1);
-        let q0 = _mm512_mul_pd(a, y);
-        let q = _mm512_fmadd_pd(_mm512_fnmadd_pd(b, q0, a), y, q0);
-        let residual = _mm512_abs_pd(_mm512_fnmadd_pd(b, q, a));
-        // E: the exponent of the largest double below |q| (q (1 - 2^-53)
-        // rounds to q or to its predecessor).
-        let below = _mm512_mul_pd(q, _mm512_set1_pd(1.0 - f64::EPSILON / 2.0));
-        let abs_b = _mm512_abs_pd(b);
-        let threshold = _mm512_scalef_pd(
-            _mm512_mul_pd(abs_b, _mm512_set1_pd(f64::EPSILON / 2.0)),
-            _mm512_getexp_pd(below),
-        );
-        let (lo, hi) = (_mm512_set1_pd(DIV_MIN), _mm512_set1_pd(DIV_MAX));
-        let abs_q = _mm512_abs_pd(q);
-        let ok = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(residual, threshold);
-        let ok = _mm512_mask_cmp_pd_mask::<_CMP_GE_OQ>(ok, abs_q, lo);
-        let ok = _mm512_mask_cmp_pd_mask::<_CMP_LE_OQ>(ok, abs_q, hi);
-        let zero_a = _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(a, _mm512_setzero_pd());
-        let ok = _kor_mask8(ok, zero_a);
-        let ok = _mm512_mask_cmp_pd_mask::<_CMP_GE_OQ>(ok, abs_b, lo);
-        let ok = _mm512_mask_cmp_pd_mask::<_CMP_LE_OQ>(ok, abs_b, hi);
-        if ok == 0xff {
-            _mm512_mask_blend_pd(zero_a, q, q0)
-        } else {
-            _mm512_div_pd(a, b)
-        }
+    let one = _mm512_set1_pd(1.0);
+    let y0 = _mm512_rcp14_pd(b);
+    let e0 = _mm512_fnmadd_pd(b, y0, one);
+    let y1 = _mm512_fmadd_pd(y0, e0, y0);
+    let y = _mm512_fmadd_pd(y1, _mm512_mul_pd(e0, e0), y1);
+    let q0 = _mm512_mul_pd(a, y);
+    let q = _mm512_fmadd_pd(_mm512_fnmadd_pd(b, q0, a), y, q0);
+    let residual = _mm512_abs_pd(_mm512_fnmadd_pd(b, q, a));
+    // E: the exponent of the largest double below |q| (q (1 - 2^-53)
+    // rounds to q or to its predecessor).
+    let below = _mm512_mul_pd(q, _mm512_set1_pd(1.0 - f64::EPSILON / 2.0));
+    let abs_b = _mm512_abs_pd(b);
+    let threshold = _mm512_scalef_pd(
+        _mm512_mul_pd(abs_b, _mm512_set1_pd(f64::EPSILON / 2.0)),
+        _mm512_getexp_pd(below),
+    );
+    let (lo, hi) = (_mm512_set1_pd(DIV_MIN), _mm512_set1_pd(DIV_MAX));
+    let abs_q = _mm512_abs_pd(q);
+    let ok = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(residual, threshold);
+    let ok = _mm512_mask_cmp_pd_mask::<_CMP_GE_OQ>(ok, abs_q, lo);
+    let ok = _mm512_mask_cmp_pd_mask::<_CMP_LE_OQ>(ok, abs_q, hi);
+    let zero_a = _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(a, _mm512_setzero_pd());
+    let ok = _kor_mask8(ok, zero_a);
+    let ok = _mm512_mask_cmp_pd_mask::<_CMP_GE_OQ>(ok, abs_b, lo);
+    let ok = _mm512_mask_cmp_pd_mask::<_CMP_LE_OQ>(ok, abs_b, hi);
+    if ok == 0xff {
+        _mm512_mask_blend_pd(zero_a, q, q0)
+    } else {
+        _mm512_div_pd(a, b)
     }
 }

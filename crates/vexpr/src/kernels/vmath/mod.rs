@@ -122,7 +122,11 @@ impl Level {
     }
 
     fn probe() -> Level {
-        #[cfg(target_arch = "x86_64")]
+        // Miri interprets no AVX2/AVX-512 intrinsics nor machine code: at the
+        // baseline level every kernel is portable Rust, and machine code
+        // (`jit::compile`, which needs `Level::Avx512`) is never made, so the
+        // whole VM runs under Miri.
+        #[cfg(all(target_arch = "x86_64", not(miri)))]
         {
             let avx2_fma = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
             if avx2_fma

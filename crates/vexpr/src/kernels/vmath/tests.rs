@@ -182,6 +182,7 @@ fn measure<T: Bits + Default>(name: &str, kernel: &Kernel<T>, level: Level) -> W
 /// Checks every function, dtype and level against its bound and prints the
 /// table of `docs/accuracy.md`.
 #[test]
+#[cfg_attr(miri, ignore = "reads and checks the mpmath tables: hours under Miri")]
 fn vmath_accuracy() {
     let levels = Level::supported();
     let mut table =
@@ -249,12 +250,15 @@ fn vmath_lengths_and_tails() {
         let v = (seed >> 11) as f64 / (1u64 << 53) as f64 * 20.0 - 10.0;
         if seed.is_multiple_of(17) { v * 1e12 } else { v }
     };
-    let x: Vec<f64> = (0..1100).map(|_| next()).collect();
-    let y: Vec<f64> = (0..1100).map(|_| next()).collect();
+    // Under Miri, the short tails only: it interprets every lane.
+    let total = if cfg!(miri) { 17 } else { 1100 };
+    let x: Vec<f64> = (0..total).map(|_| next()).collect();
+    let y: Vec<f64> = (0..total).map(|_| next()).collect();
+    let lengths = [0, 1, 3, 7, 8, 9, 15, 16, 17, 511, 512, 513, 1100];
     for level in Level::supported() {
         for (name, _, k64, _) in functions() {
             let full = k64.run(level, &[x.clone(), y.clone()]);
-            for len in [0, 1, 3, 7, 8, 9, 15, 16, 17, 511, 512, 513, 1100] {
+            for len in lengths.into_iter().filter(|&len| len <= total) {
                 let part = k64.run(level, &[x[..len].to_vec(), y[..len].to_vec()]);
                 for i in 0..len {
                     assert_eq!(
@@ -282,6 +286,7 @@ fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
 /// numbers over the whole range, exact squares, near-squares (where rounding
 /// is hardest), the edges of the fast path and the special values.
 #[test]
+#[cfg_attr(miri, ignore = "10^5 samples of portable arithmetic: hours under Miri")]
 fn sqrt_is_correctly_rounded() {
     let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
     let mut xs = vec![
@@ -379,6 +384,7 @@ fn inverse_mod_2_64(b: u64) -> u64 {
 /// Newton quotient decides), exact quotients, powers of two and all-ones
 /// mantissas, and the edges of the Newton range.
 #[test]
+#[cfg_attr(miri, ignore = "10^5 samples of portable arithmetic: hours under Miri")]
 fn div_is_correctly_rounded() {
     let mut next = xorshift(0x2545_f491_4f6c_dd1d);
     let unit = |r: u64| 1.0 + (r >> 12) as f64 / (1u64 << 52) as f64; // [1, 2)
@@ -679,6 +685,7 @@ fn vmath_vs_glibc() {
 /// subnormals, the thresholds and their neighbours, infinities, NaNs of both
 /// signs) and on random bit patterns.
 #[test]
+#[cfg_attr(miri, ignore = "10^5 samples of portable arithmetic: hours under Miri")]
 fn fast_path_tests_match_their_float_definitions() {
     let mut xs = vec![
         0.0,
@@ -733,6 +740,7 @@ fn fast_path_tests_match_their_float_definitions() {
 /// exp, operands in [2^-500, 2^500] for atan2), with and without fused
 /// multiply-adds.
 #[test]
+#[cfg_attr(miri, ignore = "10^5 samples of portable arithmetic: hours under Miri")]
 fn fast_lane_functions_give_the_full_ones_bits() {
     let mut next = xorshift(0x94d0_49bb_1331_11eb);
     for _ in 0..100_000 {
