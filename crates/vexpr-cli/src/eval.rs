@@ -66,18 +66,8 @@ pub fn run(args: &Args) -> Result<Option<String>, Failure> {
         DType::Float32 => eval_new(&expr, &env, 0.0f32, &shape, options)?,
         DType::Float64 => eval_new(&expr, &env, 0.0f64, &shape, options)?,
         DType::Complex128 => eval_new(&expr, &env, Complex64::new(0.0, 0.0), &shape, options)?,
-        // A zero-width string type holds only b''. The library cannot build
-        // such an array (it panics), and NumPy has no `S0` either: it stores
-        // b'' as `S1`. So the result is made here, the NumPy way.
-        DType::Bytes(0) => {
-            let len = shape.iter().product();
-            let empty = vexpr::Buffer::Bytes {
-                data: crate::try_filled(0u8, len)?,
-                width: 1,
-            };
-            Array::from_buffer(empty, &shape).map_err(|e| Failure::Message(e.to_string()))?
-        }
-        // Strings have no output slice type; the library allocates them.
+        // Strings have no output slice type; the library allocates them (a
+        // zero-width result as `S1`, as NumPy stores b'').
         DType::Bytes(_) => expr.eval_with(&env, options)?,
     };
 

@@ -15,17 +15,22 @@
 //! expression errors); 2 for a usage error. Results go to stdout, everything
 //! else to stderr. `npy`, `format` and `value` are shared with the REPL.
 
+// Everything unsafe lives in the library, where each use is argued.
+#![forbid(unsafe_code)]
+
 mod bench;
 mod dis;
 mod eval;
 mod format;
-mod npy;
 mod repl;
 mod value;
 
 use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::process::ExitCode;
+// The `.npy` reader and writer are in the library target (`src/lib.rs`),
+// where the fuzz targets can reach them; `crate::npy` names them here.
+use vexpr_cli::npy;
 
 /// Evaluate, disassemble and benchmark array expressions like
 /// `2*a**3 - 4*a**5 + 6*log(a)` (numexpr's language). With no command, start the REPL.

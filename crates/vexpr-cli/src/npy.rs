@@ -1,10 +1,11 @@
 //! `.npy` files in and out, for the commands and the REPL.
 //!
-//! [`read`] takes a path and gives a [`vexpr::Array`] in C order; [`read_dtype`]
-//! gives only the element type and shape (from the header); [`write()`] takes an
-//! array and writes it with its dtype and shape. The format itself is left to
-//! the `npyz` crate; this module maps NumPy's dtypes onto vexpr's and checks
-//! what a damaged or hostile file could get wrong before any data is read.
+//! [`read`] takes a path (and [`from_bytes`] a file's bytes) and gives a
+//! [`vexpr::Array`] in C order; [`read_dtype`] gives only the element type and
+//! shape (from the header); [`write()`] takes an array and writes it with its
+//! dtype and shape. The format itself is left to the `npyz` crate; this module
+//! maps NumPy's dtypes onto vexpr's and checks what a damaged or hostile file
+//! could get wrong before any data is read.
 //!
 //! vexpr has `bool`, `int32`, `int64`, `float32`, `float64`, `complex128` and
 //! `S<n>`. Other numeric files are widened the way NumPy's safe casting would
@@ -71,8 +72,13 @@ struct Checked<'a> {
 /// Reads a whole `.npy` file into an array in C order.
 pub fn read(path: &Path) -> Result<Array, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let checked = check(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    decode(checked).map_err(|e| format!("{}: {e}", path.display()))
+    from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Reads the bytes of a whole `.npy` file into an array in C order, as [`read`]
+/// does with a file's contents (its messages lack the path).
+pub fn from_bytes(bytes: &[u8]) -> Result<Array, String> {
+    decode(check(bytes)?)
 }
 
 /// The element type and shape a file would be read as, from its header alone
@@ -97,6 +103,7 @@ pub fn read_dtype(path: &Path) -> Result<(DType, Vec<usize>), String> {
 /// overflow checks. The hook is silenced meanwhile so that such a file gives
 /// one clean message rather than a panic report followed by the message.
 fn parse_header(reader: &mut &[u8]) -> Result<NpyHeader, String> {
+    check_header_len(reader)?;
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -109,6 +116,55 @@ fn parse_header(reader: &mut &[u8]) -> Result<NpyHeader, String> {
         Err(_) => Err("not a valid .npy file (its shape is too large)".to_string()),
     }
 }
+
+/// Refuses a header whose declared length is longer than the bytes that
+/// follow it, before npyz allocates a buffer of the declared length (up to
+/// 4 GiB for a format 2.0 file of a dozen bytes), and a header whose brackets
+/// nest so deeply that npyz's parser would take minutes.
+///
+/// The prefix is NumPy's: the magic `\x93NUMPY`, a major and a minor version
+/// byte, then the header length, two bytes little-endian in version 1 and
+/// four in versions 2 and 3. Anything else is left to npyz to refuse.
+fn check_header_len(bytes: &[u8]) -> Result<(), String> {
+    let Some(rest) = bytes.strip_prefix(b"\x93NUMPY") else {
+        return Ok(());
+    };
+    let (declared, after) = match rest {
+        [1, _, a, b, after @ ..] => (u64::from(u16::from_le_bytes([*a, *b])), after),
+        [2 | 3, _, a, b, c, d, after @ ..] => {
+            (u64::from(u32::from_le_bytes([*a, *b, *c, *d])), after)
+        }
+        _ => return Ok(()),
+    };
+    if declared > after.len() as u64 {
+        return Err(format!(
+            "not a valid .npy file (its header claims {declared} bytes, {} follow)",
+            after.len()
+        ));
+    }
+    // npyz's parser of the header's Python literal backtracks: its time
+    // doubles with each level of brackets (22 levels took over 30 s). The
+    // headers vexpr reads nest two levels deep (`{'shape': (3, 4)}`); even
+    // NumPy's record dtypes, which vexpr refuses anyway, rarely pass five.
+    let header = &after[..declared as usize];
+    let mut depth = 0usize;
+    for &byte in header {
+        match byte {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_HEADER_NESTING {
+            return Err(format!(
+                "not a valid .npy file (its header nests brackets more than {MAX_HEADER_NESTING} deep)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The deepest bracket nesting accepted in a header (see [`check_header_len`]).
+const MAX_HEADER_NESTING: usize = 8;
 
 /// Parses the header and checks the type, the shape and the data length.
 fn check(bytes: &[u8]) -> Result<Checked<'_>, String> {

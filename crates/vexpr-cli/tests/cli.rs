@@ -455,12 +455,33 @@ fn bad_files_give_status_1_and_a_message() {
     huge.extend_from_slice(&(padded.len() as u16).to_le_bytes());
     huge.extend_from_slice(padded.as_bytes());
     std::fs::write(path(&dir, "huge.npy"), huge).unwrap();
+    // A header that claims 4 GiB in a 12-byte file (npyz would allocate it).
+    std::fs::write(path(&dir, "liar.npy"), b"\x93NUMPY\x02\x00\xff\xff\xff\xff").unwrap();
+
+    // A header nested 30 brackets deep (npyz's parser would take hours), and
+    // one at the accepted depth, which npyz then refuses quickly as a dtype.
+    for (file, depth) in [("deep.npy", 30), ("nested.npy", 8)] {
+        let dict = format!(
+            "{{'descr': {}'<f8'{}, 'fortran_order': False, 'shape': (3,), }}",
+            "[".repeat(depth - 1),
+            "]".repeat(depth - 1)
+        );
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        let padded = format!("{dict:<180}\n");
+        bytes.extend_from_slice(&(padded.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(padded.as_bytes());
+        bytes.extend_from_slice(&[0; 24]);
+        std::fs::write(path(&dir, file), bytes).unwrap();
+    }
 
     for (file, says) in [
         ("garbage.npy", "garbage.npy"),
         ("short.npy", "truncated"),
         ("huge.npy", "huge.npy"),
         ("missing.npy", "missing.npy"),
+        ("liar.npy", "header claims 4294967295 bytes, 0 follow"),
+        ("deep.npy", "nests brackets more than 8 deep"),
+        ("nested.npy", "nested.npy"),
     ] {
         let binding = format!("a={file}");
         let out = vexpr(dir.path(), &["eval", "a", &binding]);

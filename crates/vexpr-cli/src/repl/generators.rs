@@ -392,6 +392,7 @@ impl<'t> Parser<'t> {
                 self.pos += 1;
                 // `(5)` is 5, as in Python; `(5,)` and `()` are tuples.
                 if items.len() == 1 && !trailing_comma {
+                    // Just checked: one item.
                     let mut only = items.pop().expect("one item");
                     only.span = span;
                     return Ok(only);
@@ -562,6 +563,9 @@ fn dtype(arg: Option<&Arg>) -> Result<Option<DType>, Error> {
 }
 
 fn plan(call: &Call) -> Result<Plan, Error> {
+    // `bind(call, names, required)` refuses a call that lacks any of its
+    // first `required` arguments, so `a[k].expect("required")` for those k
+    // cannot fire.
     match call.name {
         "linspace" => {
             let a = bind(call, &["start", "stop", "num"], 2)?;

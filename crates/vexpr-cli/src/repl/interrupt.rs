@@ -91,7 +91,8 @@ fn run_until<T: Send + 'static>(
     let (sender, receiver) = mpsc::channel();
     let worker_cancel = cancel.clone();
     // The handle is dropped: an abandoned worker detaches and its send fails
-    // harmlessly when it ends, dropping the value.
+    // harmlessly when it ends, dropping the value. Spawning fails only when
+    // the process is out of threads or memory, not for any input.
     std::thread::Builder::new()
         .name("vexpr-repl-job".to_string())
         .spawn(move || {

@@ -381,6 +381,7 @@ impl Session {
     }
 
     fn command(&mut self, line: &str) -> Result<Reply, Failure> {
+        // Called only for a line whose body starts with ':'.
         let colon = line.find(':').expect("the caller saw the colon");
         let word_len = line[colon + 1..]
             .find(char::is_whitespace)
