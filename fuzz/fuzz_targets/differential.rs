@@ -265,7 +265,7 @@ fn report(case: &Case, shape: &[usize], at: Option<usize>) -> String {
 /// Whether two NaNs may meet in one operation at element `i` of a result of
 /// `shape` (see [`Outcome::assert_same_but_open_nans`]): the inputs that are
 /// NaN there occur twice or more in the expression, or either result's NaN
-/// carries no such input's payload (an operation made a NaN, from
+/// carries the default payload or no input's (an operation made a NaN, from
 /// infinities, zeros, negative operands or a reduction over other elements,
 /// and a made NaN can meet another NaN). A NaN input that meets no other
 /// NaN must come out with its own payload and the sign the operations give
@@ -320,10 +320,14 @@ fn nans_may_meet(
         }
     }
     let width = dtype.itemsize();
+    // The default NaN that operations make (`0x7ff8...` or `0xfff8...`, or
+    // float32's `0x7fc00000`) may also be an input's, so it always counts
+    // as possibly made.
+    let default = [0x7ff8_0000_0000_0000, 0x7fc0_0000];
     let made = [bytes, other].iter().any(|b| {
         nan_parts(*dtype, &b[i * width..(i + 1) * width])
             .iter()
-            .any(|p| !input_payloads.contains(p))
+            .any(|p| default.contains(p) || !input_payloads.contains(p))
     });
     occurrences >= 2 || made
 }

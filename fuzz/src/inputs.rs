@@ -17,6 +17,7 @@
 use crate::vars::VARS;
 use arbitrary::{Result, Unstructured};
 use std::cell::OnceCell;
+use vexpr::array::c_strides;
 use vexpr::{ArrayView, Buffer, Complex64, DType, Env, Scalar, Value};
 
 /// The inputs of one fuzz case, one per variable of [`VARS`].
@@ -375,18 +376,6 @@ impl Input {
             }
         }
     }
-}
-
-/// Row-major strides in elements, as NumPy gives them (size-0 dimensions
-/// counted as 1).
-fn c_strides(shape: &[usize]) -> Vec<isize> {
-    let mut strides = vec![0; shape.len()];
-    let mut step = 1isize;
-    for d in (0..shape.len()).rev() {
-        strides[d] = step;
-        step *= shape[d].max(1) as isize;
-    }
-    strides
 }
 
 /// Floats that make kernels take their special paths.

@@ -86,9 +86,11 @@ impl Outcome {
                 .chunks(width)
                 .zip(y.chunks(width))
                 .enumerate()
-                .any(|(i, (p, q))| p != q && !(both_nan(*dtype, p, q) && open(i)));
-            if !closed {
-                return;
+                .find(|&(i, (p, q))| p != q && !(both_nan(*dtype, p, q) && open(i)))
+                .map(|(i, _)| i);
+            match closed {
+                None => return,
+                Some(i) => self.fail(got, what, Some(i), context),
             }
         }
         self.assert_same(got, what, context);
@@ -103,7 +105,20 @@ impl Outcome {
         context: impl Fn(Option<usize>) -> String,
     ) {
         if self != got {
-            let at = first_difference(self, got);
+            self.fail(got, what, first_difference(self, got), context);
+        }
+    }
+
+    /// Panics with both outcomes, the differing element `at` (if any) and
+    /// `context(at)`.
+    fn fail(
+        &self,
+        got: &Outcome,
+        what: &str,
+        at: Option<usize>,
+        context: impl Fn(Option<usize>) -> String,
+    ) -> ! {
+        {
             let detail = match at {
                 Some(i) => {
                     let (
@@ -116,7 +131,7 @@ impl Outcome {
                         unreachable!("only values have elements")
                     };
                     format!(
-                        "first difference at element {i}: reference {}, {what} {}\n",
+                        "difference at element {i}: reference {}, {what} {}\n",
                         element(*dtype, x, i),
                         element(*dtype, y, i)
                     )
