@@ -132,6 +132,8 @@ fn run(case: &Case) {
         }
     };
     let env = case.inputs.env(&expr.variables());
+    // The variables read, for the NaN rule (found once: it runs per element).
+    let read = case.read();
     let (b1, b2) = case.blocks;
 
     let first = expr.eval_with(&env, options(true, 1, b1));
@@ -167,7 +169,7 @@ fn run(case: &Case) {
         reference.assert_same_but_open_nans(
             &got,
             what,
-            |i| nans_may_meet(case, &reference, &got, &shape, i),
+            |i| nans_may_meet(case, &read, &reference, &got, &shape, i),
             |at| report(case, &shape, at),
         );
     }
@@ -208,7 +210,7 @@ fn run(case: &Case) {
         reference.assert_same_but_open_nans(
             &into,
             "eval_into_with",
-            |i| nans_may_meet(case, &reference, &into, &shape, i),
+            |i| nans_may_meet(case, &read, &reference, &into, &shape, i),
             |at| report(case, &shape, at),
         );
     }
@@ -241,7 +243,7 @@ fn run(case: &Case) {
                 reference.assert_same_but_open_nans(
                     &in_place,
                     &what,
-                    |i| nans_may_meet(case, &reference, &in_place, &shape, i),
+                    |i| nans_may_meet(case, &read, &reference, &in_place, &shape, i),
                     |at| report(case, &shape, at),
                 );
             }
@@ -273,6 +275,7 @@ fn report(case: &Case, shape: &[usize], at: Option<usize>) -> String {
 /// of a computed value, so a NaN's open sign cannot leak into other values.
 fn nans_may_meet(
     case: &Case,
+    read: &[&str],
     reference: &Outcome,
     got: &Outcome,
     shape: &[usize],
@@ -302,10 +305,9 @@ fn nans_may_meet(
             _ => vec![],
         }
     };
-    let read = case.read();
     let mut occurrences = 0;
     let mut input_payloads = Vec::new();
-    for (name, input_dtype, value) in case.inputs.bytes_at(&read, shape, i) {
+    for (name, input_dtype, value) in case.inputs.bytes_at(read, shape, i) {
         let payloads = nan_parts(input_dtype, &value);
         if payloads.is_empty() {
             continue;

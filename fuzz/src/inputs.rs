@@ -30,6 +30,9 @@ pub struct Inputs {
     pub large: bool,
     /// In the order of [`VARS`].
     pub inputs: Vec<Input>,
+    /// Each input's elements in row-major order, copied when first needed
+    /// ([`Inputs::bytes_at`] runs per element of a result).
+    c_order: Vec<OnceCell<Vec<u8>>>,
 }
 
 /// One variable's value.
@@ -110,13 +113,14 @@ impl Inputs {
                     .collect::<Result<_>>()?,
             }
         };
-        let inputs = VARS
+        let inputs: Vec<Input> = VARS
             .iter()
             .map(|&(_, dtype)| Input::generate(u, dtype, &shape))
             .collect::<Result<_>>()?;
         Ok(Inputs {
             shape,
             large,
+            c_order: inputs.iter().map(|_| OnceCell::new()).collect(),
             inputs,
         })
     }
@@ -148,7 +152,7 @@ impl Inputs {
             rest /= shape[d].max(1);
         }
         let mut found = Vec::new();
-        for (&(name, dtype), input) in VARS.iter().zip(&self.inputs) {
+        for ((&(name, dtype), input), c_order) in VARS.iter().zip(&self.inputs).zip(&self.c_order) {
             if !names.contains(&name) {
                 continue;
             }
@@ -167,7 +171,7 @@ impl Inputs {
                 .zip(&index[lead..])
                 .fold(0, |acc, (&n, &k)| acc * n + if n == 1 { 0 } else { k });
             let width = dtype.itemsize();
-            let bytes = input.c_order_bytes();
+            let bytes = c_order.get_or_init(|| input.c_order_bytes());
             found.push((name, dtype, bytes[at * width..(at + 1) * width].to_vec()));
         }
         found
