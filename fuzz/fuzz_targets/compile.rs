@@ -88,6 +88,7 @@ fuzz_target!(|data: &[u8]| {
         block_len: 16,
         threads: 1,
         jit: true,
+        ..Options::default()
     };
     for _ in 0..2 {
         if let Err(err) = expr.eval_with(&env, options) {

@@ -117,6 +117,7 @@ fn options(jit: bool, threads: usize, block_len: usize) -> Options {
         block_len,
         threads,
         jit,
+        ..Options::default()
     }
 }
 

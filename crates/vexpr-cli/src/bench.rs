@@ -106,6 +106,7 @@ pub fn run(args: &Args) -> Result<Option<String>, Failure> {
         threads: args.threads.unwrap_or_else(vexpr::default_threads),
         block_len: args.block_len.unwrap_or(vexpr::DEFAULT_BLOCK_LEN),
         jit: !args.no_jit,
+        ..Options::default()
     };
     let repeat = args.repeat;
     let timing = match expr.result_dtype() {

@@ -1,8 +1,9 @@
 //! Arrays in and out: [`ArrayView`] borrows a caller's data (any supported
-//! element type, any shape, any strides); [`Array`] owns a result; [`Env`]
-//! binds variable names to views or scalars.
+//! element type, any shape, any strides, or raw bytes in any [`Format`], which
+//! are converted as they are read); [`Array`] owns a result; [`Env`] binds
+//! variable names to views or scalars.
 
-use crate::dtype::{DType, Scalar};
+use crate::dtype::{DType, Format, Scalar, Storage};
 use num_complex::Complex64;
 use std::sync::Arc;
 
@@ -179,14 +180,30 @@ impl<'a> Data<'a> {
 /// let column = ArrayView::strided(&m[..], &[2], &[3], 1).unwrap(); // [2.0, 5.0]
 /// assert_eq!(column.shape(), &[2]);
 /// ```
+///
+/// A view may also hold raw bytes in a [`Format`] that vexpr does not compute
+/// in, or that is byte-swapped, unaligned or strided by a number of bytes
+/// that is not a multiple of the element size ([`ArrayView::from_bytes`]):
+/// its elements are then converted to its [`dtype`](ArrayView::dtype) block
+/// by block as an evaluation reads them, as numexpr's buffered iterator does.
 #[derive(Debug, Clone)]
 pub struct ArrayView<'a> {
-    data: Data<'a>,
+    elements: Elements<'a>,
     // Shared, so that cloning a view (every evaluation clones the views it
     // reads) allocates nothing.
     shape: Arc<[usize]>,
     strides: Arc<[isize]>,
     offset: usize,
+}
+
+/// What a view's strides and offset index.
+#[derive(Debug, Clone, Copy)]
+enum Elements<'a> {
+    /// Elements of a vexpr dtype; strides and offset count elements.
+    Typed(Data<'a>),
+    /// Elements stored in `format`, converted as they are read; strides and
+    /// offset count bytes.
+    Stored { bytes: &'a [u8], format: Format },
 }
 
 /// Why a view could not be made.
@@ -219,6 +236,23 @@ pub(crate) fn checked_size(shape: &[usize], itemsize: usize) -> Option<usize> {
     Some(if shape.contains(&0) { 0 } else { bytes / item })
 }
 
+/// The lowest and highest offsets a non-empty view of `shape` and `strides`
+/// from `offset` reaches (in the strides' unit).
+fn reach(offset: usize, shape: &[usize], strides: &[isize]) -> (i128, i128) {
+    let (mut lo, mut hi) = (offset as i128, offset as i128);
+    for (&n, &s) in shape.iter().zip(strides) {
+        let reach = s as i128 * (n as i128 - 1);
+        // Saturating: each reach fits in i128, but the sum of several need
+        // not; a saturated bound is outside anyway.
+        if reach < 0 {
+            lo = lo.saturating_add(reach)
+        } else {
+            hi = hi.saturating_add(reach)
+        }
+    }
+    (lo, hi)
+}
+
 /// Row-major strides (in elements) of `shape`.
 pub fn c_strides(shape: &[usize]) -> Vec<isize> {
     let mut strides = vec![0isize; shape.len()];
@@ -248,7 +282,7 @@ impl<'a> ArrayView<'a> {
             )));
         }
         Ok(ArrayView {
-            data,
+            elements: Elements::Typed(data),
             shape: shape.into(),
             strides: c_strides(shape).into(),
             offset: 0,
@@ -291,11 +325,7 @@ impl<'a> ArrayView<'a> {
                 )));
             }
         } else {
-            let (mut lo, mut hi) = (offset as i128, offset as i128);
-            for (&n, &s) in shape.iter().zip(strides) {
-                let reach = s as i128 * (n as i128 - 1);
-                if reach < 0 { lo += reach } else { hi += reach }
-            }
+            let (lo, hi) = reach(offset, shape, strides);
             if lo < 0 || hi >= data.len() as i128 {
                 return Err(ShapeError(format!(
                     "shape {shape:?} with strides {strides:?} from offset {offset} reaches outside the {} elements",
@@ -304,16 +334,118 @@ impl<'a> ArrayView<'a> {
             }
         }
         Ok(ArrayView {
-            data,
+            elements: Elements::Typed(data),
             shape: shape.into(),
             strides: strides.into(),
             offset,
         })
     }
 
-    /// The element type.
+    /// A view of raw bytes holding elements stored in `format`: element
+    /// `idx` is the [`Storage::itemsize`] bytes at `byte_offset + Σ idx[d] *
+    /// byte_strides[d]` of `bytes`. Strides may be any number of bytes
+    /// (negative, zero, not a multiple of the element size) and the data need
+    /// not be aligned: this is any NumPy array's memory, described by its
+    /// dtype, `strides` and data pointer.
+    ///
+    /// The view's [`dtype`](ArrayView::dtype) is the type vexpr computes in,
+    /// [`Storage::dtype`] (numexpr's widening). When the elements already are
+    /// that type as the kernels read it (`int32`, `int64`, `float32`,
+    /// `float64`, `complex128` or `S<n>`, in native byte order, the data at
+    /// the offset aligned for the type, every stride a multiple of the
+    /// element size), the result is an ordinary typed view of the same memory
+    /// (of the bytes the elements span), as [`ArrayView::with_strides`] would
+    /// make, and contiguous inputs are read in place. Any other view keeps its
+    /// format ([`ArrayView::format`]), and an evaluation converts its elements
+    /// block by block into its registers as it reads them: nothing of the
+    /// input's size is copied.
+    ///
+    /// `bool` is always converted: any byte may be stored, and only 0 and 1
+    /// are `bool`s (nonzero reads as `True`). Proving every byte 0 or 1 would
+    /// take a pass over the whole input, more than converting each block as
+    /// it is read.
+    ///
+    /// Every element must lie wholly inside `bytes` (a view with a zero in
+    /// `shape` reaches none, but its offset must still be at most
+    /// `bytes.len()`); otherwise, or if the dimensions and strides differ in
+    /// number, a [`ShapeError`] says why.
+    ///
+    /// ```
+    /// use vexpr::{ArrayView, Env, Format, Storage};
+    /// // Three big-endian uint16 values, one byte into the buffer.
+    /// let bytes = [0xEE, 0x00, 0x01, 0x01, 0x00, 0xFF, 0xFF];
+    /// let format = Format { storage: Storage::UInt16, swapped: cfg!(target_endian = "little") };
+    /// let a = ArrayView::from_bytes(&bytes, format, &[3], &[2], 1).unwrap();
+    /// assert_eq!(a.dtype(), vexpr::DType::Int32);
+    /// let r = vexpr::evaluate("a + 1", &Env::new().with("a", a)).unwrap();
+    /// assert_eq!(r.as_slice::<i32>().unwrap(), &[2, 257, 65536]);
+    /// ```
+    pub fn from_bytes(
+        bytes: &'a [u8],
+        format: Format,
+        shape: &[usize],
+        byte_strides: &[isize],
+        byte_offset: usize,
+    ) -> Result<ArrayView<'a>, ShapeError> {
+        if shape.len() != byte_strides.len() {
+            return Err(ShapeError(format!(
+                "{} strides for {} dimensions",
+                byte_strides.len(),
+                shape.len()
+            )));
+        }
+        let width = format.storage.itemsize();
+        // The bytes the elements span, `lo..end`, found in i128 so that no
+        // shape or stride can overflow it.
+        let (lo, end) = if shape.contains(&0) {
+            if byte_offset > bytes.len() {
+                return Err(ShapeError(format!(
+                    "offset {byte_offset} lies past the end of the {} bytes",
+                    bytes.len()
+                )));
+            }
+            (byte_offset, byte_offset)
+        } else {
+            if width == 0 {
+                return Err(ShapeError(format!(
+                    "zero-width strings cannot fill shape {shape:?}: store b'' with width 1, as NumPy does"
+                )));
+            }
+            let (lo, hi) = reach(byte_offset, shape, byte_strides);
+            let end = hi.saturating_add(width as i128);
+            if lo < 0 || end > bytes.len() as i128 {
+                return Err(ShapeError(format!(
+                    "shape {shape:?} with byte strides {byte_strides:?} from byte {byte_offset} reaches outside the {} bytes",
+                    bytes.len()
+                )));
+            }
+            // Both within 0..=bytes.len(), so they fit.
+            (lo as usize, end as usize)
+        };
+        if let Some(view) = typed_view(
+            &bytes[lo..end],
+            format,
+            shape,
+            byte_strides,
+            byte_offset - lo,
+        ) {
+            return Ok(view);
+        }
+        Ok(ArrayView {
+            elements: Elements::Stored { bytes, format },
+            shape: shape.into(),
+            strides: byte_strides.into(),
+            offset: byte_offset,
+        })
+    }
+
+    /// The element type: the type vexpr computes with, which for a view of
+    /// stored bytes is its [`Storage::dtype`].
     pub fn dtype(&self) -> DType {
-        self.data.dtype()
+        match self.elements {
+            Elements::Typed(data) => data.dtype(),
+            Elements::Stored { format, .. } => format.storage.dtype(),
+        }
     }
 
     /// The shape.
@@ -321,19 +453,63 @@ impl<'a> ArrayView<'a> {
         &self.shape
     }
 
-    /// Strides in elements.
+    /// Strides: in elements of [`ArrayView::data`], or in bytes of
+    /// [`ArrayView::bytes`] for a view that keeps its [`ArrayView::format`].
     pub fn strides(&self) -> &[isize] {
         &self.strides
     }
 
-    /// Offset of the first element in the data, in elements.
+    /// Offset of the first element: in elements of [`ArrayView::data`], or
+    /// in bytes of [`ArrayView::bytes`] for a view that keeps its
+    /// [`ArrayView::format`].
     pub fn offset(&self) -> usize {
         self.offset
     }
 
-    /// The underlying data.
-    pub fn data(&self) -> Data<'a> {
-        self.data
+    /// The underlying elements, typed; `None` for a view of stored bytes
+    /// that are converted as they are read (whose [`ArrayView::format`] is
+    /// `Some`).
+    ///
+    /// ```
+    /// use vexpr::{ArrayView, Format, Storage};
+    /// let bytes = [1u8, 2, 3];
+    /// let v = ArrayView::from_bytes(&bytes, Format::native(Storage::UInt8), &[3], &[1], 0).unwrap();
+    /// assert!(v.data().is_none());
+    /// assert_eq!(v.bytes(), &bytes);
+    /// ```
+    pub fn data(&self) -> Option<Data<'a>> {
+        match self.elements {
+            Elements::Typed(data) => Some(data),
+            Elements::Stored { .. } => None,
+        }
+    }
+
+    /// How the elements are stored, for a view of stored bytes that are
+    /// converted as they are read ([`ArrayView::from_bytes`]); `None` for a
+    /// typed view (whose [`ArrayView::data`] is `Some`).
+    ///
+    /// ```
+    /// use vexpr::{ArrayView, Format, Storage};
+    /// let bytes = [0u8; 8];
+    /// let f2 = Format::native(Storage::Float16);
+    /// let v = ArrayView::from_bytes(&bytes, f2, &[4], &[2], 0).unwrap();
+    /// assert_eq!(v.format(), Some(f2));
+    /// assert_eq!(v.dtype(), vexpr::DType::Float32);
+    /// ```
+    pub fn format(&self) -> Option<Format> {
+        match self.elements {
+            Elements::Typed(_) => None,
+            Elements::Stored { format, .. } => Some(format),
+        }
+    }
+
+    /// The memory the strides and offset index, as bytes: the data's bytes
+    /// for a typed view, the stored bytes otherwise.
+    pub fn bytes(&self) -> &'a [u8] {
+        match self.elements {
+            Elements::Typed(data) => data.as_bytes(),
+            Elements::Stored { bytes, .. } => bytes,
+        }
     }
 
     /// Number of elements.
@@ -352,11 +528,58 @@ impl<'a> ArrayView<'a> {
 
     /// True if the elements are row-major and back to back.
     pub fn is_c_contiguous(&self) -> bool {
+        // Strides count elements, or bytes for stored elements.
+        let unit = match self.elements {
+            Elements::Typed(_) => 1,
+            Elements::Stored { format, .. } => format.storage.itemsize() as isize,
+        };
         self.shape
             .iter()
             .zip(self.strides.iter().zip(c_strides(&self.shape)))
-            .all(|(&n, (&s, c))| n <= 1 || s == c)
+            .all(|(&n, (&s, c))| n <= 1 || Some(s) == c.checked_mul(unit))
     }
+}
+
+/// The typed view [`ArrayView::from_bytes`] makes when the stored elements
+/// already are elements of their dtype as the kernels read them: `span` is
+/// the bytes the elements cover, the first element `offset` bytes into it.
+/// `None` if they are not (the format, the alignment or the strides differ).
+fn typed_view<'a>(
+    span: &'a [u8],
+    format: Format,
+    shape: &[usize],
+    byte_strides: &[isize],
+    offset: usize,
+) -> Option<ArrayView<'a>> {
+    if !format.is_native() || !format.storage.is_dtype() {
+        return None;
+    }
+    let width = format.storage.itemsize().max(1);
+    // A dimension of length 1 never steps, so its stride does not matter.
+    let strides = shape
+        .iter()
+        .zip(byte_strides)
+        .map(|(&n, &s)| match n {
+            0 | 1 => Some(0),
+            _ => (s % width as isize == 0).then_some(s / width as isize),
+        })
+        .collect::<Option<Vec<isize>>>()?;
+    if !offset.is_multiple_of(width) {
+        return None;
+    }
+    // bytemuck refuses a misaligned span, so the typed slice is sound and
+    // the fallback a converted view. Bool is always converted (see
+    // `from_bytes`).
+    let data = match format.storage {
+        Storage::Int32 => Data::Int32(bytemuck::try_cast_slice(span).ok()?),
+        Storage::Int64 => Data::Int64(bytemuck::try_cast_slice(span).ok()?),
+        Storage::Float32 => Data::Float32(bytemuck::try_cast_slice(span).ok()?),
+        Storage::Float64 => Data::Float64(bytemuck::try_cast_slice(span).ok()?),
+        Storage::Complex128 => Data::Complex128(bytemuck::try_cast_slice(span).ok()?),
+        Storage::Bytes(width) => Data::Bytes { data: span, width },
+        _ => return None,
+    };
+    ArrayView::with_strides(data, shape, &strides, offset / width).ok()
 }
 
 /// Owned element storage of one dtype.

@@ -5,6 +5,11 @@
 //! numexpr's "kind" rank (`bool < int32 < int64 < float32 < float64 <
 //! complex128`): an operation runs in the highest kind among its operands, so
 //! `int64 + float32` is `float32`, as in numexpr.
+//!
+//! Inputs may be stored in more types than vexpr computes in: a [`Storage`]
+//! (`uint8`, `float16`, `complex64`, ...) and its byte order make a
+//! [`Format`], and [`Storage::dtype`] is numexpr's widening of each to the
+//! dtype it is computed in.
 
 use num_complex::Complex64;
 use std::fmt;
@@ -95,50 +100,248 @@ impl DType {
         }
     }
 
-    /// Parses NumPy's names (`float64`, `f8`, `S5`, `bool`, ...).
+    /// Parses NumPy's names of vexpr's own types (`float64`, `f8`, `S5`,
+    /// `bool`, ...); the names of the narrower types that inputs are widened
+    /// from (`uint8`, ...) are [`Storage::parse`]'s.
     ///
     /// ```
     /// assert_eq!(vexpr::DType::parse("S5"), Some(vexpr::DType::Bytes(5)));
     /// assert_eq!(vexpr::DType::parse("f8"), Some(vexpr::DType::Float64));
+    /// assert_eq!(vexpr::DType::parse("uint8"), None);
     /// ```
     pub fn parse(name: &str) -> Option<DType> {
+        Storage::parse(name)
+            .filter(|s| s.is_dtype())
+            .map(Storage::dtype)
+    }
+}
+
+/// The dtype that inputs of a NumPy type are computed in: the type itself for
+/// vexpr's own types, else numexpr's widening ([`Storage::dtype`]). `None`
+/// for types vexpr refuses (such as `U5` or `float128`).
+///
+/// ```
+/// use vexpr::DType;
+/// assert_eq!(vexpr::dtype::widened("uint8"), Some(DType::Int32));
+/// assert_eq!(vexpr::dtype::widened("complex64"), Some(DType::Complex128));
+/// assert_eq!(vexpr::dtype::widened("float64"), Some(DType::Float64));
+/// assert_eq!(vexpr::dtype::widened("U5"), None);
+/// ```
+pub fn widened(numpy_name: &str) -> Option<DType> {
+    Storage::parse(numpy_name).map(Storage::dtype)
+}
+
+/// How one element of an input is stored in memory: vexpr's own types and the
+/// narrower or other NumPy types that numexpr widens to them. An input stored
+/// so is read through [`ArrayView::from_bytes`](crate::ArrayView::from_bytes)
+/// and converted block by block as the VM reads it, never copied whole.
+///
+/// ```
+/// use vexpr::{DType, Storage};
+/// assert_eq!(Storage::UInt16.itemsize(), 2);
+/// assert_eq!(Storage::UInt16.dtype(), DType::Int32);
+/// assert_eq!(Storage::from(DType::Float64), Storage::Float64);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Storage {
+    /// One byte; zero is `False`, anything else `True`.
+    Bool,
+    /// `int8`
+    Int8,
+    /// `uint8`
+    UInt8,
+    /// `int16`
+    Int16,
+    /// `uint16`
+    UInt16,
+    /// `int32`
+    Int32,
+    /// `uint32`
+    UInt32,
+    /// `int64`
+    Int64,
+    /// `uint64`
+    UInt64,
+    /// `float16` (IEEE 754 binary16)
+    Float16,
+    /// `float32`
+    Float32,
+    /// `float64`
+    Float64,
+    /// `complex64`: two `float32`, real part first.
+    Complex64,
+    /// `complex128`: two `float64`, real part first.
+    Complex128,
+    /// Fixed-width byte strings of the given width (NumPy's `S<width>`).
+    Bytes(usize),
+}
+
+impl Storage {
+    /// Bytes per element.
+    ///
+    /// ```
+    /// assert_eq!(vexpr::Storage::Complex64.itemsize(), 8);
+    /// ```
+    pub fn itemsize(self) -> usize {
+        match self {
+            Storage::Bool | Storage::Int8 | Storage::UInt8 => 1,
+            Storage::Int16 | Storage::UInt16 | Storage::Float16 => 2,
+            Storage::Int32 | Storage::UInt32 | Storage::Float32 => 4,
+            Storage::Int64 | Storage::UInt64 | Storage::Float64 | Storage::Complex64 => 8,
+            Storage::Complex128 => 16,
+            Storage::Bytes(width) => width,
+        }
+    }
+
+    /// The dtype vexpr computes with for elements stored so: numexpr's
+    /// widening (`getType` in numexpr's `necompiler.py`). `int8`, `uint8`,
+    /// `int16`, `uint16` become `int32`; `uint32` and `uint64` become `int64`,
+    /// `uint64` keeping its bits as numexpr's unsafe cast does (2**64 - 1 is
+    /// read as -1); `float16` becomes `float32` and `complex64` `complex128`,
+    /// both exactly; vexpr's own types stay as they are.
+    ///
+    /// This is the one table of the widening: [`widened`] and
+    /// [`DType::parse`] read it.
+    ///
+    /// ```
+    /// use vexpr::{DType, Storage};
+    /// assert_eq!(Storage::UInt64.dtype(), DType::Int64);
+    /// assert_eq!(Storage::Float16.dtype(), DType::Float32);
+    /// assert_eq!(Storage::Bytes(3).dtype(), DType::Bytes(3));
+    /// ```
+    pub fn dtype(self) -> DType {
+        match self {
+            Storage::Bool => DType::Bool,
+            Storage::Int8 | Storage::UInt8 | Storage::Int16 | Storage::UInt16 | Storage::Int32 => {
+                DType::Int32
+            }
+            Storage::UInt32 | Storage::Int64 | Storage::UInt64 => DType::Int64,
+            Storage::Float16 | Storage::Float32 => DType::Float32,
+            Storage::Float64 => DType::Float64,
+            Storage::Complex64 | Storage::Complex128 => DType::Complex128,
+            Storage::Bytes(width) => DType::Bytes(width),
+        }
+    }
+
+    /// True when elements stored so are already elements of their
+    /// [`Storage::dtype`] (in native byte order): vexpr's own types.
+    ///
+    /// ```
+    /// use vexpr::Storage;
+    /// assert!(Storage::Int64.is_dtype());
+    /// assert!(!Storage::UInt64.is_dtype()); // same width, other values
+    /// ```
+    pub fn is_dtype(self) -> bool {
+        Storage::from(self.dtype()) == self
+    }
+
+    /// True when the byte order matters: numbers wider than one byte.
+    /// `Bool`, `Int8`, `UInt8` and byte strings read the same either way.
+    ///
+    /// ```
+    /// use vexpr::Storage;
+    /// assert!(Storage::Float16.has_byte_order());
+    /// assert!(!Storage::Bytes(4).has_byte_order());
+    /// ```
+    pub fn has_byte_order(self) -> bool {
+        !matches!(
+            self,
+            Storage::Bool | Storage::Int8 | Storage::UInt8 | Storage::Bytes(_)
+        )
+    }
+
+    /// Parses NumPy's names (`uint8`, `u1`, `float16`, `f2`, `c8`, `S5`,
+    /// and those of [`DType::parse`]). Byte-order prefixes (`<`, `>`) are
+    /// not part of a name: they are [`Format::swapped`].
+    ///
+    /// ```
+    /// use vexpr::Storage;
+    /// assert_eq!(Storage::parse("u2"), Some(Storage::UInt16));
+    /// assert_eq!(Storage::parse("S5"), Some(Storage::Bytes(5)));
+    /// assert_eq!(Storage::parse("float128"), None);
+    /// ```
+    pub fn parse(name: &str) -> Option<Storage> {
         Some(match name {
-            "bool" | "?" | "b1" => DType::Bool,
-            "int32" | "i4" => DType::Int32,
-            "int64" | "i8" => DType::Int64,
-            "float32" | "f4" => DType::Float32,
-            "float64" | "f8" | "double" => DType::Float64,
-            "complex128" | "c16" | "complex" => DType::Complex128,
+            "bool" | "?" | "b1" => Storage::Bool,
+            "int8" | "i1" => Storage::Int8,
+            "uint8" | "u1" => Storage::UInt8,
+            "int16" | "i2" => Storage::Int16,
+            "uint16" | "u2" => Storage::UInt16,
+            "int32" | "i4" => Storage::Int32,
+            "uint32" | "u4" => Storage::UInt32,
+            "int64" | "i8" => Storage::Int64,
+            "uint64" | "u8" => Storage::UInt64,
+            "float16" | "f2" => Storage::Float16,
+            "float32" | "f4" => Storage::Float32,
+            "float64" | "f8" | "double" => Storage::Float64,
+            "complex64" | "c8" => Storage::Complex64,
+            "complex128" | "c16" | "complex" => Storage::Complex128,
             _ => {
                 let width = name.strip_prefix('S')?.parse().ok()?;
-                DType::Bytes(width)
+                Storage::Bytes(width)
             }
         })
     }
 }
 
-/// The dtype that inputs of a NumPy type vexpr does not have are widened to,
-/// as numexpr widens them (`int8`, `uint8`, `int16`, `uint16` to `int32`;
-/// `uint32` and `uint64` to `int64`, the latter keeping its bits; `float16`
-/// to `float32`). `None` for types vexpr refuses (such as `complex64` or `U`).
+impl From<DType> for Storage {
+    /// How elements of a vexpr dtype are stored.
+    fn from(dtype: DType) -> Storage {
+        match dtype {
+            DType::Bool => Storage::Bool,
+            DType::Int32 => Storage::Int32,
+            DType::Int64 => Storage::Int64,
+            DType::Float32 => Storage::Float32,
+            DType::Float64 => Storage::Float64,
+            DType::Complex128 => Storage::Complex128,
+            DType::Bytes(width) => Storage::Bytes(width),
+        }
+    }
+}
+
+/// A [`Storage`] and its byte order: everything needed to read one element.
 ///
 /// ```
-/// use vexpr::DType;
-/// assert_eq!(vexpr::dtype::widened("uint8"), Some(DType::Int32));
-/// assert_eq!(vexpr::dtype::widened("float64"), Some(DType::Float64));
-/// assert_eq!(vexpr::dtype::widened("U5"), None);
+/// use vexpr::{Format, Storage};
+/// // NumPy's '>u2' (big-endian uint16), on whatever machine this runs:
+/// let big = Format { storage: Storage::UInt16, swapped: cfg!(target_endian = "little") };
+/// assert_eq!(big.is_native(), cfg!(target_endian = "big"));
+/// // One byte has no order to swap.
+/// assert!(Format { storage: Storage::UInt8, swapped: true }.is_native());
 /// ```
-pub fn widened(numpy_name: &str) -> Option<DType> {
-    Some(match numpy_name {
-        "int8" | "uint8" | "int16" | "uint16" | "i1" | "u1" | "i2" | "u2" => DType::Int32,
-        "uint32" | "uint64" | "u4" | "u8" => DType::Int64,
-        "float16" | "f2" => DType::Float32,
-        other => return DType::parse(other),
-    })
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Format {
+    /// The element type as stored.
+    pub storage: Storage,
+    /// True when the bytes of each number are in the opposite of the
+    /// machine's byte order (for complex numbers: of each part). Ignored
+    /// where the order does not matter ([`Storage::has_byte_order`]).
+    pub swapped: bool,
+}
+
+impl Format {
+    /// `storage` in the machine's byte order.
+    ///
+    /// ```
+    /// use vexpr::{Format, Storage};
+    /// assert!(!Format::native(Storage::Int16).swapped);
+    /// ```
+    pub fn native(storage: Storage) -> Format {
+        Format {
+            storage,
+            swapped: false,
+        }
+    }
+
+    /// True when no bytes need swapping to read an element: the byte order
+    /// is the machine's, or does not matter.
+    pub fn is_native(self) -> bool {
+        !self.swapped || !self.storage.has_byte_order()
+    }
 }
 
 /// The names of the types vexpr computes in, for error messages.
-pub const SUPPORTED: &str = "bool, int32, int64, float32, float64, complex128, S<n> (and int8, uint8, int16, uint16, uint32, uint64, float16, widened as numexpr does)";
+pub const SUPPORTED: &str = "bool, int32, int64, float32, float64, complex128, S<n> (and int8, uint8, int16, uint16, uint32, uint64, float16, complex64, widened as numexpr does)";
 
 impl fmt::Display for DType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

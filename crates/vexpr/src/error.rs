@@ -76,6 +76,10 @@ pub enum ErrorKind {
     /// A value an operation refuses at run time (integers to negative powers,
     /// reductions of empty arrays without an identity).
     Value,
+    /// The evaluation was stopped by its interrupt flag
+    /// ([`Options::interrupt`](crate::Options::interrupt)); the span is the
+    /// whole expression.
+    Interrupted,
 }
 
 /// An error with the place in the expression it refers to.
@@ -127,6 +131,17 @@ impl Error {
     /// The one-line message, without the rendered expression.
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// The expression text the span refers to, when the error knows it (all
+    /// errors returned by the public API do).
+    ///
+    /// ```
+    /// let err = vexpr::evaluate("1 +", &vexpr::Env::new()).unwrap_err();
+    /// assert_eq!(err.source_text(), Some("1 +"));
+    /// ```
+    pub fn source_text(&self) -> Option<&str> {
+        self.source_text.as_deref()
     }
 
     /// Renders the error against `source`: the message, then the expression with

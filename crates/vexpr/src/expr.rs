@@ -6,7 +6,7 @@ use crate::dtype::DType;
 use crate::error::{Error, ErrorKind, Result, Span};
 use crate::program::{Program, Role};
 use crate::stages::Stage;
-use crate::vm::{self, Binding, Gather, Options};
+use crate::vm::{self, Binding, Gather, Options, ReduceError, Stop};
 use std::sync::{Arc, OnceLock};
 
 /// The types of an expression's variables, by name: what it is compiled for.
@@ -150,6 +150,17 @@ impl Expr {
         &self.source
     }
 
+    /// The variables and types the expression was compiled for.
+    ///
+    /// ```
+    /// use vexpr::{DType, Expr, Signature};
+    /// let sig = Signature::new().with("a", DType::Int32);
+    /// assert_eq!(Expr::compile("a + 1", &sig).unwrap().signature(), &sig);
+    /// ```
+    pub fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
     /// The final program; its `Display` is its bytecode listing. An expression
     /// with reductions also has [`Expr::stages`], which run first.
     pub fn program(&self) -> &Program {
@@ -202,6 +213,9 @@ impl Expr {
     /// Evaluates into `out`, which must have the result's type and as many
     /// elements as the result; allocates nothing of the inputs' size (except
     /// the operand of a reduction of a compound expression, see `docs/language.md`).
+    ///
+    /// If the evaluation is interrupted ([`Options::interrupt`]), part of
+    /// `out` has been written.
     pub fn eval_into<T: Element>(&self, env: &Env<'_>, out: &mut [T]) -> Result<()> {
         self.eval_into_with(env, out, Options::default())
     }
@@ -255,6 +269,9 @@ impl Expr {
     /// result is as if all inputs were read first. The result must have `name`'s
     /// type and shape (other inputs broadcast to it); reductions may not read
     /// `name`.
+    ///
+    /// If the evaluation is interrupted ([`Options::interrupt`]), part of
+    /// `data` holds results and the rest its old values.
     ///
     /// ```
     /// use vexpr::{DType, Env, Expr, Signature};
@@ -367,10 +384,30 @@ impl Expr {
         }
         let bindings = self.bindings(&self.program, &values, shape, Some(target))?;
         let len = data.len();
-        vm::run(&self.program, &bindings, out_bytes(data), len, options).map_err(|fault| {
-            let span = self.program.code[fault.instr].span;
-            Error::new(ErrorKind::Value, span, fault.message).with_source(&self.source)
-        })
+        vm::run(&self.program, &bindings, out_bytes(data), len, options)
+            .map_err(|stop| self.stopped(&self.program, stop))
+    }
+
+    /// The error for a run of `program` that stopped.
+    fn stopped(&self, program: &Program, stop: Stop) -> Error {
+        match stop {
+            Stop::Fault(fault) => {
+                let span = program.code[fault.instr].span;
+                Error::new(ErrorKind::Value, span, fault.message).with_source(&self.source)
+            }
+            Stop::Interrupted => self.interrupted(),
+        }
+    }
+
+    /// The error of an interrupted evaluation: about the whole expression.
+    fn interrupted(&self) -> Error {
+        let whole = Span::new(0, self.source.len());
+        Error::new(
+            ErrorKind::Interrupted,
+            whole,
+            "the evaluation was interrupted",
+        )
+        .with_source(&self.source)
     }
 
     /// Runs `program` into a new array of its broadcast shape.
@@ -421,7 +458,11 @@ impl Expr {
         options: Options,
     ) -> Result<()> {
         for (stage, slot) in self.stages.iter().zip(results) {
-            // A reduction of a plain variable reads it in place; any other
+            if options.interrupted() {
+                return Err(self.interrupted());
+            }
+            // A reduction of a plain variable reads it in place (converting
+            // stored elements as `vm::reduce` reads them); any other
             // operand is computed once, in full, by the stage's program.
             let direct = match stage.program.code.as_slice() {
                 [only] if only.overload.name.starts_with("copy_") => {
@@ -448,15 +489,18 @@ impl Expr {
                 options.threads.max(1)
             };
             let reduced = crate::vm::with_pool(threads, || {
-                crate::vm::reduce(&view, stage.op, stage.axis, threads)
+                crate::vm::reduce(&view, stage.op, stage.axis, threads, options.interrupt)
             })
-            .map_err(|message| {
-                let span = if message.starts_with("axis") {
-                    stage.axis_span
-                } else {
-                    stage.span
-                };
-                Error::new(ErrorKind::Value, span, message).with_source(&self.source)
+            .map_err(|error| match error {
+                ReduceError::Interrupted => self.interrupted(),
+                ReduceError::Refused(message) => {
+                    let span = if message.starts_with("axis") {
+                        stage.axis_span
+                    } else {
+                        stage.span
+                    };
+                    Error::new(ErrorKind::Value, span, message).with_source(&self.source)
+                }
             })?;
             let reduced = slot.get_or_init(|| reduced);
             values.push(Some(Value::Array(reduced.view())));
@@ -570,10 +614,7 @@ impl Expr {
     ) -> Result<()> {
         let len: usize = shape.iter().product();
         let bindings = self.bindings(program, values, shape, None)?;
-        vm::run(program, &bindings, out, len, options).map_err(|fault| {
-            let span = program.code[fault.instr].span;
-            Error::new(ErrorKind::Value, span, fault.message).with_source(&self.source)
-        })
+        vm::run(program, &bindings, out, len, options).map_err(|stop| self.stopped(program, stop))
     }
 }
 
@@ -651,32 +692,28 @@ fn broadcast_pair(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     Some(out)
 }
 
-/// How one input reaches the VM for an output of `shape`.
+/// How one input reaches the VM for an output of `shape`: contiguous typed
+/// views in place, one element (converted if stored) splatted, anything else
+/// gathered (and converted, for stored elements) block by block.
 fn bind<'a>(value: &Value<'a>, shape: &[usize]) -> Option<Binding<'a>> {
     let view = match value {
         Value::Scalar(s) => return Some(Binding::Splat(s.to_bytes())),
         Value::Array(view) => view,
     };
     let width = view.dtype().itemsize();
-    let bytes = view.data().as_bytes();
     if view.len() == 1 {
-        let at = view.offset() * width;
-        return Some(Binding::Splat(bytes.get(at..at + width)?.to_vec()));
+        let mut element = vec![0; width];
+        Gather::of_view(view, view.shape())?.gather(0, 1, &mut element);
+        return Some(Binding::Splat(element));
     }
-    if view.shape() == shape && view.is_c_contiguous() {
+    if let Some(data) = view.data()
+        && view.shape() == shape
+        && view.is_c_contiguous()
+    {
         let at = view.offset() * width;
-        return Some(Binding::Dense(bytes.get(at..at + view.len() * width)?));
+        return Some(Binding::Dense(
+            data.as_bytes().get(at..at + view.len() * width)?,
+        ));
     }
-    // Broadcast strides in bytes over the output's dimensions.
-    let extra = shape.len() - view.shape().len();
-    let strides: Vec<isize> = (0..shape.len())
-        .map(|d| {
-            if d < extra || view.shape()[d - extra] == 1 {
-                0
-            } else {
-                view.strides()[d - extra] * width as isize
-            }
-        })
-        .collect();
-    Gather::new(bytes, width, view.offset() * width, shape, &strides).map(Binding::Gathered)
+    Gather::of_view(view, shape).map(Binding::Gathered)
 }

@@ -57,11 +57,12 @@ pub mod vm;
 mod expr;
 
 pub use array::{Array, ArrayView, Buffer, Data, Element, Env, ShapeError, Value};
-pub use dtype::{DType, Scalar};
+pub use dtype::{DType, Format, Scalar, Storage};
 pub use error::{Error, ErrorKind, Result, Span};
 pub use expr::{Expr, Signature, evaluate, evaluate_with};
 pub use num_complex::Complex64;
-pub use vm::{DEFAULT_BLOCK_LEN, Options, Reduction, default_threads};
+pub use syntax::variable_names;
+pub use vm::{DEFAULT_BLOCK_LEN, InterruptFlag, Options, Reduction, default_threads};
 
 /// The deepest nesting of operators and calls an expression may have.
 /// Parentheses alone do not count: `((((a))))` has depth 1, `-(-(-a))` depth 4.

@@ -242,7 +242,7 @@ fn errors_have_a_kind_a_span_and_a_caret() {
     assert!(evaluate("a ** -2", &env).is_ok());
     let n = [1i32, 2];
     let ienv = Env::new().with("n", &n[..]);
-    assert_eq!(err("n ** -2", &ienv).kind(), ErrorKind::Type);
+    assert_eq!(err("n ** -2", &ienv).kind(), ErrorKind::Value);
 }
 
 #[test]

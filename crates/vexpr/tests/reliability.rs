@@ -9,6 +9,7 @@ fn options(threads: usize, block_len: usize, jit: bool) -> Options {
         threads,
         block_len,
         jit,
+        ..Options::default()
     }
 }
 

@@ -424,6 +424,7 @@ mod tests {
                         threads: 1,
                         block_len: 16,
                         jit: true,
+                        ..Options::default()
                     },
                 )
                 .unwrap();

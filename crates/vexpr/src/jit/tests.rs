@@ -106,6 +106,7 @@ fn check(source: &str, columns: &[Vec<f64>]) -> Result<(), String> {
             threads,
             block_len: 64,
             jit,
+            ..Options::default()
         };
         expr.eval_with(&env, options).map_err(|e| e.to_string())
     };
@@ -434,6 +435,7 @@ fn gathered_broadcast_scalar_and_in_place_inputs_match_the_passes() {
             threads: 1,
             block_len: 64,
             jit,
+            ..Options::default()
         };
         let want = expr.eval_with(env, options(false)).unwrap();
         for _ in 0..2 {
@@ -459,6 +461,7 @@ fn gathered_broadcast_scalar_and_in_place_inputs_match_the_passes() {
         threads: 1,
         block_len: 64,
         jit: false,
+        ..Options::default()
     };
     expr.eval_in_place_with(&env_b, "a", &[1000], &mut want, passes)
         .unwrap();

@@ -59,6 +59,38 @@ pub fn parse(source: &str) -> Result<ast::Expr, Error> {
         .map_err(|e| from_parse_error(e, source).with_source(&Arc::from(source)))
 }
 
+/// The variables `source` reads: every name that is not a function, a keyword
+/// or `None`, sorted and without repeats (the order in which numexpr passes
+/// inputs to an expression compiled without a signature). Fails only where
+/// [`parse`] fails.
+///
+/// ```
+/// let names = vexpr::variable_names("where(b > 0, a*b, sum(c, axis=None))").unwrap();
+/// assert_eq!(names, ["a", "b", "c"]);
+/// ```
+pub fn variable_names(source: &str) -> Result<Vec<String>, Error> {
+    let tree = parse(source)?;
+    let mut names: Vec<String> = Vec::new();
+    // An explicit stack: trees may nest up to `MAX_NESTING` deep.
+    let mut pending = vec![&tree];
+    while let Some(node) = pending.pop() {
+        match &node.kind {
+            ast::ExprKind::Literal(_) => {}
+            ast::ExprKind::Name(name) if name == "None" => {}
+            ast::ExprKind::Name(name) => names.push(name.clone()),
+            ast::ExprKind::Unary { operand, .. } => pending.push(operand),
+            ast::ExprKind::Binary { lhs, rhs, .. } => pending.extend([&**lhs, &**rhs]),
+            ast::ExprKind::Call { args, keywords, .. } => {
+                pending.extend(args);
+                pending.extend(keywords.iter().map(|k| &k.value));
+            }
+        }
+    }
+    names.sort_unstable();
+    names.dedup();
+    Ok(names)
+}
+
 fn from_parse_error(error: ParseError<usize, lexer::Token<'_>, Error>, source: &str) -> Error {
     match error {
         ParseError::User { error } => error,

@@ -306,8 +306,10 @@ impl Checker<'_> {
         };
         let integral_exponent = matches!(exponent, PyValue::Int(_) | PyValue::Bool(_));
         if base_type.is_integer() && integral_exponent && x < 0.0 {
+            // A value error, as NumPy's and numexpr's (the exponent's value,
+            // not its type, is what is refused).
             return Err(Error::new(
-                ErrorKind::Type,
+                ErrorKind::Value,
                 op_span,
                 "integers to negative integer powers are not allowed (write the exponent as a float, e.g. `a ** -2.0`)",
             ));

@@ -1,16 +1,35 @@
-//! Gathering strided and broadcast inputs into contiguous block registers.
+//! Gathering strided, broadcast and stored inputs into contiguous block
+//! registers.
+//!
+//! A [`Gather`] reads an input view in the output's element order, a block
+//! at a time, into a register: strided and broadcast views of vexpr's own
+//! types are copied element by element (or run by run where the innermost
+//! dimension is contiguous), and views of stored bytes
+//! ([`ArrayView::from_bytes`]) are converted on the way (`convert.rs`), so
+//! that no input is ever copied or converted whole.
+
+use super::convert::{Convert, converter};
+use crate::array::ArrayView;
 
 /// How to read an input in output order: for each output dimension, the byte
 /// stride in the input's data (0 where the input is broadcast).
 #[derive(Debug, Clone)]
 pub(crate) struct Gather<'a> {
     data: &'a [u8],
+    /// Bytes of one element in `data`.
     width: usize,
     /// Byte offset of the element at output index (0, ..., 0).
     base: usize,
     shape: Vec<usize>,
     strides: Vec<isize>,
+    /// For stored elements: their conversion, and the width of a converted
+    /// element (the register's).
+    convert: Option<(Convert, usize)>,
 }
+
+/// Output dimensions whose index a gather keeps on the stack (NumPy allows
+/// 64); more take a vector, once per block.
+const STACK_DIMS: usize = 64;
 
 impl<'a> Gather<'a> {
     /// A reader of `data` over the output `shape` with byte `strides`.
@@ -24,43 +43,108 @@ impl<'a> Gather<'a> {
         shape: &[usize],
         strides: &[isize],
     ) -> Option<Self> {
-        if shape.contains(&0) {
-            return Some(Gather {
-                data,
-                width,
-                base,
-                shape: shape.to_vec(),
-                strides: strides.to_vec(),
-            });
-        }
-        let (mut lo, mut hi) = (base as isize, base as isize);
-        for (&n, &s) in shape.iter().zip(strides) {
-            let reach = s.checked_mul(n as isize - 1)?;
-            if reach < 0 { lo += reach } else { hi += reach }
-        }
-        if lo < 0 || (hi as usize).checked_add(width)? > data.len() {
-            return None;
-        }
-        Some(Gather {
+        let gather = Gather {
             data,
             width,
             base,
             shape: shape.to_vec(),
             strides: strides.to_vec(),
-        })
+            convert: None,
+        };
+        if shape.contains(&0) {
+            return Some(gather);
+        }
+        let (mut lo, mut hi) = (base as isize, base as isize);
+        for (&n, &s) in shape.iter().zip(strides) {
+            let reach = s.checked_mul(n as isize - 1)?;
+            if reach < 0 {
+                lo = lo.checked_add(reach)?;
+            } else {
+                hi = hi.checked_add(reach)?;
+            }
+        }
+        if lo < 0 || (hi as usize).checked_add(width)? > data.len() {
+            return None;
+        }
+        Some(gather)
     }
 
-    /// Copies output elements `start..start + n` into `dst` (`n * width` bytes).
+    /// A reader of `view` broadcast to the output `shape` (NumPy's rules:
+    /// missing leading dimensions and dimensions of length 1 repeat), that
+    /// converts the elements of a view of stored bytes to the view's dtype.
+    /// `None` if the view does not broadcast to `shape` or reaches outside
+    /// its data (which no view made by `ArrayView`'s constructors does).
+    pub(crate) fn of_view(view: &ArrayView<'a>, shape: &[usize]) -> Option<Self> {
+        let extra = shape.len().checked_sub(view.shape().len())?;
+        // A typed view counts its strides and offset in elements, a view of
+        // stored bytes in bytes.
+        let (data, width, unit, convert) = match (view.data(), view.format()) {
+            (Some(data), _) => {
+                let width = data.dtype().itemsize();
+                (data.as_bytes(), width, width, None)
+            }
+            (None, Some(format)) => {
+                let out = view.dtype().itemsize();
+                let convert = Some((converter(format), out));
+                (view.bytes(), format.storage.itemsize(), 1, convert)
+            }
+            (None, None) => return None,
+        };
+        let mut strides = vec![0isize; shape.len()];
+        for (d, stride) in strides.iter_mut().enumerate().skip(extra) {
+            let (n, s) = (view.shape()[d - extra], view.strides()[d - extra]);
+            if n != shape[d] && n != 1 {
+                return None;
+            }
+            // A dimension of length 1 never steps, whatever its stride says.
+            if n != 1 {
+                *stride = s.checked_mul(unit as isize)?;
+            }
+        }
+        let base = view.offset().checked_mul(unit)?;
+        let gather = Gather::new(data, width, base, shape, &strides)?;
+        Some(Gather { convert, ..gather })
+    }
+
+    /// Bytes of one gathered element: the register's element width.
+    fn out_width(&self) -> usize {
+        self.convert.map_or(self.width, |(_, out)| out)
+    }
+
+    /// Copies `src`, whole elements as stored, into `dst` as the register's
+    /// elements: converted for stored inputs, else as they are.
+    #[inline]
+    fn put(&self, src: &[u8], dst: &mut [u8]) {
+        match self.convert {
+            Some((convert, _)) => convert(src, dst),
+            None => dst.copy_from_slice(src),
+        }
+    }
+
+    /// Writes output elements `start..start + n` into `dst` (`n` register
+    /// elements).
     pub(crate) fn gather(&self, start: usize, n: usize, dst: &mut [u8]) {
-        let w = self.width;
+        let (w, out_w) = (self.width, self.out_width());
         let nd = self.shape.len();
-        if nd == 0 {
-            for chunk in dst.chunks_exact_mut(w.max(1)).take(n) {
-                chunk.copy_from_slice(&self.data[self.base..self.base + w]);
+        if nd == 0 || n == 0 {
+            // One element for all: read (and convert) it once, then copy.
+            let Some((first, rest)) = dst[..n * out_w].split_at_mut_checked(out_w) else {
+                return;
+            };
+            self.put(&self.data[self.base..self.base + w], first);
+            for chunk in rest.chunks_exact_mut(out_w.max(1)) {
+                chunk.copy_from_slice(first);
             }
             return;
         }
-        let mut index = vec![0usize; nd];
+        let mut on_stack = [0usize; STACK_DIMS];
+        let mut on_heap;
+        let index: &mut [usize] = if nd <= STACK_DIMS {
+            &mut on_stack[..nd]
+        } else {
+            on_heap = vec![0usize; nd];
+            &mut on_heap
+        };
         let mut rest = start;
         for d in (0..nd).rev() {
             index[d] = rest % self.shape[d];
@@ -77,14 +161,14 @@ impl<'a> Gather<'a> {
         let mut written = 0;
         while written < n {
             let run = (self.shape[inner] - index[inner]).min(n - written);
-            let out = &mut dst[written * w..(written + run) * w];
+            let out = &mut dst[written * out_w..(written + run) * out_w];
             if stride == w as isize {
                 let at = offset as usize;
-                out.copy_from_slice(&self.data[at..at + run * w]);
+                self.put(&self.data[at..at + run * w], out);
             } else {
-                for (k, chunk) in out.chunks_exact_mut(w).enumerate() {
+                for (k, chunk) in out.chunks_exact_mut(out_w).enumerate() {
                     let at = (offset + k as isize * stride) as usize;
-                    chunk.copy_from_slice(&self.data[at..at + w]);
+                    self.put(&self.data[at..at + w], chunk);
                 }
             }
             written += run;

@@ -11,23 +11,31 @@
 //! than the caches stream (`stream.rs`). Registers live in per-thread scratch
 //! (`scratch.rs`) that is allocated once per thread and reused by every call,
 //! so a run allocates nothing per block and nothing of the inputs' size.
+//!
+//! A run checks [`Options::interrupt`] once per block (and once per slice of
+//! [`INTERRUPT_SPAN`] elements of machine code) on every thread, and stops
+//! as soon as it is set.
 
+mod convert;
 mod gather;
+mod interrupt;
 mod pool;
 mod reduce;
 mod scratch;
 mod stream;
 
 pub(crate) use gather::Gather;
+pub use interrupt::InterruptFlag;
 pub use pool::default_threads;
 pub(crate) use pool::with_pool;
 pub use reduce::Reduction;
-pub(crate) use reduce::{PARALLEL_REDUCTION_LEN, reduce};
+pub(crate) use reduce::{PARALLEL_REDUCTION_LEN, ReduceError, reduce};
 
 use crate::jit::Code;
 use crate::kernels::Operand;
 use crate::program::{MAX_ARGS, Program, Role};
 use scratch::{Scratch, with_scratch};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use stream::Streaming;
 
@@ -58,6 +66,24 @@ pub struct Options {
     /// decides which it covers) instead of one pass per instruction. Same
     /// results either way; `false` is for comparing the two.
     pub jit: bool,
+    /// A flag that stops the evaluation when set (by any thread, say a
+    /// Ctrl-C handler): every thread of the run checks it between blocks (of
+    /// [`Options::block_len`] elements, or [`INTERRUPT_SPAN`] of machine
+    /// code), a reduction between its chunks, an expression between its
+    /// stages, and the evaluation returns an [`Error`](crate::Error) of kind
+    /// [`ErrorKind::Interrupted`](crate::ErrorKind::Interrupted). A flag set
+    /// before the call interrupts it before any work. The flag is only read:
+    /// clear it before reusing it.
+    ///
+    /// An interrupted [`Expr::eval_into`](crate::Expr::eval_into) or
+    /// [`Expr::eval_in_place`](crate::Expr::eval_in_place) has written part
+    /// of its output (and so, in place, overwritten part of its input):
+    /// which part is not specified.
+    ///
+    /// `'static` keeps `Options` `Copy` and free of lifetimes;
+    /// [`InterruptFlag`] hands out such flags from a pool, without leaking
+    /// one per call. `None` (the default) is never interrupted.
+    pub interrupt: Option<&'static AtomicBool>,
 }
 
 /// Default (and largest automatic) elements per block: 1024 float64 values are
@@ -77,6 +103,12 @@ pub const DEFAULT_BLOCK_LEN: usize = 1024;
 /// (0.318 against 0.304 at 10k) and `abs(a - b) / (abs(a) + abs(b))` (0.84
 /// against 0.82 at 10k, 1.12 against 1.15 at 1M) are within 5% either way.
 pub const L1_BUDGET: usize = 36 << 10;
+
+/// Machine code runs at most this many elements per call when the run can be
+/// interrupted, so that the flag is checked every ~0.1 ms even where one call
+/// would cover a whole piece: 64 Ki float64 elements (512 KiB of output, a
+/// multiple of the 64 bytes that non-temporal stores align to).
+pub const INTERRUPT_SPAN: usize = 1 << 16;
 
 /// The automatic halving stops here: shorter blocks pay more per-instruction
 /// dispatch than they save.
@@ -132,8 +164,22 @@ impl Default for Options {
             block_len: DEFAULT_BLOCK_LEN,
             threads: default_threads(),
             jit: true,
+            interrupt: None,
         }
     }
+}
+
+impl Options {
+    /// True once the interrupt flag, if any, is set.
+    pub(crate) fn interrupted(&self) -> bool {
+        is_set(self.interrupt)
+    }
+}
+
+/// True if `flag` is given and set. Relaxed: the flag carries no data, and
+/// the next check (a block later) sees the store if this one did not.
+pub(crate) fn is_set(flag: Option<&AtomicBool>) -> bool {
+    flag.is_some_and(|f| f.load(Ordering::Relaxed))
 }
 
 /// A kernel's refusal: which instruction, at which element, and why.
@@ -151,21 +197,40 @@ pub(crate) struct Fault {
     pub message: &'static str,
 }
 
+/// Why a run stopped before filling its output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// A kernel refused its operands.
+    Fault(Fault),
+    /// [`Options::interrupt`] was set.
+    Interrupted,
+}
+
+impl From<Fault> for Stop {
+    fn from(fault: Fault) -> Stop {
+        Stop::Fault(fault)
+    }
+}
+
 /// Runs `program` over `len` elements, writing the result bytes into `out`.
 ///
 /// `bindings[i]` binds the program's input `i`; `out` holds exactly `len`
 /// elements of the result type. If a kernel refuses its operands, the
 /// [`Fault`] of the first element that fails is returned (the same whatever
-/// the thread count and block length).
+/// the thread count and block length); if the run is interrupted, at any
+/// element, [`Stop::Interrupted`].
 pub(crate) fn run(
     program: &Program,
     bindings: &[Binding<'_>],
     out: &mut [u8],
     len: usize,
     options: Options,
-) -> Result<(), Fault> {
+) -> Result<(), Stop> {
     let width = program.result_dtype().itemsize();
     debug_assert_eq!(out.len(), len * width);
+    if options.interrupted() {
+        return Err(Stop::Interrupted);
+    }
     if len == 0 || width == 0 {
         return Ok(());
     }
@@ -199,6 +264,7 @@ pub(crate) fn run(
         block_len,
         streaming,
         non_temporal: streaming.stage_output || len * width >= NON_TEMPORAL_OUTPUT_BYTES,
+        interrupt: options.interrupt,
     };
     let small = match code {
         // Machine code does the same work in less time than the passes that
@@ -225,7 +291,7 @@ pub(crate) fn run(
     // 6*log(a)` 0.55-0.57 → 0.52-0.53. (Earlier, 16 equal pieces a thread
     // had beaten 4: 0.93-1.01 → 0.92-0.94 for the first.)
     let rest = Mutex::new((out, 0usize));
-    let faults = Mutex::new(Vec::new());
+    let stops = Mutex::new(Vec::new());
     let worker = || {
         loop {
             let (piece, first) = {
@@ -246,22 +312,35 @@ pub(crate) fn run(
                 (piece, at)
             };
             let n = piece.len() / width;
-            if let Err(fault) = run.piece(piece, first, n) {
-                faults
+            if let Err(stop) = run.piece(piece, first, n) {
+                stops
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .push(fault);
+                    .push(stop);
+                // The other threads see the flag at their next block; none
+                // needs more pieces.
+                if stop == Stop::Interrupted {
+                    break;
+                }
             }
         }
     };
     pool::run_shared(threads, &worker);
-    let faults = faults.into_inner().unwrap_or_else(PoisonError::into_inner);
+    let stops = stops.into_inner().unwrap_or_else(PoisonError::into_inner);
+    if stops.contains(&Stop::Interrupted) {
+        // Some pieces never ran, so which element fails first is unknown.
+        return Err(Stop::Interrupted);
+    }
     // Each piece stops at its first failing element, so the earliest of
     // theirs is the first of all, whichever thread ran it.
-    faults
+    stops
         .into_iter()
+        .filter_map(|stop| match stop {
+            Stop::Fault(fault) => Some(fault),
+            Stop::Interrupted => None,
+        })
         .min_by_key(|fault| fault.element)
-        .map_or(Ok(()), Err)
+        .map_or(Ok(()), |fault| Err(Stop::Fault(fault)))
 }
 
 /// What every block of one run shares.
@@ -275,6 +354,8 @@ struct Run<'r, 'a> {
     streaming: Streaming,
     /// Machine code stores the output past the caches.
     non_temporal: bool,
+    /// [`Options::interrupt`].
+    interrupt: Option<&'static AtomicBool>,
 }
 
 /// Machine code writes outputs of at least this many bytes with
@@ -291,9 +372,14 @@ struct Run<'r, 'a> {
 const NON_TEMPORAL_OUTPUT_BYTES: usize = 4 << 20;
 
 impl Run<'_, '_> {
+    /// True once the run's interrupt flag is set.
+    fn interrupted(&self) -> bool {
+        is_set(self.interrupt)
+    }
+
     /// Runs the blocks of elements `start..start + len`, writing into `out`,
     /// with the memory hints of `streaming`.
-    fn piece(&self, out: &mut [u8], start: usize, len: usize) -> Result<(), Fault> {
+    fn piece(&self, out: &mut [u8], start: usize, len: usize) -> Result<(), Stop> {
         let Run {
             program,
             block_len,
@@ -331,6 +417,9 @@ impl Run<'_, '_> {
         let result = with_scratch(|scratch| {
             scratch.prepare(program, self.bindings, block_len.min(len));
             for (b, block_start) in (0..out.len()).step_by(block_bytes).enumerate() {
+                if self.interrupted() {
+                    return Err(Stop::Interrupted);
+                }
                 let block_end = (block_start + block_bytes).min(out.len());
                 if streaming.prefetch_output {
                     stream::prefetch(
@@ -375,7 +464,9 @@ impl Run<'_, '_> {
     /// Elements `start..start + len` by machine code reading dense inputs
     /// straight from `inputs` in one call, not block by block (it keeps
     /// nothing in scratch); a block's worth of passes wherever a vector needs a
-    /// full math function, then machine code again.
+    /// full math function, then machine code again. A run that can be
+    /// interrupted calls the code on at most [`INTERRUPT_SPAN`] elements at
+    /// a time, and checks the flag before each call.
     fn machine_span(
         &self,
         code: &Code,
@@ -384,29 +475,36 @@ impl Run<'_, '_> {
         start: usize,
         len: usize,
         streaming: bool,
-    ) -> Result<(), Fault> {
+    ) -> Result<(), Stop> {
         let mut i = 0;
         while i < len {
+            if self.interrupted() {
+                return Err(Stop::Interrupted);
+            }
+            let end = match self.interrupt {
+                Some(_) => len.min(i + INTERRUPT_SPAN),
+                None => len,
+            };
             let mut pointers = [std::ptr::null::<f64>(); crate::jit::MAX_INPUTS];
             for (p, data) in pointers.iter_mut().zip(inputs) {
-                *p = data[(start + i) * 8..(start + len) * 8].as_ptr().cast();
+                *p = data[(start + i) * 8..(start + end) * 8].as_ptr().cast();
             }
-            let rest = &mut out[i * 8..len * 8];
+            let rest = &mut out[i * 8..end * 8];
             let stream_here = streaming && rest.as_ptr().align_offset(64) == 0;
-            // SAFETY: each pointer starts the len - i float64 elements of a
+            // SAFETY: each pointer starts the end - i float64 elements of a
             // dense input from element start + i (the slices just taken), and
-            // `rest` holds len - i float64 slots. Dense inputs are borrowed
+            // `rest` holds end - i float64 slots. Dense inputs are borrowed
             // apart from the output, so they do not alias it. Non-temporal
             // stores only where `rest` is 64-byte aligned, as they require.
             i += unsafe {
                 code.run(
                     &pointers[..inputs.len()],
                     rest.as_mut_ptr().cast(),
-                    len - i,
+                    end - i,
                     stream_here,
                 )
             };
-            if i < len {
+            if i < end {
                 let m = self.block_len.min(len - i);
                 let passes = Run {
                     code: None,

@@ -9,12 +9,17 @@
 //! shape alone, never by the thread count. A full float sum is a pairwise sum
 //! within chunks of [`CHUNK`] elements, and the chunk sums are added pairwise
 //! in chunk order; threads only decide which chunks are summed where.
+//!
+//! A C-contiguous typed view is read in place; any other (strided, or stored
+//! bytes converted as they are read) is first copied into C order in its
+//! dtype. An interrupt flag is checked between chunks.
 
 use crate::array::{Array, ArrayView, Buffer, Data};
 use crate::dtype::DType;
 use crate::kernels::arith::{maximum_f32, maximum_f64, minimum_f32, minimum_f64};
 use num_complex::Complex64;
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The four reductions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,29 +81,47 @@ pub(crate) const PARALLEL_REDUCTION_LEN: usize = 16 * CHUNK;
 #[cfg(miri)]
 pub(crate) const PARALLEL_REDUCTION_LEN: usize = 2 * CHUNK;
 
-/// Reduces `view` over all elements (`axis == None`) or along `axis`.
+/// Why a reduction gave no result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ReduceError {
+    /// The operand or axis is refused, for this reason (a message starting
+    /// with "axis" is about the axis).
+    Refused(String),
+    /// The interrupt flag was set.
+    Interrupted,
+}
+
+impl From<String> for ReduceError {
+    fn from(message: String) -> ReduceError {
+        ReduceError::Refused(message)
+    }
+}
+
+/// Reduces `view` over all elements (`axis == None`) or along `axis`,
+/// checking `interrupt` between chunks.
 pub(crate) fn reduce(
     view: &ArrayView<'_>,
     op: Reduction,
     axis: Option<usize>,
     threads: usize,
-) -> Result<Array, String> {
+    interrupt: Option<&AtomicBool>,
+) -> Result<Array, ReduceError> {
     let shape = view.shape();
     if let Some(axis) = axis
         && axis >= shape.len()
     {
-        return Err(format!(
+        return Err(ReduceError::Refused(format!(
             "axis {axis} is out of bounds for an array of dimension {}",
             shape.len()
-        ));
+        )));
     }
     // A stride-0 view can describe more elements than a usize counts. Once the
     // shape passes NumPy's size rule, every partial product of it below
     // (`outer`, `inner`, the count) fits as well.
     let Some(count) = crate::array::checked_size(shape, view.dtype().itemsize()) else {
-        return Err(format!(
+        return Err(ReduceError::Refused(format!(
             "cannot reduce an array of shape {shape:?}: its size in bytes overflows the address space"
-        ));
+        )));
     };
     // (outer, length, inner): the reduced axis and what lies before and after it.
     let (outer, length, inner, out_shape) = match axis {
@@ -115,25 +138,28 @@ pub(crate) fn reduce(
         }
     };
     if length == 0 && matches!(op, Reduction::Min | Reduction::Max) {
-        return Err(format!(
+        return Err(ReduceError::Refused(format!(
             "zero-size array to reduction operation {} which has no identity",
             op.name()
-        ));
+        )));
     }
     let lanes = Lanes {
         outer,
         length,
         inner,
         threads,
+        interrupt,
+        stopped: AtomicBool::new(false),
     };
-    // Read a C-contiguous view in place; copy anything else into C order once.
+    // Read a C-contiguous typed view in place; copy anything else into C
+    // order (converting stored elements) once.
     let copy;
-    let data = if view.is_c_contiguous() {
-        slice_of(view)
-    } else {
-        copy = contiguous(view)
-            .ok_or_else(|| format!("cannot allocate a copy of {count} elements to reduce"))?;
-        copy.buffer().data()
+    let data = match view.data() {
+        Some(data) if view.is_c_contiguous() => slice_of(view, data),
+        _ => {
+            copy = contiguous(view, &lanes)?;
+            copy.buffer().data()
+        }
     };
     let buffer = match data {
         Data::Bool(v) => {
@@ -181,11 +207,18 @@ pub(crate) fn reduce(
         Data::Complex128(v) => Buffer::Complex128(match op {
             Reduction::Sum => lanes.sum(v, Complex64::new(0.0, 0.0), |a, b| a + b),
             Reduction::Prod => lanes.run(v, Complex64::new(1.0, 0.0), |a, b| a * b),
-            _ => return Err(format!("`{}` is not defined for complex128", op.name())),
+            _ => return Err(format!("`{}` is not defined for complex128", op.name()).into()),
         }),
-        Data::Bytes { .. } => return Err(format!("`{}` is not defined for strings", op.name())),
+        Data::Bytes { .. } => {
+            return Err(format!("`{}` is not defined for strings", op.name()).into());
+        }
     };
-    Array::from_buffer(buffer, &out_shape).map_err(|e| e.0)
+    // Chunks skipped after the flag was seen left the result incomplete
+    // (whatever the flag says now: a caller may have cleared it meanwhile).
+    if lanes.stopped.load(Ordering::Relaxed) {
+        return Err(ReduceError::Interrupted);
+    }
+    Array::from_buffer(buffer, &out_shape).map_err(|e| ReduceError::Refused(e.0))
 }
 
 /// `v` converted to int64, the accumulator type, or an error if the copy
@@ -206,10 +239,10 @@ fn int_reduce(lanes: &Lanes, v: &[i64], op: Reduction) -> Vec<i64> {
     }
 }
 
-/// The elements of a C-contiguous view, as a slice of its data.
-fn slice_of<'a>(view: &ArrayView<'a>) -> Data<'a> {
+/// The elements of a C-contiguous typed view, as a slice of its `data`.
+fn slice_of<'a>(view: &ArrayView<'a>, data: Data<'a>) -> Data<'a> {
     let (start, end) = (view.offset(), view.offset() + view.len());
-    match view.data() {
+    match data {
         Data::Bool(v) => Data::Bool(&v[start..end]),
         Data::Int32(v) => Data::Int32(&v[start..end]),
         Data::Int64(v) => Data::Int64(&v[start..end]),
@@ -223,48 +256,58 @@ fn slice_of<'a>(view: &ArrayView<'a>) -> Data<'a> {
     }
 }
 
-/// The view's elements in C order, copied.
-fn contiguous(view: &ArrayView<'_>) -> Option<Array> {
+/// The view's elements in C order, copied (and converted to the view's
+/// dtype), a chunk at a time so that the copy can be interrupted.
+fn contiguous(view: &ArrayView<'_>, lanes: &Lanes) -> Result<Array, ReduceError> {
     let dtype = view.dtype();
     let width = dtype.itemsize();
     let n = view.len();
-    let mut buffer = Buffer::try_zeros(dtype, n)?;
+    let refused = || format!("cannot allocate a copy of {n} elements to reduce");
+    let mut buffer = Buffer::try_zeros(dtype, n).ok_or_else(refused)?;
     if n > 0 && width > 0 {
-        let bytes = view.data().as_bytes();
         let out = buffer.as_bytes_mut();
-        // A dimension of length 1 never steps, whatever its stride says.
-        let strides: Vec<isize> = view
-            .strides()
-            .iter()
-            .zip(view.shape())
-            .map(|(&s, &len)| {
-                if len <= 1 {
-                    0
-                } else {
-                    s.saturating_mul(width as isize)
-                }
-            })
-            .collect();
-        let gather =
-            super::Gather::new(bytes, width, view.offset() * width, view.shape(), &strides)?;
-        gather.gather(0, n, out);
+        let gather = super::Gather::of_view(view, view.shape()).ok_or_else(refused)?;
+        const STEP: usize = 16 * CHUNK;
+        for (k, part) in out.chunks_mut(STEP * width).enumerate() {
+            if lanes.stop() {
+                return Err(ReduceError::Interrupted);
+            }
+            gather.gather(k * STEP, part.len() / width, part);
+        }
     }
     // Cannot fail: `try_zeros` made the shape's element count, and a view of
     // zero-width strings has no elements (`ArrayView` refuses any other), so
     // the count is not lost to a zero width.
-    Some(Array::from_buffer(buffer, view.shape()).expect("the buffer was made for the shape"))
+    Ok(Array::from_buffer(buffer, view.shape()).expect("the buffer was made for the shape"))
 }
 
 /// The reduction geometry: `outer` independent groups, each reducing `length`
-/// rows of `inner` contiguous lanes.
-struct Lanes {
+/// rows of `inner` contiguous lanes; and the interrupt flag its loops check.
+struct Lanes<'f> {
     outer: usize,
     length: usize,
     inner: usize,
     threads: usize,
+    interrupt: Option<&'f AtomicBool>,
+    /// Set when a chunk was skipped because of `interrupt`: the result is
+    /// then incomplete.
+    stopped: AtomicBool,
 }
 
-impl Lanes {
+/// Rows of an axis reduction folded between two checks of the flag.
+const ROWS_PER_CHECK: usize = 64;
+
+impl Lanes<'_> {
+    /// True (and noted in `stopped`) once the interrupt flag is set: the
+    /// caller skips its chunk.
+    fn stop(&self) -> bool {
+        let stop = super::is_set(self.interrupt);
+        if stop {
+            self.stopped.store(true, Ordering::Relaxed);
+        }
+        stop
+    }
+
     /// Reduces each lane front to back with `f` (`identity` for empty lanes).
     fn run<T: Copy + Send + Sync>(
         &self,
@@ -277,10 +320,11 @@ impl Lanes {
             // One long lane: fold it chunk by chunk, then fold the chunk results in
             // order. The chunking depends on the length only, so a float product
             // comes out the same on any number of threads.
+            let chunk = |c: &[T]| if self.stop() { identity } else { fold(c) };
             let partials: Vec<T> = if self.threads > 1 {
-                v.par_chunks(CHUNK).map(fold).collect()
+                v.par_chunks(CHUNK).map(chunk).collect()
             } else {
-                v.chunks(CHUNK).map(fold).collect()
+                v.chunks(CHUNK).map(chunk).collect()
             };
             return vec![fold(&partials)];
         }
@@ -293,6 +337,9 @@ impl Lanes {
                 out.copy_from_slice(&v[base..base + self.inner]);
             }
             for l in 1..self.length {
+                if l % ROWS_PER_CHECK == 1 && self.stop() {
+                    return;
+                }
                 let row = &v[base + l * self.inner..base + (l + 1) * self.inner];
                 for (acc, &x) in out.iter_mut().zip(row) {
                     *acc = f(*acc, x);
@@ -329,6 +376,7 @@ impl Lanes {
                 add,
                 // Threads only pay off on long lanes; the result is the same either way.
                 self.threads > 1 && self.outer == 1 && self.length >= PARALLEL_REDUCTION_LEN,
+                &|| self.stop(),
             )
         };
         if self.outer > 1 && self.threads > 1 && v.len() >= 4 * CHUNK {
@@ -339,22 +387,23 @@ impl Lanes {
     }
 }
 
-/// Pairwise sum of each CHUNK, then of the chunk sums, in order.
+/// Pairwise sum of each CHUNK, then of the chunk sums, in order; a chunk
+/// is skipped (summed as zero) once `stop` says so.
 fn chunked_sum<T: Copy + Send + Sync>(
     v: &[T],
     zero: T,
     add: impl Fn(T, T) -> T + Sync + Copy,
     parallel: bool,
+    stop: &(dyn Fn() -> bool + Sync),
 ) -> T {
+    let chunk = |c: &[T]| if stop() { zero } else { pairwise(c, zero, add) };
     if v.len() <= CHUNK {
-        return pairwise(v, zero, add);
+        return chunk(v);
     }
     let partials: Vec<T> = if parallel {
-        v.par_chunks(CHUNK)
-            .map(|c| pairwise(c, zero, add))
-            .collect()
+        v.par_chunks(CHUNK).map(chunk).collect()
     } else {
-        v.chunks(CHUNK).map(|c| pairwise(c, zero, add)).collect()
+        v.chunks(CHUNK).map(chunk).collect()
     };
     pairwise(&partials, zero, add)
 }
@@ -401,20 +450,23 @@ mod tests {
     fn sums_along_each_axis() {
         let m = Array::from_vec((0..6).map(f64::from).collect::<Vec<_>>(), &[2, 3]).unwrap();
         let v = m.view();
-        assert_eq!(f64s(&reduce(&v, Reduction::Sum, None, 1).unwrap()), [15.0]);
         assert_eq!(
-            f64s(&reduce(&v, Reduction::Sum, Some(0), 1).unwrap()),
+            f64s(&reduce(&v, Reduction::Sum, None, 1, None).unwrap()),
+            [15.0]
+        );
+        assert_eq!(
+            f64s(&reduce(&v, Reduction::Sum, Some(0), 1, None).unwrap()),
             [3.0, 5.0, 7.0]
         );
         assert_eq!(
-            f64s(&reduce(&v, Reduction::Sum, Some(1), 1).unwrap()),
+            f64s(&reduce(&v, Reduction::Sum, Some(1), 1, None).unwrap()),
             [3.0, 12.0]
         );
         assert_eq!(
-            f64s(&reduce(&v, Reduction::Max, Some(0), 1).unwrap()),
+            f64s(&reduce(&v, Reduction::Max, Some(0), 1, None).unwrap()),
             [3.0, 4.0, 5.0]
         );
-        assert!(reduce(&v, Reduction::Sum, Some(2), 1).is_err());
+        assert!(reduce(&v, Reduction::Sum, Some(2), 1, None).is_err());
     }
 
     #[test]
@@ -423,11 +475,11 @@ mod tests {
         let n = PARALLEL_REDUCTION_LEN + CHUNK / 2 + 3;
         let v: Vec<f64> = (0..n).map(|i| 1.0 / (1.0 + i as f64)).collect();
         let a = Array::from_vec(v, &[n]).unwrap();
-        let one = reduce(&a.view(), Reduction::Sum, None, 1).unwrap();
+        let one = reduce(&a.view(), Reduction::Sum, None, 1, None).unwrap();
         for threads in 2..5 {
             assert_eq!(
                 one,
-                reduce(&a.view(), Reduction::Sum, None, threads).unwrap()
+                reduce(&a.view(), Reduction::Sum, None, threads, None).unwrap()
             );
         }
     }
@@ -436,19 +488,19 @@ mod tests {
     fn empty_and_nan_follow_numpy() {
         let e = Array::from_vec(Vec::<f64>::new(), &[0]).unwrap();
         assert_eq!(
-            f64s(&reduce(&e.view(), Reduction::Sum, None, 1).unwrap()),
+            f64s(&reduce(&e.view(), Reduction::Sum, None, 1, None).unwrap()),
             [0.0]
         );
         assert_eq!(
-            f64s(&reduce(&e.view(), Reduction::Prod, None, 1).unwrap()),
+            f64s(&reduce(&e.view(), Reduction::Prod, None, 1, None).unwrap()),
             [1.0]
         );
-        assert!(reduce(&e.view(), Reduction::Min, None, 1).is_err());
+        assert!(reduce(&e.view(), Reduction::Min, None, 1, None).is_err());
         let n = Array::from_vec(vec![1.0, f64::NAN, -1.0], &[3]).unwrap();
-        assert!(f64s(&reduce(&n.view(), Reduction::Min, None, 1).unwrap())[0].is_nan());
+        assert!(f64s(&reduce(&n.view(), Reduction::Min, None, 1, None).unwrap())[0].is_nan());
         let i = Array::from_vec(vec![i32::MAX, 1], &[2]).unwrap();
         assert_eq!(
-            reduce(&i.view(), Reduction::Sum, None, 1)
+            reduce(&i.view(), Reduction::Sum, None, 1, None)
                 .unwrap()
                 .as_slice::<i64>()
                 .unwrap(),
