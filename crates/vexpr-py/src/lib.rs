@@ -1,0 +1,42 @@
+//! `vexpr._vexpr`: the Python extension module behind the `vexpr` package.
+//!
+//! Python objects in, NumPy arrays out. The package's Python half
+//! (`python/vexpr/`) gives numexpr's API (argument defaults, the caller's
+//! frame, `E`, the sanitizer, the submodules); this module does everything
+//! per call that has to be fast or zero-copy:
+//!
+//! | module | takes | gives |
+//! |---|---|---|
+//! | [`inputs`] | ndarrays (any layout, byte order, alignment, dtype numexpr takes), Python scalars, array-likes | [`vexpr::Value`]s that borrow the arrays' memory |
+//! | [`cache`] | an expression and its inputs' types | the names it reads, the compiled [`vexpr::Expr`] (bounded caches) |
+//! | [`run`] | a compiled expression, inputs, `out`, `order`, `casting` | the result: one NumPy allocation, filled with the GIL released |
+//! | [`errors`] | a [`vexpr::Error`] | the exception numexpr raises for the same input |
+//! | [`numexpr_object`] | an expression and a signature | `NumExpr` objects: callable, reusable, shareable between threads |
+
+use pyo3::prelude::*;
+
+pub mod cache;
+pub mod errors;
+pub mod inputs;
+pub mod numexpr_object;
+pub mod run;
+pub mod threads;
+
+/// The extension module.
+#[pymodule]
+fn _vexpr(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(run::evaluate, m)?)?;
+    m.add_function(wrap_pyfunction!(run::validate, m)?)?;
+    m.add_function(wrap_pyfunction!(run::re_evaluate, m)?)?;
+    m.add_function(wrap_pyfunction!(run::clear_last, m)?)?;
+    m.add_function(wrap_pyfunction!(cache::expression_names, m)?)?;
+    m.add_function(wrap_pyfunction!(cache::clear_cache, m)?)?;
+    m.add_function(wrap_pyfunction!(cache::cache_len, m)?)?;
+    m.add_function(wrap_pyfunction!(threads::set_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(threads::detect_number_of_cores, m)?)?;
+    m.add_class::<numexpr_object::NumExpr>()?;
+    m.add("CACHE_SIZE", cache::CACHE_SIZE)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

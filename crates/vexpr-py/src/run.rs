@@ -1,0 +1,612 @@
+//! Evaluation: a compiled expression and its inputs in, a NumPy array out.
+//!
+//! The result is the one allocation of the output's size: NumPy allocates it
+//! (uninitialised, as `numpy.empty`) and the VM writes every element straight
+//! into it, with the GIL released. `out=` is written in place when it has the
+//! result's type, shape and a contiguous layout (and through
+//! `Expr::eval_in_place` when it is also one of the inputs); any other `out`
+//! (another dtype under `casting=`, strided, or larger, to broadcast into)
+//! receives the result through `numpy.copyto`. Results of expressions with
+//! reductions, and string results, come back as vexpr arrays that NumPy
+//! adopts without a copy.
+//!
+//! Ctrl-C: a run of more than [`WATCHED_FROM`] elements goes to a helper
+//! thread while the calling thread checks Python's signals every
+//! [`SIGNAL_POLL`]; on `KeyboardInterrupt` the run stops at its next block and
+//! the exception propagates. With `out=`, the run finishes first, so that
+//! `out` is never left half written.
+
+use crate::cache::{self, Names};
+use crate::errors;
+use crate::inputs::{Input, data_ptr, has_flag, memory_of};
+use crate::threads;
+use numpy::{
+    Element as NumpyElement, IxDyn, PyArray, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods,
+    npyffi,
+};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyTuple};
+use std::cell::RefCell;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Duration;
+use vexpr::{Buffer, DType, Env, Expr, InterruptFlag, Options};
+
+/// Runs of at least this many elements are watched for Ctrl-C (a helper
+/// thread costs some 20-50 µs; a million elements take a millisecond or more).
+pub const WATCHED_FROM: usize = 1 << 20;
+
+/// Runs of fewer elements keep the GIL: they take about as long as handing
+/// it over and back (some hundreds of ns) would.
+pub const RELEASE_GIL_FROM: usize = 1 << 12;
+
+/// How often a watched run checks for Ctrl-C.
+pub const SIGNAL_POLL: Duration = Duration::from_millis(20);
+
+/// An expression ready to run: compiled for its inputs' types, with the inputs.
+pub struct Prepared<'py> {
+    pub expr: Arc<Expr>,
+    pub names: Arc<Names>,
+    pub inputs: Vec<Input<'py>>,
+}
+
+/// What `re_evaluate` repeats: numexpr's `_numexpr_last`, one per thread.
+struct Last {
+    source: String,
+    expr: Arc<Expr>,
+    names: Arc<Names>,
+    /// A weak reference to `out`, so that the cache does not keep it alive.
+    out: Option<Py<PyAny>>,
+    order: String,
+    casting: String,
+}
+
+thread_local! {
+    static LAST: RefCell<Option<Last>> = const { RefCell::new(None) };
+}
+
+/// Looks up `names` in `local`, then `global` (dicts or any mappings), and
+/// takes each value as an input.
+pub fn lookup<'py>(
+    py: Python<'py>,
+    names: &Names,
+    local: Option<&Bound<'py, PyAny>>,
+    global: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Vec<Input<'py>>> {
+    names
+        .python
+        .iter()
+        .zip(&names.rust)
+        .map(|(key, name)| {
+            let key = key.bind(py);
+            let found = find(local, key)?.map_or_else(|| find(global, key), |v| Ok(Some(v)))?;
+            let value = found.ok_or_else(|| errors::missing_variable(name))?;
+            Input::from_py(&value)
+        })
+        .collect()
+}
+
+/// `mapping[key]`, or `None` when the key is missing.
+fn find<'py>(
+    mapping: Option<&Bound<'py, PyAny>>,
+    key: &Bound<'py, pyo3::types::PyString>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let Some(mapping) = mapping else {
+        return Ok(None);
+    };
+    if let Ok(dict) = mapping.cast::<PyDict>() {
+        return dict.get_item(key);
+    }
+    match mapping.get_item(key) {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_instance_of::<pyo3::exceptions::PyKeyError>(mapping.py()) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Names, inputs and the compiled expression for `source`.
+pub fn prepare<'py>(
+    py: Python<'py>,
+    source: &str,
+    local: Option<&Bound<'py, PyAny>>,
+    global: Option<&Bound<'py, PyAny>>,
+    sanitize: bool,
+) -> PyResult<Prepared<'py>> {
+    let names = cache::names(py, source, sanitize)?;
+    let inputs = lookup(py, &names, local, global)?;
+    let dtypes: Vec<DType> = inputs.iter().map(Input::dtype).collect();
+    let expr = cache::compiled(py, source, &names.rust, &dtypes)?;
+    Ok(Prepared {
+        expr,
+        names,
+        inputs,
+    })
+}
+
+fn remember(
+    py: Python<'_>,
+    source: &str,
+    p: &Prepared<'_>,
+    out: Option<&Bound<'_, PyAny>>,
+    order: &str,
+    casting: &str,
+) -> PyResult<()> {
+    static WEAKREF: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let out = match out {
+        Some(o) => {
+            let weakref = WEAKREF.get_or_try_init(py, || {
+                Ok::<_, PyErr>(py.import("weakref")?.getattr("ref")?.unbind())
+            })?;
+            Some(weakref.bind(py).call1((o,))?.unbind())
+        }
+        None => None,
+    };
+    LAST.with_borrow_mut(|last| {
+        *last = Some(Last {
+            source: source.to_string(),
+            expr: Arc::clone(&p.expr),
+            names: Arc::clone(&p.names),
+            out,
+            order: order.to_string(),
+            casting: casting.to_string(),
+        })
+    });
+    Ok(())
+}
+
+/// numexpr's `evaluate` once the caller's frame has given the dictionaries.
+#[pyfunction]
+#[pyo3(signature = (ex, local_dict, global_dict, out, order, casting, sanitize, remember_last = true))]
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate<'py>(
+    py: Python<'py>,
+    ex: &str,
+    local_dict: Option<Bound<'py, PyAny>>,
+    global_dict: Option<Bound<'py, PyAny>>,
+    out: Option<Bound<'py, PyAny>>,
+    order: &str,
+    casting: &str,
+    sanitize: bool,
+    remember_last: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let prepared = prepare(py, ex, local_dict.as_ref(), global_dict.as_ref(), sanitize)?;
+    if remember_last {
+        remember(py, ex, &prepared, out.as_ref(), order, casting)?;
+    }
+    execute(py, &prepared, out.as_ref(), order, casting)
+}
+
+/// numexpr's `validate`: prepares `ex` for `re_evaluate` (raising what
+/// `evaluate` would raise before running).
+#[pyfunction]
+#[pyo3(signature = (ex, local_dict, global_dict, out, order, casting, sanitize))]
+#[allow(clippy::too_many_arguments)]
+pub fn validate<'py>(
+    py: Python<'py>,
+    ex: &str,
+    local_dict: Option<Bound<'py, PyAny>>,
+    global_dict: Option<Bound<'py, PyAny>>,
+    out: Option<Bound<'py, PyAny>>,
+    order: &str,
+    casting: &str,
+    sanitize: bool,
+) -> PyResult<()> {
+    check_order_casting(order, casting)?;
+    let prepared = prepare(py, ex, local_dict.as_ref(), global_dict.as_ref(), sanitize)?;
+    remember(py, ex, &prepared, out.as_ref(), order, casting)
+}
+
+/// numexpr's `re_evaluate`: the last expression this thread evaluated or
+/// validated, on the current values of its names.
+#[pyfunction]
+#[pyo3(signature = (local_dict, global_dict))]
+pub fn re_evaluate<'py>(
+    py: Python<'py>,
+    local_dict: Option<Bound<'py, PyAny>>,
+    global_dict: Option<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let last = LAST.with_borrow(|last| {
+        last.as_ref().map(|l| {
+            (
+                l.source.clone(),
+                Arc::clone(&l.expr),
+                Arc::clone(&l.names),
+                l.out.as_ref().map(|o| o.clone_ref(py)),
+                l.order.clone(),
+                l.casting.clone(),
+            )
+        })
+    });
+    let Some((source, expr, names, out, order, casting)) = last else {
+        return Err(PyRuntimeError::new_err(
+            "A previous evaluate() execution was not found, please call `validate` or `evaluate` once before `re_evaluate`",
+        ));
+    };
+    let inputs = lookup(py, &names, local_dict.as_ref(), global_dict.as_ref())?;
+    let dtypes: Vec<DType> = inputs.iter().map(Input::dtype).collect();
+    let same_types = names
+        .rust
+        .iter()
+        .zip(&dtypes)
+        .all(|(n, t)| expr.signature().get(n) == Some(*t));
+    let expr = if same_types {
+        expr
+    } else {
+        cache::compiled(py, &source, &names.rust, &dtypes)?
+    };
+    // A dead weak reference means `out` is gone: evaluate into a new array.
+    let out = match out {
+        Some(weak) => Some(weak.bind(py).call0()?).filter(|o| !o.is_none()),
+        None => None,
+    };
+    let prepared = Prepared {
+        expr,
+        names,
+        inputs,
+    };
+    execute(py, &prepared, out.as_ref(), &order, &casting)
+}
+
+/// Forgets this thread's last expression (numexpr's `disable_cache`).
+#[pyfunction]
+pub fn clear_last() {
+    LAST.with_borrow_mut(|last| *last = None);
+}
+
+fn check_order_casting(order: &str, casting: &str) -> PyResult<()> {
+    if !matches!(order, "C" | "F" | "A" | "K") {
+        return Err(PyValueError::new_err(format!(
+            "order must be one of 'C', 'F', 'A', 'K', not {order:?}"
+        )));
+    }
+    if !matches!(casting, "no" | "equiv" | "safe" | "same_kind" | "unsafe") {
+        return Err(PyValueError::new_err(format!(
+            "casting must be one of 'no', 'equiv', 'safe', 'same_kind', 'unsafe', not {casting:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// Runs a prepared expression: into a new array, or into `out`.
+pub fn execute<'py>(
+    py: Python<'py>,
+    p: &Prepared<'py>,
+    out: Option<&Bound<'py, PyAny>>,
+    order: &str,
+    casting: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    check_order_casting(order, casting)?;
+    let fortran = fortran_order(order, &p.inputs);
+    let ndim = p
+        .inputs
+        .iter()
+        .filter_map(Input::array)
+        .map(|a| a.ndim())
+        .max()
+        .unwrap_or(0);
+    let reversed = fortran.then_some(ndim);
+    match out {
+        None => {
+            let env = environment(p, reversed, None)?;
+            let result = new_result(py, &p.expr, &env, true)?;
+            Ok(if fortran {
+                result.getattr("T")?
+            } else {
+                result
+            })
+        }
+        Some(out) => into_out(py, p, out, reversed, casting),
+    }
+}
+
+/// Whether to run in Fortran order (over the transposed views, so that the
+/// VM reads them in memory order and the result is Fortran-ordered as
+/// numexpr's): with `order='F'`, or with `'K'`/`'A'` when every input of two
+/// or more dimensions is Fortran- and not C-contiguous.
+fn fortran_order(order: &str, inputs: &[Input<'_>]) -> bool {
+    match order {
+        "F" => true,
+        "K" | "A" => {
+            let mut arrays = inputs
+                .iter()
+                .filter_map(Input::array)
+                .filter(|a| a.ndim() >= 2)
+                .peekable();
+            arrays.peek().is_some()
+                && arrays.all(|a| a.is_fortran_contiguous() && !a.is_c_contiguous())
+        }
+        _ => false,
+    }
+}
+
+/// The inputs as an environment (leaving out `skip`, the in-place input).
+fn environment<'a>(
+    p: &'a Prepared<'_>,
+    reversed: Option<usize>,
+    skip: Option<usize>,
+) -> PyResult<Env<'a>> {
+    let mut env = Env::new();
+    for (k, (name, input)) in p.names.rust.iter().zip(&p.inputs).enumerate() {
+        if Some(k) != skip {
+            env.set(name, input.value(reversed)?);
+        }
+    }
+    Ok(env)
+}
+
+fn options() -> Options {
+    Options {
+        threads: threads::current(),
+        ..Options::default()
+    }
+}
+
+/// Evaluates into a new NumPy array (C order over the environment's views).
+/// `cancellable`: Ctrl-C may stop the run (the result is then discarded).
+fn new_result<'py>(
+    py: Python<'py>,
+    expr: &Expr,
+    env: &Env<'_>,
+    cancellable: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let dtype = expr.result_dtype();
+    if !expr.stages().is_empty() || dtype.is_bytes() {
+        let len_hint = env
+            .iter()
+            .map(|(_, v)| v.shape().iter().product::<usize>())
+            .max()
+            .unwrap_or(0);
+        let array = watched(py, len_hint, cancellable, |opts| expr.eval_with(env, opts))?;
+        return adopt(py, array);
+    }
+    let shape = expr.result_shape(env).map_err(|e| errors::to_py(&e))?;
+    match dtype {
+        DType::Bool => fill_new::<bool>(py, expr, env, &shape, cancellable),
+        DType::Int32 => fill_new::<i32>(py, expr, env, &shape, cancellable),
+        DType::Int64 => fill_new::<i64>(py, expr, env, &shape, cancellable),
+        DType::Float32 => fill_new::<f32>(py, expr, env, &shape, cancellable),
+        DType::Float64 => fill_new::<f64>(py, expr, env, &shape, cancellable),
+        DType::Complex128 => fill_new::<vexpr::Complex64>(py, expr, env, &shape, cancellable),
+        DType::Bytes(_) => unreachable!("string results take the branch above"),
+    }
+}
+
+fn fill_new<'py, T: vexpr::Element + NumpyElement>(
+    py: Python<'py>,
+    expr: &Expr,
+    env: &Env<'_>,
+    shape: &[usize],
+    cancellable: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    // SAFETY: the array is uninitialised; `eval_into` writes every element
+    // before Python can see it (on an error or interruption the array is
+    // dropped unseen).
+    let array = unsafe { PyArray::<T, IxDyn>::new(py, shape, false) };
+    // SAFETY: a new C-contiguous array of `T`, referenced only here.
+    let slice =
+        unsafe { array.as_slice_mut() }.map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    watched(py, slice.len(), cancellable, |opts| {
+        expr.eval_into_with(env, slice, opts)
+    })?;
+    Ok(array.into_any())
+}
+
+/// A vexpr array as a NumPy array: numeric buffers are adopted without a
+/// copy; strings are copied into a NumPy `S` array.
+fn adopt(py: Python<'_>, array: vexpr::Array) -> PyResult<Bound<'_, PyAny>> {
+    let shape = array.shape().to_vec();
+    fn shaped<'py, T: NumpyElement>(
+        py: Python<'py>,
+        v: Vec<T>,
+        shape: &[usize],
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Ok(PyArray::from_vec(py, v).reshape(shape)?.into_any())
+    }
+    match array.into_buffer() {
+        Buffer::Bool(v) => shaped(py, v, &shape),
+        Buffer::Int32(v) => shaped(py, v, &shape),
+        Buffer::Int64(v) => shaped(py, v, &shape),
+        Buffer::Float32(v) => shaped(py, v, &shape),
+        Buffer::Float64(v) => shaped(py, v, &shape),
+        Buffer::Complex128(v) => shaped(py, v, &shape),
+        Buffer::Bytes { data, width } => {
+            let numpy = py.import("numpy")?;
+            let bytes = pyo3::types::PyBytes::new(py, &data);
+            let flat = numpy.call_method1("frombuffer", (bytes, format!("S{width}")))?;
+            flat.call_method1("reshape", (PyTuple::new(py, &shape)?,))?
+                .call_method0("copy")
+        }
+    }
+}
+
+/// Evaluates into `out`.
+fn into_out<'py>(
+    py: Python<'py>,
+    p: &Prepared<'py>,
+    out: &Bound<'py, PyAny>,
+    reversed: Option<usize>,
+    casting: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let Ok(out_array) = out.cast::<PyUntypedArray>() else {
+        return Err(PyTypeError::new_err("out must be a NumPy array"));
+    };
+    if !has_flag(out_array, npyffi::flags::NPY_ARRAY_WRITEABLE) {
+        return Err(PyValueError::new_err("out is read-only"));
+    }
+    let expr = &p.expr;
+    let dtype = expr.result_dtype();
+    let out_format = crate::inputs::format_of(out_array).ok();
+    let native = out_format
+        .is_some_and(|f| f.is_native() && f.storage.is_dtype() && f.storage.dtype() == dtype);
+    let contiguous = if reversed.is_some() {
+        out_array.is_fortran_contiguous()
+    } else {
+        out_array.is_c_contiguous()
+    };
+    let aligned = has_flag(out_array, npyffi::flags::NPY_ARRAY_ALIGNED);
+    if native && contiguous && aligned && expr.stages().is_empty() {
+        // The input that is `out` itself (same memory, layout and type) is
+        // evaluated in place; any other overlap goes through a copy below.
+        let (out_bytes, _) = memory_of(out_array);
+        let mut same = None;
+        let mut overlap = false;
+        for (k, input) in p.inputs.iter().enumerate() {
+            let Some(a) = input.array() else { continue };
+            let (bytes, _) = memory_of(a);
+            if !overlaps(bytes, out_bytes) {
+                continue;
+            }
+            if a.is(out_array) || same_view(a, out_array) {
+                same = Some(k);
+            } else {
+                overlap = true;
+            }
+        }
+        if !overlap {
+            let env = environment(p, reversed, same)?;
+            let mut shape = out_array.shape().to_vec();
+            if reversed.is_some() {
+                shape.reverse();
+            }
+            let result_shape = if same.is_some() {
+                None
+            } else {
+                Some(expr.result_shape(&env).map_err(|e| errors::to_py(&e))?)
+            };
+            if result_shape.as_deref().is_none_or(|s| s == shape) {
+                let name = same.map(|k| p.names.rust[k].as_str());
+                match dtype {
+                    DType::Bool => fill_out::<bool>(py, expr, &env, out_array, &shape, name)?,
+                    DType::Int32 => fill_out::<i32>(py, expr, &env, out_array, &shape, name)?,
+                    DType::Int64 => fill_out::<i64>(py, expr, &env, out_array, &shape, name)?,
+                    DType::Float32 => fill_out::<f32>(py, expr, &env, out_array, &shape, name)?,
+                    DType::Float64 => fill_out::<f64>(py, expr, &env, out_array, &shape, name)?,
+                    DType::Complex128 => {
+                        fill_out::<vexpr::Complex64>(py, expr, &env, out_array, &shape, name)?
+                    }
+                    DType::Bytes(_) => unreachable!("`native` excludes strings"),
+                }
+                return Ok(out.clone());
+            }
+        }
+    }
+    // Every other case: the result, then NumPy's copy into `out` under
+    // `casting` (which also broadcasts it to `out`'s shape).
+    let env = environment(p, reversed, None)?;
+    let mut result = new_result(py, expr, &env, false)?;
+    if reversed.is_some() {
+        result = result.getattr("T")?;
+    }
+    static COPYTO: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let copyto = COPYTO.get_or_try_init(py, || {
+        Ok::<_, PyErr>(py.import("numpy")?.getattr("copyto")?.unbind())
+    })?;
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("casting", casting)?;
+    copyto.bind(py).call((out, result), Some(&kwargs))?;
+    Ok(out.clone())
+}
+
+/// Writes the result into `out`'s memory (a contiguous, aligned, native array
+/// of the result's type and shape), in place of input `in_place` if given.
+fn fill_out<T: vexpr::Element>(
+    py: Python<'_>,
+    expr: &Expr,
+    env: &Env<'_>,
+    out: &Bound<'_, PyUntypedArray>,
+    shape: &[usize],
+    in_place: Option<&str>,
+) -> PyResult<()> {
+    let len: usize = shape.iter().product();
+    let data = if len == 0 {
+        std::ptr::NonNull::<T>::dangling().as_ptr()
+    } else {
+        data_ptr(out).cast::<T>()
+    };
+    // SAFETY: `out` is writeable, aligned, contiguous and holds `len`
+    // elements of `T` (its dtype is `T`'s, checked by the caller); no view of
+    // its memory is in `env` (an input that overlaps it is either left out,
+    // as `in_place`, or sends the caller down the copying path).
+    let slice = unsafe { std::slice::from_raw_parts_mut(data, len) };
+    watched(py, len, false, |opts| match in_place {
+        Some(name) => expr.eval_in_place_with(env, name, shape, slice, opts),
+        None => expr.eval_into_with(env, slice, opts),
+    })
+}
+
+fn overlaps(a: &[u8], b: &[u8]) -> bool {
+    let (a0, a1) = (a.as_ptr() as usize, a.as_ptr() as usize + a.len());
+    let (b0, b1) = (b.as_ptr() as usize, b.as_ptr() as usize + b.len());
+    !a.is_empty() && !b.is_empty() && a0 < b1 && b0 < a1
+}
+
+fn same_view(a: &Bound<'_, PyUntypedArray>, b: &Bound<'_, PyUntypedArray>) -> bool {
+    data_ptr(a) == data_ptr(b)
+        && a.shape() == b.shape()
+        && a.strides() == b.strides()
+        && a.dtype().is(b.dtype())
+}
+
+/// Runs `run` with the GIL released. A run of `len` ≥ [`WATCHED_FROM`]
+/// elements goes to a helper thread while this one checks for Ctrl-C; with
+/// `cancellable` the run is then stopped, else it finishes first. Either way
+/// the `KeyboardInterrupt` is raised.
+fn watched<R: Send>(
+    py: Python<'_>,
+    len: usize,
+    cancellable: bool,
+    run: impl FnOnce(Options) -> vexpr::Result<R> + Send,
+) -> PyResult<R> {
+    let opts = options();
+    if len < RELEASE_GIL_FROM {
+        return run(opts).map_err(|e| errors::to_py(&e));
+    }
+    if len < WATCHED_FROM {
+        return py.detach(|| run(opts)).map_err(|e| errors::to_py(&e));
+    }
+    let stop = InterruptFlag::new();
+    let opts = Options {
+        interrupt: Some(stop.flag()),
+        ..opts
+    };
+    let mut interrupt: Option<PyErr> = None;
+    let done = (Mutex::new(false), Condvar::new());
+    let result = std::thread::scope(|scope| {
+        let done = &done;
+        let worker = scope.spawn(move || {
+            let result = run(opts);
+            *done.0.lock().unwrap_or_else(PoisonError::into_inner) = true;
+            done.1.notify_all();
+            result
+        });
+        loop {
+            let finished = py.detach(|| {
+                let guard = done.0.lock().unwrap_or_else(PoisonError::into_inner);
+                let (guard, _) = done
+                    .1
+                    .wait_timeout_while(guard, SIGNAL_POLL, |finished| !*finished)
+                    .unwrap_or_else(PoisonError::into_inner);
+                *guard
+            });
+            if finished {
+                break;
+            }
+            if interrupt.is_none()
+                && let Err(e) = py.check_signals()
+            {
+                interrupt = Some(e);
+                if cancellable {
+                    stop.interrupt();
+                }
+            }
+        }
+        py.detach(|| worker.join())
+    });
+    drop(stop);
+    let result = result.map_err(|_| PyRuntimeError::new_err("the evaluation thread panicked"))?;
+    if let Some(e) = interrupt {
+        return Err(e);
+    }
+    result.map_err(|e| errors::to_py(&e))
+}

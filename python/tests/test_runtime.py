@@ -1,0 +1,124 @@
+"""What happens while an evaluation runs: the GIL, memory, Ctrl-C."""
+
+import json
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+
+import vexpr
+
+
+def run_python(code: str, timeout: float = 120) -> dict:
+    """Runs `code` in a fresh interpreter; it prints one JSON object."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_gil_is_released_while_the_vm_runs():
+    # A Python thread counts while the main thread evaluates on one vexpr
+    # thread (the machine has a second core for the counter). Holding the GIL
+    # would stop the counter for the whole of each evaluation; released, it
+    # counts at nearly its own speed throughout.
+    vexpr.set_num_threads(1)
+    a = np.linspace(0, 1, 4_000_000)
+    expr = "sin(a)**2 + cos(a)**2 + arctan2(a, a + 1)"
+    vexpr.evaluate(expr)  # compile and warm up
+    ticks = 0
+    stop = threading.Event()
+
+    def count():
+        nonlocal ticks
+        while not stop.is_set():
+            ticks += 1
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    time.sleep(0.2)
+    rate = ticks / 0.2  # ticks per second with the GIL to itself (roughly)
+    start_ticks, t0 = ticks, time.perf_counter()
+    evaluations = 0
+    while time.perf_counter() - t0 < 0.5:
+        vexpr.evaluate(expr)
+        evaluations += 1
+    during = time.perf_counter() - t0
+    progressed = ticks - start_ticks
+    stop.set()
+    counter.join()
+    assert evaluations >= 2
+    assert progressed > 0.3 * rate * during, (progressed, rate, during)
+
+
+def test_peak_memory_grows_by_exactly_one_output_array():
+    # A fresh process, so that the peak resident size before the call is the
+    # inputs'; the result of "2*a + 3*b" should add one array of 80 MB and
+    # nothing of the inputs' size (NumPy's `2*a + 3*b` adds three).
+    result = run_python(
+        """
+        import json, resource, numpy as np, vexpr
+        n = 10_000_000
+        a = np.random.default_rng(0).standard_normal(n)
+        b = np.random.default_rng(1).standard_normal(n)
+        vexpr.evaluate("2*a + 3*b", local_dict={"a": a[:1000], "b": b[:1000]})  # warm up: threads, code
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        c = vexpr.evaluate("2*a + 3*b")
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        ok = bool(np.allclose(c, 2*a + 3*b))
+        print(json.dumps({"grew": after - before, "out": c.nbytes, "ok": ok}))
+        """
+    )
+    assert result["ok"]
+    grew, out = result["grew"], result["out"]
+    # The output, plus at most a few MiB of per-thread scratch and stacks.
+    assert out <= grew <= out + (8 << 20), result
+
+
+def test_ctrl_c_stops_a_long_evaluation_promptly():
+    result = run_python(
+        """
+        import json, os, signal, threading, time, numpy as np, vexpr
+        vexpr.set_num_threads(1)
+        a = np.linspace(0.1, 1, 30_000_000)
+        expr = "arctan2(a, a + 1) ** 1.5 + sinh(a) ** 0.7 + arccosh(a + 1)"
+        t0 = time.perf_counter(); vexpr.evaluate(expr); full = time.perf_counter() - t0
+        threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        t0 = time.perf_counter()
+        try:
+            vexpr.evaluate(expr)
+            outcome = "finished"
+        except KeyboardInterrupt:
+            outcome = "interrupted"
+        stopped = time.perf_counter() - t0
+        print(json.dumps({"full": full, "stopped": stopped, "outcome": outcome}))
+        """
+    )
+    assert result["outcome"] == "interrupted", result
+    assert result["full"] > 0.6, result  # long enough for the test to mean something
+    assert result["stopped"] < 0.2 + 0.3, result
+
+
+def test_ctrl_c_with_out_leaves_out_fully_written():
+    result = run_python(
+        """
+        import json, os, signal, threading, time, numpy as np, vexpr
+        vexpr.set_num_threads(2)
+        a = np.linspace(0.1, 1, 30_000_000)
+        expr = "arctan2(a, a + 1) ** 1.5 + sinh(a) ** 0.7 + arccosh(a + 1)"
+        want = vexpr.evaluate(expr)
+        out = np.zeros_like(a)
+        threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        try:
+            vexpr.evaluate(expr, out=out)
+            outcome = "finished"
+        except KeyboardInterrupt:
+            outcome = "interrupted"
+        print(json.dumps({"outcome": outcome, "complete": bool(np.array_equal(out, want))}))
+        """
+    )
+    assert result == {"outcome": "interrupted", "complete": True}
