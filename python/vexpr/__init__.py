@@ -16,7 +16,6 @@ is parsed by vexpr's own grammar and never passed to Python's ``eval``.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -74,13 +73,6 @@ def _check_context(kwargs: dict[str, Any]) -> None:
             raise ValueError(f"Unknown keyword argument '{name}'")
         if value not in allowed:
             raise ValueError(f"'{name}' must be one of {allowed}")
-
-
-def _sanitize_default(sanitize: bool | None) -> bool:
-    if sanitize is not None:
-        return bool(sanitize)
-    value = os.environ.get("NUMEXPR_SANITIZE")
-    return True if value is None else bool(int(value))
 
 
 def _namespaces(
@@ -141,7 +133,7 @@ def evaluate(
             out,
             order,
             casting,
-            _sanitize_default(sanitize),
+            sanitize,
             not disable_cache,
         )
     finally:
@@ -175,9 +167,7 @@ def validate(
             _check_context(kwargs)
         local_dict, global_dict, clear = _namespaces(local_dict, global_dict, _frame_depth - 1)
         try:
-            _vexpr.validate(
-                ex, local_dict, global_dict, out, order, casting, _sanitize_default(sanitize)
-            )
+            _vexpr.validate(ex, local_dict, global_dict, out, order, casting, sanitize)
         finally:
             if clear:
                 local_dict.clear()  # type: ignore[union-attr]
@@ -273,7 +263,7 @@ def NumExpr(
         from . import _sanitize
 
         _sanitize.check(text)
-    names = _vexpr.expression_names(text, False)
+    names = _vexpr.expression_names(text, sanitize=False)
     if signature:
         pairs = [(str(n), _type_name(t)) for n, t in signature]
         declared = [n for n, _ in pairs]

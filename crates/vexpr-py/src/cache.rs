@@ -12,6 +12,7 @@ use crate::errors;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use vexpr::{DType, Expr, Signature};
 
@@ -22,14 +23,15 @@ pub const CACHE_SIZE: usize = 256;
 pub const SIGNATURES_PER_EXPRESSION: usize = 16;
 
 /// What the cache knows of one expression text.
-#[derive(Default)]
-struct Entry {
-    /// The variables it reads, sorted; `None` until asked.
-    names: Option<Arc<Names>>,
+pub struct Entry {
+    /// The text.
+    pub source: Arc<str>,
+    /// The variables it reads, sorted.
+    pub names: Arc<Names>,
     /// Whether the text passed numexpr's sanitizer.
-    sanitized: bool,
+    sanitized: AtomicBool,
     /// Compiled for each list of the names' types, oldest first.
-    compiled: Vec<(Vec<DType>, Arc<Expr>)>,
+    compiled: Mutex<Vec<(Vec<DType>, Arc<Expr>)>>,
 }
 
 /// An expression's variables, sorted, as Rust and as interned Python strings.
@@ -40,103 +42,111 @@ pub struct Names {
     pub python: Vec<Py<PyString>>,
 }
 
+impl Names {
+    /// `names` with their Python strings.
+    pub fn new(py: Python<'_>, rust: Vec<String>) -> Names {
+        let python = rust
+            .iter()
+            .map(|n| PyString::intern(py, n).unbind())
+            .collect();
+        Names { rust, python }
+    }
+}
+
 #[derive(Default)]
 struct Cache {
-    entries: HashMap<String, Entry>,
+    entries: HashMap<Arc<str>, Arc<Entry>>,
     /// Insertion order, for eviction.
-    order: VecDeque<String>,
+    order: VecDeque<Arc<str>>,
 }
 
 static CACHE: Mutex<Option<Cache>> = Mutex::new(None);
 
 fn with_cache<R>(f: impl FnOnce(&mut Cache) -> R) -> R {
-    // A panic while the lock was held cannot leave the maps inconsistent in a
-    // way that matters (at worst an entry is missing): keep using them.
+    // A panic while the lock was held cannot leave the map inconsistent in a
+    // way that matters (at worst an entry is missing): keep using it.
     let mut guard = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
     f(guard.get_or_insert_with(Cache::default))
 }
 
-impl Cache {
-    fn entry(&mut self, source: &str) -> &mut Entry {
-        if !self.entries.contains_key(source) {
-            if self.entries.len() >= CACHE_SIZE
-                && let Some(oldest) = self.order.pop_front()
-            {
-                self.entries.remove(&oldest);
-            }
-            self.order.push_back(source.to_string());
-            self.entries.insert(source.to_string(), Entry::default());
-        }
-        self.entries.get_mut(source).expect("inserted above")
-    }
+/// Whether to sanitize: `sanitize` when given, else numexpr's default (on,
+/// unless the environment variable `NUMEXPR_SANITIZE` is `0`). Read only when
+/// an expression is first seen, so that the hot path never reads the
+/// environment.
+fn sanitizing(sanitize: Option<bool>) -> bool {
+    sanitize.unwrap_or_else(|| {
+        std::env::var("NUMEXPR_SANITIZE")
+            .ok()
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .is_none_or(|v| v != 0)
+    })
 }
 
-/// The variables `source` reads, sorted (numexpr's input order for an
-/// expression without a signature). `sanitize` runs numexpr's check of the
-/// text (`vexpr._sanitize.check`) the first time an expression is seen.
-pub fn names(py: Python<'_>, source: &str, sanitize: bool) -> PyResult<Arc<Names>> {
-    let known = with_cache(|c| {
-        c.entries
-            .get(source)
-            .and_then(|e| Some((e.names.clone()?, e.sanitized)))
-    });
-    if let Some((names, sanitized)) = &known
-        && (sanitized | !sanitize)
+/// The cache's entry for `source`: its names (parsed when first seen), and
+/// numexpr's sanitizer run on it (`vexpr._sanitize.check`) the first time it
+/// is asked for.
+pub fn entry(py: Python<'_>, source: &str, sanitize: Option<bool>) -> PyResult<Arc<Entry>> {
+    let known = with_cache(|c| c.entries.get(source).cloned());
+    if let Some(entry) = &known
+        && (entry.sanitized.load(Ordering::Relaxed) || sanitize == Some(false))
     {
-        return Ok(Arc::clone(names));
+        return Ok(Arc::clone(entry));
     }
+    let sanitize = sanitizing(sanitize);
     if sanitize {
         py.import("vexpr._sanitize")?
             .getattr("check")?
             .call1((source,))?;
     }
-    let names = match known {
-        Some((names, _)) => names,
-        None => {
-            let rust = vexpr::variable_names(source).map_err(|e| errors::to_py(&e))?;
-            let python = rust
-                .iter()
-                .map(|n| PyString::intern(py, n).unbind())
-                .collect();
-            Arc::new(Names { rust, python })
-        }
-    };
-    with_cache(|c| {
-        let entry = c.entry(source);
-        entry.names = Some(Arc::clone(&names));
-        entry.sanitized |= sanitize;
+    if let Some(entry) = known {
+        entry.sanitized.fetch_or(sanitize, Ordering::Relaxed);
+        return Ok(entry);
+    }
+    let names = vexpr::variable_names(source).map_err(|e| errors::to_py(&e))?;
+    let entry = Arc::new(Entry {
+        source: Arc::from(source),
+        names: Arc::new(Names::new(py, names)),
+        sanitized: AtomicBool::new(sanitize),
+        compiled: Mutex::new(Vec::new()),
     });
-    Ok(names)
+    with_cache(|c| {
+        if c.entries.len() >= CACHE_SIZE
+            && let Some(oldest) = c.order.pop_front()
+        {
+            c.entries.remove(&oldest);
+        }
+        if c.entries
+            .insert(Arc::clone(&entry.source), Arc::clone(&entry))
+            .is_none()
+        {
+            c.order.push_back(Arc::clone(&entry.source));
+        }
+    });
+    Ok(entry)
 }
 
-/// `source` compiled for variables `names` of types `dtypes`, from the cache
-/// or compiled now (with the GIL released) and cached.
-pub fn compiled(
-    py: Python<'_>,
-    source: &str,
-    names: &[String],
-    dtypes: &[DType],
-) -> PyResult<Arc<Expr>> {
-    let hit = with_cache(|c| {
-        c.entries.get(source).and_then(|e| {
-            e.compiled
-                .iter()
-                .find(|(types, _)| types == dtypes)
-                .map(|(_, expr)| Arc::clone(expr))
-        })
-    });
-    if let Some(expr) = hit {
-        return Ok(expr);
-    }
-    let expr = Arc::new(compile(py, source, names, dtypes)?);
-    with_cache(|c| {
-        let entry = c.entry(source);
-        if entry.compiled.len() >= SIGNATURES_PER_EXPRESSION {
-            entry.compiled.remove(0);
+impl Entry {
+    /// The expression compiled for its names of types `dtypes`, from this
+    /// entry or compiled now (with the GIL released) and kept.
+    pub fn compiled(&self, py: Python<'_>, dtypes: &[DType]) -> PyResult<Arc<Expr>> {
+        let hit = self
+            .compiled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|(types, _)| types == dtypes)
+            .map(|(_, expr)| Arc::clone(expr));
+        if let Some(expr) = hit {
+            return Ok(expr);
         }
-        entry.compiled.push((dtypes.to_vec(), Arc::clone(&expr)));
-    });
-    Ok(expr)
+        let expr = Arc::new(compile(py, &self.source, &self.names.rust, dtypes)?);
+        let mut compiled = self.compiled.lock().unwrap_or_else(PoisonError::into_inner);
+        if compiled.len() >= SIGNATURES_PER_EXPRESSION {
+            compiled.remove(0);
+        }
+        compiled.push((dtypes.to_vec(), Arc::clone(&expr)));
+        Ok(expr)
+    }
 }
 
 /// Compiles without the cache.
@@ -154,9 +164,13 @@ pub fn compile(py: Python<'_>, source: &str, names: &[String], dtypes: &[DType])
 /// The names an expression reads, sorted (numexpr's `getExprNames`, less its
 /// VML flag).
 #[pyfunction]
-#[pyo3(signature = (source, sanitize = true))]
-pub fn expression_names(py: Python<'_>, source: &str, sanitize: bool) -> PyResult<Vec<String>> {
-    Ok(names(py, source, sanitize)?.rust.clone())
+#[pyo3(signature = (source, sanitize = None))]
+pub fn expression_names(
+    py: Python<'_>,
+    source: &str,
+    sanitize: Option<bool>,
+) -> PyResult<Vec<String>> {
+    Ok(entry(py, source, sanitize)?.names.rust.clone())
 }
 
 /// Empties the cache of compiled expressions.

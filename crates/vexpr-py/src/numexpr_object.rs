@@ -11,10 +11,10 @@
 use crate::cache::Names;
 use crate::errors;
 use crate::inputs::Input;
-use crate::run::{Prepared, execute};
+use crate::run::{Prepared, check_order_casting, execute};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyString, PyTuple};
+use pyo3::types::PyTuple;
 use std::sync::{Arc, Mutex, PoisonError};
 use vexpr::{DType, Expr};
 
@@ -81,13 +81,9 @@ impl NumExpr {
             rust.push(name.clone());
             declared.push(parse_type(type_name)?);
         }
-        let python = rust
-            .iter()
-            .map(|n| PyString::intern(py, n).unbind())
-            .collect();
         let object = NumExpr {
             source: ex.to_string(),
-            names: Arc::new(Names { rust, python }),
+            names: Arc::new(Names::new(py, rust)),
             declared,
             compiled: Mutex::new(Vec::new()),
         };
@@ -137,6 +133,7 @@ impl NumExpr {
             inputs.push(input);
         }
         let dtypes: Vec<DType> = inputs.iter().map(Input::dtype).collect();
+        let (order, casting) = check_order_casting(order, casting)?;
         let prepared = Prepared {
             expr: self.expr_for(py, &dtypes)?,
             names: Arc::clone(&self.names),

@@ -16,7 +16,7 @@
 //! the exception propagates. With `out=`, the run finishes first, so that
 //! `out` is never left half written.
 
-use crate::cache::{self, Names};
+use crate::cache::{self, Entry, Names};
 use crate::errors;
 use crate::inputs::{Input, data_ptr, has_flag, memory_of};
 use crate::threads;
@@ -31,7 +31,7 @@ use pyo3::types::{PyDict, PyTuple};
 use std::cell::RefCell;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
-use vexpr::{Buffer, DType, Env, Expr, InterruptFlag, Options};
+use vexpr::{Buffer, DType, Env, Expr, InterruptFlag, Options, Value};
 
 /// Runs of at least this many elements are watched for Ctrl-C (a helper
 /// thread costs some 20-50 µs; a million elements take a millisecond or more).
@@ -53,13 +53,12 @@ pub struct Prepared<'py> {
 
 /// What `re_evaluate` repeats: numexpr's `_numexpr_last`, one per thread.
 struct Last {
-    source: String,
+    entry: Arc<Entry>,
     expr: Arc<Expr>,
-    names: Arc<Names>,
     /// A weak reference to `out`, so that the cache does not keep it alive.
     out: Option<Py<PyAny>>,
-    order: String,
-    casting: String,
+    order: &'static str,
+    casting: &'static str,
 }
 
 thread_local! {
@@ -105,32 +104,33 @@ fn find<'py>(
     }
 }
 
-/// Names, inputs and the compiled expression for `source`.
+/// Names, inputs and the compiled expression for `source`, and its cache
+/// entry.
 pub fn prepare<'py>(
     py: Python<'py>,
     source: &str,
     local: Option<&Bound<'py, PyAny>>,
     global: Option<&Bound<'py, PyAny>>,
-    sanitize: bool,
-) -> PyResult<Prepared<'py>> {
-    let names = cache::names(py, source, sanitize)?;
-    let inputs = lookup(py, &names, local, global)?;
+    sanitize: Option<bool>,
+) -> PyResult<(Arc<Entry>, Prepared<'py>)> {
+    let entry = cache::entry(py, source, sanitize)?;
+    let inputs = lookup(py, &entry.names, local, global)?;
     let dtypes: Vec<DType> = inputs.iter().map(Input::dtype).collect();
-    let expr = cache::compiled(py, source, &names.rust, &dtypes)?;
-    Ok(Prepared {
-        expr,
-        names,
+    let prepared = Prepared {
+        expr: entry.compiled(py, &dtypes)?,
+        names: Arc::clone(&entry.names),
         inputs,
-    })
+    };
+    Ok((entry, prepared))
 }
 
 fn remember(
     py: Python<'_>,
-    source: &str,
-    p: &Prepared<'_>,
+    entry: Arc<Entry>,
+    expr: &Arc<Expr>,
     out: Option<&Bound<'_, PyAny>>,
-    order: &str,
-    casting: &str,
+    order: &'static str,
+    casting: &'static str,
 ) -> PyResult<()> {
     static WEAKREF: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let out = match out {
@@ -142,16 +142,17 @@ fn remember(
         }
         None => None,
     };
-    LAST.with_borrow_mut(|last| {
-        *last = Some(Last {
-            source: source.to_string(),
-            expr: Arc::clone(&p.expr),
-            names: Arc::clone(&p.names),
-            out,
-            order: order.to_string(),
-            casting: casting.to_string(),
-        })
-    });
+    let last = Last {
+        entry,
+        expr: Arc::clone(expr),
+        out,
+        order,
+        casting,
+    };
+    // The previous one is dropped after the borrow ends: dropping its `out`
+    // reference may run Python code.
+    let previous = LAST.with_borrow_mut(|slot| slot.replace(last));
+    drop(previous);
     Ok(())
 }
 
@@ -167,12 +168,13 @@ pub fn evaluate<'py>(
     out: Option<Bound<'py, PyAny>>,
     order: &str,
     casting: &str,
-    sanitize: bool,
+    sanitize: Option<bool>,
     remember_last: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let prepared = prepare(py, ex, local_dict.as_ref(), global_dict.as_ref(), sanitize)?;
+    let (order, casting) = check_order_casting(order, casting)?;
+    let (entry, prepared) = prepare(py, ex, local_dict.as_ref(), global_dict.as_ref(), sanitize)?;
     if remember_last {
-        remember(py, ex, &prepared, out.as_ref(), order, casting)?;
+        remember(py, entry, &prepared.expr, out.as_ref(), order, casting)?;
     }
     execute(py, &prepared, out.as_ref(), order, casting)
 }
@@ -190,11 +192,11 @@ pub fn validate<'py>(
     out: Option<Bound<'py, PyAny>>,
     order: &str,
     casting: &str,
-    sanitize: bool,
+    sanitize: Option<bool>,
 ) -> PyResult<()> {
-    check_order_casting(order, casting)?;
-    let prepared = prepare(py, ex, local_dict.as_ref(), global_dict.as_ref(), sanitize)?;
-    remember(py, ex, &prepared, out.as_ref(), order, casting)
+    let (order, casting) = check_order_casting(order, casting)?;
+    let (entry, prepared) = prepare(py, ex, local_dict.as_ref(), global_dict.as_ref(), sanitize)?;
+    remember(py, entry, &prepared.expr, out.as_ref(), order, casting)
 }
 
 /// numexpr's `re_evaluate`: the last expression this thread evaluated or
@@ -209,23 +211,23 @@ pub fn re_evaluate<'py>(
     let last = LAST.with_borrow(|last| {
         last.as_ref().map(|l| {
             (
-                l.source.clone(),
+                Arc::clone(&l.entry),
                 Arc::clone(&l.expr),
-                Arc::clone(&l.names),
                 l.out.as_ref().map(|o| o.clone_ref(py)),
-                l.order.clone(),
-                l.casting.clone(),
+                l.order,
+                l.casting,
             )
         })
     });
-    let Some((source, expr, names, out, order, casting)) = last else {
+    let Some((entry, expr, out, order, casting)) = last else {
         return Err(PyRuntimeError::new_err(
             "A previous evaluate() execution was not found, please call `validate` or `evaluate` once before `re_evaluate`",
         ));
     };
-    let inputs = lookup(py, &names, local_dict.as_ref(), global_dict.as_ref())?;
+    let inputs = lookup(py, &entry.names, local_dict.as_ref(), global_dict.as_ref())?;
     let dtypes: Vec<DType> = inputs.iter().map(Input::dtype).collect();
-    let same_types = names
+    let same_types = entry
+        .names
         .rust
         .iter()
         .zip(&dtypes)
@@ -233,7 +235,7 @@ pub fn re_evaluate<'py>(
     let expr = if same_types {
         expr
     } else {
-        cache::compiled(py, &source, &names.rust, &dtypes)?
+        entry.compiled(py, &dtypes)?
     };
     // A dead weak reference means `out` is gone: evaluate into a new array.
     let out = match out {
@@ -242,10 +244,10 @@ pub fn re_evaluate<'py>(
     };
     let prepared = Prepared {
         expr,
-        names,
+        names: Arc::clone(&entry.names),
         inputs,
     };
-    execute(py, &prepared, out.as_ref(), &order, &casting)
+    execute(py, &prepared, out.as_ref(), order, casting)
 }
 
 /// Forgets this thread's last expression (numexpr's `disable_cache`).
@@ -254,18 +256,21 @@ pub fn clear_last() {
     LAST.with_borrow_mut(|last| *last = None);
 }
 
-fn check_order_casting(order: &str, casting: &str) -> PyResult<()> {
-    if !matches!(order, "C" | "F" | "A" | "K") {
+/// `order` and `casting` checked, as the static strings they equal.
+pub fn check_order_casting(order: &str, casting: &str) -> PyResult<(&'static str, &'static str)> {
+    const ORDERS: [&str; 4] = ["K", "C", "F", "A"];
+    const CASTINGS: [&str; 5] = ["same_kind", "safe", "unsafe", "no", "equiv"];
+    let Some(order) = ORDERS.iter().find(|&&o| o == order) else {
         return Err(PyValueError::new_err(format!(
             "order must be one of 'C', 'F', 'A', 'K', not {order:?}"
         )));
-    }
-    if !matches!(casting, "no" | "equiv" | "safe" | "same_kind" | "unsafe") {
+    };
+    let Some(casting) = CASTINGS.iter().find(|&&c| c == casting) else {
         return Err(PyValueError::new_err(format!(
             "casting must be one of 'no', 'equiv', 'safe', 'same_kind', 'unsafe', not {casting:?}"
         )));
-    }
-    Ok(())
+    };
+    Ok((order, casting))
 }
 
 /// Runs a prepared expression: into a new array, or into `out`.
@@ -276,7 +281,6 @@ pub fn execute<'py>(
     order: &str,
     casting: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
-    check_order_casting(order, casting)?;
     let fortran = fortran_order(order, &p.inputs);
     let ndim = p
         .inputs
@@ -288,8 +292,8 @@ pub fn execute<'py>(
     let reversed = fortran.then_some(ndim);
     match out {
         None => {
-            let env = environment(p, reversed, None)?;
-            let result = new_result(py, &p.expr, &env, true)?;
+            let values = values(p, reversed)?;
+            let result = new_result(py, &p.expr, &p.names.rust, &values, true)?;
             Ok(if fortran {
                 result.getattr("T")?
             } else {
@@ -320,19 +324,39 @@ fn fortran_order(order: &str, inputs: &[Input<'_>]) -> bool {
     }
 }
 
-/// The inputs as an environment (leaving out `skip`, the in-place input).
-fn environment<'a>(
+/// The inputs' values, in the expression's signature order.
+fn values<'a>(p: &'a Prepared<'_>, reversed: Option<usize>) -> PyResult<Vec<Value<'a>>> {
+    values_except(p, reversed, None)
+}
+
+/// The inputs' values, except that input `skip` (whose memory is the output
+/// of an evaluation in place) gets a placeholder, so that no view of the
+/// output's memory exists while it is written.
+fn values_except<'a>(
     p: &'a Prepared<'_>,
     reversed: Option<usize>,
     skip: Option<usize>,
-) -> PyResult<Env<'a>> {
+) -> PyResult<Vec<Value<'a>>> {
+    p.inputs
+        .iter()
+        .enumerate()
+        .map(|(k, input)| match skip {
+            Some(s) if s == k => Ok(Value::Scalar(vexpr::Scalar::Bool(false))),
+            _ => input.value(reversed),
+        })
+        .collect()
+}
+
+/// The inputs as an environment, leaving out `skip` (the in-place input),
+/// for the calls that take names.
+fn environment<'a>(names: &[String], values: &[Value<'a>], skip: Option<usize>) -> Env<'a> {
     let mut env = Env::new();
-    for (k, (name, input)) in p.names.rust.iter().zip(&p.inputs).enumerate() {
+    for (k, (name, value)) in names.iter().zip(values).enumerate() {
         if Some(k) != skip {
-            env.set(name, input.value(reversed)?);
+            env.set(name, value.clone());
         }
     }
-    Ok(env)
+    env
 }
 
 fn options() -> Options {
@@ -342,32 +366,34 @@ fn options() -> Options {
     }
 }
 
-/// Evaluates into a new NumPy array (C order over the environment's views).
-/// `cancellable`: Ctrl-C may stop the run (the result is then discarded).
+/// Evaluates into a new NumPy array (C order over the views `values` of the
+/// variables `names`). `cancellable`: Ctrl-C may stop the run (the result is
+/// then discarded).
 fn new_result<'py>(
     py: Python<'py>,
     expr: &Expr,
-    env: &Env<'_>,
+    names: &[String],
+    values: &[Value<'_>],
     cancellable: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     let dtype = expr.result_dtype();
     if !expr.stages().is_empty() || dtype.is_bytes() {
-        let len_hint = env
+        let len_hint = values
             .iter()
-            .map(|(_, v)| v.shape().iter().product::<usize>())
+            .map(|v| v.shape().iter().product::<usize>())
             .max()
             .unwrap_or(0);
-        let array = watched(py, len_hint, cancellable, |opts| expr.eval_with(env, opts))?;
+        let env = environment(names, values, None);
+        let array = watched(py, len_hint, cancellable, |opts| expr.eval_with(&env, opts))?;
         return adopt(py, array);
     }
-    let shape = expr.result_shape(env).map_err(|e| errors::to_py(&e))?;
     match dtype {
-        DType::Bool => fill_new::<bool>(py, expr, env, &shape, cancellable),
-        DType::Int32 => fill_new::<i32>(py, expr, env, &shape, cancellable),
-        DType::Int64 => fill_new::<i64>(py, expr, env, &shape, cancellable),
-        DType::Float32 => fill_new::<f32>(py, expr, env, &shape, cancellable),
-        DType::Float64 => fill_new::<f64>(py, expr, env, &shape, cancellable),
-        DType::Complex128 => fill_new::<vexpr::Complex64>(py, expr, env, &shape, cancellable),
+        DType::Bool => fill_new::<bool>(py, expr, values, cancellable),
+        DType::Int32 => fill_new::<i32>(py, expr, values, cancellable),
+        DType::Int64 => fill_new::<i64>(py, expr, values, cancellable),
+        DType::Float32 => fill_new::<f32>(py, expr, values, cancellable),
+        DType::Float64 => fill_new::<f64>(py, expr, values, cancellable),
+        DType::Complex128 => fill_new::<vexpr::Complex64>(py, expr, values, cancellable),
         DType::Bytes(_) => unreachable!("string results take the branch above"),
     }
 }
@@ -375,21 +401,73 @@ fn new_result<'py>(
 fn fill_new<'py, T: vexpr::Element + NumpyElement>(
     py: Python<'py>,
     expr: &Expr,
-    env: &Env<'_>,
-    shape: &[usize],
+    values: &[Value<'_>],
     cancellable: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    // SAFETY: the array is uninitialised; `eval_into` writes every element
-    // before Python can see it (on an error or interruption the array is
-    // dropped unseen).
+    if size_bound(values) < RELEASE_GIL_FROM {
+        return fill_new_small::<T>(py, expr, values);
+    }
+    let shape = expr
+        .result_shape_positional(values)
+        .map_err(|e| errors::to_py(&e))?;
+    // SAFETY: the array is uninitialised; `eval_into_positional` writes every
+    // element before Python can see it (on an error or interruption the array
+    // is dropped unseen).
     let array = unsafe { PyArray::<T, IxDyn>::new(py, shape, false) };
     // SAFETY: a new C-contiguous array of `T`, referenced only here.
     let slice =
         unsafe { array.as_slice_mut() }.map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
     watched(py, slice.len(), cancellable, |opts| {
-        expr.eval_into_with(env, slice, opts)
+        expr.eval_into_positional(values, slice, opts)
     })?;
     Ok(array.into_any())
+}
+
+/// A small result in one pass over the inputs (shape, allocation and run),
+/// keeping the GIL: the per-call cost is what matters at this size.
+fn fill_new_small<'py, T: vexpr::Element + NumpyElement>(
+    py: Python<'py>,
+    expr: &Expr,
+    values: &[Value<'_>],
+) -> PyResult<Bound<'py, PyAny>> {
+    let mut array = None;
+    let outcome = expr.eval_positional_with(values, options(), |shape: &[usize]| {
+        // SAFETY: uninitialised, as in `fill_new`: every element is written
+        // before the array is returned to Python.
+        let new = unsafe { PyArray::<T, IxDyn>::new(py, shape, false) };
+        let len = new.len();
+        let data = if len == 0 {
+            std::ptr::NonNull::<T>::dangling().as_ptr()
+        } else {
+            new.data()
+        };
+        array = Some(new);
+        // SAFETY: `data` points at the `len` elements of the new contiguous
+        // array, which `array` keeps alive until this function returns, after
+        // the last write; nothing else refers to them meanwhile.
+        Ok::<_, vexpr::Error>(unsafe { std::slice::from_raw_parts_mut(data, len) })
+    });
+    outcome.map_err(|e| errors::to_py(&e))?;
+    Ok(array.expect("allocated before the run").into_any())
+}
+
+/// At least the result's element count: the product of the largest extent
+/// of each (right-aligned) dimension over the inputs, the broadcast shape's
+/// size when they broadcast.
+fn size_bound(values: &[Value<'_>]) -> usize {
+    let ndim = values.iter().map(|v| v.shape().len()).max().unwrap_or(0);
+    (0..ndim)
+        .map(|d| {
+            values
+                .iter()
+                .filter_map(|v| {
+                    let shape = v.shape();
+                    (d + shape.len()).checked_sub(ndim).map(|i| shape[i])
+                })
+                .max()
+                .unwrap_or(1)
+        })
+        .fold(1usize, |acc, n| acc.saturating_mul(n))
 }
 
 /// A vexpr array as a NumPy array: numeric buffers are adopted without a
@@ -464,7 +542,7 @@ fn into_out<'py>(
             }
         }
         if !overlap {
-            let env = environment(p, reversed, same)?;
+            let values = values_except(p, reversed, same)?;
             let mut shape = out_array.shape().to_vec();
             if reversed.is_some() {
                 shape.reverse();
@@ -472,18 +550,25 @@ fn into_out<'py>(
             let result_shape = if same.is_some() {
                 None
             } else {
-                Some(expr.result_shape(&env).map_err(|e| errors::to_py(&e))?)
+                Some(
+                    expr.result_shape_positional(&values)
+                        .map_err(|e| errors::to_py(&e))?,
+                )
             };
             if result_shape.as_deref().is_none_or(|s| s == shape) {
-                let name = same.map(|k| p.names.rust[k].as_str());
+                let target = Target {
+                    names: &p.names.rust,
+                    values: &values,
+                    in_place: same,
+                };
                 match dtype {
-                    DType::Bool => fill_out::<bool>(py, expr, &env, out_array, &shape, name)?,
-                    DType::Int32 => fill_out::<i32>(py, expr, &env, out_array, &shape, name)?,
-                    DType::Int64 => fill_out::<i64>(py, expr, &env, out_array, &shape, name)?,
-                    DType::Float32 => fill_out::<f32>(py, expr, &env, out_array, &shape, name)?,
-                    DType::Float64 => fill_out::<f64>(py, expr, &env, out_array, &shape, name)?,
+                    DType::Bool => fill_out::<bool>(py, expr, &target, out_array, &shape)?,
+                    DType::Int32 => fill_out::<i32>(py, expr, &target, out_array, &shape)?,
+                    DType::Int64 => fill_out::<i64>(py, expr, &target, out_array, &shape)?,
+                    DType::Float32 => fill_out::<f32>(py, expr, &target, out_array, &shape)?,
+                    DType::Float64 => fill_out::<f64>(py, expr, &target, out_array, &shape)?,
                     DType::Complex128 => {
-                        fill_out::<vexpr::Complex64>(py, expr, &env, out_array, &shape, name)?
+                        fill_out::<vexpr::Complex64>(py, expr, &target, out_array, &shape)?
                     }
                     DType::Bytes(_) => unreachable!("`native` excludes strings"),
                 }
@@ -493,8 +578,8 @@ fn into_out<'py>(
     }
     // Every other case: the result, then NumPy's copy into `out` under
     // `casting` (which also broadcasts it to `out`'s shape).
-    let env = environment(p, reversed, None)?;
-    let mut result = new_result(py, expr, &env, false)?;
+    let values = values(p, reversed)?;
+    let mut result = new_result(py, expr, &p.names.rust, &values, false)?;
     if reversed.is_some() {
         result = result.getattr("T")?;
     }
@@ -508,15 +593,23 @@ fn into_out<'py>(
     Ok(out.clone())
 }
 
+/// The inputs of an evaluation into `out`, and which of them (if any) is
+/// `out` itself.
+struct Target<'t, 'a> {
+    names: &'t [String],
+    values: &'t [Value<'a>],
+    in_place: Option<usize>,
+}
+
 /// Writes the result into `out`'s memory (a contiguous, aligned, native array
-/// of the result's type and shape), in place of input `in_place` if given.
+/// of the result's type and shape), in place of input `target.in_place` if
+/// given.
 fn fill_out<T: vexpr::Element>(
     py: Python<'_>,
     expr: &Expr,
-    env: &Env<'_>,
+    target: &Target<'_, '_>,
     out: &Bound<'_, PyUntypedArray>,
     shape: &[usize],
-    in_place: Option<&str>,
 ) -> PyResult<()> {
     let len: usize = shape.iter().product();
     let data = if len == 0 {
@@ -524,14 +617,19 @@ fn fill_out<T: vexpr::Element>(
     } else {
         data_ptr(out).cast::<T>()
     };
+    // The in-place input is left out of the environment: its memory is `out`.
+    let env = target
+        .in_place
+        .map(|k| environment(target.names, target.values, Some(k)));
     // SAFETY: `out` is writeable, aligned, contiguous and holds `len`
-    // elements of `T` (its dtype is `T`'s, checked by the caller); no view of
-    // its memory is in `env` (an input that overlaps it is either left out,
-    // as `in_place`, or sends the caller down the copying path).
+    // elements of `T` (its dtype is `T`'s, checked by the caller). No view in
+    // `target.values` overlaps it: the caller sends overlapping inputs down
+    // the copying path, except the one that is `out` itself, which has a
+    // placeholder there and is read through this slice (`eval_in_place`).
     let slice = unsafe { std::slice::from_raw_parts_mut(data, len) };
-    watched(py, len, false, |opts| match in_place {
-        Some(name) => expr.eval_in_place_with(env, name, shape, slice, opts),
-        None => expr.eval_into_with(env, slice, opts),
+    watched(py, len, false, |opts| match (&env, target.in_place) {
+        (Some(env), Some(k)) => expr.eval_in_place_with(env, &target.names[k], shape, slice, opts),
+        _ => expr.eval_into_positional(target.values, slice, opts),
     })
 }
 

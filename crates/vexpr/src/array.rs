@@ -533,10 +533,16 @@ impl<'a> ArrayView<'a> {
             Elements::Typed(_) => 1,
             Elements::Stored { format, .. } => format.storage.itemsize() as isize,
         };
-        self.shape
-            .iter()
-            .zip(self.strides.iter().zip(c_strides(&self.shape)))
-            .all(|(&n, (&s, c))| n <= 1 || Some(s) == c.checked_mul(unit))
+        // Row-major strides from the last dimension in, without allocating
+        // them (this runs on every evaluation).
+        let mut step = Some(unit);
+        for (&n, &s) in self.shape.iter().zip(self.strides.iter()).rev() {
+            if n > 1 && Some(s) != step {
+                return false;
+            }
+            step = step.and_then(|k| k.checked_mul(n.max(1) as isize));
+        }
+        true
     }
 }
 

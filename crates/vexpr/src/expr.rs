@@ -190,9 +190,35 @@ impl Expr {
     /// The shape of the result for these inputs (checks names, types and shapes;
     /// evaluates the reductions, whose shapes depend on their operands).
     pub fn result_shape(&self, env: &Env<'_>) -> Result<Vec<usize>> {
-        let results = self.stage_slots();
-        let mut values = self.lookup(env)?;
-        self.run_stages(&mut values, &results, Options::default())?;
+        self.shape_of_values(self.lookup(env)?, &self.stage_slots())
+    }
+
+    /// [`Expr::result_shape`] with the inputs given by position, in the order
+    /// of [`Expr::signature`] (what a binding to another language has at
+    /// hand: no names to look up). A variable the expression does not read
+    /// may be any value.
+    ///
+    /// ```
+    /// use vexpr::{DType, Expr, Signature, Value};
+    /// let sig = Signature::new().with("a", DType::Float64).with("b", DType::Float64);
+    /// let e = Expr::compile("a * b", &sig).unwrap();
+    /// let (a, b) = ([1.0, 2.0, 3.0], [10.0]);
+    /// let inputs = [Value::from(&a[..]), Value::from(&b[..])];
+    /// assert_eq!(e.result_shape_positional(&inputs).unwrap(), [3]);
+    /// let mut out = [0.0; 3];
+    /// e.eval_into_positional(&inputs, &mut out, vexpr::Options::default()).unwrap();
+    /// assert_eq!(out, [10.0, 20.0, 30.0]);
+    /// ```
+    pub fn result_shape_positional(&self, inputs: &[Value<'_>]) -> Result<Vec<usize>> {
+        self.shape_of_values(self.positional(inputs)?, &self.stage_slots())
+    }
+
+    fn shape_of_values<'a>(
+        &self,
+        mut values: Vec<Option<Value<'a>>>,
+        results: &'a [OnceLock<Array>],
+    ) -> Result<Vec<usize>> {
+        self.run_stages(&mut values, results, Options::default())?;
         self.broadcast(&self.program, &values)
             .map_err(|e| e.with_source(&self.source))
     }
@@ -227,6 +253,65 @@ impl Expr {
         out: &mut [T],
         options: Options,
     ) -> Result<()> {
+        self.eval_values_into(self.lookup(env)?, &self.stage_slots(), out, options)
+    }
+
+    /// [`Expr::eval_into_with`] with the inputs given by position, in the
+    /// order of [`Expr::signature`] (see [`Expr::result_shape_positional`]).
+    pub fn eval_into_positional<T: Element>(
+        &self,
+        inputs: &[Value<'_>],
+        out: &mut [T],
+        options: Options,
+    ) -> Result<()> {
+        self.eval_values_into(self.positional(inputs)?, &self.stage_slots(), out, options)
+    }
+
+    /// [`Expr::eval_into_positional`] for a caller that allocates the output
+    /// only once the result's shape is known: `alloc` gets the shape and
+    /// returns a buffer of as many elements, or an error that is returned as
+    /// is. The inputs are checked and broadcast once for both steps, which is
+    /// what makes this the cheapest call for small arrays.
+    ///
+    /// ```
+    /// use vexpr::{DType, Expr, Options, Signature, Value};
+    /// let e = Expr::compile("a + 1", &Signature::new().with("a", DType::Int32)).unwrap();
+    /// let a = [1, 2, 3];
+    /// let mut storage = Vec::new();
+    /// e.eval_positional_with(&[Value::from(&a[..])], Options::default(), |shape: &[usize]| {
+    ///     storage.resize(shape.iter().product(), 0i32);
+    ///     Ok::<_, vexpr::Error>(&mut storage[..])
+    /// })
+    /// .unwrap();
+    /// assert_eq!(storage, [2, 3, 4]);
+    /// ```
+    pub fn eval_positional_with<'o, T: Element, E: From<Error>>(
+        &self,
+        inputs: &[Value<'_>],
+        options: Options,
+        alloc: impl FnOnce(&[usize]) -> Result<&'o mut [T], E>,
+    ) -> Result<(), E> {
+        let results = self.stage_slots();
+        self.eval_values_with(self.positional(inputs)?, &results, options, alloc)
+    }
+
+    fn eval_values_into<'a, T: Element>(
+        &self,
+        values: Vec<Option<Value<'a>>>,
+        results: &'a [OnceLock<Array>],
+        out: &mut [T],
+        options: Options,
+    ) -> Result<()> {
+        self.eval_values_with(values, results, options, |_| Ok::<_, Error>(out))
+    }
+
+    fn eval_values_with<'a, 'o, T: Element, E: From<Error>>(
+        &self,
+        mut values: Vec<Option<Value<'a>>>,
+        results: &'a [OnceLock<Array>],
+        options: Options,
+        alloc: impl FnOnce(&[usize]) -> Result<&'o mut [T], E>,
+    ) -> Result<(), E> {
         let whole = Span::new(0, self.source.len());
         if T::DTYPE != self.result_dtype() {
             return Err(Error::new(
@@ -238,11 +323,10 @@ impl Expr {
                     T::DTYPE
                 ),
             )
-            .with_source(&self.source));
+            .with_source(&self.source)
+            .into());
         }
-        let results = self.stage_slots();
-        let mut values = self.lookup(env)?;
-        self.run_stages(&mut values, &results, options)?;
+        self.run_stages(&mut values, results, options)?;
         let shape = self
             .broadcast(&self.program, &values)
             .map_err(|e| e.with_source(&self.source))?;
@@ -250,6 +334,7 @@ impl Expr {
             .iter()
             .try_fold(1usize, |acc, &n| acc.checked_mul(n))
             .unwrap_or(usize::MAX);
+        let out = alloc(&shape)?;
         if out.len() != len {
             return Err(Error::new(
                 ErrorKind::Shape,
@@ -259,9 +344,10 @@ impl Expr {
                     out.len()
                 ),
             )
-            .with_source(&self.source));
+            .with_source(&self.source)
+            .into());
         }
-        self.run(&self.program, &values, &shape, out_bytes(out), options)
+        Ok(self.run(&self.program, &values, &shape, out_bytes(out), options)?)
     }
 
     /// Evaluates in place: `data` is both the value of the variable `name` (with
@@ -511,7 +597,8 @@ impl Expr {
     /// The values of the signature's variables some program reads, checked
     /// against the signature; `None` for the others (and for stage results).
     fn lookup<'a>(&self, env: &Env<'a>) -> Result<Vec<Option<Value<'a>>>> {
-        let mut values = vec![None; self.signature.vars.len()];
+        let mut values = Vec::with_capacity(self.signature.vars.len() + self.stages.len());
+        values.resize(self.signature.vars.len(), None);
         for (v, (name, want)) in self.signature.vars.iter().enumerate() {
             let Some(span) = self.spans[v] else { continue };
             let value = env.get(name).ok_or_else(|| {
@@ -538,6 +625,46 @@ impl Expr {
         Ok(values)
     }
 
+    /// The values of the signature's variables given by position, checked
+    /// like [`Expr::lookup`]'s.
+    fn positional<'a>(&self, inputs: &[Value<'a>]) -> Result<Vec<Option<Value<'a>>>> {
+        let vars = &self.signature.vars;
+        if inputs.len() != vars.len() {
+            let names: Vec<&str> = vars.iter().map(|(n, _)| n.as_str()).collect();
+            return Err(Error::new(
+                ErrorKind::Input,
+                Span::new(0, self.source.len()),
+                format!(
+                    "{} inputs given for the {} variables ({})",
+                    inputs.len(),
+                    vars.len(),
+                    names.join(", ")
+                ),
+            )
+            .with_source(&self.source));
+        }
+        let mut values = Vec::with_capacity(vars.len() + self.stages.len());
+        for (v, ((name, want), value)) in vars.iter().zip(inputs).enumerate() {
+            let Some(span) = self.spans[v] else {
+                values.push(None);
+                continue;
+            };
+            if value.dtype() != *want {
+                return Err(Error::new(
+                    ErrorKind::Type,
+                    span,
+                    format!(
+                        "`{name}` is {}, but the expression was compiled for {want}",
+                        value.dtype()
+                    ),
+                )
+                .with_source(&self.source));
+            }
+            values.push(Some(value.clone()));
+        }
+        Ok(values)
+    }
+
     /// NumPy broadcasting of the shapes of the inputs `program` reads.
     fn broadcast(&self, program: &Program, values: &[Option<Value<'_>>]) -> Result<Vec<usize>> {
         let mut shape: Vec<usize> = Vec::new();
@@ -545,9 +672,9 @@ impl Expr {
         for v in read_variables(program) {
             let Some(value) = &values[v] else { continue };
             let s = value.shape();
-            match broadcast_pair(&shape, s) {
-                Some(joined) => shape = joined,
-                None => {
+            match broadcast_into(&mut shape, s) {
+                true => {}
+                false => {
                     let first = from.map_or("?", |f| self.variables[f].as_str());
                     return Err(Error::new(
                         ErrorKind::Shape,
@@ -669,27 +796,33 @@ fn out_bytes<T: Element>(out: &mut [T]) -> &mut [u8] {
 
 /// NumPy's broadcast of two shapes.
 fn broadcast_pair(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
-    let n = a.len().max(b.len());
-    let mut out = vec![0; n];
-    for i in 0..n {
-        let x = if i + a.len() >= n {
-            a[i + a.len() - n]
-        } else {
-            1
-        };
-        let y = if i + b.len() >= n {
-            b[i + b.len() - n]
-        } else {
-            1
-        };
-        out[i] = match (x, y) {
-            (x, y) if x == y => x,
-            (1, y) => y,
-            (x, 1) => x,
-            _ => return None,
-        };
+    let mut joined = a.to_vec();
+    broadcast_into(&mut joined, b).then_some(joined)
+}
+
+/// Broadcasts `shape` with `other` in place (NumPy's rule); false, leaving
+/// `shape` as it was, when they do not broadcast.
+fn broadcast_into(shape: &mut Vec<usize>, other: &[usize]) -> bool {
+    let joins = |x: usize, y: usize| x == y || x == 1 || y == 1;
+    let common = shape.len().min(other.len());
+    let (ours, theirs) = (
+        &shape[shape.len() - common..],
+        &other[other.len() - common..],
+    );
+    if !ours.iter().zip(theirs).all(|(&x, &y)| joins(x, y)) {
+        return false;
     }
-    Some(out)
+    if other.len() > shape.len() {
+        let grow = other.len() - shape.len();
+        shape.splice(0..0, other[..grow].iter().copied());
+    }
+    let offset = shape.len() - common;
+    for (x, &y) in shape[offset..].iter_mut().zip(theirs) {
+        if *x == 1 {
+            *x = y;
+        }
+    }
+    true
 }
 
 /// How one input reaches the VM for an output of `shape`: contiguous typed

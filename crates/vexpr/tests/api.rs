@@ -798,3 +798,51 @@ fn long_programs_on_short_inputs_split_across_threads() {
     assert!(errors[0].contains("negative"), "{}", errors[0]);
     assert!(errors.iter().all(|e| *e == errors[0]), "{errors:?}");
 }
+
+#[test]
+fn positional_inputs_match_named_ones_and_are_checked() {
+    use vexpr::Value;
+    let sig = Signature::new()
+        .with("a", DType::Float64)
+        .with("unused", DType::Int32)
+        .with("b", DType::Float64);
+    let e = Expr::compile("where(a > b, a * b, a - b) + sum(b)", &sig).unwrap();
+    let a: Vec<f64> = (0..37).map(|i| f64::from(i) * 0.5).collect();
+    let b: Vec<f64> = (0..37).map(|i| 9.0 - f64::from(i) * 0.25).collect();
+    let env = Env::new()
+        .with("a", &a[..])
+        .with("unused", 0i32)
+        .with("b", &b[..]);
+    let named = e.eval(&env).unwrap();
+    let inputs = [Value::from(&a[..]), Value::from(0i32), Value::from(&b[..])];
+    assert_eq!(e.result_shape_positional(&inputs).unwrap(), [37]);
+    let mut out = vec![0.0; 37];
+    e.eval_into_positional(&inputs, &mut out, Options::default())
+        .unwrap();
+    assert_eq!(named.as_slice::<f64>().unwrap(), &out[..]);
+    // The one-pass form allocates once it knows the shape.
+    let mut storage = Vec::new();
+    e.eval_positional_with(&inputs, Options::default(), |shape: &[usize]| {
+        storage.resize(shape.iter().product(), f64::NAN);
+        Ok::<_, vexpr::Error>(&mut storage[..])
+    })
+    .unwrap();
+    assert_eq!(storage, out);
+    // Wrong count, wrong type, wrong output size: errors, not panics.
+    assert_eq!(
+        e.result_shape_positional(&inputs[..2]).unwrap_err().kind(),
+        ErrorKind::Input
+    );
+    let wrong = [Value::from(&b[..]), Value::from(0i32), Value::from(1i64)];
+    assert_eq!(
+        e.result_shape_positional(&wrong).unwrap_err().kind(),
+        ErrorKind::Type
+    );
+    let mut short = vec![0.0; 36];
+    assert_eq!(
+        e.eval_into_positional(&inputs, &mut short, Options::default())
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Shape
+    );
+}
