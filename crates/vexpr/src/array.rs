@@ -189,11 +189,47 @@ impl<'a> Data<'a> {
 #[derive(Debug, Clone)]
 pub struct ArrayView<'a> {
     elements: Elements<'a>,
-    // Shared, so that cloning a view (every evaluation clones the views it
-    // reads) allocates nothing.
-    shape: Arc<[usize]>,
-    strides: Arc<[isize]>,
+    shape: Dims<usize>,
+    strides: Dims<isize>,
     offset: usize,
+}
+
+/// Dimensions a view keeps in itself; more are shared behind an `Arc`.
+const INLINE_DIMS: usize = 4;
+
+/// A view's shape or strides. Making or cloning a view (every evaluation
+/// clones the views it reads) allocates nothing for up to [`INLINE_DIMS`]
+/// dimensions, and only once for more.
+#[derive(Debug, Clone)]
+enum Dims<T> {
+    Inline { len: u8, items: [T; INLINE_DIMS] },
+    Shared(Arc<[T]>),
+}
+
+impl<T: Copy + Default> Dims<T> {
+    fn new(items: &[T]) -> Dims<T> {
+        if items.len() <= INLINE_DIMS {
+            let mut inline = [T::default(); INLINE_DIMS];
+            inline[..items.len()].copy_from_slice(items);
+            Dims::Inline {
+                len: items.len() as u8,
+                items: inline,
+            }
+        } else {
+            Dims::Shared(items.into())
+        }
+    }
+}
+
+impl<T> std::ops::Deref for Dims<T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        match self {
+            Dims::Inline { len, items } => &items[..usize::from(*len)],
+            Dims::Shared(items) => items,
+        }
+    }
 }
 
 /// What a view's strides and offset index.
@@ -283,8 +319,8 @@ impl<'a> ArrayView<'a> {
         }
         Ok(ArrayView {
             elements: Elements::Typed(data),
-            shape: shape.into(),
-            strides: c_strides(shape).into(),
+            shape: Dims::new(shape),
+            strides: Dims::new(&c_strides(shape)),
             offset: 0,
         })
     }
@@ -335,8 +371,8 @@ impl<'a> ArrayView<'a> {
         }
         Ok(ArrayView {
             elements: Elements::Typed(data),
-            shape: shape.into(),
-            strides: strides.into(),
+            shape: Dims::new(shape),
+            strides: Dims::new(strides),
             offset,
         })
     }
@@ -433,8 +469,8 @@ impl<'a> ArrayView<'a> {
         }
         Ok(ArrayView {
             elements: Elements::Stored { bytes, format },
-            shape: shape.into(),
-            strides: byte_strides.into(),
+            shape: Dims::new(shape),
+            strides: Dims::new(byte_strides),
             offset: byte_offset,
         })
     }
