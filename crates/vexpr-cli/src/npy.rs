@@ -143,22 +143,46 @@ fn check_header_len(bytes: &[u8]) -> Result<(), String> {
         ));
     }
     // npyz's parser of the header's Python literal backtracks: its time
-    // doubles with each level of brackets (22 levels took over 30 s). The
-    // headers vexpr reads nest two levels deep (`{'shape': (3, 4)}`); even
-    // NumPy's record dtypes, which vexpr refuses anyway, rarely pass five.
+    // doubles with each level of brackets (22 levels took over 30 s), and
+    // brackets that never close or close the wrong kind make it try every
+    // way to read them (a 221-byte header nesting 7 deep, its `{` closed by
+    // `]`, took 12 s). A header is one Python literal: its brackets balance
+    // and match outside quoted strings. The headers vexpr reads nest two
+    // levels deep (`{'shape': (3, 4)}`); even NumPy's record dtypes, which
+    // vexpr refuses anyway, rarely pass five.
     let header = &after[..declared as usize];
-    let mut depth = 0usize;
+    let invalid = |why: &str| Err(format!("not a valid .npy file (its header {why})"));
+    let mut open: Vec<u8> = Vec::new();
+    let mut quote: Option<u8> = None;
+    let mut escaped = false;
     for &byte in header {
+        if let Some(q) = quote {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                _ if byte == q => quote = None,
+                _ => {}
+            }
+            continue;
+        }
         match byte {
-            b'(' | b'[' | b'{' => depth += 1,
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'\'' | b'"' => quote = Some(byte),
+            b'(' => open.push(b')'),
+            b'[' => open.push(b']'),
+            b'{' => open.push(b'}'),
+            b')' | b']' | b'}' if open.pop() != Some(byte) => {
+                return invalid("has brackets that do not match");
+            }
             _ => {}
         }
-        if depth > MAX_HEADER_NESTING {
-            return Err(format!(
-                "not a valid .npy file (its header nests brackets more than {MAX_HEADER_NESTING} deep)"
+        if open.len() > MAX_HEADER_NESTING {
+            return invalid(&format!(
+                "nests brackets more than {MAX_HEADER_NESTING} deep"
             ));
         }
+    }
+    if !open.is_empty() || quote.is_some() {
+        return invalid("has an unclosed bracket or string");
     }
     Ok(())
 }
