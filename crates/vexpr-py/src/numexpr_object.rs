@@ -3,7 +3,7 @@
 //!
 //! numexpr's `NumExpr(ex, signature)` takes `(name, type)` pairs; the Python
 //! half turns numexpr's types (`double`, `float`, `numpy.int32`...) into
-//! vexpr's dtype names before they reach [`NumExpr::new`]. Arguments are
+//! vexpr's dtype names before they reach the constructor. Arguments are
 //! passed in signature order; an argument of another type is cast to the
 //! signature's under `casting` (by NumPy, a copy), as numexpr casts.
 //! String variables take strings of any width (each width is compiled once).
