@@ -83,6 +83,9 @@ def test_ctrl_c_stops_a_long_evaluation_promptly():
     result = run_python(
         """
         import json, os, signal, threading, time, numpy as np, vexpr
+        # Python's Ctrl-C handler, even when this test runs where SIGINT is
+        # ignored (a background job: Python then installs none).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         vexpr.set_num_threads(1)
         a = np.linspace(0.1, 1, 30_000_000)
         expr = "arctan2(a, a + 1) ** 1.5 + sinh(a) ** 0.7 + arccosh(a + 1)"
@@ -107,6 +110,7 @@ def test_ctrl_c_with_out_leaves_out_fully_written():
     result = run_python(
         """
         import json, os, signal, threading, time, numpy as np, vexpr
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # as above
         vexpr.set_num_threads(2)
         a = np.linspace(0.1, 1, 30_000_000)
         expr = "arctan2(a, a + 1) ** 1.5 + sinh(a) ** 0.7 + arccosh(a + 1)"
