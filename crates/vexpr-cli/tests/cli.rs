@@ -466,12 +466,7 @@ fn bad_files_give_status_1_and_a_message() {
             "[".repeat(depth - 1),
             "]".repeat(depth - 1)
         );
-        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-        let padded = format!("{dict:<180}\n");
-        bytes.extend_from_slice(&(padded.len() as u16).to_le_bytes());
-        bytes.extend_from_slice(padded.as_bytes());
-        bytes.extend_from_slice(&[0; 24]);
-        std::fs::write(path(&dir, file), bytes).unwrap();
+        std::fs::write(path(&dir, file), npy_with_header(&dict)).unwrap();
     }
 
     // Brackets that do not match, shallow: npyz's parser backtracked over
@@ -491,12 +486,7 @@ fn bad_files_give_status_1_and_a_message() {
             "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), 'x': '(['}",
         ),
     ] {
-        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-        let padded = format!("{dict:<180}\n");
-        bytes.extend_from_slice(&(padded.len() as u16).to_le_bytes());
-        bytes.extend_from_slice(padded.as_bytes());
-        bytes.extend_from_slice(&[0; 24]);
-        std::fs::write(path(&dir, file), bytes).unwrap();
+        std::fs::write(path(&dir, file), npy_with_header(dict)).unwrap();
     }
     // Brackets inside a quoted string are text: that header reads (npyz
     // ignores the extra key).
@@ -531,4 +521,14 @@ fn bad_files_give_status_1_and_a_message() {
     );
     assert_status(&out, 1);
     assert!(stderr(&out).contains("cannot write"), "{}", stderr(&out));
+}
+
+/// A version 1.0 `.npy` file with the header `dict` and 24 bytes of data.
+fn npy_with_header(dict: &str) -> Vec<u8> {
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    let padded = format!("{dict:<180}\n");
+    bytes.extend_from_slice(&(padded.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(padded.as_bytes());
+    bytes.extend_from_slice(&[0; 24]);
+    bytes
 }

@@ -609,20 +609,26 @@ impl Expr {
                 )
                 .with_source(&self.source)
             })?;
-            if value.dtype() != *want {
-                return Err(Error::new(
-                    ErrorKind::Type,
-                    span,
-                    format!(
-                        "`{name}` is {}, but the expression was compiled for {want}",
-                        value.dtype()
-                    ),
-                )
-                .with_source(&self.source));
-            }
+            self.check_type(name, *want, value, span)?;
             values[v] = Some(value.clone());
         }
         Ok(values)
+    }
+
+    /// Refuses a value of another type than the variable was compiled for.
+    fn check_type(&self, name: &str, want: DType, value: &Value<'_>, span: Span) -> Result<()> {
+        if value.dtype() == want {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorKind::Type,
+            span,
+            format!(
+                "`{name}` is {}, but the expression was compiled for {want}",
+                value.dtype()
+            ),
+        )
+        .with_source(&self.source))
     }
 
     /// The values of the signature's variables given by position, checked
@@ -649,17 +655,7 @@ impl Expr {
                 values.push(None);
                 continue;
             };
-            if value.dtype() != *want {
-                return Err(Error::new(
-                    ErrorKind::Type,
-                    span,
-                    format!(
-                        "`{name}` is {}, but the expression was compiled for {want}",
-                        value.dtype()
-                    ),
-                )
-                .with_source(&self.source));
-            }
+            self.check_type(name, *want, value, span)?;
             values.push(Some(value.clone()));
         }
         Ok(values)
