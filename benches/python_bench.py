@@ -4,7 +4,7 @@
 Usage (with an interpreter that has vexpr, numexpr, NumPy and Numba installed;
 matplotlib is optional)::
 
-    python benches/python_bench.py                      # full run, ~10-15 min
+    python benches/python_bench.py                      # full run, ~8-10 min
     python benches/python_bench.py --quick              # N = 10k and 1M, fewer repetitions, < 1 min
     python benches/python_bench.py --out docs/python.md # where the Markdown goes (the default)
 
@@ -26,11 +26,13 @@ What it does, in one run of one process:
    in an order that rotates from one repetition to the next.  A sample is one
    call, or for calls under 50 us a batch of calls timed together (as the
    CLI's ``vexpr bench`` does), after 10 ms of untimed calls (steady state,
-   as in a user's loop; see ``WARMUP_SECONDS``).  Between blocks of repetitions, the CLI
-   ``target/release/vexpr bench EXPR --n N --threads T --json`` (the same
-   engine, into a preallocated output, no Python) runs as a subprocess; the
-   ratio Python-vexpr / CLI-vexpr shows what the Python layer and the
-   per-call output allocation cost.
+   as in a user's loop; see ``WARMUP_SECONDS``).  After each block of
+   repetitions, vexpr is timed back to back three ways for the same number
+   of samples: ``evaluate`` allocating its output, ``evaluate`` into
+   ``out=``, and the CLI ``target/release/vexpr bench EXPR --n N --threads T
+   --repeat R --json`` (the same engine, into a preallocated output, no
+   Python) as a subprocess.  Python / CLI is what the Python layer and the
+   output allocation cost; ``out=`` / CLI leaves the allocation out.
 2. Per-call cost at N = 10, 1 thread: cached ``evaluate("2*a + 3*b")`` with
    the variables found in the caller's frame and with ``local_dict=``,
    ``re_evaluate()``, a call of a ``NumExpr`` object and a first compile
@@ -376,16 +378,16 @@ def time_back_to_back(call, batch: int, repeat: int) -> float:
     return statistics.median(samples)
 
 
-def time_case(calls: dict, settings: Settings, cli_run) -> tuple[dict, dict, int]:
+def time_case(calls: dict, paired_runs: dict, settings: Settings) -> tuple[dict, dict, int]:
     """Times one case (expression, N, threads).
 
-    The Python contestants run interleaved (``time_interleaved``) in
-    ``settings.cli_runs`` blocks of repetitions.  After each block, vexpr is
-    compared with its CLI on equal terms: ``vexpr.evaluate`` back to back for
-    as many samples as the CLI then takes, and one ``vexpr bench`` run (both
-    about ``settings.cli_seconds``).  Returns the interleaved samples by
-    engine, those two runs' medians (seconds per call and ns/elem) and the
-    repetition count.
+    The Python contestants ``calls`` run interleaved (``time_interleaved``)
+    in ``settings.cli_runs`` blocks of repetitions.  After each block, the
+    ``paired_runs`` (vexpr from Python back to back, with and without
+    ``out=``, and the CLI: see ``paired_runners``) run one after the other,
+    each for the same number of samples, about ``settings.cli_seconds``.
+    Returns the interleaved samples (seconds per call) by engine, the paired
+    runs' medians (ns/elem) by name, and the repetition count.
     """
     per_call = {name: seconds_per_call(call) for name, call in calls.items()}
     batches = {name: max(1, math.ceil(VEXPR_MIN_SAMPLE_S / s)) for name, s in per_call.items()}
@@ -393,20 +395,34 @@ def time_case(calls: dict, settings: Settings, cli_run) -> tuple[dict, dict, int
     reps = max(settings.min_reps, min(settings.max_reps, round(settings.case_seconds / round_seconds)))
     reps = math.ceil(reps / settings.cli_runs) * settings.cli_runs
     block = reps // settings.cli_runs
-    cli_repeat = max(5, min(100_000, round(settings.cli_seconds / (per_call["vexpr"] * batches["vexpr"]))))
+    paired_repeat = max(5, min(100_000, round(settings.cli_seconds / (per_call["vexpr"] * batches["vexpr"]))))
     samples = {name: [] for name in calls}
-    paired = {"python_back_to_back": [], "cli": []}
+    paired = {name: [] for name in paired_runs}
     for k in range(settings.cli_runs):
         for name, values in time_interleaved(calls, batches, block, first_rep=k * block).items():
             samples[name] += values
-        paired["python_back_to_back"].append(time_back_to_back(calls["vexpr"], batches["vexpr"], cli_repeat))
-        paired["cli"].append(cli_run(cli_repeat))
+        for name, run in paired_runs.items():
+            paired[name].append(run(paired_repeat, batches["vexpr"]))
     return samples, paired, reps
 
 
-def cli_runner(text: str, n: int, threads: int):
-    """A function running ``vexpr bench`` for one case; it returns ns/elem."""
-    return lambda repeat: run_vexpr(CLI, text, n, threads, repeat)["median_ns_per_elem"]
+def paired_runners(text: str, inputs: dict, threads: int) -> dict:
+    """vexpr's runs timed alike, each a function (repeat, batch) -> median
+    ns/elem: ``evaluate`` from Python back to back (allocating its output as
+    users call it, and into a preallocated ``out=``, which takes the
+    allocation out), and the CLI's ``vexpr bench`` (into a preallocated
+    output, no Python; it batches short calls itself)."""
+    n = len(inputs["a"])
+    out = np.empty(n)
+
+    def python(call):
+        return lambda repeat, batch: time_back_to_back(call, batch, repeat) * 1e9 / n
+
+    return {
+        "python": python(lambda: vexpr.evaluate(text, local_dict=inputs)),
+        "python_out": python(lambda: vexpr.evaluate(text, local_dict=inputs, out=out)),
+        "cli": lambda repeat, _batch: run_vexpr(CLI, text, n, threads, repeat)["median_ns_per_elem"],
+    }
 
 
 def measure_throughput(settings: Settings, ids: list[str]) -> list[dict]:
@@ -434,7 +450,7 @@ def measure_throughput(settings: Settings, ids: list[str]) -> list[dict]:
                 calls = contestants(eid, inputs, kernels, with_numpy=threads == 1)
                 meter = LoadMeter()
                 meter.start()
-                samples, paired, reps = time_case(calls, settings, cli_runner(text, n, threads))
+                samples, paired, reps = time_case(calls, paired_runners(text, inputs, threads), settings)
                 other_cores = meter.stop()["other_processes_cores"]
                 stats = {name: summarize([s * 1e9 / n for s in values]) for name, values in samples.items()}
                 if numpy_result is None:
@@ -444,22 +460,21 @@ def measure_throughput(settings: Settings, ids: list[str]) -> list[dict]:
                     "id": eid, "expr": text, "n": n, "threads": threads, "repetitions": reps,
                     "ns_per_elem": {name: stats[name]["median"] for name in ENGINES},
                     "spread": {name: stats[name]["spread"] for name in ENGINES},
-                    # vexpr from Python back to back, and its CLI, in the same blocks.
-                    "back_to_back_ns_per_elem": statistics.median(paired["python_back_to_back"]) * 1e9 / n,
-                    "cli_ns_per_elem": statistics.median(paired["cli"]),
-                    "back_to_back_runs_ns_per_elem": [s * 1e9 / n for s in paired["python_back_to_back"]],
-                    "cli_runs_ns_per_elem": paired["cli"],
+                    # vexpr timed back to back: from Python, into out=, and the CLI.
+                    "paired_ns_per_elem": {name: statistics.median(v) for name, v in paired.items()},
+                    "paired_runs_ns_per_elem": paired,
                     "max_relative_difference_to_numpy": differences,
                     # Cores' worth of CPU other processes used while this case ran.
                     "other_processes_cores": other_cores,
                 }
-                row["python_over_cli"] = row["back_to_back_ns_per_elem"] / row["cli_ns_per_elem"]
+                row["python_over_cli"] = row["paired_ns_per_elem"]["python"] / row["paired_ns_per_elem"]["cli"]
                 rows.append(row)
                 print(
                     f"{eid} N={n_label(n)} T={threads} ({reps} reps): "
                     + ", ".join(f"{name} {fmt(row['ns_per_elem'][name])}" for name in ENGINES)
-                    + f"; back to back: vexpr {fmt(row['back_to_back_ns_per_elem'])}, "
-                    + f"CLI {fmt(row['cli_ns_per_elem'])} ns/elem",
+                    + "; back to back: "
+                    + ", ".join(f"{name} {fmt(v)}" for name, v in row["paired_ns_per_elem"].items())
+                    + " ns/elem",
                     file=sys.stderr,
                 )
         del inputs
@@ -662,16 +677,17 @@ def throughput_table(rows: list[dict]) -> str:
 def cli_table(rows: list[dict]) -> str:
     """vexpr from Python against the CLI, with the 10% target at N >= 1M."""
     lines = [
-        "| expr | N | threads | Python, interleaved | Python, back to back | CLI | back to back / CLI | within 10% |",
-        "|---|---:|---:|---:|---:|---:|---:|:---:|",
+        "| expr | N | threads | Python, interleaved | Python | Python, `out=` | CLI | Python / CLI "
+        "| `out=` / CLI | within 10% |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
     ]
     for r in sorted(rows, key=lambda r: (r["id"], r["n"], r["threads"])):
-        ratio = r["python_over_cli"]
+        paired, ratio = r["paired_ns_per_elem"], r["python_over_cli"]
         verdict = "–" if r["n"] < CLI_RATIO_FROM_N else ("yes" if ratio <= TARGET_CLI_RATIO else "no")
         lines.append(
             f"| {r['id']} | {n_label(r['n'])} | {r['threads']} | {fmt(r['ns_per_elem']['vexpr'])} "
-            f"| {fmt(r['back_to_back_ns_per_elem'])} | {fmt(r['cli_ns_per_elem'])} "
-            f"| {fmt_ratio(ratio, up=True)} | {verdict} |"
+            f"| {fmt(paired['python'])} | {fmt(paired['python_out'])} | {fmt(paired['cli'])} "
+            f"| {fmt_ratio(ratio, up=True)} | {fmt_ratio(paired['python_out'] / paired['cli'], up=True)} | {verdict} |"
         )
     return "\n".join(lines)
 
@@ -762,15 +778,17 @@ def markdown(results: dict, plot_name: str | None, plot_note: str) -> str:
         "### vexpr from Python against the CLI",
         "",
         "The same engine timed by `target/release/vexpr bench EXPR --n N --threads T --repeat R --json` "
-        "(into a preallocated output, no Python; its own inputs from the same distribution), against "
-        "`vexpr.evaluate` timed the same way: R back-to-back samples (a sample is a call, or a batch of "
-        "at least 50 µs) after a warm-up, about "
-        f"{s['cli_seconds']:g} s each. In each case the pair runs {s['cli_runs']} time(s), after each block of "
-        "the interleaved repetitions, and the table gives the median of the runs' medians. The ratio is "
-        "what `evaluate` adds: the Python call, the variable lookup and the allocation of the output "
-        f"(new memory, zeroed by the kernel, above glibc's 32 MiB reuse limit, i.e. at 10M). Target: "
-        f"within 10% at N ≥ {n_label(CLI_RATIO_FROM_N)}. The \"interleaved\" column is the throughput table's, "
-        "for comparison.",
+        "(CLI: into a preallocated output, no Python; its own inputs from the same distribution), against "
+        "`vexpr.evaluate(expr, local_dict=...)` timed the same way (\"Python\": the output allocated per "
+        "call; \"Python, `out=`\": into a preallocated one): R back-to-back samples (a sample is a call, "
+        "or a batch of at least 50 µs) after a warm-up, about "
+        f"{s['cli_seconds']:g} s each. In each case the three run one after the other {s['cli_runs']} "
+        "time(s), after each block of the interleaved repetitions; the table gives the median of the "
+        "runs' medians. \"Python / CLI\" is what `evaluate` adds: the Python call, the variable lookup and "
+        "the allocation of the output (above glibc's 32 MiB reuse limit, at 10M, new memory that the "
+        "kernel zeroes page by page as it is first written); \"`out=` / CLI\" leaves out the allocation. "
+        f"Target: Python / CLI within 10% at N ≥ {n_label(CLI_RATIO_FROM_N)}. \"Python, interleaved\" is "
+        "the throughput table's, for comparison.",
         "",
         cli_table(results["throughput"]),
         "",
