@@ -103,12 +103,7 @@ pub fn entry(py: Python<'_>, source: &str, sanitize: Option<bool>) -> PyResult<A
         return Ok(entry);
     }
     let names = vexpr::variable_names(source).map_err(|e| errors::to_py(&e))?;
-    let entry = Arc::new(Entry {
-        source: Arc::from(source),
-        names: Arc::new(Names::new(py, names)),
-        sanitized: AtomicBool::new(sanitize),
-        compiled: Mutex::new(Vec::new()),
-    });
+    let entry = Arc::new(Entry::new(source, Names::new(py, names), sanitize));
     with_cache(|c| {
         if c.entries.len() >= CACHE_SIZE
             && let Some(oldest) = c.order.pop_front()
@@ -126,6 +121,26 @@ pub fn entry(py: Python<'_>, source: &str, sanitize: Option<bool>) -> PyResult<A
 }
 
 impl Entry {
+    /// An entry for `source` reading `names`, with nothing compiled yet (the
+    /// cache makes them; a `NumExpr` object keeps one of its own).
+    pub fn new(source: &str, names: Names, sanitized: bool) -> Entry {
+        Entry {
+            source: Arc::from(source),
+            names: Arc::new(names),
+            sanitized: AtomicBool::new(sanitized),
+            compiled: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The first form compiled, if any.
+    pub fn first_compiled(&self) -> Option<Arc<Expr>> {
+        self.compiled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .first()
+            .map(|(_, e)| Arc::clone(e))
+    }
+
     /// The expression compiled for its names of types `dtypes`, from this
     /// entry or compiled now (with the GIL released) and kept.
     pub fn compiled(&self, py: Python<'_>, dtypes: &[DType]) -> PyResult<Arc<Expr>> {

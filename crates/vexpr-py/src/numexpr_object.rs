@@ -8,15 +8,15 @@
 //! signature's under `casting` (by NumPy, a copy), as numexpr casts.
 //! String variables take strings of any width (each width is compiled once).
 
-use crate::cache::Names;
+use crate::cache::{Entry, Names};
 use crate::errors;
 use crate::inputs::Input;
 use crate::run::{Prepared, check_order_casting, execute};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
-use std::sync::{Arc, Mutex, PoisonError};
-use vexpr::{DType, Expr};
+use std::sync::Arc;
+use vexpr::DType;
 
 /// `NumExpr(ex, signature)`'s arguments: what a pickle holds.
 type ConstructorArgs = (String, Vec<(String, String)>);
@@ -24,12 +24,11 @@ type ConstructorArgs = (String, Vec<(String, String)>);
 /// A compiled expression with a fixed signature.
 #[pyclass(frozen, module = "vexpr._vexpr", name = "NumExpr")]
 pub struct NumExpr {
-    source: String,
-    names: Arc<Names>,
+    /// The text, the argument names and the forms compiled for each list
+    /// of actual input types (only string widths vary).
+    entry: Entry,
     /// Each input's type; `None` for strings (any width).
     declared: Vec<Option<DType>>,
-    /// Compiled for each list of actual input types (only string widths vary).
-    compiled: Mutex<Vec<(Vec<DType>, Arc<Expr>)>>,
 }
 
 /// vexpr's dtype for a signature type name; `Ok(None)` for `bytes`.
@@ -41,32 +40,6 @@ fn parse_type(name: &str) -> PyResult<Option<DType>> {
         .filter(|t| !t.is_bytes())
         .map(Some)
         .ok_or_else(|| PyValueError::new_err(format!("unknown type {name:?} in the signature")))
-}
-
-impl NumExpr {
-    fn expr_for(&self, py: Python<'_>, dtypes: &[DType]) -> PyResult<Arc<Expr>> {
-        let found = self
-            .compiled
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .find(|(t, _)| t == dtypes)
-            .map(|(_, e)| Arc::clone(e));
-        if let Some(expr) = found {
-            return Ok(expr);
-        }
-        let expr = Arc::new(crate::cache::compile(
-            py,
-            &self.source,
-            &self.names.rust,
-            dtypes,
-        )?);
-        self.compiled
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push((dtypes.to_vec(), Arc::clone(&expr)));
-        Ok(expr)
-    }
 }
 
 #[pymethods]
@@ -82,14 +55,12 @@ impl NumExpr {
             declared.push(parse_type(type_name)?);
         }
         let object = NumExpr {
-            source: ex.to_string(),
-            names: Arc::new(Names::new(py, rust)),
+            entry: Entry::new(ex, Names::new(py, rust), false),
             declared,
-            compiled: Mutex::new(Vec::new()),
         };
         // Compile now when the types are known, so that errors show here.
         if let Some(types) = object.declared.iter().copied().collect::<Option<Vec<_>>>() {
-            object.expr_for(py, &types)?;
+            object.entry.compiled(py, &types)?;
         } else {
             vexpr::variable_names(ex).map_err(|e| errors::to_py(&e))?;
         }
@@ -108,11 +79,11 @@ impl NumExpr {
         ex_uses_vml: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let _ = ex_uses_vml;
-        if args.len() != self.names.rust.len() {
+        if args.len() != self.entry.names.rust.len() {
             return Err(PyValueError::new_err(format!(
                 "this expression takes {} arguments ({}), {} given",
-                self.names.rust.len(),
-                self.names.rust.join(", "),
+                self.entry.names.rust.len(),
+                self.entry.names.rust.join(", "),
                 args.len()
             )));
         }
@@ -135,8 +106,8 @@ impl NumExpr {
         let dtypes: Vec<DType> = inputs.iter().map(Input::dtype).collect();
         let (order, casting) = check_order_casting(order, casting)?;
         let prepared = Prepared {
-            expr: self.expr_for(py, &dtypes)?,
-            names: Arc::clone(&self.names),
+            expr: self.entry.compiled(py, &dtypes)?,
+            names: Arc::clone(&self.entry.names),
             inputs,
         };
         execute(py, &prepared, out.as_ref(), order, casting)
@@ -159,19 +130,20 @@ impl NumExpr {
     /// The expression text.
     #[getter]
     fn source(&self) -> &str {
-        &self.source
+        &self.entry.source
     }
 
     /// The argument names, in order.
     #[getter]
     fn input_names(&self) -> Vec<String> {
-        self.names.rust.clone()
+        self.entry.names.rust.clone()
     }
 
     /// `(name, dtype name)` pairs, in argument order.
     #[getter]
     fn signature(&self) -> Vec<(String, String)> {
-        self.names
+        self.entry
+            .names
             .rust
             .iter()
             .zip(&self.declared)
@@ -181,22 +153,17 @@ impl NumExpr {
 
     /// The bytecode listing (`vexpr dis`), of the first compiled form.
     fn disassemble(&self) -> String {
-        self.compiled
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .first()
-            .map_or_else(
-                || "(not compiled yet: string widths are known at the first call)".to_string(),
-                |(_, e)| e.to_string(),
-            )
+        self.entry.first_compiled().map_or_else(
+            || "(not compiled yet: string widths are known at the first call)".to_string(),
+            |e| e.to_string(),
+        )
     }
 
     /// The final program's instructions, each as `[opcode, destination,
     /// arguments...]` (the shape of numexpr's `disassemble`; the opcodes are
     /// vexpr's).
     fn instructions(&self) -> Vec<Vec<String>> {
-        let compiled = self.compiled.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some((_, expr)) = compiled.first() else {
+        let Some(expr) = self.entry.first_compiled() else {
             return Vec::new();
         };
         let program = expr.program();
@@ -219,14 +186,14 @@ impl NumExpr {
         let this = slf.get();
         Ok((
             slf.get_type().into_any(),
-            (this.source.clone(), this.signature()),
+            (this.entry.source.to_string(), this.signature()),
         ))
     }
 
     fn __repr__(&self) -> String {
         format!(
             "NumExpr({:?}, signature={:?})",
-            self.source,
+            self.entry.source,
             self.signature()
         )
     }
