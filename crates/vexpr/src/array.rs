@@ -125,6 +125,22 @@ pub enum Data<'a> {
 }
 
 impl<'a> Data<'a> {
+    /// The elements `start..end` (which must be in range).
+    pub(crate) fn slice(self, start: usize, end: usize) -> Data<'a> {
+        match self {
+            Data::Bool(v) => Data::Bool(&v[start..end]),
+            Data::Int32(v) => Data::Int32(&v[start..end]),
+            Data::Int64(v) => Data::Int64(&v[start..end]),
+            Data::Float32(v) => Data::Float32(&v[start..end]),
+            Data::Float64(v) => Data::Float64(&v[start..end]),
+            Data::Complex128(v) => Data::Complex128(&v[start..end]),
+            Data::Bytes { data, width } => Data::Bytes {
+                data: &data[start * width..end * width],
+                width,
+            },
+        }
+    }
+
     /// The element type.
     pub fn dtype(&self) -> DType {
         match self {
@@ -560,6 +576,58 @@ impl<'a> ArrayView<'a> {
     /// True when the view has no elements.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The same elements seen with `ndim` dimensions (the view's own after
+    /// leading ones of length 1, as broadcasting aligns shapes), in reverse
+    /// order when `reverse` (a transposition: a Fortran-order traversal of
+    /// the view is a C-order traversal of this). `ndim` is at least the
+    /// view's.
+    pub(crate) fn arranged(&self, ndim: usize, reverse: bool) -> ArrayView<'a> {
+        let pad = ndim - self.shape.len();
+        let mut shape: Vec<usize> = std::iter::repeat_n(1, pad)
+            .chain(self.shape.iter().copied())
+            .collect();
+        let mut strides: Vec<isize> = std::iter::repeat_n(0, pad)
+            .chain(self.strides.iter().copied())
+            .collect();
+        if reverse {
+            shape.reverse();
+            strides.reverse();
+        }
+        ArrayView {
+            elements: self.elements,
+            shape: Dims::new(&shape),
+            strides: Dims::new(&strides),
+            offset: self.offset,
+        }
+    }
+
+    /// The part of the view from index `start` (one per dimension) with the
+    /// trailing dimensions `tail`: the view's last `tail.len()` dimensions
+    /// cut to `tail` from `start`'s last entries, the others fixed at
+    /// `start`'s first. The part must lie inside the view.
+    pub(crate) fn window(&self, start: &[usize], tail: &[usize]) -> ArrayView<'a> {
+        debug_assert!(start.len() == self.shape.len() && tail.len() <= start.len());
+        debug_assert!(
+            start
+                .iter()
+                .zip(self.shape.iter())
+                .all(|(&i, &n)| i < n.max(1))
+        );
+        let moved: isize = start
+            .iter()
+            .zip(self.strides.iter())
+            .map(|(&i, &s)| i as isize * s)
+            .sum();
+        let strides = &self.strides[self.strides.len() - tail.len()..];
+        ArrayView {
+            elements: self.elements,
+            shape: Dims::new(tail),
+            strides: Dims::new(strides),
+            // Inside the view, so inside its data: not below zero.
+            offset: (self.offset as isize + moved) as usize,
+        }
     }
 
     /// True if the elements are row-major and back to back.

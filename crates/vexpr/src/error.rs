@@ -76,6 +76,11 @@ pub enum ErrorKind {
     /// A value an operation refuses at run time (integers to negative powers,
     /// reductions of empty arrays without an identity).
     Value,
+    /// A chunked evaluation ([`Expr::eval_chunked`](crate::Expr::eval_chunked))
+    /// could not read an input or write the result (the message says which,
+    /// and why), or could not allocate a chunk buffer; the span is the whole
+    /// expression.
+    Io,
     /// The evaluation was stopped by its interrupt flag
     /// ([`Options::interrupt`](crate::Options::interrupt)); the span is the
     /// whole expression.

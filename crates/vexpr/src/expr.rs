@@ -18,7 +18,7 @@ use std::sync::{Arc, OnceLock};
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Signature {
-    vars: Vec<(String, DType)>,
+    pub(crate) vars: Vec<(String, DType)>,
 }
 
 impl Signature {
@@ -73,16 +73,16 @@ impl Signature {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Expr {
-    source: Arc<str>,
+    pub(crate) source: Arc<str>,
     /// One per reduction, run in order before the final program.
-    stages: Vec<Stage>,
-    program: Program,
+    pub(crate) stages: Vec<Stage>,
+    pub(crate) program: Program,
     /// The signature's variables, then one per stage (`sum#0`, ...).
-    variables: Vec<String>,
+    pub(crate) variables: Vec<String>,
     /// Types of the signature's variables.
-    signature: Signature,
+    pub(crate) signature: Signature,
     /// Where each variable first appears, for the variables some program reads.
-    spans: Vec<Option<Span>>,
+    pub(crate) spans: Vec<Option<Span>>,
 }
 
 /// Evaluates `source` against `env` with the default [`Options`].
@@ -475,7 +475,7 @@ impl Expr {
     }
 
     /// The error for a run of `program` that stopped.
-    fn stopped(&self, program: &Program, stop: Stop) -> Error {
+    pub(crate) fn stopped(&self, program: &Program, stop: Stop) -> Error {
         match stop {
             Stop::Fault(fault) => {
                 let span = program.code[fault.instr].span;
@@ -486,7 +486,7 @@ impl Expr {
     }
 
     /// The error of an interrupted evaluation: about the whole expression.
-    fn interrupted(&self) -> Error {
+    pub(crate) fn interrupted(&self) -> Error {
         let whole = Span::new(0, self.source.len());
         Error::new(
             ErrorKind::Interrupted,
@@ -497,7 +497,7 @@ impl Expr {
     }
 
     /// Runs `program` into a new array of its broadcast shape.
-    fn evaluate_program(
+    pub(crate) fn evaluate_program(
         &self,
         program: &Program,
         values: &[Option<Value<'_>>],
@@ -530,7 +530,7 @@ impl Expr {
     }
 
     /// One empty slot per reduction stage, for [`Expr::run_stages`] to fill.
-    fn stage_slots(&self) -> Vec<OnceLock<Array>> {
+    pub(crate) fn stage_slots(&self) -> Vec<OnceLock<Array>> {
         self.stages.iter().map(|_| OnceLock::new()).collect()
     }
 
@@ -547,51 +547,67 @@ impl Expr {
             if options.interrupted() {
                 return Err(self.interrupted());
             }
-            // A reduction of a plain variable reads it in place (converting
-            // stored elements as `vm::reduce` reads them); any other
-            // operand is computed once, in full, by the stage's program.
-            let direct = match stage.program.code.as_slice() {
-                [only] if only.overload.name.starts_with("copy_") => {
-                    match &stage.program.registers[only.args[0] as usize].role {
-                        Role::Input(i) => values[stage.program.input_vars[*i]].clone(),
-                        _ => None,
-                    }
-                }
-                _ => None,
-            };
-            let computed;
-            let view = match &direct {
-                Some(Value::Array(view)) => view.clone(),
-                _ => {
-                    computed = self.evaluate_program(&stage.program, values, options)?;
-                    computed.view()
-                }
-            };
-            // Small reductions run here: handing them to the pool costs more than
-            // it saves (the result is the same either way).
-            let threads = if view.len() < crate::vm::PARALLEL_REDUCTION_LEN {
-                1
-            } else {
-                options.threads.max(1)
-            };
-            let reduced = crate::vm::with_pool(threads, || {
-                crate::vm::reduce(&view, stage.op, stage.axis, threads, options.interrupt)
-            })
-            .map_err(|error| match error {
-                ReduceError::Interrupted => self.interrupted(),
-                ReduceError::Refused(message) => {
-                    let span = if message.starts_with("axis") {
-                        stage.axis_span
-                    } else {
-                        stage.span
-                    };
-                    Error::new(ErrorKind::Value, span, message).with_source(&self.source)
-                }
-            })?;
+            let reduced = self.run_stage(stage, values, options)?;
             let reduced = slot.get_or_init(|| reduced);
             values.push(Some(Value::Array(reduced.view())));
         }
         Ok(())
+    }
+
+    /// Runs one reduction stage on `values` (the signature's variables, then
+    /// the results of the stages before it).
+    pub(crate) fn run_stage(
+        &self,
+        stage: &Stage,
+        values: &[Option<Value<'_>>],
+        options: Options,
+    ) -> Result<Array> {
+        // A reduction of a plain variable reads it in place (converting
+        // stored elements as `vm::reduce` reads them); any other
+        // operand is computed once, in full, by the stage's program.
+        let direct = match stage.program.code.as_slice() {
+            [only] if only.overload.name.starts_with("copy_") => {
+                match &stage.program.registers[only.args[0] as usize].role {
+                    Role::Input(i) => values[stage.program.input_vars[*i]].clone(),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let computed;
+        let view = match &direct {
+            Some(Value::Array(view)) => view.clone(),
+            _ => {
+                computed = self.evaluate_program(&stage.program, values, options)?;
+                computed.view()
+            }
+        };
+        // Small reductions run here: handing them to the pool costs more than
+        // it saves (the result is the same either way).
+        let threads = if view.len() < crate::vm::PARALLEL_REDUCTION_LEN {
+            1
+        } else {
+            options.threads.max(1)
+        };
+        crate::vm::with_pool(threads, || {
+            crate::vm::reduce(&view, stage.op, stage.axis, threads, options.interrupt)
+        })
+        .map_err(|error| self.reduce_error(stage, error))
+    }
+
+    /// The error of a reduction that gave no result.
+    pub(crate) fn reduce_error(&self, stage: &Stage, error: ReduceError) -> Error {
+        match error {
+            ReduceError::Interrupted => self.interrupted(),
+            ReduceError::Refused(message) => {
+                let span = if message.starts_with("axis") {
+                    stage.axis_span
+                } else {
+                    stage.span
+                };
+                Error::new(ErrorKind::Value, span, message).with_source(&self.source)
+            }
+        }
     }
 
     /// The values of the signature's variables some program reads, checked
@@ -616,7 +632,13 @@ impl Expr {
     }
 
     /// Refuses a value of another type than the variable was compiled for.
-    fn check_type(&self, name: &str, want: DType, value: &Value<'_>, span: Span) -> Result<()> {
+    pub(crate) fn check_type(
+        &self,
+        name: &str,
+        want: DType,
+        value: &Value<'_>,
+        span: Span,
+    ) -> Result<()> {
         if value.dtype() == want {
             return Ok(());
         }
@@ -663,11 +685,20 @@ impl Expr {
 
     /// NumPy broadcasting of the shapes of the inputs `program` reads.
     fn broadcast(&self, program: &Program, values: &[Option<Value<'_>>]) -> Result<Vec<usize>> {
+        self.broadcast_with(program, |v| values[v].as_ref().map(Value::shape))
+    }
+
+    /// [`Expr::broadcast`] of the shapes `shape_of` gives for the variables
+    /// (`None` for a variable without a value).
+    pub(crate) fn broadcast_with<'s>(
+        &self,
+        program: &Program,
+        shape_of: impl Fn(usize) -> Option<&'s [usize]>,
+    ) -> Result<Vec<usize>> {
         let mut shape: Vec<usize> = Vec::new();
         let mut from: Option<usize> = None;
         for v in read_variables(program) {
-            let Some(value) = &values[v] else { continue };
-            let s = value.shape();
+            let Some(s) = shape_of(v) else { continue };
             match broadcast_into(&mut shape, s) {
                 true => {}
                 false => {
@@ -727,7 +758,7 @@ impl Expr {
             .collect()
     }
 
-    fn run(
+    pub(crate) fn run(
         &self,
         program: &Program,
         values: &[Option<Value<'_>>],

@@ -39,6 +39,7 @@
 )]
 
 pub mod array;
+pub mod chunked;
 pub mod codegen;
 pub mod dtype;
 pub mod error;

@@ -21,6 +21,7 @@ mod gather;
 mod interrupt;
 mod pool;
 mod reduce;
+mod reduce_chunked;
 mod scratch;
 mod stream;
 
@@ -30,6 +31,7 @@ pub use pool::default_threads;
 pub(crate) use pool::with_pool;
 pub use reduce::Reduction;
 pub(crate) use reduce::{PARALLEL_REDUCTION_LEN, ReduceError, reduce};
+pub(crate) use reduce_chunked::ChunkedReduction;
 
 use crate::jit::Code;
 use crate::kernels::Operand;

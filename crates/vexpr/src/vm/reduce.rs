@@ -106,43 +106,12 @@ pub(crate) fn reduce(
     threads: usize,
     interrupt: Option<&AtomicBool>,
 ) -> Result<Array, ReduceError> {
-    let shape = view.shape();
-    if let Some(axis) = axis
-        && axis >= shape.len()
-    {
-        return Err(ReduceError::Refused(format!(
-            "axis {axis} is out of bounds for an array of dimension {}",
-            shape.len()
-        )));
-    }
-    // A stride-0 view can describe more elements than a usize counts. Once the
-    // shape passes NumPy's size rule, every partial product of it below
-    // (`outer`, `inner`, the count) fits as well.
-    let Some(count) = crate::array::checked_size(shape, view.dtype().itemsize()) else {
-        return Err(ReduceError::Refused(format!(
-            "cannot reduce an array of shape {shape:?}: its size in bytes overflows the address space"
-        )));
-    };
-    // (outer, length, inner): the reduced axis and what lies before and after it.
-    let (outer, length, inner, out_shape) = match axis {
-        None => (1, count, 1, Vec::new()),
-        Some(k) => {
-            let mut out_shape = shape.to_vec();
-            out_shape.remove(k);
-            (
-                shape[..k].iter().product(),
-                shape[k],
-                shape[k + 1..].iter().product(),
-                out_shape,
-            )
-        }
-    };
-    if length == 0 && matches!(op, Reduction::Min | Reduction::Max) {
-        return Err(ReduceError::Refused(format!(
-            "zero-size array to reduction operation {} which has no identity",
-            op.name()
-        )));
-    }
+    let Geometry {
+        outer,
+        length,
+        inner,
+        out_shape,
+    } = geometry(view.shape(), view.dtype(), op, axis)?;
     let lanes = Lanes {
         outer,
         length,
@@ -167,14 +136,14 @@ pub(crate) fn reduce(
             match op {
                 Reduction::Min => Buffer::Bool(
                     lanes
-                        .run(&v, i64::MAX, |a, b| a.min(b))
+                        .run::<_, Least>(&v, i64::MAX)
                         .into_iter()
                         .map(|x| x != 0)
                         .collect(),
                 ),
                 Reduction::Max => Buffer::Bool(
                     lanes
-                        .run(&v, i64::MIN, |a, b| a.max(b))
+                        .run::<_, Greatest>(&v, i64::MIN)
                         .into_iter()
                         .map(|x| x != 0)
                         .collect(),
@@ -183,30 +152,30 @@ pub(crate) fn reduce(
             }
         }
         Data::Int32(v) => match op {
-            Reduction::Min => Buffer::Int32(lanes.run(v, i32::MAX, |a, b| a.min(b))),
-            Reduction::Max => Buffer::Int32(lanes.run(v, i32::MIN, |a, b| a.max(b))),
+            Reduction::Min => Buffer::Int32(lanes.run::<_, Least>(v, i32::MAX)),
+            Reduction::Max => Buffer::Int32(lanes.run::<_, Greatest>(v, i32::MIN)),
             _ => Buffer::Int64(int_reduce(&lanes, &widened(v, i64::from)?, op)),
         },
         Data::Int64(v) => match op {
-            Reduction::Min => Buffer::Int64(lanes.run(v, i64::MAX, |a, b| a.min(b))),
-            Reduction::Max => Buffer::Int64(lanes.run(v, i64::MIN, |a, b| a.max(b))),
+            Reduction::Min => Buffer::Int64(lanes.run::<_, Least>(v, i64::MAX)),
+            Reduction::Max => Buffer::Int64(lanes.run::<_, Greatest>(v, i64::MIN)),
             _ => Buffer::Int64(int_reduce(&lanes, v, op)),
         },
         Data::Float32(v) => Buffer::Float32(match op {
-            Reduction::Sum => lanes.sum(v, 0.0, |a, b| a + b),
-            Reduction::Prod => lanes.run(v, 1.0, |a, b| a * b),
-            Reduction::Min => lanes.run(v, f32::INFINITY, minimum_f32),
-            Reduction::Max => lanes.run(v, f32::NEG_INFINITY, maximum_f32),
+            Reduction::Sum => lanes.sum::<_, Add>(v, 0.0),
+            Reduction::Prod => lanes.run::<_, Mul>(v, 1.0),
+            Reduction::Min => lanes.run::<_, Least>(v, f32::INFINITY),
+            Reduction::Max => lanes.run::<_, Greatest>(v, f32::NEG_INFINITY),
         }),
         Data::Float64(v) => Buffer::Float64(match op {
-            Reduction::Sum => lanes.sum(v, 0.0, |a, b| a + b),
-            Reduction::Prod => lanes.run(v, 1.0, |a, b| a * b),
-            Reduction::Min => lanes.run(v, f64::INFINITY, minimum_f64),
-            Reduction::Max => lanes.run(v, f64::NEG_INFINITY, maximum_f64),
+            Reduction::Sum => lanes.sum::<_, Add>(v, 0.0),
+            Reduction::Prod => lanes.run::<_, Mul>(v, 1.0),
+            Reduction::Min => lanes.run::<_, Least>(v, f64::INFINITY),
+            Reduction::Max => lanes.run::<_, Greatest>(v, f64::NEG_INFINITY),
         }),
         Data::Complex128(v) => Buffer::Complex128(match op {
-            Reduction::Sum => lanes.sum(v, Complex64::new(0.0, 0.0), |a, b| a + b),
-            Reduction::Prod => lanes.run(v, Complex64::new(1.0, 0.0), |a, b| a * b),
+            Reduction::Sum => lanes.sum::<_, Add>(v, Complex64::new(0.0, 0.0)),
+            Reduction::Prod => lanes.run::<_, Mul>(v, Complex64::new(1.0, 0.0)),
             _ => return Err(format!("`{}` is not defined for complex128", op.name()).into()),
         }),
         Data::Bytes { .. } => {
@@ -219,6 +188,67 @@ pub(crate) fn reduce(
         return Err(ReduceError::Interrupted);
     }
     Array::from_buffer(buffer, &out_shape).map_err(|e| ReduceError::Refused(e.0))
+}
+
+/// A reduction's layout: `outer` independent groups, each reducing `length`
+/// rows of `inner` contiguous lanes, into an array of `out_shape`.
+pub(super) struct Geometry {
+    pub outer: usize,
+    pub length: usize,
+    pub inner: usize,
+    pub out_shape: Vec<usize>,
+}
+
+/// The layout of reducing an array of `shape` along `axis` (all of it for
+/// `None`), or why the reduction is refused: an axis out of bounds, a shape
+/// too large to count, `min`/`max` of nothing.
+pub(super) fn geometry(
+    shape: &[usize],
+    dtype: DType,
+    op: Reduction,
+    axis: Option<usize>,
+) -> Result<Geometry, ReduceError> {
+    if let Some(axis) = axis
+        && axis >= shape.len()
+    {
+        return Err(ReduceError::Refused(format!(
+            "axis {axis} is out of bounds for an array of dimension {}",
+            shape.len()
+        )));
+    }
+    // A stride-0 view can describe more elements than a usize counts. Once the
+    // shape passes NumPy's size rule, every partial product of it below
+    // (`outer`, `inner`, the count) fits as well.
+    let Some(count) = crate::array::checked_size(shape, dtype.itemsize()) else {
+        return Err(ReduceError::Refused(format!(
+            "cannot reduce an array of shape {shape:?}: its size in bytes overflows the address space"
+        )));
+    };
+    let geometry = match axis {
+        None => Geometry {
+            outer: 1,
+            length: count,
+            inner: 1,
+            out_shape: Vec::new(),
+        },
+        Some(k) => {
+            let mut out_shape = shape.to_vec();
+            out_shape.remove(k);
+            Geometry {
+                outer: shape[..k].iter().product(),
+                length: shape[k],
+                inner: shape[k + 1..].iter().product(),
+                out_shape,
+            }
+        }
+    };
+    if geometry.length == 0 && matches!(op, Reduction::Min | Reduction::Max) {
+        return Err(ReduceError::Refused(format!(
+            "zero-size array to reduction operation {} which has no identity",
+            op.name()
+        )));
+    }
+    Ok(geometry)
 }
 
 /// `v` converted to int64, the accumulator type, or an error if the copy
@@ -234,26 +264,14 @@ fn widened<T: Copy>(v: &[T], f: impl Fn(T) -> i64) -> Result<Vec<i64>, String> {
 
 fn int_reduce(lanes: &Lanes, v: &[i64], op: Reduction) -> Vec<i64> {
     match op {
-        Reduction::Sum => lanes.run(v, 0, i64::wrapping_add),
-        _ => lanes.run(v, 1, i64::wrapping_mul),
+        Reduction::Sum => lanes.run::<_, Add>(v, 0),
+        _ => lanes.run::<_, Mul>(v, 1),
     }
 }
 
 /// The elements of a C-contiguous typed view, as a slice of its `data`.
 fn slice_of<'a>(view: &ArrayView<'a>, data: Data<'a>) -> Data<'a> {
-    let (start, end) = (view.offset(), view.offset() + view.len());
-    match data {
-        Data::Bool(v) => Data::Bool(&v[start..end]),
-        Data::Int32(v) => Data::Int32(&v[start..end]),
-        Data::Int64(v) => Data::Int64(&v[start..end]),
-        Data::Float32(v) => Data::Float32(&v[start..end]),
-        Data::Float64(v) => Data::Float64(&v[start..end]),
-        Data::Complex128(v) => Data::Complex128(&v[start..end]),
-        Data::Bytes { data, width } => Data::Bytes {
-            data: &data[start * width..end * width],
-            width,
-        },
-    }
+    data.slice(view.offset(), view.offset() + view.len())
 }
 
 /// The view's elements in C order, copied (and converted to the view's
@@ -308,25 +326,25 @@ impl Lanes<'_> {
         stop
     }
 
-    /// Reduces each lane front to back with `f` (`identity` for empty lanes).
-    fn run<T: Copy + Send + Sync>(
-        &self,
-        v: &[T],
-        identity: T,
-        f: impl Fn(T, T) -> T + Sync,
-    ) -> Vec<T> {
-        let fold = |c: &[T]| c[1..].iter().fold(c[0], |a, &x| f(a, x));
+    /// Reduces each lane front to back with `O` (`identity` for empty lanes).
+    fn run<T: Copy + Send + Sync, O: Fold<T>>(&self, v: &[T], identity: T) -> Vec<T> {
         if self.outer * self.inner == 1 && self.length > CHUNK {
             // One long lane: fold it chunk by chunk, then fold the chunk results in
             // order. The chunking depends on the length only, so a float product
             // comes out the same on any number of threads.
-            let chunk = |c: &[T]| if self.stop() { identity } else { fold(c) };
+            let chunk = |c: &[T]| {
+                if self.stop() {
+                    identity
+                } else {
+                    fold::<T, O>(c)
+                }
+            };
             let partials: Vec<T> = if self.threads > 1 {
                 v.par_chunks(CHUNK).map(chunk).collect()
             } else {
                 v.chunks(CHUNK).map(chunk).collect()
             };
-            return vec![fold(&partials)];
+            return vec![fold::<T, O>(&partials)];
         }
         let mut out = vec![identity; self.outer * self.inner];
         // Each lane starts from its first element and folds NumPy's
@@ -340,10 +358,7 @@ impl Lanes<'_> {
                 if l % ROWS_PER_CHECK == 1 && self.stop() {
                     return;
                 }
-                let row = &v[base + l * self.inner..base + (l + 1) * self.inner];
-                for (acc, &x) in out.iter_mut().zip(row) {
-                    *acc = f(*acc, x);
-                }
+                fold_row::<T, O>(out, &v[base + l * self.inner..base + (l + 1) * self.inner]);
             }
         };
         if self.threads > 1 && v.len() >= 4 * CHUNK && self.outer > 1 {
@@ -360,20 +375,14 @@ impl Lanes<'_> {
 
     /// Sums each lane: pairwise for a lane along contiguous memory, front to
     /// back across rows otherwise (as NumPy does).
-    fn sum<T: Copy + Send + Sync>(
-        &self,
-        v: &[T],
-        zero: T,
-        add: impl Fn(T, T) -> T + Sync + Copy,
-    ) -> Vec<T> {
+    fn sum<T: Copy + Send + Sync, O: Fold<T>>(&self, v: &[T], zero: T) -> Vec<T> {
         if self.inner != 1 {
-            return self.run(v, zero, add);
+            return self.run::<T, O>(v, zero);
         }
         let lane = |o: usize| {
-            chunked_sum(
+            chunked_sum::<T, O>(
                 &v[o * self.length..(o + 1) * self.length],
                 zero,
-                add,
                 // Threads only pay off on long lanes; the result is the same either way.
                 self.threads > 1 && self.outer == 1 && self.length >= PARALLEL_REDUCTION_LEN,
                 &|| self.stop(),
@@ -389,14 +398,19 @@ impl Lanes<'_> {
 
 /// Pairwise sum of each CHUNK, then of the chunk sums, in order; a chunk
 /// is skipped (summed as zero) once `stop` says so.
-fn chunked_sum<T: Copy + Send + Sync>(
+fn chunked_sum<T: Copy + Send + Sync, O: Fold<T>>(
     v: &[T],
     zero: T,
-    add: impl Fn(T, T) -> T + Sync + Copy,
     parallel: bool,
     stop: &(dyn Fn() -> bool + Sync),
 ) -> T {
-    let chunk = |c: &[T]| if stop() { zero } else { pairwise(c, zero, add) };
+    let chunk = |c: &[T]| {
+        if stop() {
+            zero
+        } else {
+            pairwise::<T, O>(c, zero)
+        }
+    };
     if v.len() <= CHUNK {
         return chunk(v);
     }
@@ -405,13 +419,98 @@ fn chunked_sum<T: Copy + Send + Sync>(
     } else {
         v.chunks(CHUNK).map(chunk).collect()
     };
-    pairwise(&partials, zero, add)
+    pairwise::<T, O>(&partials, zero)
+}
+
+/// A reduction's operation on one element type, as a type of its own: every
+/// fold of `O` over `T` then runs one compiled copy of [`fold`],
+/// [`fold_row`] and [`pairwise`], and a reduction fed in pieces
+/// (`reduce_chunked.rs`) gives the bits of [`reduce`], down to which NaN a
+/// sum of two different NaNs gives (which the compiler's choice of operand
+/// order would otherwise decide).
+pub(super) trait Fold<T>: Copy + Send + Sync {
+    fn apply(a: T, b: T) -> T;
+}
+
+/// `sum`'s operation (wrapping for integers).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Add;
+/// `prod`'s operation (wrapping for integers).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Mul;
+/// `min`'s operation (NaN-propagating for floats, as NumPy's).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Least;
+/// `max`'s operation (NaN-propagating for floats, as NumPy's).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Greatest;
+
+macro_rules! folds {
+    ($t:ty: $add:expr, $mul:expr, $least:expr, $greatest:expr) => {
+        impl Fold<$t> for Add {
+            #[inline(always)]
+            fn apply(a: $t, b: $t) -> $t {
+                $add(a, b)
+            }
+        }
+        impl Fold<$t> for Mul {
+            #[inline(always)]
+            fn apply(a: $t, b: $t) -> $t {
+                $mul(a, b)
+            }
+        }
+        impl Fold<$t> for Least {
+            #[inline(always)]
+            fn apply(a: $t, b: $t) -> $t {
+                $least(a, b)
+            }
+        }
+        impl Fold<$t> for Greatest {
+            #[inline(always)]
+            fn apply(a: $t, b: $t) -> $t {
+                $greatest(a, b)
+            }
+        }
+    };
+}
+folds!(i32: i32::wrapping_add, i32::wrapping_mul, Ord::min, Ord::max);
+folds!(i64: i64::wrapping_add, i64::wrapping_mul, Ord::min, Ord::max);
+folds!(f32: |a, b| a + b, |a, b| a * b, minimum_f32, maximum_f32);
+folds!(f64: |a, b| a + b, |a, b| a * b, minimum_f64, maximum_f64);
+
+impl Fold<Complex64> for Add {
+    #[inline(always)]
+    fn apply(a: Complex64, b: Complex64) -> Complex64 {
+        a + b
+    }
+}
+impl Fold<Complex64> for Mul {
+    #[inline(always)]
+    fn apply(a: Complex64, b: Complex64) -> Complex64 {
+        a * b
+    }
+}
+
+/// `c` folded front to back from its first element (`c` is not empty).
+#[inline(never)]
+pub(super) fn fold<T: Copy, O: Fold<T>>(c: &[T]) -> T {
+    c[1..].iter().fold(c[0], |a, &x| O::apply(a, x))
+}
+
+/// Folds `row` into `acc`, element by element.
+#[inline(never)]
+pub(super) fn fold_row<T: Copy, O: Fold<T>>(acc: &mut [T], row: &[T]) {
+    for (a, &x) in acc.iter_mut().zip(row) {
+        *a = O::apply(*a, x);
+    }
 }
 
 /// Pairwise summation, as NumPy does it: up to 128 elements are added into 8
 /// interleaved partial sums (which vectorize) combined pairwise; longer runs are
 /// halved recursively. The error grows with log(n), not n.
-fn pairwise<T: Copy>(v: &[T], zero: T, add: impl Fn(T, T) -> T + Copy) -> T {
+#[inline(never)]
+pub(super) fn pairwise<T: Copy, O: Fold<T>>(v: &[T], zero: T) -> T {
+    let add = O::apply;
     const LEAF: usize = 128;
     if v.len() < 8 {
         return v.iter().fold(zero, |a, &x| add(a, x));
@@ -435,7 +534,7 @@ fn pairwise<T: Copy>(v: &[T], zero: T, add: impl Fn(T, T) -> T + Copy) -> T {
     // Split on a multiple of 8 so that the leaves stay full.
     let half = (v.len() / 2).div_ceil(8) * 8;
     let (l, r) = v.split_at(half);
-    add(pairwise(l, zero, add), pairwise(r, zero, add))
+    add(pairwise::<T, O>(l, zero), pairwise::<T, O>(r, zero))
 }
 
 #[cfg(test)]
