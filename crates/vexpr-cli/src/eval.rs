@@ -1,15 +1,27 @@
-//! `vexpr eval EXPR NAME=VALUE ... [-o OUT.npy] [--threads N]`.
+//! `vexpr eval EXPR NAME=VALUE ... [-o OUT] [--threads N] [--chunk N] [--quiet]`.
 //!
-//! Takes the expression and its variables (numbers or `.npy` files), evaluates
-//! it with the library, and gives the result either as a `.npy` file (`-o`)
-//! or as NumPy-style text for stdout. Fails (status 1) on an evaluation error,
-//! a file that cannot be read or written, or a result too large to allocate;
-//! a variable given twice is a usage error (status 2).
+//! Takes the expression and its variables (numbers, `.npy` files, arrays of
+//! `.npz` archives, or a `.npy` on standard input: see `files.rs`) and
+//! evaluates it with the library's chunked evaluation: the files are read a
+//! chunk at a time and the result is written as it is computed, so memory
+//! use does not grow with the data. The result goes to a `.npy` or `.npz`
+//! file (`-o`, written beside the target and renamed into place when
+//! complete), to standard output as a `.npy` (`-o -`), or is printed as
+//! NumPy-style text. A progress bar shows on standard error for runs over a
+//! second when it is a terminal (not with `--quiet`). Ctrl-C stops the run,
+//! leaving no file behind. Fails (status 1) on an evaluation error, a file
+//! that cannot be read or written, or Ctrl-C; a variable given twice is a
+//! usage error (status 2).
 
 use crate::Failure;
-use crate::value::{Binding, Source};
+use crate::files::{FileSink, FileSource, Location, Target};
+use crate::value::{Binding, Source as Given};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
 use std::path::PathBuf;
-use vexpr::{Array, Complex64, DType, Element, Env, Expr, Options, Signature, Value};
+use std::time::{Duration, Instant};
+use vexpr::chunked::{Chunking, Input, MemorySink, Progress, Sink, Source};
+use vexpr::{Expr, InterruptFlag, Options, Signature, Value};
 
 /// The arguments of `vexpr eval`.
 #[derive(Debug, clap::Args)]
@@ -18,82 +30,179 @@ pub struct Args {
     #[arg(allow_hyphen_values = true)]
     pub expr: String,
 
-    /// A variable: NAME=FILE.npy, or NAME=NUMBER (3 is int64, 2.5 float64,
-    /// True/False bool, 1+2j complex128)
+    /// A variable: NAME=FILE.npy, NAME=FILE.npz:ARRAY (FILE.npz alone: the
+    /// array called NAME, or the only one), NAME=- (a .npy on standard
+    /// input), or NAME=NUMBER (3 is int64, 2.5 float64, True/False bool,
+    /// 1+2j complex128)
     #[arg(value_name = "NAME=VALUE", value_parser = crate::value::parse_binding)]
     pub bindings: Vec<Binding>,
 
-    /// Write the result to this .npy file instead of printing it
+    /// Write the result to this .npy file (or OUT.npz[:ARRAY], or - for a
+    /// .npy on standard output) instead of printing it
     #[arg(short, long, value_name = "OUT.npy")]
     pub output: Option<PathBuf>,
 
     /// Worker threads (default: VEXPR_NUM_THREADS or the number of cores)
     #[arg(long, value_name = "N", value_parser = crate::parse_threads)]
     pub threads: Option<usize>,
+
+    /// Elements read and computed at a time (memory use is a few buffers of
+    /// this many elements)
+    #[arg(long, value_name = "N", default_value_t = vexpr::chunked::DEFAULT_CHUNK_LEN,
+          value_parser = parse_chunk)]
+    pub chunk: usize,
+
+    /// No progress bar
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+fn parse_chunk(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("`{text}` is not a positive number of elements")),
+    }
 }
 
 /// Runs `vexpr eval`: the text to print, or nothing when the result went to a file.
 pub fn run(args: &Args) -> Result<Option<String>, Failure> {
     crate::check_unique(&args.bindings)?;
-    // Files are read first, then borrowed by the environment.
-    let mut arrays: Vec<(&str, Array)> = Vec::new();
-    let mut env = Env::new();
+    // Headers first (they give the types to compile for), then the inputs.
+    let mut files: Vec<Option<FileSource>> = Vec::with_capacity(args.bindings.len());
+    let mut signature = Signature::new();
     for binding in &args.bindings {
-        match &binding.value {
-            Source::Literal(scalar) => env.set(&binding.name, Value::Scalar(scalar.clone())),
-            Source::File(path) => {
-                let array = crate::npy::read(path).map_err(|message| {
+        let (file, dtype) = match &binding.value {
+            Given::Literal(scalar) => (None, scalar.dtype()),
+            Given::File(path) => {
+                let location = Location::parse(&path.to_string_lossy());
+                let file = FileSource::open(&location, &binding.name).map_err(|message| {
                     Failure::Message(format!("`{}`: {message}", binding.name))
                 })?;
-                arrays.push((&binding.name, array));
+                let dtype = file.dtype();
+                (Some(file), dtype)
             }
-        }
+        };
+        signature = signature.with(&binding.name, dtype);
+        files.push(file);
     }
-    for (name, array) in &arrays {
-        env.set(name, array);
-    }
+    let expr = Expr::compile(&args.expr, &signature)?;
+    let mut inputs: Vec<Input> = args
+        .bindings
+        .iter()
+        .zip(&mut files)
+        .map(|(binding, file)| match (file, &binding.value) {
+            (Some(file), _) => Input::Source(file as &mut dyn Source),
+            (None, Given::Literal(scalar)) => Input::Value(Value::Scalar(scalar.clone())),
+            (None, Given::File(_)) => unreachable!("every file was opened"),
+        })
+        .collect();
 
     let mut options = Options::default();
     if let Some(threads) = args.threads {
         options.threads = threads;
     }
-    let expr = Expr::compile(&args.expr, &Signature::of(&env))?;
-    let shape = expr.result_shape(&env)?;
-    let result = match expr.result_dtype() {
-        DType::Bool => eval_new(&expr, &env, false, &shape, options)?,
-        DType::Int32 => eval_new(&expr, &env, 0i32, &shape, options)?,
-        DType::Int64 => eval_new(&expr, &env, 0i64, &shape, options)?,
-        DType::Float32 => eval_new(&expr, &env, 0.0f32, &shape, options)?,
-        DType::Float64 => eval_new(&expr, &env, 0.0f64, &shape, options)?,
-        DType::Complex128 => eval_new(&expr, &env, Complex64::new(0.0, 0.0), &shape, options)?,
-        // Strings have no output slice type; the library allocates them (a
-        // zero-width result as `S1`, as NumPy stores b'').
-        DType::Bytes(_) => expr.eval_with(&env, options)?,
-    };
+    // Ctrl-C (and SIGTERM) stop the evaluation at its next check, so that
+    // the temporary output is removed on the way out.
+    let stop = InterruptFlag::new();
+    let flag = stop.flag();
+    // Fails only if a handler is already set, in which case that one stays.
+    let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::Relaxed));
+    options.interrupt = Some(flag);
 
-    match &args.output {
+    let mut bar = Bar::new(args.quiet);
+    let mut report = |progress: Progress| bar.update(progress);
+    let chunking = Chunking {
+        chunk_len: args.chunk,
+        progress: Some(&mut report),
+    };
+    let result = match &args.output {
         Some(path) => {
-            crate::npy::write(path, &result).map_err(Failure::Message)?;
-            Ok(None)
+            let mut sink = FileSink::new(Target::parse(path));
+            evaluate(&expr, &mut inputs, &mut sink, options, chunking)?;
+            sink.finish().map_err(Failure::Message)?;
+            None
         }
-        None => Ok(Some(crate::format::format_array(&result))),
-    }
+        None => {
+            let mut sink = MemorySink::default();
+            evaluate(&expr, &mut inputs, &mut sink, options, chunking)?;
+            let array = sink
+                .into_array()
+                .ok_or_else(|| Failure::Message("the evaluation gave no result".to_string()))?;
+            Some(crate::format::format_array(&array))
+        }
+    };
+    bar.finish();
+    Ok(result)
 }
 
-/// Evaluates into an output allocated here, so that a result too large for
-/// memory (say, two long vectors broadcast into a matrix) is a message rather
-/// than the abort a failed allocation inside the library would be.
-fn eval_new<T: Element>(
+fn evaluate(
     expr: &Expr,
-    env: &Env<'_>,
-    zero: T,
-    shape: &[usize],
+    inputs: &mut [Input<'_>],
+    sink: &mut dyn Sink,
     options: Options,
-) -> Result<Array, Failure> {
-    let len = shape.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n));
-    let len =
-        len.ok_or_else(|| Failure::Message(format!("the result's shape {shape:?} is too large")))?;
-    let mut out = crate::try_filled(zero, len)?;
-    expr.eval_into_with(env, &mut out, options)?;
-    Array::from_vec(out, shape).map_err(|e| Failure::Message(e.to_string()))
+    chunking: Chunking<'_>,
+) -> Result<(), Failure> {
+    expr.eval_chunked(inputs, sink, options, chunking)
+        .map_err(|e| match e.kind() {
+            // Not the expression's fault: no caret under it.
+            vexpr::ErrorKind::Io => Failure::Message(e.message().to_string()),
+            vexpr::ErrorKind::Interrupted => Failure::Message("interrupted".to_string()),
+            _ => Failure::from(e),
+        })
+}
+
+/// How long a run goes before its progress bar shows: a second, or
+/// `VEXPR_PROGRESS_DELAY` seconds (the tests show it at once).
+fn progress_delay() -> Duration {
+    std::env::var("VEXPR_PROGRESS_DELAY")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .unwrap_or(Duration::from_secs(1))
+}
+
+/// The progress bar: shown once a run has taken a second, when standard
+/// error is a terminal and not `--quiet`.
+struct Bar {
+    started: Instant,
+    shown: Option<ProgressBar>,
+    enabled: bool,
+}
+
+impl Bar {
+    fn new(quiet: bool) -> Bar {
+        Bar {
+            started: Instant::now(),
+            shown: None,
+            enabled: !quiet && std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn update(&mut self, progress: Progress) {
+        if !self.enabled {
+            return;
+        }
+        if self.shown.is_none() && self.started.elapsed() >= progress_delay() {
+            let bar =
+                ProgressBar::with_draw_target(Some(progress.total), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:40}] {human_pos}/{human_len} elements, {per_sec}, {eta} left",
+                )
+                .expect("a valid template")
+                .progress_chars("=> "),
+            );
+            self.shown = Some(bar);
+        }
+        if let Some(bar) = &self.shown {
+            bar.set_length(progress.total);
+            bar.set_position(progress.done);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.shown {
+            bar.finish_and_clear();
+        }
+    }
 }

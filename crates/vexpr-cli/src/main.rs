@@ -21,6 +21,7 @@
 mod bench;
 mod dis;
 mod eval;
+mod files;
 mod format;
 mod repl;
 mod value;

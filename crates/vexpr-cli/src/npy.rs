@@ -19,7 +19,7 @@ use npyz::{NpyFile, NpyHeader, Order, TypeChar, TypeStr, WriterBuilder};
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::Path;
-use vexpr::{Array, Buffer, Complex64, DType, Element};
+use vexpr::{Array, Buffer, Complex64, DType, Element, Format, Storage};
 
 /// The dtypes `read` accepts, for messages.
 const SUPPORTED: &str = "bool, int32, int64, float32, float64, complex128 and S<n> \
@@ -58,6 +58,133 @@ impl Source {
             Source::Bytes(width) => DType::Bytes(width),
         }
     }
+}
+
+impl Source {
+    /// The same elements as the library's [`Storage`], which converts them
+    /// as it reads them.
+    fn storage(self) -> Storage {
+        match self {
+            Source::Bool => Storage::Bool,
+            Source::I8 => Storage::Int8,
+            Source::I16 => Storage::Int16,
+            Source::I32 => Storage::Int32,
+            Source::I64 => Storage::Int64,
+            Source::U8 => Storage::UInt8,
+            Source::U16 => Storage::UInt16,
+            Source::U32 => Storage::UInt32,
+            Source::F16 => Storage::Float16,
+            Source::F32 => Storage::Float32,
+            Source::F64 => Storage::Float64,
+            Source::C64 => Storage::Complex64,
+            Source::C128 => Storage::Complex128,
+            Source::Bytes(width) => Storage::Bytes(width),
+        }
+    }
+}
+
+/// What a `.npy` header says about the data after it: everything needed to
+/// read the elements in place, a run at a time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    /// How each element is stored.
+    pub format: Format,
+    /// The shape.
+    pub shape: Vec<usize>,
+    /// Elements in Fortran (column-major) order.
+    pub fortran: bool,
+    /// Bytes of the header, where the data starts.
+    pub header_len: usize,
+    /// Bytes of data the shape and type call for.
+    pub data_len: usize,
+    /// NumPy's name of the stored type, for messages: `float64 ('<f8')`.
+    pub type_name: String,
+}
+
+/// Reads the header at the start of `head` (the first bytes of a file, at
+/// least the whole header) with the checks of [`read`]: a damaged or hostile
+/// header is an error before anything is allocated for its data.
+pub fn layout(head: &[u8]) -> Result<Layout, String> {
+    let mut rest = head;
+    let header = parse_header(&mut rest)?;
+    let source = source_of(&header)?;
+    let shape = shape_of(&header)?;
+    let data_len = data_len(&shape, source_width(&header))?;
+    let swapped = match header.dtype() {
+        npyz::DType::Plain(ts) => match ts.endianness() {
+            npyz::Endianness::Little => cfg!(target_endian = "big"),
+            npyz::Endianness::Big => cfg!(target_endian = "little"),
+            _ => false,
+        },
+        _ => false,
+    };
+    Ok(Layout {
+        format: Format {
+            storage: source.storage(),
+            swapped,
+        },
+        fortran: header.order() == Order::Fortran && shape.len() > 1,
+        shape,
+        header_len: head.len() - rest.len(),
+        data_len,
+        type_name: dtype_name(header.dtype().descr().trim_matches('\'')),
+    })
+}
+
+/// Bytes of data of `shape` with `width`-byte elements, or an error if that
+/// overflows.
+fn data_len(shape: &[usize], width: usize) -> Result<usize, String> {
+    let len = shape.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n));
+    len.and_then(|n| n.checked_mul(width))
+        .ok_or_else(|| format!("the shape {} is too large", shape_text(shape)))
+}
+
+/// Refuses data of `have` bytes where the header calls for
+/// `layout.data_len`: a file truncated, or with bytes after its data.
+pub fn check_data_len(layout: &Layout, have: u64) -> Result<(), String> {
+    let need = layout.data_len;
+    if have == need as u64 {
+        return Ok(());
+    }
+    let what = if have < need as u64 {
+        "truncated"
+    } else {
+        "has trailing bytes"
+    };
+    Err(format!(
+        "the file is {what}: shape {} of {} needs {need} data bytes, the file has {have}",
+        shape_text(&layout.shape),
+        layout.type_name,
+    ))
+}
+
+/// The bytes of a `.npy` header for an array of `shape` and `dtype` (in
+/// native byte order), in C or Fortran order: the data follows it.
+pub fn header(shape: &[usize], dtype: DType, fortran: bool) -> std::io::Result<Vec<u8>> {
+    let native = if cfg!(target_endian = "little") {
+        '<'
+    } else {
+        '>'
+    };
+    let type_str = match dtype {
+        DType::Bool => "|b1".to_string(),
+        DType::Int32 => format!("{native}i4"),
+        DType::Int64 => format!("{native}i8"),
+        DType::Float32 => format!("{native}f4"),
+        DType::Float64 => format!("{native}f8"),
+        DType::Complex128 => format!("{native}c16"),
+        DType::Bytes(width) => format!("|S{width}"),
+    };
+    let type_str: TypeStr = type_str.parse().map_err(std::io::Error::other)?;
+    let shape: Vec<u64> = shape.iter().map(|&n| n as u64).collect();
+    let mut out = Vec::new();
+    npyz::WriteOptions::new_header_only()
+        .dtype(npyz::DType::Plain(type_str))
+        .shape(&shape)
+        .order(if fortran { Order::Fortran } else { Order::C })
+        .writer(&mut out)
+        .write_header_only()?;
+    Ok(out)
 }
 
 /// The header of a file, checked against the data that follows it.
@@ -196,21 +323,17 @@ fn check(bytes: &[u8]) -> Result<Checked<'_>, String> {
     let header = parse_header(&mut data)?;
     let source = source_of(&header)?;
     let shape = shape_of(&header)?;
-    let len = shape.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n));
-    let need = len.and_then(|n| n.checked_mul(source_width(&header)));
-    let need = need.ok_or_else(|| format!("the shape {} is too large", shape_text(&shape)))?;
+    let need = data_len(&shape, source_width(&header))?;
     if data.len() != need {
-        let what = if data.len() < need {
-            "truncated"
-        } else {
-            "has trailing bytes"
+        let layout = Layout {
+            format: Format::native(source.storage()),
+            shape,
+            fortran: false,
+            header_len: bytes.len() - data.len(),
+            data_len: need,
+            type_name: dtype_name(header.dtype().descr().trim_matches('\'')),
         };
-        return Err(format!(
-            "the file is {what}: shape {} of {} needs {need} data bytes, the file has {}",
-            shape_text(&shape),
-            dtype_name(header.dtype().descr().trim_matches('\'')),
-            data.len()
-        ));
+        return Err(check_data_len(&layout, data.len() as u64).unwrap_err());
     }
     Ok(Checked {
         header,

@@ -618,10 +618,7 @@ impl Run<'_, '_, '_, '_> {
                             let (_, piece) = piece(dims, strides, &outer, r0, r1, k);
                             let width = state.format.storage.itemsize();
                             let n: usize = piece.iter().product();
-                            let strides: Vec<isize> = crate::array::c_strides(&piece)
-                                .iter()
-                                .map(|&s| s * width as isize)
-                                .collect();
+                            let strides = piece_strides(&piece, &strides[k.min(ndim)..], width);
                             let view = ArrayView::from_bytes(
                                 &buffer[..n * width],
                                 state.format,
@@ -629,7 +626,7 @@ impl Run<'_, '_, '_, '_> {
                                 &strides,
                                 0,
                             )
-                            .expect("a C-order piece lies inside its buffer");
+                            .expect("a piece lies inside its buffer");
                             Some(Value::Array(view))
                         }
                     });
@@ -739,9 +736,31 @@ fn piece(
     (base, tail)
 }
 
+/// The axes of a part of a source from the slowest-moving in its storage to
+/// the fastest (by decreasing stride): the order the part is read in.
+fn storage_order(strides: &[isize]) -> Vec<usize> {
+    let mut axes: Vec<usize> = (0..strides.len()).collect();
+    axes.sort_by_key(|&a| std::cmp::Reverse(strides[a]));
+    axes
+}
+
+/// Byte strides of a part of `shape` read by [`read_piece`] into a buffer
+/// (in the source's storage order), for a view of the buffer.
+fn piece_strides(shape: &[usize], strides: &[isize], width: usize) -> Vec<isize> {
+    let order = storage_order(strides);
+    let stored: Vec<usize> = order.iter().map(|&a| shape[a]).collect();
+    let mut out = vec![0isize; shape.len()];
+    for (&a, s) in order.iter().zip(crate::array::c_strides(&stored)) {
+        out[a] = s * width as isize;
+    }
+    out
+}
+
 /// Reads the part of a source with `shape` (strides `strides`, in elements
-/// of its storage order) from element `base` into `buf` in C order: one read
-/// per run of elements that lie back to back in the source.
+/// of its storage order) from element `base` into `buf`, in the source's own
+/// order (so that a Fortran-order part of a Fortran-order file is read in
+/// runs down its columns): one read per run of elements that lie back to
+/// back in the source.
 fn read_piece(
     state: &mut SourceState<'_, '_>,
     base: usize,
@@ -750,6 +769,9 @@ fn read_piece(
     buf: &mut [u8],
 ) -> std::io::Result<()> {
     let width = state.format.storage.itemsize();
+    let order = storage_order(strides);
+    let shape: Vec<usize> = order.iter().map(|&a| shape[a]).collect();
+    let strides: Vec<isize> = order.iter().map(|&a| strides[a]).collect();
     // The trailing axes that are contiguous in the source make one run.
     let mut run = 1usize;
     let mut split = shape.len();
@@ -766,7 +788,7 @@ fn read_piece(
     for r in 0..runs {
         let offset: isize = index
             .iter()
-            .zip(strides)
+            .zip(&strides)
             .map(|(&i, &s)| i as isize * s)
             .sum();
         let at = r * run * width;
