@@ -95,50 +95,11 @@ def _namespaces(
     return local_dict, global_dict, clear
 
 
-def evaluate(
-    ex: str,
-    local_dict: Mapping[str, Any] | None = None,
-    global_dict: Mapping[str, Any] | None = None,
-    out: Any = None,
-    order: str = "K",
-    casting: str = "same_kind",
-    sanitize: bool | None = None,
-    _frame_depth: int = 3,
-    disable_cache: bool = False,
-    **kwargs: Any,
-) -> Any:
-    """Evaluates the array expression ``ex`` element-wise.
-
-    Variables are looked up in ``local_dict``, then ``global_dict`` (any
-    mappings: dicts, a pandas ``DataFrame``...), by default the caller's
-    locals and globals. ``out`` receives the result (cast under ``casting``);
-    ``order`` is the result's memory order (``'K'`` keeps the inputs').
-    Compiled expressions are cached by text and input types.
-
-    >>> import numpy as np, vexpr as ne
-    >>> a = np.arange(4.0); b = 2.0
-    >>> ne.evaluate("a * b + 1")
-    array([1., 3., 5., 7.])
-    """
-    if not isinstance(ex, str):
-        raise ValueError("must specify expression as a string")
-    if kwargs:
-        _check_context(kwargs)
-    local_dict, global_dict, clear = _namespaces(local_dict, global_dict, _frame_depth - 2)
-    try:
-        return _vexpr.evaluate(
-            ex,
-            local_dict,
-            global_dict,
-            out,
-            order,
-            casting,
-            sanitize,
-            not disable_cache,
-        )
-    finally:
-        if clear:
-            local_dict.clear()  # type: ignore[union-attr]
+#: numexpr's ``evaluate(ex, local_dict=None, global_dict=None, out=None,
+#: order='K', casting='same_kind', sanitize=None, _frame_depth=3,
+#: disable_cache=False, **kwargs)``, wholly in the extension: the caller's
+#: frame, the cache lookup and the run take no Python code per call.
+evaluate = _vexpr.evaluate
 
 
 def validate(

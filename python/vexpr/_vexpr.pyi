@@ -10,13 +10,15 @@ CACHE_SIZE: int
 
 def evaluate(
     ex: str,
-    local_dict: Mapping[str, Any] | None,
-    global_dict: Mapping[str, Any] | None,
-    out: np.ndarray | None,
-    order: str,
-    casting: str,
-    sanitize: bool,
-    remember_last: bool = True,
+    local_dict: Mapping[str, Any] | None = None,
+    global_dict: Mapping[str, Any] | None = None,
+    out: np.ndarray | None = None,
+    order: str = "K",
+    casting: str = "same_kind",
+    sanitize: bool | None = None,
+    _frame_depth: int = 3,
+    disable_cache: bool = False,
+    **kwargs: Any,
 ) -> np.ndarray: ...
 def validate(
     ex: str,

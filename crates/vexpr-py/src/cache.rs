@@ -11,8 +11,9 @@
 use crate::errors;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
+use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use vexpr::{DType, Expr, Signature};
 
@@ -62,6 +63,43 @@ struct Cache {
 
 static CACHE: Mutex<Option<Cache>> = Mutex::new(None);
 
+/// Bumped by [`clear_cache`], so that each thread drops its [`RECENT`]
+/// entries at its next lookup.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// Entries of the shared cache a thread looked up last.
+const RECENT_LEN: usize = 8;
+
+/// One of a thread's recent entries, with the input types and the form it
+/// ran last on this thread (see [`Entry::compiled_recent`]).
+type RecentEntry = (Arc<Entry>, Option<(Vec<DType>, Arc<Expr>)>);
+
+/// A thread's most recently used entries (newest first), found by their
+/// text without taking the shared cache's lock or hashing the text.
+struct Recent {
+    generation: u64,
+    entries: Vec<RecentEntry>,
+}
+
+thread_local! {
+    static RECENT: RefCell<Recent> = const {
+        RefCell::new(Recent { generation: 0, entries: Vec::new() })
+    };
+}
+
+/// Runs `f` on this thread's recent entries, emptied first if the cache has
+/// been cleared since.
+fn with_recent<R>(f: impl FnOnce(&mut Vec<RecentEntry>) -> R) -> R {
+    let generation = GENERATION.load(Ordering::Relaxed);
+    RECENT.with_borrow_mut(|recent| {
+        if recent.generation != generation {
+            recent.entries.clear();
+            recent.generation = generation;
+        }
+        f(&mut recent.entries)
+    })
+}
+
 fn with_cache<R>(f: impl FnOnce(&mut Cache) -> R) -> R {
     // A panic while the lock was held cannot leave the map inconsistent in a
     // way that matters (at worst an entry is missing): keep using it.
@@ -86,6 +124,38 @@ fn sanitizing(sanitize: Option<bool>) -> bool {
 /// numexpr's sanitizer run on it (`vexpr._sanitize.check`) the first time it
 /// is asked for.
 pub fn entry(py: Python<'_>, source: &str, sanitize: Option<bool>) -> PyResult<Arc<Entry>> {
+    let recent = with_recent(|recent| {
+        let k = recent.iter().position(|(e, _)| &*e.source == source)?;
+        // Newest first: a loop over a few expressions finds each at once.
+        recent[..=k].rotate_right(1);
+        Some(Arc::clone(&recent[0].0))
+    });
+    if let Some(entry) = recent
+        && (entry.sanitized.load(Ordering::Relaxed) || sanitize == Some(false))
+    {
+        return Ok(entry);
+    }
+    let entry = shared_entry(py, source, sanitize)?;
+    with_recent(|recent| {
+        // Replaces this text's entry, if the thread had one (it may have
+        // left the shared cache since, which then made a new one).
+        let last = match recent.iter().position(|(e, _)| &*e.source == source) {
+            Some(k) => {
+                let (old, last) = recent.remove(k);
+                last.filter(|_| Arc::ptr_eq(&old, &entry))
+            }
+            None => {
+                recent.truncate(RECENT_LEN - 1);
+                None
+            }
+        };
+        recent.insert(0, (Arc::clone(&entry), last));
+    });
+    Ok(entry)
+}
+
+/// [`entry`] from the cache shared by all threads.
+fn shared_entry(py: Python<'_>, source: &str, sanitize: Option<bool>) -> PyResult<Arc<Entry>> {
     let known = with_cache(|c| c.entries.get(source).cloned());
     if let Some(entry) = &known
         && (entry.sanitized.load(Ordering::Relaxed) || sanitize == Some(false))
@@ -141,6 +211,38 @@ impl Entry {
             .map(|(_, e)| Arc::clone(e))
     }
 
+    /// [`Entry::compiled`] for an entry of the shared cache: the form this
+    /// thread ran last for the entry is reused without taking the entry's
+    /// lock when `dtypes` are the same.
+    pub fn compiled_recent(
+        self: &Arc<Entry>,
+        py: Python<'_>,
+        dtypes: impl ExactSizeIterator<Item = DType> + Clone,
+    ) -> PyResult<Arc<Expr>> {
+        let same = |types: &[DType]| {
+            types.len() == dtypes.len() && types.iter().copied().eq(dtypes.clone())
+        };
+        let hit = with_recent(|recent| {
+            recent.iter().find_map(|(e, last)| match last {
+                Some((types, expr)) if Arc::ptr_eq(e, self) && same(types) => {
+                    Some(Arc::clone(expr))
+                }
+                _ => None,
+            })
+        });
+        if let Some(expr) = hit {
+            return Ok(expr);
+        }
+        let dtypes: Vec<DType> = dtypes.collect();
+        let expr = self.compiled(py, &dtypes)?;
+        with_recent(|recent| {
+            if let Some((_, last)) = recent.iter_mut().find(|(e, _)| Arc::ptr_eq(e, self)) {
+                *last = Some((dtypes, Arc::clone(&expr)));
+            }
+        });
+        Ok(expr)
+    }
+
     /// The expression compiled for its names of types `dtypes`, from this
     /// entry or compiled now (with the GIL released) and kept.
     pub fn compiled(&self, py: Python<'_>, dtypes: &[DType]) -> PyResult<Arc<Expr>> {
@@ -192,6 +294,7 @@ pub fn expression_names(
 #[pyfunction]
 pub fn clear_cache() {
     with_cache(|c| *c = Cache::default());
+    GENERATION.fetch_add(1, Ordering::Relaxed);
 }
 
 /// The number of expressions in the cache (at most [`CACHE_SIZE`]).

@@ -36,6 +36,7 @@ fn _vexpr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(threads::detect_number_of_cores, m)?)?;
     m.add_class::<numexpr_object::NumExpr>()?;
+    numexpr_object::enable_vectorcall(m.py())?;
     m.add("CACHE_SIZE", cache::CACHE_SIZE)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -21,13 +21,13 @@ use crate::errors;
 use crate::inputs::{Input, data_ptr, has_flag, memory_of};
 use crate::threads;
 use numpy::{
-    Element as NumpyElement, IxDyn, PyArray, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods,
-    npyffi,
+    Element as NumpyElement, PyArray, PyArrayDescrMethods, PyArrayMethods, PyUntypedArray,
+    PyUntypedArrayMethods, npyffi,
 };
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyTuple};
+use pyo3::types::{PyDict, PyString, PyTuple};
 use std::cell::RefCell;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
@@ -44,10 +44,12 @@ pub const RELEASE_GIL_FROM: usize = 1 << 12;
 /// How often a watched run checks for Ctrl-C.
 pub const SIGNAL_POLL: Duration = Duration::from_millis(20);
 
-/// An expression ready to run: compiled for its inputs' types, with the inputs.
-pub struct Prepared<'py> {
-    pub expr: Arc<Expr>,
-    pub names: Arc<Names>,
+/// An expression ready to run: compiled for its inputs' types, with the inputs
+/// (borrowing the compiled form and names from whoever holds them: no
+/// reference counts change per call).
+pub struct Prepared<'py, 'e> {
+    pub expr: &'e Expr,
+    pub names: &'e Names,
     pub inputs: Vec<Input<'py>>,
 }
 
@@ -73,17 +75,17 @@ pub fn lookup<'py>(
     local: Option<&Bound<'py, PyAny>>,
     global: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Vec<Input<'py>>> {
-    names
-        .python
-        .iter()
-        .zip(&names.rust)
-        .map(|(key, name)| {
-            let key = key.bind(py);
-            let found = find(local, key)?.map_or_else(|| find(global, key), |v| Ok(Some(v)))?;
-            let value = found.ok_or_else(|| errors::missing_variable(name))?;
-            Input::from_py(&value)
-        })
-        .collect()
+    let mut inputs = Vec::with_capacity(names.python.len());
+    for (key, name) in names.python.iter().zip(&names.rust) {
+        let key = key.bind(py);
+        let found = match find(local, key)? {
+            Some(value) => Some(value),
+            None => find(global, key)?,
+        };
+        let value = found.ok_or_else(|| errors::missing_variable(name))?;
+        inputs.push(Input::from_py(&value)?);
+    }
+    Ok(inputs)
 }
 
 /// `mapping[key]`, or `None` when the key is missing.
@@ -104,34 +106,45 @@ fn find<'py>(
     }
 }
 
-/// Names, inputs and the compiled expression for `source`, and its cache
-/// entry.
+/// The cache entry of `source`, its inputs (its names looked up) and the
+/// expression compiled for their types: what a [`Prepared`] borrows.
 pub fn prepare<'py>(
     py: Python<'py>,
     source: &str,
     local: Option<&Bound<'py, PyAny>>,
     global: Option<&Bound<'py, PyAny>>,
     sanitize: Option<bool>,
-) -> PyResult<(Arc<Entry>, Prepared<'py>)> {
+) -> PyResult<(Arc<Entry>, Arc<Expr>, Vec<Input<'py>>)> {
     let entry = cache::entry(py, source, sanitize)?;
     let inputs = lookup(py, &entry.names, local, global)?;
-    let dtypes: Vec<DType> = inputs.iter().map(Input::dtype).collect();
-    let prepared = Prepared {
-        expr: entry.compiled(py, &dtypes)?,
-        names: Arc::clone(&entry.names),
-        inputs,
-    };
-    Ok((entry, prepared))
+    let expr = entry.compiled_recent(py, inputs.iter().map(Input::dtype))?;
+    Ok((entry, expr, inputs))
 }
 
 fn remember(
     py: Python<'_>,
-    entry: Arc<Entry>,
+    entry: &Arc<Entry>,
     expr: &Arc<Expr>,
     out: Option<&Bound<'_, PyAny>>,
     order: &'static str,
     casting: &'static str,
 ) -> PyResult<()> {
+    // The same expression as last time, without `out`: nothing to change
+    // (the common case of a loop; it saves replacing the record).
+    if out.is_none() {
+        let unchanged = LAST.with_borrow(|last| {
+            last.as_ref().is_some_and(|l| {
+                l.out.is_none()
+                    && Arc::ptr_eq(&l.entry, entry)
+                    && Arc::ptr_eq(&l.expr, expr)
+                    && l.order == order
+                    && l.casting == casting
+            })
+        });
+        if unchanged {
+            return Ok(());
+        }
+    }
     static WEAKREF: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let out = match out {
         Some(o) => {
@@ -143,7 +156,7 @@ fn remember(
         None => None,
     };
     let last = Last {
-        entry,
+        entry: Arc::clone(entry),
         expr: Arc::clone(expr),
         out,
         order,
@@ -156,27 +169,176 @@ fn remember(
     Ok(())
 }
 
-/// numexpr's `evaluate` once the caller's frame has given the dictionaries.
+/// Evaluates the array expression `ex` element-wise (numexpr's `evaluate`,
+/// which the package exports as `vexpr.evaluate`).
+///
+/// Variables are looked up in `local_dict`, then `global_dict` (any
+/// mappings: dicts, a pandas `DataFrame`...), by default the caller's locals
+/// and globals. `out` receives the result (cast under `casting`); `order` is
+/// the result's memory order (`'K'` keeps the inputs'). Compiled expressions
+/// are cached by text and input types.
+///
+/// >>> import numpy as np, vexpr as ne
+/// >>> a = np.arange(4.0); b = 2.0
+/// >>> ne.evaluate("a * b + 1")
+/// array([1., 3., 5., 7.])
 #[pyfunction]
-#[pyo3(signature = (ex, local_dict, global_dict, out, order, casting, sanitize, remember_last = true))]
+#[pyo3(signature = (
+    ex,
+    local_dict = None,
+    global_dict = None,
+    out = None,
+    order = "K",
+    casting = "same_kind",
+    sanitize = None,
+    _frame_depth = 3,
+    disable_cache = None,
+    **kwargs
+), text_signature = "(ex, local_dict=None, global_dict=None, out=None, order='K', casting='same_kind', sanitize=None, _frame_depth=3, disable_cache=False, **kwargs)")]
 #[allow(clippy::too_many_arguments)]
 pub fn evaluate<'py>(
     py: Python<'py>,
-    ex: &str,
+    ex: &Bound<'py, PyAny>,
     local_dict: Option<Bound<'py, PyAny>>,
     global_dict: Option<Bound<'py, PyAny>>,
     out: Option<Bound<'py, PyAny>>,
     order: &str,
     casting: &str,
     sanitize: Option<bool>,
-    remember_last: bool,
+    _frame_depth: isize,
+    disable_cache: Option<&Bound<'py, PyAny>>,
+    kwargs: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let (order, casting) = check_order_casting(order, casting)?;
-    let (entry, prepared) = prepare(py, ex, local_dict.as_ref(), global_dict.as_ref(), sanitize)?;
-    if remember_last {
-        remember(py, entry, &prepared.expr, out.as_ref(), order, casting)?;
+    let Ok(ex) = ex.cast::<PyString>() else {
+        return Err(PyValueError::new_err("must specify expression as a string"));
+    };
+    if let Some(kwargs) = kwargs
+        && !kwargs.is_empty()
+    {
+        check_context(py, kwargs)?;
     }
-    execute(py, &prepared, out.as_ref(), order, casting)
+    let remember_last = match disable_cache {
+        Some(flag) => !flag.is_truthy()?,
+        None => true,
+    };
+    // numexpr's default depth, 3, is the caller's frame: this function has
+    // none of its own.
+    let scope = Scope::of(py, local_dict, global_dict, _frame_depth - 3)?;
+    let result = (|| {
+        let (order, casting) = check_order_casting(order, casting)?;
+        let (entry, expr, inputs) = prepare(
+            py,
+            ex.to_str()?,
+            scope.local.as_ref(),
+            scope.global.as_ref(),
+            sanitize,
+        )?;
+        if remember_last {
+            remember(py, &entry, &expr, out.as_ref(), order, casting)?;
+        }
+        let prepared = Prepared {
+            expr: &expr,
+            names: &entry.names,
+            inputs,
+        };
+        execute(py, &prepared, out.as_ref(), order, casting)
+    })();
+    scope.finish();
+    result
+}
+
+/// numexpr's `optimization=` and `truediv=` keywords, checked by the
+/// package's `_check_context` (they change nothing).
+fn check_context(py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<()> {
+    py.import("vexpr")?
+        .getattr("_check_context")?
+        .call1((kwargs,))?;
+    Ok(())
+}
+
+/// The mappings names are looked up in, and the frame's locals to clear
+/// afterwards (so that they keep no arrays alive, as numexpr does).
+pub struct Scope<'py> {
+    pub local: Option<Bound<'py, PyAny>>,
+    pub global: Option<Bound<'py, PyAny>>,
+    clear: Option<Bound<'py, PyDict>>,
+}
+
+impl<'py> Scope<'py> {
+    /// `local` and `global` when given, else the locals and globals of the
+    /// calling Python frame, or of the frame `up` levels above it; the
+    /// frame's locals are to be cleared afterwards unless they are its
+    /// globals (at module level).
+    pub fn of(
+        py: Python<'py>,
+        local: Option<Bound<'py, PyAny>>,
+        global: Option<Bound<'py, PyAny>>,
+        up: isize,
+    ) -> PyResult<Scope<'py>> {
+        if local.is_some() && global.is_some() {
+            return Ok(Scope {
+                local,
+                global,
+                clear: None,
+            });
+        }
+        let (frame_local, frame_global) = if up <= 0 {
+            caller_namespaces(py, local.is_none())?
+        } else {
+            static GETFRAME: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+            let getframe = GETFRAME.get_or_try_init(py, || {
+                Ok::<_, PyErr>(py.import("sys")?.getattr("_getframe")?.unbind())
+            })?;
+            // Called from here, `sys._getframe(0)` is the caller's frame.
+            let frame = getframe.bind(py).call1((up,))?;
+            let frame_local = match local {
+                None => Some(frame.getattr("f_locals")?),
+                Some(_) => None,
+            };
+            (frame_local, frame.getattr("f_globals")?)
+        };
+        let clear = match &frame_local {
+            Some(l) if !l.is(&frame_global) => l.cast::<PyDict>().ok().cloned(),
+            _ => None,
+        };
+        Ok(Scope {
+            local: local.or(frame_local),
+            global: global.or(Some(frame_global)),
+            clear,
+        })
+    }
+
+    /// Clears the frame's locals if they were taken.
+    pub fn finish(self) {
+        if let Some(locals) = self.clear {
+            locals.clear();
+        }
+    }
+}
+
+/// The calling frame's locals (when `locals`) and globals: what `locals()`
+/// and `globals()` give there.
+fn caller_namespaces(
+    py: Python<'_>,
+    locals: bool,
+) -> PyResult<(Option<Bound<'_, PyAny>>, Bound<'_, PyAny>)> {
+    // SAFETY: with the GIL held, `PyEval_GetGlobals` returns a borrowed
+    // reference to the globals of the innermost Python frame (this function
+    // is called from Python code, and a builtin function has no frame of its
+    // own), or null when there is no Python frame; the reference is made an
+    // owned one at once.
+    let global = unsafe { Bound::from_borrowed_ptr_or_opt(py, pyo3::ffi::PyEval_GetGlobals()) };
+    let Some(global) = global else {
+        return Err(PyValueError::new_err("call stack is not deep enough"));
+    };
+    if !locals {
+        return Ok((None, global));
+    }
+    // SAFETY: as above: a borrowed reference to the frame's locals mapping
+    // (updated from its fast locals, as `frame.f_locals` is), made owned at
+    // once; null with an exception set on failure.
+    let local = unsafe { Bound::from_borrowed_ptr_or_err(py, pyo3::ffi::PyEval_GetLocals()) }?;
+    Ok((Some(local), global))
 }
 
 /// numexpr's `validate`: prepares `ex` for `re_evaluate` (raising what
@@ -195,8 +357,8 @@ pub fn validate<'py>(
     sanitize: Option<bool>,
 ) -> PyResult<()> {
     let (order, casting) = check_order_casting(order, casting)?;
-    let (entry, prepared) = prepare(py, ex, local_dict.as_ref(), global_dict.as_ref(), sanitize)?;
-    remember(py, entry, &prepared.expr, out.as_ref(), order, casting)
+    let (entry, expr, _) = prepare(py, ex, local_dict.as_ref(), global_dict.as_ref(), sanitize)?;
+    remember(py, &entry, &expr, out.as_ref(), order, casting)
 }
 
 /// numexpr's `re_evaluate`: the last expression this thread evaluated or
@@ -243,8 +405,8 @@ pub fn re_evaluate<'py>(
         None => None,
     };
     let prepared = Prepared {
-        expr,
-        names: Arc::clone(&entry.names),
+        expr: &expr,
+        names: &entry.names,
         inputs,
     };
     execute(py, &prepared, out.as_ref(), order, casting)
@@ -276,7 +438,7 @@ pub fn check_order_casting(order: &str, casting: &str) -> PyResult<(&'static str
 /// Runs a prepared expression: into a new array, or into `out`.
 pub fn execute<'py>(
     py: Python<'py>,
-    p: &Prepared<'py>,
+    p: &Prepared<'py, '_>,
     out: Option<&Bound<'py, PyAny>>,
     order: &str,
     casting: &str,
@@ -293,7 +455,7 @@ pub fn execute<'py>(
     match out {
         None => {
             let values = values(p, reversed)?;
-            let result = new_result(py, &p.expr, &p.names.rust, &values, true)?;
+            let result = new_result(py, p.expr, &p.names.rust, &values, true)?;
             Ok(if fortran {
                 result.getattr("T")?
             } else {
@@ -325,7 +487,7 @@ fn fortran_order(order: &str, inputs: &[Input<'_>]) -> bool {
 }
 
 /// The inputs' values, in the expression's signature order.
-fn values<'a>(p: &'a Prepared<'_>, reversed: Option<usize>) -> PyResult<Vec<Value<'a>>> {
+fn values<'a>(p: &'a Prepared<'_, '_>, reversed: Option<usize>) -> PyResult<Vec<Value<'a>>> {
     values_except(p, reversed, None)
 }
 
@@ -333,18 +495,18 @@ fn values<'a>(p: &'a Prepared<'_>, reversed: Option<usize>) -> PyResult<Vec<Valu
 /// of an evaluation in place) gets a placeholder, so that no view of the
 /// output's memory exists while it is written.
 fn values_except<'a>(
-    p: &'a Prepared<'_>,
+    p: &'a Prepared<'_, '_>,
     reversed: Option<usize>,
     skip: Option<usize>,
 ) -> PyResult<Vec<Value<'a>>> {
-    p.inputs
-        .iter()
-        .enumerate()
-        .map(|(k, input)| match skip {
-            Some(s) if s == k => Ok(Value::Scalar(vexpr::Scalar::Bool(false))),
-            _ => input.value(reversed),
-        })
-        .collect()
+    let mut values = Vec::with_capacity(p.inputs.len());
+    for (k, input) in p.inputs.iter().enumerate() {
+        values.push(match skip {
+            Some(s) if s == k => Value::Scalar(vexpr::Scalar::Bool(false)),
+            _ => input.value(reversed)?,
+        });
+    }
+    Ok(values)
 }
 
 /// The inputs as an environment, leaving out `skip` (the in-place input),
@@ -410,13 +572,10 @@ fn fill_new<'py, T: vexpr::Element + NumpyElement>(
     let shape = expr
         .result_shape_positional(values)
         .map_err(|e| errors::to_py(&e))?;
-    // SAFETY: the array is uninitialised; `eval_into_positional` writes every
-    // element before Python can see it (on an error or interruption the array
-    // is dropped unseen).
-    let array = unsafe { PyArray::<T, IxDyn>::new(py, shape, false) };
-    // SAFETY: a new C-contiguous array of `T`, referenced only here.
-    let slice =
-        unsafe { array.as_slice_mut() }.map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    // SAFETY: `array` lives to the end of this function, after the last use
+    // of `slice`; `eval_into_positional` writes every element before the
+    // array is returned (on an error or interruption it is dropped unseen).
+    let (array, slice) = unsafe { empty::<T>(py, &shape)? };
     watched(py, slice.len(), cancellable, |opts| {
         expr.eval_into_positional(values, slice, opts)
     })?;
@@ -432,23 +591,84 @@ fn fill_new_small<'py, T: vexpr::Element + NumpyElement>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let mut array = None;
     let outcome = expr.eval_positional_with(values, options(), |shape: &[usize]| {
-        // SAFETY: uninitialised, as in `fill_new`: every element is written
-        // before the array is returned to Python.
-        let new = unsafe { PyArray::<T, IxDyn>::new(py, shape, false) };
-        let len = new.len();
-        let data = if len == 0 {
-            std::ptr::NonNull::<T>::dangling().as_ptr()
-        } else {
-            new.data()
-        };
+        // SAFETY: `array` keeps the new array to the end of this function,
+        // after the run's last write into `slice`; the run writes every
+        // element before the array is returned (on an error it is dropped
+        // unseen).
+        let (new, slice) = unsafe { empty::<T>(py, shape).map_err(Failed)? };
         array = Some(new);
-        // SAFETY: `data` points at the `len` elements of the new contiguous
-        // array, which `array` keeps alive until this function returns, after
-        // the last write; nothing else refers to them meanwhile.
-        Ok::<_, vexpr::Error>(unsafe { std::slice::from_raw_parts_mut(data, len) })
+        Ok::<_, Failed>(slice)
     });
-    outcome.map_err(|e| errors::to_py(&e))?;
+    outcome.map_err(|Failed(e)| e)?;
     Ok(array.expect("allocated before the run").into_any())
+}
+
+/// Why a run into a new NumPy array failed: the library refused, or NumPy
+/// could not allocate.
+struct Failed(PyErr);
+
+impl From<vexpr::Error> for Failed {
+    fn from(e: vexpr::Error) -> Failed {
+        Failed(errors::to_py(&e))
+    }
+}
+
+/// A new NumPy array of `T` of `shape` (C order, uninitialised, as
+/// `numpy.empty`), and its elements as a slice for the VM to fill.
+///
+/// # Safety
+///
+/// The slice borrows the array's memory, which only the returned array
+/// object keeps alive: the caller must keep the array while it uses the
+/// slice. The elements are uninitialised (every bit pattern is a valid `T`,
+/// but the values are garbage): the caller writes every one of them before
+/// the array reaches Python, or drops the array unseen.
+unsafe fn empty<'py, T: vexpr::Element + NumpyElement>(
+    py: Python<'py>,
+    shape: &[usize],
+) -> PyResult<(Bound<'py, PyUntypedArray>, &'py mut [T])> {
+    let len = shape
+        .iter()
+        .try_fold(1usize, |acc, &n| acc.checked_mul(n))
+        .ok_or_else(|| {
+            PyValueError::new_err(format!("the result's shape {shape:?} is too large"))
+        })?;
+    // SAFETY: NumPy's C API is loaded (rust-numpy imports it on first use,
+    // with the GIL held, as here); this is its ndarray type object.
+    let subtype = unsafe { npyffi::get_type_object(py, npyffi::NpyTypes::PyArray_Type) };
+    // SAFETY: `PyArray_NewFromDescr` steals the new reference to the
+    // descriptor; `shape` is `shape.len()` sizes, read (not written) by
+    // NumPy, which takes them as `npy_intp` (the same size as `usize`; a size
+    // above `isize::MAX` reads as negative, which NumPy refuses). Null
+    // strides, data and flags 0 ask for a new C-ordered array of its own.
+    let ptr = unsafe {
+        npyffi::PY_ARRAY_API.PyArray_NewFromDescr(
+            py,
+            subtype,
+            T::get_dtype(py).into_dtype_ptr(),
+            shape.len() as std::ffi::c_int,
+            shape.as_ptr().cast::<npyffi::npy_intp>().cast_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+            std::ptr::null_mut(),
+        )
+    };
+    // SAFETY: a new reference to an ndarray, or null with an exception set.
+    let array =
+        unsafe { Bound::from_owned_ptr_or_err(py, ptr)?.cast_into_unchecked::<PyUntypedArray>() };
+    let data = if len == 0 {
+        std::ptr::NonNull::<T>::dangling().as_ptr()
+    } else {
+        data_ptr(&array).cast::<T>()
+    };
+    // SAFETY: `data` points at the `len` elements of `T` of the new
+    // C-contiguous array (its dtype is `T::get_dtype`, aligned as NumPy
+    // allocates), or is a dangling aligned pointer for no elements. Nothing
+    // else refers to them until the array is returned; the caller keeps
+    // `array`, and so the memory, alive while it uses the slice.
+    let slice = unsafe { std::slice::from_raw_parts_mut(data, len) };
+    Ok((array, slice))
 }
 
 /// At least the result's element count: the product of the largest extent
@@ -501,7 +721,7 @@ fn adopt(py: Python<'_>, array: vexpr::Array) -> PyResult<Bound<'_, PyAny>> {
 /// Evaluates into `out`.
 fn into_out<'py>(
     py: Python<'py>,
-    p: &Prepared<'py>,
+    p: &Prepared<'py, '_>,
     out: &Bound<'py, PyAny>,
     reversed: Option<usize>,
     casting: &str,
@@ -512,7 +732,7 @@ fn into_out<'py>(
     if !has_flag(out_array, npyffi::flags::NPY_ARRAY_WRITEABLE) {
         return Err(PyValueError::new_err("out is read-only"));
     }
-    let expr = &p.expr;
+    let expr = p.expr;
     let dtype = expr.result_dtype();
     let out_format = crate::inputs::format_of(out_array).ok();
     let native = out_format

@@ -264,7 +264,7 @@ impl Expr {
         out: &mut [T],
         options: Options,
     ) -> Result<()> {
-        self.eval_values_into(self.positional(inputs)?, &self.stage_slots(), out, options)
+        self.eval_positional_with(inputs, options, |_| Ok::<_, Error>(out))
     }
 
     /// [`Expr::eval_into_positional`] for a caller that allocates the output
@@ -291,8 +291,74 @@ impl Expr {
         options: Options,
         alloc: impl FnOnce(&[usize]) -> Result<&'o mut [T], E>,
     ) -> Result<(), E> {
+        if T::DTYPE == self.result_dtype()
+            && let Some((shape, bindings)) = self.direct_bindings(inputs)
+        {
+            let len = shape.iter().product();
+            let out = alloc(shape)?;
+            if out.len() != len {
+                return Err(self.output_mismatch(len, shape, out.len()).into());
+            }
+            return vm::run(&self.program, &bindings, out_bytes(out), len, options)
+                .map_err(|stop| self.stopped(&self.program, stop).into());
+        }
         let results = self.stage_slots();
         self.eval_values_with(self.positional(inputs)?, &results, options, alloc)
+    }
+
+    /// The shape of the result and the bindings of the inputs, for
+    /// [`Expr::eval_positional_with`]'s common case, which then skips the
+    /// copies of the values and of the shape the general path makes (they
+    /// cost as much as the run itself on a few elements): no reductions,
+    /// every input of the type compiled for, and the arrays the program reads
+    /// all of one shape (scalars aside), which the checks of
+    /// [`Expr::broadcast`] and [`bind`] accept. The bindings and shape are
+    /// then those the general path finds. `None` otherwise, and for every
+    /// input the general path refuses, so that it reports the error.
+    fn direct_bindings<'v, 'a>(
+        &self,
+        inputs: &'v [Value<'a>],
+    ) -> Option<(&'v [usize], Vec<Binding<'a>>)> {
+        let vars = &self.signature.vars;
+        if !self.stages.is_empty() || inputs.len() != vars.len() {
+            return None;
+        }
+        let typed = vars
+            .iter()
+            .zip(inputs)
+            .zip(&self.spans)
+            .all(|(((_, want), value), span)| span.is_none() || value.dtype() == *want);
+        if !typed {
+            return None;
+        }
+        let mut shape: Option<&[usize]> = None;
+        for v in read_variables(&self.program) {
+            if let Value::Array(view) = &inputs[v] {
+                match shape {
+                    None => shape = Some(view.shape()),
+                    Some(s) if s == view.shape() => {}
+                    Some(_) => return None,
+                }
+            }
+        }
+        let shape = shape?;
+        crate::array::checked_size(shape, self.result_dtype().itemsize())?;
+        let mut bindings = Vec::with_capacity(self.program.input_vars.len());
+        for v in read_variables(&self.program) {
+            bindings.push(bind(&inputs[v], shape)?);
+        }
+        Some((shape, bindings))
+    }
+
+    /// The error of an output buffer of `got` elements for a result of `len`
+    /// (of `shape`).
+    fn output_mismatch(&self, len: usize, shape: &[usize], got: usize) -> Error {
+        Error::new(
+            ErrorKind::Shape,
+            Span::new(0, self.source.len()),
+            format!("the result has {len} elements (shape {shape:?}), the output buffer {got}"),
+        )
+        .with_source(&self.source)
     }
 
     fn eval_values_into<'a, T: Element>(
@@ -336,16 +402,7 @@ impl Expr {
             .unwrap_or(usize::MAX);
         let out = alloc(&shape)?;
         if out.len() != len {
-            return Err(Error::new(
-                ErrorKind::Shape,
-                whole,
-                format!(
-                    "the result has {len} elements (shape {shape:?}), the output buffer {}",
-                    out.len()
-                ),
-            )
-            .with_source(&self.source)
-            .into());
+            return Err(self.output_mismatch(len, &shape, out.len()).into());
         }
         Ok(self.run(&self.program, &values, &shape, out_bytes(out), options)?)
     }
