@@ -313,7 +313,15 @@ impl Source for FileSource {
         };
         match &mut self.reader {
             Reader::Positioned { file, offset } => {
-                file.read_exact_at(buf, *offset + from).map_err(ended)
+                let at = *offset + from;
+                file.read_exact_at(buf, at).map_err(ended)?;
+                // The next run is most likely the one after this: have the
+                // kernel fetch it while this one is computed (and while the
+                // other inputs are read), not only once it is asked for.
+                let len = buf.len() as u64;
+                let next = std::num::NonZeroU64::new(len);
+                let _ = rustix::fs::fadvise(&*file, at + len, next, rustix::fs::Advice::WillNeed);
+                Ok(())
             }
             Reader::Deflated {
                 path,
