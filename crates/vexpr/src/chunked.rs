@@ -84,9 +84,10 @@ pub struct Progress {
     pub total: u64,
 }
 
-/// The elements a chunk holds by default: 8 MiB of float64 a buffer.
-/// Measured with `vexpr eval` over 2 GB files (see `docs/performance.md`):
-/// from 256Ki elements up, the throughput stays within a few percent.
+/// The elements a chunk holds by default: 8 MiB reads of float64. Over 2 GB
+/// files from the page cache, chunks from 16Ki to 4Mi elements ran within
+/// the run-to-run noise of one another, and peak memory grows with the
+/// chunk (about 32 MB at this length); see `docs/performance.md`.
 pub const DEFAULT_CHUNK_LEN: usize = 1 << 20;
 
 /// The chunk length and an optional progress callback.
