@@ -10,6 +10,7 @@
 //! | [`inputs`] | ndarrays (any layout, byte order, alignment, dtype numexpr takes), Python scalars, array-likes | [`vexpr::Value`]s that borrow the arrays' memory |
 //! | [`cache`] | an expression and its inputs' types | the names it reads, the compiled [`vexpr::Expr`] (bounded caches) |
 //! | [`run`] | a compiled expression, inputs, `out`, `order`, `casting` | the result: one NumPy allocation, filled with the GIL released |
+//! | [`mapped`] | inputs and `out` in shared file mappings (`np.memmap`) | the same result, read and written a chunk at a time, their pages given back to the kernel (bounded resident memory) |
 //! | [`errors`] | a [`vexpr::Error`] | the exception numexpr raises for the same input |
 //! | [`numexpr_object`] | an expression and a signature | `NumExpr` objects: callable, reusable, shareable between threads |
 
@@ -18,6 +19,7 @@ use pyo3::prelude::*;
 pub mod cache;
 pub mod errors;
 pub mod inputs;
+pub mod mapped;
 pub mod numexpr_object;
 pub mod run;
 pub mod threads;

@@ -10,6 +10,10 @@
 //! reductions, and string results, come back as vexpr arrays that NumPy
 //! adopts without a copy.
 //!
+//! Large `np.memmap` inputs (or `out`) in shared file mappings go through
+//! [`crate::mapped`] instead: a chunk at a time, their pages given back to the
+//! kernel as it goes, so that the resident memory stays bounded.
+//!
 //! Ctrl-C: a run of more than [`WATCHED_FROM`] elements goes to a helper
 //! thread while the calling thread checks Python's signals every
 //! [`SIGNAL_POLL`]; on `KeyboardInterrupt` the run stops at its next block and
@@ -452,6 +456,11 @@ pub fn execute<'py>(
         .max()
         .unwrap_or(0);
     let reversed = fortran.then_some(ndim);
+    // Large inputs (or `out`) in shared file mappings: a chunk at a time,
+    // giving their pages back as it goes (bounded resident memory).
+    if let Some(plan) = crate::mapped::plan(py, p, out, reversed)? {
+        return crate::mapped::run(py, p, plan, out, casting);
+    }
     match out {
         None => {
             let values = values(p, reversed)?;
@@ -623,7 +632,7 @@ impl From<vexpr::Error> for Failed {
 /// slice. The elements are uninitialised (every bit pattern is a valid `T`,
 /// but the values are garbage): the caller writes every one of them before
 /// the array reaches Python, or drops the array unseen.
-unsafe fn empty<'py, T: vexpr::Element + NumpyElement>(
+pub(crate) unsafe fn empty<'py, T: vexpr::Element + NumpyElement>(
     py: Python<'py>,
     shape: &[usize],
 ) -> PyResult<(Bound<'py, PyUntypedArray>, &'py mut [T])> {
@@ -692,7 +701,7 @@ fn size_bound(values: &[Value<'_>]) -> usize {
 
 /// A vexpr array as a NumPy array: numeric buffers are adopted without a
 /// copy; strings are copied into a NumPy `S` array.
-fn adopt(py: Python<'_>, array: vexpr::Array) -> PyResult<Bound<'_, PyAny>> {
+pub(crate) fn adopt(py: Python<'_>, array: vexpr::Array) -> PyResult<Bound<'_, PyAny>> {
     let shape = array.shape().to_vec();
     fn shaped<'py, T: NumpyElement>(
         py: Python<'py>,
@@ -853,13 +862,13 @@ fn fill_out<T: vexpr::Element>(
     })
 }
 
-fn overlaps(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn overlaps(a: &[u8], b: &[u8]) -> bool {
     let (a0, a1) = (a.as_ptr() as usize, a.as_ptr() as usize + a.len());
     let (b0, b1) = (b.as_ptr() as usize, b.as_ptr() as usize + b.len());
     !a.is_empty() && !b.is_empty() && a0 < b1 && b0 < a1
 }
 
-fn same_view(a: &Bound<'_, PyUntypedArray>, b: &Bound<'_, PyUntypedArray>) -> bool {
+pub(crate) fn same_view(a: &Bound<'_, PyUntypedArray>, b: &Bound<'_, PyUntypedArray>) -> bool {
     data_ptr(a) == data_ptr(b)
         && a.shape() == b.shape()
         && a.strides() == b.strides()
@@ -870,7 +879,7 @@ fn same_view(a: &Bound<'_, PyUntypedArray>, b: &Bound<'_, PyUntypedArray>) -> bo
 /// elements goes to a helper thread while this one checks for Ctrl-C; with
 /// `cancellable` the run is then stopped, else it finishes first. Either way
 /// the `KeyboardInterrupt` is raised.
-fn watched<R: Send>(
+pub(crate) fn watched<R: Send>(
     py: Python<'_>,
     len: usize,
     cancellable: bool,
