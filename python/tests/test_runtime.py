@@ -139,3 +139,32 @@ def test_ctrl_c_with_out_leaves_out_fully_written():
         """
     )
     assert result == {"outcome": "interrupted", "complete": True}
+
+
+def test_large_results_reuse_the_buffers_numpy_frees():
+    # A result of 8 MiB or more gets its memory from vexpr's allocator
+    # (NumPy's allocator hook): an ordinary array that owns its data, whose
+    # buffer is kept when freed and handed to the next result of its size.
+    vexpr.release_memory()
+    a = np.linspace(0.0, 1.0, 2_000_000)  # 16 MB of float64
+    first = vexpr.evaluate("2*a + 1")
+    assert first.flags["OWNDATA"] and first.base is None
+    np.testing.assert_array_equal(first, 2 * a + 1)
+    address = first.ctypes.data
+    del first
+    second = vexpr.evaluate("3*a")
+    assert second.ctypes.data == address  # the same buffer, all rewritten
+    np.testing.assert_array_equal(second, 3 * a)
+    # Resizing goes through the allocator's realloc.
+    second.resize(3_000_000, refcheck=False)
+    np.testing.assert_array_equal(second[:2_000_000], 3 * a)
+    del second
+    assert vexpr.release_memory() == 24_000_000  # the resized buffer
+    # At most four buffers are kept, then freed on request.
+    results = [vexpr.evaluate("a + k", local_dict={"a": a, "k": float(k)}) for k in range(6)]
+    del results
+    assert vexpr.release_memory() == 4 * a.nbytes
+    assert vexpr.release_memory() == 0
+    # Small results are NumPy's as before.
+    small = vexpr.evaluate("a + 1", local_dict={"a": a[:1000]})
+    assert small.flags["OWNDATA"]

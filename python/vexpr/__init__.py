@@ -47,12 +47,17 @@ __all__ = [
     "ncores",
     "nthreads",
     "re_evaluate",
+    "release_memory",
     "set_num_threads",
     "use_vml",
     "validate",
 ]
 
 __version__: str = _vexpr.__version__
+
+#: Frees the large result buffers vexpr keeps for reuse (see docs/python.md,
+#: "Memory"); returns the bytes given back. Not part of numexpr's API.
+release_memory = _vexpr.release_memory
 
 #: vexpr has its own vectorized math; Intel's VML is never used.
 use_vml = False

@@ -26,6 +26,9 @@ use_vml: bool
 ncores: int
 nthreads: int
 
+def release_memory() -> int:
+    """Frees the large result buffers kept for reuse; the bytes given back."""
+
 def evaluate(
     ex: str,
     local_dict: Mapping[str, Any] | None = None,

@@ -11,6 +11,7 @@
 //! | [`cache`] | an expression and its inputs' types | the names it reads, the compiled [`vexpr::Expr`] (bounded caches) |
 //! | [`run`] | a compiled expression, inputs, `out`, `order`, `casting` | the result: one NumPy allocation, filled with the GIL released |
 //! | [`mapped`] | inputs and `out` in shared file mappings (`np.memmap`) | the same result, read and written a chunk at a time, their pages given back to the kernel (bounded resident memory) |
+//! | [`kept`] | large result arrays NumPy frees | their buffers, kept (a few, bounded) for the next result of the same size |
 //! | [`errors`] | a [`vexpr::Error`] | the exception numexpr raises for the same input |
 //! | [`numexpr_object`] | an expression and a signature | `NumExpr` objects: callable, reusable, shareable between threads |
 
@@ -19,6 +20,7 @@ use pyo3::prelude::*;
 pub mod cache;
 pub mod errors;
 pub mod inputs;
+pub mod kept;
 pub mod mapped;
 pub mod numexpr_object;
 pub mod run;
@@ -34,6 +36,7 @@ fn _vexpr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cache::expression_names, m)?)?;
     m.add_function(wrap_pyfunction!(cache::clear_cache, m)?)?;
     m.add_function(wrap_pyfunction!(cache::cache_len, m)?)?;
+    m.add_function(wrap_pyfunction!(kept::release_memory, m)?)?;
     m.add_function(wrap_pyfunction!(threads::set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(threads::detect_number_of_cores, m)?)?;

@@ -642,6 +642,10 @@ pub(crate) unsafe fn empty<'py, T: vexpr::Element + NumpyElement>(
         .ok_or_else(|| {
             PyValueError::new_err(format!("the result's shape {shape:?} is too large"))
         })?;
+    // A large result's memory comes from (and goes back to) the kept
+    // buffers, while the guard lives.
+    let _kept = (len.saturating_mul(std::mem::size_of::<T>()) >= crate::kept::KEPT_FROM)
+        .then(|| crate::kept::for_results(py));
     // SAFETY: NumPy's C API is loaded (rust-numpy imports it on first use,
     // with the GIL held, as here); this is its ndarray type object.
     let subtype = unsafe { npyffi::get_type_object(py, npyffi::NpyTypes::PyArray_Type) };

@@ -1,0 +1,247 @@
+//! Large result buffers kept for the next result, through NumPy's own
+//! allocator hook.
+//!
+//! In: the result arrays `run.rs` allocates (with [`for_results`] in force).
+//! Out: the same arrays, whose memory NumPy gets from, and gives back to,
+//! this module's allocator: a buffer of at least [`KEPT_FROM`] bytes that
+//! NumPy frees is kept (a few, at most [`KEPT_AT_MOST`] bytes in all) and
+//! handed out again for the next result of the same size.
+//!
+//! Why: glibc returns allocations above 32 MiB to the kernel when they are
+//! freed, and the kernel zeroes the pages of the next one as they are first
+//! written. At N = 10M float64 that zeroing took longer than the evaluation
+//! itself (`2*a + 3*b`: 2.9 ns an element with a new output against 1.35
+//! into a reused one, `benches/python_bench.py`), so a loop of `evaluate`
+//! calls over large arrays ran at half the engine's speed.
+//!
+//! How: NumPy (1.22+) lets a library set the allocator of the arrays made
+//! while it is in force (`PyDataMem_SetHandler`, a context variable) and
+//! remembers each array's allocator for its `free`. The arrays are ordinary
+//! arrays that own their data (`flags.owndata`, `base is None`); only the
+//! allocator behind them differs. Kept buffers hold memory after `del`: at
+//! most [`KEPT_BUFFERS`] of them and [`KEPT_AT_MOST`] bytes, released by
+//! `vexpr.release_memory()` ([`release_memory`]).
+
+use pyo3::ffi;
+use pyo3::prelude::*;
+use std::ffi::{CStr, c_void};
+use std::sync::Mutex;
+
+/// Buffers at least this large are kept when freed (smaller ones cost
+/// little to get anew: glibc reuses them itself).
+pub const KEPT_FROM: usize = 8 << 20;
+/// How many buffers are kept at most.
+pub const KEPT_BUFFERS: usize = 4;
+/// Bytes kept at most.
+pub const KEPT_AT_MOST: usize = 1 << 30;
+
+/// The kept buffers: (address, size in bytes), each from `libc::malloc`.
+static KEPT: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
+
+/// NumPy's `PyDataMemAllocator`.
+#[repr(C)]
+struct Allocator {
+    ctx: *mut c_void,
+    malloc: unsafe extern "C" fn(*mut c_void, usize) -> *mut c_void,
+    calloc: unsafe extern "C" fn(*mut c_void, usize, usize) -> *mut c_void,
+    realloc: unsafe extern "C" fn(*mut c_void, *mut c_void, usize) -> *mut c_void,
+    free: unsafe extern "C" fn(*mut c_void, *mut c_void, usize),
+}
+
+/// NumPy's `PyDataMem_Handler` (version 1).
+#[repr(C)]
+struct Handler {
+    name: [u8; 127],
+    version: u8,
+    allocator: Allocator,
+}
+
+// SAFETY: the handler is immutable after construction and its context
+// pointer is null (never dereferenced); NumPy only reads it.
+unsafe impl Sync for Handler {}
+
+const fn name() -> [u8; 127] {
+    let mut out = [0u8; 127];
+    let text = b"vexpr_kept_results";
+    let mut i = 0;
+    while i < text.len() {
+        out[i] = text[i];
+        i += 1;
+    }
+    out
+}
+
+static HANDLER: Handler = Handler {
+    name: name(),
+    version: 1,
+    allocator: Allocator {
+        ctx: std::ptr::null_mut(),
+        malloc: kept_malloc,
+        calloc: kept_calloc,
+        realloc: kept_realloc,
+        free: kept_free,
+    },
+};
+
+/// `malloc`: a kept buffer of exactly `size` bytes if there is one.
+unsafe extern "C" fn kept_malloc(_: *mut c_void, size: usize) -> *mut c_void {
+    if size >= KEPT_FROM {
+        let mut kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = kept.iter().position(|&(_, s)| s == size) {
+            return kept.swap_remove(i).0 as *mut c_void;
+        }
+    }
+    // SAFETY: plain `malloc`; NumPy handles a null result.
+    unsafe { libc::malloc(size) }
+}
+
+/// `calloc`: always new (zeroed) memory.
+unsafe extern "C" fn kept_calloc(_: *mut c_void, n: usize, size: usize) -> *mut c_void {
+    // SAFETY: plain `calloc`.
+    unsafe { libc::calloc(n, size) }
+}
+
+/// `realloc`: every buffer, kept or not, came from `malloc`/`calloc`.
+unsafe extern "C" fn kept_realloc(_: *mut c_void, ptr: *mut c_void, size: usize) -> *mut c_void {
+    // SAFETY: `ptr` came from this allocator, so from libc (NumPy's contract).
+    unsafe { libc::realloc(ptr, size) }
+}
+
+/// `free`: keeps a large buffer while there is room, frees the rest.
+unsafe extern "C" fn kept_free(_: *mut c_void, ptr: *mut c_void, size: usize) {
+    if !ptr.is_null() && size >= KEPT_FROM {
+        let mut kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
+        let held: usize = kept.iter().map(|&(_, s)| s).sum();
+        if kept.len() < KEPT_BUFFERS && held + size <= KEPT_AT_MOST {
+            kept.push((ptr as usize, size));
+            return;
+        }
+    }
+    // SAFETY: `ptr` came from this allocator's `malloc`/`calloc`/`realloc`
+    // (NumPy's contract), so from libc, and is freed once.
+    unsafe { libc::free(ptr) }
+}
+
+/// `vexpr.release_memory()`: frees the result buffers kept for reuse and
+/// returns how many bytes that gave back.
+///
+/// ```python
+/// >>> import vexpr
+/// >>> vexpr.release_memory() >= 0
+/// True
+/// ```
+#[pyfunction]
+pub fn release_memory() -> usize {
+    release()
+}
+
+/// Frees every kept buffer; the bytes given back.
+pub fn release() -> usize {
+    let kept = std::mem::take(&mut *KEPT.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut bytes = 0;
+    for (ptr, size) in kept {
+        bytes += size;
+        // SAFETY: each kept buffer came from libc and is owned by the list
+        // it was just taken from.
+        unsafe { libc::free(ptr as *mut c_void) };
+    }
+    bytes
+}
+
+/// NumPy's `PyDataMem_SetHandler`, from its C API table.
+type SetHandler = unsafe extern "C" fn(*mut ffi::PyObject) -> *mut ffi::PyObject;
+
+/// The handler capsule and NumPy's setter, made once.
+struct Installed {
+    capsule: Py<PyAny>,
+    set: SetHandler,
+}
+
+static INSTALLED: std::sync::OnceLock<Option<Installed>> = std::sync::OnceLock::new();
+
+/// `PyDataMem_SetHandler`'s index in NumPy's C API table (numpy/_core/code_generators/numpy_api.py).
+const SET_HANDLER_SLOT: usize = 304;
+
+fn installed(py: Python<'_>) -> Option<&'static Installed> {
+    INSTALLED
+        .get_or_init(|| {
+            let numpy = py.import("numpy").ok()?;
+            let version: String = numpy.getattr("__version__").ok()?.extract().ok()?;
+            let major: u32 = version.split('.').next()?.parse().ok()?;
+            let module = if major >= 2 {
+                "numpy._core._multiarray_umath"
+            } else {
+                "numpy.core._multiarray_umath"
+            };
+            let api = py.import(module).ok()?.getattr("_ARRAY_API").ok()?;
+            // SAFETY: `_ARRAY_API` is NumPy's capsule of its C API table (a
+            // `void **`), alive as long as NumPy is imported (for good); the
+            // slot is `PyDataMem_SetHandler` in every NumPy from 1.22 on
+            // (the package needs 1.23).
+            let set: SetHandler = unsafe {
+                let table = ffi::PyCapsule_GetPointer(api.as_ptr(), std::ptr::null())
+                    as *const *const c_void;
+                if table.is_null() {
+                    ffi::PyErr_Clear();
+                    return None;
+                }
+                std::mem::transmute::<*const c_void, SetHandler>(*table.add(SET_HANDLER_SLOT))
+            };
+            const NAME: &CStr = c"mem_handler";
+            // SAFETY: a capsule of the static handler under the name NumPy
+            // requires; no destructor (the handler is never freed).
+            let capsule = unsafe {
+                let ptr = ffi::PyCapsule_New(
+                    std::ptr::from_ref(&HANDLER) as *mut c_void,
+                    NAME.as_ptr(),
+                    None,
+                );
+                Bound::from_owned_ptr_or_opt(py, ptr)?.unbind()
+            };
+            Some(Installed { capsule, set })
+        })
+        .as_ref()
+}
+
+/// Makes this module's allocator NumPy's for the arrays made until the
+/// guard is dropped (on this thread's context); nothing if NumPy cannot.
+pub fn for_results(py: Python<'_>) -> Guard<'_> {
+    let Some(installed) = installed(py) else {
+        return Guard { py, previous: None };
+    };
+    // SAFETY: the GIL is held; `set` is NumPy's `PyDataMem_SetHandler`,
+    // given a handler capsule; it returns a new reference to the previous
+    // handler (or null with an exception).
+    let previous = unsafe {
+        let old = (installed.set)(installed.capsule.as_ptr());
+        if old.is_null() {
+            ffi::PyErr_Clear();
+            None
+        } else {
+            Some(Bound::from_owned_ptr(py, old).unbind())
+        }
+    };
+    Guard { py, previous }
+}
+
+/// Restores NumPy's previous allocator when dropped.
+pub struct Guard<'py> {
+    py: Python<'py>,
+    previous: Option<Py<PyAny>>,
+}
+
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        if let (Some(previous), Some(installed)) = (self.previous.take(), installed(self.py)) {
+            // SAFETY: as in `for_results`, restoring the handler it replaced.
+            unsafe {
+                let ours = (installed.set)(previous.as_ptr());
+                if ours.is_null() {
+                    ffi::PyErr_Clear();
+                } else {
+                    ffi::Py_DECREF(ours);
+                }
+            }
+        }
+    }
+}
