@@ -405,7 +405,7 @@ pub struct FileSink {
 }
 
 enum Output {
-    File(std::io::BufWriter<tempfile::NamedTempFile>),
+    File(Background),
     /// A target that is not a regular file (`/dev/null`, a FIFO), written
     /// directly: renaming onto it would replace the device itself.
     Direct(std::io::BufWriter<File>),
@@ -433,7 +433,7 @@ impl FileSink {
             None => return Ok(()),
             Some(Output::Stdout(mut out)) => return out.flush().map_err(|e| fail(&e)),
             Some(Output::Direct(mut out)) => return out.flush().map_err(|e| fail(&e)),
-            Some(Output::File(out)) => out.into_inner().map_err(|e| fail(&e.into_error()))?,
+            Some(Output::File(out)) => out.finish().map_err(|e| fail(&e))?,
             Some(Output::Archive(archive)) => archive.finish().map_err(|e| fail(&e))?,
         };
         let path = match &target {
@@ -502,10 +502,7 @@ impl FileSink {
             Target::Npy(path) if is_special(path) => Output::Direct(
                 std::io::BufWriter::with_capacity(1 << 20, File::create(path)?),
             ),
-            Target::Npy(path) => Output::File(std::io::BufWriter::with_capacity(
-                1 << 20,
-                Self::temporary(&placed(path))?,
-            )),
+            Target::Npy(path) => Output::File(Background::new(Self::temporary(&placed(path))?)),
             Target::Npz(path, _) if is_special(path) => {
                 return Err(std::io::Error::other(
                     "an .npz archive can only replace a regular file",
@@ -547,9 +544,98 @@ fn placed(path: &Path) -> PathBuf {
 
 fn write_all(out: &mut Output, bytes: &[u8]) -> std::io::Result<()> {
     match out {
-        Output::File(w) => w.write_all(bytes),
+        Output::File(w) => w.write(bytes),
         Output::Direct(w) => w.write_all(bytes),
         Output::Archive(w) => w.write_all(bytes),
         Output::Stdout(w) => w.write_all(bytes),
+    }
+}
+
+/// A temporary file written by a thread of its own, so that computing the
+/// next chunk goes on while the kernel takes this one (a write into the page
+/// cache blocks once too much of it waits for the disk). Past
+/// [`SYNC_FROM`] bytes, the thread also has every [`SYNC_EVERY`] bytes
+/// written to the disk and dropped from the page cache, so that a result
+/// larger than memory streams at the disk's pace instead of filling the
+/// cache and stalling, and leaves the cache to the inputs.
+struct Background {
+    chunks: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    /// Buffers the thread is done with, for the next chunks.
+    spare: std::sync::mpsc::Receiver<Vec<u8>>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<tempfile::NamedTempFile>>>,
+}
+
+/// Output bytes from which the writer syncs as it goes.
+const SYNC_FROM: u64 = 1 << 30;
+/// Bytes written between two syncs, past [`SYNC_FROM`].
+const SYNC_EVERY: u64 = 256 << 20;
+
+impl Background {
+    fn new(file: tempfile::NamedTempFile) -> Background {
+        // Two chunks in flight at most: memory stays a few chunk buffers.
+        let (chunks, received) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+        let (give_back, spare) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let mut file = file;
+            let (mut written, mut synced) = (0u64, 0u64);
+            for chunk in received {
+                file.write_all(&chunk)?;
+                written += chunk.len() as u64;
+                let _ = give_back.send(chunk);
+                if written >= SYNC_FROM && written - synced >= SYNC_EVERY {
+                    file.as_file().sync_data()?;
+                    let done = std::num::NonZeroU64::new(written - synced);
+                    let dontneed = rustix::fs::Advice::DontNeed;
+                    let _ = rustix::fs::fadvise(file.as_file(), synced, done, dontneed);
+                    synced = written;
+                }
+            }
+            Ok(file)
+        });
+        Background {
+            chunks: Some(chunks),
+            spare,
+            thread: Some(thread),
+        }
+    }
+
+    /// Hands `bytes` to the writer; its error, if it stopped on one.
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let mut chunk = self.spare.try_recv().unwrap_or_default();
+        chunk.clear();
+        chunk.extend_from_slice(bytes);
+        let sent = self.chunks.as_ref().map(|c| c.send(chunk));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            // The thread ended early: on an error, which it returns.
+            _ => Err(self.stop().err().unwrap_or_else(|| {
+                std::io::Error::other("the output's writer stopped")
+            })),
+        }
+    }
+
+    /// Waits for everything to be written; the file.
+    fn finish(mut self) -> std::io::Result<tempfile::NamedTempFile> {
+        self.stop()
+    }
+
+    fn stop(&mut self) -> std::io::Result<tempfile::NamedTempFile> {
+        drop(self.chunks.take());
+        match self.thread.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(std::io::Error::other("the output's writer panicked")),
+            None => Err(std::io::Error::other("the output was already finished")),
+        }
+    }
+}
+
+impl Drop for Background {
+    /// A run that failed or was interrupted drops its output unfinished:
+    /// the thread is joined (not left to the process's exit), so that the
+    /// temporary file it holds is removed.
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            let _ = self.stop();
+        }
     }
 }
