@@ -105,7 +105,13 @@ pub struct Layout {
 /// least the whole header) with the checks of [`read`]: a damaged or hostile
 /// header is an error before anything is allocated for its data.
 pub fn layout(head: &[u8]) -> Result<Layout, String> {
-    let mut rest = head;
+    parsed(head).map(|(_, _, layout)| layout)
+}
+
+/// The header at the start of `bytes`, checked, with its [`Source`] and
+/// [`Layout`].
+fn parsed(bytes: &[u8]) -> Result<(NpyHeader, Source, Layout), String> {
+    let mut rest = bytes;
     let header = parse_header(&mut rest)?;
     let source = source_of(&header)?;
     let shape = shape_of(&header)?;
@@ -118,17 +124,18 @@ pub fn layout(head: &[u8]) -> Result<Layout, String> {
         },
         _ => false,
     };
-    Ok(Layout {
+    let layout = Layout {
         format: Format {
             storage: source.storage(),
             swapped,
         },
         fortran: header.order() == Order::Fortran && shape.len() > 1,
         shape,
-        header_len: head.len() - rest.len(),
+        header_len: bytes.len() - rest.len(),
         data_len,
         type_name: dtype_name(header.dtype().descr().trim_matches('\'')),
-    })
+    };
+    Ok((header, source, layout))
 }
 
 /// Bytes of data of `shape` with `width`-byte elements, or an error if that
@@ -319,26 +326,13 @@ const MAX_HEADER_NESTING: usize = 8;
 
 /// Parses the header and checks the type, the shape and the data length.
 fn check(bytes: &[u8]) -> Result<Checked<'_>, String> {
-    let mut data = bytes;
-    let header = parse_header(&mut data)?;
-    let source = source_of(&header)?;
-    let shape = shape_of(&header)?;
-    let need = data_len(&shape, source_width(&header))?;
-    if data.len() != need {
-        let layout = Layout {
-            format: Format::native(source.storage()),
-            shape,
-            fortran: false,
-            header_len: bytes.len() - data.len(),
-            data_len: need,
-            type_name: dtype_name(header.dtype().descr().trim_matches('\'')),
-        };
-        return Err(check_data_len(&layout, data.len() as u64).unwrap_err());
-    }
+    let (header, source, layout) = parsed(bytes)?;
+    let data = &bytes[layout.header_len..];
+    check_data_len(&layout, data.len() as u64)?;
     Ok(Checked {
         header,
         source,
-        shape,
+        shape: layout.shape,
         data,
     })
 }
