@@ -608,9 +608,10 @@ impl Background {
         match sent {
             Some(Ok(())) => Ok(()),
             // The thread ended early: on an error, which it returns.
-            _ => Err(self.stop().err().unwrap_or_else(|| {
-                std::io::Error::other("the output's writer stopped")
-            })),
+            _ => Err(self
+                .stop()
+                .err()
+                .unwrap_or_else(|| std::io::Error::other("the output's writer stopped"))),
         }
     }
 
