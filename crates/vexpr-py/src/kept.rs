@@ -35,7 +35,7 @@ pub const KEPT_BUFFERS: usize = 4;
 /// Bytes kept at most.
 pub const KEPT_AT_MOST: usize = 1 << 30;
 
-/// The kept buffers: (address, size in bytes), each from `libc::malloc`.
+/// The kept buffers: (address, size in bytes), each from libc.
 static KEPT: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
 
 /// NumPy's `PyDataMemAllocator`.
@@ -91,13 +91,26 @@ unsafe extern "C" fn kept_malloc(_: *mut c_void, size: usize) -> *mut c_void {
             return kept.swap_remove(i).0 as *mut c_void;
         }
     }
-    // SAFETY: plain `malloc`; NumPy handles a null result.
-    let ptr = unsafe { libc::malloc(size) };
-    if size >= KEPT_FROM && !ptr.is_null() {
-        advise_huge_pages(ptr, size);
+    if size < KEPT_FROM {
+        // SAFETY: plain `malloc`; NumPy handles a null result.
+        return unsafe { libc::malloc(size) };
     }
+    // Aligned to a huge page: every vector load and store of the result is
+    // then aligned (glibc's large blocks start 16 bytes into a page, so a
+    // 64-byte vector crosses two cache lines: 10-20% of a memory-bound
+    // pass measured here), and the buffer is whole huge pages.
+    let mut ptr = std::ptr::null_mut();
+    // SAFETY: `ptr` is written only on success; the alignment is a power of
+    // two and a multiple of the pointer size, as `posix_memalign` requires.
+    if unsafe { libc::posix_memalign(&mut ptr, HUGE_PAGE, size) } != 0 {
+        return std::ptr::null_mut();
+    }
+    advise_huge_pages(ptr, size);
     ptr
 }
+
+/// A transparent huge page on x86-64 and most ARM kernels.
+const HUGE_PAGE: usize = 2 << 20;
 
 /// Asks for transparent huge pages over the whole pages of a new buffer, as
 /// NumPy's own allocator does for large arrays: a pass over tens of MB then
@@ -126,7 +139,9 @@ unsafe extern "C" fn kept_calloc(_: *mut c_void, n: usize, size: usize) -> *mut 
     unsafe { libc::calloc(n, size) }
 }
 
-/// `realloc`: every buffer, kept or not, came from `malloc`/`calloc`.
+/// `realloc`: every buffer, kept or not, came from libc's `malloc`,
+/// `calloc` or `posix_memalign`, all of which `realloc` takes (the new block
+/// has `malloc`'s alignment, enough for NumPy).
 unsafe extern "C" fn kept_realloc(_: *mut c_void, ptr: *mut c_void, size: usize) -> *mut c_void {
     // SAFETY: `ptr` came from this allocator, so from libc (NumPy's contract).
     unsafe { libc::realloc(ptr, size) }
