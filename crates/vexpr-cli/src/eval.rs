@@ -37,8 +37,8 @@ pub struct Args {
     #[arg(value_name = "NAME=VALUE", value_parser = crate::value::parse_binding)]
     pub bindings: Vec<Binding>,
 
-    /// Write the result to this .npy file (or OUT.npz[:ARRAY], or - for a
-    /// .npy on standard output) instead of printing it
+    /// Write the result to this .npy file (or to OUT.npz, OUT.npz:ARRAY, or
+    /// - for a .npy on standard output) instead of printing it
     #[arg(short, long, value_name = "OUT.npy")]
     pub output: Option<PathBuf>,
 

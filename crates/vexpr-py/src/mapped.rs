@@ -5,7 +5,7 @@
 //! in the process's resident set (as `RssFile`) until the mapping goes: the
 //! peak resident size grows by the files' size. Instead, an evaluation with a
 //! large input (or `out=`) in a *shared* file mapping runs through the
-//! library's chunked evaluation ([`Expr::eval_chunked`]): such an input is a
+//! library's chunked evaluation ([`vexpr::Expr::eval_chunked`]): such an input is a
 //! [`Source`] that copies each run it is asked for out of the mapping into a
 //! chunk buffer and then gives the whole pages it has finished with back to
 //! the kernel (`madvise(MADV_DONTNEED)`), and the result goes a chunk at a

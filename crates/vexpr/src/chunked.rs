@@ -22,7 +22,7 @@
 //!
 //! Reductions are passes of their own before the result's: the operand of
 //! each is computed chunk by chunk, in C order, and fed to a
-//! [`ChunkedReduction`], which gives the bits of the in-memory reduction;
+//! `vm::ChunkedReduction`, which gives the bits of the in-memory reduction;
 //! its result (an array the size of the reduced shape) stays in memory as an
 //! input of the later passes. Memory use is therefore the chunk buffers (one
 //! per source read, one for the result), plus the reductions' results and,
