@@ -455,7 +455,12 @@ fn ctrl_c_halfway_leaves_no_file_behind() {
             .unwrap()
             .success()
     );
-    // The run stops at its next chunk; the rest of the data may not be read.
+    // The handler sets the flag from a thread of its own (the `ctrlc`
+    // crate's), which a busy machine may run a while after the signal: the
+    // rest of the data, which the run would finish in a few milliseconds,
+    // comes only once it surely has. The run stops at its next chunk; the
+    // rest of the data may not be read.
+    std::thread::sleep(std::time::Duration::from_millis(500));
     let _ = stdin.write_all(&npy[half..]);
     drop(stdin);
     let out = child.wait_with_output().unwrap();
