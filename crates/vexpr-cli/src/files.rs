@@ -405,7 +405,13 @@ pub struct FileSink {
 }
 
 enum Output {
+    /// A result of at least [`SYNC_FROM`] bytes, to a temporary file written
+    /// by a thread of its own.
     File(Background),
+    /// A smaller one, written as it comes: the page cache takes it whole,
+    /// and a writer thread only made its runs slower and less even (E3 from
+    /// a 1 GB file, cold cache: 0.83-0.94 s against 0.80-2.86 s).
+    Small(std::io::BufWriter<tempfile::NamedTempFile>),
     /// A target that is not a regular file (`/dev/null`, a FIFO), written
     /// directly: renaming onto it would replace the device itself.
     Direct(std::io::BufWriter<File>),
@@ -434,6 +440,7 @@ impl FileSink {
             Some(Output::Stdout(mut out)) => return out.flush().map_err(|e| fail(&e)),
             Some(Output::Direct(mut out)) => return out.flush().map_err(|e| fail(&e)),
             Some(Output::File(out)) => out.finish().map_err(|e| fail(&e))?,
+            Some(Output::Small(out)) => out.into_inner().map_err(|e| fail(&e.into_error()))?,
             Some(Output::Archive(archive)) => archive.finish().map_err(|e| fail(&e))?,
         };
         let path = match &target {
@@ -467,7 +474,8 @@ impl FileSink {
 impl Sink for FileSink {
     fn start(&mut self, shape: &[usize], dtype: DType, fortran_order: bool) -> std::io::Result<()> {
         let header = crate::npy::header(shape, dtype, fortran_order)?;
-        let out = self.open().map_err(|e| match &self.target {
+        let bytes = shape.iter().product::<usize>() as u64 * dtype.itemsize() as u64;
+        let out = self.open(bytes).map_err(|e| match &self.target {
             // The target's name, not the temporary file's.
             Target::Npy(path) | Target::Npz(path, _) => {
                 let why = e.raw_os_error().map_or_else(
@@ -495,14 +503,22 @@ impl Sink for FileSink {
 }
 
 impl FileSink {
-    /// Creates the output: a temporary file beside the target, the target
-    /// itself if it is not a regular file, or standard output.
-    fn open(&self) -> std::io::Result<Output> {
+    /// Creates the output for a result of `bytes` bytes: a temporary file
+    /// beside the target (written by a thread of its own from
+    /// [`SYNC_FROM`] bytes), the target itself if it is not a regular file,
+    /// or standard output.
+    fn open(&self, bytes: u64) -> std::io::Result<Output> {
         Ok(match &self.target {
             Target::Npy(path) if is_special(path) => Output::Direct(
                 std::io::BufWriter::with_capacity(1 << 20, File::create(path)?),
             ),
-            Target::Npy(path) => Output::File(Background::new(Self::temporary(&placed(path))?)),
+            Target::Npy(path) if bytes >= SYNC_FROM => {
+                Output::File(Background::new(Self::temporary(&placed(path))?))
+            }
+            Target::Npy(path) => Output::Small(std::io::BufWriter::with_capacity(
+                1 << 20,
+                Self::temporary(&placed(path))?,
+            )),
             Target::Npz(path, _) if is_special(path) => {
                 return Err(std::io::Error::other(
                     "an .npz archive can only replace a regular file",
@@ -545,6 +561,7 @@ fn placed(path: &Path) -> PathBuf {
 fn write_all(out: &mut Output, bytes: &[u8]) -> std::io::Result<()> {
     match out {
         Output::File(w) => w.write(bytes),
+        Output::Small(w) => w.write_all(bytes),
         Output::Direct(w) => w.write_all(bytes),
         Output::Archive(w) => w.write_all(bytes),
         Output::Stdout(w) => w.write_all(bytes),
