@@ -43,7 +43,7 @@ use crate::run::{Prepared, adopt, overlaps, same_view, watched};
 use numpy::{PyUntypedArray, PyUntypedArrayMethods, npyffi};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyType};
+use pyo3::types::PyType;
 use vexpr::chunked::{self, Chunking, MemorySink, Sink, Source};
 use vexpr::{DType, Format, Value};
 
@@ -525,16 +525,7 @@ fn run_chunked<'py>(
             let result = adopt(py, array)?;
             match out {
                 None => Ok(result),
-                Some(out) => {
-                    static COPYTO: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-                    let copyto = COPYTO.get_or_try_init(py, || {
-                        Ok::<_, PyErr>(py.import("numpy")?.getattr("copyto")?.unbind())
-                    })?;
-                    let kwargs = PyDict::new(py);
-                    kwargs.set_item("casting", casting)?;
-                    copyto.bind(py).call((out, result), Some(&kwargs))?;
-                    Ok(out.clone())
-                }
+                Some(out) => crate::run::copy_into(py, out, &result, casting),
             }
         }
     }

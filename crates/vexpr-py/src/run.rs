@@ -816,6 +816,17 @@ fn into_out<'py>(
     if reversed.is_some() {
         result = result.getattr("T")?;
     }
+    copy_into(py, out, &result, casting)
+}
+
+/// NumPy's copy of `result` into `out` under `casting` (which also
+/// broadcasts it to `out`'s shape); `out`.
+pub(crate) fn copy_into<'py>(
+    py: Python<'py>,
+    out: &Bound<'py, PyAny>,
+    result: &Bound<'py, PyAny>,
+    casting: &str,
+) -> PyResult<Bound<'py, PyAny>> {
     static COPYTO: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let copyto = COPYTO.get_or_try_init(py, || {
         Ok::<_, PyErr>(py.import("numpy")?.getattr("copyto")?.unbind())
