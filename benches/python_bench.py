@@ -168,7 +168,7 @@ class Settings:
         self.case_seconds = 0.4 if quick else 3.0  # Python contestants, per case
         self.min_reps = 5 if quick else 15
         self.max_reps = 40 if quick else 300
-        self.cli_runs = 1 if quick else 3  # CLI runs per case, between blocks of repetitions
+        self.cli_runs = 1 if quick else 5  # CLI runs per case, between blocks of repetitions
         self.cli_seconds = 0.1 if quick else 0.3  # per CLI run
         self.overhead_number = 1000 if quick else 10_000  # calls per timeit sample
         self.overhead_repeat = 5 if quick else 21
@@ -384,8 +384,9 @@ def time_case(calls: dict, paired_runs: dict, settings: Settings) -> tuple[dict,
     The Python contestants ``calls`` run interleaved (``time_interleaved``)
     in ``settings.cli_runs`` blocks of repetitions.  After each block, the
     ``paired_runs`` (vexpr from Python back to back, with and without
-    ``out=``, and the CLI: see ``paired_runners``) run one after the other,
-    each for the same number of samples, about ``settings.cli_seconds``.
+    ``out=``, and the CLI: see ``paired_runners``) run one after the other
+    and then in the reverse order, each for the same number of samples, about
+    ``settings.cli_seconds``: two rounds per block.
     Returns the interleaved samples (seconds per call) by engine, the paired
     runs' medians (ns/elem) by name, and the repetition count.
     """
@@ -401,9 +402,19 @@ def time_case(calls: dict, paired_runs: dict, settings: Settings) -> tuple[dict,
     for k in range(settings.cli_runs):
         for name, values in time_interleaved(calls, batches, block, first_rep=k * block).items():
             samples[name] += values
-        for name, run in paired_runs.items():
-            paired[name].append(run(paired_repeat, batches["vexpr"]))
+        # Forward, then backward (A B C C B A): a load that drifts during
+        # the block weighs on every run alike, so the rounds' ratios stay fair.
+        order = list(paired_runs)
+        for names in (order, order[::-1]):
+            for name in names:
+                paired[name].append(paired_runs[name](paired_repeat, batches["vexpr"]))
     return samples, paired, reps
+
+
+def paired_ratio(paired: dict, name: str) -> float:
+    """The median over rounds of ``name``'s time over the CLI's in the same
+    round: each ratio compares runs made seconds apart, under the same load."""
+    return statistics.median(p / c for p, c in zip(paired[name], paired["cli"]))
 
 
 def paired_runners(text: str, inputs: dict, threads: int) -> dict:
@@ -467,7 +478,8 @@ def measure_throughput(settings: Settings, ids: list[str]) -> list[dict]:
                     # Cores' worth of CPU other processes used while this case ran.
                     "other_processes_cores": other_cores,
                 }
-                row["python_over_cli"] = row["paired_ns_per_elem"]["python"] / row["paired_ns_per_elem"]["cli"]
+                row["python_over_cli"] = paired_ratio(paired, "python")
+                row["python_out_over_cli"] = paired_ratio(paired, "python_out")
                 rows.append(row)
                 print(
                     f"{eid} N={n_label(n)} T={threads} ({reps} reps): "
@@ -687,7 +699,7 @@ def cli_table(rows: list[dict]) -> str:
         lines.append(
             f"| {r['id']} | {n_label(r['n'])} | {r['threads']} | {fmt(r['ns_per_elem']['vexpr'])} "
             f"| {fmt(paired['python'])} | {fmt(paired['python_out'])} | {fmt(paired['cli'])} "
-            f"| {fmt_ratio(ratio, up=True)} | {fmt_ratio(paired['python_out'] / paired['cli'], up=True)} | {verdict} |"
+            f"| {fmt_ratio(ratio, up=True)} | {fmt_ratio(r['python_out_over_cli'], up=True)} | {verdict} |"
         )
     return "\n".join(lines)
 
@@ -782,9 +794,11 @@ def markdown(results: dict, plot_name: str | None, plot_note: str) -> str:
         "`vexpr.evaluate(expr, local_dict=...)` timed the same way (\"Python\": the output allocated per "
         "call; \"Python, `out=`\": into a preallocated one): R back-to-back samples (a sample is a call, "
         "or a batch of at least 50 µs) after a warm-up, about "
-        f"{s['cli_seconds']:g} s each. In each case the three run one after the other {s['cli_runs']} "
-        "time(s), after each block of the interleaved repetitions; the table gives the median of the "
-        "runs' medians. \"Python / CLI\" is what `evaluate` adds: the Python call, the variable lookup and "
+        f"{s['cli_seconds']:g} s each. In each case, after each of the {s['cli_runs']} block(s) of the "
+        "interleaved repetitions, the three run one after the other and then in the reverse order "
+        "(two rounds a block, so that a load drifting during the block weighs on all three alike). The "
+        "times are the medians of the runs' medians; the ratios are the medians of the rounds' ratios "
+        "(each compares runs seconds apart). \"Python / CLI\" is what `evaluate` adds: the Python call, the variable lookup and "
         "the allocation of the output (above glibc's 32 MiB reuse limit, at 10M, new memory that the "
         "kernel zeroes page by page as it is first written); \"`out=` / CLI\" leaves out the allocation. "
         f"Target: Python / CLI within 10% at N ≥ {n_label(CLI_RATIO_FROM_N)}. \"Python, interleaved\" is "

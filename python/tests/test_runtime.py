@@ -8,6 +8,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 import vexpr
 
@@ -141,8 +142,25 @@ def test_ctrl_c_with_out_leaves_out_fully_written():
     assert result == {"outcome": "interrupted", "complete": True}
 
 
+@pytest.mark.parametrize("shift", [0, 1, 2, 3, 4, 5, 6, 7])
+def test_large_results_start_where_their_inputs_do_in_a_cache_line(shift):
+    # Machine code's vector loads and stores are then aligned together.
+    base = np.empty(1_000_008 + 8, dtype=np.float64)
+    a = base[shift : shift + 1_000_000]
+    np.copyto(a, np.linspace(0.5, 1.5, a.size))
+    result = vexpr.evaluate("sin(a)**2 + a")
+    assert result.flags["OWNDATA"] and result.flags["ALIGNED"] and result.base is None
+    assert result.ctypes.data % 64 == a.ctypes.data % 64 // 16 * 16
+    np.testing.assert_allclose(result, np.sin(a) ** 2 + a, rtol=1e-15)
+    complex_result = vexpr.evaluate("a * 1j")
+    assert complex_result.ctypes.data % 16 == 0
+    np.testing.assert_array_equal(complex_result, a * 1j)
+    del result, complex_result
+    vexpr.release_memory()
+
+
 def test_large_results_reuse_the_buffers_numpy_frees():
-    # A result of 8 MiB or more gets its memory from vexpr's allocator
+    # A result of 4 MiB or more gets its memory from vexpr's allocator
     # (NumPy's allocator hook): an ordinary array that owns its data, whose
     # buffer is kept when freed and handed to the next result of its size.
     vexpr.release_memory()
@@ -159,12 +177,21 @@ def test_large_results_reuse_the_buffers_numpy_frees():
     second.resize(3_000_000, refcheck=False)
     np.testing.assert_array_equal(second[:2_000_000], 3 * a)
     del second
-    assert vexpr.release_memory() == 24_000_000  # the resized buffer
+    # The old buffer is kept when the resize moves the data, and then the new one.
+    assert vexpr.release_memory() == 16_000_000 + 24_000_000
     # At most four buffers are kept, then freed on request.
     results = [vexpr.evaluate("a + k", local_dict={"a": a, "k": float(k)}) for k in range(6)]
     del results
     assert vexpr.release_memory() == 4 * a.nbytes
     assert vexpr.release_memory() == 0
+    # Resizing a kept-size buffer smaller and larger keeps the data.
+    c = vexpr.evaluate("a * 2")
+    c.resize(600_000, refcheck=False)
+    np.testing.assert_array_equal(c, 2 * a[:600_000])
+    c.resize(2_500_000, refcheck=False)
+    np.testing.assert_array_equal(c[:600_000], 2 * a[:600_000])
+    del c
+    vexpr.release_memory()
     # Small results are NumPy's as before.
     small = vexpr.evaluate("a + 1", local_dict={"a": a[:1000]})
     assert small.flags["OWNDATA"]

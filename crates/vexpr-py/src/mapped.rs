@@ -302,11 +302,16 @@ fn run_flat<'py>(
             flat: &[Flat<'_>],
             shape: &[usize],
         ) -> PyResult<Bound<'py, PyAny>> {
+            // The result lines up with the first array input.
+            let like = flat.iter().find_map(|f| match f {
+                Flat::Rows { bytes, .. } => Some(bytes.as_ptr() as usize),
+                Flat::Whole(_) => None,
+            });
             // SAFETY: `array` lives to the end of this function, after the
             // last use of `slice`; `flat_run` writes every element before the
             // array is returned (on an error or interruption it is dropped
             // unseen).
-            let (array, slice) = unsafe { crate::run::empty::<T>(py, shape)? };
+            let (array, slice) = unsafe { crate::run::empty::<T>(py, shape, like.unwrap_or(0))? };
             flat_run(py, expr, flat, slice, None, true)?;
             Ok(array.into_any())
         }

@@ -584,7 +584,7 @@ fn fill_new<'py, T: vexpr::Element + NumpyElement>(
     // SAFETY: `array` lives to the end of this function, after the last use
     // of `slice`; `eval_into_positional` writes every element before the
     // array is returned (on an error or interruption it is dropped unseen).
-    let (array, slice) = unsafe { empty::<T>(py, &shape)? };
+    let (array, slice) = unsafe { empty::<T>(py, &shape, widest_address(values))? };
     watched(py, slice.len(), cancellable, |opts| {
         expr.eval_into_positional(values, slice, opts)
     })?;
@@ -604,7 +604,7 @@ fn fill_new_small<'py, T: vexpr::Element + NumpyElement>(
         // after the run's last write into `slice`; the run writes every
         // element before the array is returned (on an error it is dropped
         // unseen).
-        let (new, slice) = unsafe { empty::<T>(py, shape).map_err(Failed)? };
+        let (new, slice) = unsafe { empty::<T>(py, shape, 0).map_err(Failed)? };
         array = Some(new);
         Ok::<_, Failed>(slice)
     });
@@ -623,7 +623,9 @@ impl From<vexpr::Error> for Failed {
 }
 
 /// A new NumPy array of `T` of `shape` (C order, uninitialised, as
-/// `numpy.empty`), and its elements as a slice for the VM to fill.
+/// `numpy.empty`), and its elements as a slice for the VM to fill. A large
+/// one starts at the same offset within a cache line as the address `like`
+/// (see `kept`).
 ///
 /// # Safety
 ///
@@ -635,6 +637,7 @@ impl From<vexpr::Error> for Failed {
 pub(crate) unsafe fn empty<'py, T: vexpr::Element + NumpyElement>(
     py: Python<'py>,
     shape: &[usize],
+    like: usize,
 ) -> PyResult<(Bound<'py, PyUntypedArray>, &'py mut [T])> {
     let len = shape
         .iter()
@@ -645,7 +648,7 @@ pub(crate) unsafe fn empty<'py, T: vexpr::Element + NumpyElement>(
     // A large result's memory comes from (and goes back to) the kept
     // buffers, while the guard lives.
     let _kept = (len.saturating_mul(std::mem::size_of::<T>()) >= crate::kept::KEPT_FROM)
-        .then(|| crate::kept::for_results(py));
+        .then(|| crate::kept::for_results(py, like));
     // SAFETY: NumPy's C API is loaded (rust-numpy imports it on first use,
     // with the GIL held, as here); this is its ndarray type object.
     let subtype = unsafe { npyffi::get_type_object(py, npyffi::NpyTypes::PyArray_Type) };
@@ -682,6 +685,22 @@ pub(crate) unsafe fn empty<'py, T: vexpr::Element + NumpyElement>(
     // `array`, and so the memory, alive while it uses the slice.
     let slice = unsafe { std::slice::from_raw_parts_mut(data, len) };
     Ok((array, slice))
+}
+
+/// The address of the first element of the input with the most elements
+/// (0 without arrays): the result's elements line up with its.
+fn widest_address(values: &[Value<'_>]) -> usize {
+    values
+        .iter()
+        .filter_map(|v| match v {
+            Value::Array(a) => Some(a),
+            Value::Scalar(_) => None,
+        })
+        .max_by_key(|a| a.len())
+        .map_or(0, |a| {
+            let unit = a.format().map_or(a.dtype().itemsize(), |_| 1);
+            a.bytes().as_ptr() as usize + a.offset() * unit
+        })
 }
 
 /// At least the result's element count: the product of the largest extent
