@@ -17,6 +17,12 @@
 //!    value so that an element left unwritten shows;
 //! 7. in place (`eval_in_place_with`), over the first variable that has the
 //!    result's dtype and shape;
+//! 8. over the inputs stored another way (`vexpr_fuzz::stored`: narrower
+//!    types that vexpr widens, swapped bytes, booleans as other nonzero
+//!    bytes), read through `ArrayView::from_bytes`;
+//! 9. chunked (`eval_chunked`), a few elements at a time, with the chosen
+//!    array inputs read through sources of their stored bytes and the others
+//!    in memory;
 //!
 //! and every result must equal the reference byte for byte (NaN signs and
 //! payloads included), or every run fail with the same error (kind, span,
@@ -38,9 +44,11 @@ use libfuzzer_sys::fuzz_target;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Mutex, OnceLock};
-use vexpr::{DType, Expr, Options, Signature};
-use vexpr_fuzz::inputs::Inputs;
+use vexpr::chunked::{Chunking, Input as ChunkedInput, MemorySink, MemorySource};
+use vexpr::{DType, Env, Expr, Options, Signature};
+use vexpr_fuzz::inputs::{Input, Inputs};
 use vexpr_fuzz::outcome::{Item, Outcome, check_error, check_value};
+use vexpr_fuzz::stored::{self, Stored};
 use vexpr_fuzz::{source, vars, with_item};
 
 /// Block lengths of the first and the second configuration: the VM clamps
@@ -48,6 +56,9 @@ use vexpr_fuzz::{source, vars, with_item};
 /// long, so small blocks put many block boundaries inside them.
 const FIRST_BLOCKS: [usize; 3] = [16, 32, 64];
 const SECOND_BLOCKS: [usize; 6] = [32, 64, 17, 100, 1024, 16];
+/// Chunk lengths of the chunked run: chunks of one element, ones that cut
+/// rows and blocks anywhere, and ones larger than the inputs.
+const CHUNK_LENS: [usize; 7] = [1, 2, 3, 7, 16, 64, 1000];
 
 /// One fuzz case.
 struct Case {
@@ -55,6 +66,12 @@ struct Case {
     blocks: (usize, usize),
     /// Whether the evaluation into a buffer may use machine code.
     into_jit: bool,
+    /// Whether the stored inputs have their numbers' bytes swapped.
+    swapped: bool,
+    /// The chunked run's chunk length, and which variables (bits in the
+    /// order of `VARS`) it reads through sources.
+    chunk_len: usize,
+    sources: u16,
     source: String,
 }
 
@@ -63,6 +80,9 @@ impl<'a> Arbitrary<'a> for Case {
         // The fixed-size parts first, so that the expression takes the rest.
         let blocks = (*u.choose(&FIRST_BLOCKS)?, *u.choose(&SECOND_BLOCKS)?);
         let into_jit = u.arbitrary()?;
+        let swapped = u.arbitrary()?;
+        let chunk_len = *u.choose(&CHUNK_LENS)?;
+        let sources = u.arbitrary()?;
         let inputs = Inputs::generate(u)?;
         // Large cases get short expressions: they are for the threads.
         let max_nodes = if inputs.large { 4 } else { source::MAX_NODES };
@@ -71,6 +91,9 @@ impl<'a> Arbitrary<'a> for Case {
             inputs,
             blocks,
             into_jit,
+            swapped,
+            chunk_len,
+            sources,
             source,
         })
     }
@@ -100,6 +123,11 @@ impl fmt::Debug for Case {
             f,
             "block lengths {:?}, eval_into with machine code: {}",
             self.blocks, self.into_jit
+        )?;
+        writeln!(
+            f,
+            "stored bytes swapped: {}; chunk length {}, sources {:#b}",
+            self.swapped, self.chunk_len, self.sources
         )?;
         write!(f, "{}", self.inputs.describe(&self.read()))
     }
@@ -179,6 +207,40 @@ fn run(case: &Case) {
         return;
     }
 
+    // Over the inputs stored another way.
+    let stored: Vec<Option<Stored>> = case
+        .inputs
+        .inputs
+        .iter()
+        .map(|input| Stored::of(input, case.swapped))
+        .collect();
+    let mut stored_env = Env::new();
+    for ((&(name, _), input), restored) in vars::VARS.iter().zip(&case.inputs.inputs).zip(&stored) {
+        if read.contains(&name) {
+            match restored {
+                Some(r) => stored_env.set(name, vexpr::Value::Array(r.view())),
+                None => stored_env.set(name, input.value()),
+            }
+        }
+    }
+    let got = Outcome::of(expr.eval_with(&stored_env, options(true, 1, b2)));
+    let shape = shape_of(&reference);
+    reference.assert_same_but_open_nans(
+        &got,
+        "the inputs stored another way (from_bytes)",
+        |i| nans_may_meet(case, &read, &reference, &got, &shape, i),
+        |at| report(case, &shape, at),
+    );
+
+    // Chunked, with the chosen inputs read through sources.
+    let chunked = chunked(&expr, case, &stored);
+    reference.assert_same_but_open_nans(
+        &chunked,
+        "eval_chunked",
+        |i| nans_may_meet(case, &read, &reference, &chunked, &shape, i),
+        |at| report(case, &shape, at),
+    );
+
     // The result's shape, as `eval_into` and `eval_in_place` need it.
     let shape = match expr.result_shape(&env) {
         Ok(shape) => shape,
@@ -249,6 +311,63 @@ fn run(case: &Case) {
                 );
             }
         }
+    }
+}
+
+/// The outcome of `eval_chunked` over the case, the arrays chosen by
+/// `case.sources` read through sources of their `stored` bytes in C order
+/// (all of it, not the view's buffer), the rest in memory.
+fn chunked(expr: &Expr, case: &Case, stored: &[Option<Stored>]) -> Outcome {
+    let mut sources: Vec<Option<(Vec<u8>, vexpr::Format, &[usize])>> = vars::VARS
+        .iter()
+        .enumerate()
+        .zip(&case.inputs.inputs)
+        .zip(stored)
+        .map(|(((v, &(_, dtype)), input), restored)| {
+            let chosen = case.sources & (1 << v) != 0;
+            // Zero-width strings only exist in memory (a source refuses them).
+            let storable = !matches!(dtype, DType::Bytes(0));
+            match input {
+                Input::Array { shape, .. } if chosen && storable && !shape.is_empty() => {
+                    let format = restored
+                        .as_ref()
+                        .map_or(vexpr::Format::native(dtype.into()), Stored::format);
+                    Some((stored::c_order(input, format), format, shape.as_slice()))
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    let mut memory: Vec<Option<MemorySource<'_>>> = sources
+        .iter_mut()
+        .map(|s| {
+            s.as_ref()
+                .map(|(bytes, format, shape)| MemorySource::new(bytes, *format, shape))
+        })
+        .collect();
+    let mut inputs: Vec<ChunkedInput<'_>> = memory
+        .iter_mut()
+        .zip(&case.inputs.inputs)
+        .map(|(source, input)| match source {
+            Some(source) => ChunkedInput::Source(source),
+            None => ChunkedInput::Value(input.value()),
+        })
+        .collect();
+    let mut sink = MemorySink::default();
+    let chunking = Chunking {
+        chunk_len: case.chunk_len,
+        progress: None,
+    };
+    match expr.eval_chunked(
+        &mut inputs,
+        &mut sink,
+        options(true, 1, case.blocks.1),
+        chunking,
+    ) {
+        Ok(()) => Outcome::of(Ok(sink
+            .into_array()
+            .expect("a successful eval_chunked starts its sink"))),
+        Err(err) => Outcome::error(&err),
     }
 }
 

@@ -22,7 +22,11 @@ fuzz_target!(|data: &[u8]| {
             .try_fold(1usize, |acc, &n| acc.checked_mul(n));
         assert_eq!(elements, Some(array.len()), "shape and elements disagree");
         let layout = layout.expect("a file read whole has a readable header");
-        assert_eq!(layout.shape, array.shape(), "the two readers disagree on the shape");
+        assert_eq!(
+            layout.shape,
+            array.shape(),
+            "the two readers disagree on the shape"
+        );
         assert_eq!(layout.header_len + layout.data_len, data.len());
     }
 });

@@ -311,6 +311,12 @@ impl Input {
         }
     }
 
+    /// The whole buffer of an array input, as native bytes (`None` for a
+    /// scalar).
+    pub fn buffer_bytes(&self) -> Option<&[u8]> {
+        self.buffer().map(|b| b.data().as_bytes())
+    }
+
     /// The value bound to the variable.
     pub fn value(&self) -> Value<'_> {
         match (self, self.buffer()) {

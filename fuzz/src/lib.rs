@@ -9,8 +9,11 @@
 //!   subnormals, extreme integers).
 //! - [`outcome`]: an evaluation's result reduced to what must not differ
 //!   between two runs: the raw bytes of the output, or the error.
+//! - [`stored`]: the same inputs stored in narrower types and the other byte
+//!   order, as `ArrayView::from_bytes` and chunked sources read them.
 
 pub mod inputs;
 pub mod outcome;
 pub mod source;
+pub mod stored;
 pub mod vars;

@@ -319,7 +319,9 @@ impl Expr {
         }
         // Every pass's shape, known before anything is read: each stage's
         // operand (its result has that shape less the reduced axis), then the
-        // result's.
+        // result's. A shape that fails is reported when its pass comes, after
+        // the earlier stages have run, as the in-memory evaluation reports it
+        // (an earlier stage may fail first, on a value).
         let mut shapes: Vec<Option<Vec<usize>>> = values
             .iter()
             .zip(&sources)
@@ -330,24 +332,35 @@ impl Expr {
             })
             .collect();
         let mut operands = Vec::with_capacity(self.stages.len());
+        let mut planned: Result<Vec<usize>> = Ok(Vec::new());
         for stage in &self.stages {
-            let operand = self
+            let dtype = stage.program.result_dtype();
+            let planned_stage = self
                 .broadcast_with(&stage.program, |v| shapes[v].as_deref())
-                .map_err(|e| e.with_source(&self.source))?;
-            let reduced = match stage.axis {
-                Some(axis) if axis < operand.len() => {
-                    let mut reduced = operand.clone();
-                    reduced.remove(axis);
-                    reduced
+                .map_err(|e| e.with_source(&self.source))
+                .and_then(|operand| {
+                    crate::vm::reduced_shape(&operand, dtype, stage.op, stage.axis)
+                        .map(|reduced| (operand, reduced))
+                        .map_err(|error| self.reduce_error(stage, error))
+                });
+            match planned_stage {
+                Ok((operand, reduced)) => {
+                    operands.push(operand);
+                    shapes.push(Some(reduced));
                 }
-                _ => Vec::new(),
-            };
-            operands.push(operand);
-            shapes.push(Some(reduced));
+                Err(error) => {
+                    planned = Err(error);
+                    break;
+                }
+            }
         }
-        let shape = self
-            .broadcast_with(&self.program, |v| shapes[v].as_deref())
-            .map_err(|e| e.with_source(&self.source))?;
+        if planned.is_ok() {
+            planned = self
+                .broadcast_with(&self.program, |v| shapes[v].as_deref())
+                .map_err(|e| e.with_source(&self.source));
+        }
+        // The stages planned before the failure run; then it is reported.
+        let shape = planned.as_ref().map_or(&[][..], Vec::as_slice).to_vec();
         let reads_source = |program: &Program| {
             program
                 .input_vars
@@ -381,6 +394,10 @@ impl Expr {
             if options.interrupted() {
                 return Err(self.interrupted());
             }
+            if k == operands.len() {
+                // This stage's shape failed in planning (`planned` says why).
+                break;
+            }
             let reduced = if streamed[k] {
                 let dtype = stage.program.result_dtype();
                 let mut reduction =
@@ -397,6 +414,7 @@ impl Expr {
             let reduced = slot.get_or_init(|| reduced);
             values.push(Some(Value::Array(reduced.view())));
         }
+        let shape = planned?;
         let dtype = self.program.result_dtype();
         // Fortran order when every source the output varies along more than
         // one axis of is.

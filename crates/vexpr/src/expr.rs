@@ -631,6 +631,15 @@ impl Expr {
             }
             _ => None,
         };
+        // The reduction's own refusals (an axis out of bounds, `min` of
+        // nothing) come before the operand's values are computed, and so
+        // before their errors: the chunked evaluation, which plans every
+        // shape first, reports the same error.
+        let operand = self
+            .broadcast_with(&stage.program, |v| values[v].as_ref().map(Value::shape))
+            .map_err(|e| e.with_source(&self.source))?;
+        crate::vm::reduced_shape(&operand, stage.program.result_dtype(), stage.op, stage.axis)
+            .map_err(|error| self.reduce_error(stage, error))?;
         let computed;
         let view = match &direct {
             Some(Value::Array(view)) => view.clone(),

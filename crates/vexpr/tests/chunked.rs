@@ -147,7 +147,11 @@ fn check(
             same_bits(&a, &b),
             "{text} (chunk {chunk_len}, sources {as_source:?}):\nin memory {a:?}\nchunked   {b:?}"
         ),
-        (Err(a), Err(b)) => assert_eq!(a.kind(), b.kind(), "{text}: {a} / {b}"),
+        (Err(a), Err(b)) => assert_eq!(
+            (a.kind(), a.span(), a.message()),
+            (b.kind(), b.span(), b.message()),
+            "{text}: {a} / {b}"
+        ),
         (a, b) => panic!("{text} (chunk {chunk_len}): in memory {a:?}, chunked {b:?}"),
     }
     reports
@@ -412,6 +416,52 @@ fn wrong_inputs_are_refused() {
         )
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Shape);
+}
+
+#[test]
+fn errors_come_in_the_order_of_the_in_memory_evaluation() {
+    // Found by the differential fuzz target: chunked evaluation planned
+    // every pass's shape first and reported the result's broadcast failure,
+    // where the in-memory evaluation (stage by stage) fails on the first
+    // stage's axis.
+    let a = Stored::new(Storage::Float64, false, &[3, 7, 3], false, 11);
+    let c = Stored::new(Storage::Float64, true, &[3, 7, 3], false, 12);
+    let l = Stored::new(Storage::Int64, false, &[3, 7, 3], false, 13);
+    let cases = [
+        // The first stage's axis, before the result's shapes.
+        (
+            "c + min(sum(a, axis=3) + a, axis=1)",
+            "axis 3 is out of bounds",
+        ),
+        // The first stage's values (negative integer powers), before the
+        // second stage's axis.
+        ("sum(l ** l) + sum(l, axis=5)", "negative integer powers"),
+        // A stage's axis before its own operand's values.
+        ("sum(l ** l, axis=4)", "axis 4 is out of bounds"),
+    ];
+    for (text, wanted) in cases {
+        let sig = Signature::new()
+            .with("a", DType::Float64)
+            .with("c", DType::Float64)
+            .with("l", DType::Int64);
+        let env = Env::new()
+            .with("a", a.view())
+            .with("c", c.view())
+            .with("l", l.view());
+        let err = Expr::compile(text, &sig).unwrap().eval(&env).unwrap_err();
+        assert!(err.message().contains(wanted), "{text}: {err}");
+        for chunk_len in [1, 5, 64] {
+            for sources in 0..8u8 {
+                let as_source: Vec<bool> = (0..3).map(|k| sources & (1 << k) != 0).collect();
+                check(
+                    text,
+                    &[("a", &a), ("c", &c), ("l", &l)],
+                    &as_source,
+                    chunk_len,
+                );
+            }
+        }
+    }
 }
 
 #[test]

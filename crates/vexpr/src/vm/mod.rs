@@ -30,7 +30,7 @@ pub use interrupt::InterruptFlag;
 pub use pool::default_threads;
 pub(crate) use pool::with_pool;
 pub use reduce::Reduction;
-pub(crate) use reduce::{PARALLEL_REDUCTION_LEN, ReduceError, reduce};
+pub(crate) use reduce::{PARALLEL_REDUCTION_LEN, ReduceError, reduce, reduced_shape};
 pub(crate) use reduce_chunked::ChunkedReduction;
 
 use crate::jit::Code;

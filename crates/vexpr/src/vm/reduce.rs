@@ -199,6 +199,18 @@ pub(super) struct Geometry {
     pub out_shape: Vec<usize>,
 }
 
+/// The shape of reducing an array of `shape` along `axis` (all of it for
+/// `None`), or why the reduction is refused, as the reduction itself would
+/// say it: known before any element is computed.
+pub(crate) fn reduced_shape(
+    shape: &[usize],
+    dtype: DType,
+    op: Reduction,
+    axis: Option<usize>,
+) -> Result<Vec<usize>, ReduceError> {
+    geometry(shape, dtype, op, axis).map(|g| g.out_shape)
+}
+
 /// The layout of reducing an array of `shape` along `axis` (all of it for
 /// `None`), or why the reduction is refused: an axis out of bounds, a shape
 /// too large to count, `min`/`max` of nothing.
