@@ -161,8 +161,11 @@ fn run(case: &Case) {
         }
     };
     let env = case.inputs.env(&expr.variables());
-    // The variables read, for the NaN rule (found once: it runs per element).
-    let read = case.read();
+    // What the NaN rule needs (found once: it runs per element).
+    let read = Reads {
+        names: case.read(),
+        reductions: expr.stages().len(),
+    };
     let (b1, b2) = case.blocks;
 
     let first = expr.eval_with(&env, options(true, 1, b1));
@@ -216,7 +219,7 @@ fn run(case: &Case) {
         .collect();
     let mut stored_env = Env::new();
     for ((&(name, _), input), restored) in vars::VARS.iter().zip(&case.inputs.inputs).zip(&stored) {
-        if read.contains(&name) {
+        if read.names.contains(&name) {
             match restored {
                 Some(r) => stored_env.set(name, vexpr::Value::Array(r.view())),
                 None => stored_env.set(name, input.value()),
@@ -384,10 +387,20 @@ fn report(case: &Case, shape: &[usize], at: Option<usize>) -> String {
     text
 }
 
+/// What the NaN rule knows of a compiled case.
+struct Reads {
+    /// The variables the expression reads.
+    names: Vec<&'static str>,
+    /// How many reductions it has: each may give a NaN from any element.
+    reductions: usize,
+}
+
 /// Whether two NaNs may meet in one operation at element `i` of a result of
 /// `shape` (see [`Outcome::assert_same_but_open_nans`]): the inputs that are
-/// NaN there occur twice or more in the expression, or either result's NaN
-/// carries the default payload or no input's (an operation made a NaN, from
+/// NaN there occur twice or more in the expression, or once in an
+/// expression with a reduction (whose result may be a NaN of any element,
+/// even one with the same payload), or either result's NaN carries the
+/// default payload or no input's (an operation made a NaN, from
 /// infinities, zeros, negative operands or a reduction over other elements,
 /// and a made NaN can meet another NaN). A NaN input that meets no other
 /// NaN must come out with its own payload and the sign the operations give
@@ -395,7 +408,7 @@ fn report(case: &Case, shape: &[usize], at: Option<usize>) -> String {
 /// of a computed value, so a NaN's open sign cannot leak into other values.
 fn nans_may_meet(
     case: &Case,
-    read: &[&str],
+    read: &Reads,
     reference: &Outcome,
     got: &Outcome,
     shape: &[usize],
@@ -427,7 +440,7 @@ fn nans_may_meet(
     };
     let mut occurrences = 0;
     let mut input_payloads = Vec::new();
-    for (name, input_dtype, value) in case.inputs.bytes_at(read, shape, i) {
+    for (name, input_dtype, value) in case.inputs.bytes_at(&read.names, shape, i) {
         let payloads = nan_parts(input_dtype, &value);
         if payloads.is_empty() {
             continue;
@@ -451,7 +464,7 @@ fn nans_may_meet(
             .iter()
             .any(|p| default.contains(p) || !input_payloads.contains(p))
     });
-    occurrences >= 2 || made
+    occurrences >= 2 || (occurrences == 1 && read.reductions > 0) || made
 }
 
 /// The shape of a value (empty for an error).
