@@ -157,6 +157,10 @@ CLI_RATIO_FROM_N = 1_000_000
 # A case during which other processes used more than this many cores is
 # listed as disturbed.
 BUSY_CORES = 0.25
+# How often a disturbed case is measured at most (see measure_throughput),
+# and the pause before measuring it again.
+MEASURE_ATTEMPTS = 3
+RETRY_PAUSE_S = 5.0
 BUSY_LISTED = 6  # how many of them the text names
 
 
@@ -168,6 +172,7 @@ class Settings:
         self.case_seconds = 0.4 if quick else 3.0  # Python contestants, per case
         self.min_reps = 5 if quick else 15
         self.max_reps = 40 if quick else 300
+        self.measure_attempts = 1 if quick else MEASURE_ATTEMPTS
         self.cli_runs = 1 if quick else 5  # CLI runs per case, between blocks of repetitions
         self.cli_seconds = 0.1 if quick else 0.3  # per CLI run
         self.overhead_number = 1000 if quick else 10_000  # calls per timeit sample
@@ -459,10 +464,20 @@ def measure_throughput(settings: Settings, ids: list[str]) -> list[dict]:
                 set_threads(threads)
                 # NumPy does not thread: it is timed in the 1-thread case only.
                 calls = contestants(eid, inputs, kernels, with_numpy=threads == 1)
-                meter = LoadMeter()
-                meter.start()
-                samples, paired, reps = time_case(calls, paired_runners(text, inputs, threads), settings)
-                other_cores = meter.stop()["other_processes_cores"]
+                # A case during which other processes used more than
+                # BUSY_CORES is measured again, up to MEASURE_ATTEMPTS times;
+                # the quietest attempt is kept.
+                attempts = []
+                while len(attempts) < settings.measure_attempts:
+                    if attempts:
+                        time.sleep(RETRY_PAUSE_S)
+                    meter = LoadMeter()
+                    meter.start()
+                    measured = time_case(calls, paired_runners(text, inputs, threads), settings)
+                    attempts.append((meter.stop()["other_processes_cores"], measured))
+                    if attempts[-1][0] <= BUSY_CORES:
+                        break
+                other_cores, (samples, paired, reps) = min(attempts, key=lambda a: a[0])
                 stats = {name: summarize([s * 1e9 / n for s in values]) for name, values in samples.items()}
                 if numpy_result is None:
                     numpy_result = stats["numpy"]
@@ -477,6 +492,7 @@ def measure_throughput(settings: Settings, ids: list[str]) -> list[dict]:
                     "max_relative_difference_to_numpy": differences,
                     # Cores' worth of CPU other processes used while this case ran.
                     "other_processes_cores": other_cores,
+                    "attempts": len(attempts),
                 }
                 row["python_over_cli"] = paired_ratio(paired, "python")
                 row["python_out_over_cli"] = paired_ratio(paired, "python_out")
@@ -651,14 +667,21 @@ def noise_paragraph(results: dict) -> str:
 
 def busy_cases_sentence(rows: list[dict]) -> str:
     """Which cases ran while other processes took a sizeable share of a core."""
+    retried = sum(r.get("attempts", 1) > 1 for r in rows)
+    again = (
+        f" {retried} case(s) measured while other processes used more than {BUSY_CORES} of a core were "
+        f"measured again (at most {MEASURE_ATTEMPTS} attempts, the quietest kept)."
+        if retried
+        else ""
+    )
     busy = [r for r in rows if r["other_processes_cores"] > BUSY_CORES]
     if not busy:
-        return f" No case ran while other processes used more than {BUSY_CORES} of a core."
+        return again + f" No case kept ran while other processes used more than {BUSY_CORES} of a core."
     worst = sorted(busy, key=lambda r: -r["other_processes_cores"])[:BUSY_LISTED]
     listed = ", ".join(f"{r['id']} {n_label(r['n'])} T={r['threads']} ({r['other_processes_cores']:.2f})" for r in worst)
     if len(busy) > len(worst):
         listed = f"the most disturbed {listed}"
-    return (
+    return again + (
         f" {len(busy)} of the {len(rows)} cases ran while other processes used more than {BUSY_CORES} of a "
         f"core (column \"others\"): {listed}; their 2-thread numbers in particular are pessimistic."
     )
