@@ -766,12 +766,36 @@ def results_path(date: str, args: argparse.Namespace) -> Path:
         stem += "-quick"
     if args.ids != list(EXPRESSIONS):
         stem += "-" + "-".join(args.ids)
+    return numbered_results_path(stem)
+
+
+def numbered_results_path(stem: str) -> Path:
+    """benches/results/<stem>.json, or <stem>-2.json, -3, ... when that one
+    exists: no run overwrites another (the benchmark scripts share it)."""
     directory = REPO / "benches" / "results"
     path, k = directory / f"{stem}.json", 1
     while path.exists():
         k += 1
         path = directory / f"{stem}-{k}.json"
     return path
+
+
+def write_marked_section(path: Path, section: str, begin: str, end: str, heading: str) -> None:
+    """Puts ``section`` (its markers ``begin`` and ``end`` included) in place
+    of the text between the markers of ``path``; appends it if the file has
+    no markers, and creates the file under ``heading`` if it does not exist
+    (the benchmark scripts share it)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{heading}\n\n{section}\n")
+        return
+    text = path.read_text()
+    first, last = text.find(begin), text.find(end)
+    if first >= 0 and last > first:
+        text = text[:first] + section + text[last + len(end):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text)
 
 
 if __name__ == "__main__":

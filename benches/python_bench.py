@@ -84,7 +84,9 @@ from compare import (  # benches/compare.py: the expressions and the helpers bot
     fmt,
     fmt_ratio,
     n_label,
+    numbered_results_path,
     run_vexpr,
+    write_marked_section,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -842,20 +844,9 @@ def largest_difference(rows: list[dict]) -> float:
 
 
 def write_section(path: Path, section: str) -> None:
-    """Puts ``section`` (markers included) in place of the text between the
-    markers of ``path``; appends it if the file has no markers, and creates
-    the file with a heading if it does not exist."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"{NEW_FILE_HEADING}\n\n{section}\n")
-        return
-    text = path.read_text()
-    begin, end = text.find(BEGIN), text.find(END)
-    if begin >= 0 and end > begin:
-        text = text[:begin] + section + text[end + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
+    """Puts ``section`` between the markers of ``path`` (see
+    ``compare.write_marked_section``)."""
+    write_marked_section(path, section, BEGIN, END, NEW_FILE_HEADING)
 
 
 def plot_speedups(rows: list[dict], path: Path, caption: str) -> str | None:
@@ -904,13 +895,7 @@ def plot_speedups(rows: list[dict], path: Path, caption: str) -> str | None:
 def results_path(date: str, quick: bool) -> Path:
     """benches/results/python-<date>[-quick].json, numbered -2, -3... so that
     no run overwrites another."""
-    stem = f"python-{date}" + ("-quick" if quick else "")
-    directory = REPO / "benches" / "results"
-    path, k = directory / f"{stem}.json", 1
-    while path.exists():
-        k += 1
-        path = directory / f"{stem}-{k}.json"
-    return path
+    return numbered_results_path(f"python-{date}" + ("-quick" if quick else ""))
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

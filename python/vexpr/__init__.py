@@ -264,6 +264,16 @@ def print_versions() -> None:
     print(f"Maximum threads:   {MAX_THREADS}")
 
 
+def __getattr__(name: str) -> Any:
+    """``vexpr.dask`` (Dask arrays, ``docs/distributed.md``), imported on first
+    use, so that ``import vexpr`` never imports Dask."""
+    if name == "dask":
+        import importlib
+
+        return importlib.import_module(".dask", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 ncores: int = detect_number_of_cores()
 nthreads: int = _init_num_threads()
 

@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from . import dask as dask
 from . import expressions as expressions
 from . import necompiler as necompiler
 from . import utils as utils

@@ -59,6 +59,13 @@ impl<'py> Input<'py> {
         if value.is_exact_instance_of::<PyBytes>() {
             return Ok(Input::Scalar(Scalar::Bytes(value.extract()?)));
         }
+        // `numpy.asarray` would compute a Dask array whole, in memory.
+        if is_dask_array(value)? {
+            return Err(DaskArrayInput::new_err(
+                "a dask.array.Array input: vexpr.evaluate and vexpr.dask.evaluate take it \
+                 (a lazy Dask array results); NumExpr objects and validate take in-memory arrays",
+            ));
+        }
         let array = asarray(value.py())?.call1((value,))?;
         let array = array.cast_into::<PyUntypedArray>()?;
         let format = format_of(&array)?;
@@ -108,6 +115,34 @@ impl<'py> Input<'py> {
                     .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
             }
         }
+    }
+}
+
+pyo3::create_exception!(
+    _vexpr,
+    DaskArrayInput,
+    pyo3::exceptions::PyTypeError,
+    "A `dask.array.Array` input where only in-memory arrays are taken. \
+     `evaluate` catches it and hands the expression to `vexpr.dask.evaluate`."
+);
+
+/// Whether `value` is a `dask.array.Array`, without importing Dask: while no
+/// module `dask.array` is loaded there is no such array. Only asked of values
+/// that are neither ndarrays nor Python scalars, so the ordinary path never
+/// pays for it.
+fn is_dask_array(value: &Bound<'_, PyAny>) -> PyResult<bool> {
+    static MODULES: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let py = value.py();
+    let modules = MODULES.get_or_try_init(py, || {
+        Ok::<_, PyErr>(py.import("sys")?.getattr("modules")?.unbind())
+    })?;
+    let Ok(module) = modules.bind(py).get_item("dask.array") else {
+        return Ok(false);
+    };
+    // A module still being imported may not have `Array` yet.
+    match module.getattr("Array") {
+        Ok(array_type) => value.is_instance(&array_type),
+        Err(_) => Ok(false),
     }
 }
 

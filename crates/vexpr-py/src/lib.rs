@@ -40,7 +40,12 @@ fn _vexpr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(threads::set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(threads::detect_number_of_cores, m)?)?;
+    m.add_function(wrap_pyfunction!(threads::_set_thread_local_num_threads, m)?)?;
     m.add_class::<numexpr_object::NumExpr>()?;
+    m.add(
+        "DaskArrayInput",
+        m.py().get_type::<inputs::DaskArrayInput>(),
+    )?;
     numexpr_object::enable_vectorcall(m.py())?;
     m.add("CACHE_SIZE", cache::CACHE_SIZE)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -23,6 +23,10 @@ use vexpr::{DType, Expr};
 /// `NumExpr(ex, signature)`'s arguments: what a pickle holds.
 type ConstructorArgs = (String, Vec<(String, String)>);
 
+/// A reduction stage as `NumExpr.stages` lists it: operation, axis, and the
+/// byte range of the call in the text.
+type StageInfo = (&'static str, Option<usize>, usize, usize);
+
 /// A compiled expression with a fixed signature.
 #[pyclass(frozen, module = "vexpr._vexpr", name = "NumExpr")]
 pub struct NumExpr {
@@ -53,6 +57,12 @@ fn parse_type(name: &str) -> PyResult<Option<DType>> {
 }
 
 impl NumExpr {
+    /// The form compiled for the declared types, or the first compiled for
+    /// actual string widths; `None` before that.
+    fn compiled_form(&self) -> Option<Arc<Expr>> {
+        self.fixed.clone().or_else(|| self.entry.first_compiled())
+    }
+
     /// A call with the positional arguments `args`.
     fn call<'py>(
         &self,
@@ -189,6 +199,37 @@ impl NumExpr {
             .zip(&self.declared)
             .map(|(n, t)| (n.clone(), t.map_or("bytes".to_string(), |t| t.name())))
             .collect()
+    }
+
+    /// The result's dtype (NumPy's name: `'float64'`, `'bool'`, `'S3'`...),
+    /// from the signature alone: nothing is evaluated. `None` while a
+    /// signature with strings has not been called (their widths are not
+    /// known before).
+    ///
+    /// >>> import vexpr
+    /// >>> vexpr.NumExpr("a > 1", [("a", "int32")]).result_dtype
+    /// 'bool'
+    #[getter]
+    fn result_dtype(&self) -> Option<String> {
+        self.compiled_form().map(|e| e.result_dtype().name())
+    }
+
+    /// The reductions, in the order they run (inner ones first), as
+    /// `(operation, axis or None, start, end)`: `source[start:end]` (bytes of
+    /// the UTF-8 text) is the call. Empty without reductions; `None` while a
+    /// signature with strings has not been called.
+    ///
+    /// >>> import vexpr
+    /// >>> vexpr.NumExpr("a / sum(a, axis=0)", [("a", "float64")]).stages
+    /// [('sum', 0, 4, 18)]
+    #[getter]
+    fn stages(&self) -> Option<Vec<StageInfo>> {
+        self.compiled_form().map(|e| {
+            e.stages()
+                .iter()
+                .map(|s| (s.op.name(), s.axis, s.span.start, s.span.end))
+                .collect()
+        })
     }
 
     /// The bytecode listing (`vexpr dis`), of the first compiled form.

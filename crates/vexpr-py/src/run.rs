@@ -22,7 +22,7 @@
 
 use crate::cache::{self, Entry, Names};
 use crate::errors;
-use crate::inputs::{Input, data_ptr, has_flag, memory_of};
+use crate::inputs::{DaskArrayInput, Input, data_ptr, has_flag, memory_of};
 use crate::threads;
 use numpy::{
     Element as NumpyElement, PyArray, PyArrayDescrMethods, PyArrayMethods, PyUntypedArray,
@@ -247,6 +247,26 @@ pub fn evaluate<'py>(
         };
         execute(py, &prepared, out.as_ref(), order, casting)
     })();
+    // A Dask array among the inputs (found before anything computes it):
+    // the same call, to `vexpr.dask.evaluate`, which builds a lazy graph.
+    let result = match result {
+        Err(e) if e.is_instance_of::<DaskArrayInput>(py) => (|| {
+            let call = PyDict::new(py);
+            if let Some(kwargs) = kwargs {
+                call.update(kwargs.as_mapping())?;
+            }
+            call.set_item("local_dict", &scope.local)?;
+            call.set_item("global_dict", &scope.global)?;
+            call.set_item("out", &out)?;
+            call.set_item("order", order)?;
+            call.set_item("casting", casting)?;
+            call.set_item("sanitize", sanitize)?;
+            py.import("vexpr.dask")?
+                .getattr("evaluate")?
+                .call((ex,), Some(&call))
+        })(),
+        other => other,
+    };
     scope.finish();
     result
 }

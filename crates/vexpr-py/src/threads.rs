@@ -4,20 +4,58 @@
 //! (`NUMEXPR_MAX_THREADS`, `NUMEXPR_NUM_THREADS`, `OMP_NUM_THREADS`,
 //! `VEXPR_NUM_THREADS`) and sets the count here; `set_num_threads` returns the
 //! previous count, as numexpr's does.
+//!
+//! A thread may override the count for its own evaluations
+//! (`_set_thread_local_num_threads`), without touching the process-wide
+//! setting other threads read: `vexpr.dask` runs each chunk with one vexpr
+//! thread per Dask thread this way.
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The current count; 0 until first set or read (then the cores).
 static THREADS: AtomicUsize = AtomicUsize::new(0);
 
-/// Threads the next evaluations use.
+thread_local! {
+    /// This thread's own count; 0 when it follows [`THREADS`].
+    static LOCAL: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Threads the next evaluations of the calling thread use.
 pub fn current() -> usize {
+    match LOCAL.with(Cell::get) {
+        0 => process_wide(),
+        n => n,
+    }
+}
+
+/// The process-wide count.
+fn process_wide() -> usize {
     match THREADS.load(Ordering::Relaxed) {
         0 => vexpr::default_threads(),
         n => n,
     }
+}
+
+/// Sets the number of threads the calling thread's evaluations use, whatever
+/// `set_num_threads` says, and returns the previous override; 0 removes the
+/// override. Other threads are not affected.
+///
+/// >>> from vexpr import _vexpr
+/// >>> previous = _vexpr._set_thread_local_num_threads(1)
+/// >>> _vexpr.get_num_threads()
+/// 1
+/// >>> _ = _vexpr._set_thread_local_num_threads(previous)
+#[pyfunction]
+pub fn _set_thread_local_num_threads(nthreads: i64) -> PyResult<usize> {
+    let Ok(n) = usize::try_from(nthreads) else {
+        return Err(PyValueError::new_err(format!(
+            "the number of threads must be at least 0, not {nthreads}"
+        )));
+    };
+    Ok(LOCAL.with(|local| local.replace(n)))
 }
 
 /// Sets the number of threads evaluations use and returns the previous number.
@@ -28,12 +66,12 @@ pub fn set_num_threads(nthreads: i64) -> PyResult<usize> {
             "the number of threads must be at least 1, not {nthreads}"
         )));
     };
-    let previous = current();
+    let previous = process_wide();
     THREADS.store(n, Ordering::Relaxed);
     Ok(previous)
 }
 
-/// The number of threads evaluations use.
+/// The number of threads the calling thread's evaluations use.
 #[pyfunction]
 pub fn get_num_threads() -> usize {
     current()
