@@ -121,18 +121,12 @@ def _call(text: str, signature: Signature, threads: int | None, order: str, *arg
     """Evaluates ``text`` on ``args`` (in signature order) with ``threads``
     vexpr threads on the calling thread (``None``: the process-wide count)."""
     nex = compiled(text, signature)
-    if threads is None:
-        return nex(*args) if order == "K" else nex(*args, order=order)
-    previous = _vexpr._set_thread_local_num_threads(threads)
+    previous = None if threads is None else _vexpr._set_thread_local_num_threads(threads)
     try:
-        return nex(*args) if order == "K" else nex(*args, order=order)
+        return nex(*args, order=order)
     finally:
-        _vexpr._set_thread_local_num_threads(previous)
-
-
-def _elementwise_chunk(text: str, signature: Signature, threads: int | None, order: str, *blocks: Any) -> Any:
-    """One output chunk of an element-wise expression (a blockwise task)."""
-    return _call(text, signature, threads, order, *blocks)
+        if previous is not None:
+            _vexpr._set_thread_local_num_threads(previous)
 
 
 def _partial_chunk(
@@ -150,18 +144,6 @@ def _partial_chunk(
 def _keep(x: Any, axis: Any = None, keepdims: bool = True) -> Any:
     """The tree's first step on partials already reduced per chunk."""
     return x
-
-
-def _combine(op: str, threads: int | None, x: Any, axis: tuple[int, ...] = (), keepdims: bool = False) -> Any:
-    """Reduces concatenated partials with vexpr (a step of Dask's tree)."""
-    x = np.asarray(x)
-    signature: Signature = (("x", vexpr._type_name(x.dtype)),)
-    if len(axis) == 1 and x.ndim > 1:
-        (k,) = axis
-        result = np.asarray(_call(f"{op}(x, axis={k})", signature, threads, "K", x))
-        return np.expand_dims(result, k) if keepdims else result
-    result = np.asarray(_call(f"{op}(x)", signature, threads, "K", x))
-    return result.reshape((1,) * x.ndim) if keepdims else result
 
 
 def _signature_type(value: Any) -> str:
@@ -308,7 +290,7 @@ class _Graph:
             return _call(text, self.signature(names), self.threads, self.order, *(self.values[n] for n in names))
         ndim = len(self.check_shapes(text, names, nex))
         dtype = np.dtype(nex.result_dtype)
-        return self.blockwise(_elementwise_chunk, text, names, (self.order,), dtype, ndim, ())
+        return self.blockwise(_call, text, names, (self.order,), dtype, ndim, ())
 
     def reduction(self, call: str, op: str, axis: int | None) -> Any:
         """A reduction call whose operand has no reductions left: partials
@@ -324,7 +306,7 @@ class _Graph:
         if (axis is not None and axis >= ndim) or (op in ("min", "max") and 0 in (shape if axis is None else shape[axis:axis + 1])):
             self.shape_error(call, names)
         if ndim == 0:
-            return self.blockwise(_elementwise_chunk, call, names, ("K",), dtype, 0, ())
+            return self.blockwise(_call, call, names, ("K",), dtype, 0, ())
         # Chunks of no elements along a reduced axis of a non-empty array
         # would need an identity that min and max do not have.
         axes = tuple(range(ndim)) if axis is None else (axis,)
@@ -365,7 +347,15 @@ class _Combine:
         self.threads = threads
 
     def __call__(self, x: Any, axis: tuple[int, ...] = (), keepdims: bool = False) -> Any:
-        return _combine(self.op, self.threads, x, axis, keepdims)
+        op, threads = self.op, self.threads
+        x = np.asarray(x)
+        signature: Signature = (("x", vexpr._type_name(x.dtype)),)
+        if len(axis) == 1 and x.ndim > 1:
+            (k,) = axis
+            result = np.asarray(_call(f"{op}(x, axis={k})", signature, threads, "K", x))
+            return np.expand_dims(result, k) if keepdims else result
+        result = np.asarray(_call(f"{op}(x)", signature, threads, "K", x))
+        return result.reshape((1,) * x.ndim) if keepdims else result
 
     def __dask_tokenize__(self) -> tuple[str, str, int | None]:
         return ("vexpr.dask._Combine", self.op, self.threads)
@@ -422,10 +412,7 @@ def evaluate(
         raise ValueError(
             "out= cannot receive a result computed from Dask arrays: store the lazy result with dask.array.store(result, out)"
         )
-    if order not in ("K", "A", "C", "F"):
-        raise ValueError("order must be one of 'C', 'F', 'A', or 'K' (got '%s')" % order)
-    if casting not in ("no", "equiv", "safe", "same_kind", "unsafe"):
-        raise ValueError("casting must be one of 'no', 'equiv', 'safe', 'same_kind', or 'unsafe'")
+    _vexpr._check_order_casting(order, casting)  # vexpr.evaluate's own check and messages
     if threads is not None and threads < 1:
         raise ValueError(f"threads must be at least 1 or None, not {threads}")
     local_dict, global_dict, clear = vexpr._namespaces(local_dict, global_dict, _frame_depth)

@@ -41,6 +41,7 @@ fn _vexpr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(threads::detect_number_of_cores, m)?)?;
     m.add_function(wrap_pyfunction!(threads::_set_thread_local_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(run::check_order_casting, m)?)?;
     m.add_class::<numexpr_object::NumExpr>()?;
     m.add(
         "DaskArrayInput",

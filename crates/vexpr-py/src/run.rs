@@ -443,6 +443,8 @@ pub fn clear_last() {
 }
 
 /// `order` and `casting` checked, as the static strings they equal.
+#[pyfunction]
+#[pyo3(name = "_check_order_casting")]
 pub fn check_order_casting(order: &str, casting: &str) -> PyResult<(&'static str, &'static str)> {
     const ORDERS: [&str; 4] = ["K", "C", "F", "A"];
     const CASTINGS: [&str; 5] = ["same_kind", "safe", "unsafe", "no", "equiv"];
