@@ -1208,7 +1208,7 @@ mod tests {
 
     const REFERENCE: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/data/complex/reference.json"
+        "/tests/data/complex/reference.json"
     );
 
     fn cases(name: &str) -> &'static [Value] {

@@ -10,7 +10,7 @@ use super::*;
 use std::fmt::Write as _;
 
 /// Where `gen_reference.py` writes, relative to this crate.
-const DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/vmath");
+const DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/vmath");
 
 /// Reads `<name>_<dtype>.txt`: rows of hex bit patterns.
 fn load(file: &str) -> Vec<Vec<u64>> {
