@@ -2,7 +2,7 @@
 //! for the limits that keep compile time and memory linear: each test states
 //! the rule it checks, and would fail without the fix.
 
-use vexpr::{Array, ArrayView, DType, Env, ErrorKind, Expr, Options, Signature, evaluate_with};
+use vexpr::{ArrayView, DType, Env, ErrorKind, Expr, Options, Signature, evaluate_with};
 
 fn options(threads: usize, block_len: usize, jit: bool) -> Options {
     Options {
@@ -121,6 +121,11 @@ fn every_reduction_of_every_empty_view_of_every_dtype_is_numpys() {
 
 // 2. Machine code gives the passes' bits, NaN signs included.
 
+// Machine code exists on x86-64 only, and the passes' NaN rule below is what
+// the x86-64 build of the passes does: Rust leaves the sign and payload of a
+// NaN from arithmetic unspecified, and on aarch64 LLVM may swap `a*b`'s
+// operands, which picks the other NaN.
+#[cfg(target_arch = "x86_64")]
 #[test]
 fn negated_products_of_nans_keep_the_passes_sign_in_machine_code() {
     // `-a*b` is one fused instruction (`neg_mul`); `-x` flips a NaN's sign.
@@ -136,7 +141,7 @@ fn negated_products_of_nans_keep_the_passes_sign_in_machine_code() {
     let sig = Signature::of(&env);
     let expr = Expr::compile("-a*b", &sig).unwrap();
     assert!(expr.program().to_string().contains("neg_mul"));
-    let bits = |r: &Array| -> Vec<u64> {
+    let bits = |r: &vexpr::Array| -> Vec<u64> {
         r.as_slice::<f64>()
             .unwrap()
             .iter()

@@ -1284,6 +1284,14 @@ mod tests {
 
     /// Error of one part in ulps, or `None` if the special-value pattern
     /// (NaN, infinity, sign of an exact zero) differs.
+    /// The reference data was computed on x86-64, whose arithmetic makes
+    /// NaNs negative (`inf - inf` is `-NaN`); ARM makes them positive. A
+    /// special-value case whose result passes through such a NaN (say
+    /// `(inf + 1i) ** -100`, by way of `-100 * inf + inf`) can then end in a
+    /// zero of the other sign: the same operations give it on that CPU.
+    /// Only the zero's sign is excused, and only in those cases.
+    const NAN_SIGN_DIFFERS: bool = !cfg!(target_arch = "x86_64");
+
     fn part_error(got: f64, want: f64, bound: Bound, scale: f64, special: bool) -> Option<f64> {
         if want.is_nan() {
             return got.is_nan().then_some(0.0);
@@ -1297,7 +1305,7 @@ mod tests {
         let normwise = matches!(bound, Norm(_)) && !special;
         if want == 0.0 && got == 0.0 {
             let same_sign = got.is_sign_negative() == want.is_sign_negative();
-            return (normwise || same_sign).then_some(0.0);
+            return (normwise || same_sign || (special && NAN_SIGN_DIFFERS)).then_some(0.0);
         }
         // (With an infinite part in the reference, the other part is
         // compared with itself.)
