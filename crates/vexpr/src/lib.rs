@@ -30,6 +30,8 @@
 //! [`functions`] is the one table of operators and functions that the type
 //! checker, code generation and the documentation read.
 
+// `cargo doc` with `--cfg docsrs` (docs.rs) marks what needs a feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Every unsafe operation states, next to it, the invariant that makes it
 // sound; one operation per block keeps each argument about one thing.
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -45,6 +47,9 @@ pub mod dtype;
 pub mod error;
 pub mod functions;
 pub mod hir;
+#[cfg(any(feature = "ndarray", feature = "arrow"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "ndarray", feature = "arrow"))))]
+pub mod interop;
 pub mod jit;
 pub mod kernels;
 pub mod memory;
