@@ -114,8 +114,8 @@ const GENERATORS: [(&str, &str, &str); 7] = [
     ),
 ];
 
-/// The most threads `:threads` accepts; a pool of each size used is kept.
-const MAX_THREADS: usize = 1024;
+/// The most threads `:threads` accepts: the library's own limit.
+const MAX_THREADS: usize = vexpr::MAX_THREADS;
 
 /// The seed of the session's stream of seeds for `random` calls without
 /// one: a script gives the same numbers on every run.
