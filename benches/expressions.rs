@@ -65,11 +65,9 @@ fn eval_case(bencher: Bencher, source: &str, len: usize, threads: usize) {
     let expr = Expr::compile(source, &signature).expect("the benchmark expressions compile");
     let env = Env::new().with("a", &a[..]).with("b", &b[..]);
     let mut out = vec![0.0f64; len];
-    let options = Options {
-        threads,
-        block_len: DEFAULT_BLOCK_LEN,
-        ..Options::default()
-    };
+    let options = Options::default()
+        .with_threads(threads)
+        .with_block_len(DEFAULT_BLOCK_LEN);
     bencher.counter(ItemsCount::new(len)).bench_local(|| {
         expr.eval_into_with(&env, divan::black_box(&mut out[..]), options)
             .expect("the benchmark expressions evaluate");
@@ -133,11 +131,7 @@ fn block_len_e3_1m(bencher: Bencher, block_len: usize) {
     let expr = Expr::compile("2*a**3 - 4*a**5 + 6*log(a)", &signature).unwrap();
     let env = Env::new().with("a", &a[..]);
     let mut out = vec![0.0f64; len];
-    let options = Options {
-        threads: 1,
-        block_len,
-        ..Options::default()
-    };
+    let options = Options::default().with_threads(1).with_block_len(block_len);
     bencher.counter(ItemsCount::new(len)).bench_local(|| {
         expr.eval_into_with(&env, divan::black_box(&mut out[..]), options)
             .unwrap();

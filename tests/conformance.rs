@@ -43,7 +43,9 @@ fn array(spec: &Json) -> Array {
         .map(|d| d.as_u64().unwrap() as usize)
         .collect();
     let data = spec["data"].as_array().unwrap();
-    let dtype = vexpr::dtype::widened(name).unwrap_or_else(|| panic!("no dtype for {name}"));
+    let dtype = vexpr::Storage::parse(name)
+        .map(vexpr::Storage::dtype)
+        .unwrap_or_else(|| panic!("no dtype for {name}"));
     let buffer = match dtype {
         DType::Bool => Buffer::Bool(
             data.iter()
@@ -159,7 +161,9 @@ fn check(case: &Json) -> Result<(), String> {
     }
     let got = result.map_err(|e| format!("unexpected error: {}", e.message()))?;
     let want = array(&case["expected"]);
-    let want_dtype = vexpr::dtype::widened(case["expected"]["dtype"].as_str().unwrap()).unwrap();
+    let want_dtype = vexpr::Storage::parse(case["expected"]["dtype"].as_str().unwrap())
+        .map(vexpr::Storage::dtype)
+        .unwrap();
     if got.dtype() != want_dtype {
         return Err(format!("dtype {} instead of {}", got.dtype(), want_dtype));
     }

@@ -82,14 +82,12 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     };
-    let _ = expr.program().to_string();
+    let _ = expr.to_string();
     let env = ARRAYS.get_or_init(Arrays::new).env(data.len() % 4);
-    let options = Options {
-        block_len: 16,
-        threads: 1,
-        jit: true,
-        ..Options::default()
-    };
+    let options = Options::default()
+        .with_block_len(16)
+        .with_threads(1)
+        .with_jit(true);
     for _ in 0..2 {
         if let Err(err) = expr.eval_with(&env, options) {
             check_error(&err, &source);

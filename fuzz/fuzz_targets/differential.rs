@@ -141,12 +141,10 @@ fn signature() -> &'static Signature {
 
 /// The options of one configuration.
 fn options(jit: bool, threads: usize, block_len: usize) -> Options {
-    Options {
-        block_len,
-        threads,
-        jit,
-        ..Options::default()
-    }
+    Options::default()
+        .with_block_len(block_len)
+        .with_threads(threads)
+        .with_jit(jit)
 }
 
 fuzz_target!(|case: Case| run(&case));
@@ -164,7 +162,7 @@ fn run(case: &Case) {
     // What the NaN rule needs (found once: it runs per element).
     let read = Reads {
         names: case.read(),
-        reductions: expr.stages().len(),
+        reductions: vexpr::unstable::stages(&expr).len(),
     };
     let (b1, b2) = case.blocks;
 

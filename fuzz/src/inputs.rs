@@ -17,7 +17,7 @@
 use crate::vars::VARS;
 use arbitrary::{Result, Unstructured};
 use std::cell::OnceCell;
-use vexpr::array::c_strides;
+use vexpr::unstable::c_strides;
 use vexpr::{ArrayView, Buffer, Complex64, DType, Env, Scalar, Value};
 
 /// The inputs of one fuzz case, one per variable of [`VARS`].

@@ -102,12 +102,10 @@ pub fn run(args: &Args) -> Result<Option<String>, Failure> {
     let expr = Expr::compile(&args.expr, &signature)?;
     // Without variables the result is one element, whatever N is.
     let elements: usize = expr.result_shape(&env)?.iter().product();
-    let options = Options {
-        threads: args.threads.unwrap_or_else(vexpr::default_threads),
-        block_len: args.block_len.unwrap_or(vexpr::DEFAULT_BLOCK_LEN),
-        jit: !args.no_jit,
-        ..Options::default()
-    };
+    let options = Options::default()
+        .with_threads(args.threads.unwrap_or_else(vexpr::num_threads))
+        .with_block_len(args.block_len.unwrap_or(vexpr::DEFAULT_BLOCK_LEN))
+        .with_jit(!args.no_jit);
     let repeat = args.repeat;
     let timing = match expr.result_dtype() {
         DType::Bool => time_calls(&expr, &env, false, elements, options, repeat)?,
@@ -143,7 +141,7 @@ pub fn run(args: &Args) -> Result<Option<String>, Failure> {
         let report = Report {
             expr: &args.expr,
             n: elements,
-            threads: options.threads,
+            threads: options.threads(),
             median_ns_per_elem: per_elem(median),
             min_ns_per_elem: per_elem(min),
         };
@@ -161,7 +159,7 @@ pub fn run(args: &Args) -> Result<Option<String>, Failure> {
     let lines = [
         format!("expr:    {}", args.expr),
         format!("n:       {elements}{inputs}"),
-        format!("threads: {}", options.threads),
+        format!("threads: {}", options.threads()),
         format!(
             "median:  {:.4} ns/elem ({} per call)",
             per_elem(median),

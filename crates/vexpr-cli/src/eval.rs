@@ -99,7 +99,7 @@ pub fn run(args: &Args) -> Result<Option<String>, Failure> {
 
     let mut options = Options::default();
     if let Some(threads) = args.threads {
-        options.threads = threads;
+        options = options.with_threads(threads);
     }
     // Ctrl-C (and SIGTERM) stop the evaluation at its next check, so that
     // the temporary output is removed on the way out.
@@ -107,7 +107,7 @@ pub fn run(args: &Args) -> Result<Option<String>, Failure> {
     let flag = stop.flag();
     // Fails only if a handler is already set, in which case that one stays.
     let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::Relaxed));
-    options.interrupt = Some(flag);
+    let options = options.with_interrupt(flag);
 
     let mut bar = Bar::new(args.quiet);
     let mut report = |progress: Progress| bar.update(progress);

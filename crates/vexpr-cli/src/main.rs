@@ -94,8 +94,8 @@ enum Failure {
 
 impl From<vexpr::Error> for Failure {
     fn from(err: vexpr::Error) -> Self {
-        // Errors from `Expr` carry their expression, so `Display` shows the caret.
-        Failure::Rendered(err.to_string())
+        // Errors about an expression carry it: rendered with the caret.
+        Failure::Rendered(err.rendered())
     }
 }
 
@@ -115,9 +115,8 @@ impl Failure {
     }
 }
 
-/// Most worker threads `--threads` accepts: far beyond any core count, low
-/// enough that a typo cannot ask the system for millions of threads.
-const MAX_THREADS: usize = 1024;
+/// Most worker threads `--threads` accepts: the library's own limit.
+const MAX_THREADS: usize = vexpr::MAX_THREADS;
 
 /// Parses `--threads`: a whole number from 1 to [`MAX_THREADS`].
 fn parse_threads(text: &str) -> Result<usize, String> {
@@ -127,18 +126,9 @@ fn parse_threads(text: &str) -> Result<usize, String> {
     }
 }
 
-/// The names of the variables `expr` reads, in order of first use.
+/// The names of the variables `expr` reads, sorted.
 fn variables(expr: &str) -> Result<Vec<String>, Failure> {
-    match vexpr::syntax::parse(expr) {
-        // `None` is a keyword value (`axis=None`), never a variable.
-        Ok(ast) => Ok(ast
-            .variables()
-            .into_iter()
-            .filter(|n| n != "None")
-            .collect()),
-        // The parser's errors do not carry the expression; render them against it.
-        Err(err) => Err(Failure::Rendered(err.render(expr))),
-    }
+    Ok(vexpr::variable_names(expr)?)
 }
 
 /// Refuses a variable bound twice (`a=1 a=2`), which is surely a slip.
@@ -157,7 +147,7 @@ fn check_unique(bindings: &[value::Binding]) -> Result<(), Failure> {
 /// `len` copies of `value`, or a message when memory runs out, where an
 /// ordinary allocation would abort the process.
 fn try_filled<T: Clone>(value: T, len: usize) -> Result<Vec<T>, Failure> {
-    vexpr::memory::try_filled(value, len)
+    vexpr::unstable::try_filled(value, len)
         .ok_or_else(|| Failure::Message(format!("cannot allocate {len} elements")))
 }
 

@@ -52,10 +52,10 @@ pub fn unsupported_dtype(py: Python<'_>, message: String) -> PyErr {
 /// Python's boolean keywords, which numexpr refuses with a `TypeError`.
 const PYTHON_BOOLEAN_WORDS: [&str; 5] = ["and", "or", "not", "if", "else"];
 
-/// The exception numexpr raises where vexpr reports `err` (whose message
-/// already renders its expression with a caret).
+/// The exception numexpr raises where vexpr reports `err`, with the
+/// rendered report (its expression with a caret) as its message.
 pub fn to_py(err: &Error) -> PyErr {
-    let message = err.to_string();
+    let message = err.rendered();
     match err.kind() {
         ErrorKind::Syntax if at_boolean_word(err) => PyTypeError::new_err(format!(
             "{message}\nPython's `and`, `or`, `not` and `if` are not part of the language: \

@@ -316,7 +316,7 @@ pub fn format_of(array: &Bound<'_, PyUntypedArray>) -> PyResult<Format> {
             array.py(),
             format!(
                 "vexpr does not compute with dtype {name}{hint}; it takes {}",
-                vexpr::dtype::SUPPORTED
+                vexpr::unstable::SUPPORTED
             ),
         ));
     };

@@ -267,7 +267,7 @@ fn run_flat<'py>(
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     let expr = p.expr;
     let dtype = expr.result_dtype();
-    if !expr.stages().is_empty() || dtype.is_bytes() {
+    if !vexpr::unstable::stages(expr).is_empty() || dtype.is_bytes() {
         return Ok(None);
     }
     let values: Vec<Value<'_>> = p

@@ -225,7 +225,7 @@ impl NumExpr {
     #[getter]
     fn stages(&self) -> Option<Vec<StageInfo>> {
         self.compiled_form().map(|e| {
-            e.stages()
+            vexpr::unstable::stages(&e)
                 .iter()
                 .map(|s| (s.op.name(), s.axis, s.span.start, s.span.end))
                 .collect()
@@ -247,7 +247,7 @@ impl NumExpr {
         let Some(expr) = self.entry.first_compiled() else {
             return Vec::new();
         };
-        let program = expr.program();
+        let program = vexpr::unstable::program(&expr);
         program
             .code
             .iter()

@@ -553,10 +553,7 @@ fn environment<'a>(names: &[String], values: &[Value<'a>], skip: Option<usize>) 
 }
 
 fn options() -> Options {
-    Options {
-        threads: threads::current(),
-        ..Options::default()
-    }
+    Options::default().with_threads(threads::current())
 }
 
 /// Evaluates into a new NumPy array (C order over the views `values` of the
@@ -570,7 +567,7 @@ fn new_result<'py>(
     cancellable: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     let dtype = expr.result_dtype();
-    if !expr.stages().is_empty() || dtype.is_bytes() {
+    if !vexpr::unstable::stages(expr).is_empty() || dtype.is_bytes() {
         let len_hint = values
             .iter()
             .map(|v| v.shape().iter().product::<usize>())
@@ -797,7 +794,7 @@ fn into_out<'py>(
         out_array.is_c_contiguous()
     };
     let aligned = has_flag(out_array, npyffi::flags::NPY_ARRAY_ALIGNED);
-    if native && contiguous && aligned && expr.stages().is_empty() {
+    if native && contiguous && aligned && vexpr::unstable::stages(expr).is_empty() {
         // The input that is `out` itself (same memory, layout and type) is
         // evaluated in place; any other overlap goes through a copy below.
         let (out_bytes, _) = memory_of(out_array);
@@ -949,10 +946,7 @@ pub(crate) fn watched<R: Send>(
         return py.detach(|| run(opts)).map_err(|e| errors::to_py(&e));
     }
     let stop = InterruptFlag::new();
-    let opts = Options {
-        interrupt: Some(stop.flag()),
-        ..opts
-    };
+    let opts = opts.with_interrupt(stop.flag());
     let mut interrupt: Option<PyErr> = None;
     let done = (Mutex::new(false), Condvar::new());
     let result = std::thread::scope(|scope| {

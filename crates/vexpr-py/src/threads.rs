@@ -3,7 +3,9 @@
 //! The Python half reads numexpr's environment variables at import
 //! (`NUMEXPR_MAX_THREADS`, `NUMEXPR_NUM_THREADS`, `OMP_NUM_THREADS`,
 //! `VEXPR_NUM_THREADS`) and sets the count here; `set_num_threads` returns the
-//! previous count, as numexpr's does.
+//! previous count, as numexpr's does. The process-wide count is the library's
+//! own ([`vexpr::set_num_threads`]), so Rust code in the same process sees
+//! it too; counts over [`vexpr::MAX_THREADS`] are clamped to it.
 //!
 //! A thread may override the count for its own evaluations
 //! (`_set_thread_local_num_threads`), without touching the process-wide
@@ -13,13 +15,9 @@
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// The current count; 0 until first set or read (then the cores).
-static THREADS: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
-    /// This thread's own count; 0 when it follows [`THREADS`].
+    /// This thread's own count; 0 when it follows the process-wide count.
     static LOCAL: Cell<usize> = const { Cell::new(0) };
 }
 
@@ -33,10 +31,7 @@ pub fn current() -> usize {
 
 /// The process-wide count.
 fn process_wide() -> usize {
-    match THREADS.load(Ordering::Relaxed) {
-        0 => vexpr::default_threads(),
-        n => n,
-    }
+    vexpr::num_threads()
 }
 
 /// Sets the number of threads the calling thread's evaluations use, whatever
@@ -66,9 +61,7 @@ pub fn set_num_threads(nthreads: i64) -> PyResult<usize> {
             "the number of threads must be at least 1, not {nthreads}"
         )));
     };
-    let previous = process_wide();
-    THREADS.store(n, Ordering::Relaxed);
-    Ok(previous)
+    Ok(vexpr::set_num_threads(n))
 }
 
 /// The number of threads the calling thread's evaluations use.

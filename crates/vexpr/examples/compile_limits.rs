@@ -110,7 +110,7 @@ fn measure(index: usize) {
         let result = Expr::compile(text, &signature);
         times.push(start.elapsed());
         outcome = match result {
-            Ok(expr) => format!("compiled, {} stages", expr.stages().len()),
+            Ok(expr) => format!("compiled, {} stages", vexpr::unstable::stages(&expr).len()),
             Err(e) => format!("{:?}: {}", e.kind(), e.message()),
         };
     }

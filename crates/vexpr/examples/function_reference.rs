@@ -2,5 +2,5 @@
 //! `cargo run -p vexpr --example function_reference > docs/functions.md`.
 
 fn main() {
-    print!("{}", vexpr::functions::reference_markdown());
+    print!("{}", vexpr::unstable::reference_markdown());
 }

@@ -4,6 +4,7 @@
 //! variable names to views or scalars.
 
 use crate::dtype::{DType, Format, Scalar, Storage};
+use crate::error::{Error, ErrorKind, Span};
 use num_complex::Complex64;
 use std::sync::Arc;
 
@@ -101,6 +102,12 @@ element!(f64, Float64, bytemuck::cast_slice_mut);
 element!(Complex64, Complex128, bytemuck::cast_slice_mut);
 
 /// Borrowed element storage of one dtype.
+///
+/// ```
+/// use vexpr::{Data, DType};
+/// let d = Data::Bytes { data: b"ab\0cd\0", width: 3 };
+/// assert_eq!((d.dtype(), d.len()), (DType::Bytes(3), 2));
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub enum Data<'a> {
     /// bool
@@ -142,6 +149,10 @@ impl<'a> Data<'a> {
     }
 
     /// The element type.
+    ///
+    /// ```
+    /// assert_eq!(vexpr::Data::Int64(&[1, 2]).dtype(), vexpr::DType::Int64);
+    /// ```
     pub fn dtype(&self) -> DType {
         match self {
             Data::Bool(_) => DType::Bool,
@@ -155,6 +166,10 @@ impl<'a> Data<'a> {
     }
 
     /// Number of elements.
+    ///
+    /// ```
+    /// assert_eq!(vexpr::Data::Float32(&[1.0, 2.0]).len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         match self {
             Data::Bool(s) => s.len(),
@@ -168,11 +183,19 @@ impl<'a> Data<'a> {
     }
 
     /// True when there are no elements.
+    ///
+    /// ```
+    /// assert!(vexpr::Data::Bool(&[]).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// The elements' bytes in native layout.
+    ///
+    /// ```
+    /// assert_eq!(vexpr::Data::Int32(&[1]).as_bytes(), 1i32.to_ne_bytes());
+    /// ```
     pub fn as_bytes(&self) -> &'a [u8] {
         match *self {
             // Reading a bool as a byte is always sound (bytemuck checks it);
@@ -258,17 +281,11 @@ enum Elements<'a> {
     Stored { bytes: &'a [u8], format: Format },
 }
 
-/// Why a view could not be made.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShapeError(pub String);
-
-impl std::fmt::Display for ShapeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+/// Why an array or a view could not be made: an [`Error`] of kind
+/// [`ErrorKind::Shape`], about no expression (its span is empty, at 0).
+fn shape_error(message: String) -> Error {
+    Error::new(ErrorKind::Shape, Span::default(), message)
 }
-
-impl std::error::Error for ShapeError {}
 
 /// The number of elements of an array of `shape` with `itemsize`-byte
 /// elements, or `None` when such an array could not exist: NumPy's rule, that
@@ -318,16 +335,29 @@ pub fn c_strides(shape: &[usize]) -> Vec<isize> {
 
 impl<'a> ArrayView<'a> {
     /// A one-dimensional view of a slice.
+    ///
+    /// ```
+    /// let v = vexpr::ArrayView::from_slice(&[1i32, 2, 3][..]);
+    /// assert_eq!((v.shape(), v.dtype()), (&[3][..], vexpr::DType::Int32));
+    /// ```
     pub fn from_slice<T: Element>(slice: &'a [T]) -> Self {
         // Cannot fail: the shape is the slice's own length.
         ArrayView::contiguous(T::data(slice), &[slice.len()]).expect("a slice is its own shape")
     }
 
     /// A row-major view of `data` with `shape`; the sizes must agree.
-    pub fn contiguous(data: Data<'a>, shape: &[usize]) -> Result<Self, ShapeError> {
+    ///
+    /// ```
+    /// use vexpr::{ArrayView, Data};
+    /// let m = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+    /// let v = ArrayView::contiguous(Data::Float64(&m), &[2, 3]).unwrap();
+    /// assert!(v.is_c_contiguous());
+    /// assert!(ArrayView::contiguous(Data::Float64(&m), &[4, 2]).is_err());
+    /// ```
+    pub fn contiguous(data: Data<'a>, shape: &[usize]) -> Result<Self, Error> {
         let size = shape.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n));
         if size != Some(data.len()) {
-            return Err(ShapeError(format!(
+            return Err(shape_error(format!(
                 "shape {shape:?} needs {} elements, the data has {}",
                 size.map_or("too many".to_string(), |s| s.to_string()),
                 data.len()
@@ -351,19 +381,27 @@ impl<'a> ArrayView<'a> {
         shape: &[usize],
         strides: &[isize],
         offset: usize,
-    ) -> Result<Self, ShapeError> {
+    ) -> Result<Self, Error> {
         ArrayView::with_strides(T::data(slice), shape, strides, offset)
     }
 
     /// Like [`ArrayView::strided`], for any [`Data`].
+    ///
+    /// ```
+    /// use vexpr::{ArrayView, Data};
+    /// let m = [1i64, 2, 3, 4];
+    /// let reversed = ArrayView::with_strides(Data::Int64(&m), &[4], &[-1], 3).unwrap();
+    /// let r = vexpr::evaluate("a * 10", &vexpr::Env::new().with("a", reversed)).unwrap();
+    /// assert_eq!(r.as_slice::<i64>().unwrap(), &[40, 30, 20, 10]);
+    /// ```
     pub fn with_strides(
         data: Data<'a>,
         shape: &[usize],
         strides: &[isize],
         offset: usize,
-    ) -> Result<Self, ShapeError> {
+    ) -> Result<Self, Error> {
         if shape.len() != strides.len() {
-            return Err(ShapeError(format!(
+            return Err(shape_error(format!(
                 "{} strides for {} dimensions",
                 strides.len(),
                 shape.len()
@@ -371,7 +409,7 @@ impl<'a> ArrayView<'a> {
         }
         if shape.contains(&0) {
             if offset > data.len() {
-                return Err(ShapeError(format!(
+                return Err(shape_error(format!(
                     "offset {offset} lies past the end of the {} elements",
                     data.len()
                 )));
@@ -379,7 +417,7 @@ impl<'a> ArrayView<'a> {
         } else {
             let (lo, hi) = reach(offset, shape, strides);
             if lo < 0 || hi >= data.len() as i128 {
-                return Err(ShapeError(format!(
+                return Err(shape_error(format!(
                     "shape {shape:?} with strides {strides:?} from offset {offset} reaches outside the {} elements",
                     data.len()
                 )));
@@ -420,7 +458,7 @@ impl<'a> ArrayView<'a> {
     /// Every element must lie wholly inside `bytes` (a view with a zero in
     /// `shape` reaches none, but its offset must still be at most
     /// `bytes.len()`); otherwise, or if the dimensions and strides differ in
-    /// number, a [`ShapeError`] says why.
+    /// number, an [`Error`] of kind [`ErrorKind::Shape`] says why.
     ///
     /// ```
     /// use vexpr::{ArrayView, Env, Format, Storage};
@@ -438,9 +476,9 @@ impl<'a> ArrayView<'a> {
         shape: &[usize],
         byte_strides: &[isize],
         byte_offset: usize,
-    ) -> Result<ArrayView<'a>, ShapeError> {
+    ) -> Result<ArrayView<'a>, Error> {
         if shape.len() != byte_strides.len() {
-            return Err(ShapeError(format!(
+            return Err(shape_error(format!(
                 "{} strides for {} dimensions",
                 byte_strides.len(),
                 shape.len()
@@ -451,7 +489,7 @@ impl<'a> ArrayView<'a> {
         // shape or stride can overflow it.
         let (lo, end) = if shape.contains(&0) {
             if byte_offset > bytes.len() {
-                return Err(ShapeError(format!(
+                return Err(shape_error(format!(
                     "offset {byte_offset} lies past the end of the {} bytes",
                     bytes.len()
                 )));
@@ -459,14 +497,14 @@ impl<'a> ArrayView<'a> {
             (byte_offset, byte_offset)
         } else {
             if width == 0 {
-                return Err(ShapeError(format!(
+                return Err(shape_error(format!(
                     "zero-width strings cannot fill shape {shape:?}: store b'' with width 1, as NumPy does"
                 )));
             }
             let (lo, hi) = reach(byte_offset, shape, byte_strides);
             let end = hi.saturating_add(width as i128);
             if lo < 0 || end > bytes.len() as i128 {
-                return Err(ShapeError(format!(
+                return Err(shape_error(format!(
                     "shape {shape:?} with byte strides {byte_strides:?} from byte {byte_offset} reaches outside the {} bytes",
                     bytes.len()
                 )));
@@ -493,6 +531,12 @@ impl<'a> ArrayView<'a> {
 
     /// The element type: the type vexpr computes with, which for a view of
     /// stored bytes is its [`Storage::dtype`].
+    ///
+    /// ```
+    /// use vexpr::{ArrayView, DType, Format, Storage};
+    /// let v = ArrayView::from_bytes(&[1u8, 2], Format::native(Storage::UInt8), &[2], &[1], 0).unwrap();
+    /// assert_eq!(v.dtype(), DType::Int32); // uint8 is computed as int32
+    /// ```
     pub fn dtype(&self) -> DType {
         match self.elements {
             Elements::Typed(data) => data.dtype(),
@@ -501,12 +545,23 @@ impl<'a> ArrayView<'a> {
     }
 
     /// The shape.
+    ///
+    /// ```
+    /// let v = vexpr::ArrayView::from_slice(&[0.0f32; 4][..]);
+    /// assert_eq!(v.shape(), &[4]);
+    /// ```
     pub fn shape(&self) -> &[usize] {
         &self.shape
     }
 
     /// Strides: in elements of [`ArrayView::data`], or in bytes of
     /// [`ArrayView::bytes`] for a view that keeps its [`ArrayView::format`].
+    ///
+    /// ```
+    /// use vexpr::{ArrayView, Data};
+    /// let v = ArrayView::contiguous(Data::Float64(&[0.0; 6]), &[2, 3]).unwrap();
+    /// assert_eq!(v.strides(), &[3, 1]);
+    /// ```
     pub fn strides(&self) -> &[isize] {
         &self.strides
     }
@@ -514,6 +569,12 @@ impl<'a> ArrayView<'a> {
     /// Offset of the first element: in elements of [`ArrayView::data`], or
     /// in bytes of [`ArrayView::bytes`] for a view that keeps its
     /// [`ArrayView::format`].
+    ///
+    /// ```
+    /// let m = [1.0, 2.0, 3.0];
+    /// let v = vexpr::ArrayView::strided(&m[..], &[2], &[1], 1).unwrap();
+    /// assert_eq!(v.offset(), 1);
+    /// ```
     pub fn offset(&self) -> usize {
         self.offset
     }
@@ -557,6 +618,11 @@ impl<'a> ArrayView<'a> {
 
     /// The memory the strides and offset index, as bytes: the data's bytes
     /// for a typed view, the stored bytes otherwise.
+    ///
+    /// ```
+    /// let v = vexpr::ArrayView::from_slice(&[1i32, 2][..]);
+    /// assert_eq!(v.bytes().len(), 8);
+    /// ```
     pub fn bytes(&self) -> &'a [u8] {
         match self.elements {
             Elements::Typed(data) => data.as_bytes(),
@@ -565,6 +631,12 @@ impl<'a> ArrayView<'a> {
     }
 
     /// Number of elements.
+    ///
+    /// ```
+    /// use vexpr::{ArrayView, Data};
+    /// let v = ArrayView::contiguous(Data::Bool(&[true; 6]), &[3, 2]).unwrap();
+    /// assert_eq!(v.len(), 6);
+    /// ```
     pub fn len(&self) -> usize {
         // A broadcast view (stride 0) may describe more elements than exist;
         // saturate rather than wrap, so that such a count is never mistaken.
@@ -574,6 +646,10 @@ impl<'a> ArrayView<'a> {
     }
 
     /// True when the view has no elements.
+    ///
+    /// ```
+    /// assert!(vexpr::ArrayView::from_slice(&[0i64; 0][..]).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -631,6 +707,12 @@ impl<'a> ArrayView<'a> {
     }
 
     /// True if the elements are row-major and back to back.
+    ///
+    /// ```
+    /// let m = [1.0, 2.0, 3.0, 4.0];
+    /// assert!(vexpr::ArrayView::from_slice(&m[..]).is_c_contiguous());
+    /// assert!(!vexpr::ArrayView::strided(&m[..], &[2], &[2], 0).unwrap().is_c_contiguous());
+    /// ```
     pub fn is_c_contiguous(&self) -> bool {
         // Strides count elements, or bytes for stored elements.
         let unit = match self.elements {
@@ -692,7 +774,12 @@ fn typed_view<'a>(
     ArrayView::with_strides(data, shape, &strides, offset / width).ok()
 }
 
-/// Owned element storage of one dtype.
+/// Owned element storage of one dtype: what an [`Array`] holds.
+///
+/// ```
+/// let r = vexpr::evaluate("2 > 1", &vexpr::Env::new()).unwrap();
+/// assert_eq!(r.into_buffer(), vexpr::Buffer::Bool(vec![true]));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Buffer {
     /// bool
@@ -722,6 +809,11 @@ impl Buffer {
     /// # Panics
     /// As `vec!` does, when the size overflows or the memory cannot be had
     /// (an abort); [`Buffer::try_zeros`] says `None` instead.
+    ///
+    /// ```
+    /// use vexpr::{Buffer, DType};
+    /// assert_eq!(Buffer::zeros(DType::Int32, 3), Buffer::Int32(vec![0; 3]));
+    /// ```
     pub fn zeros(dtype: DType, len: usize) -> Buffer {
         match dtype {
             DType::Bool => Buffer::Bool(vec![false; len]),
@@ -741,6 +833,12 @@ impl Buffer {
 
     /// `len` zeroed elements of `dtype`, or `None` if the memory cannot be had
     /// (so that an absurd broadcast is an error, not an abort).
+    ///
+    /// ```
+    /// use vexpr::{Buffer, DType};
+    /// assert!(Buffer::try_zeros(DType::Float64, 4).is_some());
+    /// assert!(Buffer::try_zeros(DType::Float64, usize::MAX).is_none());
+    /// ```
     pub fn try_zeros(dtype: DType, len: usize) -> Option<Buffer> {
         use crate::memory::try_filled;
         Some(match dtype {
@@ -758,6 +856,11 @@ impl Buffer {
     }
 
     /// Borrows the storage.
+    ///
+    /// ```
+    /// let b = vexpr::Buffer::Float32(vec![1.0, 2.0]);
+    /// assert_eq!(b.data().len(), 2);
+    /// ```
     pub fn data(&self) -> Data<'_> {
         match self {
             Buffer::Bool(v) => Data::Bool(v),
@@ -815,22 +918,34 @@ pub struct Array {
 
 impl Array {
     /// An array of `shape` from row-major elements.
-    pub fn from_vec<T: Element>(values: Vec<T>, shape: &[usize]) -> Result<Array, ShapeError> {
+    ///
+    /// ```
+    /// let a = vexpr::Array::from_vec(vec![1i64, 2, 3, 4], &[2, 2]).unwrap();
+    /// assert_eq!(a.shape(), &[2, 2]);
+    /// assert_eq!(vexpr::Array::from_vec(vec![1i64], &[2]).unwrap_err().kind(), vexpr::ErrorKind::Shape);
+    /// ```
+    pub fn from_vec<T: Element>(values: Vec<T>, shape: &[usize]) -> Result<Array, Error> {
         Array::from_buffer(T::buffer(values), shape)
     }
 
     /// An array of `shape` from a buffer.
-    pub fn from_buffer(buffer: Buffer, shape: &[usize]) -> Result<Array, ShapeError> {
+    ///
+    /// ```
+    /// use vexpr::{Array, Buffer, DType};
+    /// let a = Array::from_buffer(Buffer::Bytes { data: b"abcdef".to_vec(), width: 3 }, &[2]).unwrap();
+    /// assert_eq!(a.dtype(), DType::Bytes(3));
+    /// ```
+    pub fn from_buffer(buffer: Buffer, shape: &[usize]) -> Result<Array, Error> {
         let size: Option<usize> = shape.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n));
         if let Buffer::Bytes { width: 0, .. } = buffer
             && size != Some(0)
         {
-            return Err(ShapeError(format!(
+            return Err(shape_error(format!(
                 "zero-width strings cannot fill shape {shape:?}: store b'' with width 1, as NumPy does"
             )));
         }
         if size != Some(buffer.data().len()) {
-            return Err(ShapeError(format!(
+            return Err(shape_error(format!(
                 "shape {shape:?} does not match {} elements",
                 buffer.data().len()
             )));
@@ -844,6 +959,11 @@ impl Array {
     /// A zero-dimensional array holding `value`. An empty byte string is
     /// stored as NumPy stores it, as `S1` (one NUL): a zero-width string type
     /// could not say how many elements its buffer holds.
+    ///
+    /// ```
+    /// let a = vexpr::Array::from_scalar(&vexpr::Scalar::Int32(7));
+    /// assert_eq!((a.shape(), a.len()), (&[][..], 1));
+    /// ```
     pub fn from_scalar(value: &Scalar) -> Array {
         let dtype = match value.dtype() {
             DType::Bytes(0) => DType::Bytes(1),
@@ -859,46 +979,93 @@ impl Array {
     }
 
     /// The element type.
+    ///
+    /// ```
+    /// let a = vexpr::Array::from_vec(vec![true, false], &[2]).unwrap();
+    /// assert_eq!(a.dtype(), vexpr::DType::Bool);
+    /// ```
     pub fn dtype(&self) -> DType {
         self.buffer.data().dtype()
     }
 
     /// The shape (empty for a zero-dimensional result).
+    ///
+    /// ```
+    /// let a = vexpr::Array::from_vec(vec![0.0f64; 6], &[3, 2]).unwrap();
+    /// assert_eq!(a.shape(), &[3, 2]);
+    /// ```
     pub fn shape(&self) -> &[usize] {
         &self.shape
     }
 
     /// Number of elements.
+    ///
+    /// ```
+    /// let a = vexpr::Array::from_vec(vec![0.0f64; 6], &[3, 2]).unwrap();
+    /// assert_eq!(a.len(), 6);
+    /// ```
     pub fn len(&self) -> usize {
         self.buffer.data().len()
     }
 
     /// True when there are no elements.
+    ///
+    /// ```
+    /// assert!(vexpr::Array::from_vec(Vec::<f64>::new(), &[0, 3]).unwrap().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// The storage.
+    ///
+    /// ```
+    /// let a = vexpr::Array::from_vec(vec![1i32], &[1]).unwrap();
+    /// assert_eq!(a.buffer(), &vexpr::Buffer::Int32(vec![1]));
+    /// ```
     pub fn buffer(&self) -> &Buffer {
         &self.buffer
     }
 
     /// Takes the storage.
+    ///
+    /// ```
+    /// let a = vexpr::Array::from_vec(vec![1i32], &[1]).unwrap();
+    /// assert_eq!(a.into_buffer(), vexpr::Buffer::Int32(vec![1]));
+    /// ```
     pub fn into_buffer(self) -> Buffer {
         self.buffer
     }
 
     /// The elements as a slice of `T`, if that is the element type.
+    ///
+    /// ```
+    /// let a = vexpr::Array::from_vec(vec![1.5f64, 2.5], &[2]).unwrap();
+    /// assert_eq!(a.as_slice::<f64>(), Some(&[1.5, 2.5][..]));
+    /// assert_eq!(a.as_slice::<f32>(), None);
+    /// ```
     pub fn as_slice<T: Element>(&self) -> Option<&[T]> {
         T::slice(&self.buffer)
     }
 
     /// The elements as a vector of `T`, if that is the element type.
+    ///
+    /// ```
+    /// let a = vexpr::Array::from_vec(vec![3i64, 4], &[2]).unwrap();
+    /// assert_eq!(a.into_vec::<i64>(), Some(vec![3, 4]));
+    /// ```
     pub fn into_vec<T: Element>(self) -> Option<Vec<T>> {
         T::vec(self.buffer)
     }
 
     /// Element `i` in row-major order.
+    ///
+    /// ```
+    /// use vexpr::{Array, Scalar};
+    /// let a = Array::from_vec(vec![3i64, 4], &[2]).unwrap();
+    /// assert_eq!(a.get(1), Some(Scalar::Int64(4)));
+    /// assert_eq!(a.get(2), None);
+    /// ```
     pub fn get(&self, i: usize) -> Option<Scalar> {
         let data = self.buffer.data();
         let w = data.dtype().itemsize();
@@ -907,6 +1074,12 @@ impl Array {
     }
 
     /// A view of the whole array.
+    ///
+    /// ```
+    /// let a = vexpr::Array::from_vec(vec![1.0f64, 2.0], &[2]).unwrap();
+    /// let r = vexpr::evaluate("x + 1", &vexpr::Env::new().with("x", a.view())).unwrap();
+    /// assert_eq!(r.as_slice::<f64>().unwrap(), &[2.0, 3.0]);
+    /// ```
     pub fn view(&self) -> ArrayView<'_> {
         // Cannot fail: every constructor checks that the buffer holds the
         // shape's element count (`from_buffer`) or makes it so (`from_scalar`).
@@ -915,6 +1088,13 @@ impl Array {
 }
 
 /// A value bound to a variable: an array view or a scalar.
+///
+/// ```
+/// use vexpr::{DType, Scalar, Value};
+/// let a = [1i32, 2, 3];
+/// assert_eq!(Value::from(&a[..]).shape(), &[3]);
+/// assert_eq!(Value::from(Scalar::Float32(0.5)).dtype(), DType::Float32);
+/// ```
 #[derive(Debug, Clone)]
 pub enum Value<'a> {
     /// An array (of any shape, 0-d included).
@@ -925,6 +1105,10 @@ pub enum Value<'a> {
 
 impl Value<'_> {
     /// The element type.
+    ///
+    /// ```
+    /// assert_eq!(vexpr::Value::from(&[true][..]).dtype(), vexpr::DType::Bool);
+    /// ```
     pub fn dtype(&self) -> DType {
         match self {
             Value::Array(a) => a.dtype(),
@@ -933,6 +1117,10 @@ impl Value<'_> {
     }
 
     /// The shape (empty for scalars).
+    ///
+    /// ```
+    /// assert!(vexpr::Value::from(vexpr::Scalar::Int64(3)).shape().is_empty());
+    /// ```
     pub fn shape(&self) -> &[usize] {
         match self {
             Value::Array(a) => a.shape(),
@@ -1003,17 +1191,36 @@ pub struct Env<'a> {
 
 impl<'a> Env<'a> {
     /// An empty environment.
+    ///
+    /// ```
+    /// assert_eq!(vexpr::Env::new().iter().count(), 0);
+    /// ```
     pub fn new() -> Self {
         Env::default()
     }
 
     /// Binds `name` (replacing an earlier binding) and returns the environment.
+    ///
+    /// ```
+    /// use vexpr::{Env, Scalar};
+    /// let a = [1.0, 2.0];
+    /// let env = Env::new().with("a", &a[..]).with("k", Scalar::Float64(0.5));
+    /// assert_eq!(env.iter().count(), 2);
+    /// ```
     pub fn with(mut self, name: &str, value: impl Into<Value<'a>>) -> Self {
         self.set(name, value);
         self
     }
 
     /// Binds `name`, replacing an earlier binding.
+    ///
+    /// ```
+    /// use vexpr::{DType, Env, Scalar};
+    /// let mut env = Env::new();
+    /// env.set("k", Scalar::Int32(1));
+    /// env.set("k", Scalar::Int64(2));
+    /// assert_eq!(env.get("k").unwrap().dtype(), DType::Int64);
+    /// ```
     pub fn set(&mut self, name: &str, value: impl Into<Value<'a>>) {
         let value = value.into();
         match self.vars.iter_mut().find(|(n, _)| n == name) {
@@ -1023,11 +1230,22 @@ impl<'a> Env<'a> {
     }
 
     /// The value bound to `name`.
+    ///
+    /// ```
+    /// let env = vexpr::Env::new().with("a", &[1i32][..]);
+    /// assert!(env.get("a").is_some() && env.get("b").is_none());
+    /// ```
     pub fn get(&self, name: &str) -> Option<&Value<'a>> {
         self.vars.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 
     /// All bindings, in the order they were first made.
+    ///
+    /// ```
+    /// let env = vexpr::Env::new().with("b", &[1i32][..]).with("a", &[2i32][..]);
+    /// let names: Vec<&str> = env.iter().map(|(n, _)| n).collect();
+    /// assert_eq!(names, ["b", "a"]);
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value<'a>)> {
         self.vars.iter().map(|(n, v)| (n.as_str(), v))
     }

@@ -41,6 +41,36 @@ use crate::vm::{ChunkedReduction, Options};
 /// [`Source::fortran_order`]). A chunked evaluation may read any run, more
 /// than once (a reduction is a pass of its own), and in C order sources
 /// always in increasing order within a pass.
+///
+/// ```
+/// use vexpr::chunked::{Chunking, Input, MemorySink, Source};
+/// use vexpr::{DType, Expr, Format, Options, Signature, Storage};
+///
+/// /// The numbers 0, 1, 2, ... as float64, made as they are read.
+/// struct Counting(usize);
+///
+/// impl Source for Counting {
+///     fn shape(&self) -> &[usize] {
+///         std::slice::from_ref(&self.0)
+///     }
+///     fn format(&self) -> Format {
+///         Format::native(Storage::Float64)
+///     }
+///     fn read_at(&mut self, start: usize, buf: &mut [u8]) -> std::io::Result<()> {
+///         for (k, element) in buf.chunks_exact_mut(8).enumerate() {
+///             element.copy_from_slice(&((start + k) as f64).to_ne_bytes());
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let e = Expr::compile("sum(a)", &Signature::new().with("a", DType::Float64)).unwrap();
+/// let mut sink = MemorySink::default();
+/// let chunking = Chunking { chunk_len: 1000, ..Chunking::default() };
+/// e.eval_chunked(&mut [Input::Source(&mut Counting(10_000))], &mut sink, Options::default(), chunking)
+///     .unwrap();
+/// assert_eq!(sink.into_array().unwrap().as_slice::<f64>().unwrap(), &[49_995_000.0]);
+/// ```
 pub trait Source {
     /// The array's shape.
     fn shape(&self) -> &[usize];
@@ -57,6 +87,37 @@ pub trait Source {
 }
 
 /// Where a chunked evaluation's result goes.
+///
+/// ```
+/// use vexpr::chunked::{Chunking, Input, Sink};
+/// use vexpr::{DType, Env, Expr, Options, Signature, Value};
+///
+/// /// Counts the result's elements and keeps none of them.
+/// #[derive(Default)]
+/// struct Counter {
+///     itemsize: usize,
+///     elements: usize,
+/// }
+///
+/// impl Sink for Counter {
+///     fn start(&mut self, _shape: &[usize], dtype: DType, _fortran: bool) -> std::io::Result<()> {
+///         self.itemsize = dtype.itemsize();
+///         Ok(())
+///     }
+///     fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+///         self.elements += bytes.len() / self.itemsize;
+///         Ok(())
+///     }
+/// }
+///
+/// let a = vec![1.0; 5000];
+/// let e = Expr::compile("a * 2", &Signature::new().with("a", DType::Float64)).unwrap();
+/// let mut counter = Counter::default();
+/// let chunking = Chunking { chunk_len: 512, ..Chunking::default() };
+/// let mut inputs = [Input::Value(Value::from(&a))];
+/// e.eval_chunked(&mut inputs, &mut counter, Options::default(), chunking).unwrap();
+/// assert_eq!(counter.elements, 5000);
+/// ```
 pub trait Sink {
     /// Called once, before any element, with the result's shape, type (its
     /// elements come in native byte order) and order: Fortran order when the
@@ -66,7 +127,8 @@ pub trait Sink {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<()>;
 }
 
-/// One variable's value for [`Expr::eval_chunked`].
+/// One variable's value for [`Expr::eval_chunked`]: see [`Source`] and
+/// [`MemorySource`] for examples.
 pub enum Input<'a> {
     /// Read a piece at a time.
     Source(&'a mut dyn Source),
@@ -74,8 +136,23 @@ pub enum Input<'a> {
     Value(Value<'a>),
 }
 
+impl std::fmt::Debug for Input<'_> {
+    /// A source shows its shape and format (it has no `Debug` of its own).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Input::Source(source) => f
+                .debug_struct("Source")
+                .field("shape", &source.shape())
+                .field("format", &source.format())
+                .field("fortran_order", &source.fortran_order())
+                .finish(),
+            Input::Value(value) => f.debug_tuple("Value").field(value).finish(),
+        }
+    }
+}
+
 /// How far a chunked evaluation has come, in elements computed over all of
-/// its passes (one per reduction, then the result).
+/// its passes (one per reduction, then the result): see [`Chunking`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
     /// Elements computed so far.
@@ -88,14 +165,42 @@ pub struct Progress {
 /// files from the page cache, chunks from 16Ki to 4Mi elements ran within
 /// the run-to-run noise of one another, and peak memory grows with the
 /// chunk (about 32 MB at this length); see `docs/performance.md`.
+///
+/// ```
+/// assert_eq!(vexpr::chunked::Chunking::default().chunk_len, vexpr::chunked::DEFAULT_CHUNK_LEN);
+/// ```
 pub const DEFAULT_CHUNK_LEN: usize = 1 << 20;
 
 /// The chunk length and an optional progress callback.
+///
+/// ```
+/// use vexpr::chunked::{Chunking, Input, MemorySink, Progress};
+/// use vexpr::{DType, Expr, Options, Signature, Value};
+/// let a = vec![2.0; 100];
+/// let e = Expr::compile("a / sum(a)", &Signature::new().with("a", DType::Float64)).unwrap();
+/// let mut seen = Vec::new();
+/// let mut report = |p: Progress| seen.push(p);
+/// let chunking = Chunking { chunk_len: 30, progress: Some(&mut report) };
+/// let mut sink = MemorySink::default();
+/// e.eval_chunked(&mut [Input::Value(Value::from(&a))], &mut sink, Options::default(), chunking)
+///     .unwrap();
+/// let last = seen.last().unwrap();
+/// assert!(seen.len() >= 4 && last.done == last.total);
+/// ```
 pub struct Chunking<'p> {
     /// Elements a chunk holds at most (a chunk is never empty).
     pub chunk_len: usize,
     /// Called after each chunk.
     pub progress: Option<&'p mut dyn FnMut(Progress)>,
+}
+
+impl std::fmt::Debug for Chunking<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chunking")
+            .field("chunk_len", &self.chunk_len)
+            .field("progress", &self.progress.as_ref().map(|_| "callback"))
+            .finish()
+    }
 }
 
 impl Default for Chunking<'_> {
@@ -131,6 +236,13 @@ pub struct MemorySource<'a> {
 
 impl<'a> MemorySource<'a> {
     /// `bytes` holds the elements of `shape` in C order, stored as `format`.
+    ///
+    /// ```
+    /// use vexpr::chunked::{MemorySource, Source};
+    /// use vexpr::{Format, Storage};
+    /// let s = MemorySource::new(&[1, 2, 3, 4], Format::native(Storage::UInt8), &[2, 2]);
+    /// assert_eq!(s.shape(), &[2, 2]);
+    /// ```
     pub fn new(bytes: &'a [u8], format: Format, shape: &[usize]) -> MemorySource<'a> {
         MemorySource {
             bytes,
@@ -141,6 +253,18 @@ impl<'a> MemorySource<'a> {
     }
 
     /// The same bytes read as in Fortran order.
+    ///
+    /// ```
+    /// use vexpr::chunked::{Chunking, Input, MemorySink, MemorySource};
+    /// use vexpr::{DType, Expr, Format, Options, Signature, Storage};
+    /// // Column-major [[1, 2], [3, 4]]: stored 1, 3, 2, 4.
+    /// let mut s = MemorySource::new(&[1, 3, 2, 4], Format::native(Storage::UInt8), &[2, 2]).fortran();
+    /// let e = Expr::compile("a", &Signature::new().with("a", DType::Int32)).unwrap();
+    /// let mut sink = MemorySink::default();
+    /// e.eval_chunked(&mut [Input::Source(&mut s)], &mut sink, Options::default(), Chunking::default())
+    ///     .unwrap();
+    /// assert_eq!(sink.into_array().unwrap().as_slice::<i32>().unwrap(), &[1, 2, 3, 4]);
+    /// ```
     pub fn fortran(mut self) -> MemorySource<'a> {
         self.fortran_order = true;
         self
@@ -171,7 +295,8 @@ impl Source for MemorySource<'_> {
     }
 }
 
-/// A [`Sink`] that keeps the result in memory.
+/// A [`Sink`] that keeps the result in memory (see [`MemorySource`] for an
+/// example).
 #[derive(Debug, Default)]
 pub struct MemorySink {
     result: Option<(Buffer, Vec<usize>, bool)>,
@@ -180,6 +305,10 @@ pub struct MemorySink {
 
 impl MemorySink {
     /// The result, in C order; `None` if the evaluation did not start.
+    ///
+    /// ```
+    /// assert!(vexpr::chunked::MemorySink::default().into_array().is_none());
+    /// ```
     pub fn into_array(self) -> Option<Array> {
         let (buffer, shape, fortran) = self.result?;
         if !fortran {
@@ -231,7 +360,7 @@ impl Expr {
     ///
     /// A failed read or write is an [`ErrorKind::Io`] error naming the input
     /// (or the result); an interrupted evaluation
-    /// ([`Options::interrupt`]) has given the sink part of the result.
+    /// ([`Options::with_interrupt`]) has given the sink part of the result.
     ///
     /// ```
     /// use vexpr::chunked::{Chunking, Input, MemorySink, MemorySource};

@@ -11,10 +11,20 @@
 //! [`Format`], and [`Storage::dtype`] is numexpr's widening of each to the
 //! dtype it is computed in.
 
+use crate::error::{Error, ErrorKind, Span};
 use num_complex::Complex64;
 use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
 
 /// The type of an array's elements.
+///
+/// ```
+/// use vexpr::DType;
+/// assert_eq!(DType::Float32.itemsize(), 4);
+/// assert_eq!("complex128".parse::<DType>().unwrap(), DType::Complex128);
+/// assert_eq!(DType::Bytes(5).to_string(), "S5");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DType {
     /// `bool`, stored as one byte holding 0 or 1.
@@ -34,7 +44,7 @@ pub enum DType {
 }
 
 /// The numeric types in kind order: the order in which numexpr tries upcasts.
-pub const NUMERIC_KINDS: [DType; 6] = [
+pub(crate) const NUMERIC_KINDS: [DType; 6] = [
     DType::Bool,
     DType::Int32,
     DType::Int64,
@@ -60,26 +70,48 @@ impl DType {
     }
 
     /// Position in numexpr's kind order; strings have no rank.
+    ///
+    /// ```
+    /// use vexpr::DType;
+    /// assert!(DType::Int64.rank() < DType::Float32.rank());
+    /// assert_eq!(DType::Bytes(3).rank(), None);
+    /// ```
     pub fn rank(self) -> Option<usize> {
         NUMERIC_KINDS.iter().position(|&k| k == self)
     }
 
     /// True for `int32` and `int64`.
+    ///
+    /// ```
+    /// assert!(vexpr::DType::Int32.is_integer() && !vexpr::DType::Bool.is_integer());
+    /// ```
     pub fn is_integer(self) -> bool {
         matches!(self, DType::Int32 | DType::Int64)
     }
 
     /// True for `float32` and `float64`.
+    ///
+    /// ```
+    /// assert!(vexpr::DType::Float32.is_float() && !vexpr::DType::Complex128.is_float());
+    /// ```
     pub fn is_float(self) -> bool {
         matches!(self, DType::Float32 | DType::Float64)
     }
 
     /// True for byte strings.
+    ///
+    /// ```
+    /// assert!(vexpr::DType::Bytes(0).is_bytes());
+    /// ```
     pub fn is_bytes(self) -> bool {
         matches!(self, DType::Bytes(_))
     }
 
-    /// NumPy's name: `float64`, `S5`, ...
+    /// NumPy's name: `float64`, `S5`, ... (what `Display` writes).
+    ///
+    /// ```
+    /// assert_eq!(vexpr::DType::Bytes(5).name(), "S5");
+    /// ```
     pub fn name(self) -> String {
         match self {
             DType::Bytes(w) => format!("S{w}"),
@@ -88,6 +120,11 @@ impl DType {
     }
 
     /// The name of a numeric type, and `bytes` for strings.
+    ///
+    /// ```
+    /// assert_eq!(vexpr::DType::Bytes(5).numeric_name(), "bytes");
+    /// assert_eq!(vexpr::DType::Int64.numeric_name(), "int64");
+    /// ```
     pub fn numeric_name(self) -> &'static str {
         match self {
             DType::Bool => "bool",
@@ -114,21 +151,6 @@ impl DType {
             .filter(|s| s.is_dtype())
             .map(Storage::dtype)
     }
-}
-
-/// The dtype that inputs of a NumPy type are computed in: the type itself for
-/// vexpr's own types, else numexpr's widening ([`Storage::dtype`]). `None`
-/// for types vexpr refuses (such as `U5` or `float128`).
-///
-/// ```
-/// use vexpr::DType;
-/// assert_eq!(vexpr::dtype::widened("uint8"), Some(DType::Int32));
-/// assert_eq!(vexpr::dtype::widened("complex64"), Some(DType::Complex128));
-/// assert_eq!(vexpr::dtype::widened("float64"), Some(DType::Float64));
-/// assert_eq!(vexpr::dtype::widened("U5"), None);
-/// ```
-pub fn widened(numpy_name: &str) -> Option<DType> {
-    Storage::parse(numpy_name).map(Storage::dtype)
 }
 
 /// How one element of an input is stored in memory: vexpr's own types and the
@@ -200,8 +222,7 @@ impl Storage {
     /// read as -1); `float16` becomes `float32` and `complex64` `complex128`,
     /// both exactly; vexpr's own types stay as they are.
     ///
-    /// This is the one table of the widening: [`widened`] and
-    /// [`DType::parse`] read it.
+    /// This is the one table of the widening: [`DType::parse`] reads it.
     ///
     /// ```
     /// use vexpr::{DType, Storage};
@@ -335,6 +356,11 @@ impl Format {
 
     /// True when no bytes need swapping to read an element: the byte order
     /// is the machine's, or does not matter.
+    ///
+    /// ```
+    /// use vexpr::{Format, Storage};
+    /// assert!(Format::native(Storage::Float64).is_native());
+    /// ```
     pub fn is_native(self) -> bool {
         !self.swapped || !self.storage.has_byte_order()
     }
@@ -344,12 +370,107 @@ impl Format {
 pub const SUPPORTED: &str = "bool, int32, int64, float32, float64, complex128, S<n> (and int8, uint8, int16, uint16, uint32, uint64, float16, complex64, widened as numexpr does)";
 
 impl fmt::Display for DType {
+    /// NumPy's name ([`DType::name`]), which [`DType::from_str`] reads back.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.name())
     }
 }
 
+impl FromStr for DType {
+    type Err = Error;
+
+    /// Reads the names `DType` displays (`bool`, `int32`, `int64`,
+    /// `float32`, `float64`, `complex128`, `S<width>`) and NumPy's other
+    /// spellings of them ([`DType::parse`]). Any other name, including those
+    /// of the narrower types that inputs are widened from (`uint8`, ...:
+    /// [`Storage`]'s), is an [`Error`] of kind [`ErrorKind::Input`] whose
+    /// span is the whole name.
+    ///
+    /// ```
+    /// use vexpr::DType;
+    /// for dtype in [DType::Bool, DType::Int64, DType::Complex128, DType::Bytes(7)] {
+    ///     assert_eq!(dtype.to_string().parse::<DType>().unwrap(), dtype);
+    /// }
+    /// let err = "float128".parse::<DType>().unwrap_err();
+    /// assert_eq!(err.kind(), vexpr::ErrorKind::Input);
+    /// ```
+    fn from_str(name: &str) -> Result<DType, Error> {
+        DType::parse(name).ok_or_else(|| {
+            let message = match Storage::parse(name) {
+                Some(storage) => format!(
+                    "`{name}` is not a type vexpr computes in (inputs stored as {name} are read as {})",
+                    storage.dtype()
+                ),
+                None => format!("unknown dtype `{name}`: the dtypes are {SUPPORTED}"),
+            };
+            Error::new(ErrorKind::Input, Span::new(0, name.len()), message)
+                .with_source(&Arc::from(name))
+        })
+    }
+}
+
+impl fmt::Display for Storage {
+    /// NumPy's name: `uint8`, `float16`, `S5`, ...; [`Storage::from_str`]
+    /// reads it back.
+    ///
+    /// ```
+    /// assert_eq!(vexpr::Storage::UInt16.to_string(), "uint16");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Storage::Bool => "bool",
+            Storage::Int8 => "int8",
+            Storage::UInt8 => "uint8",
+            Storage::Int16 => "int16",
+            Storage::UInt16 => "uint16",
+            Storage::Int32 => "int32",
+            Storage::UInt32 => "uint32",
+            Storage::Int64 => "int64",
+            Storage::UInt64 => "uint64",
+            Storage::Float16 => "float16",
+            Storage::Float32 => "float32",
+            Storage::Float64 => "float64",
+            Storage::Complex64 => "complex64",
+            Storage::Complex128 => "complex128",
+            Storage::Bytes(width) => return write!(f, "S{width}"),
+        };
+        f.write_str(name)
+    }
+}
+
+impl FromStr for Storage {
+    type Err = Error;
+
+    /// Reads the names `Storage` displays and NumPy's other spellings of
+    /// them ([`Storage::parse`]); any other name is an [`Error`] of kind
+    /// [`ErrorKind::Input`] whose span is the whole name.
+    ///
+    /// ```
+    /// use vexpr::Storage;
+    /// assert_eq!("uint8".parse::<Storage>().unwrap(), Storage::UInt8);
+    /// assert!("U5".parse::<Storage>().is_err());
+    /// ```
+    fn from_str(name: &str) -> Result<Storage, Error> {
+        Storage::parse(name).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Input,
+                Span::new(0, name.len()),
+                format!("unknown dtype `{name}`: the dtypes are {SUPPORTED}"),
+            )
+            .with_source(&Arc::from(name))
+        })
+    }
+}
+
 /// One value of any [`DType`]: a constant of the expression or a scalar input.
+///
+/// ```
+/// use vexpr::{Env, Scalar};
+/// let env = Env::new().with("k", Scalar::Int64(3));
+/// let r = vexpr::evaluate("k * 2", &env).unwrap();
+/// assert_eq!(r.get(0), Some(Scalar::Int64(6)));
+/// assert_eq!(Scalar::Bool(true).to_string(), "True");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Scalar {
     /// A boolean.
@@ -370,6 +491,11 @@ pub enum Scalar {
 
 impl Scalar {
     /// The type of the value.
+    ///
+    /// ```
+    /// use vexpr::{DType, Scalar};
+    /// assert_eq!(Scalar::Bytes(b"abc".to_vec()).dtype(), DType::Bytes(3));
+    /// ```
     pub fn dtype(&self) -> DType {
         match self {
             Scalar::Bool(_) => DType::Bool,
@@ -383,6 +509,10 @@ impl Scalar {
     }
 
     /// The value's bytes in native layout, as the VM stores it.
+    ///
+    /// ```
+    /// assert_eq!(vexpr::Scalar::Int32(1).to_bytes(), 1i32.to_ne_bytes());
+    /// ```
     pub fn to_bytes(&self) -> Vec<u8> {
         match self {
             Scalar::Bool(v) => vec![u8::from(*v)],
@@ -395,7 +525,18 @@ impl Scalar {
         }
     }
 
-    /// Reads a value of type `dtype` from its native bytes.
+    /// Reads a value of type `dtype` from its native bytes (the first
+    /// `dtype.itemsize()` of them).
+    ///
+    /// # Panics
+    ///
+    /// If `bytes` is shorter than `dtype.itemsize()`.
+    ///
+    /// ```
+    /// use vexpr::{DType, Scalar};
+    /// let s = Scalar::Float64(-2.5);
+    /// assert_eq!(Scalar::from_bytes(DType::Float64, &s.to_bytes()), s);
+    /// ```
     pub fn from_bytes(dtype: DType, bytes: &[u8]) -> Scalar {
         fn arr<const N: usize>(b: &[u8]) -> [u8; N] {
             let mut out = [0; N];
@@ -428,5 +569,59 @@ impl fmt::Display for Scalar {
             Scalar::Complex128(v) => write!(f, "({:?}{:+?}j)", v.re, v.im),
             Scalar::Bytes(b) => write!(f, "b{:?}", String::from_utf8_lossy(b)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STORAGES: [Storage; 16] = [
+        Storage::Bool,
+        Storage::Int8,
+        Storage::UInt8,
+        Storage::Int16,
+        Storage::UInt16,
+        Storage::Int32,
+        Storage::UInt32,
+        Storage::Int64,
+        Storage::UInt64,
+        Storage::Float16,
+        Storage::Float32,
+        Storage::Float64,
+        Storage::Complex64,
+        Storage::Complex128,
+        Storage::Bytes(0),
+        Storage::Bytes(12),
+    ];
+
+    #[test]
+    fn every_name_displayed_parses_back() {
+        for dtype in NUMERIC_KINDS
+            .into_iter()
+            .chain([DType::Bytes(0), DType::Bytes(5)])
+        {
+            assert_eq!(dtype.to_string().parse::<DType>().unwrap(), dtype);
+        }
+        for storage in STORAGES {
+            assert_eq!(storage.to_string().parse::<Storage>().unwrap(), storage);
+            // A storage's name is also NumPy's, which `Storage::parse` reads.
+            assert_eq!(Storage::parse(&storage.to_string()), Some(storage));
+        }
+    }
+
+    #[test]
+    fn unknown_names_are_errors_spanning_the_name() {
+        for name in ["", "float128", "U5", "S", "Sx", "int", " float64"] {
+            let err = name.parse::<DType>().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Input, "{name}");
+            assert_eq!(err.span(), Span::new(0, name.len()), "{name}");
+            assert_eq!(err.source_text(), Some(name));
+            assert!(name.parse::<Storage>().is_err(), "{name}");
+        }
+        // Stored types are no dtypes: the message says what they are read as.
+        let err = "uint8".parse::<DType>().unwrap_err();
+        assert!(err.message().contains("int32"), "{err}");
+        assert_eq!("uint8".parse::<Storage>().unwrap(), Storage::UInt8);
     }
 }

@@ -16,18 +16,28 @@ use std::sync::{Arc, OnceLock};
 /// let sig = Signature::new().with("a", DType::Float64).with("n", DType::Int32);
 /// assert_eq!(sig.get("n"), Some(DType::Int32));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Signature {
     pub(crate) vars: Vec<(String, DType)>,
 }
 
 impl Signature {
     /// No variables.
+    ///
+    /// ```
+    /// assert_eq!(vexpr::Signature::new().iter().count(), 0);
+    /// ```
     pub fn new() -> Self {
         Signature::default()
     }
 
     /// Adds (or retypes) a variable.
+    ///
+    /// ```
+    /// use vexpr::{DType, Signature};
+    /// let sig = Signature::new().with("a", DType::Int32).with("a", DType::Int64);
+    /// assert_eq!(sig.get("a"), Some(DType::Int64));
+    /// ```
     pub fn with(mut self, name: &str, dtype: DType) -> Self {
         match self.vars.iter_mut().find(|(n, _)| n == name) {
             Some(slot) => slot.1 = dtype,
@@ -36,7 +46,13 @@ impl Signature {
         self
     }
 
-    /// The types of the values bound in `env`.
+    /// The types of the values bound in `env`, in its order.
+    ///
+    /// ```
+    /// use vexpr::{DType, Env, Signature};
+    /// let env = Env::new().with("a", &[1i32, 2][..]).with("x", vexpr::Scalar::Float64(0.5));
+    /// assert_eq!(Signature::of(&env), Signature::new().with("a", DType::Int32).with("x", DType::Float64));
+    /// ```
     pub fn of(env: &Env<'_>) -> Self {
         Signature {
             vars: env
@@ -47,13 +63,44 @@ impl Signature {
     }
 
     /// The type of `name`.
+    ///
+    /// ```
+    /// let sig = vexpr::Signature::new().with("a", vexpr::DType::Bool);
+    /// assert_eq!(sig.get("b"), None);
+    /// ```
     pub fn get(&self, name: &str) -> Option<DType> {
         self.vars.iter().find(|(n, _)| n == name).map(|(_, t)| *t)
     }
 
-    /// Every variable.
+    /// Every variable, in the order they were added.
+    ///
+    /// ```
+    /// use vexpr::{DType, Signature};
+    /// let sig = Signature::new().with("b", DType::Int32).with("a", DType::Bool);
+    /// let names: Vec<&str> = sig.iter().map(|(n, _)| n).collect();
+    /// assert_eq!(names, ["b", "a"]);
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&str, DType)> {
         self.vars.iter().map(|(n, t)| (n.as_str(), *t))
+    }
+}
+
+impl std::fmt::Display for Signature {
+    /// `name: dtype` pairs, comma-separated, in order.
+    ///
+    /// ```
+    /// use vexpr::{DType, Signature};
+    /// let sig = Signature::new().with("a", DType::Float64).with("n", DType::Int32);
+    /// assert_eq!(sig.to_string(), "a: float64, n: int32");
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (k, (name, dtype)) in self.vars.iter().enumerate() {
+            if k > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{name}: {dtype}")?;
+        }
+        Ok(())
     }
 }
 
@@ -69,7 +116,7 @@ impl Signature {
 /// let mut out = [0.0; 2];
 /// e.eval_into(&env, &mut out).unwrap();
 /// assert_eq!(out, [32.0, 64.0]);
-/// println!("{}", e.program()); // the bytecode listing
+/// println!("{e}"); // the bytecode listing, as `vexpr dis` prints it
 /// ```
 #[derive(Debug, Clone)]
 pub struct Expr {
@@ -87,6 +134,13 @@ pub struct Expr {
 
 /// Evaluates `source` against `env` with the default [`Options`].
 ///
+/// The expression is compiled for the types of `env`'s values on the first
+/// call and kept, as numexpr keeps it: a later call with the same text and
+/// the same names and dtypes (in the same order) reuses the compiled
+/// expression, machine code included. Up to 256 expressions are kept, the
+/// least recently used dropped first; texts over 16 KiB are compiled on
+/// every call. [`Expr::compile`] is the way to hold one yourself.
+///
 /// ```
 /// let a = [1.0f64, 4.0, 9.0];
 /// let r = vexpr::evaluate("sqrt(a) + 1", &vexpr::Env::new().with("a", &a[..])).unwrap();
@@ -96,14 +150,31 @@ pub fn evaluate(source: &str, env: &Env<'_>) -> Result<Array> {
     evaluate_with(source, env, Options::default())
 }
 
-/// Evaluates `source` against `env` with the given thread count and block size.
+/// [`evaluate`] with the given [`Options`] (which are no part of what is
+/// kept: they change how the expression runs, not what it compiles to).
+///
+/// ```
+/// use vexpr::{Env, Options};
+/// let a = [1.0f64, 2.0];
+/// let options = Options::default().with_threads(1);
+/// let r = vexpr::evaluate_with("a * 2", &Env::new().with("a", &a[..]), options).unwrap();
+/// assert_eq!(r.as_slice::<f64>().unwrap(), &[2.0, 4.0]);
+/// ```
 pub fn evaluate_with(source: &str, env: &Env<'_>, options: Options) -> Result<Array> {
-    Expr::compile(source, &Signature::of(env))?.eval_with(env, options)
+    crate::cache::compiled(source, &Signature::of(env))?.eval_with(env, options)
 }
 
 impl Expr {
     /// Parses, type checks, optimizes and compiles `source` for variables of the
-    /// given types.
+    /// given types. Errors point at the place in `source`.
+    ///
+    /// ```
+    /// use vexpr::{DType, ErrorKind, Expr, Signature};
+    /// let sig = Signature::new().with("a", DType::Int32);
+    /// assert_eq!(Expr::compile("a * 2", &sig).unwrap().result_dtype(), DType::Int32);
+    /// let err = Expr::compile("a * b", &sig).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::UnknownName);
+    /// ```
     pub fn compile(source: &str, signature: &Signature) -> Result<Expr> {
         let text: Arc<str> = Arc::from(source);
         Expr::compile_inner(&text, signature).map_err(|e| e.with_source(&text))
@@ -146,6 +217,11 @@ impl Expr {
     }
 
     /// The expression text.
+    ///
+    /// ```
+    /// let e = vexpr::Expr::compile("1 + 2", &vexpr::Signature::new()).unwrap();
+    /// assert_eq!(e.source(), "1 + 2");
+    /// ```
     pub fn source(&self) -> &str {
         &self.source
     }
@@ -161,25 +237,42 @@ impl Expr {
         &self.signature
     }
 
-    /// The final program; its `Display` is its bytecode listing. An expression
-    /// with reductions also has [`Expr::stages`], which run first.
-    pub fn program(&self) -> &Program {
+    /// The final program. An expression with reductions also has
+    /// [`Expr::stages`], which run first.
+    pub(crate) fn program(&self) -> &Program {
         &self.program
     }
 
     /// The reduction stages, in the order they run.
-    pub fn stages(&self) -> &[Stage] {
+    pub(crate) fn stages(&self) -> &[Stage] {
         &self.stages
     }
 
     /// The result's element type. A zero-width string type (`S0`, from a
     /// variable of that type) is evaluated into `S1` arrays of NULs, as NumPy
     /// stores b''.
+    ///
+    /// ```
+    /// use vexpr::{DType, Expr, Signature};
+    /// let sig = Signature::new().with("n", DType::Int64).with("x", DType::Float32);
+    /// assert_eq!(Expr::compile("n > 0", &sig).unwrap().result_dtype(), DType::Bool);
+    /// assert_eq!(Expr::compile("n * x", &sig).unwrap().result_dtype(), DType::Float32);
+    /// ```
     pub fn result_dtype(&self) -> DType {
         self.program.result_dtype()
     }
 
-    /// The names of the signature's variables the expression reads.
+    /// The names of the signature's variables the expression reads, in the
+    /// signature's order.
+    ///
+    /// ```
+    /// use vexpr::{DType, Expr, Signature};
+    /// let sig = Signature::new()
+    ///     .with("a", DType::Float64)
+    ///     .with("unused", DType::Float64)
+    ///     .with("b", DType::Float64);
+    /// assert_eq!(Expr::compile("b - a", &sig).unwrap().variables(), ["a", "b"]);
+    /// ```
     pub fn variables(&self) -> Vec<&str> {
         (0..self.signature.vars.len())
             .filter(|&v| self.spans[v].is_some())
@@ -189,6 +282,17 @@ impl Expr {
 
     /// The shape of the result for these inputs (checks names, types and shapes;
     /// evaluates the reductions, whose shapes depend on their operands).
+    ///
+    /// ```
+    /// use vexpr::{ArrayView, DType, Env, Expr, Signature};
+    /// let m = [1.0; 6];
+    /// let row = [1.0, 2.0, 3.0];
+    /// let env = Env::new()
+    ///     .with("m", ArrayView::strided(&m[..], &[2, 3], &[3, 1], 0).unwrap())
+    ///     .with("row", &row[..]);
+    /// let e = Expr::compile("m * row", &Signature::of(&env)).unwrap();
+    /// assert_eq!(e.result_shape(&env).unwrap(), [2, 3]);
+    /// ```
     pub fn result_shape(&self, env: &Env<'_>) -> Result<Vec<usize>> {
         self.shape_of_values(self.lookup(env)?, &self.stage_slots())
     }
@@ -224,11 +328,28 @@ impl Expr {
     }
 
     /// Evaluates into a new array, with the default [`Options`].
+    ///
+    /// ```
+    /// use vexpr::{Env, Expr, Signature};
+    /// let a = [1i64, 2, 3];
+    /// let env = Env::new().with("a", &a[..]);
+    /// let e = Expr::compile("a * a", &Signature::of(&env)).unwrap();
+    /// assert_eq!(e.eval(&env).unwrap().as_slice::<i64>().unwrap(), &[1, 4, 9]);
+    /// ```
     pub fn eval(&self, env: &Env<'_>) -> Result<Array> {
         self.eval_with(env, Options::default())
     }
 
-    /// Evaluates into a new array.
+    /// Evaluates into a new array, with the given [`Options`].
+    ///
+    /// ```
+    /// use vexpr::{Env, Expr, Options, Signature};
+    /// let a = vec![0.5; 10_000];
+    /// let env = Env::new().with("a", &a);
+    /// let e = Expr::compile("sum(a)", &Signature::of(&env)).unwrap();
+    /// let total = e.eval_with(&env, Options::default().with_threads(1)).unwrap();
+    /// assert_eq!(total.as_slice::<f64>().unwrap(), &[5000.0]);
+    /// ```
     pub fn eval_with(&self, env: &Env<'_>, options: Options) -> Result<Array> {
         let results = self.stage_slots();
         let mut values = self.lookup(env)?;
@@ -240,13 +361,35 @@ impl Expr {
     /// elements as the result; allocates nothing of the inputs' size (except
     /// the operand of a reduction of a compound expression, see `docs/language.md`).
     ///
-    /// If the evaluation is interrupted ([`Options::interrupt`]), part of
+    /// If the evaluation is interrupted ([`Options::with_interrupt`]), part of
     /// `out` has been written.
+    ///
+    /// ```
+    /// use vexpr::{Env, Expr, Signature};
+    /// let a = [1.0f32, 2.0];
+    /// let env = Env::new().with("a", &a[..]);
+    /// let e = Expr::compile("a / 4", &Signature::of(&env)).unwrap();
+    /// let mut out = [0.0f32; 2];
+    /// e.eval_into(&env, &mut out).unwrap();
+    /// assert_eq!(out, [0.25, 0.5]);
+    /// // The buffer must hold the result's type and size.
+    /// assert!(e.eval_into(&env, &mut [0.0f64; 2]).is_err());
+    /// ```
     pub fn eval_into<T: Element>(&self, env: &Env<'_>, out: &mut [T]) -> Result<()> {
         self.eval_into_with(env, out, Options::default())
     }
 
     /// [`Expr::eval_into`] with explicit [`Options`].
+    ///
+    /// ```
+    /// use vexpr::{Env, Expr, Options, Signature};
+    /// let a = [3i32, -3];
+    /// let env = Env::new().with("a", &a[..]);
+    /// let e = Expr::compile("a % 2", &Signature::of(&env)).unwrap();
+    /// let mut out = [0i32; 2];
+    /// e.eval_into_with(&env, &mut out, Options::default().with_jit(false)).unwrap();
+    /// assert_eq!(out, [1, 1]); // Python's modulo
+    /// ```
     pub fn eval_into_with<T: Element>(
         &self,
         env: &Env<'_>,
@@ -258,6 +401,17 @@ impl Expr {
 
     /// [`Expr::eval_into_with`] with the inputs given by position, in the
     /// order of [`Expr::signature`] (see [`Expr::result_shape_positional`]).
+    ///
+    /// ```
+    /// use vexpr::{DType, Expr, Options, Signature, Value};
+    /// let sig = Signature::new().with("x", DType::Float64).with("k", DType::Float64);
+    /// let e = Expr::compile("x * k", &sig).unwrap();
+    /// let x = [1.0, 2.0];
+    /// let inputs = [Value::from(&x[..]), Value::from(vexpr::Scalar::Float64(3.0))];
+    /// let mut out = [0.0; 2];
+    /// e.eval_into_positional(&inputs, &mut out, Options::default()).unwrap();
+    /// assert_eq!(out, [3.0, 6.0]);
+    /// ```
     pub fn eval_into_positional<T: Element>(
         &self,
         inputs: &[Value<'_>],
@@ -413,7 +567,7 @@ impl Expr {
     /// type and shape (other inputs broadcast to it); reductions may not read
     /// `name`.
     ///
-    /// If the evaluation is interrupted ([`Options::interrupt`]), part of
+    /// If the evaluation is interrupted ([`Options::with_interrupt`]), part of
     /// `data` holds results and the rest its old values.
     ///
     /// ```
@@ -435,6 +589,15 @@ impl Expr {
     }
 
     /// [`Expr::eval_in_place`] with explicit [`Options`].
+    ///
+    /// ```
+    /// use vexpr::{DType, Env, Expr, Options, Signature};
+    /// let mut a = vec![4.0, 9.0];
+    /// let e = Expr::compile("sqrt(a)", &Signature::new().with("a", DType::Float64)).unwrap();
+    /// e.eval_in_place_with(&Env::new(), "a", &[2], &mut a, Options::default().with_threads(1))
+    ///     .unwrap();
+    /// assert_eq!(a, [2.0, 3.0]);
+    /// ```
     pub fn eval_in_place_with<T: Element>(
         &self,
         env: &Env<'_>,
@@ -839,7 +1002,16 @@ impl Expr {
 }
 
 impl std::fmt::Display for Expr {
-    /// The whole bytecode: each reduction stage, then the final program.
+    /// The whole bytecode, what `vexpr dis` prints: each reduction stage,
+    /// then the final program, one instruction a line. Its form is for
+    /// reading, not parsing, and may change between versions.
+    ///
+    /// ```
+    /// use vexpr::{DType, Expr, Signature};
+    /// let e = Expr::compile("2*a + 1", &Signature::new().with("a", DType::Float64)).unwrap();
+    /// let listing = e.to_string();
+    /// assert!(listing.lines().count() >= 2);
+    /// ```
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for (k, stage) in self.stages.iter().enumerate() {
             let axis = stage.axis.map_or("None".to_string(), |a| a.to_string());

@@ -11,7 +11,6 @@
 use crate::dtype::{DType, Scalar};
 use crate::error::Span;
 use crate::functions::{Function, Overload};
-use std::fmt::Write;
 
 /// Index of a node in its [`Hir`].
 pub type NodeId = usize;
@@ -80,26 +79,5 @@ impl Hir {
             NodeKind::Reduce { arg, .. } => std::slice::from_ref(arg),
             _ => &[],
         }
-    }
-
-    /// A one-node-per-line listing, for debugging and tests.
-    pub fn listing(&self, names: &[String]) -> String {
-        let mut out = String::new();
-        for (i, node) in self.nodes.iter().enumerate() {
-            let what = match &node.kind {
-                NodeKind::Input(v) => format!("input {}", names.get(*v).map_or("?", |s| s)),
-                NodeKind::Const(c) => format!("const {c}"),
-                NodeKind::Apply { overload, args, .. } => {
-                    let args: Vec<String> = args.iter().map(|a| format!("%{a}")).collect();
-                    format!("{} {}", overload.name, args.join(", "))
-                }
-                NodeKind::Reduce { op, axis, arg, .. } => {
-                    format!("{} %{arg}, axis={axis:?}", op.name())
-                }
-            };
-            let _ = writeln!(out, "%{i}: {} = {what}", node.dtype);
-        }
-        let _ = writeln!(out, "result %{}", self.root);
-        out
     }
 }

@@ -12,23 +12,29 @@
 //! assert_eq!(c.as_slice::<f64>().unwrap(), &[2.5, 4.75, 9.375]);
 //! ```
 //!
-//! # The pipeline
-//! Each stage is its own module and says in its doc what it takes and gives:
+//! # What is here
 //!
-//! | stage | module | in | out |
-//! |---|---|---|---|
-//! | lexing | [`syntax::lexer`] | text | tokens |
-//! | parsing | [`syntax`] (grammar in `grammar/vexpr.lalrpop`) | tokens | [`syntax::ast::Expr`] |
-//! | type checking | [`typeck`] | AST + variable types | [`hir::Hir`] |
-//! | optimizing | [`optimize`] | HIR | smaller HIR |
-//! | staging | [`stages`] | HIR with reductions | one program per reduction + the final one |
-//! | code generation | [`codegen`] | HIR | [`program::Program`] |
-//! | execution | [`vm`] | program + inputs | output |
-//! | machine code | [`jit`] | a float64 program (AVX-512 CPUs) | one loop of machine code the VM calls |
-//! | kernels | [`kernels`] | operand blocks | result block |
+//! - [`evaluate`] and [`evaluate_with`]: text and an [`Env`] of named arrays
+//!   (or scalars) in, an [`Array`] out. The compiled expression is kept for
+//!   the next call with the same text and types.
+//! - [`Expr::compile`] for a [`Signature`] (names and [`DType`]s), then
+//!   [`Expr::eval`], [`Expr::eval_into`] (into your buffer),
+//!   [`Expr::eval_in_place`], or the positional forms that take the inputs
+//!   in signature order; its `Display` is the bytecode listing.
+//! - [`ArrayView`] borrows your data: any shape, strides, or raw bytes in a
+//!   [`Format`] (a [`Storage`] such as `uint8` or `float16`, either byte
+//!   order), converted block by block as it is read.
+//! - [`Options`] (threads, block length, machine code, an [`InterruptFlag`]);
+//!   [`set_num_threads`] and [`num_threads`] are the global thread count.
+//! - [`Error`]: an [`ErrorKind`], a message and the [`Span`] of the place in
+//!   the expression; [`Error::rendered`] shows it with a caret.
+//! - [`chunked`]: evaluation over inputs and outputs too large for memory,
+//!   read from a [`chunked::Source`] and written to a [`chunked::Sink`] a
+//!   chunk at a time.
 //!
-//! [`functions`] is the one table of operators and functions that the type
-//! checker, code generation and the documentation read.
+//! The language, its functions and types are described in the repository's
+//! `docs/` (`language.md`, `functions.md`, `types.md`); how the library is
+//! built, stage by stage, in `docs/ARCHITECTURE.md`.
 
 // `cargo doc` with `--cfg docsrs` (docs.rs) marks what needs a feature.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -40,49 +46,103 @@
     clippy::multiple_unsafe_ops_per_block
 )]
 
-pub mod array;
+mod array;
+mod cache;
 pub mod chunked;
-pub mod codegen;
-pub mod dtype;
-pub mod error;
-pub mod functions;
-pub mod hir;
+mod codegen;
+mod dtype;
+mod error;
+mod expr;
+mod functions;
+mod hir;
 #[cfg(any(feature = "ndarray", feature = "arrow"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "ndarray", feature = "arrow"))))]
 pub mod interop;
-pub mod jit;
-pub mod kernels;
-pub mod memory;
-pub mod optimize;
-pub mod program;
-pub mod stages;
-pub mod syntax;
-pub mod typeck;
-pub mod vm;
+mod jit;
+mod kernels;
+mod memory;
+mod optimize;
+mod program;
+mod stages;
+mod syntax;
+mod typeck;
+mod vm;
 
-mod expr;
-
-pub use array::{Array, ArrayView, Buffer, Data, Element, Env, ShapeError, Value};
+pub use array::{Array, ArrayView, Buffer, Data, Element, Env, Value};
 pub use dtype::{DType, Format, Scalar, Storage};
 pub use error::{Error, ErrorKind, Result, Span};
 pub use expr::{Expr, Signature, evaluate, evaluate_with};
 pub use num_complex::Complex64;
 pub use syntax::variable_names;
-pub use vm::{DEFAULT_BLOCK_LEN, InterruptFlag, Options, Reduction, default_threads};
+pub use vm::{
+    DEFAULT_BLOCK_LEN, InterruptFlag, MAX_THREADS, Options, num_threads, set_num_threads,
+};
+
+/// Internals that vexpr's own tools use: the command line (its REPL's
+/// generators and `:time`), the Python binding, the fuzz targets, the tests
+/// and the benchmarks.
+///
+/// Not covered by semver; for vexpr's own tools. Anything here may change
+/// or go in any release. Use the crate's documented items instead.
+#[doc(hidden)]
+pub mod unstable {
+    pub use crate::array::c_strides;
+    pub use crate::dtype::SUPPORTED;
+    pub use crate::functions::{REDUCTIONS, TABLE, reference_markdown};
+    pub use crate::kernels::{Operand, vmath};
+    pub use crate::memory::try_filled;
+    pub use crate::program::{MAX_ARGS, Program, Role};
+    pub use crate::stages::Stage;
+    pub use crate::syntax::ast::{ExprKind, Literal};
+    pub use crate::syntax::lexer::{Lexer, Token};
+    pub use crate::syntax::parse;
+
+    /// The final program of `expr` (its reduction stages, if any, are in
+    /// [`stages`]).
+    pub fn program(expr: &crate::Expr) -> &Program {
+        expr.program()
+    }
+
+    /// The reduction stages of `expr`, in the order they run.
+    pub fn stages(expr: &crate::Expr) -> &[Stage] {
+        expr.stages()
+    }
+}
 
 /// The deepest nesting of operators and calls an expression may have.
 /// Parentheses alone do not count: `((((a))))` has depth 1, `-(-(-a))` depth 4.
 /// Deeper input is refused with [`ErrorKind::TooDeep`] instead of risking the stack.
+///
+/// ```
+/// let deep = format!("{}a", "-".repeat(vexpr::MAX_NESTING + 1));
+/// let err = vexpr::variable_names(&deep).unwrap_err();
+/// assert_eq!(err.kind(), vexpr::ErrorKind::TooDeep);
+/// ```
 pub const MAX_NESTING: usize = 10_000;
 
 /// The longest expression text, in bytes (1 MiB). Longer text is refused with
 /// [`ErrorKind::TooLarge`] before it is read. Within the limits of this page,
 /// compiling any expression takes time and memory linear in its length
-/// (`cargo bench -p vexpr -- compile_limits` measures the worst shapes).
+/// (`cargo run --release -p vexpr --example compile_limits` measures the
+/// worst shapes).
+///
+/// ```
+/// let long = format!("a{}", " ".repeat(vexpr::MAX_SOURCE_LEN));
+/// let err = vexpr::variable_names(&long).unwrap_err();
+/// assert_eq!(err.kind(), vexpr::ErrorKind::TooLarge);
+/// ```
 pub const MAX_SOURCE_LEN: usize = 1 << 20;
 
 /// The most reductions (`sum`, `prod`, `min`, `max`) one expression may have:
 /// each runs as a stage of its own, with an array of its own.
+///
+/// ```
+/// use vexpr::{DType, Expr, Signature};
+/// let sums: Vec<String> = (0..=vexpr::MAX_STAGES).map(|k| format!("sum(a*{k})")).collect();
+/// let sums = sums.join(" + ");
+/// let err = Expr::compile(&sums, &Signature::new().with("a", DType::Float64)).unwrap_err();
+/// assert_eq!(err.kind(), vexpr::ErrorKind::TooLarge);
+/// ```
 pub const MAX_STAGES: usize = 1024;
 
 /// The most tokens (names, literals, operators, brackets) one expression may
@@ -90,4 +150,16 @@ pub const MAX_STAGES: usize = 1024;
 /// the typed nodes, the registers of a program: at most a few per token), so
 /// this bounds compile time and memory; more is refused with
 /// [`ErrorKind::TooLarge`] as soon as the lexer reaches it.
+///
+/// ```
+/// // A balanced sum of 2^15 ones: over 130,000 tokens, nested 15 deep.
+/// fn balanced(levels: u32) -> String {
+///     match levels {
+///         0 => "1".to_string(),
+///         _ => format!("({0}+{0})", balanced(levels - 1)),
+///     }
+/// }
+/// let err = vexpr::variable_names(&balanced(15)).unwrap_err();
+/// assert_eq!(err.kind(), vexpr::ErrorKind::TooLarge);
+/// ```
 pub const MAX_TOKENS: usize = 1 << 16;

@@ -20,7 +20,7 @@ const ADVISE_FROM_BYTES: usize = 4 << 20;
 /// system allows it; elsewhere this is a plain allocation).
 ///
 /// ```
-/// let v = vexpr::memory::try_filled(0.0f64, 1000).unwrap();
+/// let v = vexpr::unstable::try_filled(0.0f64, 1000).unwrap();
 /// assert_eq!(v.len(), 1000);
 /// assert!(v.iter().all(|&x| x == 0.0));
 /// ```

@@ -37,11 +37,7 @@ fn compiled_expressions_are_shared_by_many_threads() {
                     let r = expr
                         .eval_with(
                             &env,
-                            Options {
-                                threads,
-                                block_len: 512,
-                                ..Options::default()
-                            },
+                            Options::default().with_threads(threads).with_block_len(512),
                         )
                         .unwrap();
                     for (i, &got) in f64s(&r).iter().enumerate() {
@@ -146,11 +142,9 @@ fn large_inputs_run_blocked_and_threaded() {
         let r = vexpr::evaluate_with(
             "a * 2 - 1",
             &env,
-            Options {
-                threads,
-                block_len: 1000,
-                ..Options::default()
-            },
+            Options::default()
+                .with_threads(threads)
+                .with_block_len(1000),
         )
         .unwrap();
         assert!(
@@ -174,10 +168,7 @@ fn runs_beyond_the_streaming_threshold_are_complete() {
     let a: Vec<f64> = (0..n).map(|i| (i % 1000) as f64).collect();
     let env = Env::new().with("a", &a[..]);
     for threads in [1, 2] {
-        let options = Options {
-            threads,
-            ..Options::default()
-        };
+        let options = Options::default().with_threads(threads);
         let r = vexpr::evaluate_with("a * 3 + 1", &env, options).unwrap();
         let bad = f64s(&r)
             .iter()
@@ -226,7 +217,13 @@ fn errors_have_a_kind_a_span_and_a_caret() {
             "{source}: {}",
             e.message()
         );
-        let text = e.to_string();
+        // One line for `Display`; the report with the caret is `rendered`.
+        let line = e.to_string();
+        assert!(
+            !line.contains('\n') && line.ends_with(&format!("(at bytes {start}..{end})")),
+            "{line}"
+        );
+        let text = e.rendered();
         assert!(text.starts_with("error: "), "{text}");
         if !source.is_empty() {
             assert!(text.contains(source) && text.contains('^'), "{text}");
@@ -465,11 +462,7 @@ fn evaluation_in_place_reads_every_input_first() {
             "a",
             &[10_000],
             &mut a,
-            Options {
-                threads,
-                block_len: 64,
-                ..Options::default()
-            },
+            Options::default().with_threads(threads).with_block_len(64),
         )
         .unwrap();
         assert_eq!(a, want);
@@ -501,7 +494,7 @@ fn the_function_reference_is_printed_from_the_table() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/functions.md");
     let committed = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
-        committed == vexpr::functions::reference_markdown(),
+        committed == vexpr::unstable::reference_markdown(),
         "docs/functions.md is stale: run `cargo run -p vexpr --example function_reference > docs/functions.md`"
     );
 }
@@ -560,7 +553,7 @@ fn the_seed_expression_compiles_to_five_instructions_in_three_temporaries() {
             "mul_add_dddd"
         ]
     );
-    assert_eq!(e.program().temp_count(), 3);
+    assert_eq!(vexpr::unstable::program(&e).temp_count(), 3);
     // The chain gives numexpr's bits: a**5 is a * ((a*a) * (a*a)), not a*a*a*a*a.
     let a = [1.1f64, 0.3, -2.7, 1e-80, f64::NAN, f64::INFINITY];
     let env = Env::new().with("a", &a[..]);
@@ -603,7 +596,7 @@ fn reductions_of_impossible_views_are_errors() {
 /// The instructions `source` compiles to, by overload name.
 fn instruction_names(source: &str, sig: &Signature) -> Vec<String> {
     let e = Expr::compile(source, sig).unwrap();
-    e.program()
+    vexpr::unstable::program(&e)
         .code
         .iter()
         .map(|i| i.overload.name.clone())
@@ -731,10 +724,7 @@ fn faults_in_parallel_runs_are_reported() {
         .with("b", DType::Int64);
     let expr = Expr::compile("a ** b + a", &sig).unwrap();
     for threads in [1, 2, 3] {
-        let options = Options {
-            threads,
-            ..Options::default()
-        };
+        let options = Options::default().with_threads(threads);
         let env = Env::new().with("a", &a[..]).with("b", &b[..]);
         let ok = expr.eval_with(&env, options).unwrap();
         let got = ok.as_slice::<i64>().unwrap();
@@ -745,10 +735,7 @@ fn faults_in_parallel_runs_are_reported() {
     let errors: Vec<String> = [1, 2, 3]
         .into_iter()
         .map(|threads| {
-            let options = Options {
-                threads,
-                ..Options::default()
-            };
+            let options = Options::default().with_threads(threads);
             expr.eval_with(&env, options).unwrap_err().to_string()
         })
         .collect();
@@ -771,17 +758,15 @@ fn long_programs_on_short_inputs_split_across_threads() {
     // 65 instructions of cost 1 over 12,289 elements: 798,785 units of work,
     // at least the 2^18 a thread that the VM asks of each of three threads
     // (under Miri it asks 2^10, and 67 elements in 16-element blocks do).
-    assert_eq!(expr.program().code.len(), 65);
+    assert_eq!(vexpr::unstable::program(&expr).code.len(), 65);
     let (n, block_len) = if cfg!(miri) { (67, 16) } else { (12_289, 256) };
     let a: Vec<i64> = (0..n as i64).map(|i| i % 7 - 3).collect();
     let mut b = vec![2i64; n];
     let run = |b: &[i64], threads: usize| {
         let env = Env::new().with("a", &a[..]).with("b", b);
-        let options = Options {
-            threads,
-            block_len,
-            ..Options::default()
-        };
+        let options = Options::default()
+            .with_threads(threads)
+            .with_block_len(block_len);
         expr.eval_with(&env, options)
     };
     for threads in [1, 2, 3] {
@@ -845,4 +830,103 @@ fn positional_inputs_match_named_ones_and_are_checked() {
             .kind(),
         ErrorKind::Shape
     );
+}
+
+/// The public types have the traits the Rust API Guidelines ask for
+/// (C-COMMON-TRAITS, C-SEND-SYNC): checked at compile time, and the ones
+/// with behaviour (equality, hashing, display, parsing) at run time.
+#[test]
+fn public_types_have_the_common_traits() {
+    use std::collections::HashSet;
+    use std::fmt::{Debug, Display};
+    use std::hash::Hash;
+    use std::str::FromStr;
+    use vexpr::{Buffer, Data, Format, InterruptFlag, Scalar, Storage, Value};
+
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Expr>();
+    send_sync::<Array>();
+    send_sync::<vexpr::Error>();
+    send_sync::<Options>();
+    send_sync::<Signature>();
+    send_sync::<Env<'static>>();
+    send_sync::<ArrayView<'static>>();
+    send_sync::<Value<'static>>();
+    send_sync::<InterruptFlag>();
+    send_sync::<DType>();
+
+    fn value_type<T: Debug + Clone + PartialEq + Eq + Hash>() {}
+    value_type::<DType>();
+    value_type::<Storage>();
+    value_type::<Format>();
+    value_type::<Span>();
+    value_type::<ErrorKind>();
+    value_type::<Signature>();
+    fn copy<T: Copy>() {}
+    copy::<DType>();
+    copy::<Storage>();
+    copy::<Format>();
+    copy::<Span>();
+    copy::<ErrorKind>();
+    copy::<Options>();
+    copy::<Data<'static>>();
+    fn shown<T: Debug + Display>() {}
+    shown::<DType>();
+    shown::<Storage>();
+    shown::<Span>();
+    shown::<ErrorKind>();
+    shown::<vexpr::Error>();
+    shown::<Expr>();
+    shown::<Signature>();
+    shown::<Scalar>();
+    fn parsed<T: FromStr<Err = vexpr::Error>>() {}
+    parsed::<DType>();
+    parsed::<Storage>();
+    fn defaulted<T: Default + Debug>() {}
+    defaulted::<Options>();
+    defaulted::<Signature>();
+    defaulted::<Env<'static>>();
+    defaulted::<Span>();
+    defaulted::<InterruptFlag>();
+    fn cloned<T: Clone + Debug>() {}
+    cloned::<Expr>();
+    cloned::<Array>();
+    cloned::<Buffer>();
+    cloned::<vexpr::Error>();
+    cloned::<Value<'static>>();
+    fn error<T: std::error::Error + Send + Sync + 'static>() {}
+    error::<vexpr::Error>();
+
+    let kinds: HashSet<DType> = ["float64", "f8", "double"]
+        .iter()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert_eq!(kinds.len(), 1);
+    assert_eq!(DType::Bytes(3).to_string(), "S3");
+    assert_eq!(Span::new(1, 4).to_string(), "1..4");
+    assert_eq!(ErrorKind::Shape.to_string(), "shape error");
+}
+
+/// Arrays and views that do not fit their data are errors of kind
+/// `Shape` without a place, whose `Display` is the message alone.
+#[test]
+fn shape_errors_of_arrays_and_views_are_errors() {
+    let e = Array::from_vec(vec![1.0f64, 2.0, 3.0], &[2, 2]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Shape);
+    assert_eq!(e.span(), Span::default());
+    assert_eq!(e.source_text(), None);
+    assert_eq!(e.to_string(), e.message());
+    assert_eq!(e.rendered(), format!("error: {}", e.message()));
+    let x = [1.0f64; 4];
+    let e = ArrayView::strided(&x[..], &[3], &[2], 0).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Shape);
+    let e = ArrayView::from_bytes(
+        &[0u8; 3],
+        vexpr::Format::native(vexpr::Storage::Float32),
+        &[1],
+        &[4],
+        0,
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Shape, "{e}");
 }

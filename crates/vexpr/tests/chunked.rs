@@ -468,10 +468,7 @@ fn errors_come_in_the_order_of_the_in_memory_evaluation() {
 fn an_interrupted_run_stops() {
     let flag = vexpr::InterruptFlag::new();
     flag.interrupt();
-    let options = Options {
-        interrupt: Some(flag.flag()),
-        ..Options::default()
-    };
+    let options = Options::default().with_interrupt(flag.flag());
     let data = Stored::new(Storage::Float64, false, &[1000], false, 18);
     let e = Expr::compile("sum(a) + a", &Signature::new().with("a", DType::Float64)).unwrap();
     let err = e

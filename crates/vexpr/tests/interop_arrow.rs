@@ -497,13 +497,7 @@ fn columns_serve_many_expressions_and_vexpr_entry_points() {
     pt.eval_into(&columns.env(), &mut out).unwrap();
     assert_eq!(out, [5.0, 2.0, 10.0]);
     let r = columns
-        .eval_with(
-            &pt,
-            vexpr::Options {
-                threads: 1,
-                ..vexpr::Options::default()
-            },
-        )
+        .eval_with(&pt, vexpr::Options::new().with_threads(1))
         .unwrap();
     assert_eq!(r.len(), 3);
 }

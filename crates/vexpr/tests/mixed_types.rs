@@ -267,7 +267,7 @@ proptest! {
         let d: Vec<f64> = rows.iter().map(|r| r.3).collect();
         let env = Env::new().with("i", &i[..]).with("l", &l[..]).with("f", &f[..]).with("d", &d[..]);
         let expr = Expr::compile(&src, &Signature::of(&env)).map_err(|e| TestCaseError::fail(format!("{e}")))?;
-        let result = expr.eval_with(&env, Options { threads, block_len: 32, ..Options::default() }).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        let result = expr.eval_with(&env, Options::default().with_threads(threads).with_block_len(32)).map_err(|e| TestCaseError::fail(format!("{e}")))?;
         let sample = rows.first().copied().unwrap_or((0, 0, 0.0, 0.0));
         let want_kind = eval(&tree, &[V::I32(sample.0), V::I64(sample.1), V::F32(sample.2), V::F64(sample.3)]).kind();
         let dtype = match want_kind { Kind::I32 => DType::Int32, Kind::I64 => DType::Int64, Kind::F32 => DType::Float32, Kind::F64 => DType::Float64 };

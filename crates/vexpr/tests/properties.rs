@@ -11,7 +11,7 @@
 //! to FMA or approximates these operations.
 
 use proptest::prelude::*;
-use vexpr::kernels::vmath;
+use vexpr::unstable::vmath;
 use vexpr::{Env, Expr, Options, Signature};
 
 /// One element through a vectorized math function of vexpr (whose accuracy
@@ -342,8 +342,8 @@ proptest! {
         let expr = Expr::compile(&src, &Signature::of(&env)).map_err(|e| TestCaseError::fail(format!("{e}")))?;
         // A program's first small run goes by passes; machine code (if `jit`
         // and the CPU has it) from the second.
-        let first = expr.eval_with(&env, Options { threads, block_len: block, jit, ..Options::default() }).map_err(|e| TestCaseError::fail(format!("{e}")))?;
-        let got = expr.eval_with(&env, Options { threads, block_len: block, jit, ..Options::default() }).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        let first = expr.eval_with(&env, Options::default().with_threads(threads).with_block_len(block).with_jit(jit)).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        let got = expr.eval_with(&env, Options::default().with_threads(threads).with_block_len(block).with_jit(jit)).map_err(|e| TestCaseError::fail(format!("{e}")))?;
         let (first, got) = (first.as_slice::<f64>().expect("float64 result").to_vec(), got);
         let got = got.as_slice::<f64>().expect("float64 result");
         prop_assert!(first.iter().zip(got).all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())), "{}: first and second run differ", src);
@@ -368,8 +368,8 @@ proptest! {
         let columns: Vec<Vec<f64>> = (0..3).map(|j| (0..n).map(|i| ((i * (j + 3)) % 97) as f64 / 13.0 - 3.0).collect()).collect();
         let env = Env::new().with("a", &columns[0][..]).with("b", &columns[1][..]).with("c", &columns[2][..]);
         let expr = Expr::compile(&src, &Signature::of(&env)).unwrap();
-        let x = expr.eval_with(&env, Options { threads: t1, block_len: b1, jit: j1, ..Options::default() }).unwrap();
-        let y = expr.eval_with(&env, Options { threads: t2, block_len: b2, jit: !j1, ..Options::default() }).unwrap();
+        let x = expr.eval_with(&env, Options::default().with_threads(t1).with_block_len(b1).with_jit(j1)).unwrap();
+        let y = expr.eval_with(&env, Options::default().with_threads(t2).with_block_len(b2).with_jit(!j1)).unwrap();
         let (x, y) = (x.as_slice::<f64>().unwrap(), y.as_slice::<f64>().unwrap());
         prop_assert_eq!(x.len(), y.len());
         for i in 0..x.len() {

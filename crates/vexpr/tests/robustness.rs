@@ -75,7 +75,8 @@ proptest! {
         let n = [3, -7, 0];
         if let Err(e) = evaluate(&source, &env_with(&a, &b, &s, &n)) {
             prop_assert!(e.span().end <= source.len(), "{source}: span {:?}", e.span());
-            prop_assert!(e.to_string().contains("error"));
+            prop_assert!(e.rendered().starts_with("error"));
+            prop_assert!(!e.to_string().contains('\n'));
         }
     }
 
@@ -88,6 +89,7 @@ proptest! {
         if let Err(e) = evaluate(&source, &env_with(&a, &b, &s, &n)) {
             prop_assert!(e.span().end <= source.len() + 1);
             let _ = e.to_string();
+            let _ = e.rendered();
         }
     }
 }

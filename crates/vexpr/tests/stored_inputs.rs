@@ -213,12 +213,10 @@ fn compare(view: ArrayView<'_>, want: &Array, what: &str) -> usize {
         }
         for options in [
             Options::default(),
-            Options {
-                threads: 2,
-                block_len: 16,
-                jit: false,
-                ..Options::default()
-            },
+            Options::default()
+                .with_threads(2)
+                .with_block_len(16)
+                .with_jit(false),
         ] {
             let got = expr.eval_with(&stored, options);
             let expected = expr.eval_with(&plain, options);
@@ -479,11 +477,7 @@ fn large_stored_inputs_match() {
     let plain = Env::new().with("a", &values);
     for threads in [1, 2] {
         for jit in [false, true] {
-            let options = Options {
-                threads,
-                jit,
-                ..Options::default()
-            };
+            let options = Options::default().with_threads(threads).with_jit(jit);
             let source = "sin(a)**2 + 3*a - exp(a*1e-3)";
             let x = vexpr::evaluate_with(source, &stored, options).unwrap();
             let y = vexpr::evaluate_with(source, &plain, options).unwrap();

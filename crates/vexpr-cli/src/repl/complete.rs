@@ -112,7 +112,7 @@ impl ReplHelper {
                 .map(|v| pair(v.clone(), v.clone()))
                 .collect(),
             Kind::Name { generators } => {
-                let functions = vexpr::functions::TABLE.callable_names();
+                let functions = vexpr::unstable::TABLE.callable_names();
                 let generators = generators::NAMES.iter().copied().filter(|_| *generators);
                 let calls = functions
                     .chain(generators)

@@ -18,8 +18,7 @@
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use std::path::PathBuf;
-use vexpr::syntax::ast::{ExprKind, Literal};
-use vexpr::syntax::lexer::{Lexer, Token};
+use vexpr::unstable::{ExprKind, Lexer, Literal, Token};
 use vexpr::{Array, Complex64, DType, Error, ErrorKind, Span};
 
 /// The generator names, which variables may not take.
@@ -417,7 +416,7 @@ impl<'t> Parser<'t> {
     fn literal(&self, span: Span) -> Result<Arg, Error> {
         let text = &self.text[span.start - self.at..span.end - self.at];
         let ast =
-            vexpr::syntax::parse(text).map_err(|e| Error::new(e.kind(), span, e.message()))?;
+            vexpr::unstable::parse(text).map_err(|e| Error::new(e.kind(), span, e.message()))?;
         let value = match &ast.kind {
             ExprKind::Literal(Literal::Int(i)) => Value::Int(i64::try_from(*i).map_err(|_| {
                 Error::new(ErrorKind::Literal, span, "integer literal is too large")

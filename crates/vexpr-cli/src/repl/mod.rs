@@ -44,7 +44,7 @@ const HISTORY_LINES: usize = 10_000;
 /// Runs the REPL until `:quit` or the end of input. `threads` is the thread
 /// count to start with (the default: all cores, or `VEXPR_NUM_THREADS`).
 pub fn run(threads: Option<usize>) -> ExitCode {
-    let session = Session::new(threads.unwrap_or_else(vexpr::default_threads));
+    let session = Session::new(threads.unwrap_or_else(vexpr::num_threads));
     if std::io::stdin().is_terminal() {
         interactive(session)
     } else {

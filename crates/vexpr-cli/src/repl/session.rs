@@ -22,7 +22,7 @@ use rand::{RngExt, SeedableRng};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
-use vexpr::functions::{REDUCTIONS, TABLE};
+use vexpr::unstable::{REDUCTIONS, TABLE};
 use vexpr::{Array, Env, Error, ErrorKind, Expr, Options, Signature, Span};
 
 /// The commands: name, arguments, what it does, an example. `:help` prints
@@ -114,8 +114,8 @@ const GENERATORS: [(&str, &str, &str); 7] = [
     ),
 ];
 
-/// The most threads `:threads` accepts; a pool of each size used is kept.
-const MAX_THREADS: usize = 1024;
+/// The most threads `:threads` accepts: the library's own limit.
+const MAX_THREADS: usize = vexpr::MAX_THREADS;
 
 /// The seed of the session's stream of seeds for `random` calls without
 /// one: a script gives the same numbers on every run.
@@ -302,10 +302,7 @@ impl Session {
     }
 
     fn options(&self) -> Options {
-        Options {
-            threads: self.threads,
-            ..Options::default()
-        }
+        Options::default().with_threads(self.threads)
     }
 
     /// Runs one line.
@@ -602,7 +599,7 @@ impl Session {
                 return Err(fail(line, span, "`:threads` takes one number"));
             }
         }
-        let cores = vexpr::default_threads();
+        let cores = vexpr::num_threads();
         Ok(Reply::Text(format!(
             "threads: {} (default here: {cores})",
             self.threads

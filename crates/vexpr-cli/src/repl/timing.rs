@@ -25,8 +25,7 @@ use super::interrupt::Cancel;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use vexpr::kernels::Operand;
-use vexpr::program::{Program, Role};
+use vexpr::unstable::{Operand, Program, Role};
 use vexpr::{Array, DType, Element, Env, Expr, Options};
 
 /// Each way is run about this long in total (after its warm-up)...
@@ -72,10 +71,7 @@ pub fn measure(
     }
     let len: usize = shape.iter().product();
     let dtype = expr.result_dtype();
-    let options = Options {
-        threads,
-        ..Options::default()
-    };
+    let options = Options::default().with_threads(threads);
     let fast = match dtype {
         DType::Bool => fast::<bool>(expr, &env, len, options, cancel)?,
         DType::Int32 => fast::<i32>(expr, &env, len, options, cancel)?,
@@ -87,12 +83,12 @@ pub fn measure(
         DType::Bytes(_) => median(cancel, || {
             expr.eval_with(&env, options)
                 .map(drop)
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.rendered())
         })?,
     };
     let Some(fast) = fast else { return Ok(None) };
-    let naive = if expr.stages().is_empty() {
-        let mut naive = Naive::new(expr.program(), vars, shape)?;
+    let naive = if vexpr::unstable::stages(expr).is_empty() {
+        let mut naive = Naive::new(vexpr::unstable::program(expr), vars, shape)?;
         let Some(naive) = median(cancel, || naive.run())? else {
             return Ok(None);
         };
@@ -100,7 +96,7 @@ pub fn measure(
     } else {
         None
     };
-    let program = expr.program();
+    let program = vexpr::unstable::program(expr);
     let read: usize = program
         .registers
         .iter()
@@ -131,7 +127,7 @@ fn fast<T: Element + Default>(
     let mut out = try_filled(len, T::default())?;
     median(cancel, || {
         expr.eval_into_with(env, &mut out, options)
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.rendered())
     })
 }
 
@@ -161,7 +157,7 @@ fn median(
 }
 
 fn try_filled<T: Clone>(len: usize, value: T) -> Result<Vec<T>, String> {
-    vexpr::memory::try_filled(value, len)
+    vexpr::unstable::try_filled(value, len)
         .ok_or_else(|| "not enough memory for the output buffer".to_string())
 }
 
@@ -296,7 +292,7 @@ impl<'p, 'a> Naive<'p, 'a> {
                 let mut operands = [Operand {
                     bytes: &[],
                     width: 0,
-                }; vexpr::program::MAX_ARGS];
+                }; vexpr::unstable::MAX_ARGS];
                 for (slot, &a) in operands.iter_mut().zip(&instr.args) {
                     let width = self.program.registers[a as usize].dtype.itemsize();
                     let bytes = match &self.storage[a as usize] {
@@ -420,18 +416,18 @@ mod tests {
             let expected = expr
                 .eval_with(
                     &env,
-                    Options {
-                        threads: 1,
-                        block_len: 16,
-                        jit: true,
-                        ..Options::default()
-                    },
+                    Options::default()
+                        .with_threads(1)
+                        .with_block_len(16)
+                        .with_jit(true),
                 )
                 .unwrap();
             let shape = expr.result_shape(&env).unwrap();
-            let mut naive = Naive::new(expr.program(), &vars, &shape).unwrap();
+            let mut naive = Naive::new(vexpr::unstable::program(&expr), &vars, &shape).unwrap();
             naive.run().unwrap();
-            let Storage::Full(out) = &naive.storage[expr.program().output as usize] else {
+            let Storage::Full(out) =
+                &naive.storage[vexpr::unstable::program(&expr).output as usize]
+            else {
                 panic!()
             };
             let got: &[f64] = &bytemuck::cast_slice(out)[..expected.len()];

@@ -461,7 +461,7 @@ impl<'a> Columns<'a> {
     /// ])
     /// .unwrap();
     /// let columns = vexpr::interop::arrow::Columns::new(&batch);
-    /// let one_thread = Options { threads: 1, ..Options::default() };
+    /// let one_thread = Options::new().with_threads(1);
     /// let r = columns.eval_with(&columns.compile("n * n")?, one_thread)?;
     /// assert_eq!(r.null_count(), 1);
     /// # Ok::<(), vexpr::Error>(())
@@ -682,7 +682,7 @@ pub fn evaluate(text: &str, batch: &RecordBatch) -> Result<ArrayRef> {
 ///     ("a", Arc::new(Int32Array::from(vec![1, 2, 3])) as _),
 /// ])
 /// .unwrap();
-/// let options = vexpr::Options { threads: 1, ..vexpr::Options::default() };
+/// let options = vexpr::Options::new().with_threads(1);
 /// let r = vexpr::interop::arrow::evaluate_with("a << 2", &batch, options)?;
 /// assert_eq!(r.as_any().downcast_ref::<Int32Array>().unwrap().values(), &[4, 8, 12]);
 /// # Ok::<(), vexpr::Error>(())

@@ -398,7 +398,7 @@ pub trait NdarrayExpr {
     /// let a = ndarray::Array1::<f64>::ones(10_000);
     /// let env = Env::new().with_ndarray("a", &a)?;
     /// let e = Expr::compile("sum(a)", &Signature::of(&env))?;
-    /// let one_thread = Options { threads: 1, ..Options::default() };
+    /// let one_thread = Options::new().with_threads(1);
     /// assert_eq!(e.eval_ndarray_with::<f64>(&env, one_thread)?.first(), Some(&1e4));
     /// # Ok::<(), vexpr::Error>(())
     /// ```

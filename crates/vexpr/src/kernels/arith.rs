@@ -5,8 +5,6 @@
 
 /// Integer operations shared by `int32` and `int64`.
 pub trait Int: Copy + Ord + Default {
-    /// Bits in the type.
-    const BITS: u32;
     /// `0`
     const ZERO: Self;
     /// `1`
@@ -19,11 +17,11 @@ pub trait Int: Copy + Ord + Default {
     fn wrapping_mul(self, b: Self) -> Self;
     /// Wrapping addition.
     fn wrapping_add(self, b: Self) -> Self;
-    /// Shift left by `s` bits, `0 <= s < BITS`.
+    /// Shift left by `s` bits, `s` below the type's width.
     fn shl(self, s: u32) -> Self;
-    /// Arithmetic shift right by `s` bits, `0 <= s < BITS`.
+    /// Arithmetic shift right by `s` bits, `s` below the type's width.
     fn shr(self, s: u32) -> Self;
-    /// The shift amount if it is in `0..BITS`.
+    /// The shift amount if it is below the type's width.
     fn shift_amount(self) -> Option<u32>;
     /// True if negative.
     fn is_negative(self) -> bool;
@@ -34,7 +32,6 @@ pub trait Int: Copy + Ord + Default {
 macro_rules! impl_int {
     ($t:ty) => {
         impl Int for $t {
-            const BITS: u32 = <$t>::BITS;
             const ZERO: Self = 0;
             const ONE: Self = 1;
             const MINUS_ONE: Self = -1;
@@ -264,13 +261,8 @@ pub fn bytes_contain(haystack: &[u8], needle: &[u8]) -> bool {
 /// numexpr's multiplication chain for `x ** N` (binary exponentiation: the
 /// partial product times the running square, `r * p`, then `p * p`), exactly as
 /// the type checker would expand it into separate instructions, so the bits are
-/// the same; here the chain stays in registers for one pass over the block.
-///
-/// ```
-/// use vexpr::kernels::arith::powi_chain;
-/// let x = 1.1f64;
-/// assert_eq!(powi_chain::<f64, 5>(x), x * ((x * x) * (x * x)));
-/// ```
+/// the same; here the chain stays in registers for one pass over the block
+/// (`powi_chain::<f64, 5>(x)` is `x * ((x * x) * (x * x))`, tested below).
 #[inline(always)]
 pub fn powi_chain<T: Copy + std::ops::Mul<Output = T>, const N: u32>(x: T) -> T {
     const { assert!(N < 32, "powi_chain handles powers below 32") };
@@ -307,6 +299,15 @@ pub fn powi_chain<T: Copy + std::ops::Mul<Output = T>, const N: u32>(x: T) -> T 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn powi_chain_multiplies_as_the_expansion_does() {
+        let x = 1.1f64;
+        assert_eq!(
+            powi_chain::<f64, 5>(x).to_bits(),
+            (x * ((x * x) * (x * x))).to_bits()
+        );
+    }
 
     #[test]
     fn floor_division_and_modulo_follow_python() {

@@ -196,27 +196,6 @@ impl Expr {
         }
     }
 
-    /// The distinct variable names the expression reads, in order of first use.
-    ///
-    /// ```
-    /// let ast = vexpr::syntax::parse("a*b + sin(a) + c").unwrap();
-    /// assert_eq!(ast.variables(), ["a", "b", "c"]);
-    /// ```
-    pub fn variables(&self) -> Vec<String> {
-        let mut names: Vec<String> = Vec::new();
-        let mut stack = vec![self];
-        while let Some(node) = stack.pop() {
-            if let ExprKind::Name(name) = &node.kind
-                && !names.contains(name)
-            {
-                names.push(name.clone());
-            }
-            // Reverse so that the leftmost child is visited first.
-            stack.extend(node.children().into_iter().rev());
-        }
-        names
-    }
-
     /// Moves the children out of this node, leaving it a leaf.
     fn take_children(&mut self, into: &mut Vec<Expr>) {
         let leaf = ExprKind::Literal(Literal::Bool(false));

@@ -28,7 +28,7 @@ lalrpop_mod!(
 /// Parses an expression into its syntax tree.
 ///
 /// ```
-/// use vexpr::syntax::{parse, ast::ExprKind};
+/// use vexpr::unstable::{ExprKind, parse};
 /// let ast = parse("-a**2").unwrap();
 /// assert!(matches!(ast.kind, ExprKind::Unary { .. })); // -(a**2)
 /// assert!(parse("a +").is_err());

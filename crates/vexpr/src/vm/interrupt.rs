@@ -1,6 +1,6 @@
 //! Flags for stopping runs from another thread: [`InterruptFlag`].
 //!
-//! [`Options::interrupt`](super::Options::interrupt) takes a `&'static
+//! [`Options::with_interrupt`](super::Options::with_interrupt) takes a `&'static
 //! AtomicBool` so that `Options` stays `Copy` and without a lifetime. A flag
 //! must then live for the rest of the program: [`InterruptFlag`] leaks each
 //! flag it makes once, and keeps it in a pool when its holder drops it, for
@@ -12,7 +12,7 @@ use std::sync::{Mutex, PoisonError};
 /// Flags no [`InterruptFlag`] holds, cleared, for the next ones to reuse.
 static POOL: Mutex<Vec<&'static AtomicBool>> = Mutex::new(Vec::new());
 
-/// A `'static` flag for [`Options::interrupt`](super::Options::interrupt),
+/// A `'static` flag for [`Options::with_interrupt`](super::Options::with_interrupt),
 /// taken from a pool and given back, cleared, when dropped: hold one per
 /// evaluation (or one per thread that evaluates) and set it, from any thread,
 /// to stop that evaluation with
@@ -26,7 +26,7 @@ static POOL: Mutex<Vec<&'static AtomicBool>> = Mutex::new(Vec::new());
 /// ```
 /// use vexpr::{Env, ErrorKind, InterruptFlag, Options};
 /// let stop = InterruptFlag::new();
-/// let options = Options { interrupt: Some(stop.flag()), ..Options::default() };
+/// let options = Options::default().with_interrupt(stop.flag());
 /// let a = vec![0.5; 1000];
 /// let env = Env::new().with("a", &a);
 /// assert!(vexpr::evaluate_with("sin(a)", &env, options).is_ok());
@@ -43,6 +43,10 @@ pub struct InterruptFlag {
 
 impl InterruptFlag {
     /// A cleared flag: one given back by an earlier holder, or a new one.
+    ///
+    /// ```
+    /// assert!(!vexpr::InterruptFlag::new().is_interrupted());
+    /// ```
     pub fn new() -> InterruptFlag {
         let reused = POOL.lock().unwrap_or_else(PoisonError::into_inner).pop();
         InterruptFlag {
@@ -52,22 +56,47 @@ impl InterruptFlag {
         }
     }
 
-    /// The flag, for [`Options::interrupt`](super::Options::interrupt).
+    /// The flag, for [`Options::with_interrupt`](super::Options::with_interrupt).
+    ///
+    /// ```
+    /// use std::sync::atomic::Ordering;
+    /// let stop = vexpr::InterruptFlag::new();
+    /// let flag = stop.flag(); // for a signal handler, say
+    /// flag.store(true, Ordering::Relaxed);
+    /// assert!(stop.is_interrupted());
+    /// ```
     pub fn flag(&self) -> &'static AtomicBool {
         self.flag
     }
 
     /// Sets the flag: evaluations given it stop at their next check.
+    ///
+    /// ```
+    /// let stop = vexpr::InterruptFlag::new();
+    /// stop.interrupt();
+    /// assert!(stop.is_interrupted());
+    /// ```
     pub fn interrupt(&self) {
         self.flag.store(true, Ordering::Relaxed);
     }
 
     /// True once [`InterruptFlag::interrupt`] was called (and not cleared).
+    ///
+    /// ```
+    /// assert!(!vexpr::InterruptFlag::default().is_interrupted());
+    /// ```
     pub fn is_interrupted(&self) -> bool {
         self.flag.load(Ordering::Relaxed)
     }
 
     /// Clears the flag, for the next evaluation.
+    ///
+    /// ```
+    /// let stop = vexpr::InterruptFlag::new();
+    /// stop.interrupt();
+    /// stop.clear();
+    /// assert!(!stop.is_interrupted());
+    /// ```
     pub fn clear(&self) {
         self.flag.store(false, Ordering::Relaxed);
     }

@@ -27,8 +27,8 @@ mod stream;
 
 pub(crate) use gather::Gather;
 pub use interrupt::InterruptFlag;
-pub use pool::default_threads;
-pub(crate) use pool::with_pool;
+pub use pool::{MAX_THREADS, num_threads, set_num_threads};
+pub(crate) use pool::{clamp_threads, with_pool};
 pub use reduce::Reduction;
 pub(crate) use reduce::{PARALLEL_REDUCTION_LEN, ReduceError, reduce, reduced_shape};
 pub(crate) use reduce_chunked::ChunkedReduction;
@@ -55,24 +55,86 @@ pub(crate) enum Binding<'a> {
     Output,
 }
 
-/// Settings of one run.
+/// Settings of one run: the thread count, the block length, machine code or
+/// not, and a flag to stop it. Built from [`Options::default`] with the
+/// `with_` methods (new settings may come in later versions, which is why
+/// there is no struct literal):
+///
+/// ```
+/// use vexpr::Options;
+/// let options = Options::default().with_threads(2).with_jit(false);
+/// assert_eq!((options.threads(), options.jit()), (2, false));
+/// assert_eq!(options.block_len(), vexpr::DEFAULT_BLOCK_LEN);
+/// ```
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct Options {
-    /// Elements per block, at most: the VM halves it (down to
-    /// [`MIN_AUTO_BLOCK_LEN`]) while the registers of one block would not fit
-    /// in [`L1_BUDGET`] bytes.
-    pub block_len: usize,
-    /// Worker threads (1 runs on the calling thread).
-    pub threads: usize,
-    /// Run float64 programs as machine code generated for them ([`crate::jit`]
-    /// decides which it covers) instead of one pass per instruction. Same
-    /// results either way; `false` is for comparing the two.
-    pub jit: bool,
+    pub(crate) block_len: usize,
+    pub(crate) threads: usize,
+    pub(crate) jit: bool,
+    pub(crate) interrupt: Option<&'static AtomicBool>,
+}
+
+impl Options {
+    /// The default options ([`Options::default`]).
+    ///
+    /// ```
+    /// assert_eq!(vexpr::Options::new().threads(), vexpr::num_threads());
+    /// ```
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// Runs on `threads` threads: the calling thread and `threads - 1`
+    /// workers of a pool kept for that count (1 runs on the calling thread
+    /// alone). Clamped to `1..=`[`MAX_THREADS`](crate::MAX_THREADS), as
+    /// [`set_num_threads`](crate::set_num_threads) clamps. The default is
+    /// [`num_threads`](crate::num_threads) when the options are made.
+    ///
+    /// ```
+    /// use vexpr::Options;
+    /// assert_eq!(Options::default().with_threads(3).threads(), 3);
+    /// assert_eq!(Options::default().with_threads(0).threads(), 1);
+    /// assert_eq!(Options::default().with_threads(usize::MAX).threads(), vexpr::MAX_THREADS);
+    /// ```
+    pub fn with_threads(mut self, threads: usize) -> Options {
+        self.threads = clamp_threads(threads);
+        self
+    }
+
+    /// Cuts the output into blocks of at most `block_len` elements (default
+    /// [`DEFAULT_BLOCK_LEN`]). The VM halves a block, down to 256 elements,
+    /// while the registers of one block would not fit in 36 KiB (three
+    /// quarters of an L1 data cache), and never runs blocks of fewer than
+    /// 16 elements. Same results at every length: this is for tuning and
+    /// testing.
+    ///
+    /// ```
+    /// assert_eq!(vexpr::Options::default().with_block_len(4096).block_len(), 4096);
+    /// ```
+    pub fn with_block_len(mut self, block_len: usize) -> Options {
+        self.block_len = block_len;
+        self
+    }
+
+    /// Runs float64 programs as machine code generated for them (on CPUs
+    /// with AVX-512, for the instructions it covers) instead of one pass per
+    /// instruction; on by default. Same results either way: `false` is for
+    /// comparing the two.
+    ///
+    /// ```
+    /// assert!(!vexpr::Options::default().with_jit(false).jit());
+    /// ```
+    pub fn with_jit(mut self, jit: bool) -> Options {
+        self.jit = jit;
+        self
+    }
+
     /// A flag that stops the evaluation when set (by any thread, say a
-    /// Ctrl-C handler): every thread of the run checks it between blocks (of
-    /// [`Options::block_len`] elements, or [`INTERRUPT_SPAN`] of machine
-    /// code), a reduction between its chunks, an expression between its
-    /// stages, and the evaluation returns an [`Error`](crate::Error) of kind
+    /// Ctrl-C handler): every thread of the run checks it between blocks
+    /// (and every 64 Ki elements of machine code), a reduction between its
+    /// chunks, an expression between its stages, and the evaluation returns
+    /// an [`Error`](crate::Error) of kind
     /// [`ErrorKind::Interrupted`](crate::ErrorKind::Interrupted). A flag set
     /// before the call interrupts it before any work. The flag is only read:
     /// clear it before reusing it.
@@ -84,12 +146,62 @@ pub struct Options {
     ///
     /// `'static` keeps `Options` `Copy` and free of lifetimes;
     /// [`InterruptFlag`] hands out such flags from a pool, without leaking
-    /// one per call. `None` (the default) is never interrupted.
-    pub interrupt: Option<&'static AtomicBool>,
+    /// one per call. Without a flag (the default) a run is never interrupted.
+    ///
+    /// ```
+    /// use vexpr::{InterruptFlag, Options};
+    /// let stop = InterruptFlag::new();
+    /// let options = Options::default().with_interrupt(stop.flag());
+    /// assert!(options.interrupt().is_some());
+    /// ```
+    pub fn with_interrupt(mut self, flag: &'static AtomicBool) -> Options {
+        self.interrupt = Some(flag);
+        self
+    }
+
+    /// The thread count ([`Options::with_threads`]).
+    ///
+    /// ```
+    /// assert!(vexpr::Options::default().threads() >= 1);
+    /// ```
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// The longest block ([`Options::with_block_len`]).
+    ///
+    /// ```
+    /// assert_eq!(vexpr::Options::default().block_len(), vexpr::DEFAULT_BLOCK_LEN);
+    /// ```
+    pub fn block_len(&self) -> usize {
+        self.block_len
+    }
+
+    /// Whether machine code is used ([`Options::with_jit`]).
+    ///
+    /// ```
+    /// assert!(vexpr::Options::default().jit());
+    /// ```
+    pub fn jit(&self) -> bool {
+        self.jit
+    }
+
+    /// The interrupt flag, if any ([`Options::with_interrupt`]).
+    ///
+    /// ```
+    /// assert!(vexpr::Options::default().interrupt().is_none());
+    /// ```
+    pub fn interrupt(&self) -> Option<&'static AtomicBool> {
+        self.interrupt
+    }
 }
 
 /// Default (and largest automatic) elements per block: 1024 float64 values are
 /// 8 KiB a register.
+///
+/// ```
+/// assert_eq!(vexpr::Options::default().block_len(), vexpr::DEFAULT_BLOCK_LEN);
+/// ```
 pub const DEFAULT_BLOCK_LEN: usize = 1024;
 
 /// Bytes that all registers of one block (inputs, constants, temporaries and the
@@ -161,10 +273,13 @@ const MEMORY_NS_PER_BYTE: f64 = 0.035;
 const JIT_AT_FIRST_RUN: usize = 1 << 20;
 
 impl Default for Options {
+    /// [`num_threads`](crate::num_threads) threads (the global setting at
+    /// this call), blocks of [`DEFAULT_BLOCK_LEN`], machine code, no
+    /// interrupt flag.
     fn default() -> Self {
         Options {
             block_len: DEFAULT_BLOCK_LEN,
-            threads: default_threads(),
+            threads: num_threads(),
             jit: true,
             interrupt: None,
         }

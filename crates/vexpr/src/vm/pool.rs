@@ -1,42 +1,117 @@
-//! Thread pools: one `rayon` pool per thread count, built on first use and kept.
+//! Threads: the global thread count ([`set_num_threads`], [`num_threads`])
+//! and the `rayon` pools runs use, one per thread count, built on first use.
+//!
+//! The last [`MAX_POOLS`] pools used are kept; an older one is dropped from
+//! the list and freed (its threads exit) as soon as no run still holds it, so
+//! a program that tries many thread counts does not keep every pool's
+//! threads forever.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-/// The default number of threads: `VEXPR_NUM_THREADS` if set to a positive
-/// number, else the number of cores.
+/// The most threads a run uses. [`set_num_threads`] and
+/// [`Options::with_threads`](crate::Options::with_threads) clamp larger
+/// counts to this (as numexpr clamps to `NUMEXPR_MAX_THREADS`): far beyond
+/// any core count, low enough that a typo cannot ask the system for
+/// millions of threads.
 ///
 /// ```
-/// assert!(vexpr::default_threads() >= 1);
+/// let previous = vexpr::set_num_threads(1 << 20);
+/// assert_eq!(vexpr::num_threads(), vexpr::MAX_THREADS);
+/// vexpr::set_num_threads(previous);
 /// ```
-pub fn default_threads() -> usize {
+pub const MAX_THREADS: usize = 1024;
+
+/// Pools kept for later runs: a program usually runs at one or two thread
+/// counts; more than this many distinct counts in turn rebuild pools.
+pub(crate) const MAX_POOLS: usize = 4;
+
+/// The global thread count; 0 until set (then [`default_threads`]).
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// `threads` within `1..=MAX_THREADS`.
+pub(crate) fn clamp_threads(threads: usize) -> usize {
+    threads.clamp(1, MAX_THREADS)
+}
+
+/// The thread count before any [`set_num_threads`]: `VEXPR_NUM_THREADS` if
+/// set to a positive number, else the number of cores, at most
+/// [`MAX_THREADS`].
+fn default_threads() -> usize {
     static DEFAULT: OnceLock<usize> = OnceLock::new();
     *DEFAULT.get_or_init(|| {
-        std::env::var("VEXPR_NUM_THREADS")
+        let threads = std::env::var("VEXPR_NUM_THREADS")
             .ok()
             .and_then(|v| v.trim().parse::<usize>().ok())
             .filter(|&n| n > 0)
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        clamp_threads(threads)
     })
 }
 
-/// The pool of `threads` workers, built on first use; `None` if the system
-/// refuses threads.
-fn pool_for(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
-    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
-    let pools = POOLS.get_or_init(Default::default);
-    let mut map = pools
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    match map.get(&threads) {
-        Some(pool) => Some(Arc::clone(pool)),
-        None => rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("vexpr-{i}"))
-            .build()
-            .ok()
-            .map(|pool| Arc::clone(map.entry(threads).or_insert_with(|| Arc::new(pool)))),
+/// The number of threads evaluations use by default
+/// ([`Options::default`](crate::Options::default) reads it): the last
+/// [`set_num_threads`], else `VEXPR_NUM_THREADS` if it is set to a positive
+/// number, else the number of cores; at most [`MAX_THREADS`].
+///
+/// ```
+/// assert!((1..=vexpr::MAX_THREADS).contains(&vexpr::num_threads()));
+/// ```
+pub fn num_threads() -> usize {
+    match THREADS.load(Ordering::Relaxed) {
+        0 => default_threads(),
+        n => n,
     }
+}
+
+/// Sets the number of threads evaluations use by default (for the whole
+/// process, from the next [`Options::default`](crate::Options::default) on)
+/// and returns the previous number, as numexpr's `set_num_threads` does.
+/// Counts outside `1..=`[`MAX_THREADS`] are clamped into it.
+///
+/// ```
+/// let previous = vexpr::set_num_threads(2);
+/// assert_eq!(vexpr::num_threads(), 2);
+/// assert_eq!(vexpr::Options::default().threads(), 2);
+/// assert_eq!(vexpr::set_num_threads(previous), 2);
+/// ```
+pub fn set_num_threads(threads: usize) -> usize {
+    let previous = THREADS.swap(clamp_threads(threads), Ordering::Relaxed);
+    match previous {
+        0 => default_threads(),
+        n => n,
+    }
+}
+
+/// The kept pools, the most recently used last.
+static POOLS: Mutex<Vec<(usize, Arc<rayon::ThreadPool>)>> = Mutex::new(Vec::new());
+
+/// The pool of `threads` workers, built on first use; `None` if the system
+/// refuses threads. The caller's `Arc` keeps the pool alive for its run even
+/// if the pool leaves the kept list meanwhile.
+fn pool_for(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
+    // A panic while the lock was held leaves at worst a pool missing from
+    // the list: keep using it.
+    let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(k) = pools.iter().position(|(n, _)| *n == threads) {
+        let entry = pools.remove(k);
+        let pool = Arc::clone(&entry.1);
+        pools.push(entry);
+        return Some(pool);
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("vexpr-{i}"))
+        .build()
+        .ok()?;
+    let pool = Arc::new(pool);
+    if pools.len() >= MAX_POOLS {
+        // Out of the list; freed when the last run holding it returns
+        // (dropping a rayon pool only tells its threads to exit).
+        pools.remove(0);
+    }
+    pools.push((threads, Arc::clone(&pool)));
+    Some(pool)
 }
 
 /// Runs `f` inside the pool of `threads` workers (on the calling thread for one).
@@ -69,5 +144,57 @@ pub(crate) fn run_shared(threads: usize, worker: &(dyn Fn() + Sync)) {
             worker();
         }),
         None => worker(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Weak;
+
+    fn kept() -> Vec<usize> {
+        POOLS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(n, _)| *n)
+            .collect()
+    }
+
+    // Thread counts no other test uses, so that other tests running at the
+    // same time can only evict these pools sooner, never keep them.
+    const COUNTS: [usize; 6] = [21, 22, 23, 24, 25, 26];
+
+    #[test]
+    fn at_most_max_pools_are_kept_and_the_last_used_stays() {
+        for &n in &COUNTS {
+            with_pool(n, || assert_eq!(rayon::current_num_threads(), n));
+            assert!(kept().len() <= MAX_POOLS);
+            assert_eq!(kept().last(), Some(&n));
+        }
+    }
+
+    #[test]
+    fn an_evicted_pool_works_for_its_holder_and_is_freed_after() {
+        let held = pool_for(27).expect("threads");
+        let weak: Weak<rayon::ThreadPool> = Arc::downgrade(&held);
+        for n in 28..28 + MAX_POOLS {
+            with_pool(n, || ());
+        }
+        assert!(!kept().contains(&27));
+        // Still whole for the run that holds it.
+        assert_eq!(held.install(rayon::current_num_threads), 27);
+        drop(held);
+        assert!(
+            weak.upgrade().is_none(),
+            "the pool outlived its last holder"
+        );
+    }
+
+    #[test]
+    fn the_global_count_is_clamped() {
+        assert_eq!(clamp_threads(0), 1);
+        assert_eq!(clamp_threads(MAX_THREADS + 1), MAX_THREADS);
+        assert_eq!(clamp_threads(3), 3);
     }
 }

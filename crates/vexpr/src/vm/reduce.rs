@@ -187,7 +187,8 @@ pub(crate) fn reduce(
     if lanes.stopped.load(Ordering::Relaxed) {
         return Err(ReduceError::Interrupted);
     }
-    Array::from_buffer(buffer, &out_shape).map_err(|e| ReduceError::Refused(e.0))
+    Array::from_buffer(buffer, &out_shape)
+        .map_err(|e| ReduceError::Refused(e.message().to_string()))
 }
 
 /// A reduction's layout: `outer` independent groups, each reducing `length`

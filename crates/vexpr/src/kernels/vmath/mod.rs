@@ -498,7 +498,7 @@ pub(crate) static SQRT_F64: Unary<f64> = Unary {
 /// ```
 /// let x = [2.0, 0.25, -1.0, f64::INFINITY];
 /// let mut out = [0.0; 4];
-/// vexpr::kernels::vmath::sqrt_f64(&x, &mut out);
+/// vexpr::unstable::vmath::sqrt_f64(&x, &mut out);
 /// assert_eq!(out[..2], [2f64.sqrt(), 0.5]);
 /// assert!(out[2].is_nan() && out[3] == f64::INFINITY);
 /// ```
@@ -523,7 +523,7 @@ pub(crate) static DIV_F64: Binary<f64> = Binary {
 /// let a = [1.0, -0.0, 7.0];
 /// let b = [3.0, 2.0, 0.0];
 /// let mut out = [0.0; 3];
-/// vexpr::kernels::vmath::div_f64(&a, &b, &mut out);
+/// vexpr::unstable::vmath::div_f64(&a, &b, &mut out);
 /// assert_eq!(out[0].to_bits(), (1.0f64 / 3.0).to_bits());
 /// assert!(out[1] == 0.0 && out[1].is_sign_negative());
 /// assert_eq!(out[2], f64::INFINITY);
