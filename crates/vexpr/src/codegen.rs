@@ -6,12 +6,42 @@
 //! once, not the number of operations. A destination is allocated before the
 //! operands that die at that instruction are freed, so an instruction never
 //! writes a register it reads. The result node writes the output register.
+//!
+//! An expression with reductions is first cut into stages by
+//! [`crate::stages`]; [`generate_stages`] makes each stage's program and the
+//! final one.
 
 use crate::dtype::DType;
-use crate::functions::{TABLE, TypeCode};
+use crate::functions::{Op, TABLE, TypeCode};
 use crate::hir::{Hir, NodeKind};
 use crate::program::{Instr, Program, Reg, Register, Role};
+use crate::stages::{self, Stage};
 use std::collections::HashMap;
+
+/// Splits `hir` at its reductions ([`stages::split`]) and generates each
+/// stage's program and the final one. `variables` are the signature's names;
+/// the returned names are those and then one per stage (`sum#0`, ...), which
+/// the programs' inputs index.
+///
+/// Each stage's program is generated from a copy of only the nodes its
+/// operand needs, so the work is linear in the HIR plus the programs.
+pub fn generate_stages(hir: &Hir, variables: &[String]) -> (Vec<Stage>, Program, Vec<String>) {
+    let split = stages::split(hir, variables);
+    let names = split.names;
+    let stages = split
+        .parts
+        .into_iter()
+        .map(|part| Stage {
+            program: generate(&part.operand, &names),
+            op: part.op,
+            axis: part.axis,
+            span: part.span,
+            axis_span: part.axis_span,
+        })
+        .collect();
+    let program = generate(&split.main, &names);
+    (stages, program, names)
+}
 
 /// Generates the program for `hir`, whose inputs refer to `variables`. The
 /// program numbers its own inputs ([`Program::input_vars`] maps them back).
@@ -52,7 +82,7 @@ pub fn generate(hir: &Hir, variables: &[String]) -> Program {
             }
             NodeKind::Reduce { .. } => {
                 unreachable!(
-                    "stages::split replaces every reduction by an input before code generation"
+                    "stages::split (through generate_stages) replaces every reduction by an input"
                 )
             }
             NodeKind::Apply { overload, args, .. } => {
@@ -95,7 +125,7 @@ pub fn generate(hir: &Hir, variables: &[String]) -> Program {
         let output = builder.new_register(dtype, Role::Output);
         // The static table has `copy` for every type (any evaluation of a
         // bare variable would fail otherwise); the root is live, so visited.
-        let copy = TABLE.get("copy").expect("the table has copy");
+        let copy = &TABLE[Op::Copy];
         let code = TypeCode::of(dtype);
         let overload = copy
             .overload(code, &[code])
@@ -165,4 +195,19 @@ fn reachable(hir: &Hir) -> Vec<bool> {
         }
     }
     live
+}
+
+/// The examples of this module's items (crate-private, so not doc tests).
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn generate_stages_names_reductions() {
+        use crate::DType;
+        let ast = crate::syntax::parse("a / sum(a)").unwrap();
+        let hir = crate::typeck::check(&ast, &[("a".to_string(), DType::Float64)]).unwrap();
+        let (stages, program, names) = crate::codegen::generate_stages(&hir, &["a".to_string()]);
+        assert_eq!(names, ["a", "sum#0"]);
+        assert_eq!(stages[0].op, crate::functions::Reduction::Sum);
+        assert_eq!(program.variables, ["a", "sum#0"]);
+    }
 }

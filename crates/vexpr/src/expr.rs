@@ -186,7 +186,7 @@ impl Expr {
         let hir = crate::optimize::optimize(&hir);
         let names: Vec<String> = signature.vars.iter().map(|(n, _)| n.clone()).collect();
         check_limits(&hir)?;
-        let (stages, program, variables) = crate::stages::split(&hir, &names);
+        let (stages, program, variables) = crate::codegen::generate_stages(&hir, &names);
         // Only the variables some program still reads count as used (`where(True, a, b)`
         // does not read `b`); each keeps the span of its first appearance.
         let mut read = vec![false; variables.len()];
@@ -786,7 +786,7 @@ impl Expr {
         // stored elements as `vm::reduce` reads them); any other
         // operand is computed once, in full, by the stage's program.
         let direct = match stage.program.code.as_slice() {
-            [only] if only.overload.name.starts_with("copy_") => {
+            [only] if only.overload.op == crate::functions::Op::Copy => {
                 match &stage.program.registers[only.args[0] as usize].role {
                     Role::Input(i) => values[stage.program.input_vars[*i]].clone(),
                     _ => None,

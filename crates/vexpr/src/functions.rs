@@ -1,25 +1,287 @@
-//! The one table of operators and functions.
+//! The one table of operators and functions, and the identities every stage
+//! names operations by.
 //!
-//! Every operator and function of the language is one [`Function`] here: its
-//! name, arity, how its result type is chosen ([`Rule`], numexpr's rules), and
-//! its [`Overload`]s, each an exact list of operand types with the kernel
-//! compiled for them. The parser needs no list of functions (a call is any
-//! name followed by parentheses); the type checker looks functions up here and
-//! picks a signature; code generation copies the signature's kernel into the
-//! instruction; `vexpr dis` prints the signature's name; the function reference
-//! in the docs is printed from this table ([`reference_markdown`]).
+//! Every operator and function of the language is one [`Function`] here,
+//! named by an [`Op`]: its arity, how its result type is chosen ([`Rule`],
+//! numexpr's rules), and its [`Overload`]s, each an exact list of operand
+//! types with the kernel compiled for them. The four reductions, which run
+//! outside the element-wise table, are named by a [`Reduction`]. The parser
+//! needs no list of functions (a call is any name followed by parentheses);
+//! the type checker turns a called name into an [`Op`] or a [`Reduction`]
+//! here and picks a signature; the optimizer and code generation name the
+//! entries they make by their [`Op`]; code generation copies the signature's
+//! kernel into the instruction; `vexpr dis` prints the signature's name; the
+//! function reference in the docs is printed from this table
+//! ([`reference_markdown`]).
+//!
+//! Text appears only where text is the point: [`Op::from_name`] and
+//! [`Reduction::from_name`] read what the user wrote, [`Op::name`] and the
+//! overload names print. Everything else compares identities, so a misspelt
+//! operation does not compile.
 //!
 //! Overload names follow numexpr's opcodes: `add_ddd` returns a `d` (float64)
 //! from two `d`s. Type codes: `b` bool, `i` int32, `l` int64, `f` float32,
 //! `d` float64, `c` complex128, `s` byte string.
+//!
+//! This module sits low in the pipeline: it depends on the element types
+//! (`dtype`) and the element loops (`kernels`) only, and every stage above
+//! it (type checking, optimizing, staging, code generation, machine code,
+//! the VM) reads it.
 
 use crate::dtype::DType;
-pub use crate::jit::{Compare, JitOp};
 use crate::kernels::arith::*;
 use crate::kernels::{Kernel, KernelResult, Operand, complex, kernel, slice_kernel, vmath};
 use num_complex::Complex64;
-use std::collections::HashMap;
 use std::sync::LazyLock;
+
+/// Declares an enum of named identities from one list of `Variant = "name"`
+/// pairs: the enum, [`Op::ALL`]-style list in declaration order, the count,
+/// the names, and the lookup by name, so that the list is written once.
+macro_rules! identities {
+    (
+        $(#[$meta:meta])*
+        pub enum $enum:ident { $($variant:ident = $name:literal,)+ }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $enum {
+            $(
+                #[doc = concat!("`", $name, "`")]
+                $variant,
+            )+
+        }
+
+        impl $enum {
+            /// How many there are.
+            pub const COUNT: usize = [$($name,)+].len();
+
+            /// Every one, in declaration order.
+            pub const ALL: [$enum; $enum::COUNT] = [$($enum::$variant,)+];
+
+            /// Their names, in the order of [`Self::ALL`].
+            pub const NAMES: [&'static str; $enum::COUNT] = [$($name,)+];
+
+            /// The name written in expressions and printed.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $($enum::$variant => $name,)+
+                }
+            }
+
+            /// The identity a name stands for, or `None` for any other text.
+            pub fn from_name(name: &str) -> Option<$enum> {
+                match name {
+                    $($name => Some($enum::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+identities! {
+    /// An operator or function of the table, by identity: one variant per
+    /// [`Function`], in the table's order (the order of the reference in
+    /// `docs/functions.md`). The stages name the entries they make by these,
+    /// so a misspelt entry is a compile error; [`Op::from_name`] reads a name
+    /// the user wrote, [`Op::name`] prints one.
+    pub enum Op {
+        Cast = "cast",
+        OnesLike = "ones_like",
+        MulAdd = "mul_add",
+        MulSub = "mul_sub",
+        SubMul = "sub_mul",
+        MulAddMul = "mul_add_mul",
+        MulSubMul = "mul_sub_mul",
+        Copy = "copy",
+        Add = "add",
+        Sub = "sub",
+        Mul = "mul",
+        Div = "div",
+        FloorDiv = "floordiv",
+        Mod = "mod",
+        Pow = "pow",
+        Neg = "neg",
+        And = "and",
+        Or = "or",
+        Xor = "xor",
+        Invert = "invert",
+        LShift = "lshift",
+        RShift = "rshift",
+        Lt = "lt",
+        Le = "le",
+        Gt = "gt",
+        Ge = "ge",
+        Eq = "eq",
+        Ne = "ne",
+        Where = "where",
+        AbsAdd = "abs_add",
+        AbsSub = "abs_sub",
+        AbsMul = "abs_mul",
+        AddAbs = "add_abs",
+        NegMul = "neg_mul",
+        Powi = "powi",
+        WhereLt = "where_lt",
+        WhereLe = "where_le",
+        WhereGt = "where_gt",
+        WhereGe = "where_ge",
+        WhereEq = "where_eq",
+        WhereNe = "where_ne",
+        Contains = "contains",
+        Sqrt = "sqrt",
+        Sin = "sin",
+        Cos = "cos",
+        Tan = "tan",
+        Arcsin = "arcsin",
+        Arccos = "arccos",
+        Arctan = "arctan",
+        Sinh = "sinh",
+        Cosh = "cosh",
+        Tanh = "tanh",
+        Arcsinh = "arcsinh",
+        Arccosh = "arccosh",
+        Arctanh = "arctanh",
+        Log = "log",
+        Log1p = "log1p",
+        Log10 = "log10",
+        Log2 = "log2",
+        Exp = "exp",
+        Expm1 = "expm1",
+        Ceil = "ceil",
+        Floor = "floor",
+        Trunc = "trunc",
+        Abs = "abs",
+        Round = "round",
+        Sign = "sign",
+        Arctan2 = "arctan2",
+        Fmod = "fmod",
+        Hypot = "hypot",
+        Nextafter = "nextafter",
+        Copysign = "copysign",
+        Maximum = "maximum",
+        Minimum = "minimum",
+        Isnan = "isnan",
+        Isfinite = "isfinite",
+        Isinf = "isinf",
+        Signbit = "signbit",
+        Real = "real",
+        Imag = "imag",
+        Complex = "complex",
+        Conj = "conj",
+    }
+}
+
+identities! {
+    /// The four reductions, which run outside the element-wise table (an
+    /// array in, one value or one value per lane out; the VM's
+    /// `vm/reduce.rs` computes them). They are named here, below every
+    /// stage, because the type checker, the typed IR, the optimizer, the
+    /// staging and the VM all name them.
+    pub enum Reduction {
+        Sum = "sum",
+        Prod = "prod",
+        Min = "min",
+        Max = "max",
+    }
+}
+
+impl Reduction {
+    /// The result type for operands of `dtype`, or `None` if refused:
+    /// `sum` and `prod` accumulate booleans and integers in int64 and keep
+    /// any other type; `min` and `max` keep the type and refuse complex
+    /// numbers; strings are refused.
+    pub fn result(self, dtype: DType) -> Option<DType> {
+        match (self, dtype) {
+            (_, DType::Bytes(_)) => None,
+            (Reduction::Sum | Reduction::Prod, DType::Bool | DType::Int32 | DType::Int64) => {
+                Some(DType::Int64)
+            }
+            (Reduction::Sum | Reduction::Prod, other) => Some(other),
+            (Reduction::Min | Reduction::Max, DType::Complex128) => None,
+            (Reduction::Min | Reduction::Max, other) => Some(other),
+        }
+    }
+}
+
+/// Names of the reductions, which are handled outside the element-wise table
+/// (the names of `Reduction::ALL`).
+pub const REDUCTIONS: [&str; Reduction::COUNT] = Reduction::NAMES;
+
+/// The operations the run-time code generator (`jit`) emits, named
+/// by the table on the float64 overloads they implement. They live here, with
+/// the table, so that the table does not depend on the code generator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JitOp {
+    /// `x + y`
+    Add,
+    /// `x - y`
+    Sub,
+    /// `x * y`
+    Mul,
+    /// `x / y`, correctly rounded.
+    Div,
+    /// `-x`
+    Neg,
+    /// `abs(x)`
+    Abs,
+    /// `x*y + z`, two roundings.
+    MulAdd,
+    /// `x*y - z`, two roundings.
+    MulSub,
+    /// `z - x*y`, two roundings.
+    SubMul,
+    /// `x*y + z*w`, three roundings.
+    MulAddMul,
+    /// `x*y - z*w`, three roundings.
+    MulSubMul,
+    /// `(-x) * y`
+    NegMul,
+    /// `abs(x + y)`
+    AbsAdd,
+    /// `abs(x - y)`
+    AbsSub,
+    /// `abs(x * y)`
+    AbsMul,
+    /// `abs(x) + abs(y)`
+    AddAbs,
+    /// `x ** n` by numexpr's multiplication chain, `n` a constant operand.
+    Powi,
+    /// `sqrt(x)`, correctly rounded.
+    Sqrt,
+    /// `exp(x)`, the fast path of the vmath kernel.
+    Exp,
+    /// `log(x)`, the fast path of the vmath kernel.
+    Log,
+    /// `sin(x)`, the fast path of the vmath kernel (|x| <= 2^20).
+    Sin,
+    /// `cos(x)`, the fast path of the vmath kernel (|x| <= 2^20).
+    Cos,
+    /// `tanh(x)`, the whole vmath lane function.
+    Tanh,
+    /// `arctan2(y, x)`, the fast path of the vmath kernel (operands of
+    /// magnitude in [2^-500, 2^500]).
+    Atan2,
+    /// `where(p OP q, x, y)`
+    Where(Compare),
+}
+
+/// The comparison of a fused `where`; false when either side is NaN, except
+/// `Ne`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compare {
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+}
 
 /// An operand type in a signature: numexpr's type codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -116,6 +378,8 @@ pub enum Rule {
 /// One exact typing of a function, with its kernel.
 #[derive(Debug)]
 pub struct Overload {
+    /// The table entry this is a typing of.
+    pub op: Op,
     /// Result type.
     pub ret: TypeCode,
     /// Operand types.
@@ -127,7 +391,7 @@ pub struct Overload {
     /// Cost per element relative to a simple arithmetic kernel (see
     /// [`Function::cost`]).
     pub cost: u32,
-    /// The operation the run-time code generator ([`crate::jit`]) emits for
+    /// The operation the run-time code generator (`jit`) emits for
     /// this overload, if it covers it (float64 only).
     pub jit: Option<JitOp>,
 }
@@ -135,8 +399,8 @@ pub struct Overload {
 /// An operator or function of the language.
 #[derive(Debug)]
 pub struct Function {
-    /// The name used in calls, or the operator's name (`add` for `+`).
-    pub name: &'static str,
+    /// Which entry this is; [`Function::name`] is its name.
+    pub op: Op,
     /// The operator symbol, for operators.
     pub symbol: Option<&'static str>,
     /// Number of operands.
@@ -172,6 +436,11 @@ impl Rule {
 }
 
 impl Function {
+    /// The name used in calls, or the operator's name (`add` for `+`).
+    pub fn name(&self) -> &'static str {
+        self.op.name()
+    }
+
     /// True for the names a user may call as `name(...)`.
     pub fn is_callable(&self) -> bool {
         self.symbol.is_none() && !matches!(self.rule, Rule::Cast | Rule::Fused)
@@ -185,16 +454,16 @@ impl Function {
     }
 }
 
-/// All functions, by name.
+/// All functions, indexed by [`Op`] (`TABLE[Op::Add]`) or looked up by name.
 pub struct Table {
+    /// One per [`Op`], at the index of its variant.
     functions: Vec<Function>,
-    by_name: HashMap<&'static str, usize>,
 }
 
 impl Table {
-    /// Looks a function or operator up by name.
+    /// Looks a function or operator up by the name a user wrote.
     pub fn get(&self, name: &str) -> Option<&Function> {
-        self.by_name.get(name).map(|&i| &self.functions[i])
+        Op::from_name(name).map(|op| &self[op])
     }
 
     /// Every function, in table order.
@@ -207,40 +476,38 @@ impl Table {
         self.functions
             .iter()
             .filter(|f| f.is_callable())
-            .map(|f| f.name)
+            .map(Function::name)
+    }
+}
+
+impl std::ops::Index<Op> for Table {
+    type Output = Function;
+
+    /// The entry of `op`; every [`Op`] has one.
+    fn index(&self, op: Op) -> &Function {
+        &self.functions[op as usize]
     }
 }
 
 /// The table, built once on first use.
 pub static TABLE: LazyLock<Table> = LazyLock::new(build_table);
 
-/// Names of the reductions, which are handled outside the element-wise table.
-pub const REDUCTIONS: [&str; 4] = ["sum", "prod", "min", "max"];
-
-struct Builder {
-    functions: Vec<Function>,
-}
-
-impl Builder {
-    fn add(
-        &mut self,
-        name: &'static str,
-        symbol: Option<&'static str>,
-        arity: usize,
-        rule: Rule,
-        doc: &'static str,
-    ) -> &mut Function {
-        self.functions.push(Function {
-            name,
-            symbol,
-            arity,
-            rule,
-            doc,
-            overloads: Vec::new(),
-            cost: 1,
-        });
-        // Pushed on the line above.
-        self.functions.last_mut().expect("just pushed")
+/// A table entry with no overloads yet, of cost 1.
+fn entry(
+    op: Op,
+    symbol: Option<&'static str>,
+    arity: usize,
+    rule: Rule,
+    doc: &'static str,
+) -> Function {
+    Function {
+        op,
+        symbol,
+        arity,
+        rule,
+        doc,
+        overloads: Vec::new(),
+        cost: 1,
     }
 }
 
@@ -252,16 +519,17 @@ impl Function {
     }
 
     fn sig(&mut self, ret: TypeCode, args: &[TypeCode], kernel: Kernel) -> &mut Self {
-        debug_assert_eq!(args.len(), self.arity, "{}: arity", self.name);
+        debug_assert_eq!(args.len(), self.arity, "{}: arity", self.name());
         let letters: String = std::iter::once(ret)
             .chain(args.iter().copied())
             .map(TypeCode::letter)
             .collect();
         self.overloads.push(Overload {
+            op: self.op,
             ret,
             args: args.to_vec(),
             kernel,
-            name: format!("{}_{}", self.name, letters),
+            name: format!("{}_{}", self.name(), letters),
             cost: self.cost,
             jit: None,
         });
@@ -313,8 +581,8 @@ macro_rules! floats {
 
 /// A comparison for every ordered numeric type and for strings.
 macro_rules! comparison {
-    ($b:expr, $name:literal, $sym:literal, $op:tt, $ord:pat) => {{
-        let f = $b.add($name, Some($sym), 2, Rule::Returns(B), concat!("`a ", $sym, " b`"));
+    ($id:expr, $sym:literal, $op:tt, $ord:pat) => {{
+        let mut f = entry($id, Some($sym), 2, Rule::Returns(B), concat!("`a ", $sym, " b`"));
         f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { u8::from(x $op y) }));
         f.sig(B, &[I, I], kernel!(|x: i32, y: i32| -> u8 { u8::from(x $op y) }));
         f.sig(B, &[L, L], kernel!(|x: i64, y: i64| -> u8 { u8::from(x $op y) }));
@@ -435,803 +703,888 @@ fn int_pow_kernel<T: Int + bytemuck::Pod>(
     Ok(())
 }
 
-/// Registers a one-operand float function computed by the vectorized slice
+/// The entry of a one-operand float function computed by the vectorized slice
 /// functions of [`crate::kernels::vmath`].
 /// With `complex::NAME` as a last argument, it also takes complex128 operands.
 macro_rules! vector_fn {
-    ($b:expr, $name:literal, $doc:literal, $f32:ident, $f64:ident, complex::$c:ident) => {{
-        let f = vector_fn!($b, $name, $doc, $f32, $f64);
+    ($id:expr, $doc:literal, $f32:ident, $f64:ident, complex::$c:ident) => {{
+        let mut f = vector_fn!($id, $doc, $f32, $f64);
         f.sig(C, &[C], kernel!(|z: C64| -> C64 { complex::$c(z) }));
         f
     }};
-    ($b:expr, $name:literal, $doc:literal, $f32:ident, $f64:ident) => {{
-        let f = $b
-            .add($name, None, 1, Rule::math(Some(DType::Float32)), $doc)
-            .transcendental();
+    ($id:expr, $doc:literal, $f32:ident, $f64:ident) => {{
+        let mut f = entry($id, None, 1, Rule::math(Some(DType::Float32)), $doc);
+        f.transcendental();
         f.sig(F, &[F], slice_kernel!(f32, vmath::$f32));
         f.sig(D, &[D], slice_kernel!(f64, vmath::$f64));
         f
     }};
 }
 
-/// Registers a one-operand float function given as `f32` and `f64` methods.
+/// The entry of a one-operand float function given as `f32` and `f64` methods.
 macro_rules! float_fn {
-    ($b:expr, $name:literal, $doc:literal, $m:ident) => {{
-        let f = $b
-            .add($name, None, 1, Rule::math(Some(DType::Float32)), $doc)
-            .transcendental();
+    ($id:expr, $doc:literal, $m:ident) => {{
+        let mut f = entry($id, None, 1, Rule::math(Some(DType::Float32)), $doc);
+        f.transcendental();
         floats!(f, |x| x.$m(), x.$m());
         f
     }};
 }
 
+/// The entry of a fused select-on-comparison `where(p OP q, x, y)` on floats.
+macro_rules! where_cmp {
+    ($id:expr, $op:tt, $cmp:ident, $doc:literal) => {{
+        let mut f = entry($id, None, 4, Rule::Fused, $doc);
+        f.sig(
+            F,
+            &[F, F, F, F],
+            kernel!(|p: f32, q: f32, x: f32, y: f32| -> f32 { if p $op q { x } else { y } }),
+        );
+        f.sig(
+            D,
+            &[D, D, D, D],
+            kernel!(|p: f64, q: f64, x: f64, y: f64| -> f64 { if p $op q { x } else { y } }),
+        );
+        f.jit(JitOp::Where(Compare::$cmp));
+        f
+    }};
+}
+
+/// The entry of a fused two-operand float operation that the code generator
+/// emits as `JitOp::$jit`.
+macro_rules! fused_float {
+    ($id:expr, $jit:ident, $doc:literal, |$x:ident, $y:ident| $e:expr) => {{
+        let mut f = entry($id, None, 2, Rule::Fused, $doc);
+        f.sig(F, &[F, F], kernel!(|$x: f32, $y: f32| -> f32 { $e }));
+        f.sig(D, &[D, D], kernel!(|$x: f64, $y: f64| -> f64 { $e }));
+        f.jit(JitOp::$jit);
+        f
+    }};
+}
+
+/// Builds the table: one entry per [`Op`], in the order of [`Op::ALL`].
 fn build_table() -> Table {
-    let mut b = Builder {
-        functions: Vec::new(),
-    };
-
-    // Conversions inserted by the type checker: every upward cast.
-    let f = b.add("cast", None, 1, Rule::Cast, "conversion to a higher kind");
-    f.sig(I, &[B], kernel!(|x: u8| -> i32 { i32::from(x) }));
-    f.sig(L, &[B], kernel!(|x: u8| -> i64 { i64::from(x) }));
-    f.sig(F, &[B], kernel!(|x: u8| -> f32 { f32::from(x) }));
-    f.sig(D, &[B], kernel!(|x: u8| -> f64 { f64::from(x) }));
-    f.sig(
-        C,
-        &[B],
-        kernel!(|x: u8| -> C64 { C64::new(f64::from(x), 0.0) }),
-    );
-    f.sig(L, &[I], kernel!(|x: i32| -> i64 { i64::from(x) }));
-    f.sig(F, &[I], kernel!(|x: i32| -> f32 { x as f32 }));
-    f.sig(D, &[I], kernel!(|x: i32| -> f64 { f64::from(x) }));
-    f.sig(
-        C,
-        &[I],
-        kernel!(|x: i32| -> C64 { C64::new(f64::from(x), 0.0) }),
-    );
-    f.sig(F, &[L], kernel!(|x: i64| -> f32 { x as f32 }));
-    f.sig(D, &[L], kernel!(|x: i64| -> f64 { x as f64 }));
-    f.sig(
-        C,
-        &[L],
-        kernel!(|x: i64| -> C64 { C64::new(x as f64, 0.0) }),
-    );
-    f.sig(D, &[F], kernel!(|x: f32| -> f64 { f64::from(x) }));
-    f.sig(
-        C,
-        &[F],
-        kernel!(|x: f32| -> C64 { C64::new(f64::from(x), 0.0) }),
-    );
-    f.sig(C, &[D], kernel!(|x: f64| -> C64 { C64::new(x, 0.0) }));
-
-    let f = b.add(
-        "ones_like",
-        None,
-        1,
-        Rule::Math {
-            min: None,
-            max: None,
-            ints_keep: true,
-            complex_to_real: false,
-        },
-        "an array of ones of the operand's type and shape",
-    );
-    ints!(f, |_x| 1);
-    floats!(f, |_x| 1.0, 1.0);
-    f.sig(C, &[C], kernel!(|_x: C64| -> C64 { C64::new(1.0, 0.0) }));
-
-    // Fused multiply-then-add instructions, made by the optimizer from `x*y + z` and
-    // friends when the product has no other use. Each rounds the product and then
-    // the sum, exactly as the two separate instructions would (Rust never contracts
-    // them into an FMA), so fusing saves a pass over the block without changing a bit.
-    let f = b.add(
-        "mul_add",
-        None,
-        3,
-        Rule::Fused,
-        "`x*y + z` (two roundings), fused by the optimizer",
-    );
-    f.sig(
-        F,
-        &[F, F, F],
-        kernel!(|x: f32, y: f32, z: f32| -> f32 { x * y + z }),
-    );
-    f.sig(
-        D,
-        &[D, D, D],
-        kernel!(|x: f64, y: f64, z: f64| -> f64 { x * y + z }),
-    );
-    f.jit(JitOp::MulAdd);
-    let f = b.add(
-        "mul_sub",
-        None,
-        3,
-        Rule::Fused,
-        "`x*y - z` (two roundings), fused by the optimizer",
-    );
-    f.sig(
-        F,
-        &[F, F, F],
-        kernel!(|x: f32, y: f32, z: f32| -> f32 { x * y - z }),
-    );
-    f.sig(
-        D,
-        &[D, D, D],
-        kernel!(|x: f64, y: f64, z: f64| -> f64 { x * y - z }),
-    );
-    f.jit(JitOp::MulSub);
-    let f = b.add(
-        "sub_mul",
-        None,
-        3,
-        Rule::Fused,
-        "`z - x*y` (two roundings), fused by the optimizer",
-    );
-    f.sig(
-        F,
-        &[F, F, F],
-        kernel!(|x: f32, y: f32, z: f32| -> f32 { z - x * y }),
-    );
-    f.sig(
-        D,
-        &[D, D, D],
-        kernel!(|x: f64, y: f64, z: f64| -> f64 { z - x * y }),
-    );
-    f.jit(JitOp::SubMul);
-    // Sums and differences of two products, `x*y ± z*w` (as in `sin(a)**2 +
-    // cos(b)**2`), when neither product has another use: three roundings, as
-    // the three separate instructions, in one pass.
-    let f = b.add(
-        "mul_add_mul",
-        None,
-        4,
-        Rule::Fused,
-        "`x*y + z*w` (three roundings), fused by the optimizer",
-    );
-    f.sig(
-        F,
-        &[F, F, F, F],
-        kernel!(|x: f32, y: f32, z: f32, w: f32| -> f32 { x * y + z * w }),
-    );
-    f.sig(
-        D,
-        &[D, D, D, D],
-        kernel!(|x: f64, y: f64, z: f64, w: f64| -> f64 { x * y + z * w }),
-    );
-    f.jit(JitOp::MulAddMul);
-    let f = b.add(
-        "mul_sub_mul",
-        None,
-        4,
-        Rule::Fused,
-        "`x*y - z*w` (three roundings), fused by the optimizer",
-    );
-    f.sig(
-        F,
-        &[F, F, F, F],
-        kernel!(|x: f32, y: f32, z: f32, w: f32| -> f32 { x * y - z * w }),
-    );
-    f.sig(
-        D,
-        &[D, D, D, D],
-        kernel!(|x: f64, y: f64, z: f64, w: f64| -> f64 { x * y - z * w }),
-    );
-    f.jit(JitOp::MulSubMul);
-
-    let f = b.add("copy", None, 1, Rule::Common, "a copy of the operand");
-    for t in [B, I, L, F, D, C, S] {
-        f.sig(t, &[t], crate::kernels::copy_bytes);
+    Table {
+        functions: Op::ALL.into_iter().map(define).collect(),
     }
+}
 
-    // Arithmetic. Integers wrap on overflow, as NumPy's do.
-    let f = b.add(
-        "add",
-        Some("+"),
-        2,
-        Rule::Common,
-        "`a + b`; on booleans, logical or",
-    );
-    ints!(f, |x, y| x.wrapping_add(y));
-    floats!(f, |x, y| x + y, x + y);
-    f.jit(JitOp::Add);
-    f.sig(C, &[C, C], kernel!(|x: C64, y: C64| -> C64 { x + y }));
-    let f = b.add("sub", Some("-"), 2, Rule::Common, "`a - b`");
-    ints!(f, |x, y| x.wrapping_sub(y));
-    floats!(f, |x, y| x - y, x - y);
-    f.jit(JitOp::Sub);
-    f.sig(C, &[C, C], kernel!(|x: C64, y: C64| -> C64 { x - y }));
-    let f = b.add(
-        "mul",
-        Some("*"),
-        2,
-        Rule::Common,
-        "`a * b`; on booleans, logical and",
-    );
-    ints!(f, |x, y| x.wrapping_mul(y));
-    floats!(f, |x, y| x * y, x * y);
-    f.jit(JitOp::Mul);
-    f.sig(
-        C,
-        &[C, C],
-        kernel!(|x: C64, y: C64| -> C64 { complex::mul(x, y) }),
-    );
-    let f = b.add(
-        "div",
-        Some("/"),
-        2,
-        Rule::TrueDiv,
-        "`a / b`, true division (integers give float64)",
-    );
-    f.sig(F, &[F, F], kernel!(|x: f32, y: f32| -> f32 { x / y }));
-    f.sig(D, &[D, D], slice_kernel!(f64, vmath::div_f64, 2))
-        .jit(JitOp::Div);
-    f.sig(
-        C,
-        &[C, C],
-        kernel!(|x: C64, y: C64| -> C64 { complex::div(x, y) }),
-    );
-    let f = b.add(
-        "floordiv",
-        Some("//"),
-        2,
-        Rule::Common,
-        "`a // b`, Python's floor division (by zero: 0 for integers)",
-    );
-    ints!(f, |x, y| int_floordiv(x, y));
-    floats!(f, |x, y| floordiv_f32(x, y), floordiv_f64(x, y));
-    let f = b.add(
-        "mod",
-        Some("%"),
-        2,
-        Rule::Common,
-        "`a % b`, Python's modulo: the sign of `b` (by zero: 0 for integers)",
-    );
-    ints!(f, |x, y| int_mod(x, y));
-    floats!(f, |x, y| mod_f32(x, y), mod_f64(x, y));
-    let f = b.add(
-        "pow",
-        Some("**"),
-        2,
-        Rule::Common,
-        "`a ** b`; integers to negative integer powers are an error, as in NumPy",
-    );
-    f.transcendental();
-    f.sig(I, &[I, I], int_pow_kernel::<i32>);
-    f.sig(L, &[L, L], int_pow_kernel::<i64>);
-    f.sig(F, &[F, F], slice_kernel!(f32, vmath::pow_f32, 2));
-    f.sig(D, &[D, D], slice_kernel!(f64, vmath::pow_f64, 2));
-    f.sig(
-        C,
-        &[C, C],
-        kernel!(|x: C64, y: C64| -> C64 { complex::pow(x, y) }),
-    );
-    let f = b.add("neg", Some("-"), 1, Rule::Common, "`-a`");
-    ints!(f, |x| x.wrapping_neg());
-    floats!(f, |x| -x, -x);
-    f.jit(JitOp::Neg);
-    f.sig(C, &[C], kernel!(|x: C64| -> C64 { -x }));
-
-    // Bitwise and logical operators.
-    let f = b.add(
-        "and",
-        Some("&"),
-        2,
-        Rule::Common,
-        "`a & b`: logical and on booleans, bitwise on integers",
-    );
-    f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x & y }));
-    ints!(f, |x, y| x & y);
-    let f = b.add(
-        "or",
-        Some("|"),
-        2,
-        Rule::Common,
-        "`a | b`: logical or on booleans, bitwise on integers",
-    );
-    f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x | y }));
-    ints!(f, |x, y| x | y);
-    let f = b.add(
-        "xor",
-        Some("^"),
-        2,
-        Rule::Common,
-        "`a ^ b`: exclusive or on booleans, bitwise on integers",
-    );
-    f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x ^ y }));
-    ints!(f, |x, y| x ^ y);
-    let f = b.add(
-        "invert",
-        Some("~"),
-        1,
-        Rule::Common,
-        "`~a`: logical not on booleans, bitwise not on integers",
-    );
-    f.sig(B, &[B], kernel!(|x: u8| -> u8 { x ^ 1 }));
-    ints!(f, |x| !x);
-    let f = b.add(
-        "lshift",
-        Some("<<"),
-        2,
-        Rule::Common,
-        "`a << b` on integers",
-    );
-    ints!(f, |x, y| int_shl(x, y));
-    let f = b.add(
-        "rshift",
-        Some(">>"),
-        2,
-        Rule::Common,
-        "`a >> b` on integers",
-    );
-    ints!(f, |x, y| int_shr(x, y));
-
-    // Comparisons.
+/// The entry of `op`: its symbol, arity, rule, description and overloads.
+/// The match is exhaustive, so an [`Op`] without an entry does not compile.
+fn define(op: Op) -> Function {
     use std::cmp::Ordering::{Equal, Greater, Less};
-    comparison!(b, "lt", "<", <, Less);
-    comparison!(b, "le", "<=", <=, Less | Equal);
-    comparison!(b, "gt", ">", >, Greater);
-    comparison!(b, "ge", ">=", >=, Greater | Equal);
-    let f = comparison!(b, "eq", "==", ==, Equal);
-    f.sig(
-        B,
-        &[C, C],
-        kernel!(|x: C64, y: C64| -> u8 { u8::from(x == y) }),
-    );
-    let f = comparison!(b, "ne", "!=", !=, Less | Greater);
-    f.sig(
-        B,
-        &[C, C],
-        kernel!(|x: C64, y: C64| -> u8 { u8::from(x != y) }),
-    );
-
-    let f = b.add(
-        "where",
-        None,
-        3,
-        Rule::Where,
-        "`where(c, x, y)`: `x` where `c` is true, else `y`",
-    );
-    macro_rules! select {
-        ($code:ident, $t:ty) => {
+    // numexpr runs these in float64 at least, float32 operands included.
+    let d2 = Rule::math(Some(DType::Float64));
+    match op {
+        // Conversions inserted by the type checker: every upward cast.
+        Op::Cast => {
+            let mut f = entry(op, None, 1, Rule::Cast, "conversion to a higher kind");
+            f.sig(I, &[B], kernel!(|x: u8| -> i32 { i32::from(x) }));
+            f.sig(L, &[B], kernel!(|x: u8| -> i64 { i64::from(x) }));
+            f.sig(F, &[B], kernel!(|x: u8| -> f32 { f32::from(x) }));
+            f.sig(D, &[B], kernel!(|x: u8| -> f64 { f64::from(x) }));
             f.sig(
-                $code,
-                &[B, $code, $code],
-                kernel!(|c: u8, x: $t, y: $t| -> $t { if c != 0 { x } else { y } }),
-            )
-        };
-    }
-    select!(B, u8);
-    select!(I, i32);
-    select!(L, i64);
-    select!(F, f32);
-    select!(D, f64);
-    select!(C, C64);
-    f.sig(S, &[B, S, S], where_strings);
+                C,
+                &[B],
+                kernel!(|x: u8| -> C64 { C64::new(f64::from(x), 0.0) }),
+            );
+            f.sig(L, &[I], kernel!(|x: i32| -> i64 { i64::from(x) }));
+            f.sig(F, &[I], kernel!(|x: i32| -> f32 { x as f32 }));
+            f.sig(D, &[I], kernel!(|x: i32| -> f64 { f64::from(x) }));
+            f.sig(
+                C,
+                &[I],
+                kernel!(|x: i32| -> C64 { C64::new(f64::from(x), 0.0) }),
+            );
+            f.sig(F, &[L], kernel!(|x: i64| -> f32 { x as f32 }));
+            f.sig(D, &[L], kernel!(|x: i64| -> f64 { x as f64 }));
+            f.sig(
+                C,
+                &[L],
+                kernel!(|x: i64| -> C64 { C64::new(x as f64, 0.0) }),
+            );
+            f.sig(D, &[F], kernel!(|x: f32| -> f64 { f64::from(x) }));
+            f.sig(
+                C,
+                &[F],
+                kernel!(|x: f32| -> C64 { C64::new(f64::from(x), 0.0) }),
+            );
+            f.sig(C, &[D], kernel!(|x: f64| -> C64 { C64::new(x, 0.0) }));
+            f
+        }
 
-    // Fused select-on-comparison instructions, made by the optimizer from
-    // `where(p OP q, x, y)` when the comparison has no other use and all four
-    // operands are the same float type: one pass over the block instead of two,
-    // and no boolean register. The comparison is IEEE's, as in the separate
-    // instructions (false when either side is NaN).
-    macro_rules! where_cmp {
-        ($name:literal, $op:tt, $cmp:ident, $doc:literal) => {
-            let f = b.add($name, None, 4, Rule::Fused, $doc);
+        Op::OnesLike => {
+            let mut f = entry(
+                op,
+                None,
+                1,
+                Rule::Math {
+                    min: None,
+                    max: None,
+                    ints_keep: true,
+                    complex_to_real: false,
+                },
+                "an array of ones of the operand's type and shape",
+            );
+            ints!(f, |_x| 1);
+            floats!(f, |_x| 1.0, 1.0);
+            f.sig(C, &[C], kernel!(|_x: C64| -> C64 { C64::new(1.0, 0.0) }));
+            f
+        }
+
+        // Fused multiply-then-add instructions, made by the optimizer from `x*y + z` and
+        // friends when the product has no other use. Each rounds the product and then
+        // the sum, exactly as the two separate instructions would (Rust never contracts
+        // them into an FMA), so fusing saves a pass over the block without changing a bit.
+        Op::MulAdd => {
+            let mut f = entry(
+                op,
+                None,
+                3,
+                Rule::Fused,
+                "`x*y + z` (two roundings), fused by the optimizer",
+            );
+            f.sig(
+                F,
+                &[F, F, F],
+                kernel!(|x: f32, y: f32, z: f32| -> f32 { x * y + z }),
+            );
+            f.sig(
+                D,
+                &[D, D, D],
+                kernel!(|x: f64, y: f64, z: f64| -> f64 { x * y + z }),
+            );
+            f.jit(JitOp::MulAdd);
+            f
+        }
+        Op::MulSub => {
+            let mut f = entry(
+                op,
+                None,
+                3,
+                Rule::Fused,
+                "`x*y - z` (two roundings), fused by the optimizer",
+            );
+            f.sig(
+                F,
+                &[F, F, F],
+                kernel!(|x: f32, y: f32, z: f32| -> f32 { x * y - z }),
+            );
+            f.sig(
+                D,
+                &[D, D, D],
+                kernel!(|x: f64, y: f64, z: f64| -> f64 { x * y - z }),
+            );
+            f.jit(JitOp::MulSub);
+            f
+        }
+        Op::SubMul => {
+            let mut f = entry(
+                op,
+                None,
+                3,
+                Rule::Fused,
+                "`z - x*y` (two roundings), fused by the optimizer",
+            );
+            f.sig(
+                F,
+                &[F, F, F],
+                kernel!(|x: f32, y: f32, z: f32| -> f32 { z - x * y }),
+            );
+            f.sig(
+                D,
+                &[D, D, D],
+                kernel!(|x: f64, y: f64, z: f64| -> f64 { z - x * y }),
+            );
+            f.jit(JitOp::SubMul);
+            f
+        }
+        // Sums and differences of two products, `x*y ± z*w` (as in `sin(a)**2 +
+        // cos(b)**2`), when neither product has another use: three roundings, as
+        // the three separate instructions, in one pass.
+        Op::MulAddMul => {
+            let mut f = entry(
+                op,
+                None,
+                4,
+                Rule::Fused,
+                "`x*y + z*w` (three roundings), fused by the optimizer",
+            );
             f.sig(
                 F,
                 &[F, F, F, F],
-                kernel!(|p: f32, q: f32, x: f32, y: f32| -> f32 { if p $op q { x } else { y } }),
+                kernel!(|x: f32, y: f32, z: f32, w: f32| -> f32 { x * y + z * w }),
             );
             f.sig(
                 D,
                 &[D, D, D, D],
-                kernel!(|p: f64, q: f64, x: f64, y: f64| -> f64 { if p $op q { x } else { y } }),
+                kernel!(|x: f64, y: f64, z: f64, w: f64| -> f64 { x * y + z * w }),
             );
-            f.jit(JitOp::Where(Compare::$cmp));
-        };
-    }
-    // Fused sign operations, made by the optimizer when the inner result has no
-    // other use: `|x - y|` and friends, the sum of magnitudes `|x| + |y|`, and
-    // `(-x) * y` (as in `exp(-a*a)`). Clearing or flipping a sign bit never
-    // rounds, so the bits are those of the separate instructions.
-    macro_rules! fused_float {
-        ($name:literal, $op:ident, $doc:literal, |$x:ident, $y:ident| $e:expr) => {
-            let f = b.add($name, None, 2, Rule::Fused, $doc);
-            f.sig(F, &[F, F], kernel!(|$x: f32, $y: f32| -> f32 { $e }));
-            f.sig(D, &[D, D], kernel!(|$x: f64, $y: f64| -> f64 { $e }));
-            f.jit(JitOp::$op);
-        };
-    }
-    fused_float!(
-        "abs_add",
-        AbsAdd,
-        "`abs(x + y)`, fused by the optimizer",
-        |x, y| (x + y).abs()
-    );
-    fused_float!(
-        "abs_sub",
-        AbsSub,
-        "`abs(x - y)`, fused by the optimizer",
-        |x, y| (x - y).abs()
-    );
-    fused_float!(
-        "abs_mul",
-        AbsMul,
-        "`abs(x * y)`, fused by the optimizer",
-        |x, y| (x * y).abs()
-    );
-    fused_float!(
-        "add_abs",
-        AddAbs,
-        "`abs(x) + abs(y)`, fused by the optimizer",
-        |x, y| x.abs() + y.abs()
-    );
-    fused_float!(
-        "neg_mul",
-        NegMul,
-        "`(-x) * y`, fused by the optimizer",
-        |x, y| (-x) * y
-    );
+            f.jit(JitOp::MulAddMul);
+            f
+        }
+        Op::MulSubMul => {
+            let mut f = entry(
+                op,
+                None,
+                4,
+                Rule::Fused,
+                "`x*y - z*w` (three roundings), fused by the optimizer",
+            );
+            f.sig(
+                F,
+                &[F, F, F, F],
+                kernel!(|x: f32, y: f32, z: f32, w: f32| -> f32 { x * y - z * w }),
+            );
+            f.sig(
+                D,
+                &[D, D, D, D],
+                kernel!(|x: f64, y: f64, z: f64, w: f64| -> f64 { x * y - z * w }),
+            );
+            f.jit(JitOp::MulSubMul);
+            f
+        }
 
-    // Integer powers in one pass, made by the type checker from `x ** n` for a
-    // float `x` and a constant integer `n` in POWI_MIN..=POWI_MAX: the same
-    // multiplications as numexpr's expansion (so the same bits), in registers.
-    let f = b.add(
-        "powi",
-        None,
-        2,
-        Rule::Fused,
-        "`x ** n` for a constant integer n from 3 to 16: numexpr's multiplication chain in one pass",
-    );
-    f.sig(F, &[F, L], powi_f32);
-    f.sig(D, &[D, L], powi_f64).jit(JitOp::Powi);
+        Op::Copy => {
+            let mut f = entry(op, None, 1, Rule::Common, "a copy of the operand");
+            for t in [B, I, L, F, D, C, S] {
+                f.sig(t, &[t], crate::kernels::copy_bytes);
+            }
+            f
+        }
 
-    where_cmp!("where_lt", <, Lt, "`where(p < q, x, y)`, fused by the optimizer");
-    where_cmp!("where_le", <=, Le, "`where(p <= q, x, y)`, fused by the optimizer");
-    where_cmp!("where_gt", >, Gt, "`where(p > q, x, y)`, fused by the optimizer");
-    where_cmp!("where_ge", >=, Ge, "`where(p >= q, x, y)`, fused by the optimizer");
-    where_cmp!("where_eq", ==, Eq, "`where(p == q, x, y)`, fused by the optimizer");
-    where_cmp!("where_ne", !=, Ne, "`where(p != q, x, y)`, fused by the optimizer");
+        // Arithmetic. Integers wrap on overflow, as NumPy's do.
+        Op::Add => {
+            let mut f = entry(
+                op,
+                Some("+"),
+                2,
+                Rule::Common,
+                "`a + b`; on booleans, logical or",
+            );
+            ints!(f, |x, y| x.wrapping_add(y));
+            floats!(f, |x, y| x + y, x + y);
+            f.jit(JitOp::Add);
+            f.sig(C, &[C, C], kernel!(|x: C64, y: C64| -> C64 { x + y }));
+            f
+        }
+        Op::Sub => {
+            let mut f = entry(op, Some("-"), 2, Rule::Common, "`a - b`");
+            ints!(f, |x, y| x.wrapping_sub(y));
+            floats!(f, |x, y| x - y, x - y);
+            f.jit(JitOp::Sub);
+            f.sig(C, &[C, C], kernel!(|x: C64, y: C64| -> C64 { x - y }));
+            f
+        }
+        Op::Mul => {
+            let mut f = entry(
+                op,
+                Some("*"),
+                2,
+                Rule::Common,
+                "`a * b`; on booleans, logical and",
+            );
+            ints!(f, |x, y| x.wrapping_mul(y));
+            floats!(f, |x, y| x * y, x * y);
+            f.jit(JitOp::Mul);
+            f.sig(
+                C,
+                &[C, C],
+                kernel!(|x: C64, y: C64| -> C64 { complex::mul(x, y) }),
+            );
+            f
+        }
+        Op::Div => {
+            let mut f = entry(
+                op,
+                Some("/"),
+                2,
+                Rule::TrueDiv,
+                "`a / b`, true division (integers give float64)",
+            );
+            f.sig(F, &[F, F], kernel!(|x: f32, y: f32| -> f32 { x / y }));
+            f.sig(D, &[D, D], slice_kernel!(f64, vmath::div_f64, 2))
+                .jit(JitOp::Div);
+            f.sig(
+                C,
+                &[C, C],
+                kernel!(|x: C64, y: C64| -> C64 { complex::div(x, y) }),
+            );
+            f
+        }
+        Op::FloorDiv => {
+            let mut f = entry(
+                op,
+                Some("//"),
+                2,
+                Rule::Common,
+                "`a // b`, Python's floor division (by zero: 0 for integers)",
+            );
+            ints!(f, |x, y| int_floordiv(x, y));
+            floats!(f, |x, y| floordiv_f32(x, y), floordiv_f64(x, y));
+            f
+        }
+        Op::Mod => {
+            let mut f = entry(
+                op,
+                Some("%"),
+                2,
+                Rule::Common,
+                "`a % b`, Python's modulo: the sign of `b` (by zero: 0 for integers)",
+            );
+            ints!(f, |x, y| int_mod(x, y));
+            floats!(f, |x, y| mod_f32(x, y), mod_f64(x, y));
+            f
+        }
+        Op::Pow => {
+            let mut f = entry(
+                op,
+                Some("**"),
+                2,
+                Rule::Common,
+                "`a ** b`; integers to negative integer powers are an error, as in NumPy",
+            );
+            f.transcendental();
+            f.sig(I, &[I, I], int_pow_kernel::<i32>);
+            f.sig(L, &[L, L], int_pow_kernel::<i64>);
+            f.sig(F, &[F, F], slice_kernel!(f32, vmath::pow_f32, 2));
+            f.sig(D, &[D, D], slice_kernel!(f64, vmath::pow_f64, 2));
+            f.sig(
+                C,
+                &[C, C],
+                kernel!(|x: C64, y: C64| -> C64 { complex::pow(x, y) }),
+            );
+            f
+        }
+        Op::Neg => {
+            let mut f = entry(op, Some("-"), 1, Rule::Common, "`-a`");
+            ints!(f, |x| x.wrapping_neg());
+            floats!(f, |x| -x, -x);
+            f.jit(JitOp::Neg);
+            f.sig(C, &[C], kernel!(|x: C64| -> C64 { -x }));
+            f
+        }
 
-    let f = b.add(
-        "contains",
-        None,
-        2,
-        Rule::Returns(B),
-        "`contains(s, t)`: true where string `s` contains `t`",
-    );
-    f.sig(B, &[S, S], contains_kernel);
+        // Bitwise and logical operators.
+        Op::And => {
+            let mut f = entry(
+                op,
+                Some("&"),
+                2,
+                Rule::Common,
+                "`a & b`: logical and on booleans, bitwise on integers",
+            );
+            f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x & y }));
+            ints!(f, |x, y| x & y);
+            f
+        }
+        Op::Or => {
+            let mut f = entry(
+                op,
+                Some("|"),
+                2,
+                Rule::Common,
+                "`a | b`: logical or on booleans, bitwise on integers",
+            );
+            f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x | y }));
+            ints!(f, |x, y| x | y);
+            f
+        }
+        Op::Xor => {
+            let mut f = entry(
+                op,
+                Some("^"),
+                2,
+                Rule::Common,
+                "`a ^ b`: exclusive or on booleans, bitwise on integers",
+            );
+            f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x ^ y }));
+            ints!(f, |x, y| x ^ y);
+            f
+        }
+        Op::Invert => {
+            let mut f = entry(
+                op,
+                Some("~"),
+                1,
+                Rule::Common,
+                "`~a`: logical not on booleans, bitwise not on integers",
+            );
+            f.sig(B, &[B], kernel!(|x: u8| -> u8 { x ^ 1 }));
+            ints!(f, |x| !x);
+            f
+        }
+        Op::LShift => {
+            let mut f = entry(op, Some("<<"), 2, Rule::Common, "`a << b` on integers");
+            ints!(f, |x, y| int_shl(x, y));
+            f
+        }
+        Op::RShift => {
+            let mut f = entry(op, Some(">>"), 2, Rule::Common, "`a >> b` on integers");
+            ints!(f, |x, y| int_shr(x, y));
+            f
+        }
 
-    // Math functions of one float operand.
-    let f = b
-        .add(
-            "sqrt",
-            None,
-            1,
-            Rule::math(Some(DType::Float32)),
-            "square root",
-        )
-        .transcendental();
-    f.sig(F, &[F], kernel!(|x: f32| -> f32 { x.sqrt() }));
-    f.sig(D, &[D], slice_kernel!(f64, vmath::sqrt_f64))
-        .jit(JitOp::Sqrt);
-    f.sig(C, &[C], kernel!(|z: C64| -> C64 { complex::sqrt(z) }));
-    vector_fn!(b, "sin", "sine", sin_f32, sin_f64, complex::sin).jit(JitOp::Sin);
-    vector_fn!(b, "cos", "cosine", cos_f32, cos_f64, complex::cos).jit(JitOp::Cos);
-    vector_fn!(b, "tan", "tangent", tan_f32, tan_f64, complex::tan);
-    vector_fn!(
-        b,
-        "arcsin",
-        "inverse sine",
-        arcsin_f32,
-        arcsin_f64,
-        complex::arcsin
-    );
-    vector_fn!(
-        b,
-        "arccos",
-        "inverse cosine",
-        arccos_f32,
-        arccos_f64,
-        complex::arccos
-    );
-    vector_fn!(
-        b,
-        "arctan",
-        "inverse tangent",
-        arctan_f32,
-        arctan_f64,
-        complex::arctan
-    );
-    vector_fn!(
-        b,
-        "sinh",
-        "hyperbolic sine",
-        sinh_f32,
-        sinh_f64,
-        complex::sinh
-    );
-    vector_fn!(
-        b,
-        "cosh",
-        "hyperbolic cosine",
-        cosh_f32,
-        cosh_f64,
-        complex::cosh
-    );
-    vector_fn!(
-        b,
-        "tanh",
-        "hyperbolic tangent",
-        tanh_f32,
-        tanh_f64,
-        complex::tanh
-    )
-    .jit(JitOp::Tanh);
-    vector_fn!(
-        b,
-        "arcsinh",
-        "inverse hyperbolic sine",
-        arcsinh_f32,
-        arcsinh_f64,
-        complex::arcsinh
-    );
-    vector_fn!(
-        b,
-        "arccosh",
-        "inverse hyperbolic cosine",
-        arccosh_f32,
-        arccosh_f64,
-        complex::arccosh
-    );
-    vector_fn!(
-        b,
-        "arctanh",
-        "inverse hyperbolic tangent",
-        arctanh_f32,
-        arctanh_f64,
-        complex::arctanh
-    );
-    vector_fn!(
-        b,
-        "log",
-        "natural logarithm",
-        log_f32,
-        log_f64,
-        complex::log
-    )
-    .jit(JitOp::Log);
-    vector_fn!(
-        b,
-        "log1p",
-        "`log(1 + x)`, accurate for small `x`",
-        log1p_f32,
-        log1p_f64,
-        complex::log1p
-    );
-    vector_fn!(
-        b,
-        "log10",
-        "base-10 logarithm",
-        log10_f32,
-        log10_f64,
-        complex::log10
-    );
-    vector_fn!(
-        b,
-        "log2",
-        "base-2 logarithm",
-        log2_f32,
-        log2_f64,
-        complex::log2
-    );
-    vector_fn!(b, "exp", "exponential", exp_f32, exp_f64, complex::exp).jit(JitOp::Exp);
-    vector_fn!(
-        b,
-        "expm1",
-        "`exp(x) - 1`, accurate for small `x`",
-        expm1_f32,
-        expm1_f64,
-        complex::expm1
-    );
-    float_fn!(b, "ceil", "ceiling", ceil);
-    float_fn!(b, "floor", "floor", floor);
-    let f = b.add(
-        "trunc",
-        None,
-        1,
-        Rule::math(Some(DType::Float64)),
-        "rounding toward zero",
-    );
-    floats!(f, |x| x.trunc(), x.trunc());
-    let f = b.add(
-        "abs",
-        None,
-        1,
-        Rule::Math {
-            min: Some(DType::Float32),
-            max: None,
-            ints_keep: true,
-            complex_to_real: true,
-        },
-        "absolute value (integers keep their type)",
-    );
-    ints!(f, |x| x.wrapping_abs());
-    floats!(f, |x| x.abs(), x.abs());
-    f.jit(JitOp::Abs);
-    // The float64 modulus, as NumPy (numexpr returns it as a complex number).
-    f.sig(D, &[C], kernel!(|z: C64| -> f64 { complex::abs(z) }));
-    let f = b.add(
-        "round",
-        None,
-        1,
-        Rule::Math {
-            min: Some(DType::Float64),
-            max: None,
-            ints_keep: true,
-            complex_to_real: false,
-        },
-        "rounding to the nearest integer, halves to even",
-    );
-    ints!(f, |x| x);
-    floats!(f, |x| x.round_ties_even(), x.round_ties_even());
-    f.sig(
-        C,
-        &[C],
-        kernel!(|z: C64| -> C64 { C64::new(z.re.round_ties_even(), z.im.round_ties_even()) }),
-    );
-    let f = b.add(
-        "sign",
-        None,
-        1,
-        Rule::Math {
-            min: Some(DType::Float64),
-            max: None,
-            ints_keep: true,
-            complex_to_real: false,
-        },
-        "-1, 0 or 1 by the sign (NaN stays NaN)",
-    );
-    ints!(f, |x| x.signum());
-    floats!(f, |x| sign_f32(x), sign_f64(x));
-    f.sig(C, &[C], kernel!(|z: C64| -> C64 { complex::sign(z) }));
+        // Comparisons.
+        Op::Lt => comparison!(op, "<", <, Less),
+        Op::Le => comparison!(op, "<=", <=, Less | Equal),
+        Op::Gt => comparison!(op, ">", >, Greater),
+        Op::Ge => comparison!(op, ">=", >=, Greater | Equal),
+        Op::Eq => {
+            let mut f = comparison!(op, "==", ==, Equal);
+            f.sig(
+                B,
+                &[C, C],
+                kernel!(|x: C64, y: C64| -> u8 { u8::from(x == y) }),
+            );
+            f
+        }
+        Op::Ne => {
+            let mut f = comparison!(op, "!=", !=, Less | Greater);
+            f.sig(
+                B,
+                &[C, C],
+                kernel!(|x: C64, y: C64| -> u8 { u8::from(x != y) }),
+            );
+            f
+        }
 
-    // Math functions of two float operands.
-    let f2 = Rule::math(Some(DType::Float32));
-    let f = b.add(
-        "arctan2",
-        None,
-        2,
-        f2,
-        "`arctan2(y, x)`: the angle of the point (x, y)",
-    );
-    f.transcendental();
-    f.sig(F, &[F, F], slice_kernel!(f32, vmath::atan2_f32, 2));
-    f.sig(D, &[D, D], slice_kernel!(f64, vmath::atan2_f64, 2))
-        .jit(JitOp::Atan2);
-    let f = b.add(
-        "fmod",
-        None,
-        2,
-        f2,
-        "C's `fmod`: remainder with the sign of the dividend",
-    );
-    floats!(f, |x, y| x % y, x % y);
-    // numexpr runs these in float64 at least, float32 operands included.
-    let d2 = Rule::math(Some(DType::Float64));
-    let f = b
-        .add("hypot", None, 2, d2, "`sqrt(x**2 + y**2)` without overflow")
-        .transcendental();
-    f.sig(F, &[F, F], slice_kernel!(f32, vmath::hypot_f32, 2));
-    f.sig(D, &[D, D], slice_kernel!(f64, vmath::hypot_f64, 2));
-    let f = b.add(
-        "nextafter",
-        None,
-        2,
-        d2,
-        "the next float after `x` toward `y`",
-    );
-    floats!(f, |x, y| nextafter_f32(x, y), nextafter_f64(x, y));
-    let f = b.add("copysign", None, 2, d2, "`x` with the sign of `y`");
-    floats!(f, |x, y| x.copysign(y), x.copysign(y));
-    let f = b.add(
-        "maximum",
-        None,
-        2,
-        d2,
-        "element-wise maximum (NaN if either is NaN)",
-    );
-    floats!(f, |x, y| maximum_f32(x, y), maximum_f64(x, y));
-    let f = b.add(
-        "minimum",
-        None,
-        2,
-        d2,
-        "element-wise minimum (NaN if either is NaN)",
-    );
-    floats!(f, |x, y| minimum_f32(x, y), minimum_f64(x, y));
+        Op::Where => {
+            let mut f = entry(
+                op,
+                None,
+                3,
+                Rule::Where,
+                "`where(c, x, y)`: `x` where `c` is true, else `y`",
+            );
+            macro_rules! select {
+                ($code:ident, $t:ty) => {
+                    f.sig(
+                        $code,
+                        &[B, $code, $code],
+                        kernel!(|c: u8, x: $t, y: $t| -> $t { if c != 0 { x } else { y } }),
+                    )
+                };
+            }
+            select!(B, u8);
+            select!(I, i32);
+            select!(L, i64);
+            select!(F, f32);
+            select!(D, f64);
+            select!(C, C64);
+            f.sig(S, &[B, S, S], where_strings);
+            f
+        }
 
-    // Predicates.
-    let f = b.add("isnan", None, 1, Rule::Returns(B), "true where NaN");
-    f.sig(B, &[F], kernel!(|x: f32| -> u8 { u8::from(x.is_nan()) }));
-    f.sig(B, &[D], kernel!(|x: f64| -> u8 { u8::from(x.is_nan()) }));
-    f.sig(
-        B,
-        &[C],
-        kernel!(|x: C64| -> u8 { u8::from(x.re.is_nan() || x.im.is_nan()) }),
-    );
-    let f = b.add("isfinite", None, 1, Rule::Returns(B), "true where finite");
-    f.sig(B, &[F], kernel!(|x: f32| -> u8 { u8::from(x.is_finite()) }));
-    f.sig(B, &[D], kernel!(|x: f64| -> u8 { u8::from(x.is_finite()) }));
-    f.sig(
-        B,
-        &[C],
-        kernel!(|x: C64| -> u8 { u8::from(x.re.is_finite() && x.im.is_finite()) }),
-    );
-    let f = b.add("isinf", None, 1, Rule::Returns(B), "true where infinite");
-    f.sig(
-        B,
-        &[F],
-        kernel!(|x: f32| -> u8 { u8::from(x.is_infinite()) }),
-    );
-    f.sig(
-        B,
-        &[D],
-        kernel!(|x: f64| -> u8 { u8::from(x.is_infinite()) }),
-    );
-    f.sig(
-        B,
-        &[C],
-        kernel!(|x: C64| -> u8 { u8::from(x.re.is_infinite() || x.im.is_infinite()) }),
-    );
-    let f = b.add(
-        "signbit",
-        None,
-        1,
-        Rule::Returns(B),
-        "true where the sign bit is set",
-    );
-    f.sig(
-        B,
-        &[F],
-        kernel!(|x: f32| -> u8 { u8::from(x.is_sign_negative()) }),
-    );
-    f.sig(
-        B,
-        &[D],
-        kernel!(|x: f64| -> u8 { u8::from(x.is_sign_negative()) }),
-    );
+        // Fused sign operations, made by the optimizer when the inner result has no
+        // other use: `|x - y|` and friends, the sum of magnitudes `|x| + |y|`, and
+        // `(-x) * y` (as in `exp(-a*a)`). Clearing or flipping a sign bit never
+        // rounds, so the bits are those of the separate instructions.
+        Op::AbsAdd => fused_float!(
+            op,
+            AbsAdd,
+            "`abs(x + y)`, fused by the optimizer",
+            |x, y| (x + y).abs()
+        ),
+        Op::AbsSub => fused_float!(
+            op,
+            AbsSub,
+            "`abs(x - y)`, fused by the optimizer",
+            |x, y| (x - y).abs()
+        ),
+        Op::AbsMul => fused_float!(
+            op,
+            AbsMul,
+            "`abs(x * y)`, fused by the optimizer",
+            |x, y| (x * y).abs()
+        ),
+        Op::AddAbs => fused_float!(
+            op,
+            AddAbs,
+            "`abs(x) + abs(y)`, fused by the optimizer",
+            |x, y| x.abs() + y.abs()
+        ),
+        Op::NegMul => fused_float!(
+            op,
+            NegMul,
+            "`(-x) * y`, fused by the optimizer",
+            |x, y| (-x) * y
+        ),
 
-    // Complex parts.
-    let f = b.add("real", None, 1, Rule::Returns(D), "real part");
-    f.sig(D, &[C], kernel!(|x: C64| -> f64 { x.re }));
-    let f = b.add("imag", None, 1, Rule::Returns(D), "imaginary part");
-    f.sig(D, &[C], kernel!(|x: C64| -> f64 { x.im }));
-    let f = b.add("complex", None, 2, Rule::Returns(C), "`complex(re, im)`");
-    f.sig(
-        C,
-        &[D, D],
-        kernel!(|x: f64, y: f64| -> C64 { C64::new(x, y) }),
-    );
-    let f = b.add(
-        "conj",
-        None,
-        1,
-        Rule::math(Some(DType::Complex128)),
-        "complex conjugate",
-    );
-    // numexpr computes conj of integers in float64 (where it is the identity).
-    f.sig(D, &[D], crate::kernels::copy_bytes);
-    f.sig(C, &[C], kernel!(|x: C64| -> C64 { complex::conj(x) }));
+        // Integer powers in one pass, made by the type checker from `x ** n` for a
+        // float `x` and a constant integer `n` in POWI_MIN..=POWI_MAX: the same
+        // multiplications as numexpr's expansion (so the same bits), in registers.
+        Op::Powi => {
+            let mut f = entry(
+                op,
+                None,
+                2,
+                Rule::Fused,
+                "`x ** n` for a constant integer n from 3 to 16: numexpr's multiplication chain in one pass",
+            );
+            f.sig(F, &[F, L], powi_f32);
+            f.sig(D, &[D, L], powi_f64).jit(JitOp::Powi);
+            f
+        }
 
-    let by_name = b
-        .functions
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.name, i))
-        .collect();
-    Table {
-        functions: b.functions,
-        by_name,
+        // Fused select-on-comparison instructions, made by the optimizer from
+        // `where(p OP q, x, y)` when the comparison has no other use and all four
+        // operands are the same float type: one pass over the block instead of two,
+        // and no boolean register. The comparison is IEEE's, as in the separate
+        // instructions (false when either side is NaN).
+        Op::WhereLt => where_cmp!(op, <, Lt, "`where(p < q, x, y)`, fused by the optimizer"),
+        Op::WhereLe => where_cmp!(op, <=, Le, "`where(p <= q, x, y)`, fused by the optimizer"),
+        Op::WhereGt => where_cmp!(op, >, Gt, "`where(p > q, x, y)`, fused by the optimizer"),
+        Op::WhereGe => where_cmp!(op, >=, Ge, "`where(p >= q, x, y)`, fused by the optimizer"),
+        Op::WhereEq => where_cmp!(op, ==, Eq, "`where(p == q, x, y)`, fused by the optimizer"),
+        Op::WhereNe => where_cmp!(op, !=, Ne, "`where(p != q, x, y)`, fused by the optimizer"),
+
+        Op::Contains => {
+            let mut f = entry(
+                op,
+                None,
+                2,
+                Rule::Returns(B),
+                "`contains(s, t)`: true where string `s` contains `t`",
+            );
+            f.sig(B, &[S, S], contains_kernel);
+            f
+        }
+
+        // Math functions of one float operand.
+        Op::Sqrt => {
+            let mut f = entry(op, None, 1, Rule::math(Some(DType::Float32)), "square root");
+            f.transcendental();
+            f.sig(F, &[F], kernel!(|x: f32| -> f32 { x.sqrt() }));
+            f.sig(D, &[D], slice_kernel!(f64, vmath::sqrt_f64))
+                .jit(JitOp::Sqrt);
+            f.sig(C, &[C], kernel!(|z: C64| -> C64 { complex::sqrt(z) }));
+            f
+        }
+        Op::Sin => {
+            let mut f = vector_fn!(op, "sine", sin_f32, sin_f64, complex::sin);
+            f.jit(JitOp::Sin);
+            f
+        }
+        Op::Cos => {
+            let mut f = vector_fn!(op, "cosine", cos_f32, cos_f64, complex::cos);
+            f.jit(JitOp::Cos);
+            f
+        }
+        Op::Tan => vector_fn!(op, "tangent", tan_f32, tan_f64, complex::tan),
+        Op::Arcsin => vector_fn!(op, "inverse sine", arcsin_f32, arcsin_f64, complex::arcsin),
+        Op::Arccos => vector_fn!(
+            op,
+            "inverse cosine",
+            arccos_f32,
+            arccos_f64,
+            complex::arccos
+        ),
+        Op::Arctan => vector_fn!(
+            op,
+            "inverse tangent",
+            arctan_f32,
+            arctan_f64,
+            complex::arctan
+        ),
+        Op::Sinh => vector_fn!(op, "hyperbolic sine", sinh_f32, sinh_f64, complex::sinh),
+        Op::Cosh => vector_fn!(op, "hyperbolic cosine", cosh_f32, cosh_f64, complex::cosh),
+        Op::Tanh => {
+            let mut f = vector_fn!(op, "hyperbolic tangent", tanh_f32, tanh_f64, complex::tanh);
+            f.jit(JitOp::Tanh);
+            f
+        }
+        Op::Arcsinh => vector_fn!(
+            op,
+            "inverse hyperbolic sine",
+            arcsinh_f32,
+            arcsinh_f64,
+            complex::arcsinh
+        ),
+        Op::Arccosh => vector_fn!(
+            op,
+            "inverse hyperbolic cosine",
+            arccosh_f32,
+            arccosh_f64,
+            complex::arccosh
+        ),
+        Op::Arctanh => vector_fn!(
+            op,
+            "inverse hyperbolic tangent",
+            arctanh_f32,
+            arctanh_f64,
+            complex::arctanh
+        ),
+        Op::Log => {
+            let mut f = vector_fn!(op, "natural logarithm", log_f32, log_f64, complex::log);
+            f.jit(JitOp::Log);
+            f
+        }
+        Op::Log1p => vector_fn!(
+            op,
+            "`log(1 + x)`, accurate for small `x`",
+            log1p_f32,
+            log1p_f64,
+            complex::log1p
+        ),
+        Op::Log10 => vector_fn!(
+            op,
+            "base-10 logarithm",
+            log10_f32,
+            log10_f64,
+            complex::log10
+        ),
+        Op::Log2 => vector_fn!(op, "base-2 logarithm", log2_f32, log2_f64, complex::log2),
+        Op::Exp => {
+            let mut f = vector_fn!(op, "exponential", exp_f32, exp_f64, complex::exp);
+            f.jit(JitOp::Exp);
+            f
+        }
+        Op::Expm1 => vector_fn!(
+            op,
+            "`exp(x) - 1`, accurate for small `x`",
+            expm1_f32,
+            expm1_f64,
+            complex::expm1
+        ),
+        Op::Ceil => float_fn!(op, "ceiling", ceil),
+        Op::Floor => float_fn!(op, "floor", floor),
+        Op::Trunc => {
+            let mut f = entry(
+                op,
+                None,
+                1,
+                Rule::math(Some(DType::Float64)),
+                "rounding toward zero",
+            );
+            floats!(f, |x| x.trunc(), x.trunc());
+            f
+        }
+        Op::Abs => {
+            let mut f = entry(
+                op,
+                None,
+                1,
+                Rule::Math {
+                    min: Some(DType::Float32),
+                    max: None,
+                    ints_keep: true,
+                    complex_to_real: true,
+                },
+                "absolute value (integers keep their type)",
+            );
+            ints!(f, |x| x.wrapping_abs());
+            floats!(f, |x| x.abs(), x.abs());
+            f.jit(JitOp::Abs);
+            // The float64 modulus, as NumPy (numexpr returns it as a complex number).
+            f.sig(D, &[C], kernel!(|z: C64| -> f64 { complex::abs(z) }));
+            f
+        }
+        Op::Round => {
+            let mut f = entry(
+                op,
+                None,
+                1,
+                Rule::Math {
+                    min: Some(DType::Float64),
+                    max: None,
+                    ints_keep: true,
+                    complex_to_real: false,
+                },
+                "rounding to the nearest integer, halves to even",
+            );
+            ints!(f, |x| x);
+            floats!(f, |x| x.round_ties_even(), x.round_ties_even());
+            f.sig(
+                C,
+                &[C],
+                kernel!(|z: C64| -> C64 {
+                    C64::new(z.re.round_ties_even(), z.im.round_ties_even())
+                }),
+            );
+            f
+        }
+        Op::Sign => {
+            let mut f = entry(
+                op,
+                None,
+                1,
+                Rule::Math {
+                    min: Some(DType::Float64),
+                    max: None,
+                    ints_keep: true,
+                    complex_to_real: false,
+                },
+                "-1, 0 or 1 by the sign (NaN stays NaN)",
+            );
+            ints!(f, |x| x.signum());
+            floats!(f, |x| sign_f32(x), sign_f64(x));
+            f.sig(C, &[C], kernel!(|z: C64| -> C64 { complex::sign(z) }));
+            f
+        }
+
+        // Math functions of two float operands.
+        Op::Arctan2 => {
+            let mut f = entry(
+                op,
+                None,
+                2,
+                Rule::math(Some(DType::Float32)),
+                "`arctan2(y, x)`: the angle of the point (x, y)",
+            );
+            f.transcendental();
+            f.sig(F, &[F, F], slice_kernel!(f32, vmath::atan2_f32, 2));
+            f.sig(D, &[D, D], slice_kernel!(f64, vmath::atan2_f64, 2))
+                .jit(JitOp::Atan2);
+            f
+        }
+        Op::Fmod => {
+            let mut f = entry(
+                op,
+                None,
+                2,
+                Rule::math(Some(DType::Float32)),
+                "C's `fmod`: remainder with the sign of the dividend",
+            );
+            floats!(f, |x, y| x % y, x % y);
+            f
+        }
+        Op::Hypot => {
+            let mut f = entry(op, None, 2, d2, "`sqrt(x**2 + y**2)` without overflow");
+            f.transcendental();
+            f.sig(F, &[F, F], slice_kernel!(f32, vmath::hypot_f32, 2));
+            f.sig(D, &[D, D], slice_kernel!(f64, vmath::hypot_f64, 2));
+            f
+        }
+        Op::Nextafter => {
+            let mut f = entry(op, None, 2, d2, "the next float after `x` toward `y`");
+            floats!(f, |x, y| nextafter_f32(x, y), nextafter_f64(x, y));
+            f
+        }
+        Op::Copysign => {
+            let mut f = entry(op, None, 2, d2, "`x` with the sign of `y`");
+            floats!(f, |x, y| x.copysign(y), x.copysign(y));
+            f
+        }
+        Op::Maximum => {
+            let mut f = entry(
+                op,
+                None,
+                2,
+                d2,
+                "element-wise maximum (NaN if either is NaN)",
+            );
+            floats!(f, |x, y| maximum_f32(x, y), maximum_f64(x, y));
+            f
+        }
+        Op::Minimum => {
+            let mut f = entry(
+                op,
+                None,
+                2,
+                d2,
+                "element-wise minimum (NaN if either is NaN)",
+            );
+            floats!(f, |x, y| minimum_f32(x, y), minimum_f64(x, y));
+            f
+        }
+
+        // Predicates.
+        Op::Isnan => {
+            let mut f = entry(op, None, 1, Rule::Returns(B), "true where NaN");
+            f.sig(B, &[F], kernel!(|x: f32| -> u8 { u8::from(x.is_nan()) }));
+            f.sig(B, &[D], kernel!(|x: f64| -> u8 { u8::from(x.is_nan()) }));
+            f.sig(
+                B,
+                &[C],
+                kernel!(|x: C64| -> u8 { u8::from(x.re.is_nan() || x.im.is_nan()) }),
+            );
+            f
+        }
+        Op::Isfinite => {
+            let mut f = entry(op, None, 1, Rule::Returns(B), "true where finite");
+            f.sig(B, &[F], kernel!(|x: f32| -> u8 { u8::from(x.is_finite()) }));
+            f.sig(B, &[D], kernel!(|x: f64| -> u8 { u8::from(x.is_finite()) }));
+            f.sig(
+                B,
+                &[C],
+                kernel!(|x: C64| -> u8 { u8::from(x.re.is_finite() && x.im.is_finite()) }),
+            );
+            f
+        }
+        Op::Isinf => {
+            let mut f = entry(op, None, 1, Rule::Returns(B), "true where infinite");
+            f.sig(
+                B,
+                &[F],
+                kernel!(|x: f32| -> u8 { u8::from(x.is_infinite()) }),
+            );
+            f.sig(
+                B,
+                &[D],
+                kernel!(|x: f64| -> u8 { u8::from(x.is_infinite()) }),
+            );
+            f.sig(
+                B,
+                &[C],
+                kernel!(|x: C64| -> u8 { u8::from(x.re.is_infinite() || x.im.is_infinite()) }),
+            );
+            f
+        }
+        Op::Signbit => {
+            let mut f = entry(
+                op,
+                None,
+                1,
+                Rule::Returns(B),
+                "true where the sign bit is set",
+            );
+            f.sig(
+                B,
+                &[F],
+                kernel!(|x: f32| -> u8 { u8::from(x.is_sign_negative()) }),
+            );
+            f.sig(
+                B,
+                &[D],
+                kernel!(|x: f64| -> u8 { u8::from(x.is_sign_negative()) }),
+            );
+            f
+        }
+
+        // Complex parts.
+        Op::Real => {
+            let mut f = entry(op, None, 1, Rule::Returns(D), "real part");
+            f.sig(D, &[C], kernel!(|x: C64| -> f64 { x.re }));
+            f
+        }
+        Op::Imag => {
+            let mut f = entry(op, None, 1, Rule::Returns(D), "imaginary part");
+            f.sig(D, &[C], kernel!(|x: C64| -> f64 { x.im }));
+            f
+        }
+        Op::Complex => {
+            let mut f = entry(op, None, 2, Rule::Returns(C), "`complex(re, im)`");
+            f.sig(
+                C,
+                &[D, D],
+                kernel!(|x: f64, y: f64| -> C64 { C64::new(x, y) }),
+            );
+            f
+        }
+        Op::Conj => {
+            let mut f = entry(
+                op,
+                None,
+                1,
+                Rule::math(Some(DType::Complex128)),
+                "complex conjugate",
+            );
+            // numexpr computes conj of integers in float64 (where it is the identity).
+            f.sig(D, &[D], crate::kernels::copy_bytes);
+            f.sig(C, &[C], kernel!(|x: C64| -> C64 { complex::conj(x) }));
+            f
+        }
     }
 }
 
@@ -1253,7 +1606,7 @@ pub fn reference_markdown() -> String {
         let sigs: Vec<&str> = f.overloads.iter().map(|s| s.name.as_str()).collect();
         out.push_str(&format!(
             "| `{}` | {} | {} | {} | {} |\n",
-            f.name,
+            f.name(),
             f.symbol
                 .map(|s| format!("`{}`", s.replace('|', "\\|")))
                 .unwrap_or_default(),
@@ -1267,4 +1620,148 @@ pub fn reference_markdown() -> String {
          described in `docs/language.md`.\n",
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_op_is_its_own_entry_and_its_name_finds_it() {
+        assert_eq!(TABLE.iter().count(), Op::COUNT);
+        for op in Op::ALL {
+            assert_eq!(TABLE[op].op, op);
+            assert_eq!(Op::from_name(op.name()), Some(op));
+            assert_eq!(TABLE.get(op.name()).map(|f| f.op), Some(op));
+            for overload in &TABLE[op].overloads {
+                assert_eq!(overload.op, op);
+                assert!(overload.name.starts_with(&format!("{}_", op.name())));
+            }
+        }
+        // The table is in `Op::ALL` order, which is the order of the reference.
+        let order: Vec<Op> = TABLE.iter().map(|f| f.op).collect();
+        assert_eq!(order, Op::ALL);
+    }
+
+    /// The layering `docs/ARCHITECTURE.md` describes ("Dependencies point
+    /// down"), checked on the sources as its grep does.
+    #[test]
+    #[cfg_attr(miri, ignore = "reads the sources: Miri isolates the file system")]
+    fn dependencies_point_down() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let read = |path: &std::path::Path| -> Vec<(String, String)> {
+            let mut files = Vec::new();
+            let mut pending = vec![path.to_path_buf()];
+            while let Some(p) = pending.pop() {
+                if p.is_dir() {
+                    for entry in std::fs::read_dir(&p).unwrap() {
+                        pending.push(entry.unwrap().path());
+                    }
+                } else if p.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    files.push((p.display().to_string(), text));
+                }
+            }
+            files
+        };
+        let refuse = |module: &str, forbidden: &[&str]| {
+            for (path, text) in read(&src.join(module)) {
+                for word in forbidden {
+                    assert!(
+                        !text.contains(&format!("crate::{word}")),
+                        "{path} names crate::{word}"
+                    );
+                }
+            }
+        };
+        // The front end and the table never reach the code generator or the VM.
+        for module in [
+            "syntax",
+            "typeck",
+            "hir.rs",
+            "optimize.rs",
+            "stages.rs",
+            "functions.rs",
+        ] {
+            refuse(module, &["vm", "jit", "codegen"]);
+        }
+        // No cycle among the table, the bytecode and the machine code:
+        // `jit` reads both, `program` reads the table, the table neither.
+        refuse("functions.rs", &["program", "jit"]);
+        refuse("program.rs", &["jit", "codegen", "vm"]);
+    }
+
+    #[test]
+    fn reductions_are_one_list_apart_from_the_table() {
+        assert_eq!(REDUCTIONS, Reduction::ALL.map(Reduction::name));
+        for r in Reduction::ALL {
+            assert_eq!(Reduction::from_name(r.name()), Some(r));
+            // A call is either a reduction or a table entry, never both.
+            assert!(Op::from_name(r.name()).is_none(), "{}", r.name());
+        }
+        assert_eq!(Reduction::from_name("where"), None);
+        assert_eq!(Op::from_name("Sum"), None);
+    }
+}
+
+/// The examples of this module's items (crate-private, so not doc tests).
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn op_names_and_table_entries() {
+        use crate::functions::{Op, TABLE};
+        assert_eq!(Op::from_name("where_lt"), Some(Op::WhereLt));
+        assert_eq!(Op::Lt.name(), "lt");
+        assert_eq!(TABLE[Op::Lt].symbol, Some("<"));
+        assert_eq!(Op::from_name("sum"), None); // a reduction, not a table entry
+    }
+    #[test]
+    fn reduction_names() {
+        use crate::functions::Reduction;
+        assert_eq!(Reduction::from_name("prod"), Some(Reduction::Prod));
+        assert_eq!(Reduction::Max.name(), "max");
+        assert_eq!(Reduction::from_name("add"), None); // a table entry, not a reduction
+    }
+    #[test]
+    fn reduction_result_types() {
+        use crate::DType;
+        use crate::functions::Reduction;
+        assert_eq!(Reduction::Sum.result(DType::Int32), Some(DType::Int64));
+        assert_eq!(Reduction::Min.result(DType::Complex128), None);
+    }
+    #[test]
+    fn reductions_list() {
+        assert_eq!(crate::functions::REDUCTIONS, ["sum", "prod", "min", "max"]);
+    }
+    #[test]
+    fn jit_op_of_an_overload() {
+        use crate::functions::{JitOp, Op, TABLE};
+        let float64 = TABLE[Op::Exp]
+            .overloads
+            .iter()
+            .find(|o| o.name == "exp_dd")
+            .unwrap();
+        assert_eq!(float64.jit, Some(JitOp::Exp));
+    }
+    #[test]
+    fn compare_of_a_fused_where() {
+        use crate::functions::{Compare, JitOp, Op, TABLE};
+        let fused = TABLE[Op::WhereLe]
+            .overloads
+            .iter()
+            .find(|o| o.jit.is_some())
+            .unwrap();
+        assert_eq!(fused.jit, Some(JitOp::Where(Compare::Le)));
+    }
+    #[test]
+    fn function_name() {
+        use crate::functions::{Op, TABLE};
+        assert_eq!(TABLE[Op::FloorDiv].name(), "floordiv");
+    }
+    #[test]
+    fn table_get_by_name() {
+        use crate::functions::{Op, TABLE};
+        assert_eq!(TABLE.get("arctan2").map(|f| f.op), Some(Op::Arctan2));
+        assert!(TABLE.get("arctan3").is_none());
+    }
 }

@@ -10,7 +10,7 @@
 
 use crate::dtype::{DType, Scalar};
 use crate::error::Span;
-use crate::functions::{Function, Overload};
+use crate::functions::{Function, Overload, Reduction};
 
 /// Index of a node in its [`Hir`].
 pub type NodeId = usize;
@@ -37,7 +37,7 @@ pub enum NodeKind {
     /// stage before code generation (see [`crate::stages`]).
     Reduce {
         /// Which reduction.
-        op: crate::vm::Reduction,
+        op: Reduction,
         /// The axis, or `None` for all elements.
         axis: Option<usize>,
         /// Where the axis was given (for an out-of-bounds axis at run time).

@@ -15,7 +15,8 @@
 //!   `add_abs`, `neg_mul`);
 //! - dead nodes disappear because code generation only follows the root.
 
-use crate::dtype::Scalar;
+use crate::dtype::{DType, Scalar};
+use crate::functions::{Op, Reduction, TABLE, TypeCode};
 use crate::hir::{Hir, Node, NodeId, NodeKind};
 use crate::kernels::Operand;
 use std::collections::HashMap;
@@ -26,7 +27,7 @@ enum Key {
     Input(usize),
     Const(String, Vec<u8>),
     Apply(usize, Vec<NodeId>),
-    Reduce(crate::vm::Reduction, Option<usize>, NodeId),
+    Reduce(Reduction, Option<usize>, NodeId),
 }
 
 /// Returns the optimized form of `hir`.
@@ -81,7 +82,6 @@ pub fn optimize(hir: &Hir) -> Hir {
 /// table's fused `mul_add`, `mul_sub`, `sub_mul`, `mul_add_mul` and
 /// `mul_sub_mul` instructions.
 fn fuse(mut hir: Hir) -> Hir {
-    use crate::dtype::DType;
     let mut uses = vec![0usize; hir.nodes.len()];
     uses[hir.root] += 1;
     for id in 0..hir.nodes.len() {
@@ -94,7 +94,7 @@ fn fuse(mut hir: Hir) -> Hir {
         let NodeKind::Apply { function, args, .. } = &node.kind else {
             continue;
         };
-        if function.name == "where" {
+        if function.op == Op::Where {
             if let Some(fused) = fuse_where(&hir, &uses, id) {
                 hir.nodes[id].kind = fused;
             }
@@ -104,26 +104,26 @@ fn fuse(mut hir: Hir) -> Hir {
             hir.nodes[id].kind = fused;
             continue;
         }
-        if !matches!(function.name, "add" | "sub")
+        if !matches!(function.op, Op::Add | Op::Sub)
             || !matches!(node.dtype, DType::Float32 | DType::Float64)
         {
             continue;
         }
         let product = |a: NodeId| match &hir.nodes[a].kind {
-            NodeKind::Apply { function, args, .. } if function.name == "mul" && uses[a] == 1 => {
+            NodeKind::Apply { function, args, .. } if function.op == Op::Mul && uses[a] == 1 => {
                 Some((args[0], args[1]))
             }
             _ => None,
         };
         let (l, r) = (args[0], args[1]);
         // IEEE addition is commutative, so `z + x*y` is `x*y + z` to the bit.
-        let fused = match (function.name, product(l), product(r)) {
-            ("add", Some((x, y)), Some((z, w))) => ("mul_add_mul", vec![x, y, z, w]),
-            ("sub", Some((x, y)), Some((z, w))) => ("mul_sub_mul", vec![x, y, z, w]),
-            ("add", Some((x, y)), None) => ("mul_add", vec![x, y, r]),
-            ("sub", Some((x, y)), None) => ("mul_sub", vec![x, y, r]),
-            ("add", None, Some((x, y))) => ("mul_add", vec![x, y, l]),
-            ("sub", None, Some((x, y))) => ("sub_mul", vec![x, y, l]),
+        let fused = match (function.op, product(l), product(r)) {
+            (Op::Add, Some((x, y)), Some((z, w))) => (Op::MulAddMul, vec![x, y, z, w]),
+            (Op::Sub, Some((x, y)), Some((z, w))) => (Op::MulSubMul, vec![x, y, z, w]),
+            (Op::Add, Some((x, y)), None) => (Op::MulAdd, vec![x, y, r]),
+            (Op::Sub, Some((x, y)), None) => (Op::MulSub, vec![x, y, r]),
+            (Op::Add, None, Some((x, y))) => (Op::MulAdd, vec![x, y, l]),
+            (Op::Sub, None, Some((x, y))) => (Op::SubMul, vec![x, y, l]),
             _ => continue,
         };
         hir.nodes[id].kind = fused_apply(fused.0, node.dtype, fused.1);
@@ -131,15 +131,12 @@ fn fuse(mut hir: Hir) -> Hir {
     hir
 }
 
-/// The table's fused instruction `name` applied to `args`, all of type `dtype`
+/// The table's fused instruction `op` applied to `args`, all of type `dtype`
 /// (a float type, for which every fused instruction has an overload).
-fn fused_apply(name: &str, dtype: crate::dtype::DType, args: Vec<NodeId>) -> NodeKind {
-    use crate::functions::{TABLE, TypeCode};
+fn fused_apply(op: Op, dtype: DType, args: Vec<NodeId>) -> NodeKind {
     // The static table has every fused instruction for both float types
     // (the fusions only match float operands).
-    let function = TABLE
-        .get(name)
-        .expect("the table has the fused instructions");
+    let function = &TABLE[op];
     let code = TypeCode::of(dtype);
     let overload = function
         .overload(code, &vec![code; args.len()])
@@ -155,7 +152,6 @@ fn fused_apply(name: &str, dtype: crate::dtype::DType, args: Vec<NodeId>) -> Nod
 /// comparison has no other use and `p`, `q`, `x`, `y` and the result are all
 /// the same float type.
 fn fuse_where(hir: &Hir, uses: &[usize], id: NodeId) -> Option<NodeKind> {
-    use crate::dtype::DType;
     let node = &hir.nodes[id];
     let NodeKind::Apply { args, .. } = &node.kind else {
         return None;
@@ -171,20 +167,20 @@ fn fuse_where(hir: &Hir, uses: &[usize], id: NodeId) -> Option<NodeKind> {
     else {
         return None;
     };
-    let name = match cmp.name {
-        "lt" => "where_lt",
-        "le" => "where_le",
-        "gt" => "where_gt",
-        "ge" => "where_ge",
-        "eq" => "where_eq",
-        "ne" => "where_ne",
+    let fused = match cmp.op {
+        Op::Lt => Op::WhereLt,
+        Op::Le => Op::WhereLe,
+        Op::Gt => Op::WhereGt,
+        Op::Ge => Op::WhereGe,
+        Op::Eq => Op::WhereEq,
+        Op::Ne => Op::WhereNe,
         _ => return None,
     };
     let operands = [cmp_args[0], cmp_args[1], args[1], args[2]];
     if operands.iter().any(|&a| hir.nodes[a].dtype != node.dtype) {
         return None;
     }
-    Some(fused_apply(name, node.dtype, operands.to_vec()))
+    Some(fused_apply(fused, node.dtype, operands.to_vec()))
 }
 
 /// `abs(x + y)`, `abs(x - y)`, `abs(x * y)`, `abs(x) + abs(y)` and
@@ -192,7 +188,6 @@ fn fuse_where(hir: &Hir, uses: &[usize], id: NodeId) -> Option<NodeKind> {
 /// `add_abs` and `neg_mul`, when the inner nodes have no other use and every
 /// operand has the result's type.
 fn fuse_signs(hir: &Hir, uses: &[usize], id: NodeId) -> Option<NodeKind> {
-    use crate::dtype::DType;
     let node = &hir.nodes[id];
     let NodeKind::Apply { function, args, .. } = &node.kind else {
         return None;
@@ -200,37 +195,37 @@ fn fuse_signs(hir: &Hir, uses: &[usize], id: NodeId) -> Option<NodeKind> {
     if !matches!(node.dtype, DType::Float32 | DType::Float64) {
         return None;
     }
-    // The operands of a single-use `name` node of the result's type.
-    let inner = |a: NodeId, names: &[&str]| -> Option<(&'static str, Vec<NodeId>)> {
+    // The operands of a single-use node of one of `ops`, of the result's type.
+    let inner = |a: NodeId, ops: &[Op]| -> Option<(Op, Vec<NodeId>)> {
         match &hir.nodes[a].kind {
             NodeKind::Apply { function, args, .. }
-                if names.contains(&function.name)
+                if ops.contains(&function.op)
                     && uses[a] == 1
                     && args.iter().all(|&x| hir.nodes[x].dtype == node.dtype) =>
             {
-                Some((function.name, args.clone()))
+                Some((function.op, args.clone()))
             }
             _ => None,
         }
     };
-    let (name, operands) = match function.name {
-        "abs" => match inner(args[0], &["add", "sub", "mul"])? {
-            ("add", xy) => ("abs_add", xy),
-            ("sub", xy) => ("abs_sub", xy),
-            (_, xy) => ("abs_mul", xy),
+    let (fused, operands) = match function.op {
+        Op::Abs => match inner(args[0], &[Op::Add, Op::Sub, Op::Mul])? {
+            (Op::Add, xy) => (Op::AbsAdd, xy),
+            (Op::Sub, xy) => (Op::AbsSub, xy),
+            (_, xy) => (Op::AbsMul, xy),
         },
-        "add" => {
-            let (_, x) = inner(args[0], &["abs"])?;
-            let (_, y) = inner(args[1], &["abs"])?;
-            ("add_abs", vec![x[0], y[0]])
+        Op::Add => {
+            let (_, x) = inner(args[0], &[Op::Abs])?;
+            let (_, y) = inner(args[1], &[Op::Abs])?;
+            (Op::AddAbs, vec![x[0], y[0]])
         }
-        "mul" => {
-            let (_, x) = inner(args[0], &["neg"])?;
-            ("neg_mul", vec![x[0], args[1]])
+        Op::Mul => {
+            let (_, x) = inner(args[0], &[Op::Neg])?;
+            (Op::NegMul, vec![x[0], args[1]])
         }
         _ => return None,
     };
-    Some(fused_apply(name, node.dtype, operands))
+    Some(fused_apply(fused, node.dtype, operands))
 }
 
 #[derive(Default)]

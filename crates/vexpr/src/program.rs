@@ -11,7 +11,7 @@
 
 use crate::dtype::{DType, Scalar};
 use crate::functions::Overload;
-use crate::jit::Code;
+use std::any::Any;
 use std::fmt::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -78,16 +78,20 @@ pub struct Program {
     /// Unique per program made in this process: lets per-thread scratch know
     /// whether it already holds this program's constants.
     pub id: u64,
-    /// The machine code of the program ([`crate::jit`]), made when a run
+    /// The machine code of the program (`jit`), made when a run
     /// first asks for it.
     pub(crate) jit: JitCache,
 }
 
 /// A program's machine code, made once, and whether the program has run.
+///
+/// The code is kept as `dyn Any`: its type belongs to `jit`, which
+/// reads this module, and naming it here would make the two depend on each
+/// other. [`Program::attached`] gives it back typed.
 #[derive(Debug, Default)]
 pub(crate) struct JitCache {
     /// `None` inside when the program or the CPU is not covered.
-    code: OnceLock<Option<Arc<Code>>>,
+    code: OnceLock<Option<Arc<dyn Any + Send + Sync>>>,
     ran: AtomicBool,
 }
 
@@ -101,13 +105,19 @@ impl Clone for JitCache {
 }
 
 impl Program {
-    /// The program compiled to machine code, compiling it on the first call;
-    /// `None` if [`crate::jit`] does not cover it.
-    pub(crate) fn machine_code(&self) -> Option<&Code> {
+    /// What `make` compiles this program to, made on the first call and kept
+    /// with the program (shared by its clones); `None` if `make` gave none.
+    /// One type is ever attached (`jit`'s `Code`, through
+    /// `Program::machine_code`); another would read as `None`.
+    pub(crate) fn attached<T: Any + Send + Sync>(
+        &self,
+        make: impl FnOnce(&Program) -> Option<T>,
+    ) -> Option<&T> {
         self.jit
             .code
-            .get_or_init(|| crate::jit::compile(self).map(Arc::new))
+            .get_or_init(|| make(self).map(|code| Arc::new(code) as Arc<dyn Any + Send + Sync>))
             .as_deref()
+            .and_then(|code| code.downcast_ref::<T>())
     }
 
     /// Records a run; true if the program had run before.

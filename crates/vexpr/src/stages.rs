@@ -1,18 +1,21 @@
-//! Stages: an optimized [`Hir`] that may contain reductions in, a list of
-//! element-wise programs out.
+//! Stages: an optimized [`Hir`] that may contain reductions in, one [`Hir`]
+//! per reduction's operand and one for the result out.
 //!
 //! The VM runs element-wise programs block by block; a reduction needs all of
-//! its operand first. So each reduction becomes a stage of its own: a program
-//! computing the reduced operand, followed by the reduction itself; the node
-//! is replaced by a new input variable that the later programs read (and
-//! broadcast, as in `a / sum(a)`). Stages run in order; the last program
-//! computes the result.
+//! its operand first. So each reduction becomes a stage of its own: the HIR
+//! of the reduced operand, followed by the reduction itself; the node is
+//! replaced by a new input variable that the later parts read (and
+//! broadcast, as in `a / sum(a)`). Stages run in order; the last part
+//! computes the result. Code generation
+//! (`codegen::generate_stages`) turns each part into a program, so that this
+//! module, like the rest of the front end, knows nothing of how programs are
+//! made or run; it names only the bytecode's [`Program`] type, which a
+//! compiled [`Stage`] holds.
 
-use crate::codegen;
 use crate::error::Span;
+use crate::functions::Reduction;
 use crate::hir::{Hir, NodeId, NodeKind};
 use crate::program::Program;
-use crate::vm::Reduction;
 
 /// One reduction and the program that computes its operand.
 #[derive(Debug, Clone)]
@@ -29,16 +32,43 @@ pub struct Stage {
     pub axis_span: Span,
 }
 
-/// Splits `hir` into reduction stages and the final program. `variables` are
-/// the signature's names; the stages' results become variables after them,
-/// named like `sum#0`, and the returned names are all of them.
+/// One reduction and the typed IR of its operand, before code generation.
+#[derive(Debug, Clone)]
+pub struct Part {
+    /// The reduced operand, reading earlier stages' results as variables.
+    pub operand: Hir,
+    /// The reduction.
+    pub op: Reduction,
+    /// Its axis, or `None` for all elements.
+    pub axis: Option<usize>,
+    /// The text of the call.
+    pub span: Span,
+    /// The text of the axis.
+    pub axis_span: Span,
+}
+
+/// An expression cut at its reductions: what [`split`] gives.
+#[derive(Debug, Clone)]
+pub struct Split {
+    /// One per reduction, in the order they run.
+    pub parts: Vec<Part>,
+    /// The result, reading every reduction as a variable.
+    pub main: Hir,
+    /// The signature's variables, then one per reduction, named like
+    /// `sum#0`; every part's inputs index these.
+    pub names: Vec<String>,
+}
+
+/// Splits `hir` into one part per reduction and the final part. `variables`
+/// are the signature's names; the stages' results become variables after
+/// them.
 ///
-/// The work is linear in the size of the HIR plus the size of the programs:
-/// each stage's program is generated from a copy of only the nodes its operand
-/// needs (earlier reductions are inputs by then), never the whole arena, so a
-/// deep nest of reductions (`sum(sum(...sum(a)...))`) does not cost the
-/// square of its depth.
-pub fn split(hir: &Hir, variables: &[String]) -> (Vec<Stage>, Program, Vec<String>) {
+/// The work is linear in the size of the HIR plus the size of the parts:
+/// each part is a copy of only the nodes its operand needs (earlier
+/// reductions are inputs by then), never the whole arena, so a deep nest of
+/// reductions (`sum(sum(...sum(a)...))`) does not cost the square of its
+/// depth.
+pub fn split(hir: &Hir, variables: &[String]) -> Split {
     let mut main = hir.clone();
     let mut names = variables.to_vec();
     let mut pending = Vec::new();
@@ -58,18 +88,17 @@ pub fn split(hir: &Hir, variables: &[String]) -> (Vec<Stage>, Program, Vec<Strin
         }
     }
     let mut extractor = Extractor::new(main.nodes.len());
-    let stages = pending
+    let parts = pending
         .into_iter()
-        .map(|(arg, op, axis, span, axis_span)| Stage {
-            program: codegen::generate(&extractor.operand(&main, arg), &names),
+        .map(|(arg, op, axis, span, axis_span)| Part {
+            operand: extractor.operand(&main, arg),
             op,
             axis,
             span,
             axis_span,
         })
         .collect();
-    let program = codegen::generate(&main, &names);
-    (stages, program, names)
+    Split { parts, main, names }
 }
 
 /// Copies the part of an arena that one node depends on, reusing its marks
@@ -134,5 +163,19 @@ impl Extractor {
             nodes,
             root: self.new_id[root],
         }
+    }
+}
+
+/// The examples of this module's items (crate-private, so not doc tests).
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn split_names_reductions() {
+        use crate::DType;
+        let ast = crate::syntax::parse("a - max(a * 2)").unwrap();
+        let hir = crate::typeck::check(&ast, &[("a".to_string(), DType::Float64)]).unwrap();
+        let split = crate::stages::split(&hir, &["a".to_string()]);
+        assert_eq!(split.names, ["a", "max#0"]);
+        assert_eq!(split.parts[0].op, crate::functions::Reduction::Max);
     }
 }

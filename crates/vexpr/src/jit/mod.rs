@@ -30,89 +30,10 @@ mod tests;
 mod x86;
 
 use crate::dtype::{DType, Scalar};
+// The table names the operations (it sits below this module); the emitter
+// matches on them.
+use crate::functions::{Compare, JitOp};
 use crate::program::{Program, Role};
-
-/// The operations the code generator emits, named by the function table
-/// (`functions.rs`) on the float64 overloads they implement.
-///
-/// ```
-/// use vexpr::unstable::TABLE;
-/// let exp = TABLE.get("exp").unwrap();
-/// let float64 = exp.overloads.iter().find(|o| o.name == "exp_dd").unwrap();
-/// assert_eq!(format!("{:?}", float64.jit), "Some(Exp)");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JitOp {
-    /// `x + y`
-    Add,
-    /// `x - y`
-    Sub,
-    /// `x * y`
-    Mul,
-    /// `x / y`, correctly rounded.
-    Div,
-    /// `-x`
-    Neg,
-    /// `abs(x)`
-    Abs,
-    /// `x*y + z`, two roundings.
-    MulAdd,
-    /// `x*y - z`, two roundings.
-    MulSub,
-    /// `z - x*y`, two roundings.
-    SubMul,
-    /// `x*y + z*w`, three roundings.
-    MulAddMul,
-    /// `x*y - z*w`, three roundings.
-    MulSubMul,
-    /// `(-x) * y`
-    NegMul,
-    /// `abs(x + y)`
-    AbsAdd,
-    /// `abs(x - y)`
-    AbsSub,
-    /// `abs(x * y)`
-    AbsMul,
-    /// `abs(x) + abs(y)`
-    AddAbs,
-    /// `x ** n` by numexpr's multiplication chain, `n` a constant operand.
-    Powi,
-    /// `sqrt(x)`, correctly rounded.
-    Sqrt,
-    /// `exp(x)`, the fast path of the vmath kernel.
-    Exp,
-    /// `log(x)`, the fast path of the vmath kernel.
-    Log,
-    /// `sin(x)`, the fast path of the vmath kernel (|x| <= 2^20).
-    Sin,
-    /// `cos(x)`, the fast path of the vmath kernel (|x| <= 2^20).
-    Cos,
-    /// `tanh(x)`, the whole vmath lane function.
-    Tanh,
-    /// `arctan2(y, x)`, the fast path of the vmath kernel (operands of
-    /// magnitude in [2^-500, 2^500]).
-    Atan2,
-    /// `where(p OP q, x, y)`
-    Where(Compare),
-}
-
-/// The comparison of a fused `where`; false when either side is NaN, except
-/// `Ne`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compare {
-    /// `<`
-    Lt,
-    /// `<=`
-    Le,
-    /// `>`
-    Gt,
-    /// `>=`
-    Ge,
-    /// `==`
-    Eq,
-    /// `!=`
-    Ne,
-}
 
 /// The most vector registers the program's values may take (the inputs, the
 /// float constants, the temporaries and the output); the other 16 are the
@@ -140,6 +61,16 @@ impl std::fmt::Debug for Code {
         f.debug_struct("Code")
             .field("inputs", &self.inputs)
             .finish_non_exhaustive()
+    }
+}
+
+impl Program {
+    /// The program compiled to machine code, compiling it on the first call;
+    /// `None` if this module does not cover it. The program keeps the code
+    /// (in a slot that does not know its type, so that the bytecode does not
+    /// depend on this module), so every thread and run shares one copy.
+    pub(crate) fn machine_code(&self) -> Option<&Code> {
+        self.attached(compile)
     }
 }
 

@@ -12,10 +12,9 @@
 
 use crate::dtype::{DType, NUMERIC_KINDS, Scalar};
 use crate::error::{Error, ErrorKind, Result, Span};
-use crate::functions::{Function, Overload, Rule, TABLE, TypeCode};
+use crate::functions::{Function, Op, Overload, REDUCTIONS, Reduction, Rule, TABLE, TypeCode};
 use crate::hir::{Hir, Node, NodeId, NodeKind};
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Literal, UnaryOp};
-use crate::vm::Reduction;
 use num_complex::Complex64;
 use python::PyValue;
 use std::collections::HashMap;
@@ -104,9 +103,11 @@ impl Checker<'_> {
                 let arg = self.materialize(arg)?;
                 match op {
                     UnaryOp::Plus => Ok(Typed::Node(arg)),
-                    UnaryOp::Neg => self.apply("neg", &[arg], *op_span, e.span).map(Typed::Node),
+                    UnaryOp::Neg => self
+                        .apply(Op::Neg, &[arg], *op_span, e.span)
+                        .map(Typed::Node),
                     UnaryOp::Invert => self
-                        .apply("invert", &[arg], *op_span, e.span)
+                        .apply(Op::Invert, &[arg], *op_span, e.span)
                         .map(Typed::Node),
                 }
             }
@@ -151,6 +152,8 @@ impl Checker<'_> {
         args: &[Expr],
         keywords: &[crate::syntax::ast::Keyword],
     ) -> Result<Typed> {
+        // The user's text is read here, once; from here on the call is an
+        // identity.
         if let Some(op) = Reduction::from_name(name) {
             return self.reduction(op, e, name_span, args, keywords);
         }
@@ -181,7 +184,7 @@ impl Checker<'_> {
             .map(|a| self.expr(a))
             .collect::<Result<Vec<_>>>()?;
         // numexpr's `where` with a constant condition is simply one of its branches.
-        if name == "where"
+        if function.op == Op::Where
             && let Typed::Py(condition, _) = typed[0]
         {
             let truthy = condition.as_f64().is_none_or(|v| v != 0.0);
@@ -191,7 +194,8 @@ impl Checker<'_> {
             .into_iter()
             .map(|t| self.materialize(t))
             .collect::<Result<Vec<_>>>()?;
-        self.apply(name, &ids, name_span, e.span).map(Typed::Node)
+        self.apply(function.op, &ids, name_span, e.span)
+            .map(Typed::Node)
     }
 
     /// `sum(x)`, `sum(x, axis=k)` (or `sum(x, k)`), and `prod`, `min`, `max` alike.
@@ -353,7 +357,7 @@ impl Checker<'_> {
             }
         }
         if half {
-            let root = self.apply("sqrt", &[base], op_span, span)?;
+            let root = self.apply(Op::Sqrt, &[base], op_span, span)?;
             result = Some(match result {
                 None => root,
                 Some(r) => mul(self, r, root)?,
@@ -361,7 +365,7 @@ impl Checker<'_> {
         }
         let result = match result {
             Some(r) => r,
-            None => self.apply("ones_like", &[base], op_span, span)?,
+            None => self.apply(Op::OnesLike, &[base], op_span, span)?,
         };
         if x < 0.0 {
             let one = self.constant(Scalar::Int32(1), op_span);
@@ -377,7 +381,7 @@ impl Checker<'_> {
     fn powi(&mut self, base: NodeId, n: u32, op_span: Span, span: Span) -> NodeId {
         let dtype = self.dtype(base);
         // The static table has `powi` for both float types, and `base` is one.
-        let function = TABLE.get("powi").expect("the table has powi");
+        let function = &TABLE[Op::Powi];
         let code = TypeCode::of(dtype);
         let overload = function
             .overload(code, &[code, TypeCode::L])
@@ -454,49 +458,44 @@ impl Checker<'_> {
         op_span: Span,
         span: Span,
     ) -> Result<NodeId> {
-        use BinaryOp::*;
-        let name = match op {
-            Add => "add",
-            Sub => "sub",
-            Mul => "mul",
-            Div => "div",
-            FloorDiv => "floordiv",
-            Mod => "mod",
-            Pow => "pow",
-            Shl => "lshift",
-            Shr => "rshift",
-            And => "and",
-            Or => "or",
-            Xor => "xor",
-            Lt => "lt",
-            Le => "le",
-            Eq => "eq",
-            Ne => "ne",
-            Ge => "ge",
-            Gt => "gt",
+        let op = match op {
+            BinaryOp::Add => Op::Add,
+            BinaryOp::Sub => Op::Sub,
+            BinaryOp::Mul => Op::Mul,
+            BinaryOp::Div => Op::Div,
+            BinaryOp::FloorDiv => Op::FloorDiv,
+            BinaryOp::Mod => Op::Mod,
+            BinaryOp::Pow => Op::Pow,
+            BinaryOp::Shl => Op::LShift,
+            BinaryOp::Shr => Op::RShift,
+            BinaryOp::And => Op::And,
+            BinaryOp::Or => Op::Or,
+            BinaryOp::Xor => Op::Xor,
+            BinaryOp::Lt => Op::Lt,
+            BinaryOp::Le => Op::Le,
+            BinaryOp::Eq => Op::Eq,
+            BinaryOp::Ne => Op::Ne,
+            BinaryOp::Ge => Op::Ge,
+            BinaryOp::Gt => Op::Gt,
         };
         // numexpr computes `+` and `*` of booleans as `|` and `&`.
         let both_bool = self.dtype(l) == DType::Bool && self.dtype(r) == DType::Bool;
-        let name = match name {
-            "add" if both_bool => "or",
-            "mul" if both_bool => "and",
+        let op = match op {
+            Op::Add if both_bool => Op::Or,
+            Op::Mul if both_bool => Op::And,
             other => other,
         };
-        self.apply(name, &[l, r], op_span, span)
+        self.apply(op, &[l, r], op_span, span)
     }
 
     fn dtype(&self, id: NodeId) -> DType {
         self.hir.nodes[id].dtype
     }
 
-    /// Types `name(args)`: chooses the kind by the function's rule, finds the
+    /// Types `op(args)`: chooses the kind by the function's rule, finds the
     /// first overload reachable by upcasting the operands, and inserts the casts.
-    fn apply(&mut self, name: &str, args: &[NodeId], op_span: Span, span: Span) -> Result<NodeId> {
-        // `name` is a literal of this module or a name already looked up in
-        // the table by the caller.
-        let function = TABLE
-            .get(name)
-            .expect("the checker only names functions of the table");
+    fn apply(&mut self, op: Op, args: &[NodeId], op_span: Span, span: Span) -> Result<NodeId> {
+        let function = &TABLE[op];
         let types: Vec<DType> = args.iter().map(|&a| self.dtype(a)).collect();
         let found =
             result_code(function, &types).and_then(|ret| find_overload(function, ret, &types));
@@ -563,7 +562,7 @@ impl Checker<'_> {
             return Ok(self.constant(converted, span));
         }
         // Overloads are only found through upcasts the table lists as casts.
-        let function = TABLE.get("cast").expect("the table has casts");
+        let function = &TABLE[Op::Cast];
         let overload = function
             .overload(want, &[TypeCode::of(have)])
             .expect("the table has every upward cast");
@@ -671,7 +670,7 @@ fn find_overload(
 fn type_mismatch(function: &Function, types: &[DType], span: Span) -> Error {
     let what = match function.symbol {
         Some(sym) => format!("`{sym}`"),
-        None => format!("`{}`", function.name),
+        None => format!("`{}`", function.name()),
     };
     let got: Vec<String> = types.iter().map(|t| t.name()).collect();
     let mut accepted: Vec<String> = Vec::new();
@@ -704,7 +703,7 @@ fn type_mismatch(function: &Function, types: &[DType], span: Span) -> Error {
 
 fn unknown_function(name: &str, span: Span) -> Error {
     let mut message = format!("unknown function `{name}`");
-    let candidates = TABLE.callable_names().chain(crate::functions::REDUCTIONS);
+    let candidates = TABLE.callable_names().chain(REDUCTIONS);
     if let Some(best) = candidates
         .filter(|c| edit_distance(c, name) <= 2)
         .min_by_key(|c| edit_distance(c, name))

@@ -29,7 +29,6 @@ pub(crate) use gather::Gather;
 pub use interrupt::InterruptFlag;
 pub use pool::{MAX_THREADS, num_threads, set_num_threads};
 pub(crate) use pool::{clamp_threads, with_pool};
-pub use reduce::Reduction;
 pub(crate) use reduce::{PARALLEL_REDUCTION_LEN, ReduceError, reduce, reduced_shape};
 pub(crate) use reduce_chunked::ChunkedReduction;
 

@@ -16,59 +16,12 @@
 
 use crate::array::{Array, ArrayView, Buffer, Data};
 use crate::dtype::DType;
+// Named with the function table, below every stage that names a reduction.
+use crate::functions::Reduction;
 use crate::kernels::arith::{maximum_f32, maximum_f64, minimum_f32, minimum_f64};
 use num_complex::Complex64;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
-
-/// The four reductions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Reduction {
-    /// `sum`
-    Sum,
-    /// `prod`
-    Prod,
-    /// `min`
-    Min,
-    /// `max`
-    Max,
-}
-
-impl Reduction {
-    /// The function name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Reduction::Sum => "sum",
-            Reduction::Prod => "prod",
-            Reduction::Min => "min",
-            Reduction::Max => "max",
-        }
-    }
-
-    /// Parses a function name.
-    pub fn from_name(name: &str) -> Option<Reduction> {
-        Some(match name {
-            "sum" => Reduction::Sum,
-            "prod" => Reduction::Prod,
-            "min" => Reduction::Min,
-            "max" => Reduction::Max,
-            _ => return None,
-        })
-    }
-
-    /// The result type for operands of `dtype`, or `None` if refused.
-    pub fn result(self, dtype: DType) -> Option<DType> {
-        match (self, dtype) {
-            (_, DType::Bytes(_)) => None,
-            (Reduction::Sum | Reduction::Prod, DType::Bool | DType::Int32 | DType::Int64) => {
-                Some(DType::Int64)
-            }
-            (Reduction::Sum | Reduction::Prod, other) => Some(other),
-            (Reduction::Min | Reduction::Max, DType::Complex128) => None,
-            (Reduction::Min | Reduction::Max, other) => Some(other),
-        }
-    }
-}
 
 /// Elements summed pairwise as one unit of a full reduction.
 pub const CHUNK: usize = 4096;

@@ -18,11 +18,12 @@
 //! operand).
 
 use super::reduce::{
-    Add, CHUNK, Fold, Geometry, Greatest, Least, Mul, ReduceError, Reduction, fold, fold_row,
-    geometry, pairwise,
+    Add, CHUNK, Fold, Geometry, Greatest, Least, Mul, ReduceError, fold, fold_row, geometry,
+    pairwise,
 };
 use crate::array::{Array, Buffer, Data};
 use crate::dtype::DType;
+use crate::functions::Reduction;
 use num_complex::Complex64;
 
 /// A reduction in progress.
