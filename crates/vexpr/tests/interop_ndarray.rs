@@ -385,6 +385,22 @@ fn output_errors_leave_the_output_alone() {
     .unwrap();
     e.eval_into_ndarray(&env, out.view_mut()).unwrap();
     assert_eq!(out, a);
+    // A value refused at run time, into an output of another layout: the
+    // error at the operator, the output untouched.
+    let (base, power) = (array![[1i64, 2], [3, 4]], array![[1i64, -1], [2, 2]]);
+    let env = Env::new()
+        .with_ndarray("x", &base)
+        .unwrap()
+        .with_ndarray("p", &power)
+        .unwrap();
+    let e = Expr::compile("x ** p", &Signature::of(&env)).unwrap();
+    let mut out = Array2::<i64>::from_elem((2, 2), 9);
+    let err = e
+        .eval_into_ndarray(&env, out.view_mut().reversed_axes())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Value);
+    assert_eq!(err.source_text(), Some("x ** p"));
+    assert!(out.iter().all(|&x| x == 9));
 }
 
 /// A random layout of a 4-D grid: a permutation, reversals, steps inside a

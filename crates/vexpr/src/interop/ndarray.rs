@@ -411,9 +411,12 @@ pub trait NdarrayExpr {
     /// the result through one temporary array of its size, copied into it
     /// element by element.
     ///
-    /// If the evaluation fails, `out` is unchanged, except after an
-    /// interruption ([`Options::interrupt`]) of a standard-layout output,
-    /// which may be partly written.
+    /// An error found before the run (a type, a shape, a missing variable)
+    /// leaves `out` unchanged, and so does any error with a layout other
+    /// than the standard one; a standard-layout `out` may have been partly
+    /// written when the run itself stops (an interruption,
+    /// [`Options::interrupt`], or a value an operation refuses, such as an
+    /// integer to a negative power).
     ///
     /// ```
     /// use ndarray::{Array2, s};
