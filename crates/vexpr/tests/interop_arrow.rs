@@ -412,7 +412,7 @@ fn unreadable_columns_are_refused_only_when_read() {
     assert_eq!(err.kind(), ErrorKind::Input);
     assert_eq!((err.span().start, err.span().end), (4, 8));
     assert!(err.message().contains("Utf8"), "{}", err.message());
-    assert!(err.to_string().contains("^^^^"));
+    assert!(err.rendered().contains("^^^^"), "{}", err.rendered());
     let err = evaluate("dup + 1", &batch).unwrap_err();
     assert!(err.message().contains("two columns"), "{}", err.message());
     // An unknown name stays vexpr's own error.
