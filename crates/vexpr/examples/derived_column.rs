@@ -115,7 +115,8 @@ pub fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         _ => return Err("one output file at most".into()),
     };
     let batch = read_table(Path::new(input))?;
-    let derived = derive(&batch, name, formula)?;
+    // The caret report: the formula is the user's, and the error points into it.
+    let derived = derive(&batch, name, formula).map_err(|e| e.rendered())?;
     write_table(&derived, output)
 }
 
