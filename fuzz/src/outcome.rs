@@ -235,7 +235,7 @@ pub fn check_error(err: &Error, source: &str) {
     );
     // (The renderer shows control characters as symbols, so the message
     // itself may not appear verbatim.)
-    let text = err.to_string();
+    let text = err.rendered();
     assert!(
         text.starts_with("error"),
         "the rendering of {err:?} is not an error report: {text}"
