@@ -100,10 +100,11 @@ static HANDLER: Handler = Handler {
 // output that sits one cache line past its inputs within a page makes each
 // load look, to the CPU's store-forwarding check (which compares an
 // address's low 12 bits), like it depends on the store just made: "4K
-// aliasing". Measured with `out=` arrays at chosen offsets from NumPy
+// aliasing". Measured (`benches/output_offset.py`) with `out=` arrays at chosen offsets from NumPy
 // inputs (N = 10M, same run, fastest of 40 calls): at the inputs' page
 // offset `2*a**3 - 4*a**5 + 6*log(a)` on two threads took 0.583 ns an
-// element, one line (64 bytes) past it 0.697, half a page past it 0.652;
+// element, one line (64 bytes) past it 0.697 (a later run: 0.530 and
+// 0.555), half a page past it 0.652;
 // `arctan2(a, b) + tanh(a*b)` on one thread 2.505 against 2.633 one line
 // past. Matching only the offset within a cache line, as this allocator
 // did first, left results one line past their inputs. Buffers below
