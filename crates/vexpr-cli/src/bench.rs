@@ -51,7 +51,7 @@ pub struct Args {
     #[arg(long)]
     pub no_jit: bool,
 
-    /// Print one JSON line: {"expr", "n", "threads", "median_ns_per_elem", "min_ns_per_elem"}
+    /// Print one JSON line: {"expr", "n", "threads", "cpu", "machine_code", "median_ns_per_elem", "min_ns_per_elem"}
     #[arg(long)]
     pub json: bool,
 }
@@ -75,6 +75,10 @@ struct Report<'a> {
     expr: &'a str,
     n: usize,
     threads: usize,
+    /// The instruction-set level the run used (`VEXPR_CPU` caps it).
+    cpu: &'a str,
+    /// Whether the expression ran as generated machine code.
+    machine_code: bool,
     median_ns_per_elem: f64,
     min_ns_per_elem: f64,
 }
@@ -107,6 +111,8 @@ pub fn run(args: &Args) -> Result<Option<String>, Failure> {
         .with_block_len(args.block_len.unwrap_or(vexpr::DEFAULT_BLOCK_LEN))
         .with_jit(!args.no_jit);
     let repeat = args.repeat;
+    let cpu = vexpr::cpu_level();
+    let machine_code = !args.no_jit && vexpr::unstable::runs_machine_code(&expr);
     let timing = match expr.result_dtype() {
         DType::Bool => time_calls(&expr, &env, false, elements, options, repeat)?,
         DType::Int32 => time_calls(&expr, &env, 0i32, elements, options, repeat)?,
@@ -142,6 +148,8 @@ pub fn run(args: &Args) -> Result<Option<String>, Failure> {
             expr: &args.expr,
             n: elements,
             threads: options.threads(),
+            cpu: cpu.name(),
+            machine_code,
             median_ns_per_elem: per_elem(median),
             min_ns_per_elem: per_elem(min),
         };
@@ -160,6 +168,13 @@ pub fn run(args: &Args) -> Result<Option<String>, Failure> {
         format!("expr:    {}", args.expr),
         format!("n:       {elements}{inputs}"),
         format!("threads: {}", options.threads()),
+        format!(
+            "cpu:     {cpu} ({})",
+            match machine_code {
+                true => "machine code",
+                false => "one pass per instruction",
+            }
+        ),
         format!(
             "median:  {:.4} ns/elem ({} per call)",
             per_elem(median),

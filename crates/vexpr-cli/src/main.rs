@@ -12,7 +12,8 @@
 //! it gives: a command returns its stdout text (if any) or a [`Failure`].
 //! Exit status: 0 on success; 1 when evaluation fails or a file cannot be
 //! read or written (the message on stderr, with a caret under the place for
-//! expression errors); 2 for a usage error. Results go to stdout, everything
+//! expression errors); 2 for a usage error. `VEXPR_CPU` naming a level this
+//! CPU lacks, or no level, is an error (status 1) of every command. Results go to stdout, everything
 //! else to stderr. `npy`, `format` and `value` are shared with the REPL.
 
 // Everything unsafe lives in the library, where each use is argued.
@@ -66,6 +67,11 @@ struct ReplArgs {
 fn main() -> ExitCode {
     // clap exits with status 2 on a usage error and 0 for --help/--version.
     let cli = Cli::parse();
+    // The library would only warn about a level this CPU lacks; a command
+    // asked for it explicitly, so it is an error here.
+    if let Err(message) = vexpr::cpu_level_from_env() {
+        return Failure::Message(message).report();
+    }
     let outcome = match cli.command {
         None => return repl::run(None),
         Some(Command::Repl(args)) => return repl::run(args.threads),

@@ -702,6 +702,11 @@ impl Expr {
                 Error::new(ErrorKind::Value, span, fault.message).with_source(&self.source)
             }
             Stop::Interrupted => self.interrupted(),
+            Stop::Unavailable(level) => {
+                let whole = Span::new(0, self.source.len());
+                Error::new(ErrorKind::Unsupported, whole, level.unavailable())
+                    .with_source(&self.source)
+            }
         }
     }
 

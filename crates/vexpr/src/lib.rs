@@ -50,6 +50,7 @@ mod array;
 mod cache;
 pub mod chunked;
 mod codegen;
+mod cpu;
 mod dtype;
 mod error;
 mod expr;
@@ -69,6 +70,7 @@ mod typeck;
 mod vm;
 
 pub use array::{Array, ArrayView, Buffer, Data, Element, Env, Value};
+pub use cpu::{CpuLevel, ParseCpuLevelError, cpu_level, cpu_level_from_env, set_cpu_level};
 pub use dtype::{DType, Format, Scalar, Storage};
 pub use error::{Error, ErrorKind, Result, Span};
 pub use expr::{Expr, Signature, evaluate, evaluate_with};
@@ -106,6 +108,12 @@ pub mod unstable {
     /// The reduction stages of `expr`, in the order they run.
     pub fn stages(expr: &crate::Expr) -> &[Stage] {
         expr.stages()
+    }
+
+    /// Whether `expr`'s final program runs as machine code at the process's
+    /// CPU level (generating the code if it has none yet).
+    pub fn runs_machine_code(expr: &crate::Expr) -> bool {
+        expr.program().machine_code().is_some()
     }
 }
 

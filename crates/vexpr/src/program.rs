@@ -9,6 +9,7 @@
 //! needs to write lives in per-thread scratch, so one program can be run by
 //! many threads at once.
 
+use crate::cpu::Level;
 use crate::dtype::{DType, Scalar};
 use crate::functions::Overload;
 use std::any::Any;
@@ -83,15 +84,17 @@ pub struct Program {
     pub(crate) jit: JitCache,
 }
 
-/// A program's machine code, made once, and whether the program has run.
+/// A program's machine code, made once for each CPU level it runs at, and
+/// whether the program has run.
 ///
 /// The code is kept as `dyn Any`: its type belongs to `jit`, which
 /// reads this module, and naming it here would make the two depend on each
 /// other. [`Program::attached`] gives it back typed.
 #[derive(Debug, Default)]
 pub(crate) struct JitCache {
-    /// `None` inside when the program or the CPU is not covered.
-    code: OnceLock<Option<Arc<dyn Any + Send + Sync>>>,
+    /// By [`Level`] (less one); `None` inside when the program or the level
+    /// is not covered.
+    code: [OnceLock<Option<Arc<dyn Any + Send + Sync>>>; 3],
     ran: AtomicBool,
 }
 
@@ -105,16 +108,16 @@ impl Clone for JitCache {
 }
 
 impl Program {
-    /// What `make` compiles this program to, made on the first call and kept
-    /// with the program (shared by its clones); `None` if `make` gave none.
-    /// One type is ever attached (`jit`'s `Code`, through
-    /// `Program::machine_code`); another would read as `None`.
+    /// What `make` compiles this program to at `level`, made on the first
+    /// call for that level and kept with the program (shared by its clones);
+    /// `None` if `make` gave none. One type is ever attached (`jit`'s `Code`,
+    /// through `Program::machine_code`); another would read as `None`.
     pub(crate) fn attached<T: Any + Send + Sync>(
         &self,
+        level: Level,
         make: impl FnOnce(&Program) -> Option<T>,
     ) -> Option<&T> {
-        self.jit
-            .code
+        self.jit.code[level as usize - 1]
             .get_or_init(|| make(self).map(|code| Arc::new(code) as Arc<dyn Any + Send + Sync>))
             .as_deref()
             .and_then(|code| code.downcast_ref::<T>())

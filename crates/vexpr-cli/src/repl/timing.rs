@@ -49,6 +49,10 @@ pub struct Report {
     pub bytes: usize,
     /// Threads vexpr used.
     pub threads: usize,
+    /// The instruction-set level vexpr ran at.
+    pub cpu: vexpr::CpuLevel,
+    /// Whether the expression's final program ran as machine code.
+    pub machine_code: bool,
     /// Median time of one vexpr evaluation, and the number of runs.
     pub fast: (Duration, usize),
     /// Median time of one naive evaluation, and the number of runs; `None` for
@@ -112,6 +116,8 @@ pub fn measure(
         dtype,
         bytes,
         threads,
+        cpu: vexpr::cpu_level(),
+        machine_code: vexpr::unstable::runs_machine_code(expr),
         fast,
         naive,
     }))
@@ -331,9 +337,15 @@ impl fmt::Display for Report {
         let per_element = |d: Duration| d.as_secs_f64() * 1e9 / self.len as f64;
         let throughput = |d: Duration| self.bytes as f64 / d.as_secs_f64().max(1e-12) / 1e9;
         let vexpr_label = format!(
-            "vexpr ({} thread{})",
+            "vexpr ({} thread{}, {}, {})",
             self.threads,
-            if self.threads == 1 { "" } else { "s" }
+            if self.threads == 1 { "" } else { "s" },
+            self.cpu,
+            if self.machine_code {
+                "machine code"
+            } else {
+                "passes"
+            }
         );
         let naive_label = "naive (one full-size temporary per operation, 1 thread)";
         let width = vexpr_label.len().max(naive_label.len());

@@ -29,6 +29,7 @@ mod tests;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
+use crate::cpu::Level;
 use crate::dtype::{DType, Scalar};
 // The table names the operations (it sits below this module); the emitter
 // matches on them.
@@ -65,24 +66,29 @@ impl std::fmt::Debug for Code {
 }
 
 impl Program {
-    /// The program compiled to machine code, compiling it on the first call;
-    /// `None` if this module does not cover it. The program keeps the code
-    /// (in a slot that does not know its type, so that the bytecode does not
-    /// depend on this module), so every thread and run shares one copy.
+    /// The program compiled to machine code for the level this thread runs
+    /// at ([`Level::current`]), compiling it on the first call for that
+    /// level; `None` if this module does not cover the program or the level.
+    /// The program keeps the code (in a slot that does not know its type, so
+    /// that the bytecode does not depend on this module), so every thread and
+    /// run at that level shares one copy.
     pub(crate) fn machine_code(&self) -> Option<&Code> {
-        self.attached(compile)
+        let level = Level::current();
+        self.attached(level, |program| compile(program, level))
     }
 }
 
-/// Compiles `program`, or says `None` when this CPU or this program is not
-/// covered: not x86-64 with AVX-512, a register that is not float64 (other
+/// Compiles `program` for `level` (which this CPU must have), or says `None`
+/// when the level or the program is not covered: a level other than
+/// AVX-512, a register that is not float64 (other
 /// than a `powi` exponent), an instruction without a [`JitOp`], more than
 /// [`MAX_VALUES`] values or [`MAX_INPUTS`] inputs.
-pub(crate) fn compile(program: &Program) -> Option<Code> {
+pub(crate) fn compile(program: &Program, level: Level) -> Option<Code> {
     #[cfg(target_arch = "x86_64")]
     {
-        use crate::kernels::vmath::Level;
-        if Level::detect() != Level::Avx512 || program.code.is_empty() {
+        // The hardware check keeps `Code::run` sound whatever level a caller
+        // passes.
+        if level != Level::Avx512 || Level::hardware() < level || program.code.is_empty() {
             return None;
         }
         let plan = Plan::new(program)?;
@@ -95,7 +101,7 @@ pub(crate) fn compile(program: &Program) -> Option<Code> {
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let _ = program;
+        let _ = (program, level);
         None
     }
 }
@@ -133,7 +139,7 @@ impl Code {
         // reads the constant pool it was assembled with; it touches nothing
         // else and uses only caller-saved registers, which `extern "sysv64"`
         // tells the compiler. The CPU has AVX-512 F/DQ/VL/BW (`compile`
-        // checked `Level::Avx512`), every instruction the emitter uses. The
+        // checked that the hardware has `Level::Avx512`), every instruction the emitter uses. The
         // pointers' validity, and `out`'s alignment for the streaming entry's
         // `vmovntpd`, are the caller's promise.
         unsafe {

@@ -8,7 +8,7 @@ use crate::{Env, Expr, Options, Signature};
 fn generates() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        Level::detect() == Level::Avx512
+        Level::current() == Level::Avx512
     }
     #[cfg(not(target_arch = "x86_64"))]
     {

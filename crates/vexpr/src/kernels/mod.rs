@@ -181,11 +181,11 @@ macro_rules! dispatch {
         fn avx2($out: &mut [u8], $args: &[$crate::kernels::Operand<'_>]) {
             body($out, $args)
         }
-        match $crate::kernels::vmath::Level::detect() {
-            // SAFETY: `Level::detect` reports AVX-512 (F, DQ, VL, BW) only when the CPU has it.
+        match $crate::kernels::vmath::Level::current() {
+            // SAFETY: `Level::current` is never above the CPU's level: AVX-512 (F, DQ, VL, BW) is there.
             #[cfg(target_arch = "x86_64")]
             $crate::kernels::vmath::Level::Avx512 => unsafe { avx512($out, $args) },
-            // SAFETY: `Level::detect` reports AVX2 + FMA only when the CPU has both.
+            // SAFETY: `Level::current` is never above the CPU's level: AVX2 + FMA are there.
             #[cfg(target_arch = "x86_64")]
             $crate::kernels::vmath::Level::Avx2Fma => unsafe { avx2($out, $args) },
             $crate::kernels::vmath::Level::Baseline => body($out, $args),

@@ -32,6 +32,7 @@ pub(crate) use pool::{clamp_threads, with_pool};
 pub(crate) use reduce::{PARALLEL_REDUCTION_LEN, ReduceError, reduce, reduced_shape};
 pub(crate) use reduce_chunked::ChunkedReduction;
 
+use crate::cpu::{CpuLevel, with_run_cap};
 use crate::jit::Code;
 use crate::kernels::Operand;
 use crate::program::{MAX_ARGS, Program, Role};
@@ -72,6 +73,7 @@ pub struct Options {
     pub(crate) threads: usize,
     pub(crate) jit: bool,
     pub(crate) interrupt: Option<&'static AtomicBool>,
+    pub(crate) cpu: Option<CpuLevel>,
 }
 
 impl Options {
@@ -156,6 +158,37 @@ impl Options {
     pub fn with_interrupt(mut self, flag: &'static AtomicBool) -> Options {
         self.interrupt = Some(flag);
         self
+    }
+
+    /// Runs at no higher an instruction-set level than `level`: the kernels
+    /// and machine code of that level, or of the process's level
+    /// ([`cpu_level`](crate::cpu_level), which `VEXPR_CPU` caps) if that is
+    /// lower. Same results at every level except in the last bit of a few
+    /// functions (`docs/accuracy.md`); this is for testing and measuring
+    /// what a smaller CPU runs. A level this CPU does not have is an error
+    /// of the evaluation ([`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported)).
+    ///
+    /// ```
+    /// use vexpr::{CpuLevel, Env, Options};
+    /// let a = [1.0, 2.0];
+    /// let env = Env::new().with("a", &a[..]);
+    /// let baseline = Options::default().with_cpu(CpuLevel::Baseline);
+    /// assert_eq!(baseline.cpu(), Some(CpuLevel::Baseline));
+    /// let r = vexpr::evaluate_with("exp(a)", &env, baseline).unwrap();
+    /// assert_eq!(r.as_slice::<f64>().unwrap(), &[1f64.exp(), 2f64.exp()]);
+    /// ```
+    pub fn with_cpu(mut self, level: CpuLevel) -> Options {
+        self.cpu = Some(level);
+        self
+    }
+
+    /// The level cap, if any ([`Options::with_cpu`]).
+    ///
+    /// ```
+    /// assert_eq!(vexpr::Options::default().cpu(), None);
+    /// ```
+    pub fn cpu(&self) -> Option<CpuLevel> {
+        self.cpu
     }
 
     /// The thread count ([`Options::with_threads`]).
@@ -281,6 +314,7 @@ impl Default for Options {
             threads: num_threads(),
             jit: true,
             interrupt: None,
+            cpu: None,
         }
     }
 }
@@ -320,6 +354,8 @@ pub(crate) enum Stop {
     Fault(Fault),
     /// [`Options::interrupt`] was set.
     Interrupted,
+    /// [`Options::cpu`] asks for a level this CPU does not have.
+    Unavailable(CpuLevel),
 }
 
 impl From<Fault> for Stop {
@@ -334,8 +370,28 @@ impl From<Fault> for Stop {
 /// elements of the result type. If a kernel refuses its operands, the
 /// [`Fault`] of the first element that fails is returned (the same whatever
 /// the thread count and block length); if the run is interrupted, at any
-/// element, [`Stop::Interrupted`].
+/// element, [`Stop::Interrupted`]. Every thread of the run works at the
+/// level [`Options::cpu`] caps (or [`Stop::Unavailable`] if this CPU does
+/// not have it).
 pub(crate) fn run(
+    program: &Program,
+    bindings: &[Binding<'_>],
+    out: &mut [u8],
+    len: usize,
+    options: Options,
+) -> Result<(), Stop> {
+    if let Some(level) = options.cpu
+        && level > CpuLevel::detected()
+    {
+        return Err(Stop::Unavailable(level));
+    }
+    with_run_cap(options.cpu, || {
+        run_at_level(program, bindings, out, len, options)
+    })
+}
+
+/// [`run`] on the calling thread's level.
+fn run_at_level(
     program: &Program,
     bindings: &[Binding<'_>],
     out: &mut [u8],
@@ -409,37 +465,39 @@ pub(crate) fn run(
     let rest = Mutex::new((out, 0usize));
     let stops = Mutex::new(Vec::new());
     let worker = || {
-        loop {
-            let (piece, first) = {
-                let mut rest = rest.lock().unwrap_or_else(PoisonError::into_inner);
-                let (left, first) = &mut *rest;
-                let count = left.len() / width;
-                if count == 0 {
-                    break;
-                }
-                let n = count
-                    .div_ceil(4 * threads)
-                    .next_multiple_of(block_len)
-                    .min(count);
-                let (piece, tail) = std::mem::take(left).split_at_mut(n * width);
-                *left = tail;
-                let at = *first;
-                *first += n;
-                (piece, at)
-            };
-            let n = piece.len() / width;
-            if let Err(stop) = run.piece(piece, first, n) {
-                stops
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(stop);
-                // The other threads see the flag at their next block; none
-                // needs more pieces.
-                if stop == Stop::Interrupted {
-                    break;
+        with_run_cap(options.cpu, || {
+            loop {
+                let (piece, first) = {
+                    let mut rest = rest.lock().unwrap_or_else(PoisonError::into_inner);
+                    let (left, first) = &mut *rest;
+                    let count = left.len() / width;
+                    if count == 0 {
+                        break;
+                    }
+                    let n = count
+                        .div_ceil(4 * threads)
+                        .next_multiple_of(block_len)
+                        .min(count);
+                    let (piece, tail) = std::mem::take(left).split_at_mut(n * width);
+                    *left = tail;
+                    let at = *first;
+                    *first += n;
+                    (piece, at)
+                };
+                let n = piece.len() / width;
+                if let Err(stop) = run.piece(piece, first, n) {
+                    stops
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(stop);
+                    // The other threads see the flag at their next block; none
+                    // needs more pieces.
+                    if stop == Stop::Interrupted {
+                        break;
+                    }
                 }
             }
-        }
+        })
     };
     pool::run_shared(threads, &worker);
     let stops = stops.into_inner().unwrap_or_else(PoisonError::into_inner);
@@ -453,7 +511,7 @@ pub(crate) fn run(
         .into_iter()
         .filter_map(|stop| match stop {
             Stop::Fault(fault) => Some(fault),
-            Stop::Interrupted => None,
+            Stop::Interrupted | Stop::Unavailable(_) => None,
         })
         .min_by_key(|fault| fault.element)
         .map_or(Ok(()), |fault| Err(Stop::Fault(fault)))

@@ -19,7 +19,8 @@
 //! `trig.rs`). A slice loop over it vectorizes, and that loop is compiled
 //! three times: for AVX-512 (F, DQ, VL, BW), for AVX2 + FMA, and for the
 //! baseline target (SSE2 on x86-64). The best level the CPU supports is
-//! detected once at run time (`Level`). Only the FMA builds fuse
+//! chosen at run time (`Level::current`, in `crate::cpu`: the CPU's best, or
+//! lower when capped). Only the FMA builds fuse
 //! multiply-adds: without the `fma` feature `f64::mul_add` is a slow
 //! library call (see `arith.rs`).
 //!
@@ -48,8 +49,6 @@ mod sqrt;
 #[cfg(test)]
 mod tests;
 mod trig;
-
-use std::sync::atomic::{AtomicU8, Ordering};
 
 /// The constants of the exp, log, sin, cos, tanh and atan2 lane functions
 /// and of the Newton square root and quotient, for the code generator (`crate::jit`), which emits the same
@@ -89,74 +88,7 @@ pub(crate) mod shared {
 #[allow(unused_imports)]
 use arith::{BaseFma, HwFma};
 
-/// A set of CPU features a kernel can be compiled for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Level {
-    /// The compile-time target only (SSE2 on x86-64).
-    Baseline = 1,
-    /// AVX2 and FMA (Haswell, Zen 1 and later).
-    #[cfg(target_arch = "x86_64")]
-    Avx2Fma = 2,
-    /// AVX-512 F, DQ, VL and BW together with AVX2 and FMA (every AVX-512
-    /// CPU since Skylake-X; BW gives byte-sized booleans their own masks).
-    #[cfg(target_arch = "x86_64")]
-    Avx512 = 3,
-}
-
-impl Level {
-    /// The best level this CPU supports, probed once and cached.
-    pub(crate) fn detect() -> Level {
-        static CACHE: AtomicU8 = AtomicU8::new(0);
-        match CACHE.load(Ordering::Relaxed) {
-            1 => Level::Baseline,
-            #[cfg(target_arch = "x86_64")]
-            2 => Level::Avx2Fma,
-            #[cfg(target_arch = "x86_64")]
-            3 => Level::Avx512,
-            _ => {
-                let level = Self::probe();
-                CACHE.store(level as u8, Ordering::Relaxed);
-                level
-            }
-        }
-    }
-
-    fn probe() -> Level {
-        // Miri interprets no AVX2/AVX-512 intrinsics nor machine code: at the
-        // baseline level every kernel is portable Rust, and machine code
-        // (`jit::compile`, which needs `Level::Avx512`) is never made, so the
-        // whole VM runs under Miri.
-        #[cfg(all(target_arch = "x86_64", not(miri)))]
-        {
-            let avx2_fma = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
-            if avx2_fma
-                && is_x86_feature_detected!("avx512f")
-                && is_x86_feature_detected!("avx512dq")
-                && is_x86_feature_detected!("avx512vl")
-                && is_x86_feature_detected!("avx512bw")
-            {
-                return Level::Avx512;
-            }
-            if avx2_fma {
-                return Level::Avx2Fma;
-            }
-        }
-        Level::Baseline
-    }
-
-    /// Every level this CPU can run, lowest first (tests run them all).
-    #[cfg(test)]
-    pub(crate) fn supported() -> Vec<Level> {
-        let all = [
-            Level::Baseline,
-            #[cfg(target_arch = "x86_64")]
-            Level::Avx2Fma,
-            #[cfg(target_arch = "x86_64")]
-            Level::Avx512,
-        ];
-        all.into_iter().filter(|&l| l <= Level::detect()).collect()
-    }
-}
+pub(crate) use crate::cpu::Level;
 
 /// The compiled variants of one unary slice kernel.
 pub(crate) struct Unary<T: 'static> {
@@ -171,9 +103,9 @@ impl<T> Unary<T> {
     /// Runs the variant for `level`, capped at what the CPU supports.
     pub(crate) fn run(&self, level: Level, x: &[T], out: &mut [T]) {
         debug_assert_eq!(x.len(), out.len(), "vmath: input and output lengths differ");
-        match level.min(Level::detect()) {
+        match level.min(Level::current()) {
             Level::Baseline => (self.base)(x, out),
-            // SAFETY: the level is capped at `Level::detect()`, so the CPU has
+            // SAFETY: the level is capped at `Level::current()`, so the CPU has
             // the target features this variant was compiled with.
             #[cfg(target_arch = "x86_64")]
             Level::Avx2Fma => unsafe { (self.avx2)(x, out) },
@@ -198,9 +130,9 @@ impl<T> Binary<T> {
     pub(crate) fn run(&self, level: Level, x: &[T], y: &[T], out: &mut [T]) {
         debug_assert_eq!(x.len(), out.len(), "vmath: input and output lengths differ");
         debug_assert_eq!(y.len(), out.len(), "vmath: input and output lengths differ");
-        match level.min(Level::detect()) {
+        match level.min(Level::current()) {
             Level::Baseline => (self.base)(x, y, out),
-            // SAFETY: the level is capped at `Level::detect()`, so the CPU has
+            // SAFETY: the level is capped at `Level::current()`, so the CPU has
             // the target features this variant was compiled with.
             #[cfg(target_arch = "x86_64")]
             Level::Avx2Fma => unsafe { (self.avx2)(x, y, out) },
@@ -323,11 +255,11 @@ macro_rules! entry_points {
     ($(#[$doc:meta])* $f64:ident, $t64:ident, $f32:ident, $t32:ident) => {
         $(#[$doc])*
         pub fn $f64(x: &[f64], out: &mut [f64]) {
-            $t64.run(Level::detect(), x, out)
+            $t64.run(Level::current(), x, out)
         }
         #[doc = concat!("f32 version of [`", stringify!($f64), "`], computed in f64 and rounded once.")]
         pub fn $f32(x: &[f32], out: &mut [f32]) {
-            $t32.run(Level::detect(), x, out)
+            $t32.run(Level::current(), x, out)
         }
     };
 }
@@ -503,7 +435,7 @@ pub(crate) static SQRT_F64: Unary<f64> = Unary {
 /// assert!(out[2].is_nan() && out[3] == f64::INFINITY);
 /// ```
 pub fn sqrt_f64(x: &[f64], out: &mut [f64]) {
-    SQRT_F64.run(Level::detect(), x, out)
+    SQRT_F64.run(Level::current(), x, out)
 }
 
 pub(crate) static DIV_F64: Binary<f64> = Binary {
@@ -529,7 +461,7 @@ pub(crate) static DIV_F64: Binary<f64> = Binary {
 /// assert_eq!(out[2], f64::INFINITY);
 /// ```
 pub fn div_f64(a: &[f64], b: &[f64], out: &mut [f64]) {
-    DIV_F64.run(Level::detect(), a, b, out)
+    DIV_F64.run(Level::current(), a, b, out)
 }
 
 pub(crate) static ATAN2_F64: Binary<f64> = variants!(
@@ -575,22 +507,22 @@ pub(crate) static POW_F32: Binary<f32> = variants!(
 /// Two-argument inverse tangent of `y[i] / x[i]`, in [-pi, pi], with the
 /// IEEE signed-zero and infinity cases.
 pub fn atan2_f64(y: &[f64], x: &[f64], out: &mut [f64]) {
-    ATAN2_F64.run(Level::detect(), y, x, out)
+    ATAN2_F64.run(Level::current(), y, x, out)
 }
 
 /// f32 version of [`atan2_f64`], computed in f64 and rounded once.
 pub fn atan2_f32(y: &[f32], x: &[f32], out: &mut [f32]) {
-    ATAN2_F32.run(Level::detect(), y, x, out)
+    ATAN2_F32.run(Level::current(), y, x, out)
 }
 
 /// sqrt(x^2 + y^2) without intermediate overflow or underflow.
 pub fn hypot_f64(x: &[f64], y: &[f64], out: &mut [f64]) {
-    HYPOT_F64.run(Level::detect(), x, y, out)
+    HYPOT_F64.run(Level::current(), x, y, out)
 }
 
 /// f32 version of [`hypot_f64`], computed in f64 and rounded once.
 pub fn hypot_f32(x: &[f32], y: &[f32], out: &mut [f32]) {
-    HYPOT_F32.run(Level::detect(), x, y, out)
+    HYPOT_F32.run(Level::current(), x, y, out)
 }
 
 /// x^y with the C99 special cases (pow(x, 0) = 1, pow(1, y) = 1, NaN for a
@@ -607,5 +539,5 @@ pub fn pow_f64(x: &[f64], y: &[f64], out: &mut [f64]) {
 
 /// f32 version of [`pow_f64`]: e^(y log|x|) in f64, vectorized.
 pub fn pow_f32(x: &[f32], y: &[f32], out: &mut [f32]) {
-    POW_F32.run(Level::detect(), x, y, out)
+    POW_F32.run(Level::current(), x, y, out)
 }

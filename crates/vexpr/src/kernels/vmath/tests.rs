@@ -479,7 +479,7 @@ fn div_is_correctly_rounded() {
 fn vmath_special_values() {
     let one = |k: &Unary<f64>, v: f64| {
         let mut o = [0.0];
-        k.run(Level::detect(), &[v], &mut o);
+        k.run(Level::current(), &[v], &mut o);
         o[0]
     };
     assert_eq!(one(&EXP_F64, 710.0), f64::INFINITY);
@@ -494,7 +494,7 @@ fn vmath_special_values() {
     assert_eq!(one(&TANH_F64, f64::INFINITY), 1.0);
     assert_eq!(one(&ARCTANH_F64, -1.0), f64::NEG_INFINITY);
     let mut o = [0.0];
-    ATAN2_F64.run(Level::detect(), &[0.0], &[-0.0], &mut o);
+    ATAN2_F64.run(Level::current(), &[0.0], &[-0.0], &mut o);
     assert_eq!(o[0], std::f64::consts::PI);
 }
 
@@ -534,7 +534,7 @@ fn vmath_speed() {
     println!(
         "| function | input | vmath f64: {} | std f64 loop | vmath f32 ({:?}) |",
         names.join(" / "),
-        Level::detect()
+        Level::current()
     );
     println!("|---|---|---|---|---|");
     type Case = (
@@ -571,7 +571,7 @@ fn vmath_speed() {
             }
             black_box(&mut out);
         });
-        let v32 = best(&mut || k32.run(Level::detect(), black_box(&x32), black_box(&mut out32)));
+        let v32 = best(&mut || k32.run(Level::current(), black_box(&x32), black_box(&mut out32)));
         println!(
             "| {name} | {input} | {} | {s:.2} | {v32:.2} |",
             per_level.join(" / ")
@@ -663,7 +663,7 @@ fn vmath_vs_glibc() {
     for (name, k, sf) in fs {
         let mut cells = vec![];
         for (_, x) in &sets {
-            k.run(Level::detect(), x, &mut out);
+            k.run(Level::current(), x, &mut out);
             let worst = x
                 .iter()
                 .zip(&out)
