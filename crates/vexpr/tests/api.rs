@@ -930,3 +930,53 @@ fn shape_errors_of_arrays_and_views_are_errors() {
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Shape, "{e}");
 }
+
+#[test]
+fn options_cap_the_cpu_level_of_each_run() {
+    use vexpr::CpuLevel;
+    let n = 50_000;
+    let a: Vec<f64> = (0..n).map(|i| 0.1 + (i as f64) * 1e-4).collect();
+    let b: Vec<f64> = (0..n).map(|i| 2.0 - (i as f64) * 3e-5).collect();
+    let env = Env::new().with("a", &a[..]).with("b", &b[..]);
+    let sources = [
+        "2*a**3 - 4*a**5 + 6*log(a)",
+        "exp(-a*a) * sqrt(b)",
+        "sin(a)**2 + cos(b)**2",
+        "where(a > b, a*b, a / b)",
+        "arctan2(a, b) + tanh(a*b)",
+    ];
+    let hardware = CpuLevel::detected();
+    for source in sources {
+        let default = vexpr::evaluate(source, &env).unwrap();
+        for level in CpuLevel::ALL.into_iter().filter(|&l| l <= hardware) {
+            let capped = Options::default().with_threads(2).with_cpu(level);
+            let jit = vexpr::evaluate_with(source, &env, capped).unwrap();
+            let passes = vexpr::evaluate_with(source, &env, capped.with_jit(false)).unwrap();
+            // Machine code gives the bits of the passes at its level...
+            assert_eq!(
+                f64s(&jit).iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                f64s(&passes)
+                    .iter()
+                    .map(|x| x.to_bits())
+                    .collect::<Vec<_>>(),
+                "{source} at {level}"
+            );
+            // ...and every level agrees with the default within the functions'
+            // error bounds (4 ulps each, a few operations deep).
+            for (x, y) in f64s(&jit).iter().zip(f64s(&default)) {
+                assert!(
+                    (x - y).abs() <= 1e-14 * y.abs().max(1.0),
+                    "{source} at {level}: {x} vs {y}"
+                );
+            }
+        }
+    }
+    if hardware < CpuLevel::Avx512 {
+        let above = Options::default().with_cpu(CpuLevel::Avx512);
+        let err = vexpr::evaluate_with("a + b", &env, above).unwrap_err();
+        assert_eq!(err.kind(), vexpr::ErrorKind::Unsupported);
+        assert!(err.to_string().contains("avx512"), "{err}");
+    }
+    // The process level is the default's, and a run cap never outlives its run.
+    assert!(vexpr::cpu_level() <= hardware);
+}
