@@ -315,7 +315,9 @@ fn bench_json_is_one_line_with_the_keys() {
         assert!(v > 0.0 && v.is_finite(), "{key} = {v}");
     }
     assert!(json["min_ns_per_elem"].as_f64() <= json["median_ns_per_elem"].as_f64());
-    assert_eq!(json.as_object().unwrap().len(), 5);
+    assert_eq!(json["cpu"], vexpr::cpu_level().name());
+    assert!(json["machine_code"].is_boolean(), "{text}");
+    assert_eq!(json.as_object().unwrap().len(), 7);
 
     // Without --json: a readable report.
     let out = vexpr(
@@ -324,6 +326,69 @@ fn bench_json_is_one_line_with_the_keys() {
     );
     assert_status(&out, 0);
     assert!(stdout(&out).contains("ns/elem"), "{}", stdout(&out));
+}
+
+/// `vexpr ARGS` with `VEXPR_CPU=level`.
+fn vexpr_at(level: &str, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_vexpr"))
+        .args(args)
+        .current_dir(dir)
+        .env("VEXPR_CPU", level)
+        .output()
+        .expect("the vexpr binary runs")
+}
+
+#[test]
+fn vexpr_cpu_caps_the_level_and_bench_reports_it() {
+    let dir = scratch();
+    let a: Vec<f64> = (0..40).map(|i| 0.1 + i as f64 / 7.0).collect();
+    save(&path(&dir, "a.npy"), &[40], &a);
+    let detected = vexpr::CpuLevel::detected();
+    let bench = [
+        "bench",
+        "exp(a) + 1",
+        "--n",
+        "4096",
+        "--repeat",
+        "2",
+        "--json",
+    ];
+    for level in vexpr::CpuLevel::ALL {
+        let out = vexpr_at(level.name(), dir.path(), &bench);
+        if level > detected {
+            assert_fails_cleanly(&out, "supports instruction-set levels up to", level.name());
+            continue;
+        }
+        assert_status(&out, 0);
+        let json: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+        assert_eq!(json["cpu"], level.name());
+        // Machine code exists for AVX-512 (and, once generated there, other
+        // levels); the baseline never has any.
+        if level == vexpr::CpuLevel::Baseline {
+            assert_eq!(json["machine_code"], false);
+        }
+        if level == vexpr::CpuLevel::Avx512 {
+            assert_eq!(json["machine_code"], true);
+        }
+        // eval at that level gives the same numbers as the default.
+        let capped = vexpr_at(level.name(), dir.path(), &["eval", "exp(a)", "a=a.npy"]);
+        let default = vexpr(dir.path(), &["eval", "exp(a)", "a=a.npy"]);
+        assert_status(&capped, 0);
+        assert_eq!(stdout(&capped), stdout(&default));
+    }
+    // The text report names the level too; a name that is no level is refused.
+    let out = vexpr_at(
+        "baseline",
+        dir.path(),
+        &["bench", "a*2", "--n", "64", "--repeat", "1"],
+    );
+    assert!(
+        stdout(&out).contains("cpu:     baseline (one pass per instruction)"),
+        "{}",
+        stdout(&out)
+    );
+    let out = vexpr_at("sse9", dir.path(), &["eval", "1"]);
+    assert_fails_cleanly(&out, "unknown CPU level `sse9`", "sse9");
 }
 
 #[test]

@@ -110,6 +110,18 @@ pub mod unstable {
         expr.stages()
     }
 
+    /// E1-E8, the benchmark expressions of `docs/performance.md`, in order.
+    pub const BENCHMARKS: [&str; 8] = [
+        "2*a + 3*b",
+        "a**2 + 3*b",
+        "2*a**3 - 4*a**5 + 6*log(a)",
+        "abs(a - b) / (abs(a) + abs(b))",
+        "sin(a)**2 + cos(b)**2",
+        "where(a > b, a*b, a - b)",
+        "exp(-a*a) * sqrt(b)",
+        "arctan2(a, b) + tanh(a*b)",
+    ];
+
     /// Whether `expr`'s final program runs as machine code at the process's
     /// CPU level (generating the code if it has none yet).
     pub fn runs_machine_code(expr: &crate::Expr) -> bool {

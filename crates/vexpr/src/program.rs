@@ -14,7 +14,7 @@ use crate::dtype::{DType, Scalar};
 use crate::functions::Overload;
 use std::any::Any;
 use std::fmt::{self, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// A register number.
@@ -89,38 +89,85 @@ pub struct Program {
 ///
 /// The code is kept as `dyn Any`: its type belongs to `jit`, which
 /// reads this module, and naming it here would make the two depend on each
-/// other. [`Program::attached`] gives it back typed.
+/// other. [`CodeSlot::get`] gives it back typed.
 #[derive(Debug, Default)]
 pub(crate) struct JitCache {
-    /// By [`Level`] (less one); `None` inside when the program or the level
-    /// is not covered.
-    code: [OnceLock<Option<Arc<dyn Any + Send + Sync>>>; 3],
+    /// By [`Level`] (less one). Behind an `Arc` so that a code generator on
+    /// another thread can fill a slot of this program (its clones get slots
+    /// of their own).
+    slots: Arc<[CodeSlot; 3]>,
     ran: AtomicBool,
+}
+
+/// The code of one level: made at most once.
+#[derive(Debug, Default)]
+pub(crate) struct CodeSlot {
+    /// `Some(None)` when the program or the level is not covered.
+    made: OnceLock<Option<Arc<dyn Any + Send + Sync>>>,
+    /// The id (plus one) of the process that began making the code away
+    /// from the caller's thread; 0 when none has. A child process made by
+    /// `fork` has no such thread, so it begins again.
+    started: AtomicU32,
+}
+
+impl CodeSlot {
+    /// The code, if it has been made: `Some(None)` when it was found not
+    /// covered, `None` while it is not made. One type is ever attached
+    /// (`jit`'s `Code`); another would read as not covered.
+    pub(crate) fn get<T: Any + Send + Sync>(&self) -> Option<Option<&T>> {
+        self.made
+            .get()
+            .map(|made| made.as_deref().and_then(|code| code.downcast_ref::<T>()))
+    }
+
+    /// The code, made now by `make` if nobody has made it yet (waiting for
+    /// another thread that is making it).
+    pub(crate) fn get_or_make<T: Any + Send + Sync>(
+        &self,
+        make: impl FnOnce() -> Option<T>,
+    ) -> Option<&T> {
+        self.made
+            .get_or_init(|| make().map(|code| Arc::new(code) as Arc<dyn Any + Send + Sync>))
+            .as_deref()
+            .and_then(|code| code.downcast_ref::<T>())
+    }
+
+    /// True for the first caller in this process: it is to start making the
+    /// code elsewhere.
+    pub(crate) fn claim(&self) -> bool {
+        let me = std::process::id().wrapping_add(1);
+        let seen = self.started.load(Ordering::Relaxed);
+        seen != me
+            && self
+                .started
+                .compare_exchange(seen, me, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
 }
 
 impl Clone for JitCache {
     fn clone(&self) -> Self {
+        let slots = self.slots.each_ref().map(|slot| CodeSlot {
+            made: slot.made.clone(),
+            started: AtomicU32::new(0),
+        });
         JitCache {
-            code: self.code.clone(),
+            slots: Arc::new(slots),
             ran: AtomicBool::new(self.ran.load(Ordering::Relaxed)),
         }
     }
 }
 
 impl Program {
-    /// What `make` compiles this program to at `level`, made on the first
-    /// call for that level and kept with the program (shared by its clones);
-    /// `None` if `make` gave none. One type is ever attached (`jit`'s `Code`,
-    /// through `Program::machine_code`); another would read as `None`.
-    pub(crate) fn attached<T: Any + Send + Sync>(
-        &self,
-        level: Level,
-        make: impl FnOnce(&Program) -> Option<T>,
-    ) -> Option<&T> {
-        self.jit.code[level as usize - 1]
-            .get_or_init(|| make(self).map(|code| Arc::new(code) as Arc<dyn Any + Send + Sync>))
-            .as_deref()
-            .and_then(|code| code.downcast_ref::<T>())
+    /// The slots of this program's machine code, by level: shared with a
+    /// code generator that fills one elsewhere.
+    pub(crate) fn code_slots(&self) -> &Arc<[CodeSlot; 3]> {
+        &self.jit.slots
+    }
+
+    /// The slot of `level`.
+    pub(crate) fn code_slot(&self, level: Level) -> &CodeSlot {
+        &self.jit.slots[level as usize - 1]
     }
 
     /// Records a run; true if the program had run before.

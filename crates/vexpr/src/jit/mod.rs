@@ -24,6 +24,7 @@
 //! ends the loop early, and the VM computes the rest of the block with its
 //! passes.
 
+mod background;
 #[cfg(test)]
 mod tests;
 #[cfg(target_arch = "x86_64")]
@@ -35,6 +36,7 @@ use crate::dtype::{DType, Scalar};
 // matches on them.
 use crate::functions::{Compare, JitOp};
 use crate::program::{Program, Role};
+use std::sync::Arc;
 
 /// The most vector registers the program's values may take (the inputs, the
 /// float constants, the temporaries and the output); the other 16 are the
@@ -74,7 +76,37 @@ impl Program {
     /// run at that level shares one copy.
     pub(crate) fn machine_code(&self) -> Option<&Code> {
         let level = Level::current();
-        self.attached(level, |program| compile(program, level))
+        self.code_slot(level).get_or_make(|| compile(self, level))
+    }
+
+    /// True while the machine code for this thread's level is not made yet
+    /// (it may be being made elsewhere).
+    pub(crate) fn machine_code_pending(&self) -> bool {
+        self.code_slot(Level::current()).get::<Code>().is_none()
+    }
+
+    /// The machine code for this thread's level if it is made; if not,
+    /// `None` now, and the code is made on the code generator's thread
+    /// (`background.rs`) for a later piece or call, so that no caller waits
+    /// for it.
+    pub(crate) fn machine_code_if_ready(&self) -> Option<&Code> {
+        #[cfg(test)]
+        if tests::MAKE_INLINE.get() {
+            return self.machine_code();
+        }
+        let level = Level::current();
+        let slot = self.code_slot(level);
+        if let Some(made) = slot.get::<Code>() {
+            return made;
+        }
+        if slot.claim() {
+            let slots = Arc::clone(self.code_slots());
+            let program = self.clone();
+            background::submit(Box::new(move || {
+                slots[level as usize - 1].get_or_make(|| compile(&program, level));
+            }));
+        }
+        None
     }
 }
 

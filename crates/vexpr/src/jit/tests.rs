@@ -3,6 +3,15 @@
 
 use crate::kernels::vmath::Level;
 use crate::{Env, Expr, Options, Signature};
+use std::cell::Cell;
+
+thread_local! {
+    /// Whether a run that wants machine code makes it on its own thread, at
+    /// once: these tests compare machine code with the passes, so the run
+    /// that asks for the code must have it. Off for the tests of making it
+    /// on the code generator's thread, as runs outside tests do.
+    pub(super) static MAKE_INLINE: Cell<bool> = const { Cell::new(true) };
+}
 
 /// True when this machine runs generated code (x86-64 with AVX-512).
 fn generates() -> bool {
@@ -34,16 +43,7 @@ fn the_benchmark_programs_compile_to_machine_code() {
     if !generates() {
         return;
     }
-    for source in [
-        "2*a**3 - 4*a**5 + 6*log(a)",
-        "exp(-a*a) * sqrt(b)",
-        "abs(a - b) / (abs(a) + abs(b))",
-        "2*a + 3*b",
-        "a**2 + 3*b",
-        "where(a > b, a*b, a - b)",
-        "sin(a)**2 + cos(b)**2",
-        "arctan2(a, b) + tanh(a*b)",
-    ] {
+    for source in crate::unstable::BENCHMARKS {
         assert!(compiles(source, &["a", "b"]), "{source}");
     }
     // Not covered: other functions, boolean results.
@@ -475,4 +475,51 @@ fn gathered_broadcast_scalar_and_in_place_inputs_match_the_passes() {
             .unwrap();
         assert!(got.iter().zip(&want).all(|(&x, &y)| same(x, y)));
     }
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri runs no machine code")]
+fn code_made_on_the_generators_thread_is_taken_up_by_later_runs() {
+    if !generates() {
+        return;
+    }
+    MAKE_INLINE.set(false);
+    let n = 1 << 18;
+    let a: Vec<f64> = (0..n).map(|i| 0.1 + (i % 1000) as f64 / 1000.0).collect();
+    let env = Env::new().with("a", &a[..]);
+    for (k, source) in ["2*a**3 - 4*a**5 + 6*log(a)", "exp(-a*a) * sqrt(a)"]
+        .iter()
+        .enumerate()
+    {
+        // A different constant each time the test runs its cases: a program
+        // no other test has made code for.
+        let source = format!("{source} + {k}.25");
+        let expr = Expr::compile(&source, &Signature::of(&env)).unwrap();
+        let one = Options::default().with_threads(1);
+        let want = expr.eval_with(&env, one.with_jit(false)).unwrap();
+        // The first run of 2^18 elements of a transcendental is large enough
+        // to want code: it starts making it and goes on with its passes,
+        // piece by piece; the runs after take the code up.
+        assert!(expr.program().machine_code_pending());
+        let mut made = false;
+        for _ in 0..2000 {
+            let got = expr.eval_with(&env, one).unwrap();
+            assert!(
+                want.as_slice::<f64>()
+                    .unwrap()
+                    .iter()
+                    .zip(got.as_slice::<f64>().unwrap())
+                    .all(|(w, g)| same(*w, *g)),
+                "{source}"
+            );
+            if !expr.program().machine_code_pending() {
+                made = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(made, "{source}: the code was never made");
+        assert!(expr.program().machine_code().is_some(), "{source}");
+    }
+    MAKE_INLINE.set(true);
 }
