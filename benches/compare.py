@@ -6,6 +6,7 @@ Usage (from anywhere in the repository)::
     python3 benches/compare.py              # full run: E1..E8, N = 10k, 1M, 10M, 1 and 2 threads
     python3 benches/compare.py --quick      # N = 1M only, one round of shorter measurements
     python3 benches/compare.py --exprs E1,E3
+    python3 benches/compare.py --cpu avx2   # every engine held to AVX2 + FMA (see LEVELS)
 
 What it does, in order:
 
@@ -19,7 +20,9 @@ What it does, in order:
    ``vexpr bench EXPR --n N --threads T --repeat R --json``, then
    ``numexpr.evaluate(expr, out=...)`` with ``set_num_threads(T)``, NumPy as
    users write it (single-threaded), and ``np.copyto`` of one array, from which
-   the memory floor of the expression is derived.  NumPy and numexpr run in a
+   the memory floor of the expression is derived, and a Numba
+   ``@njit(parallel=True)`` ``prange`` loop of the same expression with
+   ``numba.set_num_threads(T)``.  NumPy, numexpr and Numba run in a
    separate worker process whose environment pins BLAS/OpenMP to one thread and
    drops ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` (see ``worker_env``).
 4. Prints two Markdown tables (targets per case; thread scaling), writes every
@@ -53,21 +56,51 @@ VENV = REPO / ".venv"
 
 # What the venv must hold.  numexpr is pinned to the 2.14 series so that
 # results from different days compare the same competitor.
-REQUIREMENTS = ["numexpr==2.14.*", "numpy", "matplotlib", "threadpoolctl"]
+REQUIREMENTS = ["numexpr==2.14.*", "numpy", "numba", "matplotlib", "threadpoolctl"]
 
 # The benchmark expressions of issue "Speed".  Each has the text given to vexpr
-# and numexpr (both accept the same syntax for these) and the same computation
-# written with NumPy functions, the way a NumPy user would write it.
+# and numexpr (both accept the same syntax for these), the same computation
+# written with NumPy functions, the way a NumPy user would write it, and the
+# body of a Numba loop over elements x = a[i], y = b[i].
 EXPRESSIONS = {
-    "E1": ("2*a + 3*b", "2*a + 3*b"),
-    "E2": ("a**2 + 3*b", "a**2 + 3*b"),
-    "E3": ("2*a**3 - 4*a**5 + 6*log(a)", "2*a**3 - 4*a**5 + 6*np.log(a)"),
-    "E4": ("abs(a - b) / (abs(a) + abs(b))", "np.abs(a - b) / (np.abs(a) + np.abs(b))"),
-    "E5": ("sin(a)**2 + cos(b)**2", "np.sin(a)**2 + np.cos(b)**2"),
-    "E6": ("where(a > b, a*b, a - b)", "np.where(a > b, a*b, a - b)"),
-    "E7": ("exp(-a*a) * sqrt(b)", "np.exp(-a*a) * np.sqrt(b)"),
-    "E8": ("arctan2(a, b) + tanh(a*b)", "np.arctan2(a, b) + np.tanh(a*b)"),
+    "E1": ("2*a + 3*b", "2*a + 3*b", "2*x + 3*y"),
+    "E2": ("a**2 + 3*b", "a**2 + 3*b", "x**2 + 3*y"),
+    "E3": ("2*a**3 - 4*a**5 + 6*log(a)", "2*a**3 - 4*a**5 + 6*np.log(a)", "2*x**3 - 4*x**5 + 6*np.log(x)"),
+    "E4": ("abs(a - b) / (abs(a) + abs(b))", "np.abs(a - b) / (np.abs(a) + np.abs(b))",
+           "abs(x - y) / (abs(x) + abs(y))"),
+    "E5": ("sin(a)**2 + cos(b)**2", "np.sin(a)**2 + np.cos(b)**2", "np.sin(x)**2 + np.cos(y)**2"),
+    "E6": ("where(a > b, a*b, a - b)", "np.where(a > b, a*b, a - b)", "x*y if x > y else x - y"),
+    "E7": ("exp(-a*a) * sqrt(b)", "np.exp(-a*a) * np.sqrt(b)", "np.exp(-x*x) * np.sqrt(y)"),
+    "E8": ("arctan2(a, b) + tanh(a*b)", "np.arctan2(a, b) + np.tanh(a*b)", "np.arctan2(x, y) + np.tanh(x*y)"),
 }
+
+# The CPU levels (`--cpu`): how each engine is held to the instructions of
+# that level on a CPU that has more.  vexpr: its switch, VEXPR_CPU.  Numba:
+# LLVM's CPU name and an explicit feature list (a name alone keeps the host's
+# features, AVX-512 included: checked in the generated assembly).  NumPy: its
+# run-time dispatch switched off above the level (NumPy's own baseline is
+# x86-64-v2, SSE4.2, so at `baseline` it keeps that).  numexpr's loops are
+# compiled for the wheel's baseline target (SSE2) whatever the level.
+HASWELL_FEATURES = "+64bit,+sse,+sse2,+sse3,+ssse3,+sse4.1,+sse4.2,+popcnt,+cx16,+cmov,+avx,+avx2,+fma,+bmi,+bmi2,+f16c,+lzcnt,+movbe"
+LEVELS = {
+    "avx512": {},
+    "avx2": {
+        "VEXPR_CPU": "avx2",
+        "NUMBA_CPU_NAME": "haswell", "NUMBA_CPU_FEATURES": HASWELL_FEATURES,
+        "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
+    },
+    "baseline": {
+        "VEXPR_CPU": "baseline",
+        "NUMBA_CPU_NAME": "x86-64", "NUMBA_CPU_FEATURES": "+64bit,+sse,+sse2,+cx8,+cmov",
+        "NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR",
+    },
+}
+# At the AVX2 level (issue "Fast on every CPU"): the compute-bound expressions
+# at least this much faster than numexpr and than the Numba loop, the others
+# within FLOOR_SLACK of the memory floor.
+AVX2_COMPUTE_EXPRS = ("E3", "E5", "E7", "E8")
+AVX2_VS_NUMEXPR = 4.0
+AVX2_VS_NUMBA = 2.0
 
 FULL_LENGTHS = (10_000, 1_000_000, 10_000_000)
 QUICK_LENGTHS = (1_000_000,)
@@ -82,6 +115,10 @@ SCALING_N = 1_000_000
 # "Never slower with 2 threads": two runs of the same code differ by a few
 # percent on a shared machine, so only a loss beyond this counts.
 SCALING_NOISE = 1.05
+
+# The environment `vexpr bench` runs in: this one, with VEXPR_CPU as `--cpu`
+# sets it (main() fills it in).
+VEXPR_ENV: dict = dict(os.environ)
 
 # The shortest sample `vexpr bench` takes (crates/vexpr-cli/src/bench.rs,
 # MIN_SAMPLE): cheaper calls are timed in batches.
@@ -120,7 +157,7 @@ def ensure_venv() -> None:
     if not python.exists():
         print(f"creating {VENV}", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    probe = "import numexpr, numpy, matplotlib, threadpoolctl; assert numexpr.__version__.startswith('2.14.')"
+    probe = "import numexpr, numpy, numba, matplotlib, threadpoolctl; assert numexpr.__version__.startswith('2.14.')"
     if subprocess.run([str(python), "-c", probe], capture_output=True).returncode != 0:
         print(f"installing {' '.join(REQUIREMENTS)} into {VENV}", file=sys.stderr)
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
@@ -182,14 +219,15 @@ def describe_machine() -> dict:
     }
 
 
-def worker_env() -> tuple[dict, dict]:
+def worker_env(level: str) -> tuple[dict, dict]:
     """The environment of the NumPy/numexpr worker, and what was changed.
 
     NumPy and its BLAS get one thread (NumPy's element-wise functions are
     single-threaded anyway; this keeps a BLAS pool from competing with the
     numexpr threads), and OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE are removed: some
     of the workplace's machines set them for old OpenBLAS builds, and they slow
-    a current NumPy.  Only the worker's environment changes.
+    a current NumPy.  Numba and NumPy are held to ``level`` (``LEVELS``).
+    Only the worker's environment changes.
     """
     env = dict(os.environ)
     changes = {"set": {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}, "unset": {}}
@@ -201,6 +239,12 @@ def worker_env() -> tuple[dict, dict]:
     # the largest count measured.
     env["NUMEXPR_MAX_THREADS"] = str(max(THREAD_COUNTS))
     changes["set"]["NUMEXPR_MAX_THREADS"] = env["NUMEXPR_MAX_THREADS"]
+    env["NUMBA_NUM_THREADS"] = str(max(THREAD_COUNTS))
+    changes["set"]["NUMBA_NUM_THREADS"] = env["NUMBA_NUM_THREADS"]
+    for name, value in LEVELS[level].items():
+        if name != "VEXPR_CPU":
+            env[name] = value
+            changes["set"][name] = value
     return env, changes
 
 
@@ -264,6 +308,24 @@ def worker_main() -> None:
     import numpy as np
 
     inputs: dict[int, dict] = {}
+    loops: dict[str, object] = {}
+
+    def numba_loop(body: str):
+        """The prange loop of ``body``, compiled once (at the worker's CPU level)."""
+        if body not in loops:
+            import numba
+
+            source = (
+                "def loop(a, b, out):\n"
+                "    for i in numba.prange(a.shape[0]):\n"
+                "        x = a[i]\n"
+                "        y = b[i]\n"
+                f"        out[i] = {body}\n"
+            )
+            scope = {"numba": numba, "np": np}
+            exec(source, scope)
+            loops[body] = numba.njit(parallel=True)(scope["loop"])
+        return loops[body]
 
     def arrays(n: int) -> dict:
         # One set of inputs per length at a time: the 10M set alone is 240 MB.
@@ -283,7 +345,9 @@ def worker_main() -> None:
         data = arrays(n)
         a, b, out = data["a"], data["b"], data["out"]
         if op == "info":
-            reply = {"numpy": np.__version__, "numexpr": ne.__version__}
+            import numba
+
+            reply = {"numpy": np.__version__, "numexpr": ne.__version__, "numba": numba.__version__}
             try:
                 from threadpoolctl import threadpool_info
 
@@ -301,6 +365,12 @@ def worker_main() -> None:
             code = compile(req["expr"], "<numpy>", "eval")
             env = {"np": np, "a": a, "b": b}
             reply = time_calls(lambda: eval(code, env), n, req["seconds"], 3, 100_000)
+        elif op == "numba":
+            import numba
+
+            numba.set_num_threads(req["threads"])
+            loop = numba_loop(req["body"])
+            reply = time_calls(lambda: loop(a, b, out), n, req["seconds"], 3, 100_000)
         elif op == "copy":
             reply = time_calls(lambda: np.copyto(out, a), n, req["seconds"], 3, 100_000)
         else:
@@ -340,9 +410,9 @@ class Worker:
 
 
 def run_vexpr(binary: Path, expr: str, n: int, threads: int, repeat: int) -> dict:
-    """One ``vexpr bench --json`` run; returns its JSON line."""
+    """One ``vexpr bench --json`` run (at ``VEXPR_CPU``); returns its JSON line."""
     args = [str(binary), "bench", expr, "--n", str(n), "--threads", str(threads), "--repeat", str(repeat), "--json"]
-    proc = subprocess.run(args, capture_output=True, text=True)
+    proc = subprocess.run(args, capture_output=True, text=True, env=VEXPR_ENV)
     if proc.returncode != 0:
         sys.exit(f"`{' '.join(args)}` failed ({proc.returncode}):\n{proc.stderr}")
     for line in reversed(proc.stdout.splitlines()):
@@ -367,6 +437,8 @@ def time_vexpr(binary: Path, expr: str, n: int, threads: int, seconds: float) ->
         "median_ns_per_elem": result["median_ns_per_elem"],
         "min_ns_per_elem": result["min_ns_per_elem"],
         "repeat": repeat,
+        "cpu": result.get("cpu"),
+        "machine_code": result.get("machine_code"),
     }
 
 
@@ -387,25 +459,29 @@ def run_round(binary: Path, worker: Worker, ids: list[str], lengths: tuple[int, 
     numpy_t: dict[tuple, dict] = {}
     vexpr_t: dict[tuple, dict] = {}
     numexpr_t: dict[tuple, dict] = {}
+    numba_t: dict[tuple, dict] = {}
     for n in lengths:
         # The copy speed depends on N only (which cache level holds the
         # arrays), so it is measured once per N, next to the expressions.
         copy[n] = worker.ask(op="copy", n=n, seconds=seconds)
         for eid in ids:
-            text, numpy_text = EXPRESSIONS[eid]
+            text, numpy_text, numba_body = EXPRESSIONS[eid]
             numpy_t[eid, n] = worker.ask(op="numpy", expr=numpy_text, n=n, seconds=seconds)
             for threads in THREAD_COUNTS:
                 vexpr_t[eid, n, threads] = time_vexpr(binary, text, n, threads, seconds)
                 numexpr_t[eid, n, threads] = worker.ask(op="numexpr", expr=text, n=n, threads=threads, seconds=seconds)
+                numba_t[eid, n, threads] = worker.ask(
+                    op="numba", body=numba_body, n=n, threads=threads, seconds=seconds)
                 print(
                     f"round {index + 1}/{count} {eid} N={n_label(n)} T={threads}: "
                     f"vexpr {fmt(vexpr_t[eid, n, threads]['median_ns_per_elem'])}, "
                     f"numexpr {fmt(numexpr_t[eid, n, threads]['median_ns_per_elem'])}, "
+                    f"numba {fmt(numba_t[eid, n, threads]['median_ns_per_elem'])}, "
                     f"numpy {fmt(numpy_t[eid, n]['median_ns_per_elem'])}, "
                     f"copy {fmt(copy[n]['median_ns_per_elem'])} ns/elem",
                     file=sys.stderr,
                 )
-    return {"copy": copy, "numpy": numpy_t, "vexpr": vexpr_t, "numexpr": numexpr_t}
+    return {"copy": copy, "numpy": numpy_t, "vexpr": vexpr_t, "numexpr": numexpr_t, "numba": numba_t}
 
 
 def best_median(rounds: list[dict], engine: str, key) -> float:
@@ -418,7 +494,7 @@ def best_median(rounds: list[dict], engine: str, key) -> float:
     return min(r[engine][key]["median_ns_per_elem"] for r in rounds)
 
 
-def combine_rounds(rounds: list[dict]) -> tuple[list[dict], dict]:
+def combine_rounds(rounds: list[dict], level: str) -> tuple[list[dict], dict]:
     """Table rows (best median per engine and case) plus the copy times."""
     first = rounds[0]
     copies = {n: best_median(rounds, "copy", n) for n in first["copy"]}
@@ -429,6 +505,7 @@ def combine_rounds(rounds: list[dict]) -> tuple[list[dict], dict]:
             "id": eid, "expr": text, "n": n, "threads": threads,
             "vexpr": best_median(rounds, "vexpr", (eid, n, threads)),
             "numexpr": best_median(rounds, "numexpr", (eid, n, threads)),
+            "numba": best_median(rounds, "numba", (eid, n, threads)),
             "numpy": best_median(rounds, "numpy", (eid, n)),
             "copy": copies[n],
             "floor": memory_floor(copies[n], len(variables_of(text))),
@@ -436,12 +513,13 @@ def combine_rounds(rounds: list[dict]) -> tuple[list[dict], dict]:
             "rounds": [
                 {
                     "vexpr": r["vexpr"][eid, n, threads], "numexpr": r["numexpr"][eid, n, threads],
+                    "numba": r["numba"][eid, n, threads],
                     "numpy": r["numpy"][eid, n], "copy": r["copy"][n],
                 }
                 for r in rounds
             ],
         }
-        assess(row)
+        assess(row, level)
         rows.append(row)
     return rows, copies
 
@@ -469,14 +547,29 @@ def memory_floor(copy_ns_per_elem: float, n_inputs: int) -> float:
     return 8.0 * (n_inputs + 1) / bandwidth
 
 
-def assess(row: dict) -> None:
-    """Adds the speed-up, the ratio to the floor and the verdict to a row."""
-    vexpr, numexpr, floor = row["vexpr"], row["numexpr"], row["floor"]
+def assess(row: dict, level: str) -> None:
+    """Adds the speed-ups, the ratio to the floor and the verdict to a row.
+
+    At the AVX-512 level: at least TARGET_SPEEDUP times numexpr or within
+    FLOOR_SLACK of the floor, whichever is easier.  At the AVX2 level: the
+    compute-bound expressions AVX2_VS_NUMEXPR times numexpr and AVX2_VS_NUMBA
+    times the Numba loop, the others within FLOOR_SLACK of the floor.  The
+    baseline level is measured without a target (``target_met`` None).
+    """
+    vexpr, numexpr, numba, floor = row["vexpr"], row["numexpr"], row["numba"], row["floor"]
     row["speedup_vs_numexpr"] = numexpr / vexpr
+    row["speedup_vs_numba"] = numba / vexpr
     row["ratio_to_floor"] = vexpr / floor
-    # The target is whichever of the two bounds is easier to reach.
-    row["target_ns_per_elem"] = max(numexpr / TARGET_SPEEDUP, FLOOR_SLACK * floor)
-    row["target_met"] = vexpr <= row["target_ns_per_elem"]
+    if level == "avx512":
+        row["target_ns_per_elem"] = max(numexpr / TARGET_SPEEDUP, FLOOR_SLACK * floor)
+    elif level == "avx2" and row["id"] in AVX2_COMPUTE_EXPRS:
+        row["target_ns_per_elem"] = min(numexpr / AVX2_VS_NUMEXPR, numba / AVX2_VS_NUMBA)
+    elif level == "avx2":
+        row["target_ns_per_elem"] = FLOOR_SLACK * floor
+    else:
+        row["target_ns_per_elem"] = None
+    target = row["target_ns_per_elem"]
+    row["target_met"] = None if target is None else vexpr <= target
 
 
 def scaling_rows(rows: list[dict], lengths: tuple[int, ...]) -> list[dict]:
@@ -547,16 +640,19 @@ def markdown_tables(rows: list[dict], scaling: list[dict]) -> str:
         "Times in ns per element: per engine and case the lowest of the rounds' medians. "
         "NumPy is single-threaded, so its column repeats across thread counts.",
         "",
-        "| expr | N | threads | vexpr | numexpr | NumPy | memory floor | vs numexpr | vexpr / floor | target met |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
+        "| expr | N | threads | vexpr | numexpr | Numba | NumPy | memory floor | vs numexpr | vs Numba | vexpr / floor | target met |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
     ]
     # Measured N-major (one input set alive at a time); read expression-major.
     for r in sorted(rows, key=lambda r: (r["id"], r["n"], r["threads"])):
-        verdict = "yes" if r["target_met"] else f"no (needs ≤ {fmt(r['target_ns_per_elem'])})"
+        if r["target_met"] is None:
+            verdict = "–"
+        else:
+            verdict = "yes" if r["target_met"] else f"no (needs ≤ {fmt(r['target_ns_per_elem'])})"
         lines.append(
             f"| {r['id']} | {n_label(r['n'])} | {r['threads']} | {fmt(r['vexpr'])} | {fmt(r['numexpr'])} "
-            f"| {fmt(r['numpy'])} | {fmt(r['floor'])} | {fmt_ratio(r['speedup_vs_numexpr'])}x "
-            f"| {fmt_ratio(r['ratio_to_floor'], up=True)} | {verdict} |"
+            f"| {fmt(r.get('numba'))} | {fmt(r['numpy'])} | {fmt(r['floor'])} | {fmt_ratio(r['speedup_vs_numexpr'])}x "
+            f"| {fmt_ratio(r.get('speedup_vs_numba'))}x | {fmt_ratio(r['ratio_to_floor'], up=True)} | {verdict} |"
         )
     if scaling:
         lines += [
@@ -645,6 +741,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-build", action="store_true", help="use the existing release binary")
     parser.add_argument("--report", type=Path, metavar="RESULTS_JSON",
                         help="measure nothing: print the tables of an earlier results file (and plot it with --plot)")
+    parser.add_argument("--cpu", choices=list(LEVELS), default="avx512",
+                        help="CPU level every engine is held to (default avx512: the level vexpr picks on this machine)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.ids = [e.strip().upper() for e in args.exprs.split(",") if e.strip()]
@@ -671,7 +769,12 @@ def measure(args: argparse.Namespace) -> dict:
         binary = build_vexpr()
     lengths = QUICK_LENGTHS if args.quick else FULL_LENGTHS
 
-    env, env_changes = worker_env()
+    env, env_changes = worker_env(args.cpu)
+    VEXPR_ENV.clear()
+    VEXPR_ENV.update(os.environ)
+    VEXPR_ENV.pop("VEXPR_CPU", None)
+    if "VEXPR_CPU" in LEVELS[args.cpu]:
+        VEXPR_ENV["VEXPR_CPU"] = LEVELS[args.cpu]["VEXPR_CPU"]
     worker = Worker(env)
     started = _dt.datetime.now()
     info = worker.ask(op="info", n=1)
@@ -692,7 +795,10 @@ def measure(args: argparse.Namespace) -> dict:
 
     rounds = [run_round(binary, worker, args.ids, lengths, args.seconds, k, args.rounds) for k in range(args.rounds)]
     worker.close()
-    rows, copies = combine_rounds(rounds)
+    rows, copies = combine_rounds(rounds, args.cpu)
+    levels = {r["vexpr"][key].get("cpu") for r in rounds for key in r["vexpr"]}
+    if levels != {args.cpu}:
+        sys.exit(f"vexpr ran at {levels}, not {args.cpu}: does this CPU have it?")
     return {
         "command": " ".join(["python3", "benches/compare.py", *sys.argv[1:]]),
         "started": started.isoformat(timespec="seconds"),
@@ -701,7 +807,9 @@ def measure(args: argparse.Namespace) -> dict:
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
         "machine": describe_machine(),
-        "versions": {"numpy": info["numpy"], "numexpr": info["numexpr"], "numexpr_vml": info.get("numexpr_vml")},
+        "cpu_level": args.cpu,
+        "versions": {"numpy": info["numpy"], "numexpr": info["numexpr"], "numba": info.get("numba"),
+                     "numexpr_vml": info.get("numexpr_vml")},
         "worker_environment": env_changes,
         "threadpools": info.get("threadpools"),
         "seconds_per_measurement": args.seconds,
@@ -721,6 +829,7 @@ def measure(args: argparse.Namespace) -> dict:
 
 def report(results: dict, plot_path: Path | None) -> None:
     """Prints the tables of a results document and draws its plot."""
+    print(f"CPU level: {results.get('cpu_level', 'avx512')}\n")
     print(markdown_tables(results["rows"], results["scaling"]))
     if plot_path is None:
         return
@@ -753,8 +862,8 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1) + "\n")
     print(f"raw numbers: {out.relative_to(REPO) if out.is_relative_to(REPO) else out}", file=sys.stderr)
-    # Only a full run replaces the documented plot.
-    full = not args.quick and args.ids == list(EXPRESSIONS)
+    # Only a full run at the default level replaces the documented plot.
+    full = not args.quick and args.ids == list(EXPRESSIONS) and args.cpu == "avx512"
     report(results, args.plot or (REPO / "docs" / "performance.png" if full else None))
 
 
@@ -762,6 +871,8 @@ def results_path(date: str, args: argparse.Namespace) -> Path:
     """benches/results/compare-<date>[-quick][-E1-E3].json, numbered -2, -3, ...
     when that day already has one, so that no run overwrites another."""
     stem = f"compare-{date}"
+    if args.cpu != "avx512":
+        stem += f"-{args.cpu}"
     if args.quick:
         stem += "-quick"
     if args.ids != list(EXPRESSIONS):
