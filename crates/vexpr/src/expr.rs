@@ -396,6 +396,10 @@ impl Expr {
         out: &mut [T],
         options: Options,
     ) -> Result<()> {
+        let vars = &self.signature.vars;
+        if let Some(direct) = self.direct_bindings::<T>(|v| env.get(&vars[v].0)) {
+            return self.run_direct(direct, options, |_| Ok(out));
+        }
         self.eval_values_into(self.lookup(env)?, &self.stage_slots(), out, options)
     }
 
@@ -445,19 +449,30 @@ impl Expr {
         options: Options,
         alloc: impl FnOnce(&[usize]) -> Result<&'o mut [T], E>,
     ) -> Result<(), E> {
-        if T::DTYPE == self.result_dtype()
-            && let Some((shape, bindings)) = self.direct_bindings(inputs)
+        if inputs.len() == self.signature.vars.len()
+            && let Some(direct) = self.direct_bindings::<T>(|v| inputs.get(v))
         {
-            let len = shape.iter().product();
-            let out = alloc(shape)?;
-            if out.len() != len {
-                return Err(self.output_mismatch(len, shape, out.len()).into());
-            }
-            return vm::run(&self.program, &bindings, out_bytes(out), len, options)
-                .map_err(|stop| self.stopped(&self.program, stop).into());
+            return self.run_direct(direct, options, alloc);
         }
         let results = self.stage_slots();
         self.eval_values_with(self.positional(inputs)?, &results, options, alloc)
+    }
+
+    /// Runs the bindings [`Expr::direct_bindings`] found into the buffer
+    /// `alloc` gives for their shape.
+    fn run_direct<'o, T: Element, E: From<Error>>(
+        &self,
+        (shape, bindings): (&[usize], Vec<Binding<'_>>),
+        options: Options,
+        alloc: impl FnOnce(&[usize]) -> Result<&'o mut [T], E>,
+    ) -> Result<(), E> {
+        let len = shape.iter().product();
+        let out = alloc(shape)?;
+        if out.len() != len {
+            return Err(self.output_mismatch(len, shape, out.len()).into());
+        }
+        vm::run(&self.program, &bindings, out_bytes(out), len, options)
+            .map_err(|stop| self.stopped(&self.program, stop).into())
     }
 
     /// The shape of the result and the bindings of the inputs, for
@@ -469,38 +484,40 @@ impl Expr {
     /// [`Expr::broadcast`] and [`bind`] accept. The bindings and shape are
     /// then those the general path finds. `None` otherwise, and for every
     /// input the general path refuses, so that it reports the error.
-    fn direct_bindings<'v, 'a>(
+    fn direct_bindings<'v, 'a: 'v, T: Element>(
         &self,
-        inputs: &'v [Value<'a>],
+        input: impl Fn(usize) -> Option<&'v Value<'a>>,
     ) -> Option<(&'v [usize], Vec<Binding<'a>>)> {
-        let vars = &self.signature.vars;
-        if !self.stages.is_empty() || inputs.len() != vars.len() {
+        // Without stages the variables the final program reads are all that
+        // any program reads (those with a span), so these are the checks of
+        // `lookup` and `positional`.
+        if !self.stages.is_empty() || T::DTYPE != self.result_dtype() {
             return None;
         }
-        let typed = vars
-            .iter()
-            .zip(inputs)
-            .zip(&self.spans)
-            .all(|(((_, want), value), span)| span.is_none() || value.dtype() == *want);
-        if !typed {
-            return None;
-        }
+        // One pass, each variable looked up once: the arrays must all have
+        // the shape of the first, so each is bound with its own.
         let mut shape: Option<&[usize]> = None;
+        let mut bindings = Vec::with_capacity(self.program.input_vars.len());
         for v in read_variables(&self.program) {
-            if let Value::Array(view) = &inputs[v] {
+            let value = input(v)?;
+            if value.dtype() != self.signature.vars[v].1 {
+                return None;
+            }
+            let own: &[usize] = match value {
+                Value::Array(view) => view.shape(),
+                Value::Scalar(_) => &[],
+            };
+            if let Value::Array(_) = value {
                 match shape {
-                    None => shape = Some(view.shape()),
-                    Some(s) if s == view.shape() => {}
+                    None => shape = Some(own),
+                    Some(s) if same_shape(s, own) => {}
                     Some(_) => return None,
                 }
             }
+            bindings.push(bind(value, own)?);
         }
         let shape = shape?;
         crate::array::checked_size(shape, self.result_dtype().itemsize())?;
-        let mut bindings = Vec::with_capacity(self.program.input_vars.len());
-        for v in read_variables(&self.program) {
-            bindings.push(bind(&inputs[v], shape)?);
-        }
         Some((shape, bindings))
     }
 
@@ -1057,6 +1074,12 @@ fn read_variables(program: &Program) -> impl Iterator<Item = usize> + '_ {
     program.input_vars.iter().copied()
 }
 
+/// `a == b`, without a call to `memcmp` when they are one slice (the
+/// common case on the per-call path: the shape was taken from the view).
+fn same_shape(a: &[usize], b: &[usize]) -> bool {
+    std::ptr::eq(a, b) || a == b
+}
+
 /// The output slice as bytes for the kernels.
 fn out_bytes<T: Element>(out: &mut [T]) -> &mut [u8] {
     // Each element type reinterprets its own slice (`Element` is sealed, so
@@ -1110,7 +1133,7 @@ fn bind<'a>(value: &Value<'a>, shape: &[usize]) -> Option<Binding<'a>> {
         return Some(Binding::Splat(element));
     }
     if let Some(data) = view.data()
-        && view.shape() == shape
+        && same_shape(view.shape(), shape)
         && view.is_c_contiguous()
     {
         let at = view.offset() * width;
