@@ -6,6 +6,8 @@
 use crate::dtype::{DType, Format, Scalar, Storage};
 use crate::error::{Error, ErrorKind, Span};
 use num_complex::Complex64;
+use std::marker::PhantomData;
+use std::ptr::NonNull;
 use std::sync::Arc;
 
 /// Element types that can be passed in and out as Rust slices: `bool`, `i32`,
@@ -279,6 +281,62 @@ enum Elements<'a> {
     /// Elements stored in `format`, converted as they are read; strides and
     /// offset count bytes.
     Stored { bytes: &'a [u8], format: Format },
+    /// Elements read through a pointer, never through a slice over their
+    /// extent ([`ArrayView::from_raw`]); strides and offset count elements
+    /// of a vexpr dtype, bytes of a storage that is widened as it is read.
+    #[cfg_attr(not(feature = "ndarray"), allow(dead_code))]
+    Raw(Raw<'a>),
+}
+
+/// The memory of a view whose elements leave gaps that others may be
+/// writing while the view is read: a column of a matrix whose other columns
+/// another thread fills through a mutable view. A `&[u8]` over the view's
+/// extent would assert that nothing writes any of it, so none is ever made:
+/// this stands for the `span` bytes from `base`, of which only the view's own
+/// elements (the addresses its shape, strides and offset reach) are
+/// borrowed, for `'a`, and only they are read (by the VM's gather,
+/// `vm/gather.rs`, one element or one run of adjacent elements at a time).
+/// The views made of such a view ([`ArrayView::arranged`],
+/// [`ArrayView::window`], which checks) reach only elements it reaches.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Raw<'a> {
+    /// The lowest byte the view reaches.
+    base: NonNull<u8>,
+    /// Bytes from `base` to the end of the highest element the view reaches.
+    span: usize,
+    /// How an element is stored: a Rust value, in native byte order.
+    storage: Storage,
+    /// The view's elements are borrowed for `'a`, as by a shared slice.
+    _borrow: PhantomData<&'a [u8]>,
+}
+
+// SAFETY: a `Raw` is a shared borrow, for `'a`, of the bytes of plain
+// elements (numbers and `bool`s, which have no interior mutability), that
+// nothing writes during `'a` (`ArrayView::from_raw`'s contract): what a
+// `&'a [u8]` of them would be, and that is `Send`. Moving it to another
+// thread lets that thread read them, as a moved `&[u8]` would.
+unsafe impl Send for Raw<'_> {}
+// SAFETY: as for `Send`: sharing it shares only reads of elements nothing
+// writes during `'a`, as sharing a `&'a [u8]` (which is `Sync`) would.
+unsafe impl Sync for Raw<'_> {}
+
+impl Raw<'_> {
+    /// The lowest byte the view reaches.
+    pub(crate) fn base(&self) -> NonNull<u8> {
+        self.base
+    }
+
+    /// Bytes from [`Raw::base`] to the end of the highest element.
+    pub(crate) fn span(&self) -> usize {
+        self.span
+    }
+
+    /// True when the elements are of a vexpr dtype, read as they are
+    /// (strides count elements); false for a storage widened as it is read
+    /// (strides count bytes).
+    fn typed(&self) -> bool {
+        self.storage.is_dtype()
+    }
 }
 
 /// Why an array or a view could not be made: an [`Error`] of kind
@@ -529,6 +587,88 @@ impl<'a> ArrayView<'a> {
         })
     }
 
+    /// A view of elements stored as `storage` (a Rust value's bytes, in
+    /// native byte order), element `idx` at `first + itemsize * Σ idx[d] *
+    /// strides[d]`, read through the pointer: no slice over the memory
+    /// between the elements is ever formed, so others may write it while
+    /// the view is read. The view's strides and offset count elements when
+    /// `storage` is a vexpr dtype (which it is read as, in place), bytes
+    /// otherwise (a storage widened as it is read, as
+    /// [`ArrayView::from_bytes`] counts them). An [`Error`] of kind
+    /// [`ErrorKind::Shape`] if the dimensions and strides differ in number
+    /// or the elements span more than `isize::MAX` bytes.
+    ///
+    /// # Safety
+    ///
+    /// For all of `'a`, each address that an index of `shape` reaches must
+    /// hold a valid element of `storage`, every byte initialized, that
+    /// nothing writes: what a shared borrow `&'a T` of each element
+    /// guarantees (the elements of an `ndarray::ArrayView<'a, T, _>`). They
+    /// must lie in one allocation. Nothing is required of the memory between
+    /// them, which is never read.
+    #[cfg_attr(not(feature = "ndarray"), allow(dead_code))]
+    pub(crate) unsafe fn from_raw(
+        first: NonNull<u8>,
+        storage: Storage,
+        shape: &[usize],
+        strides: &[isize],
+    ) -> Result<ArrayView<'a>, Error> {
+        if shape.len() != strides.len() {
+            return Err(shape_error(format!(
+                "{} strides for {} dimensions",
+                strides.len(),
+                shape.len()
+            )));
+        }
+        let width = storage.itemsize();
+        let too_far = || {
+            shape_error(format!(
+                "shape {shape:?} with strides {strides:?} spans more than isize::MAX bytes"
+            ))
+        };
+        // The lowest and highest elements reached, in elements from `first`
+        // (i128: no shape or stride overflows it).
+        let (lo, hi) = if shape.contains(&0) {
+            (0, -1)
+        } else {
+            reach(0, shape, strides)
+        };
+        let span = (hi - lo + 1).saturating_mul(width as i128);
+        if span > isize::MAX as i128 {
+            return Err(too_far());
+        }
+        // Both at most `span`, which fits.
+        let (span, below) = (span as usize, (-lo) as usize * width);
+        // The lowest element's address: inside the elements' allocation, so
+        // not null.
+        let base = NonNull::new(first.as_ptr().wrapping_sub(below)).ok_or_else(too_far)?;
+        let raw = Raw {
+            base,
+            span,
+            storage,
+            _borrow: PhantomData,
+        };
+        // Strides and offset count elements of a dtype, bytes otherwise. A
+        // byte stride of a dimension that steps is at most the span; one
+        // that does not step never matters.
+        let (strides, offset): (Vec<isize>, usize) = if raw.typed() {
+            (strides.to_vec(), below / width.max(1))
+        } else {
+            let bytes = shape
+                .iter()
+                .zip(strides)
+                .map(|(&n, &s)| if n > 1 { s * width as isize } else { 0 })
+                .collect();
+            (bytes, below)
+        };
+        Ok(ArrayView {
+            elements: Elements::Raw(raw),
+            shape: Dims::new(shape),
+            strides: Dims::new(&strides),
+            offset,
+        })
+    }
+
     /// The element type: the type vexpr computes with, which for a view of
     /// stored bytes is its [`Storage::dtype`].
     ///
@@ -541,6 +681,7 @@ impl<'a> ArrayView<'a> {
         match self.elements {
             Elements::Typed(data) => data.dtype(),
             Elements::Stored { format, .. } => format.storage.dtype(),
+            Elements::Raw(raw) => raw.storage.dtype(),
         }
     }
 
@@ -581,7 +722,9 @@ impl<'a> ArrayView<'a> {
 
     /// The underlying elements, typed; `None` for a view of stored bytes
     /// that are converted as they are read (whose [`ArrayView::format`] is
-    /// `Some`).
+    /// `Some`), and for a view read through a pointer (an `ndarray` view
+    /// whose elements leave gaps, `vexpr::interop::ndarray`), whose memory
+    /// has no slice.
     ///
     /// ```
     /// use vexpr::{ArrayView, Format, Storage};
@@ -593,13 +736,23 @@ impl<'a> ArrayView<'a> {
     pub fn data(&self) -> Option<Data<'a>> {
         match self.elements {
             Elements::Typed(data) => Some(data),
-            Elements::Stored { .. } => None,
+            Elements::Stored { .. } | Elements::Raw(_) => None,
+        }
+    }
+
+    /// The memory of a view read through a pointer, which has no slice.
+    pub(crate) fn raw(&self) -> Option<Raw<'a>> {
+        match self.elements {
+            Elements::Raw(raw) => Some(raw),
+            _ => None,
         }
     }
 
     /// How the elements are stored, for a view of stored bytes that are
-    /// converted as they are read ([`ArrayView::from_bytes`]); `None` for a
-    /// typed view (whose [`ArrayView::data`] is `Some`).
+    /// converted as they are read ([`ArrayView::from_bytes`], or an
+    /// `ndarray` view of a type that is widened); `None` for a typed view
+    /// (whose [`ArrayView::data`] is `Some`, unless it is read through a
+    /// pointer).
     ///
     /// ```
     /// use vexpr::{ArrayView, Format, Storage};
@@ -613,11 +766,16 @@ impl<'a> ArrayView<'a> {
         match self.elements {
             Elements::Typed(_) => None,
             Elements::Stored { format, .. } => Some(format),
+            Elements::Raw(raw) => (!raw.typed()).then_some(Format::native(raw.storage)),
         }
     }
 
     /// The memory the strides and offset index, as bytes: the data's bytes
-    /// for a typed view, the stored bytes otherwise.
+    /// for a typed view, the stored bytes otherwise. Empty for a view read
+    /// through a pointer (an `ndarray` view whose elements leave gaps), whose
+    /// memory between its elements others may be writing, so that no slice
+    /// of it can be lent out: [`ArrayView::as_ptr`] still gives where its
+    /// elements are.
     ///
     /// ```
     /// let v = vexpr::ArrayView::from_slice(&[1i32, 2][..]);
@@ -627,7 +785,34 @@ impl<'a> ArrayView<'a> {
         match self.elements {
             Elements::Typed(data) => data.as_bytes(),
             Elements::Stored { bytes, .. } => bytes,
+            Elements::Raw(_) => &[],
         }
+    }
+
+    /// The address of the first element, at index `(0, ..., 0)` (for a view
+    /// with no elements, where it would be): the caller's memory, for every
+    /// view, since none is copied.
+    ///
+    /// ```
+    /// let m = [1.0, 2.0, 3.0, 4.0];
+    /// let v = vexpr::ArrayView::strided(&m[..], &[2], &[-2], 3).unwrap();
+    /// assert_eq!(v.as_ptr(), std::ptr::from_ref(&m[3]).cast::<u8>());
+    /// ```
+    pub fn as_ptr(&self) -> *const u8 {
+        let (start, unit) = match self.elements {
+            Elements::Typed(data) => (data.as_bytes().as_ptr(), data.dtype().itemsize()),
+            Elements::Stored { bytes, .. } => (bytes.as_ptr(), 1),
+            Elements::Raw(raw) => {
+                let unit = if raw.typed() {
+                    raw.storage.itemsize()
+                } else {
+                    1
+                };
+                (raw.base.as_ptr().cast_const(), unit)
+            }
+        };
+        // Inside (or one past) the memory the view indexes: no wrap occurs.
+        start.wrapping_add(self.offset * unit)
     }
 
     /// Number of elements.
@@ -682,14 +867,22 @@ impl<'a> ArrayView<'a> {
     /// The part of the view from index `start` (one per dimension) with the
     /// trailing dimensions `tail`: the view's last `tail.len()` dimensions
     /// cut to `tail` from `start`'s last entries, the others fixed at
-    /// `start`'s first. The part must lie inside the view.
+    /// `start`'s first. The part must lie inside the view: checked, since
+    /// a view read through a pointer must reach only its own elements.
     pub(crate) fn window(&self, start: &[usize], tail: &[usize]) -> ArrayView<'a> {
-        debug_assert!(start.len() == self.shape.len() && tail.len() <= start.len());
-        debug_assert!(
+        let nd = self.shape.len();
+        assert!(start.len() == nd && tail.len() <= nd);
+        assert!(
             start
                 .iter()
                 .zip(self.shape.iter())
                 .all(|(&i, &n)| i < n.max(1))
+        );
+        assert!(
+            tail.iter()
+                .zip(&start[nd - tail.len()..])
+                .zip(&self.shape[nd - tail.len()..])
+                .all(|((&t, &i), &n)| t == 0 || i + t <= n)
         );
         let moved: isize = start
             .iter()
@@ -718,6 +911,8 @@ impl<'a> ArrayView<'a> {
         let unit = match self.elements {
             Elements::Typed(_) => 1,
             Elements::Stored { format, .. } => format.storage.itemsize() as isize,
+            Elements::Raw(raw) if raw.typed() => 1,
+            Elements::Raw(raw) => raw.storage.itemsize() as isize,
         };
         // Row-major strides from the last dimension in, without allocating
         // them (this runs on every evaluation).

@@ -210,40 +210,316 @@ fn owned_and_shared_arrays_convert_by_reference() {
         .unwrap();
     let r = vexpr::evaluate("sum(a - b) + sum(a)", &env).unwrap();
     assert_eq!(r.as_slice::<i64>().unwrap(), &[(0..24).sum::<i64>()]);
-    // An owned array cut with steps leaves gaps like a view would.
+    // An owned array cut with steps leaves gaps like a view would: read in
+    // place all the same.
     drop(env);
     let stepped = a.slice_move(s![.., .., ..;2]);
-    let err = vexpr::ArrayView::try_from(&stepped).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Input);
+    let view = vexpr::ArrayView::try_from(&stepped).unwrap();
+    assert_eq!(view.as_ptr(), stepped.as_ptr().cast::<u8>());
+    let r = vexpr::evaluate("a * 3", &Env::new().with("a", view)).unwrap();
+    let want = stepped.mapv(|x| x * 3);
+    assert_eq!(
+        r.as_slice::<i64>().unwrap(),
+        want.iter().copied().collect::<Vec<_>>()
+    );
+}
+
+/// Checks that `view`, whose elements leave gaps, converts without a copy
+/// (through its pointer: no slice, its first element where ndarray's is),
+/// and that `texts` over it give the bits they give over a C-order copy and
+/// over the same view read in its parent's memory (`view_in`).
+fn gapped_matches_the_copy<T: Element + NdElement, D: Dimension, P: Dimension>(
+    what: &str,
+    view: ArrayView<'_, T, D>,
+    parent: ArrayView<'_, T, P>,
+    texts: &[&str],
+) {
+    let converted = vexpr::ArrayView::try_from(view.view()).unwrap();
+    assert!(converted.data().is_none(), "{what}: read through a slice");
+    assert!(converted.bytes().is_empty(), "{what}");
+    assert_eq!(converted.as_ptr(), view.as_ptr().cast::<u8>(), "{what}");
+    assert_eq!(converted.shape(), view.shape(), "{what}");
+    let env = Env::new().with_ndarray("a", view.view()).unwrap();
+    let inside = Env::new().with("a", view_in(view.view(), parent).unwrap());
+    let copy = plain(&view);
+    let copy_env = Env::new().with("a", &copy);
+    for text in texts {
+        let want = vexpr::evaluate(text, &copy_env).unwrap();
+        let got = vexpr::evaluate(text, &env).unwrap();
+        assert_eq!(bits(&got), bits(&want), "{text} of {what}");
+        let got = vexpr::evaluate(text, &inside).unwrap();
+        assert_eq!(bits(&got), bits(&want), "{text} of {what} in its parent");
+    }
 }
 
 #[test]
-fn views_with_gaps_are_refused_unless_given_with_their_array() {
-    let table = Array2::from_shape_fn((5, 4), |(i, j)| (i * 4 + j) as f64);
-    let gapped: Vec<(&str, ArrayView<'_, f64, IxDyn>)> = vec![
-        ("a column", table.column(1).into_dyn()),
-        ("a block", table.slice(s![1..4, 1..3]).into_dyn()),
-        ("a stepped slice", table.slice(s![..;2, ..]).into_dyn()),
+fn views_with_gaps_are_read_in_place() {
+    let table = Array2::from_shape_fn((9, 4), |(i, j)| (i * 4 + j) as f64 * 0.75 - 7.0);
+    let fortran = {
+        let mut f = Array2::zeros((9, 4).f());
+        f.assign(&table);
+        f
+    };
+    // What, the view, and the array it was cut from.
+    type Case<'a> = (
+        &'a str,
+        ArrayView<'a, f64, IxDyn>,
+        ArrayView<'a, f64, IxDyn>,
+    );
+    let gapped: Vec<Case<'_>> = vec![
+        (
+            "a column of a row-major matrix",
+            table.column(1).into_dyn(),
+            table.view().into_dyn(),
+        ),
+        (
+            "a row of a column-major matrix",
+            fortran.row(2).into_dyn(),
+            fortran.view().into_dyn(),
+        ),
+        (
+            "a block",
+            table.slice(s![1..4, 1..3]).into_dyn(),
+            table.view().into_dyn(),
+        ),
+        (
+            "every third row",
+            table.slice(s![..;3, ..]).into_dyn(),
+            table.view().into_dyn(),
+        ),
+        (
+            "every other row, reversed",
+            table.slice(s![..;-2, ..]).into_dyn(),
+            table.view().into_dyn(),
+        ),
         (
             "a reversed stepped column",
             table.slice(s![..;-2, 3]).into_dyn(),
+            table.view().into_dyn(),
         ),
-        ("a diagonal", table.diag().into_dyn()),
+        (
+            "a diagonal",
+            table.diag().into_dyn(),
+            table.view().into_dyn(),
+        ),
+        (
+            "a transposed block of a Fortran matrix",
+            fortran.slice(s![2..7, 1..;2]).reversed_axes().into_dyn(),
+            fortran.view().into_dyn(),
+        ),
     ];
-    for (what, view) in gapped {
-        let err = vexpr::ArrayView::try_from(view.view()).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Input, "{what}");
-        assert!(err.message().contains("gaps"), "{what}: {}", err.message());
-        let err = Env::new().with_ndarray("a", view.view()).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Input);
-        // With the array it was cut from: read in place, same bits.
-        let inside = view_in(view.view(), table.view()).unwrap();
-        let env = Env::new().with("a", inside);
-        let p = plain(&view);
-        for text in ["a * 2 + 1", "sum(a)", "a > 5"] {
-            let got = vexpr::evaluate(text, &env).unwrap();
-            let want = vexpr::evaluate(text, &Env::new().with("a", &p)).unwrap();
-            assert_eq!(bits(&got), bits(&want), "{text} of {what}");
+    let texts = ["a * 2 + 1", "where(a > 0, sqrt(a), -a)", "sum(a)", "a > 5"];
+    for (what, view, parent) in gapped {
+        gapped_matches_the_copy(what, view, parent, &texts);
+    }
+    // One dimension, stepped both ways.
+    let line = Array1::from_iter((0..20).map(|i| (i * i) as f64 - 50.5));
+    gapped_matches_the_copy("s![..;3]", line.slice(s![..;3]), line.view(), &texts);
+    gapped_matches_the_copy("s![..;-2]", line.slice(s![..;-2]), line.view(), &texts);
+}
+
+#[test]
+fn many_dimensional_views_with_gaps_and_permuted_axes() {
+    let cube = grid(&[5, 6, 7]);
+    // Gaps along every axis, one reversed, the axes permuted.
+    let view = cube
+        .slice(s![1..;2, ..;-3, 1..6;2])
+        .into_dyn()
+        .permuted_axes(vec![2, 0, 1]);
+    assert!(view.as_slice_memory_order().is_none());
+    let texts = [
+        "a * 3 - 1",
+        "sum(a, axis=0)",
+        "sum(a, axis=2) + 1",
+        "prod(a, axis=1)",
+        "max(a)",
+    ];
+    gapped_matches_the_copy("a 3-D view", view.view(), cube.view(), &texts);
+    // Six dimensions, beyond what a view keeps inline, with gaps.
+    let six = grid(&[3, 2, 4, 2, 3, 3]);
+    let view = six
+        .slice(s![..;2, .., 1..;2, ..;-1, .., ..;2])
+        .into_dyn()
+        .permuted_axes(vec![4, 0, 5, 2, 1, 3]);
+    gapped_matches_the_copy("a 6-D view", view.view(), six.view(), &texts);
+    // Against a C-order view of the same shape, and itself.
+    let other = grid(view.shape());
+    same_as_plain("a * b - a", view.view(), other.view());
+    same_as_plain("a - b", view.view(), view.view());
+}
+
+#[test]
+fn gapped_views_of_every_element_type_match_the_copy() {
+    fn check<T: NdElement + Copy, W: Element>(values: Vec<T>, widen: impl Fn(T) -> W) {
+        let big = Array2::from_shape_fn((6, 3), |(i, j)| values[(i + 2 * j) % 6]);
+        let gapped: [ArrayView<'_, T, IxDyn>; 3] = [
+            big.column(1).into_dyn(),
+            big.slice(s![..;-2, ..;2]).into_dyn(),
+            big.slice(s![1..;2, ..;2]).reversed_axes().into_dyn(),
+        ];
+        for a in gapped {
+            let converted = vexpr::ArrayView::try_from(a.view()).unwrap();
+            assert!(converted.data().is_none());
+            assert_eq!(converted.as_ptr(), a.as_ptr().cast::<u8>());
+            assert_eq!(converted.dtype(), T::STORAGE.dtype());
+            let env = Env::new().with_ndarray("a", a.view()).unwrap();
+            let widened: Vec<W> = a.iter().map(|&x| widen(x)).collect();
+            let copy = vexpr::Array::from_vec(widened, a.shape()).unwrap();
+            let copy_env = Env::new().with("a", &copy);
+            // Miri gives the NaN an operation makes a random sign and
+            // payload: there, only what copies the elements is compared.
+            let texts: &[&str] = if cfg!(miri) {
+                &["a", "a == a"]
+            } else {
+                &["a", "a + a", "a == a"]
+            };
+            for text in texts {
+                let got = vexpr::evaluate(text, &env).unwrap();
+                let want = vexpr::evaluate(text, &copy_env).unwrap();
+                assert_eq!(
+                    bits(&got),
+                    bits(&want),
+                    "{text} of {} with strides {:?}",
+                    std::any::type_name::<T>(),
+                    a.strides()
+                );
+            }
+        }
+    }
+    check(vec![true, false, true, true, false, false], |x| x);
+    check(vec![1i32, -2, 3, i32::MAX, i32::MIN, 0], |x| x);
+    check(vec![1i64, -2, 3, i64::MAX, i64::MIN, 0], |x| x);
+    check(
+        vec![1.5f32, -2.0, f32::NAN, 4.0, f32::INFINITY, -0.0],
+        |x| x,
+    );
+    check(
+        vec![1.5f64, -2.0, f64::NAN, 4.0, f64::INFINITY, -0.0],
+        |x| x,
+    );
+    check(
+        (0..6)
+            .map(|i| Complex64::new(i as f64, -(i as f64)))
+            .collect(),
+        |x| x,
+    );
+    check(vec![-128i8, -1, 0, 1, 2, 127], i32::from);
+    check(vec![0u8, 1, 2, 128, 254, 255], i32::from);
+    check(vec![i16::MIN, -1, 0, 1, 2, i16::MAX], i32::from);
+    check(vec![0u16, 1, 2, 40000, 65534, 65535], i32::from);
+    check(vec![0u32, 1, 2, 1 << 31, u32::MAX - 1, u32::MAX], i64::from);
+    check(vec![0u64, 1, 2, 1 << 63, u64::MAX - 1, u64::MAX], |x| {
+        x as i64
+    });
+    check(
+        [1.0f32, -2.5, 65504.0, 0.0001, -0.0, f32::INFINITY]
+            .map(half::f16::from_f32)
+            .to_vec(),
+        half::f16::to_f32,
+    );
+    check(
+        (0..6)
+            .map(|i| Complex32::new(i as f32 * 0.5, 1.0))
+            .collect(),
+        |x| Complex64::new(f64::from(x.re), f64::from(x.im)),
+    );
+}
+
+#[test]
+fn gapped_views_broadcast_and_reduce() {
+    let table = Array2::from_shape_fn((6, 5), |(i, j)| (i * 5 + j) as f64 - 12.5);
+    let row = Array1::from_iter((0..4).map(|i| i as f64 * 2.0 + 0.5));
+    // A column (stride 5) against a row: broadcast to (6, 4).
+    let column = table.column(2).insert_axis(Axis(1));
+    let r = same_as_plain("a * b + 1", column.view(), row.view());
+    assert_eq!(r.shape(), &[6, 4]);
+    // A gapped view broadcast by ndarray itself (stride 0 and gaps).
+    let wide = table.slice(s![..;2, 3]).insert_axis(Axis(0));
+    let wide = wide.broadcast((4, 3)).unwrap();
+    let r = same_as_plain("a - b", wide.view(), table.slice(s![1..5, ..;2]));
+    assert_eq!(r.shape(), &[4, 3]);
+    // Reductions over a block with gaps, whole and along each axis.
+    let block = table.slice(s![1..5, ..;-2]);
+    for text in [
+        "sum(a)",
+        "prod(a)",
+        "min(a, axis=0)",
+        "max(a, axis=1)",
+        "sum(a * b, axis=1)",
+    ] {
+        same_as_plain(text, block.view(), block.view());
+    }
+}
+
+#[test]
+fn a_gapped_view_is_read_while_another_thread_writes_between_its_elements() {
+    // Small under Miri, which checks every access for races.
+    let rows = if cfg!(miri) { 12 } else { 20_000 };
+    let mut table = Array2::from_shape_fn((rows, 4), |(i, j)| (i * 4 + j) as f64 * 0.5);
+    let copy = table.slice(s![.., ..;2]).to_owned();
+    let want = vexpr::evaluate("a * 2 + 1", &Env::new().with_ndarray("a", &copy).unwrap()).unwrap();
+    let options = vexpr::Options::default().with_threads(2).with_block_len(64);
+    {
+        // Columns 0 and 2 read; columns 1 and 3, between them, written.
+        let (read, mut written) = table.multi_slice_mut((s![.., ..;2], s![.., 1..;2]));
+        let read = read.view();
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                for round in 0..3 {
+                    written.fill(-(round as f64));
+                }
+            });
+            let env = Env::new().with_ndarray("a", read.view()).unwrap();
+            assert_eq!(
+                vexpr::ArrayView::try_from(read.view()).unwrap().as_ptr(),
+                read.as_ptr().cast::<u8>()
+            );
+            for _ in 0..3 {
+                let got = vexpr::evaluate_with("a * 2 + 1", &env, options).unwrap();
+                assert_eq!(bits(&got), bits(&want));
+            }
+        });
+    }
+    assert!(table.column(3).iter().all(|&x| x == -2.0));
+    // The same with `split_at`: the left two columns read (each row's pair
+    // a gap apart from the next), the right two written.
+    let copy = table.slice(s![.., ..2]).to_owned();
+    let want = vexpr::evaluate(
+        "sum(a, axis=1)",
+        &Env::new().with_ndarray("a", &copy).unwrap(),
+    )
+    .unwrap();
+    let (left, mut right) = table.view_mut().split_at(Axis(1), 2);
+    std::thread::scope(|scope| {
+        scope.spawn(move || right.fill(7.0));
+        let env = Env::new().with_ndarray("a", left.view()).unwrap();
+        let got = vexpr::evaluate_with("sum(a, axis=1)", &env, options).unwrap();
+        assert_eq!(bits(&got), bits(&want));
+    });
+    assert!(table.column(2).iter().all(|&x| x == 7.0));
+}
+
+#[test]
+fn gapped_views_evaluate_a_chunk_at_a_time() {
+    use vexpr::chunked::{Chunking, Input, MemorySink};
+    let table = Array2::from_shape_fn((11, 6), |(i, j)| (i * 6 + j) as f64 * 0.5 - 9.0);
+    let view = table.slice(s![..;-2, 1..;2]);
+    let env = Env::new().with_ndarray("a", view.view()).unwrap();
+    for text in ["a * 2 - 1", "a - sum(a, axis=0)"] {
+        let e = Expr::compile(text, &Signature::of(&env)).unwrap();
+        let want = e.eval(&env).unwrap();
+        for chunk_len in [1, 2, 5, 7] {
+            let value = env.get("a").unwrap().clone();
+            let mut inputs = [Input::Value(value)];
+            let mut sink = MemorySink::default();
+            let chunking = Chunking {
+                chunk_len,
+                progress: None,
+            };
+            e.eval_chunked(&mut inputs, &mut sink, vexpr::Options::default(), chunking)
+                .unwrap();
+            let got = sink.into_array().unwrap();
+            assert_eq!(bits(&got), bits(&want), "{text} by {chunk_len}");
         }
     }
 }
@@ -404,7 +680,7 @@ fn output_errors_leave_the_output_alone() {
 }
 
 /// A random layout of a 4-D grid: a permutation, reversals, steps inside a
-/// larger array (read through `view_in`), broadcast axes.
+/// larger array (read by itself, and through `view_in`), broadcast axes.
 #[derive(Debug, Clone)]
 struct Layout {
     shape: Vec<usize>,
@@ -506,12 +782,18 @@ proptest! {
             (Err(got), Err(want)) => prop_assert_eq!(got.kind(), want.kind()),
             (got, want) => prop_assert!(false, "{:?} vs {:?}", got.map(|a| a.shape().to_vec()), want.map(|a| a.shape().to_vec())),
         }
-        // Without steps, the view reads in place by itself too.
-        if la.step.iter().all(|&s| s == 1) && !la.broadcast.contains(&true) {
-            let direct = Env::new().with_ndarray("a", a.view()).unwrap();
-            let got = vexpr::evaluate("a + 0.5", &direct).unwrap();
-            let want = vexpr::evaluate("a + 0.5", &plain_env).unwrap();
-            prop_assert_eq!(bits(&got), bits(&want));
+        // Each view reads in place by itself too, gaps or not.
+        let direct = Env::new()
+            .with_ndarray("a", a.view())
+            .unwrap()
+            .with_ndarray("b", b.view())
+            .unwrap();
+        for text in ["a + 0.5", "sum(a, axis=3) + 1", "a * b + a"] {
+            match (vexpr::evaluate(text, &direct), vexpr::evaluate(text, &plain_env)) {
+                (Ok(got), Ok(want)) => prop_assert_eq!(bits(&got), bits(&want)),
+                (Err(got), Err(want)) => prop_assert_eq!(got.kind(), want.kind()),
+                (got, want) => prop_assert!(false, "{:?} vs {:?}", got.map(|a| a.shape().to_vec()), want.map(|a| a.shape().to_vec())),
+            }
         }
     }
 

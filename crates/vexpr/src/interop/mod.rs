@@ -11,7 +11,10 @@
 //!
 //! Both are built on the public input API ([`ArrayView`](crate::ArrayView),
 //! [`Env`](crate::Env), [`Expr`](crate::Expr)): what they do, a program can
-//! do by hand.
+//! do by hand, with one exception. An `ndarray` view whose elements leave
+//! gaps (a column of a matrix) is read through its pointer and strides, by a
+//! crate-private constructor: the public ones take a slice, and a slice over
+//! the gaps would cover elements other views may be writing.
 
 #[cfg(feature = "ndarray")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ndarray")))]

@@ -27,23 +27,26 @@
 //! # Ok::<(), vexpr::Error>(())
 //! ```
 //!
-//! # Which views are read in place
+//! # How views are read in place
 //!
-//! vexpr reads an input through one Rust slice that covers all of its
-//! elements. Such a slice may only cover memory that the caller's array
-//! borrows: a Rust reference asserts that nothing else writes any of the
-//! memory it covers, and `ndarray` lets other views write the elements
-//! between a view's own (`split_at`, `multi_slice_mut`, parallel chunks of
-//! a matrix's columns). So a view is read in place when its distinct
-//! elements fill the memory from its lowest to its highest one: contiguous
-//! arrays in C or Fortran order, any transposition or permutation of their
-//! axes, reversed axes (negative strides), broadcast axes (stride 0) and
-//! inserted axes of length 1. A view that leaves gaps (a column or a block
-//! of a larger matrix, a stepped slice) is refused with an error that says
-//! so, unless the array it was cut from is given too ([`view_in`]): then
-//! the slice covers the parent's memory, which the parent borrows whole, and
-//! any strides are read in place. Nothing is ever copied behind the
-//! caller's back.
+//! Every view is read where it is, whatever its strides; nothing is ever
+//! copied behind the caller's back. A view whose distinct elements fill the
+//! memory from its lowest to its highest one (contiguous arrays in C or
+//! Fortran order, any transposition or permutation of their axes, reversed
+//! axes, broadcast axes of stride 0, inserted axes of length 1) is read
+//! through one Rust slice of that memory, as a slice bound with
+//! [`Env::with`] is, and a C-order one straight into the kernels.
+//!
+//! A view that leaves gaps (a column or a block of a larger matrix, a
+//! stepped slice, a diagonal) cannot be: a Rust reference asserts that
+//! nothing else writes any of the memory it covers, and `ndarray` lets other
+//! views write the elements between a view's own (`split_at`,
+//! `multi_slice_mut`, parallel chunks of a matrix's columns), from another
+//! thread even. Such a view is read through its pointer and strides
+//! instead: each evaluation gathers its elements, block by block, reading
+//! the bytes of its own elements and never the gaps between them, as it
+//! gathers any strided input. [`view_in`], which reads a view in the memory
+//! of the array it was cut from, is no longer needed for that.
 
 use crate::{
     Array, ArrayView, Complex64, Element, Env, Error, ErrorKind, Expr, Format, Options, Result,
@@ -51,6 +54,7 @@ use crate::{
 };
 use ::ndarray::{ArrayBase, ArrayD, ArrayViewD, ArrayViewMut, Axis, Dimension, IxDyn};
 use num_complex::Complex32;
+use std::ptr::NonNull;
 use std::sync::Arc;
 
 mod sealed {
@@ -169,32 +173,47 @@ fn memory_of<'a, T, D: Dimension>(
     Some((memory, offset))
 }
 
-/// The refusal of a view that leaves gaps.
+/// The refusal of a parent, given to [`view_in`], that leaves gaps itself.
 fn gaps_error<T, D: Dimension>(view: &::ndarray::ArrayView<'_, T, D>) -> Error {
     input_error(format!(
-        "an ndarray view of shape {:?} with strides {:?} leaves gaps between its elements \
-         (a column, a block or a stepped slice of a larger array): vexpr reads an input through \
-         one slice of memory, which must not cover elements the view does not borrow. Give the \
-         array it was cut from too (`vexpr::interop::ndarray::view_in(view, parent.view())`), \
-         or a copy in standard layout (`view.as_standard_layout()`)",
+        "the ndarray view of shape {:?} with strides {:?} given as the array to read in leaves \
+         gaps between its elements, so no slice of its memory can be read: give the whole \
+         array it was cut from, or the view alone (`vexpr::ArrayView::try_from(view)` reads \
+         any view in place)",
         view.shape(),
         view.strides()
     ))
 }
 
-/// The vexpr view of an ndarray view, without a copy.
+/// The vexpr view of an ndarray view, without a copy: through a slice of
+/// its memory when its elements leave no gaps, through its pointer when
+/// they do (see the [module documentation](self)).
 fn convert<'a, T: NdElement, D: Dimension>(
     view: &::ndarray::ArrayView<'a, T, D>,
 ) -> Result<ArrayView<'a>> {
-    let (memory, offset) = memory_of(view).ok_or_else(|| gaps_error(view))?;
-    T::view(memory, view.shape(), view.strides(), offset)
+    if let Some((memory, offset)) = memory_of(view) {
+        return T::view(memory, view.shape(), view.strides(), offset);
+    }
+    // Not empty (`memory_of` takes those), so its first element exists.
+    let first = NonNull::new(view.as_ptr().cast_mut().cast::<u8>())
+        .ok_or_else(|| input_error("an ndarray view with elements has a null pointer"))?;
+    // SAFETY: `view` is an `ndarray::ArrayView<'a, T, D>`, a shared borrow
+    // of its elements for `'a`: each address that its shape and strides
+    // reach from its first element holds a valid `T`, in the array's one
+    // allocation, that nothing writes during `'a`. `T` is an `NdElement`
+    // (sealed: plain numbers, `bool`, `f16`, complex numbers of floats),
+    // with no padding and no interior mutability, so each of those elements
+    // is `size_of::<T>()` initialized bytes stored as `T::STORAGE` says, in
+    // native byte order. The memory between them is never read.
+    unsafe { ArrayView::from_raw(first, T::STORAGE, view.shape(), view.strides()) }
+        .map_err(input_error)
 }
 
 impl<'a, T: NdElement, D: Dimension> TryFrom<::ndarray::ArrayView<'a, T, D>> for ArrayView<'a> {
     type Error = Error;
 
-    /// Reads the view's memory in place: any dimension, any strides whose
-    /// elements leave no gaps (see the [module documentation](self)).
+    /// Reads the view's memory in place: any dimension, any strides (see
+    /// the [module documentation](self)).
     ///
     /// ```
     /// use ndarray::{Array2, ShapeBuilder};
@@ -202,9 +221,13 @@ impl<'a, T: NdElement, D: Dimension> TryFrom<::ndarray::ArrayView<'a, T, D>> for
     /// let view = vexpr::ArrayView::try_from(fortran.view())?;
     /// assert_eq!(view.shape(), &[2, 3]);
     /// assert_eq!(view.strides(), &[1, 2]);
-    /// // A column of a row-major matrix leaves gaps: refused, not copied.
-    /// let c = Array2::<f64>::zeros((3, 3));
-    /// assert!(vexpr::ArrayView::try_from(c.column(0)).is_err());
+    /// // A column of a row-major matrix leaves gaps: read through its
+    /// // pointer, in place, not copied.
+    /// let c = Array2::from_shape_fn((3, 3), |(i, j)| (i * 3 + j) as f64);
+    /// let column = vexpr::ArrayView::try_from(c.column(1))?;
+    /// assert_eq!(column.as_ptr(), c.column(1).as_ptr().cast::<u8>());
+    /// let r = vexpr::evaluate("x * 10", &vexpr::Env::new().with("x", column))?;
+    /// assert_eq!(r.as_slice::<f64>().unwrap(), &[10.0, 40.0, 70.0]);
     /// # Ok::<(), vexpr::Error>(())
     /// ```
     fn try_from(view: ::ndarray::ArrayView<'a, T, D>) -> Result<Self> {
@@ -236,9 +259,16 @@ where
 }
 
 /// `view` read in the memory of `within`, an array it was cut from, without
-/// a copy: for views whose elements leave gaps (a column or a block of a
-/// matrix, a stepped slice), which cannot be read on their own (see the
-/// [module documentation](self)).
+/// a copy: the resulting view's [`data`](ArrayView::data) is a slice of
+/// `within`'s memory, which `within` borrows whole, indexed by `view`'s
+/// strides.
+///
+/// This is no longer needed to read a view whose elements leave gaps (a
+/// column or a block of a matrix, a stepped slice): the conversion of the
+/// view alone (`vexpr::ArrayView::try_from(view)`, [`NdarrayEnv::with_ndarray`])
+/// reads any view in place, through its pointer (see the [module
+/// documentation](self)). Both read the same elements and give the same
+/// results.
 ///
 /// `within` must leave no gaps itself (it is usually the whole array:
 /// `matrix.view()`), and every element of `view` must lie in its memory;
@@ -291,10 +321,9 @@ pub fn view_in<'a, T: NdElement, D: Dimension, P: Dimension>(
 /// Binding `ndarray` arrays to variables of an [`Env`]: the extension that
 /// [`NdarrayEnv::with_ndarray`] and [`NdarrayEnv::set_ndarray`] add.
 pub trait NdarrayEnv<'a>: Sized {
-    /// Binds `name` to `array` (an [`ndarray::ArrayView`], or a reference
-    /// to any ndarray array), read in place, and returns the environment;
-    /// an error if the array cannot be read in place (see the [module
-    /// documentation](self)).
+    /// Binds `name` to `array` (an [`ndarray::ArrayView`] of any strides,
+    /// or a reference to any ndarray array), read in place (see the [module
+    /// documentation](self)), and returns the environment.
     ///
     /// ```
     /// use ndarray::array;

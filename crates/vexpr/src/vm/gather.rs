@@ -6,16 +6,68 @@
 //! types are copied element by element (or run by run where the innermost
 //! dimension is contiguous), and views of stored bytes
 //! ([`ArrayView::from_bytes`]) are converted on the way (`convert.rs`), so
-//! that no input is ever copied or converted whole.
+//! that no input is ever copied or converted whole. A view read through a
+//! pointer (an `ndarray` view whose elements leave gaps, [`Raw`]) is read
+//! the same way, each element or run of adjacent elements through a slice
+//! of its own bytes only.
 
 use super::convert::{Convert, converter};
-use crate::array::ArrayView;
+use crate::array::{ArrayView, Raw};
+
+/// The memory a gather reads.
+#[derive(Debug, Clone, Copy)]
+enum Memory<'a> {
+    /// A slice: any of it may be read.
+    Slice(&'a [u8]),
+    /// A view's elements through a pointer: only they may be read, which a
+    /// gather made by [`Gather::of_view`] does (see [`Memory::read`]).
+    Raw(Raw<'a>),
+}
+
+impl<'a> Memory<'a> {
+    /// Bytes in the memory's extent.
+    fn len(&self) -> usize {
+        match self {
+            Memory::Slice(data) => data.len(),
+            Memory::Raw(raw) => raw.span(),
+        }
+    }
+
+    /// The `len` bytes at byte `at`. [`Gather::gather`] asks only for the
+    /// bytes of the element at an output index, or of a run of elements at
+    /// adjacent output indices along an axis whose stride is one element.
+    #[inline]
+    fn read(&self, at: usize, len: usize) -> &'a [u8] {
+        match *self {
+            Memory::Slice(data) => &data[at..at + len],
+            Memory::Raw(raw) => {
+                // Inside the span, or a panic as the slice's indexing would
+                // give: never a read beyond the view's extent.
+                assert!(at.checked_add(len).is_some_and(|end| end <= raw.span()));
+                let start = raw.base().as_ptr().cast_const().wrapping_add(at);
+                // SAFETY: a gather of `Raw` memory is made only by
+                // `Gather::of_view`, from the view's own offset and strides,
+                // with stride 0 only for the dimensions the view lacks or
+                // has of length 1: every output index is the address of an
+                // element the view reaches, and `gather` reads only the
+                // bytes of whole elements at output indices (see above),
+                // adjacent when it reads several. So these `len` bytes are
+                // bytes of the view's elements, which `ArrayView::from_raw`'s
+                // contract makes initialized and unwritten for `'a`, in one
+                // allocation; `u8` needs no alignment. The memory between
+                // the elements, which others may be writing, is never
+                // covered.
+                unsafe { std::slice::from_raw_parts(start, len) }
+            }
+        }
+    }
+}
 
 /// How to read an input in output order: for each output dimension, the byte
 /// stride in the input's data (0 where the input is broadcast).
 #[derive(Debug, Clone)]
 pub(crate) struct Gather<'a> {
-    data: &'a [u8],
+    data: Memory<'a>,
     /// Bytes of one element in `data`.
     width: usize,
     /// Byte offset of the element at output index (0, ..., 0).
@@ -32,12 +84,13 @@ pub(crate) struct Gather<'a> {
 const STACK_DIMS: usize = 64;
 
 impl<'a> Gather<'a> {
-    /// A reader of `data` over the output `shape` with byte `strides`.
+    /// A reader of `data` over the output `shape` with byte `strides`; only
+    /// [`Gather::of_view`] passes [`Memory::Raw`], with a view's own strides.
     ///
     /// Returns `None` unless every element it can reach lies inside `data`,
     /// which is what makes [`Gather::gather`]'s indexing safe to trust.
-    pub(crate) fn new(
-        data: &'a [u8],
+    fn new(
+        data: Memory<'a>,
         width: usize,
         base: usize,
         shape: &[usize],
@@ -78,17 +131,36 @@ impl<'a> Gather<'a> {
         let extra = shape.len().checked_sub(view.shape().len())?;
         // A typed view counts its strides and offset in elements, a view of
         // stored bytes in bytes.
-        let (data, width, unit, convert) = match (view.data(), view.format()) {
-            (Some(data), _) => {
+        let (data, width, unit, convert) = match (view.data(), view.format(), view.raw()) {
+            (Some(data), _, _) => {
                 let width = data.dtype().itemsize();
-                (data.as_bytes(), width, width, None)
+                (Memory::Slice(data.as_bytes()), width, width, None)
             }
-            (None, Some(format)) => {
+            (None, format, Some(raw)) => {
+                let out = view.dtype().itemsize();
+                match format {
+                    // Read as it is: strides count elements.
+                    None => (Memory::Raw(raw), out, out, None),
+                    // Widened as it is read: strides count bytes.
+                    Some(f) => (
+                        Memory::Raw(raw),
+                        f.storage.itemsize(),
+                        1,
+                        Some((converter(f), out)),
+                    ),
+                }
+            }
+            (None, Some(format), None) => {
                 let out = view.dtype().itemsize();
                 let convert = Some((converter(format), out));
-                (view.bytes(), format.storage.itemsize(), 1, convert)
+                (
+                    Memory::Slice(view.bytes()),
+                    format.storage.itemsize(),
+                    1,
+                    convert,
+                )
             }
-            (None, None) => return None,
+            (None, None, None) => return None,
         };
         let mut strides = vec![0isize; shape.len()];
         for (d, stride) in strides.iter_mut().enumerate().skip(extra) {
@@ -131,7 +203,7 @@ impl<'a> Gather<'a> {
             let Some((first, rest)) = dst[..n * out_w].split_at_mut_checked(out_w) else {
                 return;
             };
-            self.put(&self.data[self.base..self.base + w], first);
+            self.put(self.data.read(self.base, w), first);
             for chunk in rest.chunks_exact_mut(out_w.max(1)) {
                 chunk.copy_from_slice(first);
             }
@@ -164,11 +236,11 @@ impl<'a> Gather<'a> {
             let out = &mut dst[written * out_w..(written + run) * out_w];
             if stride == w as isize {
                 let at = offset as usize;
-                self.put(&self.data[at..at + run * w], out);
+                self.put(self.data.read(at, run * w), out);
             } else {
                 for (k, chunk) in out.chunks_exact_mut(out_w).enumerate() {
                     let at = (offset + k as isize * stride) as usize;
-                    self.put(&self.data[at..at + w], chunk);
+                    self.put(self.data.read(at, w), chunk);
                 }
             }
             written += run;
@@ -196,7 +268,7 @@ mod tests {
         // data is a 2x3 row-major array of single bytes: [[0,1,2],[3,4,5]].
         let data: Vec<u8> = (0..6).collect();
         // Its transpose, shape (3, 2): strides (1, 3).
-        let g = Gather::new(&data, 1, 0, &[3, 2], &[1, 3]).unwrap();
+        let g = Gather::new(Memory::Slice(&data), 1, 0, &[3, 2], &[1, 3]).unwrap();
         let mut out = vec![0; 6];
         g.gather(0, 6, &mut out);
         assert_eq!(out, [0, 3, 1, 4, 2, 5]);
@@ -205,11 +277,11 @@ mod tests {
         g.gather(3, 3, &mut part);
         assert_eq!(part, [4, 2, 5]);
         // Row 1 broadcast over 4 rows: shape (4, 3), strides (0, 1), base 3.
-        let b = Gather::new(&data, 1, 3, &[4, 3], &[0, 1]).unwrap();
+        let b = Gather::new(Memory::Slice(&data), 1, 3, &[4, 3], &[0, 1]).unwrap();
         let mut out = vec![0; 12];
         b.gather(0, 12, &mut out);
         assert_eq!(out, [3, 4, 5, 3, 4, 5, 3, 4, 5, 3, 4, 5]);
         // Out of bounds is refused up front.
-        assert!(Gather::new(&data, 1, 0, &[3, 3], &[1, 3]).is_none());
+        assert!(Gather::new(Memory::Slice(&data), 1, 0, &[3, 3], &[1, 3]).is_none());
     }
 }
