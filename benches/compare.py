@@ -144,8 +144,9 @@ def venv_python() -> Path:
     return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def ensure_venv() -> None:
-    """Re-executes this script under ``.venv``'s Python, creating it if needed.
+def ensure_venv(script: Path | None = None) -> None:
+    """Re-executes ``script`` (this one by default; ``benches/broad.py``
+    passes its own) under ``.venv``'s Python, creating it if needed.
 
     Runs before anything imports NumPy, so the system Python needs nothing but
     the standard library.  The packages are installed only when an import
@@ -162,7 +163,7 @@ def ensure_venv() -> None:
         print(f"installing {' '.join(REQUIREMENTS)} into {VENV}", file=sys.stderr)
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", *REQUIREMENTS], check=True)
-    os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
+    os.execv(str(python), [str(python), str(script or Path(__file__).resolve()), *sys.argv[1:]])
 
 
 def build_vexpr() -> Path:
@@ -536,15 +537,19 @@ def variables_of(expr: str) -> list[str]:
     return sorted(set(re.findall(r"\b[ab]\b", expr)))
 
 
-def memory_floor(copy_ns_per_elem: float, n_inputs: int) -> float:
+def memory_floor(copy_ns_per_elem: float, n_inputs: int, bytes_per_elem: float | None = None) -> float:
     """The ns/elem an expression needs just to move its bytes.
 
     A copy of one float64 array moves 16 bytes per element (8 read, 8
     written), so its bandwidth is 16 / copy_ns_per_elem bytes/ns; the
-    expression reads 8 bytes per input and writes 8 per element.
+    expression reads 8 bytes per input and writes 8 per element, or
+    ``bytes_per_elem`` in all when its arrays are not all float64
+    (``benches/broad.py``: float32, int32 and bool move fewer).
     """
     bandwidth = 16.0 / copy_ns_per_elem
-    return 8.0 * (n_inputs + 1) / bandwidth
+    if bytes_per_elem is None:
+        bytes_per_elem = 8.0 * (n_inputs + 1)
+    return bytes_per_elem / bandwidth
 
 
 def assess(row: dict, level: str) -> None:
