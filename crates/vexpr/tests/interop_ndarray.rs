@@ -57,6 +57,51 @@ fn grid(shape: &[usize]) -> ArrayD<f64> {
     })
 }
 
+/// Calls `$check(values, widen)` with six values of every element type the
+/// interop reads, `widen` turning one into the type vexpr computes in.
+macro_rules! every_element_type {
+    ($check:ident) => {{
+        $check(vec![true, false, true, true, false, false], |x| x);
+        $check(vec![1i32, -2, 3, i32::MAX, i32::MIN, 0], |x| x);
+        $check(vec![1i64, -2, 3, i64::MAX, i64::MIN, 0], |x| x);
+        $check(
+            vec![1.5f32, -2.0, f32::NAN, 4.0, f32::INFINITY, -0.0],
+            |x| x,
+        );
+        $check(
+            vec![1.5f64, -2.0, f64::NAN, 4.0, f64::INFINITY, -0.0],
+            |x| x,
+        );
+        $check(
+            (0..6)
+                .map(|i| Complex64::new(i as f64, -(i as f64)))
+                .collect(),
+            |x| x,
+        );
+        $check(vec![-128i8, -1, 0, 1, 2, 127], i32::from);
+        $check(vec![0u8, 1, 2, 128, 254, 255], i32::from);
+        $check(vec![i16::MIN, -1, 0, 1, 2, i16::MAX], i32::from);
+        $check(vec![0u16, 1, 2, 40000, 65534, 65535], i32::from);
+        $check(vec![0u32, 1, 2, 1 << 31, u32::MAX - 1, u32::MAX], i64::from);
+        // numexpr's widening of uint64 keeps the bits.
+        $check(vec![0u64, 1, 2, 1 << 63, u64::MAX - 1, u64::MAX], |x| {
+            x as i64
+        });
+        $check(
+            [1.0f32, -2.5, 65504.0, 0.0001, -0.0, f32::INFINITY]
+                .map(half::f16::from_f32)
+                .to_vec(),
+            half::f16::to_f32,
+        );
+        $check(
+            (0..6)
+                .map(|i| Complex32::new(i as f32 * 0.5, 1.0))
+                .collect(),
+            |x| Complex64::new(f64::from(x.re), f64::from(x.im)),
+        );
+    }};
+}
+
 #[test]
 fn every_read_in_place_layout_matches_the_plain_path() {
     let c = grid(&[4, 5, 6]);
@@ -159,44 +204,7 @@ fn every_element_type_matches_the_plain_path() {
             );
         }
     }
-    check(vec![true, false, true, true, false, false], |x| x);
-    check(vec![1i32, -2, 3, i32::MAX, i32::MIN, 0], |x| x);
-    check(vec![1i64, -2, 3, i64::MAX, i64::MIN, 0], |x| x);
-    check(
-        vec![1.5f32, -2.0, f32::NAN, 4.0, f32::INFINITY, -0.0],
-        |x| x,
-    );
-    check(
-        vec![1.5f64, -2.0, f64::NAN, 4.0, f64::INFINITY, -0.0],
-        |x| x,
-    );
-    check(
-        (0..6)
-            .map(|i| Complex64::new(i as f64, -(i as f64)))
-            .collect(),
-        |x| x,
-    );
-    check(vec![-128i8, -1, 0, 1, 2, 127], i32::from);
-    check(vec![0u8, 1, 2, 128, 254, 255], i32::from);
-    check(vec![i16::MIN, -1, 0, 1, 2, i16::MAX], i32::from);
-    check(vec![0u16, 1, 2, 40000, 65534, 65535], i32::from);
-    check(vec![0u32, 1, 2, 1 << 31, u32::MAX - 1, u32::MAX], i64::from);
-    // numexpr's widening of uint64 keeps the bits.
-    check(vec![0u64, 1, 2, 1 << 63, u64::MAX - 1, u64::MAX], |x| {
-        x as i64
-    });
-    check(
-        [1.0f32, -2.5, 65504.0, 0.0001, -0.0, f32::INFINITY]
-            .map(half::f16::from_f32)
-            .to_vec(),
-        half::f16::to_f32,
-    );
-    check(
-        (0..6)
-            .map(|i| Complex32::new(i as f32 * 0.5, 1.0))
-            .collect(),
-        |x| Complex64::new(f64::from(x.re), f64::from(x.im)),
-    );
+    every_element_type!(check);
 }
 
 #[test]
@@ -386,43 +394,7 @@ fn gapped_views_of_every_element_type_match_the_copy() {
             }
         }
     }
-    check(vec![true, false, true, true, false, false], |x| x);
-    check(vec![1i32, -2, 3, i32::MAX, i32::MIN, 0], |x| x);
-    check(vec![1i64, -2, 3, i64::MAX, i64::MIN, 0], |x| x);
-    check(
-        vec![1.5f32, -2.0, f32::NAN, 4.0, f32::INFINITY, -0.0],
-        |x| x,
-    );
-    check(
-        vec![1.5f64, -2.0, f64::NAN, 4.0, f64::INFINITY, -0.0],
-        |x| x,
-    );
-    check(
-        (0..6)
-            .map(|i| Complex64::new(i as f64, -(i as f64)))
-            .collect(),
-        |x| x,
-    );
-    check(vec![-128i8, -1, 0, 1, 2, 127], i32::from);
-    check(vec![0u8, 1, 2, 128, 254, 255], i32::from);
-    check(vec![i16::MIN, -1, 0, 1, 2, i16::MAX], i32::from);
-    check(vec![0u16, 1, 2, 40000, 65534, 65535], i32::from);
-    check(vec![0u32, 1, 2, 1 << 31, u32::MAX - 1, u32::MAX], i64::from);
-    check(vec![0u64, 1, 2, 1 << 63, u64::MAX - 1, u64::MAX], |x| {
-        x as i64
-    });
-    check(
-        [1.0f32, -2.5, 65504.0, 0.0001, -0.0, f32::INFINITY]
-            .map(half::f16::from_f32)
-            .to_vec(),
-        half::f16::to_f32,
-    );
-    check(
-        (0..6)
-            .map(|i| Complex32::new(i as f32 * 0.5, 1.0))
-            .collect(),
-        |x| Complex64::new(f64::from(x.re), f64::from(x.im)),
-    );
+    every_element_type!(check);
 }
 
 #[test]
