@@ -275,8 +275,31 @@ MIXED = [
 ]
 
 
+def table_functions() -> set[str]:
+    """The float functions of vexpr's function table, read from the reference
+    generated from it (``docs/functions.md``): every row with a float64
+    overload (``..._dd``, ``..._ddd``), less the operators and the fused forms
+    the optimizer makes (the OPERATORS and COMBINATIONS cases reach those)."""
+    names = set()
+    for line in (REPO / "docs" / "functions.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 5 or not cells[0].startswith("`"):
+            continue
+        name, operator, _arity, description, overloads = cells
+        if operator or "fused by the optimizer" in description:
+            continue
+        if any(o.endswith(("_dd", "_ddd", "_bd", "_cd")) for o in overloads.split()):
+            names.add(name.strip("`"))
+    return names
+
+
 def build_cases() -> list[Case]:
-    """The case table, expanded: every float case at float64 and float32."""
+    """The case table, expanded: every float case at float64 and float32.
+    Fails if the function table has a float function no case times."""
+    covered = {name for name, *_ in UNARY} | {name for name, _ in BINARY} | {name for name, *_ in OPERATORS}
+    missing = table_functions() - covered
+    if missing:
+        sys.exit(f"benches/broad.py: no case for {', '.join(sorted(missing))} of docs/functions.md: add them to UNARY or BINARY")
     cases = []
     for dt in FLOATS:
         for name, domain, *body in UNARY:
