@@ -3,7 +3,7 @@
 //!
 //! In: a [`Program`] whose registers are all float64 (besides the integer
 //! exponents of `powi`) and whose every instruction's overload names a
-//! [`JitOp`] in the function table. Out: a `Code`, machine code that runs the
+//! [`JitOp`](crate::functions::JitOp) in the function table. Out: a `Code`, machine code that runs the
 //! whole program on 8 elements at a time with every value in a vector register
 //! and the kernels of exp, log, sqrt and division inlined; or `None` when the
 //! program or the CPU is not covered, and the VM runs its block passes.
@@ -24,25 +24,19 @@
 //! ends the loop early, and the VM computes the rest of the block with its
 //! passes.
 
+mod plan;
 #[cfg(test)]
 mod tests;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
 use crate::cpu::Level;
-use crate::dtype::{DType, Scalar};
-// The table names the operations (it sits below this module); the emitter
-// matches on them.
-use crate::functions::{Compare, JitOp};
-use crate::program::{Program, Role};
-
-/// The most vector registers the program's values may take (the inputs, the
-/// float constants, the temporaries and the output); the other 16 are the
-/// kernels' scratch.
-pub(crate) const MAX_VALUES: usize = 16;
-
-/// The most inputs a compiled loop reads (one general register each).
-pub(crate) const MAX_INPUTS: usize = 4;
+// The table names the operations (it sits below this module); the emitters
+// match on them.
+use crate::functions::Compare;
+use crate::program::Program;
+pub(crate) use plan::MAX_INPUTS;
+use plan::{Plan, Slot};
 
 /// Machine code for one program: see the module doc.
 pub(crate) struct Code {
@@ -78,26 +72,53 @@ impl Program {
     }
 }
 
+/// One instruction set's lowering of a [`Plan`]: the layer below the
+/// target-independent plan (`x86::Avx512`).
+#[cfg(target_arch = "x86_64")]
+trait Backend {
+    /// The most vector registers the program's values may take (the inputs,
+    /// the float constants, the temporaries and the output); the others are
+    /// the kernels' scratch and resident constants.
+    const MAX_VALUES: usize;
+
+    /// The loop of `program` by `plan`, or `None` when this backend does not
+    /// cover some instruction (or the assembler refuses, never expected).
+    fn lower(program: &Program, plan: &Plan) -> Option<x86::Compiled>;
+
+    /// An estimate of the loop's arithmetic per element on one core, in ns.
+    fn compute_ns_per_element(program: &Program) -> f64;
+}
+
+/// The plan and the lowering of `program` by backend `B`.
+#[cfg(target_arch = "x86_64")]
+fn build<B: Backend>(program: &Program) -> Option<Code> {
+    let plan = Plan::new(program, B::MAX_VALUES)?;
+    let inner = B::lower(program, &plan)?;
+    Some(Code {
+        inner,
+        inputs: plan.inputs,
+        compute_ns: B::compute_ns_per_element(program),
+    })
+}
+
 /// Compiles `program` for `level` (which this CPU must have), or says `None`
-/// when the level or the program is not covered: a level other than
-/// AVX-512, a register that is not float64 (other
-/// than a `powi` exponent), an instruction without a [`JitOp`], more than
-/// [`MAX_VALUES`] values or [`MAX_INPUTS`] inputs.
+/// when the level or the program is not covered: the baseline level, a
+/// register that is not float64 (other than a `powi` exponent), an
+/// instruction without a [`JitOp`](crate::functions::JitOp) (or one the level's backend leaves out),
+/// more values than the backend's `MAX_VALUES` or more than [`MAX_INPUTS`]
+/// inputs.
 pub(crate) fn compile(program: &Program, level: Level) -> Option<Code> {
     #[cfg(target_arch = "x86_64")]
     {
         // The hardware check keeps `Code::run` sound whatever level a caller
         // passes.
-        if level != Level::Avx512 || Level::hardware() < level || program.code.is_empty() {
+        if Level::hardware() < level || program.code.is_empty() {
             return None;
         }
-        let plan = Plan::new(program)?;
-        let inner = x86::compile(program, &plan)?;
-        Some(Code {
-            inner,
-            inputs: plan.inputs,
-            compute_ns: x86::compute_ns_per_element(program),
-        })
+        match level {
+            Level::Avx512 => build::<x86::Avx512>(program),
+            Level::Avx2Fma | Level::Baseline => None,
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -150,83 +171,5 @@ impl Code {
             let _ = (inputs, out, n, streaming);
             0
         }
-    }
-}
-
-/// Where each program register lives in the loop.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Slot {
-    /// A vector register, by number (0..MAX_VALUES).
-    Vector(u8),
-    /// An integer constant, known when compiling (a `powi` exponent).
-    Int(i64),
-    /// Not used by any instruction.
-    Unused,
-}
-
-/// The register assignment of a program the loop covers.
-#[derive(Debug)]
-pub(crate) struct Plan {
-    /// One slot per program register.
-    pub(crate) slots: Vec<Slot>,
-    /// The input registers, in the order of their pointers.
-    pub(crate) inputs: Vec<usize>,
-    /// The float constants: (vector register, value).
-    pub(crate) constants: Vec<(u8, f64)>,
-}
-
-impl Plan {
-    fn new(program: &Program) -> Option<Plan> {
-        let mut used = vec![false; program.registers.len()];
-        for instr in &program.code {
-            instr.overload.jit?;
-            used[instr.dst as usize] = true;
-            for &a in &instr.args {
-                used[a as usize] = true;
-            }
-        }
-        let mut plan = Plan {
-            slots: Vec::with_capacity(program.registers.len()),
-            inputs: Vec::new(),
-            constants: Vec::new(),
-        };
-        let mut next = 0u8;
-        for (i, reg) in program.registers.iter().enumerate() {
-            if !used[i] {
-                plan.slots.push(Slot::Unused);
-                continue;
-            }
-            let slot = match (&reg.role, reg.dtype) {
-                (Role::Const(Scalar::Int64(n)), DType::Int64) => Slot::Int(*n),
-                (_, DType::Float64) => {
-                    if next as usize == MAX_VALUES {
-                        return None;
-                    }
-                    next += 1;
-                    Slot::Vector(next - 1)
-                }
-                _ => return None,
-            };
-            match (&reg.role, slot) {
-                (Role::Input(_), Slot::Vector(_)) => plan.inputs.push(i),
-                (Role::Const(Scalar::Float64(c)), Slot::Vector(v)) => plan.constants.push((v, *c)),
-                (Role::Const(_), Slot::Vector(_)) => return None,
-                _ => {}
-            }
-            plan.slots.push(slot);
-        }
-        // Integer operands are only a `powi` exponent; every other operand and
-        // every destination is a vector.
-        for instr in &program.code {
-            let vector = |r: u32| matches!(plan.slots[r as usize], Slot::Vector(_));
-            let ints_ok =
-                instr.args.iter().enumerate().all(|(k, &a)| {
-                    vector(a) || (instr.overload.jit == Some(JitOp::Powi) && k == 1)
-                });
-            if !vector(instr.dst) || !ints_ok {
-                return None;
-            }
-        }
-        (plan.inputs.len() <= MAX_INPUTS).then_some(plan)
     }
 }
