@@ -1,12 +1,15 @@
 //! Run-time code generation: the element-wise float64 part of a program as one
-//! loop of AVX-512 machine code.
+//! loop of machine code, for AVX-512 or for AVX2 + FMA.
 //!
 //! In: a [`Program`] whose registers are all float64 (besides the integer
 //! exponents of `powi`) and whose every instruction's overload names a
-//! [`JitOp`](crate::functions::JitOp) in the function table. Out: a `Code`, machine code that runs the
-//! whole program on 8 elements at a time with every value in a vector register
-//! and the kernels of exp, log, sqrt and division inlined; or `None` when the
-//! program or the CPU is not covered, and the VM runs its block passes.
+//! [`JitOp`](crate::functions::JitOp) in the function table, and the
+//! [`Level`] to run at. Out: a `Code`, machine code that runs the whole
+//! program on a vector of elements at a time (8 at AVX-512, 4 at AVX2) with
+//! every value in a vector register and the kernels of exp, log, sqrt and
+//! division inlined; or `None` when the program or the level is not covered
+//! (the baseline level, or a program with more values than the level's
+//! registers hold), and the VM runs its block passes.
 //!
 //! Why: the VM runs each instruction as its own pass over an L1-resident
 //! block, so every instruction pays loads and stores, and two expensive ones
@@ -14,10 +17,18 @@
 //! divider; the multiplications of a polynomial while log waits for its
 //! division). In one loop the out-of-order core overlaps them.
 //!
-//! Bits: each operation is the one the kernel performs, in the same order,
-//! with the same constants and roundings, so the results are the VM's bit for
-//! bit (`tests.rs` compares them on ordinary and special values). exp, log,
-//! sin, cos and arctan2 are emitted as their fast paths only
+//! Layers, as in Cranelift: `plan.rs` is the target-independent part (which
+//! programs a loop covers, one vector register per program value); each
+//! instruction set lowers a plan behind the `Backend` trait, in
+//! `x86/avx512.rs` and `x86/avx2.rs`, with what both share (the calling
+//! convention, the constant pool, the executable memory) in `x86/mod.rs`.
+//! [`compile`] picks the backend by level.
+//!
+//! Bits: each operation is the one the level's kernel performs, in the same
+//! order, with the same constants and roundings, so the results are the VM's
+//! at that level bit for bit (`tests.rs` compares them on ordinary and
+//! special values, at every level the machine has). exp, log, sin, cos and
+//! arctan2 are emitted as their fast paths only
 //! (`vmath::explog::exp_normal`, `log_normal`, `vmath::trig::sin_small`,
 //! `cos_small`, `atan2_ordinary`): a vector with a lane
 //! that needs the full function (a zero, a negative, a huge argument, a NaN)
@@ -73,7 +84,7 @@ impl Program {
 }
 
 /// One instruction set's lowering of a [`Plan`]: the layer below the
-/// target-independent plan (`x86::Avx512`).
+/// target-independent plan (`x86::Avx512`, `x86::Avx2`).
 #[cfg(target_arch = "x86_64")]
 trait Backend {
     /// The most vector registers the program's values may take (the inputs,
@@ -117,7 +128,8 @@ pub(crate) fn compile(program: &Program, level: Level) -> Option<Code> {
         }
         match level {
             Level::Avx512 => build::<x86::Avx512>(program),
-            Level::Avx2Fma | Level::Baseline => None,
+            Level::Avx2Fma => build::<x86::Avx2>(program),
+            Level::Baseline => None,
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -131,8 +143,8 @@ impl Code {
     /// Runs the loop over elements `0..n`: `inputs[j]` points at the first of
     /// `n` float64 values of input register `self.inputs[j]`, `out` at `n`
     /// float64 slots. Returns how many leading elements were written: `n`, or
-    /// fewer (a multiple of 8) when a vector needed a full math function; the
-    /// elements from there on are left untouched.
+    /// fewer (a multiple of the vector's 8 or 4 lanes) when a vector needed a
+    /// full math function; the elements from there on are left untouched.
     ///
     /// With `streaming`, whole vectors are stored non-temporally (past the
     /// caches); the caller then orders them with a store fence before the
@@ -157,12 +169,14 @@ impl Code {
         // `inputs` (as many as the plan has inputs; the last vector's loads
         // are masked, and the prefetches ahead never fault), writes `n`
         // elements through `out` (masked at the end, so never past it) and
-        // reads the constant pool it was assembled with; it touches nothing
-        // else and uses only caller-saved registers, which `extern "sysv64"`
-        // tells the compiler. The CPU has AVX-512 F/DQ/VL/BW (`compile`
-        // checked that the hardware has `Level::Avx512`), every instruction the emitter uses. The
-        // pointers' validity, and `out`'s alignment for the streaming entry's
-        // `vmovntpd`, are the caller's promise.
+        // reads the constant pool it was assembled with; besides, the AVX2
+        // code keeps its tail mask in 32 bytes it reserves below the stack
+        // pointer and releases. It touches nothing else and uses only
+        // caller-saved registers, which `extern "sysv64"` tells the compiler.
+        // `compile` made the code for a level the hardware has (AVX-512
+        // F/DQ/VL/BW, or AVX2 and FMA), whose instructions are the only ones
+        // its backend emits. The pointers' validity, and `out`'s alignment
+        // for the streaming entry's `vmovntpd`, are the caller's promise.
         unsafe {
             (self.inner.entry(streaming))(inputs.as_ptr(), out, n, self.inner.pool())
         }

@@ -1,5 +1,6 @@
 //! x86-64 lowerings of a [`Plan`](super::Plan), one per instruction set
-//! (`avx512.rs`: zmm registers and mask registers), assembled with `iced-x86`'s code assembler into executable
+//! (`avx512.rs`: zmm registers and mask registers; `avx2.rs`: ymm registers,
+//! AVX2 and FMA), assembled with `iced-x86`'s code assembler into executable
 //! memory (`memmap2`), and what they share: the generated function's
 //! calling convention, the constant pool, the executable mapping.
 //!
@@ -19,8 +20,10 @@
 //! for outputs far larger than the caches (the stores then do not read the
 //! output's lines first).
 
+mod avx2;
 mod avx512;
 
+pub(super) use avx2::Avx2;
 pub(super) use avx512::Avx512;
 
 use super::Compare;
