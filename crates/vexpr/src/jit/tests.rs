@@ -278,11 +278,8 @@ fn the_random_programs_mostly_compile() {
                 expr.program().machine_code().is_some()
             }));
         }
-        // AVX2's 16 registers hold fewer values beside the kernels' scratch.
-        let percent = if level == CpuLevel::Avx2 { 70 } else { 90 };
-        eprintln!("{level}: {compiled} of {tried} compile");
         assert!(
-            tried >= 200 && compiled * 100 >= tried * percent,
+            tried >= 200 && compiled * 10 >= tried * 9,
             "{compiled} of {tried} at {level}"
         );
     }

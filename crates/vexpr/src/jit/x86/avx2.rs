@@ -43,37 +43,26 @@ pub(in crate::jit) struct Avx2;
 const REGISTERS: usize = 16;
 
 impl Backend for Avx2 {
-    /// The plan's bound; [`Avx2::lower`] then also needs the values and the
-    /// most scratch any of the program's operations takes to fit in the 16
-    /// registers (`exp(a)` of one input: 2 values and 7 scratch; 8 values
-    /// leave room for every operation).
+    /// The plan's bound; [`scratch_lists`] then also needs, at each
+    /// instruction, the values live there and the scratch its kernel takes
+    /// to fit in the 16 registers (8 values always leave room).
     const MAX_VALUES: usize = REGISTERS - 1;
 
-    /// Assembles `program` by `plan`; `None` if the values and the kernels'
-    /// scratch do not fit in the registers, a `powi` exponent is out of
-    /// range, or the assembler or the memory mapping refuses (never
+    /// Assembles `program` by `plan`; `None` if the live values and a
+    /// kernel's scratch do not fit in the registers, a `powi` exponent is
+    /// out of range, or the assembler or the memory mapping refuses (never
     /// expected).
     fn lower(program: &Program, plan: &Plan) -> Option<Compiled> {
         let values = plan.values();
-        let scratch = program
-            .code
-            .iter()
-            .filter_map(|i| i.overload.jit)
-            .map(scratch_registers)
-            .max()
-            .unwrap_or(0)
-            .max(1);
-        if values + scratch > REGISTERS {
-            return None;
-        }
+        let (scratch, top) = scratch_lists(program, plan)?;
         // A first emission counts how often the loop reads each constant; the
         // most used ones then live in the registers that neither the values
-        // nor the scratch take.
-        let mut count = Emitter::new(program, plan, HashMap::new()).ok()?;
+        // nor any instruction's scratch take.
+        let mut count = Emitter::new(program, plan, HashMap::new(), scratch.clone()).ok()?;
         count.emit_both().ok()??;
-        let free = (values..REGISTERS - scratch).map(|r| YMM[r]);
+        let free = (values..REGISTERS - top).map(|r| YMM[r]);
         let resident = by_use(count.uses).into_iter().zip(free).collect();
-        let mut e = Emitter::new(program, plan, resident).ok()?;
+        let mut e = Emitter::new(program, plan, resident, scratch).ok()?;
         let streaming = e.emit_both().ok()??;
         Compiled::assemble(e.a, streaming, e.pool.words)
     }
@@ -113,7 +102,7 @@ fn cycles(op: JitOp) -> (f64, f64) {
     }
 }
 
-/// The scratch registers (from `ymm15` down) the emitter of `op` uses.
+/// The scratch registers the emitter of `op` uses.
 fn scratch_registers(op: JitOp) -> usize {
     match op {
         JitOp::Atan2 => 8,
@@ -124,6 +113,62 @@ fn scratch_registers(op: JitOp) -> usize {
     }
 }
 
+/// The scratch registers of each instruction, and how many of the
+/// registers above the values (`ymm15` down) any instruction takes; `None`
+/// when an instruction's kernel does not find enough.
+///
+/// An instruction's scratch are the registers above the values, from
+/// `ymm15` down, then the registers of values dead there (by a backward
+/// liveness pass over the program: not read again before they are written,
+/// and not the output), but never its own operands and destination, nor a
+/// float constant (loaded once before the loop). Inputs are loaded again for
+/// each vector, so they are dead after their last read.
+fn scratch_lists(program: &Program, plan: &Plan) -> Option<(Vec<Vec<Y>>, usize)> {
+    let values = plan.values();
+    let vector = |r: u32| match plan.slots[r as usize] {
+        Slot::Vector(v) => Some(v as usize),
+        _ => None,
+    };
+    let mut busy = [false; REGISTERS];
+    for &(v, _) in &plan.constants {
+        busy[v as usize] = true;
+    }
+    let mut live = busy;
+    live[vector(program.output)?] = true;
+    let mut lists = vec![Vec::new(); program.code.len()];
+    // At least one: the tail's mask register, `ymm15`.
+    let mut top = 1;
+    for (i, instr) in program.code.iter().enumerate().rev() {
+        let need = scratch_registers(instr.overload.jit?);
+        let mut taken = live;
+        let operands = instr.args.iter().chain([&instr.dst]);
+        for v in operands.filter_map(|&r| vector(r)) {
+            taken[v] = true;
+        }
+        let dead = (0..values).rev().filter(|&v| !taken[v]);
+        let list: Vec<Y> = (values..REGISTERS)
+            .rev()
+            .chain(dead)
+            .take(need)
+            .map(|r| YMM[r])
+            .collect();
+        if list.len() < need {
+            return None;
+        }
+        top = top.max(need.min(REGISTERS - values));
+        lists[i] = list;
+        // Live before the instruction: its operands, and what is live after
+        // it but for its destination.
+        if let Some(d) = vector(instr.dst) {
+            live[d] = busy[d];
+        }
+        for v in instr.args.iter().filter_map(|&r| vector(r)) {
+            live[v] = true;
+        }
+    }
+    Some((lists, top))
+}
+
 type R = Result<(), IcedError>;
 type Y = AsmRegisterYmm;
 
@@ -132,16 +177,10 @@ const YMM: [Y; REGISTERS] = [
     ymm15,
 ];
 
-/// The xmm half of the registers, for `vmovq` and `vpbroadcastq`.
-const XMM: [AsmRegisterXmm; REGISTERS] = [
-    xmm0, xmm1, xmm2, xmm3, xmm4, xmm5, xmm6, xmm7, xmm8, xmm9, xmm10, xmm11, xmm12, xmm13, xmm14,
-    xmm15,
-];
-
-/// Kernel scratch register `i`.
-const fn s(i: usize) -> Y {
-    YMM[REGISTERS - 1 - i]
-}
+/// The tail's lane mask while the inputs are loaded and the output is
+/// stored: never a value (`MAX_VALUES` < 16) nor a resident constant
+/// (`scratch_lists` counts it).
+const MASK: Y = ymm15;
 
 /// Bytes per vector.
 const VECTOR: i32 = 32;
@@ -183,6 +222,10 @@ struct Emitter<'p> {
     /// After a `powi`: its base, and how many of its squares x^2, x^4, ...
     /// are in scratch registers 0, 1, ... (see [`Emitter::powi`]).
     squares: Option<(Y, usize)>,
+    /// Each instruction's scratch registers ([`scratch_lists`]).
+    scratch_at: Vec<Vec<Y>>,
+    /// The current instruction's.
+    scratch: [Y; REGISTERS],
     program: &'p Program,
     plan: &'p Plan,
 }
@@ -195,6 +238,7 @@ impl<'p> Emitter<'p> {
         program: &'p Program,
         plan: &'p Plan,
         resident: HashMap<u64, Y>,
+        scratch_at: Vec<Vec<Y>>,
     ) -> Result<Self, IcedError> {
         Ok(Emitter {
             a: CodeAssembler::new(64)?,
@@ -205,6 +249,8 @@ impl<'p> Emitter<'p> {
             streaming: false,
             tail: false,
             squares: None,
+            scratch_at,
+            scratch: [MASK; REGISTERS],
             program,
             plan,
         })
@@ -373,9 +419,9 @@ impl<'p> Emitter<'p> {
         self.a.mov(r11, rdx)?;
         self.a.sub(r11, rax)?;
         self.a.shr(r11, 3)?;
-        let (m, mx) = (s(0), XMM[REGISTERS - 1]);
-        self.a.vmovq(mx, r11)?;
-        self.a.vpbroadcastq(m, mx)?;
+        let m = MASK;
+        self.a.vmovq(xmm15, r11)?;
+        self.a.vpbroadcastq(m, xmm15)?;
         self.a.vpcmpgtq(m, m, ymmword_ptr(rcx + LANES))?; // left > lane
         self.a.sub(rsp, VECTOR)?;
         self.a.vmovdqu(ymmword_ptr(rsp), m)?;
@@ -411,14 +457,14 @@ impl<'p> Emitter<'p> {
         // Scratch registers hold the previous vector's values.
         self.squares = None;
         if self.tail {
-            self.a.vmovdqu(s(0), ymmword_ptr(rsp))?;
+            self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
         }
         for (j, &reg) in self.plan.inputs.clone().iter().enumerate() {
             let y = self.y(reg as u32);
             let src = ymmword_ptr(INPUT_GPRS[j] + rax + off);
             if self.tail {
                 // Masked-off lanes read nothing (and cannot fault): zeros.
-                self.a.vmaskmovpd(y, s(0), src)?;
+                self.a.vmaskmovpd(y, MASK, src)?;
             } else {
                 self.a
                     .prefetcht0(byte_ptr(INPUT_GPRS[j] + rax + (off + PREFETCH_AHEAD)))?;
@@ -426,7 +472,15 @@ impl<'p> Emitter<'p> {
             }
         }
         let program = self.program;
-        for instr in &program.code {
+        for (i, instr) in program.code.iter().enumerate() {
+            let list = &self.scratch_at[i];
+            if self.scratch[..list.len()] != list[..] {
+                // Other registers: the squares of a previous `powi` are not
+                // where this one looks.
+                self.squares = None;
+            }
+            self.scratch[..list.len()].copy_from_slice(list);
+            self.scratch[list.len()..].fill(MASK);
             if !self.instr(instr, bail)? {
                 return Ok(false);
             }
@@ -434,8 +488,8 @@ impl<'p> Emitter<'p> {
         let out = self.y(program.output);
         let dst = ymmword_ptr(rsi + rax + off);
         if self.tail {
-            self.a.vmovdqu(s(0), ymmword_ptr(rsp))?;
-            self.a.vmaskmovpd(dst, s(0), out)?;
+            self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
+            self.a.vmaskmovpd(dst, MASK, out)?;
         } else if self.streaming {
             self.a.vmovntpd(dst, out)?;
         } else {
@@ -445,6 +499,8 @@ impl<'p> Emitter<'p> {
     }
 
     fn instr(&mut self, instr: &Instr, bail: CodeLabel) -> Result<bool, IcedError> {
+        let scratch = self.scratch;
+        let s = |i: usize| scratch[i];
         let Some(op) = instr.overload.jit else {
             return Ok(false);
         };
@@ -455,7 +511,7 @@ impl<'p> Emitter<'p> {
         let vector = |k: usize| match plan.slots[instr.args[k] as usize] {
             Slot::Vector(v) => YMM[v as usize],
             // Not read: a `powi` exponent.
-            _ => s(0),
+            _ => MASK,
         };
         let d = self.y(instr.dst);
         let x = || vector(0);
@@ -550,6 +606,8 @@ impl<'p> Emitter<'p> {
     /// for the next instruction if that is a `powi` of the same `x` (as in
     /// `a**3` next to `a**5`), which then starts from it.
     fn powi(&mut self, d: Y, x: Y, n: u32) -> R {
+        let scratch = self.scratch;
+        let s = |i: usize| scratch[i];
         let mut power = x;
         // The partial product's register: no copy for the first factor.
         let mut result: Option<Y> = None;
@@ -624,6 +682,8 @@ impl<'p> Emitter<'p> {
 
     /// `vmath::explog::exp_normal`, after `exp_needs_full`'s test.
     fn exp(&mut self, d: Y, x: Y, bail: CodeLabel) -> R {
+        let scratch = self.scratch;
+        let s = |i: usize| scratch[i];
         // |x| > 708 or NaN: bits(|x|) > bits(708).
         let abs = self.bits(ABS);
         self.bin(Bin::And, s(0), x, abs)?;
@@ -649,8 +709,8 @@ impl<'p> Emitter<'p> {
         self.bin(Bin::Add, s(6), s(6), one)?;
         // p * pow2i(k), k = bits(t) - bits(SHIFT): adding k to p's exponent
         // field is the same exact product, as |x| <= 708 keeps 2^k and the
-        // result normal. bits(t) << 52 is k << 52, SHIFT's pattern ending in
-        // 52 zero bits... of which the low 12 matter: they are zero.
+        // result normal. bits(t) << 52 is k << 52: the low 12 bits of
+        // SHIFT's pattern, all that survive the shift of it, are zero.
         self.a.vpsllq(s(1), s(1), 52)?;
         self.a.vpaddq(d, s(6), s(1))
     }
@@ -658,6 +718,8 @@ impl<'p> Emitter<'p> {
     /// `vmath::trig::sin_small` or `cos_small`, after `trig_needs_large`'s
     /// test.
     fn sin_cos(&mut self, cos: bool, d: Y, x: Y, bail: CodeLabel) -> R {
+        let scratch = self.scratch;
+        let s = |i: usize| scratch[i];
         // |x| > 2^20 or NaN: bits(|x|) > bits(2^20).
         let abs = self.bits(ABS);
         self.bin(Bin::And, s(6), x, abs)?;
@@ -710,6 +772,8 @@ impl<'p> Emitter<'p> {
     /// `vmath::explog::tanh`, the whole lane function (its clamp lets every
     /// input through).
     fn tanh(&mut self, d: Y, x: Y) -> R {
+        let scratch = self.scratch;
+        let s = |i: usize| scratch[i];
         // y = min(2|x|, 40), NaN kept: `vminpd` returns its second source
         // when either is NaN.
         let abs = self.bits(ABS);
@@ -751,6 +815,8 @@ impl<'p> Emitter<'p> {
 
     /// `vmath::trig::atan2_ordinary(y, x)`, after `atan2_needs_full`'s test.
     fn atan2(&mut self, d: Y, y: Y, x: Y, bail: CodeLabel) -> R {
+        let scratch = self.scratch;
+        let s = |i: usize| scratch[i];
         let abs = self.bits(ABS);
         self.bin(Bin::And, s(0), x, abs)?; // ax
         self.bin(Bin::And, s(1), y, abs)?; // ay
@@ -814,6 +880,8 @@ impl<'p> Emitter<'p> {
 
     /// `vmath::explog::log_normal`, after `log_needs_full`'s test.
     fn log(&mut self, d: Y, x: Y, bail: CodeLabel) -> R {
+        let scratch = self.scratch;
+        let s = |i: usize| scratch[i];
         // Not a positive normal finite number:
         // bits(x) - bits(MIN_POSITIVE) >= bits(inf) - bits(MIN_POSITIVE),
         // that is > bits(inf) - bits(MIN_POSITIVE) - 1.
