@@ -81,6 +81,29 @@ fn the_benchmark_programs_compile_at_avx2() {
     }
 }
 
+#[test]
+#[cfg(target_arch = "x86_64")]
+#[cfg_attr(miri, ignore = "assembles machine code: slow under Miri")]
+fn avx2_code_has_no_avx512_instructions() {
+    // Generated whatever this CPU has: the other tests run it, but on a CPU
+    // with AVX-512 an EVEX instruction would run too.
+    use proptest::strategy::ValueTree;
+    let sig = ["a", "b", "c"]
+        .iter()
+        .fold(Signature::new(), |s, v| s.with(v, crate::DType::Float64));
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let random = (0..300).map(|_| arb_source().new_tree(&mut runner).unwrap().current());
+    let mut covered = 0;
+    for source in BENCHMARKS.map(String::from).into_iter().chain(random) {
+        let expr = Expr::compile(&source, &sig).unwrap();
+        if let Some(evex) = super::x86::evex_instructions(expr.program()) {
+            assert!(evex.is_empty(), "{source}: {evex:?}");
+            covered += 1;
+        }
+    }
+    assert!(covered >= 250, "{covered}");
+}
+
 /// Bit equality, NaN signs and payloads included.
 fn same(x: f64, y: f64) -> bool {
     x.to_bits() == y.to_bits()

@@ -53,17 +53,7 @@ impl Backend for Avx2 {
     /// out of range, or the assembler or the memory mapping refuses (never
     /// expected).
     fn lower(program: &Program, plan: &Plan) -> Option<Compiled> {
-        let values = plan.values();
-        let (scratch, top) = scratch_lists(program, plan)?;
-        // A first emission counts how often the loop reads each constant; the
-        // most used ones then live in the registers that neither the values
-        // nor any instruction's scratch take.
-        let mut count = Emitter::new(program, plan, HashMap::new(), scratch.clone()).ok()?;
-        count.emit_both().ok()??;
-        let free = (values..REGISTERS - top).map(|r| YMM[r]);
-        let resident = by_use(count.uses).into_iter().zip(free).collect();
-        let mut e = Emitter::new(program, plan, resident, scratch).ok()?;
-        let streaming = e.emit_both().ok()??;
+        let (e, streaming) = emit(program, plan)?;
         Compiled::assemble(e.a, streaming, e.pool.words)
     }
 
@@ -77,6 +67,35 @@ impl Backend for Avx2 {
         }
         f64::max(ports, divider) / 4.0 / 3.0
     }
+}
+
+/// The two functions of `program`, not yet assembled, and the streaming
+/// one's label.
+fn emit<'p>(program: &'p Program, plan: &'p Plan) -> Option<(Emitter<'p>, CodeLabel)> {
+    let values = plan.values();
+    let (scratch, top) = scratch_lists(program, plan)?;
+    // A first emission counts how often the loop reads each constant; the
+    // most used ones then live in the registers that neither the values nor
+    // any instruction's scratch take.
+    let mut count = Emitter::new(program, plan, HashMap::new(), scratch.clone()).ok()?;
+    count.emit_both().ok()??;
+    let free = (values..REGISTERS - top).map(|r| YMM[r]);
+    let resident = by_use(count.uses).into_iter().zip(free).collect();
+    let mut e = Emitter::new(program, plan, resident, scratch).ok()?;
+    let streaming = e.emit_both().ok()??;
+    Some((e, streaming))
+}
+
+/// The instructions of `program`'s AVX2 code that need more than AVX2 and
+/// FMA (EVEX-encoded ones, by their `iced-x86` names); `None` when the
+/// backend does not cover the program. A test's check: this machine has
+/// AVX-512, so running the code would not catch one.
+#[cfg(test)]
+pub(in crate::jit) fn evex_instructions(program: &Program) -> Option<Vec<String>> {
+    let plan = Plan::new(program, Avx2::MAX_VALUES)?;
+    let (e, _) = emit(program, &plan)?;
+    let names = e.a.instructions().iter().map(|i| format!("{:?}", i.code()));
+    Some(names.filter(|name| name.starts_with("EVEX_")).collect())
 }
 
 /// Cycles per 4-lane vector of `op` on the two FMA ports (operations / 2),

@@ -24,6 +24,8 @@ mod avx2;
 mod avx512;
 
 pub(super) use avx2::Avx2;
+#[cfg(test)]
+pub(super) use avx2::evex_instructions;
 pub(super) use avx512::Avx512;
 
 use super::Compare;
