@@ -1,12 +1,15 @@
 //! Run-time code generation: the element-wise float64 part of a program as one
-//! loop of AVX-512 machine code.
+//! loop of machine code, for AVX-512 or for AVX2 + FMA.
 //!
 //! In: a [`Program`] whose registers are all float64 (besides the integer
 //! exponents of `powi`) and whose every instruction's overload names a
-//! [`JitOp`] in the function table. Out: a `Code`, machine code that runs the
-//! whole program on 8 elements at a time with every value in a vector register
-//! and the kernels of exp, log, sqrt and division inlined; or `None` when the
-//! program or the CPU is not covered, and the VM runs its block passes.
+//! [`JitOp`](crate::functions::JitOp) in the function table, and the
+//! [`Level`] to run at. Out: a `Code`, machine code that runs the whole
+//! program on a vector of elements at a time (8 at AVX-512, 4 at AVX2) with
+//! every value in a vector register and the kernels of exp, log, sqrt and
+//! division inlined; or `None` when the program or the level is not covered
+//! (the baseline level, or a program with more values than the level's
+//! registers hold), and the VM runs its block passes.
 //!
 //! Why: the VM runs each instruction as its own pass over an L1-resident
 //! block, so every instruction pays loads and stores, and two expensive ones
@@ -14,10 +17,18 @@
 //! divider; the multiplications of a polynomial while log waits for its
 //! division). In one loop the out-of-order core overlaps them.
 //!
-//! Bits: each operation is the one the kernel performs, in the same order,
-//! with the same constants and roundings, so the results are the VM's bit for
-//! bit (`tests.rs` compares them on ordinary and special values). exp, log,
-//! sin, cos and arctan2 are emitted as their fast paths only
+//! Layers, as in Cranelift: `plan.rs` is the target-independent part (which
+//! programs a loop covers, one vector register per program value); each
+//! instruction set lowers a plan behind the `Backend` trait, in
+//! `x86/avx512.rs` and `x86/avx2.rs`, with what both share (the calling
+//! convention, the constant pool, the executable memory) in `x86/mod.rs`.
+//! [`compile`] picks the backend by level.
+//!
+//! Bits: each operation is the one the level's kernel performs, in the same
+//! order, with the same constants and roundings, so the results are the VM's
+//! at that level bit for bit (`tests.rs` compares them on ordinary and
+//! special values, at every level the machine has). exp, log, sin, cos and
+//! arctan2 are emitted as their fast paths only
 //! (`vmath::explog::exp_normal`, `log_normal`, `vmath::trig::sin_small`,
 //! `cos_small`, `atan2_ordinary`): a vector with a lane
 //! that needs the full function (a zero, a negative, a huge argument, a NaN)
@@ -25,26 +36,20 @@
 //! passes.
 
 mod background;
+mod plan;
 #[cfg(test)]
 mod tests;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
 use crate::cpu::Level;
-use crate::dtype::{DType, Scalar};
-// The table names the operations (it sits below this module); the emitter
-// matches on them.
-use crate::functions::{Compare, JitOp};
-use crate::program::{Program, Role};
+// The table names the operations (it sits below this module); the emitters
+// match on them.
+use crate::functions::Compare;
+use crate::program::Program;
+pub(crate) use plan::MAX_INPUTS;
+use plan::{Plan, Slot};
 use std::sync::Arc;
-
-/// The most vector registers the program's values may take (the inputs, the
-/// float constants, the temporaries and the output); the other 16 are the
-/// kernels' scratch.
-pub(crate) const MAX_VALUES: usize = 16;
-
-/// The most inputs a compiled loop reads (one general register each).
-pub(crate) const MAX_INPUTS: usize = 4;
 
 /// Machine code for one program: see the module doc.
 pub(crate) struct Code {
@@ -110,26 +115,54 @@ impl Program {
     }
 }
 
+/// One instruction set's lowering of a [`Plan`]: the layer below the
+/// target-independent plan (`x86::Avx512`, `x86::Avx2`).
+#[cfg(target_arch = "x86_64")]
+trait Backend {
+    /// The most vector registers the program's values may take (the inputs,
+    /// the float constants, the temporaries and the output); the others are
+    /// the kernels' scratch and resident constants.
+    const MAX_VALUES: usize;
+
+    /// The loop of `program` by `plan`, or `None` when this backend does not
+    /// cover some instruction (or the assembler refuses, never expected).
+    fn lower(program: &Program, plan: &Plan) -> Option<x86::Compiled>;
+
+    /// An estimate of the loop's arithmetic per element on one core, in ns.
+    fn compute_ns_per_element(program: &Program) -> f64;
+}
+
+/// The plan and the lowering of `program` by backend `B`.
+#[cfg(target_arch = "x86_64")]
+fn build<B: Backend>(program: &Program) -> Option<Code> {
+    let plan = Plan::new(program, B::MAX_VALUES)?;
+    let inner = B::lower(program, &plan)?;
+    Some(Code {
+        inner,
+        inputs: plan.inputs,
+        compute_ns: B::compute_ns_per_element(program),
+    })
+}
+
 /// Compiles `program` for `level` (which this CPU must have), or says `None`
-/// when the level or the program is not covered: a level other than
-/// AVX-512, a register that is not float64 (other
-/// than a `powi` exponent), an instruction without a [`JitOp`], more than
-/// [`MAX_VALUES`] values or [`MAX_INPUTS`] inputs.
+/// when the level or the program is not covered: the baseline level, a
+/// register that is not float64 (other than a `powi` exponent), an
+/// instruction without a [`JitOp`](crate::functions::JitOp) (or one the level's backend leaves out),
+/// more values than the backend's `MAX_VALUES` or more than [`MAX_INPUTS`]
+/// inputs.
 pub(crate) fn compile(program: &Program, level: Level) -> Option<Code> {
     #[cfg(target_arch = "x86_64")]
     {
         // The hardware check keeps `Code::run` sound whatever level a caller
         // passes.
-        if level != Level::Avx512 || Level::hardware() < level || program.code.is_empty() {
+        if Level::hardware() < level || program.code.is_empty() {
             return None;
         }
-        let plan = Plan::new(program)?;
-        let inner = x86::compile(program, &plan)?;
-        Some(Code {
-            inner,
-            inputs: plan.inputs,
-            compute_ns: x86::compute_ns_per_element(program),
-        })
+        match level {
+            Level::Avx512 => build::<x86::Avx512>(program),
+            Level::Avx2Fma => build::<x86::Avx2>(program),
+            Level::Baseline => None,
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -142,8 +175,8 @@ impl Code {
     /// Runs the loop over elements `0..n`: `inputs[j]` points at the first of
     /// `n` float64 values of input register `self.inputs[j]`, `out` at `n`
     /// float64 slots. Returns how many leading elements were written: `n`, or
-    /// fewer (a multiple of 8) when a vector needed a full math function; the
-    /// elements from there on are left untouched.
+    /// fewer (a multiple of the vector's 8 or 4 lanes) when a vector needed a
+    /// full math function; the elements from there on are left untouched.
     ///
     /// With `streaming`, whole vectors are stored non-temporally (past the
     /// caches); the caller then orders them with a store fence before the
@@ -168,12 +201,14 @@ impl Code {
         // `inputs` (as many as the plan has inputs; the last vector's loads
         // are masked, and the prefetches ahead never fault), writes `n`
         // elements through `out` (masked at the end, so never past it) and
-        // reads the constant pool it was assembled with; it touches nothing
-        // else and uses only caller-saved registers, which `extern "sysv64"`
-        // tells the compiler. The CPU has AVX-512 F/DQ/VL/BW (`compile`
-        // checked that the hardware has `Level::Avx512`), every instruction the emitter uses. The
-        // pointers' validity, and `out`'s alignment for the streaming entry's
-        // `vmovntpd`, are the caller's promise.
+        // reads the constant pool it was assembled with; besides, the AVX2
+        // code keeps its tail mask in 32 bytes it reserves below the stack
+        // pointer and releases. It touches nothing else and uses only
+        // caller-saved registers, which `extern "sysv64"` tells the compiler.
+        // `compile` made the code for a level the hardware has (AVX-512
+        // F/DQ/VL/BW, or AVX2 and FMA), whose instructions are the only ones
+        // its backend emits. The pointers' validity, and `out`'s alignment
+        // for the streaming entry's `vmovntpd`, are the caller's promise.
         unsafe {
             (self.inner.entry(streaming))(inputs.as_ptr(), out, n, self.inner.pool())
         }
@@ -182,83 +217,5 @@ impl Code {
             let _ = (inputs, out, n, streaming);
             0
         }
-    }
-}
-
-/// Where each program register lives in the loop.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Slot {
-    /// A vector register, by number (0..MAX_VALUES).
-    Vector(u8),
-    /// An integer constant, known when compiling (a `powi` exponent).
-    Int(i64),
-    /// Not used by any instruction.
-    Unused,
-}
-
-/// The register assignment of a program the loop covers.
-#[derive(Debug)]
-pub(crate) struct Plan {
-    /// One slot per program register.
-    pub(crate) slots: Vec<Slot>,
-    /// The input registers, in the order of their pointers.
-    pub(crate) inputs: Vec<usize>,
-    /// The float constants: (vector register, value).
-    pub(crate) constants: Vec<(u8, f64)>,
-}
-
-impl Plan {
-    fn new(program: &Program) -> Option<Plan> {
-        let mut used = vec![false; program.registers.len()];
-        for instr in &program.code {
-            instr.overload.jit?;
-            used[instr.dst as usize] = true;
-            for &a in &instr.args {
-                used[a as usize] = true;
-            }
-        }
-        let mut plan = Plan {
-            slots: Vec::with_capacity(program.registers.len()),
-            inputs: Vec::new(),
-            constants: Vec::new(),
-        };
-        let mut next = 0u8;
-        for (i, reg) in program.registers.iter().enumerate() {
-            if !used[i] {
-                plan.slots.push(Slot::Unused);
-                continue;
-            }
-            let slot = match (&reg.role, reg.dtype) {
-                (Role::Const(Scalar::Int64(n)), DType::Int64) => Slot::Int(*n),
-                (_, DType::Float64) => {
-                    if next as usize == MAX_VALUES {
-                        return None;
-                    }
-                    next += 1;
-                    Slot::Vector(next - 1)
-                }
-                _ => return None,
-            };
-            match (&reg.role, slot) {
-                (Role::Input(_), Slot::Vector(_)) => plan.inputs.push(i),
-                (Role::Const(Scalar::Float64(c)), Slot::Vector(v)) => plan.constants.push((v, *c)),
-                (Role::Const(_), Slot::Vector(_)) => return None,
-                _ => {}
-            }
-            plan.slots.push(slot);
-        }
-        // Integer operands are only a `powi` exponent; every other operand and
-        // every destination is a vector.
-        for instr in &program.code {
-            let vector = |r: u32| matches!(plan.slots[r as usize], Slot::Vector(_));
-            let ints_ok =
-                instr.args.iter().enumerate().all(|(k, &a)| {
-                    vector(a) || (instr.overload.jit == Some(JitOp::Powi) && k == 1)
-                });
-            if !vector(instr.dst) || !ints_ok {
-                return None;
-            }
-        }
-        (plan.inputs.len() <= MAX_INPUTS).then_some(plan)
     }
 }

@@ -1,8 +1,9 @@
 //! The code generator against the VM's passes: same bits, and the programs it
 //! is meant for really compiled.
 
-use crate::kernels::vmath::Level;
-use crate::{Env, Expr, Options, Signature};
+use crate::cpu::{Level, with_run_cap};
+use crate::unstable::BENCHMARKS;
+use crate::{CpuLevel, Env, Expr, Options, Signature};
 use std::cell::Cell;
 
 thread_local! {
@@ -13,25 +14,33 @@ thread_local! {
     pub(super) static MAKE_INLINE: Cell<bool> = const { Cell::new(true) };
 }
 
-/// True when this machine runs generated code (x86-64 with AVX-512).
-fn generates() -> bool {
+/// The levels at which this machine runs generated code (x86-64 with AVX2 and
+/// FMA, or AVX-512), up to the process cap (`VEXPR_CPU`), lowest first. The
+/// checks below run at each: the machine code of that level against the
+/// passes of that level.
+fn levels() -> Vec<CpuLevel> {
     #[cfg(target_arch = "x86_64")]
     {
-        Level::current() == Level::Avx512
+        Level::supported()
+            .into_iter()
+            .filter(|&l| l >= Level::Avx2Fma)
+            .map(Level::public)
+            .collect()
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        false
+        Vec::new()
     }
 }
 
-fn compiles(source: &str, vars: &[&str]) -> bool {
+/// Whether `source` compiles to machine code at `level`.
+fn compiles(level: CpuLevel, source: &str, vars: &[&str]) -> bool {
     let mut sig = Signature::new();
     for v in vars {
         sig = sig.with(v, crate::DType::Float64);
     }
     let expr = Expr::compile(source, &sig).unwrap();
-    expr.program().machine_code().is_some()
+    with_run_cap(Some(level), || expr.program().machine_code().is_some())
 }
 
 #[test]
@@ -40,15 +49,57 @@ fn compiles(source: &str, vars: &[&str]) -> bool {
     ignore = "machine code against the passes: Miri runs no machine code"
 )]
 fn the_benchmark_programs_compile_to_machine_code() {
-    if !generates() {
+    for level in levels() {
+        for source in BENCHMARKS {
+            assert!(compiles(level, source, &["a", "b"]), "{source} at {level}");
+        }
+        // Not covered: other functions, boolean results.
+        assert!(!compiles(level, "arcsinh(a)", &["a"]));
+        assert!(!compiles(level, "a > b", &["a", "b"]));
+    }
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn the_benchmark_programs_compile_at_avx2() {
+    if !levels().contains(&CpuLevel::Avx2) {
         return;
     }
-    for source in crate::unstable::BENCHMARKS {
-        assert!(compiles(source, &["a", "b"]), "{source}");
+    for source in BENCHMARKS {
+        assert!(compiles(CpuLevel::Avx2, source, &["a", "b"]), "{source}");
     }
-    // Not covered: other functions, boolean results.
-    assert!(!compiles("arcsinh(a)", &["a"]));
-    assert!(!compiles("a > b", &["a", "b"]));
+    // More values than the 16 ymm registers hold with exp's scratch: passes.
+    let many = "exp(a) + exp(b) * (a + 1.5) * (b + 2.5) * (a + 3.5) * (b + 4.5) * (a + 5.5) * (b + 6.5) * (a + 7.5)";
+    assert!(!compiles(CpuLevel::Avx2, many, &["a", "b"]));
+    if levels().contains(&CpuLevel::Avx512) {
+        assert!(compiles(CpuLevel::Avx512, many, &["a", "b"]));
+    }
+}
+
+#[test]
+#[cfg(target_arch = "x86_64")]
+#[cfg_attr(miri, ignore = "assembles machine code: slow under Miri")]
+fn avx2_code_has_no_avx512_instructions() {
+    // Generated whatever this CPU has: the other tests run it, but on a CPU
+    // with AVX-512 an EVEX instruction would run too.
+    use proptest::strategy::ValueTree;
+    let sig = ["a", "b", "c"]
+        .iter()
+        .fold(Signature::new(), |s, v| s.with(v, crate::DType::Float64));
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let random = (0..300).map(|_| arb_source().new_tree(&mut runner).unwrap().current());
+    let mut covered = 0;
+    for source in BENCHMARKS.map(String::from).into_iter().chain(random) {
+        let expr = Expr::compile(&source, &sig).unwrap();
+        if let Some(evex) = super::x86::evex_instructions(expr.program()) {
+            assert!(evex.is_empty(), "{source}: {evex:?}");
+            covered += 1;
+        }
+    }
+    assert!(covered >= 250, "{covered}");
 }
 
 /// Bit equality, NaN signs and payloads included.
@@ -101,15 +152,32 @@ fn check(source: &str, columns: &[Vec<f64>]) -> Result<(), String> {
     let Ok(expr) = Expr::compile(source, &Signature::of(&env)) else {
         return Ok(());
     };
-    let run = |jit: bool, threads: usize| {
+    let run = |jit: bool, threads: usize, level: CpuLevel| {
         let options = Options {
             threads,
             block_len: 64,
             jit,
             ..Options::default()
         };
-        expr.eval_with(&env, options).map_err(|e| e.to_string())
+        expr.eval_with(&env, options.with_cpu(level))
+            .map_err(|e| e.to_string())
     };
+    for level in levels() {
+        check_at(source, columns, &names, |jit, threads| {
+            run(jit, threads, level)
+        })
+        .map_err(|e| format!("at {level}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// [`check`] at one level: `run(jit, threads)` evaluates there.
+fn check_at(
+    source: &str,
+    columns: &[Vec<f64>],
+    names: &[&str],
+    run: impl Fn(bool, usize) -> Result<crate::Array, String>,
+) -> Result<(), String> {
     let want = run(false, 1)?;
     for threads in [1, 2] {
         let got = run(true, threads)?;
@@ -123,7 +191,7 @@ fn check(source: &str, columns: &[Vec<f64>]) -> Result<(), String> {
             }
             // A result of one element (constants alone) broadcasts no input.
             let inputs: Vec<f64> = columns.iter().filter_map(|c| c.get(i).copied()).collect();
-            if !nans_may_differ(source, &names, &inputs, w, g) {
+            if !nans_may_differ(source, names, &inputs, w, g) {
                 return Err(format!(
                     "{source} at {i}, inputs {inputs:?}: passes {w:e} ({:#x}), machine code {g:e} ({:#x})",
                     w.to_bits(),
@@ -212,29 +280,30 @@ proptest! {
 )]
 fn the_random_programs_mostly_compile() {
     // Otherwise the comparison above would compare the passes with themselves.
-    if !generates() {
-        return;
-    }
     use proptest::strategy::ValueTree;
-    let mut runner = proptest::test_runner::TestRunner::deterministic();
-    let (mut tried, mut compiled) = (0, 0);
-    for _ in 0..300 {
-        let source = arb_source().new_tree(&mut runner).unwrap().current();
-        let sig = ["a", "b", "c"]
-            .iter()
-            .fold(Signature::new(), |s, v| s.with(v, crate::DType::Float64));
-        let expr = Expr::compile(&source, &sig).unwrap();
-        // Constants alone fold to a value: there is nothing to run.
-        if expr.variables().is_empty() {
-            continue;
+    for level in levels() {
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let (mut tried, mut compiled) = (0, 0);
+        for _ in 0..300 {
+            let source = arb_source().new_tree(&mut runner).unwrap().current();
+            let sig = ["a", "b", "c"]
+                .iter()
+                .fold(Signature::new(), |s, v| s.with(v, crate::DType::Float64));
+            let expr = Expr::compile(&source, &sig).unwrap();
+            // Constants alone fold to a value: there is nothing to run.
+            if expr.variables().is_empty() {
+                continue;
+            }
+            tried += 1;
+            compiled += usize::from(with_run_cap(Some(level), || {
+                expr.program().machine_code().is_some()
+            }));
         }
-        tried += 1;
-        compiled += usize::from(expr.program().machine_code().is_some());
+        assert!(
+            tried >= 200 && compiled * 10 >= tried * 9,
+            "{compiled} of {tried} at {level}"
+        );
     }
-    assert!(
-        tried >= 200 && compiled * 10 >= tried * 9,
-        "{compiled} of {tried}"
-    );
 }
 
 #[test]
@@ -332,7 +401,7 @@ fn every_function_and_power_on_hard_values_and_every_length() {
     sources.push("2*a**3 - 4*a**5 + 6*log(a)".into());
     sources.push("exp(-a*a) * sqrt(b)".into());
     for source in &sources {
-        for n in [0, 1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 40, 47] {
+        for n in [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23, 24, 25, 40, 47] {
             for (h, &value) in hard.iter().enumerate() {
                 let column = |j: usize| -> Vec<f64> {
                     (0..n)
@@ -375,12 +444,16 @@ fn streaming_runs_give_the_bits_of_the_passes_at_any_output_alignment() {
     let b: Vec<f64> = (0..n).map(|i| 0.2 + (i % 997) as f64 / 500.0).collect();
     let env = Env::new().with("a", &a[..]).with("b", &b[..]);
     let threads = 1;
-    for source in ["2*a**3 - 4*a**5 + 6*log(a)", "exp(-a*a) * sqrt(b)"] {
+    let sources = ["2*a**3 - 4*a**5 + 6*log(a)", "exp(-a*a) * sqrt(b)"];
+    for (level, source) in levels().into_iter().flat_map(|l| sources.map(|s| (l, s))) {
         let expr = Expr::compile(source, &Signature::of(&env)).unwrap();
-        let options = |jit| Options {
-            threads,
-            jit,
-            ..Options::default()
+        let options = |jit| {
+            Options {
+                threads,
+                jit,
+                ..Options::default()
+            }
+            .with_cpu(level)
         };
         let want = expr.eval_with(&env, options(false)).unwrap();
         let want = want.as_slice::<f64>().unwrap();
@@ -389,7 +462,10 @@ fn streaming_runs_give_the_bits_of_the_passes_at_any_output_alignment() {
             let out = &mut buffer[shift..shift + n];
             expr.eval_into_with(&env, out, options(true)).unwrap();
             let bad = (0..n).find(|&i| !same(out[i], want[i]));
-            assert_eq!(bad, None, "{source}, output shifted by {shift} elements");
+            assert_eq!(
+                bad, None,
+                "{source} at {level}, output shifted by {shift} elements"
+            );
         }
     }
 }
@@ -429,23 +505,31 @@ fn gathered_broadcast_scalar_and_in_place_inputs_match_the_passes() {
             Env::new().with("a", column.clone()).with("b", scalar),
         ),
     ];
-    for (source, env) in &cases {
-        let expr = Expr::compile(source, &Signature::of(env)).unwrap();
-        let options = |jit| Options {
-            threads: 1,
-            block_len: 64,
-            jit,
-            ..Options::default()
-        };
-        let want = expr.eval_with(env, options(false)).unwrap();
-        for _ in 0..2 {
-            let got = expr.eval_with(env, options(true)).unwrap();
-            assert_eq!(got.shape(), want.shape(), "{source}");
-            let (g, w) = (
-                got.as_slice::<f64>().unwrap(),
-                want.as_slice::<f64>().unwrap(),
-            );
-            assert!(g.iter().zip(w).all(|(&x, &y)| same(x, y)), "{source}");
+    for level in levels() {
+        for (source, env) in &cases {
+            let expr = Expr::compile(source, &Signature::of(env)).unwrap();
+            let options = |jit| {
+                Options {
+                    threads: 1,
+                    block_len: 64,
+                    jit,
+                    ..Options::default()
+                }
+                .with_cpu(level)
+            };
+            let want = expr.eval_with(env, options(false)).unwrap();
+            for _ in 0..2 {
+                let got = expr.eval_with(env, options(true)).unwrap();
+                assert_eq!(got.shape(), want.shape(), "{source}");
+                let (g, w) = (
+                    got.as_slice::<f64>().unwrap(),
+                    want.as_slice::<f64>().unwrap(),
+                );
+                assert!(
+                    g.iter().zip(w).all(|(&x, &y)| same(x, y)),
+                    "{source} at {level}"
+                );
+            }
         }
     }
     // In place: the output is also the input `a`.
@@ -456,31 +540,38 @@ fn gathered_broadcast_scalar_and_in_place_inputs_match_the_passes() {
     let a: Vec<f64> = (0..1000).map(|i| (i % 17) as f64 / 7.0).collect();
     let b: Vec<f64> = (0..1000).map(|i| 0.1 + (i % 13) as f64).collect();
     let env_b = Env::new().with("b", &b[..]);
-    let mut want = a.clone();
-    let passes = Options {
-        threads: 1,
-        block_len: 64,
-        jit: false,
-        ..Options::default()
-    };
-    expr.eval_in_place_with(&env_b, "a", &[1000], &mut want, passes)
-        .unwrap();
-    for _ in 0..2 {
-        let mut got = a.clone();
-        let machine = Options {
-            jit: true,
-            ..passes
-        };
-        expr.eval_in_place_with(&env_b, "a", &[1000], &mut got, machine)
+    for level in levels() {
+        let mut want = a.clone();
+        let passes = Options {
+            threads: 1,
+            block_len: 64,
+            jit: false,
+            ..Options::default()
+        }
+        .with_cpu(level);
+        expr.eval_in_place_with(&env_b, "a", &[1000], &mut want, passes)
             .unwrap();
-        assert!(got.iter().zip(&want).all(|(&x, &y)| same(x, y)));
+        for _ in 0..2 {
+            let mut got = a.clone();
+            let machine = Options {
+                jit: true,
+                ..passes
+            };
+            expr.eval_in_place_with(&env_b, "a", &[1000], &mut got, machine)
+                .unwrap();
+            assert!(
+                got.iter().zip(&want).all(|(&x, &y)| same(x, y)),
+                "at {level}"
+            );
+        }
     }
 }
 
 #[test]
 #[cfg_attr(miri, ignore = "Miri runs no machine code")]
 fn code_made_on_the_generators_thread_is_taken_up_by_later_runs() {
-    if !generates() {
+    // At the process's level (the test's runs set no cap).
+    if !levels().contains(&Level::current().public()) {
         return;
     }
     MAKE_INLINE.set(false);

@@ -1,132 +1,65 @@
-//! x86-64 AVX-512 emission for [`super::compile`], with `iced-x86`'s code
-//! assembler, and the executable memory the code runs from (`memmap2`).
+//! The AVX-512 lowering: every program value in a zmm register (8 lanes),
+//! mask registers for the tests, selects and the last partial vector.
 //!
-//! The generated function, in the System V calling convention on any OS:
-//!
-//! ```text
-//! fn(inputs: *const *const f64, out: *mut f64, n: usize, pool: *const u64) -> usize
-//! ```
-//!
-//! General registers: `rdi` the input pointer array (then input 3), `rsi`
-//! `out`, `rdx` n (then its byte count), `rcx` the constant pool, `rax` the
-//! byte offset of the current vector, `r8`-`r10` inputs 0-2, `r11` scratch.
 //! Vector registers: the program's values in `zmm0`-`zmm15` (see
-//! [`Plan`](super::Plan)), kernel scratch from `zmm16` up, and the most used
-//! constants in the registers left over; `k1` is the mask of the last,
-//! partial vector, `k2`-`k4` the kernels' tests and selects. Only
-//! caller-saved registers are used, so there is no prologue to save.
+//! [`Plan`](crate::jit::Plan)), kernel scratch from `zmm16` up, and the most
+//! used constants in the registers left over; `k1` is the mask of the last,
+//! partial vector, `k2`-`k4` the kernels' tests and selects. The pool holds
+//! each constant once, read by broadcast operands.
 //!
 //! The loop runs a group of two to four vectors per iteration, some of them
 //! computing `sqrt` and `/` by Newton's method and the others on the hardware
 //! divider (`Emitter::divider_pattern`), so that the divider and the vector
 //! ports work at once as in `vmath::divider`; then whole vectors one at a
 //! time, then the last 1-7 elements under a mask.
-//!
-//! The code holds that function twice: as is, and with non-temporal stores
-//! for outputs far larger than the caches (the stores then do not read the
-//! output's lines first).
 
-use super::{Compare, JitOp, Plan, Slot};
-use crate::functions::{POWI_MAX, POWI_MIN};
+use super::{ABS, Bin, Compiled, Fma, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use, predicate};
+use crate::functions::{JitOp, POWI_MAX, POWI_MIN};
+use crate::jit::{Backend, Plan, Slot};
 use crate::kernels::vmath::shared::{
     ATAN_A, ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, DIV_MAX, DIV_MIN, EXP_Q, INV_LN2,
     INV_PI, LN2_HI, LN2_LO, LOG_L, PI_HI_LO, PIO2, PIO2_HI_LO, PIO4, SHIFT, SIN_WIDE, SQRT_MAX,
     SQRT_MIN, TRIG_FAST_MAX, TRIG_TINY,
 };
 use crate::program::{Instr, Program};
+use iced_x86::IcedError;
 use iced_x86::code_asm::*;
-use iced_x86::{BlockEncoderOptions, IcedError};
-use memmap2::{Mmap, MmapMut};
 use std::collections::HashMap;
 
-/// The generated function's type.
-pub(super) type Entry =
-    unsafe extern "sysv64" fn(*const *const f64, *mut f64, usize, *const u64) -> usize;
+/// The AVX-512 backend.
+pub(in crate::jit) struct Avx512;
 
-/// Machine code in executable memory, with the constants it reads.
-pub(super) struct Compiled {
-    /// Read and execute only; unmapped on drop, so the entries live as long.
-    _code: Mmap,
-    /// The loop with ordinary stores.
-    plain: Entry,
-    /// The loop with non-temporal stores of whole vectors (`vmovntpd`).
-    streaming: Entry,
-    /// Kernel and program constants, read through `rcx` by broadcasts.
-    pool: Box<[u64]>,
-}
+impl Backend for Avx512 {
+    /// All 16 of the lower registers; the upper 16 are the kernels' scratch.
+    const MAX_VALUES: usize = 16;
 
-impl Compiled {
-    /// The function with ordinary stores, or with non-temporal ones.
-    pub(super) fn entry(&self, streaming: bool) -> Entry {
-        if streaming {
-            self.streaming
-        } else {
-            self.plain
-        }
+    /// Assembles `program` by `plan`; `None` if the assembler or the memory
+    /// mapping refuses (never expected) or a `powi` exponent is out of range.
+    fn lower(program: &Program, plan: &Plan) -> Option<Compiled> {
+        // A first emission counts how often the loop reads each constant; the
+        // most used ones then live in the vector registers that neither the
+        // program's values nor the kernels' scratch take.
+        let mut count = Emitter::new(program, plan, HashMap::new()).ok()?;
+        count.emit_both().ok()??;
+        let values = plan.values();
+        let scratch = program
+            .code
+            .iter()
+            .filter_map(|i| i.overload.jit)
+            .map(scratch_registers)
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let free = (values..16).chain(16 + scratch..32).map(|r| ZMM[r]);
+        let resident = by_use(count.uses).into_iter().zip(free).collect();
+        let mut e = Emitter::new(program, plan, resident).ok()?;
+        let streaming = e.emit_both().ok()??;
+        Compiled::assemble(e.a, streaming, e.pool.words)
     }
 
-    /// The constants the code reads through its fourth argument.
-    pub(super) fn pool(&self) -> *const u64 {
-        self.pool.as_ptr()
+    fn compute_ns_per_element(program: &Program) -> f64 {
+        compute_ns_per_element(program)
     }
-}
-
-/// Assembles `program` by `plan`; `None` if the assembler or the memory
-/// mapping refuses (never expected) or a `powi` exponent is out of range.
-pub(super) fn compile(program: &Program, plan: &Plan) -> Option<Compiled> {
-    // A first emission counts how often the loop reads each constant; the
-    // most used ones then live in the vector registers that neither the
-    // program's values nor the kernels' scratch take.
-    let mut count = Emitter::new(program, plan, HashMap::new()).ok()?;
-    count.emit_both().ok()??;
-    let mut by_use: Vec<(u64, usize)> = count.uses.into_iter().collect();
-    by_use.sort_by_key(|&(bits, uses)| (std::cmp::Reverse(uses), bits));
-    let values = plan
-        .slots
-        .iter()
-        .filter(|s| matches!(s, Slot::Vector(_)))
-        .count();
-    let scratch = program
-        .code
-        .iter()
-        .filter_map(|i| i.overload.jit)
-        .map(scratch_registers)
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let free = (values..16).chain(16 + scratch..32).map(|r| ZMM[r]);
-    let resident = by_use
-        .iter()
-        .zip(free)
-        .map(|(&(bits, _), z)| (bits, z))
-        .collect();
-    let mut e = Emitter::new(program, plan, resident).ok()?;
-    let streaming = e.emit_both().ok()??;
-    let assembled =
-        e.a.assemble_options(0, BlockEncoderOptions::RETURN_NEW_INSTRUCTION_OFFSETS)
-            .ok()?;
-    let streaming_offset = usize::try_from(assembled.label_ip(&streaming).ok()?).ok()?;
-    let bytes = assembled.inner.code_buffer;
-    if streaming_offset >= bytes.len() {
-        return None;
-    }
-    let mut map = MmapMut::map_anon(bytes.len()).ok()?;
-    map.copy_from_slice(&bytes);
-    let code = map.make_exec().ok()?;
-    // SAFETY: `code` holds the two position-independent functions assembled
-    // above (only relative branches; data through the pointer arguments), at
-    // offset 0 and at `streaming_offset` (within the mapping, checked), with
-    // the `Entry` signature; they stay mapped as long as `Compiled` lives.
-    let plain = unsafe { std::mem::transmute::<*const u8, Entry>(code.as_ptr()) };
-    // SAFETY: as above, for the second function.
-    let streaming =
-        unsafe { std::mem::transmute::<*const u8, Entry>(code[streaming_offset..].as_ptr()) };
-    Some(Compiled {
-        _code: code,
-        plain,
-        streaming,
-        pool: e.pool.into_boxed_slice(),
-    })
 }
 
 type R = Result<(), IcedError>;
@@ -152,22 +85,6 @@ const fn s(i: usize) -> Z {
     ZMM[16 + i]
 }
 
-/// The general registers holding the input pointers.
-const INPUT_GPRS: [AsmRegister64; super::MAX_INPUTS] = [r8, r9, r10, rdi];
-
-/// Each input is prefetched this many bytes ahead of the vector being loaded
-/// (prefetches never fault, so running past the end is harmless). Measured
-/// on one thread (`vexpr bench`, ns/elem): at N = 1M (inputs in L3) `2*a**3 -
-/// 4*a**5 + 6*log(a)` 1.01 → 0.91 and `exp(-a*a) * sqrt(b)` 1.05 → 0.88 with
-/// 2048 bytes, 512 to 8192 about alike; at N = 10M (memory) 4096 against 2048
-/// bytes took E3 to 0.91-1.17 from 1.01-1.19 (three pairs of runs); no change
-/// at N = 10k. Prefetching the output for writing (`prefetchw`) gained 1-2%
-/// at 1M and lost up to 10% at 10k, so it is not done.
-const PREFETCH_AHEAD: i32 = 4096;
-
-const SIGN: u64 = 1 << 63;
-const ABS: u64 = !SIGN;
-
 /// A source operand: a vector register, or a pool constant broadcast to all
 /// lanes (by its byte offset in the pool).
 #[derive(Clone, Copy)]
@@ -185,25 +102,6 @@ macro_rules! with_src {
             Src::K(off) => $self.a.$m($($pre,)* qword_bcst(rcx + off) $(, $($post),*)?),
         }
     };
-}
-
-/// The fused multiply-add forms the kernels use (one rounding each).
-#[derive(Clone, Copy)]
-enum Fma {
-    /// `a*b + c`
-    Add,
-    /// `-(a*b) + c`
-    NegAdd,
-}
-
-#[derive(Clone, Copy)]
-enum Bin {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    And,
-    Xor,
 }
 
 /// How the current body copy computes `sqrt` and `/`.
@@ -262,7 +160,7 @@ fn balance(program: &Program) -> (f64, f64) {
 /// The time the loop's arithmetic takes per element on one core, in ns, as
 /// counted by [`cycles`] at the project machine's ~3 GHz (memory traffic
 /// not included). Within 15% of `vexpr bench` at N = 10k for E3, E5 and E7.
-pub(super) fn compute_ns_per_element(program: &Program) -> f64 {
+fn compute_ns_per_element(program: &Program) -> f64 {
     balance(program).1 / 8.0 / 3.0
 }
 
@@ -281,8 +179,7 @@ fn scratch_registers(op: JitOp) -> usize {
 
 struct Emitter<'p> {
     a: CodeAssembler,
-    pool: Vec<u64>,
-    pool_index: HashMap<u64, usize>,
+    pool: Pool,
     /// How often the loop reads each constant (by its bits).
     uses: HashMap<u64, usize>,
     /// Constants kept in registers, loaded before the loop.
@@ -307,8 +204,7 @@ impl<'p> Emitter<'p> {
         Ok(Emitter {
             a: CodeAssembler::new(64)?,
             // The lane numbers first, at offset 0.
-            pool: (0..8).collect(),
-            pool_index: HashMap::new(),
+            pool: Pool::new((0..8).collect(), 1),
             uses: HashMap::new(),
             resident,
             streaming: false,
@@ -330,12 +226,7 @@ impl<'p> Emitter<'p> {
 
     /// The byte offset of the pool entry with these bits (added once).
     fn pool_offset(&mut self, bits: u64) -> i32 {
-        let pool = &mut self.pool;
-        let i = *self.pool_index.entry(bits).or_insert_with(|| {
-            pool.push(bits);
-            pool.len() - 1
-        });
-        8 * i as i32
+        self.pool.offset(bits)
     }
 
     fn k(&mut self, value: f64) -> Src {
@@ -687,17 +578,7 @@ impl<'p> Emitter<'p> {
                 Divider::Newton => self.sqrt_newton(d, x())?,
             },
             JitOp::Where(compare) => {
-                // The `vcmppd` predicate of Rust's comparison: ordered and
-                // quiet, but `!=` is true for NaN.
-                let predicate = match compare {
-                    Compare::Lt => 0x11,
-                    Compare::Le => 0x12,
-                    Compare::Gt => 0x1e,
-                    Compare::Ge => 0x1d,
-                    Compare::Eq => 0x00,
-                    Compare::Ne => 0x04,
-                };
-                self.a.vcmppd(k2, x(), vector(1), predicate)?;
+                self.a.vcmppd(k2, x(), vector(1), predicate(compare))?;
                 self.a.vblendmpd(d.k2(), vector(3), vector(2))?;
             }
             JitOp::Exp => self.exp(d, x(), tail, bail)?,

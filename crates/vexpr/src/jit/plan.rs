@@ -1,0 +1,101 @@
+//! The target-independent half of code generation: which programs a loop
+//! covers and where each program value lives. Each instruction set's backend
+//! (`x86/avx512.rs`, `x86/avx2.rs`) lowers a [`Plan`] to its machine code.
+
+use crate::dtype::{DType, Scalar};
+use crate::functions::JitOp;
+use crate::program::{Program, Role};
+
+/// The most inputs a compiled loop reads (one general register each).
+pub(crate) const MAX_INPUTS: usize = 4;
+
+/// Where each program register lives in the loop.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Slot {
+    /// A vector register, by number (0..the backend's `MAX_VALUES`).
+    Vector(u8),
+    /// An integer constant, known when compiling (a `powi` exponent).
+    Int(i64),
+    /// Not used by any instruction.
+    Unused,
+}
+
+/// The register assignment of a program the loop covers.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    /// One slot per program register.
+    pub(crate) slots: Vec<Slot>,
+    /// The input registers, in the order of their pointers.
+    pub(crate) inputs: Vec<usize>,
+    /// The float constants: (vector register, value).
+    pub(crate) constants: Vec<(u8, f64)>,
+}
+
+impl Plan {
+    /// The plan of `program` with its float64 values in vector registers
+    /// `0..max_values`, or `None` when the program is not covered: a register
+    /// that is not float64 (other than a `powi` exponent), an instruction
+    /// without a [`JitOp`], more than `max_values` values or [`MAX_INPUTS`]
+    /// inputs.
+    pub(crate) fn new(program: &Program, max_values: usize) -> Option<Plan> {
+        let mut used = vec![false; program.registers.len()];
+        for instr in &program.code {
+            instr.overload.jit?;
+            used[instr.dst as usize] = true;
+            for &a in &instr.args {
+                used[a as usize] = true;
+            }
+        }
+        let mut plan = Plan {
+            slots: Vec::with_capacity(program.registers.len()),
+            inputs: Vec::new(),
+            constants: Vec::new(),
+        };
+        let mut next = 0u8;
+        for (i, reg) in program.registers.iter().enumerate() {
+            if !used[i] {
+                plan.slots.push(Slot::Unused);
+                continue;
+            }
+            let slot = match (&reg.role, reg.dtype) {
+                (Role::Const(Scalar::Int64(n)), DType::Int64) => Slot::Int(*n),
+                (_, DType::Float64) => {
+                    if next as usize == max_values {
+                        return None;
+                    }
+                    next += 1;
+                    Slot::Vector(next - 1)
+                }
+                _ => return None,
+            };
+            match (&reg.role, slot) {
+                (Role::Input(_), Slot::Vector(_)) => plan.inputs.push(i),
+                (Role::Const(Scalar::Float64(c)), Slot::Vector(v)) => plan.constants.push((v, *c)),
+                (Role::Const(_), Slot::Vector(_)) => return None,
+                _ => {}
+            }
+            plan.slots.push(slot);
+        }
+        // Integer operands are only a `powi` exponent; every other operand and
+        // every destination is a vector.
+        for instr in &program.code {
+            let vector = |r: u32| matches!(plan.slots[r as usize], Slot::Vector(_));
+            let ints_ok =
+                instr.args.iter().enumerate().all(|(k, &a)| {
+                    vector(a) || (instr.overload.jit == Some(JitOp::Powi) && k == 1)
+                });
+            if !vector(instr.dst) || !ints_ok {
+                return None;
+            }
+        }
+        (plan.inputs.len() <= MAX_INPUTS).then_some(plan)
+    }
+
+    /// How many vector registers the program's values take.
+    pub(crate) fn values(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| matches!(s, Slot::Vector(_)))
+            .count()
+    }
+}

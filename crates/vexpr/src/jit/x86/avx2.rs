@@ -1,0 +1,973 @@
+//! The AVX2 + FMA lowering: every program value in a ymm register (4
+//! lanes), 16 vector registers in all and no mask registers.
+//!
+//! Each operation is the one the AVX2 pass performs (the lane functions of
+//! `vmath` compiled with AVX2 and FMA, which LLVM vectorizes without
+//! changing an IEEE operation), so the bits are the passes'. What AVX-512
+//! did in one instruction takes a few here: 2^k is added to the exponent
+//! field as an integer (`vpsllq`, `vpaddq`; exact where the kernels'
+//! `pow2i` product is exact, which their fast paths guarantee), the integer
+//! exponent of log is made a float through the bits of 1.5 * 2^52 as
+//! `i64_to_f64` does, unsigned comparisons are signed ones of patterns with
+//! the sign bit flipped (`vpcmpgtq`), selects are `vblendvpd` on a
+//! comparison's all-ones lanes or on a sign bit, and `copysign` is three
+//! logical operations. Division and square root are the hardware
+//! instructions: both are correctly rounded, as the passes' `/` and
+//! `vmath::sqrt::sqrt_ordinary` are, so they give the same bits.
+//!
+//! Vector registers: the program's values from `ymm0` up (see
+//! [`Plan`](crate::jit::Plan)), the kernels' scratch from `ymm15` down, the
+//! most used constants in the registers between. The pool holds each
+//! constant four times in a row, read as full-width memory operands.
+//!
+//! The loop runs two vectors per iteration, then one, then the last 1-3
+//! elements with `vmaskmovpd` under a lane mask kept on the stack (32 bytes
+//! below the caller's stack pointer, restored before returning).
+
+use super::{ABS, Bin, Compiled, Fma, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use, predicate};
+use crate::functions::{JitOp, POWI_MAX, POWI_MIN};
+use crate::jit::{Backend, Plan, Slot};
+use crate::kernels::vmath::shared::{
+    ATAN_A, ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, EXP_Q, INV_LN2, INV_PI, LN2_HI,
+    LN2_LO, LOG_L, PI_HI_LO, PIO2, PIO2_HI_LO, PIO4, SHIFT, SIN_WIDE, TRIG_FAST_MAX, TRIG_TINY,
+};
+use crate::program::{Instr, Program};
+use iced_x86::IcedError;
+use iced_x86::code_asm::*;
+use std::collections::HashMap;
+
+/// The AVX2 + FMA backend.
+pub(in crate::jit) struct Avx2;
+
+/// Vector registers in all.
+const REGISTERS: usize = 16;
+
+impl Backend for Avx2 {
+    /// The plan's bound; [`scratch_lists`] then also needs, at each
+    /// instruction, the values live there and the scratch its kernel takes
+    /// to fit in the 16 registers (8 values always leave room).
+    const MAX_VALUES: usize = REGISTERS - 1;
+
+    /// Assembles `program` by `plan`; `None` if the live values and a
+    /// kernel's scratch do not fit in the registers, a `powi` exponent is
+    /// out of range, or the assembler or the memory mapping refuses (never
+    /// expected).
+    fn lower(program: &Program, plan: &Plan) -> Option<Compiled> {
+        let (e, streaming) = emit(program, plan)?;
+        Compiled::assemble(e.a, streaming, e.pool.words)
+    }
+
+    fn compute_ns_per_element(program: &Program) -> f64 {
+        // Cycles per 4-lane vector on the vector ports, and on the divider,
+        // which work at once.
+        let (mut ports, mut divider) = (0.0, 0.0);
+        for instr in &program.code {
+            let (p, d) = cycles(instr.overload.jit.unwrap_or(JitOp::Add));
+            ports += p;
+            divider += d;
+        }
+        f64::max(ports, divider) / 4.0 / 3.0
+    }
+}
+
+/// The two functions of `program`, not yet assembled, and the streaming
+/// one's label.
+fn emit<'p>(program: &'p Program, plan: &'p Plan) -> Option<(Emitter<'p>, CodeLabel)> {
+    let values = plan.values();
+    let (scratch, top) = scratch_lists(program, plan)?;
+    // A first emission counts how often the loop reads each constant; the
+    // most used ones then live in the registers that neither the values nor
+    // any instruction's scratch take.
+    let mut count = Emitter::new(program, plan, HashMap::new(), scratch.clone()).ok()?;
+    count.emit_both().ok()??;
+    let free = (values..REGISTERS - top).map(|r| YMM[r]);
+    let resident = by_use(count.uses).into_iter().zip(free).collect();
+    let mut e = Emitter::new(program, plan, resident, scratch).ok()?;
+    let streaming = e.emit_both().ok()??;
+    Some((e, streaming))
+}
+
+/// The instructions of `program`'s AVX2 code that need more than AVX2 and
+/// FMA (EVEX-encoded ones, by their `iced-x86` names); `None` when the
+/// backend does not cover the program. A test's check: this machine has
+/// AVX-512, so running the code would not catch one.
+#[cfg(test)]
+pub(in crate::jit) fn evex_instructions(program: &Program) -> Option<Vec<String>> {
+    let plan = Plan::new(program, Avx2::MAX_VALUES)?;
+    let (e, _) = emit(program, &plan)?;
+    let names = e.a.instructions().iter().map(|i| format!("{:?}", i.code()));
+    Some(names.filter(|name| name.starts_with("EVEX_")).collect())
+}
+
+/// Cycles per 4-lane vector of `op` on the vector ports, and on the divider:
+/// an estimate for the VM's choice of threads, at about 3 GHz. The functions
+/// and `/` are from `VEXPR_CPU=avx2 vexpr bench EXPR --n 10000 --threads 1`
+/// (ns/elem times 12: `exp(a)` 1.15, `log(a)` 1.20, `sin(a)` 1.06-1.11,
+/// `cos(a)` 1.14, `tanh(a)` 1.43, `arctan2(a, b)` 3.10, `sqrt(a)` 1.02,
+/// `a / b` 0.69), the rest counted from the emitters below; the sums came
+/// within 5% of `sin(a)**2 + cos(b)**2` (2.56) and `arctan2(a, b) +
+/// tanh(a*b)` (4.67).
+fn cycles(op: JitOp) -> (f64, f64) {
+    match op {
+        JitOp::Sqrt => (0.0, 12.0),
+        JitOp::Div => (0.0, 8.0),
+        JitOp::Log => (14.5, 0.0),
+        JitOp::Exp => (14.0, 0.0),
+        JitOp::Sin | JitOp::Cos => (13.5, 0.0),
+        JitOp::Tanh => (17.0, 0.0),
+        JitOp::Atan2 => (37.0, 0.0),
+        JitOp::Powi => (2.0, 0.0),
+        JitOp::MulAddMul | JitOp::MulSubMul | JitOp::AddAbs => (1.5, 0.0),
+        JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => (1.0, 0.0),
+        JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul | JitOp::Where(_) => (1.0, 0.0),
+        JitOp::Add | JitOp::Sub | JitOp::Mul | JitOp::Neg | JitOp::Abs | JitOp::NegMul => {
+            (0.5, 0.0)
+        }
+    }
+}
+
+/// The scratch registers the emitter of `op` uses.
+fn scratch_registers(op: JitOp) -> usize {
+    match op {
+        JitOp::Atan2 => 8,
+        JitOp::Exp | JitOp::Log | JitOp::Sin | JitOp::Cos | JitOp::Tanh => 7,
+        JitOp::Powi => 4,
+        JitOp::AddAbs | JitOp::MulAddMul | JitOp::MulSubMul | JitOp::Where(_) => 1,
+        _ => 0,
+    }
+}
+
+/// The scratch registers of each instruction, and how many of the
+/// registers above the values (`ymm15` down) any instruction takes; `None`
+/// when an instruction's kernel does not find enough.
+///
+/// An instruction's scratch are the registers above the values, from
+/// `ymm15` down, then the registers of values dead there (by a backward
+/// liveness pass over the program: not read again before they are written,
+/// and not the output), but never its own operands and destination, nor a
+/// float constant (loaded once before the loop). Inputs are loaded again for
+/// each vector, so they are dead after their last read.
+fn scratch_lists(program: &Program, plan: &Plan) -> Option<(Vec<Vec<Y>>, usize)> {
+    let values = plan.values();
+    let vector = |r: u32| match plan.slots[r as usize] {
+        Slot::Vector(v) => Some(v as usize),
+        _ => None,
+    };
+    let mut busy = [false; REGISTERS];
+    for &(v, _) in &plan.constants {
+        busy[v as usize] = true;
+    }
+    let mut live = busy;
+    live[vector(program.output)?] = true;
+    let mut lists = vec![Vec::new(); program.code.len()];
+    // At least one: the tail's mask register, `ymm15`.
+    let mut top = 1;
+    for (i, instr) in program.code.iter().enumerate().rev() {
+        let need = scratch_registers(instr.overload.jit?);
+        let mut taken = live;
+        let operands = instr.args.iter().chain([&instr.dst]);
+        for v in operands.filter_map(|&r| vector(r)) {
+            taken[v] = true;
+        }
+        let dead = (0..values).rev().filter(|&v| !taken[v]);
+        let list: Vec<Y> = (values..REGISTERS)
+            .rev()
+            .chain(dead)
+            .take(need)
+            .map(|r| YMM[r])
+            .collect();
+        if list.len() < need {
+            return None;
+        }
+        top = top.max(need.min(REGISTERS - values));
+        lists[i] = list;
+        // Live before the instruction: its operands, and what is live after
+        // it but for its destination.
+        if let Some(d) = vector(instr.dst) {
+            live[d] = busy[d];
+        }
+        for v in instr.args.iter().filter_map(|&r| vector(r)) {
+            live[v] = true;
+        }
+    }
+    Some((lists, top))
+}
+
+type R = Result<(), IcedError>;
+type Y = AsmRegisterYmm;
+
+const YMM: [Y; REGISTERS] = [
+    ymm0, ymm1, ymm2, ymm3, ymm4, ymm5, ymm6, ymm7, ymm8, ymm9, ymm10, ymm11, ymm12, ymm13, ymm14,
+    ymm15,
+];
+
+/// The tail's lane mask while the inputs are loaded and the output is
+/// stored: never a value (`MAX_VALUES` < 16) nor a resident constant
+/// (`scratch_lists` counts it).
+const MASK: Y = ymm15;
+
+/// Bytes per vector.
+const VECTOR: i32 = 32;
+
+/// Vectors per iteration of the main loop.
+const UNROLL: i32 = 2;
+
+/// A source operand: a vector register, or a pool constant (by its byte
+/// offset in the pool; four copies, a full-width memory operand).
+#[derive(Clone, Copy)]
+enum Src {
+    Y(Y),
+    K(i32),
+}
+
+/// `self.a.op(pre..., src, post...)` with `src` a register or a pool
+/// constant (the assembler has one method per operand kind).
+macro_rules! with_src {
+    ($self:ident . $m:ident ( $($pre:expr),* ; $src:expr $(; $($post:expr),*)? )) => {
+        match $src {
+            Src::Y(y) => $self.a.$m($($pre,)* y $(, $($post),*)?),
+            Src::K(off) => $self.a.$m($($pre,)* ymmword_ptr(rcx + off) $(, $($post),*)?),
+        }
+    };
+}
+
+struct Emitter<'p> {
+    a: CodeAssembler,
+    pool: Pool,
+    /// How often the loop reads each constant (by its bits).
+    uses: HashMap<u64, usize>,
+    /// Constants kept in registers, loaded before the loop.
+    resident: HashMap<u64, Y>,
+    /// Store whole vectors with `vmovntpd` (the second function).
+    streaming: bool,
+    /// The current vector is the last, partial one: its lane mask is at
+    /// `[rsp]`.
+    tail: bool,
+    /// After a `powi`: its base, and how many of its squares x^2, x^4, ...
+    /// are in scratch registers 0, 1, ... (see [`Emitter::powi`]).
+    squares: Option<(Y, usize)>,
+    /// Each instruction's scratch registers ([`scratch_lists`]).
+    scratch_at: Vec<Vec<Y>>,
+    /// The current instruction's.
+    scratch: [Y; REGISTERS],
+    program: &'p Program,
+    plan: &'p Plan,
+}
+
+/// Byte offset in the pool of the lane numbers 0..4 (for the tail mask).
+const LANES: i32 = 0;
+
+impl<'p> Emitter<'p> {
+    fn new(
+        program: &'p Program,
+        plan: &'p Plan,
+        resident: HashMap<u64, Y>,
+        scratch_at: Vec<Vec<Y>>,
+    ) -> Result<Self, IcedError> {
+        Ok(Emitter {
+            a: CodeAssembler::new(64)?,
+            // The lane numbers first, at offset `LANES`.
+            pool: Pool::new((0..4).collect(), 4),
+            uses: HashMap::new(),
+            resident,
+            streaming: false,
+            tail: false,
+            squares: None,
+            scratch_at,
+            scratch: [MASK; REGISTERS],
+            program,
+            plan,
+        })
+    }
+
+    /// The constant with these bits: its register, or its place in the pool.
+    fn bits(&mut self, bits: u64) -> Src {
+        *self.uses.entry(bits).or_insert(0) += 1;
+        match self.resident.get(&bits) {
+            Some(&y) => Src::Y(y),
+            None => Src::K(self.pool.offset(bits)),
+        }
+    }
+
+    fn k(&mut self, value: f64) -> Src {
+        self.bits(value.to_bits())
+    }
+
+    /// The vector register of program register `reg`.
+    fn y(&self, reg: u32) -> Y {
+        match self.plan.slots[reg as usize] {
+            Slot::Vector(v) => YMM[v as usize],
+            // `Plan::new` made every operand a vector except `powi` exponents.
+            _ => unreachable!("not a vector operand"),
+        }
+    }
+
+    /// `dst = a OP b`.
+    fn bin(&mut self, op: Bin, dst: Y, a: Y, b: Src) -> R {
+        macro_rules! go {
+            ($m:ident) => {
+                with_src!(self.$m(dst, a; b))
+            };
+        }
+        match op {
+            Bin::Add => go!(vaddpd),
+            Bin::Sub => go!(vsubpd),
+            Bin::Mul => go!(vmulpd),
+            Bin::Div => go!(vdivpd),
+            Bin::And => go!(vandpd),
+            Bin::Xor => go!(vxorpd),
+        }
+    }
+
+    /// Puts the constant `c` into register `dst`.
+    fn load_constant(&mut self, dst: Y, c: Src) -> R {
+        match c {
+            Src::Y(y) => self.a.vmovapd(dst, y),
+            Src::K(off) => self.a.vmovupd(dst, ymmword_ptr(rcx + off)),
+        }
+    }
+
+    /// `dst = ±(a*b) + c` with one rounding. `dst` must differ from `a` and
+    /// `b` unless `c` is a register.
+    fn fma(&mut self, kind: Fma, dst: Y, a: Y, b: Src, c: Src) -> R {
+        // The product commutes: put a `dst` operand first.
+        let (a, b) = match b {
+            Src::Y(by) if by == dst && a != dst => (by, Src::Y(a)),
+            _ => (a, b),
+        };
+        macro_rules! form {
+            ($m:ident, $x:expr, $y:expr, $z:expr) => {
+                with_src!(self.$m($x, $y; $z))
+            };
+        }
+        // 231: dst = ±(a*b) + dst.
+        macro_rules! f231 {
+            () => {
+                match kind {
+                    Fma::Add => form!(vfmadd231pd, dst, a, b),
+                    Fma::NegAdd => form!(vfnmadd231pd, dst, a, b),
+                }
+            };
+        }
+        match c {
+            Src::K(off) => {
+                debug_assert!(dst != a && !matches!(b, Src::Y(b) if b == dst));
+                self.a.vmovupd(dst, ymmword_ptr(rcx + off))?;
+                f231!()
+            }
+            Src::Y(c) if c == dst => f231!(),
+            Src::Y(c) if a == dst => match kind {
+                // 132: dst = ±(dst*b) + c.
+                Fma::Add => form!(vfmadd132pd, dst, c, b),
+                Fma::NegAdd => form!(vfnmadd132pd, dst, c, b),
+            },
+            Src::Y(c) => {
+                // A constant is loaded again from the pool (a load takes no
+                // vector port, a register copy may).
+                match self.resident.iter().find(|&(_, &y)| y == c) {
+                    Some((&bits, _)) => {
+                        let off = self.pool.offset(bits);
+                        self.a.vmovupd(dst, ymmword_ptr(rcx + off))?;
+                    }
+                    None => self.a.vmovapd(dst, c)?,
+                }
+                f231!()
+            }
+        }
+    }
+
+    /// The plain function, then the streaming one (whose label it returns);
+    /// `None` when the program has an instruction it cannot compile.
+    fn emit_both(&mut self) -> Result<Option<CodeLabel>, IcedError> {
+        if !self.emit_function()? {
+            return Ok(None);
+        }
+        let mut streaming = self.a.create_label();
+        self.a.set_label(&mut streaming)?;
+        self.streaming = true;
+        Ok(self.emit_function()?.then_some(streaming))
+    }
+
+    /// Returns `false` when the program has an instruction it cannot compile.
+    fn emit_function(&mut self) -> Result<bool, IcedError> {
+        for (j, gpr) in INPUT_GPRS.iter().enumerate().take(self.plan.inputs.len()) {
+            self.a.mov(*gpr, qword_ptr(rdi + 8 * j as i32))?;
+        }
+        let program_constants = self
+            .plan
+            .constants
+            .iter()
+            .map(|&(v, c)| (c.to_bits(), YMM[v as usize]));
+        let kernel_constants: Vec<(u64, Y)> = self.resident.iter().map(|(&b, &y)| (b, y)).collect();
+        for (bits, y) in program_constants.chain(kernel_constants) {
+            let off = self.pool.offset(bits);
+            self.a.vmovupd(y, ymmword_ptr(rcx + off))?;
+        }
+        self.a.shl(rdx, 3)?;
+        self.a.xor(eax, eax)?;
+        let mut group = self.a.create_label();
+        let mut single = self.a.create_label();
+        let mut tail = self.a.create_label();
+        let mut tail_bail = self.a.create_label();
+        let mut done = self.a.create_label();
+        // bails[i]: the vector at offset 32 i of the group needed a full function.
+        let mut bails: Vec<CodeLabel> = (0..UNROLL).map(|_| self.a.create_label()).collect();
+
+        // `UNROLL` vectors an iteration.
+        self.a.set_label(&mut group)?;
+        self.a.lea(r11, qword_ptr(rax + VECTOR * UNROLL))?;
+        self.a.cmp(r11, rdx)?;
+        self.a.ja(single)?;
+        for (i, &bail) in bails.iter().enumerate() {
+            if !self.body(VECTOR * i as i32, bail)? {
+                return Ok(false);
+            }
+        }
+        self.a.add(rax, VECTOR * UNROLL)?;
+        self.a.jmp(group)?;
+
+        // The whole vectors left, one at a time.
+        self.a.set_label(&mut single)?;
+        self.a.lea(r11, qword_ptr(rax + VECTOR))?;
+        self.a.cmp(r11, rdx)?;
+        self.a.ja(tail)?;
+        self.body(0, done)?;
+        self.a.add(rax, VECTOR)?;
+        self.a.jmp(single)?;
+
+        // The last 1-3 elements: the lanes below the count left, as all-ones
+        // lanes of a mask, kept at [rsp] while the vector is computed.
+        self.a.set_label(&mut tail)?;
+        self.a.cmp(rax, rdx)?;
+        self.a.jae(done)?;
+        self.a.mov(r11, rdx)?;
+        self.a.sub(r11, rax)?;
+        self.a.shr(r11, 3)?;
+        let m = MASK;
+        self.a.vmovq(xmm15, r11)?;
+        self.a.vpbroadcastq(m, xmm15)?;
+        self.a.vpcmpgtq(m, m, ymmword_ptr(rcx + LANES))?; // left > lane
+        self.a.sub(rsp, VECTOR)?;
+        self.a.vmovdqu(ymmword_ptr(rsp), m)?;
+        self.tail = true;
+        self.body(0, tail_bail)?;
+        self.tail = false;
+        self.a.add(rsp, VECTOR)?;
+        self.a.mov(rax, rdx)?;
+        self.a.jmp(done)?;
+        self.a.set_label(&mut tail_bail)?;
+        self.a.add(rsp, VECTOR)?;
+        self.a.jmp(done)?;
+
+        for (i, bail) in bails.iter_mut().enumerate() {
+            self.a.set_label(bail)?;
+            if i > 0 {
+                self.a.add(rax, VECTOR * i as i32)?;
+            }
+            self.a.jmp(done)?;
+        }
+        self.a.set_label(&mut done)?;
+        self.a.shr(rax, 3)?;
+        self.a.vzeroupper()?;
+        self.a.ret()?;
+        Ok(true)
+    }
+
+    /// One vector of the program at byte offset `rax + off`: load the inputs,
+    /// run every instruction, store the output; the lanes of the mask at
+    /// `[rsp]` only if `self.tail`. A lane needing a full math function
+    /// jumps to `bail` before anything of this vector is stored.
+    fn body(&mut self, off: i32, bail: CodeLabel) -> Result<bool, IcedError> {
+        // Scratch registers hold the previous vector's values.
+        self.squares = None;
+        if self.tail {
+            self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
+        }
+        for (j, &reg) in self.plan.inputs.clone().iter().enumerate() {
+            let y = self.y(reg as u32);
+            let src = ymmword_ptr(INPUT_GPRS[j] + rax + off);
+            if self.tail {
+                // Masked-off lanes read nothing (and cannot fault): zeros.
+                self.a.vmaskmovpd(y, MASK, src)?;
+            } else {
+                self.a
+                    .prefetcht0(byte_ptr(INPUT_GPRS[j] + rax + (off + PREFETCH_AHEAD)))?;
+                self.a.vmovupd(y, src)?;
+            }
+        }
+        let program = self.program;
+        for (i, instr) in program.code.iter().enumerate() {
+            let list = &self.scratch_at[i];
+            if self.scratch[..list.len()] != list[..] {
+                // Other registers: the squares of a previous `powi` are not
+                // where this one looks.
+                self.squares = None;
+            }
+            self.scratch[..list.len()].copy_from_slice(list);
+            self.scratch[list.len()..].fill(MASK);
+            if !self.instr(instr, bail)? {
+                return Ok(false);
+            }
+        }
+        let out = self.y(program.output);
+        let dst = ymmword_ptr(rsi + rax + off);
+        if self.tail {
+            self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
+            self.a.vmaskmovpd(dst, MASK, out)?;
+        } else if self.streaming {
+            self.a.vmovntpd(dst, out)?;
+        } else {
+            self.a.vmovupd(dst, out)?;
+        }
+        Ok(true)
+    }
+
+    fn instr(&mut self, instr: &Instr, bail: CodeLabel) -> Result<bool, IcedError> {
+        let scratch = self.scratch;
+        let s = |i: usize| scratch[i];
+        let Some(op) = instr.overload.jit else {
+            return Ok(false);
+        };
+        if op != JitOp::Powi {
+            self.squares = None;
+        }
+        let plan = self.plan;
+        let vector = |k: usize| match plan.slots[instr.args[k] as usize] {
+            Slot::Vector(v) => YMM[v as usize],
+            // Not read: a `powi` exponent.
+            _ => MASK,
+        };
+        let d = self.y(instr.dst);
+        let x = || vector(0);
+        let y = |_: &Self| Src::Y(vector(1));
+        match op {
+            JitOp::Add => self.bin(Bin::Add, d, x(), y(self))?,
+            JitOp::Sub => self.bin(Bin::Sub, d, x(), y(self))?,
+            JitOp::Mul => self.bin(Bin::Mul, d, x(), y(self))?,
+            JitOp::Neg => {
+                let sign = self.bits(SIGN);
+                self.bin(Bin::Xor, d, x(), sign)?;
+            }
+            JitOp::Abs => {
+                let abs = self.bits(ABS);
+                self.bin(Bin::And, d, x(), abs)?;
+            }
+            JitOp::NegMul => {
+                // The kernel's two operations, not one FMA: `-(x*y) + (-0)`
+                // has the right value and zero signs, but an FMA passes a NaN
+                // operand through unchanged, where `-x` flips its sign.
+                let sign = self.bits(SIGN);
+                self.bin(Bin::Xor, d, x(), sign)?;
+                self.bin(Bin::Mul, d, d, y(self))?;
+            }
+            JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul => {
+                let inner = match op {
+                    JitOp::AbsAdd => Bin::Add,
+                    JitOp::AbsSub => Bin::Sub,
+                    _ => Bin::Mul,
+                };
+                self.bin(inner, d, x(), y(self))?;
+                let abs = self.bits(ABS);
+                self.bin(Bin::And, d, d, abs)?;
+            }
+            JitOp::AddAbs => {
+                let abs = self.bits(ABS);
+                self.bin(Bin::And, d, x(), abs)?;
+                self.bin(Bin::And, s(0), vector(1), abs)?;
+                self.bin(Bin::Add, d, d, Src::Y(s(0)))?;
+            }
+            JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => {
+                let z = vector(2);
+                self.bin(Bin::Mul, d, x(), y(self))?;
+                match op {
+                    JitOp::MulAdd => self.bin(Bin::Add, d, d, Src::Y(z))?,
+                    JitOp::MulSub => self.bin(Bin::Sub, d, d, Src::Y(z))?,
+                    _ => self.bin(Bin::Sub, d, z, Src::Y(d))?,
+                }
+            }
+            JitOp::MulAddMul | JitOp::MulSubMul => {
+                let (z, w) = (vector(2), vector(3));
+                self.bin(Bin::Mul, d, x(), y(self))?;
+                self.bin(Bin::Mul, s(0), z, Src::Y(w))?;
+                let combine = if op == JitOp::MulAddMul {
+                    Bin::Add
+                } else {
+                    Bin::Sub
+                };
+                self.bin(combine, d, d, Src::Y(s(0)))?;
+            }
+            JitOp::Powi => {
+                let Slot::Int(n) = self.plan.slots[instr.args[1] as usize] else {
+                    return Ok(false);
+                };
+                if !(i64::from(POWI_MIN)..=i64::from(POWI_MAX)).contains(&n) {
+                    return Ok(false);
+                }
+                self.powi(d, x(), n as u32)?;
+            }
+            // Correctly rounded, as the passes' `/` and square root.
+            JitOp::Div => self.bin(Bin::Div, d, x(), y(self))?,
+            JitOp::Sqrt => self.a.vsqrtpd(d, x())?,
+            JitOp::Where(compare) => {
+                self.a.vcmppd(s(0), x(), vector(1), predicate(compare))?;
+                // The third operand where the comparison holds, else the fourth.
+                self.a.vblendvpd(d, vector(3), vector(2), s(0))?;
+            }
+            JitOp::Exp => self.exp(d, x(), bail)?,
+            JitOp::Sin => self.sin_cos(false, d, x(), bail)?,
+            JitOp::Cos => self.sin_cos(true, d, x(), bail)?,
+            JitOp::Tanh => self.tanh(d, x())?,
+            JitOp::Atan2 => self.atan2(d, x(), vector(1), bail)?,
+            JitOp::Log => self.log(d, x(), bail)?,
+        }
+        Ok(true)
+    }
+
+    /// `kernels::arith::powi_chain`: the partial product times the running
+    /// square, `r * p`, then `p * p`.
+    ///
+    /// The square x^(2^(i+1)) goes to scratch register i, and stays known
+    /// for the next instruction if that is a `powi` of the same `x` (as in
+    /// `a**3` next to `a**5`), which then starts from it.
+    fn powi(&mut self, d: Y, x: Y, n: u32) -> R {
+        let scratch = self.scratch;
+        let s = |i: usize| scratch[i];
+        let mut power = x;
+        // The partial product's register: no copy for the first factor.
+        let mut result: Option<Y> = None;
+        let known = match self.squares {
+            Some((base, known)) if base == x => known,
+            _ => 0,
+        };
+        for bit in 0..5 {
+            if n & (1 << bit) != 0 {
+                result = Some(match result {
+                    None => power,
+                    Some(r) => {
+                        self.bin(Bin::Mul, d, r, Src::Y(power))?;
+                        d
+                    }
+                });
+            }
+            if bit < 4 && n >> (bit + 1) != 0 {
+                if bit >= known {
+                    self.bin(Bin::Mul, s(bit), power, Src::Y(power))?;
+                }
+                power = s(bit);
+            }
+        }
+        let squared = (0..4).take_while(|&b| n >> (b + 1) != 0).count();
+        self.squares = Some((x, known.max(squared)));
+        match result {
+            // A power of two: the last square.
+            Some(r) if r != d => self.a.vmovapd(d, r),
+            _ => Ok(()),
+        }
+    }
+
+    /// Jumps to `bail` if any (active) lane of `mask` has its sign bit set
+    /// (the all-ones lanes of a comparison).
+    fn bail_if(&mut self, mask: Y, bail: CodeLabel) -> R {
+        if self.tail {
+            self.a.vptest(mask, ymmword_ptr(rsp))?;
+        } else {
+            self.a.vptest(mask, mask)?;
+        }
+        self.a.jnz(bail)
+    }
+
+    /// `mask` = all ones in the lanes where the bits of `v`, which must be a
+    /// magnitude (sign bit clear), exceed those of `limit`: a signed
+    /// comparison then is the unsigned one of the kernels' tests.
+    fn magnitude_above(&mut self, mask: Y, v: Y, limit: f64) -> R {
+        let limit = self.k(limit);
+        with_src!(self.vpcmpgtq(mask, v; limit))
+    }
+
+    /// `mask` = all ones in the lanes where the unsigned 64-bit `bits(v) -
+    /// lo > span`, as the signed comparison of both sides with the sign bit
+    /// flipped (adding 2^63 flips it).
+    fn outside(&mut self, mask: Y, v: Y, lo: u64, span: u64) -> R {
+        let flip = self.bits(SIGN.wrapping_sub(lo));
+        with_src!(self.vpaddq(mask, v; flip))?;
+        let span = self.bits(span ^ SIGN);
+        with_src!(self.vpcmpgtq(mask, mask; span))
+    }
+
+    /// `d` = `m` with the sign of `sign` (`m` and `sign` are kept; `t` is
+    /// scratch): `vmath::arith::copysign`.
+    fn copysign(&mut self, d: Y, m: Y, sign: Y, t: Y) -> R {
+        let sign_bit = self.bits(SIGN);
+        self.bin(Bin::And, t, sign, sign_bit)?;
+        let abs = self.bits(ABS);
+        self.bin(Bin::And, d, m, abs)?;
+        self.a.vorpd(d, d, t)
+    }
+
+    /// `vmath::explog::exp_normal`, after `exp_needs_full`'s test.
+    fn exp(&mut self, d: Y, x: Y, bail: CodeLabel) -> R {
+        let scratch = self.scratch;
+        let s = |i: usize| scratch[i];
+        // |x| > 708 or NaN: bits(|x|) > bits(708).
+        let abs = self.bits(ABS);
+        self.bin(Bin::And, s(0), x, abs)?;
+        self.magnitude_above(s(0), s(0), 708.0)?;
+        self.bail_if(s(0), bail)?;
+        // (kd, k) = round_int_mul(x, INV_LN2): t = fma(x, INV_LN2, SHIFT)
+        let (inv_ln2, shift) = (self.k(INV_LN2), self.k(SHIFT));
+        self.fma(Fma::Add, s(1), x, inv_ln2, shift)?;
+        self.bin(Bin::Sub, s(0), s(1), shift)?;
+        // hi = fma(-kd, LN2_HI, x); lo = -kd * LN2_LO
+        let ln2_hi = self.k(LN2_HI);
+        self.fma(Fma::NegAdd, s(2), s(0), ln2_hi, Src::Y(x))?;
+        let neg_ln2_lo = self.k(-LN2_LO);
+        self.bin(Bin::Mul, s(3), s(0), neg_ln2_lo)?;
+        // tail = fma(r*r, horner(r, EXP_Q), lo) with r = hi + lo
+        self.bin(Bin::Add, s(4), s(2), Src::Y(s(3)))?;
+        self.bin(Bin::Mul, s(5), s(4), Src::Y(s(4)))?;
+        self.horner(s(6), s(4), &EXP_Q)?;
+        self.fma(Fma::Add, s(6), s(5), Src::Y(s(6)), Src::Y(s(3)))?;
+        // p = 1 + (hi + tail)
+        self.bin(Bin::Add, s(6), s(2), Src::Y(s(6)))?;
+        let one = self.k(1.0);
+        self.bin(Bin::Add, s(6), s(6), one)?;
+        // p * pow2i(k), k = bits(t) - bits(SHIFT): adding k to p's exponent
+        // field is the same exact product, as |x| <= 708 keeps 2^k and the
+        // result normal. bits(t) << 52 is k << 52: the low 12 bits of
+        // SHIFT's pattern, all that survive the shift of it, are zero.
+        self.a.vpsllq(s(1), s(1), 52)?;
+        self.a.vpaddq(d, s(6), s(1))
+    }
+
+    /// `vmath::trig::sin_small` or `cos_small`, after `trig_needs_large`'s
+    /// test.
+    fn sin_cos(&mut self, cos: bool, d: Y, x: Y, bail: CodeLabel) -> R {
+        let scratch = self.scratch;
+        let s = |i: usize| scratch[i];
+        // |x| > 2^20 or NaN: bits(|x|) > bits(2^20).
+        let abs = self.bits(ABS);
+        self.bin(Bin::And, s(6), x, abs)?;
+        self.magnitude_above(s(0), s(6), TRIG_FAST_MAX)?;
+        self.bail_if(s(0), bail)?;
+        let (inv_pi, shift) = (self.k(INV_PI), self.k(SHIFT));
+        if cos {
+            // (kd, k) = round_int_mul(fma(x, INV_PI, -0.5), 1); q = 2 kd + 1
+            let minus_half = self.k(-0.5);
+            self.fma(Fma::Add, s(0), x, inv_pi, minus_half)?;
+            self.bin(Bin::Add, s(0), s(0), shift)?; // fma(u, 1, SHIFT)
+            self.bin(Bin::Sub, s(1), s(0), shift)?;
+            let (two, one) = (self.k(2.0), self.k(1.0));
+            self.fma(Fma::Add, s(2), s(1), two, one)?;
+        } else {
+            // (kd, k) = round_int_mul(x, INV_PI); q = 2 kd
+            self.fma(Fma::Add, s(0), x, inv_pi, shift)?;
+            self.bin(Bin::Sub, s(1), s(0), shift)?;
+            self.bin(Bin::Add, s(2), s(1), Src::Y(s(1)))?;
+        }
+        // r = x - q pi/2 in four exact-product steps (sub_q_pio2).
+        let pio2: Vec<Src> = PIO2.iter().map(|&c| self.k(c)).collect();
+        self.fma(Fma::NegAdd, s(3), s(2), pio2[0], Src::Y(x))?;
+        for &c in &pio2[1..] {
+            self.fma(Fma::NegAdd, s(3), s(2), c, Src::Y(s(3)))?;
+        }
+        // sin_wide(r) = fma(z r, horner(z, SIN_WIDE), r) with z = r^2
+        self.bin(Bin::Mul, s(4), s(3), Src::Y(s(3)))?;
+        self.horner(s(5), s(4), &SIN_WIDE)?;
+        self.bin(Bin::Mul, s(4), s(4), Src::Y(s(3)))?;
+        self.fma(Fma::Add, s(5), s(4), Src::Y(s(5)), Src::Y(s(3)))?;
+        // The sign flips with k's lowest bit (sin) or its complement (cos);
+        // k = bits(t) - bits(SHIFT) has the low bit of bits(t), SHIFT's
+        // pattern being even.
+        self.a.vpsllq(s(0), s(0), 63)?;
+        if cos {
+            self.bin(Bin::Xor, s(0), s(0), Src::Y(s(5)))?;
+            let sign = self.bits(SIGN);
+            self.bin(Bin::Xor, d, s(0), sign)?;
+        } else {
+            self.bin(Bin::Xor, s(5), s(0), Src::Y(s(5)))?;
+            // Tiny x: x itself (keeping -0's sign).
+            let tiny = self.k(TRIG_TINY);
+            with_src!(self.vcmppd(s(6), s(6); tiny; 0x11))?;
+            self.a.vblendvpd(d, s(5), x, s(6))?;
+        }
+        Ok(())
+    }
+
+    /// `vmath::explog::tanh`, the whole lane function (its clamp lets every
+    /// input through).
+    fn tanh(&mut self, d: Y, x: Y) -> R {
+        let scratch = self.scratch;
+        let s = |i: usize| scratch[i];
+        // y = min(2|x|, 40), NaN kept: `vminpd` returns its second source
+        // when either is NaN.
+        let abs = self.bits(ABS);
+        self.bin(Bin::And, s(0), x, abs)?;
+        self.bin(Bin::Add, s(0), s(0), Src::Y(s(0)))?; // 2a, exact
+        let forty = self.k(40.0);
+        self.load_constant(s(1), forty)?;
+        self.a.vminpd(s(0), s(1), s(0))?;
+        // reduce_ln2(y): t, kd, hi = fma(-kd, LN2_HI, y), lo = -kd LN2_LO
+        let (inv_ln2, shift) = (self.k(INV_LN2), self.k(SHIFT));
+        self.fma(Fma::Add, s(1), s(0), inv_ln2, shift)?;
+        self.bin(Bin::Sub, s(4), s(1), shift)?;
+        let ln2_hi = self.k(LN2_HI);
+        self.fma(Fma::NegAdd, s(2), s(4), ln2_hi, Src::Y(s(0)))?;
+        let neg_ln2_lo = self.k(-LN2_LO);
+        self.bin(Bin::Mul, s(3), s(4), neg_ln2_lo)?;
+        // sc = pow2i(k), k in [0, 58]: k << 52 plus the bits of 1 (as in
+        // `exp`, bits(t) << 52 is k << 52).
+        self.a.vpsllq(s(0), s(1), 52)?;
+        let one_bits = self.k(1.0);
+        with_src!(self.vpaddq(s(0), s(0); one_bits))?;
+        // tail = fma(r*r, horner(r, EXP_Q), lo), r = hi + lo
+        self.bin(Bin::Add, s(4), s(2), Src::Y(s(3)))?;
+        self.bin(Bin::Mul, s(5), s(4), Src::Y(s(4)))?;
+        self.horner(s(6), s(4), &EXP_Q)?;
+        self.fma(Fma::Add, s(6), s(5), Src::Y(s(6)), Src::Y(s(3)))?;
+        // e = fma(sc, hi, sc - 1) + sc * tail
+        let one = self.k(1.0);
+        self.bin(Bin::Sub, s(1), s(0), one)?;
+        self.fma(Fma::Add, s(1), s(0), Src::Y(s(2)), Src::Y(s(1)))?;
+        self.bin(Bin::Mul, s(6), s(0), Src::Y(s(6)))?;
+        self.bin(Bin::Add, s(1), s(1), Src::Y(s(6)))?;
+        // copysign(e / (e + 2), x)
+        let two = self.k(2.0);
+        self.bin(Bin::Add, s(2), s(1), two)?;
+        self.bin(Bin::Div, s(1), s(1), Src::Y(s(2)))?;
+        self.copysign(d, s(1), x, s(0))
+    }
+
+    /// `vmath::trig::atan2_ordinary(y, x)`, after `atan2_needs_full`'s test.
+    fn atan2(&mut self, d: Y, y: Y, x: Y, bail: CodeLabel) -> R {
+        let scratch = self.scratch;
+        let s = |i: usize| scratch[i];
+        let abs = self.bits(ABS);
+        self.bin(Bin::And, s(0), x, abs)?; // ax
+        self.bin(Bin::And, s(1), y, abs)?; // ay
+        // Either magnitude outside [2^-500, 2^500] (or NaN, inf, zero).
+        self.outside(s(2), s(0), ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN)?;
+        self.outside(s(3), s(1), ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN)?;
+        self.a.vorpd(s(2), s(2), s(3))?;
+        self.bail_if(s(2), bail)?;
+        // swap = ay > ax; num = swap ? ax : ay; den = swap ? ay : ax
+        self.a.vcmppd(s(4), s(1), s(0), 0x1e)?;
+        self.a.vblendvpd(s(2), s(1), s(0), s(4))?;
+        self.a.vblendvpd(s(3), s(0), s(1), s(4))?;
+        // r2 = num > 0.4375 den, r3 = num > 0.6875 den
+        let (c2, c3) = (self.k(0.4375), self.k(0.6875));
+        self.bin(Bin::Mul, s(0), s(3), c2)?;
+        self.a.vcmppd(s(0), s(2), s(0), 0x1e)?;
+        self.bin(Bin::Mul, s(1), s(3), c3)?;
+        self.a.vcmppd(s(1), s(2), s(1), 0x1e)?;
+        // n = r3 ? num - den : r2 ? fma(2, num, -den) : num
+        let two = self.k(2.0);
+        self.a.vmovapd(s(5), s(2))?;
+        with_src!(self.vfmsub132pd(s(5), s(3); two))?; // num*2 - den
+        self.a.vblendvpd(s(5), s(2), s(5), s(0))?;
+        self.bin(Bin::Sub, s(6), s(2), Src::Y(s(3)))?;
+        self.a.vblendvpd(s(5), s(5), s(6), s(1))?;
+        // dd = r3 ? den + num : r2 ? fma(2, den, num) : den
+        self.a.vmovapd(s(6), s(3))?;
+        with_src!(self.vfmadd132pd(s(6), s(2); two))?; // den*2 + num
+        self.a.vblendvpd(s(6), s(3), s(6), s(0))?;
+        self.bin(Bin::Add, s(7), s(3), Src::Y(s(2)))?;
+        self.a.vblendvpd(s(6), s(6), s(7), s(1))?;
+        // u = n / dd
+        self.bin(Bin::Div, s(5), s(5), Src::Y(s(6)))?;
+        // base = r3 ? pi/4 : r2 ? atan(1/2) : 0, as hi and lo parts.
+        let [half_hi, half_lo] = ATAN_HALF;
+        let [pio4_hi, pio4_lo] = PIO4;
+        for (part, r2_value, r3_value) in [(s(6), half_hi, pio4_hi), (s(7), half_lo, pio4_lo)] {
+            let r2_value = self.k(r2_value);
+            self.bin(Bin::And, part, s(0), r2_value)?;
+            let r3_value = self.k(r3_value);
+            with_src!(self.vblendvpd(part, part; r3_value; s(1)))?;
+        }
+        // p = fma(z u, horner(z, ATAN_A), u), z = u^2; a = hi + (lo + p)
+        self.bin(Bin::Mul, s(0), s(5), Src::Y(s(5)))?;
+        self.horner(s(1), s(0), &ATAN_A)?;
+        self.bin(Bin::Mul, s(0), s(0), Src::Y(s(5)))?;
+        self.fma(Fma::Add, s(1), s(0), Src::Y(s(1)), Src::Y(s(5)))?;
+        self.bin(Bin::Add, s(7), s(7), Src::Y(s(1)))?;
+        self.bin(Bin::Add, s(6), s(6), Src::Y(s(7)))?;
+        // swap: pi/2 - a; x negative (its sign bit): pi - a; each as
+        // HI - (a - LO).
+        for (mask, [hi, lo]) in [(s(4), PIO2_HI_LO), (x, PI_HI_LO)] {
+            let (hi, lo) = (self.k(hi), self.k(lo));
+            self.bin(Bin::Sub, s(2), s(6), lo)?;
+            self.load_constant(s(3), hi)?;
+            self.bin(Bin::Sub, s(3), s(3), Src::Y(s(2)))?;
+            self.a.vblendvpd(s(6), s(6), s(3), mask)?;
+        }
+        self.copysign(d, s(6), y, s(0))
+    }
+
+    /// `vmath::explog::log_normal`, after `log_needs_full`'s test.
+    fn log(&mut self, d: Y, x: Y, bail: CodeLabel) -> R {
+        let scratch = self.scratch;
+        let s = |i: usize| scratch[i];
+        // Not a positive normal finite number:
+        // bits(x) - bits(MIN_POSITIVE) >= bits(inf) - bits(MIN_POSITIVE),
+        // that is > bits(inf) - bits(MIN_POSITIVE) - 1.
+        let lo = f64::MIN_POSITIVE.to_bits();
+        let span = f64::INFINITY.to_bits() - lo - 1;
+        self.outside(s(0), x, lo, span)?;
+        self.bail_if(s(0), bail)?;
+        // tmp = ix - bits(sqrt(2)/2); k = tmp >> 52 (arithmetic);
+        // m = ix - (tmp & EXP_MASK)
+        let sqrt_half = self.bits(0x3fe6_a09e_667f_3bcd);
+        with_src!(self.vpsubq(s(0), x; sqrt_half))?;
+        // AVX2 shifts 64-bit lanes logically only: (tmp ^ 2^63) >> 52 is
+        // k + 2048.
+        let sign = self.bits(SIGN);
+        self.bin(Bin::Xor, s(1), s(0), sign)?;
+        self.a.vpsrlq(s(1), s(1), 52)?;
+        let exp_mask = self.bits(0xfff << 52);
+        self.bin(Bin::And, s(0), s(0), exp_mask)?;
+        self.a.vpsubq(s(0), x, s(0))?;
+        // f = m - 1; s = f / (2 + f); z = s*s; r = z * horner(z, LOG_L)
+        let (one, two) = (self.k(1.0), self.k(2.0));
+        self.bin(Bin::Sub, s(0), s(0), one)?;
+        self.bin(Bin::Add, s(2), s(0), two)?;
+        self.bin(Bin::Div, s(2), s(0), Src::Y(s(2)))?;
+        self.bin(Bin::Mul, s(3), s(2), Src::Y(s(2)))?;
+        self.horner(s(4), s(3), &LOG_L)?;
+        self.bin(Bin::Mul, s(4), s(3), Src::Y(s(4)))?;
+        // hfsq = 0.5 * f * f
+        let half = self.k(0.5);
+        self.bin(Bin::Mul, s(5), s(0), half)?;
+        self.bin(Bin::Mul, s(5), s(5), Src::Y(s(0)))?;
+        // kd = i64_to_f64(k): from_bits(bits(SHIFT) + k) - SHIFT, here
+        // from_bits(bits(SHIFT) + (k + 2048)) - (SHIFT + 2048); both exact.
+        let shift_bits = self.bits(SHIFT.to_bits());
+        with_src!(self.vpaddq(s(1), s(1); shift_bits))?;
+        let shift_2048 = self.k(SHIFT + 2048.0);
+        self.bin(Bin::Sub, s(1), s(1), shift_2048)?;
+        // sr = s * (hfsq + r)
+        self.bin(Bin::Add, s(4), s(5), Src::Y(s(4)))?;
+        self.bin(Bin::Mul, s(4), s(2), Src::Y(s(4)))?;
+        // fma(kd, LN2_HI, -((hfsq - (sr + kd * LN2_LO)) - f))
+        let ln2_lo = self.k(LN2_LO);
+        self.bin(Bin::Mul, s(6), s(1), ln2_lo)?;
+        self.bin(Bin::Add, s(4), s(4), Src::Y(s(6)))?;
+        self.bin(Bin::Sub, s(5), s(5), Src::Y(s(4)))?;
+        self.bin(Bin::Sub, d, s(5), Src::Y(s(0)))?;
+        // kd * LN2_HI + (-t) is kd * LN2_HI - t: negating is exact.
+        let ln2_hi = self.k(LN2_HI);
+        with_src!(self.vfmsub231pd(d, s(1); ln2_hi))
+    }
+
+    /// `vmath::arith::horner`: acc = c[N-1], then acc = fma(acc, x, c[i])
+    /// down to c[0], into `dst` (not `x`).
+    fn horner(&mut self, dst: Y, x: Y, c: &[f64]) -> R {
+        let n = c.len();
+        let (top, next) = (self.k(c[n - 1]), self.k(c[n - 2]));
+        self.fma(Fma::Add, dst, x, top, next)?;
+        for &ci in c[..n - 2].iter().rev() {
+            let k = self.k(ci);
+            // dst = dst * x + c[i]
+            with_src!(self.vfmadd213pd(dst, x; k))?;
+        }
+        Ok(())
+    }
+}

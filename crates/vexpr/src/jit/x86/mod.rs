@@ -1,0 +1,189 @@
+//! x86-64 lowerings of a [`Plan`](super::Plan), one per instruction set
+//! (`avx512.rs`: zmm registers and mask registers; `avx2.rs`: ymm registers,
+//! AVX2 and FMA), assembled with `iced-x86`'s code assembler into executable
+//! memory (`memmap2`), and what they share: the generated function's
+//! calling convention, the constant pool, the executable mapping.
+//!
+//! The generated function, in the System V calling convention on any OS:
+//!
+//! ```text
+//! fn(inputs: *const *const f64, out: *mut f64, n: usize, pool: *const u64) -> usize
+//! ```
+//!
+//! General registers: `rdi` the input pointer array (then input 3), `rsi`
+//! `out`, `rdx` n (then its byte count), `rcx` the constant pool, `rax` the
+//! byte offset of the current vector, `r8`-`r10` inputs 0-2, `r11` scratch.
+//! Only caller-saved registers are used, so there is no prologue to save.
+//! It returns how many leading elements it wrote.
+//!
+//! The code holds that function twice: as is, and with non-temporal stores
+//! for outputs far larger than the caches (the stores then do not read the
+//! output's lines first).
+
+mod avx2;
+mod avx512;
+
+pub(super) use avx2::Avx2;
+#[cfg(test)]
+pub(super) use avx2::evex_instructions;
+pub(super) use avx512::Avx512;
+
+use super::Compare;
+use iced_x86::BlockEncoderOptions;
+use iced_x86::code_asm::{AsmRegister64, CodeAssembler, CodeLabel, r8, r9, r10, rdi};
+use memmap2::{Mmap, MmapMut};
+use std::collections::HashMap;
+
+/// The generated function's type.
+pub(super) type Entry =
+    unsafe extern "sysv64" fn(*const *const f64, *mut f64, usize, *const u64) -> usize;
+
+/// Machine code in executable memory, with the constants it reads.
+pub(crate) struct Compiled {
+    /// Read and execute only; unmapped on drop, so the entries live as long.
+    _code: Mmap,
+    /// The loop with ordinary stores.
+    plain: Entry,
+    /// The loop with non-temporal stores of whole vectors (`vmovntpd`).
+    streaming: Entry,
+    /// Kernel and program constants, read through `rcx`.
+    pool: Box<[u64]>,
+}
+
+impl Compiled {
+    /// The function with ordinary stores, or with non-temporal ones.
+    pub(super) fn entry(&self, streaming: bool) -> Entry {
+        if streaming {
+            self.streaming
+        } else {
+            self.plain
+        }
+    }
+
+    /// The constants the code reads through its fourth argument.
+    pub(super) fn pool(&self) -> *const u64 {
+        self.pool.as_ptr()
+    }
+
+    /// Assembles `a`, which holds the plain function at its start and the
+    /// streaming one at `streaming`, into executable memory; `None` if the
+    /// assembler or the memory mapping refuses (never expected).
+    fn assemble(mut a: CodeAssembler, streaming: CodeLabel, pool: Vec<u64>) -> Option<Compiled> {
+        let assembled = a
+            .assemble_options(0, BlockEncoderOptions::RETURN_NEW_INSTRUCTION_OFFSETS)
+            .ok()?;
+        let streaming_offset = usize::try_from(assembled.label_ip(&streaming).ok()?).ok()?;
+        let bytes = assembled.inner.code_buffer;
+        if streaming_offset >= bytes.len() {
+            return None;
+        }
+        let mut map = MmapMut::map_anon(bytes.len()).ok()?;
+        map.copy_from_slice(&bytes);
+        let code = map.make_exec().ok()?;
+        // SAFETY: `code` holds the two position-independent functions assembled
+        // above (only relative branches; data through the pointer arguments), at
+        // offset 0 and at `streaming_offset` (within the mapping, checked), with
+        // the `Entry` signature; they stay mapped as long as `Compiled` lives.
+        let plain = unsafe { std::mem::transmute::<*const u8, Entry>(code.as_ptr()) };
+        // SAFETY: as above, for the second function.
+        let streaming =
+            unsafe { std::mem::transmute::<*const u8, Entry>(code[streaming_offset..].as_ptr()) };
+        Some(Compiled {
+            _code: code,
+            plain,
+            streaming,
+            pool: pool.into_boxed_slice(),
+        })
+    }
+}
+
+/// The general registers holding the input pointers.
+const INPUT_GPRS: [AsmRegister64; super::MAX_INPUTS] = [r8, r9, r10, rdi];
+
+/// Each input is prefetched this many bytes ahead of the vector being loaded
+/// (prefetches never fault, so running past the end is harmless). Measured
+/// on one thread with AVX-512 (`vexpr bench`, ns/elem): at N = 1M (inputs in
+/// L3) `2*a**3 - 4*a**5 + 6*log(a)` 1.01 → 0.91 and `exp(-a*a) * sqrt(b)`
+/// 1.05 → 0.88 with 2048 bytes, 512 to 8192 about alike; at N = 10M (memory)
+/// 4096 against 2048 bytes took E3 to 0.91-1.17 from 1.01-1.19 (three pairs
+/// of runs); no change at N = 10k. Prefetching the output for writing
+/// (`prefetchw`) gained 1-2% at 1M and lost up to 10% at 10k, so it is not
+/// done.
+const PREFETCH_AHEAD: i32 = 4096;
+
+const SIGN: u64 = 1 << 63;
+const ABS: u64 = !SIGN;
+
+/// The fused multiply-add forms the kernels use (one rounding each).
+#[derive(Clone, Copy)]
+enum Fma {
+    /// `a*b + c`
+    Add,
+    /// `-(a*b) + c`
+    NegAdd,
+}
+
+#[derive(Clone, Copy)]
+enum Bin {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    And,
+    Xor,
+}
+
+/// The `vcmppd` predicate of Rust's comparison: ordered and quiet, but `!=`
+/// is true for NaN.
+fn predicate(compare: Compare) -> i32 {
+    match compare {
+        Compare::Lt => 0x11,
+        Compare::Le => 0x12,
+        Compare::Gt => 0x1e,
+        Compare::Ge => 0x1d,
+        Compare::Eq => 0x00,
+        Compare::Ne => 0x04,
+    }
+}
+
+/// The constants a loop reads, each stored `copies` times in a row (1 for
+/// AVX-512's broadcast operands, 4 for AVX2's full-width memory operands),
+/// after a prefix of the backend's own.
+struct Pool {
+    words: Vec<u64>,
+    index: HashMap<u64, usize>,
+    copies: usize,
+}
+
+impl Pool {
+    fn new(prefix: Vec<u64>, copies: usize) -> Pool {
+        Pool {
+            words: prefix,
+            index: HashMap::new(),
+            copies,
+        }
+    }
+
+    /// The byte offset of the entry with these bits (added once).
+    fn offset(&mut self, bits: u64) -> i32 {
+        let Pool {
+            words,
+            index,
+            copies,
+        } = self;
+        let i = *index.entry(bits).or_insert_with(|| {
+            words.extend(std::iter::repeat_n(bits, *copies));
+            words.len() - *copies
+        });
+        8 * i as i32
+    }
+}
+
+/// The constants by how often a first emission read them, most used first
+/// (ties by their bits, so that the order is deterministic): the backends
+/// keep the first ones in the vector registers nothing else takes.
+fn by_use(uses: HashMap<u64, usize>) -> Vec<u64> {
+    let mut by_use: Vec<(u64, usize)> = uses.into_iter().collect();
+    by_use.sort_by_key(|&(bits, uses)| (std::cmp::Reverse(uses), bits));
+    by_use.into_iter().map(|(bits, _)| bits).collect()
+}
