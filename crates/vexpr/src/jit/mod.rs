@@ -45,9 +45,11 @@ mod x86;
 use crate::cpu::Level;
 // The table names the operations (it sits below this module); the emitters
 // match on them.
+#[cfg(target_arch = "x86_64")]
 use crate::functions::Compare;
 use crate::program::Program;
 pub(crate) use plan::MAX_INPUTS;
+#[cfg(target_arch = "x86_64")]
 use plan::{Plan, Slot};
 use std::sync::Arc;
 
