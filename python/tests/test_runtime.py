@@ -199,3 +199,52 @@ def test_large_results_reuse_the_buffers_numpy_frees():
     # Small results are NumPy's as before.
     small = vexpr.evaluate("a + 1", local_dict={"a": a[:1000]})
     assert small.flags["OWNDATA"]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork and /proc/self/task are Linux's")
+def test_a_forked_child_makes_machine_code_with_a_generator_of_its_own():
+    # The parent's code generator thread is not copied by fork (and its queue
+    # may be locked at that instant): the child must start its own, neither
+    # hanging nor computing wrong results. Fresh expressions in the child make
+    # it ask for code; its threads' names show the new generator.
+    result = run_python(
+        """
+        import json, os, time
+        import numpy as np
+        import vexpr
+
+        def threads():
+            return sorted(open(f"/proc/self/task/{t}/comm").read().strip()
+                          for t in os.listdir("/proc/self/task"))
+
+        a = np.linspace(0.1, 2.0, 300_000)
+        b = np.linspace(-1.0, 1.0, 300_000)
+        for _ in range(3):
+            vexpr.evaluate("2*a**3 - 4*a**5 + 6*log(a)")
+        pid = os.fork()
+        if pid == 0:
+            status = 3
+            try:
+                ok = True
+                for k in range(6):
+                    text = f"{k + 2}*a - sin(b)*{k} + a*b"
+                    want = (k + 2) * a - np.sin(b) * k + a * b
+                    for _ in range(4):
+                        ok &= bool(np.allclose(vexpr.evaluate(text), want, rtol=1e-14, atol=0))
+                status = 0 if ok and "vexpr-codegen" in threads() else 1
+            finally:
+                os._exit(status)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            status = -1
+        print(json.dumps({"status": status, "parent": "vexpr-codegen" in threads()}))
+        """
+    )
+    assert result == {"status": 0, "parent": True}

@@ -187,6 +187,7 @@ impl Expr {
         let names: Vec<String> = signature.vars.iter().map(|(n, _)| n.clone()).collect();
         check_limits(&hir)?;
         let (stages, program, variables) = crate::codegen::generate_stages(&hir, &names);
+        crate::jit::prepare();
         // Only the variables some program still reads count as used (`where(True, a, b)`
         // does not read `b`); each keeps the span of its first appearance.
         let mut read = vec![false; variables.len()];

@@ -63,6 +63,7 @@ mod jit;
 mod kernels;
 mod memory;
 mod optimize;
+mod process;
 mod program;
 mod stages;
 mod syntax;

@@ -117,6 +117,16 @@ impl Program {
     }
 }
 
+/// Starts the code generator's thread (`background.rs`) if this thread's
+/// level has machine code, so that the first run wanting code only queues
+/// it: called when an expression is compiled.
+pub(crate) fn prepare() {
+    #[cfg(target_arch = "x86_64")]
+    if Level::current() >= Level::Avx2Fma {
+        background::start();
+    }
+}
+
 /// One instruction set's lowering of a [`Plan`]: the layer below the
 /// target-independent plan (`x86::Avx512`, `x86::Avx2`).
 #[cfg(target_arch = "x86_64")]

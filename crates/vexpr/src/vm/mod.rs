@@ -299,8 +299,8 @@ const MEMORY_NS_PER_BYTE: f64 = 0.035;
 
 /// A program's first run is compiled to machine code when it has this much
 /// work (elements times instruction costs, as [`MIN_WORK_PER_THREAD`]): about
-/// 0.1 ms of passes, as long as generating the code takes (25-140 µs for the
-/// benchmark expressions, timing `jit::compile`). Smaller first runs use the passes,
+/// 0.1 ms of passes, as long as generating the code takes (50-250 µs for the
+/// benchmark expressions, `examples/codegen_latency.rs`). Smaller first runs use the passes,
 /// so that a one-off evaluation of a small array does not pay for code it
 /// uses once; the next run of the same program compiles it.
 const JIT_AT_FIRST_RUN: usize = 1 << 20;
@@ -422,7 +422,7 @@ fn run_at_level(
     let blocks = len.div_ceil(block_len);
     let cost: usize = program.code.iter().map(|i| i.overload.cost as usize).sum();
     let work = len.saturating_mul(cost.max(1));
-    // Generating code takes 25-140 µs (once per program), many times a small
+    // Generating code takes 50-250 µs (once per program), many times a small
     // run: a program's first run asks for it only when it is large. It is
     // made on the code generator's thread (`jit/background.rs`): until it is
     // there, the run goes on with its passes and takes the code up at its

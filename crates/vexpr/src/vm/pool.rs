@@ -6,8 +6,9 @@
 //! a program that tries many thread counts does not keep every pool's
 //! threads forever.
 
+use crate::process::PerProcess;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 /// The most threads a run uses. [`set_num_threads`] and
 /// [`Options::with_threads`](crate::Options::with_threads) clamp larger
@@ -83,16 +84,27 @@ pub fn set_num_threads(threads: usize) -> usize {
     }
 }
 
-/// The kept pools, the most recently used last.
-static POOLS: Mutex<Vec<(usize, Arc<rayon::ThreadPool>)>> = Mutex::new(Vec::new());
+/// Pools by their thread count, the most recently used last.
+type Pools = Vec<(usize, Arc<rayon::ThreadPool>)>;
+
+/// The kept pools. Per process: a child made by `fork` has none of its
+/// parent's pool threads, so it builds its own.
+static POOLS: PerProcess<Mutex<Pools>> = PerProcess::new();
+
+fn pools() -> MutexGuard<'static, Pools> {
+    // A panic while the lock was held leaves at worst a pool missing from
+    // the list: keep using it.
+    POOLS
+        .get_or_init(|| Mutex::new(Vec::new()))
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+}
 
 /// The pool of `threads` workers, built on first use; `None` if the system
 /// refuses threads. The caller's `Arc` keeps the pool alive for its run even
 /// if the pool leaves the kept list meanwhile.
 fn pool_for(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
-    // A panic while the lock was held leaves at worst a pool missing from
-    // the list: keep using it.
-    let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut pools = pools();
     if let Some(k) = pools.iter().position(|(n, _)| *n == threads) {
         let entry = pools.remove(k);
         let pool = Arc::clone(&entry.1);
@@ -153,12 +165,7 @@ mod tests {
     use std::sync::Weak;
 
     fn kept() -> Vec<usize> {
-        POOLS
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .map(|(n, _)| *n)
-            .collect()
+        pools().iter().map(|(n, _)| *n).collect()
     }
 
     // Thread counts no other test uses, so that other tests running at the
