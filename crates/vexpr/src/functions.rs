@@ -1021,7 +1021,8 @@ fn define(op: Op) -> Function {
                 "`a // b`, Python's floor division (by zero: 0 for integers)",
             );
             ints!(f, |x, y| int_floordiv(x, y));
-            floats!(f, |x, y| floordiv_f32(x, y), floordiv_f64(x, y));
+            f.sig(F, &[F, F], slice_kernel!(f32, vmath::floordiv_f32, 2));
+            f.sig(D, &[D, D], slice_kernel!(f64, vmath::floordiv_f64, 2));
             f
         }
         Op::Mod => {
@@ -1033,7 +1034,8 @@ fn define(op: Op) -> Function {
                 "`a % b`, Python's modulo: the sign of `b` (by zero: 0 for integers)",
             );
             ints!(f, |x, y| int_mod(x, y));
-            floats!(f, |x, y| mod_f32(x, y), mod_f64(x, y));
+            f.sig(F, &[F, F], slice_kernel!(f32, vmath::mod_f32, 2));
+            f.sig(D, &[D, D], slice_kernel!(f64, vmath::mod_f64, 2));
             f
         }
         Op::Pow => {

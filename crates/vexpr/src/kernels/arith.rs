@@ -141,14 +141,22 @@ pub fn int_shr<T: Int>(a: T, b: T) -> T {
 }
 
 macro_rules! float_fns {
-    ($t:ident, $floordiv:ident, $mod_:ident, $maximum:ident, $minimum:ident, $sign:ident, $nextafter:ident) => {
+    ($t:ident, $floordiv:ident, $mod_:ident, $floordiv_from_fmod:ident, $mod_from_fmod:ident,
+     $maximum:ident, $minimum:ident, $sign:ident, $nextafter:ident) => {
         /// Python's floor division on floats, following NumPy's `npy_floor_divide`.
         #[inline(always)]
         pub fn $floordiv(a: $t, b: $t) -> $t {
+            $floordiv_from_fmod(a, b, a % b)
+        }
+
+        #[doc = concat!("`", stringify!($floordiv), "` from `m`, C's `fmod(a, b)`")]
+        /// (`vmath::remainder` computes that without a library call). Its
+        /// branches are selects once inlined into a loop, so it vectorizes.
+        #[inline(always)]
+        pub(crate) fn $floordiv_from_fmod(a: $t, b: $t, m: $t) -> $t {
             if b == 0.0 {
                 return a / b;
             }
-            let m = a % b;
             let mut div = (a - m) / b;
             if m != 0.0 && ((b < 0.0) != (m < 0.0)) {
                 div -= 1.0;
@@ -166,11 +174,16 @@ macro_rules! float_fns {
         /// Python's modulo on floats (the result has the sign of `b`), as NumPy's `npy_remainder`.
         #[inline(always)]
         pub fn $mod_(a: $t, b: $t) -> $t {
+            $mod_from_fmod(b, a % b)
+        }
+
+        #[doc = concat!("`", stringify!($mod_), "` from `m`, C's `fmod(a, b)`.")]
+        #[inline(always)]
+        pub(crate) fn $mod_from_fmod(b: $t, m: $t) -> $t {
             if b == 0.0 {
-                return a % b;
-            }
-            let m = a % b;
-            if m == 0.0 {
+                // fmod(a, 0) is NaN.
+                m
+            } else if m == 0.0 {
                 (0.0 as $t).copysign(b)
             } else if (b < 0.0) != (m < 0.0) {
                 m + b
@@ -225,6 +238,8 @@ float_fns!(
     f64,
     floordiv_f64,
     mod_f64,
+    floordiv_f64_from_fmod,
+    mod_f64_from_fmod,
     maximum_f64,
     minimum_f64,
     sign_f64,
@@ -234,6 +249,8 @@ float_fns!(
     f32,
     floordiv_f32,
     mod_f32,
+    floordiv_f32_from_fmod,
+    mod_f32_from_fmod,
     maximum_f32,
     minimum_f32,
     sign_f32,

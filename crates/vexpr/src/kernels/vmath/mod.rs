@@ -35,6 +35,10 @@
 //! inputs, and the full one only for the lanes that need it (overflow,
 //! zeros, subnormals, inf, NaN). `pow_f64` is a plain `std` loop.
 //!
+//! Python's `%` and `//` on floats (`remainder.rs`) compute C's `fmod`
+//! exactly with a division, a truncation and a fused multiply-add, and the
+//! scalar function for the lanes that does not cover.
+//!
 //! Float64 `sqrt` and division (`div_f64`, the kernel of `/`) are correctly
 //! rounded; on AVX-512 they are written with intrinsics in `divider.rs`, where
 //! the hardware divider and an exactly checked Newton iteration share the
@@ -45,6 +49,7 @@ mod consts;
 #[cfg(target_arch = "x86_64")]
 mod divider;
 mod explog;
+mod remainder;
 mod sqrt;
 #[cfg(test)]
 mod tests;
@@ -540,4 +545,72 @@ pub fn pow_f64(x: &[f64], y: &[f64], out: &mut [f64]) {
 /// f32 version of [`pow_f64`]: e^(y log|x|) in f64, vectorized.
 pub fn pow_f32(x: &[f32], y: &[f32], out: &mut [f32]) {
     POW_F32.run(Level::current(), x, y, out)
+}
+
+/// The tables of `%` and `//` on floats: `remainder.rs`'s fmod in the loop,
+/// the scalar function for the lanes it does not cover.
+macro_rules! remainder_tables {
+    ($($table:ident: $t:ty => |$a:ident, $b:ident, $m:ident| $finish:expr, $scalar:path;)*) => {$(
+        pub(crate) static $table: Binary<$t> = variants!(
+            Binary,
+            (x: &[$t], y: &[$t], out: &mut [$t]),
+            map2_fixup!(
+                x,
+                y,
+                out,
+                |$a, $b| {
+                    let $m = remainder::fmod_ordinary::<M>($a as f64, $b as f64) as $t;
+                    $finish
+                },
+                remainder::fmod_needs_full($a as f64, $b as f64),
+                $scalar($a, $b)
+            )
+        );
+    )*};
+}
+
+use crate::kernels::arith as scalar;
+
+remainder_tables! {
+    MOD_F64: f64 => |a, b, m| scalar::mod_f64_from_fmod(b, m), scalar::mod_f64;
+    MOD_F32: f32 => |a, b, m| scalar::mod_f32_from_fmod(b, m), scalar::mod_f32;
+    FLOORDIV_F64: f64 => |a, b, m| scalar::floordiv_f64_from_fmod(a, b, m), scalar::floordiv_f64;
+    FLOORDIV_F32: f32 => |a, b, m| scalar::floordiv_f32_from_fmod(a, b, m), scalar::floordiv_f32;
+}
+
+/// Python's `a % b` on floats (NumPy's `remainder`: the sign of `b`), the
+/// same bits as the scalar function, without a library call per element.
+///
+/// ```
+/// let (a, b) = ([-7.0, 7.5, 1.0], [2.0, -2.0, 0.0]);
+/// let mut out = [0.0; 3];
+/// vexpr::unstable::vmath::mod_f64(&a, &b, &mut out);
+/// assert_eq!(out[..2], [1.0, -0.5]);
+/// assert!(out[2].is_nan());
+/// ```
+pub fn mod_f64(a: &[f64], b: &[f64], out: &mut [f64]) {
+    MOD_F64.run(Level::current(), a, b, out)
+}
+
+/// f32 version of [`mod_f64`].
+pub fn mod_f32(a: &[f32], b: &[f32], out: &mut [f32]) {
+    MOD_F32.run(Level::current(), a, b, out)
+}
+
+/// Python's `a // b` on floats (NumPy's `floor_divide`), the same bits as
+/// the scalar function, without a library call per element.
+///
+/// ```
+/// let (a, b) = ([-7.0, 7.5, 1.0], [2.0, -2.0, 0.0]);
+/// let mut out = [0.0; 3];
+/// vexpr::unstable::vmath::floordiv_f64(&a, &b, &mut out);
+/// assert_eq!(out, [-4.0, -4.0, f64::INFINITY]);
+/// ```
+pub fn floordiv_f64(a: &[f64], b: &[f64], out: &mut [f64]) {
+    FLOORDIV_F64.run(Level::current(), a, b, out)
+}
+
+/// f32 version of [`floordiv_f64`].
+pub fn floordiv_f32(a: &[f32], b: &[f32], out: &mut [f32]) {
+    FLOORDIV_F32.run(Level::current(), a, b, out)
 }
