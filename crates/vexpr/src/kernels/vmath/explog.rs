@@ -22,14 +22,14 @@ const LN2: f64 = std::f64::consts::LN_2;
 
 /// x = k ln2 + (hi + lo) with |hi + lo| <= ln2/2 (Cody-Waite): `hi` is
 /// exact because k * LN2_HI is; keeping `lo` apart saves a rounding.
-struct Ln2Reduced {
-    hi: f64,
-    lo: f64,
-    k: i64,
+pub(super) struct Ln2Reduced {
+    pub(super) hi: f64,
+    pub(super) lo: f64,
+    pub(super) k: i64,
 }
 
 #[inline(always)]
-fn reduce_ln2<M: Fma>(x: f64) -> Ln2Reduced {
+pub(super) fn reduce_ln2<M: Fma>(x: f64) -> Ln2Reduced {
     let (kd, k) = round_int_mul::<M>(x, INV_LN2);
     Ln2Reduced {
         hi: M::fma(-kd, LN2_HI, x),
@@ -40,7 +40,7 @@ fn reduce_ln2<M: Fma>(x: f64) -> Ln2Reduced {
 
 /// The part of e^r - 1 after the exact leading term: lo + r^2 EXP_Q(r).
 #[inline(always)]
-fn expm1_tail<M: Fma>(red: &Ln2Reduced) -> f64 {
+pub(super) fn expm1_tail<M: Fma>(red: &Ln2Reduced) -> f64 {
     let r = red.hi + red.lo;
     M::fma(r * r, horner::<M, 11>(r, &EXP_Q), red.lo)
 }

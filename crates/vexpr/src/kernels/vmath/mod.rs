@@ -33,7 +33,8 @@
 //! (Payne-Hanek) reduction. exp, log and sqrt use the same mechanism
 //! (`map1_fixup!`) the other way round: a shorter lane function for ordinary
 //! inputs, and the full one only for the lanes that need it (overflow,
-//! zeros, subnormals, inf, NaN). `pow_f64` is a plain `std` loop.
+//! zeros, subnormals, inf, NaN). `pow_f64` does the same with glibc's `pow`
+//! as the full function (`pow.rs`).
 //!
 //! Python's `%` and `//` on floats (`remainder.rs`) compute C's `fmod`
 //! exactly with a division, a truncation and a fused multiply-add, and the
@@ -49,6 +50,7 @@ mod consts;
 #[cfg(target_arch = "x86_64")]
 mod divider;
 mod explog;
+mod pow;
 mod remainder;
 mod sqrt;
 #[cfg(test)]
@@ -530,16 +532,34 @@ pub fn hypot_f32(x: &[f32], y: &[f32], out: &mut [f32]) {
     HYPOT_F32.run(Level::current(), x, y, out)
 }
 
+pub(crate) static POW_F64: Binary<f64> = variants!(
+    Binary,
+    (x: &[f64], y: &[f64], out: &mut [f64]),
+    map2_fixup!(
+        x,
+        y,
+        out,
+        |a, b| pow::pow_ordinary::<M>(a, b),
+        pow::pow_needs_full(a, b),
+        a.powf(b)
+    )
+);
+
 /// x^y with the C99 special cases (pow(x, 0) = 1, pow(1, y) = 1, NaN for a
-/// negative base and a non-integer exponent, ...).
+/// negative base and a non-integer exponent, ...), within 2 ulps: vectorized
+/// for positive bases and results far from overflow (`pow.rs`), glibc's
+/// `pow` for the other lanes.
 ///
-/// A plain loop over `f64::powf` (glibc, correctly rounded in practice): a
-/// vector version needs log in double-double precision and is not written
-/// yet.
+/// ```
+/// let (x, y) = ([2.0, 10.0, -8.0, 0.0], [0.5, -1.5, 1.0 / 3.0, -1.0]);
+/// let mut out = [0.0; 4];
+/// vexpr::unstable::vmath::pow_f64(&x, &y, &mut out);
+/// assert!((out[0] - 2f64.sqrt()).abs() <= 2.0 * f64::EPSILON);
+/// assert!((out[1] - 10f64.powf(-1.5)).abs() <= 2.0 * f64::EPSILON * out[1]);
+/// assert!(out[2].is_nan() && out[3] == f64::INFINITY);
+/// ```
 pub fn pow_f64(x: &[f64], y: &[f64], out: &mut [f64]) {
-    debug_assert_eq!(x.len(), out.len(), "vmath: input and output lengths differ");
-    debug_assert_eq!(y.len(), out.len(), "vmath: input and output lengths differ");
-    map2!(x, y, out, |a, b| a.powf(b));
+    POW_F64.run(Level::current(), x, y, out)
 }
 
 /// f32 version of [`pow_f64`]: e^(y log|x|) in f64, vectorized.
