@@ -1020,7 +1020,8 @@ fn define(op: Op) -> Function {
                 Rule::Common,
                 "`a // b`, Python's floor division (by zero: 0 for integers)",
             );
-            ints!(f, |x, y| int_floordiv(x, y));
+            f.sig(I, &[I, I], slice_kernel!(i32, vmath::floordiv_i32, 2));
+            f.sig(L, &[L, L], slice_kernel!(i64, vmath::floordiv_i64, 2));
             f.sig(F, &[F, F], slice_kernel!(f32, vmath::floordiv_f32, 2));
             f.sig(D, &[D, D], slice_kernel!(f64, vmath::floordiv_f64, 2));
             f
@@ -1033,7 +1034,8 @@ fn define(op: Op) -> Function {
                 Rule::Common,
                 "`a % b`, Python's modulo: the sign of `b` (by zero: 0 for integers)",
             );
-            ints!(f, |x, y| int_mod(x, y));
+            f.sig(I, &[I, I], slice_kernel!(i32, vmath::mod_i32, 2));
+            f.sig(L, &[L, L], slice_kernel!(i64, vmath::mod_i64, 2));
             f.sig(F, &[F, F], slice_kernel!(f32, vmath::mod_f32, 2));
             f.sig(D, &[D, D], slice_kernel!(f64, vmath::mod_f64, 2));
             f

@@ -598,6 +598,77 @@ remainder_tables! {
     FLOORDIV_F32: f32 => |a, b, m| scalar::floordiv_f32_from_fmod(a, b, m), scalar::floordiv_f32;
 }
 
+pub(crate) static FLOORDIV_I32: Binary<i32> = variants!(
+    Binary,
+    (x: &[i32], y: &[i32], out: &mut [i32]),
+    map2!(x, y, out, |a, b| remainder::divmod_i32(a, b).0)
+);
+pub(crate) static MOD_I32: Binary<i32> = variants!(
+    Binary,
+    (x: &[i32], y: &[i32], out: &mut [i32]),
+    map2!(x, y, out, |a, b| remainder::divmod_i32(a, b).1)
+);
+pub(crate) static FLOORDIV_I64: Binary<i64> = variants!(
+    Binary,
+    (x: &[i64], y: &[i64], out: &mut [i64]),
+    map2_fixup!(
+        x,
+        y,
+        out,
+        |a, b| remainder::divmod_i64_ordinary(a, b).0,
+        remainder::divmod_i64_needs_full(a, b),
+        scalar::int_floordiv(a, b)
+    )
+);
+pub(crate) static MOD_I64: Binary<i64> = variants!(
+    Binary,
+    (x: &[i64], y: &[i64], out: &mut [i64]),
+    map2_fixup!(
+        x,
+        y,
+        out,
+        |a, b| remainder::divmod_i64_ordinary(a, b).1,
+        remainder::divmod_i64_needs_full(a, b),
+        scalar::int_mod(a, b)
+    )
+);
+
+/// Python's `a // b` on integers (a zero divisor gives 0), vectorized
+/// through f64 (`remainder.rs`).
+///
+/// ```
+/// let (a, b) = ([-7, 7, 5, i32::MIN], [2, -2, 0, -1]);
+/// let mut out = [0; 4];
+/// vexpr::unstable::vmath::floordiv_i32(&a, &b, &mut out);
+/// assert_eq!(out, [-4, -4, 0, i32::MIN]);
+/// ```
+pub fn floordiv_i32(a: &[i32], b: &[i32], out: &mut [i32]) {
+    FLOORDIV_I32.run(Level::current(), a, b, out)
+}
+
+/// int64 version of [`floordiv_i32`].
+pub fn floordiv_i64(a: &[i64], b: &[i64], out: &mut [i64]) {
+    FLOORDIV_I64.run(Level::current(), a, b, out)
+}
+
+/// Python's `a % b` on integers (the sign of `b`; a zero divisor gives 0),
+/// vectorized through f64.
+///
+/// ```
+/// let (a, b) = ([-7, 7, 5, i32::MIN], [2, -2, 0, -1]);
+/// let mut out = [0; 4];
+/// vexpr::unstable::vmath::mod_i32(&a, &b, &mut out);
+/// assert_eq!(out, [1, -1, 0, 0]);
+/// ```
+pub fn mod_i32(a: &[i32], b: &[i32], out: &mut [i32]) {
+    MOD_I32.run(Level::current(), a, b, out)
+}
+
+/// int64 version of [`mod_i32`].
+pub fn mod_i64(a: &[i64], b: &[i64], out: &mut [i64]) {
+    MOD_I64.run(Level::current(), a, b, out)
+}
+
 /// Python's `a % b` on floats (NumPy's `remainder`: the sign of `b`), the
 /// same bits as the scalar function, without a library call per element.
 ///
