@@ -614,3 +614,144 @@ fn code_made_on_the_generators_thread_is_taken_up_by_later_runs() {
     }
     MAKE_INLINE.set(true);
 }
+
+/// Operand pairs whose quotients the Newton division must get right or
+/// hand to the divider: near rounding ties, at and around the bounds its
+/// test relies on (f32's range for the reciprocal estimate, the exponent
+/// sums where the residual could be inexact, subnormal quotients), and
+/// zeros, infinities, NaNs (with payloads), negatives, huge and tiny
+/// quotients.
+fn hard_divisions() -> (Vec<f64>, Vec<f64>) {
+    let pow2 = |k: i32| 2f64.powi(k);
+    let mut special = vec![
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        3.0,
+        0.1,
+        -7.5,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        -f64::NAN,
+        f64::from_bits(0x7ff0_0000_dead_beef),
+        f64::from_bits(0xfff8_0000_0000_1234),
+        f64::MAX,
+        -f64::MAX,
+        f64::MIN_POSITIVE,
+        f64::MIN_POSITIVE * (1.0 + f64::EPSILON),
+        f64::MIN_POSITIVE * (1.0 - f64::EPSILON),
+        5e-324,
+        -5e-324,
+        1e-310,
+        f64::from(f32::MAX),
+        f64::from(f32::MAX) * (1.0 + f64::EPSILON),
+        f64::from(f32::MAX) * (1.0 + 2f64.powi(-25)),
+        f64::from(f32::MIN_POSITIVE),
+        f64::from(f32::MIN_POSITIVE) * (1.0 - f64::EPSILON),
+        1e-45,
+        1e-40,
+    ];
+    for k in [
+        -1074, -1073, -1060, -1023, -1022, -1000, -970, -969, -900, -850, -500, -481, -480, -150,
+        -149, -127, -126, -125, -120, -60, -53, -52, -1, 52, 53, 54, 60, 120, 125, 126, 127, 128,
+        129, 480, 481, 900, 970, 1000, 1022, 1023,
+    ] {
+        let p = pow2(k);
+        special.extend([p, -p, p * 1.5, p * (1.0 - f64::EPSILON / 2.0), p * 1.3]);
+    }
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let ordinary = |i: usize| (0.75 + (i % 11) as f64 * 0.37, 0.3 + (i % 7) as f64 * 0.61);
+    // Each pair alone among ordinary lanes (so that its vector goes the
+    // Newton way unless that pair fails the test), at each lane in turn.
+    for (i, &x) in special.iter().enumerate() {
+        for (j, &y) in special.iter().enumerate() {
+            for k in 0..4 {
+                let (oa, ob) = ordinary(a.len());
+                a.push(if k == (i + j) % 4 { x } else { oa });
+                b.push(if k == (i + j) % 4 { y } else { ob });
+            }
+        }
+    }
+    // Random operands of every scale, and quotients next to a rounding tie:
+    // a = RN(b (q + ulp(q)/2)), from a xorshift generator.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..40_000 {
+        let (x, y) = (next(), next());
+        // Exponents mostly within 2^-600..2^600, sometimes anything.
+        let scale = |bits: u64, r: u64| {
+            if r.is_multiple_of(8) {
+                f64::from_bits(bits)
+            } else {
+                let e = (1023 - 600 + (r >> 8) % 1200) << 52;
+                f64::from_bits((bits & !(0x7ff << 52)) | e)
+            }
+        };
+        let (r1, r2) = (next(), next());
+        a.push(scale(x, r1));
+        b.push(scale(y, r2));
+        let q = f64::from_bits((next() & !(0xfff << 52)) | ((1023 - 30 + next() % 60) << 52));
+        let d = f64::from_bits((next() & !(0xfff << 52)) | ((1023 - 30 + next() % 60) << 52));
+        let half_ulp = (f64::from_bits(q.to_bits() + 1) - q) / 2.0;
+        let sign = if next().is_multiple_of(2) { 1.0 } else { -1.0 };
+        a.push(sign * d.mul_add(q, d * half_ulp));
+        b.push(d);
+        // Exact quotients (a = d q) and their neighbours.
+        a.push(f64::from_bits(
+            (d * q).to_bits().wrapping_add(next() % 3) - 1,
+        ));
+        b.push(d);
+    }
+    (a, b)
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn division_gives_the_bits_of_scalar_division_at_every_level() {
+    let (a, b) = hard_divisions();
+    let env = Env::new().with("a", &a[..]).with("b", &b[..]);
+    for source in ["a / b", "abs(a - b) / (abs(a) + abs(b)) + a / b * 0.5"] {
+        let expr = Expr::compile(source, &Signature::of(&env)).unwrap();
+        let want: Vec<f64> = if source == "a / b" {
+            a.iter().zip(&b).map(|(x, y)| x / y).collect()
+        } else {
+            let off = Options::default().with_threads(1).with_jit(false);
+            let passes = expr.eval_with(&env, off).unwrap();
+            passes.as_slice::<f64>().unwrap().to_vec()
+        };
+        for level in levels() {
+            for jit in [true, false] {
+                let options = Options::default()
+                    .with_threads(1)
+                    .with_jit(jit)
+                    .with_cpu(level);
+                // The second run has the machine code.
+                for _ in 0..2 {
+                    let got = expr.eval_with(&env, options).unwrap();
+                    let got = got.as_slice::<f64>().unwrap();
+                    if let Some(i) = (0..a.len()).find(|&i| !same(got[i], want[i])) {
+                        panic!(
+                            "{source} at {level} (jit {jit}), element {i}: {:e} / {:e} gave {:e} ({:#x}), want {:e} ({:#x})",
+                            a[i],
+                            b[i],
+                            got[i],
+                            got[i].to_bits(),
+                            want[i],
+                            want[i].to_bits()
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

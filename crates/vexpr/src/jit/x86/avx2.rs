@@ -11,20 +11,28 @@
 //! `i64_to_f64` does, unsigned comparisons are signed ones of patterns with
 //! the sign bit flipped (`vpcmpgtq`), selects are `vblendvpd` on a
 //! comparison's all-ones lanes or on a sign bit, and `copysign` is three
-//! logical operations. Division and square root are the hardware
-//! instructions: both are correctly rounded, as the passes' `/` and
-//! `vmath::sqrt::sqrt_ordinary` are, so they give the same bits.
+//! logical operations. Square root is the hardware instruction, and so is
+//! division on some of the vectors: both are correctly rounded, as the
+//! passes' `/` and `vmath::sqrt::sqrt_ordinary` are, so they give the same
+//! bits. The other vectors of a loop iteration divide by Newton's method on
+//! the FMA ports, exactly checked and redone with `vdivpd` when the check
+//! fails (`Emitter::div_newton`), so that the divider and the vector ports
+//! work at once, as at AVX-512.
 //!
 //! Vector registers: the program's values from `ymm0` up (see
 //! [`Plan`](crate::jit::Plan)), the kernels' scratch from `ymm15` down, the
 //! most used constants in the registers between. The pool holds each
 //! constant four times in a row, read as full-width memory operands.
 //!
-//! The loop runs two vectors per iteration, then one, then the last 1-3
+//! The loop runs a group of two to four vectors per iteration (some of them
+//! dividing by Newton's method: `divider_pattern`), then one, then the last 1-3
 //! elements with `vmaskmovpd` under a lane mask kept on the stack (32 bytes
 //! below the caller's stack pointer, restored before returning).
 
-use super::{ABS, Bin, Compiled, Fma, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use, predicate};
+use super::{
+    ABS, Bin, Compiled, Divider, Fma, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use,
+    divider_pattern, predicate,
+};
 use crate::functions::{JitOp, POWI_MAX, POWI_MIN};
 use crate::jit::{Backend, Plan, Slot};
 use crate::kernels::vmath::shared::{
@@ -58,31 +66,67 @@ impl Backend for Avx2 {
     }
 
     fn compute_ns_per_element(program: &Program) -> f64 {
-        // Cycles per 4-lane vector on the vector ports, and on the divider,
-        // which work at once.
-        let (mut ports, mut divider) = (0.0, 0.0);
-        for instr in &program.code {
-            let (p, d) = cycles(instr.overload.jit.unwrap_or(JitOp::Add));
-            ports += p;
-            divider += d;
-        }
-        f64::max(ports, divider) / 4.0 / 3.0
+        balance(program).1 / 4.0 / 3.0
     }
+}
+
+/// The share of vectors whose `/` takes the Newton form (see
+/// [`divider_pattern`]), and the cycles a 4-lane vector then takes: the
+/// vector ports and the divider work at once, and a share f of Newton
+/// vectors moves f D of the divisions' divider cycles D to N f cycles on the
+/// ports. `sqrt` stays on the divider.
+fn balance(program: &Program) -> (f64, f64) {
+    let (mut ports, mut fixed, mut divisions, mut newton) = (0.0, 0.0, 0.0, 0.0);
+    for instr in &program.code {
+        let (p, d, n) = cycles(instr.overload.jit.unwrap_or(JitOp::Add));
+        ports += p;
+        if n > 0.0 {
+            divisions += d;
+            newton += n;
+        } else {
+            fixed += d;
+        }
+    }
+    let share = if divisions > 0.0 {
+        ((fixed + divisions - ports) / (newton + divisions)).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let time = f64::max(ports + share * newton, fixed + (1.0 - share) * divisions);
+    (share, time)
 }
 
 /// The two functions of `program`, not yet assembled, and the streaming
 /// one's label.
 fn emit<'p>(program: &'p Program, plan: &'p Plan) -> Option<(Emitter<'p>, CodeLabel)> {
     let values = plan.values();
-    let (scratch, top) = scratch_lists(program, plan)?;
+    // Newton's division needs scratch registers the divider does not: when
+    // they are not to be had, every vector divides on the divider.
+    let mut pattern = divider_pattern(balance(program).0);
+    let newton = pattern.contains(&Divider::Newton);
+    let (scratch, top) = match scratch_lists(program, plan, newton) {
+        Some(lists) => lists,
+        None if newton => {
+            pattern = vec![Divider::Hardware; 2];
+            scratch_lists(program, plan, false)?
+        }
+        None => return None,
+    };
     // A first emission counts how often the loop reads each constant; the
     // most used ones then live in the registers that neither the values nor
     // any instruction's scratch take.
-    let mut count = Emitter::new(program, plan, HashMap::new(), scratch.clone()).ok()?;
+    let mut count = Emitter::new(
+        program,
+        plan,
+        HashMap::new(),
+        scratch.clone(),
+        pattern.clone(),
+    )
+    .ok()?;
     count.emit_both().ok()??;
     let free = (values..REGISTERS - top).map(|r| YMM[r]);
     let resident = by_use(count.uses).into_iter().zip(free).collect();
-    let mut e = Emitter::new(program, plan, resident, scratch).ok()?;
+    let mut e = Emitter::new(program, plan, resident, scratch, pattern).ok()?;
     let streaming = e.emit_both().ok()??;
     Some((e, streaming))
 }
@@ -99,37 +143,45 @@ pub(in crate::jit) fn evex_instructions(program: &Program) -> Option<Vec<String>
     Some(names.filter(|name| name.starts_with("EVEX_")).collect())
 }
 
-/// Cycles per 4-lane vector of `op` on the vector ports, and on the divider:
-/// an estimate for the VM's choice of threads, at about 3 GHz. The functions
+/// Cycles per 4-lane vector of `op` on the vector ports, on the divider, and
+/// on the ports for the Newton form of `/` instead of the divider (0: there
+/// is none): an estimate for the VM's choice of threads and for the share
+/// of Newton vectors, at about 3 GHz. The functions
 /// and `/` are from `VEXPR_CPU=avx2 vexpr bench EXPR --n 10000 --threads 1`
 /// (ns/elem times 12: `exp(a)` 1.15, `log(a)` 1.20, `sin(a)` 1.06-1.11,
 /// `cos(a)` 1.14, `tanh(a)` 1.43, `arctan2(a, b)` 3.10, `sqrt(a)` 1.02,
 /// `a / b` 0.69), the rest counted from the emitters below; the sums came
 /// within 5% of `sin(a)**2 + cos(b)**2` (2.56) and `arctan2(a, b) +
 /// tanh(a*b)` (4.67).
-fn cycles(op: JitOp) -> (f64, f64) {
+fn cycles(op: JitOp) -> (f64, f64, f64) {
     match op {
-        JitOp::Sqrt => (0.0, 12.0),
-        JitOp::Div => (0.0, 8.0),
-        JitOp::Log => (14.5, 0.0),
-        JitOp::Exp => (14.0, 0.0),
-        JitOp::Sin | JitOp::Cos => (13.5, 0.0),
-        JitOp::Tanh => (17.0, 0.0),
-        JitOp::Atan2 => (37.0, 0.0),
-        JitOp::Powi => (2.0, 0.0),
-        JitOp::MulAddMul | JitOp::MulSubMul | JitOp::AddAbs => (1.5, 0.0),
-        JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => (1.0, 0.0),
-        JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul | JitOp::Where(_) => (1.0, 0.0),
+        JitOp::Sqrt => (0.0, 12.0, 0.0),
+        // Newton: `a / b` took 0.82 ns/elem with every vector by Newton,
+        // 9.6 cycles. At 10k (ns/elem, H = divider, N = Newton): `a / b`
+        // HN 0.48, HHN 0.46; E4 HN 0.60, HHN 0.48-0.50, HHHN 0.52; 10
+        // picks HN and HHN.
+        JitOp::Div => (0.0, 8.0, 10.0),
+        JitOp::Log => (14.5, 0.0, 0.0),
+        JitOp::Exp => (14.0, 0.0, 0.0),
+        JitOp::Sin | JitOp::Cos => (13.5, 0.0, 0.0),
+        JitOp::Tanh => (17.0, 0.0, 0.0),
+        JitOp::Atan2 => (37.0, 0.0, 0.0),
+        JitOp::Powi => (2.0, 0.0, 0.0),
+        JitOp::MulAddMul | JitOp::MulSubMul | JitOp::AddAbs => (1.5, 0.0, 0.0),
+        JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => (1.0, 0.0, 0.0),
+        JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul | JitOp::Where(_) => (1.0, 0.0, 0.0),
         JitOp::Add | JitOp::Sub | JitOp::Mul | JitOp::Neg | JitOp::Abs | JitOp::NegMul => {
-            (0.5, 0.0)
+            (0.5, 0.0, 0.0)
         }
     }
 }
 
-/// The scratch registers the emitter of `op` uses.
-fn scratch_registers(op: JitOp) -> usize {
+/// The scratch registers the emitter of `op` uses, with Newton's division
+/// if `newton`.
+fn scratch_registers(op: JitOp, newton: bool) -> usize {
     match op {
         JitOp::Atan2 => 8,
+        JitOp::Div if newton => 3,
         JitOp::Exp | JitOp::Log | JitOp::Sin | JitOp::Cos | JitOp::Tanh => 7,
         JitOp::Powi => 4,
         JitOp::AddAbs | JitOp::MulAddMul | JitOp::MulSubMul | JitOp::Where(_) => 1,
@@ -147,7 +199,7 @@ fn scratch_registers(op: JitOp) -> usize {
 /// and not the output), but never its own operands and destination, nor a
 /// float constant (loaded once before the loop). Inputs are loaded again for
 /// each vector, so they are dead after their last read.
-fn scratch_lists(program: &Program, plan: &Plan) -> Option<(Vec<Vec<Y>>, usize)> {
+fn scratch_lists(program: &Program, plan: &Plan, newton: bool) -> Option<(Vec<Vec<Y>>, usize)> {
     let values = plan.values();
     let vector = |r: u32| match plan.slots[r as usize] {
         Slot::Vector(v) => Some(v as usize),
@@ -163,7 +215,7 @@ fn scratch_lists(program: &Program, plan: &Plan) -> Option<(Vec<Vec<Y>>, usize)>
     // At least one: the tail's mask register, `ymm15`.
     let mut top = 1;
     for (i, instr) in program.code.iter().enumerate().rev() {
-        let need = scratch_registers(instr.overload.jit?);
+        let need = scratch_registers(instr.overload.jit?, newton);
         let mut taken = live;
         let operands = instr.args.iter().chain([&instr.dst]);
         for v in operands.filter_map(|&r| vector(r)) {
@@ -206,11 +258,17 @@ const YMM: [Y; REGISTERS] = [
 /// (`scratch_lists` counts it).
 const MASK: Y = ymm15;
 
+/// The bits whose difference with those of a normal double b are an
+/// estimate of 1/b within 5.1% (the least worst error of such constants to
+/// 32 bits, found by a search over the significands).
+const RCP_MAGIC: u64 = 0x7fde_6238_0000_0000;
+
+/// The Newton division leaves divisors from here up to the divider: a
+/// zero or subnormal quotient then never passes its test.
+const DIV_B_MAX: f64 = 9007199254740992.0; // 2^53
+
 /// Bytes per vector.
 const VECTOR: i32 = 32;
-
-/// Vectors per iteration of the main loop.
-const UNROLL: i32 = 2;
 
 /// A source operand: a vector register, or a pool constant (by its byte
 /// offset in the pool; four copies, a full-width memory operand).
@@ -250,6 +308,8 @@ struct Emitter<'p> {
     scratch_at: Vec<Vec<Y>>,
     /// The current instruction's.
     scratch: [Y; REGISTERS],
+    /// How each vector of a main loop iteration divides.
+    pattern: Vec<Divider>,
     program: &'p Program,
     plan: &'p Plan,
 }
@@ -263,6 +323,7 @@ impl<'p> Emitter<'p> {
         plan: &'p Plan,
         resident: HashMap<u64, Y>,
         scratch_at: Vec<Vec<Y>>,
+        pattern: Vec<Divider>,
     ) -> Result<Self, IcedError> {
         Ok(Emitter {
             a: CodeAssembler::new(64)?,
@@ -275,6 +336,7 @@ impl<'p> Emitter<'p> {
             squares: None,
             scratch_at,
             scratch: [MASK; REGISTERS],
+            pattern,
             program,
             plan,
         })
@@ -410,20 +472,22 @@ impl<'p> Emitter<'p> {
         let mut tail = self.a.create_label();
         let mut tail_bail = self.a.create_label();
         let mut done = self.a.create_label();
+        let pattern = self.pattern.clone();
         // bails[i]: the vector at offset 32 i of the group needed a full function.
-        let mut bails: Vec<CodeLabel> = (0..UNROLL).map(|_| self.a.create_label()).collect();
+        let mut bails: Vec<CodeLabel> = pattern.iter().map(|_| self.a.create_label()).collect();
 
-        // `UNROLL` vectors an iteration.
+        // A group of vectors an iteration.
+        let group_bytes = VECTOR * pattern.len() as i32;
         self.a.set_label(&mut group)?;
-        self.a.lea(r11, qword_ptr(rax + VECTOR * UNROLL))?;
+        self.a.lea(r11, qword_ptr(rax + group_bytes))?;
         self.a.cmp(r11, rdx)?;
         self.a.ja(single)?;
-        for (i, &bail) in bails.iter().enumerate() {
-            if !self.body(VECTOR * i as i32, bail)? {
+        for (i, (&bail, &divider)) in bails.iter().zip(&pattern).enumerate() {
+            if !self.body(VECTOR * i as i32, divider, bail)? {
                 return Ok(false);
             }
         }
-        self.a.add(rax, VECTOR * UNROLL)?;
+        self.a.add(rax, group_bytes)?;
         self.a.jmp(group)?;
 
         // The whole vectors left, one at a time.
@@ -431,7 +495,7 @@ impl<'p> Emitter<'p> {
         self.a.lea(r11, qword_ptr(rax + VECTOR))?;
         self.a.cmp(r11, rdx)?;
         self.a.ja(tail)?;
-        self.body(0, done)?;
+        self.body(0, Divider::Hardware, done)?;
         self.a.add(rax, VECTOR)?;
         self.a.jmp(single)?;
 
@@ -450,7 +514,7 @@ impl<'p> Emitter<'p> {
         self.a.sub(rsp, VECTOR)?;
         self.a.vmovdqu(ymmword_ptr(rsp), m)?;
         self.tail = true;
-        self.body(0, tail_bail)?;
+        self.body(0, Divider::Hardware, tail_bail)?;
         self.tail = false;
         self.a.add(rsp, VECTOR)?;
         self.a.mov(rax, rdx)?;
@@ -477,7 +541,7 @@ impl<'p> Emitter<'p> {
     /// run every instruction, store the output; the lanes of the mask at
     /// `[rsp]` only if `self.tail`. A lane needing a full math function
     /// jumps to `bail` before anything of this vector is stored.
-    fn body(&mut self, off: i32, bail: CodeLabel) -> Result<bool, IcedError> {
+    fn body(&mut self, off: i32, divider: Divider, bail: CodeLabel) -> Result<bool, IcedError> {
         // Scratch registers hold the previous vector's values.
         self.squares = None;
         if self.tail {
@@ -505,7 +569,7 @@ impl<'p> Emitter<'p> {
             }
             self.scratch[..list.len()].copy_from_slice(list);
             self.scratch[list.len()..].fill(MASK);
-            if !self.instr(instr, bail)? {
+            if !self.instr(instr, divider, bail)? {
                 return Ok(false);
             }
         }
@@ -522,7 +586,12 @@ impl<'p> Emitter<'p> {
         Ok(true)
     }
 
-    fn instr(&mut self, instr: &Instr, bail: CodeLabel) -> Result<bool, IcedError> {
+    fn instr(
+        &mut self,
+        instr: &Instr,
+        divider: Divider,
+        bail: CodeLabel,
+    ) -> Result<bool, IcedError> {
         let scratch = self.scratch;
         let s = |i: usize| scratch[i];
         let Some(op) = instr.overload.jit else {
@@ -606,7 +675,10 @@ impl<'p> Emitter<'p> {
                 self.powi(d, x(), n as u32)?;
             }
             // Correctly rounded, as the passes' `/` and square root.
-            JitOp::Div => self.bin(Bin::Div, d, x(), y(self))?,
+            JitOp::Div => match divider {
+                Divider::Hardware => self.bin(Bin::Div, d, x(), y(self))?,
+                Divider::Newton => self.div_newton(d, x(), vector(1))?,
+            },
             JitOp::Sqrt => self.a.vsqrtpd(d, x())?,
             JitOp::Where(compare) => {
                 self.a.vcmppd(s(0), x(), vector(1), predicate(compare))?;
@@ -955,6 +1027,89 @@ impl<'p> Emitter<'p> {
         // kd * LN2_HI + (-t) is kd * LN2_HI - t: negating is exact.
         let ln2_hi = self.k(LN2_HI);
         with_src!(self.vfmsub231pd(d, s(1); ln2_hi))
+    }
+
+    /// `a / b` into `d` (which is neither) without the divider when every
+    /// lane passes an exact test that the result is the correctly rounded
+    /// quotient, else with `vdivpd`: the same bits either way.
+    ///
+    /// The estimate y0 of 1/b is the double with the bits
+    /// `RCP_MAGIC - bits(b)` (within 5.1% for normal b; the subtraction
+    /// also flips the sign bit for negative b), refined to
+    /// y = y0 (1 + e) (1 + e^2) (1 + e^4) with e = 1 - b y0 (within about
+    /// 2^-34 of 1/b); q0 = a y, and one correction with the residual,
+    /// q = q0 + (a - b q0) y, leaves q within about 2^-66 of a/b before its
+    /// rounding. The estimate's accuracy only decides how often the test
+    /// passes, never its outcome.
+    ///
+    /// The test is `vmath::divider::div_newton`'s: with r = RN(a - b q) and
+    /// t = |b| 2^(E - 53), where 2^E is the exponent of the largest double
+    /// below |q|, q = RN(a/b) if |r| < t; and r is exact whenever
+    /// |a - b q| < 2t, for b and q normal with ulp(b) ulp(q) >= 2^-1074.
+    /// Here t is made in the bits, bits(|b|) + bits(2^E) - bits(2^53)
+    /// (2^E as `below & EXP_MASK`), whose exponent field is that of b plus
+    /// E - 53 while it stays above 0, and the comparison is of the bits as
+    /// signed integers. With b limited to [2^-1022, 2^53) (normal, finite,
+    /// and its exponent at most 52), that covers what AVX-512 checks with
+    /// range comparisons:
+    /// - exponent(b) + E < -970 (where ulp(b) ulp(q) could be subnormal)
+    ///   wraps into the sign bit, so t < 0 and the test fails; a field of
+    ///   exactly 0 gives a t below the true one, which is only stricter;
+    /// - a zero or subnormal q (zero numerators among them) has 2^E = 0,
+    ///   and t's field exponent(b) - 53 is negative: the test fails;
+    /// - t's field stays below 2046 (no infinity or NaN pattern), and NaNs
+    ///   and infinities in a or q make |r| an infinity or NaN, whose bits
+    ///   exceed every such t.
+    fn div_newton(&mut self, d: Y, a: Y, b: Y) -> R {
+        let scratch = self.scratch;
+        let s = |i: usize| scratch[i];
+        // y0 = from_bits(RCP_MAGIC - bits(b)), then
+        // y = y0 (1 + e) (1 + e^2) (1 + e^4) with e = 1 - b y0.
+        match self.bits(RCP_MAGIC) {
+            Src::Y(magic) => self.a.vpsubq(s(0), magic, b)?,
+            magic => {
+                self.load_constant(s(0), magic)?;
+                self.a.vpsubq(s(0), s(0), b)?;
+            }
+        }
+        let one = self.k(1.0);
+        self.fma(Fma::NegAdd, s(1), b, Src::Y(s(0)), one)?; // e
+        for last in [false, false, true] {
+            self.a.vfmadd132pd(s(0), s(0), s(1))?; // y (1 + e^k)
+            if !last {
+                self.bin(Bin::Mul, s(1), s(1), Src::Y(s(1)))?;
+            }
+        }
+        self.bin(Bin::Mul, s(1), a, Src::Y(s(0)))?; // q0
+        self.fma(Fma::NegAdd, d, b, Src::Y(s(1)), Src::Y(a))?; // a - b q0
+        self.a.vfmadd132pd(d, s(1), s(0))?; // q
+        // b outside [MIN_POSITIVE, 2^53): s(1) all ones.
+        let abs = self.bits(ABS);
+        self.bin(Bin::And, s(0), b, abs)?;
+        let lo = f64::MIN_POSITIVE.to_bits();
+        self.outside(s(1), s(0), lo, DIV_B_MAX.to_bits() - lo - 1)?;
+        // t = |b| 2^(E - 53), in the bits.
+        let below = self.k(1.0 - f64::EPSILON / 2.0);
+        self.bin(Bin::Mul, s(2), d, below)?;
+        let exponent = self.bits(0x7ff << 52);
+        self.bin(Bin::And, s(2), s(2), exponent)?;
+        self.a.vpaddq(s(0), s(0), s(2))?;
+        let minus_2_53 = self.bits(((1023u64 + 53) << 52).wrapping_neg());
+        with_src!(self.vpaddq(s(0), s(0); minus_2_53))?;
+        // Failing lanes: not |a - b q| < t, or b out of range.
+        self.fma(Fma::NegAdd, s(2), b, Src::Y(d), Src::Y(a))?;
+        self.bin(Bin::And, s(2), s(2), abs)?;
+        // t > |r| as 64-bit integers: the order of the doubles for t >= 0
+        // (never an infinity or NaN here), false for t < 0 and for NaN r.
+        self.a.vpcmpgtq(s(0), s(0), s(2))?;
+        self.a.vandnpd(s(0), s(1), s(0))?;
+        let mut ok = self.a.create_label();
+        self.a.vmovmskpd(r11d, s(0))?;
+        self.a.cmp(r11d, 0b1111)?;
+        self.a.je(ok)?;
+        self.bin(Bin::Div, d, a, Src::Y(b))?;
+        self.a.set_label(&mut ok)?;
+        self.a.zero_bytes()
     }
 
     /// `vmath::arith::horner`: acc = c[N-1], then acc = fma(acc, x, c[i])

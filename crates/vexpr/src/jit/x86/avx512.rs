@@ -13,7 +13,10 @@
 //! ports work at once as in `vmath::divider`; then whole vectors one at a
 //! time, then the last 1-7 elements under a mask.
 
-use super::{ABS, Bin, Compiled, Fma, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use, predicate};
+use super::{
+    ABS, Bin, Compiled, Divider, Fma, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use,
+    divider_pattern, predicate,
+};
 use crate::functions::{JitOp, POWI_MAX, POWI_MIN};
 use crate::jit::{Backend, Plan, Slot};
 use crate::kernels::vmath::shared::{
@@ -102,13 +105,6 @@ macro_rules! with_src {
             Src::K(off) => $self.a.$m($($pre,)* qword_bcst(rcx + off) $(, $($post),*)?),
         }
     };
-}
-
-/// How the current body copy computes `sqrt` and `/`.
-#[derive(Clone, Copy, PartialEq)]
-enum Divider {
-    Hardware,
-    Newton,
 }
 
 /// Cycles per vector of `op` on this machine's two 512-bit vector ports
@@ -408,33 +404,7 @@ impl<'p> Emitter<'p> {
     /// | `exp(-a*a) * sqrt(b)` (f = 0.28) | 0.80 | 0.74 | 0.72 |
     /// | `sqrt(a)` (f = 0.63) | 0.44 | 0.58 | 0.65 |
     fn divider_pattern(&self) -> Vec<Divider> {
-        let share = balance(self.program).0;
-        // The group of at most four vectors whose Newton share is nearest.
-        let groups: [&[Divider]; 7] = {
-            use Divider::{Hardware as H, Newton as N};
-            [
-                &[H, H],
-                &[H, H, H, N],
-                &[H, H, N],
-                &[H, N],
-                &[H, N, N],
-                &[H, N, N, N],
-                &[N, N],
-            ]
-        };
-        let newton_share = |g: &[Divider]| {
-            g.iter().filter(|&&d| d == Divider::Newton).count() as f64 / g.len() as f64
-        };
-        groups
-            .iter()
-            .min_by(|a, b| {
-                let (da, db) = (
-                    (newton_share(a) - share).abs(),
-                    (newton_share(b) - share).abs(),
-                );
-                da.total_cmp(&db)
-            })
-            .map_or_else(Vec::new, |g| g.to_vec())
+        divider_pattern(balance(self.program).0)
     }
 
     /// One vector of the program at byte offset `rax + off`: load the inputs,

@@ -179,6 +179,45 @@ impl Pool {
     }
 }
 
+/// How one vector of a loop iteration computes `/` (and, at AVX-512,
+/// `sqrt`): on the hardware divider, or by an exactly checked Newton
+/// iteration on the FMA ports that falls back to the divider.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Divider {
+    Hardware,
+    Newton,
+}
+
+/// The group of at most four vectors per loop iteration whose share of
+/// Newton vectors is nearest `share` (a group of two hardware vectors for
+/// none), so that the divider and the vector ports work at once: the
+/// out-of-order core overlaps a Newton vector's FMAs with the divisions of
+/// its neighbours.
+fn divider_pattern(share: f64) -> Vec<Divider> {
+    use Divider::{Hardware as H, Newton as N};
+    let groups: [&[Divider]; 7] = [
+        &[H, H],
+        &[H, H, H, N],
+        &[H, H, N],
+        &[H, N],
+        &[H, N, N],
+        &[H, N, N, N],
+        &[N, N],
+    ];
+    let newton_share =
+        |g: &[Divider]| g.iter().filter(|&&d| d == N).count() as f64 / g.len() as f64;
+    groups
+        .iter()
+        .min_by(|a, b| {
+            let (da, db) = (
+                (newton_share(a) - share).abs(),
+                (newton_share(b) - share).abs(),
+            );
+            da.total_cmp(&db)
+        })
+        .map_or_else(Vec::new, |g| g.to_vec())
+}
+
 /// The constants by how often a first emission read them, most used first
 /// (ties by their bits, so that the order is deterministic): the backends
 /// keep the first ones in the vector registers nothing else takes.
