@@ -14,7 +14,7 @@
 //! within an ulp or so; one double holds 2^-53. So:
 //! - `x = 2^k m` with `m` in [√2/2, √2), and `log m = 2 atanh(s)` with
 //!   `s = (m - 1) / (m + 1)`, |s| < 0.172. `s` is kept as `s + s_lo`
-//!   (the division's residual by a fused multiply-add).
+//!   (the division's residual by a fused multiply-add), from one division.
 //! - `2 atanh(s) = 2s + 2s³/3 + s⁵ P(s²)`. The first two terms are summed
 //!   exactly (the cubic term is up to 1% of the total, so it too is formed
 //!   from exact products); `s⁵ P(s²)` (under 0.02%) needs no extra care.
@@ -81,9 +81,12 @@ fn log_two_doubles<M: Fma>(x: f64) -> (f64, f64) {
     // an exact sum of two doubles.
     let f = m - 1.0;
     let (u, u_lo) = fast_two_sum(2.0, f);
-    let s = f / u;
-    // f / (u + u_lo) - s, from the exact residual f - s u.
-    let s_lo = (M::fma(-s, u, f) - s * u_lo) / u;
+    // One division (the divider is the slowest unit here): s is within an
+    // ulp or two of f / u, and s_lo, from the exact residual f - s u, takes
+    // the rest, so s + s_lo is f / (u + u_lo) to about 2^-104.
+    let inverse = 1.0 / u;
+    let s = f * inverse;
+    let s_lo = (M::fma(-s, u, f) - s * u_lo) * inverse;
     // s² and s³ as exact products plus their rounding errors.
     let z = s * s;
     let z_lo = M::fma(s, s, -z);

@@ -39,7 +39,7 @@
 //! above is exact in f64, and the rest of `%` and `//` runs in f32 as in
 //! the scalar code.
 
-use super::arith::{Fma, abs, copysign, i64_to_f64, select};
+use super::arith::{Fma, SHIFT, abs, copysign, i64_to_f64, select};
 
 /// `|fl(a / b)|` at or above this (or NaN) is not ordinary.
 const MAX_QUOTIENT: f64 = 4503599627370496.0; // 2^52
@@ -68,15 +68,19 @@ pub(super) fn fmod_ordinary<M: Fma>(a: f64, b: f64) -> f64 {
 #[inline(always)]
 pub(super) fn divmod_i32(a: i32, b: i32) -> (i32, i32) {
     let q = (f64::from(a) / f64::from(b)).floor();
-    let r = f64::from(a) - q * f64::from(b);
-    // Only MIN / -1 = 2^31 leaves the range; it wraps, as integer `//` does.
-    let q = if q == 2147483648.0 {
-        i32::MIN
-    } else {
-        q as i32
-    };
+    // |q| <= 2^31: read back by the shift trick (vectorizes where a
+    // saturating `as i32` did not); MIN / -1 = 2^31 wraps to MIN, as
+    // integer `//` does.
+    let q = to_int(q) as i32;
+    let r = a.wrapping_sub(q.wrapping_mul(b));
     let zero = b == 0;
-    (if zero { 0 } else { q }, if zero { 0 } else { r as i32 })
+    (if zero { 0 } else { q }, if zero { 0 } else { r })
+}
+
+/// An integer-valued `q` with |q| < 2^51 as an i64, exactly.
+#[inline(always)]
+fn to_int(q: f64) -> i64 {
+    ((q + SHIFT).to_bits() as i64).wrapping_sub(SHIFT.to_bits() as i64)
 }
 
 /// int64 lanes [`divmod_i64_ordinary`] does not cover: |a| or |b| at or
@@ -94,7 +98,7 @@ pub(super) fn divmod_i64_ordinary(a: i64, b: i64) -> (i64, i64) {
     let (x, y) = (i64_to_f64(a), i64_to_f64(b));
     let q = (x / y).floor();
     // |q| <= |a| < 2^51: the shift trick reads it back exactly.
-    let qi = (q + super::arith::SHIFT).to_bits() as i64 - super::arith::SHIFT.to_bits() as i64;
+    let qi = to_int(q);
     (qi, a.wrapping_sub(qi.wrapping_mul(b)))
 }
 
