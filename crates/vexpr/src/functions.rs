@@ -1450,7 +1450,8 @@ fn define(op: Op) -> Function {
                 Rule::math(Some(DType::Float32)),
                 "C's `fmod`: remainder with the sign of the dividend",
             );
-            floats!(f, |x, y| x % y, x % y);
+            f.sig(F, &[F, F], slice_kernel!(f32, vmath::fmod_f32, 2));
+            f.sig(D, &[D, D], slice_kernel!(f64, vmath::fmod_f64, 2));
             f
         }
         Op::Hypot => {

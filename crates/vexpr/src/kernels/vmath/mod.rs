@@ -591,7 +591,14 @@ macro_rules! remainder_tables {
 
 use crate::kernels::arith as scalar;
 
+/// C's `fmod`, Rust's `%` on floats.
+fn c_fmod<T: std::ops::Rem<Output = T>>(a: T, b: T) -> T {
+    a % b
+}
+
 remainder_tables! {
+    FMOD_F64: f64 => |a, b, m| m, c_fmod;
+    FMOD_F32: f32 => |a, b, m| m, c_fmod;
     MOD_F64: f64 => |a, b, m| scalar::mod_f64_from_fmod(b, m), scalar::mod_f64;
     MOD_F32: f32 => |a, b, m| scalar::mod_f32_from_fmod(b, m), scalar::mod_f32;
     FLOORDIV_F64: f64 => |a, b, m| scalar::floordiv_f64_from_fmod(a, b, m), scalar::floordiv_f64;
@@ -667,6 +674,25 @@ pub fn mod_i32(a: &[i32], b: &[i32], out: &mut [i32]) {
 /// int64 version of [`mod_i32`].
 pub fn mod_i64(a: &[i64], b: &[i64], out: &mut [i64]) {
     MOD_I64.run(Level::current(), a, b, out)
+}
+
+/// C's `fmod(a, b)` (the sign of `a`), exactly, without a library call
+/// per element (`remainder.rs`).
+///
+/// ```
+/// let (a, b) = ([-7.0, 7.5, 1.0], [2.0, -2.0, 0.0]);
+/// let mut out = [0.0; 3];
+/// vexpr::unstable::vmath::fmod_f64(&a, &b, &mut out);
+/// assert_eq!(out[..2], [-1.0, 1.5]);
+/// assert!(out[2].is_nan());
+/// ```
+pub fn fmod_f64(a: &[f64], b: &[f64], out: &mut [f64]) {
+    FMOD_F64.run(Level::current(), a, b, out)
+}
+
+/// f32 version of [`fmod_f64`].
+pub fn fmod_f32(a: &[f32], b: &[f32], out: &mut [f32]) {
+    FMOD_F32.run(Level::current(), a, b, out)
 }
 
 /// Python's `a % b` on floats (NumPy's `remainder`: the sign of `b`), the

@@ -1,5 +1,5 @@
-//! Python's `%` and `//` on floats, vectorized: C's `fmod` without the
-//! library call.
+//! Python's `%` and `//` and C's `fmod`, vectorized: `fmod` without the
+//! library call, and integer division through f64.
 //!
 //! In: two slices of f64 (or f32) and an output slice. Out: the bits of the
 //! scalar `kernels::arith::{mod_f64, floordiv_f64}` (and f32), which follow
@@ -105,8 +105,8 @@ pub(super) fn divmod_i64_ordinary(a: i64, b: i64) -> (i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::super::{
-        Binary, FLOORDIV_F32, FLOORDIV_F64, FLOORDIV_I32, FLOORDIV_I64, Level, MOD_F32, MOD_F64,
-        MOD_I32, MOD_I64,
+        Binary, FLOORDIV_F32, FLOORDIV_F64, FLOORDIV_I32, FLOORDIV_I64, FMOD_F32, FMOD_F64, Level,
+        MOD_F32, MOD_F64, MOD_I32, MOD_I64,
     };
     use crate::kernels::arith::{
         floordiv_f32, floordiv_f64, int_floordiv, int_mod, mod_f32, mod_f64,
@@ -225,9 +225,11 @@ mod tests {
     fn mod_and_floordiv_give_the_scalar_functions_bits_at_every_level() {
         let pairs = pairs();
         let (a, b): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
+        check("fmod", &FMOD_F64, |x, y| x % y, &a, &b);
         check("%", &MOD_F64, mod_f64, &a, &b);
         check("//", &FLOORDIV_F64, floordiv_f64, &a, &b);
         let (a, b): (Vec<f32>, Vec<f32>) = pairs.iter().map(|&(x, y)| (x as f32, y as f32)).unzip();
+        check("fmod", &FMOD_F32, |x, y| x % y, &a, &b);
         check("%", &MOD_F32, mod_f32, &a, &b);
         check("//", &FLOORDIV_F32, floordiv_f32, &a, &b);
     }
