@@ -14,6 +14,10 @@ pub(super) trait Fma {
     const FUSED: bool;
 
     fn fma(a: f64, b: f64, c: f64) -> f64;
+
+    /// `a * b + c` in f32 with one rounding (or, without FMA hardware,
+    /// two of which the first is 2^-29 f32 ulps small).
+    fn fma32(a: f32, b: f32, c: f32) -> f32;
 }
 
 /// Fused multiply-add; only for code compiled with the `fma` target feature
@@ -25,6 +29,11 @@ impl Fma for HwFma {
 
     #[inline(always)]
     fn fma(a: f64, b: f64, c: f64) -> f64 {
+        a.mul_add(b, c)
+    }
+
+    #[inline(always)]
+    fn fma32(a: f32, b: f32, c: f32) -> f32 {
         a.mul_add(b, c)
     }
 }
@@ -39,6 +48,14 @@ impl Fma for NoFma {
     #[inline(always)]
     fn fma(a: f64, b: f64, c: f64) -> f64 {
         a * b + c
+    }
+
+    /// The product of two f32 is exact in f64, so the f32 reductions that
+    /// rely on an exact `k * C` keep working; only the sum is rounded twice
+    /// (to f64, then to f32), which is as good as fused for them.
+    #[inline(always)]
+    fn fma32(a: f32, b: f32, c: f32) -> f32 {
+        (a as f64 * b as f64 + c as f64) as f32
     }
 }
 
