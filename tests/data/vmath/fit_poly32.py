@@ -100,6 +100,8 @@ fit("LOG32_L", series_safe(lambda z: (2 * mpmath.atanh(mpmath.sqrt(z)) / mpmath.
 odd("SIN32_S", mpmath.sin, mpmath.pi / 2 + mpf("0.01"), 6, "sin(r) = r + r^3 * SIN32_S(r^2) for |r| <= pi/2 + 0.01")
 odd("TAN32_T", mpmath.tan, mpmath.pi / 4 + mpf("0.01"), 7, "tan(r) = r + r^3 * TAN32_T(r^2) for |r| <= pi/4 + 0.01")
 odd("ATAN32_A", mpmath.atan, mpf(7) / 16 + mpf("1e-4"), 6, "atan(u) = u + u^3 * ATAN32_A(u^2) for |u| <= 7/16")
+# asin: t = |x| up to 1/2, beyond it t = sqrt((1 - |x|) / 2), also <= 1/2.
+odd("ASIN32_P", mpmath.asin, mpf("0.5"), 6, "asin(t) = t + t^3 * ASIN32_P(t^2) for |t| <= 1/2")
 odd("ASINH32_H", mpmath.asinh, mpf("0.5212"), 6, "asinh(a) = a + a^3 * ASINH32_H(a^2) for |a| <= 0.5212")
 odd("ATANH32_H", mpmath.atanh, mpf("0.5"), 7, "atanh(a) = a + a^3 * ATANH32_H(a^2) for |a| <= 0.5")
 odd("TANH32_Q", mpmath.tanh, mpf("0.9"), 8, "tanh(a) = a + a^3 * TANH32_Q(a^2) for |a| <= 0.9")

@@ -51,6 +51,16 @@ pub(super) const ATAN32_A: [f32; 6] = [
     f32::from_bits(0x3d457b5d), // 0.048213351517915726
 ];
 
+/// asin(t) = t + t^3 * ASIN32_P(t^2) for |t| <= 1/2 (approximation error: 0.0467 * 2^-24 relative)
+pub(super) const ASIN32_P: [f32; 6] = [
+    f32::from_bits(0x3e2aaaaa), // 0.1666666567325592
+    f32::from_bits(0x3d999a18), // 0.07500094175338745
+    f32::from_bits(0x3d36addd), // 0.04459940269589424
+    f32::from_bits(0x3cfec6d1), // 0.031100662425160408
+    f32::from_bits(0x3c8c7c8f), // 0.017149237915873528
+    f32::from_bits(0x3d09ff6a), // 0.03369084745645523
+];
+
 /// asinh(a) = a + a^3 * ASINH32_H(a^2) for |a| <= 0.5212 (approximation error: 0.033 * 2^-24 relative)
 pub(super) const ASINH32_H: [f32; 6] = [
     f32::from_bits(0xbe2aaaab), // -0.1666666716337204

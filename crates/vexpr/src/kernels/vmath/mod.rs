@@ -11,7 +11,9 @@
 //! other function within 4 ulps, over the whole domain; ±0, ±inf, NaN and
 //! subnormals give what NumPy (glibc) gives. `docs/accuracy.md` has the
 //! measured table and `tests.rs` checks it against mpmath reference data in
-//! `tests/data/vmath/`.
+//! `tests/data/vmath/`, and the f32 functions (in f32 ulps) on 2.4M inputs
+//! each against `std`'s f64 functions rounded to f32
+//! (`examples/f32_exhaustive.rs` does all 2^32).
 //!
 //! # How
 //! Each function is a branch-free *lane function* on one f64 (range

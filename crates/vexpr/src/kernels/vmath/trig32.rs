@@ -12,7 +12,8 @@
 //! The design follows `trig.rs` with f32 arithmetic, 16 lanes per 512-bit
 //! register: sin and cos reduce by pi and evaluate one odd polynomial, tan
 //! reduces by pi/2 and divides for the odd quadrants, atan2 reduces to
-//! |u| <= 7/16 with one division. The reduction x - q pi/2 takes three f32
+//! |u| <= 7/16 with one division, asin and acos are one polynomial in
+//! |x| or in sqrt((1 - |x|) / 2). The reduction x - q pi/2 takes three f32
 //! parts of pi/2 (72 bits) in fused multiply-adds; each step rounds only
 //! relative to its own result, which is what keeps sin near its zeros and
 //! tan near its poles accurate up to 2^17.
@@ -20,7 +21,7 @@
 use super::arith::Fma;
 use super::arith32::{abs32, copysign32, flip_sign32, horner32, round_int_mul32, sel};
 use super::consts32::{
-    ATAN_HALF_32_HI, ATAN_HALF_32_LO, ATAN32_A, INV_PI_32, PI_32_HI, PI_32_LO, PIO2_32_1,
+    ASIN32_P, ATAN_HALF_32_HI, ATAN_HALF_32_LO, ATAN32_A, INV_PI_32, PI_32_HI, PI_32_LO, PIO2_32_1,
     PIO2_32_2, PIO2_32_3, PIO2_32_HI, PIO2_32_LO, PIO4_32_HI, PIO4_32_LO, SIN32_S, TAN32_T,
     TWO_OVER_PI_32,
 };
@@ -125,9 +126,8 @@ pub(super) fn atan2_needs_full(y: f32, x: f32) -> bool {
 /// max(|x|,|y|), atan(num/den) = atan c + atan u, u = (num - c den) /
 /// (den + c num) for c = 0, 1/2 or 1, so |u| <= 7/16; the numerators are
 /// exact (Sterbenz) and there is one division. Takes operands in
-/// [2^-60, 2^60], and also the (y, 1), (y, sqrt(1 - y^2)) and
-/// (sqrt(1 - x^2), x) of atan, asin and acos for every y, x: there a zero,
-/// inf or NaN operand gives the right angle or NaN without special cases.
+/// [2^-60, 2^60], and also the (y, 1) of atan for every y: there inf gives
+/// pi/2 through u = 1/inf, and NaN stays NaN, without special cases.
 #[inline(always)]
 pub(super) fn atan2_ordinary<M: Fma>(y: f32, x: f32) -> f32 {
     let ax = abs32(x);
@@ -157,21 +157,34 @@ pub(super) fn atan<M: Fma>(x: f32) -> f32 {
     atan2_ordinary::<M>(x, 1.0)
 }
 
-/// sqrt(1 - x^2) without cancellation: 1 - |x| is exact for |x| >= 1/2;
-/// NaN for |x| > 1.
+/// asin of |x| as the pair of halves it is built from: for |x| <= 1/2,
+/// p = asin|x| (`small`); above, p = asin(t) with t = sqrt((1 - |x|) / 2),
+/// and asin|x| = pi/2 - 2p (1 - |x| is exact there, so only the square
+/// root rounds). One polynomial and a square root, no division; NaN for
+/// |x| > 1 (through the square root) and for NaN.
 #[inline(always)]
-fn cos_of_asin32(x: f32) -> f32 {
-    ((1.0 - x) * (1.0 + x)).sqrt()
+fn asin_halves<M: Fma>(x: f32) -> (f32, bool) {
+    let a = abs32(x);
+    let small = a <= 0.5;
+    let z = sel(small, a * a, 0.5 * (1.0 - a));
+    let t = sel(small, a, z.sqrt());
+    (M::fma32(t * z, horner32::<M, 6>(z, &ASIN32_P), t), small)
 }
 
-/// asin x = atan2(x, sqrt(1 - x^2)).
+/// asin x, for every x.
 #[inline(always)]
 pub(super) fn asin<M: Fma>(x: f32) -> f32 {
-    atan2_ordinary::<M>(x, cos_of_asin32(x))
+    let (p, small) = asin_halves::<M>(x);
+    // pi/2 - 2p with pi/2 in two parts: the result is at least 0.52.
+    copysign32(sel(small, p, PIO2_32_HI - (2.0 * p - PIO2_32_LO)), x)
 }
 
-/// acos x = atan2(sqrt(1 - x^2), x).
+/// acos x, for every x: pi/2 - asin x for |x| <= 1/2, 2p for x > 1/2 and
+/// pi - 2p for x < -1/2 (p as in `asin_halves`).
 #[inline(always)]
 pub(super) fn acos<M: Fma>(x: f32) -> f32 {
-    atan2_ordinary::<M>(cos_of_asin32(x), x)
+    let (p, small) = asin_halves::<M>(x);
+    let mid = PIO2_32_HI - (copysign32(p, x) - PIO2_32_LO);
+    let far = sel(x > 0.0, 2.0 * p, PI_32_HI - (2.0 * p - PI_32_LO));
+    sel(small, mid, far)
 }
