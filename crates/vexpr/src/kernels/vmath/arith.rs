@@ -18,6 +18,10 @@ pub(super) trait Fma {
     /// `a * b + c` in f32 with one rounding (or, without FMA hardware,
     /// two of which the first is 2^-29 f32 ulps small).
     fn fma32(a: f32, b: f32, c: f32) -> f32;
+
+    /// `a * b + c` in f32, fused where that is cheap and with two roundings
+    /// otherwise: for polynomials and products that are exact anyway.
+    fn madd32(a: f32, b: f32, c: f32) -> f32;
 }
 
 /// Fused multiply-add; only for code compiled with the `fma` target feature
@@ -34,6 +38,11 @@ impl Fma for HwFma {
 
     #[inline(always)]
     fn fma32(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
+
+    #[inline(always)]
+    fn madd32(a: f32, b: f32, c: f32) -> f32 {
         a.mul_add(b, c)
     }
 }
@@ -56,6 +65,11 @@ impl Fma for NoFma {
     #[inline(always)]
     fn fma32(a: f32, b: f32, c: f32) -> f32 {
         (a as f64 * b as f64 + c as f64) as f32
+    }
+
+    #[inline(always)]
+    fn madd32(a: f32, b: f32, c: f32) -> f32 {
+        a * b + c
     }
 }
 

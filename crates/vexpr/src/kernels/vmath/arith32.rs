@@ -3,7 +3,9 @@
 //!
 //! Same rules: one `f32` in, one out, no branches (selects and bit
 //! patterns), so that a slice loop over them vectorizes with 16 lanes per
-//! 512-bit register; `M::fma32` is fused only where the level has FMA.
+//! 512-bit register. `M::madd32` is fused only where the level has FMA;
+//! `M::fma32` rounds (about) once everywhere, through f64 without FMA, for
+//! the few products that must be exact.
 
 use super::arith::Fma;
 
@@ -14,7 +16,7 @@ pub(super) fn horner32<M: Fma, const N: usize>(x: f32, c: &[f32; N]) -> f32 {
     let mut i = N - 1;
     while i > 0 {
         i -= 1;
-        acc = M::fma32(acc, x, c[i]);
+        acc = M::madd32(acc, x, c[i]);
     }
     acc
 }
@@ -33,7 +35,7 @@ const SHIFT32: f32 = 12582912.0;
 /// an integer.
 #[inline(always)]
 pub(super) fn round_int_mul32<M: Fma>(a: f32, b: f32) -> (f32, i32) {
-    let t = M::fma32(a, b, SHIFT32);
+    let t = M::madd32(a, b, SHIFT32);
     let k = (t.to_bits() as i32).wrapping_sub(SHIFT32.to_bits() as i32);
     (t - SHIFT32, k)
 }

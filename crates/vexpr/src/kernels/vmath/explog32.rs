@@ -47,14 +47,14 @@ pub(super) fn exp_needs_full(x: f32) -> bool {
 #[inline(always)]
 fn reduce_ln2_32<M: Fma>(x: f32) -> (i32, f32) {
     let (kd, k) = round_int_mul32::<M>(x, INV_LN2_32_HI);
-    let r = M::fma32(-kd, LN2_32_HI, x);
-    (k, M::fma32(-kd, LN2_32_LO, r))
+    let r = M::madd32(-kd, LN2_32_HI, x);
+    (k, M::madd32(-kd, LN2_32_LO, r))
 }
 
 /// e^r - 1 for |r| <= 0.3466.
 #[inline(always)]
 fn expm1_poly<M: Fma>(r: f32) -> f32 {
-    M::fma32(r * r, horner32::<M, 6>(r, &EXP32_P), r)
+    M::madd32(r * r, horner32::<M, 6>(r, &EXP32_P), r)
 }
 
 /// e^x for |x| <= 87 (see [`exp_needs_full`]).
@@ -71,7 +71,7 @@ pub(super) fn expm1_normal<M: Fma>(x: f32) -> f32 {
     // Below -20 the result rounds to -1; the clamp keeps 2^k normal.
     let (k, r) = reduce_ln2_32::<M>(sel(x < -20.0, -20.0, x));
     let sc = pow2i32(k);
-    let res = M::fma32(sc, expm1_poly::<M>(r), sc - 1.0);
+    let res = M::madd32(sc, expm1_poly::<M>(r), sc - 1.0);
     // Tiny x rounds to x, and -0 must stay -0.
     sel(abs32(x) < 2.0e-8, x, res)
 }
@@ -82,7 +82,7 @@ pub(super) fn expm1_normal<M: Fma>(x: f32) -> f32 {
 pub(super) fn sinh_normal<M: Fma>(x: f32) -> f32 {
     let a = abs32(x);
     let z = a * a;
-    let small = M::fma32(z * a, horner32::<M, 4>(z, &SINH32_S), a);
+    let small = M::madd32(z * a, horner32::<M, 4>(z, &SINH32_S), a);
     let h = 0.5 * exp_normal::<M>(a);
     copysign32(sel(a <= 1.0, small, h - 0.25 / h), x)
 }
@@ -103,7 +103,7 @@ pub(super) fn cosh_normal<M: Fma>(x: f32) -> f32 {
 pub(super) fn tanh<M: Fma>(x: f32) -> f32 {
     let a = abs32(x);
     let z = a * a;
-    let small = M::fma32(z * a, horner32::<M, 8>(z, &TANH32_Q), a);
+    let small = M::madd32(z * a, horner32::<M, 8>(z, &TANH32_Q), a);
     let e = exp_normal::<M>(2.0 * sel(a > 10.0, 10.0, a));
     copysign32(sel(a < 0.9, small, 1.0 - 2.0 / (e + 1.0)), x)
 }
@@ -136,7 +136,7 @@ fn log1p_tail<M: Fma>(f: f32) -> f32 {
     let s = f / (2.0 + f);
     let z = s * s;
     let hfsq = 0.5 * f * f;
-    M::fma32(s, M::fma32(z, horner32::<M, 3>(z, &LOG32_L), hfsq), -hfsq)
+    M::madd32(s, M::madd32(z, horner32::<M, 3>(z, &LOG32_L), hfsq), -hfsq)
 }
 
 /// log(2^k (1 + f + c)) for 1 + f in [sqrt(2)/2, sqrt(2)), f exact and
@@ -147,12 +147,12 @@ fn log_kernel32<M: Fma, const CORR: bool>(k: i32, f: f32, c: f32) -> f32 {
     let kd = k as f32;
     // |k HI| >= |f| unless k = 0, when the sum is f itself.
     let (hi, lo) = fast_two_sum32(kd * LN2_32_HI, f);
-    let mut tail = log1p_tail::<M>(f) + M::fma32(kd, LN2_32_LO, lo);
+    let mut tail = log1p_tail::<M>(f) + M::madd32(kd, LN2_32_LO, lo);
     if CORR {
         // log(1 + f + c) - log(1 + f) = c / (1 + f) to within c^2; the
         // series 1 - f + f^2 stands for the quotient (c itself is tiny, so
         // its relative error of f^3 < 0.08 costs nothing).
-        tail += c * M::fma32(f, f - 1.0, 1.0);
+        tail += c * M::madd32(f, f - 1.0, 1.0);
     }
     hi + tail
 }
@@ -180,10 +180,10 @@ pub(super) fn log_normal<M: Fma>(x: f32) -> f32 {
 pub(super) fn log2_normal<M: Fma>(x: f32) -> f32 {
     let (k, f) = log_reduce32(x);
     let t = log1p_tail::<M>(f);
-    let frac = M::fma32(
+    let frac = M::madd32(
         f,
         INV_LN2_32_HI,
-        M::fma32(f, INV_LN2_32_LO, t * INV_LN2_32_HI),
+        M::madd32(f, INV_LN2_32_LO, t * INV_LN2_32_HI),
     );
     k as f32 + frac
 }
@@ -194,10 +194,10 @@ pub(super) fn log10_normal<M: Fma>(x: f32) -> f32 {
     let (k, f) = log_reduce32(x);
     let kd = k as f32;
     let lm = f + log1p_tail::<M>(f);
-    M::fma32(
+    M::madd32(
         kd,
         LOG10_2_32_HI,
-        M::fma32(lm, INV_LN10_32, kd * LOG10_2_32_LO),
+        M::madd32(lm, INV_LN10_32, kd * LOG10_2_32_LO),
     )
 }
 
@@ -233,9 +233,9 @@ const BIG: f32 = 4096.0;
 pub(super) fn asinh_normal<M: Fma>(x: f32) -> f32 {
     let a = abs32(x);
     let z = a * a;
-    let small = M::fma32(z * a, horner32::<M, 6>(z, &ASINH32_H), a);
+    let small = M::madd32(z * a, horner32::<M, 6>(z, &ASINH32_H), a);
     let big = a > BIG;
-    let s = M::fma32(a, a, 1.0).sqrt();
+    let s = M::madd32(a, a, 1.0).sqrt();
     let (wh, wl) = fast_two_sum32(s, a); // s > a
     let res = log_pair32::<M>(sel(big, a, wh), sel(big, 0.0, wl)) + sel(big, LN2_32, 0.0);
     copysign32(sel(a <= 0.5212, small, res), x)
@@ -254,6 +254,7 @@ pub(super) fn acosh_needs_full(x: f32) -> bool {
 #[inline(always)]
 pub(super) fn acosh_normal<M: Fma>(x: f32) -> f32 {
     let big = x > BIG;
+    // x^2 - 1 with one rounding: near 1 it cancels.
     let s = M::fma32(x, x, -1.0).sqrt();
     let (wh, wl) = fast_two_sum32(x, s); // x >= s
     log_pair32::<M>(sel(big, x, wh), sel(big, 0.0, wl)) + sel(big, LN2_32, 0.0)
@@ -272,7 +273,7 @@ pub(super) fn atanh_needs_full(x: f32) -> bool {
 pub(super) fn atanh_normal<M: Fma>(x: f32) -> f32 {
     let a = abs32(x);
     let z = a * a;
-    let small = M::fma32(z * a, horner32::<M, 7>(z, &ATANH32_H), a);
+    let small = M::madd32(z * a, horner32::<M, 7>(z, &ATANH32_H), a);
     let q = (1.0 + a) / (1.0 - a);
     let (k, f) = log_reduce32(q);
     let res = 0.5 * log_kernel32::<M, false>(k, f, 0.0);

@@ -56,6 +56,7 @@ pub(super) fn circular_widened<M: Fma>(f: Circular, x: f32) -> f32 {
 /// x - q pi/2 for an integer-valued |q| < 2^18.
 #[inline(always)]
 fn sub_q_pio2_32<M: Fma>(x: f32, q: f32) -> f32 {
+    // Full 24-bit parts: the products must be exact, hence fma32.
     let r = M::fma32(-q, PIO2_32_1, x);
     let r = M::fma32(-q, PIO2_32_2, r);
     M::fma32(-q, PIO2_32_3, r)
@@ -65,7 +66,7 @@ fn sub_q_pio2_32<M: Fma>(x: f32, q: f32) -> f32 {
 #[inline(always)]
 fn sin_poly<M: Fma>(r: f32) -> f32 {
     let z = r * r;
-    M::fma32(z * r, horner32::<M, 6>(z, &SIN32_S), r)
+    M::madd32(z * r, horner32::<M, 6>(z, &SIN32_S), r)
 }
 
 /// sin x for |x| <= 2^17: x = k pi + r, sin x = (-1)^k sin r.
@@ -80,8 +81,8 @@ pub(super) fn sin_small<M: Fma>(x: f32) -> f32 {
 /// cos x for |x| <= 2^17: x = (2k + 1) pi/2 + r, cos x = (-1)^(k+1) sin r.
 #[inline(always)]
 pub(super) fn cos_small<M: Fma>(x: f32) -> f32 {
-    let (kd, k) = round_int_mul32::<M>(M::fma32(x, INV_PI_32, -0.5), 1.0);
-    let r = sub_q_pio2_32::<M>(x, M::fma32(2.0, kd, 1.0));
+    let (kd, k) = round_int_mul32::<M>(M::madd32(x, INV_PI_32, -0.5), 1.0);
+    let r = sub_q_pio2_32::<M>(x, M::madd32(2.0, kd, 1.0));
     flip_sign32(sin_poly::<M>(r), k & 1 == 0)
 }
 
@@ -92,7 +93,7 @@ pub(super) fn tan_small<M: Fma>(x: f32) -> f32 {
     let (qd, q) = round_int_mul32::<M>(x, TWO_OVER_PI_32);
     let r = sub_q_pio2_32::<M>(x, qd);
     let z = r * r;
-    let t = M::fma32(z * r, horner32::<M, 7>(z, &TAN32_T), r);
+    let t = M::madd32(z * r, horner32::<M, 7>(z, &TAN32_T), r);
     let odd = q & 1 != 0;
     let res = sel(odd, -1.0, t) / sel(odd, t, 1.0);
     sel(abs32(x) < TINY32, x, res)
@@ -137,13 +138,13 @@ pub(super) fn atan2_ordinary<M: Fma>(y: f32, x: f32) -> f32 {
     let den = sel(swap, ay, ax);
     let r2 = num > 0.4375 * den;
     let r3 = num > 0.6875 * den;
-    let n = sel(r3, num - den, sel(r2, M::fma32(2.0, num, -den), num));
-    let d = sel(r3, den + num, sel(r2, M::fma32(2.0, den, num), den));
+    let n = sel(r3, num - den, sel(r2, M::madd32(2.0, num, -den), num));
+    let d = sel(r3, den + num, sel(r2, M::madd32(2.0, den, num), den));
     let u = n / d;
     let base_hi = sel(r3, PIO4_32_HI, sel(r2, ATAN_HALF_32_HI, 0.0));
     let base_lo = sel(r3, PIO4_32_LO, sel(r2, ATAN_HALF_32_LO, 0.0));
     let z = u * u;
-    let p = M::fma32(z * u, horner32::<M, 6>(z, &ATAN32_A), u);
+    let p = M::madd32(z * u, horner32::<M, 6>(z, &ATAN32_A), u);
     let a = base_hi + (base_lo + p);
     let a = sel(swap, PIO2_32_HI - (a - PIO2_32_LO), a);
     // The sign bit, not x < 0, so that acos(-0) = pi/2 and atan2(y, -x) works.
@@ -168,7 +169,7 @@ fn asin_halves<M: Fma>(x: f32) -> (f32, bool) {
     let small = a <= 0.5;
     let z = sel(small, a * a, 0.5 * (1.0 - a));
     let t = sel(small, a, z.sqrt());
-    (M::fma32(t * z, horner32::<M, 6>(z, &ASIN32_P), t), small)
+    (M::madd32(t * z, horner32::<M, 6>(z, &ASIN32_P), t), small)
 }
 
 /// asin x, for every x.
