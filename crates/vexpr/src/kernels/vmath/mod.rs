@@ -35,7 +35,10 @@
 //! below to the f64 lane functions on the widened input, rounded once, which
 //! are exact for every input. Without FMA hardware (the baseline build),
 //! `Fma::fma32` forms the product in f64, where it is exact, so the f32
-//! reductions keep their exact steps there too.
+//! reductions keep their exact steps there too. `pow_f32` and `hypot_f32`
+//! stay in f64 on widened inputs: e^(y log|x|) needs log|x| to about 2^-32
+//! relative, beyond plain f32, and in f64 hypot's squares are exact and
+//! cannot overflow, which saves its scaling.
 //!
 //! Arguments the vector code cannot reduce (sin, cos, tan of |x| > 2^20,
 //! inf or NaN) are detected per block and recomputed by a scalar exact
