@@ -14,6 +14,14 @@ pub(super) trait Fma {
     const FUSED: bool;
 
     fn fma(a: f64, b: f64, c: f64) -> f64;
+
+    /// `a * b + c` in f32 with one rounding (or, without FMA hardware,
+    /// two of which the first is 2^-29 f32 ulps small).
+    fn fma32(a: f32, b: f32, c: f32) -> f32;
+
+    /// `a * b + c` in f32, fused where that is cheap and with two roundings
+    /// otherwise: for polynomials and products that are exact anyway.
+    fn madd32(a: f32, b: f32, c: f32) -> f32;
 }
 
 /// Fused multiply-add; only for code compiled with the `fma` target feature
@@ -27,6 +35,16 @@ impl Fma for HwFma {
     fn fma(a: f64, b: f64, c: f64) -> f64 {
         a.mul_add(b, c)
     }
+
+    #[inline(always)]
+    fn fma32(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
+
+    #[inline(always)]
+    fn madd32(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
 }
 
 /// Separate multiply and add: two roundings, but no library call.
@@ -38,6 +56,19 @@ impl Fma for NoFma {
 
     #[inline(always)]
     fn fma(a: f64, b: f64, c: f64) -> f64 {
+        a * b + c
+    }
+
+    /// The product of two f32 is exact in f64, so the f32 reductions that
+    /// rely on an exact `k * C` keep working; only the sum is rounded twice
+    /// (to f64, then to f32), which is as good as fused for them.
+    #[inline(always)]
+    fn fma32(a: f32, b: f32, c: f32) -> f32 {
+        (a as f64 * b as f64 + c as f64) as f32
+    }
+
+    #[inline(always)]
+    fn madd32(a: f32, b: f32, c: f32) -> f32 {
         a * b + c
     }
 }

@@ -11,7 +11,9 @@
 //! other function within 4 ulps, over the whole domain; ±0, ±inf, NaN and
 //! subnormals give what NumPy (glibc) gives. `docs/accuracy.md` has the
 //! measured table and `tests.rs` checks it against mpmath reference data in
-//! `tests/data/vmath/`.
+//! `tests/data/vmath/`, and the f32 functions (in f32 ulps) on 2.4M inputs
+//! each against `std`'s f64 functions rounded to f32
+//! (`examples/f32_exhaustive.rs` does all 2^32).
 //!
 //! # How
 //! Each function is a branch-free *lane function* on one f64 (range
@@ -24,9 +26,19 @@
 //! multiply-adds: without the `fma` feature `f64::mul_add` is a slow
 //! library call (see `arith.rs`).
 //!
-//! The f32 functions run the f64 lane functions on widened inputs and round
-//! once at the end, which keeps them within 1 f32 ulp of the exact result
-//! in most cases at about the f64 speed.
+//! The f32 functions have lane functions of their own, in f32 arithmetic
+//! (`explog32.rs`, `trig32.rs`, on `arith32.rs` and the coefficients in
+//! `consts32.rs`): 16 lanes per 512-bit register instead of 8, and shorter
+//! polynomials. They take the ordinary inputs; the rare others (exp
+//! overflow and underflow, log of zeros, subnormals and negatives, sin, cos
+//! and tan of |x| > 2^17, inf, NaN, ...) go through the same fix-up pass as
+//! below to the f64 lane functions on the widened input, rounded once, which
+//! are exact for every input. Without FMA hardware (the baseline build),
+//! `Fma::fma32` forms the product in f64, where it is exact, so the f32
+//! reductions keep their exact steps there too. `pow_f32` and `hypot_f32`
+//! stay in f64 on widened inputs: e^(y log|x|) needs log|x| to about 2^-32
+//! relative, beyond plain f32, and in f64 hypot's squares are exact and
+//! cannot overflow, which saves its scaling.
 //!
 //! Arguments the vector code cannot reduce (sin, cos, tan of |x| > 2^20,
 //! inf or NaN) are detected per block and recomputed by a scalar exact
@@ -46,16 +58,20 @@
 //! vectors.
 
 mod arith;
+mod arith32;
 mod consts;
+mod consts32;
 #[cfg(target_arch = "x86_64")]
 mod divider;
 mod explog;
+mod explog32;
 mod pow;
 mod remainder;
 mod sqrt;
 #[cfg(test)]
 mod tests;
 mod trig;
+mod trig32;
 
 /// The constants of the exp, log, sin, cos, tanh and atan2 lane functions
 /// and of the Newton square root and quotient, for the code generator (`crate::jit`), which emits the same
@@ -264,88 +280,87 @@ macro_rules! entry_points {
         pub fn $f64(x: &[f64], out: &mut [f64]) {
             $t64.run(Level::current(), x, out)
         }
-        #[doc = concat!("f32 version of [`", stringify!($f64), "`], computed in f64 and rounded once.")]
+        #[doc = concat!("f32 version of [`", stringify!($f64), "`] (see the module doc for how).")]
         pub fn $f32(x: &[f32], out: &mut [f32]) {
             $t32.run(Level::current(), x, out)
         }
     };
 }
 
-/// Defines the f64 and f32 entry points of a unary function from its f64
-/// lane function, plus the `Unary` tables the tests use.
-macro_rules! unary {
-    ($(#[$doc:meta])* $f64:ident, $t64:ident, $f32:ident, $t32:ident => $lm:ident :: $lf:ident) => {
-        pub(crate) static $t64: Unary<f64> =
-            variants!(Unary, (x: &[f64], out: &mut [f64]), { map1!(x, out, |v| $lm::$lf::<M>(v)) });
-        pub(crate) static $t32: Unary<f32> = variants!(
-            Unary,
-            (x: &[f32], out: &mut [f32]),
-            { map1!(x, out, |v| $lm::$lf::<M>(v as f64) as f32) }
-        );
-        entry_points!($(#[$doc])* $f64, $t64, $f32, $t32);
+/// A `Unary` table of `$ty` from a lane function: `|v| $f` over every
+/// element, or, given a test and a second lane function, `map1_fixup!`: the
+/// first one over each block and the second for the (rare) lanes where the
+/// test holds.
+macro_rules! table {
+    ($t:ident: $ty:ty => |$v:ident| $f:expr) => {
+        pub(crate) static $t: Unary<$ty> =
+    variants!(Unary, (x: &[$ty], out: &mut [$ty]), { map1!(x, out, |$v| $f) });
     };
-}
-
-/// As `unary!`, from a fast lane function for the common inputs, a test for
-/// the rest, and a full lane function for the rest: `map1_fixup!` runs the
-/// fast one over each block and redoes the (rare) other lanes.
-macro_rules! unary_fixup {
-    ($(#[$doc:meta])* $f64:ident, $t64:ident, $f32:ident, $t32:ident =>
-        |$v:ident| $fast:expr, $needs_full:expr, $full:expr) => {
-        pub(crate) static $t64: Unary<f64> = variants!(
+    ($t:ident: $ty:ty => |$v:ident| $fast:expr, $needs_full:expr, $full:expr) => {
+        pub(crate) static $t: Unary<$ty> = variants!(
             Unary,
-            (x: &[f64], out: &mut [f64]),
+            (x: &[$ty], out: &mut [$ty]),
             { map1_fixup!(x, out, |$v| $fast, $needs_full, $full) }
         );
-        pub(crate) static $t32: Unary<f32> = variants!(
-            Unary,
-            (x: &[f32], out: &mut [f32]),
-            {
-                map1_fixup!(
-                    x,
-                    out,
-                    |$v| {
-                        let $v = $v as f64;
-                        $fast as f32
-                    },
-                    {
-                        let $v = $v as f64;
-                        $needs_full
-                    },
-                    {
-                        let $v = $v as f64;
-                        $full as f32
-                    }
-                )
-            }
-        );
+    };
+}
+
+/// Defines the f64 and f32 entry points of a unary function, plus the
+/// `Unary` tables the tests use: the f64 lane function `$lm::$lf` for
+/// float64; for float32 the native lane function `$f32fast` for every lane
+/// but those where `$f32needs` holds, which get `$lm::$lf` on the widened
+/// input, rounded once (exact for every input).
+macro_rules! unary32 {
+    ($(#[$doc:meta])* $f64:ident, $t64:ident, $f32:ident, $t32:ident => $lm:ident :: $lf:ident,
+        |$v:ident| $f32fast:expr, $f32needs:expr) => {
+        table!($t64: f64 => |v| $lm::$lf::<M>(v));
+        table!($t32: f32 => |$v| $f32fast, $f32needs, $lm::$lf::<M>($v as f64) as f32);
+        entry_points!($(#[$doc])* $f64, $t64, $f32, $t32);
+    };
+    // A native f32 lane function that takes every input.
+    ($(#[$doc:meta])* $f64:ident, $t64:ident, $f32:ident, $t32:ident => $lm:ident :: $lf:ident,
+        $lm32:ident :: $lf32:ident) => {
+        table!($t64: f64 => |v| $lm::$lf::<M>(v));
+        table!($t32: f32 => |v| $lm32::$lf32::<M>(v));
         entry_points!($(#[$doc])* $f64, $t64, $f32, $t32);
     };
 }
 
-/// sin, cos and tan: lanes with |x| > 2^20, inf or NaN are recomputed with
-/// the scalar Payne-Hanek path.
+/// sin, cos and tan: f64 lanes with |x| > 2^20, inf or NaN are recomputed
+/// with the scalar Payne-Hanek path; f32 lanes with |x| > 2^17, inf or NaN
+/// with the f64 lane functions.
 macro_rules! unary_trig {
     ($(#[$doc:meta])* $f64:ident, $t64:ident, $f32:ident, $t32:ident => $which:ident) => {
-        unary_fixup!(
-            $(#[$doc])* $f64, $t64, $f32, $t32 =>
+        table!($t64: f64 =>
             |v| trig::circular_small::<M>(trig::Circular::$which, v),
             trig::trig_needs_large(v),
             trig::circular_large::<M>(trig::Circular::$which, v)
         );
+        table!($t32: f32 =>
+            |v| trig32::circular_small::<M>(trig::Circular::$which, v),
+            trig32::trig_needs_full(v),
+            trig32::circular_widened::<M>(trig::Circular::$which, v)
+        );
+        entry_points!($(#[$doc])* $f64, $t64, $f32, $t32);
     };
 }
 
-unary_fixup!(
+table!(EXP_F64: f64 =>
+    |v| explog::exp_normal::<M>(v), explog::exp_needs_full(v), explog::exp::<M>(v));
+table!(EXP_F32: f32 =>
+    |v| explog32::exp_normal::<M>(v), explog32::exp_needs_full(v), explog::exp::<M>(v as f64) as f32);
+entry_points!(
     /// e^x; within 1 ulp. Overflows to inf above 709.78, underflows through
     /// the subnormals to 0 below -745.13.
-    exp_f64, EXP_F64, exp_f32, EXP_F32 =>
-    |v| explog::exp_normal::<M>(v), explog::exp_needs_full(v), explog::exp::<M>(v)
+    exp_f64, EXP_F64, exp_f32, EXP_F32
 );
-unary_fixup!(
+table!(LOG_F64: f64 =>
+    |v| explog::log_normal::<M>(v), explog::log_needs_full(v), explog::log::<M>(v));
+table!(LOG_F32: f32 =>
+    |v| explog32::log_normal::<M>(v), explog32::log_needs_full(v), explog::log::<M>(v as f64) as f32);
+entry_points!(
     /// Natural logarithm; within 1 ulp. log(±0) = -inf, log(x < 0) = NaN.
-    log_f64, LOG_F64, log_f32, LOG_F32 =>
-    |v| explog::log_normal::<M>(v), explog::log_needs_full(v), explog::log::<M>(v)
+    log_f64, LOG_F64, log_f32, LOG_F32
 );
 unary_trig!(
     /// Sine.
@@ -359,57 +374,66 @@ unary_trig!(
     /// Tangent.
     tan_f64, TAN_F64, tan_f32, TAN_F32 => Tan
 );
-unary!(
+unary32!(
     /// Hyperbolic tangent.
-    tanh_f64, TANH_F64, tanh_f32, TANH_F32 => explog::tanh
+    tanh_f64, TANH_F64, tanh_f32, TANH_F32 => explog::tanh, explog32::tanh
 );
-unary!(
+unary32!(
     /// e^x - 1, accurate near 0.
-    expm1_f64, EXPM1_F64, expm1_f32, EXPM1_F32 => explog::expm1
+    expm1_f64, EXPM1_F64, expm1_f32, EXPM1_F32 => explog::expm1,
+    |v| explog32::expm1_normal::<M>(v), explog32::exp_needs_full(v)
 );
-unary!(
+unary32!(
     /// log(1 + x), accurate near 0.
-    log1p_f64, LOG1P_F64, log1p_f32, LOG1P_F32 => explog::log1p
+    log1p_f64, LOG1P_F64, log1p_f32, LOG1P_F32 => explog::log1p,
+    |v| explog32::log1p_normal::<M>(v), explog32::log1p_needs_full(v)
 );
-unary!(
+unary32!(
     /// Base-2 logarithm.
-    log2_f64, LOG2_F64, log2_f32, LOG2_F32 => explog::log2
+    log2_f64, LOG2_F64, log2_f32, LOG2_F32 => explog::log2,
+    |v| explog32::log2_normal::<M>(v), explog32::log_needs_full(v)
 );
-unary!(
+unary32!(
     /// Base-10 logarithm.
-    log10_f64, LOG10_F64, log10_f32, LOG10_F32 => explog::log10
+    log10_f64, LOG10_F64, log10_f32, LOG10_F32 => explog::log10,
+    |v| explog32::log10_normal::<M>(v), explog32::log_needs_full(v)
 );
-unary!(
+unary32!(
     /// Inverse tangent, in [-pi/2, pi/2].
-    arctan_f64, ARCTAN_F64, arctan_f32, ARCTAN_F32 => trig::atan
+    arctan_f64, ARCTAN_F64, arctan_f32, ARCTAN_F32 => trig::atan, trig32::atan
 );
-unary!(
+unary32!(
     /// Inverse sine; NaN outside [-1, 1].
-    arcsin_f64, ARCSIN_F64, arcsin_f32, ARCSIN_F32 => trig::asin
+    arcsin_f64, ARCSIN_F64, arcsin_f32, ARCSIN_F32 => trig::asin, trig32::asin
 );
-unary!(
+unary32!(
     /// Inverse cosine; NaN outside [-1, 1].
-    arccos_f64, ARCCOS_F64, arccos_f32, ARCCOS_F32 => trig::acos
+    arccos_f64, ARCCOS_F64, arccos_f32, ARCCOS_F32 => trig::acos, trig32::acos
 );
-unary!(
+unary32!(
     /// Hyperbolic sine.
-    sinh_f64, SINH_F64, sinh_f32, SINH_F32 => explog::sinh
+    sinh_f64, SINH_F64, sinh_f32, SINH_F32 => explog::sinh,
+    |v| explog32::sinh_normal::<M>(v), explog32::exp_needs_full(v)
 );
-unary!(
+unary32!(
     /// Hyperbolic cosine.
-    cosh_f64, COSH_F64, cosh_f32, COSH_F32 => explog::cosh
+    cosh_f64, COSH_F64, cosh_f32, COSH_F32 => explog::cosh,
+    |v| explog32::cosh_normal::<M>(v), explog32::exp_needs_full(v)
 );
-unary!(
+unary32!(
     /// Inverse hyperbolic sine.
-    arcsinh_f64, ARCSINH_F64, arcsinh_f32, ARCSINH_F32 => explog::asinh
+    arcsinh_f64, ARCSINH_F64, arcsinh_f32, ARCSINH_F32 => explog::asinh,
+    |v| explog32::asinh_normal::<M>(v), explog32::not_finite(v)
 );
-unary!(
+unary32!(
     /// Inverse hyperbolic cosine; NaN below 1.
-    arccosh_f64, ARCCOSH_F64, arccosh_f32, ARCCOSH_F32 => explog::acosh
+    arccosh_f64, ARCCOSH_F64, arccosh_f32, ARCCOSH_F32 => explog::acosh,
+    |v| explog32::acosh_normal::<M>(v), explog32::acosh_needs_full(v)
 );
-unary!(
+unary32!(
     /// Inverse hyperbolic tangent; ±inf at ±1, NaN outside [-1, 1].
-    arctanh_f64, ARCTANH_F64, arctanh_f32, ARCTANH_F32 => explog::atanh
+    arctanh_f64, ARCTANH_F64, arctanh_f32, ARCTANH_F32 => explog::atanh,
+    |v| explog32::atanh_normal::<M>(v), explog32::atanh_needs_full(v)
 );
 
 pub(crate) static SQRT_F64: Unary<f64> = Unary {
@@ -490,8 +514,8 @@ pub(crate) static ATAN2_F32: Binary<f32> = variants!(
         y,
         x,
         out,
-        |a, b| trig::atan2_ordinary::<M>(a as f64, b as f64) as f32,
-        trig::atan2_needs_full(a as f64, b as f64),
+        |a, b| trig32::atan2_ordinary::<M>(a, b),
+        trig32::atan2_needs_full(a, b),
         trig::atan2::<M>(a as f64, b as f64) as f32
     )
 );
