@@ -91,6 +91,8 @@ fit("LOG_L", series_safe(lambda z: (2 * mpmath.atanh(mpmath.sqrt(z)) / mpmath.sq
 U = mpf(7) / 16
 fit("ATAN_A", series_safe(lambda z: (mpmath.atan(mpmath.sqrt(z)) / mpmath.sqrt(z) - 1) / z, -mpf(1) / 3), 0, U**2, 12,
     "atan(u) = u + u^3 * ATAN_A(u^2) for |u| <= 7/16", U**2)
+fit("ASIN_P", series_safe(lambda z: (mpmath.asin(mpmath.sqrt(z)) - mpmath.sqrt(z)) / (z * mpmath.sqrt(z)), mpf(1) / 6), 0, mpf(1) / 4, 13,
+    "asin(s) = s + s^3 ASIN_P(s^2) on 0 <= s <= 0.5", mpf(1) / 4)
 
 print("// pi/2 split for the Cody-Waite reduction: P1..P3 have 33 significant")
 print("// bits, so k * Pi is exact for |k| < 2^20; P4 is the rounded rest.")
