@@ -101,8 +101,8 @@ def test_ctrl_c_stops_a_long_evaluation_promptly():
         # ignored (a background job: Python then installs none).
         signal.signal(signal.SIGINT, signal.default_int_handler)
         vexpr.set_num_threads(1)
-        a = np.linspace(0.1, 1, 30_000_000)
-        expr = "arctan2(a, a + 1) ** 1.5 + sinh(a) ** 0.7 + arccosh(a + 1)"
+        a = np.linspace(0.1, 1, 40_000_000)
+        expr = "arctan2(a, a + 1) ** 1.5 + sinh(a) ** 0.7 + arccosh(a + 1) + arcsinh(a) ** 1.3 + sin(a) ** 0.6 * fmod(a, 0.3)"
         t0 = time.perf_counter(); vexpr.evaluate(expr); full = time.perf_counter() - t0
         threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
         t0 = time.perf_counter()
@@ -126,8 +126,8 @@ def test_ctrl_c_with_out_leaves_out_fully_written():
         import json, os, signal, threading, time, numpy as np, vexpr
         signal.signal(signal.SIGINT, signal.default_int_handler)  # as above
         vexpr.set_num_threads(2)
-        a = np.linspace(0.1, 1, 30_000_000)
-        expr = "arctan2(a, a + 1) ** 1.5 + sinh(a) ** 0.7 + arccosh(a + 1)"
+        a = np.linspace(0.1, 1, 40_000_000)
+        expr = "arctan2(a, a + 1) ** 1.5 + sinh(a) ** 0.7 + arccosh(a + 1) + arcsinh(a) ** 1.3 + sin(a) ** 0.6 * fmod(a, 0.3)"
         want = vexpr.evaluate(expr)
         out = np.zeros_like(a)
         threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT)).start()

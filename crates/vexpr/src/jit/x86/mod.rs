@@ -1,8 +1,8 @@
 //! x86-64 lowerings of a [`Plan`](super::Plan), one per instruction set
 //! (`avx512.rs`: zmm registers and mask registers; `avx2.rs`: ymm registers,
 //! AVX2 and FMA), assembled with `iced-x86`'s code assembler into executable
-//! memory (`memmap2`), and what they share: the generated function's
-//! calling convention, the constant pool, the executable mapping.
+//! memory (`exec.rs`), and what they share: the generated function's
+//! calling convention, the constant pool, the executable memory.
 //!
 //! The generated function, in the System V calling convention on any OS:
 //!
@@ -22,6 +22,7 @@
 
 mod avx2;
 mod avx512;
+mod exec;
 
 pub(super) use avx2::Avx2;
 #[cfg(test)]
@@ -29,9 +30,9 @@ pub(super) use avx2::evex_instructions;
 pub(super) use avx512::Avx512;
 
 use super::Compare;
+use exec::ExecCode;
 use iced_x86::BlockEncoderOptions;
 use iced_x86::code_asm::{AsmRegister64, CodeAssembler, CodeLabel, r8, r9, r10, rdi};
-use memmap2::{Mmap, MmapMut};
 use std::collections::HashMap;
 
 /// The generated function's type.
@@ -40,8 +41,8 @@ pub(super) type Entry =
 
 /// Machine code in executable memory, with the constants it reads.
 pub(crate) struct Compiled {
-    /// Read and execute only; unmapped on drop, so the entries live as long.
-    _code: Mmap,
+    /// Read and execute only; released on drop, so the entries live as long.
+    _code: ExecCode,
     /// The loop with ordinary stores.
     plain: Entry,
     /// The loop with non-temporal stores of whole vectors (`vmovntpd`).
@@ -73,21 +74,18 @@ impl Compiled {
             .assemble_options(0, BlockEncoderOptions::RETURN_NEW_INSTRUCTION_OFFSETS)
             .ok()?;
         let streaming_offset = usize::try_from(assembled.label_ip(&streaming).ok()?).ok()?;
-        let bytes = assembled.inner.code_buffer;
-        if streaming_offset >= bytes.len() {
+        let code = ExecCode::new(&assembled.inner.code_buffer)?;
+        if streaming_offset >= code.len() {
             return None;
         }
-        let mut map = MmapMut::map_anon(bytes.len()).ok()?;
-        map.copy_from_slice(&bytes);
-        let code = map.make_exec().ok()?;
         // SAFETY: `code` holds the two position-independent functions assembled
         // above (only relative branches; data through the pointer arguments), at
-        // offset 0 and at `streaming_offset` (within the mapping, checked), with
+        // offset 0 and at `streaming_offset` (within the code, checked), with
         // the `Entry` signature; they stay mapped as long as `Compiled` lives.
         let plain = unsafe { std::mem::transmute::<*const u8, Entry>(code.as_ptr()) };
+        let streaming_start = code.as_ptr().wrapping_add(streaming_offset);
         // SAFETY: as above, for the second function.
-        let streaming =
-            unsafe { std::mem::transmute::<*const u8, Entry>(code[streaming_offset..].as_ptr()) };
+        let streaming = unsafe { std::mem::transmute::<*const u8, Entry>(streaming_start) };
         Some(Compiled {
             _code: code,
             plain,
