@@ -29,15 +29,16 @@
 //! elements with `vmaskmovpd` under a lane mask kept on the stack (32 bytes
 //! below the caller's stack pointer, restored before returning).
 
+use super::kernels::{self, Fma, Fused, Kernels, R, SinCosParts};
 use super::{
-    ABS, Bin, Compiled, Divider, Fma, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use,
-    divider_pattern, predicate,
+    ABS, Bin, Compiled, Divider, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use, divider_pattern,
+    predicate,
 };
 use crate::functions::{JitOp, POWI_MAX, POWI_MIN};
 use crate::jit::{Backend, Plan, Slot};
 use crate::kernels::vmath::shared::{
-    ATAN_A, ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, EXP_Q, INV_LN2, INV_PI, LN2_HI,
-    LN2_LO, LOG_L, PI_HI_LO, PIO2, PIO2_HI_LO, PIO4, SHIFT, SIN_WIDE, TRIG_FAST_MAX, TRIG_TINY,
+    ATAN_A, ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, PI_HI_LO, PIO2_HI_LO, PIO4, SHIFT,
+    TRIG_TINY,
 };
 use crate::program::{Instr, Program};
 use iced_x86::IcedError;
@@ -245,7 +246,6 @@ fn scratch_lists(program: &Program, plan: &Plan, newton: bool) -> Option<(Vec<Ve
     Some((lists, top))
 }
 
-type R = Result<(), IcedError>;
 type Y = AsmRegisterYmm;
 
 const YMM: [Y; REGISTERS] = [
@@ -270,20 +270,16 @@ const DIV_B_MAX: f64 = 9007199254740992.0; // 2^53
 /// Bytes per vector.
 const VECTOR: i32 = 32;
 
-/// A source operand: a vector register, or a pool constant (by its byte
-/// offset in the pool; four copies, a full-width memory operand).
-#[derive(Clone, Copy)]
-enum Src {
-    Y(Y),
-    K(i32),
-}
+/// A source operand: a ymm register, or a pool constant (four copies, a
+/// full-width memory operand).
+type Src = kernels::Src<Y>;
 
 /// `self.a.op(pre..., src, post...)` with `src` a register or a pool
 /// constant (the assembler has one method per operand kind).
 macro_rules! with_src {
     ($self:ident . $m:ident ( $($pre:expr),* ; $src:expr $(; $($post:expr),*)? )) => {
         match $src {
-            Src::Y(y) => $self.a.$m($($pre,)* y $(, $($post),*)?),
+            Src::Reg(y) => $self.a.$m($($pre,)* y $(, $($post),*)?),
             Src::K(off) => $self.a.$m($($pre,)* ymmword_ptr(rcx + off) $(, $($post),*)?),
         }
     };
@@ -342,99 +338,12 @@ impl<'p> Emitter<'p> {
         })
     }
 
-    /// The constant with these bits: its register, or its place in the pool.
-    fn bits(&mut self, bits: u64) -> Src {
-        *self.uses.entry(bits).or_insert(0) += 1;
-        match self.resident.get(&bits) {
-            Some(&y) => Src::Y(y),
-            None => Src::K(self.pool.offset(bits)),
-        }
-    }
-
-    fn k(&mut self, value: f64) -> Src {
-        self.bits(value.to_bits())
-    }
-
     /// The vector register of program register `reg`.
     fn y(&self, reg: u32) -> Y {
         match self.plan.slots[reg as usize] {
             Slot::Vector(v) => YMM[v as usize],
             // `Plan::new` made every operand a vector except `powi` exponents.
             _ => unreachable!("not a vector operand"),
-        }
-    }
-
-    /// `dst = a OP b`.
-    fn bin(&mut self, op: Bin, dst: Y, a: Y, b: Src) -> R {
-        macro_rules! go {
-            ($m:ident) => {
-                with_src!(self.$m(dst, a; b))
-            };
-        }
-        match op {
-            Bin::Add => go!(vaddpd),
-            Bin::Sub => go!(vsubpd),
-            Bin::Mul => go!(vmulpd),
-            Bin::Div => go!(vdivpd),
-            Bin::And => go!(vandpd),
-            Bin::Xor => go!(vxorpd),
-        }
-    }
-
-    /// Puts the constant `c` into register `dst`.
-    fn load_constant(&mut self, dst: Y, c: Src) -> R {
-        match c {
-            Src::Y(y) => self.a.vmovapd(dst, y),
-            Src::K(off) => self.a.vmovupd(dst, ymmword_ptr(rcx + off)),
-        }
-    }
-
-    /// `dst = ±(a*b) + c` with one rounding. `dst` must differ from `a` and
-    /// `b` unless `c` is a register.
-    fn fma(&mut self, kind: Fma, dst: Y, a: Y, b: Src, c: Src) -> R {
-        // The product commutes: put a `dst` operand first.
-        let (a, b) = match b {
-            Src::Y(by) if by == dst && a != dst => (by, Src::Y(a)),
-            _ => (a, b),
-        };
-        macro_rules! form {
-            ($m:ident, $x:expr, $y:expr, $z:expr) => {
-                with_src!(self.$m($x, $y; $z))
-            };
-        }
-        // 231: dst = ±(a*b) + dst.
-        macro_rules! f231 {
-            () => {
-                match kind {
-                    Fma::Add => form!(vfmadd231pd, dst, a, b),
-                    Fma::NegAdd => form!(vfnmadd231pd, dst, a, b),
-                }
-            };
-        }
-        match c {
-            Src::K(off) => {
-                debug_assert!(dst != a && !matches!(b, Src::Y(b) if b == dst));
-                self.a.vmovupd(dst, ymmword_ptr(rcx + off))?;
-                f231!()
-            }
-            Src::Y(c) if c == dst => f231!(),
-            Src::Y(c) if a == dst => match kind {
-                // 132: dst = ±(dst*b) + c.
-                Fma::Add => form!(vfmadd132pd, dst, c, b),
-                Fma::NegAdd => form!(vfnmadd132pd, dst, c, b),
-            },
-            Src::Y(c) => {
-                // A constant is loaded again from the pool (a load takes no
-                // vector port, a register copy may).
-                match self.resident.iter().find(|&(_, &y)| y == c) {
-                    Some((&bits, _)) => {
-                        let off = self.pool.offset(bits);
-                        self.a.vmovupd(dst, ymmword_ptr(rcx + off))?;
-                    }
-                    None => self.a.vmovapd(dst, c)?,
-                }
-                f231!()
-            }
         }
     }
 
@@ -608,7 +517,7 @@ impl<'p> Emitter<'p> {
         };
         let d = self.y(instr.dst);
         let x = || vector(0);
-        let y = |_: &Self| Src::Y(vector(1));
+        let y = |_: &Self| Src::Reg(vector(1));
         match op {
             JitOp::Add => self.bin(Bin::Add, d, x(), y(self))?,
             JitOp::Sub => self.bin(Bin::Sub, d, x(), y(self))?,
@@ -643,27 +552,27 @@ impl<'p> Emitter<'p> {
                 let abs = self.bits(ABS);
                 self.bin(Bin::And, d, x(), abs)?;
                 self.bin(Bin::And, s(0), vector(1), abs)?;
-                self.bin(Bin::Add, d, d, Src::Y(s(0)))?;
+                self.bin(Bin::Add, d, d, Src::Reg(s(0)))?;
             }
             JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => {
                 let z = vector(2);
                 self.bin(Bin::Mul, d, x(), y(self))?;
                 match op {
-                    JitOp::MulAdd => self.bin(Bin::Add, d, d, Src::Y(z))?,
-                    JitOp::MulSub => self.bin(Bin::Sub, d, d, Src::Y(z))?,
-                    _ => self.bin(Bin::Sub, d, z, Src::Y(d))?,
+                    JitOp::MulAdd => self.bin(Bin::Add, d, d, Src::Reg(z))?,
+                    JitOp::MulSub => self.bin(Bin::Sub, d, d, Src::Reg(z))?,
+                    _ => self.bin(Bin::Sub, d, z, Src::Reg(d))?,
                 }
             }
             JitOp::MulAddMul | JitOp::MulSubMul => {
                 let (z, w) = (vector(2), vector(3));
                 self.bin(Bin::Mul, d, x(), y(self))?;
-                self.bin(Bin::Mul, s(0), z, Src::Y(w))?;
+                self.bin(Bin::Mul, s(0), z, Src::Reg(w))?;
                 let combine = if op == JitOp::MulAddMul {
                     Bin::Add
                 } else {
                     Bin::Sub
                 };
-                self.bin(combine, d, d, Src::Y(s(0)))?;
+                self.bin(combine, d, d, Src::Reg(s(0)))?;
             }
             JitOp::Powi => {
                 let Slot::Int(n) = self.plan.slots[instr.args[1] as usize] else {
@@ -716,14 +625,14 @@ impl<'p> Emitter<'p> {
                 result = Some(match result {
                     None => power,
                     Some(r) => {
-                        self.bin(Bin::Mul, d, r, Src::Y(power))?;
+                        self.bin(Bin::Mul, d, r, Src::Reg(power))?;
                         d
                     }
                 });
             }
             if bit < 4 && n >> (bit + 1) != 0 {
                 if bit >= known {
-                    self.bin(Bin::Mul, s(bit), power, Src::Y(power))?;
+                    self.bin(Bin::Mul, s(bit), power, Src::Reg(power))?;
                 }
                 power = s(bit);
             }
@@ -748,14 +657,6 @@ impl<'p> Emitter<'p> {
         self.a.jnz(bail)
     }
 
-    /// `mask` = all ones in the lanes where the bits of `v`, which must be a
-    /// magnitude (sign bit clear), exceed those of `limit`: a signed
-    /// comparison then is the unsigned one of the kernels' tests.
-    fn magnitude_above(&mut self, mask: Y, v: Y, limit: f64) -> R {
-        let limit = self.k(limit);
-        with_src!(self.vpcmpgtq(mask, v; limit))
-    }
-
     /// `mask` = all ones in the lanes where the unsigned 64-bit `bits(v) -
     /// lo > span`, as the signed comparison of both sides with the sign bit
     /// flipped (adding 2^63 flips it).
@@ -774,139 +675,6 @@ impl<'p> Emitter<'p> {
         let abs = self.bits(ABS);
         self.bin(Bin::And, d, m, abs)?;
         self.a.vorpd(d, d, t)
-    }
-
-    /// `vmath::explog::exp_normal`, after `exp_needs_full`'s test.
-    fn exp(&mut self, d: Y, x: Y, bail: CodeLabel) -> R {
-        let scratch = self.scratch;
-        let s = |i: usize| scratch[i];
-        // |x| > 708 or NaN: bits(|x|) > bits(708).
-        let abs = self.bits(ABS);
-        self.bin(Bin::And, s(0), x, abs)?;
-        self.magnitude_above(s(0), s(0), 708.0)?;
-        self.bail_if(s(0), bail)?;
-        // (kd, k) = round_int_mul(x, INV_LN2): t = fma(x, INV_LN2, SHIFT)
-        let (inv_ln2, shift) = (self.k(INV_LN2), self.k(SHIFT));
-        self.fma(Fma::Add, s(1), x, inv_ln2, shift)?;
-        self.bin(Bin::Sub, s(0), s(1), shift)?;
-        // hi = fma(-kd, LN2_HI, x); lo = -kd * LN2_LO
-        let ln2_hi = self.k(LN2_HI);
-        self.fma(Fma::NegAdd, s(2), s(0), ln2_hi, Src::Y(x))?;
-        let neg_ln2_lo = self.k(-LN2_LO);
-        self.bin(Bin::Mul, s(3), s(0), neg_ln2_lo)?;
-        // tail = fma(r*r, horner(r, EXP_Q), lo) with r = hi + lo
-        self.bin(Bin::Add, s(4), s(2), Src::Y(s(3)))?;
-        self.bin(Bin::Mul, s(5), s(4), Src::Y(s(4)))?;
-        self.horner(s(6), s(4), &EXP_Q)?;
-        self.fma(Fma::Add, s(6), s(5), Src::Y(s(6)), Src::Y(s(3)))?;
-        // p = 1 + (hi + tail)
-        self.bin(Bin::Add, s(6), s(2), Src::Y(s(6)))?;
-        let one = self.k(1.0);
-        self.bin(Bin::Add, s(6), s(6), one)?;
-        // p * pow2i(k), k = bits(t) - bits(SHIFT): adding k to p's exponent
-        // field is the same exact product, as |x| <= 708 keeps 2^k and the
-        // result normal. bits(t) << 52 is k << 52: the low 12 bits of
-        // SHIFT's pattern, all that survive the shift of it, are zero.
-        self.a.vpsllq(s(1), s(1), 52)?;
-        self.a.vpaddq(d, s(6), s(1))
-    }
-
-    /// `vmath::trig::sin_small` or `cos_small`, after `trig_needs_large`'s
-    /// test.
-    fn sin_cos(&mut self, cos: bool, d: Y, x: Y, bail: CodeLabel) -> R {
-        let scratch = self.scratch;
-        let s = |i: usize| scratch[i];
-        // |x| > 2^20 or NaN: bits(|x|) > bits(2^20).
-        let abs = self.bits(ABS);
-        self.bin(Bin::And, s(6), x, abs)?;
-        self.magnitude_above(s(0), s(6), TRIG_FAST_MAX)?;
-        self.bail_if(s(0), bail)?;
-        let (inv_pi, shift) = (self.k(INV_PI), self.k(SHIFT));
-        if cos {
-            // (kd, k) = round_int_mul(fma(x, INV_PI, -0.5), 1); q = 2 kd + 1
-            let minus_half = self.k(-0.5);
-            self.fma(Fma::Add, s(0), x, inv_pi, minus_half)?;
-            self.bin(Bin::Add, s(0), s(0), shift)?; // fma(u, 1, SHIFT)
-            self.bin(Bin::Sub, s(1), s(0), shift)?;
-            let (two, one) = (self.k(2.0), self.k(1.0));
-            self.fma(Fma::Add, s(2), s(1), two, one)?;
-        } else {
-            // (kd, k) = round_int_mul(x, INV_PI); q = 2 kd
-            self.fma(Fma::Add, s(0), x, inv_pi, shift)?;
-            self.bin(Bin::Sub, s(1), s(0), shift)?;
-            self.bin(Bin::Add, s(2), s(1), Src::Y(s(1)))?;
-        }
-        // r = x - q pi/2 in four exact-product steps (sub_q_pio2).
-        let pio2: Vec<Src> = PIO2.iter().map(|&c| self.k(c)).collect();
-        self.fma(Fma::NegAdd, s(3), s(2), pio2[0], Src::Y(x))?;
-        for &c in &pio2[1..] {
-            self.fma(Fma::NegAdd, s(3), s(2), c, Src::Y(s(3)))?;
-        }
-        // sin_wide(r) = fma(z r, horner(z, SIN_WIDE), r) with z = r^2
-        self.bin(Bin::Mul, s(4), s(3), Src::Y(s(3)))?;
-        self.horner(s(5), s(4), &SIN_WIDE)?;
-        self.bin(Bin::Mul, s(4), s(4), Src::Y(s(3)))?;
-        self.fma(Fma::Add, s(5), s(4), Src::Y(s(5)), Src::Y(s(3)))?;
-        // The sign flips with k's lowest bit (sin) or its complement (cos);
-        // k = bits(t) - bits(SHIFT) has the low bit of bits(t), SHIFT's
-        // pattern being even.
-        self.a.vpsllq(s(0), s(0), 63)?;
-        if cos {
-            self.bin(Bin::Xor, s(0), s(0), Src::Y(s(5)))?;
-            let sign = self.bits(SIGN);
-            self.bin(Bin::Xor, d, s(0), sign)?;
-        } else {
-            self.bin(Bin::Xor, s(5), s(0), Src::Y(s(5)))?;
-            // Tiny x: x itself (keeping -0's sign).
-            let tiny = self.k(TRIG_TINY);
-            with_src!(self.vcmppd(s(6), s(6); tiny; 0x11))?;
-            self.a.vblendvpd(d, s(5), x, s(6))?;
-        }
-        Ok(())
-    }
-
-    /// `vmath::explog::tanh`, the whole lane function (its clamp lets every
-    /// input through).
-    fn tanh(&mut self, d: Y, x: Y) -> R {
-        let scratch = self.scratch;
-        let s = |i: usize| scratch[i];
-        // y = min(2|x|, 40), NaN kept: `vminpd` returns its second source
-        // when either is NaN.
-        let abs = self.bits(ABS);
-        self.bin(Bin::And, s(0), x, abs)?;
-        self.bin(Bin::Add, s(0), s(0), Src::Y(s(0)))?; // 2a, exact
-        let forty = self.k(40.0);
-        self.load_constant(s(1), forty)?;
-        self.a.vminpd(s(0), s(1), s(0))?;
-        // reduce_ln2(y): t, kd, hi = fma(-kd, LN2_HI, y), lo = -kd LN2_LO
-        let (inv_ln2, shift) = (self.k(INV_LN2), self.k(SHIFT));
-        self.fma(Fma::Add, s(1), s(0), inv_ln2, shift)?;
-        self.bin(Bin::Sub, s(4), s(1), shift)?;
-        let ln2_hi = self.k(LN2_HI);
-        self.fma(Fma::NegAdd, s(2), s(4), ln2_hi, Src::Y(s(0)))?;
-        let neg_ln2_lo = self.k(-LN2_LO);
-        self.bin(Bin::Mul, s(3), s(4), neg_ln2_lo)?;
-        // sc = pow2i(k), k in [0, 58]: k << 52 plus the bits of 1 (as in
-        // `exp`, bits(t) << 52 is k << 52).
-        self.a.vpsllq(s(0), s(1), 52)?;
-        let one_bits = self.k(1.0);
-        with_src!(self.vpaddq(s(0), s(0); one_bits))?;
-        // tail = fma(r*r, horner(r, EXP_Q), lo), r = hi + lo
-        self.bin(Bin::Add, s(4), s(2), Src::Y(s(3)))?;
-        self.bin(Bin::Mul, s(5), s(4), Src::Y(s(4)))?;
-        self.horner(s(6), s(4), &EXP_Q)?;
-        self.fma(Fma::Add, s(6), s(5), Src::Y(s(6)), Src::Y(s(3)))?;
-        // e = fma(sc, hi, sc - 1) + sc * tail
-        let one = self.k(1.0);
-        self.bin(Bin::Sub, s(1), s(0), one)?;
-        self.fma(Fma::Add, s(1), s(0), Src::Y(s(2)), Src::Y(s(1)))?;
-        self.bin(Bin::Mul, s(6), s(0), Src::Y(s(6)))?;
-        self.bin(Bin::Add, s(1), s(1), Src::Y(s(6)))?;
-        // copysign(e / (e + 2), x)
-        let two = self.k(2.0);
-        self.bin(Bin::Add, s(2), s(1), two)?;
-        self.bin(Bin::Div, s(1), s(1), Src::Y(s(2)))?;
-        self.copysign(d, s(1), x, s(0))
     }
 
     /// `vmath::trig::atan2_ordinary(y, x)`, after `atan2_needs_full`'s test.
@@ -936,16 +704,16 @@ impl<'p> Emitter<'p> {
         self.a.vmovapd(s(5), s(2))?;
         with_src!(self.vfmsub132pd(s(5), s(3); two))?; // num*2 - den
         self.a.vblendvpd(s(5), s(2), s(5), s(0))?;
-        self.bin(Bin::Sub, s(6), s(2), Src::Y(s(3)))?;
+        self.bin(Bin::Sub, s(6), s(2), Src::Reg(s(3)))?;
         self.a.vblendvpd(s(5), s(5), s(6), s(1))?;
         // dd = r3 ? den + num : r2 ? fma(2, den, num) : den
         self.a.vmovapd(s(6), s(3))?;
         with_src!(self.vfmadd132pd(s(6), s(2); two))?; // den*2 + num
         self.a.vblendvpd(s(6), s(3), s(6), s(0))?;
-        self.bin(Bin::Add, s(7), s(3), Src::Y(s(2)))?;
+        self.bin(Bin::Add, s(7), s(3), Src::Reg(s(2)))?;
         self.a.vblendvpd(s(6), s(6), s(7), s(1))?;
         // u = n / dd
-        self.bin(Bin::Div, s(5), s(5), Src::Y(s(6)))?;
+        self.bin(Bin::Div, s(5), s(5), Src::Reg(s(6)))?;
         // base = r3 ? pi/4 : r2 ? atan(1/2) : 0, as hi and lo parts.
         let [half_hi, half_lo] = ATAN_HALF;
         let [pio4_hi, pio4_lo] = PIO4;
@@ -956,77 +724,22 @@ impl<'p> Emitter<'p> {
             with_src!(self.vblendvpd(part, part; r3_value; s(1)))?;
         }
         // p = fma(z u, horner(z, ATAN_A), u), z = u^2; a = hi + (lo + p)
-        self.bin(Bin::Mul, s(0), s(5), Src::Y(s(5)))?;
+        self.bin(Bin::Mul, s(0), s(5), Src::Reg(s(5)))?;
         self.horner(s(1), s(0), &ATAN_A)?;
-        self.bin(Bin::Mul, s(0), s(0), Src::Y(s(5)))?;
-        self.fma(Fma::Add, s(1), s(0), Src::Y(s(1)), Src::Y(s(5)))?;
-        self.bin(Bin::Add, s(7), s(7), Src::Y(s(1)))?;
-        self.bin(Bin::Add, s(6), s(6), Src::Y(s(7)))?;
+        self.bin(Bin::Mul, s(0), s(0), Src::Reg(s(5)))?;
+        self.fma(Fma::Add, s(1), s(0), Src::Reg(s(1)), Src::Reg(s(5)))?;
+        self.bin(Bin::Add, s(7), s(7), Src::Reg(s(1)))?;
+        self.bin(Bin::Add, s(6), s(6), Src::Reg(s(7)))?;
         // swap: pi/2 - a; x negative (its sign bit): pi - a; each as
         // HI - (a - LO).
         for (mask, [hi, lo]) in [(s(4), PIO2_HI_LO), (x, PI_HI_LO)] {
             let (hi, lo) = (self.k(hi), self.k(lo));
             self.bin(Bin::Sub, s(2), s(6), lo)?;
             self.load_constant(s(3), hi)?;
-            self.bin(Bin::Sub, s(3), s(3), Src::Y(s(2)))?;
+            self.bin(Bin::Sub, s(3), s(3), Src::Reg(s(2)))?;
             self.a.vblendvpd(s(6), s(6), s(3), mask)?;
         }
         self.copysign(d, s(6), y, s(0))
-    }
-
-    /// `vmath::explog::log_normal`, after `log_needs_full`'s test.
-    fn log(&mut self, d: Y, x: Y, bail: CodeLabel) -> R {
-        let scratch = self.scratch;
-        let s = |i: usize| scratch[i];
-        // Not a positive normal finite number:
-        // bits(x) - bits(MIN_POSITIVE) >= bits(inf) - bits(MIN_POSITIVE),
-        // that is > bits(inf) - bits(MIN_POSITIVE) - 1.
-        let lo = f64::MIN_POSITIVE.to_bits();
-        let span = f64::INFINITY.to_bits() - lo - 1;
-        self.outside(s(0), x, lo, span)?;
-        self.bail_if(s(0), bail)?;
-        // tmp = ix - bits(sqrt(2)/2); k = tmp >> 52 (arithmetic);
-        // m = ix - (tmp & EXP_MASK)
-        let sqrt_half = self.bits(0x3fe6_a09e_667f_3bcd);
-        with_src!(self.vpsubq(s(0), x; sqrt_half))?;
-        // AVX2 shifts 64-bit lanes logically only: (tmp ^ 2^63) >> 52 is
-        // k + 2048.
-        let sign = self.bits(SIGN);
-        self.bin(Bin::Xor, s(1), s(0), sign)?;
-        self.a.vpsrlq(s(1), s(1), 52)?;
-        let exp_mask = self.bits(0xfff << 52);
-        self.bin(Bin::And, s(0), s(0), exp_mask)?;
-        self.a.vpsubq(s(0), x, s(0))?;
-        // f = m - 1; s = f / (2 + f); z = s*s; r = z * horner(z, LOG_L)
-        let (one, two) = (self.k(1.0), self.k(2.0));
-        self.bin(Bin::Sub, s(0), s(0), one)?;
-        self.bin(Bin::Add, s(2), s(0), two)?;
-        self.bin(Bin::Div, s(2), s(0), Src::Y(s(2)))?;
-        self.bin(Bin::Mul, s(3), s(2), Src::Y(s(2)))?;
-        self.horner(s(4), s(3), &LOG_L)?;
-        self.bin(Bin::Mul, s(4), s(3), Src::Y(s(4)))?;
-        // hfsq = 0.5 * f * f
-        let half = self.k(0.5);
-        self.bin(Bin::Mul, s(5), s(0), half)?;
-        self.bin(Bin::Mul, s(5), s(5), Src::Y(s(0)))?;
-        // kd = i64_to_f64(k): from_bits(bits(SHIFT) + k) - SHIFT, here
-        // from_bits(bits(SHIFT) + (k + 2048)) - (SHIFT + 2048); both exact.
-        let shift_bits = self.bits(SHIFT.to_bits());
-        with_src!(self.vpaddq(s(1), s(1); shift_bits))?;
-        let shift_2048 = self.k(SHIFT + 2048.0);
-        self.bin(Bin::Sub, s(1), s(1), shift_2048)?;
-        // sr = s * (hfsq + r)
-        self.bin(Bin::Add, s(4), s(5), Src::Y(s(4)))?;
-        self.bin(Bin::Mul, s(4), s(2), Src::Y(s(4)))?;
-        // fma(kd, LN2_HI, -((hfsq - (sr + kd * LN2_LO)) - f))
-        let ln2_lo = self.k(LN2_LO);
-        self.bin(Bin::Mul, s(6), s(1), ln2_lo)?;
-        self.bin(Bin::Add, s(4), s(4), Src::Y(s(6)))?;
-        self.bin(Bin::Sub, s(5), s(5), Src::Y(s(4)))?;
-        self.bin(Bin::Sub, d, s(5), Src::Y(s(0)))?;
-        // kd * LN2_HI + (-t) is kd * LN2_HI - t: negating is exact.
-        let ln2_hi = self.k(LN2_HI);
-        with_src!(self.vfmsub231pd(d, s(1); ln2_hi))
     }
 
     /// `a / b` into `d` (which is neither) without the divider when every
@@ -1066,22 +779,22 @@ impl<'p> Emitter<'p> {
         // y0 = from_bits(RCP_MAGIC - bits(b)), then
         // y = y0 (1 + e) (1 + e^2) (1 + e^4) with e = 1 - b y0.
         match self.bits(RCP_MAGIC) {
-            Src::Y(magic) => self.a.vpsubq(s(0), magic, b)?,
+            Src::Reg(magic) => self.a.vpsubq(s(0), magic, b)?,
             magic => {
                 self.load_constant(s(0), magic)?;
                 self.a.vpsubq(s(0), s(0), b)?;
             }
         }
         let one = self.k(1.0);
-        self.fma(Fma::NegAdd, s(1), b, Src::Y(s(0)), one)?; // e
+        self.fma(Fma::NegAdd, s(1), b, Src::Reg(s(0)), one)?; // e
         for last in [false, false, true] {
             self.a.vfmadd132pd(s(0), s(0), s(1))?; // y (1 + e^k)
             if !last {
-                self.bin(Bin::Mul, s(1), s(1), Src::Y(s(1)))?;
+                self.bin(Bin::Mul, s(1), s(1), Src::Reg(s(1)))?;
             }
         }
-        self.bin(Bin::Mul, s(1), a, Src::Y(s(0)))?; // q0
-        self.fma(Fma::NegAdd, d, b, Src::Y(s(1)), Src::Y(a))?; // a - b q0
+        self.bin(Bin::Mul, s(1), a, Src::Reg(s(0)))?; // q0
+        self.fma(Fma::NegAdd, d, b, Src::Reg(s(1)), Src::Reg(a))?; // a - b q0
         self.a.vfmadd132pd(d, s(1), s(0))?; // q
         // b outside [MIN_POSITIVE, 2^53): s(1) all ones.
         let abs = self.bits(ABS);
@@ -1097,7 +810,7 @@ impl<'p> Emitter<'p> {
         let minus_2_53 = self.bits(((1023u64 + 53) << 52).wrapping_neg());
         with_src!(self.vpaddq(s(0), s(0); minus_2_53))?;
         // Failing lanes: not |a - b q| < t, or b out of range.
-        self.fma(Fma::NegAdd, s(2), b, Src::Y(d), Src::Y(a))?;
+        self.fma(Fma::NegAdd, s(2), b, Src::Reg(d), Src::Reg(a))?;
         self.bin(Bin::And, s(2), s(2), abs)?;
         // t > |r| as 64-bit integers: the order of the doubles for t >= 0
         // (never an infinity or NaN here), false for t < 0 and for NaN r.
@@ -1107,22 +820,146 @@ impl<'p> Emitter<'p> {
         self.a.vmovmskpd(r11d, s(0))?;
         self.a.cmp(r11d, 0b1111)?;
         self.a.je(ok)?;
-        self.bin(Bin::Div, d, a, Src::Y(b))?;
+        self.bin(Bin::Div, d, a, Src::Reg(b))?;
         self.a.set_label(&mut ok)?;
         self.a.zero_bytes()
     }
+}
 
-    /// `vmath::arith::horner`: acc = c[N-1], then acc = fma(acc, x, c[i])
-    /// down to c[0], into `dst` (not `x`).
-    fn horner(&mut self, dst: Y, x: Y, c: &[f64]) -> R {
-        let n = c.len();
-        let (top, next) = (self.k(c[n - 1]), self.k(c[n - 2]));
-        self.fma(Fma::Add, dst, x, top, next)?;
-        for &ci in c[..n - 2].iter().rev() {
-            let k = self.k(ci);
-            // dst = dst * x + c[i]
-            with_src!(self.vfmadd213pd(dst, x; k))?;
+impl Kernels for Emitter<'_> {
+    type V = Y;
+
+    /// Without `vscalefpd`, 2^k is added to the exponent field as an integer.
+    const SCALE_IN_BITS: bool = true;
+
+    fn scratch(&self) -> [Y; REGISTERS] {
+        self.scratch
+    }
+
+    fn bits(&mut self, bits: u64) -> Src {
+        *self.uses.entry(bits).or_insert(0) += 1;
+        match self.resident.get(&bits) {
+            Some(&y) => Src::Reg(y),
+            None => Src::K(self.pool.offset(bits)),
         }
-        Ok(())
+    }
+
+    fn bin(&mut self, op: Bin, dst: Y, a: Y, b: Src) -> R {
+        macro_rules! go {
+            ($m:ident) => {
+                with_src!(self.$m(dst, a; b))
+            };
+        }
+        match op {
+            Bin::Add => go!(vaddpd),
+            Bin::Sub => go!(vsubpd),
+            Bin::Mul => go!(vmulpd),
+            Bin::Div => go!(vdivpd),
+            Bin::And => go!(vandpd),
+            Bin::Xor => go!(vxorpd),
+            Bin::Min => go!(vminpd),
+            Bin::SubInt => go!(vpsubq),
+        }
+    }
+
+    fn fused(&mut self, form: Fused, dst: Y, a: Y, b: Src) -> R {
+        match form {
+            Fused::Add231 => with_src!(self.vfmadd231pd(dst, a; b)),
+            Fused::NegAdd231 => with_src!(self.vfnmadd231pd(dst, a; b)),
+            Fused::Sub231 => with_src!(self.vfmsub231pd(dst, a; b)),
+            Fused::Add132 => with_src!(self.vfmadd132pd(dst, a; b)),
+            Fused::NegAdd132 => with_src!(self.vfnmadd132pd(dst, a; b)),
+            Fused::Add213 => with_src!(self.vfmadd213pd(dst, a; b)),
+        }
+    }
+
+    fn load_constant(&mut self, dst: Y, c: Src) -> R {
+        match c {
+            Src::Reg(y) => self.a.vmovapd(dst, y),
+            Src::K(off) => self.a.vmovupd(dst, ymmword_ptr(rcx + off)),
+        }
+    }
+
+    fn copy(&mut self, dst: Y, c: Y) -> R {
+        match self.resident.iter().find(|&(_, &y)| y == c) {
+            Some((&bits, _)) => {
+                let off = self.pool.offset(bits);
+                self.a.vmovupd(dst, ymmword_ptr(rcx + off))
+            }
+            None => self.a.vmovapd(dst, c),
+        }
+    }
+
+    fn shift_left(&mut self, dst: Y, a: Y, imm: i32) -> R {
+        self.a.vpsllq(dst, a, imm)
+    }
+
+    /// `v` is a magnitude (sign bit clear), so a signed comparison of the
+    /// bits is the unsigned one of the kernels' tests.
+    fn bail_above(&mut self, v: Y, limit: f64, mask: Y, bail: CodeLabel) -> R {
+        let limit = self.k(limit);
+        with_src!(self.vpcmpgtq(mask, v; limit))?;
+        self.bail_if(mask, bail)
+    }
+
+    fn bail_unless_positive_normal(&mut self, x: Y, mask: Y, bail: CodeLabel) -> R {
+        // bits(x) - bits(MIN_POSITIVE) >= bits(inf) - bits(MIN_POSITIVE),
+        // that is > bits(inf) - bits(MIN_POSITIVE) - 1.
+        let lo = f64::MIN_POSITIVE.to_bits();
+        let span = f64::INFINITY.to_bits() - lo - 1;
+        self.outside(mask, x, lo, span)?;
+        self.bail_if(mask, bail)
+    }
+
+    /// p * pow2i(k), k = bits(t) - bits(SHIFT): adding k to p's exponent
+    /// field is the same exact product. bits(t) << 52 is k << 52: the low 12
+    /// bits of SHIFT's pattern, all that survive the shift of it, are zero.
+    fn scale(&mut self, dst: Y, p: Y, _: Y, t: Y) -> R {
+        self.a.vpsllq(t, t, 52)?;
+        self.a.vpaddq(dst, p, t)
+    }
+
+    /// k << 52 (as in `scale`) plus the bits of 1, which this reads as a
+    /// second use of the constant.
+    fn pow2(&mut self, dst: Y, _: Y, t: Y, _: Src) -> R {
+        self.a.vpsllq(dst, t, 52)?;
+        let one_bits = self.k(1.0);
+        with_src!(self.vpaddq(dst, dst; one_bits))
+    }
+
+    /// AVX2 shifts 64-bit lanes logically only: (tmp ^ 2^63) >> 52 is
+    /// k + 2048.
+    fn log_exponent(&mut self, dst: Y, tmp: Y) -> R {
+        let sign = self.bits(SIGN);
+        self.bin(Bin::Xor, dst, tmp, sign)?;
+        self.a.vpsrlq(dst, dst, 52)
+    }
+
+    /// kd = i64_to_f64(k): from_bits(bits(SHIFT) + k) - SHIFT, here
+    /// from_bits(bits(SHIFT) + (k + 2048)) - (SHIFT + 2048); both exact.
+    fn log_exponent_to_f64(&mut self, k: Y) -> R {
+        let shift_bits = self.bits(SHIFT.to_bits());
+        with_src!(self.vpaddq(k, k; shift_bits))?;
+        let shift_2048 = self.k(SHIFT + 2048.0);
+        self.bin(Bin::Sub, k, k, shift_2048)
+    }
+
+    fn sin_cos_sign(&mut self, cos: bool, d: Y, x: Y, p: SinCosParts<Y>) -> R {
+        if cos {
+            self.bin(Bin::Xor, p.sign, p.sign, Src::Reg(p.r))?;
+            let sign = self.bits(SIGN);
+            self.bin(Bin::Xor, d, p.sign, sign)
+        } else {
+            self.bin(Bin::Xor, p.r, p.sign, Src::Reg(p.r))?;
+            // Tiny x: x itself (keeping -0's sign).
+            let tiny = self.k(TRIG_TINY);
+            with_src!(self.vcmppd(p.ax, p.ax; tiny; 0x11))?;
+            self.a.vblendvpd(d, p.r, x, p.ax)
+        }
+    }
+
+    fn div_copysign(&mut self, d: Y, num: Y, den: Y, sign: Y, t: Y) -> R {
+        self.bin(Bin::Div, num, num, Src::Reg(den))?;
+        self.copysign(d, num, sign, t)
     }
 }

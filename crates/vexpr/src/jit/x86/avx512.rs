@@ -13,16 +13,16 @@
 //! ports work at once as in `vmath::divider`; then whole vectors one at a
 //! time, then the last 1-7 elements under a mask.
 
+use super::kernels::{self, Fma, Fused, Kernels, R, SinCosParts};
 use super::{
-    ABS, Bin, Compiled, Divider, Fma, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use,
-    divider_pattern, predicate,
+    ABS, Bin, Compiled, Divider, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use, divider_pattern,
+    predicate,
 };
 use crate::functions::{JitOp, POWI_MAX, POWI_MIN};
 use crate::jit::{Backend, Plan, Slot};
 use crate::kernels::vmath::shared::{
-    ATAN_A, ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, DIV_MAX, DIV_MIN, EXP_Q, INV_LN2,
-    INV_PI, LN2_HI, LN2_LO, LOG_L, PI_HI_LO, PIO2, PIO2_HI_LO, PIO4, SHIFT, SIN_WIDE, SQRT_MAX,
-    SQRT_MIN, TRIG_FAST_MAX, TRIG_TINY,
+    ATAN_A, ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, DIV_MAX, DIV_MIN, PI_HI_LO,
+    PIO2_HI_LO, PIO4, SQRT_MAX, SQRT_MIN, TRIG_TINY,
 };
 use crate::program::{Instr, Program};
 use iced_x86::IcedError;
@@ -65,7 +65,6 @@ impl Backend for Avx512 {
     }
 }
 
-type R = Result<(), IcedError>;
 type Z = AsmRegisterZmm;
 
 const ZMM: [Z; 32] = [
@@ -88,20 +87,16 @@ const fn s(i: usize) -> Z {
     ZMM[16 + i]
 }
 
-/// A source operand: a vector register, or a pool constant broadcast to all
-/// lanes (by its byte offset in the pool).
-#[derive(Clone, Copy)]
-enum Src {
-    Z(Z),
-    K(i32),
-}
+/// A source operand: a zmm register, or a pool constant broadcast to all
+/// lanes.
+type Src = kernels::Src<Z>;
 
 /// `self.a.op(pre..., src, post...)` with `src` a register or a broadcast
 /// pool constant (the assembler has one method per operand kind).
 macro_rules! with_src {
     ($self:ident . $m:ident ( $($pre:expr),* ; $src:expr $(; $($post:expr),*)? )) => {
         match $src {
-            Src::Z(z) => $self.a.$m($($pre,)* z $(, $($post),*)?),
+            Src::Reg(z) => $self.a.$m($($pre,)* z $(, $($post),*)?),
             Src::K(off) => $self.a.$m($($pre,)* qword_bcst(rcx + off) $(, $($post),*)?),
         }
     };
@@ -182,6 +177,8 @@ struct Emitter<'p> {
     resident: HashMap<u64, Z>,
     /// Store whole vectors with `vmovntpd` (the second function).
     streaming: bool,
+    /// The current vector is the last, partial one, under the mask `k1`.
+    tail: bool,
     /// After a `powi`: its base, and how many of its squares x^2, x^4, ...
     /// are in scratch registers 0, 1, ... (see [`Emitter::powi`]).
     squares: Option<(Z, usize)>,
@@ -204,6 +201,7 @@ impl<'p> Emitter<'p> {
             uses: HashMap::new(),
             resident,
             streaming: false,
+            tail: false,
             squares: None,
             program,
             plan,
@@ -211,22 +209,9 @@ impl<'p> Emitter<'p> {
         })
     }
 
-    /// The constant with these bits: its register, or its place in the pool.
-    fn bits(&mut self, bits: u64) -> Src {
-        *self.uses.entry(bits).or_insert(0) += 1;
-        match self.resident.get(&bits) {
-            Some(&z) => Src::Z(z),
-            None => Src::K(self.pool_offset(bits)),
-        }
-    }
-
     /// The byte offset of the pool entry with these bits (added once).
     fn pool_offset(&mut self, bits: u64) -> i32 {
         self.pool.offset(bits)
-    }
-
-    fn k(&mut self, value: f64) -> Src {
-        self.bits(value.to_bits())
     }
 
     /// The vector register of program register `reg`.
@@ -235,72 +220,6 @@ impl<'p> Emitter<'p> {
             Slot::Vector(v) => ZMM[v as usize],
             // `Plan::new` made every operand a vector except `powi` exponents.
             _ => unreachable!("not a vector operand"),
-        }
-    }
-
-    /// `dst = a OP b`.
-    fn bin(&mut self, op: Bin, dst: Z, a: Z, b: Src) -> R {
-        macro_rules! go {
-            ($m:ident) => {
-                with_src!(self.$m(dst, a; b))
-            };
-        }
-        match op {
-            Bin::Add => go!(vaddpd),
-            Bin::Sub => go!(vsubpd),
-            Bin::Mul => go!(vmulpd),
-            Bin::Div => go!(vdivpd),
-            Bin::And => go!(vpandq),
-            Bin::Xor => go!(vpxorq),
-        }
-    }
-
-    /// `dst = ±(a*b) + c` with one rounding. `dst` must differ from `a` and
-    /// `b` unless `c` is a register.
-    fn fma(&mut self, kind: Fma, dst: Z, a: Z, b: Src, c: Src) -> R {
-        // The product commutes: put a `dst` operand first.
-        let (a, b) = match b {
-            Src::Z(bz) if bz == dst && a != dst => (bz, Src::Z(a)),
-            _ => (a, b),
-        };
-        macro_rules! form {
-            ($m:ident, $x:expr, $y:expr, $z:expr) => {
-                with_src!(self.$m($x, $y; $z))
-            };
-        }
-        // 231: dst = ±(a*b) + dst.
-        macro_rules! f231 {
-            () => {
-                match kind {
-                    Fma::Add => form!(vfmadd231pd, dst, a, b),
-                    Fma::NegAdd => form!(vfnmadd231pd, dst, a, b),
-                }
-            };
-        }
-        match c {
-            Src::K(off) => {
-                debug_assert!(dst != a && !matches!(b, Src::Z(b) if b == dst));
-                self.a.vbroadcastsd(dst, qword_ptr(rcx + off))?;
-                f231!()
-            }
-            Src::Z(c) if c == dst => f231!(),
-            Src::Z(c) if a == dst => match kind {
-                // 132: dst = ±(dst*b) + c.
-                Fma::Add => form!(vfmadd132pd, dst, c, b),
-                Fma::NegAdd => form!(vfnmadd132pd, dst, c, b),
-            },
-            Src::Z(c) => {
-                // A constant is loaded again from the pool (a broadcast load
-                // takes no vector port, a register copy may).
-                match self.resident.iter().find(|&(_, &z)| z == c) {
-                    Some((&bits, _)) => {
-                        let off = self.pool_offset(bits);
-                        self.a.vbroadcastsd(dst, qword_ptr(rcx + off))?;
-                    }
-                    None => self.a.vmovapd(dst, c)?,
-                }
-                f231!()
-            }
         }
     }
 
@@ -420,6 +339,7 @@ impl<'p> Emitter<'p> {
     ) -> Result<bool, IcedError> {
         // Scratch registers hold the previous vector's values.
         self.squares = None;
+        self.tail = tail;
         for (j, &reg) in self.plan.inputs.clone().iter().enumerate() {
             let z = self.z(reg as u32);
             let src = zmmword_ptr(INPUT_GPRS[j] + rax + off);
@@ -472,7 +392,7 @@ impl<'p> Emitter<'p> {
         };
         let d = self.z(instr.dst);
         let x = || vector(0);
-        let y = |_: &Self| Src::Z(vector(1));
+        let y = |_: &Self| Src::Reg(vector(1));
         let arg = |k: usize| instr.args[k];
         match op {
             JitOp::Add => self.bin(Bin::Add, d, x(), y(self))?,
@@ -508,27 +428,27 @@ impl<'p> Emitter<'p> {
                 let abs = self.bits(ABS);
                 self.bin(Bin::And, d, x(), abs)?;
                 self.bin(Bin::And, s(0), vector(1), abs)?;
-                self.bin(Bin::Add, d, d, Src::Z(s(0)))?;
+                self.bin(Bin::Add, d, d, Src::Reg(s(0)))?;
             }
             JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => {
                 let z = vector(2);
                 self.bin(Bin::Mul, d, x(), y(self))?;
                 match op {
-                    JitOp::MulAdd => self.bin(Bin::Add, d, d, Src::Z(z))?,
-                    JitOp::MulSub => self.bin(Bin::Sub, d, d, Src::Z(z))?,
-                    _ => self.bin(Bin::Sub, d, z, Src::Z(d))?,
+                    JitOp::MulAdd => self.bin(Bin::Add, d, d, Src::Reg(z))?,
+                    JitOp::MulSub => self.bin(Bin::Sub, d, d, Src::Reg(z))?,
+                    _ => self.bin(Bin::Sub, d, z, Src::Reg(d))?,
                 }
             }
             JitOp::MulAddMul | JitOp::MulSubMul => {
                 let (z, w) = (vector(2), vector(3));
                 self.bin(Bin::Mul, d, x(), y(self))?;
-                self.bin(Bin::Mul, s(0), z, Src::Z(w))?;
+                self.bin(Bin::Mul, s(0), z, Src::Reg(w))?;
                 let combine = if op == JitOp::MulAddMul {
                     Bin::Add
                 } else {
                     Bin::Sub
                 };
-                self.bin(combine, d, d, Src::Z(s(0)))?;
+                self.bin(combine, d, d, Src::Reg(s(0)))?;
             }
             JitOp::Powi => {
                 let Slot::Int(n) = self.plan.slots[arg(1) as usize] else {
@@ -551,12 +471,12 @@ impl<'p> Emitter<'p> {
                 self.a.vcmppd(k2, x(), vector(1), predicate(compare))?;
                 self.a.vblendmpd(d.k2(), vector(3), vector(2))?;
             }
-            JitOp::Exp => self.exp(d, x(), tail, bail)?,
-            JitOp::Sin => self.sin_cos(false, d, x(), tail, bail)?,
+            JitOp::Exp => self.exp(d, x(), bail)?,
+            JitOp::Sin => self.sin_cos(false, d, x(), bail)?,
             JitOp::Tanh => self.tanh(d, x())?,
             JitOp::Atan2 => self.atan2(d, x(), vector(1), tail, bail)?,
-            JitOp::Cos => self.sin_cos(true, d, x(), tail, bail)?,
-            JitOp::Log => self.log(d, x(), tail, bail)?,
+            JitOp::Cos => self.sin_cos(true, d, x(), bail)?,
+            JitOp::Log => self.log(d, x(), bail)?,
         }
         Ok(true)
     }
@@ -580,14 +500,14 @@ impl<'p> Emitter<'p> {
                 result = Some(match result {
                     None => power,
                     Some(r) => {
-                        self.bin(Bin::Mul, d, r, Src::Z(power))?;
+                        self.bin(Bin::Mul, d, r, Src::Reg(power))?;
                         d
                     }
                 });
             }
             if bit < 4 && n >> (bit + 1) != 0 {
                 if bit >= known {
-                    self.bin(Bin::Mul, s(bit), power, Src::Z(power))?;
+                    self.bin(Bin::Mul, s(bit), power, Src::Reg(power))?;
                 }
                 power = s(bit);
             }
@@ -611,130 +531,6 @@ impl<'p> Emitter<'p> {
         }
         self.a.kortestb(k2, k2)?;
         self.a.jnz(bail)
-    }
-
-    /// `vmath::explog::exp_normal`, after `exp_needs_full`'s test.
-    fn exp(&mut self, d: Z, x: Z, tail: bool, bail: CodeLabel) -> R {
-        // |x| > 708 or NaN: bits(|x|) > bits(708).
-        let abs = self.bits(ABS);
-        self.bin(Bin::And, s(0), x, abs)?;
-        let limit = self.k(708.0);
-        self.bail_if(s(0), 6, limit, tail, bail)?;
-        // (kd, k) = round_int_mul(x, INV_LN2)
-        let (inv_ln2, shift) = (self.k(INV_LN2), self.k(SHIFT));
-        self.fma(Fma::Add, s(0), x, inv_ln2, shift)?;
-        self.bin(Bin::Sub, s(0), s(0), shift)?;
-        // hi = fma(-kd, LN2_HI, x); lo = -kd * LN2_LO
-        let ln2_hi = self.k(LN2_HI);
-        self.fma(Fma::NegAdd, s(2), s(0), ln2_hi, Src::Z(x))?;
-        let neg_ln2_lo = self.k(-LN2_LO);
-        self.bin(Bin::Mul, s(3), s(0), neg_ln2_lo)?;
-        // tail = fma(r*r, horner(r, EXP_Q), lo) with r = hi + lo
-        self.bin(Bin::Add, s(4), s(2), Src::Z(s(3)))?;
-        self.bin(Bin::Mul, s(5), s(4), Src::Z(s(4)))?;
-        self.horner(s(6), s(4), &EXP_Q)?;
-        self.fma(Fma::Add, s(6), s(5), Src::Z(s(6)), Src::Z(s(3)))?;
-        // p = 1 + (hi + tail); p * 2^k
-        self.bin(Bin::Add, s(6), s(2), Src::Z(s(6)))?;
-        let one = self.k(1.0);
-        self.bin(Bin::Add, s(6), s(6), one)?;
-        // p * 2^kd in one `vscalefpd` instead of building 2^k's bits from the
-        // integer k and multiplying (four operations): both are exact, as
-        // |x| <= 708 keeps 2^k and the result normal.
-        self.a.vscalefpd(d, s(6), s(0))
-    }
-
-    /// `vmath::trig::sin_small` or `cos_small`, after `trig_needs_large`'s
-    /// test.
-    fn sin_cos(&mut self, cos: bool, d: Z, x: Z, tail: bool, bail: CodeLabel) -> R {
-        // |x| > 2^20 or NaN: bits(|x|) > bits(2^20).
-        let abs = self.bits(ABS);
-        self.bin(Bin::And, s(6), x, abs)?;
-        let limit = self.k(TRIG_FAST_MAX);
-        self.bail_if(s(6), 6, limit, tail, bail)?;
-        let (inv_pi, shift) = (self.k(INV_PI), self.k(SHIFT));
-        if cos {
-            // (kd, k) = round_int_mul(fma(x, INV_PI, -0.5), 1); q = 2 kd + 1
-            let minus_half = self.k(-0.5);
-            self.fma(Fma::Add, s(0), x, inv_pi, minus_half)?;
-            self.bin(Bin::Add, s(0), s(0), shift)?; // fma(u, 1, SHIFT)
-            self.bin(Bin::Sub, s(1), s(0), shift)?;
-            let (two, one) = (self.k(2.0), self.k(1.0));
-            self.fma(Fma::Add, s(2), s(1), two, one)?;
-        } else {
-            // (kd, k) = round_int_mul(x, INV_PI); q = 2 kd
-            self.fma(Fma::Add, s(0), x, inv_pi, shift)?;
-            self.bin(Bin::Sub, s(1), s(0), shift)?;
-            self.bin(Bin::Add, s(2), s(1), Src::Z(s(1)))?;
-        }
-        // r = x - q pi/2 in four exact-product steps (sub_q_pio2).
-        let pio2: Vec<Src> = PIO2.iter().map(|&c| self.k(c)).collect();
-        self.fma(Fma::NegAdd, s(3), s(2), pio2[0], Src::Z(x))?;
-        for &c in &pio2[1..] {
-            self.fma(Fma::NegAdd, s(3), s(2), c, Src::Z(s(3)))?;
-        }
-        // sin_wide(r) = fma(z r, horner(z, SIN_WIDE), r) with z = r^2
-        self.bin(Bin::Mul, s(4), s(3), Src::Z(s(3)))?;
-        self.horner(s(5), s(4), &SIN_WIDE)?;
-        self.bin(Bin::Mul, s(4), s(4), Src::Z(s(3)))?;
-        self.fma(Fma::Add, s(5), s(4), Src::Z(s(5)), Src::Z(s(3)))?;
-        // The sign flips with k's lowest bit (sin) or its complement (cos);
-        // k = bits(t) - bits(SHIFT) has the low bit of bits(t), SHIFT's
-        // pattern being even.
-        self.a.vpsllq(s(0), s(0), 63)?;
-        if cos {
-            let sign = self.bits(SIGN);
-            // s(0) ^ s(5) ^ SIGN
-            with_src!(self.vpternlogq(s(0), s(5); sign; 0x96))?;
-            self.a.vmovapd(d, s(0))?;
-        } else {
-            self.bin(Bin::Xor, d, s(0), Src::Z(s(5)))?;
-            // Tiny x: x itself (keeping -0's sign).
-            let tiny = self.k(TRIG_TINY);
-            with_src!(self.vcmppd(k3, s(6); tiny; 0x11))?;
-            self.a.vmovapd(d.k3(), x)?;
-        }
-        Ok(())
-    }
-
-    /// `vmath::explog::tanh`, the whole lane function (its clamp lets every
-    /// input through).
-    fn tanh(&mut self, d: Z, x: Z) -> R {
-        // y = min(2|x|, 40), NaN kept: `vminpd` returns its second source
-        // when either is NaN.
-        let abs = self.bits(ABS);
-        self.bin(Bin::And, s(0), x, abs)?;
-        self.bin(Bin::Add, s(0), s(0), Src::Z(s(0)))?; // 2a, exact
-        let forty = self.k(40.0);
-        self.load_constant(s(1), forty)?;
-        self.a.vminpd(s(0), s(1), s(0))?;
-        // reduce_ln2(y): kd, hi = fma(-kd, LN2_HI, y), lo = -kd LN2_LO
-        let (inv_ln2, shift) = (self.k(INV_LN2), self.k(SHIFT));
-        self.fma(Fma::Add, s(1), s(0), inv_ln2, shift)?;
-        self.bin(Bin::Sub, s(1), s(1), shift)?;
-        let ln2_hi = self.k(LN2_HI);
-        self.fma(Fma::NegAdd, s(2), s(1), ln2_hi, Src::Z(s(0)))?;
-        let neg_ln2_lo = self.k(-LN2_LO);
-        self.bin(Bin::Mul, s(3), s(1), neg_ln2_lo)?;
-        // sc = 2^k (k in [0, 58]: `vscalefpd` of 1 is pow2i(k) exactly)
-        let one = self.k(1.0);
-        self.load_constant(s(0), one)?;
-        self.a.vscalefpd(s(0), s(0), s(1))?;
-        // tail = fma(r*r, horner(r, EXP_Q), lo), r = hi + lo
-        self.bin(Bin::Add, s(4), s(2), Src::Z(s(3)))?;
-        self.bin(Bin::Mul, s(5), s(4), Src::Z(s(4)))?;
-        self.horner(s(6), s(4), &EXP_Q)?;
-        self.fma(Fma::Add, s(6), s(5), Src::Z(s(6)), Src::Z(s(3)))?;
-        // e = fma(sc, hi, sc - 1) + sc * tail
-        self.bin(Bin::Sub, s(1), s(0), one)?;
-        self.fma(Fma::Add, s(1), s(0), Src::Z(s(2)), Src::Z(s(1)))?;
-        self.bin(Bin::Mul, s(6), s(0), Src::Z(s(6)))?;
-        self.bin(Bin::Add, s(1), s(1), Src::Z(s(6)))?;
-        // copysign(e / (e + 2), x)
-        let two = self.k(2.0);
-        self.bin(Bin::Add, s(2), s(1), two)?;
-        self.bin(Bin::Div, d, s(1), Src::Z(s(2)))?;
-        self.copysign(d, x)
     }
 
     /// `vmath::trig::atan2_ordinary(y, x)`, after `atan2_needs_full`'s test.
@@ -777,25 +573,25 @@ impl<'p> Emitter<'p> {
         with_src!(self.vfmadd132pd(s(4).k2(), s(2); two))?; // dd*2 + num
         self.a.vaddpd(s(4).k3(), s(3), s(2))?;
         // u = n / dd
-        self.bin(Bin::Div, s(0), s(0), Src::Z(s(4)))?;
+        self.bin(Bin::Div, s(0), s(0), Src::Reg(s(4)))?;
         // base = r3 ? pi/4 : r2 ? atan(1/2) : 0, as hi and lo parts: the
         // first moves zero the other lanes.
         for (mask, [hi, lo]) in [(2, ATAN_HALF), (3, PIO4)] {
             for (part, c) in [(s(5), hi), (s(6), lo)] {
                 let dst = if mask == 2 { part.k2().z() } else { part.k3() };
                 match self.k(c) {
-                    Src::Z(z) => self.a.vmovapd(dst, z)?,
+                    Src::Reg(z) => self.a.vmovapd(dst, z)?,
                     Src::K(off) => self.a.vbroadcastsd(dst, qword_ptr(rcx + off))?,
                 }
             }
         }
         // p = fma(z u, horner(z, ATAN_A), u), z = u^2; a = hi + (lo + p)
-        self.bin(Bin::Mul, s(1), s(0), Src::Z(s(0)))?;
+        self.bin(Bin::Mul, s(1), s(0), Src::Reg(s(0)))?;
         self.horner(s(2), s(1), &ATAN_A)?;
-        self.bin(Bin::Mul, s(1), s(1), Src::Z(s(0)))?;
-        self.fma(Fma::Add, s(2), s(1), Src::Z(s(2)), Src::Z(s(0)))?;
-        self.bin(Bin::Add, s(6), s(6), Src::Z(s(2)))?;
-        self.bin(Bin::Add, s(5), s(5), Src::Z(s(6)))?;
+        self.bin(Bin::Mul, s(1), s(1), Src::Reg(s(0)))?;
+        self.fma(Fma::Add, s(2), s(1), Src::Reg(s(2)), Src::Reg(s(0)))?;
+        self.bin(Bin::Add, s(6), s(6), Src::Reg(s(2)))?;
+        self.bin(Bin::Add, s(5), s(5), Src::Reg(s(6)))?;
         // swap: pi/2 - a; x negative (its sign bit): pi - a; each as
         // HI - (a - LO).
         self.a.vpmovq2m(k3, x)?;
@@ -803,7 +599,7 @@ impl<'p> Emitter<'p> {
             let (hi, lo) = (self.k(hi), self.k(lo));
             self.bin(Bin::Sub, s(7), s(5), lo)?;
             let hi = match hi {
-                Src::Z(z) => z,
+                Src::Reg(z) => z,
                 Src::K(_) => {
                     self.load_constant(s(8), hi)?;
                     s(8)
@@ -822,93 +618,25 @@ impl<'p> Emitter<'p> {
         with_src!(self.vpternlogq(d, sign; sign_bit; 0xd8))
     }
 
-    /// Puts the constant `c` into register `scratch`.
-    fn load_constant(&mut self, scratch: Z, c: Src) -> R {
-        match c {
-            Src::Z(z) => self.a.vmovapd(scratch, z),
-            Src::K(off) => self.a.vbroadcastsd(scratch, qword_ptr(rcx + off)),
-        }
-    }
-
-    /// `vmath::explog::log_normal`, after `log_needs_full`'s test.
-    fn log(&mut self, d: Z, x: Z, tail: bool, bail: CodeLabel) -> R {
-        // Not a positive normal finite number:
-        // bits(x) - bits(MIN_POSITIVE) >= bits(inf) - bits(MIN_POSITIVE).
-        // `vfpclasspd` with every class set (NaNs, zeros, infinities,
-        // subnormals, negatives) tests that in one operation.
-        if tail {
-            self.a.vfpclasspd(k2.k1(), x, 0xff)?;
-        } else {
-            self.a.vfpclasspd(k2, x, 0xff)?;
-        }
-        self.a.kortestb(k2, k2)?;
-        self.a.jnz(bail)?;
-        // k = (ix - bits(sqrt(2)/2)) >> 52; m = ix - (tmp & EXP_MASK)
-        let sqrt_half = self.bits(0x3fe6_a09e_667f_3bcd);
-        with_src!(self.vpsubq(s(0), x; sqrt_half))?;
-        self.a.vpsraq(s(1), s(0), 52)?;
-        let exp_mask = self.bits(0xfff << 52);
-        self.bin(Bin::And, s(0), s(0), exp_mask)?;
-        self.a.vpsubq(s(0), x, s(0))?;
-        // f = m - 1; s = f / (2 + f); z = s*s; r = z * horner(z, LOG_L)
-        let (one, two) = (self.k(1.0), self.k(2.0));
-        self.bin(Bin::Sub, s(0), s(0), one)?;
-        self.bin(Bin::Add, s(2), s(0), two)?;
-        self.bin(Bin::Div, s(2), s(0), Src::Z(s(2)))?;
-        self.bin(Bin::Mul, s(3), s(2), Src::Z(s(2)))?;
-        self.horner(s(4), s(3), &LOG_L)?;
-        self.bin(Bin::Mul, s(4), s(3), Src::Z(s(4)))?;
-        // hfsq = 0.5 * f * f; kd = k as f64; sr = s * (hfsq + r)
-        let half = self.k(0.5);
-        self.bin(Bin::Mul, s(5), s(0), half)?;
-        self.bin(Bin::Mul, s(5), s(5), Src::Z(s(0)))?;
-        self.a.vcvtqq2pd(s(1), s(1))?;
-        self.bin(Bin::Add, s(4), s(5), Src::Z(s(4)))?;
-        self.bin(Bin::Mul, s(4), s(2), Src::Z(s(4)))?;
-        // fma(kd, LN2_HI, -((hfsq - (sr + kd * LN2_LO)) - f))
-        let ln2_lo = self.k(LN2_LO);
-        self.bin(Bin::Mul, s(6), s(1), ln2_lo)?;
-        self.bin(Bin::Add, s(4), s(4), Src::Z(s(6)))?;
-        self.bin(Bin::Sub, s(5), s(5), Src::Z(s(4)))?;
-        self.bin(Bin::Sub, d, s(5), Src::Z(s(0)))?;
-        // kd * LN2_HI + (-t) is kd * LN2_HI - t: negating is exact.
-        let ln2_hi = self.k(LN2_HI);
-        with_src!(self.vfmsub231pd(d, s(1); ln2_hi))
-    }
-
-    /// `vmath::arith::horner`: acc = c[N-1], then acc = fma(acc, x, c[i])
-    /// down to c[0], into `dst` (not `x`).
-    fn horner(&mut self, dst: Z, x: Z, c: &[f64]) -> R {
-        let n = c.len();
-        let (top, next) = (self.k(c[n - 1]), self.k(c[n - 2]));
-        self.fma(Fma::Add, dst, x, top, next)?;
-        for &ci in c[..n - 2].iter().rev() {
-            let k = self.k(ci);
-            // dst = dst * x + c[i]
-            with_src!(self.vfmadd213pd(dst, x; k))?;
-        }
-        Ok(())
-    }
-
     /// `vmath::divider::sqrt_newton`: Newton from `vrsqrt14pd`, Tuckerman's
     /// test, `vsqrtpd` for a vector with a lane outside [2^-900, 2^900].
     fn sqrt_newton(&mut self, d: Z, x: Z) -> R {
         let (half, zero) = (self.k(0.5), self.k(0.0));
         let one_bits = self.bits(1);
         self.a.vrsqrt14pd(s(0), x)?;
-        self.bin(Bin::Mul, s(1), x, Src::Z(s(0)))?; // g0 = x y
+        self.bin(Bin::Mul, s(1), x, Src::Reg(s(0)))?; // g0 = x y
         self.bin(Bin::Mul, s(2), s(0), half)?; // h0 = y / 2
-        self.fma(Fma::NegAdd, s(3), s(1), Src::Z(s(2)), half)?; // r = 1/2 - g0 h0
-        self.fma(Fma::Add, s(4), s(1), Src::Z(s(3)), Src::Z(s(1)))?; // g1
-        self.fma(Fma::Add, s(5), s(2), Src::Z(s(3)), Src::Z(s(2)))?; // h1
-        self.fma(Fma::NegAdd, s(6), s(4), Src::Z(s(4)), Src::Z(x))?; // x - g1^2
-        self.fma(Fma::Add, s(6), s(6), Src::Z(s(5)), Src::Z(s(4)))?; // g
+        self.fma(Fma::NegAdd, s(3), s(1), Src::Reg(s(2)), half)?; // r = 1/2 - g0 h0
+        self.fma(Fma::Add, s(4), s(1), Src::Reg(s(3)), Src::Reg(s(1)))?; // g1
+        self.fma(Fma::Add, s(5), s(2), Src::Reg(s(3)), Src::Reg(s(2)))?; // h1
+        self.fma(Fma::NegAdd, s(6), s(4), Src::Reg(s(4)), Src::Reg(x))?; // x - g1^2
+        self.fma(Fma::Add, s(6), s(6), Src::Reg(s(5)), Src::Reg(s(4)))?; // g
         with_src!(self.vpaddq(s(7), s(6); one_bits))?; // next(g)
         with_src!(self.vpsubq(s(8), s(6); one_bits))?; // prev(g)
-        self.fma(Fma::NegAdd, s(9), s(6), Src::Z(s(7)), Src::Z(x))?;
+        self.fma(Fma::NegAdd, s(9), s(6), Src::Reg(s(7)), Src::Reg(x))?;
         with_src!(self.vcmppd(k2, s(9); zero; 0x1e))?; // > 0: too low
         self.a.vmovapd(s(6).k2(), s(7))?;
-        self.fma(Fma::NegAdd, s(9), s(6), Src::Z(s(8)), Src::Z(x))?;
+        self.fma(Fma::NegAdd, s(9), s(6), Src::Reg(s(8)), Src::Reg(x))?;
         with_src!(self.vcmppd(k2, s(9); zero; 0x12))?; // <= 0: too high
         self.a.vmovapd(s(6).k2(), s(8))?;
         let (lo, hi) = (self.k(SQRT_MIN), self.k(SQRT_MAX));
@@ -924,14 +652,14 @@ impl<'p> Emitter<'p> {
         let one = self.k(1.0);
         let abs = self.bits(ABS);
         self.a.vrcp14pd(s(0), b)?;
-        self.fma(Fma::NegAdd, s(1), b, Src::Z(s(0)), one)?; // e0 = 1 - b y0
-        self.fma(Fma::Add, s(2), s(0), Src::Z(s(1)), Src::Z(s(0)))?; // y1
-        self.bin(Bin::Mul, s(3), s(1), Src::Z(s(1)))?;
-        self.fma(Fma::Add, s(4), s(2), Src::Z(s(3)), Src::Z(s(2)))?; // y
-        self.bin(Bin::Mul, s(5), a, Src::Z(s(4)))?; // q0
-        self.fma(Fma::NegAdd, s(6), b, Src::Z(s(5)), Src::Z(a))?; // a - b q0
-        self.fma(Fma::Add, s(6), s(6), Src::Z(s(4)), Src::Z(s(5)))?; // q
-        self.fma(Fma::NegAdd, s(7), b, Src::Z(s(6)), Src::Z(a))?;
+        self.fma(Fma::NegAdd, s(1), b, Src::Reg(s(0)), one)?; // e0 = 1 - b y0
+        self.fma(Fma::Add, s(2), s(0), Src::Reg(s(1)), Src::Reg(s(0)))?; // y1
+        self.bin(Bin::Mul, s(3), s(1), Src::Reg(s(1)))?;
+        self.fma(Fma::Add, s(4), s(2), Src::Reg(s(3)), Src::Reg(s(2)))?; // y
+        self.bin(Bin::Mul, s(5), a, Src::Reg(s(4)))?; // q0
+        self.fma(Fma::NegAdd, s(6), b, Src::Reg(s(5)), Src::Reg(a))?; // a - b q0
+        self.fma(Fma::Add, s(6), s(6), Src::Reg(s(4)), Src::Reg(s(5)))?; // q
+        self.fma(Fma::NegAdd, s(7), b, Src::Reg(s(6)), Src::Reg(a))?;
         self.bin(Bin::And, s(7), s(7), abs)?; // |a - b q|
         let below = self.k(1.0 - f64::EPSILON / 2.0);
         self.bin(Bin::Mul, s(8), s(6), below)?;
@@ -963,5 +691,134 @@ impl<'p> Emitter<'p> {
         hardware(&mut self.a)?;
         self.a.set_label(&mut ok)?;
         self.a.zero_bytes()
+    }
+}
+
+impl Kernels for Emitter<'_> {
+    type V = Z;
+
+    /// `vscalefpd` takes kd as it is.
+    const SCALE_IN_BITS: bool = false;
+
+    fn scratch(&self) -> [Z; 16] {
+        std::array::from_fn(s)
+    }
+
+    fn bits(&mut self, bits: u64) -> Src {
+        *self.uses.entry(bits).or_insert(0) += 1;
+        match self.resident.get(&bits) {
+            Some(&z) => Src::Reg(z),
+            None => Src::K(self.pool_offset(bits)),
+        }
+    }
+
+    fn bin(&mut self, op: Bin, dst: Z, a: Z, b: Src) -> R {
+        macro_rules! go {
+            ($m:ident) => {
+                with_src!(self.$m(dst, a; b))
+            };
+        }
+        match op {
+            Bin::Add => go!(vaddpd),
+            Bin::Sub => go!(vsubpd),
+            Bin::Mul => go!(vmulpd),
+            Bin::Div => go!(vdivpd),
+            Bin::And => go!(vpandq),
+            Bin::Xor => go!(vpxorq),
+            Bin::Min => go!(vminpd),
+            Bin::SubInt => go!(vpsubq),
+        }
+    }
+
+    fn fused(&mut self, form: Fused, dst: Z, a: Z, b: Src) -> R {
+        match form {
+            Fused::Add231 => with_src!(self.vfmadd231pd(dst, a; b)),
+            Fused::NegAdd231 => with_src!(self.vfnmadd231pd(dst, a; b)),
+            Fused::Sub231 => with_src!(self.vfmsub231pd(dst, a; b)),
+            Fused::Add132 => with_src!(self.vfmadd132pd(dst, a; b)),
+            Fused::NegAdd132 => with_src!(self.vfnmadd132pd(dst, a; b)),
+            Fused::Add213 => with_src!(self.vfmadd213pd(dst, a; b)),
+        }
+    }
+
+    fn load_constant(&mut self, dst: Z, c: Src) -> R {
+        match c {
+            Src::Reg(z) => self.a.vmovapd(dst, z),
+            Src::K(off) => self.a.vbroadcastsd(dst, qword_ptr(rcx + off)),
+        }
+    }
+
+    fn copy(&mut self, dst: Z, c: Z) -> R {
+        match self.resident.iter().find(|&(_, &z)| z == c) {
+            Some((&bits, _)) => {
+                let off = self.pool_offset(bits);
+                self.a.vbroadcastsd(dst, qword_ptr(rcx + off))
+            }
+            None => self.a.vmovapd(dst, c),
+        }
+    }
+
+    fn shift_left(&mut self, dst: Z, a: Z, imm: i32) -> R {
+        self.a.vpsllq(dst, a, imm)
+    }
+
+    /// An unsigned comparison into `k2`.
+    fn bail_above(&mut self, v: Z, limit: f64, _: Z, bail: CodeLabel) -> R {
+        let limit = self.k(limit);
+        self.bail_if(v, 6, limit, self.tail, bail)
+    }
+
+    fn bail_unless_positive_normal(&mut self, x: Z, _: Z, bail: CodeLabel) -> R {
+        // Not a positive normal finite number:
+        // bits(x) - bits(MIN_POSITIVE) >= bits(inf) - bits(MIN_POSITIVE).
+        // `vfpclasspd` with every class set (NaNs, zeros, infinities,
+        // subnormals, negatives) tests that in one operation.
+        if self.tail {
+            self.a.vfpclasspd(k2.k1(), x, 0xff)?;
+        } else {
+            self.a.vfpclasspd(k2, x, 0xff)?;
+        }
+        self.a.kortestb(k2, k2)?;
+        self.a.jnz(bail)
+    }
+
+    /// p * 2^kd in one `vscalefpd` instead of building 2^k's bits from the
+    /// integer k and multiplying (four operations): both are exact there.
+    fn scale(&mut self, dst: Z, p: Z, kd: Z, _: Z) -> R {
+        self.a.vscalefpd(dst, p, kd)
+    }
+
+    /// `vscalefpd` of 1 is pow2i(k) exactly.
+    fn pow2(&mut self, dst: Z, kd: Z, _: Z, one: Src) -> R {
+        self.load_constant(dst, one)?;
+        self.a.vscalefpd(dst, dst, kd)
+    }
+
+    fn log_exponent(&mut self, dst: Z, tmp: Z) -> R {
+        self.a.vpsraq(dst, tmp, 52)
+    }
+
+    fn log_exponent_to_f64(&mut self, k: Z) -> R {
+        self.a.vcvtqq2pd(k, k)
+    }
+
+    fn sin_cos_sign(&mut self, cos: bool, d: Z, x: Z, p: SinCosParts<Z>) -> R {
+        if cos {
+            let sign = self.bits(SIGN);
+            // sign ^ r ^ SIGN
+            with_src!(self.vpternlogq(p.sign, p.r; sign; 0x96))?;
+            self.a.vmovapd(d, p.sign)
+        } else {
+            self.bin(Bin::Xor, d, p.sign, Src::Reg(p.r))?;
+            // Tiny x: x itself (keeping -0's sign).
+            let tiny = self.k(TRIG_TINY);
+            with_src!(self.vcmppd(k3, p.ax; tiny; 0x11))?;
+            self.a.vmovapd(d.k3(), x)
+        }
+    }
+
+    fn div_copysign(&mut self, d: Z, num: Z, den: Z, sign: Z, _: Z) -> R {
+        self.bin(Bin::Div, d, num, Src::Reg(den))?;
+        self.copysign(d, sign)
     }
 }

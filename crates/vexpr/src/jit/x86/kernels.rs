@@ -1,0 +1,356 @@
+//! The math kernels both x86 lowerings inline, written once against
+//! [`Kernels`]: in, an emitter (its vector register type, its constants, its
+//! scratch registers, and the few steps AVX-512 and AVX2 take with different
+//! instructions); out, the kernel's instructions appended to its assembler.
+//!
+//! Each kernel performs the operations of the `vmath` lane function it names,
+//! in the same order and with the same roundings, so that the machine code
+//! gives the passes' bits at either level. What differs between the levels
+//! is only how a step is reached: a test ends in a mask register or in the
+//! all-ones lanes of a comparison, 2^k comes from `vscalefpd` or is built in
+//! the exponent field, a select is a masked move or a blend. Those steps are
+//! the trait's required methods; the algorithms are its provided ones.
+
+use super::{ABS, Bin};
+use crate::kernels::vmath::shared::{
+    EXP_Q, INV_LN2, INV_PI, LN2_HI, LN2_LO, LOG_L, PIO2, SHIFT, SIN_WIDE, TRIG_FAST_MAX,
+};
+use iced_x86::IcedError;
+use iced_x86::code_asm::CodeLabel;
+
+pub(super) type R = Result<(), IcedError>;
+
+/// A source operand: a vector register, or a pool constant by its byte
+/// offset in the pool (read as the backend's memory operand: a broadcast at
+/// AVX-512, four stored copies at AVX2).
+#[derive(Clone, Copy)]
+pub(super) enum Src<V> {
+    Reg(V),
+    K(i32),
+}
+
+/// The fused multiply-add kinds the kernels use (one rounding each).
+#[derive(Clone, Copy)]
+pub(super) enum Fma {
+    /// `a*b + c`
+    Add,
+    /// `-(a*b) + c`
+    NegAdd,
+}
+
+/// The FMA instructions with a register-or-constant last operand `b`, by
+/// what they leave in `dst` (the digits are the operand order of their
+/// names).
+#[derive(Clone, Copy)]
+pub(super) enum Fused {
+    /// `dst = a*b + dst` (`vfmadd231pd`)
+    Add231,
+    /// `dst = -(a*b) + dst` (`vfnmadd231pd`)
+    NegAdd231,
+    /// `dst = a*b - dst` (`vfmsub231pd`)
+    Sub231,
+    /// `dst = dst*b + a` (`vfmadd132pd`)
+    Add132,
+    /// `dst = -(dst*b) + a` (`vfnmadd132pd`)
+    NegAdd132,
+    /// `dst = dst*a + b` (`vfmadd213pd`)
+    Add213,
+}
+
+/// An emitter of one x86 level, as the shared kernels see it.
+pub(super) trait Kernels {
+    /// The vector register type (zmm or ymm).
+    type V: Copy + PartialEq;
+
+    /// Whether 2^k is built in the exponent field from the bits of
+    /// t = fma(x, c, SHIFT) (AVX2), which must then stay apart from
+    /// kd = t - SHIFT, rather than by `vscalefpd` from kd (AVX-512).
+    const SCALE_IN_BITS: bool;
+
+    /// The current instruction's scratch registers, in the order the kernels
+    /// number them.
+    fn scratch(&self) -> [Self::V; 16];
+
+    /// The constant with these bits (counted as one use): its register, or
+    /// its place in the pool.
+    fn bits(&mut self, bits: u64) -> Src<Self::V>;
+
+    /// The constant `value`.
+    fn k(&mut self, value: f64) -> Src<Self::V> {
+        self.bits(value.to_bits())
+    }
+
+    /// `dst = a OP b`.
+    fn bin(&mut self, op: Bin, dst: Self::V, a: Self::V, b: Src<Self::V>) -> R;
+
+    /// The FMA instruction `form` (see [`Fused`]).
+    fn fused(&mut self, form: Fused, dst: Self::V, a: Self::V, b: Src<Self::V>) -> R;
+
+    /// `dst = src`, a register copy or a load of the constant.
+    fn load_constant(&mut self, dst: Self::V, c: Src<Self::V>) -> R;
+
+    /// `dst = c`, where a resident constant is loaded again from the pool (a
+    /// load takes no vector port, a register copy may).
+    fn copy(&mut self, dst: Self::V, c: Self::V) -> R;
+
+    /// `dst = a << imm` in each 64-bit lane.
+    fn shift_left(&mut self, dst: Self::V, a: Self::V, imm: i32) -> R;
+
+    /// Jumps to `bail` if in any active lane the bits of the magnitude `v`
+    /// exceed those of `limit` (or `v` is NaN). `mask` is scratch for a level
+    /// without mask registers.
+    fn bail_above(&mut self, v: Self::V, limit: f64, mask: Self::V, bail: CodeLabel) -> R;
+
+    /// Jumps to `bail` unless every active lane of `x` is a positive normal
+    /// finite number. `mask` is scratch for a level without mask registers.
+    fn bail_unless_positive_normal(&mut self, x: Self::V, mask: Self::V, bail: CodeLabel) -> R;
+
+    /// `dst = p * 2^k` from kd (the integer k as a float) or, with
+    /// [`SCALE_IN_BITS`](Kernels::SCALE_IN_BITS), from t (whose bits end in
+    /// k); exact while 2^k and the product are normal. `t` may be clobbered.
+    fn scale(&mut self, dst: Self::V, p: Self::V, kd: Self::V, t: Self::V) -> R;
+
+    /// `dst = 2^k` for k in [0, 58], from kd or t as in
+    /// [`scale`](Kernels::scale); `one` is the constant 1.
+    fn pow2(&mut self, dst: Self::V, kd: Self::V, t: Self::V, one: Src<Self::V>) -> R;
+
+    /// The exponent of log's reduction, `tmp >> 52` as a signed integer, into
+    /// `dst`, possibly offset by a bias that
+    /// [`log_exponent_to_f64`](Kernels::log_exponent_to_f64) removes.
+    fn log_exponent(&mut self, dst: Self::V, tmp: Self::V) -> R;
+
+    /// The exponent [`log_exponent`](Kernels::log_exponent) made, as a float
+    /// in place (exactly, as `i64_to_f64` does).
+    fn log_exponent_to_f64(&mut self, k: Self::V) -> R;
+
+    /// The end of sin and cos: `d` = the polynomial's result `r` with its
+    /// sign flipped by the sign bit in `sign` (and, for cos, flipped once
+    /// more); for sin, a tiny `x` (by its magnitude `ax`) gives `x` itself.
+    /// `sign`, `r` and `ax` may be clobbered.
+    fn sin_cos_sign(&mut self, cos: bool, d: Self::V, x: Self::V, parts: SinCosParts<Self::V>)
+    -> R;
+
+    /// `d = copysign(num / den, sign)`; `num` and `t` may be clobbered.
+    fn div_copysign(
+        &mut self,
+        d: Self::V,
+        num: Self::V,
+        den: Self::V,
+        sign: Self::V,
+        t: Self::V,
+    ) -> R;
+
+    /// `dst = ±(a*b) + c` with one rounding. `dst` must differ from `a` and
+    /// `b` unless `c` is a register.
+    fn fma(&mut self, kind: Fma, dst: Self::V, a: Self::V, b: Src<Self::V>, c: Src<Self::V>) -> R {
+        // The product commutes: put a `dst` operand first.
+        let (a, b) = match b {
+            Src::Reg(b_reg) if b_reg == dst && a != dst => (b_reg, Src::Reg(a)),
+            _ => (a, b),
+        };
+        // 231: dst = ±(a*b) + dst.
+        let f231 = match kind {
+            Fma::Add => Fused::Add231,
+            Fma::NegAdd => Fused::NegAdd231,
+        };
+        match c {
+            Src::K(_) => {
+                debug_assert!(dst != a && !matches!(b, Src::Reg(b) if b == dst));
+                self.load_constant(dst, c)?;
+                self.fused(f231, dst, a, b)
+            }
+            Src::Reg(c) if c == dst => self.fused(f231, dst, a, b),
+            // 132: dst = ±(dst*b) + c.
+            Src::Reg(c) if a == dst => match kind {
+                Fma::Add => self.fused(Fused::Add132, dst, c, b),
+                Fma::NegAdd => self.fused(Fused::NegAdd132, dst, c, b),
+            },
+            Src::Reg(c) => {
+                self.copy(dst, c)?;
+                self.fused(f231, dst, a, b)
+            }
+        }
+    }
+
+    /// `vmath::arith::horner`: acc = c[N-1], then acc = fma(acc, x, c[i])
+    /// down to c[0], into `dst` (not `x`).
+    fn horner(&mut self, dst: Self::V, x: Self::V, c: &[f64]) -> R {
+        let n = c.len();
+        let (top, next) = (self.k(c[n - 1]), self.k(c[n - 2]));
+        self.fma(Fma::Add, dst, x, top, next)?;
+        for &ci in c[..n - 2].iter().rev() {
+            let k = self.k(ci);
+            self.fused(Fused::Add213, dst, x, k)?;
+        }
+        Ok(())
+    }
+
+    /// `vmath::explog::exp_normal`, after `exp_needs_full`'s test.
+    fn exp(&mut self, d: Self::V, x: Self::V, bail: CodeLabel) -> R {
+        let scratch = self.scratch();
+        let s = |i: usize| scratch[i];
+        // |x| > 708 or NaN: bits(|x|) > bits(708).
+        let abs = self.bits(ABS);
+        self.bin(Bin::And, s(0), x, abs)?;
+        self.bail_above(s(0), 708.0, s(0), bail)?;
+        // (kd, k) = round_int_mul(x, INV_LN2): t = fma(x, INV_LN2, SHIFT),
+        // kd = t - SHIFT
+        let t = if Self::SCALE_IN_BITS { s(1) } else { s(0) };
+        let (inv_ln2, shift) = (self.k(INV_LN2), self.k(SHIFT));
+        self.fma(Fma::Add, t, x, inv_ln2, shift)?;
+        self.bin(Bin::Sub, s(0), t, shift)?;
+        // hi = fma(-kd, LN2_HI, x); lo = -kd * LN2_LO
+        let ln2_hi = self.k(LN2_HI);
+        self.fma(Fma::NegAdd, s(2), s(0), ln2_hi, Src::Reg(x))?;
+        let neg_ln2_lo = self.k(-LN2_LO);
+        self.bin(Bin::Mul, s(3), s(0), neg_ln2_lo)?;
+        // tail = fma(r*r, horner(r, EXP_Q), lo) with r = hi + lo
+        self.bin(Bin::Add, s(4), s(2), Src::Reg(s(3)))?;
+        self.bin(Bin::Mul, s(5), s(4), Src::Reg(s(4)))?;
+        self.horner(s(6), s(4), &EXP_Q)?;
+        self.fma(Fma::Add, s(6), s(5), Src::Reg(s(6)), Src::Reg(s(3)))?;
+        // p = 1 + (hi + tail); p * 2^k, exact: |x| <= 708 keeps 2^k and the
+        // result normal.
+        self.bin(Bin::Add, s(6), s(2), Src::Reg(s(6)))?;
+        let one = self.k(1.0);
+        self.bin(Bin::Add, s(6), s(6), one)?;
+        self.scale(d, s(6), s(0), t)
+    }
+
+    /// `vmath::explog::log_normal`, after `log_needs_full`'s test.
+    fn log(&mut self, d: Self::V, x: Self::V, bail: CodeLabel) -> R {
+        let scratch = self.scratch();
+        let s = |i: usize| scratch[i];
+        self.bail_unless_positive_normal(x, s(0), bail)?;
+        // tmp = ix - bits(sqrt(2)/2); k = tmp >> 52 (arithmetic);
+        // m = ix - (tmp & EXP_MASK)
+        let sqrt_half = self.bits(0x3fe6_a09e_667f_3bcd);
+        self.bin(Bin::SubInt, s(0), x, sqrt_half)?;
+        self.log_exponent(s(1), s(0))?;
+        let exp_mask = self.bits(0xfff << 52);
+        self.bin(Bin::And, s(0), s(0), exp_mask)?;
+        self.bin(Bin::SubInt, s(0), x, Src::Reg(s(0)))?;
+        // f = m - 1; s = f / (2 + f); z = s*s; r = z * horner(z, LOG_L)
+        let (one, two) = (self.k(1.0), self.k(2.0));
+        self.bin(Bin::Sub, s(0), s(0), one)?;
+        self.bin(Bin::Add, s(2), s(0), two)?;
+        self.bin(Bin::Div, s(2), s(0), Src::Reg(s(2)))?;
+        self.bin(Bin::Mul, s(3), s(2), Src::Reg(s(2)))?;
+        self.horner(s(4), s(3), &LOG_L)?;
+        self.bin(Bin::Mul, s(4), s(3), Src::Reg(s(4)))?;
+        // hfsq = 0.5 * f * f; kd = k as f64; sr = s * (hfsq + r)
+        let half = self.k(0.5);
+        self.bin(Bin::Mul, s(5), s(0), half)?;
+        self.bin(Bin::Mul, s(5), s(5), Src::Reg(s(0)))?;
+        self.log_exponent_to_f64(s(1))?;
+        self.bin(Bin::Add, s(4), s(5), Src::Reg(s(4)))?;
+        self.bin(Bin::Mul, s(4), s(2), Src::Reg(s(4)))?;
+        // fma(kd, LN2_HI, -((hfsq - (sr + kd * LN2_LO)) - f))
+        let ln2_lo = self.k(LN2_LO);
+        self.bin(Bin::Mul, s(6), s(1), ln2_lo)?;
+        self.bin(Bin::Add, s(4), s(4), Src::Reg(s(6)))?;
+        self.bin(Bin::Sub, s(5), s(5), Src::Reg(s(4)))?;
+        self.bin(Bin::Sub, d, s(5), Src::Reg(s(0)))?;
+        // kd * LN2_HI + (-t) is kd * LN2_HI - t: negating is exact.
+        let ln2_hi = self.k(LN2_HI);
+        self.fused(Fused::Sub231, d, s(1), ln2_hi)
+    }
+
+    /// `vmath::trig::sin_small` or `cos_small`, after `trig_needs_large`'s
+    /// test.
+    fn sin_cos(&mut self, cos: bool, d: Self::V, x: Self::V, bail: CodeLabel) -> R {
+        let scratch = self.scratch();
+        let s = |i: usize| scratch[i];
+        // |x| > 2^20 or NaN: bits(|x|) > bits(2^20).
+        let abs = self.bits(ABS);
+        self.bin(Bin::And, s(6), x, abs)?;
+        self.bail_above(s(6), TRIG_FAST_MAX, s(0), bail)?;
+        let (inv_pi, shift) = (self.k(INV_PI), self.k(SHIFT));
+        if cos {
+            // (kd, k) = round_int_mul(fma(x, INV_PI, -0.5), 1); q = 2 kd + 1
+            let minus_half = self.k(-0.5);
+            self.fma(Fma::Add, s(0), x, inv_pi, minus_half)?;
+            self.bin(Bin::Add, s(0), s(0), shift)?; // fma(u, 1, SHIFT)
+            self.bin(Bin::Sub, s(1), s(0), shift)?;
+            let (two, one) = (self.k(2.0), self.k(1.0));
+            self.fma(Fma::Add, s(2), s(1), two, one)?;
+        } else {
+            // (kd, k) = round_int_mul(x, INV_PI); q = 2 kd
+            self.fma(Fma::Add, s(0), x, inv_pi, shift)?;
+            self.bin(Bin::Sub, s(1), s(0), shift)?;
+            self.bin(Bin::Add, s(2), s(1), Src::Reg(s(1)))?;
+        }
+        // r = x - q pi/2 in four exact-product steps (sub_q_pio2).
+        let pio2: Vec<Src<Self::V>> = PIO2.iter().map(|&c| self.k(c)).collect();
+        self.fma(Fma::NegAdd, s(3), s(2), pio2[0], Src::Reg(x))?;
+        for &c in &pio2[1..] {
+            self.fma(Fma::NegAdd, s(3), s(2), c, Src::Reg(s(3)))?;
+        }
+        // sin_wide(r) = fma(z r, horner(z, SIN_WIDE), r) with z = r^2
+        self.bin(Bin::Mul, s(4), s(3), Src::Reg(s(3)))?;
+        self.horner(s(5), s(4), &SIN_WIDE)?;
+        self.bin(Bin::Mul, s(4), s(4), Src::Reg(s(3)))?;
+        self.fma(Fma::Add, s(5), s(4), Src::Reg(s(5)), Src::Reg(s(3)))?;
+        // The sign flips with k's lowest bit (sin) or its complement (cos);
+        // k = bits(t) - bits(SHIFT) has the low bit of bits(t), SHIFT's
+        // pattern being even.
+        self.shift_left(s(0), s(0), 63)?;
+        let parts = SinCosParts {
+            sign: s(0),
+            r: s(5),
+            ax: s(6),
+        };
+        self.sin_cos_sign(cos, d, x, parts)
+    }
+
+    /// `vmath::explog::tanh`, the whole lane function (its clamp lets every
+    /// input through).
+    fn tanh(&mut self, d: Self::V, x: Self::V) -> R {
+        let scratch = self.scratch();
+        let s = |i: usize| scratch[i];
+        // y = min(2|x|, 40), NaN kept: `vminpd` returns its second source
+        // when either is NaN.
+        let abs = self.bits(ABS);
+        self.bin(Bin::And, s(0), x, abs)?;
+        self.bin(Bin::Add, s(0), s(0), Src::Reg(s(0)))?; // 2a, exact
+        let forty = self.k(40.0);
+        self.load_constant(s(1), forty)?;
+        self.bin(Bin::Min, s(0), s(1), Src::Reg(s(0)))?;
+        // reduce_ln2(y): t, kd, hi = fma(-kd, LN2_HI, y), lo = -kd LN2_LO
+        // (kd over t unless 2^k is built from t's bits).
+        let (t, kd) = (s(1), if Self::SCALE_IN_BITS { s(4) } else { s(1) });
+        let (inv_ln2, shift) = (self.k(INV_LN2), self.k(SHIFT));
+        self.fma(Fma::Add, t, s(0), inv_ln2, shift)?;
+        self.bin(Bin::Sub, kd, t, shift)?;
+        let ln2_hi = self.k(LN2_HI);
+        self.fma(Fma::NegAdd, s(2), kd, ln2_hi, Src::Reg(s(0)))?;
+        let neg_ln2_lo = self.k(-LN2_LO);
+        self.bin(Bin::Mul, s(3), kd, neg_ln2_lo)?;
+        // sc = 2^k, k in [0, 58]
+        let one = self.k(1.0);
+        self.pow2(s(0), kd, t, one)?;
+        // tail = fma(r*r, horner(r, EXP_Q), lo), r = hi + lo
+        self.bin(Bin::Add, s(4), s(2), Src::Reg(s(3)))?;
+        self.bin(Bin::Mul, s(5), s(4), Src::Reg(s(4)))?;
+        self.horner(s(6), s(4), &EXP_Q)?;
+        self.fma(Fma::Add, s(6), s(5), Src::Reg(s(6)), Src::Reg(s(3)))?;
+        // e = fma(sc, hi, sc - 1) + sc * tail
+        self.bin(Bin::Sub, s(1), s(0), one)?;
+        self.fma(Fma::Add, s(1), s(0), Src::Reg(s(2)), Src::Reg(s(1)))?;
+        self.bin(Bin::Mul, s(6), s(0), Src::Reg(s(6)))?;
+        self.bin(Bin::Add, s(1), s(1), Src::Reg(s(6)))?;
+        // copysign(e / (e + 2), x)
+        let two = self.k(2.0);
+        self.bin(Bin::Add, s(2), s(1), two)?;
+        self.div_copysign(d, s(1), s(2), x, s(0))
+    }
+}
+
+/// What [`Kernels::sin_cos`] hands to [`Kernels::sin_cos_sign`]: the sign
+/// bit to apply, the polynomial's result, and |x|.
+#[derive(Clone, Copy)]
+pub(super) struct SinCosParts<V> {
+    pub(super) sign: V,
+    pub(super) r: V,
+    pub(super) ax: V,
+}
