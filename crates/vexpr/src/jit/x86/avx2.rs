@@ -34,13 +34,13 @@ use super::{
     ABS, Bin, Compiled, Divider, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use, divider_pattern,
     predicate,
 };
-use crate::functions::{JitOp, POWI_MAX, POWI_MIN};
+use crate::functions::{Compare, JitOp};
 use crate::jit::{Backend, Plan, Slot};
 use crate::kernels::vmath::shared::{
     ATAN_A, ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, PI_HI_LO, PIO2_HI_LO, PIO4, SHIFT,
     TRIG_TINY,
 };
-use crate::program::{Instr, Program};
+use crate::program::Program;
 use iced_x86::IcedError;
 use iced_x86::code_asm::*;
 use std::collections::HashMap;
@@ -298,7 +298,7 @@ struct Emitter<'p> {
     /// `[rsp]`.
     tail: bool,
     /// After a `powi`: its base, and how many of its squares x^2, x^4, ...
-    /// are in scratch registers 0, 1, ... (see [`Emitter::powi`]).
+    /// are in scratch registers 0, 1, ... (see [`Kernels::powi`]).
     squares: Option<(Y, usize)>,
     /// Each instruction's scratch registers ([`scratch_lists`]).
     scratch_at: Vec<Vec<Y>>,
@@ -347,20 +347,9 @@ impl<'p> Emitter<'p> {
         }
     }
 
-    /// The plain function, then the streaming one (whose label it returns);
-    /// `None` when the program has an instruction it cannot compile.
-    fn emit_both(&mut self) -> Result<Option<CodeLabel>, IcedError> {
-        if !self.emit_function()? {
-            return Ok(None);
-        }
-        let mut streaming = self.a.create_label();
-        self.a.set_label(&mut streaming)?;
-        self.streaming = true;
-        Ok(self.emit_function()?.then_some(streaming))
-    }
-
-    /// Returns `false` when the program has an instruction it cannot compile.
-    fn emit_function(&mut self) -> Result<bool, IcedError> {
+    /// The function, with the stores `self.streaming` says; `false` when the
+    /// program has an instruction it cannot compile.
+    fn emit_loop(&mut self) -> Result<bool, IcedError> {
         for (j, gpr) in INPUT_GPRS.iter().enumerate().take(self.plan.inputs.len()) {
             self.a.mov(*gpr, qword_ptr(rdi + 8 * j as i32))?;
         }
@@ -468,7 +457,7 @@ impl<'p> Emitter<'p> {
                 self.a.vmovupd(y, src)?;
             }
         }
-        let program = self.program;
+        let (program, plan) = (self.program, self.plan);
         for (i, instr) in program.code.iter().enumerate() {
             let list = &self.scratch_at[i];
             if self.scratch[..list.len()] != list[..] {
@@ -478,7 +467,7 @@ impl<'p> Emitter<'p> {
             }
             self.scratch[..list.len()].copy_from_slice(list);
             self.scratch[list.len()..].fill(MASK);
-            if !self.instr(instr, divider, bail)? {
+            if !self.instr(plan, instr, divider, bail)? {
                 return Ok(false);
             }
         }
@@ -493,157 +482,6 @@ impl<'p> Emitter<'p> {
             self.a.vmovupd(dst, out)?;
         }
         Ok(true)
-    }
-
-    fn instr(
-        &mut self,
-        instr: &Instr,
-        divider: Divider,
-        bail: CodeLabel,
-    ) -> Result<bool, IcedError> {
-        let scratch = self.scratch;
-        let s = |i: usize| scratch[i];
-        let Some(op) = instr.overload.jit else {
-            return Ok(false);
-        };
-        if op != JitOp::Powi {
-            self.squares = None;
-        }
-        let plan = self.plan;
-        let vector = |k: usize| match plan.slots[instr.args[k] as usize] {
-            Slot::Vector(v) => YMM[v as usize],
-            // Not read: a `powi` exponent.
-            _ => MASK,
-        };
-        let d = self.y(instr.dst);
-        let x = || vector(0);
-        let y = |_: &Self| Src::Reg(vector(1));
-        match op {
-            JitOp::Add => self.bin(Bin::Add, d, x(), y(self))?,
-            JitOp::Sub => self.bin(Bin::Sub, d, x(), y(self))?,
-            JitOp::Mul => self.bin(Bin::Mul, d, x(), y(self))?,
-            JitOp::Neg => {
-                let sign = self.bits(SIGN);
-                self.bin(Bin::Xor, d, x(), sign)?;
-            }
-            JitOp::Abs => {
-                let abs = self.bits(ABS);
-                self.bin(Bin::And, d, x(), abs)?;
-            }
-            JitOp::NegMul => {
-                // The kernel's two operations, not one FMA: `-(x*y) + (-0)`
-                // has the right value and zero signs, but an FMA passes a NaN
-                // operand through unchanged, where `-x` flips its sign.
-                let sign = self.bits(SIGN);
-                self.bin(Bin::Xor, d, x(), sign)?;
-                self.bin(Bin::Mul, d, d, y(self))?;
-            }
-            JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul => {
-                let inner = match op {
-                    JitOp::AbsAdd => Bin::Add,
-                    JitOp::AbsSub => Bin::Sub,
-                    _ => Bin::Mul,
-                };
-                self.bin(inner, d, x(), y(self))?;
-                let abs = self.bits(ABS);
-                self.bin(Bin::And, d, d, abs)?;
-            }
-            JitOp::AddAbs => {
-                let abs = self.bits(ABS);
-                self.bin(Bin::And, d, x(), abs)?;
-                self.bin(Bin::And, s(0), vector(1), abs)?;
-                self.bin(Bin::Add, d, d, Src::Reg(s(0)))?;
-            }
-            JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => {
-                let z = vector(2);
-                self.bin(Bin::Mul, d, x(), y(self))?;
-                match op {
-                    JitOp::MulAdd => self.bin(Bin::Add, d, d, Src::Reg(z))?,
-                    JitOp::MulSub => self.bin(Bin::Sub, d, d, Src::Reg(z))?,
-                    _ => self.bin(Bin::Sub, d, z, Src::Reg(d))?,
-                }
-            }
-            JitOp::MulAddMul | JitOp::MulSubMul => {
-                let (z, w) = (vector(2), vector(3));
-                self.bin(Bin::Mul, d, x(), y(self))?;
-                self.bin(Bin::Mul, s(0), z, Src::Reg(w))?;
-                let combine = if op == JitOp::MulAddMul {
-                    Bin::Add
-                } else {
-                    Bin::Sub
-                };
-                self.bin(combine, d, d, Src::Reg(s(0)))?;
-            }
-            JitOp::Powi => {
-                let Slot::Int(n) = self.plan.slots[instr.args[1] as usize] else {
-                    return Ok(false);
-                };
-                if !(i64::from(POWI_MIN)..=i64::from(POWI_MAX)).contains(&n) {
-                    return Ok(false);
-                }
-                self.powi(d, x(), n as u32)?;
-            }
-            // Correctly rounded, as the passes' `/` and square root.
-            JitOp::Div => match divider {
-                Divider::Hardware => self.bin(Bin::Div, d, x(), y(self))?,
-                Divider::Newton => self.div_newton(d, x(), vector(1))?,
-            },
-            JitOp::Sqrt => self.a.vsqrtpd(d, x())?,
-            JitOp::Where(compare) => {
-                self.a.vcmppd(s(0), x(), vector(1), predicate(compare))?;
-                // The third operand where the comparison holds, else the fourth.
-                self.a.vblendvpd(d, vector(3), vector(2), s(0))?;
-            }
-            JitOp::Exp => self.exp(d, x(), bail)?,
-            JitOp::Sin => self.sin_cos(false, d, x(), bail)?,
-            JitOp::Cos => self.sin_cos(true, d, x(), bail)?,
-            JitOp::Tanh => self.tanh(d, x())?,
-            JitOp::Atan2 => self.atan2(d, x(), vector(1), bail)?,
-            JitOp::Log => self.log(d, x(), bail)?,
-        }
-        Ok(true)
-    }
-
-    /// `kernels::arith::powi_chain`: the partial product times the running
-    /// square, `r * p`, then `p * p`.
-    ///
-    /// The square x^(2^(i+1)) goes to scratch register i, and stays known
-    /// for the next instruction if that is a `powi` of the same `x` (as in
-    /// `a**3` next to `a**5`), which then starts from it.
-    fn powi(&mut self, d: Y, x: Y, n: u32) -> R {
-        let scratch = self.scratch;
-        let s = |i: usize| scratch[i];
-        let mut power = x;
-        // The partial product's register: no copy for the first factor.
-        let mut result: Option<Y> = None;
-        let known = match self.squares {
-            Some((base, known)) if base == x => known,
-            _ => 0,
-        };
-        for bit in 0..5 {
-            if n & (1 << bit) != 0 {
-                result = Some(match result {
-                    None => power,
-                    Some(r) => {
-                        self.bin(Bin::Mul, d, r, Src::Reg(power))?;
-                        d
-                    }
-                });
-            }
-            if bit < 4 && n >> (bit + 1) != 0 {
-                if bit >= known {
-                    self.bin(Bin::Mul, s(bit), power, Src::Reg(power))?;
-                }
-                power = s(bit);
-            }
-        }
-        let squared = (0..4).take_while(|&b| n >> (b + 1) != 0).count();
-        self.squares = Some((x, known.max(squared)));
-        match result {
-            // A power of two: the last square.
-            Some(r) if r != d => self.a.vmovapd(d, r),
-            _ => Ok(()),
-        }
     }
 
     /// Jumps to `bail` if any (active) lane of `mask` has its sign bit set
@@ -676,70 +514,177 @@ impl<'p> Emitter<'p> {
         self.bin(Bin::And, d, m, abs)?;
         self.a.vorpd(d, d, t)
     }
+}
 
-    /// `vmath::trig::atan2_ordinary(y, x)`, after `atan2_needs_full`'s test.
-    fn atan2(&mut self, d: Y, y: Y, x: Y, bail: CodeLabel) -> R {
-        let scratch = self.scratch;
-        let s = |i: usize| scratch[i];
-        let abs = self.bits(ABS);
-        self.bin(Bin::And, s(0), x, abs)?; // ax
-        self.bin(Bin::And, s(1), y, abs)?; // ay
-        // Either magnitude outside [2^-500, 2^500] (or NaN, inf, zero).
-        self.outside(s(2), s(0), ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN)?;
-        self.outside(s(3), s(1), ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN)?;
-        self.a.vorpd(s(2), s(2), s(3))?;
-        self.bail_if(s(2), bail)?;
-        // swap = ay > ax; num = swap ? ax : ay; den = swap ? ay : ax
-        self.a.vcmppd(s(4), s(1), s(0), 0x1e)?;
-        self.a.vblendvpd(s(2), s(1), s(0), s(4))?;
-        self.a.vblendvpd(s(3), s(0), s(1), s(4))?;
-        // r2 = num > 0.4375 den, r3 = num > 0.6875 den
-        let (c2, c3) = (self.k(0.4375), self.k(0.6875));
-        self.bin(Bin::Mul, s(0), s(3), c2)?;
-        self.a.vcmppd(s(0), s(2), s(0), 0x1e)?;
-        self.bin(Bin::Mul, s(1), s(3), c3)?;
-        self.a.vcmppd(s(1), s(2), s(1), 0x1e)?;
-        // n = r3 ? num - den : r2 ? fma(2, num, -den) : num
-        let two = self.k(2.0);
-        self.a.vmovapd(s(5), s(2))?;
-        with_src!(self.vfmsub132pd(s(5), s(3); two))?; // num*2 - den
-        self.a.vblendvpd(s(5), s(2), s(5), s(0))?;
-        self.bin(Bin::Sub, s(6), s(2), Src::Reg(s(3)))?;
-        self.a.vblendvpd(s(5), s(5), s(6), s(1))?;
-        // dd = r3 ? den + num : r2 ? fma(2, den, num) : den
-        self.a.vmovapd(s(6), s(3))?;
-        with_src!(self.vfmadd132pd(s(6), s(2); two))?; // den*2 + num
-        self.a.vblendvpd(s(6), s(3), s(6), s(0))?;
-        self.bin(Bin::Add, s(7), s(3), Src::Reg(s(2)))?;
-        self.a.vblendvpd(s(6), s(6), s(7), s(1))?;
-        // u = n / dd
-        self.bin(Bin::Div, s(5), s(5), Src::Reg(s(6)))?;
-        // base = r3 ? pi/4 : r2 ? atan(1/2) : 0, as hi and lo parts.
-        let [half_hi, half_lo] = ATAN_HALF;
-        let [pio4_hi, pio4_lo] = PIO4;
-        for (part, r2_value, r3_value) in [(s(6), half_hi, pio4_hi), (s(7), half_lo, pio4_lo)] {
-            let r2_value = self.k(r2_value);
-            self.bin(Bin::And, part, s(0), r2_value)?;
-            let r3_value = self.k(r3_value);
-            with_src!(self.vblendvpd(part, part; r3_value; s(1)))?;
+impl Kernels for Emitter<'_> {
+    type V = Y;
+
+    /// Without `vscalefpd`, 2^k is added to the exponent field as an integer.
+    const SCALE_IN_BITS: bool = true;
+
+    fn scratch(&self) -> [Y; REGISTERS] {
+        self.scratch
+    }
+
+    fn bits(&mut self, bits: u64) -> Src {
+        *self.uses.entry(bits).or_insert(0) += 1;
+        match self.resident.get(&bits) {
+            Some(&y) => Src::Reg(y),
+            None => Src::K(self.pool.offset(bits)),
         }
-        // p = fma(z u, horner(z, ATAN_A), u), z = u^2; a = hi + (lo + p)
-        self.bin(Bin::Mul, s(0), s(5), Src::Reg(s(5)))?;
-        self.horner(s(1), s(0), &ATAN_A)?;
-        self.bin(Bin::Mul, s(0), s(0), Src::Reg(s(5)))?;
-        self.fma(Fma::Add, s(1), s(0), Src::Reg(s(1)), Src::Reg(s(5)))?;
-        self.bin(Bin::Add, s(7), s(7), Src::Reg(s(1)))?;
-        self.bin(Bin::Add, s(6), s(6), Src::Reg(s(7)))?;
-        // swap: pi/2 - a; x negative (its sign bit): pi - a; each as
-        // HI - (a - LO).
-        for (mask, [hi, lo]) in [(s(4), PIO2_HI_LO), (x, PI_HI_LO)] {
-            let (hi, lo) = (self.k(hi), self.k(lo));
-            self.bin(Bin::Sub, s(2), s(6), lo)?;
-            self.load_constant(s(3), hi)?;
-            self.bin(Bin::Sub, s(3), s(3), Src::Reg(s(2)))?;
-            self.a.vblendvpd(s(6), s(6), s(3), mask)?;
+    }
+
+    fn bin(&mut self, op: Bin, dst: Y, a: Y, b: Src) -> R {
+        macro_rules! go {
+            ($m:ident) => {
+                with_src!(self.$m(dst, a; b))
+            };
         }
-        self.copysign(d, s(6), y, s(0))
+        match op {
+            Bin::Add => go!(vaddpd),
+            Bin::Sub => go!(vsubpd),
+            Bin::Mul => go!(vmulpd),
+            Bin::Div => go!(vdivpd),
+            Bin::And => go!(vandpd),
+            Bin::Xor => go!(vxorpd),
+            Bin::Min => go!(vminpd),
+            Bin::SubInt => go!(vpsubq),
+        }
+    }
+
+    fn fused(&mut self, form: Fused, dst: Y, a: Y, b: Src) -> R {
+        match form {
+            Fused::Add231 => with_src!(self.vfmadd231pd(dst, a; b)),
+            Fused::NegAdd231 => with_src!(self.vfnmadd231pd(dst, a; b)),
+            Fused::Sub231 => with_src!(self.vfmsub231pd(dst, a; b)),
+            Fused::Add132 => with_src!(self.vfmadd132pd(dst, a; b)),
+            Fused::NegAdd132 => with_src!(self.vfnmadd132pd(dst, a; b)),
+            Fused::Add213 => with_src!(self.vfmadd213pd(dst, a; b)),
+        }
+    }
+
+    fn load_constant(&mut self, dst: Y, c: Src) -> R {
+        match c {
+            Src::Reg(y) => self.a.vmovapd(dst, y),
+            Src::K(off) => self.a.vmovupd(dst, ymmword_ptr(rcx + off)),
+        }
+    }
+
+    fn copy(&mut self, dst: Y, c: Y) -> R {
+        match self.resident.iter().find(|&(_, &y)| y == c) {
+            Some((&bits, _)) => {
+                let off = self.pool.offset(bits);
+                self.a.vmovupd(dst, ymmword_ptr(rcx + off))
+            }
+            None => self.a.vmovapd(dst, c),
+        }
+    }
+
+    fn asm(&mut self) -> &mut CodeAssembler {
+        &mut self.a
+    }
+
+    fn value(&self, v: usize) -> Y {
+        YMM[v]
+    }
+
+    fn not_vector(&self) -> Y {
+        MASK
+    }
+
+    fn squares(&mut self) -> &mut Option<(Y, usize)> {
+        &mut self.squares
+    }
+
+    fn emit_function(&mut self, streaming: bool) -> Result<bool, IcedError> {
+        self.streaming = streaming;
+        self.emit_loop()
+    }
+
+    /// Always the hardware instruction: correctly rounded, as the passes'
+    /// square root.
+    fn sqrt(&mut self, d: Y, x: Y, _: Divider) -> R {
+        self.a.vsqrtpd(d, x)
+    }
+
+    fn select(&mut self, compare: Compare, d: Y, [x, y, then, other]: [Y; 4]) -> R {
+        let mask = self.scratch[0];
+        self.a.vcmppd(mask, x, y, predicate(compare))?;
+        // `then` where the comparison holds, else `other`.
+        self.a.vblendvpd(d, other, then, mask)
+    }
+
+    fn shift_left(&mut self, dst: Y, a: Y, imm: i32) -> R {
+        self.a.vpsllq(dst, a, imm)
+    }
+
+    /// `v` is a magnitude (sign bit clear), so a signed comparison of the
+    /// bits is the unsigned one of the kernels' tests.
+    fn bail_above(&mut self, v: Y, limit: f64, mask: Y, bail: CodeLabel) -> R {
+        let limit = self.k(limit);
+        with_src!(self.vpcmpgtq(mask, v; limit))?;
+        self.bail_if(mask, bail)
+    }
+
+    fn bail_unless_positive_normal(&mut self, x: Y, mask: Y, bail: CodeLabel) -> R {
+        // bits(x) - bits(MIN_POSITIVE) >= bits(inf) - bits(MIN_POSITIVE),
+        // that is > bits(inf) - bits(MIN_POSITIVE) - 1.
+        let lo = f64::MIN_POSITIVE.to_bits();
+        let span = f64::INFINITY.to_bits() - lo - 1;
+        self.outside(mask, x, lo, span)?;
+        self.bail_if(mask, bail)
+    }
+
+    /// p * pow2i(k), k = bits(t) - bits(SHIFT): adding k to p's exponent
+    /// field is the same exact product. bits(t) << 52 is k << 52: the low 12
+    /// bits of SHIFT's pattern, all that survive the shift of it, are zero.
+    fn scale(&mut self, dst: Y, p: Y, _: Y, t: Y) -> R {
+        self.a.vpsllq(t, t, 52)?;
+        self.a.vpaddq(dst, p, t)
+    }
+
+    /// k << 52 (as in `scale`) plus the bits of 1, which this reads as a
+    /// second use of the constant.
+    fn pow2(&mut self, dst: Y, _: Y, t: Y, _: Src) -> R {
+        self.a.vpsllq(dst, t, 52)?;
+        let one_bits = self.k(1.0);
+        with_src!(self.vpaddq(dst, dst; one_bits))
+    }
+
+    /// AVX2 shifts 64-bit lanes logically only: (tmp ^ 2^63) >> 52 is
+    /// k + 2048.
+    fn log_exponent(&mut self, dst: Y, tmp: Y) -> R {
+        let sign = self.bits(SIGN);
+        self.bin(Bin::Xor, dst, tmp, sign)?;
+        self.a.vpsrlq(dst, dst, 52)
+    }
+
+    /// kd = i64_to_f64(k): from_bits(bits(SHIFT) + k) - SHIFT, here
+    /// from_bits(bits(SHIFT) + (k + 2048)) - (SHIFT + 2048); both exact.
+    fn log_exponent_to_f64(&mut self, k: Y) -> R {
+        let shift_bits = self.bits(SHIFT.to_bits());
+        with_src!(self.vpaddq(k, k; shift_bits))?;
+        let shift_2048 = self.k(SHIFT + 2048.0);
+        self.bin(Bin::Sub, k, k, shift_2048)
+    }
+
+    fn sin_cos_sign(&mut self, cos: bool, d: Y, x: Y, p: SinCosParts<Y>) -> R {
+        if cos {
+            self.bin(Bin::Xor, p.sign, p.sign, Src::Reg(p.r))?;
+            let sign = self.bits(SIGN);
+            self.bin(Bin::Xor, d, p.sign, sign)
+        } else {
+            self.bin(Bin::Xor, p.r, p.sign, Src::Reg(p.r))?;
+            // Tiny x: x itself (keeping -0's sign).
+            let tiny = self.k(TRIG_TINY);
+            with_src!(self.vcmppd(p.ax, p.ax; tiny; 0x11))?;
+            self.a.vblendvpd(d, p.r, x, p.ax)
+        }
+    }
+
+    fn div_copysign(&mut self, d: Y, num: Y, den: Y, sign: Y, t: Y) -> R {
+        self.bin(Bin::Div, num, num, Src::Reg(den))?;
+        self.copysign(d, num, sign, t)
     }
 
     /// `a / b` into `d` (which is neither) without the divider when every
@@ -824,142 +769,69 @@ impl<'p> Emitter<'p> {
         self.a.set_label(&mut ok)?;
         self.a.zero_bytes()
     }
-}
 
-impl Kernels for Emitter<'_> {
-    type V = Y;
-
-    /// Without `vscalefpd`, 2^k is added to the exponent field as an integer.
-    const SCALE_IN_BITS: bool = true;
-
-    fn scratch(&self) -> [Y; REGISTERS] {
-        self.scratch
-    }
-
-    fn bits(&mut self, bits: u64) -> Src {
-        *self.uses.entry(bits).or_insert(0) += 1;
-        match self.resident.get(&bits) {
-            Some(&y) => Src::Reg(y),
-            None => Src::K(self.pool.offset(bits)),
+    /// `vmath::trig::atan2_ordinary(y, x)`, after `atan2_needs_full`'s test.
+    fn atan2(&mut self, d: Y, y: Y, x: Y, bail: CodeLabel) -> R {
+        let scratch = self.scratch;
+        let s = |i: usize| scratch[i];
+        let abs = self.bits(ABS);
+        self.bin(Bin::And, s(0), x, abs)?; // ax
+        self.bin(Bin::And, s(1), y, abs)?; // ay
+        // Either magnitude outside [2^-500, 2^500] (or NaN, inf, zero).
+        self.outside(s(2), s(0), ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN)?;
+        self.outside(s(3), s(1), ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN)?;
+        self.a.vorpd(s(2), s(2), s(3))?;
+        self.bail_if(s(2), bail)?;
+        // swap = ay > ax; num = swap ? ax : ay; den = swap ? ay : ax
+        self.a.vcmppd(s(4), s(1), s(0), 0x1e)?;
+        self.a.vblendvpd(s(2), s(1), s(0), s(4))?;
+        self.a.vblendvpd(s(3), s(0), s(1), s(4))?;
+        // r2 = num > 0.4375 den, r3 = num > 0.6875 den
+        let (c2, c3) = (self.k(0.4375), self.k(0.6875));
+        self.bin(Bin::Mul, s(0), s(3), c2)?;
+        self.a.vcmppd(s(0), s(2), s(0), 0x1e)?;
+        self.bin(Bin::Mul, s(1), s(3), c3)?;
+        self.a.vcmppd(s(1), s(2), s(1), 0x1e)?;
+        // n = r3 ? num - den : r2 ? fma(2, num, -den) : num
+        let two = self.k(2.0);
+        self.a.vmovapd(s(5), s(2))?;
+        with_src!(self.vfmsub132pd(s(5), s(3); two))?; // num*2 - den
+        self.a.vblendvpd(s(5), s(2), s(5), s(0))?;
+        self.bin(Bin::Sub, s(6), s(2), Src::Reg(s(3)))?;
+        self.a.vblendvpd(s(5), s(5), s(6), s(1))?;
+        // dd = r3 ? den + num : r2 ? fma(2, den, num) : den
+        self.a.vmovapd(s(6), s(3))?;
+        with_src!(self.vfmadd132pd(s(6), s(2); two))?; // den*2 + num
+        self.a.vblendvpd(s(6), s(3), s(6), s(0))?;
+        self.bin(Bin::Add, s(7), s(3), Src::Reg(s(2)))?;
+        self.a.vblendvpd(s(6), s(6), s(7), s(1))?;
+        // u = n / dd
+        self.bin(Bin::Div, s(5), s(5), Src::Reg(s(6)))?;
+        // base = r3 ? pi/4 : r2 ? atan(1/2) : 0, as hi and lo parts.
+        let [half_hi, half_lo] = ATAN_HALF;
+        let [pio4_hi, pio4_lo] = PIO4;
+        for (part, r2_value, r3_value) in [(s(6), half_hi, pio4_hi), (s(7), half_lo, pio4_lo)] {
+            let r2_value = self.k(r2_value);
+            self.bin(Bin::And, part, s(0), r2_value)?;
+            let r3_value = self.k(r3_value);
+            with_src!(self.vblendvpd(part, part; r3_value; s(1)))?;
         }
-    }
-
-    fn bin(&mut self, op: Bin, dst: Y, a: Y, b: Src) -> R {
-        macro_rules! go {
-            ($m:ident) => {
-                with_src!(self.$m(dst, a; b))
-            };
+        // p = fma(z u, horner(z, ATAN_A), u), z = u^2; a = hi + (lo + p)
+        self.bin(Bin::Mul, s(0), s(5), Src::Reg(s(5)))?;
+        self.horner(s(1), s(0), &ATAN_A)?;
+        self.bin(Bin::Mul, s(0), s(0), Src::Reg(s(5)))?;
+        self.fma(Fma::Add, s(1), s(0), Src::Reg(s(1)), Src::Reg(s(5)))?;
+        self.bin(Bin::Add, s(7), s(7), Src::Reg(s(1)))?;
+        self.bin(Bin::Add, s(6), s(6), Src::Reg(s(7)))?;
+        // swap: pi/2 - a; x negative (its sign bit): pi - a; each as
+        // HI - (a - LO).
+        for (mask, [hi, lo]) in [(s(4), PIO2_HI_LO), (x, PI_HI_LO)] {
+            let (hi, lo) = (self.k(hi), self.k(lo));
+            self.bin(Bin::Sub, s(2), s(6), lo)?;
+            self.load_constant(s(3), hi)?;
+            self.bin(Bin::Sub, s(3), s(3), Src::Reg(s(2)))?;
+            self.a.vblendvpd(s(6), s(6), s(3), mask)?;
         }
-        match op {
-            Bin::Add => go!(vaddpd),
-            Bin::Sub => go!(vsubpd),
-            Bin::Mul => go!(vmulpd),
-            Bin::Div => go!(vdivpd),
-            Bin::And => go!(vandpd),
-            Bin::Xor => go!(vxorpd),
-            Bin::Min => go!(vminpd),
-            Bin::SubInt => go!(vpsubq),
-        }
-    }
-
-    fn fused(&mut self, form: Fused, dst: Y, a: Y, b: Src) -> R {
-        match form {
-            Fused::Add231 => with_src!(self.vfmadd231pd(dst, a; b)),
-            Fused::NegAdd231 => with_src!(self.vfnmadd231pd(dst, a; b)),
-            Fused::Sub231 => with_src!(self.vfmsub231pd(dst, a; b)),
-            Fused::Add132 => with_src!(self.vfmadd132pd(dst, a; b)),
-            Fused::NegAdd132 => with_src!(self.vfnmadd132pd(dst, a; b)),
-            Fused::Add213 => with_src!(self.vfmadd213pd(dst, a; b)),
-        }
-    }
-
-    fn load_constant(&mut self, dst: Y, c: Src) -> R {
-        match c {
-            Src::Reg(y) => self.a.vmovapd(dst, y),
-            Src::K(off) => self.a.vmovupd(dst, ymmword_ptr(rcx + off)),
-        }
-    }
-
-    fn copy(&mut self, dst: Y, c: Y) -> R {
-        match self.resident.iter().find(|&(_, &y)| y == c) {
-            Some((&bits, _)) => {
-                let off = self.pool.offset(bits);
-                self.a.vmovupd(dst, ymmword_ptr(rcx + off))
-            }
-            None => self.a.vmovapd(dst, c),
-        }
-    }
-
-    fn shift_left(&mut self, dst: Y, a: Y, imm: i32) -> R {
-        self.a.vpsllq(dst, a, imm)
-    }
-
-    /// `v` is a magnitude (sign bit clear), so a signed comparison of the
-    /// bits is the unsigned one of the kernels' tests.
-    fn bail_above(&mut self, v: Y, limit: f64, mask: Y, bail: CodeLabel) -> R {
-        let limit = self.k(limit);
-        with_src!(self.vpcmpgtq(mask, v; limit))?;
-        self.bail_if(mask, bail)
-    }
-
-    fn bail_unless_positive_normal(&mut self, x: Y, mask: Y, bail: CodeLabel) -> R {
-        // bits(x) - bits(MIN_POSITIVE) >= bits(inf) - bits(MIN_POSITIVE),
-        // that is > bits(inf) - bits(MIN_POSITIVE) - 1.
-        let lo = f64::MIN_POSITIVE.to_bits();
-        let span = f64::INFINITY.to_bits() - lo - 1;
-        self.outside(mask, x, lo, span)?;
-        self.bail_if(mask, bail)
-    }
-
-    /// p * pow2i(k), k = bits(t) - bits(SHIFT): adding k to p's exponent
-    /// field is the same exact product. bits(t) << 52 is k << 52: the low 12
-    /// bits of SHIFT's pattern, all that survive the shift of it, are zero.
-    fn scale(&mut self, dst: Y, p: Y, _: Y, t: Y) -> R {
-        self.a.vpsllq(t, t, 52)?;
-        self.a.vpaddq(dst, p, t)
-    }
-
-    /// k << 52 (as in `scale`) plus the bits of 1, which this reads as a
-    /// second use of the constant.
-    fn pow2(&mut self, dst: Y, _: Y, t: Y, _: Src) -> R {
-        self.a.vpsllq(dst, t, 52)?;
-        let one_bits = self.k(1.0);
-        with_src!(self.vpaddq(dst, dst; one_bits))
-    }
-
-    /// AVX2 shifts 64-bit lanes logically only: (tmp ^ 2^63) >> 52 is
-    /// k + 2048.
-    fn log_exponent(&mut self, dst: Y, tmp: Y) -> R {
-        let sign = self.bits(SIGN);
-        self.bin(Bin::Xor, dst, tmp, sign)?;
-        self.a.vpsrlq(dst, dst, 52)
-    }
-
-    /// kd = i64_to_f64(k): from_bits(bits(SHIFT) + k) - SHIFT, here
-    /// from_bits(bits(SHIFT) + (k + 2048)) - (SHIFT + 2048); both exact.
-    fn log_exponent_to_f64(&mut self, k: Y) -> R {
-        let shift_bits = self.bits(SHIFT.to_bits());
-        with_src!(self.vpaddq(k, k; shift_bits))?;
-        let shift_2048 = self.k(SHIFT + 2048.0);
-        self.bin(Bin::Sub, k, k, shift_2048)
-    }
-
-    fn sin_cos_sign(&mut self, cos: bool, d: Y, x: Y, p: SinCosParts<Y>) -> R {
-        if cos {
-            self.bin(Bin::Xor, p.sign, p.sign, Src::Reg(p.r))?;
-            let sign = self.bits(SIGN);
-            self.bin(Bin::Xor, d, p.sign, sign)
-        } else {
-            self.bin(Bin::Xor, p.r, p.sign, Src::Reg(p.r))?;
-            // Tiny x: x itself (keeping -0's sign).
-            let tiny = self.k(TRIG_TINY);
-            with_src!(self.vcmppd(p.ax, p.ax; tiny; 0x11))?;
-            self.a.vblendvpd(d, p.r, x, p.ax)
-        }
-    }
-
-    fn div_copysign(&mut self, d: Y, num: Y, den: Y, sign: Y, t: Y) -> R {
-        self.bin(Bin::Div, num, num, Src::Reg(den))?;
-        self.copysign(d, num, sign, t)
+        self.copysign(d, s(6), y, s(0))
     }
 }

@@ -18,13 +18,13 @@ use super::{
     ABS, Bin, Compiled, Divider, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use, divider_pattern,
     predicate,
 };
-use crate::functions::{JitOp, POWI_MAX, POWI_MIN};
+use crate::functions::{Compare, JitOp};
 use crate::jit::{Backend, Plan, Slot};
 use crate::kernels::vmath::shared::{
     ATAN_A, ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, DIV_MAX, DIV_MIN, PI_HI_LO,
     PIO2_HI_LO, PIO4, SQRT_MAX, SQRT_MIN, TRIG_TINY,
 };
-use crate::program::{Instr, Program};
+use crate::program::Program;
 use iced_x86::IcedError;
 use iced_x86::code_asm::*;
 use std::collections::HashMap;
@@ -180,7 +180,7 @@ struct Emitter<'p> {
     /// The current vector is the last, partial one, under the mask `k1`.
     tail: bool,
     /// After a `powi`: its base, and how many of its squares x^2, x^4, ...
-    /// are in scratch registers 0, 1, ... (see [`Emitter::powi`]).
+    /// are in scratch registers 0, 1, ... (see [`Kernels::powi`]).
     squares: Option<(Z, usize)>,
     program: &'p Program,
     plan: &'p Plan,
@@ -223,20 +223,9 @@ impl<'p> Emitter<'p> {
         }
     }
 
-    /// The plain function, then the streaming one (whose label it returns);
-    /// `None` when the program has an instruction it cannot compile.
-    fn emit_both(&mut self) -> Result<Option<CodeLabel>, IcedError> {
-        if !self.emit_function()? {
-            return Ok(None);
-        }
-        let mut streaming = self.a.create_label();
-        self.a.set_label(&mut streaming)?;
-        self.streaming = true;
-        Ok(self.emit_function()?.then_some(streaming))
-    }
-
-    /// Returns `false` when the program has an instruction it cannot compile.
-    fn emit_function(&mut self) -> Result<bool, IcedError> {
+    /// The function, with the stores `self.streaming` says; `false` when the
+    /// program has an instruction it cannot compile.
+    fn emit_loop(&mut self) -> Result<bool, IcedError> {
         for (j, gpr) in INPUT_GPRS.iter().enumerate().take(self.plan.inputs.len()) {
             self.a.mov(*gpr, qword_ptr(rdi + 8 * j as i32))?;
         }
@@ -353,9 +342,9 @@ impl<'p> Emitter<'p> {
                 self.a.vmovupd(z, src)?;
             }
         }
-        let program = self.program;
+        let (program, plan) = (self.program, self.plan);
         for instr in &program.code {
-            if !self.instr(instr, tail, divider, bail)? {
+            if !self.instr(plan, instr, divider, bail)? {
                 return Ok(false);
             }
         }
@@ -371,156 +360,6 @@ impl<'p> Emitter<'p> {
         Ok(true)
     }
 
-    fn instr(
-        &mut self,
-        instr: &Instr,
-        tail: bool,
-        divider: Divider,
-        bail: CodeLabel,
-    ) -> Result<bool, IcedError> {
-        let Some(op) = instr.overload.jit else {
-            return Ok(false);
-        };
-        if op != JitOp::Powi {
-            self.squares = None;
-        }
-        let plan = self.plan;
-        let vector = |k: usize| match plan.slots[instr.args[k] as usize] {
-            Slot::Vector(v) => ZMM[v as usize],
-            // Not read: a `powi` exponent.
-            _ => s(15),
-        };
-        let d = self.z(instr.dst);
-        let x = || vector(0);
-        let y = |_: &Self| Src::Reg(vector(1));
-        let arg = |k: usize| instr.args[k];
-        match op {
-            JitOp::Add => self.bin(Bin::Add, d, x(), y(self))?,
-            JitOp::Sub => self.bin(Bin::Sub, d, x(), y(self))?,
-            JitOp::Mul => self.bin(Bin::Mul, d, x(), y(self))?,
-            JitOp::Neg => {
-                let sign = self.bits(SIGN);
-                self.bin(Bin::Xor, d, x(), sign)?;
-            }
-            JitOp::Abs => {
-                let abs = self.bits(ABS);
-                self.bin(Bin::And, d, x(), abs)?;
-            }
-            JitOp::NegMul => {
-                // The kernel's two operations, not one FMA: `-(x*y) + (-0)`
-                // has the right value and zero signs, but an FMA passes a NaN
-                // operand through unchanged, where `-x` flips its sign.
-                let sign = self.bits(SIGN);
-                self.bin(Bin::Xor, d, x(), sign)?;
-                self.bin(Bin::Mul, d, d, y(self))?;
-            }
-            JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul => {
-                let inner = match op {
-                    JitOp::AbsAdd => Bin::Add,
-                    JitOp::AbsSub => Bin::Sub,
-                    _ => Bin::Mul,
-                };
-                self.bin(inner, d, x(), y(self))?;
-                let abs = self.bits(ABS);
-                self.bin(Bin::And, d, d, abs)?;
-            }
-            JitOp::AddAbs => {
-                let abs = self.bits(ABS);
-                self.bin(Bin::And, d, x(), abs)?;
-                self.bin(Bin::And, s(0), vector(1), abs)?;
-                self.bin(Bin::Add, d, d, Src::Reg(s(0)))?;
-            }
-            JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => {
-                let z = vector(2);
-                self.bin(Bin::Mul, d, x(), y(self))?;
-                match op {
-                    JitOp::MulAdd => self.bin(Bin::Add, d, d, Src::Reg(z))?,
-                    JitOp::MulSub => self.bin(Bin::Sub, d, d, Src::Reg(z))?,
-                    _ => self.bin(Bin::Sub, d, z, Src::Reg(d))?,
-                }
-            }
-            JitOp::MulAddMul | JitOp::MulSubMul => {
-                let (z, w) = (vector(2), vector(3));
-                self.bin(Bin::Mul, d, x(), y(self))?;
-                self.bin(Bin::Mul, s(0), z, Src::Reg(w))?;
-                let combine = if op == JitOp::MulAddMul {
-                    Bin::Add
-                } else {
-                    Bin::Sub
-                };
-                self.bin(combine, d, d, Src::Reg(s(0)))?;
-            }
-            JitOp::Powi => {
-                let Slot::Int(n) = self.plan.slots[arg(1) as usize] else {
-                    return Ok(false);
-                };
-                if !(i64::from(POWI_MIN)..=i64::from(POWI_MAX)).contains(&n) {
-                    return Ok(false);
-                }
-                self.powi(d, x(), n as u32)?;
-            }
-            JitOp::Div => match divider {
-                Divider::Hardware => self.bin(Bin::Div, d, x(), y(self))?,
-                Divider::Newton => self.div_newton(d, x(), vector(1))?,
-            },
-            JitOp::Sqrt => match divider {
-                Divider::Hardware => self.a.vsqrtpd(d, x())?,
-                Divider::Newton => self.sqrt_newton(d, x())?,
-            },
-            JitOp::Where(compare) => {
-                self.a.vcmppd(k2, x(), vector(1), predicate(compare))?;
-                self.a.vblendmpd(d.k2(), vector(3), vector(2))?;
-            }
-            JitOp::Exp => self.exp(d, x(), bail)?,
-            JitOp::Sin => self.sin_cos(false, d, x(), bail)?,
-            JitOp::Tanh => self.tanh(d, x())?,
-            JitOp::Atan2 => self.atan2(d, x(), vector(1), tail, bail)?,
-            JitOp::Cos => self.sin_cos(true, d, x(), bail)?,
-            JitOp::Log => self.log(d, x(), bail)?,
-        }
-        Ok(true)
-    }
-
-    /// `kernels::arith::powi_chain`: the partial product times the running
-    /// square, `r * p`, then `p * p`.
-    ///
-    /// The square x^(2^(i+1)) goes to scratch register i, and stays known
-    /// for the next instruction if that is a `powi` of the same `x` (as in
-    /// `a**3` next to `a**5`), which then starts from it.
-    fn powi(&mut self, d: Z, x: Z, n: u32) -> R {
-        let mut power = x;
-        // The partial product's register: no copy for the first factor.
-        let mut result: Option<Z> = None;
-        let known = match self.squares {
-            Some((base, known)) if base == x => known,
-            _ => 0,
-        };
-        for bit in 0..5 {
-            if n & (1 << bit) != 0 {
-                result = Some(match result {
-                    None => power,
-                    Some(r) => {
-                        self.bin(Bin::Mul, d, r, Src::Reg(power))?;
-                        d
-                    }
-                });
-            }
-            if bit < 4 && n >> (bit + 1) != 0 {
-                if bit >= known {
-                    self.bin(Bin::Mul, s(bit), power, Src::Reg(power))?;
-                }
-                power = s(bit);
-            }
-        }
-        let squared = (0..4).take_while(|&b| n >> (b + 1) != 0).count();
-        self.squares = Some((x, known.max(squared)));
-        match result {
-            // A power of two: the last square.
-            Some(r) if r != d => self.a.vmovapd(d, r),
-            _ => Ok(()),
-        }
-    }
-
     /// Jumps to `bail` if the unsigned 64-bit comparison `bits(v) PRED c`
     /// (an `vpcmpuq` predicate) holds in any (active) lane.
     fn bail_if(&mut self, v: Z, pred: i32, c: Src, tail: bool, bail: CodeLabel) -> R {
@@ -531,84 +370,6 @@ impl<'p> Emitter<'p> {
         }
         self.a.kortestb(k2, k2)?;
         self.a.jnz(bail)
-    }
-
-    /// `vmath::trig::atan2_ordinary(y, x)`, after `atan2_needs_full`'s test.
-    fn atan2(&mut self, d: Z, y: Z, x: Z, tail: bool, bail: CodeLabel) -> R {
-        let abs = self.bits(ABS);
-        self.bin(Bin::And, s(0), x, abs)?; // ax
-        self.bin(Bin::And, s(1), y, abs)?; // ay
-        // Either magnitude outside [2^-500, 2^500] (or NaN, inf, zero).
-        let lo = self.bits(ATAN2_ORDINARY_LO);
-        let span = self.bits(ATAN2_ORDINARY_SPAN);
-        with_src!(self.vpsubq(s(2), s(0); lo))?;
-        with_src!(self.vpsubq(s(3), s(1); lo))?;
-        if tail {
-            with_src!(self.vpcmpuq(k2.k1(), s(2); span; 6))?;
-            with_src!(self.vpcmpuq(k3.k1(), s(3); span; 6))?;
-        } else {
-            with_src!(self.vpcmpuq(k2, s(2); span; 6))?;
-            with_src!(self.vpcmpuq(k3, s(3); span; 6))?;
-        }
-        self.a.kortestb(k2, k3)?;
-        self.a.jnz(bail)?;
-        // swap = ay > ax; num = min-ish, den = max-ish (as selects)
-        self.a.vcmppd(k4, s(1), s(0), 0x1e)?;
-        self.a.vblendmpd(s(2).k4(), s(1), s(0))?; // num = swap ? ax : ay
-        self.a.vblendmpd(s(3).k4(), s(0), s(1))?; // den = swap ? ay : ax
-        // r2 = num > 0.4375 den, r3 = num > 0.6875 den
-        let (c2, c3) = (self.k(0.4375), self.k(0.6875));
-        self.bin(Bin::Mul, s(0), s(3), c2)?;
-        self.a.vcmppd(k2, s(2), s(0), 0x1e)?;
-        self.bin(Bin::Mul, s(0), s(3), c3)?;
-        self.a.vcmppd(k3, s(2), s(0), 0x1e)?;
-        // n = r3 ? num - den : r2 ? fma(2, num, -den) : num, and
-        // dd = r3 ? den + num : r2 ? fma(2, den, num) : den, by operations
-        // masked to the lanes they are selected in (r3 last: it wins).
-        let two = self.k(2.0);
-        self.a.vmovapd(s(0), s(2))?;
-        with_src!(self.vfmsub132pd(s(0).k2(), s(3); two))?; // n*2 - den
-        self.a.vsubpd(s(0).k3(), s(2), s(3))?;
-        self.a.vmovapd(s(4), s(3))?;
-        with_src!(self.vfmadd132pd(s(4).k2(), s(2); two))?; // dd*2 + num
-        self.a.vaddpd(s(4).k3(), s(3), s(2))?;
-        // u = n / dd
-        self.bin(Bin::Div, s(0), s(0), Src::Reg(s(4)))?;
-        // base = r3 ? pi/4 : r2 ? atan(1/2) : 0, as hi and lo parts: the
-        // first moves zero the other lanes.
-        for (mask, [hi, lo]) in [(2, ATAN_HALF), (3, PIO4)] {
-            for (part, c) in [(s(5), hi), (s(6), lo)] {
-                let dst = if mask == 2 { part.k2().z() } else { part.k3() };
-                match self.k(c) {
-                    Src::Reg(z) => self.a.vmovapd(dst, z)?,
-                    Src::K(off) => self.a.vbroadcastsd(dst, qword_ptr(rcx + off))?,
-                }
-            }
-        }
-        // p = fma(z u, horner(z, ATAN_A), u), z = u^2; a = hi + (lo + p)
-        self.bin(Bin::Mul, s(1), s(0), Src::Reg(s(0)))?;
-        self.horner(s(2), s(1), &ATAN_A)?;
-        self.bin(Bin::Mul, s(1), s(1), Src::Reg(s(0)))?;
-        self.fma(Fma::Add, s(2), s(1), Src::Reg(s(2)), Src::Reg(s(0)))?;
-        self.bin(Bin::Add, s(6), s(6), Src::Reg(s(2)))?;
-        self.bin(Bin::Add, s(5), s(5), Src::Reg(s(6)))?;
-        // swap: pi/2 - a; x negative (its sign bit): pi - a; each as
-        // HI - (a - LO).
-        self.a.vpmovq2m(k3, x)?;
-        for (mask, [hi, lo]) in [(4, PIO2_HI_LO), (3, PI_HI_LO)] {
-            let (hi, lo) = (self.k(hi), self.k(lo));
-            self.bin(Bin::Sub, s(7), s(5), lo)?;
-            let hi = match hi {
-                Src::Reg(z) => z,
-                Src::K(_) => {
-                    self.load_constant(s(8), hi)?;
-                    s(8)
-                }
-            };
-            self.a.vsubpd(under(s(5), mask), hi, s(7))?;
-        }
-        self.a.vmovapd(d, s(5))?;
-        self.copysign(d, y)
     }
 
     /// `d` with the sign of `sign` (`vpternlogq`: sign bit from `sign`, the
@@ -644,42 +405,6 @@ impl<'p> Emitter<'p> {
         with_src!(self.vcmppd(k2.k2(), x; hi; 0x12))?; // <=
         self.a.vmovapd(d, s(6))?;
         self.fallback(|a| a.vsqrtpd(d, x))
-    }
-
-    /// `vmath::divider::div_newton`: Newton from `vrcp14pd`, the exact
-    /// correct-rounding test, `vdivpd` for a vector that fails it.
-    fn div_newton(&mut self, d: Z, a: Z, b: Z) -> R {
-        let one = self.k(1.0);
-        let abs = self.bits(ABS);
-        self.a.vrcp14pd(s(0), b)?;
-        self.fma(Fma::NegAdd, s(1), b, Src::Reg(s(0)), one)?; // e0 = 1 - b y0
-        self.fma(Fma::Add, s(2), s(0), Src::Reg(s(1)), Src::Reg(s(0)))?; // y1
-        self.bin(Bin::Mul, s(3), s(1), Src::Reg(s(1)))?;
-        self.fma(Fma::Add, s(4), s(2), Src::Reg(s(3)), Src::Reg(s(2)))?; // y
-        self.bin(Bin::Mul, s(5), a, Src::Reg(s(4)))?; // q0
-        self.fma(Fma::NegAdd, s(6), b, Src::Reg(s(5)), Src::Reg(a))?; // a - b q0
-        self.fma(Fma::Add, s(6), s(6), Src::Reg(s(4)), Src::Reg(s(5)))?; // q
-        self.fma(Fma::NegAdd, s(7), b, Src::Reg(s(6)), Src::Reg(a))?;
-        self.bin(Bin::And, s(7), s(7), abs)?; // |a - b q|
-        let below = self.k(1.0 - f64::EPSILON / 2.0);
-        self.bin(Bin::Mul, s(8), s(6), below)?;
-        self.bin(Bin::And, s(9), b, abs)?; // |b|
-        let half_eps = self.k(f64::EPSILON / 2.0);
-        self.bin(Bin::Mul, s(10), s(9), half_eps)?;
-        self.a.vgetexppd(s(8), s(8))?;
-        self.a.vscalefpd(s(10), s(10), s(8))?; // threshold
-        self.bin(Bin::And, s(11), s(6), abs)?; // |q|
-        let (lo, hi, zero) = (self.k(DIV_MIN), self.k(DIV_MAX), self.k(0.0));
-        self.a.vcmppd(k2, s(7), s(10), 0x11)?; // residual < threshold
-        with_src!(self.vcmppd(k2.k2(), s(11); lo; 0x1d))?;
-        with_src!(self.vcmppd(k2.k2(), s(11); hi; 0x12))?;
-        with_src!(self.vcmppd(k3, a; zero; 0x00))?; // a == 0
-        self.a.korb(k2, k2, k3)?;
-        with_src!(self.vcmppd(k2.k2(), s(9); lo; 0x1d))?;
-        with_src!(self.vcmppd(k2.k2(), s(9); hi; 0x12))?;
-        self.a.vmovapd(s(6).k3(), s(5))?; // a zero numerator: a y, signed
-        self.a.vmovapd(d, s(6))?;
-        self.fallback(|asm| asm.vdivpd(d, a, b))
     }
 
     /// Unless every lane of `k2` is set, runs `hardware` (which overwrites the
@@ -758,6 +483,39 @@ impl Kernels for Emitter<'_> {
         }
     }
 
+    fn asm(&mut self) -> &mut CodeAssembler {
+        &mut self.a
+    }
+
+    fn value(&self, v: usize) -> Z {
+        ZMM[v]
+    }
+
+    fn not_vector(&self) -> Z {
+        s(15)
+    }
+
+    fn squares(&mut self) -> &mut Option<(Z, usize)> {
+        &mut self.squares
+    }
+
+    fn emit_function(&mut self, streaming: bool) -> Result<bool, IcedError> {
+        self.streaming = streaming;
+        self.emit_loop()
+    }
+
+    fn sqrt(&mut self, d: Z, x: Z, divider: Divider) -> R {
+        match divider {
+            Divider::Hardware => self.a.vsqrtpd(d, x),
+            Divider::Newton => self.sqrt_newton(d, x),
+        }
+    }
+
+    fn select(&mut self, compare: Compare, d: Z, [x, y, then, other]: [Z; 4]) -> R {
+        self.a.vcmppd(k2, x, y, predicate(compare))?;
+        self.a.vblendmpd(d.k2(), other, then)
+    }
+
     fn shift_left(&mut self, dst: Z, a: Z, imm: i32) -> R {
         self.a.vpsllq(dst, a, imm)
     }
@@ -820,5 +578,120 @@ impl Kernels for Emitter<'_> {
     fn div_copysign(&mut self, d: Z, num: Z, den: Z, sign: Z, _: Z) -> R {
         self.bin(Bin::Div, d, num, Src::Reg(den))?;
         self.copysign(d, sign)
+    }
+
+    /// `vmath::divider::div_newton`: Newton from `vrcp14pd`, the exact
+    /// correct-rounding test, `vdivpd` for a vector that fails it.
+    fn div_newton(&mut self, d: Z, a: Z, b: Z) -> R {
+        let one = self.k(1.0);
+        let abs = self.bits(ABS);
+        self.a.vrcp14pd(s(0), b)?;
+        self.fma(Fma::NegAdd, s(1), b, Src::Reg(s(0)), one)?; // e0 = 1 - b y0
+        self.fma(Fma::Add, s(2), s(0), Src::Reg(s(1)), Src::Reg(s(0)))?; // y1
+        self.bin(Bin::Mul, s(3), s(1), Src::Reg(s(1)))?;
+        self.fma(Fma::Add, s(4), s(2), Src::Reg(s(3)), Src::Reg(s(2)))?; // y
+        self.bin(Bin::Mul, s(5), a, Src::Reg(s(4)))?; // q0
+        self.fma(Fma::NegAdd, s(6), b, Src::Reg(s(5)), Src::Reg(a))?; // a - b q0
+        self.fma(Fma::Add, s(6), s(6), Src::Reg(s(4)), Src::Reg(s(5)))?; // q
+        self.fma(Fma::NegAdd, s(7), b, Src::Reg(s(6)), Src::Reg(a))?;
+        self.bin(Bin::And, s(7), s(7), abs)?; // |a - b q|
+        let below = self.k(1.0 - f64::EPSILON / 2.0);
+        self.bin(Bin::Mul, s(8), s(6), below)?;
+        self.bin(Bin::And, s(9), b, abs)?; // |b|
+        let half_eps = self.k(f64::EPSILON / 2.0);
+        self.bin(Bin::Mul, s(10), s(9), half_eps)?;
+        self.a.vgetexppd(s(8), s(8))?;
+        self.a.vscalefpd(s(10), s(10), s(8))?; // threshold
+        self.bin(Bin::And, s(11), s(6), abs)?; // |q|
+        let (lo, hi, zero) = (self.k(DIV_MIN), self.k(DIV_MAX), self.k(0.0));
+        self.a.vcmppd(k2, s(7), s(10), 0x11)?; // residual < threshold
+        with_src!(self.vcmppd(k2.k2(), s(11); lo; 0x1d))?;
+        with_src!(self.vcmppd(k2.k2(), s(11); hi; 0x12))?;
+        with_src!(self.vcmppd(k3, a; zero; 0x00))?; // a == 0
+        self.a.korb(k2, k2, k3)?;
+        with_src!(self.vcmppd(k2.k2(), s(9); lo; 0x1d))?;
+        with_src!(self.vcmppd(k2.k2(), s(9); hi; 0x12))?;
+        self.a.vmovapd(s(6).k3(), s(5))?; // a zero numerator: a y, signed
+        self.a.vmovapd(d, s(6))?;
+        self.fallback(|asm| asm.vdivpd(d, a, b))
+    }
+
+    /// `vmath::trig::atan2_ordinary(y, x)`, after `atan2_needs_full`'s test.
+    fn atan2(&mut self, d: Z, y: Z, x: Z, bail: CodeLabel) -> R {
+        let tail = self.tail;
+        let abs = self.bits(ABS);
+        self.bin(Bin::And, s(0), x, abs)?; // ax
+        self.bin(Bin::And, s(1), y, abs)?; // ay
+        // Either magnitude outside [2^-500, 2^500] (or NaN, inf, zero).
+        let lo = self.bits(ATAN2_ORDINARY_LO);
+        let span = self.bits(ATAN2_ORDINARY_SPAN);
+        with_src!(self.vpsubq(s(2), s(0); lo))?;
+        with_src!(self.vpsubq(s(3), s(1); lo))?;
+        if tail {
+            with_src!(self.vpcmpuq(k2.k1(), s(2); span; 6))?;
+            with_src!(self.vpcmpuq(k3.k1(), s(3); span; 6))?;
+        } else {
+            with_src!(self.vpcmpuq(k2, s(2); span; 6))?;
+            with_src!(self.vpcmpuq(k3, s(3); span; 6))?;
+        }
+        self.a.kortestb(k2, k3)?;
+        self.a.jnz(bail)?;
+        // swap = ay > ax; num = min-ish, den = max-ish (as selects)
+        self.a.vcmppd(k4, s(1), s(0), 0x1e)?;
+        self.a.vblendmpd(s(2).k4(), s(1), s(0))?; // num = swap ? ax : ay
+        self.a.vblendmpd(s(3).k4(), s(0), s(1))?; // den = swap ? ay : ax
+        // r2 = num > 0.4375 den, r3 = num > 0.6875 den
+        let (c2, c3) = (self.k(0.4375), self.k(0.6875));
+        self.bin(Bin::Mul, s(0), s(3), c2)?;
+        self.a.vcmppd(k2, s(2), s(0), 0x1e)?;
+        self.bin(Bin::Mul, s(0), s(3), c3)?;
+        self.a.vcmppd(k3, s(2), s(0), 0x1e)?;
+        // n = r3 ? num - den : r2 ? fma(2, num, -den) : num, and
+        // dd = r3 ? den + num : r2 ? fma(2, den, num) : den, by operations
+        // masked to the lanes they are selected in (r3 last: it wins).
+        let two = self.k(2.0);
+        self.a.vmovapd(s(0), s(2))?;
+        with_src!(self.vfmsub132pd(s(0).k2(), s(3); two))?; // n*2 - den
+        self.a.vsubpd(s(0).k3(), s(2), s(3))?;
+        self.a.vmovapd(s(4), s(3))?;
+        with_src!(self.vfmadd132pd(s(4).k2(), s(2); two))?; // dd*2 + num
+        self.a.vaddpd(s(4).k3(), s(3), s(2))?;
+        // u = n / dd
+        self.bin(Bin::Div, s(0), s(0), Src::Reg(s(4)))?;
+        // base = r3 ? pi/4 : r2 ? atan(1/2) : 0, as hi and lo parts: the
+        // first moves zero the other lanes.
+        for (mask, [hi, lo]) in [(2, ATAN_HALF), (3, PIO4)] {
+            for (part, c) in [(s(5), hi), (s(6), lo)] {
+                let dst = if mask == 2 { part.k2().z() } else { part.k3() };
+                match self.k(c) {
+                    Src::Reg(z) => self.a.vmovapd(dst, z)?,
+                    Src::K(off) => self.a.vbroadcastsd(dst, qword_ptr(rcx + off))?,
+                }
+            }
+        }
+        // p = fma(z u, horner(z, ATAN_A), u), z = u^2; a = hi + (lo + p)
+        self.bin(Bin::Mul, s(1), s(0), Src::Reg(s(0)))?;
+        self.horner(s(2), s(1), &ATAN_A)?;
+        self.bin(Bin::Mul, s(1), s(1), Src::Reg(s(0)))?;
+        self.fma(Fma::Add, s(2), s(1), Src::Reg(s(2)), Src::Reg(s(0)))?;
+        self.bin(Bin::Add, s(6), s(6), Src::Reg(s(2)))?;
+        self.bin(Bin::Add, s(5), s(5), Src::Reg(s(6)))?;
+        // swap: pi/2 - a; x negative (its sign bit): pi - a; each as
+        // HI - (a - LO).
+        self.a.vpmovq2m(k3, x)?;
+        for (mask, [hi, lo]) in [(4, PIO2_HI_LO), (3, PI_HI_LO)] {
+            let (hi, lo) = (self.k(hi), self.k(lo));
+            self.bin(Bin::Sub, s(7), s(5), lo)?;
+            let hi = match hi {
+                Src::Reg(z) => z,
+                Src::K(_) => {
+                    self.load_constant(s(8), hi)?;
+                    s(8)
+                }
+            };
+            self.a.vsubpd(under(s(5), mask), hi, s(7))?;
+        }
+        self.a.vmovapd(d, s(5))?;
+        self.copysign(d, y)
     }
 }

@@ -11,12 +11,15 @@
 //! the exponent field, a select is a masked move or a blend. Those steps are
 //! the trait's required methods; the algorithms are its provided ones.
 
-use super::{ABS, Bin};
+use super::{ABS, Bin, Divider, SIGN};
+use crate::functions::{Compare, JitOp, POWI_MAX, POWI_MIN};
+use crate::jit::{Plan, Slot};
 use crate::kernels::vmath::shared::{
     EXP_Q, INV_LN2, INV_PI, LN2_HI, LN2_LO, LOG_L, PIO2, SHIFT, SIN_WIDE, TRIG_FAST_MAX,
 };
+use crate::program::Instr;
 use iced_x86::IcedError;
-use iced_x86::code_asm::CodeLabel;
+use iced_x86::code_asm::{CodeAssembler, CodeLabel};
 
 pub(super) type R = Result<(), IcedError>;
 
@@ -70,6 +73,39 @@ pub(super) trait Kernels {
     /// The current instruction's scratch registers, in the order the kernels
     /// number them.
     fn scratch(&self) -> [Self::V; 16];
+
+    /// The assembler the code goes to.
+    fn asm(&mut self) -> &mut CodeAssembler;
+
+    /// The vector register of the plan's value `v`.
+    fn value(&self, v: usize) -> Self::V;
+
+    /// A register standing for an operand that is not a vector (a `powi`
+    /// exponent, never read).
+    fn not_vector(&self) -> Self::V;
+
+    /// After a `powi`: its base, and how many of its squares x^2, x^4, ...
+    /// are in scratch registers 0, 1, ... (see [`powi`](Kernels::powi)).
+    fn squares(&mut self) -> &mut Option<(Self::V, usize)>;
+
+    /// One whole function (the plain one, or with `streaming` stores);
+    /// `false` when the program has an instruction it cannot compile.
+    fn emit_function(&mut self, streaming: bool) -> Result<bool, IcedError>;
+
+    /// `d = sqrt(x)`, on the divider or by Newton's method.
+    fn sqrt(&mut self, d: Self::V, x: Self::V, divider: Divider) -> R;
+
+    /// `d = a / b` by Newton's method, exactly checked (the divider for a
+    /// vector that fails the check).
+    fn div_newton(&mut self, d: Self::V, a: Self::V, b: Self::V) -> R;
+
+    /// `d = if x COMPARE y { then } else { other }`, lane by lane, with the
+    /// operands `[x, y, then, other]`.
+    fn select(&mut self, compare: Compare, d: Self::V, operands: [Self::V; 4]) -> R;
+
+    /// `vmath::trig::atan2_ordinary(y, x)` into `d`, after
+    /// `atan2_needs_full`'s test (jumping to `bail` when a lane needs it).
+    fn atan2(&mut self, d: Self::V, y: Self::V, x: Self::V, bail: CodeLabel) -> R;
 
     /// The constant with these bits (counted as one use): its register, or
     /// its place in the pool.
@@ -139,6 +175,175 @@ pub(super) trait Kernels {
         sign: Self::V,
         t: Self::V,
     ) -> R;
+
+    /// The plain function, then the streaming one (whose label it returns);
+    /// `None` when the program has an instruction it cannot compile.
+    fn emit_both(&mut self) -> Result<Option<CodeLabel>, IcedError> {
+        if !self.emit_function(false)? {
+            return Ok(None);
+        }
+        let mut streaming = self.asm().create_label();
+        self.asm().set_label(&mut streaming)?;
+        Ok(self.emit_function(true)?.then_some(streaming))
+    }
+
+    /// One instruction of the program on the current vector, into the
+    /// registers of `plan`; `false` when it has no machine code here (a
+    /// function without a [`JitOp`], a `powi` exponent out of range). A lane
+    /// needing a full math function jumps to `bail`.
+    fn instr(
+        &mut self,
+        plan: &Plan,
+        instr: &Instr,
+        divider: Divider,
+        bail: CodeLabel,
+    ) -> Result<bool, IcedError> {
+        let Some(op) = instr.overload.jit else {
+            return Ok(false);
+        };
+        if op != JitOp::Powi {
+            *self.squares() = None;
+        }
+        let s0 = self.scratch()[0];
+        let registers: Vec<Self::V> = (instr.args.iter())
+            .map(|&r| match plan.slots[r as usize] {
+                Slot::Vector(v) => self.value(v as usize),
+                _ => self.not_vector(),
+            })
+            .collect();
+        let vector = |k: usize| registers[k];
+        let Slot::Vector(d) = plan.slots[instr.dst as usize] else {
+            // `Plan::new` made every destination a vector.
+            unreachable!("not a vector destination")
+        };
+        let d = self.value(d as usize);
+        let x = vector(0);
+        let y = registers.get(1).copied().unwrap_or(x);
+        match op {
+            JitOp::Add => self.bin(Bin::Add, d, x, Src::Reg(y))?,
+            JitOp::Sub => self.bin(Bin::Sub, d, x, Src::Reg(y))?,
+            JitOp::Mul => self.bin(Bin::Mul, d, x, Src::Reg(y))?,
+            JitOp::Neg => {
+                let sign = self.bits(SIGN);
+                self.bin(Bin::Xor, d, x, sign)?;
+            }
+            JitOp::Abs => {
+                let abs = self.bits(ABS);
+                self.bin(Bin::And, d, x, abs)?;
+            }
+            JitOp::NegMul => {
+                // The kernel's two operations, not one FMA: `-(x*y) + (-0)`
+                // has the right value and zero signs, but an FMA passes a NaN
+                // operand through unchanged, where `-x` flips its sign.
+                let sign = self.bits(SIGN);
+                self.bin(Bin::Xor, d, x, sign)?;
+                self.bin(Bin::Mul, d, d, Src::Reg(y))?;
+            }
+            JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul => {
+                let inner = match op {
+                    JitOp::AbsAdd => Bin::Add,
+                    JitOp::AbsSub => Bin::Sub,
+                    _ => Bin::Mul,
+                };
+                self.bin(inner, d, x, Src::Reg(y))?;
+                let abs = self.bits(ABS);
+                self.bin(Bin::And, d, d, abs)?;
+            }
+            JitOp::AddAbs => {
+                let abs = self.bits(ABS);
+                self.bin(Bin::And, d, x, abs)?;
+                self.bin(Bin::And, s0, y, abs)?;
+                self.bin(Bin::Add, d, d, Src::Reg(s0))?;
+            }
+            JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => {
+                let z = vector(2);
+                self.bin(Bin::Mul, d, x, Src::Reg(y))?;
+                match op {
+                    JitOp::MulAdd => self.bin(Bin::Add, d, d, Src::Reg(z))?,
+                    JitOp::MulSub => self.bin(Bin::Sub, d, d, Src::Reg(z))?,
+                    _ => self.bin(Bin::Sub, d, z, Src::Reg(d))?,
+                }
+            }
+            JitOp::MulAddMul | JitOp::MulSubMul => {
+                let (z, w) = (vector(2), vector(3));
+                self.bin(Bin::Mul, d, x, Src::Reg(y))?;
+                self.bin(Bin::Mul, s0, z, Src::Reg(w))?;
+                let combine = if op == JitOp::MulAddMul {
+                    Bin::Add
+                } else {
+                    Bin::Sub
+                };
+                self.bin(combine, d, d, Src::Reg(s0))?;
+            }
+            JitOp::Powi => {
+                let Slot::Int(n) = plan.slots[instr.args[1] as usize] else {
+                    return Ok(false);
+                };
+                if !(i64::from(POWI_MIN)..=i64::from(POWI_MAX)).contains(&n) {
+                    return Ok(false);
+                }
+                self.powi(d, x, n as u32)?;
+            }
+            // Correctly rounded either way, as the passes' `/`.
+            JitOp::Div => match divider {
+                Divider::Hardware => self.bin(Bin::Div, d, x, Src::Reg(y))?,
+                Divider::Newton => self.div_newton(d, x, y)?,
+            },
+            JitOp::Sqrt => self.sqrt(d, x, divider)?,
+            JitOp::Where(compare) => {
+                self.select(compare, d, [x, y, vector(2), vector(3)])?;
+            }
+            JitOp::Exp => self.exp(d, x, bail)?,
+            JitOp::Sin => self.sin_cos(false, d, x, bail)?,
+            JitOp::Cos => self.sin_cos(true, d, x, bail)?,
+            JitOp::Tanh => self.tanh(d, x)?,
+            JitOp::Atan2 => self.atan2(d, x, y, bail)?,
+            JitOp::Log => self.log(d, x, bail)?,
+        }
+        Ok(true)
+    }
+
+    /// `kernels::arith::powi_chain`: the partial product times the running
+    /// square, `r * p`, then `p * p`.
+    ///
+    /// The square x^(2^(i+1)) goes to scratch register i, and stays known
+    /// for the next instruction if that is a `powi` of the same `x` (as in
+    /// `a**3` next to `a**5`), which then starts from it.
+    fn powi(&mut self, d: Self::V, x: Self::V, n: u32) -> R {
+        let scratch = self.scratch();
+        let s = |i: usize| scratch[i];
+        let mut power = x;
+        // The partial product's register: no copy for the first factor.
+        let mut result: Option<Self::V> = None;
+        let known = match *self.squares() {
+            Some((base, known)) if base == x => known,
+            _ => 0,
+        };
+        for bit in 0..5 {
+            if n & (1 << bit) != 0 {
+                result = Some(match result {
+                    None => power,
+                    Some(r) => {
+                        self.bin(Bin::Mul, d, r, Src::Reg(power))?;
+                        d
+                    }
+                });
+            }
+            if bit < 4 && n >> (bit + 1) != 0 {
+                if bit >= known {
+                    self.bin(Bin::Mul, s(bit), power, Src::Reg(power))?;
+                }
+                power = s(bit);
+            }
+        }
+        let squared = (0..4).take_while(|&b| n >> (b + 1) != 0).count();
+        *self.squares() = Some((x, known.max(squared)));
+        match result {
+            // A power of two: the last square.
+            Some(r) if r != d => self.load_constant(d, Src::Reg(r)),
+            _ => Ok(()),
+        }
+    }
 
     /// `dst = ±(a*b) + c` with one rounding. `dst` must differ from `a` and
     /// `b` unless `c` is a register.
