@@ -37,8 +37,7 @@ use super::{
 use crate::functions::{Compare, JitOp};
 use crate::jit::{Backend, Plan, Slot};
 use crate::kernels::vmath::shared::{
-    ATAN_A, ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, PI_HI_LO, PIO2_HI_LO, PIO4, SHIFT,
-    TRIG_TINY,
+    ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, PI_HI_LO, PIO2_HI_LO, PIO4, SHIFT, TRIG_TINY,
 };
 use crate::program::Program;
 use iced_x86::IcedError;
@@ -816,13 +815,8 @@ impl Kernels for Emitter<'_> {
             let r3_value = self.k(r3_value);
             with_src!(self.vblendvpd(part, part; r3_value; s(1)))?;
         }
-        // p = fma(z u, horner(z, ATAN_A), u), z = u^2; a = hi + (lo + p)
-        self.bin(Bin::Mul, s(0), s(5), Src::Reg(s(5)))?;
-        self.horner(s(1), s(0), &ATAN_A)?;
-        self.bin(Bin::Mul, s(0), s(0), Src::Reg(s(5)))?;
-        self.fma(Fma::Add, s(1), s(0), Src::Reg(s(1)), Src::Reg(s(5)))?;
-        self.bin(Bin::Add, s(7), s(7), Src::Reg(s(1)))?;
-        self.bin(Bin::Add, s(6), s(6), Src::Reg(s(7)))?;
+        // a = hi + (lo + p), p the arctangent polynomial of u
+        self.atan_reduced(s(6), s(7), s(5), s(0), s(1))?;
         // swap: pi/2 - a; x negative (its sign bit): pi - a; each as
         // HI - (a - LO).
         for (mask, [hi, lo]) in [(s(4), PIO2_HI_LO), (x, PI_HI_LO)] {

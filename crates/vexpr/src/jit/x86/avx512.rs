@@ -21,8 +21,8 @@ use super::{
 use crate::functions::{Compare, JitOp};
 use crate::jit::{Backend, Plan, Slot};
 use crate::kernels::vmath::shared::{
-    ATAN_A, ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, DIV_MAX, DIV_MIN, PI_HI_LO,
-    PIO2_HI_LO, PIO4, SQRT_MAX, SQRT_MIN, TRIG_TINY,
+    ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, DIV_MAX, DIV_MIN, PI_HI_LO, PIO2_HI_LO,
+    PIO4, SQRT_MAX, SQRT_MIN, TRIG_TINY,
 };
 use crate::program::Program;
 use iced_x86::IcedError;
@@ -669,13 +669,8 @@ impl Kernels for Emitter<'_> {
                 }
             }
         }
-        // p = fma(z u, horner(z, ATAN_A), u), z = u^2; a = hi + (lo + p)
-        self.bin(Bin::Mul, s(1), s(0), Src::Reg(s(0)))?;
-        self.horner(s(2), s(1), &ATAN_A)?;
-        self.bin(Bin::Mul, s(1), s(1), Src::Reg(s(0)))?;
-        self.fma(Fma::Add, s(2), s(1), Src::Reg(s(2)), Src::Reg(s(0)))?;
-        self.bin(Bin::Add, s(6), s(6), Src::Reg(s(2)))?;
-        self.bin(Bin::Add, s(5), s(5), Src::Reg(s(6)))?;
+        // a = hi + (lo + p), p the arctangent polynomial of u
+        self.atan_reduced(s(5), s(6), s(0), s(1), s(2))?;
         // swap: pi/2 - a; x negative (its sign bit): pi - a; each as
         // HI - (a - LO).
         self.a.vpmovq2m(k3, x)?;

@@ -15,7 +15,7 @@ use super::{ABS, Bin, Divider, SIGN};
 use crate::functions::{Compare, JitOp, POWI_MAX, POWI_MIN};
 use crate::jit::{Plan, Slot};
 use crate::kernels::vmath::shared::{
-    EXP_Q, INV_LN2, INV_PI, LN2_HI, LN2_LO, LOG_L, PIO2, SHIFT, SIN_WIDE, TRIG_FAST_MAX,
+    ATAN_A, EXP_Q, INV_LN2, INV_PI, LN2_HI, LN2_LO, LOG_L, PIO2, SHIFT, SIN_WIDE, TRIG_FAST_MAX,
 };
 use crate::program::Instr;
 use iced_x86::IcedError;
@@ -420,6 +420,18 @@ pub(super) trait Kernels {
         let one = self.k(1.0);
         self.bin(Bin::Add, s(6), s(6), one)?;
         self.scale(d, s(6), s(0), t)
+    }
+
+    /// The polynomial of `vmath::trig::atan2_ordinary` on the reduced
+    /// argument `u`, added to the base angle's parts: hi = hi + (lo + p) with
+    /// p = fma(z u, horner(z, ATAN_A), u), z = u^2. `z` and `p` are scratch.
+    fn atan_reduced(&mut self, hi: Self::V, lo: Self::V, u: Self::V, z: Self::V, p: Self::V) -> R {
+        self.bin(Bin::Mul, z, u, Src::Reg(u))?;
+        self.horner(p, z, &ATAN_A)?;
+        self.bin(Bin::Mul, z, z, Src::Reg(u))?;
+        self.fma(Fma::Add, p, z, Src::Reg(p), Src::Reg(u))?;
+        self.bin(Bin::Add, lo, lo, Src::Reg(p))?;
+        self.bin(Bin::Add, hi, hi, Src::Reg(lo))
     }
 
     /// `vmath::explog::log_normal`, after `log_needs_full`'s test.
