@@ -346,143 +346,6 @@ impl<'p> Emitter<'p> {
         }
     }
 
-    /// The function, with the stores `self.streaming` says; `false` when the
-    /// program has an instruction it cannot compile.
-    fn emit_loop(&mut self) -> Result<bool, IcedError> {
-        for (j, gpr) in INPUT_GPRS.iter().enumerate().take(self.plan.inputs.len()) {
-            self.a.mov(*gpr, qword_ptr(rdi + 8 * j as i32))?;
-        }
-        let program_constants = self
-            .plan
-            .constants
-            .iter()
-            .map(|&(v, c)| (c.to_bits(), YMM[v as usize]));
-        let kernel_constants: Vec<(u64, Y)> = self.resident.iter().map(|(&b, &y)| (b, y)).collect();
-        for (bits, y) in program_constants.chain(kernel_constants) {
-            let off = self.pool.offset(bits);
-            self.a.vmovupd(y, ymmword_ptr(rcx + off))?;
-        }
-        self.a.shl(rdx, 3)?;
-        self.a.xor(eax, eax)?;
-        let mut group = self.a.create_label();
-        let mut single = self.a.create_label();
-        let mut tail = self.a.create_label();
-        let mut tail_bail = self.a.create_label();
-        let mut done = self.a.create_label();
-        let pattern = self.pattern.clone();
-        // bails[i]: the vector at offset 32 i of the group needed a full function.
-        let mut bails: Vec<CodeLabel> = pattern.iter().map(|_| self.a.create_label()).collect();
-
-        // A group of vectors an iteration.
-        let group_bytes = VECTOR * pattern.len() as i32;
-        self.a.set_label(&mut group)?;
-        self.a.lea(r11, qword_ptr(rax + group_bytes))?;
-        self.a.cmp(r11, rdx)?;
-        self.a.ja(single)?;
-        for (i, (&bail, &divider)) in bails.iter().zip(&pattern).enumerate() {
-            if !self.body(VECTOR * i as i32, divider, bail)? {
-                return Ok(false);
-            }
-        }
-        self.a.add(rax, group_bytes)?;
-        self.a.jmp(group)?;
-
-        // The whole vectors left, one at a time.
-        self.a.set_label(&mut single)?;
-        self.a.lea(r11, qword_ptr(rax + VECTOR))?;
-        self.a.cmp(r11, rdx)?;
-        self.a.ja(tail)?;
-        self.body(0, Divider::Hardware, done)?;
-        self.a.add(rax, VECTOR)?;
-        self.a.jmp(single)?;
-
-        // The last 1-3 elements: the lanes below the count left, as all-ones
-        // lanes of a mask, kept at [rsp] while the vector is computed.
-        self.a.set_label(&mut tail)?;
-        self.a.cmp(rax, rdx)?;
-        self.a.jae(done)?;
-        self.a.mov(r11, rdx)?;
-        self.a.sub(r11, rax)?;
-        self.a.shr(r11, 3)?;
-        let m = MASK;
-        self.a.vmovq(xmm15, r11)?;
-        self.a.vpbroadcastq(m, xmm15)?;
-        self.a.vpcmpgtq(m, m, ymmword_ptr(rcx + LANES))?; // left > lane
-        self.a.sub(rsp, VECTOR)?;
-        self.a.vmovdqu(ymmword_ptr(rsp), m)?;
-        self.tail = true;
-        self.body(0, Divider::Hardware, tail_bail)?;
-        self.tail = false;
-        self.a.add(rsp, VECTOR)?;
-        self.a.mov(rax, rdx)?;
-        self.a.jmp(done)?;
-        self.a.set_label(&mut tail_bail)?;
-        self.a.add(rsp, VECTOR)?;
-        self.a.jmp(done)?;
-
-        for (i, bail) in bails.iter_mut().enumerate() {
-            self.a.set_label(bail)?;
-            if i > 0 {
-                self.a.add(rax, VECTOR * i as i32)?;
-            }
-            self.a.jmp(done)?;
-        }
-        self.a.set_label(&mut done)?;
-        self.a.shr(rax, 3)?;
-        self.a.vzeroupper()?;
-        self.a.ret()?;
-        Ok(true)
-    }
-
-    /// One vector of the program at byte offset `rax + off`: load the inputs,
-    /// run every instruction, store the output; the lanes of the mask at
-    /// `[rsp]` only if `self.tail`. A lane needing a full math function
-    /// jumps to `bail` before anything of this vector is stored.
-    fn body(&mut self, off: i32, divider: Divider, bail: CodeLabel) -> Result<bool, IcedError> {
-        // Scratch registers hold the previous vector's values.
-        self.squares = None;
-        if self.tail {
-            self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
-        }
-        for (j, &reg) in self.plan.inputs.clone().iter().enumerate() {
-            let y = self.y(reg as u32);
-            let src = ymmword_ptr(INPUT_GPRS[j] + rax + off);
-            if self.tail {
-                // Masked-off lanes read nothing (and cannot fault): zeros.
-                self.a.vmaskmovpd(y, MASK, src)?;
-            } else {
-                self.a
-                    .prefetcht0(byte_ptr(INPUT_GPRS[j] + rax + (off + PREFETCH_AHEAD)))?;
-                self.a.vmovupd(y, src)?;
-            }
-        }
-        let (program, plan) = (self.program, self.plan);
-        for (i, instr) in program.code.iter().enumerate() {
-            let list = &self.scratch_at[i];
-            if self.scratch[..list.len()] != list[..] {
-                // Other registers: the squares of a previous `powi` are not
-                // where this one looks.
-                self.squares = None;
-            }
-            self.scratch[..list.len()].copy_from_slice(list);
-            self.scratch[list.len()..].fill(MASK);
-            if !self.instr(plan, instr, divider, bail)? {
-                return Ok(false);
-            }
-        }
-        let out = self.y(program.output);
-        let dst = ymmword_ptr(rsi + rax + off);
-        if self.tail {
-            self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
-            self.a.vmaskmovpd(dst, MASK, out)?;
-        } else if self.streaming {
-            self.a.vmovntpd(dst, out)?;
-        } else {
-            self.a.vmovupd(dst, out)?;
-        }
-        Ok(true)
-    }
-
     /// Jumps to `bail` if any (active) lane of `mask` has its sign bit set
     /// (the all-ones lanes of a comparison).
     fn bail_if(&mut self, mask: Y, bail: CodeLabel) -> R {
@@ -595,9 +458,56 @@ impl Kernels for Emitter<'_> {
         &mut self.squares
     }
 
-    fn emit_function(&mut self, streaming: bool) -> Result<bool, IcedError> {
+    const VECTOR_BYTES: i32 = VECTOR;
+
+    fn set_streaming(&mut self, streaming: bool) {
         self.streaming = streaming;
-        self.emit_loop()
+    }
+
+    fn input_count(&self) -> usize {
+        self.plan.inputs.len()
+    }
+
+    fn preloaded(&self) -> Vec<(u64, Y)> {
+        let program = self.plan.constants.iter();
+        let program = program.map(|&(v, c)| (c.to_bits(), YMM[v as usize]));
+        program
+            .chain(self.resident.iter().map(|(&b, &y)| (b, y)))
+            .collect()
+    }
+
+    fn pool_offset(&mut self, bits: u64) -> i32 {
+        self.pool.offset(bits)
+    }
+
+    fn divider_pattern(&self) -> Vec<Divider> {
+        self.pattern.clone()
+    }
+
+    /// The last 1-3 elements: the lanes below the count left, as all-ones
+    /// lanes of a mask, kept at [rsp] while the vector is computed.
+    fn emit_tail(&mut self, done: CodeLabel) -> R {
+        let mut tail_bail = self.a.create_label();
+        self.a.cmp(rax, rdx)?;
+        self.a.jae(done)?;
+        self.a.mov(r11, rdx)?;
+        self.a.sub(r11, rax)?;
+        self.a.shr(r11, 3)?;
+        let m = MASK;
+        self.a.vmovq(xmm15, r11)?;
+        self.a.vpbroadcastq(m, xmm15)?;
+        self.a.vpcmpgtq(m, m, ymmword_ptr(rcx + LANES))?; // left > lane
+        self.a.sub(rsp, VECTOR)?;
+        self.a.vmovdqu(ymmword_ptr(rsp), m)?;
+        self.tail = true;
+        self.body(0, Divider::Hardware, tail_bail)?;
+        self.tail = false;
+        self.a.add(rsp, VECTOR)?;
+        self.a.mov(rax, rdx)?;
+        self.a.jmp(done)?;
+        self.a.set_label(&mut tail_bail)?;
+        self.a.add(rsp, VECTOR)?;
+        self.a.jmp(done)
     }
 
     /// Always the hardware instruction: correctly rounded, as the passes'
@@ -827,5 +737,54 @@ impl Kernels for Emitter<'_> {
             self.a.vblendvpd(s(6), s(6), s(3), mask)?;
         }
         self.copysign(d, s(6), y, s(0))
+    }
+
+    /// One vector of the program at byte offset `rax + off`: load the inputs,
+    /// run every instruction, store the output; the lanes of the mask at
+    /// `[rsp]` only if `self.tail`. A lane needing a full math function
+    /// jumps to `bail` before anything of this vector is stored.
+    fn body(&mut self, off: i32, divider: Divider, bail: CodeLabel) -> Result<bool, IcedError> {
+        // Scratch registers hold the previous vector's values.
+        self.squares = None;
+        if self.tail {
+            self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
+        }
+        for (j, &reg) in self.plan.inputs.clone().iter().enumerate() {
+            let y = self.y(reg as u32);
+            let src = ymmword_ptr(INPUT_GPRS[j] + rax + off);
+            if self.tail {
+                // Masked-off lanes read nothing (and cannot fault): zeros.
+                self.a.vmaskmovpd(y, MASK, src)?;
+            } else {
+                self.a
+                    .prefetcht0(byte_ptr(INPUT_GPRS[j] + rax + (off + PREFETCH_AHEAD)))?;
+                self.a.vmovupd(y, src)?;
+            }
+        }
+        let (program, plan) = (self.program, self.plan);
+        for (i, instr) in program.code.iter().enumerate() {
+            let list = &self.scratch_at[i];
+            if self.scratch[..list.len()] != list[..] {
+                // Other registers: the squares of a previous `powi` are not
+                // where this one looks.
+                self.squares = None;
+            }
+            self.scratch[..list.len()].copy_from_slice(list);
+            self.scratch[list.len()..].fill(MASK);
+            if !self.instr(plan, instr, divider, bail)? {
+                return Ok(false);
+            }
+        }
+        let out = self.y(program.output);
+        let dst = ymmword_ptr(rsi + rax + off);
+        if self.tail {
+            self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
+            self.a.vmaskmovpd(dst, MASK, out)?;
+        } else if self.streaming {
+            self.a.vmovntpd(dst, out)?;
+        } else {
+            self.a.vmovupd(dst, out)?;
+        }
+        Ok(true)
     }
 }

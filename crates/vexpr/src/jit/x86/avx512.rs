@@ -209,11 +209,6 @@ impl<'p> Emitter<'p> {
         })
     }
 
-    /// The byte offset of the pool entry with these bits (added once).
-    fn pool_offset(&mut self, bits: u64) -> i32 {
-        self.pool.offset(bits)
-    }
-
     /// The vector register of program register `reg`.
     fn z(&self, reg: u32) -> Z {
         match self.plan.slots[reg as usize] {
@@ -221,143 +216,6 @@ impl<'p> Emitter<'p> {
             // `Plan::new` made every operand a vector except `powi` exponents.
             _ => unreachable!("not a vector operand"),
         }
-    }
-
-    /// The function, with the stores `self.streaming` says; `false` when the
-    /// program has an instruction it cannot compile.
-    fn emit_loop(&mut self) -> Result<bool, IcedError> {
-        for (j, gpr) in INPUT_GPRS.iter().enumerate().take(self.plan.inputs.len()) {
-            self.a.mov(*gpr, qword_ptr(rdi + 8 * j as i32))?;
-        }
-        let program_constants = self
-            .plan
-            .constants
-            .iter()
-            .map(|&(v, c)| (c.to_bits(), ZMM[v as usize]));
-        let kernel_constants: Vec<(u64, Z)> = self.resident.iter().map(|(&b, &z)| (b, z)).collect();
-        for (bits, z) in program_constants.chain(kernel_constants) {
-            let off = self.pool_offset(bits);
-            self.a.vbroadcastsd(z, qword_ptr(rcx + off))?;
-        }
-        self.a.shl(rdx, 3)?;
-        self.a.xor(eax, eax)?;
-        let mut group = self.a.create_label();
-        let mut single = self.a.create_label();
-        let mut tail = self.a.create_label();
-        let mut done = self.a.create_label();
-        let pattern = self.divider_pattern();
-        // bails[i]: a vector at offset 64 i of the group needed a full function.
-        let mut bails: Vec<CodeLabel> = pattern.iter().map(|_| self.a.create_label()).collect();
-
-        // A group of vectors an iteration.
-        let group_bytes = 64 * pattern.len() as i32;
-        self.a.set_label(&mut group)?;
-        self.a.lea(r11, qword_ptr(rax + group_bytes))?;
-        self.a.cmp(r11, rdx)?;
-        self.a.ja(single)?;
-        for (i, &divider) in pattern.iter().enumerate() {
-            if !self.body(64 * i as i32, false, divider, bails[i])? {
-                return Ok(false);
-            }
-        }
-        self.a.add(rax, group_bytes)?;
-        self.a.jmp(group)?;
-
-        // The whole vectors left, one at a time.
-        self.a.set_label(&mut single)?;
-        self.a.lea(r11, qword_ptr(rax + 64))?;
-        self.a.cmp(r11, rdx)?;
-        self.a.ja(tail)?;
-        self.body(0, false, Divider::Hardware, done)?;
-        self.a.add(rax, 64)?;
-        self.a.jmp(single)?;
-
-        // The last 1-7 elements: k1 = lanes below the count left.
-        self.a.set_label(&mut tail)?;
-        self.a.cmp(rax, rdx)?;
-        self.a.jae(done)?;
-        self.a.mov(r11, rdx)?;
-        self.a.sub(r11, rax)?;
-        self.a.shr(r11, 3)?;
-        self.a.vpbroadcastq(s(0), r11)?;
-        let lanes = self.lanes;
-        self.a.vpcmpuq(k1, s(0), zmmword_ptr(rcx + lanes), 6)?; // left > lane
-        self.body(0, true, Divider::Hardware, done)?;
-        self.a.mov(rax, rdx)?;
-
-        for (i, bail) in bails.iter_mut().enumerate() {
-            self.a.set_label(bail)?;
-            if i > 0 {
-                self.a.add(rax, 64 * i as i32)?;
-            }
-            self.a.jmp(done)?;
-        }
-        self.a.set_label(&mut done)?;
-        self.a.shr(rax, 3)?;
-        self.a.vzeroupper()?;
-        self.a.ret()?;
-        Ok(true)
-    }
-
-    /// Which vectors of a loop iteration compute `sqrt` and `/` on the
-    /// divider and which by Newton's method: the share of Newton vectors that
-    /// keeps both the divider and the two vector ports busy, from the cycles a
-    /// vector takes on each. With R cycles of other work on the ports, D on
-    /// the divider and N for the Newton forms, a share f of Newton vectors
-    /// balances R + f N = (1 - f) D. Measured on the project machine at N =
-    /// 10k on one thread (`vexpr bench`, ns/elem; H = divider, N = Newton):
-    ///
-    /// | | HN | HHN | HHHN |
-    /// |---|---:|---:|---:|
-    /// | `exp(-a*a) * sqrt(b)` (f = 0.28) | 0.80 | 0.74 | 0.72 |
-    /// | `sqrt(a)` (f = 0.63) | 0.44 | 0.58 | 0.65 |
-    fn divider_pattern(&self) -> Vec<Divider> {
-        divider_pattern(balance(self.program).0)
-    }
-
-    /// One vector of the program at byte offset `rax + off`: load the inputs,
-    /// run every instruction, store the output. Under the mask `k1` if
-    /// `tail`. A lane needing a full math function jumps to `bail` before
-    /// anything of this vector is stored.
-    fn body(
-        &mut self,
-        off: i32,
-        tail: bool,
-        divider: Divider,
-        bail: CodeLabel,
-    ) -> Result<bool, IcedError> {
-        // Scratch registers hold the previous vector's values.
-        self.squares = None;
-        self.tail = tail;
-        for (j, &reg) in self.plan.inputs.clone().iter().enumerate() {
-            let z = self.z(reg as u32);
-            let src = zmmword_ptr(INPUT_GPRS[j] + rax + off);
-            if !tail {
-                self.a
-                    .prefetcht0(byte_ptr(INPUT_GPRS[j] + rax + (off + PREFETCH_AHEAD)))?;
-            }
-            if tail {
-                self.a.vmovupd(z.k1().z(), src)?;
-            } else {
-                self.a.vmovupd(z, src)?;
-            }
-        }
-        let (program, plan) = (self.program, self.plan);
-        for instr in &program.code {
-            if !self.instr(plan, instr, divider, bail)? {
-                return Ok(false);
-            }
-        }
-        let out = self.z(program.output);
-        let dst = zmmword_ptr(rsi + rax + off);
-        if tail {
-            self.a.vmovupd(dst.k1(), out)?;
-        } else if self.streaming {
-            self.a.vmovntpd(dst, out)?;
-        } else {
-            self.a.vmovupd(dst, out)?;
-        }
-        Ok(true)
     }
 
     /// Jumps to `bail` if the unsigned 64-bit comparison `bits(v) PRED c`
@@ -499,9 +357,38 @@ impl Kernels for Emitter<'_> {
         &mut self.squares
     }
 
-    fn emit_function(&mut self, streaming: bool) -> Result<bool, IcedError> {
+    const VECTOR_BYTES: i32 = 64;
+
+    fn set_streaming(&mut self, streaming: bool) {
         self.streaming = streaming;
-        self.emit_loop()
+    }
+
+    fn input_count(&self) -> usize {
+        self.plan.inputs.len()
+    }
+
+    fn preloaded(&self) -> Vec<(u64, Z)> {
+        let program = self.plan.constants.iter();
+        let program = program.map(|&(v, c)| (c.to_bits(), ZMM[v as usize]));
+        program
+            .chain(self.resident.iter().map(|(&b, &z)| (b, z)))
+            .collect()
+    }
+
+    /// The last 1-7 elements: k1 = lanes below the count left.
+    fn emit_tail(&mut self, done: CodeLabel) -> R {
+        self.a.cmp(rax, rdx)?;
+        self.a.jae(done)?;
+        self.a.mov(r11, rdx)?;
+        self.a.sub(r11, rax)?;
+        self.a.shr(r11, 3)?;
+        self.a.vpbroadcastq(s(0), r11)?;
+        let lanes = self.lanes;
+        self.a.vpcmpuq(k1, s(0), zmmword_ptr(rcx + lanes), 6)?; // left > lane
+        self.tail = true;
+        self.body(0, Divider::Hardware, done)?;
+        self.tail = false;
+        self.a.mov(rax, rdx)
     }
 
     fn sqrt(&mut self, d: Z, x: Z, divider: Divider) -> R {
@@ -688,5 +575,63 @@ impl Kernels for Emitter<'_> {
         }
         self.a.vmovapd(d, s(5))?;
         self.copysign(d, y)
+    }
+
+    /// Which vectors of a loop iteration compute `sqrt` and `/` on the
+    /// divider and which by Newton's method: the share of Newton vectors that
+    /// keeps both the divider and the two vector ports busy, from the cycles a
+    /// vector takes on each. With R cycles of other work on the ports, D on
+    /// the divider and N for the Newton forms, a share f of Newton vectors
+    /// balances R + f N = (1 - f) D. Measured on the project machine at N =
+    /// 10k on one thread (`vexpr bench`, ns/elem; H = divider, N = Newton):
+    ///
+    /// | | HN | HHN | HHHN |
+    /// |---|---:|---:|---:|
+    /// | `exp(-a*a) * sqrt(b)` (f = 0.28) | 0.80 | 0.74 | 0.72 |
+    /// | `sqrt(a)` (f = 0.63) | 0.44 | 0.58 | 0.65 |
+    fn divider_pattern(&self) -> Vec<Divider> {
+        divider_pattern(balance(self.program).0)
+    }
+
+    /// One vector of the program at byte offset `rax + off`.
+    /// Under the mask `k1` if `self.tail` (see [`Kernels::body`]).
+    fn body(&mut self, off: i32, divider: Divider, bail: CodeLabel) -> Result<bool, IcedError> {
+        // Scratch registers hold the previous vector's values.
+        self.squares = None;
+        let tail = self.tail;
+        for (j, &reg) in self.plan.inputs.clone().iter().enumerate() {
+            let z = self.z(reg as u32);
+            let src = zmmword_ptr(INPUT_GPRS[j] + rax + off);
+            if !tail {
+                self.a
+                    .prefetcht0(byte_ptr(INPUT_GPRS[j] + rax + (off + PREFETCH_AHEAD)))?;
+            }
+            if tail {
+                self.a.vmovupd(z.k1().z(), src)?;
+            } else {
+                self.a.vmovupd(z, src)?;
+            }
+        }
+        let (program, plan) = (self.program, self.plan);
+        for instr in &program.code {
+            if !self.instr(plan, instr, divider, bail)? {
+                return Ok(false);
+            }
+        }
+        let out = self.z(program.output);
+        let dst = zmmword_ptr(rsi + rax + off);
+        if tail {
+            self.a.vmovupd(dst.k1(), out)?;
+        } else if self.streaming {
+            self.a.vmovntpd(dst, out)?;
+        } else {
+            self.a.vmovupd(dst, out)?;
+        }
+        Ok(true)
+    }
+
+    /// The byte offset of the pool entry with these bits (added once).
+    fn pool_offset(&mut self, bits: u64) -> i32 {
+        self.pool.offset(bits)
     }
 }

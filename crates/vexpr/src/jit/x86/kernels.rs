@@ -11,7 +11,7 @@
 //! the exponent field, a select is a masked move or a blend. Those steps are
 //! the trait's required methods; the algorithms are its provided ones.
 
-use super::{ABS, Bin, Divider, SIGN};
+use super::{ABS, Bin, Divider, INPUT_GPRS, SIGN};
 use crate::functions::{Compare, JitOp, POWI_MAX, POWI_MIN};
 use crate::jit::{Plan, Slot};
 use crate::kernels::vmath::shared::{
@@ -19,7 +19,7 @@ use crate::kernels::vmath::shared::{
 };
 use crate::program::Instr;
 use iced_x86::IcedError;
-use iced_x86::code_asm::{CodeAssembler, CodeLabel};
+use iced_x86::code_asm::{CodeAssembler, CodeLabel, eax, qword_ptr, r11, rax, rdi, rdx};
 
 pub(super) type R = Result<(), IcedError>;
 
@@ -88,9 +88,36 @@ pub(super) trait Kernels {
     /// are in scratch registers 0, 1, ... (see [`powi`](Kernels::powi)).
     fn squares(&mut self) -> &mut Option<(Self::V, usize)>;
 
-    /// One whole function (the plain one, or with `streaming` stores);
-    /// `false` when the program has an instruction it cannot compile.
-    fn emit_function(&mut self, streaming: bool) -> Result<bool, IcedError>;
+    /// Bytes per vector.
+    const VECTOR_BYTES: i32;
+
+    /// Store whole vectors with `vmovntpd` (the second function) or not.
+    fn set_streaming(&mut self, streaming: bool);
+
+    /// How many input pointers the loop reads.
+    fn input_count(&self) -> usize;
+
+    /// The constants loaded into registers before the loop: the program's
+    /// and the most used kernel constants, by their bits.
+    fn preloaded(&self) -> Vec<(u64, Self::V)>;
+
+    /// The byte offset of the pool entry with these bits (added once).
+    fn pool_offset(&mut self, bits: u64) -> i32;
+
+    /// How each vector of a main loop iteration divides.
+    fn divider_pattern(&self) -> Vec<Divider>;
+
+    /// One vector of the program at byte offset `rax + off`: load the
+    /// inputs, run every instruction, store the output. A lane needing a
+    /// full math function jumps to `bail` before anything of this vector is
+    /// stored. `false` when the program has an instruction it cannot
+    /// compile.
+    fn body(&mut self, off: i32, divider: Divider, bail: CodeLabel) -> Result<bool, IcedError>;
+
+    /// The last, partial vector (from its label on), if any elements are
+    /// left: its lanes' mask, its body, and `rax` set to the end; then on to
+    /// what follows, or to `done` (which also takes a bail of its body).
+    fn emit_tail(&mut self, done: CodeLabel) -> R;
 
     /// `d = sqrt(x)`, on the divider or by Newton's method.
     fn sqrt(&mut self, d: Self::V, x: Self::V, divider: Divider) -> R;
@@ -185,6 +212,75 @@ pub(super) trait Kernels {
         let mut streaming = self.asm().create_label();
         self.asm().set_label(&mut streaming)?;
         Ok(self.emit_function(true)?.then_some(streaming))
+    }
+
+    /// One whole function (the plain one, or with `streaming` stores): a
+    /// group of vectors an iteration, then whole vectors one at a time, then
+    /// the last partial one; `false` when the program has an instruction it
+    /// cannot compile.
+    fn emit_function(&mut self, streaming: bool) -> Result<bool, IcedError> {
+        self.set_streaming(streaming);
+        for (j, gpr) in INPUT_GPRS.iter().enumerate().take(self.input_count()) {
+            self.asm().mov(*gpr, qword_ptr(rdi + 8 * j as i32))?;
+        }
+        for (bits, v) in self.preloaded() {
+            let off = self.pool_offset(bits);
+            self.load_constant(v, Src::K(off))?;
+        }
+        let a = self.asm();
+        a.shl(rdx, 3)?;
+        a.xor(eax, eax)?;
+        let mut group = a.create_label();
+        let mut single = a.create_label();
+        let mut tail = a.create_label();
+        let mut done = a.create_label();
+        let pattern = self.divider_pattern();
+        // bails[i]: the vector i of the group needed a full function.
+        let mut bails: Vec<CodeLabel> = pattern.iter().map(|_| self.asm().create_label()).collect();
+        let vector = Self::VECTOR_BYTES;
+
+        // A group of vectors an iteration.
+        let group_bytes = vector * pattern.len() as i32;
+        let a = self.asm();
+        a.set_label(&mut group)?;
+        a.lea(r11, qword_ptr(rax + group_bytes))?;
+        a.cmp(r11, rdx)?;
+        a.ja(single)?;
+        for (i, (&bail, &divider)) in bails.iter().zip(&pattern).enumerate() {
+            if !self.body(vector * i as i32, divider, bail)? {
+                return Ok(false);
+            }
+        }
+        let a = self.asm();
+        a.add(rax, group_bytes)?;
+        a.jmp(group)?;
+
+        // The whole vectors left, one at a time.
+        a.set_label(&mut single)?;
+        a.lea(r11, qword_ptr(rax + vector))?;
+        a.cmp(r11, rdx)?;
+        a.ja(tail)?;
+        self.body(0, Divider::Hardware, done)?;
+        let a = self.asm();
+        a.add(rax, vector)?;
+        a.jmp(single)?;
+
+        a.set_label(&mut tail)?;
+        self.emit_tail(done)?;
+
+        let a = self.asm();
+        for (i, bail) in bails.iter_mut().enumerate() {
+            a.set_label(bail)?;
+            if i > 0 {
+                a.add(rax, vector * i as i32)?;
+            }
+            a.jmp(done)?;
+        }
+        a.set_label(&mut done)?;
+        a.shr(rax, 3)?;
+        a.vzeroupper()?;
+        a.ret()?;
+        Ok(true)
     }
 
     /// One instruction of the program on the current vector, into the
