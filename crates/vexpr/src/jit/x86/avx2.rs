@@ -29,17 +29,17 @@
 //! elements with `vmaskmovpd` under a lane mask kept on the stack (32 bytes
 //! below the caller's stack pointer, restored before returning).
 
+use super::kernels::{self, Fma, Fused, Kernels, R, SinCosParts};
 use super::{
-    ABS, Bin, Compiled, Divider, Fma, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use,
-    divider_pattern, predicate,
+    ABS, Bin, Compiled, Divider, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use, divider_pattern,
+    predicate,
 };
-use crate::functions::{JitOp, POWI_MAX, POWI_MIN};
+use crate::functions::{Compare, JitOp};
 use crate::jit::{Backend, Plan, Slot};
 use crate::kernels::vmath::shared::{
-    ATAN_A, ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, EXP_Q, INV_LN2, INV_PI, LN2_HI,
-    LN2_LO, LOG_L, PI_HI_LO, PIO2, PIO2_HI_LO, PIO4, SHIFT, SIN_WIDE, TRIG_FAST_MAX, TRIG_TINY,
+    ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, PI_HI_LO, PIO2_HI_LO, PIO4, SHIFT, TRIG_TINY,
 };
-use crate::program::{Instr, Program};
+use crate::program::Program;
 use iced_x86::IcedError;
 use iced_x86::code_asm::*;
 use std::collections::HashMap;
@@ -245,7 +245,6 @@ fn scratch_lists(program: &Program, plan: &Plan, newton: bool) -> Option<(Vec<Ve
     Some((lists, top))
 }
 
-type R = Result<(), IcedError>;
 type Y = AsmRegisterYmm;
 
 const YMM: [Y; REGISTERS] = [
@@ -270,20 +269,16 @@ const DIV_B_MAX: f64 = 9007199254740992.0; // 2^53
 /// Bytes per vector.
 const VECTOR: i32 = 32;
 
-/// A source operand: a vector register, or a pool constant (by its byte
-/// offset in the pool; four copies, a full-width memory operand).
-#[derive(Clone, Copy)]
-enum Src {
-    Y(Y),
-    K(i32),
-}
+/// A source operand: a ymm register, or a pool constant (four copies, a
+/// full-width memory operand).
+type Src = kernels::Src<Y>;
 
 /// `self.a.op(pre..., src, post...)` with `src` a register or a pool
 /// constant (the assembler has one method per operand kind).
 macro_rules! with_src {
     ($self:ident . $m:ident ( $($pre:expr),* ; $src:expr $(; $($post:expr),*)? )) => {
         match $src {
-            Src::Y(y) => $self.a.$m($($pre,)* y $(, $($post),*)?),
+            Src::Reg(y) => $self.a.$m($($pre,)* y $(, $($post),*)?),
             Src::K(off) => $self.a.$m($($pre,)* ymmword_ptr(rcx + off) $(, $($post),*)?),
         }
     };
@@ -302,7 +297,7 @@ struct Emitter<'p> {
     /// `[rsp]`.
     tail: bool,
     /// After a `powi`: its base, and how many of its squares x^2, x^4, ...
-    /// are in scratch registers 0, 1, ... (see [`Emitter::powi`]).
+    /// are in scratch registers 0, 1, ... (see [`Kernels::powi`]).
     squares: Option<(Y, usize)>,
     /// Each instruction's scratch registers ([`scratch_lists`]).
     scratch_at: Vec<Vec<Y>>,
@@ -342,398 +337,12 @@ impl<'p> Emitter<'p> {
         })
     }
 
-    /// The constant with these bits: its register, or its place in the pool.
-    fn bits(&mut self, bits: u64) -> Src {
-        *self.uses.entry(bits).or_insert(0) += 1;
-        match self.resident.get(&bits) {
-            Some(&y) => Src::Y(y),
-            None => Src::K(self.pool.offset(bits)),
-        }
-    }
-
-    fn k(&mut self, value: f64) -> Src {
-        self.bits(value.to_bits())
-    }
-
     /// The vector register of program register `reg`.
     fn y(&self, reg: u32) -> Y {
         match self.plan.slots[reg as usize] {
             Slot::Vector(v) => YMM[v as usize],
             // `Plan::new` made every operand a vector except `powi` exponents.
             _ => unreachable!("not a vector operand"),
-        }
-    }
-
-    /// `dst = a OP b`.
-    fn bin(&mut self, op: Bin, dst: Y, a: Y, b: Src) -> R {
-        macro_rules! go {
-            ($m:ident) => {
-                with_src!(self.$m(dst, a; b))
-            };
-        }
-        match op {
-            Bin::Add => go!(vaddpd),
-            Bin::Sub => go!(vsubpd),
-            Bin::Mul => go!(vmulpd),
-            Bin::Div => go!(vdivpd),
-            Bin::And => go!(vandpd),
-            Bin::Xor => go!(vxorpd),
-        }
-    }
-
-    /// Puts the constant `c` into register `dst`.
-    fn load_constant(&mut self, dst: Y, c: Src) -> R {
-        match c {
-            Src::Y(y) => self.a.vmovapd(dst, y),
-            Src::K(off) => self.a.vmovupd(dst, ymmword_ptr(rcx + off)),
-        }
-    }
-
-    /// `dst = ±(a*b) + c` with one rounding. `dst` must differ from `a` and
-    /// `b` unless `c` is a register.
-    fn fma(&mut self, kind: Fma, dst: Y, a: Y, b: Src, c: Src) -> R {
-        // The product commutes: put a `dst` operand first.
-        let (a, b) = match b {
-            Src::Y(by) if by == dst && a != dst => (by, Src::Y(a)),
-            _ => (a, b),
-        };
-        macro_rules! form {
-            ($m:ident, $x:expr, $y:expr, $z:expr) => {
-                with_src!(self.$m($x, $y; $z))
-            };
-        }
-        // 231: dst = ±(a*b) + dst.
-        macro_rules! f231 {
-            () => {
-                match kind {
-                    Fma::Add => form!(vfmadd231pd, dst, a, b),
-                    Fma::NegAdd => form!(vfnmadd231pd, dst, a, b),
-                }
-            };
-        }
-        match c {
-            Src::K(off) => {
-                debug_assert!(dst != a && !matches!(b, Src::Y(b) if b == dst));
-                self.a.vmovupd(dst, ymmword_ptr(rcx + off))?;
-                f231!()
-            }
-            Src::Y(c) if c == dst => f231!(),
-            Src::Y(c) if a == dst => match kind {
-                // 132: dst = ±(dst*b) + c.
-                Fma::Add => form!(vfmadd132pd, dst, c, b),
-                Fma::NegAdd => form!(vfnmadd132pd, dst, c, b),
-            },
-            Src::Y(c) => {
-                // A constant is loaded again from the pool (a load takes no
-                // vector port, a register copy may).
-                match self.resident.iter().find(|&(_, &y)| y == c) {
-                    Some((&bits, _)) => {
-                        let off = self.pool.offset(bits);
-                        self.a.vmovupd(dst, ymmword_ptr(rcx + off))?;
-                    }
-                    None => self.a.vmovapd(dst, c)?,
-                }
-                f231!()
-            }
-        }
-    }
-
-    /// The plain function, then the streaming one (whose label it returns);
-    /// `None` when the program has an instruction it cannot compile.
-    fn emit_both(&mut self) -> Result<Option<CodeLabel>, IcedError> {
-        if !self.emit_function()? {
-            return Ok(None);
-        }
-        let mut streaming = self.a.create_label();
-        self.a.set_label(&mut streaming)?;
-        self.streaming = true;
-        Ok(self.emit_function()?.then_some(streaming))
-    }
-
-    /// Returns `false` when the program has an instruction it cannot compile.
-    fn emit_function(&mut self) -> Result<bool, IcedError> {
-        for (j, gpr) in INPUT_GPRS.iter().enumerate().take(self.plan.inputs.len()) {
-            self.a.mov(*gpr, qword_ptr(rdi + 8 * j as i32))?;
-        }
-        let program_constants = self
-            .plan
-            .constants
-            .iter()
-            .map(|&(v, c)| (c.to_bits(), YMM[v as usize]));
-        let kernel_constants: Vec<(u64, Y)> = self.resident.iter().map(|(&b, &y)| (b, y)).collect();
-        for (bits, y) in program_constants.chain(kernel_constants) {
-            let off = self.pool.offset(bits);
-            self.a.vmovupd(y, ymmword_ptr(rcx + off))?;
-        }
-        self.a.shl(rdx, 3)?;
-        self.a.xor(eax, eax)?;
-        let mut group = self.a.create_label();
-        let mut single = self.a.create_label();
-        let mut tail = self.a.create_label();
-        let mut tail_bail = self.a.create_label();
-        let mut done = self.a.create_label();
-        let pattern = self.pattern.clone();
-        // bails[i]: the vector at offset 32 i of the group needed a full function.
-        let mut bails: Vec<CodeLabel> = pattern.iter().map(|_| self.a.create_label()).collect();
-
-        // A group of vectors an iteration.
-        let group_bytes = VECTOR * pattern.len() as i32;
-        self.a.set_label(&mut group)?;
-        self.a.lea(r11, qword_ptr(rax + group_bytes))?;
-        self.a.cmp(r11, rdx)?;
-        self.a.ja(single)?;
-        for (i, (&bail, &divider)) in bails.iter().zip(&pattern).enumerate() {
-            if !self.body(VECTOR * i as i32, divider, bail)? {
-                return Ok(false);
-            }
-        }
-        self.a.add(rax, group_bytes)?;
-        self.a.jmp(group)?;
-
-        // The whole vectors left, one at a time.
-        self.a.set_label(&mut single)?;
-        self.a.lea(r11, qword_ptr(rax + VECTOR))?;
-        self.a.cmp(r11, rdx)?;
-        self.a.ja(tail)?;
-        self.body(0, Divider::Hardware, done)?;
-        self.a.add(rax, VECTOR)?;
-        self.a.jmp(single)?;
-
-        // The last 1-3 elements: the lanes below the count left, as all-ones
-        // lanes of a mask, kept at [rsp] while the vector is computed.
-        self.a.set_label(&mut tail)?;
-        self.a.cmp(rax, rdx)?;
-        self.a.jae(done)?;
-        self.a.mov(r11, rdx)?;
-        self.a.sub(r11, rax)?;
-        self.a.shr(r11, 3)?;
-        let m = MASK;
-        self.a.vmovq(xmm15, r11)?;
-        self.a.vpbroadcastq(m, xmm15)?;
-        self.a.vpcmpgtq(m, m, ymmword_ptr(rcx + LANES))?; // left > lane
-        self.a.sub(rsp, VECTOR)?;
-        self.a.vmovdqu(ymmword_ptr(rsp), m)?;
-        self.tail = true;
-        self.body(0, Divider::Hardware, tail_bail)?;
-        self.tail = false;
-        self.a.add(rsp, VECTOR)?;
-        self.a.mov(rax, rdx)?;
-        self.a.jmp(done)?;
-        self.a.set_label(&mut tail_bail)?;
-        self.a.add(rsp, VECTOR)?;
-        self.a.jmp(done)?;
-
-        for (i, bail) in bails.iter_mut().enumerate() {
-            self.a.set_label(bail)?;
-            if i > 0 {
-                self.a.add(rax, VECTOR * i as i32)?;
-            }
-            self.a.jmp(done)?;
-        }
-        self.a.set_label(&mut done)?;
-        self.a.shr(rax, 3)?;
-        self.a.vzeroupper()?;
-        self.a.ret()?;
-        Ok(true)
-    }
-
-    /// One vector of the program at byte offset `rax + off`: load the inputs,
-    /// run every instruction, store the output; the lanes of the mask at
-    /// `[rsp]` only if `self.tail`. A lane needing a full math function
-    /// jumps to `bail` before anything of this vector is stored.
-    fn body(&mut self, off: i32, divider: Divider, bail: CodeLabel) -> Result<bool, IcedError> {
-        // Scratch registers hold the previous vector's values.
-        self.squares = None;
-        if self.tail {
-            self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
-        }
-        for (j, &reg) in self.plan.inputs.clone().iter().enumerate() {
-            let y = self.y(reg as u32);
-            let src = ymmword_ptr(INPUT_GPRS[j] + rax + off);
-            if self.tail {
-                // Masked-off lanes read nothing (and cannot fault): zeros.
-                self.a.vmaskmovpd(y, MASK, src)?;
-            } else {
-                self.a
-                    .prefetcht0(byte_ptr(INPUT_GPRS[j] + rax + (off + PREFETCH_AHEAD)))?;
-                self.a.vmovupd(y, src)?;
-            }
-        }
-        let program = self.program;
-        for (i, instr) in program.code.iter().enumerate() {
-            let list = &self.scratch_at[i];
-            if self.scratch[..list.len()] != list[..] {
-                // Other registers: the squares of a previous `powi` are not
-                // where this one looks.
-                self.squares = None;
-            }
-            self.scratch[..list.len()].copy_from_slice(list);
-            self.scratch[list.len()..].fill(MASK);
-            if !self.instr(instr, divider, bail)? {
-                return Ok(false);
-            }
-        }
-        let out = self.y(program.output);
-        let dst = ymmword_ptr(rsi + rax + off);
-        if self.tail {
-            self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
-            self.a.vmaskmovpd(dst, MASK, out)?;
-        } else if self.streaming {
-            self.a.vmovntpd(dst, out)?;
-        } else {
-            self.a.vmovupd(dst, out)?;
-        }
-        Ok(true)
-    }
-
-    fn instr(
-        &mut self,
-        instr: &Instr,
-        divider: Divider,
-        bail: CodeLabel,
-    ) -> Result<bool, IcedError> {
-        let scratch = self.scratch;
-        let s = |i: usize| scratch[i];
-        let Some(op) = instr.overload.jit else {
-            return Ok(false);
-        };
-        if op != JitOp::Powi {
-            self.squares = None;
-        }
-        let plan = self.plan;
-        let vector = |k: usize| match plan.slots[instr.args[k] as usize] {
-            Slot::Vector(v) => YMM[v as usize],
-            // Not read: a `powi` exponent.
-            _ => MASK,
-        };
-        let d = self.y(instr.dst);
-        let x = || vector(0);
-        let y = |_: &Self| Src::Y(vector(1));
-        match op {
-            JitOp::Add => self.bin(Bin::Add, d, x(), y(self))?,
-            JitOp::Sub => self.bin(Bin::Sub, d, x(), y(self))?,
-            JitOp::Mul => self.bin(Bin::Mul, d, x(), y(self))?,
-            JitOp::Neg => {
-                let sign = self.bits(SIGN);
-                self.bin(Bin::Xor, d, x(), sign)?;
-            }
-            JitOp::Abs => {
-                let abs = self.bits(ABS);
-                self.bin(Bin::And, d, x(), abs)?;
-            }
-            JitOp::NegMul => {
-                // The kernel's two operations, not one FMA: `-(x*y) + (-0)`
-                // has the right value and zero signs, but an FMA passes a NaN
-                // operand through unchanged, where `-x` flips its sign.
-                let sign = self.bits(SIGN);
-                self.bin(Bin::Xor, d, x(), sign)?;
-                self.bin(Bin::Mul, d, d, y(self))?;
-            }
-            JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul => {
-                let inner = match op {
-                    JitOp::AbsAdd => Bin::Add,
-                    JitOp::AbsSub => Bin::Sub,
-                    _ => Bin::Mul,
-                };
-                self.bin(inner, d, x(), y(self))?;
-                let abs = self.bits(ABS);
-                self.bin(Bin::And, d, d, abs)?;
-            }
-            JitOp::AddAbs => {
-                let abs = self.bits(ABS);
-                self.bin(Bin::And, d, x(), abs)?;
-                self.bin(Bin::And, s(0), vector(1), abs)?;
-                self.bin(Bin::Add, d, d, Src::Y(s(0)))?;
-            }
-            JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => {
-                let z = vector(2);
-                self.bin(Bin::Mul, d, x(), y(self))?;
-                match op {
-                    JitOp::MulAdd => self.bin(Bin::Add, d, d, Src::Y(z))?,
-                    JitOp::MulSub => self.bin(Bin::Sub, d, d, Src::Y(z))?,
-                    _ => self.bin(Bin::Sub, d, z, Src::Y(d))?,
-                }
-            }
-            JitOp::MulAddMul | JitOp::MulSubMul => {
-                let (z, w) = (vector(2), vector(3));
-                self.bin(Bin::Mul, d, x(), y(self))?;
-                self.bin(Bin::Mul, s(0), z, Src::Y(w))?;
-                let combine = if op == JitOp::MulAddMul {
-                    Bin::Add
-                } else {
-                    Bin::Sub
-                };
-                self.bin(combine, d, d, Src::Y(s(0)))?;
-            }
-            JitOp::Powi => {
-                let Slot::Int(n) = self.plan.slots[instr.args[1] as usize] else {
-                    return Ok(false);
-                };
-                if !(i64::from(POWI_MIN)..=i64::from(POWI_MAX)).contains(&n) {
-                    return Ok(false);
-                }
-                self.powi(d, x(), n as u32)?;
-            }
-            // Correctly rounded, as the passes' `/` and square root.
-            JitOp::Div => match divider {
-                Divider::Hardware => self.bin(Bin::Div, d, x(), y(self))?,
-                Divider::Newton => self.div_newton(d, x(), vector(1))?,
-            },
-            JitOp::Sqrt => self.a.vsqrtpd(d, x())?,
-            JitOp::Where(compare) => {
-                self.a.vcmppd(s(0), x(), vector(1), predicate(compare))?;
-                // The third operand where the comparison holds, else the fourth.
-                self.a.vblendvpd(d, vector(3), vector(2), s(0))?;
-            }
-            JitOp::Exp => self.exp(d, x(), bail)?,
-            JitOp::Sin => self.sin_cos(false, d, x(), bail)?,
-            JitOp::Cos => self.sin_cos(true, d, x(), bail)?,
-            JitOp::Tanh => self.tanh(d, x())?,
-            JitOp::Atan2 => self.atan2(d, x(), vector(1), bail)?,
-            JitOp::Log => self.log(d, x(), bail)?,
-        }
-        Ok(true)
-    }
-
-    /// `kernels::arith::powi_chain`: the partial product times the running
-    /// square, `r * p`, then `p * p`.
-    ///
-    /// The square x^(2^(i+1)) goes to scratch register i, and stays known
-    /// for the next instruction if that is a `powi` of the same `x` (as in
-    /// `a**3` next to `a**5`), which then starts from it.
-    fn powi(&mut self, d: Y, x: Y, n: u32) -> R {
-        let scratch = self.scratch;
-        let s = |i: usize| scratch[i];
-        let mut power = x;
-        // The partial product's register: no copy for the first factor.
-        let mut result: Option<Y> = None;
-        let known = match self.squares {
-            Some((base, known)) if base == x => known,
-            _ => 0,
-        };
-        for bit in 0..5 {
-            if n & (1 << bit) != 0 {
-                result = Some(match result {
-                    None => power,
-                    Some(r) => {
-                        self.bin(Bin::Mul, d, r, Src::Y(power))?;
-                        d
-                    }
-                });
-            }
-            if bit < 4 && n >> (bit + 1) != 0 {
-                if bit >= known {
-                    self.bin(Bin::Mul, s(bit), power, Src::Y(power))?;
-                }
-                power = s(bit);
-            }
-        }
-        let squared = (0..4).take_while(|&b| n >> (b + 1) != 0).count();
-        self.squares = Some((x, known.max(squared)));
-        match result {
-            // A power of two: the last square.
-            Some(r) if r != d => self.a.vmovapd(d, r),
-            _ => Ok(()),
         }
     }
 
@@ -746,14 +355,6 @@ impl<'p> Emitter<'p> {
             self.a.vptest(mask, mask)?;
         }
         self.a.jnz(bail)
-    }
-
-    /// `mask` = all ones in the lanes where the bits of `v`, which must be a
-    /// magnitude (sign bit clear), exceed those of `limit`: a signed
-    /// comparison then is the unsigned one of the kernels' tests.
-    fn magnitude_above(&mut self, mask: Y, v: Y, limit: f64) -> R {
-        let limit = self.k(limit);
-        with_src!(self.vpcmpgtq(mask, v; limit))
     }
 
     /// `mask` = all ones in the lanes where the unsigned 64-bit `bits(v) -
@@ -775,258 +376,224 @@ impl<'p> Emitter<'p> {
         self.bin(Bin::And, d, m, abs)?;
         self.a.vorpd(d, d, t)
     }
+}
 
-    /// `vmath::explog::exp_normal`, after `exp_needs_full`'s test.
-    fn exp(&mut self, d: Y, x: Y, bail: CodeLabel) -> R {
-        let scratch = self.scratch;
-        let s = |i: usize| scratch[i];
-        // |x| > 708 or NaN: bits(|x|) > bits(708).
-        let abs = self.bits(ABS);
-        self.bin(Bin::And, s(0), x, abs)?;
-        self.magnitude_above(s(0), s(0), 708.0)?;
-        self.bail_if(s(0), bail)?;
-        // (kd, k) = round_int_mul(x, INV_LN2): t = fma(x, INV_LN2, SHIFT)
-        let (inv_ln2, shift) = (self.k(INV_LN2), self.k(SHIFT));
-        self.fma(Fma::Add, s(1), x, inv_ln2, shift)?;
-        self.bin(Bin::Sub, s(0), s(1), shift)?;
-        // hi = fma(-kd, LN2_HI, x); lo = -kd * LN2_LO
-        let ln2_hi = self.k(LN2_HI);
-        self.fma(Fma::NegAdd, s(2), s(0), ln2_hi, Src::Y(x))?;
-        let neg_ln2_lo = self.k(-LN2_LO);
-        self.bin(Bin::Mul, s(3), s(0), neg_ln2_lo)?;
-        // tail = fma(r*r, horner(r, EXP_Q), lo) with r = hi + lo
-        self.bin(Bin::Add, s(4), s(2), Src::Y(s(3)))?;
-        self.bin(Bin::Mul, s(5), s(4), Src::Y(s(4)))?;
-        self.horner(s(6), s(4), &EXP_Q)?;
-        self.fma(Fma::Add, s(6), s(5), Src::Y(s(6)), Src::Y(s(3)))?;
-        // p = 1 + (hi + tail)
-        self.bin(Bin::Add, s(6), s(2), Src::Y(s(6)))?;
-        let one = self.k(1.0);
-        self.bin(Bin::Add, s(6), s(6), one)?;
-        // p * pow2i(k), k = bits(t) - bits(SHIFT): adding k to p's exponent
-        // field is the same exact product, as |x| <= 708 keeps 2^k and the
-        // result normal. bits(t) << 52 is k << 52: the low 12 bits of
-        // SHIFT's pattern, all that survive the shift of it, are zero.
-        self.a.vpsllq(s(1), s(1), 52)?;
-        self.a.vpaddq(d, s(6), s(1))
+impl Kernels for Emitter<'_> {
+    type V = Y;
+
+    /// Without `vscalefpd`, 2^k is added to the exponent field as an integer.
+    const SCALE_IN_BITS: bool = true;
+
+    fn scratch(&self) -> [Y; REGISTERS] {
+        self.scratch
     }
 
-    /// `vmath::trig::sin_small` or `cos_small`, after `trig_needs_large`'s
-    /// test.
-    fn sin_cos(&mut self, cos: bool, d: Y, x: Y, bail: CodeLabel) -> R {
-        let scratch = self.scratch;
-        let s = |i: usize| scratch[i];
-        // |x| > 2^20 or NaN: bits(|x|) > bits(2^20).
-        let abs = self.bits(ABS);
-        self.bin(Bin::And, s(6), x, abs)?;
-        self.magnitude_above(s(0), s(6), TRIG_FAST_MAX)?;
-        self.bail_if(s(0), bail)?;
-        let (inv_pi, shift) = (self.k(INV_PI), self.k(SHIFT));
-        if cos {
-            // (kd, k) = round_int_mul(fma(x, INV_PI, -0.5), 1); q = 2 kd + 1
-            let minus_half = self.k(-0.5);
-            self.fma(Fma::Add, s(0), x, inv_pi, minus_half)?;
-            self.bin(Bin::Add, s(0), s(0), shift)?; // fma(u, 1, SHIFT)
-            self.bin(Bin::Sub, s(1), s(0), shift)?;
-            let (two, one) = (self.k(2.0), self.k(1.0));
-            self.fma(Fma::Add, s(2), s(1), two, one)?;
-        } else {
-            // (kd, k) = round_int_mul(x, INV_PI); q = 2 kd
-            self.fma(Fma::Add, s(0), x, inv_pi, shift)?;
-            self.bin(Bin::Sub, s(1), s(0), shift)?;
-            self.bin(Bin::Add, s(2), s(1), Src::Y(s(1)))?;
+    fn bits(&mut self, bits: u64) -> Src {
+        *self.uses.entry(bits).or_insert(0) += 1;
+        match self.resident.get(&bits) {
+            Some(&y) => Src::Reg(y),
+            None => Src::K(self.pool.offset(bits)),
         }
-        // r = x - q pi/2 in four exact-product steps (sub_q_pio2).
-        let pio2: Vec<Src> = PIO2.iter().map(|&c| self.k(c)).collect();
-        self.fma(Fma::NegAdd, s(3), s(2), pio2[0], Src::Y(x))?;
-        for &c in &pio2[1..] {
-            self.fma(Fma::NegAdd, s(3), s(2), c, Src::Y(s(3)))?;
-        }
-        // sin_wide(r) = fma(z r, horner(z, SIN_WIDE), r) with z = r^2
-        self.bin(Bin::Mul, s(4), s(3), Src::Y(s(3)))?;
-        self.horner(s(5), s(4), &SIN_WIDE)?;
-        self.bin(Bin::Mul, s(4), s(4), Src::Y(s(3)))?;
-        self.fma(Fma::Add, s(5), s(4), Src::Y(s(5)), Src::Y(s(3)))?;
-        // The sign flips with k's lowest bit (sin) or its complement (cos);
-        // k = bits(t) - bits(SHIFT) has the low bit of bits(t), SHIFT's
-        // pattern being even.
-        self.a.vpsllq(s(0), s(0), 63)?;
-        if cos {
-            self.bin(Bin::Xor, s(0), s(0), Src::Y(s(5)))?;
-            let sign = self.bits(SIGN);
-            self.bin(Bin::Xor, d, s(0), sign)?;
-        } else {
-            self.bin(Bin::Xor, s(5), s(0), Src::Y(s(5)))?;
-            // Tiny x: x itself (keeping -0's sign).
-            let tiny = self.k(TRIG_TINY);
-            with_src!(self.vcmppd(s(6), s(6); tiny; 0x11))?;
-            self.a.vblendvpd(d, s(5), x, s(6))?;
-        }
-        Ok(())
     }
 
-    /// `vmath::explog::tanh`, the whole lane function (its clamp lets every
-    /// input through).
-    fn tanh(&mut self, d: Y, x: Y) -> R {
-        let scratch = self.scratch;
-        let s = |i: usize| scratch[i];
-        // y = min(2|x|, 40), NaN kept: `vminpd` returns its second source
-        // when either is NaN.
-        let abs = self.bits(ABS);
-        self.bin(Bin::And, s(0), x, abs)?;
-        self.bin(Bin::Add, s(0), s(0), Src::Y(s(0)))?; // 2a, exact
-        let forty = self.k(40.0);
-        self.load_constant(s(1), forty)?;
-        self.a.vminpd(s(0), s(1), s(0))?;
-        // reduce_ln2(y): t, kd, hi = fma(-kd, LN2_HI, y), lo = -kd LN2_LO
-        let (inv_ln2, shift) = (self.k(INV_LN2), self.k(SHIFT));
-        self.fma(Fma::Add, s(1), s(0), inv_ln2, shift)?;
-        self.bin(Bin::Sub, s(4), s(1), shift)?;
-        let ln2_hi = self.k(LN2_HI);
-        self.fma(Fma::NegAdd, s(2), s(4), ln2_hi, Src::Y(s(0)))?;
-        let neg_ln2_lo = self.k(-LN2_LO);
-        self.bin(Bin::Mul, s(3), s(4), neg_ln2_lo)?;
-        // sc = pow2i(k), k in [0, 58]: k << 52 plus the bits of 1 (as in
-        // `exp`, bits(t) << 52 is k << 52).
-        self.a.vpsllq(s(0), s(1), 52)?;
-        let one_bits = self.k(1.0);
-        with_src!(self.vpaddq(s(0), s(0); one_bits))?;
-        // tail = fma(r*r, horner(r, EXP_Q), lo), r = hi + lo
-        self.bin(Bin::Add, s(4), s(2), Src::Y(s(3)))?;
-        self.bin(Bin::Mul, s(5), s(4), Src::Y(s(4)))?;
-        self.horner(s(6), s(4), &EXP_Q)?;
-        self.fma(Fma::Add, s(6), s(5), Src::Y(s(6)), Src::Y(s(3)))?;
-        // e = fma(sc, hi, sc - 1) + sc * tail
-        let one = self.k(1.0);
-        self.bin(Bin::Sub, s(1), s(0), one)?;
-        self.fma(Fma::Add, s(1), s(0), Src::Y(s(2)), Src::Y(s(1)))?;
-        self.bin(Bin::Mul, s(6), s(0), Src::Y(s(6)))?;
-        self.bin(Bin::Add, s(1), s(1), Src::Y(s(6)))?;
-        // copysign(e / (e + 2), x)
-        let two = self.k(2.0);
-        self.bin(Bin::Add, s(2), s(1), two)?;
-        self.bin(Bin::Div, s(1), s(1), Src::Y(s(2)))?;
-        self.copysign(d, s(1), x, s(0))
+    fn bin(&mut self, op: Bin, dst: Y, a: Y, b: Src) -> R {
+        macro_rules! go {
+            ($m:ident) => {
+                with_src!(self.$m(dst, a; b))
+            };
+        }
+        match op {
+            Bin::Add => go!(vaddpd),
+            Bin::Sub => go!(vsubpd),
+            Bin::Mul => go!(vmulpd),
+            Bin::Div => go!(vdivpd),
+            Bin::And => go!(vandpd),
+            Bin::Xor => go!(vxorpd),
+            Bin::Min => go!(vminpd),
+            Bin::SubInt => go!(vpsubq),
+        }
     }
 
-    /// `vmath::trig::atan2_ordinary(y, x)`, after `atan2_needs_full`'s test.
-    fn atan2(&mut self, d: Y, y: Y, x: Y, bail: CodeLabel) -> R {
-        let scratch = self.scratch;
-        let s = |i: usize| scratch[i];
-        let abs = self.bits(ABS);
-        self.bin(Bin::And, s(0), x, abs)?; // ax
-        self.bin(Bin::And, s(1), y, abs)?; // ay
-        // Either magnitude outside [2^-500, 2^500] (or NaN, inf, zero).
-        self.outside(s(2), s(0), ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN)?;
-        self.outside(s(3), s(1), ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN)?;
-        self.a.vorpd(s(2), s(2), s(3))?;
-        self.bail_if(s(2), bail)?;
-        // swap = ay > ax; num = swap ? ax : ay; den = swap ? ay : ax
-        self.a.vcmppd(s(4), s(1), s(0), 0x1e)?;
-        self.a.vblendvpd(s(2), s(1), s(0), s(4))?;
-        self.a.vblendvpd(s(3), s(0), s(1), s(4))?;
-        // r2 = num > 0.4375 den, r3 = num > 0.6875 den
-        let (c2, c3) = (self.k(0.4375), self.k(0.6875));
-        self.bin(Bin::Mul, s(0), s(3), c2)?;
-        self.a.vcmppd(s(0), s(2), s(0), 0x1e)?;
-        self.bin(Bin::Mul, s(1), s(3), c3)?;
-        self.a.vcmppd(s(1), s(2), s(1), 0x1e)?;
-        // n = r3 ? num - den : r2 ? fma(2, num, -den) : num
-        let two = self.k(2.0);
-        self.a.vmovapd(s(5), s(2))?;
-        with_src!(self.vfmsub132pd(s(5), s(3); two))?; // num*2 - den
-        self.a.vblendvpd(s(5), s(2), s(5), s(0))?;
-        self.bin(Bin::Sub, s(6), s(2), Src::Y(s(3)))?;
-        self.a.vblendvpd(s(5), s(5), s(6), s(1))?;
-        // dd = r3 ? den + num : r2 ? fma(2, den, num) : den
-        self.a.vmovapd(s(6), s(3))?;
-        with_src!(self.vfmadd132pd(s(6), s(2); two))?; // den*2 + num
-        self.a.vblendvpd(s(6), s(3), s(6), s(0))?;
-        self.bin(Bin::Add, s(7), s(3), Src::Y(s(2)))?;
-        self.a.vblendvpd(s(6), s(6), s(7), s(1))?;
-        // u = n / dd
-        self.bin(Bin::Div, s(5), s(5), Src::Y(s(6)))?;
-        // base = r3 ? pi/4 : r2 ? atan(1/2) : 0, as hi and lo parts.
-        let [half_hi, half_lo] = ATAN_HALF;
-        let [pio4_hi, pio4_lo] = PIO4;
-        for (part, r2_value, r3_value) in [(s(6), half_hi, pio4_hi), (s(7), half_lo, pio4_lo)] {
-            let r2_value = self.k(r2_value);
-            self.bin(Bin::And, part, s(0), r2_value)?;
-            let r3_value = self.k(r3_value);
-            with_src!(self.vblendvpd(part, part; r3_value; s(1)))?;
+    fn fused(&mut self, form: Fused, dst: Y, a: Y, b: Src) -> R {
+        match form {
+            Fused::Add231 => with_src!(self.vfmadd231pd(dst, a; b)),
+            Fused::NegAdd231 => with_src!(self.vfnmadd231pd(dst, a; b)),
+            Fused::Sub231 => with_src!(self.vfmsub231pd(dst, a; b)),
+            Fused::Add132 => with_src!(self.vfmadd132pd(dst, a; b)),
+            Fused::NegAdd132 => with_src!(self.vfnmadd132pd(dst, a; b)),
+            Fused::Add213 => with_src!(self.vfmadd213pd(dst, a; b)),
         }
-        // p = fma(z u, horner(z, ATAN_A), u), z = u^2; a = hi + (lo + p)
-        self.bin(Bin::Mul, s(0), s(5), Src::Y(s(5)))?;
-        self.horner(s(1), s(0), &ATAN_A)?;
-        self.bin(Bin::Mul, s(0), s(0), Src::Y(s(5)))?;
-        self.fma(Fma::Add, s(1), s(0), Src::Y(s(1)), Src::Y(s(5)))?;
-        self.bin(Bin::Add, s(7), s(7), Src::Y(s(1)))?;
-        self.bin(Bin::Add, s(6), s(6), Src::Y(s(7)))?;
-        // swap: pi/2 - a; x negative (its sign bit): pi - a; each as
-        // HI - (a - LO).
-        for (mask, [hi, lo]) in [(s(4), PIO2_HI_LO), (x, PI_HI_LO)] {
-            let (hi, lo) = (self.k(hi), self.k(lo));
-            self.bin(Bin::Sub, s(2), s(6), lo)?;
-            self.load_constant(s(3), hi)?;
-            self.bin(Bin::Sub, s(3), s(3), Src::Y(s(2)))?;
-            self.a.vblendvpd(s(6), s(6), s(3), mask)?;
-        }
-        self.copysign(d, s(6), y, s(0))
     }
 
-    /// `vmath::explog::log_normal`, after `log_needs_full`'s test.
-    fn log(&mut self, d: Y, x: Y, bail: CodeLabel) -> R {
-        let scratch = self.scratch;
-        let s = |i: usize| scratch[i];
-        // Not a positive normal finite number:
+    fn load_constant(&mut self, dst: Y, c: Src) -> R {
+        match c {
+            Src::Reg(y) => self.a.vmovapd(dst, y),
+            Src::K(off) => self.a.vmovupd(dst, ymmword_ptr(rcx + off)),
+        }
+    }
+
+    fn copy(&mut self, dst: Y, c: Y) -> R {
+        match self.resident.iter().find(|&(_, &y)| y == c) {
+            Some((&bits, _)) => {
+                let off = self.pool.offset(bits);
+                self.a.vmovupd(dst, ymmword_ptr(rcx + off))
+            }
+            None => self.a.vmovapd(dst, c),
+        }
+    }
+
+    fn asm(&mut self) -> &mut CodeAssembler {
+        &mut self.a
+    }
+
+    fn value(&self, v: usize) -> Y {
+        YMM[v]
+    }
+
+    fn not_vector(&self) -> Y {
+        MASK
+    }
+
+    fn squares(&mut self) -> &mut Option<(Y, usize)> {
+        &mut self.squares
+    }
+
+    const VECTOR_BYTES: i32 = VECTOR;
+
+    fn set_streaming(&mut self, streaming: bool) {
+        self.streaming = streaming;
+    }
+
+    fn input_count(&self) -> usize {
+        self.plan.inputs.len()
+    }
+
+    fn preloaded(&self) -> Vec<(u64, Y)> {
+        let program = self.plan.constants.iter();
+        let program = program.map(|&(v, c)| (c.to_bits(), YMM[v as usize]));
+        program
+            .chain(self.resident.iter().map(|(&b, &y)| (b, y)))
+            .collect()
+    }
+
+    fn pool_offset(&mut self, bits: u64) -> i32 {
+        self.pool.offset(bits)
+    }
+
+    fn divider_pattern(&self) -> Vec<Divider> {
+        self.pattern.clone()
+    }
+
+    /// The last 1-3 elements: the lanes below the count left, as all-ones
+    /// lanes of a mask, kept at [rsp] while the vector is computed.
+    fn emit_tail(&mut self, done: CodeLabel) -> R {
+        let mut tail_bail = self.a.create_label();
+        self.a.cmp(rax, rdx)?;
+        self.a.jae(done)?;
+        self.a.mov(r11, rdx)?;
+        self.a.sub(r11, rax)?;
+        self.a.shr(r11, 3)?;
+        let m = MASK;
+        self.a.vmovq(xmm15, r11)?;
+        self.a.vpbroadcastq(m, xmm15)?;
+        self.a.vpcmpgtq(m, m, ymmword_ptr(rcx + LANES))?; // left > lane
+        self.a.sub(rsp, VECTOR)?;
+        self.a.vmovdqu(ymmword_ptr(rsp), m)?;
+        self.tail = true;
+        self.body(0, Divider::Hardware, tail_bail)?;
+        self.tail = false;
+        self.a.add(rsp, VECTOR)?;
+        self.a.mov(rax, rdx)?;
+        self.a.jmp(done)?;
+        self.a.set_label(&mut tail_bail)?;
+        self.a.add(rsp, VECTOR)?;
+        self.a.jmp(done)
+    }
+
+    /// Always the hardware instruction: correctly rounded, as the passes'
+    /// square root.
+    fn sqrt(&mut self, d: Y, x: Y, _: Divider) -> R {
+        self.a.vsqrtpd(d, x)
+    }
+
+    fn select(&mut self, compare: Compare, d: Y, [x, y, then, other]: [Y; 4]) -> R {
+        let mask = self.scratch[0];
+        self.a.vcmppd(mask, x, y, predicate(compare))?;
+        // `then` where the comparison holds, else `other`.
+        self.a.vblendvpd(d, other, then, mask)
+    }
+
+    fn shift_left(&mut self, dst: Y, a: Y, imm: i32) -> R {
+        self.a.vpsllq(dst, a, imm)
+    }
+
+    /// `v` is a magnitude (sign bit clear), so a signed comparison of the
+    /// bits is the unsigned one of the kernels' tests.
+    fn bail_above(&mut self, v: Y, limit: f64, mask: Y, bail: CodeLabel) -> R {
+        let limit = self.k(limit);
+        with_src!(self.vpcmpgtq(mask, v; limit))?;
+        self.bail_if(mask, bail)
+    }
+
+    fn bail_unless_positive_normal(&mut self, x: Y, mask: Y, bail: CodeLabel) -> R {
         // bits(x) - bits(MIN_POSITIVE) >= bits(inf) - bits(MIN_POSITIVE),
         // that is > bits(inf) - bits(MIN_POSITIVE) - 1.
         let lo = f64::MIN_POSITIVE.to_bits();
         let span = f64::INFINITY.to_bits() - lo - 1;
-        self.outside(s(0), x, lo, span)?;
-        self.bail_if(s(0), bail)?;
-        // tmp = ix - bits(sqrt(2)/2); k = tmp >> 52 (arithmetic);
-        // m = ix - (tmp & EXP_MASK)
-        let sqrt_half = self.bits(0x3fe6_a09e_667f_3bcd);
-        with_src!(self.vpsubq(s(0), x; sqrt_half))?;
-        // AVX2 shifts 64-bit lanes logically only: (tmp ^ 2^63) >> 52 is
-        // k + 2048.
+        self.outside(mask, x, lo, span)?;
+        self.bail_if(mask, bail)
+    }
+
+    /// p * pow2i(k), k = bits(t) - bits(SHIFT): adding k to p's exponent
+    /// field is the same exact product. bits(t) << 52 is k << 52: the low 12
+    /// bits of SHIFT's pattern, all that survive the shift of it, are zero.
+    fn scale(&mut self, dst: Y, p: Y, _: Y, t: Y) -> R {
+        self.a.vpsllq(t, t, 52)?;
+        self.a.vpaddq(dst, p, t)
+    }
+
+    /// k << 52 (as in `scale`) plus the bits of 1, which this reads as a
+    /// second use of the constant.
+    fn pow2(&mut self, dst: Y, _: Y, t: Y, _: Src) -> R {
+        self.a.vpsllq(dst, t, 52)?;
+        let one_bits = self.k(1.0);
+        with_src!(self.vpaddq(dst, dst; one_bits))
+    }
+
+    /// AVX2 shifts 64-bit lanes logically only: (tmp ^ 2^63) >> 52 is
+    /// k + 2048.
+    fn log_exponent(&mut self, dst: Y, tmp: Y) -> R {
         let sign = self.bits(SIGN);
-        self.bin(Bin::Xor, s(1), s(0), sign)?;
-        self.a.vpsrlq(s(1), s(1), 52)?;
-        let exp_mask = self.bits(0xfff << 52);
-        self.bin(Bin::And, s(0), s(0), exp_mask)?;
-        self.a.vpsubq(s(0), x, s(0))?;
-        // f = m - 1; s = f / (2 + f); z = s*s; r = z * horner(z, LOG_L)
-        let (one, two) = (self.k(1.0), self.k(2.0));
-        self.bin(Bin::Sub, s(0), s(0), one)?;
-        self.bin(Bin::Add, s(2), s(0), two)?;
-        self.bin(Bin::Div, s(2), s(0), Src::Y(s(2)))?;
-        self.bin(Bin::Mul, s(3), s(2), Src::Y(s(2)))?;
-        self.horner(s(4), s(3), &LOG_L)?;
-        self.bin(Bin::Mul, s(4), s(3), Src::Y(s(4)))?;
-        // hfsq = 0.5 * f * f
-        let half = self.k(0.5);
-        self.bin(Bin::Mul, s(5), s(0), half)?;
-        self.bin(Bin::Mul, s(5), s(5), Src::Y(s(0)))?;
-        // kd = i64_to_f64(k): from_bits(bits(SHIFT) + k) - SHIFT, here
-        // from_bits(bits(SHIFT) + (k + 2048)) - (SHIFT + 2048); both exact.
+        self.bin(Bin::Xor, dst, tmp, sign)?;
+        self.a.vpsrlq(dst, dst, 52)
+    }
+
+    /// kd = i64_to_f64(k): from_bits(bits(SHIFT) + k) - SHIFT, here
+    /// from_bits(bits(SHIFT) + (k + 2048)) - (SHIFT + 2048); both exact.
+    fn log_exponent_to_f64(&mut self, k: Y) -> R {
         let shift_bits = self.bits(SHIFT.to_bits());
-        with_src!(self.vpaddq(s(1), s(1); shift_bits))?;
+        with_src!(self.vpaddq(k, k; shift_bits))?;
         let shift_2048 = self.k(SHIFT + 2048.0);
-        self.bin(Bin::Sub, s(1), s(1), shift_2048)?;
-        // sr = s * (hfsq + r)
-        self.bin(Bin::Add, s(4), s(5), Src::Y(s(4)))?;
-        self.bin(Bin::Mul, s(4), s(2), Src::Y(s(4)))?;
-        // fma(kd, LN2_HI, -((hfsq - (sr + kd * LN2_LO)) - f))
-        let ln2_lo = self.k(LN2_LO);
-        self.bin(Bin::Mul, s(6), s(1), ln2_lo)?;
-        self.bin(Bin::Add, s(4), s(4), Src::Y(s(6)))?;
-        self.bin(Bin::Sub, s(5), s(5), Src::Y(s(4)))?;
-        self.bin(Bin::Sub, d, s(5), Src::Y(s(0)))?;
-        // kd * LN2_HI + (-t) is kd * LN2_HI - t: negating is exact.
-        let ln2_hi = self.k(LN2_HI);
-        with_src!(self.vfmsub231pd(d, s(1); ln2_hi))
+        self.bin(Bin::Sub, k, k, shift_2048)
+    }
+
+    fn sin_cos_sign(&mut self, cos: bool, d: Y, x: Y, p: SinCosParts<Y>) -> R {
+        if cos {
+            self.bin(Bin::Xor, p.sign, p.sign, Src::Reg(p.r))?;
+            let sign = self.bits(SIGN);
+            self.bin(Bin::Xor, d, p.sign, sign)
+        } else {
+            self.bin(Bin::Xor, p.r, p.sign, Src::Reg(p.r))?;
+            // Tiny x: x itself (keeping -0's sign).
+            let tiny = self.k(TRIG_TINY);
+            with_src!(self.vcmppd(p.ax, p.ax; tiny; 0x11))?;
+            self.a.vblendvpd(d, p.r, x, p.ax)
+        }
+    }
+
+    fn div_copysign(&mut self, d: Y, num: Y, den: Y, sign: Y, t: Y) -> R {
+        self.bin(Bin::Div, num, num, Src::Reg(den))?;
+        self.copysign(d, num, sign, t)
     }
 
     /// `a / b` into `d` (which is neither) without the divider when every
@@ -1066,22 +633,22 @@ impl<'p> Emitter<'p> {
         // y0 = from_bits(RCP_MAGIC - bits(b)), then
         // y = y0 (1 + e) (1 + e^2) (1 + e^4) with e = 1 - b y0.
         match self.bits(RCP_MAGIC) {
-            Src::Y(magic) => self.a.vpsubq(s(0), magic, b)?,
+            Src::Reg(magic) => self.a.vpsubq(s(0), magic, b)?,
             magic => {
                 self.load_constant(s(0), magic)?;
                 self.a.vpsubq(s(0), s(0), b)?;
             }
         }
         let one = self.k(1.0);
-        self.fma(Fma::NegAdd, s(1), b, Src::Y(s(0)), one)?; // e
+        self.fma(Fma::NegAdd, s(1), b, Src::Reg(s(0)), one)?; // e
         for last in [false, false, true] {
             self.a.vfmadd132pd(s(0), s(0), s(1))?; // y (1 + e^k)
             if !last {
-                self.bin(Bin::Mul, s(1), s(1), Src::Y(s(1)))?;
+                self.bin(Bin::Mul, s(1), s(1), Src::Reg(s(1)))?;
             }
         }
-        self.bin(Bin::Mul, s(1), a, Src::Y(s(0)))?; // q0
-        self.fma(Fma::NegAdd, d, b, Src::Y(s(1)), Src::Y(a))?; // a - b q0
+        self.bin(Bin::Mul, s(1), a, Src::Reg(s(0)))?; // q0
+        self.fma(Fma::NegAdd, d, b, Src::Reg(s(1)), Src::Reg(a))?; // a - b q0
         self.a.vfmadd132pd(d, s(1), s(0))?; // q
         // b outside [MIN_POSITIVE, 2^53): s(1) all ones.
         let abs = self.bits(ABS);
@@ -1097,7 +664,7 @@ impl<'p> Emitter<'p> {
         let minus_2_53 = self.bits(((1023u64 + 53) << 52).wrapping_neg());
         with_src!(self.vpaddq(s(0), s(0); minus_2_53))?;
         // Failing lanes: not |a - b q| < t, or b out of range.
-        self.fma(Fma::NegAdd, s(2), b, Src::Y(d), Src::Y(a))?;
+        self.fma(Fma::NegAdd, s(2), b, Src::Reg(d), Src::Reg(a))?;
         self.bin(Bin::And, s(2), s(2), abs)?;
         // t > |r| as 64-bit integers: the order of the doubles for t >= 0
         // (never an infinity or NaN here), false for t < 0 and for NaN r.
@@ -1107,22 +674,117 @@ impl<'p> Emitter<'p> {
         self.a.vmovmskpd(r11d, s(0))?;
         self.a.cmp(r11d, 0b1111)?;
         self.a.je(ok)?;
-        self.bin(Bin::Div, d, a, Src::Y(b))?;
+        self.bin(Bin::Div, d, a, Src::Reg(b))?;
         self.a.set_label(&mut ok)?;
         self.a.zero_bytes()
     }
 
-    /// `vmath::arith::horner`: acc = c[N-1], then acc = fma(acc, x, c[i])
-    /// down to c[0], into `dst` (not `x`).
-    fn horner(&mut self, dst: Y, x: Y, c: &[f64]) -> R {
-        let n = c.len();
-        let (top, next) = (self.k(c[n - 1]), self.k(c[n - 2]));
-        self.fma(Fma::Add, dst, x, top, next)?;
-        for &ci in c[..n - 2].iter().rev() {
-            let k = self.k(ci);
-            // dst = dst * x + c[i]
-            with_src!(self.vfmadd213pd(dst, x; k))?;
+    /// `vmath::trig::atan2_ordinary(y, x)`, after `atan2_needs_full`'s test.
+    fn atan2(&mut self, d: Y, y: Y, x: Y, bail: CodeLabel) -> R {
+        let scratch = self.scratch;
+        let s = |i: usize| scratch[i];
+        let abs = self.bits(ABS);
+        self.bin(Bin::And, s(0), x, abs)?; // ax
+        self.bin(Bin::And, s(1), y, abs)?; // ay
+        // Either magnitude outside [2^-500, 2^500] (or NaN, inf, zero).
+        self.outside(s(2), s(0), ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN)?;
+        self.outside(s(3), s(1), ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN)?;
+        self.a.vorpd(s(2), s(2), s(3))?;
+        self.bail_if(s(2), bail)?;
+        // swap = ay > ax; num = swap ? ax : ay; den = swap ? ay : ax
+        self.a.vcmppd(s(4), s(1), s(0), 0x1e)?;
+        self.a.vblendvpd(s(2), s(1), s(0), s(4))?;
+        self.a.vblendvpd(s(3), s(0), s(1), s(4))?;
+        // r2 = num > 0.4375 den, r3 = num > 0.6875 den
+        let (c2, c3) = (self.k(0.4375), self.k(0.6875));
+        self.bin(Bin::Mul, s(0), s(3), c2)?;
+        self.a.vcmppd(s(0), s(2), s(0), 0x1e)?;
+        self.bin(Bin::Mul, s(1), s(3), c3)?;
+        self.a.vcmppd(s(1), s(2), s(1), 0x1e)?;
+        // n = r3 ? num - den : r2 ? fma(2, num, -den) : num
+        let two = self.k(2.0);
+        self.a.vmovapd(s(5), s(2))?;
+        with_src!(self.vfmsub132pd(s(5), s(3); two))?; // num*2 - den
+        self.a.vblendvpd(s(5), s(2), s(5), s(0))?;
+        self.bin(Bin::Sub, s(6), s(2), Src::Reg(s(3)))?;
+        self.a.vblendvpd(s(5), s(5), s(6), s(1))?;
+        // dd = r3 ? den + num : r2 ? fma(2, den, num) : den
+        self.a.vmovapd(s(6), s(3))?;
+        with_src!(self.vfmadd132pd(s(6), s(2); two))?; // den*2 + num
+        self.a.vblendvpd(s(6), s(3), s(6), s(0))?;
+        self.bin(Bin::Add, s(7), s(3), Src::Reg(s(2)))?;
+        self.a.vblendvpd(s(6), s(6), s(7), s(1))?;
+        // u = n / dd
+        self.bin(Bin::Div, s(5), s(5), Src::Reg(s(6)))?;
+        // base = r3 ? pi/4 : r2 ? atan(1/2) : 0, as hi and lo parts.
+        let [half_hi, half_lo] = ATAN_HALF;
+        let [pio4_hi, pio4_lo] = PIO4;
+        for (part, r2_value, r3_value) in [(s(6), half_hi, pio4_hi), (s(7), half_lo, pio4_lo)] {
+            let r2_value = self.k(r2_value);
+            self.bin(Bin::And, part, s(0), r2_value)?;
+            let r3_value = self.k(r3_value);
+            with_src!(self.vblendvpd(part, part; r3_value; s(1)))?;
         }
-        Ok(())
+        // a = hi + (lo + p), p the arctangent polynomial of u
+        self.atan_reduced(s(6), s(7), s(5), s(0), s(1))?;
+        // swap: pi/2 - a; x negative (its sign bit): pi - a; each as
+        // HI - (a - LO).
+        for (mask, [hi, lo]) in [(s(4), PIO2_HI_LO), (x, PI_HI_LO)] {
+            let (hi, lo) = (self.k(hi), self.k(lo));
+            self.bin(Bin::Sub, s(2), s(6), lo)?;
+            self.load_constant(s(3), hi)?;
+            self.bin(Bin::Sub, s(3), s(3), Src::Reg(s(2)))?;
+            self.a.vblendvpd(s(6), s(6), s(3), mask)?;
+        }
+        self.copysign(d, s(6), y, s(0))
+    }
+
+    /// One vector of the program at byte offset `rax + off`: load the inputs,
+    /// run every instruction, store the output; the lanes of the mask at
+    /// `[rsp]` only if `self.tail`. A lane needing a full math function
+    /// jumps to `bail` before anything of this vector is stored.
+    fn body(&mut self, off: i32, divider: Divider, bail: CodeLabel) -> Result<bool, IcedError> {
+        // Scratch registers hold the previous vector's values.
+        self.squares = None;
+        if self.tail {
+            self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
+        }
+        for (j, &reg) in self.plan.inputs.clone().iter().enumerate() {
+            let y = self.y(reg as u32);
+            let src = ymmword_ptr(INPUT_GPRS[j] + rax + off);
+            if self.tail {
+                // Masked-off lanes read nothing (and cannot fault): zeros.
+                self.a.vmaskmovpd(y, MASK, src)?;
+            } else {
+                self.a
+                    .prefetcht0(byte_ptr(INPUT_GPRS[j] + rax + (off + PREFETCH_AHEAD)))?;
+                self.a.vmovupd(y, src)?;
+            }
+        }
+        let (program, plan) = (self.program, self.plan);
+        for (i, instr) in program.code.iter().enumerate() {
+            let list = &self.scratch_at[i];
+            if self.scratch[..list.len()] != list[..] {
+                // Other registers: the squares of a previous `powi` are not
+                // where this one looks.
+                self.squares = None;
+            }
+            self.scratch[..list.len()].copy_from_slice(list);
+            self.scratch[list.len()..].fill(MASK);
+            if !self.instr(plan, instr, divider, bail)? {
+                return Ok(false);
+            }
+        }
+        let out = self.y(program.output);
+        let dst = ymmword_ptr(rsi + rax + off);
+        if self.tail {
+            self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
+            self.a.vmaskmovpd(dst, MASK, out)?;
+        } else if self.streaming {
+            self.a.vmovntpd(dst, out)?;
+        } else {
+            self.a.vmovupd(dst, out)?;
+        }
+        Ok(true)
     }
 }

@@ -13,18 +13,18 @@
 //! ports work at once as in `vmath::divider`; then whole vectors one at a
 //! time, then the last 1-7 elements under a mask.
 
+use super::kernels::{self, Fma, Fused, Kernels, R, SinCosParts};
 use super::{
-    ABS, Bin, Compiled, Divider, Fma, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use,
-    divider_pattern, predicate,
+    ABS, Bin, Compiled, Divider, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use, divider_pattern,
+    predicate,
 };
-use crate::functions::{JitOp, POWI_MAX, POWI_MIN};
+use crate::functions::{Compare, JitOp};
 use crate::jit::{Backend, Plan, Slot};
 use crate::kernels::vmath::shared::{
-    ATAN_A, ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, DIV_MAX, DIV_MIN, EXP_Q, INV_LN2,
-    INV_PI, LN2_HI, LN2_LO, LOG_L, PI_HI_LO, PIO2, PIO2_HI_LO, PIO4, SHIFT, SIN_WIDE, SQRT_MAX,
-    SQRT_MIN, TRIG_FAST_MAX, TRIG_TINY,
+    ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, DIV_MAX, DIV_MIN, PI_HI_LO, PIO2_HI_LO,
+    PIO4, SQRT_MAX, SQRT_MIN, TRIG_TINY,
 };
-use crate::program::{Instr, Program};
+use crate::program::Program;
 use iced_x86::IcedError;
 use iced_x86::code_asm::*;
 use std::collections::HashMap;
@@ -65,7 +65,6 @@ impl Backend for Avx512 {
     }
 }
 
-type R = Result<(), IcedError>;
 type Z = AsmRegisterZmm;
 
 const ZMM: [Z; 32] = [
@@ -88,20 +87,16 @@ const fn s(i: usize) -> Z {
     ZMM[16 + i]
 }
 
-/// A source operand: a vector register, or a pool constant broadcast to all
-/// lanes (by its byte offset in the pool).
-#[derive(Clone, Copy)]
-enum Src {
-    Z(Z),
-    K(i32),
-}
+/// A source operand: a zmm register, or a pool constant broadcast to all
+/// lanes.
+type Src = kernels::Src<Z>;
 
 /// `self.a.op(pre..., src, post...)` with `src` a register or a broadcast
 /// pool constant (the assembler has one method per operand kind).
 macro_rules! with_src {
     ($self:ident . $m:ident ( $($pre:expr),* ; $src:expr $(; $($post:expr),*)? )) => {
         match $src {
-            Src::Z(z) => $self.a.$m($($pre,)* z $(, $($post),*)?),
+            Src::Reg(z) => $self.a.$m($($pre,)* z $(, $($post),*)?),
             Src::K(off) => $self.a.$m($($pre,)* qword_bcst(rcx + off) $(, $($post),*)?),
         }
     };
@@ -182,8 +177,10 @@ struct Emitter<'p> {
     resident: HashMap<u64, Z>,
     /// Store whole vectors with `vmovntpd` (the second function).
     streaming: bool,
+    /// The current vector is the last, partial one, under the mask `k1`.
+    tail: bool,
     /// After a `powi`: its base, and how many of its squares x^2, x^4, ...
-    /// are in scratch registers 0, 1, ... (see [`Emitter::powi`]).
+    /// are in scratch registers 0, 1, ... (see [`Kernels::powi`]).
     squares: Option<(Z, usize)>,
     program: &'p Program,
     plan: &'p Plan,
@@ -204,29 +201,12 @@ impl<'p> Emitter<'p> {
             uses: HashMap::new(),
             resident,
             streaming: false,
+            tail: false,
             squares: None,
             program,
             plan,
             lanes: 0,
         })
-    }
-
-    /// The constant with these bits: its register, or its place in the pool.
-    fn bits(&mut self, bits: u64) -> Src {
-        *self.uses.entry(bits).or_insert(0) += 1;
-        match self.resident.get(&bits) {
-            Some(&z) => Src::Z(z),
-            None => Src::K(self.pool_offset(bits)),
-        }
-    }
-
-    /// The byte offset of the pool entry with these bits (added once).
-    fn pool_offset(&mut self, bits: u64) -> i32 {
-        self.pool.offset(bits)
-    }
-
-    fn k(&mut self, value: f64) -> Src {
-        self.bits(value.to_bits())
     }
 
     /// The vector register of program register `reg`.
@@ -235,369 +215,6 @@ impl<'p> Emitter<'p> {
             Slot::Vector(v) => ZMM[v as usize],
             // `Plan::new` made every operand a vector except `powi` exponents.
             _ => unreachable!("not a vector operand"),
-        }
-    }
-
-    /// `dst = a OP b`.
-    fn bin(&mut self, op: Bin, dst: Z, a: Z, b: Src) -> R {
-        macro_rules! go {
-            ($m:ident) => {
-                with_src!(self.$m(dst, a; b))
-            };
-        }
-        match op {
-            Bin::Add => go!(vaddpd),
-            Bin::Sub => go!(vsubpd),
-            Bin::Mul => go!(vmulpd),
-            Bin::Div => go!(vdivpd),
-            Bin::And => go!(vpandq),
-            Bin::Xor => go!(vpxorq),
-        }
-    }
-
-    /// `dst = ±(a*b) + c` with one rounding. `dst` must differ from `a` and
-    /// `b` unless `c` is a register.
-    fn fma(&mut self, kind: Fma, dst: Z, a: Z, b: Src, c: Src) -> R {
-        // The product commutes: put a `dst` operand first.
-        let (a, b) = match b {
-            Src::Z(bz) if bz == dst && a != dst => (bz, Src::Z(a)),
-            _ => (a, b),
-        };
-        macro_rules! form {
-            ($m:ident, $x:expr, $y:expr, $z:expr) => {
-                with_src!(self.$m($x, $y; $z))
-            };
-        }
-        // 231: dst = ±(a*b) + dst.
-        macro_rules! f231 {
-            () => {
-                match kind {
-                    Fma::Add => form!(vfmadd231pd, dst, a, b),
-                    Fma::NegAdd => form!(vfnmadd231pd, dst, a, b),
-                }
-            };
-        }
-        match c {
-            Src::K(off) => {
-                debug_assert!(dst != a && !matches!(b, Src::Z(b) if b == dst));
-                self.a.vbroadcastsd(dst, qword_ptr(rcx + off))?;
-                f231!()
-            }
-            Src::Z(c) if c == dst => f231!(),
-            Src::Z(c) if a == dst => match kind {
-                // 132: dst = ±(dst*b) + c.
-                Fma::Add => form!(vfmadd132pd, dst, c, b),
-                Fma::NegAdd => form!(vfnmadd132pd, dst, c, b),
-            },
-            Src::Z(c) => {
-                // A constant is loaded again from the pool (a broadcast load
-                // takes no vector port, a register copy may).
-                match self.resident.iter().find(|&(_, &z)| z == c) {
-                    Some((&bits, _)) => {
-                        let off = self.pool_offset(bits);
-                        self.a.vbroadcastsd(dst, qword_ptr(rcx + off))?;
-                    }
-                    None => self.a.vmovapd(dst, c)?,
-                }
-                f231!()
-            }
-        }
-    }
-
-    /// The plain function, then the streaming one (whose label it returns);
-    /// `None` when the program has an instruction it cannot compile.
-    fn emit_both(&mut self) -> Result<Option<CodeLabel>, IcedError> {
-        if !self.emit_function()? {
-            return Ok(None);
-        }
-        let mut streaming = self.a.create_label();
-        self.a.set_label(&mut streaming)?;
-        self.streaming = true;
-        Ok(self.emit_function()?.then_some(streaming))
-    }
-
-    /// Returns `false` when the program has an instruction it cannot compile.
-    fn emit_function(&mut self) -> Result<bool, IcedError> {
-        for (j, gpr) in INPUT_GPRS.iter().enumerate().take(self.plan.inputs.len()) {
-            self.a.mov(*gpr, qword_ptr(rdi + 8 * j as i32))?;
-        }
-        let program_constants = self
-            .plan
-            .constants
-            .iter()
-            .map(|&(v, c)| (c.to_bits(), ZMM[v as usize]));
-        let kernel_constants: Vec<(u64, Z)> = self.resident.iter().map(|(&b, &z)| (b, z)).collect();
-        for (bits, z) in program_constants.chain(kernel_constants) {
-            let off = self.pool_offset(bits);
-            self.a.vbroadcastsd(z, qword_ptr(rcx + off))?;
-        }
-        self.a.shl(rdx, 3)?;
-        self.a.xor(eax, eax)?;
-        let mut group = self.a.create_label();
-        let mut single = self.a.create_label();
-        let mut tail = self.a.create_label();
-        let mut done = self.a.create_label();
-        let pattern = self.divider_pattern();
-        // bails[i]: a vector at offset 64 i of the group needed a full function.
-        let mut bails: Vec<CodeLabel> = pattern.iter().map(|_| self.a.create_label()).collect();
-
-        // A group of vectors an iteration.
-        let group_bytes = 64 * pattern.len() as i32;
-        self.a.set_label(&mut group)?;
-        self.a.lea(r11, qword_ptr(rax + group_bytes))?;
-        self.a.cmp(r11, rdx)?;
-        self.a.ja(single)?;
-        for (i, &divider) in pattern.iter().enumerate() {
-            if !self.body(64 * i as i32, false, divider, bails[i])? {
-                return Ok(false);
-            }
-        }
-        self.a.add(rax, group_bytes)?;
-        self.a.jmp(group)?;
-
-        // The whole vectors left, one at a time.
-        self.a.set_label(&mut single)?;
-        self.a.lea(r11, qword_ptr(rax + 64))?;
-        self.a.cmp(r11, rdx)?;
-        self.a.ja(tail)?;
-        self.body(0, false, Divider::Hardware, done)?;
-        self.a.add(rax, 64)?;
-        self.a.jmp(single)?;
-
-        // The last 1-7 elements: k1 = lanes below the count left.
-        self.a.set_label(&mut tail)?;
-        self.a.cmp(rax, rdx)?;
-        self.a.jae(done)?;
-        self.a.mov(r11, rdx)?;
-        self.a.sub(r11, rax)?;
-        self.a.shr(r11, 3)?;
-        self.a.vpbroadcastq(s(0), r11)?;
-        let lanes = self.lanes;
-        self.a.vpcmpuq(k1, s(0), zmmword_ptr(rcx + lanes), 6)?; // left > lane
-        self.body(0, true, Divider::Hardware, done)?;
-        self.a.mov(rax, rdx)?;
-
-        for (i, bail) in bails.iter_mut().enumerate() {
-            self.a.set_label(bail)?;
-            if i > 0 {
-                self.a.add(rax, 64 * i as i32)?;
-            }
-            self.a.jmp(done)?;
-        }
-        self.a.set_label(&mut done)?;
-        self.a.shr(rax, 3)?;
-        self.a.vzeroupper()?;
-        self.a.ret()?;
-        Ok(true)
-    }
-
-    /// Which vectors of a loop iteration compute `sqrt` and `/` on the
-    /// divider and which by Newton's method: the share of Newton vectors that
-    /// keeps both the divider and the two vector ports busy, from the cycles a
-    /// vector takes on each. With R cycles of other work on the ports, D on
-    /// the divider and N for the Newton forms, a share f of Newton vectors
-    /// balances R + f N = (1 - f) D. Measured on the project machine at N =
-    /// 10k on one thread (`vexpr bench`, ns/elem; H = divider, N = Newton):
-    ///
-    /// | | HN | HHN | HHHN |
-    /// |---|---:|---:|---:|
-    /// | `exp(-a*a) * sqrt(b)` (f = 0.28) | 0.80 | 0.74 | 0.72 |
-    /// | `sqrt(a)` (f = 0.63) | 0.44 | 0.58 | 0.65 |
-    fn divider_pattern(&self) -> Vec<Divider> {
-        divider_pattern(balance(self.program).0)
-    }
-
-    /// One vector of the program at byte offset `rax + off`: load the inputs,
-    /// run every instruction, store the output. Under the mask `k1` if
-    /// `tail`. A lane needing a full math function jumps to `bail` before
-    /// anything of this vector is stored.
-    fn body(
-        &mut self,
-        off: i32,
-        tail: bool,
-        divider: Divider,
-        bail: CodeLabel,
-    ) -> Result<bool, IcedError> {
-        // Scratch registers hold the previous vector's values.
-        self.squares = None;
-        for (j, &reg) in self.plan.inputs.clone().iter().enumerate() {
-            let z = self.z(reg as u32);
-            let src = zmmword_ptr(INPUT_GPRS[j] + rax + off);
-            if !tail {
-                self.a
-                    .prefetcht0(byte_ptr(INPUT_GPRS[j] + rax + (off + PREFETCH_AHEAD)))?;
-            }
-            if tail {
-                self.a.vmovupd(z.k1().z(), src)?;
-            } else {
-                self.a.vmovupd(z, src)?;
-            }
-        }
-        let program = self.program;
-        for instr in &program.code {
-            if !self.instr(instr, tail, divider, bail)? {
-                return Ok(false);
-            }
-        }
-        let out = self.z(program.output);
-        let dst = zmmword_ptr(rsi + rax + off);
-        if tail {
-            self.a.vmovupd(dst.k1(), out)?;
-        } else if self.streaming {
-            self.a.vmovntpd(dst, out)?;
-        } else {
-            self.a.vmovupd(dst, out)?;
-        }
-        Ok(true)
-    }
-
-    fn instr(
-        &mut self,
-        instr: &Instr,
-        tail: bool,
-        divider: Divider,
-        bail: CodeLabel,
-    ) -> Result<bool, IcedError> {
-        let Some(op) = instr.overload.jit else {
-            return Ok(false);
-        };
-        if op != JitOp::Powi {
-            self.squares = None;
-        }
-        let plan = self.plan;
-        let vector = |k: usize| match plan.slots[instr.args[k] as usize] {
-            Slot::Vector(v) => ZMM[v as usize],
-            // Not read: a `powi` exponent.
-            _ => s(15),
-        };
-        let d = self.z(instr.dst);
-        let x = || vector(0);
-        let y = |_: &Self| Src::Z(vector(1));
-        let arg = |k: usize| instr.args[k];
-        match op {
-            JitOp::Add => self.bin(Bin::Add, d, x(), y(self))?,
-            JitOp::Sub => self.bin(Bin::Sub, d, x(), y(self))?,
-            JitOp::Mul => self.bin(Bin::Mul, d, x(), y(self))?,
-            JitOp::Neg => {
-                let sign = self.bits(SIGN);
-                self.bin(Bin::Xor, d, x(), sign)?;
-            }
-            JitOp::Abs => {
-                let abs = self.bits(ABS);
-                self.bin(Bin::And, d, x(), abs)?;
-            }
-            JitOp::NegMul => {
-                // The kernel's two operations, not one FMA: `-(x*y) + (-0)`
-                // has the right value and zero signs, but an FMA passes a NaN
-                // operand through unchanged, where `-x` flips its sign.
-                let sign = self.bits(SIGN);
-                self.bin(Bin::Xor, d, x(), sign)?;
-                self.bin(Bin::Mul, d, d, y(self))?;
-            }
-            JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul => {
-                let inner = match op {
-                    JitOp::AbsAdd => Bin::Add,
-                    JitOp::AbsSub => Bin::Sub,
-                    _ => Bin::Mul,
-                };
-                self.bin(inner, d, x(), y(self))?;
-                let abs = self.bits(ABS);
-                self.bin(Bin::And, d, d, abs)?;
-            }
-            JitOp::AddAbs => {
-                let abs = self.bits(ABS);
-                self.bin(Bin::And, d, x(), abs)?;
-                self.bin(Bin::And, s(0), vector(1), abs)?;
-                self.bin(Bin::Add, d, d, Src::Z(s(0)))?;
-            }
-            JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => {
-                let z = vector(2);
-                self.bin(Bin::Mul, d, x(), y(self))?;
-                match op {
-                    JitOp::MulAdd => self.bin(Bin::Add, d, d, Src::Z(z))?,
-                    JitOp::MulSub => self.bin(Bin::Sub, d, d, Src::Z(z))?,
-                    _ => self.bin(Bin::Sub, d, z, Src::Z(d))?,
-                }
-            }
-            JitOp::MulAddMul | JitOp::MulSubMul => {
-                let (z, w) = (vector(2), vector(3));
-                self.bin(Bin::Mul, d, x(), y(self))?;
-                self.bin(Bin::Mul, s(0), z, Src::Z(w))?;
-                let combine = if op == JitOp::MulAddMul {
-                    Bin::Add
-                } else {
-                    Bin::Sub
-                };
-                self.bin(combine, d, d, Src::Z(s(0)))?;
-            }
-            JitOp::Powi => {
-                let Slot::Int(n) = self.plan.slots[arg(1) as usize] else {
-                    return Ok(false);
-                };
-                if !(i64::from(POWI_MIN)..=i64::from(POWI_MAX)).contains(&n) {
-                    return Ok(false);
-                }
-                self.powi(d, x(), n as u32)?;
-            }
-            JitOp::Div => match divider {
-                Divider::Hardware => self.bin(Bin::Div, d, x(), y(self))?,
-                Divider::Newton => self.div_newton(d, x(), vector(1))?,
-            },
-            JitOp::Sqrt => match divider {
-                Divider::Hardware => self.a.vsqrtpd(d, x())?,
-                Divider::Newton => self.sqrt_newton(d, x())?,
-            },
-            JitOp::Where(compare) => {
-                self.a.vcmppd(k2, x(), vector(1), predicate(compare))?;
-                self.a.vblendmpd(d.k2(), vector(3), vector(2))?;
-            }
-            JitOp::Exp => self.exp(d, x(), tail, bail)?,
-            JitOp::Sin => self.sin_cos(false, d, x(), tail, bail)?,
-            JitOp::Tanh => self.tanh(d, x())?,
-            JitOp::Atan2 => self.atan2(d, x(), vector(1), tail, bail)?,
-            JitOp::Cos => self.sin_cos(true, d, x(), tail, bail)?,
-            JitOp::Log => self.log(d, x(), tail, bail)?,
-        }
-        Ok(true)
-    }
-
-    /// `kernels::arith::powi_chain`: the partial product times the running
-    /// square, `r * p`, then `p * p`.
-    ///
-    /// The square x^(2^(i+1)) goes to scratch register i, and stays known
-    /// for the next instruction if that is a `powi` of the same `x` (as in
-    /// `a**3` next to `a**5`), which then starts from it.
-    fn powi(&mut self, d: Z, x: Z, n: u32) -> R {
-        let mut power = x;
-        // The partial product's register: no copy for the first factor.
-        let mut result: Option<Z> = None;
-        let known = match self.squares {
-            Some((base, known)) if base == x => known,
-            _ => 0,
-        };
-        for bit in 0..5 {
-            if n & (1 << bit) != 0 {
-                result = Some(match result {
-                    None => power,
-                    Some(r) => {
-                        self.bin(Bin::Mul, d, r, Src::Z(power))?;
-                        d
-                    }
-                });
-            }
-            if bit < 4 && n >> (bit + 1) != 0 {
-                if bit >= known {
-                    self.bin(Bin::Mul, s(bit), power, Src::Z(power))?;
-                }
-                power = s(bit);
-            }
-        }
-        let squared = (0..4).take_while(|&b| n >> (b + 1) != 0).count();
-        self.squares = Some((x, known.max(squared)));
-        match result {
-            // A power of two: the last square.
-            Some(r) if r != d => self.a.vmovapd(d, r),
-            _ => Ok(()),
         }
     }
 
@@ -613,132 +230,282 @@ impl<'p> Emitter<'p> {
         self.a.jnz(bail)
     }
 
-    /// `vmath::explog::exp_normal`, after `exp_needs_full`'s test.
-    fn exp(&mut self, d: Z, x: Z, tail: bool, bail: CodeLabel) -> R {
-        // |x| > 708 or NaN: bits(|x|) > bits(708).
-        let abs = self.bits(ABS);
-        self.bin(Bin::And, s(0), x, abs)?;
-        let limit = self.k(708.0);
-        self.bail_if(s(0), 6, limit, tail, bail)?;
-        // (kd, k) = round_int_mul(x, INV_LN2)
-        let (inv_ln2, shift) = (self.k(INV_LN2), self.k(SHIFT));
-        self.fma(Fma::Add, s(0), x, inv_ln2, shift)?;
-        self.bin(Bin::Sub, s(0), s(0), shift)?;
-        // hi = fma(-kd, LN2_HI, x); lo = -kd * LN2_LO
-        let ln2_hi = self.k(LN2_HI);
-        self.fma(Fma::NegAdd, s(2), s(0), ln2_hi, Src::Z(x))?;
-        let neg_ln2_lo = self.k(-LN2_LO);
-        self.bin(Bin::Mul, s(3), s(0), neg_ln2_lo)?;
-        // tail = fma(r*r, horner(r, EXP_Q), lo) with r = hi + lo
-        self.bin(Bin::Add, s(4), s(2), Src::Z(s(3)))?;
-        self.bin(Bin::Mul, s(5), s(4), Src::Z(s(4)))?;
-        self.horner(s(6), s(4), &EXP_Q)?;
-        self.fma(Fma::Add, s(6), s(5), Src::Z(s(6)), Src::Z(s(3)))?;
-        // p = 1 + (hi + tail); p * 2^k
-        self.bin(Bin::Add, s(6), s(2), Src::Z(s(6)))?;
-        let one = self.k(1.0);
-        self.bin(Bin::Add, s(6), s(6), one)?;
-        // p * 2^kd in one `vscalefpd` instead of building 2^k's bits from the
-        // integer k and multiplying (four operations): both are exact, as
-        // |x| <= 708 keeps 2^k and the result normal.
-        self.a.vscalefpd(d, s(6), s(0))
+    /// `d` with the sign of `sign` (`vpternlogq`: sign bit from `sign`, the
+    /// rest from `d`).
+    fn copysign(&mut self, d: Z, sign: Z) -> R {
+        let sign_bit = self.bits(SIGN);
+        with_src!(self.vpternlogq(d, sign; sign_bit; 0xd8))
     }
 
-    /// `vmath::trig::sin_small` or `cos_small`, after `trig_needs_large`'s
-    /// test.
-    fn sin_cos(&mut self, cos: bool, d: Z, x: Z, tail: bool, bail: CodeLabel) -> R {
-        // |x| > 2^20 or NaN: bits(|x|) > bits(2^20).
-        let abs = self.bits(ABS);
-        self.bin(Bin::And, s(6), x, abs)?;
-        let limit = self.k(TRIG_FAST_MAX);
-        self.bail_if(s(6), 6, limit, tail, bail)?;
-        let (inv_pi, shift) = (self.k(INV_PI), self.k(SHIFT));
-        if cos {
-            // (kd, k) = round_int_mul(fma(x, INV_PI, -0.5), 1); q = 2 kd + 1
-            let minus_half = self.k(-0.5);
-            self.fma(Fma::Add, s(0), x, inv_pi, minus_half)?;
-            self.bin(Bin::Add, s(0), s(0), shift)?; // fma(u, 1, SHIFT)
-            self.bin(Bin::Sub, s(1), s(0), shift)?;
-            let (two, one) = (self.k(2.0), self.k(1.0));
-            self.fma(Fma::Add, s(2), s(1), two, one)?;
+    /// `vmath::divider::sqrt_newton`: Newton from `vrsqrt14pd`, Tuckerman's
+    /// test, `vsqrtpd` for a vector with a lane outside [2^-900, 2^900].
+    fn sqrt_newton(&mut self, d: Z, x: Z) -> R {
+        let (half, zero) = (self.k(0.5), self.k(0.0));
+        let one_bits = self.bits(1);
+        self.a.vrsqrt14pd(s(0), x)?;
+        self.bin(Bin::Mul, s(1), x, Src::Reg(s(0)))?; // g0 = x y
+        self.bin(Bin::Mul, s(2), s(0), half)?; // h0 = y / 2
+        self.fma(Fma::NegAdd, s(3), s(1), Src::Reg(s(2)), half)?; // r = 1/2 - g0 h0
+        self.fma(Fma::Add, s(4), s(1), Src::Reg(s(3)), Src::Reg(s(1)))?; // g1
+        self.fma(Fma::Add, s(5), s(2), Src::Reg(s(3)), Src::Reg(s(2)))?; // h1
+        self.fma(Fma::NegAdd, s(6), s(4), Src::Reg(s(4)), Src::Reg(x))?; // x - g1^2
+        self.fma(Fma::Add, s(6), s(6), Src::Reg(s(5)), Src::Reg(s(4)))?; // g
+        with_src!(self.vpaddq(s(7), s(6); one_bits))?; // next(g)
+        with_src!(self.vpsubq(s(8), s(6); one_bits))?; // prev(g)
+        self.fma(Fma::NegAdd, s(9), s(6), Src::Reg(s(7)), Src::Reg(x))?;
+        with_src!(self.vcmppd(k2, s(9); zero; 0x1e))?; // > 0: too low
+        self.a.vmovapd(s(6).k2(), s(7))?;
+        self.fma(Fma::NegAdd, s(9), s(6), Src::Reg(s(8)), Src::Reg(x))?;
+        with_src!(self.vcmppd(k2, s(9); zero; 0x12))?; // <= 0: too high
+        self.a.vmovapd(s(6).k2(), s(8))?;
+        let (lo, hi) = (self.k(SQRT_MIN), self.k(SQRT_MAX));
+        with_src!(self.vcmppd(k2, x; lo; 0x1d))?; // >=
+        with_src!(self.vcmppd(k2.k2(), x; hi; 0x12))?; // <=
+        self.a.vmovapd(d, s(6))?;
+        self.fallback(|a| a.vsqrtpd(d, x))
+    }
+
+    /// Unless every lane of `k2` is set, runs `hardware` (which overwrites the
+    /// Newton result already in place).
+    fn fallback(&mut self, hardware: impl FnOnce(&mut CodeAssembler) -> R) -> R {
+        let mut ok = self.a.create_label();
+        self.a.kortestb(k2, k2)?;
+        self.a.jc(ok)?;
+        hardware(&mut self.a)?;
+        self.a.set_label(&mut ok)?;
+        self.a.zero_bytes()
+    }
+}
+
+impl Kernels for Emitter<'_> {
+    type V = Z;
+
+    /// `vscalefpd` takes kd as it is.
+    const SCALE_IN_BITS: bool = false;
+
+    fn scratch(&self) -> [Z; 16] {
+        std::array::from_fn(s)
+    }
+
+    fn bits(&mut self, bits: u64) -> Src {
+        *self.uses.entry(bits).or_insert(0) += 1;
+        match self.resident.get(&bits) {
+            Some(&z) => Src::Reg(z),
+            None => Src::K(self.pool_offset(bits)),
+        }
+    }
+
+    fn bin(&mut self, op: Bin, dst: Z, a: Z, b: Src) -> R {
+        macro_rules! go {
+            ($m:ident) => {
+                with_src!(self.$m(dst, a; b))
+            };
+        }
+        match op {
+            Bin::Add => go!(vaddpd),
+            Bin::Sub => go!(vsubpd),
+            Bin::Mul => go!(vmulpd),
+            Bin::Div => go!(vdivpd),
+            Bin::And => go!(vpandq),
+            Bin::Xor => go!(vpxorq),
+            Bin::Min => go!(vminpd),
+            Bin::SubInt => go!(vpsubq),
+        }
+    }
+
+    fn fused(&mut self, form: Fused, dst: Z, a: Z, b: Src) -> R {
+        match form {
+            Fused::Add231 => with_src!(self.vfmadd231pd(dst, a; b)),
+            Fused::NegAdd231 => with_src!(self.vfnmadd231pd(dst, a; b)),
+            Fused::Sub231 => with_src!(self.vfmsub231pd(dst, a; b)),
+            Fused::Add132 => with_src!(self.vfmadd132pd(dst, a; b)),
+            Fused::NegAdd132 => with_src!(self.vfnmadd132pd(dst, a; b)),
+            Fused::Add213 => with_src!(self.vfmadd213pd(dst, a; b)),
+        }
+    }
+
+    fn load_constant(&mut self, dst: Z, c: Src) -> R {
+        match c {
+            Src::Reg(z) => self.a.vmovapd(dst, z),
+            Src::K(off) => self.a.vbroadcastsd(dst, qword_ptr(rcx + off)),
+        }
+    }
+
+    fn copy(&mut self, dst: Z, c: Z) -> R {
+        match self.resident.iter().find(|&(_, &z)| z == c) {
+            Some((&bits, _)) => {
+                let off = self.pool_offset(bits);
+                self.a.vbroadcastsd(dst, qword_ptr(rcx + off))
+            }
+            None => self.a.vmovapd(dst, c),
+        }
+    }
+
+    fn asm(&mut self) -> &mut CodeAssembler {
+        &mut self.a
+    }
+
+    fn value(&self, v: usize) -> Z {
+        ZMM[v]
+    }
+
+    fn not_vector(&self) -> Z {
+        s(15)
+    }
+
+    fn squares(&mut self) -> &mut Option<(Z, usize)> {
+        &mut self.squares
+    }
+
+    const VECTOR_BYTES: i32 = 64;
+
+    fn set_streaming(&mut self, streaming: bool) {
+        self.streaming = streaming;
+    }
+
+    fn input_count(&self) -> usize {
+        self.plan.inputs.len()
+    }
+
+    fn preloaded(&self) -> Vec<(u64, Z)> {
+        let program = self.plan.constants.iter();
+        let program = program.map(|&(v, c)| (c.to_bits(), ZMM[v as usize]));
+        program
+            .chain(self.resident.iter().map(|(&b, &z)| (b, z)))
+            .collect()
+    }
+
+    /// The last 1-7 elements: k1 = lanes below the count left.
+    fn emit_tail(&mut self, done: CodeLabel) -> R {
+        self.a.cmp(rax, rdx)?;
+        self.a.jae(done)?;
+        self.a.mov(r11, rdx)?;
+        self.a.sub(r11, rax)?;
+        self.a.shr(r11, 3)?;
+        self.a.vpbroadcastq(s(0), r11)?;
+        let lanes = self.lanes;
+        self.a.vpcmpuq(k1, s(0), zmmword_ptr(rcx + lanes), 6)?; // left > lane
+        self.tail = true;
+        self.body(0, Divider::Hardware, done)?;
+        self.tail = false;
+        self.a.mov(rax, rdx)
+    }
+
+    fn sqrt(&mut self, d: Z, x: Z, divider: Divider) -> R {
+        match divider {
+            Divider::Hardware => self.a.vsqrtpd(d, x),
+            Divider::Newton => self.sqrt_newton(d, x),
+        }
+    }
+
+    fn select(&mut self, compare: Compare, d: Z, [x, y, then, other]: [Z; 4]) -> R {
+        self.a.vcmppd(k2, x, y, predicate(compare))?;
+        self.a.vblendmpd(d.k2(), other, then)
+    }
+
+    fn shift_left(&mut self, dst: Z, a: Z, imm: i32) -> R {
+        self.a.vpsllq(dst, a, imm)
+    }
+
+    /// An unsigned comparison into `k2`.
+    fn bail_above(&mut self, v: Z, limit: f64, _: Z, bail: CodeLabel) -> R {
+        let limit = self.k(limit);
+        self.bail_if(v, 6, limit, self.tail, bail)
+    }
+
+    fn bail_unless_positive_normal(&mut self, x: Z, _: Z, bail: CodeLabel) -> R {
+        // Not a positive normal finite number:
+        // bits(x) - bits(MIN_POSITIVE) >= bits(inf) - bits(MIN_POSITIVE).
+        // `vfpclasspd` with every class set (NaNs, zeros, infinities,
+        // subnormals, negatives) tests that in one operation.
+        if self.tail {
+            self.a.vfpclasspd(k2.k1(), x, 0xff)?;
         } else {
-            // (kd, k) = round_int_mul(x, INV_PI); q = 2 kd
-            self.fma(Fma::Add, s(0), x, inv_pi, shift)?;
-            self.bin(Bin::Sub, s(1), s(0), shift)?;
-            self.bin(Bin::Add, s(2), s(1), Src::Z(s(1)))?;
+            self.a.vfpclasspd(k2, x, 0xff)?;
         }
-        // r = x - q pi/2 in four exact-product steps (sub_q_pio2).
-        let pio2: Vec<Src> = PIO2.iter().map(|&c| self.k(c)).collect();
-        self.fma(Fma::NegAdd, s(3), s(2), pio2[0], Src::Z(x))?;
-        for &c in &pio2[1..] {
-            self.fma(Fma::NegAdd, s(3), s(2), c, Src::Z(s(3)))?;
-        }
-        // sin_wide(r) = fma(z r, horner(z, SIN_WIDE), r) with z = r^2
-        self.bin(Bin::Mul, s(4), s(3), Src::Z(s(3)))?;
-        self.horner(s(5), s(4), &SIN_WIDE)?;
-        self.bin(Bin::Mul, s(4), s(4), Src::Z(s(3)))?;
-        self.fma(Fma::Add, s(5), s(4), Src::Z(s(5)), Src::Z(s(3)))?;
-        // The sign flips with k's lowest bit (sin) or its complement (cos);
-        // k = bits(t) - bits(SHIFT) has the low bit of bits(t), SHIFT's
-        // pattern being even.
-        self.a.vpsllq(s(0), s(0), 63)?;
+        self.a.kortestb(k2, k2)?;
+        self.a.jnz(bail)
+    }
+
+    /// p * 2^kd in one `vscalefpd` instead of building 2^k's bits from the
+    /// integer k and multiplying (four operations): both are exact there.
+    fn scale(&mut self, dst: Z, p: Z, kd: Z, _: Z) -> R {
+        self.a.vscalefpd(dst, p, kd)
+    }
+
+    /// `vscalefpd` of 1 is pow2i(k) exactly.
+    fn pow2(&mut self, dst: Z, kd: Z, _: Z, one: Src) -> R {
+        self.load_constant(dst, one)?;
+        self.a.vscalefpd(dst, dst, kd)
+    }
+
+    fn log_exponent(&mut self, dst: Z, tmp: Z) -> R {
+        self.a.vpsraq(dst, tmp, 52)
+    }
+
+    fn log_exponent_to_f64(&mut self, k: Z) -> R {
+        self.a.vcvtqq2pd(k, k)
+    }
+
+    fn sin_cos_sign(&mut self, cos: bool, d: Z, x: Z, p: SinCosParts<Z>) -> R {
         if cos {
             let sign = self.bits(SIGN);
-            // s(0) ^ s(5) ^ SIGN
-            with_src!(self.vpternlogq(s(0), s(5); sign; 0x96))?;
-            self.a.vmovapd(d, s(0))?;
+            // sign ^ r ^ SIGN
+            with_src!(self.vpternlogq(p.sign, p.r; sign; 0x96))?;
+            self.a.vmovapd(d, p.sign)
         } else {
-            self.bin(Bin::Xor, d, s(0), Src::Z(s(5)))?;
+            self.bin(Bin::Xor, d, p.sign, Src::Reg(p.r))?;
             // Tiny x: x itself (keeping -0's sign).
             let tiny = self.k(TRIG_TINY);
-            with_src!(self.vcmppd(k3, s(6); tiny; 0x11))?;
-            self.a.vmovapd(d.k3(), x)?;
+            with_src!(self.vcmppd(k3, p.ax; tiny; 0x11))?;
+            self.a.vmovapd(d.k3(), x)
         }
-        Ok(())
     }
 
-    /// `vmath::explog::tanh`, the whole lane function (its clamp lets every
-    /// input through).
-    fn tanh(&mut self, d: Z, x: Z) -> R {
-        // y = min(2|x|, 40), NaN kept: `vminpd` returns its second source
-        // when either is NaN.
-        let abs = self.bits(ABS);
-        self.bin(Bin::And, s(0), x, abs)?;
-        self.bin(Bin::Add, s(0), s(0), Src::Z(s(0)))?; // 2a, exact
-        let forty = self.k(40.0);
-        self.load_constant(s(1), forty)?;
-        self.a.vminpd(s(0), s(1), s(0))?;
-        // reduce_ln2(y): kd, hi = fma(-kd, LN2_HI, y), lo = -kd LN2_LO
-        let (inv_ln2, shift) = (self.k(INV_LN2), self.k(SHIFT));
-        self.fma(Fma::Add, s(1), s(0), inv_ln2, shift)?;
-        self.bin(Bin::Sub, s(1), s(1), shift)?;
-        let ln2_hi = self.k(LN2_HI);
-        self.fma(Fma::NegAdd, s(2), s(1), ln2_hi, Src::Z(s(0)))?;
-        let neg_ln2_lo = self.k(-LN2_LO);
-        self.bin(Bin::Mul, s(3), s(1), neg_ln2_lo)?;
-        // sc = 2^k (k in [0, 58]: `vscalefpd` of 1 is pow2i(k) exactly)
+    fn div_copysign(&mut self, d: Z, num: Z, den: Z, sign: Z, _: Z) -> R {
+        self.bin(Bin::Div, d, num, Src::Reg(den))?;
+        self.copysign(d, sign)
+    }
+
+    /// `vmath::divider::div_newton`: Newton from `vrcp14pd`, the exact
+    /// correct-rounding test, `vdivpd` for a vector that fails it.
+    fn div_newton(&mut self, d: Z, a: Z, b: Z) -> R {
         let one = self.k(1.0);
-        self.load_constant(s(0), one)?;
-        self.a.vscalefpd(s(0), s(0), s(1))?;
-        // tail = fma(r*r, horner(r, EXP_Q), lo), r = hi + lo
-        self.bin(Bin::Add, s(4), s(2), Src::Z(s(3)))?;
-        self.bin(Bin::Mul, s(5), s(4), Src::Z(s(4)))?;
-        self.horner(s(6), s(4), &EXP_Q)?;
-        self.fma(Fma::Add, s(6), s(5), Src::Z(s(6)), Src::Z(s(3)))?;
-        // e = fma(sc, hi, sc - 1) + sc * tail
-        self.bin(Bin::Sub, s(1), s(0), one)?;
-        self.fma(Fma::Add, s(1), s(0), Src::Z(s(2)), Src::Z(s(1)))?;
-        self.bin(Bin::Mul, s(6), s(0), Src::Z(s(6)))?;
-        self.bin(Bin::Add, s(1), s(1), Src::Z(s(6)))?;
-        // copysign(e / (e + 2), x)
-        let two = self.k(2.0);
-        self.bin(Bin::Add, s(2), s(1), two)?;
-        self.bin(Bin::Div, d, s(1), Src::Z(s(2)))?;
-        self.copysign(d, x)
+        let abs = self.bits(ABS);
+        self.a.vrcp14pd(s(0), b)?;
+        self.fma(Fma::NegAdd, s(1), b, Src::Reg(s(0)), one)?; // e0 = 1 - b y0
+        self.fma(Fma::Add, s(2), s(0), Src::Reg(s(1)), Src::Reg(s(0)))?; // y1
+        self.bin(Bin::Mul, s(3), s(1), Src::Reg(s(1)))?;
+        self.fma(Fma::Add, s(4), s(2), Src::Reg(s(3)), Src::Reg(s(2)))?; // y
+        self.bin(Bin::Mul, s(5), a, Src::Reg(s(4)))?; // q0
+        self.fma(Fma::NegAdd, s(6), b, Src::Reg(s(5)), Src::Reg(a))?; // a - b q0
+        self.fma(Fma::Add, s(6), s(6), Src::Reg(s(4)), Src::Reg(s(5)))?; // q
+        self.fma(Fma::NegAdd, s(7), b, Src::Reg(s(6)), Src::Reg(a))?;
+        self.bin(Bin::And, s(7), s(7), abs)?; // |a - b q|
+        let below = self.k(1.0 - f64::EPSILON / 2.0);
+        self.bin(Bin::Mul, s(8), s(6), below)?;
+        self.bin(Bin::And, s(9), b, abs)?; // |b|
+        let half_eps = self.k(f64::EPSILON / 2.0);
+        self.bin(Bin::Mul, s(10), s(9), half_eps)?;
+        self.a.vgetexppd(s(8), s(8))?;
+        self.a.vscalefpd(s(10), s(10), s(8))?; // threshold
+        self.bin(Bin::And, s(11), s(6), abs)?; // |q|
+        let (lo, hi, zero) = (self.k(DIV_MIN), self.k(DIV_MAX), self.k(0.0));
+        self.a.vcmppd(k2, s(7), s(10), 0x11)?; // residual < threshold
+        with_src!(self.vcmppd(k2.k2(), s(11); lo; 0x1d))?;
+        with_src!(self.vcmppd(k2.k2(), s(11); hi; 0x12))?;
+        with_src!(self.vcmppd(k3, a; zero; 0x00))?; // a == 0
+        self.a.korb(k2, k2, k3)?;
+        with_src!(self.vcmppd(k2.k2(), s(9); lo; 0x1d))?;
+        with_src!(self.vcmppd(k2.k2(), s(9); hi; 0x12))?;
+        self.a.vmovapd(s(6).k3(), s(5))?; // a zero numerator: a y, signed
+        self.a.vmovapd(d, s(6))?;
+        self.fallback(|asm| asm.vdivpd(d, a, b))
     }
 
     /// `vmath::trig::atan2_ordinary(y, x)`, after `atan2_needs_full`'s test.
-    fn atan2(&mut self, d: Z, y: Z, x: Z, tail: bool, bail: CodeLabel) -> R {
+    fn atan2(&mut self, d: Z, y: Z, x: Z, bail: CodeLabel) -> R {
+        let tail = self.tail;
         let abs = self.bits(ABS);
         self.bin(Bin::And, s(0), x, abs)?; // ax
         self.bin(Bin::And, s(1), y, abs)?; // ay
@@ -777,25 +544,20 @@ impl<'p> Emitter<'p> {
         with_src!(self.vfmadd132pd(s(4).k2(), s(2); two))?; // dd*2 + num
         self.a.vaddpd(s(4).k3(), s(3), s(2))?;
         // u = n / dd
-        self.bin(Bin::Div, s(0), s(0), Src::Z(s(4)))?;
+        self.bin(Bin::Div, s(0), s(0), Src::Reg(s(4)))?;
         // base = r3 ? pi/4 : r2 ? atan(1/2) : 0, as hi and lo parts: the
         // first moves zero the other lanes.
         for (mask, [hi, lo]) in [(2, ATAN_HALF), (3, PIO4)] {
             for (part, c) in [(s(5), hi), (s(6), lo)] {
                 let dst = if mask == 2 { part.k2().z() } else { part.k3() };
                 match self.k(c) {
-                    Src::Z(z) => self.a.vmovapd(dst, z)?,
+                    Src::Reg(z) => self.a.vmovapd(dst, z)?,
                     Src::K(off) => self.a.vbroadcastsd(dst, qword_ptr(rcx + off))?,
                 }
             }
         }
-        // p = fma(z u, horner(z, ATAN_A), u), z = u^2; a = hi + (lo + p)
-        self.bin(Bin::Mul, s(1), s(0), Src::Z(s(0)))?;
-        self.horner(s(2), s(1), &ATAN_A)?;
-        self.bin(Bin::Mul, s(1), s(1), Src::Z(s(0)))?;
-        self.fma(Fma::Add, s(2), s(1), Src::Z(s(2)), Src::Z(s(0)))?;
-        self.bin(Bin::Add, s(6), s(6), Src::Z(s(2)))?;
-        self.bin(Bin::Add, s(5), s(5), Src::Z(s(6)))?;
+        // a = hi + (lo + p), p the arctangent polynomial of u
+        self.atan_reduced(s(5), s(6), s(0), s(1), s(2))?;
         // swap: pi/2 - a; x negative (its sign bit): pi - a; each as
         // HI - (a - LO).
         self.a.vpmovq2m(k3, x)?;
@@ -803,7 +565,7 @@ impl<'p> Emitter<'p> {
             let (hi, lo) = (self.k(hi), self.k(lo));
             self.bin(Bin::Sub, s(7), s(5), lo)?;
             let hi = match hi {
-                Src::Z(z) => z,
+                Src::Reg(z) => z,
                 Src::K(_) => {
                     self.load_constant(s(8), hi)?;
                     s(8)
@@ -815,153 +577,61 @@ impl<'p> Emitter<'p> {
         self.copysign(d, y)
     }
 
-    /// `d` with the sign of `sign` (`vpternlogq`: sign bit from `sign`, the
-    /// rest from `d`).
-    fn copysign(&mut self, d: Z, sign: Z) -> R {
-        let sign_bit = self.bits(SIGN);
-        with_src!(self.vpternlogq(d, sign; sign_bit; 0xd8))
+    /// Which vectors of a loop iteration compute `sqrt` and `/` on the
+    /// divider and which by Newton's method: the share of Newton vectors that
+    /// keeps both the divider and the two vector ports busy, from the cycles a
+    /// vector takes on each. With R cycles of other work on the ports, D on
+    /// the divider and N for the Newton forms, a share f of Newton vectors
+    /// balances R + f N = (1 - f) D. Measured on the project machine at N =
+    /// 10k on one thread (`vexpr bench`, ns/elem; H = divider, N = Newton):
+    ///
+    /// | | HN | HHN | HHHN |
+    /// |---|---:|---:|---:|
+    /// | `exp(-a*a) * sqrt(b)` (f = 0.28) | 0.80 | 0.74 | 0.72 |
+    /// | `sqrt(a)` (f = 0.63) | 0.44 | 0.58 | 0.65 |
+    fn divider_pattern(&self) -> Vec<Divider> {
+        divider_pattern(balance(self.program).0)
     }
 
-    /// Puts the constant `c` into register `scratch`.
-    fn load_constant(&mut self, scratch: Z, c: Src) -> R {
-        match c {
-            Src::Z(z) => self.a.vmovapd(scratch, z),
-            Src::K(off) => self.a.vbroadcastsd(scratch, qword_ptr(rcx + off)),
+    /// One vector of the program at byte offset `rax + off`.
+    /// Under the mask `k1` if `self.tail` (see [`Kernels::body`]).
+    fn body(&mut self, off: i32, divider: Divider, bail: CodeLabel) -> Result<bool, IcedError> {
+        // Scratch registers hold the previous vector's values.
+        self.squares = None;
+        let tail = self.tail;
+        for (j, &reg) in self.plan.inputs.clone().iter().enumerate() {
+            let z = self.z(reg as u32);
+            let src = zmmword_ptr(INPUT_GPRS[j] + rax + off);
+            if !tail {
+                self.a
+                    .prefetcht0(byte_ptr(INPUT_GPRS[j] + rax + (off + PREFETCH_AHEAD)))?;
+            }
+            if tail {
+                self.a.vmovupd(z.k1().z(), src)?;
+            } else {
+                self.a.vmovupd(z, src)?;
+            }
         }
-    }
-
-    /// `vmath::explog::log_normal`, after `log_needs_full`'s test.
-    fn log(&mut self, d: Z, x: Z, tail: bool, bail: CodeLabel) -> R {
-        // Not a positive normal finite number:
-        // bits(x) - bits(MIN_POSITIVE) >= bits(inf) - bits(MIN_POSITIVE).
-        // `vfpclasspd` with every class set (NaNs, zeros, infinities,
-        // subnormals, negatives) tests that in one operation.
+        let (program, plan) = (self.program, self.plan);
+        for instr in &program.code {
+            if !self.instr(plan, instr, divider, bail)? {
+                return Ok(false);
+            }
+        }
+        let out = self.z(program.output);
+        let dst = zmmword_ptr(rsi + rax + off);
         if tail {
-            self.a.vfpclasspd(k2.k1(), x, 0xff)?;
+            self.a.vmovupd(dst.k1(), out)?;
+        } else if self.streaming {
+            self.a.vmovntpd(dst, out)?;
         } else {
-            self.a.vfpclasspd(k2, x, 0xff)?;
+            self.a.vmovupd(dst, out)?;
         }
-        self.a.kortestb(k2, k2)?;
-        self.a.jnz(bail)?;
-        // k = (ix - bits(sqrt(2)/2)) >> 52; m = ix - (tmp & EXP_MASK)
-        let sqrt_half = self.bits(0x3fe6_a09e_667f_3bcd);
-        with_src!(self.vpsubq(s(0), x; sqrt_half))?;
-        self.a.vpsraq(s(1), s(0), 52)?;
-        let exp_mask = self.bits(0xfff << 52);
-        self.bin(Bin::And, s(0), s(0), exp_mask)?;
-        self.a.vpsubq(s(0), x, s(0))?;
-        // f = m - 1; s = f / (2 + f); z = s*s; r = z * horner(z, LOG_L)
-        let (one, two) = (self.k(1.0), self.k(2.0));
-        self.bin(Bin::Sub, s(0), s(0), one)?;
-        self.bin(Bin::Add, s(2), s(0), two)?;
-        self.bin(Bin::Div, s(2), s(0), Src::Z(s(2)))?;
-        self.bin(Bin::Mul, s(3), s(2), Src::Z(s(2)))?;
-        self.horner(s(4), s(3), &LOG_L)?;
-        self.bin(Bin::Mul, s(4), s(3), Src::Z(s(4)))?;
-        // hfsq = 0.5 * f * f; kd = k as f64; sr = s * (hfsq + r)
-        let half = self.k(0.5);
-        self.bin(Bin::Mul, s(5), s(0), half)?;
-        self.bin(Bin::Mul, s(5), s(5), Src::Z(s(0)))?;
-        self.a.vcvtqq2pd(s(1), s(1))?;
-        self.bin(Bin::Add, s(4), s(5), Src::Z(s(4)))?;
-        self.bin(Bin::Mul, s(4), s(2), Src::Z(s(4)))?;
-        // fma(kd, LN2_HI, -((hfsq - (sr + kd * LN2_LO)) - f))
-        let ln2_lo = self.k(LN2_LO);
-        self.bin(Bin::Mul, s(6), s(1), ln2_lo)?;
-        self.bin(Bin::Add, s(4), s(4), Src::Z(s(6)))?;
-        self.bin(Bin::Sub, s(5), s(5), Src::Z(s(4)))?;
-        self.bin(Bin::Sub, d, s(5), Src::Z(s(0)))?;
-        // kd * LN2_HI + (-t) is kd * LN2_HI - t: negating is exact.
-        let ln2_hi = self.k(LN2_HI);
-        with_src!(self.vfmsub231pd(d, s(1); ln2_hi))
+        Ok(true)
     }
 
-    /// `vmath::arith::horner`: acc = c[N-1], then acc = fma(acc, x, c[i])
-    /// down to c[0], into `dst` (not `x`).
-    fn horner(&mut self, dst: Z, x: Z, c: &[f64]) -> R {
-        let n = c.len();
-        let (top, next) = (self.k(c[n - 1]), self.k(c[n - 2]));
-        self.fma(Fma::Add, dst, x, top, next)?;
-        for &ci in c[..n - 2].iter().rev() {
-            let k = self.k(ci);
-            // dst = dst * x + c[i]
-            with_src!(self.vfmadd213pd(dst, x; k))?;
-        }
-        Ok(())
-    }
-
-    /// `vmath::divider::sqrt_newton`: Newton from `vrsqrt14pd`, Tuckerman's
-    /// test, `vsqrtpd` for a vector with a lane outside [2^-900, 2^900].
-    fn sqrt_newton(&mut self, d: Z, x: Z) -> R {
-        let (half, zero) = (self.k(0.5), self.k(0.0));
-        let one_bits = self.bits(1);
-        self.a.vrsqrt14pd(s(0), x)?;
-        self.bin(Bin::Mul, s(1), x, Src::Z(s(0)))?; // g0 = x y
-        self.bin(Bin::Mul, s(2), s(0), half)?; // h0 = y / 2
-        self.fma(Fma::NegAdd, s(3), s(1), Src::Z(s(2)), half)?; // r = 1/2 - g0 h0
-        self.fma(Fma::Add, s(4), s(1), Src::Z(s(3)), Src::Z(s(1)))?; // g1
-        self.fma(Fma::Add, s(5), s(2), Src::Z(s(3)), Src::Z(s(2)))?; // h1
-        self.fma(Fma::NegAdd, s(6), s(4), Src::Z(s(4)), Src::Z(x))?; // x - g1^2
-        self.fma(Fma::Add, s(6), s(6), Src::Z(s(5)), Src::Z(s(4)))?; // g
-        with_src!(self.vpaddq(s(7), s(6); one_bits))?; // next(g)
-        with_src!(self.vpsubq(s(8), s(6); one_bits))?; // prev(g)
-        self.fma(Fma::NegAdd, s(9), s(6), Src::Z(s(7)), Src::Z(x))?;
-        with_src!(self.vcmppd(k2, s(9); zero; 0x1e))?; // > 0: too low
-        self.a.vmovapd(s(6).k2(), s(7))?;
-        self.fma(Fma::NegAdd, s(9), s(6), Src::Z(s(8)), Src::Z(x))?;
-        with_src!(self.vcmppd(k2, s(9); zero; 0x12))?; // <= 0: too high
-        self.a.vmovapd(s(6).k2(), s(8))?;
-        let (lo, hi) = (self.k(SQRT_MIN), self.k(SQRT_MAX));
-        with_src!(self.vcmppd(k2, x; lo; 0x1d))?; // >=
-        with_src!(self.vcmppd(k2.k2(), x; hi; 0x12))?; // <=
-        self.a.vmovapd(d, s(6))?;
-        self.fallback(|a| a.vsqrtpd(d, x))
-    }
-
-    /// `vmath::divider::div_newton`: Newton from `vrcp14pd`, the exact
-    /// correct-rounding test, `vdivpd` for a vector that fails it.
-    fn div_newton(&mut self, d: Z, a: Z, b: Z) -> R {
-        let one = self.k(1.0);
-        let abs = self.bits(ABS);
-        self.a.vrcp14pd(s(0), b)?;
-        self.fma(Fma::NegAdd, s(1), b, Src::Z(s(0)), one)?; // e0 = 1 - b y0
-        self.fma(Fma::Add, s(2), s(0), Src::Z(s(1)), Src::Z(s(0)))?; // y1
-        self.bin(Bin::Mul, s(3), s(1), Src::Z(s(1)))?;
-        self.fma(Fma::Add, s(4), s(2), Src::Z(s(3)), Src::Z(s(2)))?; // y
-        self.bin(Bin::Mul, s(5), a, Src::Z(s(4)))?; // q0
-        self.fma(Fma::NegAdd, s(6), b, Src::Z(s(5)), Src::Z(a))?; // a - b q0
-        self.fma(Fma::Add, s(6), s(6), Src::Z(s(4)), Src::Z(s(5)))?; // q
-        self.fma(Fma::NegAdd, s(7), b, Src::Z(s(6)), Src::Z(a))?;
-        self.bin(Bin::And, s(7), s(7), abs)?; // |a - b q|
-        let below = self.k(1.0 - f64::EPSILON / 2.0);
-        self.bin(Bin::Mul, s(8), s(6), below)?;
-        self.bin(Bin::And, s(9), b, abs)?; // |b|
-        let half_eps = self.k(f64::EPSILON / 2.0);
-        self.bin(Bin::Mul, s(10), s(9), half_eps)?;
-        self.a.vgetexppd(s(8), s(8))?;
-        self.a.vscalefpd(s(10), s(10), s(8))?; // threshold
-        self.bin(Bin::And, s(11), s(6), abs)?; // |q|
-        let (lo, hi, zero) = (self.k(DIV_MIN), self.k(DIV_MAX), self.k(0.0));
-        self.a.vcmppd(k2, s(7), s(10), 0x11)?; // residual < threshold
-        with_src!(self.vcmppd(k2.k2(), s(11); lo; 0x1d))?;
-        with_src!(self.vcmppd(k2.k2(), s(11); hi; 0x12))?;
-        with_src!(self.vcmppd(k3, a; zero; 0x00))?; // a == 0
-        self.a.korb(k2, k2, k3)?;
-        with_src!(self.vcmppd(k2.k2(), s(9); lo; 0x1d))?;
-        with_src!(self.vcmppd(k2.k2(), s(9); hi; 0x12))?;
-        self.a.vmovapd(s(6).k3(), s(5))?; // a zero numerator: a y, signed
-        self.a.vmovapd(d, s(6))?;
-        self.fallback(|asm| asm.vdivpd(d, a, b))
-    }
-
-    /// Unless every lane of `k2` is set, runs `hardware` (which overwrites the
-    /// Newton result already in place).
-    fn fallback(&mut self, hardware: impl FnOnce(&mut CodeAssembler) -> R) -> R {
-        let mut ok = self.a.create_label();
-        self.a.kortestb(k2, k2)?;
-        self.a.jc(ok)?;
-        hardware(&mut self.a)?;
-        self.a.set_label(&mut ok)?;
-        self.a.zero_bytes()
+    /// The byte offset of the pool entry with these bits (added once).
+    fn pool_offset(&mut self, bits: u64) -> i32 {
+        self.pool.offset(bits)
     }
 }

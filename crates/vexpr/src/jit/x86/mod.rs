@@ -2,7 +2,9 @@
 //! (`avx512.rs`: zmm registers and mask registers; `avx2.rs`: ymm registers,
 //! AVX2 and FMA), assembled with `iced-x86`'s code assembler into executable
 //! memory (`exec.rs`), and what they share: the generated function's
-//! calling convention, the constant pool, the executable memory.
+//! calling convention, the constant pool, the executable memory, and the
+//! math kernels both inline (`kernels.rs`, written once against the
+//! `Kernels` trait each lowering implements).
 //!
 //! The generated function, in the System V calling convention on any OS:
 //!
@@ -23,6 +25,7 @@
 mod avx2;
 mod avx512;
 mod exec;
+mod kernels;
 
 pub(super) use avx2::Avx2;
 #[cfg(test)]
@@ -112,15 +115,8 @@ const PREFETCH_AHEAD: i32 = 4096;
 const SIGN: u64 = 1 << 63;
 const ABS: u64 = !SIGN;
 
-/// The fused multiply-add forms the kernels use (one rounding each).
-#[derive(Clone, Copy)]
-enum Fma {
-    /// `a*b + c`
-    Add,
-    /// `-(a*b) + c`
-    NegAdd,
-}
-
+/// The two-operand vector operations (`dst = a OP b`) each backend lowers
+/// to its own instruction.
 #[derive(Clone, Copy)]
 enum Bin {
     Add,
@@ -129,6 +125,10 @@ enum Bin {
     Div,
     And,
     Xor,
+    /// `vminpd`: the second operand where either is NaN.
+    Min,
+    /// 64-bit integer subtraction of the lanes' bits.
+    SubInt,
 }
 
 /// The `vcmppd` predicate of Rust's comparison: ordered and quiet, but `!=`

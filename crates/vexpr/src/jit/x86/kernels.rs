@@ -1,0 +1,669 @@
+//! The math kernels both x86 lowerings inline, written once against
+//! [`Kernels`]: in, an emitter (its vector register type, its constants, its
+//! scratch registers, and the few steps AVX-512 and AVX2 take with different
+//! instructions); out, the kernel's instructions appended to its assembler.
+//!
+//! Each kernel performs the operations of the `vmath` lane function it names,
+//! in the same order and with the same roundings, so that the machine code
+//! gives the passes' bits at either level. What differs between the levels
+//! is only how a step is reached: a test ends in a mask register or in the
+//! all-ones lanes of a comparison, 2^k comes from `vscalefpd` or is built in
+//! the exponent field, a select is a masked move or a blend. Those steps are
+//! the trait's required methods; the algorithms are its provided ones.
+
+use super::{ABS, Bin, Divider, INPUT_GPRS, SIGN};
+use crate::functions::{Compare, JitOp, POWI_MAX, POWI_MIN};
+use crate::jit::{Plan, Slot};
+use crate::kernels::vmath::shared::{
+    ATAN_A, EXP_Q, INV_LN2, INV_PI, LN2_HI, LN2_LO, LOG_L, PIO2, SHIFT, SIN_WIDE, TRIG_FAST_MAX,
+};
+use crate::program::Instr;
+use iced_x86::IcedError;
+use iced_x86::code_asm::{CodeAssembler, CodeLabel, eax, qword_ptr, r11, rax, rdi, rdx};
+
+pub(super) type R = Result<(), IcedError>;
+
+/// A source operand: a vector register, or a pool constant by its byte
+/// offset in the pool (read as the backend's memory operand: a broadcast at
+/// AVX-512, four stored copies at AVX2).
+#[derive(Clone, Copy)]
+pub(super) enum Src<V> {
+    Reg(V),
+    K(i32),
+}
+
+/// The fused multiply-add kinds the kernels use (one rounding each).
+#[derive(Clone, Copy)]
+pub(super) enum Fma {
+    /// `a*b + c`
+    Add,
+    /// `-(a*b) + c`
+    NegAdd,
+}
+
+/// The FMA instructions with a register-or-constant last operand `b`, by
+/// what they leave in `dst` (the digits are the operand order of their
+/// names).
+#[derive(Clone, Copy)]
+pub(super) enum Fused {
+    /// `dst = a*b + dst` (`vfmadd231pd`)
+    Add231,
+    /// `dst = -(a*b) + dst` (`vfnmadd231pd`)
+    NegAdd231,
+    /// `dst = a*b - dst` (`vfmsub231pd`)
+    Sub231,
+    /// `dst = dst*b + a` (`vfmadd132pd`)
+    Add132,
+    /// `dst = -(dst*b) + a` (`vfnmadd132pd`)
+    NegAdd132,
+    /// `dst = dst*a + b` (`vfmadd213pd`)
+    Add213,
+}
+
+/// An emitter of one x86 level, as the shared kernels see it.
+pub(super) trait Kernels {
+    /// The vector register type (zmm or ymm).
+    type V: Copy + PartialEq;
+
+    /// Whether 2^k is built in the exponent field from the bits of
+    /// t = fma(x, c, SHIFT) (AVX2), which must then stay apart from
+    /// kd = t - SHIFT, rather than by `vscalefpd` from kd (AVX-512).
+    const SCALE_IN_BITS: bool;
+
+    /// The current instruction's scratch registers, in the order the kernels
+    /// number them.
+    fn scratch(&self) -> [Self::V; 16];
+
+    /// The assembler the code goes to.
+    fn asm(&mut self) -> &mut CodeAssembler;
+
+    /// The vector register of the plan's value `v`.
+    fn value(&self, v: usize) -> Self::V;
+
+    /// A register standing for an operand that is not a vector (a `powi`
+    /// exponent, never read).
+    fn not_vector(&self) -> Self::V;
+
+    /// After a `powi`: its base, and how many of its squares x^2, x^4, ...
+    /// are in scratch registers 0, 1, ... (see [`powi`](Kernels::powi)).
+    fn squares(&mut self) -> &mut Option<(Self::V, usize)>;
+
+    /// Bytes per vector.
+    const VECTOR_BYTES: i32;
+
+    /// Store whole vectors with `vmovntpd` (the second function) or not.
+    fn set_streaming(&mut self, streaming: bool);
+
+    /// How many input pointers the loop reads.
+    fn input_count(&self) -> usize;
+
+    /// The constants loaded into registers before the loop: the program's
+    /// and the most used kernel constants, by their bits.
+    fn preloaded(&self) -> Vec<(u64, Self::V)>;
+
+    /// The byte offset of the pool entry with these bits (added once).
+    fn pool_offset(&mut self, bits: u64) -> i32;
+
+    /// How each vector of a main loop iteration divides.
+    fn divider_pattern(&self) -> Vec<Divider>;
+
+    /// One vector of the program at byte offset `rax + off`: load the
+    /// inputs, run every instruction, store the output. A lane needing a
+    /// full math function jumps to `bail` before anything of this vector is
+    /// stored. `false` when the program has an instruction it cannot
+    /// compile.
+    fn body(&mut self, off: i32, divider: Divider, bail: CodeLabel) -> Result<bool, IcedError>;
+
+    /// The last, partial vector (from its label on), if any elements are
+    /// left: its lanes' mask, its body, and `rax` set to the end; then on to
+    /// what follows, or to `done` (which also takes a bail of its body).
+    fn emit_tail(&mut self, done: CodeLabel) -> R;
+
+    /// `d = sqrt(x)`, on the divider or by Newton's method.
+    fn sqrt(&mut self, d: Self::V, x: Self::V, divider: Divider) -> R;
+
+    /// `d = a / b` by Newton's method, exactly checked (the divider for a
+    /// vector that fails the check).
+    fn div_newton(&mut self, d: Self::V, a: Self::V, b: Self::V) -> R;
+
+    /// `d = if x COMPARE y { then } else { other }`, lane by lane, with the
+    /// operands `[x, y, then, other]`.
+    fn select(&mut self, compare: Compare, d: Self::V, operands: [Self::V; 4]) -> R;
+
+    /// `vmath::trig::atan2_ordinary(y, x)` into `d`, after
+    /// `atan2_needs_full`'s test (jumping to `bail` when a lane needs it).
+    fn atan2(&mut self, d: Self::V, y: Self::V, x: Self::V, bail: CodeLabel) -> R;
+
+    /// The constant with these bits (counted as one use): its register, or
+    /// its place in the pool.
+    fn bits(&mut self, bits: u64) -> Src<Self::V>;
+
+    /// The constant `value`.
+    fn k(&mut self, value: f64) -> Src<Self::V> {
+        self.bits(value.to_bits())
+    }
+
+    /// `dst = a OP b`.
+    fn bin(&mut self, op: Bin, dst: Self::V, a: Self::V, b: Src<Self::V>) -> R;
+
+    /// The FMA instruction `form` (see [`Fused`]).
+    fn fused(&mut self, form: Fused, dst: Self::V, a: Self::V, b: Src<Self::V>) -> R;
+
+    /// `dst = src`, a register copy or a load of the constant.
+    fn load_constant(&mut self, dst: Self::V, c: Src<Self::V>) -> R;
+
+    /// `dst = c`, where a resident constant is loaded again from the pool (a
+    /// load takes no vector port, a register copy may).
+    fn copy(&mut self, dst: Self::V, c: Self::V) -> R;
+
+    /// `dst = a << imm` in each 64-bit lane.
+    fn shift_left(&mut self, dst: Self::V, a: Self::V, imm: i32) -> R;
+
+    /// Jumps to `bail` if in any active lane the bits of the magnitude `v`
+    /// exceed those of `limit` (or `v` is NaN). `mask` is scratch for a level
+    /// without mask registers.
+    fn bail_above(&mut self, v: Self::V, limit: f64, mask: Self::V, bail: CodeLabel) -> R;
+
+    /// Jumps to `bail` unless every active lane of `x` is a positive normal
+    /// finite number. `mask` is scratch for a level without mask registers.
+    fn bail_unless_positive_normal(&mut self, x: Self::V, mask: Self::V, bail: CodeLabel) -> R;
+
+    /// `dst = p * 2^k` from kd (the integer k as a float) or, with
+    /// [`SCALE_IN_BITS`](Kernels::SCALE_IN_BITS), from t (whose bits end in
+    /// k); exact while 2^k and the product are normal. `t` may be clobbered.
+    fn scale(&mut self, dst: Self::V, p: Self::V, kd: Self::V, t: Self::V) -> R;
+
+    /// `dst = 2^k` for k in [0, 58], from kd or t as in
+    /// [`scale`](Kernels::scale); `one` is the constant 1.
+    fn pow2(&mut self, dst: Self::V, kd: Self::V, t: Self::V, one: Src<Self::V>) -> R;
+
+    /// The exponent of log's reduction, `tmp >> 52` as a signed integer, into
+    /// `dst`, possibly offset by a bias that
+    /// [`log_exponent_to_f64`](Kernels::log_exponent_to_f64) removes.
+    fn log_exponent(&mut self, dst: Self::V, tmp: Self::V) -> R;
+
+    /// The exponent [`log_exponent`](Kernels::log_exponent) made, as a float
+    /// in place (exactly, as `i64_to_f64` does).
+    fn log_exponent_to_f64(&mut self, k: Self::V) -> R;
+
+    /// The end of sin and cos: `d` = the polynomial's result `r` with its
+    /// sign flipped by the sign bit in `sign` (and, for cos, flipped once
+    /// more); for sin, a tiny `x` (by its magnitude `ax`) gives `x` itself.
+    /// `sign`, `r` and `ax` may be clobbered.
+    fn sin_cos_sign(&mut self, cos: bool, d: Self::V, x: Self::V, parts: SinCosParts<Self::V>)
+    -> R;
+
+    /// `d = copysign(num / den, sign)`; `num` and `t` may be clobbered.
+    fn div_copysign(
+        &mut self,
+        d: Self::V,
+        num: Self::V,
+        den: Self::V,
+        sign: Self::V,
+        t: Self::V,
+    ) -> R;
+
+    /// The plain function, then the streaming one (whose label it returns);
+    /// `None` when the program has an instruction it cannot compile.
+    fn emit_both(&mut self) -> Result<Option<CodeLabel>, IcedError> {
+        if !self.emit_function(false)? {
+            return Ok(None);
+        }
+        let mut streaming = self.asm().create_label();
+        self.asm().set_label(&mut streaming)?;
+        Ok(self.emit_function(true)?.then_some(streaming))
+    }
+
+    /// One whole function (the plain one, or with `streaming` stores): a
+    /// group of vectors an iteration, then whole vectors one at a time, then
+    /// the last partial one; `false` when the program has an instruction it
+    /// cannot compile.
+    fn emit_function(&mut self, streaming: bool) -> Result<bool, IcedError> {
+        self.set_streaming(streaming);
+        for (j, gpr) in INPUT_GPRS.iter().enumerate().take(self.input_count()) {
+            self.asm().mov(*gpr, qword_ptr(rdi + 8 * j as i32))?;
+        }
+        for (bits, v) in self.preloaded() {
+            let off = self.pool_offset(bits);
+            self.load_constant(v, Src::K(off))?;
+        }
+        let a = self.asm();
+        a.shl(rdx, 3)?;
+        a.xor(eax, eax)?;
+        let mut group = a.create_label();
+        let mut single = a.create_label();
+        let mut tail = a.create_label();
+        let mut done = a.create_label();
+        let pattern = self.divider_pattern();
+        // bails[i]: the vector i of the group needed a full function.
+        let mut bails: Vec<CodeLabel> = pattern.iter().map(|_| self.asm().create_label()).collect();
+        let vector = Self::VECTOR_BYTES;
+
+        // A group of vectors an iteration.
+        let group_bytes = vector * pattern.len() as i32;
+        let a = self.asm();
+        a.set_label(&mut group)?;
+        a.lea(r11, qword_ptr(rax + group_bytes))?;
+        a.cmp(r11, rdx)?;
+        a.ja(single)?;
+        for (i, (&bail, &divider)) in bails.iter().zip(&pattern).enumerate() {
+            if !self.body(vector * i as i32, divider, bail)? {
+                return Ok(false);
+            }
+        }
+        let a = self.asm();
+        a.add(rax, group_bytes)?;
+        a.jmp(group)?;
+
+        // The whole vectors left, one at a time.
+        a.set_label(&mut single)?;
+        a.lea(r11, qword_ptr(rax + vector))?;
+        a.cmp(r11, rdx)?;
+        a.ja(tail)?;
+        self.body(0, Divider::Hardware, done)?;
+        let a = self.asm();
+        a.add(rax, vector)?;
+        a.jmp(single)?;
+
+        a.set_label(&mut tail)?;
+        self.emit_tail(done)?;
+
+        let a = self.asm();
+        for (i, bail) in bails.iter_mut().enumerate() {
+            a.set_label(bail)?;
+            if i > 0 {
+                a.add(rax, vector * i as i32)?;
+            }
+            a.jmp(done)?;
+        }
+        a.set_label(&mut done)?;
+        a.shr(rax, 3)?;
+        a.vzeroupper()?;
+        a.ret()?;
+        Ok(true)
+    }
+
+    /// One instruction of the program on the current vector, into the
+    /// registers of `plan`; `false` when it has no machine code here (a
+    /// function without a [`JitOp`], a `powi` exponent out of range). A lane
+    /// needing a full math function jumps to `bail`.
+    fn instr(
+        &mut self,
+        plan: &Plan,
+        instr: &Instr,
+        divider: Divider,
+        bail: CodeLabel,
+    ) -> Result<bool, IcedError> {
+        let Some(op) = instr.overload.jit else {
+            return Ok(false);
+        };
+        if op != JitOp::Powi {
+            *self.squares() = None;
+        }
+        let s0 = self.scratch()[0];
+        let registers: Vec<Self::V> = (instr.args.iter())
+            .map(|&r| match plan.slots[r as usize] {
+                Slot::Vector(v) => self.value(v as usize),
+                _ => self.not_vector(),
+            })
+            .collect();
+        let vector = |k: usize| registers[k];
+        let Slot::Vector(d) = plan.slots[instr.dst as usize] else {
+            // `Plan::new` made every destination a vector.
+            unreachable!("not a vector destination")
+        };
+        let d = self.value(d as usize);
+        let x = vector(0);
+        let y = registers.get(1).copied().unwrap_or(x);
+        match op {
+            JitOp::Add => self.bin(Bin::Add, d, x, Src::Reg(y))?,
+            JitOp::Sub => self.bin(Bin::Sub, d, x, Src::Reg(y))?,
+            JitOp::Mul => self.bin(Bin::Mul, d, x, Src::Reg(y))?,
+            JitOp::Neg => {
+                let sign = self.bits(SIGN);
+                self.bin(Bin::Xor, d, x, sign)?;
+            }
+            JitOp::Abs => {
+                let abs = self.bits(ABS);
+                self.bin(Bin::And, d, x, abs)?;
+            }
+            JitOp::NegMul => {
+                // The kernel's two operations, not one FMA: `-(x*y) + (-0)`
+                // has the right value and zero signs, but an FMA passes a NaN
+                // operand through unchanged, where `-x` flips its sign.
+                let sign = self.bits(SIGN);
+                self.bin(Bin::Xor, d, x, sign)?;
+                self.bin(Bin::Mul, d, d, Src::Reg(y))?;
+            }
+            JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul => {
+                let inner = match op {
+                    JitOp::AbsAdd => Bin::Add,
+                    JitOp::AbsSub => Bin::Sub,
+                    _ => Bin::Mul,
+                };
+                self.bin(inner, d, x, Src::Reg(y))?;
+                let abs = self.bits(ABS);
+                self.bin(Bin::And, d, d, abs)?;
+            }
+            JitOp::AddAbs => {
+                let abs = self.bits(ABS);
+                self.bin(Bin::And, d, x, abs)?;
+                self.bin(Bin::And, s0, y, abs)?;
+                self.bin(Bin::Add, d, d, Src::Reg(s0))?;
+            }
+            JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => {
+                let z = vector(2);
+                self.bin(Bin::Mul, d, x, Src::Reg(y))?;
+                match op {
+                    JitOp::MulAdd => self.bin(Bin::Add, d, d, Src::Reg(z))?,
+                    JitOp::MulSub => self.bin(Bin::Sub, d, d, Src::Reg(z))?,
+                    _ => self.bin(Bin::Sub, d, z, Src::Reg(d))?,
+                }
+            }
+            JitOp::MulAddMul | JitOp::MulSubMul => {
+                let (z, w) = (vector(2), vector(3));
+                self.bin(Bin::Mul, d, x, Src::Reg(y))?;
+                self.bin(Bin::Mul, s0, z, Src::Reg(w))?;
+                let combine = if op == JitOp::MulAddMul {
+                    Bin::Add
+                } else {
+                    Bin::Sub
+                };
+                self.bin(combine, d, d, Src::Reg(s0))?;
+            }
+            JitOp::Powi => {
+                let Slot::Int(n) = plan.slots[instr.args[1] as usize] else {
+                    return Ok(false);
+                };
+                if !(i64::from(POWI_MIN)..=i64::from(POWI_MAX)).contains(&n) {
+                    return Ok(false);
+                }
+                self.powi(d, x, n as u32)?;
+            }
+            // Correctly rounded either way, as the passes' `/`.
+            JitOp::Div => match divider {
+                Divider::Hardware => self.bin(Bin::Div, d, x, Src::Reg(y))?,
+                Divider::Newton => self.div_newton(d, x, y)?,
+            },
+            JitOp::Sqrt => self.sqrt(d, x, divider)?,
+            JitOp::Where(compare) => {
+                self.select(compare, d, [x, y, vector(2), vector(3)])?;
+            }
+            JitOp::Exp => self.exp(d, x, bail)?,
+            JitOp::Sin => self.sin_cos(false, d, x, bail)?,
+            JitOp::Cos => self.sin_cos(true, d, x, bail)?,
+            JitOp::Tanh => self.tanh(d, x)?,
+            JitOp::Atan2 => self.atan2(d, x, y, bail)?,
+            JitOp::Log => self.log(d, x, bail)?,
+        }
+        Ok(true)
+    }
+
+    /// `kernels::arith::powi_chain`: the partial product times the running
+    /// square, `r * p`, then `p * p`.
+    ///
+    /// The square x^(2^(i+1)) goes to scratch register i, and stays known
+    /// for the next instruction if that is a `powi` of the same `x` (as in
+    /// `a**3` next to `a**5`), which then starts from it.
+    fn powi(&mut self, d: Self::V, x: Self::V, n: u32) -> R {
+        let scratch = self.scratch();
+        let s = |i: usize| scratch[i];
+        let mut power = x;
+        // The partial product's register: no copy for the first factor.
+        let mut result: Option<Self::V> = None;
+        let known = match *self.squares() {
+            Some((base, known)) if base == x => known,
+            _ => 0,
+        };
+        for bit in 0..5 {
+            if n & (1 << bit) != 0 {
+                result = Some(match result {
+                    None => power,
+                    Some(r) => {
+                        self.bin(Bin::Mul, d, r, Src::Reg(power))?;
+                        d
+                    }
+                });
+            }
+            if bit < 4 && n >> (bit + 1) != 0 {
+                if bit >= known {
+                    self.bin(Bin::Mul, s(bit), power, Src::Reg(power))?;
+                }
+                power = s(bit);
+            }
+        }
+        let squared = (0..4).take_while(|&b| n >> (b + 1) != 0).count();
+        *self.squares() = Some((x, known.max(squared)));
+        match result {
+            // A power of two: the last square.
+            Some(r) if r != d => self.load_constant(d, Src::Reg(r)),
+            _ => Ok(()),
+        }
+    }
+
+    /// `dst = ±(a*b) + c` with one rounding. `dst` must differ from `a` and
+    /// `b` unless `c` is a register.
+    fn fma(&mut self, kind: Fma, dst: Self::V, a: Self::V, b: Src<Self::V>, c: Src<Self::V>) -> R {
+        // The product commutes: put a `dst` operand first.
+        let (a, b) = match b {
+            Src::Reg(b_reg) if b_reg == dst && a != dst => (b_reg, Src::Reg(a)),
+            _ => (a, b),
+        };
+        // 231: dst = ±(a*b) + dst.
+        let f231 = match kind {
+            Fma::Add => Fused::Add231,
+            Fma::NegAdd => Fused::NegAdd231,
+        };
+        match c {
+            Src::K(_) => {
+                debug_assert!(dst != a && !matches!(b, Src::Reg(b) if b == dst));
+                self.load_constant(dst, c)?;
+                self.fused(f231, dst, a, b)
+            }
+            Src::Reg(c) if c == dst => self.fused(f231, dst, a, b),
+            // 132: dst = ±(dst*b) + c.
+            Src::Reg(c) if a == dst => match kind {
+                Fma::Add => self.fused(Fused::Add132, dst, c, b),
+                Fma::NegAdd => self.fused(Fused::NegAdd132, dst, c, b),
+            },
+            Src::Reg(c) => {
+                self.copy(dst, c)?;
+                self.fused(f231, dst, a, b)
+            }
+        }
+    }
+
+    /// `vmath::arith::horner`: acc = c[N-1], then acc = fma(acc, x, c[i])
+    /// down to c[0], into `dst` (not `x`).
+    fn horner(&mut self, dst: Self::V, x: Self::V, c: &[f64]) -> R {
+        let n = c.len();
+        let (top, next) = (self.k(c[n - 1]), self.k(c[n - 2]));
+        self.fma(Fma::Add, dst, x, top, next)?;
+        for &ci in c[..n - 2].iter().rev() {
+            let k = self.k(ci);
+            self.fused(Fused::Add213, dst, x, k)?;
+        }
+        Ok(())
+    }
+
+    /// `vmath::explog::exp_normal`, after `exp_needs_full`'s test.
+    fn exp(&mut self, d: Self::V, x: Self::V, bail: CodeLabel) -> R {
+        let scratch = self.scratch();
+        let s = |i: usize| scratch[i];
+        // |x| > 708 or NaN: bits(|x|) > bits(708).
+        let abs = self.bits(ABS);
+        self.bin(Bin::And, s(0), x, abs)?;
+        self.bail_above(s(0), 708.0, s(0), bail)?;
+        // (kd, k) = round_int_mul(x, INV_LN2): t = fma(x, INV_LN2, SHIFT),
+        // kd = t - SHIFT
+        let t = if Self::SCALE_IN_BITS { s(1) } else { s(0) };
+        let (inv_ln2, shift) = (self.k(INV_LN2), self.k(SHIFT));
+        self.fma(Fma::Add, t, x, inv_ln2, shift)?;
+        self.bin(Bin::Sub, s(0), t, shift)?;
+        // hi = fma(-kd, LN2_HI, x); lo = -kd * LN2_LO
+        let ln2_hi = self.k(LN2_HI);
+        self.fma(Fma::NegAdd, s(2), s(0), ln2_hi, Src::Reg(x))?;
+        let neg_ln2_lo = self.k(-LN2_LO);
+        self.bin(Bin::Mul, s(3), s(0), neg_ln2_lo)?;
+        // tail = fma(r*r, horner(r, EXP_Q), lo) with r = hi + lo
+        self.bin(Bin::Add, s(4), s(2), Src::Reg(s(3)))?;
+        self.bin(Bin::Mul, s(5), s(4), Src::Reg(s(4)))?;
+        self.horner(s(6), s(4), &EXP_Q)?;
+        self.fma(Fma::Add, s(6), s(5), Src::Reg(s(6)), Src::Reg(s(3)))?;
+        // p = 1 + (hi + tail); p * 2^k, exact: |x| <= 708 keeps 2^k and the
+        // result normal.
+        self.bin(Bin::Add, s(6), s(2), Src::Reg(s(6)))?;
+        let one = self.k(1.0);
+        self.bin(Bin::Add, s(6), s(6), one)?;
+        self.scale(d, s(6), s(0), t)
+    }
+
+    /// The polynomial of `vmath::trig::atan2_ordinary` on the reduced
+    /// argument `u`, added to the base angle's parts: hi = hi + (lo + p) with
+    /// p = fma(z u, horner(z, ATAN_A), u), z = u^2. `z` and `p` are scratch.
+    fn atan_reduced(&mut self, hi: Self::V, lo: Self::V, u: Self::V, z: Self::V, p: Self::V) -> R {
+        self.bin(Bin::Mul, z, u, Src::Reg(u))?;
+        self.horner(p, z, &ATAN_A)?;
+        self.bin(Bin::Mul, z, z, Src::Reg(u))?;
+        self.fma(Fma::Add, p, z, Src::Reg(p), Src::Reg(u))?;
+        self.bin(Bin::Add, lo, lo, Src::Reg(p))?;
+        self.bin(Bin::Add, hi, hi, Src::Reg(lo))
+    }
+
+    /// `vmath::explog::log_normal`, after `log_needs_full`'s test.
+    fn log(&mut self, d: Self::V, x: Self::V, bail: CodeLabel) -> R {
+        let scratch = self.scratch();
+        let s = |i: usize| scratch[i];
+        self.bail_unless_positive_normal(x, s(0), bail)?;
+        // tmp = ix - bits(sqrt(2)/2); k = tmp >> 52 (arithmetic);
+        // m = ix - (tmp & EXP_MASK)
+        let sqrt_half = self.bits(0x3fe6_a09e_667f_3bcd);
+        self.bin(Bin::SubInt, s(0), x, sqrt_half)?;
+        self.log_exponent(s(1), s(0))?;
+        let exp_mask = self.bits(0xfff << 52);
+        self.bin(Bin::And, s(0), s(0), exp_mask)?;
+        self.bin(Bin::SubInt, s(0), x, Src::Reg(s(0)))?;
+        // f = m - 1; s = f / (2 + f); z = s*s; r = z * horner(z, LOG_L)
+        let (one, two) = (self.k(1.0), self.k(2.0));
+        self.bin(Bin::Sub, s(0), s(0), one)?;
+        self.bin(Bin::Add, s(2), s(0), two)?;
+        self.bin(Bin::Div, s(2), s(0), Src::Reg(s(2)))?;
+        self.bin(Bin::Mul, s(3), s(2), Src::Reg(s(2)))?;
+        self.horner(s(4), s(3), &LOG_L)?;
+        self.bin(Bin::Mul, s(4), s(3), Src::Reg(s(4)))?;
+        // hfsq = 0.5 * f * f; kd = k as f64; sr = s * (hfsq + r)
+        let half = self.k(0.5);
+        self.bin(Bin::Mul, s(5), s(0), half)?;
+        self.bin(Bin::Mul, s(5), s(5), Src::Reg(s(0)))?;
+        self.log_exponent_to_f64(s(1))?;
+        self.bin(Bin::Add, s(4), s(5), Src::Reg(s(4)))?;
+        self.bin(Bin::Mul, s(4), s(2), Src::Reg(s(4)))?;
+        // fma(kd, LN2_HI, -((hfsq - (sr + kd * LN2_LO)) - f))
+        let ln2_lo = self.k(LN2_LO);
+        self.bin(Bin::Mul, s(6), s(1), ln2_lo)?;
+        self.bin(Bin::Add, s(4), s(4), Src::Reg(s(6)))?;
+        self.bin(Bin::Sub, s(5), s(5), Src::Reg(s(4)))?;
+        self.bin(Bin::Sub, d, s(5), Src::Reg(s(0)))?;
+        // kd * LN2_HI + (-t) is kd * LN2_HI - t: negating is exact.
+        let ln2_hi = self.k(LN2_HI);
+        self.fused(Fused::Sub231, d, s(1), ln2_hi)
+    }
+
+    /// `vmath::trig::sin_small` or `cos_small`, after `trig_needs_large`'s
+    /// test.
+    fn sin_cos(&mut self, cos: bool, d: Self::V, x: Self::V, bail: CodeLabel) -> R {
+        let scratch = self.scratch();
+        let s = |i: usize| scratch[i];
+        // |x| > 2^20 or NaN: bits(|x|) > bits(2^20).
+        let abs = self.bits(ABS);
+        self.bin(Bin::And, s(6), x, abs)?;
+        self.bail_above(s(6), TRIG_FAST_MAX, s(0), bail)?;
+        let (inv_pi, shift) = (self.k(INV_PI), self.k(SHIFT));
+        if cos {
+            // (kd, k) = round_int_mul(fma(x, INV_PI, -0.5), 1); q = 2 kd + 1
+            let minus_half = self.k(-0.5);
+            self.fma(Fma::Add, s(0), x, inv_pi, minus_half)?;
+            self.bin(Bin::Add, s(0), s(0), shift)?; // fma(u, 1, SHIFT)
+            self.bin(Bin::Sub, s(1), s(0), shift)?;
+            let (two, one) = (self.k(2.0), self.k(1.0));
+            self.fma(Fma::Add, s(2), s(1), two, one)?;
+        } else {
+            // (kd, k) = round_int_mul(x, INV_PI); q = 2 kd
+            self.fma(Fma::Add, s(0), x, inv_pi, shift)?;
+            self.bin(Bin::Sub, s(1), s(0), shift)?;
+            self.bin(Bin::Add, s(2), s(1), Src::Reg(s(1)))?;
+        }
+        // r = x - q pi/2 in four exact-product steps (sub_q_pio2).
+        let pio2: Vec<Src<Self::V>> = PIO2.iter().map(|&c| self.k(c)).collect();
+        self.fma(Fma::NegAdd, s(3), s(2), pio2[0], Src::Reg(x))?;
+        for &c in &pio2[1..] {
+            self.fma(Fma::NegAdd, s(3), s(2), c, Src::Reg(s(3)))?;
+        }
+        // sin_wide(r) = fma(z r, horner(z, SIN_WIDE), r) with z = r^2
+        self.bin(Bin::Mul, s(4), s(3), Src::Reg(s(3)))?;
+        self.horner(s(5), s(4), &SIN_WIDE)?;
+        self.bin(Bin::Mul, s(4), s(4), Src::Reg(s(3)))?;
+        self.fma(Fma::Add, s(5), s(4), Src::Reg(s(5)), Src::Reg(s(3)))?;
+        // The sign flips with k's lowest bit (sin) or its complement (cos);
+        // k = bits(t) - bits(SHIFT) has the low bit of bits(t), SHIFT's
+        // pattern being even.
+        self.shift_left(s(0), s(0), 63)?;
+        let parts = SinCosParts {
+            sign: s(0),
+            r: s(5),
+            ax: s(6),
+        };
+        self.sin_cos_sign(cos, d, x, parts)
+    }
+
+    /// `vmath::explog::tanh`, the whole lane function (its clamp lets every
+    /// input through).
+    fn tanh(&mut self, d: Self::V, x: Self::V) -> R {
+        let scratch = self.scratch();
+        let s = |i: usize| scratch[i];
+        // y = min(2|x|, 40), NaN kept: `vminpd` returns its second source
+        // when either is NaN.
+        let abs = self.bits(ABS);
+        self.bin(Bin::And, s(0), x, abs)?;
+        self.bin(Bin::Add, s(0), s(0), Src::Reg(s(0)))?; // 2a, exact
+        let forty = self.k(40.0);
+        self.load_constant(s(1), forty)?;
+        self.bin(Bin::Min, s(0), s(1), Src::Reg(s(0)))?;
+        // reduce_ln2(y): t, kd, hi = fma(-kd, LN2_HI, y), lo = -kd LN2_LO
+        // (kd over t unless 2^k is built from t's bits).
+        let (t, kd) = (s(1), if Self::SCALE_IN_BITS { s(4) } else { s(1) });
+        let (inv_ln2, shift) = (self.k(INV_LN2), self.k(SHIFT));
+        self.fma(Fma::Add, t, s(0), inv_ln2, shift)?;
+        self.bin(Bin::Sub, kd, t, shift)?;
+        let ln2_hi = self.k(LN2_HI);
+        self.fma(Fma::NegAdd, s(2), kd, ln2_hi, Src::Reg(s(0)))?;
+        let neg_ln2_lo = self.k(-LN2_LO);
+        self.bin(Bin::Mul, s(3), kd, neg_ln2_lo)?;
+        // sc = 2^k, k in [0, 58]
+        let one = self.k(1.0);
+        self.pow2(s(0), kd, t, one)?;
+        // tail = fma(r*r, horner(r, EXP_Q), lo), r = hi + lo
+        self.bin(Bin::Add, s(4), s(2), Src::Reg(s(3)))?;
+        self.bin(Bin::Mul, s(5), s(4), Src::Reg(s(4)))?;
+        self.horner(s(6), s(4), &EXP_Q)?;
+        self.fma(Fma::Add, s(6), s(5), Src::Reg(s(6)), Src::Reg(s(3)))?;
+        // e = fma(sc, hi, sc - 1) + sc * tail
+        self.bin(Bin::Sub, s(1), s(0), one)?;
+        self.fma(Fma::Add, s(1), s(0), Src::Reg(s(2)), Src::Reg(s(1)))?;
+        self.bin(Bin::Mul, s(6), s(0), Src::Reg(s(6)))?;
+        self.bin(Bin::Add, s(1), s(1), Src::Reg(s(6)))?;
+        // copysign(e / (e + 2), x)
+        let two = self.k(2.0);
+        self.bin(Bin::Add, s(2), s(1), two)?;
+        self.div_copysign(d, s(1), s(2), x, s(0))
+    }
+}
+
+/// What [`Kernels::sin_cos`] hands to [`Kernels::sin_cos_sign`]: the sign
+/// bit to apply, the polynomial's result, and |x|.
+#[derive(Clone, Copy)]
+pub(super) struct SinCosParts<V> {
+    pub(super) sign: V,
+    pub(super) r: V,
+    pub(super) ax: V,
+}
