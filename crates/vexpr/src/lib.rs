@@ -67,6 +67,8 @@ mod process;
 mod program;
 mod stages;
 mod syntax;
+#[cfg(test)]
+mod testing;
 mod typeck;
 mod vm;
 

@@ -676,13 +676,7 @@ fn hard_divisions() -> (Vec<f64>, Vec<f64>) {
     }
     // Random operands of every scale, and quotients next to a rounding tie:
     // a = RN(b (q + ulp(q)/2)), from a xorshift generator.
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15u64);
     for _ in 0..40_000 {
         let (x, y) = (next(), next());
         // Exponents mostly within 2^-600..2^600, sometimes anything.

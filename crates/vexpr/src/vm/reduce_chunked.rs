@@ -326,13 +326,7 @@ mod tests {
     fn values(dtype: usize, n: usize, seed: u64) -> Buffer {
         // Floats of very different sizes and signs (so that the order of the
         // additions shows in the bits), NaNs and signed zeros now and then.
-        let mut state = seed | 1;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::testing::xorshift(seed | 1);
         let mut float = move || {
             let r = next();
             match r % 50 {

@@ -147,13 +147,7 @@ mod tests {
         }
         // Random pairs over many exponents (a fixed-seed xorshift), and
         // quotients next to integers: a = n b (1 ± a few ulps).
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::testing::xorshift(0x9E37_79B9_7F4A_7C15u64);
         for _ in 0..200_000 {
             let x = next();
             let y = next();
@@ -236,13 +230,7 @@ mod tests {
 
     #[test]
     fn integer_mod_and_floordiv_give_the_scalar_functions_results_at_every_level() {
-        let mut state = 0xD1B5_4A32_D192_ED03u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::testing::xorshift(0xD1B5_4A32_D192_ED03u64);
         let edges64 = [
             0,
             1,

@@ -7,6 +7,7 @@
 //! speed table.
 
 use super::*;
+use crate::testing::xorshift;
 use std::fmt::Write as _;
 
 /// Where `gen_reference.py` writes, relative to this crate.
@@ -283,16 +284,6 @@ fn same_at_every_length<T: Bits + Default>(
                 T::NAME
             );
         }
-    }
-}
-
-/// Marsaglia's xorshift64 from `seed` (nonzero): reproducible test inputs.
-fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
-    move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
     }
 }
 
