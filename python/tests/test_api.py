@@ -145,6 +145,33 @@ class TestOut:
         vexpr.evaluate("3", out=a)
         np.testing.assert_array_equal(a, 3)
 
+    def test_out_of_a_larger_shape_receives_the_broadcast_result(self):
+        # Native, contiguous and aligned, but not the result's shape: the
+        # result is computed, then broadcast into `out` by NumPy.
+        a = np.arange(4.0)
+        out = np.zeros((3, 4))
+        assert vexpr.evaluate("a * 2 + 1", out=out) is out
+        np.testing.assert_array_equal(out, np.broadcast_to(a * 2 + 1, (3, 4)))
+
+    def test_re_evaluate_writes_into_the_latest_out_while_it_lives(self):
+        a = np.arange(4.0)
+        first, second = np.zeros(4), np.zeros(4)
+        vexpr.evaluate("a + 1", out=first)
+        vexpr.evaluate("a + 1", out=first)  # unchanged: the same record
+        vexpr.evaluate("a + 1", out=second)
+        a = np.arange(10.0, 14.0)
+        assert vexpr.re_evaluate() is second
+        np.testing.assert_array_equal(second, a + 1)
+        np.testing.assert_array_equal(first, np.arange(4.0) + 1)
+        import weakref
+
+        gone = weakref.ref(second)
+        del second
+        assert gone() is None  # the record does not keep `out` alive
+        result = vexpr.re_evaluate()  # `out` is gone: a new array
+        assert result is not first
+        np.testing.assert_array_equal(result, a + 1)
+
     def test_bad_out(self):
         a = np.arange(3.0)
         ro = np.zeros(3)

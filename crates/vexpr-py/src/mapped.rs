@@ -99,6 +99,11 @@ pub fn plan(
         },
         None => None,
     };
+    // Nothing large (most calls): no candidate, nothing to allocate.
+    let large = |a: &Bound<'_, PyUntypedArray>| a.len() >= MAPPED_FROM;
+    if !p.inputs.iter().filter_map(Input::array).any(large) && !out.is_some_and(large) {
+        return Ok(None);
+    }
     // Candidates: large, C-contiguous, rooted in a `mmap.mmap`.
     let mut wanted: Vec<(usize, usize)> = Vec::new();
     let mut candidates: Vec<Option<usize>> = Vec::with_capacity(p.inputs.len());

@@ -31,7 +31,7 @@ use numpy::{
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyString, PyTuple};
+use pyo3::types::{PyDict, PyString, PyTuple, PyWeakrefMethods, PyWeakrefReference};
 use std::cell::RefCell;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
@@ -62,7 +62,7 @@ struct Last {
     entry: Arc<Entry>,
     expr: Arc<Expr>,
     /// A weak reference to `out`, so that the cache does not keep it alive.
-    out: Option<Py<PyAny>>,
+    out: Option<Py<PyWeakrefReference>>,
     order: &'static str,
     casting: &'static str,
 }
@@ -133,30 +133,26 @@ fn remember(
     order: &'static str,
     casting: &'static str,
 ) -> PyResult<()> {
-    // The same expression as last time, without `out`: nothing to change
-    // (the common case of a loop; it saves replacing the record).
-    if out.is_none() {
-        let unchanged = LAST.with_borrow(|last| {
-            last.as_ref().is_some_and(|l| {
-                l.out.is_none()
-                    && Arc::ptr_eq(&l.entry, entry)
-                    && Arc::ptr_eq(&l.expr, expr)
-                    && l.order == order
-                    && l.casting == casting
-            })
-        });
-        if unchanged {
-            return Ok(());
-        }
+    // The same call as last time (the common case of a loop): nothing to
+    // change, which saves making a weak reference to `out` on every call.
+    let unchanged = LAST.with_borrow(|last| {
+        last.as_ref().is_some_and(|l| {
+            Arc::ptr_eq(&l.entry, entry)
+                && Arc::ptr_eq(&l.expr, expr)
+                && l.order == order
+                && l.casting == casting
+                && match (&l.out, out) {
+                    (None, None) => true,
+                    (Some(weak), Some(o)) => weak.bind(py).upgrade().is_some_and(|w| w.is(o)),
+                    _ => false,
+                }
+        })
+    });
+    if unchanged {
+        return Ok(());
     }
-    static WEAKREF: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let out = match out {
-        Some(o) => {
-            let weakref = WEAKREF.get_or_try_init(py, || {
-                Ok::<_, PyErr>(py.import("weakref")?.getattr("ref")?.unbind())
-            })?;
-            Some(weakref.bind(py).call1((o,))?.unbind())
-        }
+        Some(o) => Some(PyWeakrefReference::new(o)?.unbind()),
         None => None,
     };
     let last = Last {
@@ -425,7 +421,7 @@ pub fn re_evaluate<'py>(
     };
     // A dead weak reference means `out` is gone: evaluate into a new array.
     let out = match out {
-        Some(weak) => Some(weak.bind(py).call0()?).filter(|o| !o.is_none()),
+        Some(weak) => weak.bind(py).upgrade(),
         None => None,
     };
     let prepared = Prepared {
@@ -818,31 +814,23 @@ fn into_out<'py>(
             if reversed.is_some() {
                 shape.reverse();
             }
-            let result_shape = if same.is_some() {
-                None
-            } else {
-                Some(
-                    expr.result_shape_positional(&values)
-                        .map_err(|e| errors::to_py(&e))?,
-                )
+            let target = Target {
+                names: &p.names.rust,
+                values: &values,
+                in_place: same,
             };
-            if result_shape.as_deref().is_none_or(|s| s == shape) {
-                let target = Target {
-                    names: &p.names.rust,
-                    values: &values,
-                    in_place: same,
-                };
-                match dtype {
-                    DType::Bool => fill_out::<bool>(py, expr, &target, out_array, &shape)?,
-                    DType::Int32 => fill_out::<i32>(py, expr, &target, out_array, &shape)?,
-                    DType::Int64 => fill_out::<i64>(py, expr, &target, out_array, &shape)?,
-                    DType::Float32 => fill_out::<f32>(py, expr, &target, out_array, &shape)?,
-                    DType::Float64 => fill_out::<f64>(py, expr, &target, out_array, &shape)?,
-                    DType::Complex128 => {
-                        fill_out::<vexpr::Complex64>(py, expr, &target, out_array, &shape)?
-                    }
-                    DType::Bytes(_) => unreachable!("`native` excludes strings"),
+            let filled = match dtype {
+                DType::Bool => fill_out::<bool>(py, expr, &target, out_array, &shape)?,
+                DType::Int32 => fill_out::<i32>(py, expr, &target, out_array, &shape)?,
+                DType::Int64 => fill_out::<i64>(py, expr, &target, out_array, &shape)?,
+                DType::Float32 => fill_out::<f32>(py, expr, &target, out_array, &shape)?,
+                DType::Float64 => fill_out::<f64>(py, expr, &target, out_array, &shape)?,
+                DType::Complex128 => {
+                    fill_out::<vexpr::Complex64>(py, expr, &target, out_array, &shape)?
                 }
+                DType::Bytes(_) => unreachable!("`native` excludes strings"),
+            };
+            if filled {
                 return Ok(out.clone());
             }
         }
@@ -884,15 +872,18 @@ struct Target<'t, 'a> {
 }
 
 /// Writes the result into `out`'s memory (a contiguous, aligned, native array
-/// of the result's type and shape), in place of input `target.in_place` if
-/// given.
+/// of the result's type and of `shape`), in place of input
+/// `target.in_place` if given; `false`, writing nothing, when the result's
+/// shape is not `shape` (a broadcast into `out`, which the caller leaves to
+/// NumPy). The shape is checked in the same call that runs the expression,
+/// so the inputs are checked and broadcast once.
 fn fill_out<T: vexpr::Element>(
     py: Python<'_>,
     expr: &Expr,
     target: &Target<'_, '_>,
     out: &Bound<'_, PyUntypedArray>,
     shape: &[usize],
-) -> PyResult<()> {
+) -> PyResult<bool> {
     let len: usize = shape.iter().product();
     let data = if len == 0 {
         std::ptr::NonNull::<T>::dangling().as_ptr()
@@ -910,8 +901,21 @@ fn fill_out<T: vexpr::Element>(
     // placeholder there and is read through this slice (`eval_in_place`).
     let slice = unsafe { std::slice::from_raw_parts_mut(data, len) };
     watched(py, len, false, |opts| match (&env, target.in_place) {
-        (Some(env), Some(k)) => expr.eval_in_place_with(env, &target.names[k], shape, slice, opts),
-        _ => expr.eval_into_positional(target.values, slice, opts),
+        (Some(env), Some(k)) => expr
+            .eval_in_place_with(env, &target.names[k], shape, slice, opts)
+            .map(|()| true),
+        // `Err(None)`: the result's shape is not `out`'s.
+        _ => match expr.eval_positional_with(target.values, opts, |result: &[usize]| {
+            if result == shape {
+                Ok(slice)
+            } else {
+                Err(None)
+            }
+        }) {
+            Ok(()) => Ok(true),
+            Err(None) => Ok(false),
+            Err(Some(e)) => Err(e),
+        },
     })
 }
 
