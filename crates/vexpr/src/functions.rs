@@ -106,6 +106,8 @@ identities! {
         Or = "or",
         Xor = "xor",
         Invert = "invert",
+        AndNot = "and_not",
+        OrNot = "or_not",
         LShift = "lshift",
         RShift = "rshift",
         Lt = "lt",
@@ -1154,6 +1156,21 @@ fn define(op: Op) -> Function {
             ints!(f, |x| !x);
             f
         }
+        // `x & ~y` and `x | ~y`, made by the optimizer when the inverted operand has
+        // no other use (as `~(a > b)` in `(a < 0.5) | ~(a > b)`): one pass over the
+        // block instead of two, and no register for the inverse.
+        Op::AndNot => {
+            let mut f = entry(op, None, 2, Rule::Fused, "`x & ~y`, fused by the optimizer");
+            f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x & (y ^ 1) }));
+            ints!(f, |x, y| x & !y);
+            f
+        }
+        Op::OrNot => {
+            let mut f = entry(op, None, 2, Rule::Fused, "`x | ~y`, fused by the optimizer");
+            f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x | (y ^ 1) }));
+            ints!(f, |x, y| x | !y);
+            f
+        }
         Op::LShift => {
             let mut f = entry(op, Some("<<"), 2, Rule::Common, "`a << b` on integers");
             ints!(f, |x, y| int_shl(x, y));
@@ -1690,12 +1707,12 @@ mod tests {
         out
     }
 
-    /// The integer overloads of the fused multiply-adds and selects give, at
-    /// every CPU level this machine has and every length (vector bodies and
-    /// tails), the bits of the separate instructions they stand for, run one
-    /// element at a time at the baseline level; with wrapping products and
-    /// sums, and equal comparands.
-    fn fused_integers_are_the_separate_instructions<T>(code: TypeCode)
+    /// The boolean and integer overloads of the fused multiply-adds, selects,
+    /// `and_not` and `or_not` give, at every CPU level this machine has and
+    /// every length (vector bodies and tails), the bits of the separate
+    /// instructions they stand for, run one element at a time at the baseline
+    /// level; with wrapping products and sums, and equal comparands.
+    fn fused_are_the_separate_instructions<T>(code: TypeCode)
     where
         T: bytemuck::Pod + Default + PartialEq + std::fmt::Debug,
     {
@@ -1710,7 +1727,11 @@ mod tests {
                 let bytes: Vec<u8> = (0..max)
                     .flat_map(|_| {
                         let x = next();
-                        let x = if x.is_multiple_of(4) { x % 3 } else { x >> 1 };
+                        let x = match code {
+                            B => x & 1,
+                            _ if x.is_multiple_of(4) => x % 3,
+                            _ => x >> 1,
+                        };
                         x.to_le_bytes()[..width].to_vec()
                     })
                     .collect();
@@ -1739,6 +1760,11 @@ mod tests {
                 Op::MulSubMul => {
                     return one(Op::Sub, c, &[c, c], &[&mul(v[0], v[1]), &mul(v[2], v[3])]);
                 }
+                Op::AndNot | Op::OrNot => {
+                    let inverse = one(Op::Invert, c, &[c], &[v[1]]);
+                    let op = if op == Op::AndNot { Op::And } else { Op::Or };
+                    return one(op, c, &[c, c], &[v[0], &inverse]);
+                }
                 Op::WhereLt => Op::Lt,
                 Op::WhereLe => Op::Le,
                 Op::WhereGt => Op::Gt,
@@ -1761,7 +1787,12 @@ mod tests {
             (Op::WhereGe, 4),
             (Op::WhereEq, 4),
             (Op::WhereNe, 4),
+            (Op::AndNot, 2),
+            (Op::OrNot, 2),
         ];
+        let cases = cases
+            .into_iter()
+            .filter(|&(op, arity)| TABLE[op].overload(c, &vec![c; arity]).is_some());
         for (op, arity) in cases {
             let want: Vec<u8> = (0..max)
                 .flat_map(|i| {
@@ -1790,13 +1821,18 @@ mod tests {
     }
 
     #[test]
+    fn fused_bool_instructions_are_the_separate_ones() {
+        fused_are_the_separate_instructions::<u8>(B);
+    }
+
+    #[test]
     fn fused_int32_instructions_are_the_separate_ones() {
-        fused_integers_are_the_separate_instructions::<i32>(I);
+        fused_are_the_separate_instructions::<i32>(I);
     }
 
     #[test]
     fn fused_int64_instructions_are_the_separate_ones() {
-        fused_integers_are_the_separate_instructions::<i64>(L);
+        fused_are_the_separate_instructions::<i64>(L);
     }
 
     #[test]

@@ -13,7 +13,8 @@
 //!   instruction when the comparison has no other use (one pass, no boolean
 //!   register), as do, on floats, `abs(x ± y)`, `abs(x * y)`,
 //!   `abs(x) + abs(y)` and `(-x) * y` (`abs_add`, `abs_sub`, `abs_mul`,
-//!   `add_abs`, `neg_mul`);
+//!   `add_abs`, `neg_mul`), and `x & ~y`, `x | ~y` on booleans and integers
+//!   become `and_not` and `or_not` when the inverse has no other use;
 //! - dead nodes disappear because code generation only follows the root.
 
 use crate::dtype::{DType, Scalar};
@@ -81,8 +82,9 @@ pub fn optimize(hir: &Hir) -> Hir {
 
 /// Rewrites additions and subtractions of single-use float or integer
 /// products into the table's fused `mul_add`, `mul_sub`, `sub_mul`,
-/// `mul_add_mul` and `mul_sub_mul` instructions, and selects on single-use
-/// comparisons into `where_OP`.
+/// `mul_add_mul` and `mul_sub_mul` instructions, selects on single-use
+/// comparisons into `where_OP`, and the sign and inverse fusions
+/// (`fuse_signs`, `fuse_not`).
 fn fuse(mut hir: Hir) -> Hir {
     let mut uses = vec![0usize; hir.nodes.len()];
     uses[hir.root] += 1;
@@ -102,7 +104,7 @@ fn fuse(mut hir: Hir) -> Hir {
             }
             continue;
         }
-        if let Some(fused) = fuse_signs(&hir, &uses, id) {
+        if let Some(fused) = fuse_signs(&hir, &uses, id).or_else(|| fuse_not(&hir, &uses, id)) {
             hir.nodes[id].kind = fused;
             continue;
         }
@@ -144,9 +146,9 @@ fn fusable(dtype: DType) -> bool {
 /// The table's fused instruction `op` applied to `args`, all of type `dtype`
 /// (a type the fusion of `op` matches, for which the table has an overload).
 fn fused_apply(op: Op, dtype: DType, args: Vec<NodeId>) -> NodeKind {
-    // The static table has every fused instruction for both float types, and
-    // the multiply-adds and selects for both integer types (the fusions match
-    // only those).
+    // The static table has every fused instruction for both float types, the
+    // multiply-adds and selects for both integer types, and `and_not` and
+    // `or_not` for booleans and integers (the fusions match only those).
     let function = &TABLE[op];
     let code = TypeCode::of(dtype);
     let overload = function
@@ -237,6 +239,40 @@ fn fuse_signs(hir: &Hir, uses: &[usize], id: NodeId) -> Option<NodeKind> {
         _ => return None,
     };
     Some(fused_apply(fused, node.dtype, operands))
+}
+
+/// `x & ~y` and `x | ~y` (either operand inverted) on booleans and integers
+/// as the table's `and_not` and `or_not`, when the inverse has no other use
+/// and both operands have the result's type.
+fn fuse_not(hir: &Hir, uses: &[usize], id: NodeId) -> Option<NodeKind> {
+    let node = &hir.nodes[id];
+    let NodeKind::Apply { function, args, .. } = &node.kind else {
+        return None;
+    };
+    let fused = match function.op {
+        Op::And => Op::AndNot,
+        Op::Or => Op::OrNot,
+        _ => return None,
+    };
+    if !matches!(node.dtype, DType::Bool | DType::Int32 | DType::Int64)
+        || args.iter().any(|&a| hir.nodes[a].dtype != node.dtype)
+    {
+        return None;
+    }
+    // The operand of a single-use `~`.
+    let inverted = |a: NodeId| match &hir.nodes[a].kind {
+        NodeKind::Apply { function, args, .. } if function.op == Op::Invert && uses[a] == 1 => {
+            Some(args[0])
+        }
+        _ => None,
+    };
+    // `&` and `|` are commutative, bit for bit: `~y & x` is `x & ~y`.
+    let (x, y) = match (inverted(args[0]), inverted(args[1])) {
+        (_, Some(y)) => (args[0], y),
+        (Some(y), None) => (args[1], y),
+        (None, None) => return None,
+    };
+    Some(fused_apply(fused, node.dtype, vec![x, y]))
 }
 
 #[derive(Default)]
