@@ -1,7 +1,10 @@
-//! `vexpr bench EXPR [--n N] [--threads T] [--repeat R] [--block-len B] [--no-jit] [--json]`.
+//! `vexpr bench EXPR [--n N] [--type NAME=DTYPE ...] [--threads T] [--repeat R] [--block-len B] [--no-jit] [--json]`.
 //!
-//! Takes an expression; fills each of its variables with N `float64` values
-//! drawn uniformly from [0.1, 1.1) (a fixed seed, so runs compare), compiles
+//! Takes an expression; fills each of its variables with N values (a fixed
+//! seed, so runs compare) of its type: `float64` unless `--type` names
+//! another, floats drawn uniformly from [0.1, 1.1), integers from
+//! [-1000, 1000) with 0 made 1 (so that they divide), as
+//! `benches/broad.py` draws them, booleans true or false at even odds; compiles
 //! once, and times evaluation into a preallocated output: one warm-up call,
 //! then R timed samples. Gives the median and minimum time per element in
 //! nanoseconds, as text or as one JSON line.
@@ -27,9 +30,13 @@ const SEED: u64 = 0x7665_7870; // "vexp"
 /// The arguments of `vexpr bench`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The expression (it may start with `-`); every variable is float64
+    /// The expression (it may start with `-`); variables are float64 unless `--type` says
     #[arg(allow_hyphen_values = true)]
     pub expr: String,
+
+    /// A variable's type: NAME=bool, int32, int64, float32 or float64 (repeatable)
+    #[arg(long = "type", value_name = "NAME=DTYPE", value_parser = parse_typed)]
+    pub types: Vec<(String, DType)>,
 
     /// Elements per variable
     #[arg(long, default_value_t = 1_000_000, value_parser = parse_count)]
@@ -69,6 +76,71 @@ fn parse_count(text: &str) -> Result<usize, String> {
     if value == 0 { Err(bad()) } else { Ok(value) }
 }
 
+/// `NAME=DTYPE`, a numeric type.
+fn parse_typed(text: &str) -> Result<(String, DType), String> {
+    let (name, dtype) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not NAME=DTYPE"))?;
+    let dtype: DType = dtype
+        .trim()
+        .parse()
+        .map_err(|e: vexpr::Error| e.to_string())?;
+    match dtype {
+        DType::Complex128 | DType::Bytes(_) => Err(format!(
+            "`{dtype}`: bench fills bool, int32, int64, float32 or float64 variables"
+        )),
+        _ => Ok((name.trim().to_string(), dtype)),
+    }
+}
+
+/// One variable's random values.
+enum Column {
+    Bool(Vec<bool>),
+    Int32(Vec<i32>),
+    Int64(Vec<i64>),
+    Float32(Vec<f32>),
+    Float64(Vec<f64>),
+}
+
+impl Column {
+    /// `n` values of `dtype` (numeric, not complex: `parse_typed` sees to it).
+    fn random(dtype: DType, n: usize, rng: &mut rand::rngs::StdRng) -> Result<Column, Failure> {
+        let int = |rng: &mut rand::rngs::StdRng| match rng.random_range(-1000..1000) {
+            0 => 1,
+            x => x,
+        };
+        Ok(match dtype {
+            DType::Bool => Column::Bool(random(n, rng, |rng| rng.random_bool(0.5))?),
+            DType::Int32 => Column::Int32(random(n, rng, |rng| int(rng) as i32)?),
+            DType::Int64 => Column::Int64(random(n, rng, int)?),
+            DType::Float32 => Column::Float32(random(n, rng, |rng| rng.random_range(0.1..1.1))?),
+            _ => Column::Float64(random(n, rng, |rng| rng.random_range(0.1..1.1))?),
+        })
+    }
+
+    /// `env` with this column bound to `name`.
+    fn bind<'a>(&'a self, env: Env<'a>, name: &str) -> Env<'a> {
+        match self {
+            Column::Bool(v) => env.with(name, v),
+            Column::Int32(v) => env.with(name, v),
+            Column::Int64(v) => env.with(name, v),
+            Column::Float32(v) => env.with(name, v),
+            Column::Float64(v) => env.with(name, v),
+        }
+    }
+}
+
+/// `n` values drawn by `draw`.
+fn random<T: Clone + Default>(
+    n: usize,
+    rng: &mut rand::rngs::StdRng,
+    mut draw: impl FnMut(&mut rand::rngs::StdRng) -> T,
+) -> Result<Vec<T>, Failure> {
+    let mut values = crate::try_filled(T::default(), n)?;
+    values.iter_mut().for_each(|x| *x = draw(rng));
+    Ok(values)
+}
+
 /// The JSON line of `--json`, in this key order.
 #[derive(Serialize)]
 struct Report<'a> {
@@ -86,30 +158,39 @@ struct Report<'a> {
 /// Runs `vexpr bench`: the report to print.
 pub fn run(args: &Args) -> Result<Option<String>, Failure> {
     let names = crate::variables(&args.expr)?;
+    if let Some((name, _)) = args.types.iter().find(|(name, _)| !names.contains(name)) {
+        return Err(Failure::Usage(format!(
+            "`--type {name}=...`: the expression has no variable `{name}`"
+        )));
+    }
+    let dtype_of = |name: &String| {
+        args.types
+            .iter()
+            .rfind(|(n, _)| n == name)
+            .map_or(DType::Float64, |&(_, dtype)| dtype)
+    };
     let mut rng = rand::rngs::StdRng::seed_from_u64(SEED);
     let mut inputs = Vec::with_capacity(names.len());
-    for _ in &names {
-        let mut values = crate::try_filled(0.0f64, args.n)?;
-        values
-            .iter_mut()
-            .for_each(|x| *x = rng.random_range(0.1..1.1));
-        inputs.push(values);
+    for name in &names {
+        inputs.push(Column::random(dtype_of(name), args.n, &mut rng)?);
     }
     let signature = names
         .iter()
-        .fold(Signature::new(), |s, n| s.with(n, DType::Float64));
+        .fold(Signature::new(), |s, n| s.with(n, dtype_of(n)));
     let env = names
         .iter()
         .zip(&inputs)
-        .fold(Env::new(), |env, (n, v)| env.with(n, v));
+        .fold(Env::new(), |env, (n, v)| v.bind(env, n));
 
     let expr = Expr::compile(&args.expr, &signature)?;
     // Without variables the result is one element, whatever N is.
     let elements: usize = expr.result_shape(&env)?.iter().product();
-    let options = Options::default()
+    let mut options = Options::default()
         .with_threads(args.threads.unwrap_or_else(vexpr::num_threads))
-        .with_block_len(args.block_len.unwrap_or(vexpr::DEFAULT_BLOCK_LEN))
         .with_jit(!args.no_jit);
+    if let Some(block_len) = args.block_len {
+        options = options.with_block_len(block_len);
+    }
     let repeat = args.repeat;
     let cpu = vexpr::cpu_level();
     let machine_code = !args.no_jit && vexpr::unstable::runs_machine_code(&expr);
@@ -158,7 +239,13 @@ pub fn run(args: &Args) -> Result<Option<String>, Failure> {
     }
     let inputs = match names.len() {
         0 => String::new(),
-        _ => format!(" (float64 in [0.1, 1.1) for {})", names.join(", ")),
+        _ => {
+            let typed: Vec<String> = names
+                .iter()
+                .map(|n| format!("{n}: {}", dtype_of(n)))
+                .collect();
+            format!(" ({})", typed.join(", "))
+        }
     };
     let batch = match timing.batch {
         1 => "1 call".to_string(),
@@ -266,6 +353,18 @@ mod tests {
         assert!(parse_count("-5").is_err());
         assert!(parse_count("2.5").is_err());
         assert!(parse_count("many").is_err());
+    }
+
+    #[test]
+    fn types_are_numeric_names() {
+        assert_eq!(parse_typed("p=bool"), Ok(("p".to_string(), DType::Bool)));
+        assert_eq!(
+            parse_typed("a = int64"),
+            Ok(("a".to_string(), DType::Int64))
+        );
+        assert!(parse_typed("a").is_err());
+        assert!(parse_typed("a=complex128").is_err());
+        assert!(parse_typed("a=uint8").is_err());
     }
 
     #[test]

@@ -106,6 +106,8 @@ identities! {
         Or = "or",
         Xor = "xor",
         Invert = "invert",
+        AndNot = "and_not",
+        OrNot = "or_not",
         LShift = "lshift",
         RShift = "rshift",
         Lt = "lt",
@@ -565,6 +567,30 @@ macro_rules! ints {
         $f.sig(I, &[I, I], kernel!(|$a: i32, $b: i32| -> i32 { $e }));
         $f.sig(L, &[L, L], kernel!(|$a: i64, $b: i64| -> i64 { $e }));
     }};
+    ($f:expr, |$a:ident, $b:ident, $c:ident| $e:expr) => {{
+        $f.sig(
+            I,
+            &[I, I, I],
+            kernel!(|$a: i32, $b: i32, $c: i32| -> i32 { $e }),
+        );
+        $f.sig(
+            L,
+            &[L, L, L],
+            kernel!(|$a: i64, $b: i64, $c: i64| -> i64 { $e }),
+        );
+    }};
+    ($f:expr, |$a:ident, $b:ident, $c:ident, $d:ident| $e:expr) => {{
+        $f.sig(
+            I,
+            &[I, I, I, I],
+            kernel!(|$a: i32, $b: i32, $c: i32, $d: i32| -> i32 { $e }),
+        );
+        $f.sig(
+            L,
+            &[L, L, L, L],
+            kernel!(|$a: i64, $b: i64, $c: i64, $d: i64| -> i64 { $e }),
+        );
+    }};
 }
 
 /// `$f.sig(...)` once per float type (and a kernel per type).
@@ -731,7 +757,8 @@ macro_rules! float_fn {
     }};
 }
 
-/// The entry of a fused select-on-comparison `where(p OP q, x, y)` on floats.
+/// The entry of a fused select-on-comparison `where(p OP q, x, y)` on floats
+/// and integers.
 macro_rules! where_cmp {
     ($id:expr, $op:tt, $cmp:ident, $doc:literal) => {{
         let mut f = entry($id, None, 4, Rule::Fused, $doc);
@@ -746,6 +773,7 @@ macro_rules! where_cmp {
             kernel!(|p: f64, q: f64, x: f64, y: f64| -> f64 { if p $op q { x } else { y } }),
         );
         f.jit(JitOp::Where(Compare::$cmp));
+        ints!(f, |p, q, x, y| if p $op q { x } else { y });
         f
     }};
 }
@@ -836,6 +864,7 @@ fn define(op: Op) -> Function {
         // friends when the product has no other use. Each rounds the product and then
         // the sum, exactly as the two separate instructions would (Rust never contracts
         // them into an FMA), so fusing saves a pass over the block without changing a bit.
+        // On integers both wrap, as the separate instructions do.
         Op::MulAdd => {
             let mut f = entry(
                 op,
@@ -855,6 +884,7 @@ fn define(op: Op) -> Function {
                 kernel!(|x: f64, y: f64, z: f64| -> f64 { x * y + z }),
             );
             f.jit(JitOp::MulAdd);
+            ints!(f, |x, y, z| x.wrapping_mul(y).wrapping_add(z));
             f
         }
         Op::MulSub => {
@@ -876,6 +906,7 @@ fn define(op: Op) -> Function {
                 kernel!(|x: f64, y: f64, z: f64| -> f64 { x * y - z }),
             );
             f.jit(JitOp::MulSub);
+            ints!(f, |x, y, z| x.wrapping_mul(y).wrapping_sub(z));
             f
         }
         Op::SubMul => {
@@ -897,6 +928,7 @@ fn define(op: Op) -> Function {
                 kernel!(|x: f64, y: f64, z: f64| -> f64 { z - x * y }),
             );
             f.jit(JitOp::SubMul);
+            ints!(f, |x, y, z| z.wrapping_sub(x.wrapping_mul(y)));
             f
         }
         // Sums and differences of two products, `x*y ± z*w` (as in `sin(a)**2 +
@@ -921,6 +953,9 @@ fn define(op: Op) -> Function {
                 kernel!(|x: f64, y: f64, z: f64, w: f64| -> f64 { x * y + z * w }),
             );
             f.jit(JitOp::MulAddMul);
+            ints!(f, |x, y, z, w| x
+                .wrapping_mul(y)
+                .wrapping_add(z.wrapping_mul(w)));
             f
         }
         Op::MulSubMul => {
@@ -942,6 +977,9 @@ fn define(op: Op) -> Function {
                 kernel!(|x: f64, y: f64, z: f64, w: f64| -> f64 { x * y - z * w }),
             );
             f.jit(JitOp::MulSubMul);
+            ints!(f, |x, y, z, w| x
+                .wrapping_mul(y)
+                .wrapping_sub(z.wrapping_mul(w)));
             f
         }
 
@@ -1116,6 +1154,21 @@ fn define(op: Op) -> Function {
             );
             f.sig(B, &[B], kernel!(|x: u8| -> u8 { x ^ 1 }));
             ints!(f, |x| !x);
+            f
+        }
+        // `x & ~y` and `x | ~y`, made by the optimizer when the inverted operand has
+        // no other use (as `~(a > b)` in `(a < 0.5) | ~(a > b)`): one pass over the
+        // block instead of two, and no register for the inverse.
+        Op::AndNot => {
+            let mut f = entry(op, None, 2, Rule::Fused, "`x & ~y`, fused by the optimizer");
+            f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x & (y ^ 1) }));
+            ints!(f, |x, y| x & !y);
+            f
+        }
+        Op::OrNot => {
+            let mut f = entry(op, None, 2, Rule::Fused, "`x | ~y`, fused by the optimizer");
+            f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x | (y ^ 1) }));
+            ints!(f, |x, y| x | !y);
             f
         }
         Op::LShift => {
@@ -1630,6 +1683,157 @@ pub fn reference_markdown() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Runs the table's `op` overload `ret(args)` on `operands` (each `len`
+    /// elements) at the current level.
+    fn run_overload<R: bytemuck::Pod + Default>(
+        op: Op,
+        ret: TypeCode,
+        args: &[TypeCode],
+        operands: &[&[u8]],
+        len: usize,
+    ) -> Vec<R> {
+        let overload = TABLE[op].overload(ret, args).expect("the overload");
+        let operands: Vec<Operand<'_>> = operands
+            .iter()
+            .zip(args)
+            .map(|(bytes, code)| Operand {
+                bytes: &bytes[..len * code.dtype().unwrap().itemsize()],
+                width: code.dtype().unwrap().itemsize(),
+            })
+            .collect();
+        let mut out = vec![R::default(); len];
+        (overload.kernel)(bytemuck::cast_slice_mut(&mut out), &operands, len).unwrap();
+        out
+    }
+
+    /// The boolean and integer overloads of the fused multiply-adds, selects,
+    /// `and_not` and `or_not` give, at every CPU level this machine has and
+    /// every length (vector bodies and tails), the bits of the separate
+    /// instructions they stand for, run one element at a time at the baseline
+    /// level; with wrapping products and sums, and equal comparands.
+    fn fused_are_the_separate_instructions<T>(code: TypeCode)
+    where
+        T: bytemuck::Pod + Default + PartialEq + std::fmt::Debug,
+    {
+        use crate::cpu::{CpuLevel, with_run_cap};
+        let mut next = crate::testing::xorshift(0x5eed_1234);
+        let width = std::mem::size_of::<T>();
+        let max = 300;
+        // Four operands of `max` elements: large values that wrap, and a
+        // quarter of small ones, so that comparands are often equal.
+        let operands: Vec<Vec<T>> = (0..4)
+            .map(|_| {
+                let bytes: Vec<u8> = (0..max)
+                    .flat_map(|_| {
+                        let x = next();
+                        let x = match code {
+                            B => x & 1,
+                            _ if x.is_multiple_of(4) => x % 3,
+                            _ => x >> 1,
+                        };
+                        x.to_le_bytes()[..width].to_vec()
+                    })
+                    .collect();
+                bytemuck::pod_collect_to_vec(&bytes)
+            })
+            .collect();
+        let bytes: Vec<&[u8]> = operands.iter().map(|v| bytemuck::cast_slice(v)).collect();
+        let c = code;
+        // One element of `op(xs)`, at the baseline level: its bytes.
+        let one = |op: Op, ret: TypeCode, args: &[TypeCode], xs: &[&[u8]]| -> Vec<u8> {
+            with_run_cap(Some(CpuLevel::Baseline), || match ret {
+                TypeCode::B => run_overload::<u8>(op, ret, args, xs, 1),
+                _ => bytemuck::cast_slice(&run_overload::<T>(op, ret, args, xs, 1)).to_vec(),
+            })
+        };
+        let mul = |x: &[u8], y: &[u8]| one(Op::Mul, c, &[c, c], &[x, y]);
+        // One element of the separate instructions the fused `op` stands for.
+        let separate = |op: Op, v: &[&[u8]]| -> Vec<u8> {
+            let compare = match op {
+                Op::MulAdd => return one(Op::Add, c, &[c, c], &[&mul(v[0], v[1]), v[2]]),
+                Op::MulSub => return one(Op::Sub, c, &[c, c], &[&mul(v[0], v[1]), v[2]]),
+                Op::SubMul => return one(Op::Sub, c, &[c, c], &[v[2], &mul(v[0], v[1])]),
+                Op::MulAddMul => {
+                    return one(Op::Add, c, &[c, c], &[&mul(v[0], v[1]), &mul(v[2], v[3])]);
+                }
+                Op::MulSubMul => {
+                    return one(Op::Sub, c, &[c, c], &[&mul(v[0], v[1]), &mul(v[2], v[3])]);
+                }
+                Op::AndNot | Op::OrNot => {
+                    let inverse = one(Op::Invert, c, &[c], &[v[1]]);
+                    let op = if op == Op::AndNot { Op::And } else { Op::Or };
+                    return one(op, c, &[c, c], &[v[0], &inverse]);
+                }
+                Op::WhereLt => Op::Lt,
+                Op::WhereLe => Op::Le,
+                Op::WhereGt => Op::Gt,
+                Op::WhereGe => Op::Ge,
+                Op::WhereEq => Op::Eq,
+                _ => Op::Ne,
+            };
+            let holds = one(compare, B, &[c, c], &[v[0], v[1]]);
+            one(Op::Where, c, &[B, c, c], &[&holds, v[2], v[3]])
+        };
+        let cases = [
+            (Op::MulAdd, 3),
+            (Op::MulSub, 3),
+            (Op::SubMul, 3),
+            (Op::MulAddMul, 4),
+            (Op::MulSubMul, 4),
+            (Op::WhereLt, 4),
+            (Op::WhereLe, 4),
+            (Op::WhereGt, 4),
+            (Op::WhereGe, 4),
+            (Op::WhereEq, 4),
+            (Op::WhereNe, 4),
+            (Op::AndNot, 2),
+            (Op::OrNot, 2),
+        ];
+        let cases = cases
+            .into_iter()
+            .filter(|&(op, arity)| TABLE[op].overload(c, &vec![c; arity]).is_some());
+        for (op, arity) in cases {
+            let want: Vec<u8> = (0..max)
+                .flat_map(|i| {
+                    let element: Vec<&[u8]> =
+                        bytes[..arity].iter().map(|b| &b[i * width..]).collect();
+                    separate(op, &element)
+                })
+                .collect();
+            for level in CpuLevel::ALL
+                .into_iter()
+                .filter(|&l| l <= CpuLevel::detected())
+            {
+                for len in (0..70).chain([255, 256, 257, max]) {
+                    let got: Vec<T> = with_run_cap(Some(level), || {
+                        run_overload(op, c, &vec![c; arity], &bytes[..arity], len)
+                    });
+                    assert_eq!(
+                        bytemuck::cast_slice::<T, u8>(&got),
+                        &want[..len * width],
+                        "{} on {c:?} at {level}, {len} elements",
+                        op.name()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fused_bool_instructions_are_the_separate_ones() {
+        fused_are_the_separate_instructions::<u8>(B);
+    }
+
+    #[test]
+    fn fused_int32_instructions_are_the_separate_ones() {
+        fused_are_the_separate_instructions::<i32>(I);
+    }
+
+    #[test]
+    fn fused_int64_instructions_are_the_separate_ones() {
+        fused_are_the_separate_instructions::<i64>(L);
+    }
 
     #[test]
     fn every_op_is_its_own_entry_and_its_name_finds_it() {

@@ -6,13 +6,15 @@
 //! - common-subexpression elimination: nodes are hash-consed, so `a*a` written
 //!   twice (or reached twice through `a**3` and `a**5`) is computed once;
 //! - fusion: `x*y + z`, `z + x*y`, `x*y - z`, `z - x*y` and `x*y ± z*w` on
-//!   floats become one instruction when the products have no other use (the
-//!   fused kernels round each product and the sum separately, so the bits do
-//!   not change), and
-//!   `where(p OP q, x, y)` on floats becomes one `where_OP` instruction when
-//!   the comparison has no other use, as do `abs(x ± y)`, `abs(x * y)`,
+//!   floats and integers become one instruction when the products have no
+//!   other use (the fused kernels round, or wrap, each product and the sum
+//!   separately, so the bits do not change), and
+//!   `where(p OP q, x, y)` on floats and integers becomes one `where_OP`
+//!   instruction when the comparison has no other use (one pass, no boolean
+//!   register), as do, on floats, `abs(x ± y)`, `abs(x * y)`,
 //!   `abs(x) + abs(y)` and `(-x) * y` (`abs_add`, `abs_sub`, `abs_mul`,
-//!   `add_abs`, `neg_mul`);
+//!   `add_abs`, `neg_mul`), and `x & ~y`, `x | ~y` on booleans and integers
+//!   become `and_not` and `or_not` when the inverse has no other use;
 //! - dead nodes disappear because code generation only follows the root.
 
 use crate::dtype::{DType, Scalar};
@@ -78,9 +80,11 @@ pub fn optimize(hir: &Hir) -> Hir {
     fuse(out.hir)
 }
 
-/// Rewrites additions and subtractions of single-use float products into the
-/// table's fused `mul_add`, `mul_sub`, `sub_mul`, `mul_add_mul` and
-/// `mul_sub_mul` instructions.
+/// Rewrites additions and subtractions of single-use float or integer
+/// products into the table's fused `mul_add`, `mul_sub`, `sub_mul`,
+/// `mul_add_mul` and `mul_sub_mul` instructions, selects on single-use
+/// comparisons into `where_OP`, and the sign and inverse fusions
+/// (`fuse_signs`, `fuse_not`).
 fn fuse(mut hir: Hir) -> Hir {
     let mut uses = vec![0usize; hir.nodes.len()];
     uses[hir.root] += 1;
@@ -100,13 +104,11 @@ fn fuse(mut hir: Hir) -> Hir {
             }
             continue;
         }
-        if let Some(fused) = fuse_signs(&hir, &uses, id) {
+        if let Some(fused) = fuse_signs(&hir, &uses, id).or_else(|| fuse_not(&hir, &uses, id)) {
             hir.nodes[id].kind = fused;
             continue;
         }
-        if !matches!(function.op, Op::Add | Op::Sub)
-            || !matches!(node.dtype, DType::Float32 | DType::Float64)
-        {
+        if !matches!(function.op, Op::Add | Op::Sub) || !fusable(node.dtype) {
             continue;
         }
         let product = |a: NodeId| match &hir.nodes[a].kind {
@@ -116,7 +118,8 @@ fn fuse(mut hir: Hir) -> Hir {
             _ => None,
         };
         let (l, r) = (args[0], args[1]);
-        // IEEE addition is commutative, so `z + x*y` is `x*y + z` to the bit.
+        // IEEE and wrapping addition are commutative, so `z + x*y` is `x*y + z`
+        // to the bit.
         let fused = match (function.op, product(l), product(r)) {
             (Op::Add, Some((x, y)), Some((z, w))) => (Op::MulAddMul, vec![x, y, z, w]),
             (Op::Sub, Some((x, y)), Some((z, w))) => (Op::MulSubMul, vec![x, y, z, w]),
@@ -131,16 +134,26 @@ fn fuse(mut hir: Hir) -> Hir {
     hir
 }
 
+/// The numeric types the multiply-add and select fusions apply to: those the
+/// table's `mul_add`, ..., `where_OP` entries have overloads for.
+fn fusable(dtype: DType) -> bool {
+    matches!(
+        dtype,
+        DType::Int32 | DType::Int64 | DType::Float32 | DType::Float64
+    )
+}
+
 /// The table's fused instruction `op` applied to `args`, all of type `dtype`
-/// (a float type, for which every fused instruction has an overload).
+/// (a type the fusion of `op` matches, for which the table has an overload).
 fn fused_apply(op: Op, dtype: DType, args: Vec<NodeId>) -> NodeKind {
-    // The static table has every fused instruction for both float types
-    // (the fusions only match float operands).
+    // The static table has every fused instruction for both float types, the
+    // multiply-adds and selects for both integer types, and `and_not` and
+    // `or_not` for booleans and integers (the fusions match only those).
     let function = &TABLE[op];
     let code = TypeCode::of(dtype);
     let overload = function
         .overload(code, &vec![code; args.len()])
-        .expect("fused instructions exist for floats");
+        .expect("fused instructions exist for the types the fusions match");
     NodeKind::Apply {
         function,
         overload,
@@ -150,13 +163,13 @@ fn fused_apply(op: Op, dtype: DType, args: Vec<NodeId>) -> NodeKind {
 
 /// `where(p OP q, x, y)` as the table's `where_OP` instruction, when the
 /// comparison has no other use and `p`, `q`, `x`, `y` and the result are all
-/// the same float type.
+/// the same float or integer type.
 fn fuse_where(hir: &Hir, uses: &[usize], id: NodeId) -> Option<NodeKind> {
     let node = &hir.nodes[id];
     let NodeKind::Apply { args, .. } = &node.kind else {
         return None;
     };
-    if !matches!(node.dtype, DType::Float32 | DType::Float64) || uses[args[0]] != 1 {
+    if !fusable(node.dtype) || uses[args[0]] != 1 {
         return None;
     }
     let NodeKind::Apply {
@@ -226,6 +239,40 @@ fn fuse_signs(hir: &Hir, uses: &[usize], id: NodeId) -> Option<NodeKind> {
         _ => return None,
     };
     Some(fused_apply(fused, node.dtype, operands))
+}
+
+/// `x & ~y` and `x | ~y` (either operand inverted) on booleans and integers
+/// as the table's `and_not` and `or_not`, when the inverse has no other use
+/// and both operands have the result's type.
+fn fuse_not(hir: &Hir, uses: &[usize], id: NodeId) -> Option<NodeKind> {
+    let node = &hir.nodes[id];
+    let NodeKind::Apply { function, args, .. } = &node.kind else {
+        return None;
+    };
+    let fused = match function.op {
+        Op::And => Op::AndNot,
+        Op::Or => Op::OrNot,
+        _ => return None,
+    };
+    if !matches!(node.dtype, DType::Bool | DType::Int32 | DType::Int64)
+        || args.iter().any(|&a| hir.nodes[a].dtype != node.dtype)
+    {
+        return None;
+    }
+    // The operand of a single-use `~`.
+    let inverted = |a: NodeId| match &hir.nodes[a].kind {
+        NodeKind::Apply { function, args, .. } if function.op == Op::Invert && uses[a] == 1 => {
+            Some(args[0])
+        }
+        _ => None,
+    };
+    // `&` and `|` are commutative, bit for bit: `~y & x` is `x & ~y`.
+    let (x, y) = match (inverted(args[0]), inverted(args[1])) {
+        (_, Some(y)) => (args[0], y),
+        (Some(y), None) => (args[1], y),
+        (None, None) => return None,
+    };
+    Some(fused_apply(fused, node.dtype, vec![x, y]))
 }
 
 #[derive(Default)]

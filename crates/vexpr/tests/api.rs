@@ -980,3 +980,36 @@ fn options_cap_the_cpu_level_of_each_run() {
     // The process level is the default's, and a run cap never outlives its run.
     assert!(vexpr::cpu_level() <= hardware);
 }
+
+/// Programs whose registers are all narrow (booleans, int32) run in longer
+/// blocks by default (up to 8192 elements): the bits of short blocks, across
+/// the block edges and the last, partial block.
+#[test]
+fn narrow_programs_in_long_blocks_give_the_bits_of_short_ones() {
+    let n: usize = 3 * 8192 + 5;
+    let p: Vec<bool> = (0..n).map(|i| i % 3 == 0).collect();
+    let q: Vec<bool> = (0..n).map(|i| i % 7 < 3).collect();
+    let a: Vec<i32> = (0..n as i32)
+        .map(|i| i.wrapping_mul(-1_640_531_535))
+        .collect();
+    let b: Vec<i32> = (0..n as i32).map(|i| i.wrapping_mul(40_503) >> 3).collect();
+    let env = Env::new()
+        .with("p", &p[..])
+        .with("q", &q[..])
+        .with("a", &a[..])
+        .with("b", &b[..]);
+    for source in [
+        "p & q | ~p",
+        "(a > b) & p | ~q",
+        "a*b + a",
+        "where(a < b, a, b)",
+    ] {
+        let run = |options: Options| {
+            let expr = Expr::compile(source, &Signature::of(&env)).unwrap();
+            expr.eval_with(&env, options.with_threads(1)).unwrap()
+        };
+        let long = run(Options::default());
+        let short = run(Options::default().with_block_len(64));
+        assert_eq!(long, short, "{source}");
+    }
+}

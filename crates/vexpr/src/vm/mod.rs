@@ -70,6 +70,9 @@ pub(crate) enum Binding<'a> {
 #[non_exhaustive]
 pub struct Options {
     pub(crate) block_len: usize,
+    /// No [`Options::with_block_len`]: narrow programs may get longer blocks
+    /// ([`MAX_AUTO_BLOCK_LEN`]).
+    pub(crate) grow_blocks: bool,
     pub(crate) threads: usize,
     pub(crate) jit: bool,
     pub(crate) interrupt: Option<&'static AtomicBool>,
@@ -107,14 +110,17 @@ impl Options {
     /// [`DEFAULT_BLOCK_LEN`]). The VM halves a block, down to 256 elements,
     /// while the registers of one block would not fit in 36 KiB (three
     /// quarters of an L1 data cache), and never runs blocks of fewer than
-    /// 16 elements. Same results at every length: this is for tuning and
-    /// testing.
+    /// 16 elements. Without this setting, a program whose registers are all
+    /// narrow (booleans, int32, float32) gets longer blocks, up to 8192
+    /// elements, while they fit in the same 36 KiB. Same results at every
+    /// length: this is for tuning and testing.
     ///
     /// ```
     /// assert_eq!(vexpr::Options::default().with_block_len(4096).block_len(), 4096);
     /// ```
     pub fn with_block_len(mut self, block_len: usize) -> Options {
         self.block_len = block_len;
+        self.grow_blocks = false;
         self
     }
 
@@ -261,6 +267,19 @@ pub const INTERRUPT_SPAN: usize = 1 << 16;
 /// dispatch than they save.
 pub const MIN_AUTO_BLOCK_LEN: usize = 256;
 
+/// The automatic doubling (of a program whose registers are all at most 4
+/// bytes wide and take so few bytes an element together that twice the
+/// block still fits [`L1_BUDGET`]) stops here. Each block costs a few
+/// hundred instructions of its own and each pass a kernel call, which a
+/// 1 KiB boolean register does not pay for: `p & q`
+/// (booleans, 3 bytes an element) took 0.074-0.087 ns/elem at N = 10k and
+/// 0.108-0.125 at 1M with 1024-element blocks, 0.048-0.057 and 0.070-0.078
+/// with 4096, 0.053-0.066 and 0.071-0.078 with 8192, 0.048-0.053 and
+/// 0.068-0.070 with 16384 (`vexpr bench "p & q" --type p=bool --type q=bool
+/// --threads 1 --block-len B`, three runs each); `~p` 0.056-0.074,
+/// 0.029-0.037, 0.026-0.033, 0.029-0.032 at 10k.
+pub const MAX_AUTO_BLOCK_LEN: usize = 8192;
+
 /// At most this many bytes of scratch per thread: deeply nested expressions get
 /// shorter blocks instead of unbounded memory.
 const SCRATCH_BUDGET: usize = 16 << 20;
@@ -312,6 +331,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             block_len: DEFAULT_BLOCK_LEN,
+            grow_blocks: true,
             threads: num_threads(),
             jit: true,
             interrupt: None,
@@ -411,6 +431,11 @@ fn run_at_level(
     let footprint = per_element + width;
     let streaming = Streaming::plan(program, bindings, len);
     let mut block_len = options.block_len;
+    if options.grow_blocks && program.registers.iter().all(|r| r.dtype.itemsize() <= 4) {
+        while block_len < MAX_AUTO_BLOCK_LEN && 2 * block_len * footprint <= L1_BUDGET {
+            block_len *= 2;
+        }
+    }
     if streaming.prefetch_inputs {
         block_len = block_len.min(stream::STREAMING_BLOCK_LEN);
     }
