@@ -107,6 +107,20 @@ fn same(x: f64, y: f64) -> bool {
     x.to_bits() == y.to_bits()
 }
 
+/// A float64 or float32 result's elements: each one's bits, and its value as
+/// a float64 (exact; a float32 NaN keeps its sign and payload).
+fn lanes(array: &crate::Array) -> Vec<(u64, f64)> {
+    match array.as_slice::<f32>() {
+        Some(v) => v
+            .iter()
+            .map(|&x| (u64::from(x.to_bits()), f64::from(x)))
+            .collect(),
+        None => (array.as_slice::<f64>().unwrap().iter())
+            .map(|&x| (x.to_bits(), x))
+            .collect(),
+    }
+}
+
 /// Whether two NaN results may differ in sign or payload: when an operation
 /// meets two NaN operands, which one it returns depends on the order in which
 /// the compiled code presents them (x86 returns the first source; IEEE 754
@@ -142,11 +156,22 @@ fn nans_may_differ(source: &str, names: &[&str], inputs: &[f64], want: f64, got:
 
 /// Evaluates `source` with and without machine code and compares every element.
 fn check(source: &str, columns: &[Vec<f64>]) -> Result<(), String> {
+    check_typed(source, columns, crate::DType::Float64)
+}
+
+/// [`check`] with the inputs of `dtype`, float64 or float32 (`columns`
+/// then holds float32 values).
+fn check_typed(source: &str, columns: &[Vec<f64>], dtype: crate::DType) -> Result<(), String> {
     let names = ["a", "b", "c"];
-    let env = names
-        .iter()
-        .zip(columns)
-        .fold(Env::new(), |env, (n, c)| env.with(n, &c[..]));
+    let singles: Vec<Vec<f32>> = (columns.iter())
+        .map(|c| c.iter().map(|&x| x as f32).collect())
+        .collect();
+    let env = match dtype {
+        crate::DType::Float32 => {
+            (names.iter().zip(&singles)).fold(Env::new(), |env, (n, c)| env.with(n, &c[..]))
+        }
+        _ => (names.iter().zip(columns)).fold(Env::new(), |env, (n, c)| env.with(n, &c[..])),
+    };
     // Literals alone are Python arithmetic at compile time, where `1 / 0`
     // is an error: nothing to run.
     let Ok(expr) = Expr::compile(source, &Signature::of(&env)) else {
@@ -178,24 +203,18 @@ fn check_at(
     names: &[&str],
     run: impl Fn(bool, usize) -> Result<crate::Array, String>,
 ) -> Result<(), String> {
-    let want = run(false, 1)?;
+    let want = lanes(&run(false, 1)?);
     for threads in [1, 2] {
-        let got = run(true, threads)?;
-        let (want, got) = (
-            want.as_slice::<f64>().unwrap(),
-            got.as_slice::<f64>().unwrap(),
-        );
-        for (i, (&w, &g)) in want.iter().zip(got).enumerate() {
-            if same(w, g) {
+        let got = lanes(&run(true, threads)?);
+        for (i, (&(wb, w), &(gb, g))) in want.iter().zip(&got).enumerate() {
+            if wb == gb {
                 continue;
             }
             // A result of one element (constants alone) broadcasts no input.
             let inputs: Vec<f64> = columns.iter().filter_map(|c| c.get(i).copied()).collect();
             if !nans_may_differ(source, names, &inputs, w, g) {
                 return Err(format!(
-                    "{source} at {i}, inputs {inputs:?}: passes {w:e} ({:#x}), machine code {g:e} ({:#x})",
-                    w.to_bits(),
-                    g.to_bits()
+                    "{source} at {i}, inputs {inputs:?}: passes {w:e} ({wb:#x}), machine code {g:e} ({gb:#x})"
                 ));
             }
         }
@@ -745,6 +764,190 @@ fn division_gives_the_bits_of_scalar_division_at_every_level() {
                         );
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Float32 programs of every operation the code generator emits in float32
+/// ([`JitOp::in_float32`](crate::functions::JitOp::in_float32)), the fused
+/// forms the optimizer makes among them. (A literal is a float64 constant,
+/// which makes the program mixed: not covered.)
+const FLOAT32_SOURCES: [&str; 30] = [
+    "a + b",
+    "a - b",
+    "a * b",
+    "a / b",
+    "b / a",
+    "-a",
+    "abs(a)",
+    "sqrt(a)",
+    "a*b + c",
+    "a*b - c",
+    "c - a*b",
+    "a*b + c*a",
+    "a*b - c*b",
+    "(-a)*b + c",
+    "abs(a + b)",
+    "abs(a - b)",
+    "abs(a*b)",
+    "abs(a) + abs(b)",
+    "abs(a - b) / (abs(a) + abs(b))",
+    "a**3 + a**5 * a**9",
+    "a**16 - a**2 * c",
+    "where(a < b, a*b, c - b)",
+    "where(a <= b, a, c)",
+    "where(a > b, a, c)",
+    "where(a >= b, -a, c)",
+    "where(a == b, a, c)",
+    "where(a != b, a, c / b)",
+    "where(a < b, a, where(a < c, b, where(b < c, c, a*b)))",
+    "(a - b) / c - a",
+    "sqrt(a*a + b*b)",
+];
+
+/// `source` of float32 inputs `a`, `b` and `c`, compiled.
+fn float32_expr(source: &str) -> Expr {
+    let sig = ["a", "b", "c"]
+        .iter()
+        .fold(Signature::new(), |s, v| s.with(v, crate::DType::Float32));
+    Expr::compile(source, &sig).unwrap()
+}
+
+/// Whether `source`, a float32 result of float32 inputs, compiles to
+/// machine code at `level`.
+fn compiles_f32(level: CpuLevel, source: &str) -> bool {
+    let expr = float32_expr(source);
+    assert_eq!(expr.result_dtype(), crate::DType::Float32, "{source}");
+    compiles_f32_any(level, source)
+}
+
+/// Whether `source` of float32 inputs (whatever its result) compiles to
+/// machine code at `level`.
+fn compiles_f32_any(level: CpuLevel, source: &str) -> bool {
+    let expr = float32_expr(source);
+    with_run_cap(Some(level), || expr.program().machine_code().is_some())
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn float32_programs_of_ieee_operations_compile_to_machine_code() {
+    use crate::functions::JitOp;
+    for level in levels() {
+        for source in FLOAT32_SOURCES {
+            assert!(compiles_f32(level, source), "{source} at {level}");
+        }
+        // The float32 math functions are other kernels: passes.
+        for source in ["exp(a)", "a + log(b)", "tanh(a)", "arctan2(a, b)"] {
+            assert!(!compiles_f32(level, source), "{source} at {level}");
+        }
+        // Nor is a program with float64 values (a literal, here).
+        assert!(!compiles_f32_any(level, "a * 2.5"), "at {level}");
+    }
+    // Every float32 operation is among the sources' instructions.
+    let mut seen = Vec::new();
+    for source in FLOAT32_SOURCES {
+        let expr = float32_expr(source);
+        for instr in &expr.program().code {
+            if let Some(op) = instr.overload.jit {
+                let op = match op {
+                    JitOp::Where(_) => JitOp::Where(crate::functions::Compare::Lt),
+                    op => op,
+                };
+                if !seen.contains(&op) {
+                    seen.push(op);
+                }
+            }
+        }
+    }
+    assert_eq!(seen.len(), 19, "{seen:?}");
+    assert!(seen.iter().all(|op| op.in_float32()));
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn float32_machine_code_gives_the_bits_of_the_passes() {
+    // NaNs, infinities, zeros, subnormals, the extremes, and values whose
+    // products and sums overflow, underflow or round.
+    let hard: [f32; 22] = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        0.5,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        -f32::NAN,
+        f32::from_bits(0x7fa0_0001),
+        f32::MAX,
+        -f32::MAX,
+        f32::MIN_POSITIVE,
+        -f32::MIN_POSITIVE,
+        1e-40,
+        -1.4e-45,
+        3.0,
+        1e20,
+        -1e-20,
+        16_777_217.0,
+        0.1,
+        0.35,
+    ];
+    // Every length of a tail at both levels (1-15 lanes), and lengths
+    // around vectors (8, 16) and groups of them (16, 32), and blocks.
+    let lengths = (0..=49).chain([63, 64, 65, 95, 96, 97, 127, 128, 129, 200]);
+    for source in FLOAT32_SOURCES {
+        for n in lengths.clone() {
+            // A hard value at every third element or so, at shifting
+            // positions per column and length.
+            let column = |j: usize| -> Vec<f64> {
+                (0..n)
+                    .map(|i| {
+                        if (i + 2 * j + n).is_multiple_of(3) {
+                            f64::from(hard[(i * 5 + j * 7 + n) % hard.len()])
+                        } else {
+                            f64::from(0.25 + ((i * 7 + j * 3) % 13) as f32 * 0.3)
+                        }
+                    })
+                    .collect()
+            };
+            let columns = [column(0), column(1), column(2)];
+            if let Err(message) = check_typed(source, &columns, crate::DType::Float32) {
+                panic!("float32: {message}");
+            }
+        }
+    }
+}
+
+#[test]
+#[cfg(target_arch = "x86_64")]
+#[cfg_attr(miri, ignore = "assembles machine code: slow under Miri")]
+fn avx512_float32_code_takes_32_bit_lanes() {
+    // Assembled whatever this CPU has (it may have no AVX-512 to run it):
+    // every lane-typed instruction of a float32 program is of 32-bit lanes,
+    // but for whole-vector moves, which copy bits.
+    for source in FLOAT32_SOURCES {
+        let expr = float32_expr(source);
+        let code = super::x86::avx512_instructions(expr.program()).expect(source);
+        for i in code {
+            let name = format!("{:?}", i.mnemonic()).to_lowercase();
+            let bit_copy = ["vmovupd", "vmovapd", "vmovntpd"].contains(&name.as_str())
+                && i.op_mask() == iced_x86::Register::None;
+            let wide = name.ends_with("pd") || name.ends_with('q') || name.ends_with("sd");
+            assert!(bit_copy || !wide, "{source}: {:?}", i.code());
+            if i.is_broadcast() || name.starts_with("vbroadcast") {
+                assert_eq!(
+                    i.memory_size().element_size(),
+                    4,
+                    "{source}: {:?}",
+                    i.code()
+                );
             }
         }
     }
