@@ -952,3 +952,44 @@ fn avx512_float32_code_takes_32_bit_lanes() {
         }
     }
 }
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn float32_streaming_runs_give_the_bits_of_the_passes_at_any_output_alignment() {
+    // 2.5M float32 elements: a 10 MB output, stored non-temporally from its
+    // first 64-byte aligned element on, which here is at any 4-byte offset.
+    let n = 2_500_000;
+    let a: Vec<f32> = (0..n).map(|i| 0.1 + (i % 1009) as f32 / 700.0).collect();
+    let b: Vec<f32> = (0..n)
+        .map(|i| match i % 999_983 {
+            5 => f32::NAN,
+            6 => 0.0,
+            _ => 0.2 + (i % 997) as f32 / 500.0,
+        })
+        .collect();
+    let env = Env::new().with("a", &a[..]).with("b", &b[..]);
+    let source = "abs(a - b) / (abs(a) + abs(b))";
+    let expr = Expr::compile(source, &Signature::of(&env)).unwrap();
+    for level in levels() {
+        let options = |jit| {
+            Options {
+                threads: 1,
+                jit,
+                ..Options::default()
+            }
+            .with_cpu(level)
+        };
+        let want = expr.eval_with(&env, options(false)).unwrap();
+        let want = want.as_slice::<f32>().unwrap();
+        let mut buffer = vec![0.0f32; n + 16];
+        for shift in 0..16 {
+            let out = &mut buffer[shift..shift + n];
+            expr.eval_into_with(&env, out, options(true)).unwrap();
+            let bad = (0..n).find(|&i| out[i].to_bits() != want[i].to_bits());
+            assert_eq!(bad, None, "at {level}, output shifted by {shift} elements");
+        }
+    }
+}
