@@ -267,6 +267,19 @@ pub enum JitOp {
     Where(Compare),
 }
 
+impl JitOp {
+    /// Whether the code generator also emits the operation on float32: the
+    /// IEEE operations, whose float32 passes it matches bit for bit with the
+    /// instructions' float32 forms. The math functions' float32 kernels
+    /// (`vmath::*32`) are other algorithms: those stay on passes.
+    pub fn in_float32(self) -> bool {
+        !matches!(
+            self,
+            JitOp::Exp | JitOp::Log | JitOp::Sin | JitOp::Cos | JitOp::Tanh | JitOp::Atan2
+        )
+    }
+}
+
 /// The comparison of a fused `where`; false when either side is NaN, except
 /// `Ne`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -394,7 +407,8 @@ pub struct Overload {
     /// [`Function::cost`]).
     pub cost: u32,
     /// The operation the run-time code generator (`jit`) emits for
-    /// this overload, if it covers it (float64 only).
+    /// this overload, if it covers it (float64, and float32 where
+    /// [`JitOp::in_float32`]).
     pub jit: Option<JitOp>,
 }
 
@@ -540,16 +554,20 @@ impl Function {
 
     /// Names the code generator's operation for the float64 overload
     /// registered so far (the one returning float64 from float64 operands,
-    /// besides `powi`'s integer exponent).
+    /// besides `powi`'s integer exponent), and for the float32 one likewise
+    /// when the operation is [`in_float32`](JitOp::in_float32).
     fn jit(&mut self, op: JitOp) -> &mut Self {
-        let overload = self
-            .overloads
-            .iter_mut()
-            .find(|o| o.ret == D && o.args.first() == Some(&D));
+        let typed = |t: TypeCode| move |o: &&mut Overload| o.ret == t && o.args.first() == Some(&t);
+        let overload = self.overloads.iter_mut().find(typed(D));
         // The table is static and names a `JitOp` right after registering
         // its float64 overload; building it (on first use, in every test)
         // would panic here otherwise.
         overload.expect("a float64 overload").jit = Some(op);
+        if op.in_float32()
+            && let Some(overload) = self.overloads.iter_mut().find(typed(F))
+        {
+            overload.jit = Some(op);
+        }
         self
     }
 }

@@ -1,11 +1,13 @@
-//! Run-time code generation: the element-wise float64 part of a program as one
+//! Run-time code generation: the element-wise float part of a program as one
 //! loop of machine code, for AVX-512 or for AVX2 + FMA.
 //!
-//! In: a [`Program`] whose registers are all float64 (besides the integer
-//! exponents of `powi`) and whose every instruction's overload names a
-//! [`JitOp`](crate::functions::JitOp) in the function table, and the
+//! In: a [`Program`] whose registers are all float64, or all float32
+//! (besides the integer exponents of `powi`), and whose every instruction's
+//! overload names a [`JitOp`](crate::functions::JitOp) in the function table
+//! (on float32 only the IEEE operations, no math function), and the
 //! [`Level`] to run at. Out: a `Code`, machine code that runs the whole
-//! program on a vector of elements at a time (8 at AVX-512, 4 at AVX2) with
+//! program on a vector of elements at a time (8 float64 or 16 float32 at
+//! AVX-512, 4 or 8 at AVX2) with
 //! every value in a vector register and the kernels of exp, log, sqrt and
 //! division inlined; or `None` when the program or the level is not covered
 //! (the baseline level, or a program with more values than the level's
@@ -60,6 +62,9 @@ pub(crate) struct Code {
     /// The program's input registers the loop reads, in the order of the
     /// pointers [`Code::run`] takes.
     pub(crate) inputs: Vec<usize>,
+    /// Bytes per element of every input and of the output: 8 for a float64
+    /// program, 4 for a float32 one.
+    pub(crate) elem_bytes: usize,
     /// An estimate of the loop's arithmetic per element on one core, in ns
     /// (without memory traffic): the VM decides by it whether a run is worth
     /// a second thread.
@@ -149,16 +154,20 @@ trait Backend {
 fn build<B: Backend>(program: &Program) -> Option<Code> {
     let plan = Plan::new(program, B::MAX_VALUES)?;
     let inner = B::lower(program, &plan)?;
+    // A vector holds twice as many float32 elements, at about the same
+    // cycles.
+    let per_f64 = plan.elem.bytes() as f64 / 8.0;
     Some(Code {
         inner,
+        elem_bytes: plan.elem.bytes(),
         inputs: plan.inputs,
-        compute_ns: B::compute_ns_per_element(program),
+        compute_ns: B::compute_ns_per_element(program) * per_f64,
     })
 }
 
 /// Compiles `program` for `level` (which this CPU must have), or says `None`
 /// when the level or the program is not covered: the baseline level, a
-/// register that is not float64 (other than a `powi` exponent), an
+/// register not of the program's float type (other than a `powi` exponent), an
 /// instruction without a [`JitOp`](crate::functions::JitOp) (or one the level's backend leaves out),
 /// more values than the backend's `MAX_VALUES` or more than [`MAX_INPUTS`]
 /// inputs.
@@ -185,25 +194,26 @@ pub(crate) fn compile(program: &Program, level: Level) -> Option<Code> {
 
 impl Code {
     /// Runs the loop over elements `0..n`: `inputs[j]` points at the first of
-    /// `n` float64 values of input register `self.inputs[j]`, `out` at `n`
-    /// float64 slots. Returns how many leading elements were written: `n`, or
-    /// fewer (a multiple of the vector's 8 or 4 lanes) when a vector needed a
-    /// full math function; the elements from there on are left untouched.
+    /// `n` values (of [`elem_bytes`](Code::elem_bytes) each: float64 or
+    /// float32, the program's type) of input register `self.inputs[j]`, `out`
+    /// at `n` such slots. Returns how many leading elements were written:
+    /// `n`, or fewer (a multiple of the vector's lanes) when a vector needed
+    /// a full math function; the elements from there on are left untouched.
     ///
     /// With `streaming`, whole vectors are stored non-temporally (past the
     /// caches); the caller then orders them with a store fence before the
     /// output is read by another thread.
     ///
     /// # Safety
-    /// Each `inputs[j]` must be valid for reading `n` float64 values and `out`
-    /// for writing `n`; `out` may equal an input pointer only if that input is
+    /// Each `inputs[j]` must be valid for reading `n` values and `out` for
+    /// writing `n` (of `elem_bytes` each); `out` may equal an input pointer only if that input is
     /// not read after the output is written (the VM never passes such a pair:
     /// an input that is the output is copied to scratch first). With
     /// `streaming`, `out` must be 64-byte aligned.
     pub(crate) unsafe fn run(
         &self,
-        inputs: &[*const f64],
-        out: *mut f64,
+        inputs: &[*const u8],
+        out: *mut u8,
         n: usize,
         streaming: bool,
     ) -> usize {

@@ -24,24 +24,79 @@ pub(crate) enum Slot {
     Unused,
 }
 
+/// The type of every value in a vector register: the loop runs programs
+/// of one float type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Elem {
+    F32,
+    F64,
+}
+
+impl Elem {
+    /// Bytes per element.
+    pub(crate) fn bytes(self) -> usize {
+        match self {
+            Elem::F32 => 4,
+            Elem::F64 => 8,
+        }
+    }
+
+    /// log2 of [`bytes`](Elem::bytes): the shift between element counts and
+    /// byte offsets.
+    pub(crate) fn shift(self) -> u32 {
+        self.bytes().trailing_zeros()
+    }
+
+    /// The 64-bit word whose lanes of this type each hold `bits` (a float64's
+    /// bits as they are, a float32's in both halves): how constants are
+    /// named and stored, so that a 64-bit pool serves both types.
+    pub(crate) fn word(self, bits: u64) -> u64 {
+        match self {
+            Elem::F64 => bits,
+            Elem::F32 => (bits & 0xffff_ffff) * 0x1_0000_0001,
+        }
+    }
+
+    /// The word of the sign bit alone in each lane.
+    pub(crate) fn sign(self) -> u64 {
+        match self {
+            Elem::F64 => 1 << 63,
+            Elem::F32 => self.word(1 << 31),
+        }
+    }
+
+    /// The word of every bit but the sign in each lane.
+    pub(crate) fn abs(self) -> u64 {
+        !self.sign()
+    }
+}
+
 /// The register assignment of a program the loop covers.
 #[derive(Debug)]
 pub(crate) struct Plan {
+    /// The type of every vector value.
+    pub(crate) elem: Elem,
     /// One slot per program register.
     pub(crate) slots: Vec<Slot>,
     /// The input registers, in the order of their pointers.
     pub(crate) inputs: Vec<usize>,
-    /// The float constants: (vector register, value).
-    pub(crate) constants: Vec<(u8, f64)>,
+    /// The float constants: (vector register, [`Elem::word`] of its bits).
+    pub(crate) constants: Vec<(u8, u64)>,
 }
 
 impl Plan {
-    /// The plan of `program` with its float64 values in vector registers
+    /// The plan of `program` with its float values in vector registers
     /// `0..max_values`, or `None` when the program is not covered: a register
-    /// that is not float64 (other than a `powi` exponent), an instruction
-    /// without a [`JitOp`], more than `max_values` values or [`MAX_INPUTS`]
-    /// inputs.
+    /// of another type than the output's float64 or float32 (other than a
+    /// `powi` exponent), an instruction without a [`JitOp`] (the table names
+    /// one on a float32 overload only for IEEE operations), more than
+    /// `max_values` values or [`MAX_INPUTS`] inputs.
     pub(crate) fn new(program: &Program, max_values: usize) -> Option<Plan> {
+        let (elem, float) = match program.registers.get(program.output as usize)?.dtype {
+            DType::Float64 => (Elem::F64, DType::Float64),
+            DType::Float32 => (Elem::F32, DType::Float32),
+            _ => return None,
+        };
         let mut used = vec![false; program.registers.len()];
         for instr in &program.code {
             instr.overload.jit?;
@@ -51,6 +106,7 @@ impl Plan {
             }
         }
         let mut plan = Plan {
+            elem,
             slots: Vec::with_capacity(program.registers.len()),
             inputs: Vec::new(),
             constants: Vec::new(),
@@ -63,7 +119,7 @@ impl Plan {
             }
             let slot = match (&reg.role, reg.dtype) {
                 (Role::Const(Scalar::Int64(n)), DType::Int64) => Slot::Int(*n),
-                (_, DType::Float64) => {
+                (_, dtype) if dtype == float => {
                     if next as usize == max_values {
                         return None;
                     }
@@ -74,7 +130,12 @@ impl Plan {
             };
             match (&reg.role, slot) {
                 (Role::Input(_), Slot::Vector(_)) => plan.inputs.push(i),
-                (Role::Const(Scalar::Float64(c)), Slot::Vector(v)) => plan.constants.push((v, *c)),
+                (Role::Const(Scalar::Float64(c)), Slot::Vector(v)) => {
+                    plan.constants.push((v, c.to_bits()));
+                }
+                (Role::Const(Scalar::Float32(c)), Slot::Vector(v)) => {
+                    plan.constants.push((v, elem.word(u64::from(c.to_bits()))));
+                }
                 (Role::Const(_), Slot::Vector(_)) => return None,
                 _ => {}
             }

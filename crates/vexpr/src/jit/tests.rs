@@ -107,6 +107,20 @@ fn same(x: f64, y: f64) -> bool {
     x.to_bits() == y.to_bits()
 }
 
+/// A float64 or float32 result's elements: each one's bits, and its value as
+/// a float64 (exact; a float32 NaN keeps its sign and payload).
+fn lanes(array: &crate::Array) -> Vec<(u64, f64)> {
+    match array.as_slice::<f32>() {
+        Some(v) => v
+            .iter()
+            .map(|&x| (u64::from(x.to_bits()), f64::from(x)))
+            .collect(),
+        None => (array.as_slice::<f64>().unwrap().iter())
+            .map(|&x| (x.to_bits(), x))
+            .collect(),
+    }
+}
+
 /// Whether two NaN results may differ in sign or payload: when an operation
 /// meets two NaN operands, which one it returns depends on the order in which
 /// the compiled code presents them (x86 returns the first source; IEEE 754
@@ -142,11 +156,22 @@ fn nans_may_differ(source: &str, names: &[&str], inputs: &[f64], want: f64, got:
 
 /// Evaluates `source` with and without machine code and compares every element.
 fn check(source: &str, columns: &[Vec<f64>]) -> Result<(), String> {
+    check_typed(source, columns, crate::DType::Float64)
+}
+
+/// [`check`] with the inputs of `dtype`, float64 or float32 (`columns`
+/// then holds float32 values).
+fn check_typed(source: &str, columns: &[Vec<f64>], dtype: crate::DType) -> Result<(), String> {
     let names = ["a", "b", "c"];
-    let env = names
-        .iter()
-        .zip(columns)
-        .fold(Env::new(), |env, (n, c)| env.with(n, &c[..]));
+    let singles: Vec<Vec<f32>> = (columns.iter())
+        .map(|c| c.iter().map(|&x| x as f32).collect())
+        .collect();
+    let env = match dtype {
+        crate::DType::Float32 => {
+            (names.iter().zip(&singles)).fold(Env::new(), |env, (n, c)| env.with(n, &c[..]))
+        }
+        _ => (names.iter().zip(columns)).fold(Env::new(), |env, (n, c)| env.with(n, &c[..])),
+    };
     // Literals alone are Python arithmetic at compile time, where `1 / 0`
     // is an error: nothing to run.
     let Ok(expr) = Expr::compile(source, &Signature::of(&env)) else {
@@ -178,24 +203,18 @@ fn check_at(
     names: &[&str],
     run: impl Fn(bool, usize) -> Result<crate::Array, String>,
 ) -> Result<(), String> {
-    let want = run(false, 1)?;
+    let want = lanes(&run(false, 1)?);
     for threads in [1, 2] {
-        let got = run(true, threads)?;
-        let (want, got) = (
-            want.as_slice::<f64>().unwrap(),
-            got.as_slice::<f64>().unwrap(),
-        );
-        for (i, (&w, &g)) in want.iter().zip(got).enumerate() {
-            if same(w, g) {
+        let got = lanes(&run(true, threads)?);
+        for (i, (&(wb, w), &(gb, g))) in want.iter().zip(&got).enumerate() {
+            if wb == gb {
                 continue;
             }
             // A result of one element (constants alone) broadcasts no input.
             let inputs: Vec<f64> = columns.iter().filter_map(|c| c.get(i).copied()).collect();
             if !nans_may_differ(source, names, &inputs, w, g) {
                 return Err(format!(
-                    "{source} at {i}, inputs {inputs:?}: passes {w:e} ({:#x}), machine code {g:e} ({:#x})",
-                    w.to_bits(),
-                    g.to_bits()
+                    "{source} at {i}, inputs {inputs:?}: passes {w:e} ({wb:#x}), machine code {g:e} ({gb:#x})"
                 ));
             }
         }
@@ -476,93 +495,82 @@ fn streaming_runs_give_the_bits_of_the_passes_at_any_output_alignment() {
     ignore = "machine code against the passes: Miri runs no machine code"
 )]
 fn gathered_broadcast_scalar_and_in_place_inputs_match_the_passes() {
-    // Machine code reads dense inputs in place and everything else from the
-    // block the VM gathered; a program's second run uses it.
+    check_gathered(
+        [
+            "exp(-a*a) * sqrt(b) + log(a)",
+            "2*a**3 - 4*a**5 + 6*log(b)",
+            "sin(a) * b + cos(a)",
+        ],
+        "exp(-a*a) * sqrt(b) + a",
+        |x| x,
+    );
+}
+
+/// Machine code reads dense inputs in place and everything else from the
+/// block the VM gathered; a program's second run uses it. Against the
+/// passes at every level, with elements of type `T` (made by `from`):
+/// `sources[0]` of a strided column `a` and a reversed strided view `b`,
+/// `sources[1]` of a column `a` and a row `b` (broadcast), `sources[2]` of a
+/// strided column `a` and a scalar `b`; and `in_place` with the output also
+/// its input `a`. Each program must run as machine code.
+fn check_gathered<T>(sources: [&str; 3], in_place: &str, from: fn(f64) -> T)
+where
+    T: crate::Element + for<'a> Into<crate::Value<'a>>,
+{
     use crate::ArrayView;
     let rows = 300;
-    let m: Vec<f64> = (0..rows * 4)
-        .map(|i| 0.05 + (i % 37) as f64 / 9.0)
+    let m: Vec<T> = (0..rows * 4)
+        .map(|i| from(0.05 + (i % 37) as f64 / 9.0))
         .collect();
     let column = ArrayView::strided(&m[..], &[rows], &[4], 1).unwrap();
     let reversed = ArrayView::strided(&m[..], &[rows], &[-3], (rows - 1) * 3 + 2).unwrap();
-    let row: Vec<f64> = (0..7).map(|i| 0.5 + i as f64).collect();
-    let col: Vec<f64> = (0..rows).map(|i| 1.0 + (i % 5) as f64).collect();
+    let row: Vec<T> = (0..7).map(|i| from(0.5 + i as f64)).collect();
+    let col: Vec<T> = (0..rows).map(|i| from(1.0 + (i % 5) as f64)).collect();
     let col = crate::Array::from_vec(col, &[rows, 1]).unwrap();
-    let scalar = 0.75;
-    let cases: Vec<(&str, Env<'_>)> = vec![
-        (
-            "exp(-a*a) * sqrt(b) + log(a)",
-            Env::new()
-                .with("a", column.clone())
-                .with("b", reversed.clone()),
-        ),
-        (
-            "2*a**3 - 4*a**5 + 6*log(b)",
-            Env::new().with("a", &col).with("b", &row[..]),
-        ),
-        (
-            "sin(a) * b + cos(a)",
-            Env::new().with("a", column.clone()).with("b", scalar),
-        ),
+    let envs = [
+        Env::new().with("a", column.clone()).with("b", reversed),
+        Env::new().with("a", &col).with("b", &row[..]),
+        Env::new().with("a", column).with("b", from(0.75)),
     ];
+    let options = |jit, level| {
+        Options {
+            threads: 1,
+            block_len: 64,
+            jit,
+            ..Options::default()
+        }
+        .with_cpu(level)
+    };
     for level in levels() {
-        for (source, env) in &cases {
+        for (source, env) in sources.iter().zip(&envs) {
             let expr = Expr::compile(source, &Signature::of(env)).unwrap();
-            let options = |jit| {
-                Options {
-                    threads: 1,
-                    block_len: 64,
-                    jit,
-                    ..Options::default()
-                }
-                .with_cpu(level)
-            };
-            let want = expr.eval_with(env, options(false)).unwrap();
+            assert!(
+                with_run_cap(Some(level), || expr.program().machine_code().is_some()),
+                "{source} at {level}"
+            );
+            let want = expr.eval_with(env, options(false, level)).unwrap();
             for _ in 0..2 {
-                let got = expr.eval_with(env, options(true)).unwrap();
+                let got = expr.eval_with(env, options(true, level)).unwrap();
                 assert_eq!(got.shape(), want.shape(), "{source}");
-                let (g, w) = (
-                    got.as_slice::<f64>().unwrap(),
-                    want.as_slice::<f64>().unwrap(),
-                );
-                assert!(
-                    g.iter().zip(w).all(|(&x, &y)| same(x, y)),
-                    "{source} at {level}"
-                );
+                assert!(lanes(&got) == lanes(&want), "{source} at {level}");
             }
         }
     }
-    // In place: the output is also the input `a`.
-    let sig = Signature::new()
-        .with("a", crate::DType::Float64)
-        .with("b", crate::DType::Float64);
-    let expr = Expr::compile("exp(-a*a) * sqrt(b) + a", &sig).unwrap();
-    let a: Vec<f64> = (0..1000).map(|i| (i % 17) as f64 / 7.0).collect();
-    let b: Vec<f64> = (0..1000).map(|i| 0.1 + (i % 13) as f64).collect();
+    let sig = Signature::new().with("a", T::DTYPE).with("b", T::DTYPE);
+    let expr = Expr::compile(in_place, &sig).unwrap();
+    let a: Vec<T> = (0..1000).map(|i| from((i % 17) as f64 / 7.0)).collect();
+    let b: Vec<T> = (0..1000).map(|i| from(0.1 + (i % 13) as f64)).collect();
     let env_b = Env::new().with("b", &b[..]);
-    for level in levels() {
-        let mut want = a.clone();
-        let passes = Options {
-            threads: 1,
-            block_len: 64,
-            jit: false,
-            ..Options::default()
-        }
-        .with_cpu(level);
-        expr.eval_in_place_with(&env_b, "a", &[1000], &mut want, passes)
+    let run = |jit, level| {
+        let mut out = a.clone();
+        expr.eval_in_place_with(&env_b, "a", &[1000], &mut out, options(jit, level))
             .unwrap();
+        lanes(&crate::Array::from_vec(out, &[1000]).unwrap())
+    };
+    for level in levels() {
+        let want = run(false, level);
         for _ in 0..2 {
-            let mut got = a.clone();
-            let machine = Options {
-                jit: true,
-                ..passes
-            };
-            expr.eval_in_place_with(&env_b, "a", &[1000], &mut got, machine)
-                .unwrap();
-            assert!(
-                got.iter().zip(&want).all(|(&x, &y)| same(x, y)),
-                "at {level}"
-            );
+            assert!(run(true, level) == want, "{in_place} at {level}");
         }
     }
 }
@@ -748,4 +756,246 @@ fn division_gives_the_bits_of_scalar_division_at_every_level() {
             }
         }
     }
+}
+
+/// Float32 programs of every operation the code generator emits in float32
+/// ([`JitOp::in_float32`](crate::functions::JitOp::in_float32)), the fused
+/// forms the optimizer makes among them. (A literal is a float64 constant,
+/// which makes the program mixed: not covered.)
+const FLOAT32_SOURCES: [&str; 30] = [
+    "a + b",
+    "a - b",
+    "a * b",
+    "a / b",
+    "b / a",
+    "-a",
+    "abs(a)",
+    "sqrt(a)",
+    "a*b + c",
+    "a*b - c",
+    "c - a*b",
+    "a*b + c*a",
+    "a*b - c*b",
+    "(-a)*b + c",
+    "abs(a + b)",
+    "abs(a - b)",
+    "abs(a*b)",
+    "abs(a) + abs(b)",
+    "abs(a - b) / (abs(a) + abs(b))",
+    "a**3 + a**5 * a**9",
+    "a**16 - a**2 * c",
+    "where(a < b, a*b, c - b)",
+    "where(a <= b, a, c)",
+    "where(a > b, a, c)",
+    "where(a >= b, -a, c)",
+    "where(a == b, a, c)",
+    "where(a != b, a, c / b)",
+    "where(a < b, a, where(a < c, b, where(b < c, c, a*b)))",
+    "(a - b) / c - a",
+    "sqrt(a*a + b*b)",
+];
+
+/// `source` of float32 inputs `a`, `b` and `c`, compiled.
+fn float32_expr(source: &str) -> Expr {
+    let sig = ["a", "b", "c"]
+        .iter()
+        .fold(Signature::new(), |s, v| s.with(v, crate::DType::Float32));
+    Expr::compile(source, &sig).unwrap()
+}
+
+/// Whether `source`, a float32 result of float32 inputs, compiles to
+/// machine code at `level`.
+fn compiles_f32(level: CpuLevel, source: &str) -> bool {
+    let expr = float32_expr(source);
+    assert_eq!(expr.result_dtype(), crate::DType::Float32, "{source}");
+    compiles_f32_any(level, source)
+}
+
+/// Whether `source` of float32 inputs (whatever its result) compiles to
+/// machine code at `level`.
+fn compiles_f32_any(level: CpuLevel, source: &str) -> bool {
+    let expr = float32_expr(source);
+    with_run_cap(Some(level), || expr.program().machine_code().is_some())
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn float32_programs_of_ieee_operations_compile_to_machine_code() {
+    use crate::functions::JitOp;
+    for level in levels() {
+        for source in FLOAT32_SOURCES {
+            assert!(compiles_f32(level, source), "{source} at {level}");
+        }
+        // The float32 math functions are other kernels: passes.
+        for source in ["exp(a)", "a + log(b)", "tanh(a)", "arctan2(a, b)"] {
+            assert!(!compiles_f32(level, source), "{source} at {level}");
+        }
+        // Nor is a program with float64 values (a literal, here).
+        assert!(!compiles_f32_any(level, "a * 2.5"), "at {level}");
+    }
+    // Every float32 operation is among the sources' instructions.
+    let mut seen = Vec::new();
+    for source in FLOAT32_SOURCES {
+        let expr = float32_expr(source);
+        for instr in &expr.program().code {
+            if let Some(op) = instr.overload.jit {
+                let op = match op {
+                    JitOp::Where(_) => JitOp::Where(crate::functions::Compare::Lt),
+                    op => op,
+                };
+                if !seen.contains(&op) {
+                    seen.push(op);
+                }
+            }
+        }
+    }
+    assert_eq!(seen.len(), 19, "{seen:?}");
+    assert!(seen.iter().all(|op| op.in_float32()));
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn float32_machine_code_gives_the_bits_of_the_passes() {
+    // NaNs, infinities, zeros, subnormals, the extremes, and values whose
+    // products and sums overflow, underflow or round.
+    let hard: [f32; 22] = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        0.5,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        -f32::NAN,
+        f32::from_bits(0x7fa0_0001),
+        f32::MAX,
+        -f32::MAX,
+        f32::MIN_POSITIVE,
+        -f32::MIN_POSITIVE,
+        1e-40,
+        -1.4e-45,
+        3.0,
+        1e20,
+        -1e-20,
+        16_777_217.0,
+        0.1,
+        0.35,
+    ];
+    // Every length of a tail at both levels (1-15 lanes), and lengths
+    // around vectors (8, 16) and groups of them (16, 32), and blocks.
+    let lengths = (0..=49).chain([63, 64, 65, 95, 96, 97, 127, 128, 129, 200]);
+    for source in FLOAT32_SOURCES {
+        for n in lengths.clone() {
+            // A hard value at every third element or so, at shifting
+            // positions per column and length.
+            let column = |j: usize| -> Vec<f64> {
+                (0..n)
+                    .map(|i| {
+                        if (i + 2 * j + n).is_multiple_of(3) {
+                            f64::from(hard[(i * 5 + j * 7 + n) % hard.len()])
+                        } else {
+                            f64::from(0.25 + ((i * 7 + j * 3) % 13) as f32 * 0.3)
+                        }
+                    })
+                    .collect()
+            };
+            let columns = [column(0), column(1), column(2)];
+            if let Err(message) = check_typed(source, &columns, crate::DType::Float32) {
+                panic!("float32: {message}");
+            }
+        }
+    }
+}
+
+#[test]
+#[cfg(target_arch = "x86_64")]
+#[cfg_attr(miri, ignore = "assembles machine code: slow under Miri")]
+fn avx512_float32_code_takes_32_bit_lanes() {
+    // Assembled whatever this CPU has (it may have no AVX-512 to run it):
+    // every lane-typed instruction of a float32 program is of 32-bit lanes,
+    // but for whole-vector moves, which copy bits.
+    for source in FLOAT32_SOURCES {
+        let expr = float32_expr(source);
+        let code = super::x86::avx512_instructions(expr.program()).expect(source);
+        for i in code {
+            let name = format!("{:?}", i.mnemonic()).to_lowercase();
+            let bit_copy = ["vmovupd", "vmovapd", "vmovntpd"].contains(&name.as_str())
+                && i.op_mask() == iced_x86::Register::None;
+            let wide = name.ends_with("pd") || name.ends_with('q') || name.ends_with("sd");
+            assert!(bit_copy || !wide, "{source}: {:?}", i.code());
+            if i.is_broadcast() || name.starts_with("vbroadcast") {
+                assert_eq!(
+                    i.memory_size().element_size(),
+                    4,
+                    "{source}: {:?}",
+                    i.code()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn float32_streaming_runs_give_the_bits_of_the_passes_at_any_output_alignment() {
+    // 2.5M float32 elements: a 10 MB output, stored non-temporally from its
+    // first 64-byte aligned element on, which here is at any 4-byte offset.
+    let n = 2_500_000;
+    let a: Vec<f32> = (0..n).map(|i| 0.1 + (i % 1009) as f32 / 700.0).collect();
+    let b: Vec<f32> = (0..n)
+        .map(|i| match i % 999_983 {
+            5 => f32::NAN,
+            6 => 0.0,
+            _ => 0.2 + (i % 997) as f32 / 500.0,
+        })
+        .collect();
+    let env = Env::new().with("a", &a[..]).with("b", &b[..]);
+    let source = "abs(a - b) / (abs(a) + abs(b))";
+    let expr = Expr::compile(source, &Signature::of(&env)).unwrap();
+    for level in levels() {
+        let options = |jit| {
+            Options {
+                threads: 1,
+                jit,
+                ..Options::default()
+            }
+            .with_cpu(level)
+        };
+        let want = expr.eval_with(&env, options(false)).unwrap();
+        let want = want.as_slice::<f32>().unwrap();
+        let mut buffer = vec![0.0f32; n + 16];
+        for shift in 0..16 {
+            let out = &mut buffer[shift..shift + n];
+            expr.eval_into_with(&env, out, options(true)).unwrap();
+            let bad = (0..n).find(|&i| out[i].to_bits() != want[i].to_bits());
+            assert_eq!(bad, None, "at {level}, output shifted by {shift} elements");
+        }
+    }
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn float32_gathered_broadcast_scalar_and_in_place_inputs_match_the_passes() {
+    check_gathered(
+        [
+            "abs(a - b) / (abs(a) + abs(b))",
+            "a*b + a**3",
+            "where(a < b, a*b, -a)",
+        ],
+        "a*b - abs(a)",
+        |x| x as f32,
+    );
 }

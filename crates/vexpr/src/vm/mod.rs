@@ -475,7 +475,7 @@ fn run_at_level(
         // `work` counts: estimate its time (arithmetic or memory traffic,
         // whichever is slower) instead.
         Some(code) => {
-            let bytes = (code.inputs.len() + 1) * 8;
+            let bytes = (code.inputs.len() + 1) * code.elem_bytes;
             let ns_per_element = code.compute_ns.max(bytes as f64 * MEMORY_NS_PER_BYTE);
             (len as f64) * ns_per_element < (threads * MIN_NS_PER_THREAD) as f64
         }
@@ -627,12 +627,13 @@ impl Run<'_, '_> {
             // non-temporal stores (`non_temporal`), which need it 64-byte
             // aligned: the elements before the first aligned one go first
             // with ordinary stores.
+            let w = code.elem_bytes;
             let aligned = out.as_ptr().align_offset(64);
-            if !self.non_temporal || !aligned.is_multiple_of(8) {
+            if !self.non_temporal || !aligned.is_multiple_of(w) {
                 return self.machine_span(code, inputs, out, start, len, false);
             }
-            let head = (aligned / 8).min(len);
-            let (first, rest) = out.split_at_mut(head * 8);
+            let head = (aligned / w).min(len);
+            let (first, rest) = out.split_at_mut(head * w);
             let result = self
                 .machine_span(code, inputs, first, start, head, false)
                 .and_then(|()| {
@@ -709,6 +710,7 @@ impl Run<'_, '_> {
         len: usize,
         streaming: bool,
     ) -> Result<(), Stop> {
+        let w = code.elem_bytes;
         let mut i = 0;
         while i < len {
             if self.interrupted() {
@@ -718,21 +720,22 @@ impl Run<'_, '_> {
                 Some(_) => len.min(i + INTERRUPT_SPAN),
                 None => len,
             };
-            let mut pointers = [std::ptr::null::<f64>(); crate::jit::MAX_INPUTS];
+            let mut pointers = [std::ptr::null::<u8>(); crate::jit::MAX_INPUTS];
             for (p, data) in pointers.iter_mut().zip(inputs) {
-                *p = data[(start + i) * 8..(start + end) * 8].as_ptr().cast();
+                *p = data[(start + i) * w..(start + end) * w].as_ptr();
             }
-            let rest = &mut out[i * 8..end * 8];
+            let rest = &mut out[i * w..end * w];
             let stream_here = streaming && rest.as_ptr().align_offset(64) == 0;
-            // SAFETY: each pointer starts the end - i float64 elements of a
-            // dense input from element start + i (the slices just taken), and
-            // `rest` holds end - i float64 slots. Dense inputs are borrowed
+            // SAFETY: each pointer starts the end - i elements (of the code's
+            // `elem_bytes`, the program's float type) of a dense input from
+            // element start + i (the slices just taken), and `rest` holds
+            // end - i such slots. Dense inputs are borrowed
             // apart from the output, so they do not alias it. Non-temporal
             // stores only where `rest` is 64-byte aligned, as they require.
             i += unsafe {
                 code.run(
                     &pointers[..inputs.len()],
-                    rest.as_mut_ptr().cast(),
+                    rest.as_mut_ptr(),
                     end - i,
                     stream_here,
                 )
@@ -746,7 +749,7 @@ impl Run<'_, '_> {
                 };
                 with_scratch(|scratch| {
                     scratch.prepare(self.program, self.bindings, self.block_len.min(len));
-                    passes.block(scratch, start + i, m, &mut out[i * 8..(i + m) * 8])
+                    passes.block(scratch, start + i, m, &mut out[i * w..(i + m) * w])
                 })?;
                 i += m;
             }
@@ -825,28 +828,30 @@ impl Run<'_, '_> {
             if streaming.prefetch_inputs {
                 stream::prefetch_inputs(program, bindings, start + n, n);
             }
-            let mut inputs = [std::ptr::null::<f64>(); crate::jit::MAX_INPUTS];
+            let w = code.elem_bytes;
+            let mut inputs = [std::ptr::null::<u8>(); crate::jit::MAX_INPUTS];
             for (ptr, &reg) in inputs.iter_mut().zip(&code.inputs) {
                 let bytes = match &program.registers[reg].role {
                     Role::Input(v) => match &bindings[*v] {
-                        Binding::Dense(data) => &data[start * 8..(start + n) * 8],
-                        _ => scratch.bytes(reg, n * 8),
+                        Binding::Dense(data) => &data[start * w..(start + n) * w],
+                        _ => scratch.bytes(reg, n * w),
                     },
                     _ => unreachable!("machine code inputs are input registers"),
                 };
-                *ptr = bytes.as_ptr().cast();
+                *ptr = bytes.as_ptr();
             }
-            let out_values = &mut out[..n * 8];
-            // SAFETY: each input pointer starts n float64 values (the slices just
-            // taken: a dense input's elements of this block, or the register in
-            // scratch that the gather above filled), and `out_values` holds n
-            // float64 slots (the output is float64 when there is machine code).
+            let out_values = &mut out[..n * w];
+            // SAFETY: each input pointer starts n values of `w` bytes (the
+            // slices just taken: a dense input's elements of this block, or the
+            // register in scratch that the gather above filled), and
+            // `out_values` holds n such slots (every register of a program with
+            // machine code, the output too, is of the code's float type).
             // An input bound to the output was copied to scratch above, so no
             // input pointer aliases `out`.
             let done = unsafe {
                 code.run(
                     &inputs[..code.inputs.len()],
-                    out_values.as_mut_ptr().cast(),
+                    out_values.as_mut_ptr(),
                     n,
                     false,
                 )
@@ -860,7 +865,7 @@ impl Run<'_, '_> {
                 pending: false,
                 ..*self
             };
-            return passes.block_once(scratch, start + done, n - done, &mut out[done * 8..]);
+            return passes.block_once(scratch, start + done, n - done, &mut out[done * w..]);
         }
         let steps = program.code.len().max(1);
         for (index, instr) in program.code.iter().enumerate() {

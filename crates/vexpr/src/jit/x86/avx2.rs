@@ -1,5 +1,6 @@
 //! The AVX2 + FMA lowering: every program value in a ymm register (4
-//! lanes), 16 vector registers in all and no mask registers.
+//! float64 or 8 float32 lanes), 16 vector registers in all and no mask
+//! registers.
 //!
 //! Each operation is the one the AVX2 pass performs (the lane functions of
 //! `vmath` compiled with AVX2 and FMA, which LLVM vectorizes without
@@ -28,13 +29,18 @@
 //! dividing by Newton's method: `divider_pattern`), then one, then the last 1-3
 //! elements with `vmaskmovpd` under a lane mask kept on the stack (32 bytes
 //! below the caller's stack pointer, restored before returning).
+//!
+//! Float32 programs (IEEE operations only: see `JitOp::in_float32`) take the
+//! `ps` forms, 32-bit lane masks (`vpcmpgtd`, `vmaskmovps`, `vblendvps`) for
+//! a tail of 1-7, and divide on the divider alone.
 
 use super::kernels::{self, Fma, Fused, Kernels, R, SinCosParts};
 use super::{
     ABS, Bin, Compiled, Divider, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use, divider_pattern,
-    predicate,
+    lane_numbers, predicate,
 };
 use crate::functions::{Compare, JitOp};
+use crate::jit::plan::Elem;
 use crate::jit::{Backend, Plan, Slot};
 use crate::kernels::vmath::shared::{
     ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, PI_HI_LO, PIO2_HI_LO, PIO4, SHIFT, TRIG_TINY,
@@ -101,8 +107,12 @@ fn balance(program: &Program) -> (f64, f64) {
 fn emit<'p>(program: &'p Program, plan: &'p Plan) -> Option<(Emitter<'p>, CodeLabel)> {
     let values = plan.values();
     // Newton's division needs scratch registers the divider does not: when
-    // they are not to be had, every vector divides on the divider.
-    let mut pattern = divider_pattern(balance(program).0);
+    // they are not to be had, every vector divides on the divider. It is
+    // float64's: float32 divides on the divider.
+    let mut pattern = match plan.elem {
+        Elem::F32 => vec![Divider::Hardware; 2],
+        Elem::F64 => divider_pattern(balance(program).0),
+    };
     let newton = pattern.contains(&Divider::Newton);
     let (scratch, top) = match scratch_lists(program, plan, newton) {
         Some(lists) => lists,
@@ -309,7 +319,8 @@ struct Emitter<'p> {
     plan: &'p Plan,
 }
 
-/// Byte offset in the pool of the lane numbers 0..4 (for the tail mask).
+/// Byte offset in the pool of the lane numbers 0..4 (0..8 for float32), for
+/// the tail mask.
 const LANES: i32 = 0;
 
 impl<'p> Emitter<'p> {
@@ -323,7 +334,7 @@ impl<'p> Emitter<'p> {
         Ok(Emitter {
             a: CodeAssembler::new(64)?,
             // The lane numbers first, at offset `LANES`.
-            pool: Pool::new((0..4).collect(), 4),
+            pool: Pool::new(lane_numbers(plan.elem, VECTOR), 4),
             uses: HashMap::new(),
             resident,
             streaming: false,
@@ -381,6 +392,10 @@ impl<'p> Emitter<'p> {
 impl Kernels for Emitter<'_> {
     type V = Y;
 
+    fn elem(&self) -> Elem {
+        self.plan.elem
+    }
+
     /// Without `vscalefpd`, 2^k is added to the exponent field as an integer.
     const SCALE_IN_BITS: bool = true;
 
@@ -396,34 +411,7 @@ impl Kernels for Emitter<'_> {
         }
     }
 
-    fn bin(&mut self, op: Bin, dst: Y, a: Y, b: Src) -> R {
-        macro_rules! go {
-            ($m:ident) => {
-                with_src!(self.$m(dst, a; b))
-            };
-        }
-        match op {
-            Bin::Add => go!(vaddpd),
-            Bin::Sub => go!(vsubpd),
-            Bin::Mul => go!(vmulpd),
-            Bin::Div => go!(vdivpd),
-            Bin::And => go!(vandpd),
-            Bin::Xor => go!(vxorpd),
-            Bin::Min => go!(vminpd),
-            Bin::SubInt => go!(vpsubq),
-        }
-    }
-
-    fn fused(&mut self, form: Fused, dst: Y, a: Y, b: Src) -> R {
-        match form {
-            Fused::Add231 => with_src!(self.vfmadd231pd(dst, a; b)),
-            Fused::NegAdd231 => with_src!(self.vfnmadd231pd(dst, a; b)),
-            Fused::Sub231 => with_src!(self.vfmsub231pd(dst, a; b)),
-            Fused::Add132 => with_src!(self.vfmadd132pd(dst, a; b)),
-            Fused::NegAdd132 => with_src!(self.vfnmadd132pd(dst, a; b)),
-            Fused::Add213 => with_src!(self.vfmadd213pd(dst, a; b)),
-        }
-    }
+    bin_and_fused!(Y, and: vandps | vandpd, xor: vxorps | vxorpd);
 
     fn load_constant(&mut self, dst: Y, c: Src) -> R {
         match c {
@@ -470,7 +458,7 @@ impl Kernels for Emitter<'_> {
 
     fn preloaded(&self) -> Vec<(u64, Y)> {
         let program = self.plan.constants.iter();
-        let program = program.map(|&(v, c)| (c.to_bits(), YMM[v as usize]));
+        let program = program.map(|&(v, bits)| (bits, YMM[v as usize]));
         program
             .chain(self.resident.iter().map(|(&b, &y)| (b, y)))
             .collect()
@@ -484,19 +472,29 @@ impl Kernels for Emitter<'_> {
         self.pattern.clone()
     }
 
-    /// The last 1-3 elements: the lanes below the count left, as all-ones
-    /// lanes of a mask, kept at [rsp] while the vector is computed.
+    /// The last 1-3 (float32: 1-7) elements: the lanes below the count
+    /// left, as all-ones lanes of a mask, kept at [rsp] while the vector is
+    /// computed.
     fn emit_tail(&mut self, done: CodeLabel) -> R {
         let mut tail_bail = self.a.create_label();
         self.a.cmp(rax, rdx)?;
         self.a.jae(done)?;
         self.a.mov(r11, rdx)?;
         self.a.sub(r11, rax)?;
-        self.a.shr(r11, 3)?;
+        self.a.shr(r11, self.plan.elem.shift())?;
         let m = MASK;
         self.a.vmovq(xmm15, r11)?;
-        self.a.vpbroadcastq(m, xmm15)?;
-        self.a.vpcmpgtq(m, m, ymmword_ptr(rcx + LANES))?; // left > lane
+        // left > lane
+        match self.plan.elem {
+            Elem::F32 => {
+                self.a.vpbroadcastd(m, xmm15)?;
+                self.a.vpcmpgtd(m, m, ymmword_ptr(rcx + LANES))?;
+            }
+            Elem::F64 => {
+                self.a.vpbroadcastq(m, xmm15)?;
+                self.a.vpcmpgtq(m, m, ymmword_ptr(rcx + LANES))?;
+            }
+        }
         self.a.sub(rsp, VECTOR)?;
         self.a.vmovdqu(ymmword_ptr(rsp), m)?;
         self.tail = true;
@@ -513,14 +511,26 @@ impl Kernels for Emitter<'_> {
     /// Always the hardware instruction: correctly rounded, as the passes'
     /// square root.
     fn sqrt(&mut self, d: Y, x: Y, _: Divider) -> R {
-        self.a.vsqrtpd(d, x)
+        match self.plan.elem {
+            Elem::F32 => self.a.vsqrtps(d, x),
+            Elem::F64 => self.a.vsqrtpd(d, x),
+        }
     }
 
     fn select(&mut self, compare: Compare, d: Y, [x, y, then, other]: [Y; 4]) -> R {
         let mask = self.scratch[0];
-        self.a.vcmppd(mask, x, y, predicate(compare))?;
-        // `then` where the comparison holds, else `other`.
-        self.a.vblendvpd(d, other, then, mask)
+        // `then` where the comparison holds, else `other` (by the sign bit of
+        // each lane of the mask, so at the lanes' width).
+        match self.plan.elem {
+            Elem::F32 => {
+                self.a.vcmpps(mask, x, y, predicate(compare))?;
+                self.a.vblendvps(d, other, then, mask)
+            }
+            Elem::F64 => {
+                self.a.vcmppd(mask, x, y, predicate(compare))?;
+                self.a.vblendvpd(d, other, then, mask)
+            }
+        }
     }
 
     fn shift_left(&mut self, dst: Y, a: Y, imm: i32) -> R {
@@ -754,7 +764,10 @@ impl Kernels for Emitter<'_> {
             let src = ymmword_ptr(INPUT_GPRS[j] + rax + off);
             if self.tail {
                 // Masked-off lanes read nothing (and cannot fault): zeros.
-                self.a.vmaskmovpd(y, MASK, src)?;
+                match self.plan.elem {
+                    Elem::F32 => self.a.vmaskmovps(y, MASK, src)?,
+                    Elem::F64 => self.a.vmaskmovpd(y, MASK, src)?,
+                }
             } else {
                 self.a
                     .prefetcht0(byte_ptr(INPUT_GPRS[j] + rax + (off + PREFETCH_AHEAD)))?;
@@ -779,7 +792,10 @@ impl Kernels for Emitter<'_> {
         let dst = ymmword_ptr(rsi + rax + off);
         if self.tail {
             self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
-            self.a.vmaskmovpd(dst, MASK, out)?;
+            match self.plan.elem {
+                Elem::F32 => self.a.vmaskmovps(dst, MASK, out)?,
+                Elem::F64 => self.a.vmaskmovpd(dst, MASK, out)?,
+            }
         } else if self.streaming {
             self.a.vmovntpd(dst, out)?;
         } else {

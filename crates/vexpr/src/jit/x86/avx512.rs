@@ -1,5 +1,6 @@
-//! The AVX-512 lowering: every program value in a zmm register (8 lanes),
-//! mask registers for the tests, selects and the last partial vector.
+//! The AVX-512 lowering: every program value in a zmm register (8 float64
+//! or 16 float32 lanes), mask registers for the tests, selects and the last
+//! partial vector.
 //!
 //! Vector registers: the program's values in `zmm0`-`zmm15` (see
 //! [`Plan`](crate::jit::Plan)), kernel scratch from `zmm16` up, and the most
@@ -11,14 +12,18 @@
 //! computing `sqrt` and `/` by Newton's method and the others on the hardware
 //! divider (`Emitter::divider_pattern`), so that the divider and the vector
 //! ports work at once as in `vmath::divider`; then whole vectors one at a
-//! time, then the last 1-7 elements under a mask.
+//! time, then the last 1-7 (float32: 1-15) elements under a mask. Float32
+//! programs (IEEE operations only: see `JitOp::in_float32`) take the `ps`
+//! forms, dword broadcasts and a 16-lane tail mask, and divide and take
+//! square roots on the divider alone.
 
 use super::kernels::{self, Fma, Fused, Kernels, R, SinCosParts};
 use super::{
     ABS, Bin, Compiled, Divider, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use, divider_pattern,
-    predicate,
+    lane_numbers, predicate,
 };
 use crate::functions::{Compare, JitOp};
+use crate::jit::plan::Elem;
 use crate::jit::{Backend, Plan, Slot};
 use crate::kernels::vmath::shared::{
     ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, DIV_MAX, DIV_MIN, PI_HI_LO, PIO2_HI_LO,
@@ -65,6 +70,18 @@ impl Backend for Avx512 {
     }
 }
 
+/// The instructions of `program`'s AVX-512 code (the first emission, all
+/// constants from the pool); `None` when the backend does not cover the
+/// program. A test's check of the forms the code takes: the machine running
+/// the tests may have no AVX-512.
+#[cfg(test)]
+pub(in crate::jit) fn instructions(program: &Program) -> Option<Vec<iced_x86::Instruction>> {
+    let plan = Plan::new(program, Avx512::MAX_VALUES)?;
+    let mut e = Emitter::new(program, &plan, HashMap::new()).ok()?;
+    e.emit_both().ok()??;
+    Some(e.a.instructions().to_vec())
+}
+
 type Z = AsmRegisterZmm;
 
 const ZMM: [Z; 32] = [
@@ -97,7 +114,10 @@ macro_rules! with_src {
     ($self:ident . $m:ident ( $($pre:expr),* ; $src:expr $(; $($post:expr),*)? )) => {
         match $src {
             Src::Reg(z) => $self.a.$m($($pre,)* z $(, $($post),*)?),
-            Src::K(off) => $self.a.$m($($pre,)* qword_bcst(rcx + off) $(, $($post),*)?),
+            Src::K(off) => {
+                let m = $self.broadcast_operand(off);
+                $self.a.$m($($pre,)* m $(, $($post),*)?)
+            }
         }
     };
 }
@@ -184,7 +204,8 @@ struct Emitter<'p> {
     squares: Option<(Z, usize)>,
     program: &'p Program,
     plan: &'p Plan,
-    /// Byte offset in the pool of the lane numbers 0..8 (for the tail mask).
+    /// Byte offset in the pool of the lane numbers 0..8 (0..16 for float32),
+    /// for the tail mask.
     lanes: i32,
 }
 
@@ -197,7 +218,7 @@ impl<'p> Emitter<'p> {
         Ok(Emitter {
             a: CodeAssembler::new(64)?,
             // The lane numbers first, at offset 0.
-            pool: Pool::new((0..8).collect(), 1),
+            pool: Pool::new(lane_numbers(plan.elem, 64), 1),
             uses: HashMap::new(),
             resident,
             streaming: false,
@@ -207,6 +228,22 @@ impl<'p> Emitter<'p> {
             plan,
             lanes: 0,
         })
+    }
+
+    /// The pool constant at byte offset `off` broadcast to every lane.
+    fn broadcast_operand(&self, off: i32) -> AsmMemoryOperand {
+        match self.plan.elem {
+            Elem::F32 => dword_bcst(rcx + off),
+            Elem::F64 => qword_bcst(rcx + off),
+        }
+    }
+
+    /// `dst` = the pool constant at byte offset `off` in every lane.
+    fn broadcast(&mut self, dst: Z, off: i32) -> R {
+        match self.plan.elem {
+            Elem::F32 => self.a.vbroadcastss(dst, dword_ptr(rcx + off)),
+            Elem::F64 => self.a.vbroadcastsd(dst, qword_ptr(rcx + off)),
+        }
     }
 
     /// The vector register of program register `reg`.
@@ -280,6 +317,10 @@ impl<'p> Emitter<'p> {
 impl Kernels for Emitter<'_> {
     type V = Z;
 
+    fn elem(&self) -> Elem {
+        self.plan.elem
+    }
+
     /// `vscalefpd` takes kd as it is.
     const SCALE_IN_BITS: bool = false;
 
@@ -295,39 +336,12 @@ impl Kernels for Emitter<'_> {
         }
     }
 
-    fn bin(&mut self, op: Bin, dst: Z, a: Z, b: Src) -> R {
-        macro_rules! go {
-            ($m:ident) => {
-                with_src!(self.$m(dst, a; b))
-            };
-        }
-        match op {
-            Bin::Add => go!(vaddpd),
-            Bin::Sub => go!(vsubpd),
-            Bin::Mul => go!(vmulpd),
-            Bin::Div => go!(vdivpd),
-            Bin::And => go!(vpandq),
-            Bin::Xor => go!(vpxorq),
-            Bin::Min => go!(vminpd),
-            Bin::SubInt => go!(vpsubq),
-        }
-    }
-
-    fn fused(&mut self, form: Fused, dst: Z, a: Z, b: Src) -> R {
-        match form {
-            Fused::Add231 => with_src!(self.vfmadd231pd(dst, a; b)),
-            Fused::NegAdd231 => with_src!(self.vfnmadd231pd(dst, a; b)),
-            Fused::Sub231 => with_src!(self.vfmsub231pd(dst, a; b)),
-            Fused::Add132 => with_src!(self.vfmadd132pd(dst, a; b)),
-            Fused::NegAdd132 => with_src!(self.vfnmadd132pd(dst, a; b)),
-            Fused::Add213 => with_src!(self.vfmadd213pd(dst, a; b)),
-        }
-    }
+    bin_and_fused!(Z, and: vpandd | vpandq, xor: vpxord | vpxorq);
 
     fn load_constant(&mut self, dst: Z, c: Src) -> R {
         match c {
             Src::Reg(z) => self.a.vmovapd(dst, z),
-            Src::K(off) => self.a.vbroadcastsd(dst, qword_ptr(rcx + off)),
+            Src::K(off) => self.broadcast(dst, off),
         }
     }
 
@@ -335,7 +349,7 @@ impl Kernels for Emitter<'_> {
         match self.resident.iter().find(|&(_, &z)| z == c) {
             Some((&bits, _)) => {
                 let off = self.pool_offset(bits);
-                self.a.vbroadcastsd(dst, qword_ptr(rcx + off))
+                self.broadcast(dst, off)
             }
             None => self.a.vmovapd(dst, c),
         }
@@ -369,22 +383,32 @@ impl Kernels for Emitter<'_> {
 
     fn preloaded(&self) -> Vec<(u64, Z)> {
         let program = self.plan.constants.iter();
-        let program = program.map(|&(v, c)| (c.to_bits(), ZMM[v as usize]));
+        let program = program.map(|&(v, bits)| (bits, ZMM[v as usize]));
         program
             .chain(self.resident.iter().map(|(&b, &z)| (b, z)))
             .collect()
     }
 
-    /// The last 1-7 elements: k1 = lanes below the count left.
+    /// The last 1-7 (float32: 1-15) elements: k1 = lanes below the count
+    /// left.
     fn emit_tail(&mut self, done: CodeLabel) -> R {
         self.a.cmp(rax, rdx)?;
         self.a.jae(done)?;
         self.a.mov(r11, rdx)?;
         self.a.sub(r11, rax)?;
-        self.a.shr(r11, 3)?;
-        self.a.vpbroadcastq(s(0), r11)?;
-        let lanes = self.lanes;
-        self.a.vpcmpuq(k1, s(0), zmmword_ptr(rcx + lanes), 6)?; // left > lane
+        self.a.shr(r11, self.plan.elem.shift())?;
+        let lanes = zmmword_ptr(rcx + self.lanes);
+        // left > lane
+        match self.plan.elem {
+            Elem::F32 => {
+                self.a.vpbroadcastd(s(0), r11d)?;
+                self.a.vpcmpud(k1, s(0), lanes, 6)?;
+            }
+            Elem::F64 => {
+                self.a.vpbroadcastq(s(0), r11)?;
+                self.a.vpcmpuq(k1, s(0), lanes, 6)?;
+            }
+        }
         self.tail = true;
         self.body(0, Divider::Hardware, done)?;
         self.tail = false;
@@ -392,15 +416,24 @@ impl Kernels for Emitter<'_> {
     }
 
     fn sqrt(&mut self, d: Z, x: Z, divider: Divider) -> R {
-        match divider {
-            Divider::Hardware => self.a.vsqrtpd(d, x),
-            Divider::Newton => self.sqrt_newton(d, x),
+        match (divider, self.plan.elem) {
+            (_, Elem::F32) => self.a.vsqrtps(d, x),
+            (Divider::Hardware, Elem::F64) => self.a.vsqrtpd(d, x),
+            (Divider::Newton, Elem::F64) => self.sqrt_newton(d, x),
         }
     }
 
     fn select(&mut self, compare: Compare, d: Z, [x, y, then, other]: [Z; 4]) -> R {
-        self.a.vcmppd(k2, x, y, predicate(compare))?;
-        self.a.vblendmpd(d.k2(), other, then)
+        match self.plan.elem {
+            Elem::F32 => {
+                self.a.vcmpps(k2, x, y, predicate(compare))?;
+                self.a.vblendmps(d.k2(), other, then)
+            }
+            Elem::F64 => {
+                self.a.vcmppd(k2, x, y, predicate(compare))?;
+                self.a.vblendmpd(d.k2(), other, then)
+            }
+        }
     }
 
     fn shift_left(&mut self, dst: Z, a: Z, imm: i32) -> R {
@@ -590,7 +623,11 @@ impl Kernels for Emitter<'_> {
     /// | `exp(-a*a) * sqrt(b)` (f = 0.28) | 0.80 | 0.74 | 0.72 |
     /// | `sqrt(a)` (f = 0.63) | 0.44 | 0.58 | 0.65 |
     fn divider_pattern(&self) -> Vec<Divider> {
-        divider_pattern(balance(self.program).0)
+        match self.plan.elem {
+            // The Newton forms are float64's.
+            Elem::F32 => vec![Divider::Hardware; 2],
+            Elem::F64 => divider_pattern(balance(self.program).0),
+        }
     }
 
     /// One vector of the program at byte offset `rax + off`.
@@ -606,10 +643,10 @@ impl Kernels for Emitter<'_> {
                 self.a
                     .prefetcht0(byte_ptr(INPUT_GPRS[j] + rax + (off + PREFETCH_AHEAD)))?;
             }
-            if tail {
-                self.a.vmovupd(z.k1().z(), src)?;
-            } else {
-                self.a.vmovupd(z, src)?;
+            match (tail, self.plan.elem) {
+                (false, _) => self.a.vmovupd(z, src)?,
+                (true, Elem::F32) => self.a.vmovups(z.k1().z(), src)?,
+                (true, Elem::F64) => self.a.vmovupd(z.k1().z(), src)?,
             }
         }
         let (program, plan) = (self.program, self.plan);
@@ -620,7 +657,9 @@ impl Kernels for Emitter<'_> {
         }
         let out = self.z(program.output);
         let dst = zmmword_ptr(rsi + rax + off);
-        if tail {
+        if tail && self.plan.elem == Elem::F32 {
+            self.a.vmovups(dst.k1(), out)?;
+        } else if tail {
             self.a.vmovupd(dst.k1(), out)?;
         } else if self.streaming {
             self.a.vmovntpd(dst, out)?;

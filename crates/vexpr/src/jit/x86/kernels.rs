@@ -11,8 +11,9 @@
 //! the exponent field, a select is a masked move or a blend. Those steps are
 //! the trait's required methods; the algorithms are its provided ones.
 
-use super::{ABS, Bin, Divider, INPUT_GPRS, SIGN};
+use super::{ABS, Bin, Divider, INPUT_GPRS};
 use crate::functions::{Compare, JitOp, POWI_MAX, POWI_MIN};
+use crate::jit::plan::Elem;
 use crate::jit::{Plan, Slot};
 use crate::kernels::vmath::shared::{
     ATAN_A, EXP_Q, INV_LN2, INV_PI, LN2_HI, LN2_LO, LOG_L, PIO2, SHIFT, SIN_WIDE, TRIG_FAST_MAX,
@@ -64,6 +65,11 @@ pub(super) enum Fused {
 pub(super) trait Kernels {
     /// The vector register type (zmm or ymm).
     type V: Copy + PartialEq;
+
+    /// The type of the lanes: which instruction forms (`ps` or `pd`) the
+    /// emitter's steps take, and the bit patterns of the sign operations.
+    /// Only the operations that are [`JitOp::in_float32`] meet float32.
+    fn elem(&self) -> Elem;
 
     /// Whether 2^k is built in the exponent field from the bits of
     /// t = fma(x, c, SHIFT) (AVX2), which must then stay apart from
@@ -227,8 +233,10 @@ pub(super) trait Kernels {
             let off = self.pool_offset(bits);
             self.load_constant(v, Src::K(off))?;
         }
+        let shift = self.elem().shift();
         let a = self.asm();
-        a.shl(rdx, 3)?;
+        // Elements to bytes, and back at the end.
+        a.shl(rdx, shift)?;
         a.xor(eax, eax)?;
         let mut group = a.create_label();
         let mut single = a.create_label();
@@ -277,7 +285,7 @@ pub(super) trait Kernels {
             a.jmp(done)?;
         }
         a.set_label(&mut done)?;
-        a.shr(rax, 3)?;
+        a.shr(rax, shift)?;
         a.vzeroupper()?;
         a.ret()?;
         Ok(true)
@@ -297,6 +305,9 @@ pub(super) trait Kernels {
         let Some(op) = instr.overload.jit else {
             return Ok(false);
         };
+        let elem = self.elem();
+        debug_assert!(elem == Elem::F64 || op.in_float32(), "{op:?} on float32");
+        let (sign_bits, abs_bits) = (elem.sign(), elem.abs());
         if op != JitOp::Powi {
             *self.squares() = None;
         }
@@ -320,18 +331,18 @@ pub(super) trait Kernels {
             JitOp::Sub => self.bin(Bin::Sub, d, x, Src::Reg(y))?,
             JitOp::Mul => self.bin(Bin::Mul, d, x, Src::Reg(y))?,
             JitOp::Neg => {
-                let sign = self.bits(SIGN);
+                let sign = self.bits(sign_bits);
                 self.bin(Bin::Xor, d, x, sign)?;
             }
             JitOp::Abs => {
-                let abs = self.bits(ABS);
+                let abs = self.bits(abs_bits);
                 self.bin(Bin::And, d, x, abs)?;
             }
             JitOp::NegMul => {
                 // The kernel's two operations, not one FMA: `-(x*y) + (-0)`
                 // has the right value and zero signs, but an FMA passes a NaN
                 // operand through unchanged, where `-x` flips its sign.
-                let sign = self.bits(SIGN);
+                let sign = self.bits(sign_bits);
                 self.bin(Bin::Xor, d, x, sign)?;
                 self.bin(Bin::Mul, d, d, Src::Reg(y))?;
             }
@@ -342,11 +353,11 @@ pub(super) trait Kernels {
                     _ => Bin::Mul,
                 };
                 self.bin(inner, d, x, Src::Reg(y))?;
-                let abs = self.bits(ABS);
+                let abs = self.bits(abs_bits);
                 self.bin(Bin::And, d, d, abs)?;
             }
             JitOp::AddAbs => {
-                let abs = self.bits(ABS);
+                let abs = self.bits(abs_bits);
                 self.bin(Bin::And, d, x, abs)?;
                 self.bin(Bin::And, s0, y, abs)?;
                 self.bin(Bin::Add, d, d, Src::Reg(s0))?;

@@ -9,8 +9,11 @@
 //! The generated function, in the System V calling convention on any OS:
 //!
 //! ```text
-//! fn(inputs: *const *const f64, out: *mut f64, n: usize, pool: *const u64) -> usize
+//! fn(inputs: *const *const u8, out: *mut u8, n: usize, pool: *const u64) -> usize
 //! ```
+//!
+//! The pointers address elements of the plan's [`Elem`](super::plan::Elem)
+//! type (float64 or float32), `n` counts them.
 //!
 //! General registers: `rdi` the input pointer array (then input 3), `rsi`
 //! `out`, `rdx` n (then its byte count), `rcx` the constant pool, `rax` the
@@ -22,6 +25,51 @@
 //! for outputs far larger than the caches (the stores then do not read the
 //! output's lines first).
 
+/// The `Kernels::bin` and `Kernels::fused` of a backend: each operation's
+/// `ps` form on float32 lanes and `pd` form on float64 ones, through the
+/// backend's own `by_elem!` (its register and constant operands differ),
+/// with its bitwise forms (`and`, `xor`: AVX2's `vandps`, EVEX's
+/// `vpandd`), written once for both.
+macro_rules! bin_and_fused {
+    ($v:ty, and: $and_ps:ident | $and_pd:ident, xor: $xor_ps:ident | $xor_pd:ident) => {
+        fn bin(&mut self, op: Bin, dst: $v, a: $v, b: Src) -> R {
+            match op {
+                Bin::Add => by_elem!(self.vaddps | vaddpd(dst, a; b)),
+                Bin::Sub => by_elem!(self.vsubps | vsubpd(dst, a; b)),
+                Bin::Mul => by_elem!(self.vmulps | vmulpd(dst, a; b)),
+                Bin::Div => by_elem!(self.vdivps | vdivpd(dst, a; b)),
+                Bin::And => by_elem!(self.$and_ps | $and_pd(dst, a; b)),
+                Bin::Xor => by_elem!(self.$xor_ps | $xor_pd(dst, a; b)),
+                Bin::Min => by_elem!(self.vminps | vminpd(dst, a; b)),
+                Bin::SubInt => by_elem!(self.vpsubd | vpsubq(dst, a; b)),
+            }
+        }
+
+        fn fused(&mut self, form: Fused, dst: $v, a: $v, b: Src) -> R {
+            match form {
+                Fused::Add231 => by_elem!(self.vfmadd231ps | vfmadd231pd(dst, a; b)),
+                Fused::NegAdd231 => by_elem!(self.vfnmadd231ps | vfnmadd231pd(dst, a; b)),
+                Fused::Sub231 => by_elem!(self.vfmsub231ps | vfmsub231pd(dst, a; b)),
+                Fused::Add132 => by_elem!(self.vfmadd132ps | vfmadd132pd(dst, a; b)),
+                Fused::NegAdd132 => by_elem!(self.vfnmadd132ps | vfnmadd132pd(dst, a; b)),
+                Fused::Add213 => by_elem!(self.vfmadd213ps | vfmadd213pd(dst, a; b)),
+            }
+        }
+    };
+}
+
+/// `with_src!` with the instruction's `ps` form for float32 lanes and its
+/// `pd` form for float64 ones (each backend defines `with_src!` for its
+/// operands).
+macro_rules! by_elem {
+    ($self:ident . $ps:ident | $pd:ident ( $($args:tt)* )) => {
+        match $self.plan.elem {
+            Elem::F32 => with_src!($self.$ps($($args)*)),
+            Elem::F64 => with_src!($self.$pd($($args)*)),
+        }
+    };
+}
+
 mod avx2;
 mod avx512;
 mod exec;
@@ -31,8 +79,11 @@ pub(super) use avx2::Avx2;
 #[cfg(test)]
 pub(super) use avx2::evex_instructions;
 pub(super) use avx512::Avx512;
+#[cfg(test)]
+pub(super) use avx512::instructions as avx512_instructions;
 
 use super::Compare;
+use super::plan::Elem;
 use exec::ExecCode;
 use iced_x86::BlockEncoderOptions;
 use iced_x86::code_asm::{AsmRegister64, CodeAssembler, CodeLabel, r8, r9, r10, rdi};
@@ -40,7 +91,7 @@ use std::collections::HashMap;
 
 /// The generated function's type.
 pub(super) type Entry =
-    unsafe extern "sysv64" fn(*const *const f64, *mut f64, usize, *const u64) -> usize;
+    unsafe extern "sysv64" fn(*const *const u8, *mut u8, usize, *const u64) -> usize;
 
 /// Machine code in executable memory, with the constants it reads.
 pub(crate) struct Compiled {
@@ -114,6 +165,16 @@ const PREFETCH_AHEAD: i32 = 4096;
 
 const SIGN: u64 = 1 << 63;
 const ABS: u64 = !SIGN;
+
+/// The pool words holding the lane numbers 0, 1, ... of a vector of
+/// `vector_bytes` in `elem` lanes (for the tail's mask: lane < count left).
+fn lane_numbers(elem: Elem, vector_bytes: i32) -> Vec<u64> {
+    let words = 0..vector_bytes as u64 / 8;
+    match elem {
+        Elem::F64 => words.collect(),
+        Elem::F32 => words.map(|i| (2 * i) | ((2 * i + 1) << 32)).collect(),
+    }
+}
 
 /// The two-operand vector operations (`dst = a OP b`) each backend lowers
 /// to its own instruction.
