@@ -27,7 +27,8 @@
 //! The loop runs a group of two to four vectors per iteration (some of them
 //! dividing by Newton's method: `divider_pattern`), then one, then the last 1-3
 //! elements with `vmaskmovpd` under a lane mask kept on the stack (32 bytes
-//! below the caller's stack pointer, restored before returning).
+//! reserved below the stack pointer, below any registers the function saved,
+//! and released before returning).
 
 use super::kernels::{self, Fma, Fused, Kernels, R, SinCosParts};
 use super::{
