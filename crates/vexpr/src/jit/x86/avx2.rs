@@ -21,7 +21,9 @@
 //!
 //! Vector registers: the program's values from `ymm0` up (see
 //! [`Plan`](crate::jit::Plan)), the kernels' scratch from `ymm15` down, the
-//! most used constants in the registers between. The pool holds each
+//! most used constants in the registers between. Each vector loads an input
+//! just before the first instruction that reads it, so that before then the
+//! input's register can be scratch (`first_reads`). The pool holds each
 //! constant four times in a row, read as full-width memory operands.
 //!
 //! The loop runs a group of two to four vectors per iteration (some of them
@@ -190,6 +192,27 @@ fn scratch_registers(op: JitOp, newton: bool) -> usize {
     }
 }
 
+/// For each instruction, the inputs (by their place in `plan.inputs`) that
+/// it reads first: each vector loads an input just before that instruction,
+/// not at its start, so that until then the input's register is free for
+/// scratch (a program of many inputs and an expensive kernel at its start
+/// fits in the 16 registers).
+fn first_reads(program: &Program, plan: &Plan) -> Vec<Vec<usize>> {
+    let mut loads = vec![Vec::new(); program.code.len()];
+    for (j, &reg) in plan.inputs.iter().enumerate() {
+        let first = program
+            .code
+            .iter()
+            .position(|instr| instr.args.iter().any(|&a| a as usize == reg));
+        // `Plan::new` takes only registers some instruction uses, and
+        // inputs are never written.
+        if let Some(i) = first {
+            loads[i].push(j);
+        }
+    }
+    loads
+}
+
 /// The scratch registers of each instruction, and how many of the
 /// registers above the values (`ymm15` down) any instruction takes; `None`
 /// when an instruction's kernel does not find enough.
@@ -199,7 +222,8 @@ fn scratch_registers(op: JitOp, newton: bool) -> usize {
 /// liveness pass over the program: not read again before they are written,
 /// and not the output), but never its own operands and destination, nor a
 /// float constant (loaded once before the loop). Inputs are loaded again for
-/// each vector, so they are dead after their last read.
+/// each vector, just before their first read ([`first_reads`]), so they are
+/// dead before it and after their last read.
 fn scratch_lists(program: &Program, plan: &Plan, newton: bool) -> Option<(Vec<Vec<Y>>, usize)> {
     let values = plan.values();
     let vector = |r: u32| match plan.slots[r as usize] {
@@ -213,6 +237,7 @@ fn scratch_lists(program: &Program, plan: &Plan, newton: bool) -> Option<(Vec<Ve
     let mut live = busy;
     live[vector(program.output)?] = true;
     let mut lists = vec![Vec::new(); program.code.len()];
+    let loads = first_reads(program, plan);
     // At least one: the tail's mask register, `ymm15`.
     let mut top = 1;
     for (i, instr) in program.code.iter().enumerate().rev() {
@@ -241,6 +266,10 @@ fn scratch_lists(program: &Program, plan: &Plan, newton: bool) -> Option<(Vec<Ve
         }
         for v in instr.args.iter().filter_map(|&r| vector(r)) {
             live[v] = true;
+        }
+        // Not loaded yet before its first read.
+        for &j in &loads[i] {
+            live[vector(plan.inputs[j] as u32)?] = false;
         }
     }
     Some((lists, top))
@@ -302,6 +331,8 @@ struct Emitter<'p> {
     squares: Option<(Y, usize)>,
     /// Each instruction's scratch registers ([`scratch_lists`]).
     scratch_at: Vec<Vec<Y>>,
+    /// The inputs each instruction loads first ([`first_reads`]).
+    loads_at: Vec<Vec<usize>>,
     /// The current instruction's.
     scratch: [Y; REGISTERS],
     /// How each vector of a main loop iteration divides.
@@ -331,6 +362,7 @@ impl<'p> Emitter<'p> {
             tail: false,
             squares: None,
             scratch_at,
+            loads_at: first_reads(program, plan),
             scratch: [MASK; REGISTERS],
             pattern,
             program,
@@ -345,6 +377,32 @@ impl<'p> Emitter<'p> {
             // `Plan::new` made every operand a vector except `powi` exponents.
             _ => unreachable!("not a vector operand"),
         }
+    }
+
+    /// The inputs that instruction `i` reads first, of the vector at byte
+    /// offset `rax + off` (only the lanes of the mask at `[rsp]` if
+    /// `self.tail`).
+    fn load_inputs(&mut self, i: usize, off: i32) -> R {
+        if self.loads_at[i].is_empty() {
+            return Ok(());
+        }
+        // A load may take a register a previous `powi` kept a square in;
+        // and the mask register is scratch between the loads.
+        self.squares = None;
+        if self.tail {
+            self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
+        }
+        for j in self.loads_at[i].clone() {
+            let y = self.y(self.plan.inputs[j] as u32);
+            let src = ymmword_ptr(INPUT_GPRS[j] + rax + off);
+            if self.tail {
+                // Masked-off lanes read nothing (and cannot fault): zeros.
+                self.a.vmaskmovpd(y, MASK, src)?;
+            } else {
+                self.a.vmovupd(y, src)?;
+            }
+        }
+        Ok(())
     }
 
     /// Jumps to `bail` if any (active) lane of `mask` has its sign bit set
@@ -740,30 +798,23 @@ impl Kernels for Emitter<'_> {
         self.copysign(d, s(6), y, s(0))
     }
 
-    /// One vector of the program at byte offset `rax + off`: load the inputs,
-    /// run every instruction, store the output; the lanes of the mask at
-    /// `[rsp]` only if `self.tail`. A lane needing a full math function
-    /// jumps to `bail` before anything of this vector is stored.
+    /// One vector of the program at byte offset `rax + off`: load the inputs
+    /// (each just before its first reader), run every instruction, store the
+    /// output; the lanes of the mask at `[rsp]` only if `self.tail`. A lane
+    /// needing a full math function jumps to `bail` before anything of this
+    /// vector is stored.
     fn body(&mut self, off: i32, divider: Divider, bail: CodeLabel) -> Result<bool, IcedError> {
         // Scratch registers hold the previous vector's values.
         self.squares = None;
-        if self.tail {
-            self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
-        }
-        for (j, &reg) in self.plan.inputs.clone().iter().enumerate() {
-            let y = self.y(reg as u32);
-            let src = ymmword_ptr(INPUT_GPRS[j] + rax + off);
-            if self.tail {
-                // Masked-off lanes read nothing (and cannot fault): zeros.
-                self.a.vmaskmovpd(y, MASK, src)?;
-            } else {
+        if !self.tail {
+            for gpr in &INPUT_GPRS[..self.plan.inputs.len()] {
                 self.a
-                    .prefetcht0(byte_ptr(INPUT_GPRS[j] + rax + (off + PREFETCH_AHEAD)))?;
-                self.a.vmovupd(y, src)?;
+                    .prefetcht0(byte_ptr(*gpr + rax + (off + PREFETCH_AHEAD)))?;
             }
         }
         let (program, plan) = (self.program, self.plan);
         for (i, instr) in program.code.iter().enumerate() {
+            self.load_inputs(i, off)?;
             let list = &self.scratch_at[i];
             if self.scratch[..list.len()] != list[..] {
                 // Other registers: the squares of a previous `powi` are not
