@@ -21,9 +21,10 @@
 //!
 //! Vector registers: the program's values from `ymm0` up (see
 //! [`Plan`](crate::jit::Plan)), the kernels' scratch from `ymm15` down, the
-//! most used constants in the registers between. Each vector loads an input
-//! just before the first instruction that reads it, so that before then the
-//! input's register can be scratch (`first_reads`). The pool holds each
+//! most used constants in the registers between. Each vector loads its
+//! inputs at its start, or, when a kernel's scratch does not fit otherwise,
+//! each just before the first instruction that reads it, so that before then
+//! the input's register can be scratch (`first_reads`). The pool holds each
 //! constant four times in a row, read as full-width memory operands.
 //!
 //! The loop runs a group of two to four vectors per iteration (some of them
@@ -42,7 +43,7 @@ use crate::jit::{Backend, Plan, Slot};
 use crate::kernels::vmath::shared::{
     ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, PI_HI_LO, PIO2_HI_LO, PIO4, SHIFT, TRIG_TINY,
 };
-use crate::program::Program;
+use crate::program::{Instr, Program};
 use iced_x86::IcedError;
 use iced_x86::code_asm::*;
 use std::collections::HashMap;
@@ -103,18 +104,25 @@ fn balance(program: &Program) -> (f64, f64) {
 /// one's label.
 fn emit<'p>(program: &'p Program, plan: &'p Plan) -> Option<(Emitter<'p>, CodeLabel)> {
     let values = plan.values();
-    // Newton's division needs scratch registers the divider does not: when
-    // they are not to be had, every vector divides on the divider.
-    let mut pattern = divider_pattern(balance(program).0);
-    let newton = pattern.contains(&Divider::Newton);
-    let (scratch, top) = match scratch_lists(program, plan, newton) {
-        Some(lists) => lists,
-        None if newton => {
-            pattern = vec![Divider::Hardware; 2];
-            scratch_lists(program, plan, false)?
-        }
-        None => return None,
-    };
+    // Inputs are loaded at the vector's start, where their loads have the
+    // most time, and just before their first reader only when the scratch
+    // registers are not to be had otherwise (`first_reads`). Newton's
+    // division needs scratch registers the divider does not: when they are
+    // not to be had, every vector divides on the divider.
+    let (loads, scratch, top, pattern) = [false, true].into_iter().find_map(|late| {
+        let loads = first_reads(program, plan, late);
+        let mut pattern = divider_pattern(balance(program).0);
+        let newton = pattern.contains(&Divider::Newton);
+        let (scratch, top) = match scratch_lists(program, plan, newton, &loads) {
+            Some(lists) => lists,
+            None if newton => {
+                pattern = vec![Divider::Hardware; 2];
+                scratch_lists(program, plan, false, &loads)?
+            }
+            None => return None,
+        };
+        Some((loads, scratch, top, pattern))
+    })?;
     // A first emission counts how often the loop reads each constant; the
     // most used ones then live in the registers that neither the values nor
     // any instruction's scratch take.
@@ -122,14 +130,14 @@ fn emit<'p>(program: &'p Program, plan: &'p Plan) -> Option<(Emitter<'p>, CodeLa
         program,
         plan,
         HashMap::new(),
-        scratch.clone(),
+        (scratch.clone(), loads.clone()),
         pattern.clone(),
     )
     .ok()?;
     count.emit_both().ok()??;
     let free = (values..REGISTERS - top).map(|r| YMM[r]);
     let resident = by_use(count.uses).into_iter().zip(free).collect();
-    let mut e = Emitter::new(program, plan, resident, scratch, pattern).ok()?;
+    let mut e = Emitter::new(program, plan, resident, (scratch, loads), pattern).ok()?;
     let streaming = e.emit_both().ok()??;
     Some((e, streaming))
 }
@@ -193,17 +201,15 @@ fn scratch_registers(op: JitOp, newton: bool) -> usize {
 }
 
 /// For each instruction, the inputs (by their place in `plan.inputs`) that
-/// it reads first: each vector loads an input just before that instruction,
-/// not at its start, so that until then the input's register is free for
-/// scratch (a program of many inputs and an expensive kernel at its start
-/// fits in the 16 registers).
-fn first_reads(program: &Program, plan: &Plan) -> Vec<Vec<usize>> {
+/// each vector loads just before it: all before the first if not `late`;
+/// else each before the instruction that reads it first, so that until then
+/// the input's register is free for scratch (a program of many inputs and
+/// an expensive kernel early then fits in the 16 registers).
+fn first_reads(program: &Program, plan: &Plan, late: bool) -> Vec<Vec<usize>> {
     let mut loads = vec![Vec::new(); program.code.len()];
     for (j, &reg) in plan.inputs.iter().enumerate() {
-        let first = program
-            .code
-            .iter()
-            .position(|instr| instr.args.iter().any(|&a| a as usize == reg));
+        let reads = |instr: &Instr| !late || instr.args.iter().any(|&a| a as usize == reg);
+        let first = program.code.iter().position(reads);
         // `Plan::new` takes only registers some instruction uses, and
         // inputs are never written.
         if let Some(i) = first {
@@ -222,9 +228,14 @@ fn first_reads(program: &Program, plan: &Plan) -> Vec<Vec<usize>> {
 /// liveness pass over the program: not read again before they are written,
 /// and not the output), but never its own operands and destination, nor a
 /// float constant (loaded once before the loop). Inputs are loaded again for
-/// each vector, just before their first read ([`first_reads`]), so they are
-/// dead before it and after their last read.
-fn scratch_lists(program: &Program, plan: &Plan, newton: bool) -> Option<(Vec<Vec<Y>>, usize)> {
+/// each vector, before the instruction `loads` names ([`first_reads`]), so
+/// they are dead before it and after their last read.
+fn scratch_lists(
+    program: &Program,
+    plan: &Plan,
+    newton: bool,
+    loads: &[Vec<usize>],
+) -> Option<(Vec<Vec<Y>>, usize)> {
     let values = plan.values();
     let vector = |r: u32| match plan.slots[r as usize] {
         Slot::Vector(v) => Some(v as usize),
@@ -237,7 +248,6 @@ fn scratch_lists(program: &Program, plan: &Plan, newton: bool) -> Option<(Vec<Ve
     let mut live = busy;
     live[vector(program.output)?] = true;
     let mut lists = vec![Vec::new(); program.code.len()];
-    let loads = first_reads(program, plan);
     // At least one: the tail's mask register, `ymm15`.
     let mut top = 1;
     for (i, instr) in program.code.iter().enumerate().rev() {
@@ -331,7 +341,7 @@ struct Emitter<'p> {
     squares: Option<(Y, usize)>,
     /// Each instruction's scratch registers ([`scratch_lists`]).
     scratch_at: Vec<Vec<Y>>,
-    /// The inputs each instruction loads first ([`first_reads`]).
+    /// The inputs loaded before each instruction ([`first_reads`]).
     loads_at: Vec<Vec<usize>>,
     /// The current instruction's.
     scratch: [Y; REGISTERS],
@@ -349,7 +359,7 @@ impl<'p> Emitter<'p> {
         program: &'p Program,
         plan: &'p Plan,
         resident: HashMap<u64, Y>,
-        scratch_at: Vec<Vec<Y>>,
+        (scratch_at, loads_at): (Vec<Vec<Y>>, Vec<Vec<usize>>),
         pattern: Vec<Divider>,
     ) -> Result<Self, IcedError> {
         Ok(Emitter {
@@ -362,7 +372,7 @@ impl<'p> Emitter<'p> {
             tail: false,
             squares: None,
             scratch_at,
-            loads_at: first_reads(program, plan),
+            loads_at,
             scratch: [MASK; REGISTERS],
             pattern,
             program,
@@ -379,7 +389,7 @@ impl<'p> Emitter<'p> {
         }
     }
 
-    /// The inputs that instruction `i` reads first, of the vector at byte
+    /// The inputs loaded before instruction `i`, of the vector at byte
     /// offset `rax + off` (only the lanes of the mask at `[rsp]` if
     /// `self.tail`).
     fn load_inputs(&mut self, i: usize, off: i32) -> R {
@@ -799,7 +809,7 @@ impl Kernels for Emitter<'_> {
     }
 
     /// One vector of the program at byte offset `rax + off`: load the inputs
-    /// (each just before its first reader), run every instruction, store the
+    /// (where `first_reads` put them), run every instruction, store the
     /// output; the lanes of the mask at `[rsp]` only if `self.tail`. A lane
     /// needing a full math function jumps to `bail` before anything of this
     /// vector is stored.
