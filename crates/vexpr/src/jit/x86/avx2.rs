@@ -409,6 +409,8 @@ impl<'p> Emitter<'p> {
                 // Masked-off lanes read nothing (and cannot fault): zeros.
                 self.a.vmaskmovpd(y, MASK, src)?;
             } else {
+                self.a
+                    .prefetcht0(byte_ptr(INPUT_GPRS[j] + rax + (off + PREFETCH_AHEAD)))?;
                 self.a.vmovupd(y, src)?;
             }
         }
@@ -816,12 +818,6 @@ impl Kernels for Emitter<'_> {
     fn body(&mut self, off: i32, divider: Divider, bail: CodeLabel) -> Result<bool, IcedError> {
         // Scratch registers hold the previous vector's values.
         self.squares = None;
-        if !self.tail {
-            for gpr in &INPUT_GPRS[..self.plan.inputs.len()] {
-                self.a
-                    .prefetcht0(byte_ptr(*gpr + rax + (off + PREFETCH_AHEAD)))?;
-            }
-        }
         let (program, plan) = (self.program, self.plan);
         for (i, instr) in program.code.iter().enumerate() {
             self.load_inputs(i, off)?;
