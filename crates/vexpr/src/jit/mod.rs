@@ -223,10 +223,12 @@ impl Code {
         // `inputs` (as many as the plan has inputs; the last vector's loads
         // are masked, and the prefetches ahead never fault), writes `n`
         // elements through `out` (masked at the end, so never past it) and
-        // reads the constant pool it was assembled with; besides, the AVX2
-        // code keeps its tail mask in 32 bytes it reserves below the stack
-        // pointer and releases. It touches nothing else and uses only
-        // caller-saved registers, which `extern "sysv64"` tells the compiler.
+        // reads the constant pool it was assembled with; besides, it pushes
+        // the callee-saved registers it takes for inputs 4-7 and pops them
+        // before its one return (every exit goes through it), and the AVX2
+        // code keeps its tail mask in 32 bytes it reserves below them and
+        // releases first. It touches nothing else; its other registers are
+        // caller-saved, which `extern "sysv64"` tells the compiler.
         // `compile` made the code for a level the hardware has (AVX-512
         // F/DQ/VL/BW, or AVX2 and FMA), whose instructions are the only ones
         // its backend emits. The pointers' validity, and `out`'s alignment

@@ -10,8 +10,9 @@ use crate::dtype::{DType, Scalar};
 use crate::functions::JitOp;
 use crate::program::{Program, Role};
 
-/// The most inputs a compiled loop reads (one general register each).
-pub(crate) const MAX_INPUTS: usize = 4;
+/// The most inputs a compiled loop reads (one general register each: the
+/// x86 function has four caller-saved ones to spare, and saves four more).
+pub(crate) const MAX_INPUTS: usize = 8;
 
 /// Where each program register lives in the loop.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -33,13 +33,15 @@ fn levels() -> Vec<CpuLevel> {
     }
 }
 
+/// The signature of float64 variables `vars`.
+fn signature(vars: &[&str]) -> Signature {
+    vars.iter()
+        .fold(Signature::new(), |s, v| s.with(v, crate::DType::Float64))
+}
+
 /// Whether `source` compiles to machine code at `level`.
 fn compiles(level: CpuLevel, source: &str, vars: &[&str]) -> bool {
-    let mut sig = Signature::new();
-    for v in vars {
-        sig = sig.with(v, crate::DType::Float64);
-    }
-    let expr = Expr::compile(source, &sig).unwrap();
+    let expr = Expr::compile(source, &signature(vars)).unwrap();
     with_run_cap(Some(level), || expr.program().machine_code().is_some())
 }
 
@@ -86,9 +88,7 @@ fn avx2_code_has_no_avx512_instructions() {
     // Generated whatever this CPU has: the other tests run it, but on a CPU
     // with AVX-512 an EVEX instruction would run too.
     use proptest::strategy::ValueTree;
-    let sig = ["a", "b", "c"]
-        .iter()
-        .fold(Signature::new(), |s, v| s.with(v, crate::DType::Float64));
+    let sig = signature(&NAMES[..3]);
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let random = (0..300).map(|_| arb_source().new_tree(&mut runner).unwrap().current());
     let mut covered = 0;
@@ -154,6 +154,10 @@ fn nans_may_differ(source: &str, names: &[&str], inputs: &[f64], want: f64, got:
     occurrences >= 2 || made
 }
 
+/// The variables [`check`] binds, the first as many as it has columns: as
+/// many as a loop reads at most ([`MAX_INPUTS`](super::MAX_INPUTS)).
+const NAMES: [&str; super::MAX_INPUTS] = ["a", "b", "c", "d", "e", "f", "g", "h"];
+
 /// Evaluates `source` with and without machine code and compares every element.
 fn check(source: &str, columns: &[Vec<f64>]) -> Result<(), String> {
     check_typed(source, columns, crate::DType::Float64)
@@ -162,7 +166,7 @@ fn check(source: &str, columns: &[Vec<f64>]) -> Result<(), String> {
 /// [`check`] with the inputs of `dtype`, float64 or float32 (`columns`
 /// then holds float32 values).
 fn check_typed(source: &str, columns: &[Vec<f64>], dtype: crate::DType) -> Result<(), String> {
-    let names = ["a", "b", "c"];
+    let names = &NAMES[..columns.len()];
     let singles: Vec<Vec<f32>> = (columns.iter())
         .map(|c| c.iter().map(|&x| x as f32).collect())
         .collect();
@@ -188,7 +192,7 @@ fn check_typed(source: &str, columns: &[Vec<f64>], dtype: crate::DType) -> Resul
             .map_err(|e| e.to_string())
     };
     for level in levels() {
-        check_at(source, columns, &names, |jit, threads| {
+        check_at(source, columns, names, |jit, threads| {
             run(jit, threads, level)
         })
         .map_err(|e| format!("at {level}: {e}"))?;
@@ -305,10 +309,7 @@ fn the_random_programs_mostly_compile() {
         let (mut tried, mut compiled) = (0, 0);
         for _ in 0..300 {
             let source = arb_source().new_tree(&mut runner).unwrap().current();
-            let sig = ["a", "b", "c"]
-                .iter()
-                .fold(Signature::new(), |s, v| s.with(v, crate::DType::Float64));
-            let expr = Expr::compile(&source, &sig).unwrap();
+            let expr = Expr::compile(&source, &signature(&NAMES[..3])).unwrap();
             // Constants alone fold to a value: there is nothing to run.
             if expr.variables().is_empty() {
                 continue;
@@ -435,6 +436,126 @@ fn every_function_and_power_on_hard_values_and_every_length() {
                 };
                 let columns = [column(0), column(1), column(2)];
                 if let Err(message) = check(source, &columns) {
+                    panic!("{message}");
+                }
+            }
+        }
+    }
+}
+
+/// Programs of five to eight inputs, each reading all of the first `k` of
+/// [`NAMES`]: the inputs past the fourth take callee-saved registers that the
+/// loop saves and restores. Sums of products (the fused forms), the
+/// functions that leave the loop early, a select, inputs read twice and in
+/// another order than their registers'.
+fn many_input_sources() -> Vec<(usize, &'static str)> {
+    vec![
+        (5, "a*b + c*d - e"),
+        (5, "exp(a) * b + log(c) - d / e"),
+        (5, "(e - a) * (d + b) / c"),
+        (6, "a*b + c*d - e*f"),
+        (6, "exp(a) * b + log(c) - d / e + sqrt(f)"),
+        (6, "where(a > b, c*d, e - f)"),
+        (7, "a*b + c*d - e*f + g"),
+        (7, "where(a > b, c*d, e - f) + sin(g)"),
+        (7, "g + f + e + d + c + b + a"),
+        (8, "a*b + c*d - e*f + g*h"),
+        (8, "exp(a) * b + log(c) - d / e + sqrt(f) * tanh(g) - h**3"),
+        (8, "(a + h) * (b - g) + c*f - d*e + h*a"),
+        (8, "sin(h) * g + tanh(f) * e - abs(d) + c / (b + a)"),
+        // At AVX2 arctan2's 8 scratch registers fit only because the inputs
+        // read later are not loaded yet.
+        (8, "arctan2(h, g) + cos(f) * e - abs(d) + c / (b + a)"),
+    ]
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn programs_of_up_to_eight_inputs_compile_to_machine_code() {
+    for (k, source) in many_input_sources() {
+        for level in levels() {
+            assert!(compiles(level, source, &NAMES[..k]), "{source} at {level}");
+        }
+        // Also at the levels this machine does not run: the plan and the
+        // lowering cover the program (the code is assembled, not run).
+        #[cfg(target_arch = "x86_64")]
+        {
+            let expr = Expr::compile(source, &signature(&NAMES[..k])).unwrap();
+            let program = expr.program();
+            assert!(
+                super::build::<super::x86::Avx512>(program).is_some(),
+                "{source}"
+            );
+            assert!(
+                super::build::<super::x86::Avx2>(program).is_some(),
+                "{source}"
+            );
+        }
+    }
+    // At AVX2 the 16 ymm registers hold the values and each kernel's
+    // scratch: here, at arctan2, the other seven inputs are loaded and read
+    // later, and of its 8 scratch registers only 6 are to be had (5 above
+    // the 11 values, and the output's).
+    #[cfg(target_arch = "x86_64")]
+    {
+        let late = "arctan2(a*b + c*d - e*f + g*h, a) * b * c * d * e * f * g * h";
+        let expr = Expr::compile(late, &signature(&NAMES)).unwrap();
+        assert!(super::build::<super::x86::Avx2>(expr.program()).is_none());
+        assert!(super::build::<super::x86::Avx512>(expr.program()).is_some());
+    }
+    // Nine inputs are more than the loop has registers for: passes.
+    let nine = "a*b + c*d - e*f + g*h + i";
+    let vars = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+    for level in levels() {
+        assert!(!compiles(level, nine, &vars), "{nine} at {level}");
+    }
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn programs_of_up_to_eight_inputs_give_the_bits_of_the_passes() {
+    // Each hard value among ordinary ones, at a different position in each
+    // input; lengths around the vectors (4 or 8 elements), their groups (up
+    // to 4 vectors) and the blocks of `check` (64 elements), with every
+    // tail of 1-7 elements.
+    let hard = [
+        0.0,
+        -0.0,
+        -1.0,
+        f64::NAN,
+        -f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        1e-310,
+        709.8,
+        -745.2,
+        1e300,
+        1048576.0000000002,
+    ];
+    let lengths = (0..=40).chain([63, 64, 65, 127, 128, 129, 1000, 1027]);
+    for n in lengths {
+        for (h, &value) in hard.iter().enumerate() {
+            let columns: Vec<Vec<f64>> = (0..NAMES.len())
+                .map(|j| {
+                    (0..n)
+                        .map(|i| {
+                            if i == (h + 5 * j) % n.max(1) {
+                                value
+                            } else {
+                                0.25 + ((i * 7 + j * 3) % 13) as f64 * 0.3
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            for (k, source) in many_input_sources() {
+                if let Err(message) = check(source, &columns[..k]) {
                     panic!("{message}");
                 }
             }
@@ -571,6 +692,95 @@ where
         let want = run(false, level);
         for _ in 0..2 {
             assert!(run(true, level) == want, "{in_place} at {level}");
+        }
+    }
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn eight_input_programs_of_gathered_scalar_and_in_place_inputs_match_the_passes() {
+    // Dense inputs read in place among gathered, broadcast and scalar ones.
+    use crate::ArrayView;
+    let rows = 300;
+    let m: Vec<f64> = (0..rows * 4)
+        .map(|i| 0.05 + (i % 37) as f64 / 9.0)
+        .collect();
+    let column = ArrayView::strided(&m[..], &[rows], &[4], 1).unwrap();
+    let reversed = ArrayView::strided(&m[..], &[rows], &[-3], (rows - 1) * 3 + 2).unwrap();
+    let row: Vec<f64> = (0..7).map(|i| 0.5 + i as f64).collect();
+    let col: Vec<f64> = (0..rows).map(|i| 1.0 + (i % 5) as f64).collect();
+    let col = crate::Array::from_vec(col, &[rows, 1]).unwrap();
+    let scalar = 0.75;
+    let dense: Vec<f64> = (0..rows).map(|i| 0.3 + (i % 11) as f64 / 4.0).collect();
+    let grid: Vec<f64> = (0..rows * 7).map(|i| 0.2 + (i % 19) as f64 / 5.0).collect();
+    let grid = crate::Array::from_vec(grid, &[rows, 7]).unwrap();
+    let cases: Vec<(&str, Env<'_>)> = vec![
+        (
+            "a*b + c*d - e*f + g*h",
+            Env::new()
+                .with("a", column.clone())
+                .with("b", &dense[..])
+                .with("c", reversed.clone())
+                .with("d", scalar)
+                .with("e", column.clone())
+                .with("f", &dense[..])
+                .with("g", reversed.clone())
+                .with("h", 2.5),
+        ),
+        (
+            "exp(a) * b + log(c) - d / e + sqrt(f) * tanh(g) - h**3",
+            Env::new()
+                .with("a", &col)
+                .with("b", &row[..])
+                .with("c", scalar)
+                .with("d", &grid)
+                .with("e", &col)
+                .with("f", &grid)
+                .with("g", &row[..])
+                .with("h", &grid),
+        ),
+    ];
+    let options = |jit, level| {
+        Options {
+            threads: 1,
+            block_len: 64,
+            jit,
+            ..Options::default()
+        }
+        .with_cpu(level)
+    };
+    for level in levels() {
+        for (source, env) in &cases {
+            let expr = Expr::compile(source, &Signature::of(env)).unwrap();
+            let want = expr.eval_with(env, options(false, level)).unwrap();
+            for _ in 0..2 {
+                let got = expr.eval_with(env, options(true, level)).unwrap();
+                assert_eq!(got.shape(), want.shape(), "{source}");
+                assert!(lanes(&got) == lanes(&want), "{source} at {level}");
+            }
+        }
+    }
+    // In place: the output is also the input `a` of eight.
+    let source = "a*b + c*d - e*f + g*h + a";
+    let a: Vec<f64> = (0..1000).map(|i| (i % 17) as f64 / 7.0).collect();
+    let b: Vec<f64> = (0..1000).map(|i| 0.1 + (i % 13) as f64).collect();
+    let expr = Expr::compile(source, &signature(&NAMES)).unwrap();
+    let env_b = (NAMES[1..].iter()).fold(Env::new(), |env, name| env.with(name, &b[..]));
+    for level in levels() {
+        let mut want = a.clone();
+        expr.eval_in_place_with(&env_b, "a", &[1000], &mut want, options(false, level))
+            .unwrap();
+        for _ in 0..2 {
+            let mut got = a.clone();
+            expr.eval_in_place_with(&env_b, "a", &[1000], &mut got, options(true, level))
+                .unwrap();
+            assert!(
+                got.iter().zip(&want).all(|(&x, &y)| same(x, y)),
+                "{source} at {level}"
+            );
         }
     }
 }

@@ -22,13 +22,17 @@
 //!
 //! Vector registers: the program's values from `ymm0` up (see
 //! [`Plan`](crate::jit::Plan)), the kernels' scratch from `ymm15` down, the
-//! most used constants in the registers between. The pool holds each
+//! most used constants in the registers between. Each vector loads its
+//! inputs at its start, or, when a kernel's scratch does not fit otherwise,
+//! each just before the first instruction that reads it, so that before then
+//! the input's register can be scratch (`first_reads`). The pool holds each
 //! constant four times in a row, read as full-width memory operands.
 //!
 //! The loop runs a group of two to four vectors per iteration (some of them
 //! dividing by Newton's method: `divider_pattern`), then one, then the last 1-3
 //! elements with `vmaskmovpd` under a lane mask kept on the stack (32 bytes
-//! below the caller's stack pointer, restored before returning).
+//! reserved below the stack pointer, below any registers the function saved,
+//! and released before returning).
 //!
 //! Float32 programs (IEEE operations only: see `JitOp::in_float32`) take the
 //! `ps` forms, 32-bit lane masks (`vpcmpgtd`, `vmaskmovps`, `vblendvps`) for
@@ -45,7 +49,7 @@ use crate::jit::{Backend, Plan, Slot};
 use crate::kernels::vmath::shared::{
     ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, PI_HI_LO, PIO2_HI_LO, PIO4, SHIFT, TRIG_TINY,
 };
-use crate::program::Program;
+use crate::program::{Instr, Program};
 use iced_x86::IcedError;
 use iced_x86::code_asm::*;
 use std::collections::HashMap;
@@ -106,22 +110,29 @@ fn balance(program: &Program) -> (f64, f64) {
 /// one's label.
 fn emit<'p>(program: &'p Program, plan: &'p Plan) -> Option<(Emitter<'p>, CodeLabel)> {
     let values = plan.values();
-    // Newton's division needs scratch registers the divider does not: when
-    // they are not to be had, every vector divides on the divider. It is
-    // float64's: float32 divides on the divider.
-    let mut pattern = match plan.elem {
-        Elem::F32 => vec![Divider::Hardware; 2],
-        Elem::F64 => divider_pattern(balance(program).0),
-    };
-    let newton = pattern.contains(&Divider::Newton);
-    let (scratch, top) = match scratch_lists(program, plan, newton) {
-        Some(lists) => lists,
-        None if newton => {
-            pattern = vec![Divider::Hardware; 2];
-            scratch_lists(program, plan, false)?
-        }
-        None => return None,
-    };
+    // Inputs are loaded at the vector's start, where their loads have the
+    // most time, and just before their first reader only when the scratch
+    // registers are not to be had otherwise (`first_reads`). Newton's
+    // division needs scratch registers the divider does not: when they are
+    // not to be had, every vector divides on the divider. It is float64's:
+    // float32 divides on the divider.
+    let (loads, scratch, top, pattern) = [false, true].into_iter().find_map(|late| {
+        let loads = first_reads(program, plan, late);
+        let mut pattern = match plan.elem {
+            Elem::F32 => vec![Divider::Hardware; 2],
+            Elem::F64 => divider_pattern(balance(program).0),
+        };
+        let newton = pattern.contains(&Divider::Newton);
+        let (scratch, top) = match scratch_lists(program, plan, newton, &loads) {
+            Some(lists) => lists,
+            None if newton => {
+                pattern = vec![Divider::Hardware; 2];
+                scratch_lists(program, plan, false, &loads)?
+            }
+            None => return None,
+        };
+        Some((loads, scratch, top, pattern))
+    })?;
     // A first emission counts how often the loop reads each constant; the
     // most used ones then live in the registers that neither the values nor
     // any instruction's scratch take.
@@ -129,14 +140,14 @@ fn emit<'p>(program: &'p Program, plan: &'p Plan) -> Option<(Emitter<'p>, CodeLa
         program,
         plan,
         HashMap::new(),
-        scratch.clone(),
+        (scratch.clone(), loads.clone()),
         pattern.clone(),
     )
     .ok()?;
     count.emit_both().ok()??;
     let free = (values..REGISTERS - top).map(|r| YMM[r]);
     let resident = by_use(count.uses).into_iter().zip(free).collect();
-    let mut e = Emitter::new(program, plan, resident, scratch, pattern).ok()?;
+    let mut e = Emitter::new(program, plan, resident, (scratch, loads), pattern).ok()?;
     let streaming = e.emit_both().ok()??;
     Some((e, streaming))
 }
@@ -199,6 +210,25 @@ fn scratch_registers(op: JitOp, newton: bool) -> usize {
     }
 }
 
+/// For each instruction, the inputs (by their place in `plan.inputs`) that
+/// each vector loads just before it: all before the first if not `late`;
+/// else each before the instruction that reads it first, so that until then
+/// the input's register is free for scratch (a program of many inputs and
+/// an expensive kernel early then fits in the 16 registers).
+fn first_reads(program: &Program, plan: &Plan, late: bool) -> Vec<Vec<usize>> {
+    let mut loads = vec![Vec::new(); program.code.len()];
+    for (j, &reg) in plan.inputs.iter().enumerate() {
+        let reads = |instr: &Instr| !late || instr.args.iter().any(|&a| a as usize == reg);
+        let first = program.code.iter().position(reads);
+        // `Plan::new` takes only registers some instruction uses, and
+        // inputs are never written.
+        if let Some(i) = first {
+            loads[i].push(j);
+        }
+    }
+    loads
+}
+
 /// The scratch registers of each instruction, and how many of the
 /// registers above the values (`ymm15` down) any instruction takes; `None`
 /// when an instruction's kernel does not find enough.
@@ -208,8 +238,14 @@ fn scratch_registers(op: JitOp, newton: bool) -> usize {
 /// liveness pass over the program: not read again before they are written,
 /// and not the output), but never its own operands and destination, nor a
 /// float constant (loaded once before the loop). Inputs are loaded again for
-/// each vector, so they are dead after their last read.
-fn scratch_lists(program: &Program, plan: &Plan, newton: bool) -> Option<(Vec<Vec<Y>>, usize)> {
+/// each vector, before the instruction `loads` names ([`first_reads`]), so
+/// they are dead before it and after their last read.
+fn scratch_lists(
+    program: &Program,
+    plan: &Plan,
+    newton: bool,
+    loads: &[Vec<usize>],
+) -> Option<(Vec<Vec<Y>>, usize)> {
     let values = plan.values();
     let vector = |r: u32| match plan.slots[r as usize] {
         Slot::Vector(v) => Some(v as usize),
@@ -250,6 +286,10 @@ fn scratch_lists(program: &Program, plan: &Plan, newton: bool) -> Option<(Vec<Ve
         }
         for v in instr.args.iter().filter_map(|&r| vector(r)) {
             live[v] = true;
+        }
+        // Not loaded yet before its first read.
+        for &j in &loads[i] {
+            live[vector(plan.inputs[j] as u32)?] = false;
         }
     }
     Some((lists, top))
@@ -311,6 +351,8 @@ struct Emitter<'p> {
     squares: Option<(Y, usize)>,
     /// Each instruction's scratch registers ([`scratch_lists`]).
     scratch_at: Vec<Vec<Y>>,
+    /// The inputs loaded before each instruction ([`first_reads`]).
+    loads_at: Vec<Vec<usize>>,
     /// The current instruction's.
     scratch: [Y; REGISTERS],
     /// How each vector of a main loop iteration divides.
@@ -328,7 +370,7 @@ impl<'p> Emitter<'p> {
         program: &'p Program,
         plan: &'p Plan,
         resident: HashMap<u64, Y>,
-        scratch_at: Vec<Vec<Y>>,
+        (scratch_at, loads_at): (Vec<Vec<Y>>, Vec<Vec<usize>>),
         pattern: Vec<Divider>,
     ) -> Result<Self, IcedError> {
         Ok(Emitter {
@@ -341,6 +383,7 @@ impl<'p> Emitter<'p> {
             tail: false,
             squares: None,
             scratch_at,
+            loads_at,
             scratch: [MASK; REGISTERS],
             pattern,
             program,
@@ -355,6 +398,37 @@ impl<'p> Emitter<'p> {
             // `Plan::new` made every operand a vector except `powi` exponents.
             _ => unreachable!("not a vector operand"),
         }
+    }
+
+    /// The inputs loaded before instruction `i`, of the vector at byte
+    /// offset `rax + off` (only the lanes of the mask at `[rsp]` if
+    /// `self.tail`).
+    fn load_inputs(&mut self, i: usize, off: i32) -> R {
+        if self.loads_at[i].is_empty() {
+            return Ok(());
+        }
+        // A load may take a register a previous `powi` kept a square in;
+        // and the mask register is scratch between the loads.
+        self.squares = None;
+        if self.tail {
+            self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
+        }
+        for j in self.loads_at[i].clone() {
+            let y = self.y(self.plan.inputs[j] as u32);
+            let src = ymmword_ptr(INPUT_GPRS[j] + rax + off);
+            if self.tail {
+                // Masked-off lanes read nothing (and cannot fault): zeros.
+                match self.plan.elem {
+                    Elem::F32 => self.a.vmaskmovps(y, MASK, src)?,
+                    Elem::F64 => self.a.vmaskmovpd(y, MASK, src)?,
+                }
+            } else {
+                self.a
+                    .prefetcht0(byte_ptr(INPUT_GPRS[j] + rax + (off + PREFETCH_AHEAD)))?;
+                self.a.vmovupd(y, src)?;
+            }
+        }
+        Ok(())
     }
 
     /// Jumps to `bail` if any (active) lane of `mask` has its sign bit set
@@ -749,33 +823,17 @@ impl Kernels for Emitter<'_> {
         self.copysign(d, s(6), y, s(0))
     }
 
-    /// One vector of the program at byte offset `rax + off`: load the inputs,
-    /// run every instruction, store the output; the lanes of the mask at
-    /// `[rsp]` only if `self.tail`. A lane needing a full math function
-    /// jumps to `bail` before anything of this vector is stored.
+    /// One vector of the program at byte offset `rax + off`: load the inputs
+    /// (where `first_reads` put them), run every instruction, store the
+    /// output; the lanes of the mask at `[rsp]` only if `self.tail`. A lane
+    /// needing a full math function jumps to `bail` before anything of this
+    /// vector is stored.
     fn body(&mut self, off: i32, divider: Divider, bail: CodeLabel) -> Result<bool, IcedError> {
         // Scratch registers hold the previous vector's values.
         self.squares = None;
-        if self.tail {
-            self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
-        }
-        for (j, &reg) in self.plan.inputs.clone().iter().enumerate() {
-            let y = self.y(reg as u32);
-            let src = ymmword_ptr(INPUT_GPRS[j] + rax + off);
-            if self.tail {
-                // Masked-off lanes read nothing (and cannot fault): zeros.
-                match self.plan.elem {
-                    Elem::F32 => self.a.vmaskmovps(y, MASK, src)?,
-                    Elem::F64 => self.a.vmaskmovpd(y, MASK, src)?,
-                }
-            } else {
-                self.a
-                    .prefetcht0(byte_ptr(INPUT_GPRS[j] + rax + (off + PREFETCH_AHEAD)))?;
-                self.a.vmovupd(y, src)?;
-            }
-        }
         let (program, plan) = (self.program, self.plan);
         for (i, instr) in program.code.iter().enumerate() {
+            self.load_inputs(i, off)?;
             let list = &self.scratch_at[i];
             if self.scratch[..list.len()] != list[..] {
                 // Other registers: the squares of a previous `powi` are not

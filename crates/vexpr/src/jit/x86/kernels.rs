@@ -11,7 +11,7 @@
 //! the exponent field, a select is a masked move or a blend. Those steps are
 //! the trait's required methods; the algorithms are its provided ones.
 
-use super::{ABS, Bin, Divider, INPUT_GPRS};
+use super::{ABS, Bin, Divider, INPUT_GPRS, saved_gprs};
 use crate::functions::{Compare, JitOp, POWI_MAX, POWI_MIN};
 use crate::jit::plan::Elem;
 use crate::jit::{Plan, Slot};
@@ -226,8 +226,15 @@ pub(super) trait Kernels {
     /// cannot compile.
     fn emit_function(&mut self, streaming: bool) -> Result<bool, IcedError> {
         self.set_streaming(streaming);
-        for (j, gpr) in INPUT_GPRS.iter().enumerate().take(self.input_count()) {
-            self.asm().mov(*gpr, qword_ptr(rdi + 8 * j as i32))?;
+        let inputs = self.input_count();
+        for &gpr in saved_gprs(inputs) {
+            self.asm().push(gpr)?;
+        }
+        // `rdi` holds the pointer array until its own pointer replaces it.
+        let (array, others): (Vec<_>, Vec<_>) = (0..inputs).partition(|&j| INPUT_GPRS[j] == rdi);
+        for j in others.into_iter().chain(array) {
+            self.asm()
+                .mov(INPUT_GPRS[j], qword_ptr(rdi + 8 * j as i32))?;
         }
         for (bits, v) in self.preloaded() {
             let off = self.pool_offset(bits);
@@ -286,6 +293,9 @@ pub(super) trait Kernels {
         }
         a.set_label(&mut done)?;
         a.shr(rax, shift)?;
+        for &gpr in saved_gprs(inputs).iter().rev() {
+            a.pop(gpr)?;
+        }
         a.vzeroupper()?;
         a.ret()?;
         Ok(true)

@@ -17,9 +17,14 @@
 //!
 //! General registers: `rdi` the input pointer array (then input 3), `rsi`
 //! `out`, `rdx` n (then its byte count), `rcx` the constant pool, `rax` the
-//! byte offset of the current vector, `r8`-`r10` inputs 0-2, `r11` scratch.
-//! Only caller-saved registers are used, so there is no prologue to save.
-//! It returns how many leading elements it wrote.
+//! byte offset of the current vector, `r8`-`r10` inputs 0-2, `r11` scratch,
+//! and for a program of more than four inputs `rbx`, `r12`, `r13`, `r14`
+//! inputs 4-7 ([`INPUT_GPRS`]). Those four are callee-saved: the function
+//! pushes the ones it uses on entry and pops them before its one `ret`
+//! (every exit jumps there), so a program of up to four inputs saves
+//! nothing. The AVX2 tail's 32-byte lane mask goes below them (`sub rsp`,
+//! then `add rsp` before the pops). It returns how many leading elements it
+//! wrote.
 //!
 //! The code holds that function twice: as is, and with non-temporal stores
 //! for outputs far larger than the caches (the stores then do not read the
@@ -86,7 +91,9 @@ use super::Compare;
 use super::plan::Elem;
 use exec::ExecCode;
 use iced_x86::BlockEncoderOptions;
-use iced_x86::code_asm::{AsmRegister64, CodeAssembler, CodeLabel, r8, r9, r10, rdi};
+use iced_x86::code_asm::{
+    AsmRegister64, CodeAssembler, CodeLabel, r8, r9, r10, r12, r13, r14, rbx, rdi,
+};
 use std::collections::HashMap;
 
 /// The generated function's type.
@@ -149,8 +156,21 @@ impl Compiled {
     }
 }
 
-/// The general registers holding the input pointers.
-const INPUT_GPRS: [AsmRegister64; super::MAX_INPUTS] = [r8, r9, r10, rdi];
+/// The general registers holding the input pointers, input j in the j-th:
+/// caller-saved ones first (`rdi` once the pointer array is read), then
+/// callee-saved ones, which the function saves ([`saved_gprs`]). Not `rbp`,
+/// so that a profiler walking frame pointers through the loop still finds
+/// its caller's frames.
+const INPUT_GPRS: [AsmRegister64; super::MAX_INPUTS] = [r8, r9, r10, rdi, rbx, r12, r13, r14];
+
+/// How many of [`INPUT_GPRS`] are caller-saved.
+const CALLER_SAVED_INPUTS: usize = 4;
+
+/// The callee-saved registers the function of a program of `inputs` inputs
+/// uses, so pushes on entry and pops before returning.
+fn saved_gprs(inputs: usize) -> &'static [AsmRegister64] {
+    &INPUT_GPRS[CALLER_SAVED_INPUTS.min(inputs)..inputs]
+}
 
 /// Each input is prefetched this many bytes ahead of the vector being loaded
 /// (prefetches never fault, so running past the end is harmless). Measured
