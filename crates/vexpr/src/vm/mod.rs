@@ -286,16 +286,13 @@ const SCRATCH_BUDGET: usize = 16 << 20;
 
 /// A run goes parallel only with at least this much work per thread, counted in
 /// elements times the summed [`Overload::cost`](crate::functions::Overload) of
-/// the instructions (1 per arithmetic pass, 8 per transcendental function).
-/// Waking the pool's sleeping threads costs 2-30 µs in this virtual machine (an
-/// idle vCPU has to be rescheduled), so a run must take well over that on one
-/// thread before halving it pays: at N = 10k, `exp(-a*a) * sqrt(b)` (19 units)
-/// took 1.73 ns/elem on one thread and 4.0 on two, at N = 30k 1.72 and 1.25
-/// (`vexpr bench --n N --threads T`, three runs each). 2^18 keeps every
-/// benchmark expression serial at 10k and lets the transcendental ones split
-/// from about 30k elements, the cheapest (`2*a + 3*b`, 2 units) from 260k.
+/// the instructions (1 per arithmetic pass, 8 per transcendental function;
+/// a unit is about 0.09 ns of passes). Waking a sleeping pool thread costs
+/// 2-30 µs in this virtual machine, but the caller never waits for one that
+/// has not started ([`pool::run_shared`]), so splitting pays from runs of a
+/// few µs a thread; the same bound as [`MIN_NS_PER_THREAD`]'s, about 3 µs.
 #[cfg(not(miri))]
-const MIN_WORK_PER_THREAD: usize = 1 << 18;
+const MIN_WORK_PER_THREAD: usize = 1 << 15;
 /// Under Miri, runs of a few hundred elements go parallel, so that its data
 /// race checks reach the pieces and the pool in minutes, not hours (the
 /// result does not depend on how a run is split).
@@ -304,12 +301,16 @@ const MIN_WORK_PER_THREAD: usize = 1 << 10;
 
 /// A run of machine code goes parallel only when one thread would take at
 /// least this long per thread (ns, estimated from `jit::Code::compute_ns` and
-/// [`MEMORY_NS_PER_BYTE`]). Waking a pool thread took up to ~100 µs in this
-/// virtual machine at times: `sin(a)**2 + cos(b)**2` (~1.1 ns/elem on one
-/// thread) ran slower on two threads than on one at N = 100k and 200k (125
-/// against 104-121 µs, 284 against 260 µs) and faster from 400k (0.68-0.80
-/// against 1.27 ns/elem), `vexpr bench`.
-const MIN_NS_PER_THREAD: usize = 200_000;
+/// [`MEMORY_NS_PER_BYTE`]). The caller works on the run itself and never
+/// waits for a pool thread that has not started ([`pool::run_shared`]), so a
+/// late wake-up costs nothing but the wake call. Two threads against one at
+/// AVX2 (`vexpr bench EXPR --n N --threads 2`, this bound at 200 µs against
+/// 1 µs, binaries interleaved, two runs each, ns/elem): at N = 10k
+/// `2*a**3 - 4*a**5 + 6*log(a)` 1.91 → 1.10, `abs(a - b) / (abs(a) +
+/// abs(b))` 0.57 → 0.41-0.46, `2*a + 3*b` 0.30 → 0.31-0.32 (a run of 3 µs:
+/// the wake call is most of the gain); at 30k and 100k the three 1.6-2.0x
+/// faster. 4 µs keeps runs under about 8 µs on one thread serial.
+const MIN_NS_PER_THREAD: usize = 4_000;
 
 /// One thread's time per byte of inputs and output streamed from L3 or
 /// memory, in ns: `2*a + 3*b` (24 bytes an element) took 0.81-0.83 ns/elem
@@ -467,7 +468,8 @@ fn run_at_level(
         pending,
         block_len,
         streaming,
-        non_temporal: streaming.stage_output || len * width >= NON_TEMPORAL_OUTPUT_BYTES,
+        non_temporal: streaming.prefetch_inputs
+            || stream::run_bytes(program, bindings, len) >= NON_TEMPORAL_FROM_BYTES,
         interrupt: options.interrupt,
     };
     let small = match code {
@@ -570,24 +572,25 @@ struct Run<'r, 'a> {
     pending: bool,
     block_len: usize,
     streaming: Streaming,
-    /// Machine code stores the output past the caches.
+    /// Machine code stores the output past the caches (non-temporally): a run
+    /// that streams, or moves [`NON_TEMPORAL_FROM_BYTES`].
     non_temporal: bool,
     /// [`Options::interrupt`].
     interrupt: Option<&'static AtomicBool>,
 }
 
-/// Machine code writes outputs of at least this many bytes with
-/// non-temporal stores: they do not read the output's lines before writing
-/// them, and they do not fill the caches with a result far larger than the
-/// core's own (2 MiB of L2 here), at the price that a reader of the result
-/// finds it in memory rather than in L3. Measured (`vexpr bench`, one thread,
-/// ns/elem, three pairs of runs): `2*a**3 - 4*a**5 + 6*log(a)` at N = 1M (8
-/// MB out) 0.98-1.02 → 0.92, `2*a + 3*b` 0.83-0.85 → 0.84-0.89 (memory-bound,
-/// unchanged); at N = 10M `2*a**3 - 4*a**5 + 6*log(a)` 1.17-1.19 → 1.08-1.14
-/// and `exp(-a*a) * sqrt(b)` 1.46 → 1.07-1.10, where computing 2048-element
-/// chunks into L1 and streaming them out by copies (as the passes do) took
-/// 1.43 and 1.30.
-const NON_TEMPORAL_OUTPUT_BYTES: usize = 4 << 20;
+/// Machine code stores the output non-temporally (skipping the read of its
+/// lines, and past the caches) when the run moves at least this many bytes
+/// (contiguous inputs and output): half the 32 MiB L3 of the machine
+/// measured. A smaller run keeps its output in L3, as NumPy's and Numba's
+/// loops do; a larger one would push its own inputs out of it. At AVX2,
+/// N = 1M (`vexpr bench EXPR --n 1000000 --threads T`, before: from 4 MiB of
+/// output; binaries interleaved, two runs each, ns/elem): `-a` (16 MB, now
+/// ordinary stores) 0.37 → 0.32 on one thread and 0.37 → 0.15 on two;
+/// `2*a + 3*b` (24 MB) with ordinary stores took 0.54-0.64 against 0.39-0.42
+/// on one thread, and 0.22-0.24 against 0.36-0.38 on two, so it keeps them;
+/// `2*a**3 - 4*a**5 + 6*log(a)` (16 MB) was unchanged (1.96-2.01).
+const NON_TEMPORAL_FROM_BYTES: usize = 16 << 20;
 
 /// The elements of a one-thread piece while the run's machine code is being
 /// made: 16 Ki elements are 20-160 µs of passes for E1-E8, about the time

@@ -7,8 +7,8 @@
 //! threads forever.
 
 use crate::process::PerProcess;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 
 /// The most threads a run uses. [`set_num_threads`] and
 /// [`Options::with_threads`](crate::Options::with_threads) clamp larger
@@ -139,23 +139,137 @@ pub(crate) fn with_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -
     }
 }
 
-/// Runs `worker` on the calling thread and on `threads - 1` pool threads at
-/// once, and returns when every copy has returned. The workers share their
-/// work themselves (say, through an atomic counter).
+/// Runs `worker` on the calling thread and on up to `threads - 1` pool
+/// threads, and returns when every copy that started has returned. The
+/// workers share their work themselves (say, through an atomic counter), so
+/// a copy that starts late finds less to do, or nothing.
 ///
-/// The calling thread works instead of waiting: compared with handing the
-/// whole job to the pool, one thread fewer has to be woken (2-30 µs each in
-/// this virtual machine) and the caller needs no wake-up when the work is done.
+/// The calling thread works instead of waiting, and it never waits for a
+/// pool thread that has not started by the time its own copy is done:
+/// waking a sleeping thread takes 2-30 µs in this virtual machine (at times
+/// ~100), longer than a small run, and a copy that starts after the caller
+/// has finished returns at once without calling `worker`. (A rayon scope
+/// waits for each job spawned in it to run, however late.)
 pub(crate) fn run_shared(threads: usize, worker: &(dyn Fn() + Sync)) {
     let pool = if threads > 1 { pool_for(threads) } else { None };
-    match pool {
-        Some(pool) => pool.in_place_scope(|scope| {
-            for _ in 1..threads {
-                scope.spawn(|_| worker());
+    let Some(pool) = pool else {
+        return worker();
+    };
+    let helping = Arc::new(Helping::new(worker));
+    for _ in 1..threads {
+        let helping = Arc::clone(&helping);
+        pool.spawn(move || helping.help());
+    }
+    // Closes the run when dropped, after `worker` returns or while it
+    // unwinds: no copy calls `worker` once `run_shared` has returned.
+    let closing = Closing(&helping);
+    worker();
+    drop(closing);
+    if let Some(payload) = helping
+        .panic
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+    {
+        std::panic::resume_unwind(payload);
+    }
+}
+
+/// How long [`Helping::close`] spins for the copies still running before it
+/// sleeps: they share pieces with the caller, so they finish within a piece
+/// of it (a few µs), and a sleeping caller would take a wake-up.
+const CLOSE_SPINS: u32 = 1 << 12;
+
+/// What the copies of one [`run_shared`] share.
+struct Helping {
+    /// The caller's worker, its lifetime erased. A copy calls it only after
+    /// counting itself in `running` and then finding `open` still set; the
+    /// caller clears `open` and then waits for `running` to be 0 before
+    /// `run_shared` returns (both `SeqCst`: if a copy saw `open` set, the
+    /// caller's later load sees that copy's count), so every call happens
+    /// while the borrow it was made from is alive.
+    worker: *const (dyn Fn() + Sync + 'static),
+    open: AtomicBool,
+    running: AtomicUsize,
+    /// Held while `running` goes down and while the caller sleeps on
+    /// `finished`, so that no wake-up is lost.
+    lock: Mutex<()>,
+    finished: Condvar,
+    /// A copy's panic, raised again on the calling thread.
+    panic: Mutex<Option<Box<dyn std::any::Any + Send>>>,
+}
+
+// SAFETY: `worker` points at a `dyn Fn() + Sync`, which any thread may call
+// through a shared reference; `Helping` only ever calls it so (see `help`).
+// Every other field is `Send` and `Sync`.
+unsafe impl Send for Helping {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for Helping {}
+
+impl Helping {
+    fn new(worker: &(dyn Fn() + Sync)) -> Helping {
+        let worker: *const (dyn Fn() + Sync + '_) = worker;
+        // SAFETY: only the trait object's lifetime bound changes (the same
+        // fat pointer); `help` dereferences it only while the borrow lives.
+        let worker = unsafe {
+            std::mem::transmute::<*const (dyn Fn() + Sync + '_), *const (dyn Fn() + Sync + 'static)>(
+                worker,
+            )
+        };
+        Helping {
+            worker,
+            open: AtomicBool::new(true),
+            running: AtomicUsize::new(0),
+            lock: Mutex::new(()),
+            finished: Condvar::new(),
+            panic: Mutex::new(None),
+        }
+    }
+
+    /// One pool thread's copy: the worker, if the run is still open.
+    fn help(&self) {
+        self.running.fetch_add(1, Ordering::SeqCst);
+        if self.open.load(Ordering::SeqCst) {
+            let worker = self.worker;
+            // SAFETY: counted in `running` while `open` was set, so the caller
+            // has not returned from `run_shared` and will not before `running`
+            // drops back (see `worker`): the closure behind the pointer lives.
+            let call = || unsafe { (*worker)() };
+            if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)) {
+                *self.panic.lock().unwrap_or_else(PoisonError::into_inner) = Some(payload);
             }
-            worker();
-        }),
-        None => worker(),
+        }
+        let _held = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        self.finished.notify_all();
+    }
+
+    /// No copy starts the worker from now on; returns once those running
+    /// have returned.
+    fn close(&self) {
+        self.open.store(false, Ordering::SeqCst);
+        for _ in 0..CLOSE_SPINS {
+            if self.running.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            std::hint::spin_loop();
+        }
+        let mut held = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        while self.running.load(Ordering::SeqCst) > 0 {
+            held = self
+                .finished
+                .wait(held)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+/// Closes a [`Helping`] when dropped.
+struct Closing<'h>(&'h Helping);
+
+impl Drop for Closing<'_> {
+    fn drop(&mut self) {
+        self.0.close();
     }
 }
 
@@ -203,6 +317,64 @@ mod tests {
         assert!(
             weak.upgrade().is_none(),
             "the pool outlived its last holder"
+        );
+    }
+
+    #[test]
+    fn a_copy_that_starts_after_the_caller_is_done_never_calls_the_worker() {
+        const N: usize = 33;
+        let pool = pool_for(N).expect("threads");
+        // Hold every pool thread, so that no copy can start during the run.
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let released = Arc::new(Mutex::new(released));
+        let (held, holding) = std::sync::mpsc::channel();
+        for _ in 0..N {
+            let (released, held) = (Arc::clone(&released), held.clone());
+            pool.spawn(move || {
+                held.send(()).unwrap();
+                let _ = released.lock().unwrap().recv();
+            });
+        }
+        for _ in 0..N {
+            holding.recv().unwrap();
+        }
+        // A rayon scope would wait here for its jobs: for ever.
+        let calls = AtomicUsize::new(0);
+        run_shared(N, &|| {
+            calls.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        drop(release);
+        // The copies start now, find the run closed and return.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_panic_on_a_pool_thread_is_raised_on_the_caller() {
+        let started = AtomicBool::new(false);
+        let caller = std::thread::current().id();
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_shared(34, &|| {
+                if std::thread::current().id() != caller {
+                    started.store(true, Ordering::SeqCst);
+                    panic!("a pool thread's panic");
+                }
+                // The caller's copy waits (at most 10 s) for a pool copy.
+                let since = std::time::Instant::now();
+                while !started.load(Ordering::SeqCst) && since.elapsed().as_secs() < 10 {
+                    std::thread::yield_now();
+                }
+            });
+        }));
+        assert!(
+            started.load(Ordering::SeqCst),
+            "no pool copy started in 10 s"
+        );
+        let payload = run.expect_err("the panic reaches the caller");
+        assert_eq!(
+            payload.downcast_ref::<&str>(),
+            Some(&"a pool thread's panic")
         );
     }
 

@@ -60,26 +60,31 @@ pub(crate) struct Streaming {
 impl Streaming {
     /// The plan for `len` elements of `program` over `bindings`.
     pub(crate) fn plan(program: &Program, bindings: &[Binding<'_>], len: usize) -> Streaming {
-        let mut bytes_per_element = program.result_dtype().itemsize();
-        let mut in_place = false;
-        for r in &program.registers {
-            if let Role::Input(v) = r.role {
-                match bindings[v] {
-                    Binding::Dense(_) => bytes_per_element += r.dtype.itemsize(),
-                    Binding::Output => in_place = true,
-                    _ => {}
-                }
-            }
-        }
-        if len.saturating_mul(bytes_per_element) < STREAMING_FROM_BYTES {
+        if run_bytes(program, bindings, len) < STREAMING_FROM_BYTES {
             return Streaming::default();
         }
+        let in_place = (program.registers.iter())
+            .any(|r| matches!(r.role, Role::Input(v) if matches!(bindings[v], Binding::Output)));
         Streaming {
             prefetch_inputs: true,
             stage_output: !in_place,
             prefetch_output: in_place,
         }
     }
+}
+
+/// The bytes a run of `len` elements moves: each contiguous input's and the
+/// output's.
+pub(crate) fn run_bytes(program: &Program, bindings: &[Binding<'_>], len: usize) -> usize {
+    let mut bytes_per_element = program.result_dtype().itemsize();
+    for r in &program.registers {
+        if let Role::Input(v) = r.role
+            && let Binding::Dense(_) = bindings[v]
+        {
+            bytes_per_element += r.dtype.itemsize();
+        }
+    }
+    len.saturating_mul(bytes_per_element)
 }
 
 /// Asks for the contiguous inputs of elements `start..start + n` (clipped to
