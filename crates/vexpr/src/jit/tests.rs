@@ -41,7 +41,11 @@ fn signature(vars: &[&str]) -> Signature {
 
 /// Whether `source` compiles to machine code at `level`.
 fn compiles(level: CpuLevel, source: &str, vars: &[&str]) -> bool {
-    let expr = Expr::compile(source, &signature(vars)).unwrap();
+    has_machine_code(&Expr::compile(source, &signature(vars)).unwrap(), level)
+}
+
+/// Whether `expr`'s program compiles to machine code at `level`.
+fn has_machine_code(expr: &Expr, level: CpuLevel) -> bool {
     with_run_cap(Some(level), || expr.program().machine_code().is_some())
 }
 
@@ -315,9 +319,7 @@ fn the_random_programs_mostly_compile() {
                 continue;
             }
             tried += 1;
-            compiled += usize::from(with_run_cap(Some(level), || {
-                expr.program().machine_code().is_some()
-            }));
+            compiled += usize::from(has_machine_code(&expr, level));
         }
         assert!(
             tried >= 200 && compiled * 10 >= tried * 9,
@@ -665,10 +667,7 @@ where
     for level in levels() {
         for (source, env) in sources.iter().zip(&envs) {
             let expr = Expr::compile(source, &Signature::of(env)).unwrap();
-            assert!(
-                with_run_cap(Some(level), || expr.program().machine_code().is_some()),
-                "{source} at {level}"
-            );
+            assert!(has_machine_code(&expr, level), "{source} at {level}");
             let want = expr.eval_with(env, options(false, level)).unwrap();
             for _ in 0..2 {
                 let got = expr.eval_with(env, options(true, level)).unwrap();
@@ -1018,14 +1017,13 @@ fn float32_expr(source: &str) -> Expr {
 fn compiles_f32(level: CpuLevel, source: &str) -> bool {
     let expr = float32_expr(source);
     assert_eq!(expr.result_dtype(), crate::DType::Float32, "{source}");
-    compiles_f32_any(level, source)
+    has_machine_code(&expr, level)
 }
 
 /// Whether `source` of float32 inputs (whatever its result) compiles to
 /// machine code at `level`.
 fn compiles_f32_any(level: CpuLevel, source: &str) -> bool {
-    let expr = float32_expr(source);
-    with_run_cap(Some(level), || expr.program().machine_code().is_some())
+    has_machine_code(&float32_expr(source), level)
 }
 
 #[test]
