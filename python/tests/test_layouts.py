@@ -148,3 +148,30 @@ def test_pandas_dataframe_as_local_dict():
     df = pd.DataFrame({"x": np.arange(10.0), "y": np.arange(10, dtype=np.int32), "z": np.ones(10, np.float32)})
     got = vexpr.evaluate("x * y + z", local_dict=df)
     np.testing.assert_array_equal(got, df.x.to_numpy() * df.y.to_numpy() + df.z.to_numpy())
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_bool_arrays_holding_other_bytes_are_true(threads):
+    # A bool array viewed from uint8 may hold any byte; NumPy reads any
+    # nonzero one as True. vexpr reads the 0/1 blocks of a contiguous bool
+    # array in place and converts the others: put stray bytes in a few blocks.
+    n = 50_000
+    raw_p = (np.arange(n) % 3 == 0).astype(np.uint8)
+    raw_p[[0, 1500, 8191, 30_000, n - 1]] = [2, 255, 128, 7, 9]
+    raw_q = (np.arange(n) % 5 < 2).astype(np.uint8)
+    p, q = raw_p.view(bool), raw_q.view(bool)
+    tp, tq = raw_p != 0, raw_q != 0
+    a = np.arange(n, dtype=np.float64)
+    old = vexpr.set_num_threads(threads)
+    try:
+        for text, expected in [
+            ("p & q", tp & tq),
+            ("p | ~q", tp | ~tq),
+            ("p ^ q", tp ^ tq),
+            ("p == q", tp == tq),
+            ("where(p, a, -a)", np.where(tp, a, -a)),
+        ]:
+            got = vexpr.evaluate(text, local_dict={"p": p, "q": q, "a": a})
+            np.testing.assert_array_equal(got, expected, err_msg=text)
+    finally:
+        vexpr.set_num_threads(old)

@@ -2,7 +2,7 @@
 //! evaluate it many times, or do both at once ([`evaluate`]).
 
 use crate::array::{Array, Buffer, Element, Env, Value};
-use crate::dtype::DType;
+use crate::dtype::{DType, Storage};
 use crate::error::{Error, ErrorKind, Result, Span};
 use crate::program::{Program, Role};
 use crate::stages::Stage;
@@ -1140,6 +1140,17 @@ fn bind<'a>(value: &Value<'a>, shape: &[usize]) -> Option<Binding<'a>> {
         let at = view.offset() * width;
         return Some(Binding::Dense(
             data.as_bytes().get(at..at + view.len() * width)?,
+        ));
+    }
+    if view.format().is_some_and(|f| f.storage == Storage::Bool)
+        && view.raw().is_none()
+        && same_shape(view.shape(), shape)
+        && view.is_c_contiguous()
+    {
+        // Stored bytes: the offset counts bytes, one a boolean.
+        return Some(Binding::Booleans(
+            view.bytes()
+                .get(view.offset()..view.offset() + view.len())?,
         ));
     }
     Gather::of_view(view, shape).map(Binding::Gathered)

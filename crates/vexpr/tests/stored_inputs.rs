@@ -571,3 +571,69 @@ proptest! {
         }
     }
 }
+
+/// Contiguous stored booleans are read in place block by block when their
+/// bytes are 0 and 1, and converted where a block has any other byte: every
+/// boolean operation must see any nonzero byte as True, in whichever block,
+/// at every block length and thread count.
+#[test]
+fn stored_booleans_with_stray_bytes_in_some_blocks() {
+    let n = 20_000;
+    // p: 0/1 with stray bytes in a few places (the first element, one in the
+    // second 1024-block, the last); q: clean 0/1.
+    let mut p: Vec<u8> = (0..n).map(|i| u8::from(i % 3 == 0)).collect();
+    for (at, byte) in [(0, 2u8), (1500, 255), (8191, 0x80), (n - 1, 7)] {
+        p[at] = byte;
+    }
+    // One more leading byte, so that the view starts at an offset.
+    let q_bytes: Vec<u8> = std::iter::once(9)
+        .chain((0..n).map(|i| u8::from(i % 5 < 2)))
+        .collect();
+    let a: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let truth_p: Vec<bool> = p.iter().map(|&b| b != 0).collect();
+    let truth_q: Vec<bool> = q_bytes[1..].iter().map(|&b| b != 0).collect();
+    let bool_view = |bytes: &'static [u8], offset: usize| {
+        ArrayView::from_bytes(bytes, Format::native(Storage::Bool), &[n], &[1], offset).unwrap()
+    };
+    let p: &'static [u8] = Box::leak(p.into_boxed_slice());
+    let q: &'static [u8] = Box::leak(q_bytes.into_boxed_slice());
+    let env = Env::new()
+        .with("p", bool_view(p, 0))
+        .with("q", bool_view(q, 1))
+        .with("a", &a[..]);
+    type Reference = fn(bool, bool, f64) -> f64;
+    let cases: [(&str, Reference); 6] = [
+        ("p & q", |p, q, _| f64::from(u8::from(p && q))),
+        ("p | ~q", |p, q, _| f64::from(u8::from(p || !q))),
+        ("p ^ q", |p, q, _| f64::from(u8::from(p != q))),
+        ("p == q", |p, q, _| f64::from(u8::from(p == q))),
+        ("where(p, a, -a)", |p, _, a| if p { a } else { -a }),
+        ("where(p & ~q, 1.0, 0.0) + a", |p, q, a| {
+            f64::from(u8::from(p && !q)) + a
+        }),
+    ];
+    for (text, reference) in cases {
+        let expected: Vec<f64> = (0..n)
+            .map(|i| reference(truth_p[i], truth_q[i], a[i]))
+            .collect();
+        for (block, threads) in [(1024, 1), (8192, 2), (100, 2)] {
+            let options = Options::default()
+                .with_block_len(block)
+                .with_threads(threads);
+            let r = vexpr::evaluate_with(text, &env, options).unwrap();
+            let got: Vec<f64> = match r.dtype() {
+                DType::Bool => r
+                    .as_slice::<bool>()
+                    .unwrap()
+                    .iter()
+                    .map(|&b| f64::from(u8::from(b)))
+                    .collect(),
+                _ => r.as_slice::<f64>().unwrap().to_vec(),
+            };
+            assert_eq!(got, expected, "{text} at block {block}, {threads} threads");
+        }
+    }
+    let sum = vexpr::evaluate("sum(p)", &env).unwrap();
+    let count = truth_p.iter().filter(|&&b| b).count() as i64;
+    assert_eq!(sum.as_slice::<i64>().unwrap(), [count]);
+}

@@ -234,3 +234,46 @@ pub(crate) fn copy_bytes(out: &mut [u8], args: &[Operand<'_>], _len: usize) -> K
     out.copy_from_slice(&args[0].bytes[..out.len()]);
     Ok(())
 }
+
+/// Whether every byte is 0 or 1, so that a block of stored booleans can be
+/// read as it is (`vm::Binding::Booleans`). An OR over all the bytes, without
+/// an early exit, so that it vectorizes; compiled for AVX2 as well as the
+/// baseline, like the kernels ([`dispatch!`]): this check runs on every block
+/// of a NumPy boolean input, and at the baseline's 16 bytes a vector it
+/// would cost as much as the boolean operation itself.
+pub(crate) fn all_zero_or_one(bytes: &[u8]) -> bool {
+    #[inline(always)]
+    fn body(bytes: &[u8]) -> bool {
+        bytes.iter().fold(0u8, |acc, &b| acc | b) <= 1
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn avx2(bytes: &[u8]) -> bool {
+        body(bytes)
+    }
+    match vmath::Level::current() {
+        // SAFETY: `Level::current` is never above the CPU's level, and both
+        // levels above the baseline include AVX2.
+        #[cfg(target_arch = "x86_64")]
+        vmath::Level::Avx512 | vmath::Level::Avx2Fma => unsafe { avx2(bytes) },
+        vmath::Level::Baseline => body(bytes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::all_zero_or_one;
+
+    #[test]
+    fn all_zero_or_one_finds_any_other_byte_anywhere() {
+        let clean: Vec<u8> = (0..300).map(|i| (i % 2) as u8).collect();
+        assert!(all_zero_or_one(&clean) && all_zero_or_one(&[]));
+        for at in [0, 1, 31, 32, 33, 150, 299] {
+            for byte in [2u8, 3, 0x80, 0xff] {
+                let mut stray = clean.clone();
+                stray[at] = byte;
+                assert!(!all_zero_or_one(&stray), "{byte} at {at}");
+            }
+        }
+    }
+}

@@ -88,7 +88,8 @@ fn swap<const N: usize, const PART: usize>(src: &[u8], dst: &mut [u8]) {
     });
 }
 
-fn boolean(src: &[u8], dst: &mut [u8]) {
+/// Stored booleans as the kernels read them: 1 for any nonzero byte.
+pub(super) fn boolean(src: &[u8], dst: &mut [u8]) {
     each::<1, 1>(src, dst, |[b]| [u8::from(b != 0)]);
 }
 

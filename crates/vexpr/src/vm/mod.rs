@@ -46,6 +46,12 @@ use stream::Streaming;
 pub(crate) enum Binding<'a> {
     /// Contiguous, in output order: blocks are sub-slices, nothing is copied.
     Dense(&'a [u8]),
+    /// Contiguous stored booleans in output order (NumPy's `bool`, whose bytes
+    /// may be anything: zero is false, any other byte true). A block whose
+    /// bytes are all 0 or 1, as every block of an array NumPy computed, is
+    /// read in place as `Dense`; any other block is converted into scratch
+    /// (`vm/convert.rs`), since the boolean kernels rely on 0 and 1.
+    Booleans(&'a [u8]),
     /// One element for the whole output (scalars, size-1 broadcasts).
     Splat(Vec<u8>),
     /// Strided or broadcast: each block is gathered into scratch.
@@ -53,6 +59,17 @@ pub(crate) enum Binding<'a> {
     /// The output buffer itself (evaluation in place): each block is copied into
     /// scratch before any instruction writes the block's output.
     Output,
+}
+
+impl<'a> Binding<'a> {
+    /// The input's contiguous bytes, in output order, if it has them: what
+    /// the streaming code prefetches and counts as memory traffic.
+    pub(crate) fn contiguous(&self) -> Option<&'a [u8]> {
+        match *self {
+            Binding::Dense(data) | Binding::Booleans(data) => Some(data),
+            _ => None,
+        }
+    }
 }
 
 /// Settings of one run: the thread count, the block length, machine code or
@@ -813,8 +830,12 @@ impl Run<'_, '_> {
             streaming,
             ..
         } = *self;
-        // Gathered inputs, and an input that is the output itself, are copied into
-        // their registers before any instruction runs.
+        // Gathered inputs, an input that is the output itself, and a block of
+        // stored booleans with a byte other than 0 or 1 are copied into their
+        // registers before any instruction runs. `in_scratch` marks those
+        // booleans (by register, the first 64; a later register's booleans are
+        // always converted).
+        let mut in_scratch = 0u64;
         for (reg, r) in program.registers.iter().enumerate() {
             if let Role::Input(v) = r.role {
                 let width = r.dtype.itemsize();
@@ -823,10 +844,20 @@ impl Run<'_, '_> {
                     Binding::Output => scratch
                         .bytes_mut(reg, n * width)
                         .copy_from_slice(&out[..n * width]),
-                    _ => {}
+                    Binding::Booleans(data) => {
+                        let block = &data[start..start + n];
+                        if reg >= 64 || !crate::kernels::all_zero_or_one(block) {
+                            convert::boolean(block, scratch.bytes_mut(reg, n));
+                            in_scratch |= 1u64.checked_shl(reg as u32).unwrap_or(0);
+                        }
+                    }
+                    Binding::Dense(_) | Binding::Splat(_) => {}
                 }
             }
         }
+        // Where a stored boolean register is read from: in place unless it was
+        // converted above.
+        let booleans_in_place = |reg: usize| reg < 64 && in_scratch & (1 << reg) == 0;
         if let Some(code) = self.code {
             if streaming.prefetch_inputs {
                 stream::prefetch_inputs(program, bindings, start + n, n);
@@ -896,6 +927,15 @@ impl Run<'_, '_> {
                             unreachable!()
                         };
                         &data[start * w..(start + n) * w]
+                    }
+                    (Role::Input(v), b)
+                        if matches!(b[*v], Binding::Booleans(_))
+                            && booleans_in_place(a as usize) =>
+                    {
+                        let Binding::Booleans(data) = &b[*v] else {
+                            unreachable!()
+                        };
+                        &data[start..start + n]
                     }
                     _ => scratch.bytes(a as usize, n * w),
                 };

@@ -86,7 +86,7 @@ impl Scratch {
                 Role::Input(v) => match &bindings[*v] {
                     Binding::Dense(_) => continue,
                     Binding::Splat(value) => Some(value.clone()),
-                    Binding::Gathered(_) | Binding::Output => None,
+                    Binding::Gathered(_) | Binding::Booleans(_) | Binding::Output => None,
                 },
                 Role::Const(c) if !constants_ready => Some(c.to_bytes()),
                 Role::Const(_) | Role::Temp => None,

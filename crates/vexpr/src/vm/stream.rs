@@ -79,7 +79,7 @@ pub(crate) fn run_bytes(program: &Program, bindings: &[Binding<'_>], len: usize)
     let mut bytes_per_element = program.result_dtype().itemsize();
     for r in &program.registers {
         if let Role::Input(v) = r.role
-            && let Binding::Dense(_) = bindings[v]
+            && bindings[v].contiguous().is_some()
         {
             bytes_per_element += r.dtype.itemsize();
         }
@@ -92,7 +92,7 @@ pub(crate) fn run_bytes(program: &Program, bindings: &[Binding<'_>], len: usize)
 pub(crate) fn prefetch_inputs(program: &Program, bindings: &[Binding<'_>], start: usize, n: usize) {
     for r in &program.registers {
         if let Role::Input(v) = r.role
-            && let Binding::Dense(data) = &bindings[v]
+            && let Some(data) = bindings[v].contiguous()
         {
             let w = r.dtype.itemsize();
             let lo = start.saturating_mul(w).min(data.len());
