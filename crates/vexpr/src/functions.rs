@@ -265,6 +265,10 @@ pub enum JitOp {
     Atan2,
     /// `where(p OP q, x, y)`
     Where(Compare),
+    /// A float32 or int32 input widened to float64 (`cast_df`, `cast_di`):
+    /// exact, so the loop converts the input as it loads it
+    /// (`vcvtps2pd`, `vcvtdq2pd`) and this is a register copy.
+    Widen,
 }
 
 impl JitOp {
@@ -275,7 +279,13 @@ impl JitOp {
     pub fn in_float32(self) -> bool {
         !matches!(
             self,
-            JitOp::Exp | JitOp::Log | JitOp::Sin | JitOp::Cos | JitOp::Tanh | JitOp::Atan2
+            JitOp::Exp
+                | JitOp::Log
+                | JitOp::Sin
+                | JitOp::Cos
+                | JitOp::Tanh
+                | JitOp::Atan2
+                | JitOp::Widen
         )
     }
 }
@@ -556,6 +566,15 @@ impl Function {
     /// registered so far (the one returning float64 from float64 operands,
     /// besides `powi`'s integer exponent), and for the float32 one likewise
     /// when the operation is [`in_float32`](JitOp::in_float32).
+    /// Names `op` as the machine code of the overload registered last only.
+    fn jit_last(&mut self, op: JitOp) -> &mut Self {
+        self.overloads
+            .last_mut()
+            .expect("an overload was just registered")
+            .jit = Some(op);
+        self
+    }
+
     fn jit(&mut self, op: JitOp) -> &mut Self {
         let typed = |t: TypeCode| move |o: &&mut Overload| o.ret == t && o.args.first() == Some(&t);
         let overload = self.overloads.iter_mut().find(typed(D));
@@ -836,7 +855,8 @@ fn define(op: Op) -> Function {
             );
             f.sig(L, &[I], kernel!(|x: i32| -> i64 { i64::from(x) }));
             f.sig(F, &[I], kernel!(|x: i32| -> f32 { x as f32 }));
-            f.sig(D, &[I], kernel!(|x: i32| -> f64 { f64::from(x) }));
+            f.sig(D, &[I], kernel!(|x: i32| -> f64 { f64::from(x) }))
+                .jit_last(JitOp::Widen);
             f.sig(
                 C,
                 &[I],
@@ -849,7 +869,8 @@ fn define(op: Op) -> Function {
                 &[L],
                 kernel!(|x: i64| -> C64 { C64::new(x as f64, 0.0) }),
             );
-            f.sig(D, &[F], kernel!(|x: f32| -> f64 { f64::from(x) }));
+            f.sig(D, &[F], kernel!(|x: f32| -> f64 { f64::from(x) }))
+                .jit_last(JitOp::Widen);
             f.sig(
                 C,
                 &[F],

@@ -2,7 +2,9 @@
 //! loop of machine code, for AVX-512 or for AVX2 + FMA.
 //!
 //! In: a [`Program`] whose registers are all float64, or all float32
-//! (besides the integer exponents of `powi`), and whose every instruction's
+//! (besides the integer exponents of `powi`, and float32 or int32 inputs of
+//! a float64 program that only widen them, which the AVX2 loop loads
+//! converted), and whose every instruction's
 //! overload names a [`JitOp`](crate::functions::JitOp) in the function table
 //! (on float32 only the IEEE operations, no math function), and the
 //! [`Level`] to run at. Out: a `Code`, machine code that runs the whole
@@ -62,9 +64,13 @@ pub(crate) struct Code {
     /// The program's input registers the loop reads, in the order of the
     /// pointers [`Code::run`] takes.
     pub(crate) inputs: Vec<usize>,
-    /// Bytes per element of every input and of the output: 8 for a float64
-    /// program, 4 for a float32 one.
+    /// Bytes per element of the output (and of every value): 8 for a
+    /// float64 program, 4 for a float32 one.
     pub(crate) elem_bytes: usize,
+    /// Bytes per element of each input, in the order of `inputs`: the
+    /// program's `elem_bytes`, or 4 for a float32 or int32 input that a
+    /// float64 program widens as it loads it.
+    pub(crate) input_bytes: Vec<usize>,
     /// An estimate of the loop's arithmetic per element on one core, in ns
     /// (without memory traffic): the VM decides by it whether a run is worth
     /// a second thread.
@@ -160,6 +166,9 @@ fn build<B: Backend>(program: &Program) -> Option<Code> {
     Some(Code {
         inner,
         elem_bytes: plan.elem.bytes(),
+        input_bytes: (0..plan.inputs.len())
+            .map(|j| plan.input_bytes(j))
+            .collect(),
         inputs: plan.inputs,
         compute_ns: B::compute_ns_per_element(program) * per_f64,
     })
@@ -183,13 +192,17 @@ pub(crate) fn compile(program: &Program, level: Level) -> Option<Code> {
             .registers
             .get(program.output as usize)
             .is_some_and(|r| r.dtype == crate::dtype::DType::Float32);
+        let widens =
+            (program.code.iter()).any(|i| i.overload.jit == Some(crate::functions::JitOp::Widen));
         match level {
             // The AVX-512 lowering of float32 programs has been assembled and
             // its instruction forms checked, but not yet run on AVX-512
             // hardware (the machine it was written on has AVX2 only): until a
             // test run there, AVX-512 CPUs run float32 programs with the AVX2
-            // lowering, which they also have and which is tested.
-            Level::Avx512 if float32 => build::<x86::Avx2>(program),
+            // lowering, which they also have and which is tested. Programs
+            // that widen float32 or int32 inputs as they load them have an
+            // AVX2 lowering only.
+            Level::Avx512 if float32 || widens => build::<x86::Avx2>(program),
             Level::Avx512 => build::<x86::Avx512>(program),
             Level::Avx2Fma => build::<x86::Avx2>(program),
             Level::Baseline => None,
@@ -204,8 +217,9 @@ pub(crate) fn compile(program: &Program, level: Level) -> Option<Code> {
 
 impl Code {
     /// Runs the loop over elements `0..n`: `inputs[j]` points at the first of
-    /// `n` values (of [`elem_bytes`](Code::elem_bytes) each: float64 or
-    /// float32, the program's type) of input register `self.inputs[j]`, `out`
+    /// `n` values (of [`input_bytes`](Code::input_bytes)`[j]` each: the
+    /// program's float64 or float32, or a float32 or int32 that a float64
+    /// program widens) of input register `self.inputs[j]`, `out`
     /// at `n` such slots. Returns how many leading elements were written:
     /// `n`, or fewer (a multiple of the vector's lanes) when a vector needed
     /// a full math function; the elements from there on are left untouched.
@@ -215,8 +229,9 @@ impl Code {
     /// output is read by another thread.
     ///
     /// # Safety
-    /// Each `inputs[j]` must be valid for reading `n` values and `out` for
-    /// writing `n` (of `elem_bytes` each); `out` may equal an input pointer only if that input is
+    /// Each `inputs[j]` must be valid for reading `n` values (of
+    /// `input_bytes[j]` each) and `out` for writing `n` (of `elem_bytes`
+    /// each); `out` may equal an input pointer only if that input is
     /// not read after the output is written (the VM never passes such a pair:
     /// an input that is the output is copied to scratch first). With
     /// `streaming`, `out` must be 64-byte aligned.

@@ -72,6 +72,15 @@ impl Elem {
     }
 }
 
+/// An input of a float64 program stored narrower: float32 or int32, read
+/// only by a [`JitOp::Widen`] (a cast to float64), so the loop loads it
+/// converted (4 elements of 4 bytes into a vector of 4 float64 lanes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Narrow {
+    F32,
+    I32,
+}
+
 /// The register assignment of a program the loop covers.
 #[derive(Debug)]
 pub(crate) struct Plan {
@@ -81,6 +90,8 @@ pub(crate) struct Plan {
     pub(crate) slots: Vec<Slot>,
     /// The input registers, in the order of their pointers.
     pub(crate) inputs: Vec<usize>,
+    /// Per input (as `inputs`), how it is stored if narrower than `elem`.
+    pub(crate) narrow: Vec<Option<Narrow>>,
     /// The float constants: (vector register, [`Elem::word`] of its bits).
     pub(crate) constants: Vec<(u8, u64)>,
 }
@@ -89,7 +100,8 @@ impl Plan {
     /// The plan of `program` with its float values in vector registers
     /// `0..max_values`, or `None` when the program is not covered: a register
     /// of another type than the output's float64 or float32 (other than a
-    /// `powi` exponent), an instruction without a [`JitOp`] (the table names
+    /// `powi` exponent, or a float32 or int32 input of a float64 program
+    /// read only by [`JitOp::Widen`]: a [`Narrow`] input), an instruction without a [`JitOp`] (the table names
     /// one on a float32 overload only for IEEE operations), more than
     /// `max_values` values or [`MAX_INPUTS`] inputs.
     pub(crate) fn new(program: &Program, max_values: usize) -> Option<Plan> {
@@ -106,10 +118,24 @@ impl Plan {
                 used[a as usize] = true;
             }
         }
+        // Inputs of a float64 program stored as float32 or int32 whose every
+        // reader widens them.
+        let mut widened_only = vec![elem == Elem::F64; program.registers.len()];
+        for instr in &program.code {
+            for &a in &instr.args {
+                widened_only[a as usize] &= instr.overload.jit == Some(JitOp::Widen);
+            }
+        }
+        let narrow_input = |i: usize, dtype: DType| match (&program.registers[i].role, dtype) {
+            (Role::Input(_), DType::Float32) if widened_only[i] => Some(Narrow::F32),
+            (Role::Input(_), DType::Int32) if widened_only[i] => Some(Narrow::I32),
+            _ => None,
+        };
         let mut plan = Plan {
             elem,
             slots: Vec::with_capacity(program.registers.len()),
             inputs: Vec::new(),
+            narrow: Vec::new(),
             constants: Vec::new(),
         };
         let mut next = 0u8;
@@ -120,7 +146,7 @@ impl Plan {
             }
             let slot = match (&reg.role, reg.dtype) {
                 (Role::Const(Scalar::Int64(n)), DType::Int64) => Slot::Int(*n),
-                (_, dtype) if dtype == float => {
+                (_, dtype) if dtype == float || narrow_input(i, dtype).is_some() => {
                     if next as usize == max_values {
                         return None;
                     }
@@ -130,7 +156,10 @@ impl Plan {
                 _ => return None,
             };
             match (&reg.role, slot) {
-                (Role::Input(_), Slot::Vector(_)) => plan.inputs.push(i),
+                (Role::Input(_), Slot::Vector(_)) => {
+                    plan.inputs.push(i);
+                    plan.narrow.push(narrow_input(i, reg.dtype));
+                }
                 (Role::Const(Scalar::Float64(c)), Slot::Vector(v)) => {
                     plan.constants.push((v, c.to_bits()));
                 }
@@ -155,6 +184,25 @@ impl Plan {
             }
         }
         (plan.inputs.len() <= MAX_INPUTS).then_some(plan)
+    }
+
+    /// log2 of the bytes the loop's index counts per element: the narrowest
+    /// input's, or the values' if none is narrower. Each pointer then steps
+    /// by its own element's bytes per element (a scaled index).
+    pub(crate) fn index_shift(&self) -> u32 {
+        if self.narrow.iter().any(Option::is_some) {
+            2
+        } else {
+            self.elem.shift()
+        }
+    }
+
+    /// Bytes per element of input `j` (in the order of `inputs`).
+    pub(crate) fn input_bytes(&self, j: usize) -> usize {
+        match self.narrow[j] {
+            Some(_) => 4,
+            None => self.elem.bytes(),
+        }
     }
 
     /// How many vector registers the program's values take.

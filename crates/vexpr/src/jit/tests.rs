@@ -1041,8 +1041,10 @@ fn float32_programs_of_ieee_operations_compile_to_machine_code() {
         for source in ["exp(a)", "a + log(b)", "tanh(a)", "arctan2(a, b)"] {
             assert!(!compiles_f32(level, source), "{source} at {level}");
         }
-        // Nor is a program with float64 values (a literal, here).
-        assert!(!compiles_f32_any(level, "a * 2.5"), "at {level}");
+        // A float64 literal makes a float64 program, which loads `a` widened.
+        assert!(compiles_f32_any(level, "a * 2.5"), "at {level}");
+        // Unless `a` is also read as float32.
+        assert!(!compiles_f32_any(level, "a * 2.5 + a * a"), "at {level}");
     }
     // Every float32 operation is among the sources' instructions.
     let mut seen = Vec::new();
@@ -1206,4 +1208,193 @@ fn float32_gathered_broadcast_scalar_and_in_place_inputs_match_the_passes() {
         "a*b - abs(a)",
         |x| x as f32,
     );
+}
+
+/// Float64 programs of float32 and int32 inputs that are only widened
+/// (`cast_df`, `cast_di`): loaded converted, four to a vector.
+const WIDENING_SOURCES: [&str; 10] = [
+    "a + b",
+    "2.5*a + b",
+    "b * c",
+    "c / b + a",
+    "a*b + c",
+    "a*b - c*b*d",
+    "where(a < b, c, d + b)",
+    "sqrt(a*b + c*b)",
+    "exp(-(a*b)) * b + log(abs(c*b) + 1)",
+    "a*b*c*d - (a + b + c + d)",
+];
+
+/// `source` of float32 `a`, float64 `b`, int32 `c` and float32 `d` of `n`
+/// elements (hard values among them), by the passes and by machine code at
+/// every level, 1 and 2 threads, compared bit for bit; with `a` a strided
+/// view if `strided` (gathered into a block by the VM).
+fn check_widening(source: &str, n: usize, strided: bool) -> Result<(), String> {
+    let hard32 = [
+        0.0f32,
+        -0.0,
+        f32::NAN,
+        f32::INFINITY,
+        -f32::INFINITY,
+        f32::MAX,
+        1e-40,
+        -1.5,
+        16_777_217.0,
+    ];
+    let ints = [0i32, -1, 1, i32::MAX, i32::MIN, 1 << 24, -(1 << 24) - 1];
+    let pick = |i: usize, j: usize| (i * 7 + j * 3 + n).is_multiple_of(4);
+    let a: Vec<f32> = (0..2 * n)
+        .map(|i| match pick(i, 0) {
+            true => hard32[i % hard32.len()],
+            false => 0.3 + (i % 11) as f32 * 0.7,
+        })
+        .collect();
+    let b: Vec<f64> = (0..n).map(|i| 0.5 + (i % 13) as f64 * 0.25).collect();
+    let c: Vec<i32> = (0..n)
+        .map(|i| match pick(i, 1) {
+            true => ints[i % ints.len()],
+            false => (i % 17) as i32 - 8,
+        })
+        .collect();
+    let d: Vec<f32> = (0..n)
+        .map(|i| match pick(i, 2) {
+            true => hard32[(i + 3) % hard32.len()],
+            false => -2.0 + (i % 5) as f32,
+        })
+        .collect();
+    let a_view = match strided {
+        true => crate::ArrayView::strided(&a[..], &[n], &[2], 0).unwrap(),
+        false => crate::ArrayView::from_slice(&a[..n]),
+    };
+    let env = Env::new()
+        .with("a", a_view)
+        .with("b", &b[..])
+        .with("c", &c[..])
+        .with("d", &d[..]);
+    let expr = Expr::compile(source, &Signature::of(&env)).map_err(|e| e.to_string())?;
+    let step = if strided { 2 } else { 1 };
+    let columns = [
+        (0..n).map(|i| f64::from(a[i * step])).collect(),
+        b.clone(),
+        c.iter().map(|&x| f64::from(x)).collect(),
+        d.iter().map(|&x| f64::from(x)).collect(),
+    ];
+    for level in levels() {
+        if !has_machine_code(&expr, level) {
+            return Err(format!("{source}: no machine code at {level}"));
+        }
+        let run = |jit: bool, threads: usize| {
+            let options = Options {
+                threads,
+                block_len: 64,
+                jit,
+                ..Options::default()
+            };
+            (expr.eval_with(&env, options.with_cpu(level))).map_err(|e| e.to_string())
+        };
+        check_at(source, &columns, &NAMES[..4], run).map_err(|e| format!("at {level}: {e}"))?;
+    }
+    Ok(())
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn widened_float32_and_int32_inputs_give_the_bits_of_the_passes() {
+    // Every tail length (1-3 lanes) and lengths around vectors, groups of
+    // them and blocks.
+    let lengths = (0..=20).chain([31, 32, 33, 63, 64, 65, 127, 128, 129, 300]);
+    for source in WIDENING_SOURCES {
+        for n in lengths.clone() {
+            for strided in [false, true] {
+                if let Err(message) = check_widening(source, n, strided) {
+                    panic!("widened inputs: {message}");
+                }
+            }
+        }
+    }
+}
+
+/// A page of memory whose next page is mapped unreadable, so that a read
+/// past the page's end faults: for the tests of the loop's last, partial
+/// vector.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+struct GuardedPage {
+    base: *mut u8,
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+impl GuardedPage {
+    const SIZE: usize = 4096;
+
+    fn new() -> GuardedPage {
+        // SAFETY: a fresh private anonymous mapping of two pages; no memory
+        // of ours is touched.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                2 * Self::SIZE,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(base, libc::MAP_FAILED);
+        let guard = base.cast::<u8>().wrapping_add(Self::SIZE).cast();
+        // SAFETY: the second page of the mapping just made, which nothing
+        // refers to, made inaccessible.
+        let protected = unsafe { libc::mprotect(guard, Self::SIZE, libc::PROT_NONE) };
+        assert_eq!(protected, 0);
+        GuardedPage { base: base.cast() }
+    }
+
+    /// The last `n` 4-byte elements of the page, set to `values`.
+    fn tail<T: bytemuck::Pod>(&mut self, values: &[T]) -> &[T] {
+        assert_eq!(std::mem::size_of::<T>(), 4);
+        let n = values.len();
+        // SAFETY: the last n * 4 bytes of the readable, writable first page
+        // (n * 4 <= SIZE), aligned to 4; borrowed mutably from `self`.
+        let start = self.base.wrapping_add(Self::SIZE - 4 * n).cast::<T>();
+        // SAFETY: see above.
+        let slice = unsafe { std::slice::from_raw_parts_mut(start, n) };
+        slice.copy_from_slice(values);
+        slice
+    }
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+impl Drop for GuardedPage {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `new`, no longer borrowed.
+        unsafe { libc::munmap(self.base.cast(), 2 * Self::SIZE) };
+    }
+}
+
+#[test]
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn widened_inputs_are_not_read_past_their_last_element() {
+    // Each narrow input ends where an unreadable page begins: a lane of the
+    // last vector loaded past the end (a wrong tail mask) would fault.
+    let (mut pa, mut pc) = (GuardedPage::new(), GuardedPage::new());
+    for n in 1..=13 {
+        let a = pa.tail(&(0..n).map(|i| i as f32 * 0.5).collect::<Vec<f32>>());
+        let c = pc.tail(&(0..n).map(|i| i - 3).collect::<Vec<i32>>());
+        let b: Vec<f64> = (0..n).map(|i| 1.0 + i as f64).collect();
+        let env = Env::new().with("a", a).with("b", &b[..]).with("c", c);
+        let expr = Expr::compile("a*b + c", &Signature::of(&env)).unwrap();
+        for level in levels() {
+            assert!(has_machine_code(&expr, level), "at {level}");
+            let options = |jit| Options::default().with_jit(jit).with_cpu(level);
+            let want = expr.eval_with(&env, options(false)).unwrap();
+            let got = expr.eval_with(&env, options(true)).unwrap();
+            assert_eq!(lanes(&want), lanes(&got), "n = {n} at {level}");
+        }
+    }
 }

@@ -494,7 +494,7 @@ fn run_at_level(
         // `work` counts: estimate its time (arithmetic or memory traffic,
         // whichever is slower) instead.
         Some(code) => {
-            let bytes = (code.inputs.len() + 1) * code.elem_bytes;
+            let bytes = code.input_bytes.iter().sum::<usize>() + code.elem_bytes;
             let ns_per_element = code.compute_ns.max(bytes as f64 * MEMORY_NS_PER_BYTE);
             (len as f64) * ns_per_element < (threads * MIN_NS_PER_THREAD) as f64
         }
@@ -741,15 +741,15 @@ impl Run<'_, '_> {
                 None => len,
             };
             let mut pointers = [std::ptr::null::<u8>(); crate::jit::MAX_INPUTS];
-            for (p, data) in pointers.iter_mut().zip(inputs) {
-                *p = data[(start + i) * w..(start + end) * w].as_ptr();
+            for ((p, data), &iw) in pointers.iter_mut().zip(inputs).zip(&code.input_bytes) {
+                *p = data[(start + i) * iw..(start + end) * iw].as_ptr();
             }
             let rest = &mut out[i * w..end * w];
             let stream_here = streaming && rest.as_ptr().align_offset(64) == 0;
             // SAFETY: each pointer starts the end - i elements (of the code's
-            // `elem_bytes`, the program's float type) of a dense input from
-            // element start + i (the slices just taken), and `rest` holds
-            // end - i such slots. Dense inputs are borrowed
+            // `input_bytes` for that input) of a dense input from element
+            // start + i (the slices just taken), and `rest` holds end - i
+            // slots of `elem_bytes`, the program's float type. Dense inputs are borrowed
             // apart from the output, so they do not alias it. Non-temporal
             // stores only where `rest` is 64-byte aligned, as they require.
             i += unsafe {
@@ -864,7 +864,7 @@ impl Run<'_, '_> {
             }
             let w = code.elem_bytes;
             let mut inputs = [std::ptr::null::<u8>(); crate::jit::MAX_INPUTS];
-            for (ptr, &reg) in inputs.iter_mut().zip(&code.inputs) {
+            for ((ptr, &reg), &w) in inputs.iter_mut().zip(&code.inputs).zip(&code.input_bytes) {
                 let bytes = match &program.registers[reg].role {
                     Role::Input(v) => match &bindings[*v] {
                         Binding::Dense(data) => &data[start * w..(start + n) * w],
@@ -875,11 +875,12 @@ impl Run<'_, '_> {
                 *ptr = bytes.as_ptr();
             }
             let out_values = &mut out[..n * w];
-            // SAFETY: each input pointer starts n values of `w` bytes (the
-            // slices just taken: a dense input's elements of this block, or the
-            // register in scratch that the gather above filled), and
-            // `out_values` holds n such slots (every register of a program with
-            // machine code, the output too, is of the code's float type).
+            // SAFETY: each input pointer starts n values of its
+            // `input_bytes` (the slices just taken: a dense input's elements
+            // of this block, or the register in scratch that the gather above
+            // filled, of the input's own type), and `out_values` holds n
+            // slots of `elem_bytes` (the output of a program with machine
+            // code is of the code's float type).
             // An input bound to the output was copied to scratch above, so no
             // input pointer aliases `out`.
             let done = unsafe {

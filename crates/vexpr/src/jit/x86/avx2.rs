@@ -34,6 +34,12 @@
 //! reserved below the stack pointer, below any registers the function saved,
 //! and released before returning).
 //!
+//! A float64 program's float32 and int32 inputs that are only widened
+//! (`JitOp::Widen`) are loaded converted, four 4-byte elements into a
+//! vector (`vcvtps2pd`, `vcvtdq2pd`; in the tail under the lane mask's
+//! dwords, `vmaskmovps`). The loop's index then counts 4 bytes an element
+//! and the float64 operands' addresses scale it by 2 (`index_scale`).
+//!
 //! Float32 programs (IEEE operations only: see `JitOp::in_float32`) take the
 //! `ps` forms, 32-bit lane masks (`vpcmpgtd`, `vmaskmovps`, `vblendvps`) for
 //! a tail of 1-7, and divide on the divider alone.
@@ -44,7 +50,7 @@ use super::{
     lane_numbers, predicate,
 };
 use crate::functions::{Compare, JitOp};
-use crate::jit::plan::Elem;
+use crate::jit::plan::{Elem, Narrow};
 use crate::jit::{Backend, Plan, Slot};
 use crate::kernels::vmath::shared::{
     ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, PI_HI_LO, PIO2_HI_LO, PIO4, SHIFT, TRIG_TINY,
@@ -191,9 +197,13 @@ fn cycles(op: JitOp) -> (f64, f64, f64) {
         JitOp::MulAddMul | JitOp::MulSubMul | JitOp::AddAbs => (1.5, 0.0, 0.0),
         JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => (1.0, 0.0, 0.0),
         JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul | JitOp::Where(_) => (1.0, 0.0, 0.0),
-        JitOp::Add | JitOp::Sub | JitOp::Mul | JitOp::Neg | JitOp::Abs | JitOp::NegMul => {
-            (0.5, 0.0, 0.0)
-        }
+        JitOp::Add
+        | JitOp::Sub
+        | JitOp::Mul
+        | JitOp::Neg
+        | JitOp::Abs
+        | JitOp::NegMul
+        | JitOp::Widen => (0.5, 0.0, 0.0),
     }
 }
 
@@ -300,6 +310,12 @@ type Y = AsmRegisterYmm;
 const YMM: [Y; REGISTERS] = [
     ymm0, ymm1, ymm2, ymm3, ymm4, ymm5, ymm6, ymm7, ymm8, ymm9, ymm10, ymm11, ymm12, ymm13, ymm14,
     ymm15,
+];
+
+/// The low halves of [`YMM`], by the same numbers.
+const XMM: [AsmRegisterXmm; REGISTERS] = [
+    xmm0, xmm1, xmm2, xmm3, xmm4, xmm5, xmm6, xmm7, xmm8, xmm9, xmm10, xmm11, xmm12, xmm13, xmm14,
+    xmm15,
 ];
 
 /// The tail's lane mask while the inputs are loaded and the output is
@@ -415,7 +431,33 @@ impl<'p> Emitter<'p> {
         }
         for j in self.loads_at[i].clone() {
             let y = self.y(self.plan.inputs[j] as u32);
-            let src = ymmword_ptr(INPUT_GPRS[j] + rax + off);
+            let narrow = self.plan.narrow[j];
+            let scale = self.index_scale(narrow.is_none());
+            let at = |extra: i32| INPUT_GPRS[j] + rax * scale + (off * scale + extra);
+            if let Some(narrow) = narrow {
+                // Four 4-byte elements, widened into the four float64 lanes.
+                let x = XMM[YMM.iter().position(|&r| r == y).expect("a ymm register")];
+                if self.tail {
+                    // The 64-bit lane mask's dwords 0 and 2 of each half: its
+                    // four lanes as 32-bit ones; masked-off lanes read nothing.
+                    let mask = XMM[YMM.len() - 1];
+                    self.a.vextracti128(x, MASK, 1)?;
+                    self.a.vshufps(x, mask, x, 0x88)?;
+                    self.a.vmaskmovps(x, x, xmmword_ptr(at(0)))?;
+                    match narrow {
+                        Narrow::F32 => self.a.vcvtps2pd(y, x)?,
+                        Narrow::I32 => self.a.vcvtdq2pd(y, x)?,
+                    }
+                } else {
+                    self.a.prefetcht0(byte_ptr(at(PREFETCH_AHEAD)))?;
+                    match narrow {
+                        Narrow::F32 => self.a.vcvtps2pd(y, xmmword_ptr(at(0)))?,
+                        Narrow::I32 => self.a.vcvtdq2pd(y, xmmword_ptr(at(0)))?,
+                    }
+                }
+                continue;
+            }
+            let src = ymmword_ptr(at(0));
             if self.tail {
                 // Masked-off lanes read nothing (and cannot fault): zeros.
                 match self.plan.elem {
@@ -423,12 +465,23 @@ impl<'p> Emitter<'p> {
                     Elem::F64 => self.a.vmaskmovpd(y, MASK, src)?,
                 }
             } else {
-                self.a
-                    .prefetcht0(byte_ptr(INPUT_GPRS[j] + rax + (off + PREFETCH_AHEAD)))?;
+                self.a.prefetcht0(byte_ptr(at(PREFETCH_AHEAD)))?;
                 self.a.vmovupd(y, src)?;
             }
         }
         Ok(())
+    }
+
+    /// The factor from the loop's index (`rax`, and the vector offsets) to
+    /// the byte offsets of an operand of the values' width (`wide`) or of a
+    /// narrow input: 2 for float64 operands of a program that loads 4-byte
+    /// inputs widened, else 1.
+    fn index_scale(&self, wide: bool) -> i32 {
+        if wide {
+            1 << (self.plan.elem.shift() - self.plan.index_shift())
+        } else {
+            1
+        }
     }
 
     /// Jumps to `bail` if any (active) lane of `mask` has its sign bit set
@@ -468,6 +521,10 @@ impl Kernels for Emitter<'_> {
 
     fn elem(&self) -> Elem {
         self.plan.elem
+    }
+
+    fn index_shift(&self) -> u32 {
+        self.plan.index_shift()
     }
 
     /// Without `vscalefpd`, 2^k is added to the exponent field as an integer.
@@ -555,7 +612,7 @@ impl Kernels for Emitter<'_> {
         self.a.jae(done)?;
         self.a.mov(r11, rdx)?;
         self.a.sub(r11, rax)?;
-        self.a.shr(r11, self.plan.elem.shift())?;
+        self.a.shr(r11, self.plan.index_shift())?;
         let m = MASK;
         self.a.vmovq(xmm15, r11)?;
         // left > lane
@@ -847,7 +904,8 @@ impl Kernels for Emitter<'_> {
             }
         }
         let out = self.y(program.output);
-        let dst = ymmword_ptr(rsi + rax + off);
+        let scale = self.index_scale(true);
+        let dst = ymmword_ptr(rsi + rax * scale + off * scale);
         if self.tail {
             self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
             match self.plan.elem {

@@ -44,6 +44,11 @@ impl Backend for Avx512 {
     /// Assembles `program` by `plan`; `None` if the assembler or the memory
     /// mapping refuses (never expected) or a `powi` exponent is out of range.
     fn lower(program: &Program, plan: &Plan) -> Option<Compiled> {
+        // Inputs loaded with a conversion: the AVX2 lowering's alone
+        // (`jit::compile` sends such programs there).
+        if plan.narrow.iter().any(Option::is_some) {
+            return None;
+        }
         // A first emission counts how often the loop reads each constant; the
         // most used ones then live in the vector registers that neither the
         // program's values nor the kernels' scratch take.
@@ -142,9 +147,13 @@ fn cycles(op: JitOp) -> (f64, f64, f64) {
         JitOp::MulAddMul | JitOp::MulSubMul | JitOp::AddAbs => (1.5, 0.0, 0.0),
         JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => (1.0, 0.0, 0.0),
         JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul | JitOp::Where(_) => (1.0, 0.0, 0.0),
-        JitOp::Add | JitOp::Sub | JitOp::Mul | JitOp::Neg | JitOp::Abs | JitOp::NegMul => {
-            (0.5, 0.0, 0.0)
-        }
+        JitOp::Add
+        | JitOp::Sub
+        | JitOp::Mul
+        | JitOp::Neg
+        | JitOp::Abs
+        | JitOp::NegMul
+        | JitOp::Widen => (0.5, 0.0, 0.0),
     }
 }
 

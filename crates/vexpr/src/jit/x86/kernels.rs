@@ -71,6 +71,14 @@ pub(super) trait Kernels {
     /// Only the operations that are [`JitOp::in_float32`] meet float32.
     fn elem(&self) -> Elem;
 
+    /// log2 of the bytes the loop's index (`rax`) counts per element: the
+    /// lanes' own, unless narrower inputs are loaded widened
+    /// ([`Plan::index_shift`](crate::jit::Plan::index_shift)); the wider
+    /// operands' addresses then scale the index.
+    fn index_shift(&self) -> u32 {
+        self.elem().shift()
+    }
+
     /// Whether 2^k is built in the exponent field from the bits of
     /// t = fma(x, c, SHIFT) (AVX2), which must then stay apart from
     /// kd = t - SHIFT, rather than by `vscalefpd` from kd (AVX-512).
@@ -240,7 +248,7 @@ pub(super) trait Kernels {
             let off = self.pool_offset(bits);
             self.load_constant(v, Src::K(off))?;
         }
-        let shift = self.elem().shift();
+        let shift = self.index_shift();
         let a = self.asm();
         // Elements to bytes, and back at the end.
         a.shl(rdx, shift)?;
@@ -252,7 +260,8 @@ pub(super) trait Kernels {
         let pattern = self.divider_pattern();
         // bails[i]: the vector i of the group needed a full function.
         let mut bails: Vec<CodeLabel> = pattern.iter().map(|_| self.asm().create_label()).collect();
-        let vector = Self::VECTOR_BYTES;
+        // The index's bytes per vector.
+        let vector = Self::VECTOR_BYTES >> (self.elem().shift() - shift);
 
         // A group of vectors an iteration.
         let group_bytes = vector * pattern.len() as i32;
@@ -416,6 +425,9 @@ pub(super) trait Kernels {
             JitOp::Tanh => self.tanh(d, x)?,
             JitOp::Atan2 => self.atan2(d, x, y, bail)?,
             JitOp::Log => self.log(d, x, bail)?,
+            // The input was widened as it was loaded.
+            JitOp::Widen if d != x => self.load_constant(d, Src::Reg(x))?,
+            JitOp::Widen => {}
         }
         Ok(true)
     }
