@@ -269,6 +269,31 @@ pub enum JitOp {
     /// exact, so the loop converts the input as it loads it
     /// (`vcvtps2pd`, `vcvtdq2pd`) and this is a register copy.
     Widen,
+    /// NumPy's `maximum(x, y)`: `x` where `x > y` or `x` is NaN, else `y`.
+    Maximum,
+    /// NumPy's `minimum(x, y)`: `x` where `x < y` or `x` is NaN, else `y`.
+    Minimum,
+    /// `copysign(x, y)`: the magnitude's bits of `x`, the sign bit of `y`.
+    Copysign,
+    /// NumPy's `sign(x)`: 1, -1 or 0 (`+0` for both zeros); NaN stays.
+    Sign,
+    /// `trunc`, `floor`, `ceil`, `round` (halves to even): the
+    /// instruction's rounding (`vroundpd`), which the passes' loops also
+    /// compile to.
+    Round(Rounding),
+}
+
+/// The rounding of a [`JitOp::Round`], as `vroundpd`'s immediate numbers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rounding {
+    /// To the nearest integer, halves to even (`round`).
+    Even = 0,
+    /// Down (`floor`).
+    Floor = 1,
+    /// Up (`ceil`).
+    Ceil = 2,
+    /// Toward zero (`trunc`).
+    Trunc = 3,
 }
 
 impl JitOp {
@@ -286,6 +311,26 @@ impl JitOp {
                 | JitOp::Tanh
                 | JitOp::Atan2
                 | JitOp::Widen
+                | JitOp::Maximum
+                | JitOp::Minimum
+                | JitOp::Copysign
+                | JitOp::Sign
+                | JitOp::Round(_)
+        )
+    }
+
+    /// Whether only the AVX2 lowering emits the operation: the AVX-512 one
+    /// has not been run on AVX-512 hardware for it yet, so `jit::compile`
+    /// lowers a program that has one with AVX2 at the AVX-512 level too.
+    pub fn avx2_only(self) -> bool {
+        matches!(
+            self,
+            JitOp::Widen
+                | JitOp::Maximum
+                | JitOp::Minimum
+                | JitOp::Copysign
+                | JitOp::Sign
+                | JitOp::Round(_)
         )
     }
 }
@@ -1443,8 +1488,16 @@ fn define(op: Op) -> Function {
             expm1_f64,
             complex::expm1
         ),
-        Op::Ceil => float_fn!(op, "ceiling", ceil),
-        Op::Floor => float_fn!(op, "floor", floor),
+        Op::Ceil => {
+            let mut f = float_fn!(op, "ceiling", ceil);
+            f.jit(JitOp::Round(Rounding::Ceil));
+            f
+        }
+        Op::Floor => {
+            let mut f = float_fn!(op, "floor", floor);
+            f.jit(JitOp::Round(Rounding::Floor));
+            f
+        }
         Op::Trunc => {
             let mut f = entry(
                 op,
@@ -1454,6 +1507,7 @@ fn define(op: Op) -> Function {
                 "rounding toward zero",
             );
             floats!(f, |x| x.trunc(), x.trunc());
+            f.jit(JitOp::Round(Rounding::Trunc));
             f
         }
         Op::Abs => {
@@ -1491,6 +1545,7 @@ fn define(op: Op) -> Function {
             );
             ints!(f, |x| x);
             floats!(f, |x| x.round_ties_even(), x.round_ties_even());
+            f.jit(JitOp::Round(Rounding::Even));
             f.sig(
                 C,
                 &[C],
@@ -1515,6 +1570,7 @@ fn define(op: Op) -> Function {
             );
             ints!(f, |x| x.signum());
             floats!(f, |x| sign_f32(x), sign_f64(x));
+            f.jit(JitOp::Sign);
             f.sig(C, &[C], kernel!(|z: C64| -> C64 { complex::sign(z) }));
             f
         }
@@ -1561,6 +1617,7 @@ fn define(op: Op) -> Function {
         Op::Copysign => {
             let mut f = entry(op, None, 2, d2, "`x` with the sign of `y`");
             floats!(f, |x, y| x.copysign(y), x.copysign(y));
+            f.jit(JitOp::Copysign);
             f
         }
         Op::Maximum => {
@@ -1572,6 +1629,7 @@ fn define(op: Op) -> Function {
                 "element-wise maximum (NaN if either is NaN)",
             );
             floats!(f, |x, y| maximum_f32(x, y), maximum_f64(x, y));
+            f.jit(JitOp::Maximum);
             f
         }
         Op::Minimum => {
@@ -1583,6 +1641,7 @@ fn define(op: Op) -> Function {
                 "element-wise minimum (NaN if either is NaN)",
             );
             floats!(f, |x, y| minimum_f32(x, y), minimum_f64(x, y));
+            f.jit(JitOp::Minimum);
             f
         }
 

@@ -192,17 +192,21 @@ pub(crate) fn compile(program: &Program, level: Level) -> Option<Code> {
             .registers
             .get(program.output as usize)
             .is_some_and(|r| r.dtype == crate::dtype::DType::Float32);
-        let widens =
-            (program.code.iter()).any(|i| i.overload.jit == Some(crate::functions::JitOp::Widen));
+        let avx2_only = (program.code.iter()).any(|i| {
+            i.overload
+                .jit
+                .is_some_and(crate::functions::JitOp::avx2_only)
+        });
         match level {
             // The AVX-512 lowering of float32 programs has been assembled and
             // its instruction forms checked, but not yet run on AVX-512
             // hardware (the machine it was written on has AVX2 only): until a
             // test run there, AVX-512 CPUs run float32 programs with the AVX2
-            // lowering, which they also have and which is tested. Programs
-            // that widen float32 or int32 inputs as they load them have an
-            // AVX2 lowering only.
-            Level::Avx512 if float32 || widens => build::<x86::Avx2>(program),
+            // lowering, which they also have and which is tested; so do
+            // programs of an operation only that lowering emits
+            // (`JitOp::avx2_only`: widened inputs, maximum and minimum,
+            // copysign, sign, the roundings).
+            Level::Avx512 if float32 || avx2_only => build::<x86::Avx2>(program),
             Level::Avx512 => build::<x86::Avx512>(program),
             Level::Avx2Fma => build::<x86::Avx2>(program),
             Level::Baseline => None,

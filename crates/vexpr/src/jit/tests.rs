@@ -379,6 +379,14 @@ fn every_function_and_power_on_hard_values_and_every_length() {
         1e5,
         355.0,
         103993.0,
+        // Halves and the edges of rounding.
+        2.5,
+        -2.5,
+        -0.5,
+        1.5,
+        0.49999999999999994,
+        4503599627370497.0,
+        -4503599627370495.5,
     ];
     // Each hard value among ordinary ones, at every position of a vector and
     // of the tail, so that every way out of the loop is taken.
@@ -422,6 +430,7 @@ fn every_function_and_power_on_hard_values_and_every_length() {
     );
     sources.push("2*a**3 - 4*a**5 + 6*log(a)".into());
     sources.push("exp(-a*a) * sqrt(b)".into());
+    sources.extend(SELECTING_SOURCES.map(String::from));
     for source in &sources {
         for n in [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23, 24, 25, 40, 47] {
             for (h, &value) in hard.iter().enumerate() {
@@ -441,6 +450,50 @@ fn every_function_and_power_on_hard_values_and_every_length() {
                     panic!("{message}");
                 }
             }
+        }
+    }
+}
+
+/// The sources of the operations that pick, round or move sign bits
+/// (`maximum`, `minimum`, `copysign`, `sign`, the roundings), alone and
+/// with others around them.
+const SELECTING_SOURCES: [&str; 12] = [
+    "maximum(a, b)",
+    "minimum(b, a)",
+    "copysign(a, b)",
+    "sign(a)",
+    "trunc(a)",
+    "floor(a)",
+    "ceil(a)",
+    "round(a)",
+    "maximum(a, minimum(b, c))",
+    "sign(a - b) * floor(c)",
+    "copysign(a*b, c) + round(a)",
+    "where(a < b, trunc(a), ceil(b)) + maximum(a*b, c)",
+];
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn selecting_and_rounding_programs_compile_to_machine_code() {
+    for level in levels() {
+        for source in SELECTING_SOURCES {
+            assert!(
+                compiles(level, source, &["a", "b", "c"]),
+                "{source} at {level}"
+            );
+        }
+    }
+    // And numexpr computes these functions of float32 in float64: the
+    // widened inputs make those programs machine code too.
+    for level in levels() {
+        for source in ["maximum(a, b)", "sign(a)", "round(a)", "copysign(a, b)"] {
+            assert!(
+                compiles_f32_any(level, source),
+                "float32 {source} at {level}"
+            );
         }
     }
 }

@@ -49,7 +49,7 @@ use super::{
     ABS, Bin, Compiled, Divider, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use, divider_pattern,
     lane_numbers, predicate,
 };
-use crate::functions::{Compare, JitOp};
+use crate::functions::{Compare, JitOp, Rounding};
 use crate::jit::plan::{Elem, Narrow};
 use crate::jit::{Backend, Plan, Slot};
 use crate::kernels::vmath::shared::{
@@ -197,6 +197,9 @@ fn cycles(op: JitOp) -> (f64, f64, f64) {
         JitOp::MulAddMul | JitOp::MulSubMul | JitOp::AddAbs => (1.5, 0.0, 0.0),
         JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => (1.0, 0.0, 0.0),
         JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul | JitOp::Where(_) => (1.0, 0.0, 0.0),
+        JitOp::Maximum | JitOp::Minimum => (1.5, 0.0, 0.0),
+        JitOp::Sign => (2.5, 0.0, 0.0),
+        JitOp::Copysign | JitOp::Round(_) => (1.0, 0.0, 0.0),
         JitOp::Add
         | JitOp::Sub
         | JitOp::Mul
@@ -214,7 +217,9 @@ fn scratch_registers(op: JitOp, newton: bool) -> usize {
         JitOp::Atan2 => 8,
         JitOp::Div if newton => 3,
         JitOp::Exp | JitOp::Log | JitOp::Sin | JitOp::Cos | JitOp::Tanh => 7,
-        JitOp::Powi => 4,
+        JitOp::Powi | JitOp::Sign => 4,
+        JitOp::Maximum | JitOp::Minimum => 2,
+        JitOp::Copysign => 1,
         JitOp::AddAbs | JitOp::MulAddMul | JitOp::MulSubMul | JitOp::Where(_) => 1,
         _ => 0,
     }
@@ -645,6 +650,14 @@ impl Kernels for Emitter<'_> {
         match self.plan.elem {
             Elem::F32 => self.a.vsqrtps(d, x),
             Elem::F64 => self.a.vsqrtpd(d, x),
+        }
+    }
+
+    fn round(&mut self, d: Y, x: Y, rounding: Rounding) -> R {
+        let imm = 8 | rounding as i32;
+        match self.plan.elem {
+            Elem::F32 => self.a.vroundps(d, x, imm),
+            Elem::F64 => self.a.vroundpd(d, x, imm),
         }
     }
 

@@ -22,7 +22,7 @@ use super::{
     ABS, Bin, Compiled, Divider, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use, divider_pattern,
     lane_numbers, predicate,
 };
-use crate::functions::{Compare, JitOp};
+use crate::functions::{Compare, JitOp, Rounding};
 use crate::jit::plan::Elem;
 use crate::jit::{Backend, Plan, Slot};
 use crate::kernels::vmath::shared::{
@@ -44,9 +44,10 @@ impl Backend for Avx512 {
     /// Assembles `program` by `plan`; `None` if the assembler or the memory
     /// mapping refuses (never expected) or a `powi` exponent is out of range.
     fn lower(program: &Program, plan: &Plan) -> Option<Compiled> {
-        // Inputs loaded with a conversion: the AVX2 lowering's alone
-        // (`jit::compile` sends such programs there).
-        if plan.narrow.iter().any(Option::is_some) {
+        // Operations the AVX2 lowering alone emits (`jit::compile` sends
+        // such programs there), widened inputs among them.
+        let avx2_only = |i: &crate::program::Instr| i.overload.jit.is_some_and(JitOp::avx2_only);
+        if plan.narrow.iter().any(Option::is_some) || program.code.iter().any(avx2_only) {
             return None;
         }
         // A first emission counts how often the loop reads each constant; the
@@ -147,6 +148,9 @@ fn cycles(op: JitOp) -> (f64, f64, f64) {
         JitOp::MulAddMul | JitOp::MulSubMul | JitOp::AddAbs => (1.5, 0.0, 0.0),
         JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => (1.0, 0.0, 0.0),
         JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul | JitOp::Where(_) => (1.0, 0.0, 0.0),
+        JitOp::Maximum | JitOp::Minimum => (1.5, 0.0, 0.0),
+        JitOp::Sign => (2.5, 0.0, 0.0),
+        JitOp::Copysign | JitOp::Round(_) => (1.0, 0.0, 0.0),
         JitOp::Add
         | JitOp::Sub
         | JitOp::Mul
@@ -191,7 +195,9 @@ fn scratch_registers(op: JitOp) -> usize {
         JitOp::Sqrt => 10,
         JitOp::Atan2 => 10,
         JitOp::Exp | JitOp::Log | JitOp::Sin | JitOp::Cos | JitOp::Tanh => 7,
-        JitOp::Powi => 4,
+        JitOp::Powi | JitOp::Sign => 4,
+        JitOp::Maximum | JitOp::Minimum => 2,
+        JitOp::Copysign => 1,
         JitOp::AddAbs | JitOp::MulAddMul | JitOp::MulSubMul => 1,
         _ => 0,
     }
@@ -429,6 +435,15 @@ impl Kernels for Emitter<'_> {
             (_, Elem::F32) => self.a.vsqrtps(d, x),
             (Divider::Hardware, Elem::F64) => self.a.vsqrtpd(d, x),
             (Divider::Newton, Elem::F64) => self.sqrt_newton(d, x),
+        }
+    }
+
+    /// Never run yet: `JitOp::Round` is AVX2-only (`JitOp::avx2_only`).
+    fn round(&mut self, d: Z, x: Z, rounding: Rounding) -> R {
+        let imm = 8 | rounding as i32;
+        match self.plan.elem {
+            Elem::F32 => self.a.vrndscaleps(d, x, imm),
+            Elem::F64 => self.a.vrndscalepd(d, x, imm),
         }
     }
 

@@ -12,7 +12,7 @@
 //! the trait's required methods; the algorithms are its provided ones.
 
 use super::{ABS, Bin, Divider, INPUT_GPRS, saved_gprs};
-use crate::functions::{Compare, JitOp, POWI_MAX, POWI_MIN};
+use crate::functions::{Compare, JitOp, POWI_MAX, POWI_MIN, Rounding};
 use crate::jit::plan::Elem;
 use crate::jit::{Plan, Slot};
 use crate::kernels::vmath::shared::{
@@ -139,6 +139,11 @@ pub(super) trait Kernels {
     /// `d = a / b` by Newton's method, exactly checked (the divider for a
     /// vector that fails the check).
     fn div_newton(&mut self, d: Self::V, a: Self::V, b: Self::V) -> R;
+
+    /// `d = x` rounded to an integer by `rounding` (`vroundpd`'s, with the
+    /// precision exception suppressed), as the passes' loops compile
+    /// `trunc`, `floor`, `ceil` and `round_ties_even` at this level.
+    fn round(&mut self, d: Self::V, x: Self::V, rounding: Rounding) -> R;
 
     /// `d = if x COMPARE y { then } else { other }`, lane by lane, with the
     /// operands `[x, y, then, other]`.
@@ -428,6 +433,39 @@ pub(super) trait Kernels {
             // The input was widened as it was loaded.
             JitOp::Widen if d != x => self.load_constant(d, Src::Reg(x))?,
             JitOp::Widen => {}
+            JitOp::Maximum | JitOp::Minimum => {
+                // `x` where `x OP y`, else `y`; then `x` where it is NaN
+                // (`x != x`), as `kernels::arith::maximum_f64`.
+                let compare = match op {
+                    JitOp::Maximum => Compare::Gt,
+                    _ => Compare::Lt,
+                };
+                let t = self.scratch()[1];
+                self.select(compare, t, [x, y, x, y])?;
+                self.select(Compare::Ne, d, [x, x, x, t])?;
+            }
+            JitOp::Copysign => {
+                // The sign bit and the rest are disjoint: `^` is `|`.
+                let (sign, abs) = (self.bits(sign_bits), self.bits(abs_bits));
+                self.bin(Bin::And, s0, y, sign)?;
+                self.bin(Bin::And, d, x, abs)?;
+                self.bin(Bin::Xor, d, d, Src::Reg(s0))?;
+            }
+            JitOp::Sign => {
+                // `kernels::arith::sign_f64`'s chain, last test first: 1
+                // where x > 0, -1 where x < 0, +0 where x == 0, else x (NaN).
+                let s = self.scratch();
+                let (k, zero, t) = (s[1], s[2], s[3]);
+                let (one, nought) = (self.k(1.0), self.k(0.0));
+                self.load_constant(k, one)?;
+                self.load_constant(zero, nought)?;
+                self.select(Compare::Gt, t, [x, zero, k, x])?;
+                let minus_one = self.k(-1.0);
+                self.load_constant(k, minus_one)?;
+                self.select(Compare::Lt, t, [x, zero, k, t])?;
+                self.select(Compare::Eq, d, [x, zero, zero, t])?;
+            }
+            JitOp::Round(rounding) => self.round(d, x, rounding)?,
         }
         Ok(true)
     }
