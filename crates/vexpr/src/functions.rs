@@ -298,9 +298,11 @@ pub enum Rounding {
 
 impl JitOp {
     /// Whether the code generator also emits the operation on float32: the
-    /// IEEE operations, whose float32 passes it matches bit for bit with the
-    /// instructions' float32 forms. The math functions' float32 kernels
-    /// (`vmath::*32`) are other algorithms: those stay on passes.
+    /// IEEE operations and the roundings, whose float32 passes it matches bit
+    /// for bit with the instructions' float32 forms. The math functions'
+    /// float32 kernels (`vmath::*32`) are other algorithms: those stay on
+    /// passes. (`maximum`, `minimum`, `copysign` and `sign` of float32 are
+    /// computed in float64, as numexpr does: their float32 forms never run.)
     pub fn in_float32(self) -> bool {
         !matches!(
             self,
@@ -315,7 +317,6 @@ impl JitOp {
                 | JitOp::Minimum
                 | JitOp::Copysign
                 | JitOp::Sign
-                | JitOp::Round(_)
         )
     }
 
