@@ -281,6 +281,28 @@ pub enum JitOp {
     /// instruction's rounding (`vroundpd`), which the passes' loops also
     /// compile to.
     Round(Rounding),
+    /// A comparison of two floats into a boolean: a lane mask in the loop,
+    /// made bytes of 0 and 1 as the result is stored.
+    Compare(Compare),
+    /// Logic on booleans (lane masks).
+    Logic(Logic),
+}
+
+/// The operation of a [`JitOp::Logic`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Logic {
+    /// `x & y`
+    And,
+    /// `x | y`
+    Or,
+    /// `x ^ y`
+    Xor,
+    /// `~x`
+    Not,
+    /// `x & ~y`
+    AndNot,
+    /// `x | ~y`
+    OrNot,
 }
 
 /// The rounding of a [`JitOp::Round`], as `vroundpd`'s immediate numbers it.
@@ -332,6 +354,8 @@ impl JitOp {
                 | JitOp::Copysign
                 | JitOp::Sign
                 | JitOp::Round(_)
+                | JitOp::Compare(_)
+                | JitOp::Logic(_)
         )
     }
 }
@@ -612,6 +636,14 @@ impl Function {
     /// registered so far (the one returning float64 from float64 operands,
     /// besides `powi`'s integer exponent), and for the float32 one likewise
     /// when the operation is [`in_float32`](JitOp::in_float32).
+    /// Names `op` as the machine code of the overload of exactly these types.
+    fn jit_on(&mut self, ret: TypeCode, args: &[TypeCode], op: JitOp) -> &mut Self {
+        let overload = (self.overloads.iter_mut()).find(|o| o.ret == ret && o.args == args);
+        // The static table registers the overload before naming its code.
+        overload.expect("the overload exists").jit = Some(op);
+        self
+    }
+
     /// Names `op` as the machine code of the overload registered last only.
     fn jit_last(&mut self, op: JitOp) -> &mut Self {
         self.overloads
@@ -688,9 +720,10 @@ macro_rules! floats {
     }};
 }
 
-/// A comparison for every ordered numeric type and for strings.
+/// A comparison for every ordered numeric type and for strings; its float
+/// ones are machine code (`JitOp::Compare`).
 macro_rules! comparison {
-    ($id:expr, $sym:literal, $op:tt, $ord:pat) => {{
+    ($id:expr, $sym:literal, $op:tt, $ord:pat, $cmp:ident) => {{
         let mut f = entry($id, Some($sym), 2, Rule::Returns(B), concat!("`a ", $sym, " b`"));
         f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { u8::from(x $op y) }));
         f.sig(B, &[I, I], kernel!(|x: i32, y: i32| -> u8 { u8::from(x $op y) }));
@@ -703,6 +736,8 @@ macro_rules! comparison {
             }
             k
         });
+        f.jit_on(B, &[F, F], JitOp::Compare(Compare::$cmp));
+        f.jit_on(B, &[D, D], JitOp::Compare(Compare::$cmp));
         f
     }};
 }
@@ -1201,7 +1236,8 @@ fn define(op: Op) -> Function {
                 Rule::Common,
                 "`a & b`: logical and on booleans, bitwise on integers",
             );
-            f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x & y }));
+            f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x & y }))
+                .jit_last(JitOp::Logic(Logic::And));
             ints!(f, |x, y| x & y);
             f
         }
@@ -1213,7 +1249,8 @@ fn define(op: Op) -> Function {
                 Rule::Common,
                 "`a | b`: logical or on booleans, bitwise on integers",
             );
-            f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x | y }));
+            f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x | y }))
+                .jit_last(JitOp::Logic(Logic::Or));
             ints!(f, |x, y| x | y);
             f
         }
@@ -1225,7 +1262,8 @@ fn define(op: Op) -> Function {
                 Rule::Common,
                 "`a ^ b`: exclusive or on booleans, bitwise on integers",
             );
-            f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x ^ y }));
+            f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x ^ y }))
+                .jit_last(JitOp::Logic(Logic::Xor));
             ints!(f, |x, y| x ^ y);
             f
         }
@@ -1237,7 +1275,8 @@ fn define(op: Op) -> Function {
                 Rule::Common,
                 "`~a`: logical not on booleans, bitwise not on integers",
             );
-            f.sig(B, &[B], kernel!(|x: u8| -> u8 { x ^ 1 }));
+            f.sig(B, &[B], kernel!(|x: u8| -> u8 { x ^ 1 }))
+                .jit_last(JitOp::Logic(Logic::Not));
             ints!(f, |x| !x);
             f
         }
@@ -1246,13 +1285,15 @@ fn define(op: Op) -> Function {
         // block instead of two, and no register for the inverse.
         Op::AndNot => {
             let mut f = entry(op, None, 2, Rule::Fused, "`x & ~y`, fused by the optimizer");
-            f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x & (y ^ 1) }));
+            f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x & (y ^ 1) }))
+                .jit_last(JitOp::Logic(Logic::AndNot));
             ints!(f, |x, y| x & !y);
             f
         }
         Op::OrNot => {
             let mut f = entry(op, None, 2, Rule::Fused, "`x | ~y`, fused by the optimizer");
-            f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x | (y ^ 1) }));
+            f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x | (y ^ 1) }))
+                .jit_last(JitOp::Logic(Logic::OrNot));
             ints!(f, |x, y| x | !y);
             f
         }
@@ -1268,12 +1309,12 @@ fn define(op: Op) -> Function {
         }
 
         // Comparisons.
-        Op::Lt => comparison!(op, "<", <, Less),
-        Op::Le => comparison!(op, "<=", <=, Less | Equal),
-        Op::Gt => comparison!(op, ">", >, Greater),
-        Op::Ge => comparison!(op, ">=", >=, Greater | Equal),
+        Op::Lt => comparison!(op, "<", <, Less, Lt),
+        Op::Le => comparison!(op, "<=", <=, Less | Equal, Le),
+        Op::Gt => comparison!(op, ">", >, Greater, Gt),
+        Op::Ge => comparison!(op, ">=", >=, Greater | Equal, Ge),
         Op::Eq => {
-            let mut f = comparison!(op, "==", ==, Equal);
+            let mut f = comparison!(op, "==", ==, Equal, Eq);
             f.sig(
                 B,
                 &[C, C],
@@ -1282,7 +1323,7 @@ fn define(op: Op) -> Function {
             f
         }
         Op::Ne => {
-            let mut f = comparison!(op, "!=", !=, Less | Greater);
+            let mut f = comparison!(op, "!=", !=, Less | Greater, Ne);
             f.sig(
                 B,
                 &[C, C],

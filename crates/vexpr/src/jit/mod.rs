@@ -2,9 +2,10 @@
 //! loop of machine code, for AVX-512 or for AVX2 + FMA.
 //!
 //! In: a [`Program`] whose registers are all float64, or all float32
-//! (besides the integer exponents of `powi`, and float32 or int32 inputs of
-//! a float64 program that only widen them, which the AVX2 loop loads
-//! converted), and whose every instruction's
+//! (besides the integer exponents of `powi`, float32 or int32 inputs of a
+//! float64 program that only widen them, which the AVX2 loop loads
+//! converted, and the booleans of a boolean result of comparisons and logic,
+//! which it keeps as lane masks), and whose every instruction's
 //! overload names a [`JitOp`](crate::functions::JitOp) in the function table
 //! (on float32 only the IEEE operations, no math function), and the
 //! [`Level`] to run at. Out: a `Code`, machine code that runs the whole
@@ -64,8 +65,8 @@ pub(crate) struct Code {
     /// The program's input registers the loop reads, in the order of the
     /// pointers [`Code::run`] takes.
     pub(crate) inputs: Vec<usize>,
-    /// Bytes per element of the output (and of every value): 8 for a
-    /// float64 program, 4 for a float32 one.
+    /// Bytes per element of the output: 8 for a float64 program, 4 for a
+    /// float32 one, 1 for a boolean one.
     pub(crate) elem_bytes: usize,
     /// Bytes per element of each input, in the order of `inputs`: the
     /// program's `elem_bytes`, or 4 for a float32 or int32 input that a
@@ -165,7 +166,7 @@ fn build<B: Backend>(program: &Program) -> Option<Code> {
     let per_f64 = plan.elem.bytes() as f64 / 8.0;
     Some(Code {
         inner,
-        elem_bytes: plan.elem.bytes(),
+        elem_bytes: plan.output_bytes(),
         input_bytes: (0..plan.inputs.len())
             .map(|j| plan.input_bytes(j))
             .collect(),

@@ -84,8 +84,12 @@ pub(crate) enum Narrow {
 /// The register assignment of a program the loop covers.
 #[derive(Debug)]
 pub(crate) struct Plan {
-    /// The type of every vector value.
+    /// The type of every vector value (of a boolean program, the type its
+    /// comparisons compare; its booleans are lane masks of that width).
     pub(crate) elem: Elem,
+    /// The result is boolean: one byte an element, 0 or 1, made from the
+    /// output's lane mask as it is stored.
+    pub(crate) bool_output: bool,
     /// One slot per program register.
     pub(crate) slots: Vec<Slot>,
     /// The input registers, in the order of their pointers.
@@ -105,11 +109,18 @@ impl Plan {
     /// one on a float32 overload only for IEEE operations), more than
     /// `max_values` values or [`MAX_INPUTS`] inputs.
     pub(crate) fn new(program: &Program, max_values: usize) -> Option<Plan> {
-        let (elem, float) = match program.registers.get(program.output as usize)?.dtype {
+        // A boolean result is of comparisons of the program's floats: float64
+        // if it has any, else float32.
+        let has = |dtype: DType| program.registers.iter().any(|r| r.dtype == dtype);
+        let output = program.registers.get(program.output as usize)?.dtype;
+        let (elem, float) = match output {
             DType::Float64 => (Elem::F64, DType::Float64),
             DType::Float32 => (Elem::F32, DType::Float32),
+            DType::Bool if has(DType::Float64) => (Elem::F64, DType::Float64),
+            DType::Bool if has(DType::Float32) => (Elem::F32, DType::Float32),
             _ => return None,
         };
+        let bool_output = output == DType::Bool;
         let mut used = vec![false; program.registers.len()];
         for instr in &program.code {
             instr.overload.jit?;
@@ -133,6 +144,7 @@ impl Plan {
         };
         let mut plan = Plan {
             elem,
+            bool_output,
             slots: Vec::with_capacity(program.registers.len()),
             inputs: Vec::new(),
             narrow: Vec::new(),
@@ -146,6 +158,15 @@ impl Plan {
             }
             let slot = match (&reg.role, reg.dtype) {
                 (Role::Const(Scalar::Int64(n)), DType::Int64) => Slot::Int(*n),
+                // Booleans of a boolean program are lane masks, made by its
+                // comparisons and logic: not inputs or constants.
+                (Role::Temp | Role::Output, DType::Bool) if bool_output => {
+                    if next as usize == max_values {
+                        return None;
+                    }
+                    next += 1;
+                    Slot::Vector(next - 1)
+                }
                 (_, dtype) if dtype == float || narrow_input(i, dtype).is_some() => {
                     if next as usize == max_values {
                         return None;
@@ -186,14 +207,26 @@ impl Plan {
         (plan.inputs.len() <= MAX_INPUTS).then_some(plan)
     }
 
-    /// log2 of the bytes the loop's index counts per element: the narrowest
-    /// input's, or the values' if none is narrower. Each pointer then steps
+    /// log2 of the bytes the loop's index counts per element: the boolean
+    /// output's one, else the narrowest input's, or the values' if none is
+    /// narrower. Each pointer then steps
     /// by its own element's bytes per element (a scaled index).
     pub(crate) fn index_shift(&self) -> u32 {
-        if self.narrow.iter().any(Option::is_some) {
+        if self.bool_output {
+            0
+        } else if self.narrow.iter().any(Option::is_some) {
             2
         } else {
             self.elem.shift()
+        }
+    }
+
+    /// Bytes per element of the output.
+    pub(crate) fn output_bytes(&self) -> usize {
+        if self.bool_output {
+            1
+        } else {
+            self.elem.bytes()
         }
     }
 

@@ -59,9 +59,13 @@ fn the_benchmark_programs_compile_to_machine_code() {
         for source in BENCHMARKS {
             assert!(compiles(level, source, &["a", "b"]), "{source} at {level}");
         }
-        // Not covered: other functions, boolean results.
+        // Not covered: other functions, selects on a boolean value.
         assert!(!compiles(level, "arcsinh(a)", &["a"]));
-        assert!(!compiles(level, "a > b", &["a", "b"]));
+        assert!(!compiles(
+            level,
+            "where(a > b, a, b) + where((a < 1) | (b < 1), a, b)",
+            &["a", "b"]
+        ));
     }
 }
 
@@ -162,6 +166,41 @@ fn nans_may_differ(source: &str, names: &[&str], inputs: &[f64], want: f64, got:
 /// many as a loop reads at most ([`MAX_INPUTS`](super::MAX_INPUTS)).
 const NAMES: [&str; super::MAX_INPUTS] = ["a", "b", "c", "d", "e", "f", "g", "h"];
 
+/// Options of the checks' runs: with or without machine code, on `threads`
+/// threads, in blocks of 64 elements (so that runs have many), at `level`.
+fn small_blocks(jit: bool, threads: usize, level: CpuLevel) -> Options {
+    let options = Options {
+        threads,
+        block_len: 64,
+        jit,
+        ..Options::default()
+    };
+    options.with_cpu(level)
+}
+
+/// `columns` rounded to float32.
+fn singles(columns: &[Vec<f64>]) -> Vec<Vec<f32>> {
+    (columns.iter())
+        .map(|c| c.iter().map(|&x| x as f32).collect())
+        .collect()
+}
+
+/// The variables `names` bound to `columns` (float64) or to their float32
+/// `singles`, by `dtype`.
+fn typed_env<'a>(
+    names: &[&str],
+    columns: &'a [Vec<f64>],
+    singles: &'a [Vec<f32>],
+    dtype: crate::DType,
+) -> Env<'a> {
+    match dtype {
+        crate::DType::Float32 => {
+            (names.iter().zip(singles)).fold(Env::new(), |env, (n, c)| env.with(n, &c[..]))
+        }
+        _ => (names.iter().zip(columns)).fold(Env::new(), |env, (n, c)| env.with(n, &c[..])),
+    }
+}
+
 /// Evaluates `source` with and without machine code and compares every element.
 fn check(source: &str, columns: &[Vec<f64>]) -> Result<(), String> {
     check_typed(source, columns, crate::DType::Float64)
@@ -171,29 +210,15 @@ fn check(source: &str, columns: &[Vec<f64>]) -> Result<(), String> {
 /// then holds float32 values).
 fn check_typed(source: &str, columns: &[Vec<f64>], dtype: crate::DType) -> Result<(), String> {
     let names = &NAMES[..columns.len()];
-    let singles: Vec<Vec<f32>> = (columns.iter())
-        .map(|c| c.iter().map(|&x| x as f32).collect())
-        .collect();
-    let env = match dtype {
-        crate::DType::Float32 => {
-            (names.iter().zip(&singles)).fold(Env::new(), |env, (n, c)| env.with(n, &c[..]))
-        }
-        _ => (names.iter().zip(columns)).fold(Env::new(), |env, (n, c)| env.with(n, &c[..])),
-    };
+    let singles = singles(columns);
+    let env = typed_env(names, columns, &singles, dtype);
     // Literals alone are Python arithmetic at compile time, where `1 / 0`
     // is an error: nothing to run.
     let Ok(expr) = Expr::compile(source, &Signature::of(&env)) else {
         return Ok(());
     };
     let run = |jit: bool, threads: usize, level: CpuLevel| {
-        let options = Options {
-            threads,
-            block_len: 64,
-            jit,
-            ..Options::default()
-        };
-        expr.eval_with(&env, options.with_cpu(level))
-            .map_err(|e| e.to_string())
+        (expr.eval_with(&env, small_blocks(jit, threads, level))).map_err(|e| e.to_string())
     };
     for level in levels() {
         check_at(source, columns, names, |jit, threads| {
@@ -1339,13 +1364,7 @@ fn check_widening(source: &str, n: usize, strided: bool) -> Result<(), String> {
             return Err(format!("{source}: no machine code at {level}"));
         }
         let run = |jit: bool, threads: usize| {
-            let options = Options {
-                threads,
-                block_len: 64,
-                jit,
-                ..Options::default()
-            };
-            (expr.eval_with(&env, options.with_cpu(level))).map_err(|e| e.to_string())
+            (expr.eval_with(&env, small_blocks(jit, threads, level))).map_err(|e| e.to_string())
         };
         check_at(source, &columns, &NAMES[..4], run).map_err(|e| format!("at {level}: {e}"))?;
     }
@@ -1451,5 +1470,129 @@ fn widened_inputs_are_not_read_past_their_last_element() {
             let got = expr.eval_with(&env, options(true)).unwrap();
             assert_eq!(lanes(&want), lanes(&got), "n = {n} at {level}");
         }
+    }
+}
+
+/// Boolean results of float comparisons and logic on them: lane masks in
+/// the loop, bytes as they are stored.
+const BOOLEAN_SOURCES: [&str; 14] = [
+    "a < b",
+    "a <= 0.5",
+    "a > b",
+    "a >= b",
+    "a == b",
+    "a != b",
+    "(a < 0.5) & (b > 0.3) | ~(a > b)",
+    "(a > 0.2) & (a < 0.8)",
+    "(a < b) ^ (b < c)",
+    "~(a < b)",
+    "(a < b) & ~(b < c)",
+    "(a*b < c) | (a == c)",
+    "(a < b) | ~(c >= a)",
+    "exp(a) < b + log(c)",
+];
+
+/// `source`'s boolean result with and without machine code at every level,
+/// 1 and 2 threads, over `columns` of `dtype` (float32 or float64).
+fn check_boolean(source: &str, columns: &[Vec<f64>], dtype: crate::DType) -> Result<(), String> {
+    let names = &NAMES[..columns.len()];
+    let singles = singles(columns);
+    let env = typed_env(names, columns, &singles, dtype);
+    let expr = Expr::compile(source, &Signature::of(&env)).map_err(|e| e.to_string())?;
+    // Some float32 programs mix float32 and float64 values (`a > b` with
+    // `a < 0.5`, where `a` is widened): those stay on passes, checked all
+    // the same; `float32_boolean_programs_compile` names some that compile.
+    for level in levels() {
+        if dtype == crate::DType::Float64 && !has_machine_code(&expr, level) {
+            return Err(format!("{source} ({dtype}): no machine code at {level}"));
+        }
+        let run = |jit: bool, threads: usize| {
+            let r = expr
+                .eval_with(&env, small_blocks(jit, threads, level))
+                .unwrap();
+            r.as_slice::<bool>().unwrap().to_vec()
+        };
+        let want = run(false, 1);
+        for threads in [1, 2] {
+            let got = run(true, threads);
+            if let Some(i) = (0..want.len()).find(|&i| want[i] != got[i]) {
+                let inputs: Vec<f64> = columns.iter().map(|c| c[i]).collect();
+                return Err(format!(
+                    "{source} ({dtype}) at {level}, element {i} of {}, inputs {inputs:?}: passes {}, machine code {}",
+                    want.len(),
+                    want[i],
+                    got[i]
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn boolean_results_give_the_bits_of_the_passes() {
+    let hard = [
+        0.0,
+        -0.0,
+        0.5,
+        0.3,
+        f64::NAN,
+        f64::INFINITY,
+        -f64::INFINITY,
+        1e-310,
+        f64::MAX,
+        // Equal in float32, not in float64.
+        0.1,
+        0.1 + 1e-12,
+    ];
+    // Every tail (1-7 elements left to the passes), vectors and groups of
+    // them, and blocks.
+    let lengths = (0..=20).chain([31, 32, 33, 63, 64, 65, 127, 128, 129, 300]);
+    for source in BOOLEAN_SOURCES {
+        for n in lengths.clone() {
+            let column = |j: usize| -> Vec<f64> {
+                (0..n)
+                    .map(|i| match (i * 5 + j * 3 + n) % 4 {
+                        0 => hard[(i + j * 2) % hard.len()],
+                        _ => ((i * 7 + j * 11) % 10) as f64 * 0.1,
+                    })
+                    .collect()
+            };
+            let columns = [column(0), column(1), column(2)];
+            for dtype in [crate::DType::Float64, crate::DType::Float32] {
+                if let Err(message) = check_boolean(source, &columns, dtype) {
+                    panic!("{message}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn float32_boolean_programs_compile() {
+    for level in levels() {
+        // Float32 lanes, and a float32 input widened to compare with a
+        // float64 literal.
+        for source in [
+            "a < b",
+            "(a < b) ^ (b < c)",
+            "a <= 0.5",
+            "(a > 0.2) & (a < 0.8)",
+        ] {
+            assert!(compiles_f32_any(level, source), "{source} at {level}");
+        }
+        // Both at once: float32 lanes and float64 ones.
+        assert!(
+            !compiles_f32_any(level, "(a < 0.5) & (a > b)"),
+            "at {level}"
+        );
     }
 }

@@ -40,6 +40,13 @@
 //! dwords, `vmaskmovps`). The loop's index then counts 4 bytes an element
 //! and the float64 operands' addresses scale it by 2 (`index_scale`).
 //!
+//! A boolean result (comparisons, `JitOp::Compare`, and logic on them,
+//! `JitOp::Logic`) keeps its booleans as the comparisons' lane masks; the
+//! output's mask bits (`vmovmskpd`/`vmovmskps`) index a pool table of their
+//! bytes, 4 or 8 stored at once. The loop's index then counts the output's
+//! single bytes, and the float inputs' addresses scale it by 8 or 4; the last
+//! partial vector is left to the passes.
+//!
 //! Float32 programs (IEEE operations only: see `JitOp::in_float32`) take the
 //! `ps` forms, 32-bit lane masks (`vpcmpgtd`, `vmaskmovps`, `vblendvps`) for
 //! a tail of 1-7, and divide on the divider alone.
@@ -199,7 +206,7 @@ fn cycles(op: JitOp) -> (f64, f64, f64) {
         JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul | JitOp::Where(_) => (1.0, 0.0, 0.0),
         JitOp::Maximum | JitOp::Minimum => (1.5, 0.0, 0.0),
         JitOp::Sign => (2.5, 0.0, 0.0),
-        JitOp::Copysign | JitOp::Round(_) => (1.0, 0.0, 0.0),
+        JitOp::Copysign | JitOp::Round(_) | JitOp::Compare(_) | JitOp::Logic(_) => (1.0, 0.0, 0.0),
         JitOp::Add
         | JitOp::Sub
         | JitOp::Mul
@@ -218,7 +225,7 @@ fn scratch_registers(op: JitOp, newton: bool) -> usize {
         JitOp::Div if newton => 3,
         JitOp::Exp | JitOp::Log | JitOp::Sin | JitOp::Cos | JitOp::Tanh => 7,
         JitOp::Powi | JitOp::Sign => 4,
-        JitOp::Maximum | JitOp::Minimum => 2,
+        JitOp::Maximum | JitOp::Minimum | JitOp::Logic(_) => 2,
         JitOp::Copysign => 1,
         JitOp::AddAbs | JitOp::MulAddMul | JitOp::MulSubMul | JitOp::Where(_) => 1,
         _ => 0,
@@ -386,6 +393,24 @@ struct Emitter<'p> {
 /// the tail mask.
 const LANES: i32 = 0;
 
+/// Byte offset in the pool of the table [`bool_bytes`], after the lane
+/// numbers' 32 bytes.
+const BOOL_BYTES: i32 = LANES + VECTOR;
+
+/// The pool words holding, for each value `m` of a vector's lane-mask bits
+/// (`vmovmskpd`: 4 bits; `vmovmskps`: 8), the booleans of its lanes as
+/// bytes, lane i's in byte i: 16 entries of 4 bytes for float64 lanes, 256
+/// of 8 for float32 ones.
+fn bool_bytes(elem: Elem) -> Vec<u64> {
+    let bytes = |m: u64, lanes: u32| (0..lanes).map(|i| ((m >> i) & 1) << (8 * i)).sum::<u64>();
+    match elem {
+        Elem::F64 => (0..8)
+            .map(|w| bytes(2 * w, 4) | (bytes(2 * w + 1, 4) << 32))
+            .collect(),
+        Elem::F32 => (0..256).map(|m| bytes(m, 8)).collect(),
+    }
+}
+
 impl<'p> Emitter<'p> {
     fn new(
         program: &'p Program,
@@ -396,8 +421,12 @@ impl<'p> Emitter<'p> {
     ) -> Result<Self, IcedError> {
         Ok(Emitter {
             a: CodeAssembler::new(64)?,
-            // The lane numbers first, at offset `LANES`.
-            pool: Pool::new(lane_numbers(plan.elem, VECTOR), 4),
+            // The lane numbers first, at offset `LANES`, then the bytes of
+            // the boolean masks at `BOOL_BYTES`.
+            pool: Pool::new(
+                [lane_numbers(plan.elem, VECTOR), bool_bytes(plan.elem)].concat(),
+                4,
+            ),
             uses: HashMap::new(),
             resident,
             streaming: false,
@@ -437,7 +466,7 @@ impl<'p> Emitter<'p> {
         for j in self.loads_at[i].clone() {
             let y = self.y(self.plan.inputs[j] as u32);
             let narrow = self.plan.narrow[j];
-            let scale = self.index_scale(narrow.is_none());
+            let scale = self.index_scale(self.plan.input_bytes(j));
             let at = |extra: i32| INPUT_GPRS[j] + rax * scale + (off * scale + extra);
             if let Some(narrow) = narrow {
                 // Four 4-byte elements, widened into the four float64 lanes.
@@ -478,15 +507,12 @@ impl<'p> Emitter<'p> {
     }
 
     /// The factor from the loop's index (`rax`, and the vector offsets) to
-    /// the byte offsets of an operand of the values' width (`wide`) or of a
-    /// narrow input: 2 for float64 operands of a program that loads 4-byte
-    /// inputs widened, else 1.
-    fn index_scale(&self, wide: bool) -> i32 {
-        if wide {
-            1 << (self.plan.elem.shift() - self.plan.index_shift())
-        } else {
-            1
-        }
+    /// the byte offsets of an operand of `bytes` an element: 1 when the index
+    /// counts its bytes; 2 for float64 operands of a program that loads
+    /// 4-byte inputs widened; 4 or 8 for the float inputs of a boolean
+    /// program, whose index counts the output's single bytes.
+    fn index_scale(&self, bytes: usize) -> i32 {
+        (bytes >> self.plan.index_shift()) as i32
     }
 
     /// Jumps to `bail` if any (active) lane of `mask` has its sign bit set
@@ -612,6 +638,11 @@ impl Kernels for Emitter<'_> {
     /// left, as all-ones lanes of a mask, kept at [rsp] while the vector is
     /// computed.
     fn emit_tail(&mut self, done: CodeLabel) -> R {
+        if self.plan.bool_output {
+            // A boolean result's last 1-3 (1-7) elements are the passes'
+            // (the function returns the whole vectors it stored).
+            return self.a.jmp(done);
+        }
         let mut tail_bail = self.a.create_label();
         self.a.cmp(rax, rdx)?;
         self.a.jae(done)?;
@@ -650,6 +681,13 @@ impl Kernels for Emitter<'_> {
         match self.plan.elem {
             Elem::F32 => self.a.vsqrtps(d, x),
             Elem::F64 => self.a.vsqrtpd(d, x),
+        }
+    }
+
+    fn compare(&mut self, compare: Compare, d: Y, x: Y, y: Y) -> R {
+        match self.plan.elem {
+            Elem::F32 => self.a.vcmpps(d, x, y, predicate(compare)),
+            Elem::F64 => self.a.vcmppd(d, x, y, predicate(compare)),
         }
     }
 
@@ -917,7 +955,25 @@ impl Kernels for Emitter<'_> {
             }
         }
         let out = self.y(program.output);
-        let scale = self.index_scale(true);
+        if self.plan.bool_output {
+            // The lanes' sign bits index the pool's table of their bytes, 0
+            // or 1 each: 4 bytes (float64 lanes) or 8 (float32) stored at
+            // once. Whole vectors only: `emit_tail` leaves the last elements.
+            match self.plan.elem {
+                Elem::F64 => {
+                    self.a.vmovmskpd(r11d, out)?;
+                    self.a.mov(r11d, dword_ptr(rcx + r11 * 4 + BOOL_BYTES))?;
+                    self.a.mov(dword_ptr(rsi + rax + off), r11d)?;
+                }
+                Elem::F32 => {
+                    self.a.vmovmskps(r11d, out)?;
+                    self.a.mov(r11, qword_ptr(rcx + r11 * 8 + BOOL_BYTES))?;
+                    self.a.mov(qword_ptr(rsi + rax + off), r11)?;
+                }
+            }
+            return Ok(true);
+        }
+        let scale = self.index_scale(self.plan.elem.bytes());
         let dst = ymmword_ptr(rsi + rax * scale + off * scale);
         if self.tail {
             self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;

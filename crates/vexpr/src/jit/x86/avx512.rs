@@ -150,7 +150,7 @@ fn cycles(op: JitOp) -> (f64, f64, f64) {
         JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul | JitOp::Where(_) => (1.0, 0.0, 0.0),
         JitOp::Maximum | JitOp::Minimum => (1.5, 0.0, 0.0),
         JitOp::Sign => (2.5, 0.0, 0.0),
-        JitOp::Copysign | JitOp::Round(_) => (1.0, 0.0, 0.0),
+        JitOp::Copysign | JitOp::Round(_) | JitOp::Compare(_) | JitOp::Logic(_) => (1.0, 0.0, 0.0),
         JitOp::Add
         | JitOp::Sub
         | JitOp::Mul
@@ -196,7 +196,7 @@ fn scratch_registers(op: JitOp) -> usize {
         JitOp::Atan2 => 10,
         JitOp::Exp | JitOp::Log | JitOp::Sin | JitOp::Cos | JitOp::Tanh => 7,
         JitOp::Powi | JitOp::Sign => 4,
-        JitOp::Maximum | JitOp::Minimum => 2,
+        JitOp::Maximum | JitOp::Minimum | JitOp::Logic(_) => 2,
         JitOp::Copysign => 1,
         JitOp::AddAbs | JitOp::MulAddMul | JitOp::MulSubMul => 1,
         _ => 0,
@@ -435,6 +435,20 @@ impl Kernels for Emitter<'_> {
             (_, Elem::F32) => self.a.vsqrtps(d, x),
             (Divider::Hardware, Elem::F64) => self.a.vsqrtpd(d, x),
             (Divider::Newton, Elem::F64) => self.sqrt_newton(d, x),
+        }
+    }
+
+    /// Never run yet: `JitOp::Compare` is AVX2-only (`JitOp::avx2_only`).
+    fn compare(&mut self, compare: Compare, d: Z, x: Z, y: Z) -> R {
+        match self.plan.elem {
+            Elem::F32 => {
+                self.a.vcmpps(k2, x, y, predicate(compare))?;
+                self.a.vpmovm2d(d, k2)
+            }
+            Elem::F64 => {
+                self.a.vcmppd(k2, x, y, predicate(compare))?;
+                self.a.vpmovm2q(d, k2)
+            }
         }
     }
 

@@ -12,7 +12,7 @@
 //! the trait's required methods; the algorithms are its provided ones.
 
 use super::{ABS, Bin, Divider, INPUT_GPRS, saved_gprs};
-use crate::functions::{Compare, JitOp, POWI_MAX, POWI_MIN, Rounding};
+use crate::functions::{Compare, JitOp, Logic, POWI_MAX, POWI_MIN, Rounding};
 use crate::jit::plan::Elem;
 use crate::jit::{Plan, Slot};
 use crate::kernels::vmath::shared::{
@@ -144,6 +144,9 @@ pub(super) trait Kernels {
     /// precision exception suppressed), as the passes' loops compile
     /// `trunc`, `floor`, `ceil` and `round_ties_even` at this level.
     fn round(&mut self, d: Self::V, x: Self::V, rounding: Rounding) -> R;
+
+    /// `d = x COMPARE y` as a lane mask: all ones where it holds.
+    fn compare(&mut self, compare: Compare, d: Self::V, x: Self::V, y: Self::V) -> R;
 
     /// `d = if x COMPARE y { then } else { other }`, lane by lane, with the
     /// operands `[x, y, then, other]`.
@@ -466,6 +469,33 @@ pub(super) trait Kernels {
                 self.select(Compare::Eq, d, [x, zero, zero, t])?;
             }
             JitOp::Round(rounding) => self.round(d, x, rounding)?,
+            JitOp::Compare(compare) => self.compare(compare, d, x, y)?,
+            JitOp::Logic(logic) => {
+                // Lane masks of all ones or zeros; `|` and `& ~` from `&`
+                // and `^`: x | y = x ^ y ^ (x & y), x & ~y = x ^ (x & y).
+                let s1 = self.scratch()[1];
+                let ones = self.bits(u64::MAX);
+                match logic {
+                    Logic::And => self.bin(Bin::And, d, x, Src::Reg(y))?,
+                    Logic::Xor => self.bin(Bin::Xor, d, x, Src::Reg(y))?,
+                    Logic::Not => self.bin(Bin::Xor, d, x, ones)?,
+                    Logic::Or => {
+                        self.bin(Bin::And, s0, x, Src::Reg(y))?;
+                        self.bin(Bin::Xor, d, x, Src::Reg(y))?;
+                        self.bin(Bin::Xor, d, d, Src::Reg(s0))?;
+                    }
+                    Logic::AndNot => {
+                        self.bin(Bin::And, s0, x, Src::Reg(y))?;
+                        self.bin(Bin::Xor, d, x, Src::Reg(s0))?;
+                    }
+                    Logic::OrNot => {
+                        self.bin(Bin::Xor, s1, y, ones)?;
+                        self.bin(Bin::And, s0, x, Src::Reg(s1))?;
+                        self.bin(Bin::Xor, d, x, Src::Reg(s1))?;
+                        self.bin(Bin::Xor, d, d, Src::Reg(s0))?;
+                    }
+                }
+            }
         }
         Ok(true)
     }
