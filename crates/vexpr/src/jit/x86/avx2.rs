@@ -53,8 +53,8 @@
 
 use super::kernels::{self, Fma, Fused, Kernels, R, SinCosParts};
 use super::{
-    ABS, Bin, Compiled, Divider, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use, divider_pattern,
-    lane_numbers, predicate,
+    ABS, Bin, Compiled, Divider, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use, counted_cycles,
+    divider_pattern, lane_numbers, predicate,
 };
 use crate::functions::{Compare, JitOp, Rounding};
 use crate::jit::plan::{Elem, Narrow};
@@ -200,20 +200,7 @@ fn cycles(op: JitOp) -> (f64, f64, f64) {
         JitOp::Sin | JitOp::Cos => (13.5, 0.0, 0.0),
         JitOp::Tanh => (17.0, 0.0, 0.0),
         JitOp::Atan2 => (37.0, 0.0, 0.0),
-        JitOp::Powi => (2.0, 0.0, 0.0),
-        JitOp::MulAddMul | JitOp::MulSubMul | JitOp::AddAbs => (1.5, 0.0, 0.0),
-        JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => (1.0, 0.0, 0.0),
-        JitOp::AbsAdd | JitOp::AbsSub | JitOp::AbsMul | JitOp::Where(_) => (1.0, 0.0, 0.0),
-        JitOp::Maximum | JitOp::Minimum => (1.5, 0.0, 0.0),
-        JitOp::Sign => (2.5, 0.0, 0.0),
-        JitOp::Copysign | JitOp::Round(_) | JitOp::Compare(_) | JitOp::Logic(_) => (1.0, 0.0, 0.0),
-        JitOp::Add
-        | JitOp::Sub
-        | JitOp::Mul
-        | JitOp::Neg
-        | JitOp::Abs
-        | JitOp::NegMul
-        | JitOp::Widen => (0.5, 0.0, 0.0),
+        op => (counted_cycles(op), 0.0, 0.0),
     }
 }
 

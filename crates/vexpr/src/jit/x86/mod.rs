@@ -89,6 +89,7 @@ pub(super) use avx512::instructions as avx512_instructions;
 
 use super::Compare;
 use super::plan::Elem;
+use crate::functions::JitOp;
 use exec::ExecCode;
 use iced_x86::BlockEncoderOptions;
 use iced_x86::code_asm::{
@@ -210,6 +211,34 @@ enum Bin {
     Min,
     /// 64-bit integer subtraction of the lanes' bits.
     SubInt,
+}
+
+/// Vector-port cycles per vector of an operation whose cost is counted from
+/// its emitter's instructions, the same at both levels (each backend's
+/// `cycles` takes the math functions, square root and division, whose costs
+/// were measured per level, before asking here).
+fn counted_cycles(op: JitOp) -> f64 {
+    match op {
+        JitOp::Sign => 2.5,
+        JitOp::Powi => 2.0,
+        JitOp::MulAddMul | JitOp::MulSubMul | JitOp::AddAbs | JitOp::Maximum | JitOp::Minimum => {
+            1.5
+        }
+        JitOp::MulAdd
+        | JitOp::MulSub
+        | JitOp::SubMul
+        | JitOp::AbsAdd
+        | JitOp::AbsSub
+        | JitOp::AbsMul
+        | JitOp::Where(_)
+        | JitOp::Copysign
+        | JitOp::Round(_)
+        | JitOp::Compare(_)
+        | JitOp::Logic(_) => 1.0,
+        // One instruction: add, sub, mul, neg, abs, a widened input's copy,
+        // and `(-x) * y`'s two.
+        _ => 0.5,
+    }
 }
 
 /// The `vcmppd` predicate of Rust's comparison: ordered and quiet, but `!=`
