@@ -532,7 +532,14 @@ pub(crate) static HYPOT_F32: Binary<f32> = variants!(
 pub(crate) static POW_F32: Binary<f32> = variants!(
     Binary,
     (x: &[f32], y: &[f32], out: &mut [f32]),
-    map2!(x, y, out, |a, b| explog::pow_f32::<M>(a as f64, b as f64) as f32)
+    map2_fixup!(
+        x,
+        y,
+        out,
+        |a, b| explog::pow_f32_ordinary::<M>(a as f64, b as f64) as f32,
+        explog::pow_f32_needs_full(a as f64, b as f64),
+        explog::pow_f32::<M>(a as f64, b as f64) as f32
+    )
 );
 
 /// Two-argument inverse tangent of `y[i] / x[i]`, in [-pi, pi], with the

@@ -3,10 +3,12 @@
 //!
 //! In: one `x` and one `y` (a lane function, branch-free, for the loops of
 //! `mod.rs`). Out: x^y within 2 ulps for the *ordinary* lanes, those where
-//! [`pow_needs_full`] is false (x a positive normal number, y finite, and
-//! |y log x| surely below 700); the others (zero, negative or non-finite x,
-//! non-finite y, overflow and underflow) are recomputed with `f64::powf`
-//! (glibc) by the loop, which is why this file needs no special cases.
+//! [`pow_needs_full`] is false (|x| a normal number, y finite, and
+//! |y log |x|| surely below 700); the others (zero, subnormal or non-finite
+//! x, non-finite y, overflow and underflow) are recomputed with `f64::powf`
+//! (glibc) by the loop, which is why this file needs only the sign rule of
+//! a negative base: |x|^y, negated for an odd integer y, NaN for a
+//! non-integer one (C99's pow, NumPy's).
 //!
 //! Why two doubles: exp turns an absolute error d in its argument into a
 //! relative error d in the result, and |y log x| reaches 700 ≈ 2^9.5, so
@@ -29,7 +31,7 @@
 //! (the baseline level on x86-64) none of the exact products exist, and the
 //! loop runs `f64::powf` throughout.
 
-use super::arith::{Fma, abs, fast_two_sum, horner, i64_to_f64, two_sum};
+use super::arith::{Fma, abs, fast_two_sum, flip_sign, horner, i64_to_f64, select, two_sum};
 use super::consts::{LN2_HI, LN2_LO};
 use super::explog::{expm1_tail, reduce_ln2};
 
@@ -61,10 +63,11 @@ const PRODUCT_BOUND: f64 = 1000.0;
 /// True for the lanes [`pow_ordinary`] does not cover (see the module doc).
 #[inline(always)]
 pub(super) fn pow_needs_full(x: f64, y: f64) -> bool {
+    // The exponent field, without the sign bit.
     let e = ((x.to_bits() >> 52) & 0x7ff) as i64 - 1023;
     let bound = abs(y) * i64_to_f64(e.abs() + 1);
     // NaN is outside every range.
-    !(f64::MIN_POSITIVE..=f64::MAX).contains(&x) || !(0.0..=PRODUCT_BOUND).contains(&bound)
+    !(f64::MIN_POSITIVE..=f64::MAX).contains(&abs(x)) || !(0.0..=PRODUCT_BOUND).contains(&bound)
 }
 
 /// `log x` as `hi + lo`, to about 2^-64 of itself, for a positive normal `x`.
@@ -111,13 +114,21 @@ pub(super) fn pow_ordinary<M: Fma>(x: f64, y: f64) -> f64 {
     if !M::FUSED {
         return x.powf(y);
     }
-    let (hi, lo) = log_two_doubles::<M>(x);
+    let (hi, lo) = log_two_doubles::<M>(abs(x));
     let p = y * hi;
     let p_lo = M::fma(y, hi, -p) + y * lo;
     let mut red = reduce_ln2::<M>(p);
     red.lo += p_lo;
     let e = 1.0 + (red.hi + expm1_tail::<M>(&red));
-    e * super::arith::pow2i(red.k)
+    let magnitude = e * super::arith::pow2i(red.k);
+    // A negative base: y is below 1000 in magnitude here (`PRODUCT_BOUND`),
+    // so y / 2 is exact and y is odd when it is an integer and y / 2 is not.
+    let integer = y.trunc() == y;
+    let half = 0.5 * y;
+    let odd = integer && half.trunc() != half;
+    let negative = x < 0.0;
+    let r = flip_sign(magnitude, negative && odd);
+    select(negative && !integer, f64::NAN, r)
 }
 
 #[cfg(test)]
@@ -135,7 +146,8 @@ mod tests {
     /// Against glibc's pow (within 0.52 ulp of the exact result) over pairs
     /// that reach the edges of the ordinary range: x from 2^-1022 to 2^1023,
     /// x next to 1 with large y, results near e^±700, integer and
-    /// half-integer y, plus the special values the loop hands to glibc.
+    /// half-integer y, negative bases, plus the special values the loop
+    /// hands to glibc.
     #[test]
     fn pow_is_within_one_ulp_of_glibc_and_nan_where_glibc_is() {
         let mut next = crate::testing::xorshift(0x2545_F491_4F6C_DD1Du64);
@@ -153,9 +165,18 @@ mod tests {
             let near = 1.0 + (2.0 * unit(next()) - 1.0) * 1e-12;
             x.push(near);
             y.push((2.0 * unit(next()) - 1.0) * 1e15);
-            // Integer and half-integer exponents of ordinary bases.
-            x.push(0.01 + 100.0 * unit(next()));
-            y.push(((next() % 60) as f64 - 30.0) * 0.5);
+            // Integer and half-integer exponents of ordinary bases, of
+            // both signs (a negative base: odd, even, or NaN).
+            for sign in [1.0, -1.0] {
+                x.push(sign * (0.01 + 100.0 * unit(next())));
+                y.push(((next() % 60) as f64 - 30.0) * 0.5);
+            }
+            // Negative bases to any power, and to odd powers near the
+            // bound of the ordinary lanes.
+            x.push(-xv);
+            y.push(yv);
+            x.push(-(1.0 + unit(next())));
+            y.push(((next() % 1000) as f64) * 2.0 - 999.0);
         }
         let specials = [
             0.0,
