@@ -67,6 +67,12 @@ static CACHE: Mutex<Option<Cache>> = Mutex::new(None);
 /// entries at its next lookup.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 
+/// How many times the cache has been cleared: what a thread's memo of an
+/// entry (`fast.rs`) is checked against.
+pub fn generation() -> u64 {
+    GENERATION.load(Ordering::Relaxed)
+}
+
 /// Entries of the shared cache a thread looked up last.
 const RECENT_LEN: usize = 8;
 

@@ -164,8 +164,24 @@ fn native_format(array: &Bound<'_, PyUntypedArray>) -> Option<Format> {
     // SAFETY: `as_array_ptr` points at the live array object `array` holds,
     // whose `descr` is never null (every ndarray has a dtype).
     let descr = unsafe { (*array.as_array_ptr()).fields.descr };
-    // SAFETY: `descr` points at a live descriptor (the array holds a
-    // reference to it). `type_num` and `byteorder` lie at the same offsets in
+    // SAFETY: the array holds a reference to its descriptor.
+    let storage = unsafe { native_storage(descr)? };
+    Some(Format {
+        storage,
+        swapped: false,
+    })
+}
+
+/// The storage of the elements of a NumPy dtype of one of its built-in
+/// numeric types in native byte order, `None` for any other (see
+/// [`native_format`]).
+///
+/// # Safety
+///
+/// `descr` points at a live NumPy dtype object.
+pub(crate) unsafe fn native_storage(descr: *mut npyffi::PyArray_Descr) -> Option<Storage> {
+    // SAFETY: `descr` points at a live descriptor (the caller's
+    // contract). `type_num` and `byteorder` lie at the same offsets in
     // the descriptors of NumPy 1 and 2 (rust-numpy's `PyArray_DescrProto`
     // is the common prefix), so they are read the way `PyArrayDescr::num`
     // and `byteorder` read them.
@@ -195,10 +211,7 @@ fn native_format(array: &Bound<'_, PyUntypedArray>) -> Option<Format> {
         t if t == NPY_TYPES::NPY_CDOUBLE as i32 => Storage::Complex128,
         _ => return None,
     };
-    Some(Format {
-        storage,
-        swapped: false,
-    })
+    Some(storage)
 }
 
 /// A typed view of an array whose elements the VM reads as they are (native

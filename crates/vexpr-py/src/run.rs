@@ -100,7 +100,9 @@ fn find<'py>(
     let Some(mapping) = mapping else {
         return Ok(None);
     };
-    if let Ok(dict) = mapping.cast::<PyDict>() {
+    // An exact dict directly; a subclass through its `__getitem__`, which
+    // may be overridden (numexpr indexes the mapping).
+    if let Ok(dict) = mapping.cast_exact::<PyDict>() {
         return dict.get_item(key);
     }
     match mapping.get_item(key) {
@@ -125,7 +127,8 @@ pub fn prepare<'py>(
     Ok((entry, expr, inputs))
 }
 
-fn remember(
+/// Keeps the call for `re_evaluate` (unless it repeats the kept one).
+pub(crate) fn remember(
     py: Python<'_>,
     entry: &Arc<Entry>,
     expr: &Arc<Expr>,
@@ -221,8 +224,19 @@ pub fn evaluate<'py>(
         Some(flag) => !flag.is_truthy()?,
         None => true,
     };
+    // numexpr's defaults but `local_dict`: a repeat of this thread's last
+    // such call may take the fast path.
+    let defaults = global_dict.is_none() && order == "K" && casting == "same_kind";
+    if defaults
+        && let Some(local) = &local_dict
+        && let Some(result) =
+            crate::fast::evaluate(py, ex, local, out.as_ref(), sanitize, remember_last)
+    {
+        return result;
+    }
     // numexpr's default depth, 3, is the caller's frame: this function has
     // none of its own.
+    let local_dict_given = local_dict.is_some();
     let scope = Scope::of(py, local_dict, global_dict, _frame_depth - 3)?;
     let result = (|| {
         let (order, casting) = check_order_casting(order, casting)?;
@@ -235,6 +249,9 @@ pub fn evaluate<'py>(
         )?;
         if remember_last {
             remember(py, &entry, &expr, out.as_ref(), order, casting)?;
+        }
+        if defaults && local_dict_given {
+            crate::fast::learn(py, ex, sanitize, &entry, &expr, &inputs);
         }
         let prepared = Prepared {
             expr: &expr,

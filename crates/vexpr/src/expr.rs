@@ -476,6 +476,67 @@ impl Expr {
             .map_err(|stop| self.stopped(&self.program, stop).into())
     }
 
+    /// Runs the program over inputs that are each one contiguous run of
+    /// elements in native layout (`inputs[v]`, variable `v` of the
+    /// signature, bytes of its type) into `out`, all of one length: the
+    /// shape, broadcasting and view checks of the other entry points have
+    /// been made by the caller. Refused (an `Input` error) for an expression
+    /// with reductions or a string result or variable, and for inputs of
+    /// the wrong length or alignment.
+    pub(crate) fn eval_contiguous(
+        &self,
+        inputs: &[&[u8]],
+        out: &mut [u8],
+        options: Options,
+    ) -> Result<()> {
+        let refuse = |message: String| {
+            Err(
+                Error::new(ErrorKind::Input, Span::new(0, self.source.len()), message)
+                    .with_source(&self.source),
+            )
+        };
+        let result = self.result_dtype();
+        if !self.stages.is_empty() || result.is_bytes() {
+            return refuse(
+                "only an expression without reductions or strings runs on raw bytes".into(),
+            );
+        }
+        if inputs.len() != self.signature.vars.len() {
+            return refuse(format!(
+                "{} inputs given, the expression has {} variables",
+                inputs.len(),
+                self.signature.vars.len()
+            ));
+        }
+        let width = result.itemsize();
+        let len = out.len() / width;
+        if !out.len().is_multiple_of(width) || out.as_ptr().align_offset(width.min(8)) != 0 {
+            return refuse(format!("the output is not {width}-byte elements, aligned"));
+        }
+        let mut bindings = Vec::with_capacity(self.program.input_vars.len());
+        for v in read_variables(&self.program) {
+            let (name, dtype) = &self.signature.vars[v];
+            let data = inputs[v];
+            let size = dtype.itemsize();
+            if dtype.is_bytes()
+                || data.len() != len * size
+                || data.as_ptr().align_offset(size.min(8)) != 0
+            {
+                return refuse(format!(
+                    "input {name:?} is not {len} aligned elements of {}",
+                    dtype.name()
+                ));
+            }
+            // NumPy's booleans may hold any byte: the VM checks them.
+            bindings.push(match dtype {
+                DType::Bool => Binding::Booleans(data),
+                _ => Binding::Dense(data),
+            });
+        }
+        vm::run(&self.program, &bindings, out, len, options)
+            .map_err(|stop| self.stopped(&self.program, stop))
+    }
+
     /// The shape of the result and the bindings of the inputs, for
     /// [`Expr::eval_positional_with`]'s common case, which then skips the
     /// copies of the values and of the shape the general path makes (they

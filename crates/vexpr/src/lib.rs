@@ -108,6 +108,35 @@ pub mod unstable {
         expr.program()
     }
 
+    /// Evaluates `expr` over inputs that are each one contiguous, aligned
+    /// run of elements in native byte order (`inputs[v]` for the
+    /// signature's variable `v`, as bytes) into `out` (the result's
+    /// elements, as many as each input has): for a binding that has made the
+    /// shape checks itself (the Python extension's per-call fast path),
+    /// skipping the views of [`Expr::eval_into`](crate::Expr::eval_into).
+    /// An expression with reductions or strings, or inputs of the wrong
+    /// length or alignment, are an `Input` error.
+    ///
+    /// ```
+    /// use vexpr::{DType, Expr, Options, Signature};
+    /// let sig = Signature::new().with("a", DType::Float64).with("b", DType::Int32);
+    /// let expr = Expr::compile("a * b", &sig).unwrap();
+    /// let (a, b) = ([1.5f64, 2.0], [2i32, 3]);
+    /// let mut out = [0.0f64; 2];
+    /// let inputs = [bytemuck::cast_slice(&a), bytemuck::cast_slice(&b)];
+    /// let bytes = bytemuck::cast_slice_mut(&mut out);
+    /// vexpr::unstable::eval_contiguous(&expr, &inputs, bytes, Options::default()).unwrap();
+    /// assert_eq!(out, [3.0, 6.0]);
+    /// ```
+    pub fn eval_contiguous(
+        expr: &crate::Expr,
+        inputs: &[&[u8]],
+        out: &mut [u8],
+        options: crate::Options,
+    ) -> crate::Result<()> {
+        expr.eval_contiguous(inputs, out, options)
+    }
+
     /// The reduction stages of `expr`, in the order they run.
     pub fn stages(expr: &crate::Expr) -> &[Stage] {
         expr.stages()

@@ -1013,3 +1013,79 @@ fn narrow_programs_in_long_blocks_give_the_bits_of_short_ones() {
         assert_eq!(long, short, "{source}");
     }
 }
+
+/// `unstable::eval_contiguous` gives what `eval_into` gives, reads NumPy-style
+/// boolean bytes (any nonzero byte is true), and refuses inputs of the wrong
+/// length or alignment, and expressions with reductions or strings, with an
+/// `Input` error rather than reading past a slice.
+#[test]
+fn eval_contiguous_matches_eval_into_and_refuses_what_it_cannot_read() {
+    use vexpr::unstable::eval_contiguous;
+    let sig = Signature::new()
+        .with("a", DType::Float64)
+        .with("n", DType::Int32)
+        .with("p", DType::Bool);
+    let expr = Expr::compile("where(p, a * n, -a)", &sig).unwrap();
+    let a: Vec<f64> = (0..1000).map(|i| i as f64 * 0.5 - 7.0).collect();
+    let n: Vec<i32> = (0..1000).map(|i| i % 17 - 8).collect();
+    let stored: Vec<u8> = (0..1000).map(|i| [0u8, 1, 2, 255][i % 4]).collect();
+    let p: Vec<bool> = stored.iter().map(|&b| b != 0).collect();
+    let env = Env::new()
+        .with("a", &a[..])
+        .with("n", &n[..])
+        .with("p", &p[..]);
+    let mut want = vec![0.0f64; 1000];
+    expr.eval_into(&env, &mut want).unwrap();
+    let mut got = vec![0.0f64; 1000];
+    let inputs = [
+        bytemuck::cast_slice(&a),
+        bytemuck::cast_slice(&n),
+        &stored[..],
+    ];
+    eval_contiguous(
+        &expr,
+        &inputs,
+        bytemuck::cast_slice_mut(&mut got),
+        Options::default(),
+    )
+    .unwrap();
+    assert_eq!(got, want);
+
+    let kind = |r: vexpr::Result<()>| r.unwrap_err().kind();
+    let out = bytemuck::cast_slice_mut(&mut got);
+    let short = [bytemuck::cast_slice(&a[1..]), inputs[1], inputs[2]];
+    assert_eq!(
+        kind(eval_contiguous(&expr, &short, out, Options::default())),
+        ErrorKind::Input
+    );
+    assert_eq!(
+        kind(eval_contiguous(
+            &expr,
+            &inputs[..2],
+            out,
+            Options::default()
+        )),
+        ErrorKind::Input
+    );
+    let bytes: &[u8] = bytemuck::cast_slice(&a);
+    let misaligned = [
+        &bytes[1..1 + 999 * 8],
+        &inputs[1][..999 * 4],
+        &inputs[2][..999],
+    ];
+    let out = &mut bytemuck::cast_slice_mut::<f64, u8>(&mut got)[..999 * 8];
+    assert_eq!(
+        kind(eval_contiguous(&expr, &misaligned, out, Options::default())),
+        ErrorKind::Input
+    );
+    let reduction =
+        Expr::compile("a - sum(a)", &Signature::new().with("a", DType::Float64)).unwrap();
+    let mut one = [0.0f64; 1000];
+    let r = eval_contiguous(
+        &reduction,
+        &[bytemuck::cast_slice(&a)],
+        bytemuck::cast_slice_mut(&mut one),
+        Options::default(),
+    );
+    assert_eq!(kind(r), ErrorKind::Input);
+}

@@ -447,7 +447,8 @@ fn run_at_level(
     }
     let per_element = program.scratch_bytes_per_element().max(1);
     let footprint = per_element + width;
-    let streaming = Streaming::plan(program, bindings, len);
+    let bytes = stream::run_bytes(program, bindings, len);
+    let streaming = Streaming::plan(program, bindings, bytes);
     let mut block_len = options.block_len;
     if options.grow_blocks && program.registers.iter().all(|r| r.dtype.itemsize() <= 4) {
         while block_len < MAX_AUTO_BLOCK_LEN && 2 * block_len * footprint <= L1_BUDGET {
@@ -485,8 +486,7 @@ fn run_at_level(
         pending,
         block_len,
         streaming,
-        non_temporal: streaming.prefetch_inputs
-            || stream::run_bytes(program, bindings, len) >= NON_TEMPORAL_FROM_BYTES,
+        non_temporal: streaming.prefetch_inputs || bytes >= NON_TEMPORAL_FROM_BYTES,
         interrupt: options.interrupt,
     };
     let small = match code {

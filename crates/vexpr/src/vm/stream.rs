@@ -58,9 +58,10 @@ pub(crate) struct Streaming {
 }
 
 impl Streaming {
-    /// The plan for `len` elements of `program` over `bindings`.
-    pub(crate) fn plan(program: &Program, bindings: &[Binding<'_>], len: usize) -> Streaming {
-        if run_bytes(program, bindings, len) < STREAMING_FROM_BYTES {
+    /// The plan for a run of `program` over `bindings` that moves `bytes`
+    /// ([`run_bytes`]).
+    pub(crate) fn plan(program: &Program, bindings: &[Binding<'_>], bytes: usize) -> Streaming {
+        if bytes < STREAMING_FROM_BYTES {
             return Streaming::default();
         }
         let in_place = (program.registers.iter())
