@@ -5,6 +5,7 @@ the fast path then remembers) and a second one that differs in one way the
 fast path must notice, and checks the second result against NumPy."""
 
 import threading
+import weakref
 
 import numpy as np
 import pytest
@@ -191,3 +192,31 @@ def test_large_runs_release_the_gil_and_match():
     vexpr.evaluate(EX, local_dict={"a": a, "b": b}, out=out)
     vexpr.evaluate(EX, local_dict={"a": a, "b": b}, out=out)
     np.testing.assert_allclose(out, 2 * a + 3 * b, rtol=1e-15)
+
+
+GLOBAL_B = np.full(5, 4.0)
+
+
+def test_the_callers_locals_take_the_fast_path_too():
+    def call(a, b):
+        return vexpr.evaluate(EX)
+
+    for k in range(3):
+        a, b = np.arange(5.0) + k, np.ones(5) * k
+        np.testing.assert_array_equal(call(a, b), 2 * a + 3 * b)
+
+    def call_with_global_b(a):
+        return vexpr.evaluate("2*a + 3*GLOBAL_B")
+
+    for k in range(3):
+        a = np.arange(5.0) * k
+        np.testing.assert_array_equal(call_with_global_b(a), 2 * a + 3 * GLOBAL_B)
+
+    # The calls (fast ones too) keep none of the caller's locals alive.
+    def locals_left():
+        a, b = np.arange(5.0), np.ones(5)
+        for _ in range(3):
+            vexpr.evaluate(EX)
+        return weakref.ref(a)
+
+    assert locals_left()() is None

@@ -1,9 +1,9 @@
 //! The per-call fast path of `evaluate`, for a call that repeats this
 //! thread's previous one in the ways that matter.
 //!
-//! In: the call's text, `local_dict`, `out` and `sanitize`. Out: the result,
-//! or `None` when the call is not such a repeat, and the general path
-//! ([`crate::run`]) takes it.
+//! In: the call's text, its locals (`local_dict`, or the caller's), `out`
+//! and `sanitize`. Out: the result, or `None` when the call is not such a
+//! repeat, and the general path ([`crate::run`]) takes it.
 //!
 //! A loop that calls `evaluate("2*a + 3*b", local_dict=d, out=o)` on
 //! small arrays spends most of each call finding out again what the last
@@ -181,7 +181,8 @@ impl Drop for Restore {
 
 /// The fast path of `evaluate(ex, local_dict=local, out=out,
 /// sanitize=sanitize)` with `global_dict`, `order` and `casting` at their
-/// defaults; `None` when the general path is to take the call.
+/// defaults (`local` is the caller's locals when no `local_dict` is
+/// given); `None` when the general path is to take the call.
 pub fn evaluate<'py>(
     py: Python<'py>,
     ex: &Bound<'py, PyString>,

@@ -224,20 +224,20 @@ pub fn evaluate<'py>(
         Some(flag) => !flag.is_truthy()?,
         None => true,
     };
-    // numexpr's defaults but `local_dict`: a repeat of this thread's last
-    // such call may take the fast path.
+    // numexpr's defaults but `local_dict` (given, or the caller's locals):
+    // a repeat of this thread's last such call may take the fast path.
     let defaults = global_dict.is_none() && order == "K" && casting == "same_kind";
+    // numexpr's default depth, 3, is the caller's frame: this function has
+    // none of its own.
+    let scope = Scope::of(py, local_dict, global_dict, _frame_depth - 3)?;
     if defaults
-        && let Some(local) = &local_dict
+        && let Some(local) = &scope.local
         && let Some(result) =
             crate::fast::evaluate(py, ex, local, out.as_ref(), sanitize, remember_last)
     {
+        scope.finish();
         return result;
     }
-    // numexpr's default depth, 3, is the caller's frame: this function has
-    // none of its own.
-    let local_dict_given = local_dict.is_some();
-    let scope = Scope::of(py, local_dict, global_dict, _frame_depth - 3)?;
     let result = (|| {
         let (order, casting) = check_order_casting(order, casting)?;
         let (entry, expr, inputs) = prepare(
@@ -250,7 +250,7 @@ pub fn evaluate<'py>(
         if remember_last {
             remember(py, &entry, &expr, out.as_ref(), order, casting)?;
         }
-        if defaults && local_dict_given {
+        if defaults {
             crate::fast::learn(py, ex, sanitize, &entry, &expr, &inputs);
         }
         let prepared = Prepared {
