@@ -271,13 +271,15 @@ pub(super) trait Kernels {
         // The index's bytes per vector.
         let vector = Self::VECTOR_BYTES >> (self.elem().shift() - shift);
 
-        // A group of vectors an iteration.
+        // A group of vectors an iteration, the loop tested at its bottom
+        // (one branch an iteration: light programs spend a good share of
+        // their instructions on the loop).
         let group_bytes = vector * pattern.len() as i32;
         let a = self.asm();
-        a.set_label(&mut group)?;
         a.lea(r11, qword_ptr(rax + group_bytes))?;
         a.cmp(r11, rdx)?;
         a.ja(single)?;
+        a.set_label(&mut group)?;
         for (i, (&bail, &divider)) in bails.iter().zip(&pattern).enumerate() {
             if !self.body(vector * i as i32, divider, bail)? {
                 return Ok(false);
@@ -285,7 +287,9 @@ pub(super) trait Kernels {
         }
         let a = self.asm();
         a.add(rax, group_bytes)?;
-        a.jmp(group)?;
+        a.lea(r11, qword_ptr(rax + group_bytes))?;
+        a.cmp(r11, rdx)?;
+        a.jbe(group)?;
 
         // The whole vectors left, one at a time.
         a.set_label(&mut single)?;
