@@ -436,9 +436,10 @@ mod tests {
             POW_F32.run(level, &x, &y, &mut out);
             for i in 0..x.len() {
                 let (a, b) = (x[i] as f64, y[i] as f64);
-                let want = match level {
-                    Level::Baseline => pow_f32::<BaseFma>(a, b),
-                    _ => pow_f32::<HwFma>(a, b),
+                let want = if level == Level::Baseline {
+                    pow_f32::<BaseFma>(a, b)
+                } else {
+                    pow_f32::<HwFma>(a, b)
                 } as f32;
                 assert!(
                     out[i].to_bits() == want.to_bits() || (out[i].is_nan() && want.is_nan()),
