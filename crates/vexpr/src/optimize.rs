@@ -15,6 +15,10 @@
 //!   `abs(x) + abs(y)` and `(-x) * y` (`abs_add`, `abs_sub`, `abs_mul`,
 //!   `add_abs`, `neg_mul`), and `x & ~y`, `x | ~y` on booleans and integers
 //!   become `and_not` and `or_not` when the inverse has no other use;
+//! - narrowing: a float32 compared with a float64 constant (`a < 0.5`,
+//!   which numexpr's typing widens `a` for) is compared in float32 with
+//!   the constant's float32 neighbour on the right side, which answers the
+//!   same for every float32, so that the program stays in float32;
 //! - dead nodes disappear because code generation only follows the root.
 
 use crate::dtype::{DType, Scalar};
@@ -44,6 +48,7 @@ pub fn optimize(hir: &Hir) -> Hir {
                 args,
             } => {
                 let args: Vec<NodeId> = args.iter().map(|&a| map[a]).collect();
+                let (overload, args) = out.narrow_comparison(function, overload, args, node);
                 match out.fold(node, overload.kernel, &args) {
                     Some(value) => out.constant(value, node),
                     None => out.intern(Node {
@@ -305,6 +310,75 @@ impl Builder {
             kind: NodeKind::Const(value),
             span: like.span,
         })
+    }
+
+    /// `x OP c` (or `c OP x`) for `OP` one of `<`, `<=`, `>`, `>=`, with `x`
+    /// a float32 widened to float64 and `c` a float64 constant (numexpr's
+    /// typing of `a < 0.5` on float32 `a`), as the same comparison of `x`
+    /// with a float32 constant: the smallest float32 at or above `c` where
+    /// `x` must be below it or reach it (`x < c` is `x < hi`, `x >= c` is
+    /// `x >= hi`), the largest at or below it otherwise (`x <= c` is
+    /// `x <= lo`, `x > c` is `x > lo`). Every float32 `x`, NaN and the
+    /// infinities included, gets the same answer: only float32 values lie
+    /// between `lo` and `hi`, none strictly between. The comparison then
+    /// runs in float32 lanes, like the rest of a float32 program. Any other
+    /// operation is returned as it is.
+    fn narrow_comparison(
+        &mut self,
+        function: &'static crate::functions::Function,
+        overload: &'static crate::functions::Overload,
+        args: Vec<NodeId>,
+        like: &Node,
+    ) -> (&'static crate::functions::Overload, Vec<NodeId>) {
+        let op = function.op;
+        if !matches!(op, Op::Lt | Op::Le | Op::Gt | Op::Ge) || args.len() != 2 {
+            return (overload, args);
+        }
+        let nodes = &self.hir.nodes;
+        // The float32 under a widening cast, and a float64 constant.
+        let widened = |a: NodeId| match &nodes[a].kind {
+            NodeKind::Apply { function, args, .. }
+                if function.op == Op::Cast
+                    && nodes[a].dtype == DType::Float64
+                    && nodes[args[0]].dtype == DType::Float32 =>
+            {
+                Some(args[0])
+            }
+            _ => None,
+        };
+        let constant = |a: NodeId| match nodes[a].kind {
+            NodeKind::Const(Scalar::Float64(c)) if !c.is_nan() => Some(c),
+            _ => None,
+        };
+        let (x, c, x_left) = match (widened(args[0]), constant(args[1])) {
+            (Some(x), Some(c)) => (x, c, true),
+            _ => match (constant(args[0]), widened(args[1])) {
+                (Some(c), Some(x)) => (x, c, false),
+                _ => return (overload, args),
+            },
+        };
+        let Some(narrow) = TABLE[op].overload(TypeCode::B, &[TypeCode::F, TypeCode::F]) else {
+            return (overload, args);
+        };
+        // The float32 neighbours of `c` (equal when `c` is one); beyond
+        // float32's range, the infinity and the largest finite value.
+        let nearest = c as f32;
+        let hi = if f64::from(nearest) >= c {
+            nearest
+        } else {
+            nearest.next_up()
+        };
+        let lo = if f64::from(nearest) <= c {
+            nearest
+        } else {
+            nearest.next_down()
+        };
+        // Where `x` is on the left: `<` and `>=` take `hi`; on the right,
+        // `c < x` is `x > c`, so the other way round.
+        let up = matches!(op, Op::Lt | Op::Ge) == x_left;
+        let k = self.constant(Scalar::Float32(if up { hi } else { lo }), like);
+        let args = if x_left { vec![x, k] } else { vec![k, x] };
+        (narrow, args)
     }
 
     /// Runs `kernel` on one element if every operand is a constant.

@@ -279,3 +279,81 @@ proptest! {
         }
     }
 }
+
+/// A float32 compared with a float64 constant runs in float32 (the
+/// optimizer narrows the constant to its float32 neighbour on the right
+/// side) and answers, for every float32, what the comparison in float64
+/// answers: constants between float32 values, equal to one, beyond the
+/// float32 range and subnormal, against their neighbours, zeros, NaN and
+/// the infinities, with the constant on either side.
+#[test]
+fn float32_compared_with_a_float64_constant_answers_as_in_float64() {
+    let sig = Signature::new().with("x", DType::Float32);
+    let constants: [f64; 14] = [
+        0.2,
+        0.3,
+        0.5,
+        -0.7,
+        0.0,
+        1.0 + f64::from(f32::EPSILON) / 2.0,
+        1e-45,
+        1.5e-45,
+        -1e-46,
+        f64::from(f32::MAX),
+        3.5e38,
+        -1e39,
+        1e300,
+        16_777_217.0,
+    ];
+    let mut xs: Vec<f32> = vec![
+        0.0,
+        -0.0,
+        f32::NAN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::MAX,
+        f32::MIN,
+        f32::MIN_POSITIVE,
+        1e-45,
+        -1e-45,
+    ];
+    for &c in &constants {
+        let near = c as f32;
+        for v in [near, near.next_up(), near.next_down()] {
+            xs.extend([v, v.next_up(), v.next_down(), -v]);
+        }
+    }
+    let env = Env::new().with("x", &xs[..]);
+    for &c in &constants {
+        for (op, holds) in [
+            ("<", f64::lt as fn(&f64, &f64) -> bool),
+            ("<=", f64::le),
+            (">", f64::gt),
+            (">=", f64::ge),
+        ] {
+            for x_left in [true, false] {
+                let text = if x_left {
+                    format!("x {op} {c:?}")
+                } else {
+                    format!("{c:?} {op} x")
+                };
+                let expr = Expr::compile(&text, &sig).unwrap();
+                let program = vexpr::unstable::program(&expr);
+                assert!(
+                    program.registers.iter().all(|r| r.dtype != DType::Float64),
+                    "{text} still widens x:\n{expr}"
+                );
+                let got = expr.eval(&env).unwrap();
+                let got = got.as_slice::<bool>().unwrap();
+                for (&x, &g) in xs.iter().zip(got) {
+                    let (l, r) = if x_left {
+                        (f64::from(x), c)
+                    } else {
+                        (c, f64::from(x))
+                    };
+                    assert_eq!(g, holds(&l, &r), "{text} at x = {x:e}");
+                }
+            }
+        }
+    }
+}
