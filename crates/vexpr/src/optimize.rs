@@ -312,7 +312,8 @@ impl Builder {
         })
     }
 
-    /// `x OP c` (or `c OP x`) for `OP` one of `<`, `<=`, `>`, `>=`, with `x`
+    /// `x OP c` (or `c OP x`) for `OP` one of `<`, `<=`, `>`, `>=` (and
+    /// `==`, `!=` when `c` is a float32 value), with `x`
     /// a float32 widened to float64 and `c` a float64 constant (numexpr's
     /// typing of `a < 0.5` on float32 `a`), as the same comparison of `x`
     /// with a float32 constant: the smallest float32 at or above `c` where
@@ -331,7 +332,7 @@ impl Builder {
         like: &Node,
     ) -> (&'static crate::functions::Overload, Vec<NodeId>) {
         let op = function.op;
-        if !matches!(op, Op::Lt | Op::Le | Op::Gt | Op::Ge) || args.len() != 2 {
+        if !matches!(op, Op::Lt | Op::Le | Op::Gt | Op::Ge | Op::Eq | Op::Ne) || args.len() != 2 {
             return (overload, args);
         }
         let nodes = &self.hir.nodes;
@@ -363,6 +364,11 @@ impl Builder {
         // The float32 neighbours of `c` (equal when `c` is one); beyond
         // float32's range, the infinity and the largest finite value.
         let nearest = c as f32;
+        // `==` and `!=` only with a constant that is a float32 (against any
+        // other, every float32 is unequal).
+        if matches!(op, Op::Eq | Op::Ne) && f64::from(nearest) != c {
+            return (overload, args);
+        }
         let hi = if f64::from(nearest) >= c {
             nearest
         } else {
