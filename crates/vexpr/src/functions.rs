@@ -1782,7 +1782,11 @@ fn define(op: Op) -> Function {
             f.sig(D, &[D], crate::kernels::copy_bytes);
             // Of a float, numexpr's complex result: the value with an
             // imaginary part of -0, in one pass rather than a cast and a conj.
-            f.sig(C, &[F], kernel!(|x: f32| -> C64 { C64::new(f64::from(x), -0.0) }));
+            f.sig(
+                C,
+                &[F],
+                kernel!(|x: f32| -> C64 { C64::new(f64::from(x), -0.0) }),
+            );
             f.sig(C, &[D], kernel!(|x: f64| -> C64 { C64::new(x, -0.0) }));
             f.sig(C, &[C], kernel!(|x: C64| -> C64 { complex::conj(x) }));
             f
