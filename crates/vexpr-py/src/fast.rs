@@ -238,7 +238,8 @@ pub fn evaluate<'py>(
     let expr = &memo.expr;
     let inputs = &memory[..names.len()];
     let dtype = expr.result_dtype();
-    let result = match out {
+    // `out`'s memory, when it can take the result in place.
+    let target = match out {
         Some(out) => {
             let target = layout(out)?;
             if target.flags & flags::NPY_ARRAY_WRITEABLE == 0
@@ -255,27 +256,25 @@ pub fn evaluate<'py>(
             {
                 return None;
             }
-            if remember_last
-                && let Err(e) = run::remember(py, &memo.entry, expr, Some(out), "K", "same_kind")
-            {
-                return Some(Err(e));
-            }
             // SAFETY: `out` is a writeable, C-contiguous, aligned array of
             // `len` elements of the result's type (its dtype is the native
             // one of that type), alive while the caller holds it, and apart
             // from every input.
-            let slice = unsafe { std::slice::from_raw_parts_mut(target.data, bytes) };
-            run::watched(py, len, false, |opts| {
-                vexpr::unstable::eval_contiguous(expr, inputs, slice, opts)
-            })
-            .map(|()| out.clone())
+            Some((out, unsafe {
+                std::slice::from_raw_parts_mut(target.data, bytes)
+            }))
         }
+        None => None,
+    };
+    if remember_last && let Err(e) = run::remember(py, &memo.entry, expr, out, "K", "same_kind") {
+        return Some(Err(e));
+    }
+    let result = match target {
+        Some((out, slice)) => run::watched(py, len, false, |opts| {
+            vexpr::unstable::eval_contiguous(expr, inputs, slice, opts)
+        })
+        .map(|()| out.clone()),
         None => {
-            if remember_last
-                && let Err(e) = run::remember(py, &memo.entry, expr, None, "K", "same_kind")
-            {
-                return Some(Err(e));
-            }
             // SAFETY: `npy_intp` and `usize` have one size; every extent is
             // non-negative (NumPy's invariant).
             let dims =
