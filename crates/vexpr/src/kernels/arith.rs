@@ -141,19 +141,13 @@ pub fn int_shr<T: Int>(a: T, b: T) -> T {
 }
 
 macro_rules! float_fns {
-    ($t:ident, $floordiv:ident, $mod_:ident, $floordiv_from_fmod:ident, $mod_from_fmod:ident,
+    ($t:ident, $floordiv:ident, $mod_:ident, $mod_from_fmod:ident,
      $maximum:ident, $minimum:ident, $sign:ident, $nextafter:ident) => {
-        /// Python's floor division on floats, following NumPy's `npy_floor_divide`.
+        /// Python's floor division on floats, following NumPy's `npy_floor_divide`
+        /// (`vmath::remainder` has the one-division form its vector loop uses).
         #[inline(always)]
         pub fn $floordiv(a: $t, b: $t) -> $t {
-            $floordiv_from_fmod(a, b, a % b)
-        }
-
-        #[doc = concat!("`", stringify!($floordiv), "` from `m`, C's `fmod(a, b)`")]
-        /// (`vmath::remainder` computes that without a library call). Its
-        /// branches are selects once inlined into a loop, so it vectorizes.
-        #[inline(always)]
-        pub(crate) fn $floordiv_from_fmod(a: $t, b: $t, m: $t) -> $t {
+            let m = a % b;
             if b == 0.0 {
                 return a / b;
             }
@@ -247,7 +241,6 @@ float_fns!(
     f64,
     floordiv_f64,
     mod_f64,
-    floordiv_f64_from_fmod,
     mod_f64_from_fmod,
     maximum_f64,
     minimum_f64,
@@ -258,7 +251,6 @@ float_fns!(
     f32,
     floordiv_f32,
     mod_f32,
-    floordiv_f32_from_fmod,
     mod_f32_from_fmod,
     maximum_f32,
     minimum_f32,

@@ -632,8 +632,35 @@ remainder_tables! {
     FMOD_F32: f32 => |a, b, m| m, c_fmod;
     MOD_F64: f64 => |a, b, m| scalar::mod_f64_from_fmod(b, m), scalar::mod_f64;
     MOD_F32: f32 => |a, b, m| scalar::mod_f32_from_fmod(b, m), scalar::mod_f32;
-    FLOORDIV_F64: f64 => |a, b, m| scalar::floordiv_f64_from_fmod(a, b, m), scalar::floordiv_f64;
-    FLOORDIV_F32: f32 => |a, b, m| scalar::floordiv_f32_from_fmod(a, b, m), scalar::floordiv_f32;
+}
+
+/// The tables of `//` on floats: one division per lane
+/// (`remainder::floordiv_ordinary`), the scalar function for the lanes it
+/// does not cover and at levels without fused multiply-adds.
+macro_rules! floordiv_tables {
+    ($($table:ident: $t:ty, $limit:expr, $scalar:path;)*) => {$(
+        pub(crate) static $table: Binary<$t> = variants!(
+            Binary,
+            (x: &[$t], y: &[$t], out: &mut [$t]),
+            map2_fixup!(
+                x,
+                y,
+                out,
+                |a, b| if <M as arith::Fma>::FUSED {
+                    remainder::floordiv_ordinary::<M>(a as f64, b as f64) as $t
+                } else {
+                    $scalar(a, b)
+                },
+                remainder::floordiv_needs_full(a as f64, b as f64, $limit),
+                $scalar(a, b)
+            )
+        );
+    )*};
+}
+
+floordiv_tables! {
+    FLOORDIV_F64: f64, remainder::FLOORDIV_F64_LIMIT, scalar::floordiv_f64;
+    FLOORDIV_F32: f32, remainder::FLOORDIV_F32_LIMIT, scalar::floordiv_f32;
 }
 
 pub(crate) static FLOORDIV_I32: Binary<i32> = variants!(

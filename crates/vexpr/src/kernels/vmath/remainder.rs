@@ -21,6 +21,11 @@
 //! - so `r` with the wrong sign means the `n + 1` case, and adding `b` back
 //!   is exact; the result takes `a`'s sign, which also gives a zero its sign.
 //!
+//! `//` needs no `fmod` at all: below a quotient of 2^51 (2^22 for
+//! float32) NumPy's answer is the floor of the exact quotient, which one
+//! division, a floor and the sign of one fused `a - f b` give
+//! ([`floordiv_ordinary`]).
+//!
 //! Every other lane (infinities, NaN, a zero or infinite `b`, huge
 //! quotients) is recomputed with the scalar function (`map2_fixup!`).
 //!
@@ -62,6 +67,40 @@ pub(super) fn fmod_ordinary<M: Fma>(a: f64, b: f64) -> f64 {
     let r = M::fma(-q, b, a);
     let overshot = r != 0.0 && ((r < 0.0) != (a < 0.0));
     copysign(select(overshot, r + copysign(b, a), r), a)
+}
+
+/// Below this `|fl(a / b)|`, NumPy's `(a - fmod(a, b)) / b` in f64 lands
+/// within 1/2 of the true integer quotient `n` (two roundings, each at most
+/// `|n| 2^-53`), so its floor-and-round-half-down gives `n` back exactly.
+pub(super) const FLOORDIV_F64_LIMIT: f64 = 2251799813685248.0; // 2^51
+/// The same for NumPy's float32 arithmetic (`|n| 2^-24` a rounding).
+pub(super) const FLOORDIV_F32_LIMIT: f64 = 4194304.0; // 2^22
+
+/// True for the lanes [`floordiv_ordinary`] does not cover: those of
+/// [`fmod_needs_full`] and quotients at or above `limit`.
+#[inline(always)]
+pub(super) fn floordiv_needs_full(a: f64, b: f64, limit: f64) -> bool {
+    fmod_needs_full(a, b) || abs(a / b) >= limit
+}
+
+/// NumPy's `a // b` (`npy_floor_divide`) for lanes where
+/// [`floordiv_needs_full`] is false and the level has fused multiply-adds.
+///
+/// Below the limit NumPy's answer is the floor of the exact quotient
+/// (see [`FLOORDIV_F64_LIMIT`]). `floor(fl(a / b))` is that or, when the
+/// division rounded up to an integer, one more (rounding is monotonic and
+/// integers are representable). The fused `a - f b` is rounded once, so it
+/// keeps the sign of the exact value: against `b`'s sign exactly when `f`
+/// overshot. A zero result comes out as NumPy's `copysign(0, a / b)`:
+/// `floor` keeps the sign of a zero quotient, and `1 - 1` is `+0` where
+/// the quotient was positive. One division and no second pass, where
+/// NumPy divides twice and calls `fmod`.
+#[inline(always)]
+pub(super) fn floordiv_ordinary<M: Fma>(a: f64, b: f64) -> f64 {
+    let f = (a / b).floor();
+    let r = M::fma(-f, b, a);
+    let overshot = r != 0.0 && ((r < 0.0) != (b < 0.0));
+    select(overshot, f - 1.0, f)
 }
 
 /// Python's `a // b` and `a % b` on int32, through f64 (see the module doc).
@@ -158,6 +197,11 @@ mod tests {
             pairs.push((a, b));
             let n = (next() % 100_000) as f64;
             let near = f64::from_bits((n * b).to_bits().wrapping_add(next() % 5).wrapping_sub(2));
+            pairs.push((near, b));
+            // Quotients of every size up to 2^53, across the float32 and
+            // float64 limits of the one-division `//`.
+            let big = ((next() >> 11) >> (next() % 40)) as f64;
+            let near = f64::from_bits((big * b).to_bits().wrapping_add(next() % 5).wrapping_sub(2));
             pairs.push((near, b));
             // Any bit patterns at all, NaN payloads and subnormals included.
             pairs.push((f64::from_bits(x), f64::from_bits(y)));
