@@ -194,6 +194,7 @@ fn cycles(op: JitOp) -> (f64, f64, f64) {
         // 9.6 cycles. At 10k (ns/elem, H = divider, N = Newton): `a / b`
         // HN 0.48, HHN 0.46; E4 HN 0.60, HHN 0.48-0.50, HHHN 0.52; 10
         // picks HN and HHN.
+        JitOp::Div if divider_is_fast() => (0.0, 5.0, 0.0),
         JitOp::Div => (0.0, 8.0, 10.0),
         JitOp::Log => (14.5, 0.0, 0.0),
         JitOp::Exp => (14.0, 0.0, 0.0),
@@ -203,6 +204,41 @@ fn cycles(op: JitOp) -> (f64, f64, f64) {
         op => (counted_cycles(op), 0.0, 0.0),
     }
 }
+
+/// True on CPUs whose divider takes about 5 cycles for a 4-lane `vdivpd`
+/// (AMD's from Zen 3 on, family 0x19 and later), where no share of Newton
+/// vectors pays for itself, so every vector divides on the divider: on the
+/// project machine (Zen 3), `VEXPR_CPU=avx2 vexpr bench EXPR --n 10000
+/// --threads 1`, binaries interleaved, ns/elem, divider alone against the
+/// shares [`balance`] picks with the 8-cycle divider of the other CPUs:
+/// `a / b` 0.42-0.60 against 0.84-1.03, E4 0.42-0.73 against 0.63-1.12,
+/// `(a + b) / (a - b) * c` 0.73-0.84 against 0.87-1.09; one Newton vector
+/// in four was slower too (`a / b` 0.60-0.77).
+fn divider_is_fast() -> bool {
+    #[cfg(test)]
+    if NEWTON_ANYWAY.load(std::sync::atomic::Ordering::Relaxed) {
+        return false;
+    }
+    static FAST: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *FAST.get_or_init(|| {
+        use std::arch::x86_64::__cpuid;
+        // `__cpuid` became a safe function after the minimum Rust version.
+        #[allow(unused_unsafe)]
+        // SAFETY: this backend runs only where AVX2 was detected, so the
+        // `cpuid` instruction exists; leaves 0 and 1 exist on every x86-64.
+        let (vendor, signature) = unsafe { (__cpuid(0), __cpuid(1)) };
+        let amd = [vendor.ebx, vendor.edx, vendor.ecx] == [0x6874_7541, 0x6974_6e65, 0x444d_4163];
+        let family = ((signature.eax >> 8) & 0xf) + ((signature.eax >> 20) & 0xff);
+        amd && family >= 0x19
+    })
+}
+
+/// Tests set this to have float64 division take the Newton shares even
+/// where [`divider_is_fast`], so that they cover `div_newton` on any
+/// machine (the bits are the same either way).
+#[cfg(test)]
+pub(in crate::jit) static NEWTON_ANYWAY: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
 
 /// The scratch registers the emitter of `op` uses, with Newton's division
 /// if `newton`.

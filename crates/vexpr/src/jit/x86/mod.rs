@@ -75,7 +75,7 @@ macro_rules! by_elem {
     };
 }
 
-mod avx2;
+pub(in crate::jit) mod avx2;
 mod avx512;
 mod exec;
 mod kernels;
