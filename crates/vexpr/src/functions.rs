@@ -944,11 +944,12 @@ fn define(op: Op) -> Function {
                 kernel!(|x: i32| -> C64 { C64::new(f64::from(x), 0.0) }),
             );
             f.sig(F, &[L], kernel!(|x: i64| -> f32 { x as f32 }));
-            f.sig(D, &[L], kernel!(|x: i64| -> f64 { x as f64 }));
+            f.sig(D, &[L], kernel!(|x: i64| -> f64 { i64_to_f64(x) }))
+                .jit_last(JitOp::Widen);
             f.sig(
                 C,
                 &[L],
-                kernel!(|x: i64| -> C64 { C64::new(x as f64, 0.0) }),
+                kernel!(|x: i64| -> C64 { C64::new(i64_to_f64(x), 0.0) }),
             );
             f.sig(D, &[F], kernel!(|x: f32| -> f64 { f64::from(x) }))
                 .jit_last(JitOp::Widen);

@@ -72,13 +72,25 @@ impl Elem {
     }
 }
 
-/// An input of a float64 program stored narrower: float32 or int32, read
-/// only by a [`JitOp::Widen`] (a cast to float64), so the loop loads it
-/// converted (4 elements of 4 bytes into a vector of 4 float64 lanes).
+/// An input of a float64 program stored as another type: float32, int32
+/// or int64, read only by a [`JitOp::Widen`] (a cast to float64), so the
+/// loop loads it converted (4 elements of 4 or 8 bytes into a vector of 4
+/// float64 lanes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Narrow {
     F32,
     I32,
+    I64,
+}
+
+impl Narrow {
+    /// Bytes an element.
+    pub(crate) fn bytes(self) -> usize {
+        match self {
+            Narrow::F32 | Narrow::I32 => 4,
+            Narrow::I64 => 8,
+        }
+    }
 }
 
 /// The register assignment of a program the loop covers.
@@ -104,7 +116,7 @@ impl Plan {
     /// The plan of `program` with its float values in vector registers
     /// `0..max_values`, or `None` when the program is not covered: a register
     /// of another type than the output's float64 or float32 (other than a
-    /// `powi` exponent, or a float32 or int32 input of a float64 program
+    /// `powi` exponent, or a float32, int32 or int64 input of a float64 program
     /// read only by [`JitOp::Widen`]: a [`Narrow`] input), an instruction without a [`JitOp`] (the table names
     /// one on a float32 overload only for IEEE operations), more than
     /// `max_values` values or [`MAX_INPUTS`] inputs.
@@ -129,7 +141,7 @@ impl Plan {
                 used[a as usize] = true;
             }
         }
-        // Inputs of a float64 program stored as float32 or int32 whose every
+        // Inputs of a float64 program stored as float32, int32 or int64 whose every
         // reader widens them.
         let mut widened_only = vec![elem == Elem::F64; program.registers.len()];
         for instr in &program.code {
@@ -140,6 +152,7 @@ impl Plan {
         let narrow_input = |i: usize, dtype: DType| match (&program.registers[i].role, dtype) {
             (Role::Input(_), DType::Float32) if widened_only[i] => Some(Narrow::F32),
             (Role::Input(_), DType::Int32) if widened_only[i] => Some(Narrow::I32),
+            (Role::Input(_), DType::Int64) if widened_only[i] => Some(Narrow::I64),
             _ => None,
         };
         let mut plan = Plan {
@@ -214,7 +227,7 @@ impl Plan {
     pub(crate) fn index_shift(&self) -> u32 {
         if self.bool_output {
             0
-        } else if self.narrow.iter().any(Option::is_some) {
+        } else if self.narrow.iter().flatten().any(|n| n.bytes() == 4) {
             2
         } else {
             self.elem.shift()
@@ -232,10 +245,7 @@ impl Plan {
 
     /// Bytes per element of input `j` (in the order of `inputs`).
     pub(crate) fn input_bytes(&self, j: usize) -> usize {
-        match self.narrow[j] {
-            Some(_) => 4,
-            None => self.elem.bytes(),
-        }
+        self.narrow[j].map_or(self.elem.bytes(), Narrow::bytes)
     }
 
     /// How many vector registers the program's values take.

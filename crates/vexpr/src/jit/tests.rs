@@ -1305,9 +1305,10 @@ fn float32_gathered_broadcast_scalar_and_in_place_inputs_match_the_passes() {
     );
 }
 
-/// Float64 programs of float32 and int32 inputs that are only widened
-/// (`cast_df`, `cast_di`): loaded converted, four to a vector.
-const WIDENING_SOURCES: [&str; 10] = [
+/// Float64 programs of float32, int32 and int64 inputs that are only
+/// widened (`cast_df`, `cast_di`, `cast_dl`): loaded converted, four to a
+/// vector.
+const WIDENING_SOURCES: [&str; 14] = [
     "a + b",
     "2.5*a + b",
     "b * c",
@@ -1318,10 +1319,14 @@ const WIDENING_SOURCES: [&str; 10] = [
     "sqrt(a*b + c*b)",
     "exp(-(a*b)) * b + log(abs(c*b) + 1)",
     "a*b*c*d - (a + b + c + d)",
+    "e + b",
+    "e / (b + 1)",
+    "(e + b)*c - e*b",
+    "where(e > b, e, c*b + a)",
 ];
 
-/// `source` of float32 `a`, float64 `b`, int32 `c` and float32 `d` of `n`
-/// elements (hard values among them), by the passes and by machine code at
+/// `source` of float32 `a`, float64 `b`, int32 `c`, float32 `d` and int64
+/// `e` of `n` elements (hard values among them), by the passes and by machine code at
 /// every level, 1 and 2 threads, compared bit for bit; with `a` a strided
 /// view if `strided` (gathered into a block by the VM).
 fn check_widening(source: &str, n: usize, strided: bool) -> Result<(), String> {
@@ -1357,6 +1362,23 @@ fn check_widening(source: &str, n: usize, strided: bool) -> Result<(), String> {
             false => -2.0 + (i % 5) as f32,
         })
         .collect();
+    // int64s that round to float64 (halfway cases among them) and the ends.
+    let longs = [
+        i64::MIN,
+        i64::MAX,
+        -1,
+        (1 << 53) + 1,
+        (1 << 54) + 2,
+        -(1 << 60) - 0x300,
+        0x7FFF_FFFF_8000_0000,
+        0x1234_5678_9ABC_DEF0,
+    ];
+    let e: Vec<i64> = (0..n)
+        .map(|i| match pick(i, 3) {
+            true => longs[i % longs.len()],
+            false => (i % 19) as i64 - 9,
+        })
+        .collect();
     let a_view = match strided {
         true => crate::ArrayView::strided(&a[..], &[n], &[2], 0).unwrap(),
         false => crate::ArrayView::from_slice(&a[..n]),
@@ -1365,7 +1387,8 @@ fn check_widening(source: &str, n: usize, strided: bool) -> Result<(), String> {
         .with("a", a_view)
         .with("b", &b[..])
         .with("c", &c[..])
-        .with("d", &d[..]);
+        .with("d", &d[..])
+        .with("e", &e[..]);
     let expr = Expr::compile(source, &Signature::of(&env)).map_err(|e| e.to_string())?;
     let step = if strided { 2 } else { 1 };
     let columns = [
@@ -1373,6 +1396,7 @@ fn check_widening(source: &str, n: usize, strided: bool) -> Result<(), String> {
         b.clone(),
         c.iter().map(|&x| f64::from(x)).collect(),
         d.iter().map(|&x| f64::from(x)).collect(),
+        e.iter().map(|&x| x as f64).collect(),
     ];
     for level in levels() {
         if !has_machine_code(&expr, level) {
@@ -1381,7 +1405,7 @@ fn check_widening(source: &str, n: usize, strided: bool) -> Result<(), String> {
         let run = |jit: bool, threads: usize| {
             (expr.eval_with(&env, small_blocks(jit, threads, level))).map_err(|e| e.to_string())
         };
-        check_at(source, &columns, &NAMES[..4], run).map_err(|e| format!("at {level}: {e}"))?;
+        check_at(source, &columns, &NAMES[..5], run).map_err(|e| format!("at {level}: {e}"))?;
     }
     Ok(())
 }
@@ -1391,7 +1415,7 @@ fn check_widening(source: &str, n: usize, strided: bool) -> Result<(), String> {
     miri,
     ignore = "machine code against the passes: Miri runs no machine code"
 )]
-fn widened_float32_and_int32_inputs_give_the_bits_of_the_passes() {
+fn widened_float32_int32_and_int64_inputs_give_the_bits_of_the_passes() {
     // Every tail length (1-3 lanes) and lengths around vectors, groups of
     // them and blocks.
     let lengths = (0..=20).chain([31, 32, 33, 63, 64, 65, 127, 128, 129, 300]);
@@ -1440,15 +1464,18 @@ impl GuardedPage {
         GuardedPage { base: base.cast() }
     }
 
-    /// The last `n` 4-byte elements of the page, set to `values`.
+    /// The last `n` 4- or 8-byte elements of the page, set to `values`.
     fn tail<T: bytemuck::Pod>(&mut self, values: &[T]) -> &[T] {
-        assert_eq!(std::mem::size_of::<T>(), 4);
-        let n = values.len();
-        // SAFETY: the last n * 4 bytes of the readable, writable first page
-        // (n * 4 <= SIZE), aligned to 4; borrowed mutably from `self`.
-        let start = self.base.wrapping_add(Self::SIZE - 4 * n).cast::<T>();
+        let size = std::mem::size_of::<T>();
+        assert!(size == 4 || size == 8);
+        let bytes = std::mem::size_of_val(values);
+        assert!(bytes <= Self::SIZE);
+        // SAFETY: the last `bytes` of the readable, writable first page
+        // (bytes <= SIZE), aligned to size (the page is, and SIZE is
+        // a multiple of it); borrowed mutably from `self`.
+        let start = self.base.wrapping_add(Self::SIZE - bytes).cast::<T>();
         // SAFETY: see above.
-        let slice = unsafe { std::slice::from_raw_parts_mut(start, n) };
+        let slice = unsafe { std::slice::from_raw_parts_mut(start, values.len()) };
         slice.copy_from_slice(values);
         slice
     }
@@ -1471,13 +1498,18 @@ impl Drop for GuardedPage {
 fn widened_inputs_are_not_read_past_their_last_element() {
     // Each narrow input ends where an unreadable page begins: a lane of the
     // last vector loaded past the end (a wrong tail mask) would fault.
-    let (mut pa, mut pc) = (GuardedPage::new(), GuardedPage::new());
+    let (mut pa, mut pc, mut pe) = (GuardedPage::new(), GuardedPage::new(), GuardedPage::new());
     for n in 1..=13 {
         let a = pa.tail(&(0..n).map(|i| i as f32 * 0.5).collect::<Vec<f32>>());
         let c = pc.tail(&(0..n).map(|i| i - 3).collect::<Vec<i32>>());
+        let e = pe.tail(&(0..n).map(|i| i64::from(i) << 40).collect::<Vec<i64>>());
         let b: Vec<f64> = (0..n).map(|i| 1.0 + i as f64).collect();
-        let env = Env::new().with("a", a).with("b", &b[..]).with("c", c);
-        let expr = Expr::compile("a*b + c", &Signature::of(&env)).unwrap();
+        let env = Env::new()
+            .with("a", a)
+            .with("b", &b[..])
+            .with("c", c)
+            .with("e", e);
+        let expr = Expr::compile("a*b + c - e", &Signature::of(&env)).unwrap();
         for level in levels() {
             assert!(has_machine_code(&expr, level), "at {level}");
             let options = |jit| Options::default().with_jit(jit).with_cpu(level);

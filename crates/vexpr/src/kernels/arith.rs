@@ -1,7 +1,8 @@
 //! Element functions with NumPy's semantics where Rust's operators differ:
 //! Python's floor division and modulo, integer powers, shifts past the width,
-//! NaN-propagating maximum and minimum, and string comparison of NUL-padded
-//! fixed-width byte strings. The kernels in the function table call these.
+//! NaN-propagating maximum and minimum, string comparison of NUL-padded
+//! fixed-width byte strings, and an int64 to float64 conversion that
+//! vectorizes. The kernels in the function table call these.
 
 /// Integer operations shared by `int32` and `int64`.
 pub trait Int: Copy + Ord + Default {
@@ -258,6 +259,24 @@ float_fns!(
     nextafter_f32
 );
 
+/// `x as f64`, correctly rounded, in operations that vectorize without
+/// AVX-512DQ's `vcvtqq2pd` (LLVM makes `as f64` one scalar `vcvtsi2sd` an
+/// element at AVX2): the high 32 bits, their sign bit flipped to make them
+/// unsigned, and the low 32 bits each become an exact double through the
+/// bits of 2^84 and 2^52, and one addition rounds their sum, `x`, once.
+#[inline(always)]
+pub fn i64_to_f64(x: i64) -> f64 {
+    const TWO_84: u64 = 0x4530_0000_0000_0000;
+    const TWO_52: u64 = 0x4330_0000_0000_0000;
+    const SIGN_32: u64 = 0x8000_0000;
+    let bits = x as u64;
+    // 2^84 + (high + 2^31) 2^32 minus 2^84 + 2^63: high 2^32, exact (a
+    // multiple of 2^32 below 2^63).
+    let high = f64::from_bits(((bits >> 32) ^ SIGN_32) | TWO_84) - f64::from_bits(TWO_84 | SIGN_32);
+    let low = f64::from_bits((bits & 0xFFFF_FFFF) | TWO_52) - f64::from_bits(TWO_52);
+    high + low
+}
+
 /// Compares fixed-width byte strings as NumPy does: trailing NUL bytes do not count.
 #[inline]
 pub fn compare_bytes(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
@@ -411,5 +430,38 @@ mod tests {
         assert_eq!(compare_bytes(b"ab\0\0", b"ab"), std::cmp::Ordering::Equal);
         assert!(bytes_contain(b"hello\0", b"ll"));
         assert!(!bytes_contain(b"he\0", b"hel"));
+    }
+
+    #[test]
+    fn int64_to_float64_rounds_as_the_cast_does() {
+        let mut next = crate::testing::xorshift(0x2545_F491_4F6C_DD1Du64);
+        let edges = [
+            0,
+            1,
+            -1,
+            i64::MIN,
+            i64::MAX,
+            1 << 53,
+            (1 << 53) + 1,
+            -(1 << 60) - 3,
+        ];
+        // Random bit patterns at every magnitude, and values next to the
+        // halfway points where rounding to 53 bits ties.
+        let random = (0..200_000).map(|_| {
+            let x = next() >> (next() % 64);
+            let x = if next().is_multiple_of(2) {
+                x
+            } else {
+                x.wrapping_neg()
+            } as i64;
+            if next().is_multiple_of(4) {
+                (x & !0x3FF) | 0x200
+            } else {
+                x
+            }
+        });
+        for x in edges.into_iter().chain(random) {
+            assert_eq!(i64_to_f64(x).to_bits(), (x as f64).to_bits(), "{x}");
+        }
     }
 }

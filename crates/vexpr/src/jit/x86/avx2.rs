@@ -39,6 +39,8 @@
 //! vector (`vcvtps2pd`, `vcvtdq2pd`; in the tail under the lane mask's
 //! dwords, `vmaskmovps`). The loop's index then counts 4 bytes an element
 //! and the float64 operands' addresses scale it by 2 (`index_scale`).
+//! Int64 inputs that are only widened are loaded whole and converted in
+//! six operations (`Emitter::int64_to_float64`).
 //!
 //! A boolean result (comparisons, `JitOp::Compare`, and logic on them,
 //! `JitOp::Logic`) keeps its booleans as the comparisons' lane masks; the
@@ -491,7 +493,7 @@ impl<'p> Emitter<'p> {
             let narrow = self.plan.narrow[j];
             let scale = self.index_scale(self.plan.input_bytes(j));
             let at = |extra: i32| INPUT_GPRS[j] + rax * scale + (off * scale + extra);
-            if let Some(narrow) = narrow {
+            if let Some(narrow @ (Narrow::F32 | Narrow::I32)) = narrow {
                 // Four 4-byte elements, widened into the four float64 lanes.
                 let x = XMM[YMM.iter().position(|&r| r == y).expect("a ymm register")];
                 if self.tail {
@@ -503,13 +505,13 @@ impl<'p> Emitter<'p> {
                     self.a.vmaskmovps(x, x, xmmword_ptr(at(0)))?;
                     match narrow {
                         Narrow::F32 => self.a.vcvtps2pd(y, x)?,
-                        Narrow::I32 => self.a.vcvtdq2pd(y, x)?,
+                        _ => self.a.vcvtdq2pd(y, x)?,
                     }
                 } else {
                     self.a.prefetcht0(byte_ptr(at(PREFETCH_AHEAD)))?;
                     match narrow {
                         Narrow::F32 => self.a.vcvtps2pd(y, xmmword_ptr(at(0)))?,
-                        Narrow::I32 => self.a.vcvtdq2pd(y, xmmword_ptr(at(0)))?,
+                        _ => self.a.vcvtdq2pd(y, xmmword_ptr(at(0)))?,
                     }
                 }
                 continue;
@@ -525,8 +527,36 @@ impl<'p> Emitter<'p> {
                 self.a.prefetcht0(byte_ptr(at(PREFETCH_AHEAD)))?;
                 self.a.vmovupd(y, src)?;
             }
+            if narrow == Some(Narrow::I64) {
+                self.int64_to_float64(y)?;
+                if self.tail {
+                    // The conversion took the mask register as scratch.
+                    self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
+                }
+            }
         }
         Ok(())
+    }
+
+    /// `arith::i64_to_f64` on the four int64 lanes of `y`, in place (no
+    /// `vcvtqq2pd` before AVX-512DQ), with the mask register as scratch: the
+    /// high halves with their sign bits flipped, in the bits of 2^84 + 2^63
+    /// and less that, plus the low halves in the bits of 2^52 less that,
+    /// one rounding in all.
+    fn int64_to_float64(&mut self, y: Y) -> R {
+        const TWO_84_AND_63: u64 = 0x4530_0000_8000_0000;
+        const TWO_52: u64 = 0x4330_0000_0000_0000;
+        self.a.vpsrlq(MASK, y, 32)?;
+        // The shifted lanes' high 32 bits are 0: one xor flips the sign bit
+        // of the high half and sets 2^84's exponent.
+        let high = self.bits(TWO_84_AND_63);
+        with_src!(self.vpxor(MASK, MASK; high))?;
+        self.bin(Bin::Sub, MASK, MASK, high)?;
+        // The low halves under the high dwords of 2^52.
+        let two_52 = self.bits(TWO_52);
+        with_src!(self.vpblendd(y, y; two_52; 0b1010_1010))?;
+        self.bin(Bin::Sub, y, y, two_52)?;
+        self.bin(Bin::Add, y, y, Src::Reg(MASK))
     }
 
     /// The factor from the loop's index (`rax`, and the vector offsets) to
