@@ -9,7 +9,7 @@
 //! field as an integer (`vpsllq`, `vpaddq`; exact where the kernels'
 //! `pow2i` product is exact, which their fast paths guarantee), the integer
 //! exponent of log is made a float through the bits of 1.5 * 2^52 as
-//! `i64_to_f64` does, unsigned comparisons are signed ones of patterns with
+//! `small_i64_to_f64` does, unsigned comparisons are signed ones of patterns with
 //! the sign bit flipped (`vpcmpgtq`), selects are `vblendvpd` on a
 //! comparison's all-ones lanes or on a sign bit, and `copysign` is three
 //! logical operations. Square root is the hardware instruction, and so is
@@ -813,7 +813,7 @@ impl Kernels for Emitter<'_> {
         self.a.vpsrlq(dst, dst, 52)
     }
 
-    /// kd = i64_to_f64(k): from_bits(bits(SHIFT) + k) - SHIFT, here
+    /// kd = small_i64_to_f64(k): from_bits(bits(SHIFT) + k) - SHIFT, here
     /// from_bits(bits(SHIFT) + (k + 2048)) - (SHIFT + 2048); both exact.
     fn log_exponent_to_f64(&mut self, k: Y) -> R {
         let shift_bits = self.bits(SHIFT.to_bits());

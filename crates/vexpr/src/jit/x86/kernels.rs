@@ -205,7 +205,7 @@ pub(super) trait Kernels {
     fn log_exponent(&mut self, dst: Self::V, tmp: Self::V) -> R;
 
     /// The exponent [`log_exponent`](Kernels::log_exponent) made, as a float
-    /// in place (exactly, as `i64_to_f64` does).
+    /// in place (exactly, as `small_i64_to_f64` does).
     fn log_exponent_to_f64(&mut self, k: Self::V) -> R;
 
     /// The end of sin and cos: `d` = the polynomial's result `r` with its

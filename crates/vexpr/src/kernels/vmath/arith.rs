@@ -118,9 +118,10 @@ pub(super) fn round_int_mul<M: Fma>(a: f64, b: f64) -> (f64, i64) {
 }
 
 /// Converts a small integer (|k| < 2^51) to f64 without `cvtsi2sd`, which
-/// has no packed form before AVX-512DQ.
+/// has no packed form before AVX-512DQ: one add through the bits of
+/// 1.5 * 2^52. `kernels::arith::i64_to_f64` takes any int64.
 #[inline(always)]
-pub(super) fn i64_to_f64(k: i64) -> f64 {
+pub(super) fn small_i64_to_f64(k: i64) -> f64 {
     f64::from_bits((SHIFT.to_bits() as i64).wrapping_add(k) as u64) - SHIFT
 }
 

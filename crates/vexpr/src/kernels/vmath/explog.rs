@@ -5,8 +5,8 @@
 //! subnormals) without branches; see `arith` for why.
 
 use super::arith::{
-    Fma, abs, copysign, flip_sign, horner, i64_to_f64, pow2i, round_int_mul, select, select_i,
-    two_sum,
+    Fma, abs, copysign, flip_sign, horner, pow2i, round_int_mul, select, select_i,
+    small_i64_to_f64, two_sum,
 };
 use super::consts::{
     EXP_Q, INV_LN2, INV_LN2_HI, INV_LN2_LO, INV_LN10, LN2_HI, LN2_LO, LOG_L, LOG10_2_HI, LOG10_2_LO,
@@ -150,7 +150,7 @@ fn log_parts_normal<M: Fma>(x: f64, k_offset: i64) -> LogParts {
     let r = z * horner::<M, 7>(z, &LOG_L);
     let hfsq = 0.5 * f * f;
     LogParts {
-        kd: i64_to_f64(k),
+        kd: small_i64_to_f64(k),
         f,
         hfsq,
         sr: s * (hfsq + r),

@@ -31,7 +31,7 @@
 //! (the baseline level on x86-64) none of the exact products exist, and the
 //! loop runs `f64::powf` throughout.
 
-use super::arith::{Fma, abs, fast_two_sum, flip_sign, horner, i64_to_f64, select, two_sum};
+use super::arith::{Fma, abs, fast_two_sum, flip_sign, horner, select, small_i64_to_f64, two_sum};
 use super::consts::{LN2_HI, LN2_LO};
 use super::explog::{expm1_tail, reduce_ln2};
 
@@ -65,7 +65,7 @@ const PRODUCT_BOUND: f64 = 1000.0;
 pub(super) fn pow_needs_full(x: f64, y: f64) -> bool {
     // The exponent field, without the sign bit.
     let e = ((x.to_bits() >> 52) & 0x7ff) as i64 - 1023;
-    let bound = abs(y) * i64_to_f64(e.abs() + 1);
+    let bound = abs(y) * small_i64_to_f64(e.abs() + 1);
     // NaN is outside every range.
     !(f64::MIN_POSITIVE..=f64::MAX).contains(&abs(x)) || !(0.0..=PRODUCT_BOUND).contains(&bound)
 }
@@ -77,7 +77,7 @@ fn log_two_doubles<M: Fma>(x: f64) -> (f64, f64) {
     // As in `explog::log_parts_normal`: the exponent counted from √2/2, so
     // the mantissa m lands in [√2/2, √2).
     let tmp = ix.wrapping_sub(0x3fe6_a09e_667f_3bcd);
-    let k = i64_to_f64(tmp >> 52);
+    let k = small_i64_to_f64(tmp >> 52);
     const EXP_MASK: i64 = (0xfff_u64 << 52) as i64;
     let m = f64::from_bits(ix.wrapping_sub(tmp & EXP_MASK) as u64);
     // Exact by Sterbenz's lemma (m within a factor 2 of 1), and 2 + f as

@@ -44,7 +44,7 @@
 //! above is exact in f64, and the rest of `%` and `//` runs in f32 as in
 //! the scalar code.
 
-use super::arith::{Fma, SHIFT, abs, copysign, i64_to_f64, select};
+use super::arith::{Fma, SHIFT, abs, copysign, select, small_i64_to_f64};
 
 /// `|fl(a / b)|` at or above this (or NaN) is not ordinary.
 const MAX_QUOTIENT: f64 = 4503599627370496.0; // 2^52
@@ -77,10 +77,13 @@ pub(super) const FLOORDIV_F64_LIMIT: f64 = 2251799813685248.0; // 2^51
 pub(super) const FLOORDIV_F32_LIMIT: f64 = 4194304.0; // 2^22
 
 /// True for the lanes [`floordiv_ordinary`] does not cover: those of
-/// [`fmod_needs_full`] and quotients at or above `limit`.
+/// [`fmod_needs_full`] (`limit` is below its quotient bound) and quotients
+/// at or above `limit`.
 #[inline(always)]
 pub(super) fn floordiv_needs_full(a: f64, b: f64, limit: f64) -> bool {
-    fmod_needs_full(a, b) || abs(a / b) >= limit
+    debug_assert!(limit <= MAX_QUOTIENT);
+    let quotient = abs(a / b);
+    quotient.is_nan() || quotient >= limit || abs(b) == f64::INFINITY
 }
 
 /// NumPy's `a // b` (`npy_floor_divide`) for lanes where
@@ -134,7 +137,7 @@ pub(super) fn divmod_i64_needs_full(a: i64, b: i64) -> bool {
 /// [`divmod_i64_needs_full`] is false.
 #[inline(always)]
 pub(super) fn divmod_i64_ordinary(a: i64, b: i64) -> (i64, i64) {
-    let (x, y) = (i64_to_f64(a), i64_to_f64(b));
+    let (x, y) = (small_i64_to_f64(a), small_i64_to_f64(b));
     let q = (x / y).floor();
     // |q| <= |a| < 2^51: the shift trick reads it back exactly.
     let qi = to_int(q);
