@@ -55,8 +55,8 @@
 
 use super::kernels::{self, Fma, Fused, Kernels, R, SinCosParts};
 use super::{
-    ABS, Bin, Compiled, Divider, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use, counted_cycles,
-    divider_pattern, lane_numbers, predicate,
+    ABS, Bin, Compiled, Divider, INPUT_GPRS, Pool, SIGN, by_use, counted_cycles, divider_pattern,
+    lane_numbers, predicate, prefetch_ahead,
 };
 use crate::functions::{Compare, JitOp, Rounding};
 use crate::jit::plan::{Elem, Narrow};
@@ -493,6 +493,7 @@ impl<'p> Emitter<'p> {
             let narrow = self.plan.narrow[j];
             let scale = self.index_scale(self.plan.input_bytes(j));
             let at = |extra: i32| INPUT_GPRS[j] + rax * scale + (off * scale + extra);
+            let ahead = prefetch_ahead(self.plan.inputs.len());
             if let Some(narrow @ (Narrow::F32 | Narrow::I32)) = narrow {
                 // Four 4-byte elements, widened into the four float64 lanes.
                 let x = XMM[YMM.iter().position(|&r| r == y).expect("a ymm register")];
@@ -508,7 +509,7 @@ impl<'p> Emitter<'p> {
                         _ => self.a.vcvtdq2pd(y, x)?,
                     }
                 } else {
-                    self.a.prefetcht0(byte_ptr(at(PREFETCH_AHEAD)))?;
+                    self.a.prefetcht0(byte_ptr(at(ahead)))?;
                     match narrow {
                         Narrow::F32 => self.a.vcvtps2pd(y, xmmword_ptr(at(0)))?,
                         _ => self.a.vcvtdq2pd(y, xmmword_ptr(at(0)))?,
@@ -524,7 +525,7 @@ impl<'p> Emitter<'p> {
                     Elem::F64 => self.a.vmaskmovpd(y, MASK, src)?,
                 }
             } else {
-                self.a.prefetcht0(byte_ptr(at(PREFETCH_AHEAD)))?;
+                self.a.prefetcht0(byte_ptr(at(ahead)))?;
                 self.a.vmovupd(y, src)?;
             }
             if narrow == Some(Narrow::I64) {
