@@ -58,6 +58,21 @@ pub(crate) use plan::MAX_INPUTS;
 use plan::{Plan, Slot};
 use std::sync::Arc;
 
+/// How a run of machine code meets memory, which picks one of the three
+/// functions made for each program (they differ only in these hints).
+/// Ordered by how far from the core the run's data is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Traffic {
+    /// Inputs and output fit in the caches near the core: no software
+    /// prefetches, whose load slots and early fills only cost there.
+    Cached,
+    /// Inputs prefetched ahead of the loads, ordinary stores.
+    Prefetched,
+    /// Inputs prefetched, whole vectors stored non-temporally (past the
+    /// caches): the output must be 64-byte aligned.
+    Streaming,
+}
+
 /// Machine code for one program: see the module doc.
 pub(crate) struct Code {
     #[cfg(target_arch = "x86_64")]
@@ -229,9 +244,10 @@ impl Code {
     /// `n`, or fewer (a multiple of the vector's lanes) when a vector needed
     /// a full math function; the elements from there on are left untouched.
     ///
-    /// With `streaming`, whole vectors are stored non-temporally (past the
-    /// caches); the caller then orders them with a store fence before the
-    /// output is read by another thread.
+    /// `traffic` picks the function ([`Traffic`]). With
+    /// [`Traffic::Streaming`], whole vectors are stored non-temporally (past
+    /// the caches); the caller then orders them with a store fence before
+    /// the output is read by another thread.
     ///
     /// # Safety
     /// Each `inputs[j]` must be valid for reading `n` values (of
@@ -239,13 +255,13 @@ impl Code {
     /// each); `out` may equal an input pointer only if that input is
     /// not read after the output is written (the VM never passes such a pair:
     /// an input that is the output is copied to scratch first). With
-    /// `streaming`, `out` must be 64-byte aligned.
+    /// [`Traffic::Streaming`], `out` must be 64-byte aligned.
     pub(crate) unsafe fn run(
         &self,
         inputs: &[*const u8],
         out: *mut u8,
         n: usize,
-        streaming: bool,
+        traffic: Traffic,
     ) -> usize {
         debug_assert_eq!(inputs.len(), self.inputs.len());
         #[cfg(target_arch = "x86_64")]
@@ -264,11 +280,11 @@ impl Code {
         // its backend emits. The pointers' validity, and `out`'s alignment
         // for the streaming entry's `vmovntpd`, are the caller's promise.
         unsafe {
-            (self.inner.entry(streaming))(inputs.as_ptr(), out, n, self.inner.pool())
+            (self.inner.entry(traffic))(inputs.as_ptr(), out, n, self.inner.pool())
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
-            let _ = (inputs, out, n, streaming);
+            let _ = (inputs, out, n, traffic);
             0
         }
     }

@@ -229,6 +229,22 @@ fn check_typed(source: &str, columns: &[Vec<f64>], dtype: crate::DType) -> Resul
     Ok(())
 }
 
+/// The machine code runs each check compares with the passes: on one
+/// thread and two, through the function that runs in the caches (the
+/// checks' inputs are small) and through the one that prefetches
+/// (`jit::Traffic`; the streaming one has its own tests).
+fn machine_code_runs() -> [(usize, bool); 4] {
+    [(1, false), (2, false), (1, true), (2, true)]
+}
+
+/// `f()` with runs that prefetch (`vm::PREFETCH_ANYWAY`) or not.
+fn with_prefetch<T>(prefetch: bool, f: impl FnOnce() -> T) -> T {
+    crate::vm::PREFETCH_ANYWAY.set(prefetch);
+    let result = f();
+    crate::vm::PREFETCH_ANYWAY.set(false);
+    result
+}
+
 /// [`check`] at one level: `run(jit, threads)` evaluates there.
 fn check_at(
     source: &str,
@@ -237,8 +253,9 @@ fn check_at(
     run: impl Fn(bool, usize) -> Result<crate::Array, String>,
 ) -> Result<(), String> {
     let want = lanes(&run(false, 1)?);
-    for threads in [1, 2] {
-        let got = lanes(&run(true, threads)?);
+    for (threads, prefetch) in machine_code_runs() {
+        let got = with_prefetch(prefetch, || run(true, threads));
+        let got = lanes(&got?);
         for (i, (&(wb, w), &(gb, g))) in want.iter().zip(&got).enumerate() {
             if wb == gb {
                 continue;
@@ -1560,8 +1577,8 @@ fn check_boolean(source: &str, columns: &[Vec<f64>], dtype: crate::DType) -> Res
             r.as_slice::<bool>().unwrap().to_vec()
         };
         let want = run(false, 1);
-        for threads in [1, 2] {
-            let got = run(true, threads);
+        for (threads, prefetch) in machine_code_runs() {
+            let got = with_prefetch(prefetch, || run(true, threads));
             if let Some(i) = (0..want.len()).find(|&i| want[i] != got[i]) {
                 let inputs: Vec<f64> = columns.iter().map(|c| c[i]).collect();
                 return Err(format!(

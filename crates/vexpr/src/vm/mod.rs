@@ -33,7 +33,7 @@ pub(crate) use reduce::{PARALLEL_REDUCTION_LEN, ReduceError, reduce, reduced_sha
 pub(crate) use reduce_chunked::ChunkedReduction;
 
 use crate::cpu::{CpuLevel, with_run_cap};
-use crate::jit::Code;
+use crate::jit::{Code, Traffic};
 use crate::kernels::Operand;
 use crate::program::{MAX_ARGS, Program, Role};
 use scratch::{Scratch, with_scratch};
@@ -499,7 +499,13 @@ fn run_at_level(
         pending,
         block_len,
         streaming,
-        non_temporal: streaming.prefetch_inputs || bytes >= NON_TEMPORAL_FROM_BYTES,
+        traffic: if streaming.prefetch_inputs || bytes >= NON_TEMPORAL_FROM_BYTES {
+            Traffic::Streaming
+        } else if bytes <= CACHED_UP_TO_BYTES && !prefetch_anyway() {
+            Traffic::Cached
+        } else {
+            Traffic::Prefetched
+        },
         interrupt: options.interrupt,
     };
     let small = match code {
@@ -602,9 +608,10 @@ struct Run<'r, 'a> {
     pending: bool,
     block_len: usize,
     streaming: Streaming,
-    /// Machine code stores the output past the caches (non-temporally): a run
-    /// that streams, or moves [`NON_TEMPORAL_FROM_BYTES`].
-    non_temporal: bool,
+    /// The machine code's memory hints ([`Traffic`]): non-temporal stores
+    /// for a run that streams or moves [`NON_TEMPORAL_FROM_BYTES`], no
+    /// prefetches for one of at most [`CACHED_UP_TO_BYTES`].
+    traffic: Traffic,
     /// [`Options::interrupt`].
     interrupt: Option<&'static AtomicBool>,
 }
@@ -621,6 +628,41 @@ struct Run<'r, 'a> {
 /// on one thread, and 0.22-0.24 against 0.36-0.38 on two, so it keeps them;
 /// `2*a**3 - 4*a**5 + 6*log(a)` (16 MB) was unchanged (1.96-2.01).
 const NON_TEMPORAL_FROM_BYTES: usize = 16 << 20;
+
+/// Machine code runs without software prefetches ([`Traffic::Cached`]) when
+/// the run moves at most this many bytes (contiguous inputs and output):
+/// then they are in L2 (512 KiB a core on the machine measured) or near it,
+/// where the hardware's own prefetcher keeps up and the prefetches only take
+/// load slots. At AVX2 (`vexpr bench EXPR --n N --threads T`, the two
+/// variants in one binary and interleaved, medians of three, ns/elem, with
+/// prefetches → without): N = 10k, one thread: `a <= b` 0.44 → 0.23, `a + b`
+/// 0.36 → 0.28, `a*b + c*d` 0.66 → 0.55, `where(a > b, a*b, a - b)` 0.34 →
+/// 0.28, float32 `a + b` 0.20 → 0.14; two threads `a <= b` 0.41 → 0.34; at
+/// N = 30k alike. At 1M (24 MB) the prefetches were worth it: `a <= b` 0.47
+/// with them, 0.85 without.
+const CACHED_UP_TO_BYTES: usize = 1 << 20;
+
+#[cfg(test)]
+thread_local! {
+    /// Runs started on this thread take [`Traffic::Prefetched`] however few
+    /// bytes they move, so that the machine code tests reach that function
+    /// with small inputs too (a run's traffic is chosen on the calling
+    /// thread and shared with its pool threads).
+    pub(crate) static PREFETCH_ANYWAY: std::cell::Cell<bool> =
+        const { std::cell::Cell::new(false) };
+}
+
+/// Whether a test asked for [`PREFETCH_ANYWAY`] on this thread.
+fn prefetch_anyway() -> bool {
+    #[cfg(test)]
+    {
+        PREFETCH_ANYWAY.get()
+    }
+    #[cfg(not(test))]
+    {
+        false
+    }
+}
 
 /// The elements of a one-thread piece while the run's machine code is being
 /// made: 16 Ki elements are 20-160 µs of passes for E1-E8, about the time
@@ -662,15 +704,17 @@ impl Run<'_, '_> {
             // with ordinary stores.
             let w = code.elem_bytes;
             let aligned = out.as_ptr().align_offset(64);
-            if !self.non_temporal || !aligned.is_multiple_of(w) {
-                return self.machine_span(code, inputs, out, start, len, false);
+            if self.traffic != Traffic::Streaming || !aligned.is_multiple_of(w) {
+                let traffic = self.traffic.min(Traffic::Prefetched);
+                return self.machine_span(code, inputs, out, start, len, traffic);
             }
             let head = (aligned / w).min(len);
             let (first, rest) = out.split_at_mut(head * w);
             let result = self
-                .machine_span(code, inputs, first, start, head, false)
+                .machine_span(code, inputs, first, start, head, Traffic::Prefetched)
                 .and_then(|()| {
-                    self.machine_span(code, inputs, rest, start + head, len - head, true)
+                    let (start, len) = (start + head, len - head);
+                    self.machine_span(code, inputs, rest, start, len, Traffic::Streaming)
                 });
             stream::stream_fence();
             return result;
@@ -741,7 +785,7 @@ impl Run<'_, '_> {
         out: &mut [u8],
         start: usize,
         len: usize,
-        streaming: bool,
+        traffic: Traffic,
     ) -> Result<(), Stop> {
         let w = code.elem_bytes;
         let mut i = 0;
@@ -758,7 +802,10 @@ impl Run<'_, '_> {
                 *p = data[(start + i) * iw..(start + end) * iw].as_ptr();
             }
             let rest = &mut out[i * w..end * w];
-            let stream_here = streaming && rest.as_ptr().align_offset(64) == 0;
+            let traffic_here = match traffic {
+                Traffic::Streaming if rest.as_ptr().align_offset(64) != 0 => Traffic::Prefetched,
+                traffic => traffic,
+            };
             // SAFETY: each pointer starts the end - i elements (of the code's
             // `input_bytes` for that input) of a dense input from element
             // start + i (the slices just taken), and `rest` holds end - i
@@ -770,7 +817,7 @@ impl Run<'_, '_> {
                     &pointers[..inputs.len()],
                     rest.as_mut_ptr(),
                     end - i,
-                    stream_here,
+                    traffic_here,
                 )
             };
             if i < end {
@@ -901,7 +948,7 @@ impl Run<'_, '_> {
                     &inputs[..code.inputs.len()],
                     out_values.as_mut_ptr(),
                     n,
-                    false,
+                    Traffic::Prefetched,
                 )
             };
             if done == n {

@@ -60,7 +60,7 @@ use super::{
 };
 use crate::functions::{Compare, JitOp, Rounding};
 use crate::jit::plan::{Elem, Narrow};
-use crate::jit::{Backend, Plan, Slot};
+use crate::jit::{Backend, Plan, Slot, Traffic};
 use crate::kernels::vmath::shared::{
     ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, PI_HI_LO, PIO2_HI_LO, PIO4, SHIFT, TRIG_TINY,
 };
@@ -86,8 +86,8 @@ impl Backend for Avx2 {
     /// out of range, or the assembler or the memory mapping refuses (never
     /// expected).
     fn lower(program: &Program, plan: &Plan) -> Option<Compiled> {
-        let (e, streaming) = emit(program, plan)?;
-        Compiled::assemble(e.a, streaming, e.pool.words)
+        let (e, labels) = emit(program, plan)?;
+        Compiled::assemble(e.a, labels, e.pool.words)
     }
 
     fn compute_ns_per_element(program: &Program) -> f64 {
@@ -123,7 +123,7 @@ fn balance(program: &Program) -> (f64, f64) {
 
 /// The two functions of `program`, not yet assembled, and the streaming
 /// one's label.
-fn emit<'p>(program: &'p Program, plan: &'p Plan) -> Option<(Emitter<'p>, CodeLabel)> {
+fn emit<'p>(program: &'p Program, plan: &'p Plan) -> Option<(Emitter<'p>, [CodeLabel; 2])> {
     let values = plan.values();
     // Inputs are loaded at the vector's start, where their loads have the
     // most time, and just before their first reader only when the scratch
@@ -159,12 +159,13 @@ fn emit<'p>(program: &'p Program, plan: &'p Plan) -> Option<(Emitter<'p>, CodeLa
         pattern.clone(),
     )
     .ok()?;
-    count.emit_both().ok()??;
+    // The three functions read the same constants: one is enough to count.
+    count.emit_function(Traffic::Cached).ok()?.then_some(())?;
     let free = (values..REGISTERS - top).map(|r| YMM[r]);
     let resident = by_use(count.uses).into_iter().zip(free).collect();
     let mut e = Emitter::new(program, plan, resident, (scratch, loads), pattern).ok()?;
-    let streaming = e.emit_both().ok()??;
-    Some((e, streaming))
+    let labels = e.emit_all().ok()??;
+    Some((e, labels))
 }
 
 /// The instructions of `program`'s AVX2 code that need more than AVX2 and
@@ -394,8 +395,9 @@ struct Emitter<'p> {
     uses: HashMap<u64, usize>,
     /// Constants kept in registers, loaded before the loop.
     resident: HashMap<u64, Y>,
-    /// Store whole vectors with `vmovntpd` (the second function).
-    streaming: bool,
+    /// The function being emitted: prefetches unless [`Traffic::Cached`],
+    /// whole vectors stored with `vmovntpd` if [`Traffic::Streaming`].
+    traffic: Traffic,
     /// The current vector is the last, partial one: its lane mask is at
     /// `[rsp]`.
     tail: bool,
@@ -454,7 +456,7 @@ impl<'p> Emitter<'p> {
             ),
             uses: HashMap::new(),
             resident,
-            streaming: false,
+            traffic: Traffic::Cached,
             tail: false,
             squares: None,
             scratch_at,
@@ -494,6 +496,7 @@ impl<'p> Emitter<'p> {
             let scale = self.index_scale(self.plan.input_bytes(j));
             let at = |extra: i32| INPUT_GPRS[j] + rax * scale + (off * scale + extra);
             let ahead = prefetch_ahead(self.plan.inputs.len());
+            let prefetch = self.traffic != Traffic::Cached;
             if let Some(narrow @ (Narrow::F32 | Narrow::I32)) = narrow {
                 // Four 4-byte elements, widened into the four float64 lanes.
                 let x = XMM[YMM.iter().position(|&r| r == y).expect("a ymm register")];
@@ -509,7 +512,9 @@ impl<'p> Emitter<'p> {
                         _ => self.a.vcvtdq2pd(y, x)?,
                     }
                 } else {
-                    self.a.prefetcht0(byte_ptr(at(ahead)))?;
+                    if prefetch {
+                        self.a.prefetcht0(byte_ptr(at(ahead)))?;
+                    }
                     match narrow {
                         Narrow::F32 => self.a.vcvtps2pd(y, xmmword_ptr(at(0)))?,
                         _ => self.a.vcvtdq2pd(y, xmmword_ptr(at(0)))?,
@@ -525,7 +530,9 @@ impl<'p> Emitter<'p> {
                     Elem::F64 => self.a.vmaskmovpd(y, MASK, src)?,
                 }
             } else {
-                self.a.prefetcht0(byte_ptr(at(ahead)))?;
+                if prefetch {
+                    self.a.prefetcht0(byte_ptr(at(ahead)))?;
+                }
                 self.a.vmovupd(y, src)?;
             }
             if narrow == Some(Narrow::I64) {
@@ -664,8 +671,8 @@ impl Kernels for Emitter<'_> {
 
     const VECTOR_BYTES: i32 = VECTOR;
 
-    fn set_streaming(&mut self, streaming: bool) {
-        self.streaming = streaming;
+    fn set_traffic(&mut self, traffic: Traffic) {
+        self.traffic = traffic;
     }
 
     fn input_count(&self) -> usize {
@@ -1035,7 +1042,7 @@ impl Kernels for Emitter<'_> {
                 Elem::F32 => self.a.vmaskmovps(dst, MASK, out)?,
                 Elem::F64 => self.a.vmaskmovpd(dst, MASK, out)?,
             }
-        } else if self.streaming {
+        } else if self.traffic == Traffic::Streaming {
             self.a.vmovntpd(dst, out)?;
         } else {
             self.a.vmovupd(dst, out)?;

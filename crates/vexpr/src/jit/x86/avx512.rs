@@ -24,7 +24,7 @@ use super::{
 };
 use crate::functions::{Compare, JitOp, Rounding};
 use crate::jit::plan::Elem;
-use crate::jit::{Backend, Plan, Slot};
+use crate::jit::{Backend, Plan, Slot, Traffic};
 use crate::kernels::vmath::shared::{
     ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, DIV_MAX, DIV_MIN, PI_HI_LO, PIO2_HI_LO,
     PIO4, SQRT_MAX, SQRT_MIN, TRIG_TINY,
@@ -54,7 +54,8 @@ impl Backend for Avx512 {
         // most used ones then live in the vector registers that neither the
         // program's values nor the kernels' scratch take.
         let mut count = Emitter::new(program, plan, HashMap::new()).ok()?;
-        count.emit_both().ok()??;
+        // The three functions read the same constants: one is enough to count.
+        count.emit_function(Traffic::Cached).ok()?.then_some(())?;
         let values = plan.values();
         let scratch = program
             .code
@@ -67,8 +68,8 @@ impl Backend for Avx512 {
         let free = (values..16).chain(16 + scratch..32).map(|r| ZMM[r]);
         let resident = by_use(count.uses).into_iter().zip(free).collect();
         let mut e = Emitter::new(program, plan, resident).ok()?;
-        let streaming = e.emit_both().ok()??;
-        Compiled::assemble(e.a, streaming, e.pool.words)
+        let labels = e.emit_all().ok()??;
+        Compiled::assemble(e.a, labels, e.pool.words)
     }
 
     fn compute_ns_per_element(program: &Program) -> f64 {
@@ -84,7 +85,7 @@ impl Backend for Avx512 {
 pub(in crate::jit) fn instructions(program: &Program) -> Option<Vec<iced_x86::Instruction>> {
     let plan = Plan::new(program, Avx512::MAX_VALUES)?;
     let mut e = Emitter::new(program, &plan, HashMap::new()).ok()?;
-    e.emit_both().ok()??;
+    e.emit_all().ok()??;
     Some(e.a.instructions().to_vec())
 }
 
@@ -197,8 +198,9 @@ struct Emitter<'p> {
     uses: HashMap<u64, usize>,
     /// Constants kept in registers, loaded before the loop.
     resident: HashMap<u64, Z>,
-    /// Store whole vectors with `vmovntpd` (the second function).
-    streaming: bool,
+    /// The function being emitted: prefetches unless [`Traffic::Cached`],
+    /// whole vectors stored with `vmovntpd` if [`Traffic::Streaming`].
+    traffic: Traffic,
     /// The current vector is the last, partial one, under the mask `k1`.
     tail: bool,
     /// After a `powi`: its base, and how many of its squares x^2, x^4, ...
@@ -223,7 +225,7 @@ impl<'p> Emitter<'p> {
             pool: Pool::new(lane_numbers(plan.elem, 64), 1),
             uses: HashMap::new(),
             resident,
-            streaming: false,
+            traffic: Traffic::Cached,
             tail: false,
             squares: None,
             program,
@@ -375,8 +377,8 @@ impl Kernels for Emitter<'_> {
 
     const VECTOR_BYTES: i32 = 64;
 
-    fn set_streaming(&mut self, streaming: bool) {
-        self.streaming = streaming;
+    fn set_traffic(&mut self, traffic: Traffic) {
+        self.traffic = traffic;
     }
 
     fn input_count(&self) -> usize {
@@ -664,7 +666,7 @@ impl Kernels for Emitter<'_> {
         for (j, &reg) in self.plan.inputs.clone().iter().enumerate() {
             let z = self.z(reg as u32);
             let src = zmmword_ptr(INPUT_GPRS[j] + rax + off);
-            if !tail {
+            if !tail && self.traffic != Traffic::Cached {
                 self.a
                     .prefetcht0(byte_ptr(INPUT_GPRS[j] + rax + (off + PREFETCH_AHEAD)))?;
             }
@@ -686,7 +688,7 @@ impl Kernels for Emitter<'_> {
             self.a.vmovups(dst.k1(), out)?;
         } else if tail {
             self.a.vmovupd(dst.k1(), out)?;
-        } else if self.streaming {
+        } else if self.traffic == Traffic::Streaming {
             self.a.vmovntpd(dst, out)?;
         } else {
             self.a.vmovupd(dst, out)?;

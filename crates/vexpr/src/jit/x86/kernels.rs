@@ -14,7 +14,7 @@
 use super::{ABS, Bin, Divider, INPUT_GPRS, saved_gprs};
 use crate::functions::{Compare, JitOp, Logic, POWI_MAX, POWI_MIN, Rounding};
 use crate::jit::plan::Elem;
-use crate::jit::{Plan, Slot};
+use crate::jit::{Plan, Slot, Traffic};
 use crate::kernels::vmath::shared::{
     ATAN_A, EXP_Q, INV_LN2, INV_PI, LN2_HI, LN2_LO, LOG_L, PIO2, SHIFT, SIN_WIDE, TRIG_FAST_MAX,
 };
@@ -105,8 +105,9 @@ pub(super) trait Kernels {
     /// Bytes per vector.
     const VECTOR_BYTES: i32;
 
-    /// Store whole vectors with `vmovntpd` (the second function) or not.
-    fn set_streaming(&mut self, streaming: bool);
+    /// The function being emitted: its prefetches and stores
+    /// ([`Traffic`]).
+    fn set_traffic(&mut self, traffic: Traffic);
 
     /// How many input pointers the loop reads.
     fn input_count(&self) -> usize;
@@ -225,23 +226,31 @@ pub(super) trait Kernels {
         t: Self::V,
     ) -> R;
 
-    /// The plain function, then the streaming one (whose label it returns);
-    /// `None` when the program has an instruction it cannot compile.
-    fn emit_both(&mut self) -> Result<Option<CodeLabel>, IcedError> {
-        if !self.emit_function(false)? {
+    /// The function of each [`Traffic`], in its order (the labels of the
+    /// second and third returned); `None` when the program has an
+    /// instruction it cannot compile.
+    fn emit_all(&mut self) -> Result<Option<[CodeLabel; 2]>, IcedError> {
+        if !self.emit_function(Traffic::Cached)? {
             return Ok(None);
         }
-        let mut streaming = self.asm().create_label();
-        self.asm().set_label(&mut streaming)?;
-        Ok(self.emit_function(true)?.then_some(streaming))
+        let mut labels = [self.asm().create_label(), self.asm().create_label()];
+        for (label, traffic) in labels
+            .iter_mut()
+            .zip([Traffic::Prefetched, Traffic::Streaming])
+        {
+            self.asm().set_label(label)?;
+            if !self.emit_function(traffic)? {
+                return Ok(None);
+            }
+        }
+        Ok(Some(labels))
     }
 
-    /// One whole function (the plain one, or with `streaming` stores): a
-    /// group of vectors an iteration, then whole vectors one at a time, then
-    /// the last partial one; `false` when the program has an instruction it
-    /// cannot compile.
-    fn emit_function(&mut self, streaming: bool) -> Result<bool, IcedError> {
-        self.set_streaming(streaming);
+    /// One whole function, for runs of `traffic`: a group of vectors an
+    /// iteration, then whole vectors one at a time, then the last partial
+    /// one; `false` when the program has an instruction it cannot compile.
+    fn emit_function(&mut self, traffic: Traffic) -> Result<bool, IcedError> {
+        self.set_traffic(traffic);
         let inputs = self.input_count();
         for &gpr in saved_gprs(inputs) {
             self.asm().push(gpr)?;

@@ -87,8 +87,8 @@ pub(super) use avx512::Avx512;
 #[cfg(test)]
 pub(super) use avx512::instructions as avx512_instructions;
 
-use super::Compare;
 use super::plan::Elem;
+use super::{Compare, Traffic};
 use crate::functions::JitOp;
 use exec::ExecCode;
 use iced_x86::BlockEncoderOptions;
@@ -105,22 +105,17 @@ pub(super) type Entry =
 pub(crate) struct Compiled {
     /// Read and execute only; released on drop, so the entries live as long.
     _code: ExecCode,
-    /// The loop with ordinary stores.
-    plain: Entry,
-    /// The loop with non-temporal stores of whole vectors (`vmovntpd`).
-    streaming: Entry,
+    /// The functions for [`Traffic::Cached`], [`Traffic::Prefetched`] and
+    /// [`Traffic::Streaming`] runs, in that order.
+    entries: [Entry; 3],
     /// Kernel and program constants, read through `rcx`.
     pool: Box<[u64]>,
 }
 
 impl Compiled {
-    /// The function with ordinary stores, or with non-temporal ones.
-    pub(super) fn entry(&self, streaming: bool) -> Entry {
-        if streaming {
-            self.streaming
-        } else {
-            self.plain
-        }
+    /// The function for runs of `traffic`.
+    pub(super) fn entry(&self, traffic: Traffic) -> Entry {
+        self.entries[traffic as usize]
     }
 
     /// The constants the code reads through its fourth argument.
@@ -128,30 +123,32 @@ impl Compiled {
         self.pool.as_ptr()
     }
 
-    /// Assembles `a`, which holds the plain function at its start and the
-    /// streaming one at `streaming`, into executable memory; `None` if the
-    /// assembler or the memory mapping refuses (never expected).
-    fn assemble(mut a: CodeAssembler, streaming: CodeLabel, pool: Vec<u64>) -> Option<Compiled> {
+    /// Assembles `a`, which holds the [`Traffic::Cached`] function at its
+    /// start and the other two at `labels`, into executable memory; `None`
+    /// if the assembler or the memory mapping refuses (never expected).
+    fn assemble(mut a: CodeAssembler, labels: [CodeLabel; 2], pool: Vec<u64>) -> Option<Compiled> {
         let assembled = a
             .assemble_options(0, BlockEncoderOptions::RETURN_NEW_INSTRUCTION_OFFSETS)
             .ok()?;
-        let streaming_offset = usize::try_from(assembled.label_ip(&streaming).ok()?).ok()?;
         let code = ExecCode::new(&assembled.inner.code_buffer)?;
-        if streaming_offset >= code.len() {
-            return None;
+        let mut offsets = [0usize; 3];
+        for (offset, label) in offsets[1..].iter_mut().zip(&labels) {
+            *offset = usize::try_from(assembled.label_ip(label).ok()?).ok()?;
+            if *offset >= code.len() {
+                return None;
+            }
         }
-        // SAFETY: `code` holds the two position-independent functions assembled
-        // above (only relative branches; data through the pointer arguments), at
-        // offset 0 and at `streaming_offset` (within the code, checked), with
-        // the `Entry` signature; they stay mapped as long as `Compiled` lives.
-        let plain = unsafe { std::mem::transmute::<*const u8, Entry>(code.as_ptr()) };
-        let streaming_start = code.as_ptr().wrapping_add(streaming_offset);
-        // SAFETY: as above, for the second function.
-        let streaming = unsafe { std::mem::transmute::<*const u8, Entry>(streaming_start) };
+        // SAFETY: `code` holds the three position-independent functions
+        // assembled above (only relative branches; data through the pointer
+        // arguments), at offset 0 and at the labels' offsets (within the
+        // code, checked), each with the `Entry` signature; they stay mapped
+        // as long as `Compiled` lives.
+        let entries = offsets.map(|offset| unsafe {
+            std::mem::transmute::<*const u8, Entry>(code.as_ptr().wrapping_add(offset))
+        });
         Some(Compiled {
             _code: code,
-            plain,
-            streaming,
+            entries,
             pool: pool.into_boxed_slice(),
         })
     }
