@@ -97,6 +97,58 @@ def test_keywords_numexpr_accepts():
         vexpr.evaluate("a + 1", casting="sometimes")
 
 
+def _evaluate_two_frames_up(text):
+    return vexpr.evaluate(text, _frame_depth=4)
+
+
+def test_every_argument_reaches_its_parameter_however_it_is_passed():
+    # `evaluate` reads its arguments off CPython's stack itself (fastcall);
+    # each parameter by position and by keyword, a keyword name that is not
+    # an interned string, and values that go on to the general parser.
+    a = np.arange(6.0).reshape(2, 3)
+    d = {"a": a}
+    local = "".join(["local_", "dict"])
+    forms = {
+        "positional": lambda: vexpr.evaluate("a*2", d),
+        "keyword": lambda: vexpr.evaluate("a*2", local_dict=d),
+        "ex by keyword": lambda: vexpr.evaluate(ex="a*2", local_dict=d),
+        "name built at run time": lambda: vexpr.evaluate("a*2", **{local: d}),
+        "global_dict": lambda: vexpr.evaluate("a*2", {}, d),
+        "all nine": lambda: vexpr.evaluate("a*2", d, None, None, "K", "same_kind", None, 3, None),
+        "sanitize": lambda: vexpr.evaluate("a*2", d, sanitize=True),
+        "NumPy bool": lambda: vexpr.evaluate("a*2", d, sanitize=np.True_, disable_cache=np.True_),
+        "optimization": lambda: vexpr.evaluate("a*2", d, optimization="none", truediv=True),
+    }
+    for name, form in forms.items():
+        np.testing.assert_array_equal(form(), a * 2, err_msg=name)
+    assert vexpr.evaluate("a*2", d, order="F").flags.f_contiguous
+    assert vexpr.evaluate("a*2", d, order="C").flags.c_contiguous
+    ints = np.empty((2, 3), np.int32)
+    with pytest.raises(TypeError):
+        vexpr.evaluate("a*2", d, out=ints)
+    assert vexpr.evaluate("a*2", d, out=ints, casting="unsafe") is ints
+    np.testing.assert_array_equal(ints, a * 2)
+
+    def caller():
+        only_here = np.arange(3.0)  # noqa: F841 - found two frames up
+        return _evaluate_two_frames_up("only_here + 1")
+
+    np.testing.assert_array_equal(caller(), np.arange(3.0) + 1)
+
+
+def test_argument_errors_are_pythons():
+    with pytest.raises(TypeError, match="multiple values for argument 'ex'"):
+        vexpr.evaluate("a", ex="a")
+    with pytest.raises(TypeError, match="positional arguments"):
+        vexpr.evaluate("a", None, None, None, "K", "same_kind", None, 3, None, 5)
+    with pytest.raises(TypeError, match="missing 1 required"):
+        vexpr.evaluate()
+    with pytest.raises(TypeError):
+        vexpr.evaluate("a", {"a": 1.0}, order=3)
+    with pytest.raises(ValueError, match="must specify expression as a string"):
+        vexpr.evaluate(3)
+
+
 class TestOut:
     def test_out_receives_the_result_and_is_returned(self):
         a = np.arange(10.0)

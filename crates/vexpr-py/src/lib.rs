@@ -10,6 +10,7 @@
 //! | [`inputs`] | ndarrays (any layout, byte order, alignment, dtype numexpr takes), Python scalars, array-likes | [`vexpr::Value`]s that borrow the arrays' memory |
 //! | [`cache`] | an expression and its inputs' types | the names it reads, the compiled [`vexpr::Expr`] (bounded caches) |
 //! | [`run`] | a compiled expression, inputs, `out`, `order`, `casting` | the result: one NumPy allocation, filled with the GIL released |
+//! | [`fastcall`] | a call of `evaluate` as CPython passes it (arguments on its stack) | the arguments of [`run::evaluate`], without the tuple and dict PyO3's `**kwargs` convention makes |
 //! | [`fast`] | a call that repeats the thread's last one (same text, dtypes, contiguous arrays of one shape) | the same result, without the general path's lookups and checks |
 //! | [`mapped`] | inputs and `out` in shared file mappings (`np.memmap`) | the same result, read and written a chunk at a time, their pages given back to the kernel (bounded resident memory) |
 //! | [`kept`] | large result arrays NumPy frees | their buffers, kept (a few, bounded) for the next result of the same size |
@@ -21,6 +22,7 @@ use pyo3::prelude::*;
 pub mod cache;
 pub mod errors;
 pub mod fast;
+pub mod fastcall;
 pub mod inputs;
 pub mod kept;
 pub mod mapped;
@@ -31,7 +33,7 @@ pub mod threads;
 /// The extension module.
 #[pymodule]
 fn _vexpr(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(run::evaluate, m)?)?;
+    fastcall::add_evaluate(m)?;
     m.add_function(wrap_pyfunction!(run::validate, m)?)?;
     m.add_function(wrap_pyfunction!(run::re_evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(run::clear_last, m)?)?;

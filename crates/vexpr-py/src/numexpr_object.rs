@@ -14,7 +14,6 @@ use crate::inputs::Input;
 use crate::run::{Prepared, check_order_casting, execute};
 use pyo3::exceptions::PyValueError;
 use pyo3::ffi;
-use pyo3::panic::PanicException;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 use std::sync::Arc;
@@ -332,17 +331,9 @@ unsafe extern "C" fn vectorcall(
     // SAFETY: the GIL is held (the contract above).
     let py = unsafe { Python::assume_attached() };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // SAFETY: `kwnames` is null or a live tuple (the contract above).
-        let kwnames = unsafe { Borrowed::from_ptr_or_opt(py, kwnames) }
-            .map(|k| k.to_owned().cast_into::<PyTuple>())
-            .transpose()?;
+        // SAFETY: CPython's contract, as `call_stack` asks.
+        let (args, kwnames) = unsafe { crate::fastcall::call_stack(py, args, nargs, kwnames) }?;
         let keywords = kwnames.as_ref().map_or(0, |k| k.len());
-        // SAFETY: `args` holds `nargs + keywords` live objects (the
-        // contract above); a call with no arguments may pass null.
-        let args = match nargs + keywords {
-            0 => &[][..],
-            n => unsafe { std::slice::from_raw_parts(args, n) },
-        };
         // SAFETY: each is a live object, borrowed for the call.
         let arg = |p: &*mut ffi::PyObject| unsafe { Borrowed::from_ptr(py, *p) }.to_owned();
         // SAFETY: `callable` is a live `NumExpr` object (the contract above).
@@ -371,19 +362,5 @@ unsafe extern "C" fn vectorcall(
             Bound::from_owned_ptr_or_err(py, result)
         }
     }));
-    let result = outcome.unwrap_or_else(|payload| {
-        let message = payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "panic in vexpr".to_string());
-        Err(PanicException::new_err(message))
-    });
-    match result {
-        Ok(value) => value.into_ptr(),
-        Err(e) => {
-            e.restore(py);
-            std::ptr::null_mut()
-        }
-    }
+    crate::fastcall::into_return_value(py, outcome)
 }
