@@ -602,7 +602,7 @@ fn stored_booleans_with_stray_bytes_in_some_blocks() {
         .with("q", bool_view(q, 1))
         .with("a", &a[..]);
     type Reference = fn(bool, bool, f64) -> f64;
-    let cases: [(&str, Reference); 6] = [
+    let cases: [(&str, Reference); 7] = [
         ("p & q", |p, q, _| f64::from(u8::from(p && q))),
         ("p | ~q", |p, q, _| f64::from(u8::from(p || !q))),
         ("p ^ q", |p, q, _| f64::from(u8::from(p != q))),
@@ -610,6 +610,11 @@ fn stored_booleans_with_stray_bytes_in_some_blocks() {
         ("where(p, a, -a)", |p, _, a| if p { a } else { -a }),
         ("where(p & ~q, 1.0, 0.0) + a", |p, q, a| {
             f64::from(u8::from(p && !q)) + a
+        }),
+        // A stray byte read as its value would make the exponent negative,
+        // which faults: the fault must not stand.
+        ("(q*1 + 2) ** (1 - p*1)", |p, q, _| {
+            if p { 1.0 } else { f64::from(u8::from(q)) + 2.0 }
         }),
     ];
     for (text, reference) in cases {
@@ -627,6 +632,9 @@ fn stored_booleans_with_stray_bytes_in_some_blocks() {
                     .unwrap()
                     .iter()
                     .map(|&b| f64::from(u8::from(b)))
+                    .collect(),
+                DType::Int32 => (r.as_slice::<i32>().unwrap().iter())
+                    .map(|&v| f64::from(v))
                     .collect(),
                 _ => r.as_slice::<f64>().unwrap().to_vec(),
             };
