@@ -1613,7 +1613,7 @@ fn boolean_results_give_the_bits_of_the_passes() {
         0.1,
         0.1 + 1e-12,
     ];
-    // Every tail (1-7 elements left to the passes), vectors and groups of
+    // Every tail (1-7 elements, the bytes stored one at a time), vectors and groups of
     // them, and blocks.
     let lengths = (0..=20).chain([31, 32, 33, 63, 64, 65, 127, 128, 129, 300]);
     for source in BOOLEAN_SOURCES {
@@ -1662,4 +1662,65 @@ fn float32_boolean_programs_compile() {
             "at {level}"
         );
     }
+}
+
+/// A boolean result's last partial vector is stored by the machine code
+/// too, byte by byte: the function returns every element, and writes none
+/// past the last.
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn boolean_tails_are_stored_by_the_machine_code() {
+    let mut covered = 0;
+    for level in levels() {
+        for (dtype, lanes) in [(crate::DType::Float64, 4), (crate::DType::Float32, 8)] {
+            for n in (1..lanes).map(|tail| 2 * lanes + tail) {
+                let a: Vec<f64> = (0..n).map(|i| (i % 3) as f64).collect();
+                let b: Vec<f64> = (0..n).map(|i| (i % 2) as f64 * 1.5).collect();
+                let columns = [a.clone(), b.clone()];
+                let singles = singles(&columns);
+                let env = typed_env(&["a", "b"], &columns, &singles, dtype);
+                let expr = Expr::compile("a < b", &Signature::of(&env)).unwrap();
+                let Some(code) = with_run_cap(Some(level), || expr.program().machine_code()) else {
+                    continue;
+                };
+                covered += 1;
+                let bytes = |column: &Vec<f64>| -> Vec<u8> {
+                    match dtype {
+                        crate::DType::Float32 => column
+                            .iter()
+                            .flat_map(|&x| (x as f32).to_ne_bytes())
+                            .collect(),
+                        _ => column.iter().flat_map(|&x| x.to_ne_bytes()).collect(),
+                    }
+                };
+                let (a_bytes, b_bytes) = (bytes(&a), bytes(&b));
+                // The code's inputs in its order, by variable.
+                let pointers: Vec<*const u8> = (code.inputs.iter())
+                    .map(|&reg| match expr.program().registers[reg].role {
+                        crate::program::Role::Input(0) => a_bytes.as_ptr(),
+                        _ => b_bytes.as_ptr(),
+                    })
+                    .collect();
+                // One byte more than the result: it must keep its value.
+                let mut out = vec![7u8; n + 1];
+                // SAFETY: each pointer starts the n elements of its input, of
+                // the program's float type, and `out` holds n + 1 bytes.
+                let done = with_run_cap(Some(level), || unsafe {
+                    code.run(&pointers, out.as_mut_ptr(), n, crate::jit::Traffic::Cached)
+                });
+                assert_eq!(done, n, "{dtype} at {level}, n = {n}");
+                let want: Vec<u8> = (0..n).map(|i| u8::from(a[i] < b[i])).collect();
+                assert_eq!(out[..n], want[..], "{dtype} at {level}, n = {n}");
+                assert_eq!(
+                    out[n], 7,
+                    "{dtype} at {level}, n = {n}: a byte past the end"
+                );
+            }
+        }
+    }
+    // At least the AVX2 level compiles the comparison, wherever it runs.
+    assert!(covered > 0 || levels().is_empty());
 }

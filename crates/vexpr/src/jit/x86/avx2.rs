@@ -47,7 +47,8 @@
 //! output's mask bits (`vmovmskpd`/`vmovmskps`) index a pool table of their
 //! bytes, 4 or 8 stored at once. The loop's index then counts the output's
 //! single bytes, and the float inputs' addresses scale it by 8 or 4; the last
-//! partial vector is left to the passes.
+//! partial vector stores its bytes one at a time (a call on a length that is
+//! not a multiple of the lanes then needs no passes and no scratch).
 //!
 //! Float32 programs (IEEE operations only: see `JitOp::in_float32`) take the
 //! `ps` forms, 32-bit lane masks (`vpcmpgtd`, `vmaskmovps`, `vblendvps`) for
@@ -699,11 +700,6 @@ impl Kernels for Emitter<'_> {
     /// left, as all-ones lanes of a mask, kept at [rsp] while the vector is
     /// computed.
     fn emit_tail(&mut self, done: CodeLabel) -> R {
-        if self.plan.bool_output {
-            // A boolean result's last 1-3 (1-7) elements are the passes'
-            // (the function returns the whole vectors it stored).
-            return self.a.jmp(done);
-        }
         let mut tail_bail = self.a.create_label();
         self.a.cmp(rax, rdx)?;
         self.a.jae(done)?;
@@ -1019,17 +1015,33 @@ impl Kernels for Emitter<'_> {
         if self.plan.bool_output {
             // The lanes' sign bits index the pool's table of their bytes, 0
             // or 1 each: 4 bytes (float64 lanes) or 8 (float32) stored at
-            // once. Whole vectors only: `emit_tail` leaves the last elements.
-            match self.plan.elem {
+            // once; in the tail, the bytes of the lanes left one at a time
+            // (rax counts bytes, one an element, up to rdx: `emit_tail`
+            // sets rax to rdx afterwards all the same).
+            let whole = match self.plan.elem {
                 Elem::F64 => {
                     self.a.vmovmskpd(r11d, out)?;
                     self.a.mov(r11d, dword_ptr(rcx + r11 * 4 + BOOL_BYTES))?;
-                    self.a.mov(dword_ptr(rsi + rax + off), r11d)?;
+                    dword_ptr(rsi + rax + off)
                 }
                 Elem::F32 => {
                     self.a.vmovmskps(r11d, out)?;
                     self.a.mov(r11, qword_ptr(rcx + r11 * 8 + BOOL_BYTES))?;
-                    self.a.mov(qword_ptr(rsi + rax + off), r11)?;
+                    qword_ptr(rsi + rax + off)
+                }
+            };
+            if self.tail {
+                let mut next = self.a.create_label();
+                self.a.set_label(&mut next)?;
+                self.a.mov(byte_ptr(rsi + rax), r11b)?;
+                self.a.shr(r11, 8)?;
+                self.a.inc(rax)?;
+                self.a.cmp(rax, rdx)?;
+                self.a.jb(next)?;
+            } else {
+                match self.plan.elem {
+                    Elem::F64 => self.a.mov(whole, r11d)?,
+                    Elem::F32 => self.a.mov(whole, r11)?,
                 }
             }
             return Ok(true);
