@@ -7,8 +7,9 @@
 //! threads forever.
 
 use crate::process::PerProcess;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
 /// The most threads a run uses. [`set_num_threads`] and
 /// [`Options::with_threads`](crate::Options::with_threads) clamp larger
@@ -150,21 +151,34 @@ pub(crate) fn with_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -
 /// ~100), longer than a small run, and a copy that starts after the caller
 /// has finished returns at once without calling `worker`. (A rayon scope
 /// waits for each job spawned in it to run, however late.)
+///
+/// A pool thread that helped stays awake for [`LINGER`] after, and joins the
+/// next run of its pool that opens meanwhile ([`linger`]): a loop of runs
+/// then finds its helpers awake.
 pub(crate) fn run_shared(threads: usize, worker: &(dyn Fn() + Sync)) {
     let pool = if threads > 1 { pool_for(threads) } else { None };
     let Some(pool) = pool else {
         return worker();
     };
-    let helping = Arc::new(Helping::new(worker));
+    let key = Arc::as_ptr(&pool) as usize;
+    let helping = Arc::new(Helping::new(worker, key, threads - 1));
+    let latest = latest();
+    latest.open(&helping);
     for _ in 1..threads {
         let helping = Arc::clone(&helping);
-        pool.spawn(move || helping.help());
+        pool.spawn(move || {
+            if helping.help() {
+                drop(helping);
+                linger(key);
+            }
+        });
     }
     // Closes the run when dropped, after `worker` returns or while it
     // unwinds: no copy calls `worker` once `run_shared` has returned.
     let closing = Closing(&helping);
     worker();
     drop(closing);
+    latest.close(&helping);
     if let Some(payload) = helping
         .panic
         .lock()
@@ -172,6 +186,77 @@ pub(crate) fn run_shared(threads: usize, worker: &(dyn Fn() + Sync)) {
         .take()
     {
         std::panic::resume_unwind(payload);
+    }
+}
+
+/// How long a pool thread that helped with a run keeps looking for the
+/// next run of its pool before it goes back to rayon, which puts an idle
+/// thread to sleep within microseconds. Waking a sleeping thread took up to
+/// 100-200 µs at times on this virtual machine (its vCPU halted), longer
+/// than runs of 10k-100k elements: two threads were then no faster than one
+/// (`2*a**3 - 4*a**5 + 6*log(a)` at N = 40k: 1.81 ns/elem on two threads,
+/// 1.91 on one, the fastest sample 0.99). OpenMP runtimes spin the same way
+/// (`OMP_WAIT_POLICY`, `KMP_BLOCKTIME`).
+const LINGER: Duration = Duration::from_micros(500);
+
+/// The run that lingering pool threads may join: the last one opened.
+struct Latest {
+    /// Bumped whenever `run` changes, so that a lingering thread watches
+    /// one atomic, not the lock.
+    generation: AtomicU64,
+    run: Mutex<Option<Arc<Helping>>>,
+}
+
+impl Latest {
+    /// Makes `run` the one to join.
+    fn open(&self, run: &Arc<Helping>) {
+        *self.run.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(run));
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// Forgets `run` if it is still the one to join (a closed run takes no
+    /// helper, so this only frees it sooner).
+    fn close(&self, run: &Arc<Helping>) {
+        let mut latest = self.run.lock().unwrap_or_else(PoisonError::into_inner);
+        if latest.as_ref().is_some_and(|l| Arc::ptr_eq(l, run)) {
+            *latest = None;
+        }
+    }
+}
+
+/// This process's [`Latest`] (a forked child's pools are its own).
+fn latest() -> &'static Latest {
+    static LATEST: PerProcess<Latest> = PerProcess::new();
+    LATEST.get_or_init(|| Latest {
+        generation: AtomicU64::new(0),
+        run: Mutex::new(None),
+    })
+}
+
+/// On a pool thread of the pool `key` that has just helped: for
+/// [`LINGER`], joins each run of the same pool that opens, then returns.
+fn linger(key: usize) {
+    let latest = latest();
+    let mut seen = latest.generation.load(Ordering::Acquire);
+    let mut since = Instant::now();
+    while since.elapsed() < LINGER {
+        let now = latest.generation.load(Ordering::Acquire);
+        if now == seen {
+            std::hint::spin_loop();
+            continue;
+        }
+        seen = now;
+        let run = latest
+            .run
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(run) = run
+            && run.pool == key
+            && run.help()
+        {
+            since = Instant::now();
+        }
     }
 }
 
@@ -197,6 +282,11 @@ struct Helping {
     finished: Condvar,
     /// A copy's panic, raised again on the calling thread.
     panic: Mutex<Option<Box<dyn std::any::Any + Send>>>,
+    /// The pool of the run (its address), whose lingering threads may join.
+    pool: usize,
+    /// Copies that may still take part: the run's thread count less the
+    /// caller, shared by the spawned copies and lingering threads.
+    seats: AtomicUsize,
 }
 
 // SAFETY: `worker` points at a `dyn Fn() + Sync`, which any thread may call
@@ -207,7 +297,7 @@ unsafe impl Send for Helping {}
 unsafe impl Sync for Helping {}
 
 impl Helping {
-    fn new(worker: &(dyn Fn() + Sync)) -> Helping {
+    fn new(worker: &(dyn Fn() + Sync), pool: usize, seats: usize) -> Helping {
         let worker: *const (dyn Fn() + Sync + '_) = worker;
         // SAFETY: only the trait object's lifetime bound changes (the same
         // fat pointer); `help` dereferences it only while the borrow lives.
@@ -223,11 +313,20 @@ impl Helping {
             lock: Mutex::new(()),
             finished: Condvar::new(),
             panic: Mutex::new(None),
+            pool,
+            seats: AtomicUsize::new(seats),
         }
     }
 
-    /// One pool thread's copy: the worker, if the run is still open.
-    fn help(&self) {
+    /// One pool thread's copy: the worker, if the run is still open and a
+    /// seat is free; `false` if no seat was.
+    fn help(&self) -> bool {
+        if (self.seats)
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |s| s.checked_sub(1))
+            .is_err()
+        {
+            return false;
+        }
         self.running.fetch_add(1, Ordering::SeqCst);
         if self.open.load(Ordering::SeqCst) {
             let worker = self.worker;
@@ -242,6 +341,7 @@ impl Helping {
         let _held = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
         self.running.fetch_sub(1, Ordering::SeqCst);
         self.finished.notify_all();
+        true
     }
 
     /// No copy starts the worker from now on; returns once those running
@@ -375,6 +475,37 @@ mod tests {
         assert_eq!(
             payload.downcast_ref::<&str>(),
             Some(&"a pool thread's panic")
+        );
+    }
+
+    #[test]
+    fn lingering_threads_join_later_runs_but_never_exceed_the_thread_count() {
+        // A count of its own: no other test's runs share this pool.
+        const N: usize = 3;
+        let active = AtomicUsize::new(0);
+        let most = AtomicUsize::new(0);
+        let helpers = Mutex::new(std::collections::HashSet::new());
+        let caller = std::thread::current().id();
+        for _ in 0..300 {
+            run_shared(N, &|| {
+                let now = active.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                if std::thread::current().id() != caller {
+                    helpers.lock().unwrap().insert(std::thread::current().id());
+                }
+                // Long enough for every copy that can start to overlap.
+                std::thread::sleep(std::time::Duration::from_micros(200));
+                active.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+        assert!(
+            most.load(Ordering::SeqCst) <= N,
+            "{} copies at once",
+            most.load(Ordering::SeqCst)
+        );
+        assert!(
+            !helpers.lock().unwrap().is_empty(),
+            "no pool thread ever helped"
         );
     }
 
