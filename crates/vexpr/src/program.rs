@@ -172,7 +172,14 @@ impl Program {
 
     /// Records a run; true if the program had run before.
     pub(crate) fn ran_before(&self) -> bool {
-        self.jit.ran.swap(true, Ordering::Relaxed)
+        // A load first: every later run finds the flag set without the
+        // locked exchange (a cache line's ownership) a swap costs.
+        self.has_run() || self.jit.ran.swap(true, Ordering::Relaxed)
+    }
+
+    /// Whether a run of this program has started, without marking one.
+    pub(crate) fn has_run(&self) -> bool {
+        self.jit.ran.load(Ordering::Relaxed)
     }
 
     /// The result's element type.

@@ -795,6 +795,64 @@ where
     miri,
     ignore = "machine code against the passes: Miri runs no machine code"
 )]
+fn short_runs_call_the_machine_code_directly_and_give_the_bits_of_the_passes() {
+    use crate::vm::SMALL_RUNS;
+    // `exp(709.5)` needs the full function: the code stops at its vector
+    // and the run goes on through the general path.
+    let sources = ["2*a + 3*b", "exp(a) * b", "where(a > b, a*b, a - b)"];
+    for level in levels() {
+        for source in sources {
+            let expr = Expr::compile(source, &signature(&["a", "b"])).unwrap();
+            // A program's first run decides whether to make code: not short.
+            let x = [0.5, 1.5, 2.5];
+            let first = Env::new().with("a", &x[..]).with("b", &x[..]);
+            let before = SMALL_RUNS.get();
+            expr.eval_with(&first, small_blocks(true, 1, level))
+                .unwrap();
+            assert_eq!(SMALL_RUNS.get(), before, "{source}");
+            for n in [1, 3, 4, 5, 17, 1000, 4096, 4097] {
+                for overflow in [false, true] {
+                    let a: Vec<f64> = (0..n)
+                        .map(|i| match overflow && i == n - 1 {
+                            true => 709.5,
+                            false => 0.25 + (i % 7) as f64 / 3.0,
+                        })
+                        .collect();
+                    let b: Vec<f64> = (0..n).map(|i| 1.5 - (i % 5) as f64 / 4.0).collect();
+                    let env = Env::new().with("a", &a[..]).with("b", &b[..]);
+                    let scalar_b = Env::new().with("a", &a[..]).with("b", 0.75);
+                    for (env, dense) in [(&env, true), (&scalar_b, false)] {
+                        for threads in [1, 2] {
+                            let options = |jit| small_blocks(jit, threads, level);
+                            let want = expr.eval_with(env, options(false)).unwrap();
+                            let before = SMALL_RUNS.get();
+                            let got = expr.eval_with(env, options(true)).unwrap();
+                            let taken = SMALL_RUNS.get() - before;
+                            let bails = overflow && source.starts_with("exp");
+                            // One element is a size-1 broadcast, bound as a scalar.
+                            let expected = dense && (2..=4096).contains(&n) && !bails;
+                            let case = format!(
+                                "{source}, n = {n}, dense {dense}, overflow {overflow}, {threads} threads at {level}"
+                            );
+                            // On two threads a run of several µs is left to
+                            // the general path, which may split it.
+                            if threads == 1 || n <= 1000 {
+                                assert_eq!(taken, usize::from(expected), "{case}");
+                            }
+                            assert!(lanes(&got) == lanes(&want), "{case}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
 fn eight_input_programs_of_gathered_scalar_and_in_place_inputs_match_the_passes() {
     // Dense inputs read in place among gathered, broadcast and scalar ones.
     use crate::ArrayView;

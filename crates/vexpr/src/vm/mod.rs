@@ -445,6 +445,9 @@ fn run_at_level(
     if len == 0 || width == 0 {
         return Ok(());
     }
+    if let Some(done) = run_small(program, bindings, out, len, options) {
+        return done;
+    }
     let per_element = program.scratch_bytes_per_element().max(1);
     let footprint = per_element + width;
     let bytes = stream::run_bytes(program, bindings, len);
@@ -594,6 +597,72 @@ fn run_at_level(
         })
         .min_by_key(|fault| fault.element)
         .map_or(Ok(()), |fault| Err(Stop::Fault(fault)))
+}
+
+/// The most elements [`run_small`] takes: a few µs of the slowest machine
+/// code, well within [`INTERRUPT_SPAN`] and [`CACHED_UP_TO_BYTES`].
+const SMALL_RUN_LEN: usize = 4096;
+
+/// A short run of a program whose machine code is made, over dense inputs:
+/// one call of the code on this thread, without the planning of
+/// [`run_at_level`] (block length, streaming, threads), which on a few
+/// elements costs more than the arithmetic. `None` leaves the run to
+/// [`run_at_level`]: for a first run (which decides whether to make code),
+/// any input that is not dense, a run long enough for a second thread, and
+/// when the code stops early for a full math function (the general path
+/// then writes the whole output again).
+fn run_small(
+    program: &Program,
+    bindings: &[Binding<'_>],
+    out: &mut [u8],
+    len: usize,
+    options: Options,
+) -> Option<Result<(), Stop>> {
+    // A test that asks for prefetches wants the general path's function.
+    if !options.jit || len > SMALL_RUN_LEN || !program.has_run() || prefetch_anyway() {
+        return None;
+    }
+    let code = program.machine_code_if_ready()?;
+    let mut pointers = [std::ptr::null::<u8>(); crate::jit::MAX_INPUTS];
+    let mut bytes = code.elem_bytes;
+    for ((p, &reg), &w) in pointers.iter_mut().zip(&code.inputs).zip(&code.input_bytes) {
+        let Role::Input(v) = program.registers[reg].role else {
+            return None;
+        };
+        let Binding::Dense(data) = &bindings[v] else {
+            return None;
+        };
+        *p = data.get(..len * w)?.as_ptr();
+        bytes += w;
+    }
+    let ns_per_element = code.compute_ns.max(bytes as f64 * MEMORY_NS_PER_BYTE);
+    if options.threads > 1 && (len as f64) * ns_per_element >= MIN_NS_PER_THREAD as f64 {
+        return None;
+    }
+    let out = out.get_mut(..len * code.elem_bytes)?;
+    // SAFETY: each pointer starts `len` elements of its dense input (of the
+    // code's `input_bytes` for it, the slices just taken), and `out` holds
+    // `len` slots of `elem_bytes`. Dense inputs are borrowed apart from the
+    // output, so they do not alias it. `Traffic::Cached` makes no
+    // non-temporal stores, so `out` needs no alignment.
+    let written = unsafe {
+        code.run(
+            &pointers[..code.inputs.len()],
+            out.as_mut_ptr(),
+            len,
+            Traffic::Cached,
+        )
+    };
+    #[cfg(test)]
+    SMALL_RUNS.set(SMALL_RUNS.get() + usize::from(written == len));
+    (written == len).then_some(Ok(()))
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many runs on this thread [`run_small`] finished, for the tests
+    /// that check which runs take it.
+    pub(crate) static SMALL_RUNS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// What every block of one run shares.
