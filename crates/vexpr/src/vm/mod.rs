@@ -495,22 +495,6 @@ fn run_at_level(
         None
     };
     let pending = wants_code && code.is_none() && program.machine_code_pending();
-    let run = Run {
-        program,
-        bindings,
-        code,
-        pending,
-        block_len,
-        streaming,
-        traffic: if streaming.prefetch_inputs || bytes >= NON_TEMPORAL_FROM_BYTES {
-            Traffic::Streaming
-        } else if bytes <= CACHED_UP_TO_BYTES && !prefetch_anyway() {
-            Traffic::Cached
-        } else {
-            Traffic::Prefetched
-        },
-        interrupt: options.interrupt,
-    };
     let small = match code {
         // Machine code does the same work in less time than the passes that
         // `work` counts: estimate its time (arithmetic or memory traffic,
@@ -522,7 +506,28 @@ fn run_at_level(
         }
         None => work < threads * MIN_WORK_PER_THREAD,
     };
-    if threads == 1 || blocks < threads || small {
+    let serial = threads == 1 || blocks < threads || small;
+    let non_temporal_from = match serial {
+        true => NON_TEMPORAL_FROM_BYTES,
+        false => PARALLEL_NON_TEMPORAL_FROM_BYTES,
+    };
+    let run = Run {
+        program,
+        bindings,
+        code,
+        pending,
+        block_len,
+        streaming,
+        traffic: if streaming.prefetch_inputs || bytes >= non_temporal_from {
+            Traffic::Streaming
+        } else if bytes <= CACHED_UP_TO_BYTES && !prefetch_anyway() {
+            Traffic::Cached
+        } else {
+            Traffic::Prefetched
+        },
+        interrupt: options.interrupt,
+    };
+    if serial {
         if !pending {
             return run.piece(out, 0, len);
         }
@@ -678,7 +683,8 @@ struct Run<'r, 'a> {
     block_len: usize,
     streaming: Streaming,
     /// The machine code's memory hints ([`Traffic`]): non-temporal stores
-    /// for a run that streams or moves [`NON_TEMPORAL_FROM_BYTES`], no
+    /// for a run that streams or moves [`NON_TEMPORAL_FROM_BYTES`] (on one
+    /// thread; [`PARALLEL_NON_TEMPORAL_FROM_BYTES`] split), no
     /// prefetches for one of at most [`CACHED_UP_TO_BYTES`].
     traffic: Traffic,
     /// [`Options::interrupt`].
@@ -686,17 +692,32 @@ struct Run<'r, 'a> {
 }
 
 /// Machine code stores the output non-temporally (skipping the read of its
-/// lines, and past the caches) when the run moves at least this many bytes
-/// (contiguous inputs and output): half the 32 MiB L3 of the machine
+/// lines, and past the caches) when a run on one thread moves at least this
+/// many bytes (contiguous inputs and output): half the 32 MiB L3 of the machine
 /// measured. A smaller run keeps its output in L3, as NumPy's and Numba's
 /// loops do; a larger one would push its own inputs out of it. At AVX2,
 /// N = 1M (`vexpr bench EXPR --n 1000000 --threads T`, before: from 4 MiB of
 /// output; binaries interleaved, two runs each, ns/elem): `-a` (16 MB, now
 /// ordinary stores) 0.37 → 0.32 on one thread and 0.37 → 0.15 on two;
 /// `2*a + 3*b` (24 MB) with ordinary stores took 0.54-0.64 against 0.39-0.42
-/// on one thread, and 0.22-0.24 against 0.36-0.38 on two, so it keeps them;
+/// on one thread (where it keeps them), and 0.22-0.24 against 0.36-0.38 on
+/// two ([`PARALLEL_NON_TEMPORAL_FROM_BYTES`]);
 /// `2*a**3 - 4*a**5 + 6*log(a)` (16 MB) was unchanged (1.96-2.01).
 const NON_TEMPORAL_FROM_BYTES: usize = 16 << 20;
+
+/// [`NON_TEMPORAL_FROM_BYTES`] for a run split between threads: the L3 of
+/// the machine measured. Two cores read and write L3 at about twice one
+/// core's rate, while non-temporal stores go to memory at the same rate
+/// for one or two, so a parallel run that fits in L3 keeps its output
+/// there. At AVX2, two threads, this bound against 16 MiB
+/// (`vexpr bench EXPR --n N --threads 2 --repeat 300`, binaries
+/// alternated, two runs each, ns/elem): N = 1M, `a + b` 0.33-0.35 → 0.24-0.26,
+/// `2*a + 3*b` 0.33-0.34 → 0.23-0.27, float32 `a` plus float64 `b`
+/// 0.35-0.39 → 0.20-0.32, int32 `a` times float64 `b` 0.34-0.35 →
+/// 0.17-0.18; `a + b` at N = 1.2M (29 MB) 0.33-0.40 → 0.25-0.32, at 1.5M
+/// (36 MB, now non-temporal) ordinary stores 0.31-0.34 against 0.35-0.38,
+/// at 1.9M within noise.
+const PARALLEL_NON_TEMPORAL_FROM_BYTES: usize = 32 << 20;
 
 /// Machine code runs without software prefetches ([`Traffic::Cached`]) when
 /// the run moves at most this many bytes (contiguous inputs and output):
