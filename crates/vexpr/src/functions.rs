@@ -490,6 +490,11 @@ pub struct Overload {
     /// this overload, if it covers it (float64, and float32 where
     /// [`JitOp::in_float32`]).
     pub jit: Option<JitOp>,
+    /// Its kernel reads a boolean operand's byte as NumPy does, zero false
+    /// and any other byte true, and writes 0 or 1: a NumPy boolean input
+    /// that only such overloads read needs no check for bytes other than 0
+    /// and 1 (`vm/mod.rs`, `Run::block_once`).
+    pub any_byte_true: bool,
 }
 
 /// An operator or function of the language.
@@ -628,7 +633,19 @@ impl Function {
             name: format!("{}_{}", self.name(), letters),
             cost: self.cost,
             jit: None,
+            any_byte_true: false,
         });
+        self
+    }
+
+    /// Marks the overload registered last as [`Overload::any_byte_true`]:
+    /// its kernel must read a boolean's zero byte as false and any other
+    /// byte as true.
+    fn any_byte_true(&mut self) -> &mut Self {
+        self.overloads
+            .last_mut()
+            .expect("an overload was just registered")
+            .any_byte_true = true;
         self
     }
 
@@ -1237,8 +1254,13 @@ fn define(op: Op) -> Function {
                 Rule::Common,
                 "`a & b`: logical and on booleans, bitwise on integers",
             );
-            f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x & y }))
-                .jit_last(JitOp::Logic(Logic::And));
+            f.sig(
+                B,
+                &[B, B],
+                kernel!(|x: u8, y: u8| -> u8 { u8::from((x != 0) & (y != 0)) }),
+            )
+            .any_byte_true()
+            .jit_last(JitOp::Logic(Logic::And));
             ints!(f, |x, y| x & y);
             f
         }
@@ -1250,8 +1272,13 @@ fn define(op: Op) -> Function {
                 Rule::Common,
                 "`a | b`: logical or on booleans, bitwise on integers",
             );
-            f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x | y }))
-                .jit_last(JitOp::Logic(Logic::Or));
+            f.sig(
+                B,
+                &[B, B],
+                kernel!(|x: u8, y: u8| -> u8 { u8::from((x | y) != 0) }),
+            )
+            .any_byte_true()
+            .jit_last(JitOp::Logic(Logic::Or));
             ints!(f, |x, y| x | y);
             f
         }
@@ -1263,8 +1290,13 @@ fn define(op: Op) -> Function {
                 Rule::Common,
                 "`a ^ b`: exclusive or on booleans, bitwise on integers",
             );
-            f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x ^ y }))
-                .jit_last(JitOp::Logic(Logic::Xor));
+            f.sig(
+                B,
+                &[B, B],
+                kernel!(|x: u8, y: u8| -> u8 { u8::from((x != 0) ^ (y != 0)) }),
+            )
+            .any_byte_true()
+            .jit_last(JitOp::Logic(Logic::Xor));
             ints!(f, |x, y| x ^ y);
             f
         }
@@ -1276,7 +1308,8 @@ fn define(op: Op) -> Function {
                 Rule::Common,
                 "`~a`: logical not on booleans, bitwise not on integers",
             );
-            f.sig(B, &[B], kernel!(|x: u8| -> u8 { x ^ 1 }))
+            f.sig(B, &[B], kernel!(|x: u8| -> u8 { u8::from(x == 0) }))
+                .any_byte_true()
                 .jit_last(JitOp::Logic(Logic::Not));
             ints!(f, |x| !x);
             f
@@ -1286,15 +1319,25 @@ fn define(op: Op) -> Function {
         // block instead of two, and no register for the inverse.
         Op::AndNot => {
             let mut f = entry(op, None, 2, Rule::Fused, "`x & ~y`, fused by the optimizer");
-            f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x & (y ^ 1) }))
-                .jit_last(JitOp::Logic(Logic::AndNot));
+            f.sig(
+                B,
+                &[B, B],
+                kernel!(|x: u8, y: u8| -> u8 { u8::from((x != 0) & (y == 0)) }),
+            )
+            .any_byte_true()
+            .jit_last(JitOp::Logic(Logic::AndNot));
             ints!(f, |x, y| x & !y);
             f
         }
         Op::OrNot => {
             let mut f = entry(op, None, 2, Rule::Fused, "`x | ~y`, fused by the optimizer");
-            f.sig(B, &[B, B], kernel!(|x: u8, y: u8| -> u8 { x | (y ^ 1) }))
-                .jit_last(JitOp::Logic(Logic::OrNot));
+            f.sig(
+                B,
+                &[B, B],
+                kernel!(|x: u8, y: u8| -> u8 { u8::from((x != 0) | (y == 0)) }),
+            )
+            .any_byte_true()
+            .jit_last(JitOp::Logic(Logic::OrNot));
             ints!(f, |x, y| x | !y);
             f
         }

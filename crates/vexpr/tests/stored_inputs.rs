@@ -602,8 +602,13 @@ fn stored_booleans_with_stray_bytes_in_some_blocks() {
         .with("q", bool_view(q, 1))
         .with("a", &a[..]);
     type Reference = fn(bool, bool, f64) -> f64;
-    let cases: [(&str, Reference); 7] = [
+    // The logic reads stored booleans unchecked (any byte but zero is
+    // true); everything else after the check.
+    let cases: [(&str, Reference); 10] = [
         ("p & q", |p, q, _| f64::from(u8::from(p && q))),
+        ("p | q", |p, q, _| f64::from(u8::from(p || q))),
+        ("~p", |p, _, _| f64::from(u8::from(!p))),
+        ("q & ~p", |p, q, _| f64::from(u8::from(q && !p))),
         ("p | ~q", |p, q, _| f64::from(u8::from(p || !q))),
         ("p ^ q", |p, q, _| f64::from(u8::from(p != q))),
         ("p == q", |p, q, _| f64::from(u8::from(p == q))),

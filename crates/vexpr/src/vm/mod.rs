@@ -526,6 +526,7 @@ fn run_at_level(
             Traffic::Prefetched
         },
         interrupt: options.interrupt,
+        unchecked_booleans: read_as_any_byte(program),
     };
     if serial {
         if !pending {
@@ -689,6 +690,26 @@ struct Run<'r, 'a> {
     traffic: Traffic,
     /// [`Options::interrupt`].
     interrupt: Option<&'static AtomicBool>,
+    /// The input registers whose stored booleans need no check
+    /// ([`read_as_any_byte`]).
+    unchecked_booleans: u64,
+}
+
+/// The input registers (of the first 64) that only instructions of
+/// [`Overload::any_byte_true`](crate::functions::Overload::any_byte_true)
+/// read: the boolean logic, which reads any byte other than zero as true,
+/// as NumPy does. Their stored booleans are read in place unchecked.
+fn read_as_any_byte(program: &Program) -> u64 {
+    let (mut any_byte, mut zero_or_one) = (0u64, 0u64);
+    for instr in &program.code {
+        for &a in instr.args.iter().filter(|&&a| a < 64) {
+            match instr.overload.any_byte_true {
+                true => any_byte |= 1 << a,
+                false => zero_or_one |= 1 << a,
+            }
+        }
+    }
+    any_byte & !zero_or_one
 }
 
 /// Machine code stores the output non-temporally (skipping the read of its
@@ -989,7 +1010,9 @@ impl Run<'_, '_> {
         // against 0.11 without the check). A block with such a byte is
         // converted into scratch and run again. `unchecked` marks the
         // booleans read in place (by register, the first 64; a later
-        // register's booleans are always converted).
+        // register's booleans are always converted) that need the check:
+        // those that only the boolean logic reads need none
+        // (`read_as_any_byte`).
         let mut unchecked = 0u64;
         for (reg, r) in program.registers.iter().enumerate() {
             if let Role::Input(v) = r.role {
@@ -1002,7 +1025,10 @@ impl Run<'_, '_> {
                     Binding::Booleans(data) if reg >= 64 => {
                         convert::boolean(&data[start..start + n], scratch.bytes_mut(reg, n));
                     }
-                    Binding::Booleans(_) => unchecked |= 1 << reg,
+                    Binding::Booleans(_) if self.unchecked_booleans & (1 << reg) == 0 => {
+                        unchecked |= 1 << reg;
+                    }
+                    Binding::Booleans(_) => {}
                     Binding::Dense(_) | Binding::Splat(_) => {}
                 }
             }
