@@ -265,6 +265,9 @@ pub enum JitOp {
     Atan2,
     /// `where(p OP q, x, y)`
     Where(Compare),
+    /// `where(c, x, y)` on a boolean `c`: a lane mask in the loop (a
+    /// comparison's, or a stored boolean input's bytes widened to one).
+    Select,
     /// A float32 or int32 input widened to float64 (`cast_df`, `cast_di`):
     /// exact, so the loop converts the input as it loads it
     /// (`vcvtps2pd`, `vcvtdq2pd`) and this is a register copy.
@@ -356,6 +359,7 @@ impl JitOp {
                 | JitOp::Round(_)
                 | JitOp::Compare(_)
                 | JitOp::Logic(_)
+                | JitOp::Select
         )
     }
 }
@@ -491,9 +495,10 @@ pub struct Overload {
     /// [`JitOp::in_float32`]).
     pub jit: Option<JitOp>,
     /// Its kernel reads a boolean operand's byte as NumPy does, zero false
-    /// and any other byte true, and writes 0 or 1: a NumPy boolean input
-    /// that only such overloads read needs no check for bytes other than 0
-    /// and 1 (`vm/mod.rs`, `Run::block_once`).
+    /// and any other byte true, and writes booleans as 0 or 1: a NumPy
+    /// boolean input that only such overloads read needs no check for bytes
+    /// other than 0 and 1 (`vm/mod.rs`, `Run::block_once`), and machine
+    /// code may read it (`jit/plan.rs`).
     pub any_byte_true: bool,
 }
 
@@ -1393,11 +1398,13 @@ fn define(op: Op) -> Function {
                     )
                 };
             }
+            // The boolean `where` passes its operands' bytes through, so
+            // only the condition of the others is read as any byte.
             select!(B, u8);
-            select!(I, i32);
-            select!(L, i64);
-            select!(F, f32);
-            select!(D, f64);
+            select!(I, i32).any_byte_true();
+            select!(L, i64).any_byte_true();
+            select!(F, f32).any_byte_true().jit_last(JitOp::Select);
+            select!(D, f64).any_byte_true().jit_last(JitOp::Select);
             select!(C, C64);
             f.sig(S, &[B, S, S], where_strings);
             f

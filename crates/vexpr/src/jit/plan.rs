@@ -72,24 +72,43 @@ impl Elem {
     }
 }
 
-/// An input of a float64 program stored as another type: float32, int32
-/// or int64, read only by a [`JitOp::Widen`] (a cast to float64), so the
-/// loop loads it converted (4 elements of 4 or 8 bytes into a vector of 4
-/// float64 lanes).
+/// An input stored as another type than the program's values: of a
+/// float64 program, float32, int32 or int64, read only by a
+/// [`JitOp::Widen`] (a cast to float64), so the loop loads it converted (4
+/// elements of 4 or 8 bytes into a vector of 4 float64 lanes); of any
+/// program, booleans read only as lane masks ([`reads_masks`]), whose bytes
+/// the loop widens into one (zero false, any other byte true, as NumPy reads
+/// them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Narrow {
     F32,
     I32,
     I64,
+    Bool,
 }
 
 impl Narrow {
     /// Bytes an element.
     pub(crate) fn bytes(self) -> usize {
         match self {
+            Narrow::Bool => 1,
             Narrow::F32 | Narrow::I32 => 4,
             Narrow::I64 => 8,
         }
+    }
+}
+
+/// Whether `instr` reads its operand `k`, a boolean, as a lane mask: the
+/// boolean logic, and the condition of `where(c, x, y)`. Both read any byte
+/// but zero as true ([`Overload::any_byte_true`]), as the loop's widening of
+/// a stored boolean does, so their inputs need no check for other bytes.
+///
+/// [`Overload::any_byte_true`]: crate::functions::Overload::any_byte_true
+fn reads_masks(instr: &crate::program::Instr, k: usize) -> bool {
+    match instr.overload.jit {
+        Some(JitOp::Logic(_)) => instr.overload.any_byte_true,
+        Some(JitOp::Select) => k == 0 && instr.overload.any_byte_true,
+        _ => false,
     }
 }
 
@@ -116,10 +135,12 @@ impl Plan {
     /// The plan of `program` with its float values in vector registers
     /// `0..max_values`, or `None` when the program is not covered: a register
     /// of another type than the output's float64 or float32 (other than a
-    /// `powi` exponent, or a float32, int32 or int64 input of a float64 program
-    /// read only by [`JitOp::Widen`]: a [`Narrow`] input), an instruction without a [`JitOp`] (the table names
-    /// one on a float32 overload only for IEEE operations), more than
-    /// `max_values` values or [`MAX_INPUTS`] inputs.
+    /// `powi` exponent, a boolean made by a comparison or logic, or a
+    /// [`Narrow`] input: a float32, int32 or int64 input of a float64 program
+    /// read only by [`JitOp::Widen`], a boolean input read only as a lane
+    /// mask), an instruction without a [`JitOp`] (the table names one on a
+    /// float32 overload only for IEEE operations), more than `max_values`
+    /// values or [`MAX_INPUTS`] inputs.
     pub(crate) fn new(program: &Program, max_values: usize) -> Option<Plan> {
         // A boolean result is of comparisons of the program's floats: float64
         // if it has any, else float32.
@@ -149,10 +170,18 @@ impl Plan {
                 widened_only[a as usize] &= instr.overload.jit == Some(JitOp::Widen);
             }
         }
+        // Boolean inputs whose every reader takes them as lane masks.
+        let mut masks_only = vec![true; program.registers.len()];
+        for instr in &program.code {
+            for (k, &a) in instr.args.iter().enumerate() {
+                masks_only[a as usize] &= reads_masks(instr, k);
+            }
+        }
         let narrow_input = |i: usize, dtype: DType| match (&program.registers[i].role, dtype) {
             (Role::Input(_), DType::Float32) if widened_only[i] => Some(Narrow::F32),
             (Role::Input(_), DType::Int32) if widened_only[i] => Some(Narrow::I32),
             (Role::Input(_), DType::Int64) if widened_only[i] => Some(Narrow::I64),
+            (Role::Input(_), DType::Bool) if masks_only[i] => Some(Narrow::Bool),
             _ => None,
         };
         let mut plan = Plan {
@@ -171,9 +200,10 @@ impl Plan {
             }
             let slot = match (&reg.role, reg.dtype) {
                 (Role::Const(Scalar::Int64(n)), DType::Int64) => Slot::Int(*n),
-                // Booleans of a boolean program are lane masks, made by its
-                // comparisons and logic: not inputs or constants.
-                (Role::Temp | Role::Output, DType::Bool) if bool_output => {
+                // Booleans are lane masks, made by comparisons and logic
+                // (and boolean inputs, as `narrow_input` says): not
+                // constants.
+                (Role::Temp | Role::Output, DType::Bool) => {
                     if next as usize == max_values {
                         return None;
                     }
@@ -220,18 +250,14 @@ impl Plan {
         (plan.inputs.len() <= MAX_INPUTS).then_some(plan)
     }
 
-    /// log2 of the bytes the loop's index counts per element: the boolean
-    /// output's one, else the narrowest input's, or the values' if none is
-    /// narrower. Each pointer then steps
-    /// by its own element's bytes per element (a scaled index).
+    /// log2 of the bytes the loop's index counts per element: the narrowest
+    /// of the output's (one for booleans), the inputs' and the values'. Each
+    /// pointer then steps by its own element's bytes per element (a scaled
+    /// index).
     pub(crate) fn index_shift(&self) -> u32 {
-        if self.bool_output {
-            0
-        } else if self.narrow.iter().flatten().any(|n| n.bytes() == 4) {
-            2
-        } else {
-            self.elem.shift()
-        }
+        let inputs = self.narrow.iter().flatten().map(|n| n.bytes());
+        let narrowest = inputs.chain([self.output_bytes()]).min();
+        narrowest.unwrap_or(1).trailing_zeros()
     }
 
     /// Bytes per element of the output.

@@ -59,9 +59,10 @@ fn the_benchmark_programs_compile_to_machine_code() {
         for source in BENCHMARKS {
             assert!(compiles(level, source, &["a", "b"]), "{source} at {level}");
         }
-        // Not covered: other functions, selects on a boolean value.
+        // Not covered: other functions.
         assert!(!compiles(level, "arcsinh(a)", &["a"]));
-        assert!(!compiles(
+        // A select on a boolean value: a lane mask.
+        assert!(compiles(
             level,
             "where(a > b, a, b) + where((a < 1) | (b < 1), a, b)",
             &["a", "b"]
@@ -307,9 +308,12 @@ fn arb_source() -> impl Strategy<Value = String> {
                 prop::sample::select(vec!["<", "<=", ">", ">=", "==", "!="]),
                 inner.clone(),
                 inner.clone(),
-                inner
+                inner.clone()
             )
                 .prop_map(|(op, p, x, y)| format!("where({p} {op} {x}, {x}, {y})")),
+            // A select on a boolean value, a lane mask.
+            (inner.clone(), inner.clone(), inner)
+                .prop_map(|(p, x, y)| format!("where(({p} < a) | ~(b > {y}), {x}, {y})")),
         ]
     })
 }
@@ -1139,7 +1143,7 @@ fn division_gives_the_bits_of_scalar_division_at_every_level() {
 /// ([`JitOp::in_float32`](crate::functions::JitOp::in_float32)), the fused
 /// forms the optimizer makes among them. (A literal is a float64 constant,
 /// which makes the program mixed: not covered.)
-const FLOAT32_SOURCES: [&str; 32] = [
+const FLOAT32_SOURCES: [&str; 33] = [
     "a + b",
     "a - b",
     "a * b",
@@ -1168,6 +1172,7 @@ const FLOAT32_SOURCES: [&str; 32] = [
     "where(a == b, a, c)",
     "where(a != b, a, c / b)",
     "where(a < b, a, where(a < c, b, where(b < c, c, a*b)))",
+    "where((a < b) | (b >= c), a, c)",
     "(a - b) / c - a",
     "sqrt(a*a + b*b)",
     "floor(a)",
@@ -1232,7 +1237,7 @@ fn float32_programs_of_ieee_operations_compile_to_machine_code() {
             }
         }
     }
-    assert_eq!(seen.len(), 21, "{seen:?}");
+    assert_eq!(seen.len(), 25, "{seen:?}");
     assert!(seen.iter().all(|op| op.in_float32()));
 }
 
@@ -1539,10 +1544,10 @@ impl GuardedPage {
         GuardedPage { base: base.cast() }
     }
 
-    /// The last `n` 4- or 8-byte elements of the page, set to `values`.
+    /// The last `n` 1-, 4- or 8-byte elements of the page, set to `values`.
     fn tail<T: bytemuck::Pod>(&mut self, values: &[T]) -> &[T] {
         let size = std::mem::size_of::<T>();
-        assert!(size == 4 || size == 8);
+        assert!([1, 4, 8].contains(&size));
         let bytes = std::mem::size_of_val(values);
         assert!(bytes <= Self::SIZE);
         // SAFETY: the last `bytes` of the readable, writable first page
@@ -1671,14 +1676,25 @@ fn boolean_results_give_the_bits_of_the_passes() {
         0.1,
         0.1 + 1e-12,
     ];
-    // Every tail (1-7 elements, the bytes stored one at a time), vectors and groups of
-    // them, and blocks.
+    // Every tail (1-7 elements, the bytes stored one at a time).
+    check_at_every_length(&BOOLEAN_SOURCES, &hard, 4, check_boolean);
+}
+
+/// A check of a source over columns of a type, float64 or float32.
+type CheckTyped = fn(&str, &[Vec<f64>], crate::DType) -> Result<(), String>;
+
+/// `check(source, columns, dtype)` of each of `sources`, float64 and
+/// float32, over three columns of ordinary values with one of `hard` in
+/// every `every` places, of every length up to 20 (every tail) and lengths
+/// around vectors, groups of them and blocks; panics with the first
+/// failure.
+fn check_at_every_length(sources: &[&str], hard: &[f64], every: usize, check: CheckTyped) {
     let lengths = (0..=20).chain([31, 32, 33, 63, 64, 65, 127, 128, 129, 300]);
-    for source in BOOLEAN_SOURCES {
+    for source in sources {
         for n in lengths.clone() {
             let column = |j: usize| -> Vec<f64> {
                 (0..n)
-                    .map(|i| match (i * 5 + j * 3 + n) % 4 {
+                    .map(|i| match (i * 5 + j * 3 + n) % every {
                         0 => hard[(i + j * 2) % hard.len()],
                         _ => ((i * 7 + j * 11) % 10) as f64 * 0.1,
                     })
@@ -1686,7 +1702,7 @@ fn boolean_results_give_the_bits_of_the_passes() {
             };
             let columns = [column(0), column(1), column(2)];
             for dtype in [crate::DType::Float64, crate::DType::Float32] {
-                if let Err(message) = check_boolean(source, &columns, dtype) {
+                if let Err(message) = check(source, &columns, dtype) {
                     panic!("{message}");
                 }
             }
@@ -1781,4 +1797,146 @@ fn boolean_tails_are_stored_by_the_machine_code() {
     }
     // At least the AVX2 level compiles the comparison, wherever it runs.
     assert!(covered > 0 || levels().is_empty());
+}
+
+/// Programs that read stored booleans `p` and `q` as lane masks: `where`'s
+/// condition and the boolean logic, in float results and boolean ones, with
+/// comparisons and a full math function beside them, and a float32 input
+/// `d` widened in a float64 program.
+const BOOL_INPUT_SOURCES: [&str; 12] = [
+    "where(p, a, b)",
+    "where(p, a*b, c - a)",
+    "where(p & q, a, b)",
+    "where(~p, a, 2.5)",
+    "where((a < b) | p, a, c)",
+    "where(p ^ (a > 0.5), b, -b)",
+    "where(p, where(q, a, b), c)",
+    "where(p, exp(a), b)",
+    "where(p, a, d)",
+    "(a > b) & p | ~q",
+    "(a < 0.5) ^ q",
+    "p & ~(a >= c)",
+];
+
+/// The bytes of `n` stored booleans, mostly 0 and 1, with other bytes
+/// (true, as NumPy reads them) at some places: the view reads them from
+/// the byte at `offset`, so that the input is not aligned.
+fn stored_booleans(n: usize, seed: usize, offset: usize) -> Vec<u8> {
+    let stray = [2u8, 0x80, 0xff, 7];
+    let bytes = (0..n).map(|i| match (i * 7 + seed * 5 + n) % 11 {
+        0 => stray[(i + seed) % stray.len()],
+        k => u8::from(k % 2 == seed % 2),
+    });
+    std::iter::repeat_n(9u8, offset).chain(bytes).collect()
+}
+
+/// `source` over `columns` of `dtype` as `a`, `b`, `c`, float32 `d`, and the
+/// stored booleans `p` and `q` (with stray bytes), with machine code at
+/// every level (which it must have), 1 and 2 threads, against the passes:
+/// the same bits.
+fn check_bool_inputs(
+    source: &str,
+    columns: &[Vec<f64>],
+    dtype: crate::DType,
+) -> Result<(), String> {
+    use crate::{ArrayView, Format, Storage};
+    let n = columns[0].len();
+    let singles = singles(columns);
+    let (p, q) = (stored_booleans(n, 0, 0), stored_booleans(n, 1, 1));
+    let bools = |bytes: &'static [u8], offset: usize| {
+        ArrayView::from_bytes(bytes, Format::native(Storage::Bool), &[n], &[1], offset).unwrap()
+    };
+    let p: &'static [u8] = Box::leak(p.into_boxed_slice());
+    let q: &'static [u8] = Box::leak(q.into_boxed_slice());
+    let env = typed_env(&NAMES[..3], columns, &singles, dtype)
+        .with("d", &singles[0][..])
+        .with("p", bools(p, 0))
+        .with("q", bools(q, 1));
+    let expr = Expr::compile(source, &Signature::of(&env)).map_err(|e| e.to_string())?;
+    // The float32 math functions are other kernels, run by passes.
+    let float32_math = dtype == crate::DType::Float32 && source.contains("exp(");
+    for level in levels() {
+        if !float32_math && !has_machine_code(&expr, level) {
+            return Err(format!("{source} ({dtype}): no machine code at {level}"));
+        }
+        let run = |jit: bool, threads: usize| {
+            (expr.eval_with(&env, small_blocks(jit, threads, level))).map_err(|e| e.to_string())
+        };
+        if expr.program().result_dtype() == crate::DType::Bool {
+            let want = run(false, 1)?.as_slice::<bool>().unwrap().to_vec();
+            for (threads, prefetch) in machine_code_runs() {
+                let got = with_prefetch(prefetch, || run(true, threads))?;
+                if got.as_slice::<bool>() != Some(&want[..]) {
+                    return Err(format!(
+                        "stored booleans: {source} ({dtype}) at {level}, n = {n}: {got:?}"
+                    ));
+                }
+            }
+        } else {
+            check_at(source, columns, &NAMES[..3], run)
+                .map_err(|e| format!("stored booleans: {dtype} at {level}, n = {n}: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn stored_boolean_inputs_give_the_bits_of_the_passes() {
+    // Values that send a vector of `exp` to the full function (709.5) and
+    // NaNs among ordinary ones.
+    let hard = [0.5, f64::NAN, -0.0, 709.5, 1e-310, f64::INFINITY];
+    // Every tail (1-7 elements, whose bytes are loaded one at a time).
+    check_at_every_length(&BOOL_INPUT_SOURCES, &hard, 6, check_bool_inputs);
+}
+
+#[test]
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn stored_booleans_are_not_read_past_their_last_element() {
+    // `p` ends where an unreadable page begins: a byte of the last vector
+    // read past the end would fault.
+    let mut page = GuardedPage::new();
+    for n in 1..=19 {
+        let p = page.tail(&(0..n).map(|i| u8::from(i % 3 != 1)).collect::<Vec<u8>>());
+        let p = crate::ArrayView::from_bytes(
+            p,
+            crate::Format::native(crate::Storage::Bool),
+            &[n],
+            &[1],
+            0,
+        )
+        .unwrap();
+        let a: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let a32: Vec<f32> = (0..n).map(|i| i as f32).collect();
+        for (source, env) in [
+            (
+                "where(p, a, -a)",
+                Env::new().with("p", p.clone()).with("a", &a[..]),
+            ),
+            (
+                "where(p, a, -a)",
+                Env::new().with("p", p.clone()).with("a", &a32[..]),
+            ),
+            (
+                "(a > 3) & p",
+                Env::new().with("p", p.clone()).with("a", &a[..]),
+            ),
+        ] {
+            let expr = Expr::compile(source, &Signature::of(&env)).unwrap();
+            for level in levels() {
+                assert!(has_machine_code(&expr, level), "{source} at {level}");
+                let options = |jit| Options::default().with_jit(jit).with_cpu(level);
+                let want = expr.eval_with(&env, options(false)).unwrap();
+                let got = expr.eval_with(&env, options(true)).unwrap();
+                assert_eq!(want, got, "{source}, n = {n} at {level}");
+            }
+        }
+    }
 }

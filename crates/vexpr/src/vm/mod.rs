@@ -47,10 +47,12 @@ pub(crate) enum Binding<'a> {
     /// Contiguous, in output order: blocks are sub-slices, nothing is copied.
     Dense(&'a [u8]),
     /// Contiguous stored booleans in output order (NumPy's `bool`, whose bytes
-    /// may be anything: zero is false, any other byte true). A block whose
+    /// may be anything: zero is false, any other byte true). The boolean
+    /// logic, `where`'s condition and machine code read them in place as
+    /// they are; for the other kernels, which rely on 0 and 1, a block whose
     /// bytes are all 0 or 1, as every block of an array NumPy computed, is
-    /// read in place as `Dense`; any other block is converted into scratch
-    /// (`vm/convert.rs`), since the boolean kernels rely on 0 and 1.
+    /// read in place as `Dense`, and any other block is converted into
+    /// scratch (`vm/convert.rs`).
     Booleans(&'a [u8]),
     /// One element for the whole output (scalars, size-1 broadcasts).
     Splat(Vec<u8>),
@@ -667,10 +669,7 @@ fn run_small(
         let Role::Input(v) = program.registers[reg].role else {
             return None;
         };
-        let Binding::Dense(data) = &bindings[v] else {
-            return None;
-        };
-        *p = data.get(..len * w)?.as_ptr();
+        *p = bindings[v].contiguous()?.get(..len * w)?.as_ptr();
     }
     let out = out.get_mut(..len * code.elem_bytes)?;
     // SAFETY: each pointer starts `len` elements of its dense input (of the
@@ -902,10 +901,7 @@ impl Run<'_, '_> {
             let Role::Input(v) = self.program.registers[reg].role else {
                 return None;
             };
-            let Binding::Dense(data) = &self.bindings[v] else {
-                return None;
-            };
-            *slot = data;
+            *slot = self.bindings[v].contiguous()?;
         }
         Some(inputs)
     }
@@ -1061,9 +1057,11 @@ impl Run<'_, '_> {
             }
         }
         if let Some(code) = self.code {
-            // Machine code reads no stored booleans (`jit/plan.rs`); were it
-            // to, they would have to hold 0 and 1 before it runs.
-            self.convert_stray_booleans(scratch, start, n, unchecked);
+            // Machine code reads stored booleans only as the boolean logic
+            // and `where` do, any byte but zero as true (`jit/plan.rs`): in
+            // place, unchecked (but for those from the 64th register on,
+            // converted above).
+            debug_assert!((code.inputs.iter()).all(|&r| r >= 64 || unchecked & (1 << r) == 0));
             if streaming.prefetch_inputs {
                 stream::prefetch_inputs(program, bindings, start + n, n);
             }
@@ -1073,6 +1071,7 @@ impl Run<'_, '_> {
                 let bytes = match &program.registers[reg].role {
                     Role::Input(v) => match &bindings[*v] {
                         Binding::Dense(data) => &data[start * w..(start + n) * w],
+                        Binding::Booleans(data) if reg < 64 => &data[start..start + n],
                         _ => scratch.bytes(reg, n * w),
                     },
                     _ => unreachable!("machine code inputs are input registers"),

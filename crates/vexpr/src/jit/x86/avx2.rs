@@ -49,6 +49,10 @@
 //! single bytes, and the float inputs' addresses scale it by 8 or 4; the last
 //! partial vector stores its bytes one at a time (a call on a length that is
 //! not a multiple of the lanes then needs no passes and no scratch).
+//! Stored boolean inputs (read only by the logic and by `where`'s
+//! `JitOp::Select`, a `vblendvpd` on the mask) are loaded the other way: 4
+//! or 8 bytes widened to the lanes and compared with zero
+//! (`Emitter::load_booleans`); the index then counts their bytes.
 //!
 //! Float32 programs (IEEE operations only: see `JitOp::in_float32`) take the
 //! `ps` forms, 32-bit lane masks (`vpcmpgtd`, `vmaskmovps`, `vblendvps`) for
@@ -498,6 +502,10 @@ impl<'p> Emitter<'p> {
             let at = |extra: i32| INPUT_GPRS[j] + rax * scale + (off * scale + extra);
             let ahead = prefetch_ahead(self.plan.inputs.len());
             let prefetch = self.traffic != Traffic::Cached;
+            if narrow == Some(Narrow::Bool) {
+                self.load_booleans(y, &at, prefetch.then_some(ahead))?;
+                continue;
+            }
             if let Some(narrow @ (Narrow::F32 | Narrow::I32)) = narrow {
                 // Four 4-byte elements, widened into the four float64 lanes.
                 let x = XMM[YMM.iter().position(|&r| r == y).expect("a ymm register")];
@@ -545,6 +553,55 @@ impl<'p> Emitter<'p> {
             }
         }
         Ok(())
+    }
+
+    /// A stored boolean input's bytes from `at(0)` on as lane masks in `y`: all
+    /// ones where the byte is not zero. The bytes are widened to the lanes
+    /// (`vpmovzxbq`, `vpmovzxbd`) and compared with zero as signed integers,
+    /// which they are, from 0 to 255. The last, partial vector inserts its
+    /// bytes one at a time (AVX2 has no masked byte load), so that nothing
+    /// past the input's last element is read; its other lanes are false.
+    fn load_booleans(
+        &mut self,
+        y: Y,
+        at: &dyn Fn(i32) -> AsmMemoryOperand,
+        ahead: Option<i32>,
+    ) -> R {
+        let x = XMM[YMM.iter().position(|&r| r == y).expect("a ymm register")];
+        let lanes = VECTOR / self.plan.elem.bytes() as i32;
+        if self.tail {
+            // The index counts the booleans' bytes (`Plan::index_shift`):
+            // rdx - rax of them are left, 1 to lanes - 1.
+            let mut loaded = self.a.create_label();
+            self.a.vpxor(x, x, x)?;
+            self.a.mov(r11, rdx)?;
+            self.a.sub(r11, rax)?;
+            for lane in 0..lanes - 1 {
+                if lane > 0 {
+                    self.a.cmp(r11, lane)?;
+                    self.a.jbe(loaded)?;
+                }
+                self.a.vpinsrb(x, x, byte_ptr(at(lane)), lane)?;
+            }
+            self.a.set_label(&mut loaded)?;
+            match self.plan.elem {
+                Elem::F32 => self.a.vpmovzxbd(y, x)?,
+                Elem::F64 => self.a.vpmovzxbq(y, x)?,
+            }
+        } else {
+            if let Some(ahead) = ahead {
+                self.a.prefetcht0(byte_ptr(at(ahead)))?;
+            }
+            match self.plan.elem {
+                Elem::F32 => self.a.vpmovzxbd(y, qword_ptr(at(0)))?,
+                Elem::F64 => self.a.vpmovzxbq(y, dword_ptr(at(0)))?,
+            }
+        }
+        let zero = self.bits(0);
+        match self.plan.elem {
+            Elem::F32 => with_src!(self.vpcmpgtd(y, y; zero)),
+            Elem::F64 => with_src!(self.vpcmpgtq(y, y; zero)),
+        }
     }
 
     /// `arith::i64_to_f64` on the four int64 lanes of `y`, in place (no
@@ -769,6 +826,13 @@ impl Kernels for Emitter<'_> {
                 self.a.vcmppd(mask, x, y, predicate(compare))?;
                 self.a.vblendvpd(d, other, then, mask)
             }
+        }
+    }
+
+    fn blend(&mut self, d: Y, mask: Y, then: Y, other: Y) -> R {
+        match self.plan.elem {
+            Elem::F32 => self.a.vblendvps(d, other, then, mask),
+            Elem::F64 => self.a.vblendvpd(d, other, then, mask),
         }
     }
 

@@ -463,6 +463,20 @@ impl Kernels for Emitter<'_> {
         }
     }
 
+    /// Never run yet: `JitOp::Select` is AVX2-only (`JitOp::avx2_only`).
+    fn blend(&mut self, d: Z, mask: Z, then: Z, other: Z) -> R {
+        match self.plan.elem {
+            Elem::F32 => {
+                self.a.vpmovd2m(k2, mask)?;
+                self.a.vblendmps(d.k2(), other, then)
+            }
+            Elem::F64 => {
+                self.a.vpmovq2m(k2, mask)?;
+                self.a.vblendmpd(d.k2(), other, then)
+            }
+        }
+    }
+
     fn shift_left(&mut self, dst: Z, a: Z, imm: i32) -> R {
         self.a.vpsllq(dst, a, imm)
     }

@@ -153,6 +153,10 @@ pub(super) trait Kernels {
     /// operands `[x, y, then, other]`.
     fn select(&mut self, compare: Compare, d: Self::V, operands: [Self::V; 4]) -> R;
 
+    /// `d = if mask { then } else { other }`, lane by lane, on a boolean's
+    /// lane mask (all ones or all zeros).
+    fn blend(&mut self, d: Self::V, mask: Self::V, then: Self::V, other: Self::V) -> R;
+
     /// `vmath::trig::atan2_ordinary(y, x)` into `d`, after
     /// `atan2_needs_full`'s test (jumping to `bail` when a lane needs it).
     fn atan2(&mut self, d: Self::V, y: Self::V, x: Self::V, bail: CodeLabel) -> R;
@@ -440,6 +444,7 @@ pub(super) trait Kernels {
             JitOp::Where(compare) => {
                 self.select(compare, d, [x, y, vector(2), vector(3)])?;
             }
+            JitOp::Select => self.blend(d, x, y, vector(2))?,
             JitOp::Exp => self.exp(d, x, bail)?,
             JitOp::Sin => self.sin_cos(false, d, x, bail)?,
             JitOp::Cos => self.sin_cos(true, d, x, bail)?,
