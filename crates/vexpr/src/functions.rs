@@ -250,6 +250,12 @@ pub enum JitOp {
     Powi,
     /// `sqrt(x)`, correctly rounded.
     Sqrt,
+    /// Python's `x // y` on floats (NumPy's `floor_divide`), the fast path
+    /// of the vmath kernel (quotients below its limit, finite operands).
+    FloorDiv,
+    /// Python's `x % y` on floats (NumPy's `remainder`), the fast path of
+    /// the vmath kernel (quotients below its limit, finite operands).
+    Mod,
     /// `exp(x)`, the fast path of the vmath kernel.
     Exp,
     /// `log(x)`, the fast path of the vmath kernel.
@@ -360,6 +366,8 @@ impl JitOp {
                 | JitOp::Compare(_)
                 | JitOp::Logic(_)
                 | JitOp::Select
+                | JitOp::FloorDiv
+                | JitOp::Mod
         )
     }
 }
@@ -1205,6 +1213,7 @@ fn define(op: Op) -> Function {
             f.sig(L, &[L, L], slice_kernel!(i64, vmath::floordiv_i64, 2));
             f.sig(F, &[F, F], slice_kernel!(f32, vmath::floordiv_f32, 2));
             f.sig(D, &[D, D], slice_kernel!(f64, vmath::floordiv_f64, 2));
+            f.jit(JitOp::FloorDiv);
             f
         }
         Op::Mod => {
@@ -1219,6 +1228,7 @@ fn define(op: Op) -> Function {
             f.sig(L, &[L, L], slice_kernel!(i64, vmath::mod_i64, 2));
             f.sig(F, &[F, F], slice_kernel!(f32, vmath::mod_f32, 2));
             f.sig(D, &[D, D], slice_kernel!(f64, vmath::mod_f64, 2));
+            f.jit(JitOp::Mod);
             f
         }
         Op::Pow => {

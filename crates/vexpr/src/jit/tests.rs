@@ -445,6 +445,10 @@ fn every_function_and_power_on_hard_values_and_every_length() {
         [
             "a / b",
             "b / a",
+            "a // b",
+            "(a * c) // b + a",
+            "a % b",
+            "(a * c) % b - a",
             "a * b + c",
             "a*b - c*b",
             "c - a*b",
@@ -1143,7 +1147,7 @@ fn division_gives_the_bits_of_scalar_division_at_every_level() {
 /// ([`JitOp::in_float32`](crate::functions::JitOp::in_float32)), the fused
 /// forms the optimizer makes among them. (A literal is a float64 constant,
 /// which makes the program mixed: not covered.)
-const FLOAT32_SOURCES: [&str; 33] = [
+const FLOAT32_SOURCES: [&str; 37] = [
     "a + b",
     "a - b",
     "a * b",
@@ -1174,6 +1178,10 @@ const FLOAT32_SOURCES: [&str; 33] = [
     "where(a < b, a, where(a < c, b, where(b < c, c, a*b)))",
     "where((a < b) | (b >= c), a, c)",
     "(a - b) / c - a",
+    "a // b",
+    "(a * c) // b - a",
+    "a % b",
+    "(a * c) % b + a",
     "sqrt(a*a + b*b)",
     "floor(a)",
     "ceil(b) - a",
@@ -1237,7 +1245,7 @@ fn float32_programs_of_ieee_operations_compile_to_machine_code() {
             }
         }
     }
-    assert_eq!(seen.len(), 25, "{seen:?}");
+    assert_eq!(seen.len(), 27, "{seen:?}");
     assert!(seen.iter().all(|op| op.in_float32()));
 }
 
@@ -1936,6 +1944,90 @@ fn stored_booleans_are_not_read_past_their_last_element() {
                 let want = expr.eval_with(&env, options(false)).unwrap();
                 let got = expr.eval_with(&env, options(true)).unwrap();
                 assert_eq!(want, got, "{source}, n = {n} at {level}");
+            }
+        }
+    }
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn floor_division_and_modulo_give_the_bits_of_the_passes() {
+    // Quotients that round up to an integer (0.7 / 0.1), exact ones, both
+    // signs and zeros, subnormals, and quotients about the limits of `//`
+    // (float32 2^22, float64 2^51) and `%` (2^23, 2^52), which leave the
+    // loop.
+    let values = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        0.1,
+        0.7,
+        -0.7,
+        7.0,
+        -7.0,
+        3.0,
+        0.3,
+        1.0 / 3.0,
+        2.5,
+        0.35,
+        1e-310,
+        -1e-310,
+        1e-40,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        1e300,
+        -1e300,
+        4194303.0,
+        4194304.0,
+        4194305.0,
+        8388607.0,
+        8388608.0,
+        8388609.0,
+        2251799813685247.0,
+        2251799813685248.0,
+        4503599627370496.0,
+        1e20,
+        3.4e38,
+        16_777_217.0,
+        -123.456,
+    ];
+    let pairs: Vec<(f64, f64)> = (values.iter())
+        .flat_map(|&a| values.iter().map(move |&b| (a, b)))
+        .collect();
+    for dtype in [crate::DType::Float64, crate::DType::Float32] {
+        for source in [
+            "a // b",
+            "(a - c) // b * c",
+            "b // (a + c)",
+            "a % b",
+            "(a - c) % b * c",
+            "b % (a + c)",
+        ] {
+            let ones = [vec![1.0], vec![1.0], vec![1.0]];
+            let singles = singles(&ones);
+            let env = typed_env(&["a", "b", "c"], &ones, &singles, dtype);
+            let expr = Expr::compile(source, &Signature::of(&env)).unwrap();
+            for level in levels() {
+                assert!(
+                    has_machine_code(&expr, level),
+                    "{source} ({dtype}) at {level}"
+                );
+            }
+            // Whole vectors and a tail.
+            for n in [pairs.len(), pairs.len() - 5] {
+                let columns = [
+                    pairs[..n].iter().map(|p| p.0).collect(),
+                    pairs[..n].iter().map(|p| p.1).collect(),
+                    (0..n).map(|i| (i % 7) as f64 * 0.25).collect(),
+                ];
+                if let Err(message) = check_typed(source, &columns, dtype) {
+                    panic!("{dtype}: {message}");
+                }
             }
         }
     }

@@ -203,6 +203,11 @@ fn cycles(op: JitOp) -> (f64, f64, f64) {
         // HN 0.48, HHN 0.46; E4 HN 0.60, HHN 0.48-0.50, HHHN 0.52; 10
         // picks HN and HHN.
         JitOp::Div if divider_is_fast() => (0.0, 5.0, 0.0),
+        // The division, and nine operations on the ports.
+        JitOp::FloorDiv if divider_is_fast() => (4.5, 5.0, 0.0),
+        JitOp::FloorDiv => (4.5, 8.0, 0.0),
+        JitOp::Mod if divider_is_fast() => (9.0, 5.0, 0.0),
+        JitOp::Mod => (9.0, 8.0, 0.0),
         JitOp::Div => (0.0, 8.0, 10.0),
         JitOp::Log => (14.5, 0.0, 0.0),
         JitOp::Exp => (14.0, 0.0, 0.0),
@@ -256,6 +261,7 @@ fn scratch_registers(op: JitOp, newton: bool) -> usize {
         JitOp::Div if newton => 3,
         JitOp::Exp | JitOp::Log | JitOp::Sin | JitOp::Cos | JitOp::Tanh => 7,
         JitOp::Powi | JitOp::Sign => 4,
+        JitOp::FloorDiv | JitOp::Mod => 3,
         JitOp::Maximum | JitOp::Minimum | JitOp::Logic(_) => 2,
         JitOp::Copysign => 1,
         JitOp::AddAbs | JitOp::MulAddMul | JitOp::MulSubMul | JitOp::Where(_) => 1,
@@ -841,10 +847,20 @@ impl Kernels for Emitter<'_> {
     }
 
     /// `v` is a magnitude (sign bit clear), so a signed comparison of the
-    /// bits is the unsigned one of the kernels' tests.
+    /// bits is the unsigned one of the kernels' tests; in float32 lanes,
+    /// of 32-bit lanes against `limit` as a float32 (which it must be).
     fn bail_above(&mut self, v: Y, limit: f64, mask: Y, bail: CodeLabel) -> R {
-        let limit = self.k(limit);
-        with_src!(self.vpcmpgtq(mask, v; limit))?;
+        match self.plan.elem {
+            Elem::F64 => {
+                let limit = self.k(limit);
+                with_src!(self.vpcmpgtq(mask, v; limit))?;
+            }
+            Elem::F32 => {
+                debug_assert_eq!(f64::from(limit as f32), limit);
+                let limit = self.lane_k(limit);
+                with_src!(self.vpcmpgtd(mask, v; limit))?;
+            }
+        }
         self.bail_if(mask, bail)
     }
 

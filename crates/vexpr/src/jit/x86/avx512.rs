@@ -184,6 +184,7 @@ fn scratch_registers(op: JitOp) -> usize {
         JitOp::Atan2 => 10,
         JitOp::Exp | JitOp::Log | JitOp::Sin | JitOp::Cos | JitOp::Tanh => 7,
         JitOp::Powi | JitOp::Sign => 4,
+        JitOp::FloorDiv | JitOp::Mod => 3,
         JitOp::Maximum | JitOp::Minimum | JitOp::Logic(_) => 2,
         JitOp::Copysign => 1,
         JitOp::AddAbs | JitOp::MulAddMul | JitOp::MulSubMul => 1,
@@ -483,8 +484,24 @@ impl Kernels for Emitter<'_> {
 
     /// An unsigned comparison into `k2`.
     fn bail_above(&mut self, v: Z, limit: f64, _: Z, bail: CodeLabel) -> R {
-        let limit = self.k(limit);
-        self.bail_if(v, 6, limit, self.tail, bail)
+        match self.plan.elem {
+            Elem::F64 => {
+                let limit = self.k(limit);
+                self.bail_if(v, 6, limit, self.tail, bail)
+            }
+            // Never run yet: only `JitOp::FloorDiv` and `JitOp::Mod`, which
+            // are AVX2-only (`JitOp::avx2_only`), test float32 lanes.
+            Elem::F32 => {
+                let limit = self.lane_k(limit);
+                if self.tail {
+                    with_src!(self.vpcmpud(k2.k1(), v; limit; 6))?;
+                } else {
+                    with_src!(self.vpcmpud(k2, v; limit; 6))?;
+                }
+                self.a.kortestw(k2, k2)?;
+                self.a.jnz(bail)
+            }
+        }
     }
 
     fn bail_unless_positive_normal(&mut self, x: Z, _: Z, bail: CodeLabel) -> R {

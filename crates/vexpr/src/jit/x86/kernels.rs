@@ -16,7 +16,8 @@ use crate::functions::{Compare, JitOp, Logic, POWI_MAX, POWI_MIN, Rounding};
 use crate::jit::plan::Elem;
 use crate::jit::{Plan, Slot, Traffic};
 use crate::kernels::vmath::shared::{
-    ATAN_A, EXP_Q, INV_LN2, INV_PI, LN2_HI, LN2_LO, LOG_L, PIO2, SHIFT, SIN_WIDE, TRIG_FAST_MAX,
+    ATAN_A, EXP_Q, FLOORDIV_F32_LIMIT, FLOORDIV_F64_LIMIT, FMOD_MAX_QUOTIENT, INV_LN2, INV_PI,
+    LN2_HI, LN2_LO, LOG_L, PIO2, SHIFT, SIN_WIDE, TRIG_FAST_MAX,
 };
 use crate::program::Instr;
 use iced_x86::IcedError;
@@ -168,6 +169,16 @@ pub(super) trait Kernels {
     /// The constant `value`.
     fn k(&mut self, value: f64) -> Src<Self::V> {
         self.bits(value.to_bits())
+    }
+
+    /// The constant `value` in the program's lanes: as it is in float64
+    /// ones, rounded to float32 in float32 ones.
+    fn lane_k(&mut self, value: f64) -> Src<Self::V> {
+        let elem = self.elem();
+        match elem {
+            Elem::F64 => self.k(value),
+            Elem::F32 => self.bits(elem.word(u64::from((value as f32).to_bits()))),
+        }
     }
 
     /// `dst = a OP b`.
@@ -441,6 +452,8 @@ pub(super) trait Kernels {
                 Divider::Newton => self.div_newton(d, x, y)?,
             },
             JitOp::Sqrt => self.sqrt(d, x, divider)?,
+            JitOp::FloorDiv => self.floordiv(d, x, y, bail)?,
+            JitOp::Mod => self.modulo(d, x, y, bail)?,
             JitOp::Where(compare) => {
                 self.select(compare, d, [x, y, vector(2), vector(3)])?;
             }
@@ -606,6 +619,130 @@ pub(super) trait Kernels {
     }
 
     /// `vmath::explog::exp_normal`, after `exp_needs_full`'s test.
+    /// `vmath::remainder::floordiv_ordinary(a, b)` into `d` (neither `a` nor
+    /// `b`), after `floordiv_needs_full`'s test, in the program's lanes: a
+    /// lane whose quotient is NaN or at least the limit, or whose `b` is
+    /// infinite or NaN, jumps to `bail`. Float32 lanes divide in float32,
+    /// where the passes widen to float64: below the float32 limit (2^22)
+    /// `floor(fl(a / b))` is the floor of the exact quotient or one more in
+    /// either type (the integers to 2^24 are float32s, and rounding is
+    /// monotonic), and the fused `a - f b` is rounded once, keeping the sign
+    /// of the exact value (a nonzero multiple of the smallest subnormal
+    /// never rounds to zero), so the corrections and the bits are the same.
+    fn floordiv(&mut self, d: Self::V, a: Self::V, b: Self::V, bail: CodeLabel) -> R {
+        let s = self.scratch();
+        let (q, t, mask) = (s[0], s[1], s[2]);
+        let limit = match self.elem() {
+            Elem::F64 => FLOORDIV_F64_LIMIT,
+            Elem::F32 => FLOORDIV_F32_LIMIT,
+        };
+        self.quotient_below(q, a, b, limit, [t, mask], bail)?;
+        // f = floor(q); r = a - f b (fused).
+        self.round(d, q, Rounding::Floor)?;
+        self.fma(Fma::NegAdd, t, d, Src::Reg(b), Src::Reg(a))?;
+        // Overshot: r != 0 with the sign opposite b's: f - 1 there.
+        self.signs_differ(mask, t, b, [q, t])?;
+        let one = self.lane_k(1.0);
+        self.bin(Bin::Sub, t, d, one)?;
+        self.blend(d, mask, t, d)
+    }
+
+    /// `q = a / b`, jumping to `bail` if a lane's `|q|` is NaN or at least
+    /// `limit` (a float32 in float32 lanes), or its `b` infinite or NaN (a
+    /// zero `b` makes an infinite or NaN quotient): `remainder.rs`'s tests
+    /// of the lanes its one-division forms do not cover. `t` and `mask` are
+    /// scratch.
+    fn quotient_below(
+        &mut self,
+        q: Self::V,
+        a: Self::V,
+        b: Self::V,
+        limit: f64,
+        [t, mask]: [Self::V; 2],
+        bail: CodeLabel,
+    ) -> R {
+        let elem = self.elem();
+        // The largest lane values below the limit and at most the largest
+        // finite: the bits of a magnitude above them fail.
+        let (below_limit, max) = match elem {
+            Elem::F64 => (f64::from_bits(limit.to_bits() - 1), f64::MAX),
+            Elem::F32 => {
+                let limit = limit as f32;
+                (
+                    f64::from(f32::from_bits(limit.to_bits() - 1)),
+                    f64::from(f32::MAX),
+                )
+            }
+        };
+        self.bin(Bin::Div, q, a, Src::Reg(b))?;
+        let abs = self.bits(elem.abs());
+        self.bin(Bin::And, t, q, abs)?;
+        self.bail_above(t, below_limit, mask, bail)?;
+        self.bin(Bin::And, t, b, abs)?;
+        self.bail_above(t, max, mask, bail)
+    }
+
+    /// The sign bit of `mask` set in the lanes where `r` is not zero and its
+    /// sign is not `other`'s (`r` is not NaN): where a one-division form
+    /// overshot. `zero` and `xor` are scratch, and `xor` may be `r`.
+    fn signs_differ(
+        &mut self,
+        mask: Self::V,
+        r: Self::V,
+        other: Self::V,
+        [zero, xor]: [Self::V; 2],
+    ) -> R {
+        let nought = self.lane_k(0.0);
+        self.load_constant(zero, nought)?;
+        self.compare(Compare::Ne, mask, r, zero)?;
+        self.bin(Bin::Xor, xor, r, Src::Reg(other))?;
+        self.bin(Bin::And, mask, mask, Src::Reg(xor))
+    }
+
+    /// Python's `a % b` into `d` (neither `a` nor `b`):
+    /// `vmath::remainder::fmod_ordinary(a, b)` after `fmod_needs_full`'s
+    /// test, then `arith::mod_f64_from_fmod` (`b` is not zero here), in the
+    /// program's lanes. Float32 lanes divide in float32, where the passes
+    /// widen to float64, below a quotient of 2^23 instead of 2^52: then
+    /// `trunc(fl(a / b))` is the integer quotient n or n + 1, both float32s,
+    /// and `a - q b` is the exact `fmod` (or that less `b`) in either type,
+    /// so the remainder, and what is made of it in float32, is the same.
+    fn modulo(&mut self, d: Self::V, a: Self::V, b: Self::V, bail: CodeLabel) -> R {
+        let s = self.scratch();
+        let (q, t, mask) = (s[0], s[1], s[2]);
+        let elem = self.elem();
+        let limit = match elem {
+            Elem::F64 => FMOD_MAX_QUOTIENT,
+            Elem::F32 => 8388608.0, // 2^23
+        };
+        self.quotient_below(q, a, b, limit, [t, mask], bail)?;
+        let (sign, abs) = (self.bits(elem.sign()), self.bits(elem.abs()));
+        // r = a - trunc(q) b, fused: exact.
+        self.round(q, q, Rounding::Trunc)?;
+        self.fma(Fma::NegAdd, t, q, Src::Reg(b), Src::Reg(a))?;
+        // Overshot (one b too many): r != 0 with the sign opposite a's; then
+        // r + copysign(b, a).
+        self.signs_differ(mask, t, a, [q, d])?;
+        self.bin(Bin::And, d, b, abs)?;
+        self.bin(Bin::And, q, a, sign)?;
+        self.bin(Bin::Xor, d, d, Src::Reg(q))?;
+        self.bin(Bin::Add, d, t, Src::Reg(d))?;
+        self.blend(t, mask, d, t)?;
+        // m = copysign(r, a): fmod's result, a zero with a's sign.
+        self.bin(Bin::And, t, t, abs)?;
+        self.bin(Bin::Xor, t, t, Src::Reg(q))?;
+        // From fmod to Python's modulo: m + b where the signs differ, and a
+        // zero with b's sign.
+        self.bin(Bin::Xor, q, t, Src::Reg(b))?;
+        self.bin(Bin::Add, d, t, Src::Reg(b))?;
+        self.blend(d, q, d, t)?;
+        let zero = self.lane_k(0.0);
+        self.load_constant(q, zero)?;
+        self.compare(Compare::Eq, mask, t, q)?;
+        self.bin(Bin::And, q, b, sign)?;
+        self.blend(d, mask, q, d)
+    }
+
     fn exp(&mut self, d: Self::V, x: Self::V, bail: CodeLabel) -> R {
         let scratch = self.scratch();
         let s = |i: usize| scratch[i];

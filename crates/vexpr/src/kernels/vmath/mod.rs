@@ -88,6 +88,9 @@ pub(crate) mod shared {
     pub(crate) const SQRT_MAX: f64 = super::divider::SQRT_MAX;
     pub(crate) const DIV_MIN: f64 = super::divider::DIV_MIN;
     pub(crate) const DIV_MAX: f64 = super::divider::DIV_MAX;
+    pub(crate) const FLOORDIV_F64_LIMIT: f64 = super::remainder::FLOORDIV_F64_LIMIT;
+    pub(crate) const FLOORDIV_F32_LIMIT: f64 = super::remainder::FLOORDIV_F32_LIMIT;
+    pub(crate) const FMOD_MAX_QUOTIENT: f64 = super::remainder::MAX_QUOTIENT;
     pub(crate) const SIN_WIDE: [f64; 8] = super::consts::SIN_WIDE;
     pub(crate) const INV_PI: f64 = super::consts::INV_PI;
     pub(crate) const PIO2: [f64; 4] = [

@@ -47,7 +47,7 @@
 use super::arith::{Fma, SHIFT, abs, copysign, select, small_i64_to_f64};
 
 /// `|fl(a / b)|` at or above this (or NaN) is not ordinary.
-const MAX_QUOTIENT: f64 = 4503599627370496.0; // 2^52
+pub(super) const MAX_QUOTIENT: f64 = 4503599627370496.0; // 2^52
 
 /// True for the lanes [`fmod_ordinary`] does not cover (see the module doc).
 #[inline(always)]
