@@ -367,6 +367,11 @@ const XMM: [AsmRegisterXmm; REGISTERS] = [
     xmm15,
 ];
 
+/// The low half of `y`, for the loads that fill 16 bytes and widen them.
+fn low_half(y: Y) -> AsmRegisterXmm {
+    XMM[YMM.iter().position(|&r| r == y).expect("a ymm register")]
+}
+
 /// The tail's lane mask while the inputs are loaded and the output is
 /// stored: never a value (`MAX_VALUES` < 16) nor a resident constant
 /// (`scratch_lists` counts it).
@@ -514,7 +519,7 @@ impl<'p> Emitter<'p> {
             }
             if let Some(narrow @ (Narrow::F32 | Narrow::I32)) = narrow {
                 // Four 4-byte elements, widened into the four float64 lanes.
-                let x = XMM[YMM.iter().position(|&r| r == y).expect("a ymm register")];
+                let x = low_half(y);
                 if self.tail {
                     // The 64-bit lane mask's dwords 0 and 2 of each half: its
                     // four lanes as 32-bit ones; masked-off lanes read nothing.
@@ -573,7 +578,7 @@ impl<'p> Emitter<'p> {
         at: &dyn Fn(i32) -> AsmMemoryOperand,
         ahead: Option<i32>,
     ) -> R {
-        let x = XMM[YMM.iter().position(|&r| r == y).expect("a ymm register")];
+        let x = low_half(y);
         let lanes = VECTOR / self.plan.elem.bytes() as i32;
         if self.tail {
             // The index counts the booleans' bytes (`Plan::index_shift`):
@@ -850,16 +855,11 @@ impl Kernels for Emitter<'_> {
     /// bits is the unsigned one of the kernels' tests; in float32 lanes,
     /// of 32-bit lanes against `limit` as a float32 (which it must be).
     fn bail_above(&mut self, v: Y, limit: f64, mask: Y, bail: CodeLabel) -> R {
+        debug_assert!(self.plan.elem == Elem::F64 || f64::from(limit as f32) == limit);
+        let limit = self.lane_k(limit);
         match self.plan.elem {
-            Elem::F64 => {
-                let limit = self.k(limit);
-                with_src!(self.vpcmpgtq(mask, v; limit))?;
-            }
-            Elem::F32 => {
-                debug_assert_eq!(f64::from(limit as f32), limit);
-                let limit = self.lane_k(limit);
-                with_src!(self.vpcmpgtd(mask, v; limit))?;
-            }
+            Elem::F64 => with_src!(self.vpcmpgtq(mask, v; limit))?,
+            Elem::F32 => with_src!(self.vpcmpgtd(mask, v; limit))?,
         }
         self.bail_if(mask, bail)
     }

@@ -484,15 +484,12 @@ impl Kernels for Emitter<'_> {
 
     /// An unsigned comparison into `k2`.
     fn bail_above(&mut self, v: Z, limit: f64, _: Z, bail: CodeLabel) -> R {
+        let limit = self.lane_k(limit);
         match self.plan.elem {
-            Elem::F64 => {
-                let limit = self.k(limit);
-                self.bail_if(v, 6, limit, self.tail, bail)
-            }
+            Elem::F64 => self.bail_if(v, 6, limit, self.tail, bail),
             // Never run yet: only `JitOp::FloorDiv` and `JitOp::Mod`, which
             // are AVX2-only (`JitOp::avx2_only`), test float32 lanes.
             Elem::F32 => {
-                let limit = self.lane_k(limit);
                 if self.tail {
                     with_src!(self.vpcmpud(k2.k1(), v; limit; 6))?;
                 } else {

@@ -618,7 +618,6 @@ pub(super) trait Kernels {
         Ok(())
     }
 
-    /// `vmath::explog::exp_normal`, after `exp_needs_full`'s test.
     /// `vmath::remainder::floordiv_ordinary(a, b)` into `d` (neither `a` nor
     /// `b`), after `floordiv_needs_full`'s test, in the program's lanes: a
     /// lane whose quotient is NaN or at least the limit, or whose `b` is
@@ -743,6 +742,7 @@ pub(super) trait Kernels {
         self.blend(d, mask, q, d)
     }
 
+    /// `vmath::explog::exp_normal`, after `exp_needs_full`'s test.
     fn exp(&mut self, d: Self::V, x: Self::V, bail: CodeLabel) -> R {
         let scratch = self.scratch();
         let s = |i: usize| scratch[i];
