@@ -295,6 +295,22 @@ pub enum JitOp {
     Compare(Compare),
     /// Logic on booleans (lane masks).
     Logic(Logic),
+    /// A test of a float's class into a boolean (a lane mask): `isnan`,
+    /// `isfinite`, `isinf`, `signbit`.
+    Test(FloatTest),
+}
+
+/// The test of a [`JitOp::Test`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FloatTest {
+    /// `isnan(x)`
+    Nan,
+    /// `isfinite(x)`: neither infinite nor NaN.
+    Finite,
+    /// `isinf(x)`
+    Inf,
+    /// `signbit(x)`: the sign bit, set for `-0.0` and negative NaNs too.
+    SignBit,
 }
 
 /// The operation of a [`JitOp::Logic`].
@@ -365,6 +381,7 @@ impl JitOp {
                 | JitOp::Round(_)
                 | JitOp::Compare(_)
                 | JitOp::Logic(_)
+                | JitOp::Test(_)
                 | JitOp::Select
                 | JitOp::FloorDiv
                 | JitOp::Mod
@@ -1758,6 +1775,8 @@ fn define(op: Op) -> Function {
                 &[C],
                 kernel!(|x: C64| -> u8 { u8::from(x.re.is_nan() || x.im.is_nan()) }),
             );
+            f.jit_on(B, &[F], JitOp::Test(FloatTest::Nan));
+            f.jit_on(B, &[D], JitOp::Test(FloatTest::Nan));
             f
         }
         Op::Isfinite => {
@@ -1769,6 +1788,8 @@ fn define(op: Op) -> Function {
                 &[C],
                 kernel!(|x: C64| -> u8 { u8::from(x.re.is_finite() && x.im.is_finite()) }),
             );
+            f.jit_on(B, &[F], JitOp::Test(FloatTest::Finite));
+            f.jit_on(B, &[D], JitOp::Test(FloatTest::Finite));
             f
         }
         Op::Isinf => {
@@ -1788,6 +1809,8 @@ fn define(op: Op) -> Function {
                 &[C],
                 kernel!(|x: C64| -> u8 { u8::from(x.re.is_infinite() || x.im.is_infinite()) }),
             );
+            f.jit_on(B, &[F], JitOp::Test(FloatTest::Inf));
+            f.jit_on(B, &[D], JitOp::Test(FloatTest::Inf));
             f
         }
         Op::Signbit => {
@@ -1808,6 +1831,8 @@ fn define(op: Op) -> Function {
                 &[D],
                 kernel!(|x: f64| -> u8 { u8::from(x.is_sign_negative()) }),
             );
+            f.jit_on(B, &[F], JitOp::Test(FloatTest::SignBit));
+            f.jit_on(B, &[D], JitOp::Test(FloatTest::SignBit));
             f
         }
 

@@ -4,7 +4,7 @@
 //! In: a [`Program`] whose registers are all float64, or all float32
 //! (besides the integer exponents of `powi`, float32 or int32 inputs of a
 //! float64 program that only widen them, which the AVX2 loop loads
-//! converted, and the booleans of a boolean result of comparisons and logic,
+//! converted, and the booleans of comparisons, class tests and logic,
 //! which it keeps as lane masks), and whose every instruction's
 //! overload names a [`JitOp`](crate::functions::JitOp) in the function table
 //! (on float32 only the IEEE operations, no math function), and the

@@ -135,7 +135,7 @@ impl Plan {
     /// The plan of `program` with its float values in vector registers
     /// `0..max_values`, or `None` when the program is not covered: a register
     /// of another type than the output's float64 or float32 (other than a
-    /// `powi` exponent, a boolean made by a comparison or logic, or a
+    /// `powi` exponent, a boolean made by a comparison, a class test or logic, or a
     /// [`Narrow`] input: a float32, int32 or int64 input of a float64 program
     /// read only by [`JitOp::Widen`], a boolean input read only as a lane
     /// mask), an instruction without a [`JitOp`] (the table names one on a
@@ -200,7 +200,7 @@ impl Plan {
             }
             let slot = match (&reg.role, reg.dtype) {
                 (Role::Const(Scalar::Int64(n)), DType::Int64) => Slot::Int(*n),
-                // Booleans are lane masks, made by comparisons and logic
+                // Booleans are lane masks, made by comparisons, tests and logic
                 // (and boolean inputs, as `narrow_input` says): not
                 // constants.
                 (Role::Temp | Role::Output, DType::Bool) => {

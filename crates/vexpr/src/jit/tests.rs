@@ -507,7 +507,7 @@ fn every_function_and_power_on_hard_values_and_every_length() {
 /// The sources of the operations that pick, round or move sign bits
 /// (`maximum`, `minimum`, `copysign`, `sign`, the roundings), alone and
 /// with others around them.
-const SELECTING_SOURCES: [&str; 12] = [
+const SELECTING_SOURCES: [&str; 14] = [
     "maximum(a, b)",
     "minimum(b, a)",
     "copysign(a, b)",
@@ -520,6 +520,8 @@ const SELECTING_SOURCES: [&str; 12] = [
     "sign(a - b) * floor(c)",
     "copysign(a*b, c) + round(a)",
     "where(a < b, trunc(a), ceil(b)) + maximum(a*b, c)",
+    "where(isnan(a), b, a) * c",
+    "where(signbit(a) | isinf(b), c, a + b)",
 ];
 
 #[test]
@@ -1608,9 +1610,9 @@ fn widened_inputs_are_not_read_past_their_last_element() {
     }
 }
 
-/// Boolean results of float comparisons and logic on them: lane masks in
-/// the loop, bytes as they are stored.
-const BOOLEAN_SOURCES: [&str; 14] = [
+/// Boolean results of float comparisons, tests of a float's class, and
+/// logic on them: lane masks in the loop, bytes as they are stored.
+const BOOLEAN_SOURCES: [&str; 22] = [
     "a < b",
     "a <= 0.5",
     "a > b",
@@ -1625,6 +1627,14 @@ const BOOLEAN_SOURCES: [&str; 14] = [
     "(a*b < c) | (a == c)",
     "(a < b) | ~(c >= a)",
     "exp(a) < b + log(c)",
+    "isnan(a)",
+    "isfinite(a)",
+    "isinf(a)",
+    "signbit(a)",
+    "isnan(a) | (a < b)",
+    "signbit(a - b) & isfinite(c)",
+    "~isinf(a * b) ^ signbit(c)",
+    "isfinite(exp(a)) & ~isnan(b)",
 ];
 
 /// `source`'s boolean result with and without machine code at every level,
@@ -1676,6 +1686,8 @@ fn boolean_results_give_the_bits_of_the_passes() {
         0.5,
         0.3,
         f64::NAN,
+        // A NaN with the sign bit set, for `signbit`.
+        -f64::NAN,
         f64::INFINITY,
         -f64::INFINITY,
         1e-310,
@@ -1735,6 +1747,8 @@ fn float32_boolean_programs_compile() {
             "(a > 0.2) & (a < 0.8)",
             "(a < 0.5) & (a > b)",
             "a == 0.2",
+            "isnan(a) | signbit(b)",
+            "isinf(a) ^ isfinite(b)",
         ] {
             assert!(compiles_f32_any(level, source), "{source} at {level}");
         }

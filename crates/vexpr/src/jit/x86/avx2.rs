@@ -42,8 +42,8 @@
 //! Int64 inputs that are only widened are loaded whole and converted in
 //! six operations (`Emitter::int64_to_float64`).
 //!
-//! A boolean result (comparisons, `JitOp::Compare`, and logic on them,
-//! `JitOp::Logic`) keeps its booleans as the comparisons' lane masks; the
+//! A boolean result (comparisons, `JitOp::Compare`, tests of a float's
+//! class, `JitOp::Test`, and logic on them, `JitOp::Logic`) keeps its booleans as the comparisons' lane masks; the
 //! output's mask bits (`vmovmskpd`/`vmovmskps`) index a pool table of their
 //! bytes, 4 or 8 stored at once. The loop's index then counts the output's
 //! single bytes, and the float inputs' addresses scale it by 8 or 4; the last
@@ -262,7 +262,7 @@ fn scratch_registers(op: JitOp, newton: bool) -> usize {
         JitOp::Exp | JitOp::Log | JitOp::Sin | JitOp::Cos | JitOp::Tanh => 7,
         JitOp::Powi | JitOp::Sign => 4,
         JitOp::FloorDiv | JitOp::Mod => 3,
-        JitOp::Maximum | JitOp::Minimum | JitOp::Logic(_) => 2,
+        JitOp::Maximum | JitOp::Minimum | JitOp::Logic(_) | JitOp::Test(_) => 2,
         JitOp::Copysign => 1,
         JitOp::AddAbs | JitOp::MulAddMul | JitOp::MulSubMul | JitOp::Where(_) => 1,
         _ => 0,

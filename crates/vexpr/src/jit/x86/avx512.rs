@@ -185,7 +185,7 @@ fn scratch_registers(op: JitOp) -> usize {
         JitOp::Exp | JitOp::Log | JitOp::Sin | JitOp::Cos | JitOp::Tanh => 7,
         JitOp::Powi | JitOp::Sign => 4,
         JitOp::FloorDiv | JitOp::Mod => 3,
-        JitOp::Maximum | JitOp::Minimum | JitOp::Logic(_) => 2,
+        JitOp::Maximum | JitOp::Minimum | JitOp::Logic(_) | JitOp::Test(_) => 2,
         JitOp::Copysign => 1,
         JitOp::AddAbs | JitOp::MulAddMul | JitOp::MulSubMul => 1,
         _ => 0,

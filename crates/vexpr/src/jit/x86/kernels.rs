@@ -12,7 +12,7 @@
 //! the trait's required methods; the algorithms are its provided ones.
 
 use super::{ABS, Bin, Divider, INPUT_GPRS, saved_gprs};
-use crate::functions::{Compare, JitOp, Logic, POWI_MAX, POWI_MIN, Rounding};
+use crate::functions::{Compare, FloatTest, JitOp, Logic, POWI_MAX, POWI_MIN, Rounding};
 use crate::jit::plan::Elem;
 use crate::jit::{Plan, Slot, Traffic};
 use crate::kernels::vmath::shared::{
@@ -501,6 +501,7 @@ pub(super) trait Kernels {
             }
             JitOp::Round(rounding) => self.round(d, x, rounding)?,
             JitOp::Compare(compare) => self.compare(compare, d, x, y)?,
+            JitOp::Test(test) => self.float_test(test, d, x)?,
             JitOp::Logic(logic) => {
                 // Lane masks of all ones or zeros; `|` and `& ~` from `&`
                 // and `^`: x | y = x ^ y ^ (x & y), x & ~y = x ^ (x & y).
@@ -529,6 +530,40 @@ pub(super) trait Kernels {
             }
         }
         Ok(true)
+    }
+
+    /// `d` = the lane mask of `test` on `x`, by comparisons of its bits
+    /// made floats: the magnitude (`x` without its sign bit) against
+    /// infinity for `isfinite` (ordered, so NaN fails) and `isinf`, `x != x`
+    /// for `isnan`, and for `signbit` the sign bit on 1.0 (exact: the
+    /// bits of 1.0 have no sign) against zero, so a NaN or a zero with the
+    /// sign bit set tests true as the passes' `is_sign_negative` does.
+    fn float_test(&mut self, test: FloatTest, d: Self::V, x: Self::V) -> R {
+        let s = self.scratch();
+        let (t, k) = (s[0], s[1]);
+        let elem = self.elem();
+        match test {
+            FloatTest::Nan => return self.compare(Compare::Ne, d, x, x),
+            FloatTest::Finite | FloatTest::Inf => {
+                let abs = self.bits(elem.abs());
+                self.bin(Bin::And, t, x, abs)?;
+                let infinity = self.lane_k(f64::INFINITY);
+                self.load_constant(k, infinity)?;
+            }
+            FloatTest::SignBit => {
+                let sign = self.bits(elem.sign());
+                self.bin(Bin::And, t, x, sign)?;
+                let one = self.lane_k(1.0);
+                self.bin(Bin::Xor, t, t, one)?;
+                let zero = self.lane_k(0.0);
+                self.load_constant(k, zero)?;
+            }
+        }
+        let compare = match test {
+            FloatTest::Finite | FloatTest::SignBit => Compare::Lt,
+            _ => Compare::Eq,
+        };
+        self.compare(compare, d, t, k)
     }
 
     /// `kernels::arith::powi_chain`: the partial product times the running

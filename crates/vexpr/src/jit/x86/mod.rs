@@ -89,7 +89,7 @@ pub(super) use avx512::instructions as avx512_instructions;
 
 use super::plan::Elem;
 use super::{Compare, Traffic};
-use crate::functions::JitOp;
+use crate::functions::{FloatTest, JitOp};
 use exec::ExecCode;
 use iced_x86::BlockEncoderOptions;
 use iced_x86::code_asm::{
@@ -253,6 +253,8 @@ fn counted_cycles(op: JitOp) -> f64 {
         | JitOp::Round(_)
         | JitOp::Compare(_)
         | JitOp::Logic(_) => 1.0,
+        JitOp::Test(FloatTest::Nan) => 0.5,
+        JitOp::Test(_) => 1.5,
         // One instruction: add, sub, mul, neg, abs, a widened input's copy,
         // and `(-x) * y`'s two.
         _ => 0.5,
