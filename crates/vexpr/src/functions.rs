@@ -367,6 +367,30 @@ impl JitOp {
         )
     }
 
+    /// Whether the code generator emits the operation on int32 and int64
+    /// lanes (the AVX2 lowering, `vpaddd`/`vpaddq` and the like), with the
+    /// passes' wrapping results: the arithmetic but division, the
+    /// comparisons and selects, and the bitwise operations (`Logic`, the
+    /// same instructions as on lane masks). `abs` too, of int32 only.
+    pub fn on_integers(self) -> bool {
+        matches!(
+            self,
+            JitOp::Add
+                | JitOp::Sub
+                | JitOp::Mul
+                | JitOp::MulAdd
+                | JitOp::MulSub
+                | JitOp::SubMul
+                | JitOp::MulAddMul
+                | JitOp::MulSubMul
+                | JitOp::Neg
+                | JitOp::Abs
+                | JitOp::Where(_)
+                | JitOp::Compare(_)
+                | JitOp::Logic(_)
+        )
+    }
+
     /// Whether only the AVX2 lowering emits the operation: the AVX-512 one
     /// has not been run on AVX-512 hardware for it yet, so `jit::compile`
     /// lowers a program that has one with AVX2 at the AVX-512 level too.
@@ -700,6 +724,20 @@ impl Function {
         self
     }
 
+    /// Names `op` as the machine code of the int32 and int64 overloads
+    /// (each of its own type throughout): wrapping arithmetic, comparisons
+    /// and selects, bitwise operations, as `JitOp::on_integers` lists.
+    fn jit_ints(&mut self, op: JitOp) -> &mut Self {
+        debug_assert!(op.on_integers(), "{op:?} on integers");
+        for t in [I, L] {
+            let overload =
+                (self.overloads.iter_mut()).find(|o| o.ret == t && o.args.iter().all(|&a| a == t));
+            // The static table registers the overloads before naming their code.
+            overload.expect("an integer overload").jit = Some(op);
+        }
+        self
+    }
+
     fn jit(&mut self, op: JitOp) -> &mut Self {
         let typed = |t: TypeCode| move |o: &&mut Overload| o.ret == t && o.args.first() == Some(&t);
         let overload = self.overloads.iter_mut().find(typed(D));
@@ -785,6 +823,8 @@ macro_rules! comparison {
         });
         f.jit_on(B, &[F, F], JitOp::Compare(Compare::$cmp));
         f.jit_on(B, &[D, D], JitOp::Compare(Compare::$cmp));
+        f.jit_on(B, &[I, I], JitOp::Compare(Compare::$cmp));
+        f.jit_on(B, &[L, L], JitOp::Compare(Compare::$cmp));
         f
     }};
 }
@@ -939,6 +979,7 @@ macro_rules! where_cmp {
         );
         f.jit(JitOp::Where(Compare::$cmp));
         ints!(f, |p, q, x, y| if p $op q { x } else { y });
+        f.jit_ints(JitOp::Where(Compare::$cmp));
         f
     }};
 }
@@ -1053,6 +1094,7 @@ fn define(op: Op) -> Function {
             );
             f.jit(JitOp::MulAdd);
             ints!(f, |x, y, z| x.wrapping_mul(y).wrapping_add(z));
+            f.jit_ints(JitOp::MulAdd);
             f
         }
         Op::MulSub => {
@@ -1075,6 +1117,7 @@ fn define(op: Op) -> Function {
             );
             f.jit(JitOp::MulSub);
             ints!(f, |x, y, z| x.wrapping_mul(y).wrapping_sub(z));
+            f.jit_ints(JitOp::MulSub);
             f
         }
         Op::SubMul => {
@@ -1097,6 +1140,7 @@ fn define(op: Op) -> Function {
             );
             f.jit(JitOp::SubMul);
             ints!(f, |x, y, z| z.wrapping_sub(x.wrapping_mul(y)));
+            f.jit_ints(JitOp::SubMul);
             f
         }
         // Sums and differences of two products, `x*y ± z*w` (as in `sin(a)**2 +
@@ -1124,6 +1168,7 @@ fn define(op: Op) -> Function {
             ints!(f, |x, y, z, w| x
                 .wrapping_mul(y)
                 .wrapping_add(z.wrapping_mul(w)));
+            f.jit_ints(JitOp::MulAddMul);
             f
         }
         Op::MulSubMul => {
@@ -1148,6 +1193,7 @@ fn define(op: Op) -> Function {
             ints!(f, |x, y, z, w| x
                 .wrapping_mul(y)
                 .wrapping_sub(z.wrapping_mul(w)));
+            f.jit_ints(JitOp::MulSubMul);
             f
         }
 
@@ -1171,6 +1217,7 @@ fn define(op: Op) -> Function {
             ints!(f, |x, y| x.wrapping_add(y));
             floats!(f, |x, y| x + y, x + y);
             f.jit(JitOp::Add);
+            f.jit_ints(JitOp::Add);
             f.sig(C, &[C, C], kernel!(|x: C64, y: C64| -> C64 { x + y }));
             f
         }
@@ -1179,6 +1226,7 @@ fn define(op: Op) -> Function {
             ints!(f, |x, y| x.wrapping_sub(y));
             floats!(f, |x, y| x - y, x - y);
             f.jit(JitOp::Sub);
+            f.jit_ints(JitOp::Sub);
             f.sig(C, &[C, C], kernel!(|x: C64, y: C64| -> C64 { x - y }));
             f
         }
@@ -1193,6 +1241,7 @@ fn define(op: Op) -> Function {
             ints!(f, |x, y| x.wrapping_mul(y));
             floats!(f, |x, y| x * y, x * y);
             f.jit(JitOp::Mul);
+            f.jit_ints(JitOp::Mul);
             f.sig(
                 C,
                 &[C, C],
@@ -1273,6 +1322,7 @@ fn define(op: Op) -> Function {
             ints!(f, |x| x.wrapping_neg());
             floats!(f, |x| -x, -x);
             f.jit(JitOp::Neg);
+            f.jit_ints(JitOp::Neg);
             f.sig(C, &[C], kernel!(|x: C64| -> C64 { -x }));
             f
         }
@@ -1294,6 +1344,7 @@ fn define(op: Op) -> Function {
             .any_byte_true()
             .jit_last(JitOp::Logic(Logic::And));
             ints!(f, |x, y| x & y);
+            f.jit_ints(JitOp::Logic(Logic::And));
             f
         }
         Op::Or => {
@@ -1312,6 +1363,7 @@ fn define(op: Op) -> Function {
             .any_byte_true()
             .jit_last(JitOp::Logic(Logic::Or));
             ints!(f, |x, y| x | y);
+            f.jit_ints(JitOp::Logic(Logic::Or));
             f
         }
         Op::Xor => {
@@ -1330,6 +1382,7 @@ fn define(op: Op) -> Function {
             .any_byte_true()
             .jit_last(JitOp::Logic(Logic::Xor));
             ints!(f, |x, y| x ^ y);
+            f.jit_ints(JitOp::Logic(Logic::Xor));
             f
         }
         Op::Invert => {
@@ -1344,6 +1397,7 @@ fn define(op: Op) -> Function {
                 .any_byte_true()
                 .jit_last(JitOp::Logic(Logic::Not));
             ints!(f, |x| !x);
+            f.jit_ints(JitOp::Logic(Logic::Not));
             f
         }
         // `x & ~y` and `x | ~y`, made by the optimizer when the inverted operand has
@@ -1359,6 +1413,7 @@ fn define(op: Op) -> Function {
             .any_byte_true()
             .jit_last(JitOp::Logic(Logic::AndNot));
             ints!(f, |x, y| x & !y);
+            f.jit_ints(JitOp::Logic(Logic::AndNot));
             f
         }
         Op::OrNot => {
@@ -1371,6 +1426,7 @@ fn define(op: Op) -> Function {
             .any_byte_true()
             .jit_last(JitOp::Logic(Logic::OrNot));
             ints!(f, |x, y| x | !y);
+            f.jit_ints(JitOp::Logic(Logic::OrNot));
             f
         }
         Op::LShift => {
@@ -1644,6 +1700,8 @@ fn define(op: Op) -> Function {
                 "absolute value (integers keep their type)",
             );
             ints!(f, |x| x.wrapping_abs());
+            // int32's `vpabsd` (int64's has no AVX2 instruction).
+            f.jit_on(I, &[I], JitOp::Abs);
             floats!(f, |x| x.abs(), x.abs());
             f.jit(JitOp::Abs);
             // The float64 modulus, as NumPy (numexpr returns it as a complex number).

@@ -1,8 +1,9 @@
-//! Run-time code generation: the element-wise float part of a program as one
+//! Run-time code generation: the element-wise part of a program as one
 //! loop of machine code, for AVX-512 or for AVX2 + FMA.
 //!
-//! In: a [`Program`] whose registers are all float64, or all float32
-//! (besides the integer exponents of `powi`, float32 or int32 inputs of a
+//! In: a [`Program`] whose registers are all float64, or all float32, or
+//! (at AVX2) all int32 or all int64, of wrapping arithmetic, comparisons,
+//! selects and bitwise logic (`JitOp::on_integers`), (besides the integer exponents of `powi`, float32 or int32 inputs of a
 //! float64 program that only widen them, which the AVX2 loop loads
 //! converted, and the booleans of comparisons, class tests and logic,
 //! which it keeps as lane masks), and whose every instruction's
@@ -208,6 +209,13 @@ pub(crate) fn compile(program: &Program, level: Level) -> Option<Code> {
             .registers
             .get(program.output as usize)
             .is_some_and(|r| r.dtype == crate::dtype::DType::Float32);
+        // Integer lanes: the AVX2 lowering alone emits them.
+        let integer = (program.registers.iter()).any(|r| {
+            matches!(
+                r.dtype,
+                crate::dtype::DType::Int32 | crate::dtype::DType::Int64
+            ) && !matches!(r.role, crate::program::Role::Const(_))
+        });
         let avx2_only = (program.code.iter()).any(|i| {
             i.overload
                 .jit
@@ -222,7 +230,7 @@ pub(crate) fn compile(program: &Program, level: Level) -> Option<Code> {
             // programs of an operation only that lowering emits
             // (`JitOp::avx2_only`: widened inputs, maximum and minimum,
             // copysign, sign, the roundings).
-            Level::Avx512 if float32 || avx2_only => build::<x86::Avx2>(program),
+            Level::Avx512 if float32 || integer || avx2_only => build::<x86::Avx2>(program),
             Level::Avx512 => build::<x86::Avx512>(program),
             Level::Avx2Fma => build::<x86::Avx2>(program),
             Level::Baseline => None,

@@ -112,6 +112,12 @@ fn reads_masks(instr: &crate::program::Instr, k: usize) -> bool {
     }
 }
 
+/// Whether every instruction of `program` has a [`JitOp`] for which `pred`
+/// holds.
+fn jit_ops_all(program: &Program, pred: fn(JitOp) -> bool) -> bool {
+    (program.code.iter()).all(|instr| instr.overload.jit.is_some_and(pred))
+}
+
 /// The register assignment of a program the loop covers.
 #[derive(Debug)]
 pub(crate) struct Plan {
@@ -121,20 +127,27 @@ pub(crate) struct Plan {
     /// The result is boolean: one byte an element, 0 or 1, made from the
     /// output's lane mask as it is stored.
     pub(crate) bool_output: bool,
+    /// The values are int64 (`elem` F64) or int32 (`elem` F32) integers,
+    /// each lane of the elem's width: the program's operations are
+    /// [`JitOp::on_integers`], with wrapping arithmetic.
+    pub(crate) integer: bool,
     /// One slot per program register.
     pub(crate) slots: Vec<Slot>,
     /// The input registers, in the order of their pointers.
     pub(crate) inputs: Vec<usize>,
     /// Per input (as `inputs`), how it is stored if narrower than `elem`.
     pub(crate) narrow: Vec<Option<Narrow>>,
-    /// The float constants: (vector register, [`Elem::word`] of its bits).
+    /// The constants: (vector register, [`Elem::word`] of a float's bits,
+    /// an integer's two's complement).
     pub(crate) constants: Vec<(u8, u64)>,
 }
 
 impl Plan {
-    /// The plan of `program` with its float values in vector registers
+    /// The plan of `program` with its values in vector registers
     /// `0..max_values`, or `None` when the program is not covered: a register
-    /// of another type than the output's float64 or float32 (other than a
+    /// of another type than the output's float64, float32, int64 or int32
+    /// (of an integer output, every operation [`JitOp::on_integers`]; a
+    /// boolean output takes its comparisons' type) (other than a
     /// `powi` exponent, a boolean made by a comparison, a class test or logic, or a
     /// [`Narrow`] input: a float32, int32 or int64 input of a float64 program
     /// read only by [`JitOp::Widen`], a boolean input read only as a lane
@@ -146,13 +159,23 @@ impl Plan {
         // if it has any, else float32.
         let has = |dtype: DType| program.registers.iter().any(|r| r.dtype == dtype);
         let output = program.registers.get(program.output as usize)?.dtype;
+        // `float`: the type of every value (integers, in an integer
+        // program).
         let (elem, float) = match output {
             DType::Float64 => (Elem::F64, DType::Float64),
             DType::Float32 => (Elem::F32, DType::Float32),
+            DType::Int64 => (Elem::F64, DType::Int64),
+            DType::Int32 => (Elem::F32, DType::Int32),
             DType::Bool if has(DType::Float64) => (Elem::F64, DType::Float64),
             DType::Bool if has(DType::Float32) => (Elem::F32, DType::Float32),
+            DType::Bool if has(DType::Int64) => (Elem::F64, DType::Int64),
+            DType::Bool if has(DType::Int32) => (Elem::F32, DType::Int32),
             _ => return None,
         };
+        let integer = matches!(float, DType::Int64 | DType::Int32);
+        if integer && !jit_ops_all(program, JitOp::on_integers) {
+            return None;
+        }
         let bool_output = output == DType::Bool;
         let mut used = vec![false; program.registers.len()];
         for instr in &program.code {
@@ -187,6 +210,7 @@ impl Plan {
         let mut plan = Plan {
             elem,
             bool_output,
+            integer,
             slots: Vec::with_capacity(program.registers.len()),
             inputs: Vec::new(),
             narrow: Vec::new(),
@@ -199,7 +223,7 @@ impl Plan {
                 continue;
             }
             let slot = match (&reg.role, reg.dtype) {
-                (Role::Const(Scalar::Int64(n)), DType::Int64) => Slot::Int(*n),
+                (Role::Const(Scalar::Int64(n)), DType::Int64) if !integer => Slot::Int(*n),
                 // Booleans are lane masks, made by comparisons, tests and logic
                 // (and boolean inputs, as `narrow_input` says): not
                 // constants.
@@ -229,6 +253,12 @@ impl Plan {
                 }
                 (Role::Const(Scalar::Float32(c)), Slot::Vector(v)) => {
                     plan.constants.push((v, elem.word(u64::from(c.to_bits()))));
+                }
+                (Role::Const(Scalar::Int64(n)), Slot::Vector(v)) => {
+                    plan.constants.push((v, *n as u64));
+                }
+                (Role::Const(Scalar::Int32(n)), Slot::Vector(v)) => {
+                    plan.constants.push((v, elem.word(u64::from(*n as u32))));
                 }
                 (Role::Const(_), Slot::Vector(_)) => return None,
                 _ => {}

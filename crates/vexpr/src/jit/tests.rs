@@ -2046,3 +2046,185 @@ fn floor_division_and_modulo_give_the_bits_of_the_passes() {
         }
     }
 }
+
+/// Integer programs: wrapping arithmetic, comparisons, selects and bitwise
+/// logic on int32 and int64 lanes (`JitOp::on_integers`).
+const INTEGER_SOURCES: [&str; 27] = [
+    "a + b",
+    "a - b",
+    "a * b",
+    "b * b",
+    "-a",
+    "a*b + c",
+    "a*b - c",
+    "c - a*b",
+    "a*b + c*a",
+    "a*b - c*b",
+    "a + 3",
+    "a * 7 - b",
+    "where(a > b, a, b)",
+    "where(a <= b, a*c, b - c)",
+    "where(a == b, c, a) + where(a != c, b, a)",
+    "where(a >= b, -a, c)",
+    "where(a < b, a, b)",
+    "a < b",
+    "a >= c",
+    "(a < b) & (c != a)",
+    "(a == b) | ~(b > c)",
+    "a & b",
+    "a | b",
+    "a ^ b",
+    "~a",
+    "a & ~b",
+    "(a ^ b) * c",
+];
+
+/// `source` of three integer columns (int32 or int64 by `T`) with and
+/// without machine code at every level, 1 and 2 threads, prefetching and
+/// not: the same bytes.
+fn check_integer<T>(source: &str, columns: &[Vec<T>; 3]) -> Result<(), String>
+where
+    T: crate::Element + Copy + std::fmt::Debug,
+{
+    let env = Env::new()
+        .with("a", &columns[0][..])
+        .with("b", &columns[1][..])
+        .with("c", &columns[2][..]);
+    let expr = Expr::compile(source, &Signature::of(&env)).map_err(|e| e.to_string())?;
+    let bytes = |array: &crate::Array| -> Vec<u8> {
+        match array.dtype() {
+            crate::DType::Int32 => (array.as_slice::<i32>().unwrap().iter())
+                .flat_map(|x| x.to_ne_bytes())
+                .collect(),
+            crate::DType::Int64 => (array.as_slice::<i64>().unwrap().iter())
+                .flat_map(|x| x.to_ne_bytes())
+                .collect(),
+            crate::DType::Bool => (array.as_slice::<bool>().unwrap().iter())
+                .map(|&x| u8::from(x))
+                .collect(),
+            other => panic!("{source}: a {other} result"),
+        }
+    };
+    for level in levels() {
+        if !has_machine_code(&expr, level) {
+            return Err(format!("{source}: no machine code at {level}"));
+        }
+        let run = |jit: bool, threads: usize| {
+            let r = expr
+                .eval_with(&env, small_blocks(jit, threads, level))
+                .unwrap();
+            bytes(&r)
+        };
+        let want = run(false, 1);
+        for (threads, prefetch) in machine_code_runs() {
+            let got = with_prefetch(prefetch, || run(true, threads));
+            if got != want {
+                let width = want.len() / columns[0].len().max(1);
+                let i = (0..want.len()).find(|&i| want[i] != got[i]).unwrap_or(0) / width.max(1);
+                let inputs: Vec<T> = columns.iter().map(|c| c[i]).collect();
+                return Err(format!(
+                    "{source} at {level}, {threads} threads, element {i} of {}, inputs {inputs:?}",
+                    columns[0].len()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every length to 20 (every tail) and around vectors and blocks, a hard
+/// value in every third place: the wrapping extremes, products past the
+/// type's range, zero and one.
+fn check_integers_at_every_length<T>(sources: &[&str], hard: &[T], ordinary: impl Fn(usize) -> T)
+where
+    T: crate::Element + Copy + std::fmt::Debug,
+{
+    let lengths = (0..=20).chain([31, 32, 33, 63, 64, 65, 127, 128, 129, 300]);
+    for source in sources {
+        for n in lengths.clone() {
+            let column = |j: usize| -> Vec<T> {
+                (0..n)
+                    .map(|i| match (i + 2 * j + n) % 3 {
+                        0 => hard[(i * 5 + j * 7 + n) % hard.len()],
+                        _ => ordinary(i * 7 + j * 3),
+                    })
+                    .collect()
+            };
+            if let Err(message) = check_integer(source, &[column(0), column(1), column(2)]) {
+                panic!("{message}");
+            }
+        }
+    }
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn integer_programs_give_the_bytes_of_the_passes() {
+    let hard32 = [
+        0,
+        1,
+        -1,
+        i32::MIN,
+        i32::MAX,
+        i32::MIN + 1,
+        46_341,
+        -46_341,
+        65_536,
+        7,
+    ];
+    let mut sources32 = INTEGER_SOURCES.to_vec();
+    sources32.push("abs(a) - abs(b*c)");
+    check_integers_at_every_length(&sources32, &hard32, |k| (k % 23) as i32 - 11);
+    let hard64 = [
+        0,
+        1,
+        -1,
+        i64::MIN,
+        i64::MAX,
+        i64::MIN + 1,
+        3_037_000_500,
+        -3_037_000_500,
+        1 << 32,
+        (1 << 32) + 1,
+        0xffff_ffff,
+        -(1 << 32),
+        i64::from(i32::MIN),
+    ];
+    check_integers_at_every_length(&INTEGER_SOURCES, &hard64, |k| {
+        ((k % 29) as i64 - 14) * 1_000_000_007
+    });
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn integer_programs_compile_only_where_covered() {
+    let env_of = |dtype: crate::DType| {
+        ["a", "b", "c"]
+            .iter()
+            .fold(Signature::new(), |s, v| s.with(v, dtype))
+    };
+    for level in levels() {
+        let compiles = |source: &str, dtype| {
+            has_machine_code(&Expr::compile(source, &env_of(dtype)).unwrap(), level)
+        };
+        for dtype in [crate::DType::Int32, crate::DType::Int64] {
+            for source in INTEGER_SOURCES {
+                assert!(compiles(source, dtype), "{source} ({dtype}) at {level}");
+            }
+            // Floor division, modulo and shifts stay on passes (`a / b` is
+            // float64's, of widened inputs).
+            for source in ["a // b", "a % b", "a << b", "a >> 3"] {
+                assert!(!compiles(source, dtype), "{source} ({dtype}) at {level}");
+            }
+        }
+        assert!(compiles("abs(a)", crate::DType::Int32), "at {level}");
+        // No AVX2 instruction for int64's `abs`.
+        assert!(!compiles("abs(a)", crate::DType::Int64), "at {level}");
+    }
+}

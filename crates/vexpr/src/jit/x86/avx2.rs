@@ -54,6 +54,14 @@
 //! or 8 bytes widened to the lanes and compared with zero
 //! (`Emitter::load_booleans`); the index then counts their bytes.
 //!
+//! Integer programs (`Plan::integer`, `JitOp::on_integers`) keep int64 in
+//! the float64 lanes' width and int32 in float32's, so loads, stores, tails
+//! and boolean results are the float programs'; their arithmetic wraps
+//! (`vpaddq`, `vpmulld`; int64's product, which AVX2 lacks, is three
+//! 32-bit `vpmuludq`), comparisons are `vpcmpgt`/`vpcmpeq` (a negated one
+//! selecting the other way), and their logic is the lane masks' bitwise
+//! logic (`Emitter::integer_op`).
+//!
 //! Float32 programs (IEEE operations only: see `JitOp::in_float32`) take the
 //! `ps` forms, 32-bit lane masks (`vpcmpgtd`, `vmaskmovps`, `vblendvps`) for
 //! a tail of 1-7, and divide on the divider alone.
@@ -269,6 +277,19 @@ fn scratch_registers(op: JitOp, newton: bool) -> usize {
     }
 }
 
+/// The scratch registers the integer emitter of `op` uses
+/// (`Emitter::integer_op`): an int64 product takes two (scratch 1 and 2,
+/// after the second product's 0).
+fn integer_scratch_registers(op: JitOp, int64: bool) -> usize {
+    match op {
+        JitOp::Mul | JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul if int64 => 3,
+        JitOp::MulAddMul | JitOp::MulSubMul if int64 => 3,
+        JitOp::MulAddMul | JitOp::MulSubMul | JitOp::Neg | JitOp::Where(_) => 1,
+        JitOp::Logic(_) => 2,
+        _ => 0,
+    }
+}
+
 /// For each instruction, the inputs (by their place in `plan.inputs`) that
 /// each vector loads just before it: all before the first if not `late`;
 /// else each before the instruction that reads it first, so that until then
@@ -320,7 +341,12 @@ fn scratch_lists(
     // At least one: the tail's mask register, `ymm15`.
     let mut top = 1;
     for (i, instr) in program.code.iter().enumerate().rev() {
-        let need = scratch_registers(instr.overload.jit?, newton);
+        let op = instr.overload.jit?;
+        let need = if plan.integer {
+            integer_scratch_registers(op, plan.elem == Elem::F64)
+        } else {
+            scratch_registers(op, newton)
+        };
         let mut taken = live;
         let operands = instr.args.iter().chain([&instr.dst]);
         for v in operands.filter_map(|&r| vector(r)) {
@@ -451,6 +477,63 @@ fn bool_bytes(elem: Elem) -> Vec<u64> {
             .map(|w| bytes(2 * w, 4) | (bytes(2 * w + 1, 4) << 32))
             .collect(),
         Elem::F32 => (0..256).map(|m| bytes(m, 8)).collect(),
+    }
+}
+
+/// Integer lanes (`Plan::integer`): int64 in the width of float64's,
+/// int32 in float32's.
+impl Emitter<'_> {
+    fn add_int(&mut self, d: Y, a: Y, b: Y) -> R {
+        match self.plan.elem {
+            Elem::F64 => self.a.vpaddq(d, a, b),
+            Elem::F32 => self.a.vpaddd(d, a, b),
+        }
+    }
+
+    fn sub_int(&mut self, d: Y, a: Y, b: Y) -> R {
+        match self.plan.elem {
+            Elem::F64 => self.a.vpsubq(d, a, b),
+            Elem::F32 => self.a.vpsubd(d, a, b),
+        }
+    }
+
+    /// `d = a * b`, wrapping. AVX2 has no 64-bit product: int64's is
+    /// `lo(a) lo(b) + ((hi(a) lo(b) + lo(a) hi(b)) << 32)` modulo 2^64, from
+    /// three 32 x 32 -> 64-bit products (`vpmuludq`), in scratch 1 and 2 (the
+    /// high halves' product only shifts out). `d` may be `a` or `b`.
+    fn mul_int(&mut self, d: Y, a: Y, b: Y) -> R {
+        if self.plan.elem == Elem::F32 {
+            return self.a.vpmulld(d, a, b);
+        }
+        let (t, u) = (self.scratch[1], self.scratch[2]);
+        self.a.vpsrlq(t, a, 32)?;
+        self.a.vpmuludq(t, t, b)?;
+        self.a.vpsrlq(u, b, 32)?;
+        self.a.vpmuludq(u, u, a)?;
+        self.a.vpaddq(t, t, u)?;
+        self.a.vpsllq(t, t, 32)?;
+        self.a.vpmuludq(d, a, b)?;
+        self.a.vpaddq(d, d, t)
+    }
+
+    /// The lane mask of `x COMPARE y` into `mask` (signed), or of its
+    /// negation, `true` then: AVX2 compares integers by `>` and `==` only.
+    fn int_compare(&mut self, compare: Compare, mask: Y, x: Y, y: Y) -> Result<bool, IcedError> {
+        let (greater, first, second, negated) = match compare {
+            Compare::Gt => (true, x, y, false),
+            Compare::Lt => (true, y, x, false),
+            Compare::Le => (true, x, y, true),
+            Compare::Ge => (true, y, x, true),
+            Compare::Eq => (false, x, y, false),
+            Compare::Ne => (false, x, y, true),
+        };
+        match (greater, self.plan.elem) {
+            (true, Elem::F64) => self.a.vpcmpgtq(mask, first, second)?,
+            (true, Elem::F32) => self.a.vpcmpgtd(mask, first, second)?,
+            (false, Elem::F64) => self.a.vpcmpeqq(mask, first, second)?,
+            (false, Elem::F32) => self.a.vpcmpeqd(mask, first, second)?,
+        }
+        Ok(negated)
     }
 }
 
@@ -1073,6 +1156,57 @@ impl Kernels for Emitter<'_> {
     /// output; the lanes of the mask at `[rsp]` only if `self.tail`. A lane
     /// needing a full math function jumps to `bail` before anything of this
     /// vector is stored.
+    /// Wrapping, as the passes' `wrapping_add`, `wrapping_mul`, ...
+    fn integer_op(&mut self, op: JitOp, d: Y, v: &[Y]) -> Result<bool, IcedError> {
+        let (x, y) = (v[0], v.get(1).copied().unwrap_or(v[0]));
+        let s0 = self.scratch[0];
+        match op {
+            JitOp::Add => self.add_int(d, x, y)?,
+            JitOp::Sub => self.sub_int(d, x, y)?,
+            JitOp::Mul => self.mul_int(d, x, y)?,
+            JitOp::MulAdd => {
+                self.mul_int(d, x, y)?;
+                self.add_int(d, d, v[2])?;
+            }
+            JitOp::MulSub => {
+                self.mul_int(d, x, y)?;
+                self.sub_int(d, d, v[2])?;
+            }
+            JitOp::SubMul => {
+                self.mul_int(d, x, y)?;
+                self.sub_int(d, v[2], d)?;
+            }
+            JitOp::MulAddMul | JitOp::MulSubMul => {
+                self.mul_int(d, x, y)?;
+                self.mul_int(s0, v[2], v[3])?;
+                if op == JitOp::MulAddMul {
+                    self.add_int(d, d, s0)?;
+                } else {
+                    self.sub_int(d, d, s0)?;
+                }
+            }
+            JitOp::Neg => {
+                self.a.vpxor(s0, s0, s0)?;
+                self.sub_int(d, s0, x)?;
+            }
+            JitOp::Abs if self.plan.elem == Elem::F32 => self.a.vpabsd(d, x)?,
+            JitOp::Compare(compare) => {
+                if self.int_compare(compare, d, x, y)? {
+                    let ones = self.bits(u64::MAX);
+                    self.bin(Bin::Xor, d, d, ones)?;
+                }
+            }
+            JitOp::Where(compare) => {
+                // The negated comparison's mask selects the other way.
+                let negated = self.int_compare(compare, s0, x, y)?;
+                let (then, other) = if negated { (v[3], v[2]) } else { (v[2], v[3]) };
+                self.blend(d, s0, then, other)?;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
     fn body(&mut self, off: i32, divider: Divider, bail: CodeLabel) -> Result<bool, IcedError> {
         // Scratch registers hold the previous vector's values.
         self.squares = None;

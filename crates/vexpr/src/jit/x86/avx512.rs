@@ -47,7 +47,10 @@ impl Backend for Avx512 {
         // Operations the AVX2 lowering alone emits (`jit::compile` sends
         // such programs there), widened inputs among them.
         let avx2_only = |i: &crate::program::Instr| i.overload.jit.is_some_and(JitOp::avx2_only);
-        if plan.narrow.iter().any(Option::is_some) || program.code.iter().any(avx2_only) {
+        if plan.narrow.iter().any(Option::is_some)
+            || plan.integer
+            || program.code.iter().any(avx2_only)
+        {
             return None;
         }
         // A first emission counts how often the loop reads each constant; the

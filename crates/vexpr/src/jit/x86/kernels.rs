@@ -184,6 +184,14 @@ pub(super) trait Kernels {
     /// `dst = a OP b`.
     fn bin(&mut self, op: Bin, dst: Self::V, a: Self::V, b: Src<Self::V>) -> R;
 
+    /// `op` of an integer program ([`Plan::integer`]) into `d`, of the
+    /// operands `v`: `false` (no machine code) where the level has no
+    /// integer lanes, as AVX-512's lowering has not.
+    fn integer_op(&mut self, op: JitOp, d: Self::V, v: &[Self::V]) -> Result<bool, IcedError> {
+        let _ = (op, d, v);
+        Ok(false)
+    }
+
     /// The FMA instruction `form` (see [`Fused`]).
     fn fused(&mut self, form: Fused, dst: Self::V, a: Self::V, b: Src<Self::V>) -> R;
 
@@ -361,7 +369,10 @@ pub(super) trait Kernels {
             return Ok(false);
         };
         let elem = self.elem();
-        debug_assert!(elem == Elem::F64 || op.in_float32(), "{op:?} on float32");
+        debug_assert!(
+            plan.integer || elem == Elem::F64 || op.in_float32(),
+            "{op:?} on float32"
+        );
         let (sign_bits, abs_bits) = (elem.sign(), elem.abs());
         if op != JitOp::Powi {
             *self.squares() = None;
@@ -379,6 +390,11 @@ pub(super) trait Kernels {
             unreachable!("not a vector destination")
         };
         let d = self.value(d as usize);
+        // Integer programs' own operations; their logic is the bitwise
+        // logic of lane masks, below.
+        if plan.integer && !matches!(op, JitOp::Logic(_)) {
+            return self.integer_op(op, d, &registers);
+        }
         let x = vector(0);
         let y = registers.get(1).copied().unwrap_or(x);
         match op {
