@@ -295,6 +295,12 @@ pub enum JitOp {
     Compare(Compare),
     /// Logic on booleans (lane masks).
     Logic(Logic),
+    /// `x << y` on integers (`kernels::arith::int_shl`: 0 for a count
+    /// outside `0..width`, as `vpsllvd`/`vpsllvq` give).
+    ShiftLeft,
+    /// `x >> y` on integers, arithmetic (`kernels::arith::int_shr`: the sign
+    /// for a count outside `0..width`).
+    ShiftRight,
     /// A test of a float's class into a boolean (a lane mask): `isnan`,
     /// `isfinite`, `isinf`, `signbit`.
     Test(FloatTest),
@@ -354,6 +360,8 @@ impl JitOp {
         !matches!(
             self,
             JitOp::Exp
+                | JitOp::ShiftLeft
+                | JitOp::ShiftRight
                 | JitOp::Log
                 | JitOp::Sin
                 | JitOp::Cos
@@ -370,8 +378,8 @@ impl JitOp {
     /// Whether the code generator emits the operation on int32 and int64
     /// lanes (the AVX2 lowering, `vpaddd`/`vpaddq` and the like), with the
     /// passes' wrapping results: the arithmetic but division, the
-    /// comparisons and selects, and the bitwise operations (`Logic`, the
-    /// same instructions as on lane masks). `abs` too, of int32 only.
+    /// comparisons and selects, the bitwise operations (`Logic`, the same
+    /// instructions as on lane masks), the shifts, and `abs`.
     pub fn on_integers(self) -> bool {
         matches!(
             self,
@@ -385,6 +393,8 @@ impl JitOp {
                 | JitOp::MulSubMul
                 | JitOp::Neg
                 | JitOp::Abs
+                | JitOp::ShiftLeft
+                | JitOp::ShiftRight
                 | JitOp::Where(_)
                 | JitOp::Compare(_)
                 | JitOp::Logic(_)
@@ -1432,11 +1442,13 @@ fn define(op: Op) -> Function {
         Op::LShift => {
             let mut f = entry(op, Some("<<"), 2, Rule::Common, "`a << b` on integers");
             ints!(f, |x, y| int_shl(x, y));
+            f.jit_ints(JitOp::ShiftLeft);
             f
         }
         Op::RShift => {
             let mut f = entry(op, Some(">>"), 2, Rule::Common, "`a >> b` on integers");
             ints!(f, |x, y| int_shr(x, y));
+            f.jit_ints(JitOp::ShiftRight);
             f
         }
 
@@ -1700,8 +1712,7 @@ fn define(op: Op) -> Function {
                 "absolute value (integers keep their type)",
             );
             ints!(f, |x| x.wrapping_abs());
-            // int32's `vpabsd` (int64's has no AVX2 instruction).
-            f.jit_on(I, &[I], JitOp::Abs);
+            f.jit_ints(JitOp::Abs);
             floats!(f, |x| x.abs(), x.abs());
             f.jit(JitOp::Abs);
             // The float64 modulus, as NumPy (numexpr returns it as a complex number).

@@ -2049,7 +2049,7 @@ fn floor_division_and_modulo_give_the_bits_of_the_passes() {
 
 /// Integer programs: wrapping arithmetic, comparisons, selects and bitwise
 /// logic on int32 and int64 lanes (`JitOp::on_integers`).
-const INTEGER_SOURCES: [&str; 27] = [
+const INTEGER_SOURCES: [&str; 34] = [
     "a + b",
     "a - b",
     "a * b",
@@ -2077,6 +2077,13 @@ const INTEGER_SOURCES: [&str; 27] = [
     "~a",
     "a & ~b",
     "(a ^ b) * c",
+    "abs(a) - abs(b*c)",
+    "a << b",
+    "a >> b",
+    "a << 3",
+    "a >> 5",
+    "(a << c) ^ (b >> c)",
+    "(a*b >> 7) + c",
 ];
 
 /// `source` of three integer columns (int32 or int64 by `T`) with and
@@ -2174,10 +2181,12 @@ fn integer_programs_give_the_bytes_of_the_passes() {
         -46_341,
         65_536,
         7,
+        // Shift counts at and around the width.
+        31,
+        32,
+        33,
     ];
-    let mut sources32 = INTEGER_SOURCES.to_vec();
-    sources32.push("abs(a) - abs(b*c)");
-    check_integers_at_every_length(&sources32, &hard32, |k| (k % 23) as i32 - 11);
+    check_integers_at_every_length(&INTEGER_SOURCES, &hard32, |k| (k % 23) as i32 - 11);
     let hard64 = [
         0,
         1,
@@ -2192,6 +2201,12 @@ fn integer_programs_give_the_bytes_of_the_passes() {
         0xffff_ffff,
         -(1 << 32),
         i64::from(i32::MIN),
+        // Shift counts in range and at the width.
+        5,
+        31,
+        32,
+        63,
+        64,
     ];
     check_integers_at_every_length(&INTEGER_SOURCES, &hard64, |k| {
         ((k % 29) as i64 - 14) * 1_000_000_007
@@ -2217,14 +2232,11 @@ fn integer_programs_compile_only_where_covered() {
             for source in INTEGER_SOURCES {
                 assert!(compiles(source, dtype), "{source} ({dtype}) at {level}");
             }
-            // Floor division, modulo and shifts stay on passes (`a / b` is
+            // Floor division and modulo stay on passes (`a / b` is
             // float64's, of widened inputs).
-            for source in ["a // b", "a % b", "a << b", "a >> 3"] {
+            for source in ["a // b", "a % b"] {
                 assert!(!compiles(source, dtype), "{source} ({dtype}) at {level}");
             }
         }
-        assert!(compiles("abs(a)", crate::DType::Int32), "at {level}");
-        // No AVX2 instruction for int64's `abs`.
-        assert!(!compiles("abs(a)", crate::DType::Int64), "at {level}");
     }
 }

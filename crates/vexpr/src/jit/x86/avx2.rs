@@ -59,8 +59,10 @@
 //! and boolean results are the float programs'; their arithmetic wraps
 //! (`vpaddq`, `vpmulld`; int64's product, which AVX2 lacks, is three
 //! 32-bit `vpmuludq`), comparisons are `vpcmpgt`/`vpcmpeq` (a negated one
-//! selecting the other way), and their logic is the lane masks' bitwise
-//! logic (`Emitter::integer_op`).
+//! selecting the other way), shifts `vpsllv`/`vpsrav` (whose counts past the
+//! width give the passes' 0 and sign; int64's arithmetic shift and `abs` go
+//! through the sign mask), and their logic is the lane masks' bitwise logic
+//! (`Emitter::integer_op`).
 //!
 //! Float32 programs (IEEE operations only: see `JitOp::in_float32`) take the
 //! `ps` forms, 32-bit lane masks (`vpcmpgtd`, `vmaskmovps`, `vblendvps`) for
@@ -285,6 +287,7 @@ fn integer_scratch_registers(op: JitOp, int64: bool) -> usize {
         JitOp::Mul | JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul if int64 => 3,
         JitOp::MulAddMul | JitOp::MulSubMul if int64 => 3,
         JitOp::MulAddMul | JitOp::MulSubMul | JitOp::Neg | JitOp::Where(_) => 1,
+        JitOp::Abs | JitOp::ShiftRight if int64 => 2,
         JitOp::Logic(_) => 2,
         _ => 0,
     }
@@ -514,6 +517,12 @@ impl Emitter<'_> {
         self.a.vpsllq(t, t, 32)?;
         self.a.vpmuludq(d, a, b)?;
         self.a.vpaddq(d, d, t)
+    }
+
+    /// `m` = all ones in the int64 lanes of `x` that are negative.
+    fn sign_mask(&mut self, m: Y, x: Y) -> R {
+        self.a.vpxor(m, m, m)?;
+        self.a.vpcmpgtq(m, m, x)
     }
 
     /// The lane mask of `x COMPARE y` into `mask` (signed), or of its
@@ -1189,7 +1198,36 @@ impl Kernels for Emitter<'_> {
                 self.a.vpxor(s0, s0, s0)?;
                 self.sub_int(d, s0, x)?;
             }
-            JitOp::Abs if self.plan.elem == Elem::F32 => self.a.vpabsd(d, x)?,
+            JitOp::Abs => match self.plan.elem {
+                Elem::F32 => self.a.vpabsd(d, x)?,
+                // No `vpabsq`: (x ^ m) - m, m the sign mask (wrapping, as
+                // `wrapping_abs`: the minimum stays).
+                Elem::F64 => {
+                    let s1 = self.scratch[1];
+                    self.sign_mask(s0, x)?;
+                    self.a.vpxor(s1, x, s0)?;
+                    self.a.vpsubq(d, s1, s0)?;
+                }
+            },
+            // Counts outside `0..width` (negatives read as huge unsigned
+            // ones) give 0, as `int_shl`.
+            JitOp::ShiftLeft => match self.plan.elem {
+                Elem::F32 => self.a.vpsllvd(d, x, y)?,
+                Elem::F64 => self.a.vpsllvq(d, x, y)?,
+            },
+            // Counts outside `0..width` give the sign, as `int_shr`.
+            JitOp::ShiftRight => match self.plan.elem {
+                Elem::F32 => self.a.vpsravd(d, x, y)?,
+                // No `vpsravq`: a logical shift of x ^ m, then ^ m again,
+                // m the sign mask (a count past 63 leaves m itself).
+                Elem::F64 => {
+                    let s1 = self.scratch[1];
+                    self.sign_mask(s0, x)?;
+                    self.a.vpxor(s1, x, s0)?;
+                    self.a.vpsrlvq(s1, s1, y)?;
+                    self.a.vpxor(d, s1, s0)?;
+                }
+            },
             JitOp::Compare(compare) => {
                 if self.int_compare(compare, d, x, y)? {
                     let ones = self.bits(u64::MAX);

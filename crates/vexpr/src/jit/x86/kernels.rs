@@ -518,6 +518,8 @@ pub(super) trait Kernels {
             JitOp::Round(rounding) => self.round(d, x, rounding)?,
             JitOp::Compare(compare) => self.compare(compare, d, x, y)?,
             JitOp::Test(test) => self.float_test(test, d, x)?,
+            // Integer programs' alone (`integer_op`).
+            JitOp::ShiftLeft | JitOp::ShiftRight => return Ok(false),
             JitOp::Logic(logic) => {
                 // Lane masks of all ones or zeros; `|` and `& ~` from `&`
                 // and `^`: x | y = x ^ y ^ (x & y), x & ~y = x ^ (x & y).
