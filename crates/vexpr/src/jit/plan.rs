@@ -25,8 +25,9 @@ pub(crate) enum Slot {
     Unused,
 }
 
-/// The type of every value in a vector register: the loop runs programs
-/// of one float type.
+/// The width and type of every value in a vector register: the loop runs
+/// programs of one float type, or of one integer type in lanes of the
+/// float's width ([`Plan::integer`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Elem {
     F32,
@@ -155,13 +156,12 @@ impl Plan {
     /// float32 overload only for IEEE operations), more than `max_values`
     /// values or [`MAX_INPUTS`] inputs.
     pub(crate) fn new(program: &Program, max_values: usize) -> Option<Plan> {
-        // A boolean result is of comparisons of the program's floats: float64
-        // if it has any, else float32.
+        // A boolean result is of comparisons of the program's values: of
+        // float64 if it has any, else of float32, int64, int32.
         let has = |dtype: DType| program.registers.iter().any(|r| r.dtype == dtype);
         let output = program.registers.get(program.output as usize)?.dtype;
-        // `float`: the type of every value (integers, in an integer
-        // program).
-        let (elem, float) = match output {
+        // `values`: the type of every value, as the lanes hold them.
+        let (elem, values) = match output {
             DType::Float64 => (Elem::F64, DType::Float64),
             DType::Float32 => (Elem::F32, DType::Float32),
             DType::Int64 => (Elem::F64, DType::Int64),
@@ -172,7 +172,7 @@ impl Plan {
             DType::Bool if has(DType::Int32) => (Elem::F32, DType::Int32),
             _ => return None,
         };
-        let integer = matches!(float, DType::Int64 | DType::Int32);
+        let integer = matches!(values, DType::Int64 | DType::Int32);
         if integer && !jit_ops_all(program, JitOp::on_integers) {
             return None;
         }
@@ -234,7 +234,7 @@ impl Plan {
                     next += 1;
                     Slot::Vector(next - 1)
                 }
-                (_, dtype) if dtype == float || narrow_input(i, dtype).is_some() => {
+                (_, dtype) if dtype == values || narrow_input(i, dtype).is_some() => {
                     if next as usize == max_values {
                         return None;
                     }
