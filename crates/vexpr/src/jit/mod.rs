@@ -2,8 +2,9 @@
 //! loop of machine code, for AVX-512 or for AVX2 + FMA.
 //!
 //! In: a [`Program`] whose registers are all float64, or all float32, or
-//! (at AVX2) all int32 or all int64, of wrapping arithmetic, comparisons,
-//! selects and bitwise logic (`JitOp::on_integers`), (besides the integer exponents of `powi`, float32 or int32 inputs of a
+//! (at AVX2) all int32 or all int64 for wrapping arithmetic, comparisons,
+//! selects, shifts and bitwise logic (`JitOp::on_integers`) (besides the
+//! integer exponents of `powi`, float32 or int32 inputs of a
 //! float64 program that only widen them, which the AVX2 loop loads
 //! converted, and the booleans of comparisons, class tests and logic,
 //! which it keeps as lane masks), and whose every instruction's
