@@ -43,7 +43,8 @@
 //! six operations (`Emitter::int64_to_float64`).
 //!
 //! A boolean result (comparisons, `JitOp::Compare`, tests of a float's
-//! class, `JitOp::Test`, and logic on them, `JitOp::Logic`) keeps its booleans as the comparisons' lane masks; the
+//! class, `JitOp::Test`, and logic on them, `JitOp::Logic`) keeps its
+//! booleans as the comparisons' lane masks; the
 //! output's mask bits (`vmovmskpd`/`vmovmskps`) index a pool table of their
 //! bytes, 4 or 8 stored at once. The loop's index then counts the output's
 //! single bytes, and the float inputs' addresses scale it by 8 or 4; the last
@@ -486,20 +487,6 @@ fn bool_bytes(elem: Elem) -> Vec<u64> {
 /// Integer lanes (`Plan::integer`): int64 in the width of float64's,
 /// int32 in float32's.
 impl Emitter<'_> {
-    fn add_int(&mut self, d: Y, a: Y, b: Y) -> R {
-        match self.plan.elem {
-            Elem::F64 => self.a.vpaddq(d, a, b),
-            Elem::F32 => self.a.vpaddd(d, a, b),
-        }
-    }
-
-    fn sub_int(&mut self, d: Y, a: Y, b: Y) -> R {
-        match self.plan.elem {
-            Elem::F64 => self.a.vpsubq(d, a, b),
-            Elem::F32 => self.a.vpsubd(d, a, b),
-        }
-    }
-
     /// `d = a * b`, wrapping. AVX2 has no 64-bit product: int64's is
     /// `lo(a) lo(b) + ((hi(a) lo(b) + lo(a) hi(b)) << 32)` modulo 2^64, from
     /// three 32 x 32 -> 64-bit products (`vpmuludq`), in scratch 1 and 2 (the
@@ -1170,33 +1157,33 @@ impl Kernels for Emitter<'_> {
         let (x, y) = (v[0], v.get(1).copied().unwrap_or(v[0]));
         let s0 = self.scratch[0];
         match op {
-            JitOp::Add => self.add_int(d, x, y)?,
-            JitOp::Sub => self.sub_int(d, x, y)?,
+            JitOp::Add => self.bin(Bin::AddInt, d, x, Src::Reg(y))?,
+            JitOp::Sub => self.bin(Bin::SubInt, d, x, Src::Reg(y))?,
             JitOp::Mul => self.mul_int(d, x, y)?,
             JitOp::MulAdd => {
                 self.mul_int(d, x, y)?;
-                self.add_int(d, d, v[2])?;
+                self.bin(Bin::AddInt, d, d, Src::Reg(v[2]))?;
             }
             JitOp::MulSub => {
                 self.mul_int(d, x, y)?;
-                self.sub_int(d, d, v[2])?;
+                self.bin(Bin::SubInt, d, d, Src::Reg(v[2]))?;
             }
             JitOp::SubMul => {
                 self.mul_int(d, x, y)?;
-                self.sub_int(d, v[2], d)?;
+                self.bin(Bin::SubInt, d, v[2], Src::Reg(d))?;
             }
             JitOp::MulAddMul | JitOp::MulSubMul => {
                 self.mul_int(d, x, y)?;
                 self.mul_int(s0, v[2], v[3])?;
                 if op == JitOp::MulAddMul {
-                    self.add_int(d, d, s0)?;
+                    self.bin(Bin::AddInt, d, d, Src::Reg(s0))?;
                 } else {
-                    self.sub_int(d, d, s0)?;
+                    self.bin(Bin::SubInt, d, d, Src::Reg(s0))?;
                 }
             }
             JitOp::Neg => {
                 self.a.vpxor(s0, s0, s0)?;
-                self.sub_int(d, s0, x)?;
+                self.bin(Bin::SubInt, d, s0, Src::Reg(x))?;
             }
             JitOp::Abs => match self.plan.elem {
                 Elem::F32 => self.a.vpabsd(d, x)?,

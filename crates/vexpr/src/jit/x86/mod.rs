@@ -47,6 +47,7 @@ macro_rules! bin_and_fused {
                 Bin::Xor => by_elem!(self.$xor_ps | $xor_pd(dst, a; b)),
                 Bin::Min => by_elem!(self.vminps | vminpd(dst, a; b)),
                 Bin::SubInt => by_elem!(self.vpsubd | vpsubq(dst, a; b)),
+                Bin::AddInt => by_elem!(self.vpaddd | vpaddq(dst, a; b)),
             }
         }
 
@@ -227,8 +228,11 @@ enum Bin {
     Xor,
     /// `vminpd`: the second operand where either is NaN.
     Min,
-    /// 64-bit integer subtraction of the lanes' bits.
+    /// Integer subtraction of the lanes' bits (64-bit lanes of float64's
+    /// width, 32-bit of float32's).
     SubInt,
+    /// Integer addition, as `SubInt`.
+    AddInt,
 }
 
 /// Vector-port cycles per vector of an operation whose cost is counted from
