@@ -208,6 +208,13 @@ COMBINATIONS = [
     ("sigmoid", "1 / (1 + exp(-a))", None),
     ("log_exp", "log(a) * b + exp(-b)", None),
     ("where_trig", "where(a > 0.5, sin(a), cos(b))", "np.sin(a) if a > 0.5 else np.cos(b)"),
+    # More values than AVX2's registers hold beside the kernels' scratch:
+    # literal coefficients, and a sum of many terms of three inputs.
+    ("poly12", "0.5 + 1.5*a - 2.5*a**2 + 3.5*a**3 - 4.5*a**4 + 5.5*a**5 - 6.5*a**6 + 7.5*a**7"
+     " - 8.5*a**8 + 9.5*a**9 - 10.5*a**10 + 11.5*a**11 - 12.5*a**12", None),
+    ("terms15", "0.5*a + 1.5*b + 2.5*c + 3.5*a*b + 4.5*b*c + 5.5*a*c + 6.5*a*a + 7.5*b*b"
+     " + 8.5*c*c + 9.5*a*b*c + 10.5*sin(a) + 11.5*cos(b) + 12.5*exp(-c*c)"
+     " + 13.5*log(1.25 + a*a) + 14.5", None),
 ]
 
 # Powers: integer, negative, half-integer and arbitrary exponents.

@@ -13,10 +13,13 @@
 //! [`Level`] to run at. Out: a `Code`, machine code that runs the whole
 //! program on a vector of elements at a time (8 float64 or 16 float32 at
 //! AVX-512, 4 or 8 at AVX2) with
-//! every value in a vector register and the kernels of exp, log, sqrt and
+//! its values in vector registers and the kernels of exp, log, sqrt and
 //! division inlined; or `None` when the program or the level is not covered
-//! (the baseline level, or a program with more values than the level's
-//! registers hold), and the VM runs its block passes.
+//! (the baseline level, more than [`MAX_INPUTS`] inputs, or at AVX-512 more
+//! values than its registers hold), and the VM runs its block passes. At
+//! AVX2 the values that do not fit beside the kernels' scratch are spilled
+//! ([`plan::Plan::spilled`]): read from the pool, their input or the stack
+//! where an instruction reads them.
 //!
 //! Why: the VM runs each instruction as its own pass over an L1-resident
 //! block, so every instruction pays loads and stores, and two expensive ones
@@ -165,6 +168,10 @@ trait Backend {
     /// the kernels' scratch and resident constants.
     const MAX_VALUES: usize;
 
+    /// Whether the lowering takes plans with values outside the registers
+    /// ([`Plan::spilled`]).
+    const SPILLS: bool;
+
     /// The loop of `program` by `plan`, or `None` when this backend does not
     /// cover some instruction (or the assembler refuses, never expected).
     fn lower(program: &Program, plan: &Plan) -> Option<x86::Compiled>;
@@ -176,8 +183,9 @@ trait Backend {
 /// The plan and the lowering of `program` by backend `B`.
 #[cfg(target_arch = "x86_64")]
 fn build<B: Backend>(program: &Program) -> Option<Code> {
-    let plan = Plan::new(program, B::MAX_VALUES)?;
-    let inner = B::lower(program, &plan)?;
+    let (plan, inner) = plans(program, B::MAX_VALUES, B::SPILLS)
+        .find_map(|plan| Some((B::lower(program, &plan)?, plan)))
+        .map(|(inner, plan)| (plan, inner))?;
     // A vector holds twice as many float32 elements, at about the same
     // cycles.
     let per_f64 = plan.elem.bytes() as f64 / 8.0;
@@ -192,12 +200,24 @@ fn build<B: Backend>(program: &Program) -> Option<Code> {
     })
 }
 
+/// The plans a backend tries for `program`, in order: every value in a
+/// register, if the registers hold them; then, if the backend `spills`,
+/// fewer and fewer of them in registers ([`Plan::spilled`]), so that the
+/// kernels find their scratch registers beside them.
+#[cfg(target_arch = "x86_64")]
+fn plans(program: &Program, max_values: usize, spills: bool) -> impl Iterator<Item = Plan> + '_ {
+    let fewer = (1..=max_values).rev().filter(move |_| spills);
+    std::iter::once(Plan::new(program, max_values))
+        .chain(fewer.map(|registers| Plan::spilled(program, registers)))
+        .flatten()
+}
+
 /// Compiles `program` for `level` (which this CPU must have), or says `None`
 /// when the level or the program is not covered: the baseline level, a
 /// register not of the program's float type (other than a `powi` exponent), an
 /// instruction without a [`JitOp`](crate::functions::JitOp) (or one the level's backend leaves out),
-/// more values than the backend's `MAX_VALUES` or more than [`MAX_INPUTS`]
-/// inputs.
+/// more values than the backend's `MAX_VALUES` where it does not spill, or
+/// more than [`MAX_INPUTS`] inputs.
 pub(crate) fn compile(program: &Program, level: Level) -> Option<Code> {
     #[cfg(target_arch = "x86_64")]
     {

@@ -21,6 +21,17 @@ pub(crate) enum Slot {
     Vector(u8),
     /// An integer constant, known when compiling (a `powi` exponent).
     Int(i64),
+    /// A constant without a register of its own ([`Plan::spilled`]): each
+    /// instruction that reads it loads it from the constant pool (its
+    /// [`Elem::word`]).
+    Pool(u64),
+    /// An input without a register of its own ([`Plan::spilled`]): each
+    /// instruction that reads it loads it from its array.
+    Input,
+    /// A temporary without a register of its own ([`Plan::spilled`]): the
+    /// instruction that writes it stores it in this 32-byte stack slot, and
+    /// each that reads it loads it from there.
+    Stack(u16),
     /// Not used by any instruction.
     Unused,
 }
@@ -120,7 +131,7 @@ fn jit_ops_all(program: &Program, pred: fn(JitOp) -> bool) -> bool {
 }
 
 /// The register assignment of a program the loop covers.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Plan {
     /// The type of every vector value (of a boolean program, the type its
     /// comparisons compare; its booleans are lane masks of that width).
@@ -141,6 +152,8 @@ pub(crate) struct Plan {
     /// The constants: (vector register, [`Elem::word`] of a float's bits,
     /// an integer's two's complement).
     pub(crate) constants: Vec<(u8, u64)>,
+    /// How many [`Slot::Stack`] slots the temporaries take.
+    pub(crate) stack_slots: usize,
 }
 
 impl Plan {
@@ -156,6 +169,8 @@ impl Plan {
     /// float32 overload only for IEEE operations), more than `max_values`
     /// values or [`MAX_INPUTS`] inputs.
     pub(crate) fn new(program: &Program, max_values: usize) -> Option<Plan> {
+        // Vector slots are numbered in a byte.
+        let max_values = max_values.min(usize::from(u8::MAX));
         // A boolean result is of comparisons of the program's values: of
         // float64 if it has any, else of float32, int64, int32.
         let has = |dtype: DType| program.registers.iter().any(|r| r.dtype == dtype);
@@ -215,6 +230,7 @@ impl Plan {
             inputs: Vec::new(),
             narrow: Vec::new(),
             constants: Vec::new(),
+            stack_slots: 0,
         };
         let mut next = 0u8;
         for (i, reg) in program.registers.iter().enumerate() {
@@ -278,6 +294,103 @@ impl Plan {
             }
         }
         (plan.inputs.len() <= MAX_INPUTS).then_some(plan)
+    }
+
+    /// The plan of `program` with only `registers` of its values in vector
+    /// registers, or `None` when it needs no more (then [`Plan::new`] is
+    /// the plan) or cannot have so few. The others are spilled, the cheapest
+    /// to reach first: constants ([`Slot::Pool`], one load where read),
+    /// inputs not stored narrower ([`Slot::Input`], one load where read,
+    /// from L1 after the first), then temporaries other than the output
+    /// ([`Slot::Stack`], a store where written and a load where read), each
+    /// kind the least used first.
+    ///
+    /// Why: a polynomial with a dozen literal coefficients, or a program of
+    /// many inputs and an expensive kernel, has more values than the 16
+    /// registers of AVX2 hold next to the kernels' scratch; the passes
+    /// would run it at several times the loop's cost.
+    pub(crate) fn spilled(program: &Program, registers: usize) -> Option<Plan> {
+        let mut plan = Plan::new(program, usize::MAX)?;
+        let excess = plan.values().checked_sub(registers).filter(|&e| e > 0)?;
+        let mut uses = vec![0usize; program.registers.len()];
+        for instr in &program.code {
+            for &r in instr.args.iter().chain([&instr.dst]) {
+                uses[r as usize] += 1;
+            }
+        }
+        let word = |v: u8| plan.constants.iter().find(|c| c.0 == v).map(|c| c.1);
+        // (kind: 0 constant, 1 input, 2 temporary; uses; register)
+        let mut candidates: Vec<(u8, usize, usize)> = Vec::new();
+        for (r, slot) in plan.slots.iter().enumerate() {
+            let Slot::Vector(v) = *slot else { continue };
+            let kind = match program.registers[r].role {
+                _ if r == program.output as usize => continue,
+                Role::Const(_) if word(v).is_some() => 0,
+                Role::Input(_) => {
+                    let j = plan.inputs.iter().position(|&i| i == r)?;
+                    match plan.narrow[j] {
+                        None => 1,
+                        Some(_) => continue,
+                    }
+                }
+                Role::Temp => 2,
+                _ => continue,
+            };
+            candidates.push((kind, uses[r], r));
+        }
+        if candidates.len() < excess {
+            return None;
+        }
+        candidates.sort_unstable();
+        let mut stack_slots = 0u16;
+        for &(kind, _, r) in &candidates[..excess] {
+            let Slot::Vector(v) = plan.slots[r] else {
+                unreachable!("a candidate is a vector")
+            };
+            plan.slots[r] = match kind {
+                0 => Slot::Pool(word(v)?),
+                1 => Slot::Input,
+                _ => {
+                    stack_slots += 1;
+                    Slot::Stack(stack_slots - 1)
+                }
+            };
+        }
+        // The registers left, numbered from 0 again.
+        let mut renumbered = vec![None; usize::from(u8::MAX) + 1];
+        let mut next = 0u8;
+        for slot in &mut plan.slots {
+            if let Slot::Vector(v) = slot {
+                renumbered[usize::from(*v)] = Some(next);
+                *v = next;
+                next += 1;
+            }
+        }
+        plan.constants = (plan.constants.iter())
+            .filter_map(|&(v, bits)| Some((renumbered[usize::from(v)]?, bits)))
+            .collect();
+        plan.stack_slots = usize::from(stack_slots);
+        Some(plan)
+    }
+
+    /// Whether some value has no register ([`Plan::spilled`]).
+    pub(crate) fn spills(&self) -> bool {
+        (self.slots.iter()).any(|s| matches!(s, Slot::Pool(_) | Slot::Input | Slot::Stack(_)))
+    }
+
+    /// The program registers an instruction reads or writes that have no
+    /// register ([`Plan::spilled`]), each once: its operands in order, then
+    /// its destination.
+    pub(crate) fn spilled_operands(&self, instr: &crate::program::Instr) -> Vec<u32> {
+        let mut spilled: Vec<u32> = Vec::new();
+        for &r in instr.args.iter().chain([&instr.dst]) {
+            let slot = self.slots[r as usize];
+            if matches!(slot, Slot::Pool(_) | Slot::Input | Slot::Stack(_)) && !spilled.contains(&r)
+            {
+                spilled.push(r);
+            }
+        }
+        spilled
     }
 
     /// log2 of the bytes the loop's index counts per element: the narrowest

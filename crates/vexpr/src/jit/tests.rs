@@ -82,9 +82,15 @@ fn the_benchmark_programs_compile_at_avx2() {
     for source in BENCHMARKS {
         assert!(compiles(CpuLevel::Avx2, source, &["a", "b"]), "{source}");
     }
-    // More values than the 16 ymm registers hold with exp's scratch: passes.
+    // More values than the 16 ymm registers hold with exp's scratch: some
+    // constants are read from the pool (`Plan::spilled`).
     let many = "exp(a) + exp(b) * (a + 1.5) * (b + 2.5) * (a + 3.5) * (b + 4.5) * (a + 5.5) * (b + 6.5) * (a + 7.5)";
-    assert!(!compiles(CpuLevel::Avx2, many, &["a", "b"]));
+    assert!(compiles(CpuLevel::Avx2, many, &["a", "b"]));
+    #[cfg(target_arch = "x86_64")]
+    {
+        let expr = Expr::compile(many, &signature(&["a", "b"])).unwrap();
+        assert!(avx2_plan(expr.program()).is_some_and(|plan| plan.spills()));
+    }
     if levels().contains(&CpuLevel::Avx512) {
         assert!(compiles(CpuLevel::Avx512, many, &["a", "b"]));
     }
@@ -605,12 +611,14 @@ fn programs_of_up_to_eight_inputs_compile_to_machine_code() {
     // At AVX2 the 16 ymm registers hold the values and each kernel's
     // scratch: here, at arctan2, the other seven inputs are loaded and read
     // later, and of its 8 scratch registers only 6 are to be had (5 above
-    // the 11 values, and the output's).
+    // the 11 values, and the output's), until some inputs are read from
+    // their arrays where used (`Plan::spilled`).
     #[cfg(target_arch = "x86_64")]
     {
         let late = "arctan2(a*b + c*d - e*f + g*h, a) * b * c * d * e * f * g * h";
         let expr = Expr::compile(late, &signature(&NAMES)).unwrap();
-        assert!(super::build::<super::x86::Avx2>(expr.program()).is_none());
+        let plan = avx2_plan(expr.program()).unwrap();
+        assert!(plan.slots.contains(&super::Slot::Input));
         assert!(super::build::<super::x86::Avx512>(expr.program()).is_some());
     }
     // Nine inputs are more than the loop has registers for: passes.
@@ -2239,4 +2247,179 @@ fn integer_programs_compile_only_where_covered() {
             }
         }
     }
+}
+
+/// Float programs of more values than AVX2's 16 registers hold beside the
+/// kernels' scratch (`Plan::spilled`), with their inputs: literal
+/// coefficients read from the pool, eight inputs beside arctan2's eight
+/// scratch registers read from their arrays, common subexpressions held
+/// across expensive kernels in stack slots, lane masks of `where` among
+/// them.
+const SPILLING_SOURCES: [(usize, &str); 8] = [
+    (
+        1,
+        "0.1 + 0.2*a + 0.3*a**2 + 0.4*a**3 + 0.5*a**4 + 0.6*a**5 + 0.7*a**6 + 0.8*a**7 \
+         + 0.9*a**8 + 1.1*a**9 + 1.2*a**10 + 1.3*a**11 + 1.4*a**12 + 1.5*a**13 + 1.6*a**14",
+    ),
+    (
+        2,
+        "((((((((1.5*a + 2.5)*b + 3.5)*a + 4.5)*b + 5.5)*a + 6.5)*b + 7.5)*a + 8.5)*b + 9.5) \
+         * (0.11*a + 0.12*b + 0.13) - 0.14*a*b + 0.15 + 0.16*exp(a*0.17) - 0.18*sqrt(b + 0.19)",
+    ),
+    (
+        8,
+        "arctan2(a*b + c*d - e*f + g*h, a) * b * c * d * e * f * g * h",
+    ),
+    (
+        8,
+        "sin(a)*sin(b) + sin(c)*sin(d) + sin(e)*sin(f) + sin(g)*sin(h) + (sin(a) + sin(b) \
+         + sin(c) + sin(d) + sin(e) + sin(f) + sin(g) + sin(h)) * arctan2(a, h)",
+    ),
+    (
+        8,
+        "exp(a) + exp(b) + exp(c) + exp(d) + exp(e) + exp(f) + exp(g) + exp(h) + arctan2(a, b) \
+         * exp(a) * exp(b) * exp(c) * exp(d) * exp(e) * exp(f) * exp(g) * exp(h)",
+    ),
+    (
+        8,
+        "(a*b) * (a*c) / (a*d) * (a*e) * (a*f) - (a*g) * (a*h) + arctan2(b, c) \
+         * (a*b + a*c + a*d + a*e + a*f + a*g + a*h)",
+    ),
+    (
+        8,
+        "where(a > b, c, d) + where(c > d, e, f) * where(e > f, g, h) - where(g > h, a, b) \
+         + arctan2(e, g) * (where(a > b, c, d) - where(c > d, e, f) + where(e > f, g, h) \
+         * where(g > h, a, b))",
+    ),
+    (
+        3,
+        "0.5*a + 1.5*b + 2.5*c + 3.5*a*b + 4.5*b*c + 5.5*a*c + 6.5*a*a + 7.5*b*b + 8.5*c*c \
+         + 9.5*a*b*c + 10.5*sin(a) + 11.5*cos(b) + 12.5*exp(-c*c) + 13.5*log(1.25 + a*a) + 14.5",
+    ),
+];
+
+/// A boolean program of eight inputs and sixteen literal bounds, more
+/// values than the registers hold.
+const SPILLING_BOOLEAN_SOURCE: &str = "((a > 0.1) & (a < 0.9) | (b > 0.2) & (b < 0.8)) \
+     & ((c > 0.3) & (c < 0.7) | (d > 0.15) & (d < 0.85)) | ((e > 0.25) & (e < 0.75) \
+     | (f > 0.35) & (f < 0.65)) & ((g > 0.05) & (g < 0.95) | (h > 0.45) & (h < 0.55))";
+
+/// Integer programs (int32 or int64 `a`, `b`, `c`) of more values than the
+/// registers hold: literal factors and addends from the pool, common
+/// subexpressions on the stack beside an int64 product's scratch.
+const SPILLING_INTEGER_SOURCES: [&str; 3] = [
+    "a*3 + b*5 + c*7 + a*b*11 + b*c*13 + a*c*17 + 19*(a << 2) + 23*(b >> 1) + 29*c*c \
+     + 31*a*a + 37*b*b + 41 - 43*abs(a - b) + 47*(a ^ c) + 53*(b & c) + 59",
+    "(a*b) * (b*c) * (c*a) * (a*a) * (b*b) * (c*c) * (a - b) * (b - c) * (c - a) * (a + b) \
+     * (b + c) * (c + a) * (a ^ b) * (b ^ c) * (c ^ a) * (a & b) * (b | c) \
+     + ((a*b) + (b*c) - (c*a) + (a*a) - (b*b) + (c*c) ^ (a - b) + (b - c) - (c - a) \
+     + (a + b) - (b + c) + (c + a) - (a ^ b) + (b ^ c) - (c ^ a) + (a & b) - (b | c))",
+    "where(a > 3, b*5, c*7) + where(b > 11, c*13, a*17) * where(c > 19, a*23, b*29) \
+     + where(a < b, a*31, b*37) * 41 - 43",
+];
+
+/// The AVX2 plan `build` takes for `program`: the first of `plans` that
+/// lowers.
+#[cfg(target_arch = "x86_64")]
+fn avx2_plan(program: &crate::program::Program) -> Option<super::Plan> {
+    use super::Backend;
+    use super::x86::Avx2;
+    super::plans(program, Avx2::MAX_VALUES, Avx2::SPILLS)
+        .find(|plan| Avx2::lower(program, plan).is_some())
+}
+
+#[test]
+#[cfg(target_arch = "x86_64")]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn programs_of_more_values_than_registers_spill_at_avx2() {
+    use super::Slot;
+    let (mut pool, mut input, mut stack) = (0, 0, 0);
+    let mut count = |program: &crate::program::Program, source: &str| {
+        let plan = avx2_plan(program).unwrap_or_else(|| panic!("{source}: no AVX2 plan"));
+        assert!(plan.spills(), "{source}: every value in a register");
+        for slot in &plan.slots {
+            match slot {
+                Slot::Pool(_) => pool += 1,
+                Slot::Input => input += 1,
+                Slot::Stack(_) => stack += 1,
+                _ => {}
+            }
+        }
+    };
+    for (k, source) in SPILLING_SOURCES {
+        for dtype in [crate::DType::Float64, crate::DType::Float32] {
+            let signature = (NAMES[..k].iter()).fold(Signature::new(), |s, v| s.with(v, dtype));
+            let expr = Expr::compile(source, &signature).unwrap();
+            // float32 math functions run as passes: only the IEEE ones here.
+            if dtype == crate::DType::Float64
+                || super::build::<super::x86::Avx2>(expr.program()).is_some()
+            {
+                count(expr.program(), source);
+            }
+        }
+    }
+    let boolean = Expr::compile(SPILLING_BOOLEAN_SOURCE, &signature(&NAMES)).unwrap();
+    count(boolean.program(), SPILLING_BOOLEAN_SOURCE);
+    for source in SPILLING_INTEGER_SOURCES {
+        for dtype in [crate::DType::Int32, crate::DType::Int64] {
+            let signature =
+                (["a", "b", "c"].iter()).fold(Signature::new(), |s, v| s.with(v, dtype));
+            count(Expr::compile(source, &signature).unwrap().program(), source);
+        }
+    }
+    assert!(pool > 0 && input > 0 && stack > 0, "{pool} {input} {stack}");
+    // AVX-512 keeps every value in a register or runs the passes.
+    let polynomial = Expr::compile(SPILLING_SOURCES[0].1, &signature(&NAMES[..1])).unwrap();
+    assert!(super::build::<super::x86::Avx512>(polynomial.program()).is_none());
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn spilled_programs_give_the_bits_of_the_passes() {
+    let hard = [
+        0.0,
+        -0.0,
+        -1.0,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        1e-310,
+        709.8,
+        1e300,
+    ];
+    let lengths = (0..=20).chain([31, 32, 33, 63, 64, 65, 127, 128, 129, 300]);
+    for n in lengths {
+        let columns: Vec<Vec<f64>> = (0..NAMES.len())
+            .map(|j| {
+                (0..n)
+                    .map(|i| match (i * 5 + j * 3 + n) % 7 {
+                        0 => hard[(i + j * 2) % hard.len()],
+                        _ => 0.05 + ((i * 7 + j * 11) % 19) as f64 * 0.05,
+                    })
+                    .collect()
+            })
+            .collect();
+        for (k, source) in SPILLING_SOURCES {
+            for dtype in [crate::DType::Float64, crate::DType::Float32] {
+                if let Err(message) = check_typed(source, &columns[..k], dtype) {
+                    panic!("{message}");
+                }
+            }
+        }
+        for dtype in [crate::DType::Float64, crate::DType::Float32] {
+            if let Err(message) = check_boolean(SPILLING_BOOLEAN_SOURCE, &columns, dtype) {
+                panic!("{message}");
+            }
+        }
+    }
+    let hard64 = [0, 1, -1, i64::MIN, i64::MAX, 3_037_000_500, 1 << 32, 63, 64];
+    check_integers_at_every_length(&SPILLING_INTEGER_SOURCES, &hard64, |k| (k % 29) as i64 - 14);
+    let hard32 = [0, 1, -1, i32::MIN, i32::MAX, 46_341, 65_536, 31, 32];
+    check_integers_at_every_length(&SPILLING_INTEGER_SOURCES, &hard32, |k| (k % 23) as i32 - 11);
 }

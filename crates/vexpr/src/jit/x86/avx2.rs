@@ -97,6 +97,10 @@ impl Backend for Avx2 {
     /// to fit in the 16 registers (8 values always leave room).
     const MAX_VALUES: usize = REGISTERS - 1;
 
+    /// Values beyond the registers are read from the pool, their input or
+    /// the stack where an instruction reads them ([`Plan::spilled`]).
+    const SPILLS: bool = true;
+
     /// Assembles `program` by `plan`; `None` if the live values and a
     /// kernel's scratch do not fit in the registers, a `powi` exponent is
     /// out of range, or the assembler or the memory mapping refuses (never
@@ -190,10 +194,11 @@ fn emit<'p>(program: &'p Program, plan: &'p Plan) -> Option<(Emitter<'p>, [CodeL
 /// AVX-512, so running the code would not catch one.
 #[cfg(test)]
 pub(in crate::jit) fn evex_instructions(program: &Program) -> Option<Vec<String>> {
-    let plan = Plan::new(program, Avx2::MAX_VALUES)?;
-    let (e, _) = emit(program, &plan)?;
-    let names = e.a.instructions().iter().map(|i| format!("{:?}", i.code()));
-    Some(names.filter(|name| name.starts_with("EVEX_")).collect())
+    super::super::plans(program, Avx2::MAX_VALUES, Avx2::SPILLS).find_map(|plan| {
+        let (e, _) = emit(program, &plan)?;
+        let names = e.a.instructions().iter().map(|i| format!("{:?}", i.code()));
+        Some(names.filter(|name| name.starts_with("EVEX_")).collect())
+    })
 }
 
 /// Cycles per 4-lane vector of `op` on the vector ports, on the divider, and
@@ -302,6 +307,10 @@ fn integer_scratch_registers(op: JitOp, int64: bool) -> usize {
 fn first_reads(program: &Program, plan: &Plan, late: bool) -> Vec<Vec<usize>> {
     let mut loads = vec![Vec::new(); program.code.len()];
     for (j, &reg) in plan.inputs.iter().enumerate() {
+        // A spilled input is loaded where each instruction reads it.
+        if !matches!(plan.slots[reg], Slot::Vector(_)) {
+            continue;
+        }
         let reads = |instr: &Instr| !late || instr.args.iter().any(|&a| a as usize == reg);
         let first = program.code.iter().position(reads);
         // `Plan::new` takes only registers some instruction uses, and
@@ -323,7 +332,10 @@ fn first_reads(program: &Program, plan: &Plan, late: bool) -> Vec<Vec<usize>> {
 /// and not the output), but never its own operands and destination, nor a
 /// float constant (loaded once before the loop). Inputs are loaded again for
 /// each vector, before the instruction `loads` names ([`first_reads`]), so
-/// they are dead before it and after their last read.
+/// they are dead before it and after their last read. After the kernel's
+/// scratch, the list holds a register for each operand without one
+/// ([`Plan::spilled_operands`]), which the instruction reads and writes
+/// there.
 fn scratch_lists(
     program: &Program,
     plan: &Plan,
@@ -357,17 +369,18 @@ fn scratch_lists(
             taken[v] = true;
         }
         let dead = (0..values).rev().filter(|&v| !taken[v]);
-        let list: Vec<Y> = (values..REGISTERS)
-            .rev()
-            .chain(dead)
-            .take(need)
-            .map(|r| YMM[r])
-            .collect();
-        if list.len() < need {
+        let mut free = (values..REGISTERS).rev().chain(dead);
+        let mut list: Vec<usize> = free.by_ref().take(need).collect();
+        // Then a register for each spilled operand: never the tail's mask,
+        // which an input's load there needs.
+        let spilled = plan.spilled_operands(instr).len();
+        list.extend(free.filter(|&r| YMM[r] != MASK).take(spilled));
+        if list.len() < need + spilled {
             return None;
         }
-        top = top.max(need.min(REGISTERS - values));
-        lists[i] = list;
+        let lowest_above = list.iter().filter(|&&r| r >= values).min();
+        top = top.max(lowest_above.map_or(0, |&r| REGISTERS - r));
+        lists[i] = list.into_iter().map(|r| YMM[r]).collect();
         // Live before the instruction: its operands, and what is live after
         // it but for its destination.
         if let Some(d) = vector(instr.dst) {
@@ -378,7 +391,9 @@ fn scratch_lists(
         }
         // Not loaded yet before its first read.
         for &j in &loads[i] {
-            live[vector(plan.inputs[j] as u32)?] = false;
+            if let Some(v) = vector(plan.inputs[j] as u32) {
+                live[v] = false;
+            }
         }
     }
     Some((lists, top))
@@ -572,6 +587,48 @@ impl<'p> Emitter<'p> {
         }
     }
 
+    /// Program register `r`, which has no register of its own
+    /// ([`Plan::spilled`]), into `y` for instruction `i`, of the vector at
+    /// byte offset `rax + off`: a constant from the pool, an input from its
+    /// array (prefetched at its first reader), a temporary from its stack
+    /// slot (nothing for a temporary only written here).
+    fn reload(&mut self, r: u32, y: Y, i: usize, off: i32) -> R {
+        let instr = &self.program.code[i];
+        match self.plan.slots[r as usize] {
+            Slot::Pool(word) => {
+                let c = self.bits(word);
+                self.load_constant(y, c)
+            }
+            Slot::Input => {
+                let j = (self.plan.inputs.iter().position(|&reg| reg == r as usize))
+                    .expect("an input of the plan");
+                let first = (self.program.code.iter())
+                    .position(|instr| instr.args.contains(&r))
+                    .is_some_and(|first| first == i);
+                if self.tail {
+                    self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
+                }
+                self.load_input(j, y, off, first && self.traffic != Traffic::Cached)
+            }
+            Slot::Stack(k) if instr.args.contains(&r) => {
+                let slot = self.stack_slot(k);
+                self.a.vmovupd(y, slot)
+            }
+            Slot::Stack(_) => Ok(()),
+            Slot::Vector(_) | Slot::Int(_) | Slot::Unused => {
+                unreachable!("not a spilled value")
+            }
+        }
+    }
+
+    /// The memory of stack slot `k` ([`Slot::Stack`]): the function reserves
+    /// the slots below the registers it saved; the tail's lane mask is
+    /// below them while the last vector is computed.
+    fn stack_slot(&self, k: u16) -> AsmMemoryOperand {
+        let mask = if self.tail { VECTOR } else { 0 };
+        ymmword_ptr(rsp + (mask + VECTOR * i32::from(k)))
+    }
+
     /// The inputs loaded before instruction `i`, of the vector at byte
     /// offset `rax + off` (only the lanes of the mask at `[rsp]` if
     /// `self.tail`).
@@ -587,59 +644,65 @@ impl<'p> Emitter<'p> {
         }
         for j in self.loads_at[i].clone() {
             let y = self.y(self.plan.inputs[j] as u32);
-            let narrow = self.plan.narrow[j];
-            let scale = self.index_scale(self.plan.input_bytes(j));
-            let at = |extra: i32| INPUT_GPRS[j] + rax * scale + (off * scale + extra);
-            let ahead = prefetch_ahead(self.plan.inputs.len());
-            let prefetch = self.traffic != Traffic::Cached;
-            if narrow == Some(Narrow::Bool) {
-                self.load_booleans(y, &at, prefetch.then_some(ahead))?;
-                continue;
-            }
-            if let Some(narrow @ (Narrow::F32 | Narrow::I32)) = narrow {
-                // Four 4-byte elements, widened into the four float64 lanes.
-                let x = low_half(y);
-                if self.tail {
-                    // The 64-bit lane mask's dwords 0 and 2 of each half: its
-                    // four lanes as 32-bit ones; masked-off lanes read nothing.
-                    let mask = XMM[YMM.len() - 1];
-                    self.a.vextracti128(x, MASK, 1)?;
-                    self.a.vshufps(x, mask, x, 0x88)?;
-                    self.a.vmaskmovps(x, x, xmmword_ptr(at(0)))?;
-                    match narrow {
-                        Narrow::F32 => self.a.vcvtps2pd(y, x)?,
-                        _ => self.a.vcvtdq2pd(y, x)?,
-                    }
-                } else {
-                    if prefetch {
-                        self.a.prefetcht0(byte_ptr(at(ahead)))?;
-                    }
-                    match narrow {
-                        Narrow::F32 => self.a.vcvtps2pd(y, xmmword_ptr(at(0)))?,
-                        _ => self.a.vcvtdq2pd(y, xmmword_ptr(at(0)))?,
-                    }
-                }
-                continue;
-            }
-            let src = ymmword_ptr(at(0));
+            self.load_input(j, y, off, self.traffic != Traffic::Cached)?;
+        }
+        Ok(())
+    }
+
+    /// Input `j` of the vector at byte offset `rax + off` into `y` (only the
+    /// lanes of the mask in [`MASK`] if `self.tail`), prefetching ahead if
+    /// `prefetch`.
+    fn load_input(&mut self, j: usize, y: Y, off: i32, prefetch: bool) -> R {
+        let narrow = self.plan.narrow[j];
+        let scale = self.index_scale(self.plan.input_bytes(j));
+        let at = |extra: i32| INPUT_GPRS[j] + rax * scale + (off * scale + extra);
+        let ahead = prefetch_ahead(self.plan.inputs.len());
+        if narrow == Some(Narrow::Bool) {
+            return self.load_booleans(y, &at, prefetch.then_some(ahead));
+        }
+        if let Some(narrow @ (Narrow::F32 | Narrow::I32)) = narrow {
+            // Four 4-byte elements, widened into the four float64 lanes.
+            let x = low_half(y);
             if self.tail {
-                // Masked-off lanes read nothing (and cannot fault): zeros.
-                match self.plan.elem {
-                    Elem::F32 => self.a.vmaskmovps(y, MASK, src)?,
-                    Elem::F64 => self.a.vmaskmovpd(y, MASK, src)?,
+                // The 64-bit lane mask's dwords 0 and 2 of each half: its
+                // four lanes as 32-bit ones; masked-off lanes read nothing.
+                let mask = XMM[YMM.len() - 1];
+                self.a.vextracti128(x, MASK, 1)?;
+                self.a.vshufps(x, mask, x, 0x88)?;
+                self.a.vmaskmovps(x, x, xmmword_ptr(at(0)))?;
+                match narrow {
+                    Narrow::F32 => self.a.vcvtps2pd(y, x)?,
+                    _ => self.a.vcvtdq2pd(y, x)?,
                 }
             } else {
                 if prefetch {
                     self.a.prefetcht0(byte_ptr(at(ahead)))?;
                 }
-                self.a.vmovupd(y, src)?;
-            }
-            if narrow == Some(Narrow::I64) {
-                self.int64_to_float64(y)?;
-                if self.tail {
-                    // The conversion took the mask register as scratch.
-                    self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
+                match narrow {
+                    Narrow::F32 => self.a.vcvtps2pd(y, xmmword_ptr(at(0)))?,
+                    _ => self.a.vcvtdq2pd(y, xmmword_ptr(at(0)))?,
                 }
+            }
+            return Ok(());
+        }
+        let src = ymmword_ptr(at(0));
+        if self.tail {
+            // Masked-off lanes read nothing (and cannot fault): zeros.
+            match self.plan.elem {
+                Elem::F32 => self.a.vmaskmovps(y, MASK, src)?,
+                Elem::F64 => self.a.vmaskmovpd(y, MASK, src)?,
+            }
+        } else {
+            if prefetch {
+                self.a.prefetcht0(byte_ptr(at(ahead)))?;
+            }
+            self.a.vmovupd(y, src)?;
+        }
+        if narrow == Some(Narrow::I64) {
+            self.int64_to_float64(y)?;
+            if self.tail {
+                // The conversion took the mask register as scratch.
+                self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
             }
         }
         Ok(())
@@ -825,6 +888,10 @@ impl Kernels for Emitter<'_> {
 
     fn input_count(&self) -> usize {
         self.plan.inputs.len()
+    }
+
+    fn frame_bytes(&self) -> i32 {
+        VECTOR * self.plan.stack_slots as i32
     }
 
     fn preloaded(&self) -> Vec<(u64, Y)> {
@@ -1238,16 +1305,41 @@ impl Kernels for Emitter<'_> {
         let (program, plan) = (self.program, self.plan);
         for (i, instr) in program.code.iter().enumerate() {
             self.load_inputs(i, off)?;
+            let spilled = plan.spilled_operands(instr);
             let list = &self.scratch_at[i];
-            if self.scratch[..list.len()] != list[..] {
+            let (list, reloaded) = list.split_at(list.len() - spilled.len());
+            if self.scratch[..list.len()] != list[..] || !spilled.is_empty() {
                 // Other registers: the squares of a previous `powi` are not
-                // where this one looks.
+                // where this one looks (nor after loads into scratch).
                 self.squares = None;
             }
             self.scratch[..list.len()].copy_from_slice(list);
             self.scratch[list.len()..].fill(MASK);
-            if !self.instr(plan, instr, divider, bail)? {
+            if spilled.is_empty() {
+                if !self.instr(plan, instr, divider, bail)? {
+                    return Ok(false);
+                }
+                continue;
+            }
+            // The instruction on a plan with its spilled operands in
+            // registers, loaded before it; a spilled result stored after.
+            let reloaded = reloaded.to_vec();
+            let mut local = plan.clone();
+            for (&r, &y) in spilled.iter().zip(&reloaded) {
+                self.reload(r, y, i, off)?;
+                let v = YMM.iter().position(|&x| x == y).expect("a ymm register");
+                local.slots[r as usize] = Slot::Vector(v as u8);
+            }
+            if !self.instr(&local, instr, divider, bail)? {
                 return Ok(false);
+            }
+            if let Slot::Stack(k) = plan.slots[instr.dst as usize] {
+                let y = reloaded[spilled
+                    .iter()
+                    .position(|&r| r == instr.dst)
+                    .expect("spilled")];
+                let slot = self.stack_slot(k);
+                self.a.vmovupd(slot, y)?;
             }
         }
         let out = self.y(program.output);

@@ -41,6 +41,11 @@ impl Backend for Avx512 {
     /// All 16 of the lower registers; the upper 16 are the kernels' scratch.
     const MAX_VALUES: usize = 16;
 
+    /// Not yet: a program of more values than 16 runs its passes at
+    /// AVX-512 (the machine the spilling was written on has no AVX-512 to
+    /// test it).
+    const SPILLS: bool = false;
+
     /// Assembles `program` by `plan`; `None` if the assembler or the memory
     /// mapping refuses (never expected) or a `powi` exponent is out of range.
     fn lower(program: &Program, plan: &Plan) -> Option<Compiled> {
@@ -49,6 +54,7 @@ impl Backend for Avx512 {
         let avx2_only = |i: &crate::program::Instr| i.overload.jit.is_some_and(JitOp::avx2_only);
         if plan.narrow.iter().any(Option::is_some)
             || plan.integer
+            || plan.spills()
             || program.code.iter().any(avx2_only)
         {
             return None;

@@ -21,7 +21,7 @@ use crate::kernels::vmath::shared::{
 };
 use crate::program::Instr;
 use iced_x86::IcedError;
-use iced_x86::code_asm::{CodeAssembler, CodeLabel, eax, qword_ptr, r11, rax, rdi, rdx};
+use iced_x86::code_asm::{CodeAssembler, CodeLabel, eax, qword_ptr, r11, rax, rdi, rdx, rsp};
 
 pub(super) type R = Result<(), IcedError>;
 
@@ -112,6 +112,12 @@ pub(super) trait Kernels {
 
     /// How many input pointers the loop reads.
     fn input_count(&self) -> usize;
+
+    /// Bytes of stack the function reserves below the registers it saves,
+    /// for values without a register (`Plan::spilled`); a multiple of 32.
+    fn frame_bytes(&self) -> i32 {
+        0
+    }
 
     /// The constants loaded into registers before the loop: the program's
     /// and the most used kernel constants, by their bits.
@@ -278,6 +284,10 @@ pub(super) trait Kernels {
         for &gpr in saved_gprs(inputs) {
             self.asm().push(gpr)?;
         }
+        let frame = self.frame_bytes();
+        if frame > 0 {
+            self.asm().sub(rsp, frame)?;
+        }
         // `rdi` holds the pointer array until its own pointer replaces it.
         let (array, others): (Vec<_>, Vec<_>) = (0..inputs).partition(|&j| INPUT_GPRS[j] == rdi);
         for j in others.into_iter().chain(array) {
@@ -346,6 +356,9 @@ pub(super) trait Kernels {
         }
         a.set_label(&mut done)?;
         a.shr(rax, shift)?;
+        if frame > 0 {
+            a.add(rsp, frame)?;
+        }
         for &gpr in saved_gprs(inputs).iter().rev() {
             a.pop(gpr)?;
         }
