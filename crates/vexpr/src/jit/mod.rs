@@ -28,7 +28,9 @@
 //! division). In one loop the out-of-order core overlaps them.
 //!
 //! Layers, as in Cranelift: `plan.rs` is the target-independent part (which
-//! programs a loop covers, one vector register per program value); each
+//! programs a loop covers, one vector register per program value), with
+//! `powers.rs` (the program the loop runs when several `powi` share a
+//! base: their squares made once); each
 //! instruction set lowers a plan behind the `Backend` trait, in
 //! `x86/avx512.rs` and `x86/avx2.rs`, with what both share (the calling
 //! convention, the constant pool, the executable memory) in `x86/mod.rs`.
@@ -47,6 +49,8 @@
 
 mod background;
 mod plan;
+#[cfg(target_arch = "x86_64")]
+mod powers;
 #[cfg(test)]
 mod tests;
 #[cfg(target_arch = "x86_64")]
@@ -183,9 +187,15 @@ trait Backend {
 /// The plan and the lowering of `program` by backend `B`.
 #[cfg(target_arch = "x86_64")]
 fn build<B: Backend>(program: &Program) -> Option<Code> {
-    let (plan, inner) = plans(program, B::MAX_VALUES, B::SPILLS)
-        .find_map(|plan| Some((B::lower(program, &plan)?, plan)))
-        .map(|(inner, plan)| (plan, inner))?;
+    // The program with its bases' squares shared, if that is another, else
+    // the program as it is (`powers.rs`); the second when the first does
+    // not fit.
+    let shared = powers::share_squares(program);
+    let (program, plan, inner) = (shared.iter().chain([program])).find_map(|program| {
+        plans(program, B::MAX_VALUES, B::SPILLS)
+            .find_map(|plan| Some((B::lower(program, &plan)?, plan)))
+            .map(|(inner, plan)| (program, plan, inner))
+    })?;
     // A vector holds twice as many float32 elements, at about the same
     // cycles.
     let per_f64 = plan.elem.bytes() as f64 / 8.0;

@@ -2249,6 +2249,18 @@ fn integer_programs_compile_only_where_covered() {
     }
 }
 
+/// Zeros, a negative, a NaN, the infinities and a subnormal: among the hard
+/// values of the spilling and shared-squares checks.
+const SPECIALS: [f64; 7] = [
+    0.0,
+    -0.0,
+    -1.0,
+    f64::NAN,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    1e-310,
+];
+
 /// Float programs of more values than AVX2's 16 registers hold beside the
 /// kernels' scratch (`Plan::spilled`), with their inputs: literal
 /// coefficients read from the pool, eight inputs beside arctan2's eight
@@ -2382,17 +2394,7 @@ fn programs_of_more_values_than_registers_spill_at_avx2() {
     ignore = "machine code against the passes: Miri runs no machine code"
 )]
 fn spilled_programs_give_the_bits_of_the_passes() {
-    let hard = [
-        0.0,
-        -0.0,
-        -1.0,
-        f64::NAN,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        1e-310,
-        709.8,
-        1e300,
-    ];
+    let hard = [SPECIALS.as_slice(), &[709.8, 1e300]].concat();
     let lengths = (0..=20).chain([31, 32, 33, 63, 64, 65, 127, 128, 129, 300]);
     for n in lengths {
         let columns: Vec<Vec<f64>> = (0..NAMES.len())
@@ -2422,4 +2424,44 @@ fn spilled_programs_give_the_bits_of_the_passes() {
     check_integers_at_every_length(&SPILLING_INTEGER_SOURCES, &hard64, |k| (k % 29) as i64 - 14);
     let hard32 = [0, 1, -1, i32::MIN, i32::MAX, 46_341, 65_536, 31, 32];
     check_integers_at_every_length(&SPILLING_INTEGER_SOURCES, &hard32, |k| (k % 23) as i32 - 11);
+}
+
+/// Programs raising one base to several powers (`powers.rs`): a power of
+/// two among them, two bases interleaved, a base computed, used and
+/// computed again (its squares made anew), powers up to 16, float32 ones.
+#[cfg(target_arch = "x86_64")]
+const SHARED_POWER_SOURCES: [&str; 8] = [
+    "a**3 + a**5 - a**4 * b",
+    "a**16 - a**15 + a**8 * a**7 - a**12",
+    "a**3 * b**5 + a**6 - b**7 + a**9 * b**4 - a**13 + b**11",
+    // `a - b` takes the register of `a + b`, the base of the first two.
+    "(a + b)**3 * (a + b)**6 + (a - b)**5 * (a - b)**9",
+    "(a + b)**3 + (a + b)**6 + (a - b)**5 + (a - b)**9 + (a*b)**4 + (a*b)**7",
+    "where(a > b, a**3 + a**5, b**7 - b**10) + (a*b)**4 - (a*b)**3",
+    "a**3 + b*a**11 - (c*a**6 + a**14) * c**3 * c**5",
+    "exp(a)**3 + exp(a)**10 - log(b)**5 * log(b)**7",
+];
+
+#[test]
+#[cfg(target_arch = "x86_64")]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn shared_squares_give_the_bits_of_the_passes() {
+    for source in SHARED_POWER_SOURCES {
+        let expr = Expr::compile(source, &signature(&NAMES[..3])).unwrap();
+        assert!(
+            super::powers::share_squares(expr.program()).is_some(),
+            "{source}: no squares shared"
+        );
+        for level in levels() {
+            assert!(has_machine_code(&expr, level), "{source} at {level}");
+        }
+    }
+    let hard = [SPECIALS.as_slice(), &[1e-20, 1e20, 1.5, -0.9999999]].concat();
+    check_at_every_length(&SHARED_POWER_SOURCES, &hard, 3, check_typed);
+    // A single power of a base keeps its `powi`.
+    let single = Expr::compile("a**3 + b**5", &signature(&NAMES[..2])).unwrap();
+    assert!(super::powers::share_squares(single.program()).is_none());
 }
