@@ -12,7 +12,7 @@ Usage (from anywhere in the repository)::
 The cases are the table ``CASES`` below: every float64 and float32 function
 and operator of vexpr's function table (``docs/functions.md``), alone and in
 small combinations; powers with integer, half-integer and arbitrary
-exponents; 1 to 8 inputs; comparisons and boolean logic; int32 and int64
+exponents; 1 to 8, 12 and 16 inputs; comparisons and boolean logic; int32 and int64
 arithmetic; mixed float32/float64; ``where`` chains.
 
 What it does:
@@ -129,8 +129,9 @@ class Case:
     inputs: tuple = field(init=False)
 
     def __post_init__(self):
-        # Inputs in order of first appearance: a..h and the booleans p, q.
-        names = dict.fromkeys(re.findall(r"\b([a-hpq])\b(?!\s*\()", self.text))
+        # Inputs in order of first appearance: a..h, j..o, r, s and the
+        # booleans p, q (not i, the Numba loop's index).
+        names = dict.fromkeys(re.findall(r"\b([a-hj-s])\b(?!\s*\()", self.text))
         object.__setattr__(self, "inputs", tuple(names))
 
 
@@ -225,11 +226,14 @@ POWERS = [
 ]
 POWER_DOMAIN = {"a": (0.1, 2), "b": (-2, 2)}
 
-# 1 to 8 inputs.
+# 1 to 8 inputs, 12 and 16.
 INPUT_COUNTS = [
     ("in1", "2*a + 1"), ("in2", "a*b + a"), ("in3", "a*b + c"), ("in4", "a*b + c*d"),
     ("in5", "a*b + c*d - e"), ("in6", "a*b + c*d - e*f"), ("in7", "a*b + c*d - e*f + g"),
     ("in8", "a*b + c*d - e*f + g*h"),
+    # Past the 8 general registers the machine code keeps pointers in.
+    ("in12", "a*b + c*d - e*f + g*h + j*k - l*m"),
+    ("in16", "a*b + c*d - e*f + g*h + j*k - l*m + n*o - r*s"),
 ]
 
 WHERE_CHAINS = [

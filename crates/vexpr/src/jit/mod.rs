@@ -16,7 +16,8 @@
 //! its values in vector registers and the kernels of exp, log, sqrt and
 //! division inlined; or `None` when the program or the level is not covered
 //! (the baseline level, more than [`MAX_INPUTS`] inputs, or at AVX-512 more
-//! values than its registers hold), and the VM runs its block passes. At
+//! than 8 inputs or more values than its registers hold), and the VM runs
+//! its block passes. At
 //! AVX2 the values that do not fit beside the kernels' scratch are spilled
 //! ([`plan::Plan::spilled`]): read from the pool, their input or the stack
 //! where an instruction reads them.
@@ -311,8 +312,9 @@ impl Code {
         // reads the constant pool it was assembled with; besides, it pushes
         // the callee-saved registers it takes for inputs 4-7 and pops them
         // before its one return (every exit goes through it), and the AVX2
-        // code keeps its tail mask in 32 bytes it reserves below them and
-        // releases first. It touches nothing else; its other registers are
+        // code keeps its spilled values and the pointer array (of a program
+        // of more than 8 inputs) in a frame it reserves below them, and its
+        // tail mask in 32 bytes below that, and releases both first. It touches nothing else; its other registers are
         // caller-saved, which `extern "sysv64"` tells the compiler.
         // `compile` made the code for a level the hardware has (AVX-512
         // F/DQ/VL/BW, or AVX2 and FMA), whose instructions are the only ones

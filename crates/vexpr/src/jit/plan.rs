@@ -10,9 +10,11 @@ use crate::dtype::{DType, Scalar};
 use crate::functions::JitOp;
 use crate::program::{Program, Role};
 
-/// The most inputs a compiled loop reads (one general register each: the
-/// x86 function has four caller-saved ones to spare, and saves four more).
-pub(crate) const MAX_INPUTS: usize = 8;
+/// The most inputs a compiled loop reads. The x86 function keeps the first
+/// 8 pointers in general registers (four caller-saved ones to spare, and
+/// four more it saves); at AVX2 it reads the others' from the pointer array
+/// where it loads them.
+pub(crate) const MAX_INPUTS: usize = 16;
 
 /// Where each program register lives in the loop.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -171,7 +171,12 @@ fn nans_may_differ(source: &str, names: &[&str], inputs: &[f64], want: f64, got:
 
 /// The variables [`check`] binds, the first as many as it has columns: as
 /// many as a loop reads at most ([`MAX_INPUTS`](super::MAX_INPUTS)).
-const NAMES: [&str; super::MAX_INPUTS] = ["a", "b", "c", "d", "e", "f", "g", "h"];
+const NAMES: [&str; 8] = ["a", "b", "c", "d", "e", "f", "g", "h"];
+
+/// Names of up to [`MAX_INPUTS`](super::MAX_INPUTS) variables.
+const MANY_NAMES: [&str; super::MAX_INPUTS] = [
+    "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p",
+];
 
 /// Options of the checks' runs: with or without machine code, on `threads`
 /// threads, in blocks of 64 elements (so that runs have many), at `level`.
@@ -216,7 +221,7 @@ fn check(source: &str, columns: &[Vec<f64>]) -> Result<(), String> {
 /// [`check`] with the inputs of `dtype`, float64 or float32 (`columns`
 /// then holds float32 values).
 fn check_typed(source: &str, columns: &[Vec<f64>], dtype: crate::DType) -> Result<(), String> {
-    let names = &NAMES[..columns.len()];
+    let names = &MANY_NAMES[..columns.len()];
     let singles = singles(columns);
     let env = typed_env(names, columns, &singles, dtype);
     // Literals alone are Python arithmetic at compile time, where `1 / 0`
@@ -621,11 +626,65 @@ fn programs_of_up_to_eight_inputs_compile_to_machine_code() {
         assert!(plan.slots.contains(&super::Slot::Input));
         assert!(super::build::<super::x86::Avx512>(expr.program()).is_some());
     }
-    // Nine inputs are more than the loop has registers for: passes.
-    let nine = "a*b + c*d - e*f + g*h + i";
-    let vars = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+    // Seventeen inputs are more than the loop takes: passes.
+    let seventeen = "a*b + c*d - e*f + g*h + i*j - k*l + m*n - o*p + q";
+    let vars = [MANY_NAMES.as_slice(), &["q"]].concat();
     for level in levels() {
-        assert!(!compiles(level, nine, &vars), "{nine} at {level}");
+        assert!(!compiles(level, seventeen, &vars), "{seventeen} at {level}");
+    }
+}
+
+/// Programs of 9 to 16 inputs: at AVX2 the pointers past the 8 general
+/// registers are read from the pointer array where their inputs are loaded.
+const MANY_INPUT_SOURCES: [(usize, &str); 6] = [
+    (9, "a*b + c*d - e*f + g*h + i"),
+    (10, "(a + j) * (b - i) + c*h - d*g + e*f"),
+    (12, "a*b + c*d - e*f + g*h + i*j - k*l"),
+    (13, "where(m > a, b*c, d - e) + f*g - h*i + j / k - l"),
+    (16, "a*b + c*d - e*f + g*h + i*j - k*l + m*n - o*p"),
+    (
+        16,
+        "exp(a) * b + log(c) - d / e + sqrt(f) * tanh(g) - h**3 \
+         + where(i > j, k, l) * arctan2(m, n) + o - p",
+    ),
+];
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn programs_of_up_to_sixteen_inputs_give_the_bits_of_the_passes() {
+    for (k, source) in MANY_INPUT_SOURCES {
+        let expr = Expr::compile(source, &signature(&MANY_NAMES[..k])).unwrap();
+        #[cfg(target_arch = "x86_64")]
+        {
+            assert!(avx2_plan(expr.program()).is_some(), "{source}");
+            assert!(super::build::<super::x86::Avx512>(expr.program()).is_none());
+        }
+        if levels().contains(&CpuLevel::Avx2) {
+            assert!(has_machine_code(&expr, CpuLevel::Avx2), "{source}");
+        }
+    }
+    let hard = [SPECIALS.as_slice(), &[709.8, -745.2, 1e300]].concat();
+    for n in (0..=20).chain([31, 32, 33, 63, 64, 65, 127, 128, 129, 300]) {
+        let columns: Vec<Vec<f64>> = (0..MANY_NAMES.len())
+            .map(|j| {
+                (0..n)
+                    .map(|i| match (i * 3 + j * 5 + n) % 11 {
+                        0 => hard[(i + j) % hard.len()],
+                        _ => 0.25 + ((i * 7 + j * 3) % 13) as f64 * 0.3,
+                    })
+                    .collect()
+            })
+            .collect();
+        for (k, source) in MANY_INPUT_SOURCES {
+            for dtype in [crate::DType::Float64, crate::DType::Float32] {
+                if let Err(message) = check_typed(source, &columns[..k], dtype) {
+                    panic!("{message}");
+                }
+            }
+        }
     }
 }
 

@@ -71,8 +71,8 @@
 
 use super::kernels::{self, Fma, Fused, Kernels, R, SinCosParts};
 use super::{
-    ABS, Bin, Compiled, Divider, INPUT_GPRS, Pool, SIGN, by_use, counted_cycles, divider_pattern,
-    lane_numbers, predicate, prefetch_ahead,
+    ABS, Bin, Compiled, Divider, GPR_INPUTS, INPUT_GPRS, Pool, SIGN, by_use, counted_cycles,
+    divider_pattern, lane_numbers, predicate, prefetch_ahead,
 };
 use crate::functions::{Compare, JitOp, Rounding};
 use crate::jit::plan::{Elem, Narrow};
@@ -106,6 +106,9 @@ impl Backend for Avx2 {
     /// out of range, or the assembler or the memory mapping refuses (never
     /// expected).
     fn lower(program: &Program, plan: &Plan) -> Option<Compiled> {
+        if plan.narrow.iter().skip(GPR_INPUTS).any(Option::is_some) {
+            return None;
+        }
         let (e, labels) = emit(program, plan)?;
         Compiled::assemble(e.a, labels, e.pool.words)
     }
@@ -655,7 +658,19 @@ impl<'p> Emitter<'p> {
     fn load_input(&mut self, j: usize, y: Y, off: i32, prefetch: bool) -> R {
         let narrow = self.plan.narrow[j];
         let scale = self.index_scale(self.plan.input_bytes(j));
-        let at = |extra: i32| INPUT_GPRS[j] + rax * scale + (off * scale + extra);
+        // Past the general registers, the pointer comes from the array
+        // (`r11` is free between instructions; `lower` takes such inputs
+        // only when they are not stored narrower, whose loads use it).
+        let pointer = match INPUT_GPRS.get(j) {
+            Some(&gpr) => gpr,
+            None => {
+                let array = self.pointer_array().expect("more inputs than registers");
+                self.a.mov(r11, array)?;
+                self.a.mov(r11, qword_ptr(r11 + 8 * j as i32))?;
+                r11
+            }
+        };
+        let at = |extra: i32| pointer + rax * scale + (off * scale + extra);
         let ahead = prefetch_ahead(self.plan.inputs.len());
         if narrow == Some(Narrow::Bool) {
             return self.load_booleans(y, &at, prefetch.then_some(ahead));
@@ -891,7 +906,15 @@ impl Kernels for Emitter<'_> {
     }
 
     fn frame_bytes(&self) -> i32 {
-        VECTOR * self.plan.stack_slots as i32
+        let array = usize::from(self.plan.inputs.len() > GPR_INPUTS);
+        VECTOR * (self.plan.stack_slots + array) as i32
+    }
+
+    fn pointer_array(&self) -> Option<AsmMemoryOperand> {
+        (self.plan.inputs.len() > GPR_INPUTS).then(|| {
+            let mask = if self.tail { VECTOR } else { 0 };
+            qword_ptr(rsp + (mask + VECTOR * self.plan.stack_slots as i32))
+        })
     }
 
     fn preloaded(&self) -> Vec<(u64, Y)> {

@@ -55,6 +55,7 @@ impl Backend for Avx512 {
         if plan.narrow.iter().any(Option::is_some)
             || plan.integer
             || plan.spills()
+            || plan.inputs.len() > super::GPR_INPUTS
             || program.code.iter().any(avx2_only)
         {
             return None;

@@ -11,7 +11,7 @@
 //! the exponent field, a select is a masked move or a blend. Those steps are
 //! the trait's required methods; the algorithms are its provided ones.
 
-use super::{ABS, Bin, Divider, INPUT_GPRS, saved_gprs};
+use super::{ABS, Bin, Divider, GPR_INPUTS, INPUT_GPRS, saved_gprs};
 use crate::functions::{Compare, FloatTest, JitOp, Logic, POWI_MAX, POWI_MIN, Rounding};
 use crate::jit::plan::Elem;
 use crate::jit::{Plan, Slot, Traffic};
@@ -21,7 +21,9 @@ use crate::kernels::vmath::shared::{
 };
 use crate::program::Instr;
 use iced_x86::IcedError;
-use iced_x86::code_asm::{CodeAssembler, CodeLabel, eax, qword_ptr, r11, rax, rdi, rdx, rsp};
+use iced_x86::code_asm::{
+    AsmMemoryOperand, CodeAssembler, CodeLabel, eax, qword_ptr, r11, rax, rdi, rdx, rsp,
+};
 
 pub(super) type R = Result<(), IcedError>;
 
@@ -117,6 +119,12 @@ pub(super) trait Kernels {
     /// for values without a register (`Plan::spilled`); a multiple of 32.
     fn frame_bytes(&self) -> i32 {
         0
+    }
+
+    /// The 8 bytes of the frame that keep the input pointer array, for the
+    /// inputs past [`GPR_INPUTS`]; `None` when every input has a register.
+    fn pointer_array(&self) -> Option<AsmMemoryOperand> {
+        None
     }
 
     /// The constants loaded into registers before the loop: the program's
@@ -288,8 +296,12 @@ pub(super) trait Kernels {
         if frame > 0 {
             self.asm().sub(rsp, frame)?;
         }
+        if let Some(slot) = self.pointer_array() {
+            self.asm().mov(slot, rdi)?;
+        }
         // `rdi` holds the pointer array until its own pointer replaces it.
-        let (array, others): (Vec<_>, Vec<_>) = (0..inputs).partition(|&j| INPUT_GPRS[j] == rdi);
+        let with_gprs = inputs.min(GPR_INPUTS);
+        let (array, others): (Vec<_>, Vec<_>) = (0..with_gprs).partition(|&j| INPUT_GPRS[j] == rdi);
         for j in others.into_iter().chain(array) {
             self.asm()
                 .mov(INPUT_GPRS[j], qword_ptr(rdi + 8 * j as i32))?;

@@ -22,9 +22,13 @@
 //! inputs 4-7 ([`INPUT_GPRS`]). Those four are callee-saved: the function
 //! pushes the ones it uses on entry and pops them before its one `ret`
 //! (every exit jumps there), so a program of up to four inputs saves
-//! nothing. The AVX2 tail's 32-byte lane mask goes below them (`sub rsp`,
-//! then `add rsp` before the pops). It returns how many leading elements it
-//! wrote.
+//! nothing. The AVX2 function's frame goes below them: 32-byte slots of
+//! spilled temporaries (`Plan::spilled`) and, for a program of more than 8
+//! inputs, the pointer array, from which the inputs past the 8th have their
+//! pointers read into `r11` where they are loaded ([`GPR_INPUTS`]). The AVX2
+//! tail's 32-byte lane mask goes below that (`sub rsp`, then `add rsp`
+//! before the frame's and the pops). It returns how many leading elements
+//! it wrote.
 //!
 //! The code holds that function twice: as is, and with non-temporal stores
 //! for outputs far larger than the caches (the stores then do not read the
@@ -160,7 +164,12 @@ impl Compiled {
 /// callee-saved ones, which the function saves ([`saved_gprs`]). Not `rbp`,
 /// so that a profiler walking frame pointers through the loop still finds
 /// its caller's frames.
-const INPUT_GPRS: [AsmRegister64; super::MAX_INPUTS] = [r8, r9, r10, rdi, rbx, r12, r13, r14];
+const INPUT_GPRS: [AsmRegister64; GPR_INPUTS] = [r8, r9, r10, rdi, rbx, r12, r13, r14];
+
+/// How many inputs have a general register for their pointer
+/// ([`INPUT_GPRS`]); the AVX2 function reads the others' pointers from the
+/// pointer array, which it keeps on its stack (`Kernels::pointer_array`).
+const GPR_INPUTS: usize = 8;
 
 /// How many of [`INPUT_GPRS`] are caller-saved.
 const CALLER_SAVED_INPUTS: usize = 4;
@@ -168,7 +177,7 @@ const CALLER_SAVED_INPUTS: usize = 4;
 /// The callee-saved registers the function of a program of `inputs` inputs
 /// uses, so pushes on entry and pops before returning.
 fn saved_gprs(inputs: usize) -> &'static [AsmRegister64] {
-    &INPUT_GPRS[CALLER_SAVED_INPUTS.min(inputs)..inputs]
+    &INPUT_GPRS[CALLER_SAVED_INPUTS.min(inputs)..inputs.min(GPR_INPUTS)]
 }
 
 /// Each input is prefetched this many bytes ahead of the vector being loaded
