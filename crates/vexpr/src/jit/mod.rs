@@ -314,8 +314,9 @@ impl Code {
         // before its one return (every exit goes through it), and the AVX2
         // code keeps its spilled values and the pointer array (of a program
         // of more than 8 inputs) in a frame it reserves below them, and its
-        // tail mask in 32 bytes below that, and releases both first. It touches nothing else; its other registers are
-        // caller-saved, which `extern "sysv64"` tells the compiler.
+        // tail mask in 32 bytes below that, and releases both first. It
+        // touches nothing else; its other registers are caller-saved, which
+        // `extern "sysv64"` tells the compiler.
         // `compile` made the code for a level the hardware has (AVX-512
         // F/DQ/VL/BW, or AVX2 and FMA), whose instructions are the only ones
         // its backend emits. The pointers' validity, and `out`'s alignment
