@@ -15,9 +15,10 @@
 //! AVX-512, 4 or 8 at AVX2) with
 //! its values in vector registers and the kernels of exp, log, sqrt and
 //! division inlined; or `None` when the program or the level is not covered
-//! (the baseline level, more than [`MAX_INPUTS`] inputs, or at AVX-512 more
-//! than 8 inputs or more values than its registers hold), and the VM runs
-//! its block passes. At
+//! (the baseline level, more than [`MAX_INPUTS`] inputs), and the VM runs
+//! its block passes. An AVX-512 CPU runs the AVX2 lowering of a program the
+//! AVX-512 one does not take (more than 8 inputs, more values than its
+//! registers hold, float32 operations in float64 lanes). At
 //! AVX2 the values that do not fit beside the kernels' scratch are spilled
 //! ([`plan::Plan::spilled`]): read from the pool, their input or the stack
 //! where an instruction reads them.
@@ -31,7 +32,9 @@
 //! Layers, as in Cranelift: `plan.rs` is the target-independent part (which
 //! programs a loop covers, one vector register per program value), with
 //! `powers.rs` (the program the loop runs when several `powi` share a
-//! base: their squares made once); each
+//! base: their squares made once) and `float32.rs` (the program the loop
+//! runs when a float64 program computes some values in float32: those
+//! operations in float64 lanes, each result rounded to float32); each
 //! instruction set lowers a plan behind the `Backend` trait, in
 //! `x86/avx512.rs` and `x86/avx2.rs`, with what both share (the calling
 //! convention, the constant pool, the executable memory) in `x86/mod.rs`.
@@ -49,6 +52,8 @@
 //! passes.
 
 mod background;
+#[cfg(target_arch = "x86_64")]
+mod float32;
 mod plan;
 #[cfg(target_arch = "x86_64")]
 mod powers;
@@ -190,9 +195,12 @@ trait Backend {
 fn build<B: Backend>(program: &Program) -> Option<Code> {
     // The program with its bases' squares shared, if that is another, else
     // the program as it is (`powers.rs`); the second when the first does
-    // not fit.
+    // not fit; then, for a program of float32 operations and a float64
+    // result, the program in float64 lanes (`float32.rs`).
     let shared = powers::share_squares(program);
-    let (program, plan, inner) = (shared.iter().chain([program])).find_map(|program| {
+    let in_float64 = float32::in_float64_lanes(program);
+    let mut candidates = (shared.iter().chain([program])).chain(&in_float64);
+    let (program, plan, inner) = candidates.find_map(|program| {
         plans(program, B::MAX_VALUES, B::SPILLS)
             .find_map(|plan| Some((B::lower(program, &plan)?, plan)))
             .map(|(inner, plan)| (program, plan, inner))
@@ -263,7 +271,10 @@ pub(crate) fn compile(program: &Program, level: Level) -> Option<Code> {
             // (`JitOp::avx2_only`: widened inputs, maximum and minimum,
             // copysign, sign, the roundings).
             Level::Avx512 if float32 || integer || avx2_only => build::<x86::Avx2>(program),
-            Level::Avx512 => build::<x86::Avx512>(program),
+            // The AVX2 lowering also takes the programs the AVX-512 one does
+            // not: more values than registers (spilled), more than 8 inputs,
+            // float32 operations in float64 lanes (`float32.rs`).
+            Level::Avx512 => build::<x86::Avx512>(program).or_else(|| build::<x86::Avx2>(program)),
             Level::Avx2Fma => build::<x86::Avx2>(program),
             Level::Baseline => None,
         }

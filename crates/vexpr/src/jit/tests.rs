@@ -1295,8 +1295,9 @@ fn float32_programs_of_ieee_operations_compile_to_machine_code() {
         }
         // A float64 literal makes a float64 program, which loads `a` widened.
         assert!(compiles_f32_any(level, "a * 2.5"), "at {level}");
-        // Unless `a` is also read as float32.
-        assert!(!compiles_f32_any(level, "a * 2.5 + a * a"), "at {level}");
+        // Also when `a` is read as float32: the float32 product in float64
+        // lanes, rounded (`float32.rs`).
+        assert!(compiles_f32_any(level, "a * 2.5 + a * a"), "at {level}");
     }
     // Every float32 operation is among the sources' instructions.
     let mut seen = Vec::new();
@@ -1819,9 +1820,9 @@ fn float32_boolean_programs_compile() {
         ] {
             assert!(compiles_f32_any(level, source), "{source} at {level}");
         }
-        // Both at once: float32 lanes and float64 ones.
+        // Both at once: the float32 comparison in float64 lanes.
         assert!(
-            !compiles_f32_any(level, "(a == 0.2) & (a > b)"),
+            compiles_f32_any(level, "(a == 0.2) & (a > b)"),
             "at {level}"
         );
     }
@@ -2424,10 +2425,10 @@ fn programs_of_more_values_than_registers_spill_at_avx2() {
         for dtype in [crate::DType::Float64, crate::DType::Float32] {
             let signature = (NAMES[..k].iter()).fold(Signature::new(), |s, v| s.with(v, dtype));
             let expr = Expr::compile(source, &signature).unwrap();
-            // float32 math functions run as passes: only the IEEE ones here.
-            if dtype == crate::DType::Float64
-                || super::build::<super::x86::Avx2>(expr.program()).is_some()
-            {
+            // float32 math functions run as passes, and a float32 program
+            // of float64 literals in float64 lanes (`float32.rs`): only the
+            // float32 programs of IEEE operations here.
+            if dtype == crate::DType::Float64 || avx2_plan(expr.program()).is_some() {
                 count(expr.program(), source);
             }
         }
@@ -2523,4 +2524,71 @@ fn shared_squares_give_the_bits_of_the_passes() {
     // A single power of a base keeps its `powi`.
     let single = Expr::compile("a**3 + b**5", &signature(&NAMES[..2])).unwrap();
     assert!(super::powers::share_squares(single.program()).is_none());
+}
+
+/// Programs of float32 inputs whose float32 operations feed float64 ones
+/// (`float32.rs`): float32 powers, products, quotients, square roots and
+/// the fused operations of two and three roundings beside float64 literals'
+/// products; float32 comparisons, selects, signs and roundings; a boolean
+/// result of both types' comparisons; float32 constants.
+#[cfg(target_arch = "x86_64")]
+const FLOAT32_IN_FLOAT64_SOURCES: [&str; 11] = [
+    "0.5 + 1.5*a - 2.5*a**2 + 3.5*a**3 - 4.5*a**12 + 5.5*b**5",
+    "2.5*(a*b + c) - a/b + 1.5*sqrt(a*a + c)",
+    "1.5*(c - a*b) + 0.5*(a*b - c*a) + (a*b + c*c)*2.5 - (a*c - b*b)*0.5",
+    "1.5*abs(a - b) - 0.25*abs(a*b) + 2.5*abs(a + c) + 0.5*(abs(a) + abs(b))",
+    "where(a*b > 0.5, 1.5*a**3, b - 2.5*c)",
+    "(a*b > c*c) & (0.5*a < b) | (a + b == c)",
+    "1.5*maximum(a*b, c) - 2.5*minimum(a, -b) + 0.5*copysign(a*b, c) + sign(a - b)*0.25",
+    "0.5*floor(a*b) + 1.5*(-(a*c)) + 2.5*where(a < b, a*c, b/c) + round(a/c)*0.5",
+    "1.5*(a**4 * b**3) + 0.5*(a*b)**6 + 2.5*(a + b)**7",
+    "1.0e30*(a*b*c) + 1.0e-30*(a*b/c) + (a*c + b)*(a*b + c)*0.5",
+    // Integer literals and a comparison's literal are float32 constants.
+    "where(a*b > 0.1, a*3 + 7, b*2 - c/3)*1.5",
+];
+
+#[test]
+#[cfg(target_arch = "x86_64")]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn float32_operations_in_float64_lanes_give_the_bits_of_the_passes() {
+    let float32 = |source: &str| {
+        let signature =
+            (NAMES[..3].iter()).fold(Signature::new(), |s, v| s.with(v, crate::DType::Float32));
+        Expr::compile(source, &signature).unwrap()
+    };
+    for source in FLOAT32_IN_FLOAT64_SOURCES {
+        let expr = float32(source);
+        assert!(
+            super::float32::in_float64_lanes(expr.program()).is_some(),
+            "{source}: no float32 operation of a float64 program"
+        );
+        for level in levels() {
+            assert!(has_machine_code(&expr, level), "{source} at {level}");
+        }
+    }
+    // Ties of float32's rounding (squares and products of 1 + 2^-12 and
+    // of 1 + 2^-23), results past float32's range and below its normal
+    // one, and the special values.
+    let hard = [
+        SPECIALS.as_slice(),
+        &[
+            1.000_244_140_625,
+            1.000_000_119_209_29,
+            3.0e19,
+            1.0e-20,
+            0.999_755_9,
+        ],
+    ]
+    .concat();
+    let (boolean, floats): (Vec<&str>, Vec<&str>) =
+        (FLOAT32_IN_FLOAT64_SOURCES.iter()).partition(|s| s.contains('|'));
+    check_at_every_length(&floats, &hard, 3, check_typed);
+    check_at_every_length(&boolean, &hard, 3, check_boolean);
+    // A float32 math function has a kernel of its own: the passes'.
+    assert!(super::float32::in_float64_lanes(float32("1.5*sin(a*b)").program()).is_none());
+    // A float64 program of widened inputs needs no rewriting.
+    assert!(super::float32::in_float64_lanes(float32("2.5*a + b").program()).is_none());
 }

@@ -993,6 +993,14 @@ impl Kernels for Emitter<'_> {
         }
     }
 
+    fn to_float32(&mut self, d: Y, x: Y) -> Result<bool, IcedError> {
+        // Rounded to nearest (the MXCSR's mode, which Rust keeps), as the
+        // float32 operation rounds; the widening back is exact.
+        self.a.vcvtpd2ps(low_half(d), x)?;
+        self.a.vcvtps2pd(d, low_half(d))?;
+        Ok(true)
+    }
+
     fn select(&mut self, compare: Compare, d: Y, [x, y, then, other]: [Y; 4]) -> R {
         let mask = self.scratch[0];
         // `then` where the comparison holds, else `other` (by the sign bit of

@@ -461,6 +461,12 @@ impl Kernels for Emitter<'_> {
         }
     }
 
+    /// Not emitted: `JitOp::ToFloat32` is AVX2-only (`JitOp::avx2_only`)
+    /// until it can be run on AVX-512 hardware.
+    fn to_float32(&mut self, _d: Z, _x: Z) -> Result<bool, IcedError> {
+        Ok(false)
+    }
+
     fn select(&mut self, compare: Compare, d: Z, [x, y, then, other]: [Z; 4]) -> R {
         match self.plan.elem {
             Elem::F32 => {

@@ -161,6 +161,10 @@ pub(super) trait Kernels {
     /// `trunc`, `floor`, `ceil` and `round_ties_even` at this level.
     fn round(&mut self, d: Self::V, x: Self::V, rounding: Rounding) -> R;
 
+    /// `d = x` (float64 lanes) rounded to float32 and widened back
+    /// (`JitOp::ToFloat32`); `false` where the backend does not emit it.
+    fn to_float32(&mut self, d: Self::V, x: Self::V) -> Result<bool, IcedError>;
+
     /// `d = x COMPARE y` as a lane mask: all ones where it holds.
     fn compare(&mut self, compare: Compare, d: Self::V, x: Self::V, y: Self::V) -> R;
 
@@ -541,6 +545,8 @@ pub(super) trait Kernels {
                 self.select(Compare::Eq, d, [x, zero, zero, t])?;
             }
             JitOp::Round(rounding) => self.round(d, x, rounding)?,
+            JitOp::ToFloat32 if elem == Elem::F64 => return self.to_float32(d, x),
+            JitOp::ToFloat32 => return Ok(false),
             JitOp::Compare(compare) => self.compare(compare, d, x, y)?,
             JitOp::Test(test) => self.float_test(test, d, x)?,
             // Integer programs' alone (`integer_op`).
