@@ -31,24 +31,23 @@
 //! have kernels of their own, other algorithms: a program with one stays
 //! with the passes.
 //!
-//! Why: the loop runs one type of lanes. Without this, a polynomial
-//! `0.5 + 1.5*a - 2.5*a**2 ... - 12.5*a**12` of a float32 `a` (float32
-//! powers, float64 sums) ran as passes, at 4-8 times the time of a compiled
-//! loop. The two conversions of each rounding make a float32 operation
-//! several times as long as a float64 one: float32 lanes beside float64 ones
-//! would be faster (see `docs/performance.md`).
+//! Why: a float64 program whose float32 operations are arithmetic runs them
+//! in float32 lanes, in the low half of its vectors ([`Plan::halves`]); one
+//! with float32 comparisons, selects, roundings or signs cannot (their lane
+//! masks would be of another width than the float64 ones'), and without this
+//! ran as passes. `where(a*b > 0.5, 1.5*a**3, b - 2.5*c)` of float32 inputs:
+//! 2.62 ns an element as passes, 1.36 so. This is the second choice of
+//! `jit::build`: the two conversions of each rounding make a float32
+//! operation several times as long as in halves (a polynomial of degree 12
+//! of a float32: 4.45 ns against 2.18).
+//!
+//! [`Plan::halves`]: super::plan::Plan::halves
 
+use super::plan::on_float32;
 use super::powers;
 use crate::dtype::{DType, Scalar};
 use crate::functions::{JitOp, Op, Overload, TABLE, TypeCode};
 use crate::program::{Instr, Program, Reg, Register, Role};
-
-/// Whether `overload` computes on float32 values: a float32 operand or
-/// result, other than the widening of a float32 to float64.
-fn on_float32(overload: &Overload) -> bool {
-    let widening = overload.op == Op::Cast && overload.ret == TypeCode::D;
-    !widening && (overload.ret == TypeCode::F || overload.args.contains(&TypeCode::F))
-}
 
 /// The float64 overload of the operation of `overload`, with float64 in
 /// place of each of its float32 operands and result.

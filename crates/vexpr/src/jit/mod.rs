@@ -1,7 +1,9 @@
 //! Run-time code generation: the element-wise part of a program as one
 //! loop of machine code, for AVX-512 or for AVX2 + FMA.
 //!
-//! In: a [`Program`] whose registers are all float64, or all float32, or
+//! In: a [`Program`] whose registers are all float64 (besides float32
+//! arithmetic held in the low half of its vectors, `Plan::halves`), or all
+//! float32, or
 //! (at AVX2) all int32 or all int64 for wrapping arithmetic, comparisons,
 //! selects, shifts and bitwise logic (`JitOp::on_integers`) (besides the
 //! integer exponents of `powi`, float32 or int32 inputs of a
@@ -195,8 +197,9 @@ trait Backend {
 fn build<B: Backend>(program: &Program) -> Option<Code> {
     // The program with its bases' squares shared, if that is another, else
     // the program as it is (`powers.rs`); the second when the first does
-    // not fit; then, for a program of float32 operations and a float64
-    // result, the program in float64 lanes (`float32.rs`).
+    // not fit (either may be a float64 program of float32 arithmetic in
+    // halves of its vectors, `Plan::halves`); then, for a float64 program of
+    // other float32 operations, the program in float64 lanes (`float32.rs`).
     let shared = powers::share_squares(program);
     let in_float64 = float32::in_float64_lanes(program);
     let mut candidates = (shared.iter().chain([program])).chain(&in_float64);

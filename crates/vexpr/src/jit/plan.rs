@@ -39,8 +39,9 @@ pub(crate) enum Slot {
 }
 
 /// The width and type of every value in a vector register: the loop runs
-/// programs of one float type, or of one integer type in lanes of the
-/// float's width ([`Plan::integer`]).
+/// programs of one float type (a float64 one with its float32 arithmetic
+/// in halves of vectors, [`Plan::halves`]), or of one integer type in lanes
+/// of the float's width ([`Plan::integer`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Elem {
     F32,
@@ -99,6 +100,10 @@ pub(crate) enum Narrow {
     I32,
     I64,
     Bool,
+    /// A float32 input of a float64 program read by its float32 operations
+    /// ([`Plan::halves`]): loaded as it is stored, four elements into the
+    /// low half of a vector.
+    Half,
 }
 
 impl Narrow {
@@ -106,7 +111,7 @@ impl Narrow {
     pub(crate) fn bytes(self) -> usize {
         match self {
             Narrow::Bool => 1,
-            Narrow::F32 | Narrow::I32 => 4,
+            Narrow::F32 | Narrow::I32 | Narrow::Half => 4,
             Narrow::I64 => 8,
         }
     }
@@ -124,6 +129,42 @@ fn reads_masks(instr: &crate::program::Instr, k: usize) -> bool {
         Some(JitOp::Select) => k == 0 && instr.overload.any_byte_true,
         _ => false,
     }
+}
+
+/// Whether `overload` computes on float32 values: a float32 operand or
+/// result, other than the widening of a float32 to float64.
+pub(crate) fn on_float32(overload: &crate::functions::Overload) -> bool {
+    use crate::functions::{Op, TypeCode};
+    let widening = overload.op == Op::Cast && overload.ret == TypeCode::D;
+    !widening && (overload.ret == TypeCode::F || overload.args.contains(&TypeCode::F))
+}
+
+/// Whether a float64 program's float32 operation `op` runs in the low half
+/// of its vectors ([`Plan::halves`]): the arithmetic, whose values only
+/// meet the float64 ones through a widening. (Comparisons would make lane
+/// masks of another width than the float64 ones'.)
+fn in_halves(op: JitOp) -> bool {
+    matches!(
+        op,
+        JitOp::Add
+            | JitOp::Sub
+            | JitOp::Mul
+            | JitOp::Div
+            | JitOp::Sqrt
+            | JitOp::Neg
+            | JitOp::Abs
+            | JitOp::NegMul
+            | JitOp::AbsAdd
+            | JitOp::AbsSub
+            | JitOp::AbsMul
+            | JitOp::AddAbs
+            | JitOp::MulAdd
+            | JitOp::MulSub
+            | JitOp::SubMul
+            | JitOp::MulAddMul
+            | JitOp::MulSubMul
+            | JitOp::Powi
+    )
 }
 
 /// Whether every instruction of `program` has a [`JitOp`] for which `pred`
@@ -156,6 +197,14 @@ pub(crate) struct Plan {
     pub(crate) constants: Vec<(u8, u64)>,
     /// How many [`Slot::Stack`] slots the temporaries take.
     pub(crate) stack_slots: usize,
+    /// A float64 program with float32 arithmetic: its float32 values
+    /// (temporaries, constants, inputs those read) are held four lanes in
+    /// the low half of a vector, as many elements as a float64 vector's,
+    /// and its float32 operations take the float32 instructions there; a
+    /// widening (`cast_df`) of such a value converts it.
+    pub(crate) halves: bool,
+    /// Per program register, whether it is such a float32 value.
+    pub(crate) half: Vec<bool>,
 }
 
 impl Plan {
@@ -167,7 +216,9 @@ impl Plan {
     /// `powi` exponent, a boolean made by a comparison, a class test or logic, or a
     /// [`Narrow`] input: a float32, int32 or int64 input of a float64 program
     /// read only by [`JitOp::Widen`], a boolean input read only as a lane
-    /// mask), an instruction without a [`JitOp`] (the table names one on a
+    /// mask, the float32 values of a float64 program whose float32
+    /// operations are all arithmetic, [`Plan::halves`]), an instruction
+    /// without a [`JitOp`] (the table names one on a
     /// float32 overload only for IEEE operations), more than `max_values`
     /// values or [`MAX_INPUTS`] inputs.
     pub(crate) fn new(program: &Program, max_values: usize) -> Option<Plan> {
@@ -194,6 +245,11 @@ impl Plan {
             return None;
         }
         let bool_output = output == DType::Bool;
+        // Float32 arithmetic of a float64 program, in halves of vectors.
+        let float32_ops = || (program.code.iter()).filter(|i| on_float32(i.overload));
+        let halves = values == DType::Float64
+            && float32_ops().next().is_some()
+            && float32_ops().all(|i| i.overload.jit.is_some_and(in_halves));
         let mut used = vec![false; program.registers.len()];
         for instr in &program.code {
             instr.overload.jit?;
@@ -219,6 +275,7 @@ impl Plan {
         }
         let narrow_input = |i: usize, dtype: DType| match (&program.registers[i].role, dtype) {
             (Role::Input(_), DType::Float32) if widened_only[i] => Some(Narrow::F32),
+            (Role::Input(_), DType::Float32) if halves => Some(Narrow::Half),
             (Role::Input(_), DType::Int32) if widened_only[i] => Some(Narrow::I32),
             (Role::Input(_), DType::Int64) if widened_only[i] => Some(Narrow::I64),
             (Role::Input(_), DType::Bool) if masks_only[i] => Some(Narrow::Bool),
@@ -233,6 +290,8 @@ impl Plan {
             narrow: Vec::new(),
             constants: Vec::new(),
             stack_slots: 0,
+            halves,
+            half: vec![false; program.registers.len()],
         };
         let mut next = 0u8;
         for (i, reg) in program.registers.iter().enumerate() {
@@ -250,6 +309,16 @@ impl Plan {
                         return None;
                     }
                     next += 1;
+                    Slot::Vector(next - 1)
+                }
+                (_, DType::Float32)
+                    if halves && narrow_input(i, reg.dtype) != Some(Narrow::F32) =>
+                {
+                    if next as usize == max_values {
+                        return None;
+                    }
+                    next += 1;
+                    plan.half[i] = true;
                     Slot::Vector(next - 1)
                 }
                 (_, dtype) if dtype == values || narrow_input(i, dtype).is_some() => {
@@ -270,7 +339,9 @@ impl Plan {
                     plan.constants.push((v, c.to_bits()));
                 }
                 (Role::Const(Scalar::Float32(c)), Slot::Vector(v)) => {
-                    plan.constants.push((v, elem.word(u64::from(c.to_bits()))));
+                    // float32 lanes, of a float32 program or in halves.
+                    plan.constants
+                        .push((v, Elem::F32.word(u64::from(c.to_bits()))));
                 }
                 (Role::Const(Scalar::Int64(n)), Slot::Vector(v)) => {
                     plan.constants.push((v, *n as u64));
@@ -417,6 +488,15 @@ impl Plan {
     /// Bytes per element of input `j` (in the order of `inputs`).
     pub(crate) fn input_bytes(&self, j: usize) -> usize {
         self.narrow[j].map_or(self.elem.bytes(), Narrow::bytes)
+    }
+
+    /// The lanes `instr` computes in: float32 for a float32 operation in
+    /// [`halves`](Plan::halves), else the plan's.
+    pub(crate) fn lanes(&self, instr: &crate::program::Instr) -> Elem {
+        match self.half[instr.dst as usize] {
+            true => Elem::F32,
+            false => self.elem,
+        }
     }
 
     /// How many vector registers the program's values take.

@@ -2526,13 +2526,14 @@ fn shared_squares_give_the_bits_of_the_passes() {
     assert!(super::powers::share_squares(single.program()).is_none());
 }
 
-/// Programs of float32 inputs whose float32 operations feed float64 ones
-/// (`float32.rs`): float32 powers, products, quotients, square roots and
-/// the fused operations of two and three roundings beside float64 literals'
-/// products; float32 comparisons, selects, signs and roundings; a boolean
-/// result of both types' comparisons; float32 constants.
+/// Programs of float32 inputs whose float32 operations feed float64 ones:
+/// float32 powers, products, quotients, square roots and the fused
+/// operations of two and three roundings beside float64 literals' products
+/// (in halves of the vectors, `Plan::halves`); float32 comparisons,
+/// selects, signs and roundings, a boolean result of both types'
+/// comparisons, float32 constants (in float64 lanes, `float32.rs`).
 #[cfg(target_arch = "x86_64")]
-const FLOAT32_IN_FLOAT64_SOURCES: [&str; 11] = [
+const FLOAT32_IN_FLOAT64_SOURCES: [&str; 12] = [
     "0.5 + 1.5*a - 2.5*a**2 + 3.5*a**3 - 4.5*a**12 + 5.5*b**5",
     "2.5*(a*b + c) - a/b + 1.5*sqrt(a*a + c)",
     "1.5*(c - a*b) + 0.5*(a*b - c*a) + (a*b + c*c)*2.5 - (a*c - b*b)*0.5",
@@ -2545,6 +2546,7 @@ const FLOAT32_IN_FLOAT64_SOURCES: [&str; 11] = [
     "1.0e30*(a*b*c) + 1.0e-30*(a*b/c) + (a*c + b)*(a*b + c)*0.5",
     // Integer literals and a comparison's literal are float32 constants.
     "where(a*b > 0.1, a*3 + 7, b*2 - c/3)*1.5",
+    "(a*3 + 7)*1.5 - (b*2 - c/3)*2.5",
 ];
 
 #[test]
@@ -2559,16 +2561,32 @@ fn float32_operations_in_float64_lanes_give_the_bits_of_the_passes() {
             (NAMES[..3].iter()).fold(Signature::new(), |s, v| s.with(v, crate::DType::Float32));
         Expr::compile(source, &signature).unwrap()
     };
+    // The arithmetic runs in halves of the vectors (`Plan::halves`); the
+    // others are rounded in float64 lanes (`float32.rs`). Both are tried.
+    let mut ways = [0, 0];
     for source in FLOAT32_IN_FLOAT64_SOURCES {
         let expr = float32(source);
-        assert!(
-            super::float32::in_float64_lanes(expr.program()).is_some(),
-            "{source}: no float32 operation of a float64 program"
-        );
+        let program = expr.program();
+        let shared = super::powers::share_squares(program);
+        match (shared.iter().chain([program])).find_map(avx2_plan) {
+            Some(plan) => {
+                assert!(plan.halves, "{source}: not in halves");
+                ways[0] += 1;
+            }
+            None => {
+                let rounded = super::float32::in_float64_lanes(program);
+                assert!(
+                    rounded.as_ref().and_then(avx2_plan).is_some(),
+                    "{source}: no plan in float64 lanes"
+                );
+                ways[1] += 1;
+            }
+        }
         for level in levels() {
             assert!(has_machine_code(&expr, level), "{source} at {level}");
         }
     }
+    assert_eq!(ways, [8, 4]);
     // Ties of float32's rounding (squares and products of 1 + 2^-12 and
     // of 1 + 2^-23), results past float32's range and below its normal
     // one, and the special values.
@@ -2587,6 +2605,15 @@ fn float32_operations_in_float64_lanes_give_the_bits_of_the_passes() {
         (FLOAT32_IN_FLOAT64_SOURCES.iter()).partition(|s| s.contains('|'));
     check_at_every_length(&floats, &hard, 3, check_typed);
     check_at_every_length(&boolean, &hard, 3, check_boolean);
+    // Float32 lanes divide on the divider, also where float64 ones take
+    // Newton's steps (which tests have on every CPU).
+    crate::jit::x86::avx2::NEWTON_ANYWAY.store(true, std::sync::atomic::Ordering::Relaxed);
+    let quotients = [
+        "(a/b)*0.5 + a/c + (b/c)*1.5 + (a*b)/(c*c)*2.5",
+        "(a/b + c/a + b/c)*0.5",
+    ];
+    check_at_every_length(&quotients, &hard, 3, check_typed);
+    crate::jit::x86::avx2::NEWTON_ANYWAY.store(false, std::sync::atomic::Ordering::Relaxed);
     // A float32 math function has a kernel of its own: the passes'.
     assert!(super::float32::in_float64_lanes(float32("1.5*sin(a*b)").program()).is_none());
     // A float64 program of widened inputs needs no rewriting.

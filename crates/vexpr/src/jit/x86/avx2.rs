@@ -68,6 +68,15 @@
 //! Float32 programs (IEEE operations only: see `JitOp::in_float32`) take the
 //! `ps` forms, 32-bit lane masks (`vpcmpgtd`, `vmaskmovps`, `vblendvps`) for
 //! a tail of 1-7, and divide on the divider alone.
+//!
+//! A float64 program's float32 arithmetic (`Plan::halves`) takes the `ps`
+//! forms too, on the four float32 lanes in the low half of each value's
+//! vector (`Emitter::lanes`, set per instruction). Its float32 inputs are
+//! loaded as they are stored (`vmovups` of 16 bytes, which zeroes the high
+//! half; in the tail `vmaskmovps` under the lane mask's dwords) and its
+//! widenings convert (`vcvtps2pd`). The high halves hold no input: only
+//! zeros, constants and what operations make of them, never read into a
+//! result.
 
 use super::kernels::{self, Fma, Fused, Kernels, R, SinCosParts};
 use super::{
@@ -478,6 +487,9 @@ struct Emitter<'p> {
     pattern: Vec<Divider>,
     program: &'p Program,
     plan: &'p Plan,
+    /// The current instruction's lanes ([`Plan::lanes`]): the plan's, or
+    /// float32 for a float32 operation of a plan in halves.
+    lanes: Elem,
 }
 
 /// Byte offset in the pool of the lane numbers 0..4 (0..8 for float32), for
@@ -578,6 +590,7 @@ impl<'p> Emitter<'p> {
             pattern,
             program,
             plan,
+            lanes: plan.elem,
         })
     }
 
@@ -675,8 +688,9 @@ impl<'p> Emitter<'p> {
         if narrow == Some(Narrow::Bool) {
             return self.load_booleans(y, &at, prefetch.then_some(ahead));
         }
-        if let Some(narrow @ (Narrow::F32 | Narrow::I32)) = narrow {
-            // Four 4-byte elements, widened into the four float64 lanes.
+        if let Some(narrow @ (Narrow::F32 | Narrow::I32 | Narrow::Half)) = narrow {
+            // Four 4-byte elements, widened into the four float64 lanes (or
+            // as they are, into the low half: `Narrow::Half`).
             let x = low_half(y);
             if self.tail {
                 // The 64-bit lane mask's dwords 0 and 2 of each half: its
@@ -687,6 +701,7 @@ impl<'p> Emitter<'p> {
                 self.a.vmaskmovps(x, x, xmmword_ptr(at(0)))?;
                 match narrow {
                     Narrow::F32 => self.a.vcvtps2pd(y, x)?,
+                    Narrow::Half => {}
                     _ => self.a.vcvtdq2pd(y, x)?,
                 }
             } else {
@@ -695,6 +710,8 @@ impl<'p> Emitter<'p> {
                 }
                 match narrow {
                     Narrow::F32 => self.a.vcvtps2pd(y, xmmword_ptr(at(0)))?,
+                    // The high half zeroed (VEX): no stray values there.
+                    Narrow::Half => self.a.vmovups(x, xmmword_ptr(at(0)))?,
                     _ => self.a.vcvtdq2pd(y, xmmword_ptr(at(0)))?,
                 }
             }
@@ -838,7 +855,16 @@ impl Kernels for Emitter<'_> {
     type V = Y;
 
     fn elem(&self) -> Elem {
-        self.plan.elem
+        self.lanes
+    }
+
+    fn set_lanes(&mut self, lanes: Elem) {
+        self.lanes = lanes;
+    }
+
+    fn widen_half(&mut self, d: Y, x: Y) -> Result<bool, IcedError> {
+        self.a.vcvtps2pd(d, low_half(x))?;
+        Ok(true)
     }
 
     fn index_shift(&self) -> u32 {
@@ -972,14 +998,14 @@ impl Kernels for Emitter<'_> {
     /// Always the hardware instruction: correctly rounded, as the passes'
     /// square root.
     fn sqrt(&mut self, d: Y, x: Y, _: Divider) -> R {
-        match self.plan.elem {
+        match self.lanes {
             Elem::F32 => self.a.vsqrtps(d, x),
             Elem::F64 => self.a.vsqrtpd(d, x),
         }
     }
 
     fn compare(&mut self, compare: Compare, d: Y, x: Y, y: Y) -> R {
-        match self.plan.elem {
+        match self.lanes {
             Elem::F32 => self.a.vcmpps(d, x, y, predicate(compare)),
             Elem::F64 => self.a.vcmppd(d, x, y, predicate(compare)),
         }
@@ -987,7 +1013,7 @@ impl Kernels for Emitter<'_> {
 
     fn round(&mut self, d: Y, x: Y, rounding: Rounding) -> R {
         let imm = 8 | rounding as i32;
-        match self.plan.elem {
+        match self.lanes {
             Elem::F32 => self.a.vroundps(d, x, imm),
             Elem::F64 => self.a.vroundpd(d, x, imm),
         }
@@ -1005,7 +1031,7 @@ impl Kernels for Emitter<'_> {
         let mask = self.scratch[0];
         // `then` where the comparison holds, else `other` (by the sign bit of
         // each lane of the mask, so at the lanes' width).
-        match self.plan.elem {
+        match self.lanes {
             Elem::F32 => {
                 self.a.vcmpps(mask, x, y, predicate(compare))?;
                 self.a.vblendvps(d, other, then, mask)
@@ -1018,7 +1044,7 @@ impl Kernels for Emitter<'_> {
     }
 
     fn blend(&mut self, d: Y, mask: Y, then: Y, other: Y) -> R {
-        match self.plan.elem {
+        match self.lanes {
             Elem::F32 => self.a.vblendvps(d, other, then, mask),
             Elem::F64 => self.a.vblendvpd(d, other, then, mask),
         }

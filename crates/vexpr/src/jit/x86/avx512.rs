@@ -54,6 +54,7 @@ impl Backend for Avx512 {
         let avx2_only = |i: &crate::program::Instr| i.overload.jit.is_some_and(JitOp::avx2_only);
         if plan.narrow.iter().any(Option::is_some)
             || plan.integer
+            || plan.halves
             || plan.spills()
             || plan.inputs.len() > super::GPR_INPUTS
             || program.code.iter().any(avx2_only)
@@ -334,6 +335,16 @@ impl Kernels for Emitter<'_> {
 
     fn elem(&self) -> Elem {
         self.plan.elem
+    }
+
+    /// The plan's lanes always: `lower` takes no plan in halves.
+    fn set_lanes(&mut self, lanes: Elem) {
+        debug_assert_eq!(lanes, self.plan.elem);
+    }
+
+    /// Not emitted: `lower` takes no plan in halves.
+    fn widen_half(&mut self, _d: Z, _x: Z) -> Result<bool, IcedError> {
+        Ok(false)
     }
 
     /// `vscalefpd` takes kd as it is.

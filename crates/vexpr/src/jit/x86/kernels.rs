@@ -161,6 +161,15 @@ pub(super) trait Kernels {
     /// `trunc`, `floor`, `ceil` and `round_ties_even` at this level.
     fn round(&mut self, d: Self::V, x: Self::V, rounding: Rounding) -> R;
 
+    /// Sets the lanes of the next instruction's operations ([`Kernels::elem`]):
+    /// float32 for a float32 operation of a plan in halves, else the plan's.
+    fn set_lanes(&mut self, lanes: Elem);
+
+    /// `d` = the float32 lanes in the low half of `x` widened to float64
+    /// ([`Plan::halves`](crate::jit::Plan::halves)); `false` where the
+    /// backend does not emit it.
+    fn widen_half(&mut self, d: Self::V, x: Self::V) -> Result<bool, IcedError>;
+
     /// `d = x` (float64 lanes) rounded to float32 and widened back
     /// (`JitOp::ToFloat32`); `false` where the backend does not emit it.
     fn to_float32(&mut self, d: Self::V, x: Self::V) -> Result<bool, IcedError>;
@@ -394,6 +403,20 @@ pub(super) trait Kernels {
         divider: Divider,
         bail: CodeLabel,
     ) -> Result<bool, IcedError> {
+        self.set_lanes(plan.lanes(instr));
+        let emitted = self.instr_in_lanes(plan, instr, divider, bail);
+        self.set_lanes(plan.elem);
+        emitted
+    }
+
+    /// [`Kernels::instr`] in the lanes set for it.
+    fn instr_in_lanes(
+        &mut self,
+        plan: &Plan,
+        instr: &Instr,
+        divider: Divider,
+        bail: CodeLabel,
+    ) -> Result<bool, IcedError> {
         let Some(op) = instr.overload.jit else {
             return Ok(false);
         };
@@ -426,6 +449,11 @@ pub(super) trait Kernels {
         }
         let x = vector(0);
         let y = registers.get(1).copied().unwrap_or(x);
+        // Float32 lanes divide on the divider (Newton's steps are float64's).
+        let divider = match elem {
+            Elem::F32 => Divider::Hardware,
+            Elem::F64 => divider,
+        };
         match op {
             JitOp::Add => self.bin(Bin::Add, d, x, Src::Reg(y))?,
             JitOp::Sub => self.bin(Bin::Sub, d, x, Src::Reg(y))?,
@@ -510,6 +538,7 @@ pub(super) trait Kernels {
             JitOp::Atan2 => self.atan2(d, x, y, bail)?,
             JitOp::Log => self.log(d, x, bail)?,
             // The input was widened as it was loaded.
+            JitOp::Widen if plan.half[instr.args[0] as usize] => return self.widen_half(d, x),
             JitOp::Widen if d != x => self.load_constant(d, Src::Reg(x))?,
             JitOp::Widen => {}
             JitOp::Maximum | JitOp::Minimum => {

@@ -73,7 +73,7 @@ macro_rules! bin_and_fused {
 /// operands).
 macro_rules! by_elem {
     ($self:ident . $ps:ident | $pd:ident ( $($args:tt)* )) => {
-        match $self.plan.elem {
+        match $self.elem() {
             Elem::F32 => with_src!($self.$ps($($args)*)),
             Elem::F64 => with_src!($self.$pd($($args)*)),
         }
