@@ -87,7 +87,6 @@ identities! {
     /// the user wrote, [`Op::name`] prints one.
     pub enum Op {
         Cast = "cast",
-        ToFloat32 = "to_float32",
         OnesLike = "ones_like",
         MulAdd = "mul_add",
         MulSub = "mul_sub",
@@ -296,10 +295,6 @@ pub enum JitOp {
     Compare(Compare),
     /// Logic on booleans (lane masks).
     Logic(Logic),
-    /// A float64 rounded to float32 and widened back (`to_float32_dd`):
-    /// the rounding of a float32 operation computed in float64 lanes
-    /// (`jit/float32.rs`).
-    ToFloat32,
     /// `x << y` on integers (`kernels::arith::int_shl`: 0 for a count
     /// outside `0..width`, as `vpsllvd`/`vpsllvq` give).
     ShiftLeft,
@@ -373,7 +368,6 @@ impl JitOp {
                 | JitOp::Tanh
                 | JitOp::Atan2
                 | JitOp::Widen
-                | JitOp::ToFloat32
                 | JitOp::Maximum
                 | JitOp::Minimum
                 | JitOp::Copysign
@@ -414,7 +408,6 @@ impl JitOp {
         matches!(
             self,
             JitOp::Widen
-                | JitOp::ToFloat32
                 | JitOp::Maximum
                 | JitOp::Minimum
                 | JitOp::Copysign
@@ -1064,22 +1057,6 @@ fn define(op: Op) -> Function {
                 kernel!(|x: f32| -> C64 { C64::new(f64::from(x), 0.0) }),
             );
             f.sig(C, &[D], kernel!(|x: f64| -> C64 { C64::new(x, 0.0) }));
-            f
-        }
-
-        // The code generator's alone: no program the compiler makes has it.
-        // It computes a float32 operation in float64 lanes (`jit/float32.rs`),
-        // whose result it rounds as the float32 operation does.
-        Op::ToFloat32 => {
-            let mut f = entry(
-                op,
-                None,
-                1,
-                Rule::Fused,
-                "`x` rounded to float32 and back, made by the code generator",
-            );
-            f.sig(D, &[D], kernel!(|x: f64| -> f64 { f64::from(x as f32) }));
-            f.jit(JitOp::ToFloat32);
             f
         }
 

@@ -2,7 +2,7 @@
 //! loop of machine code, for AVX-512 or for AVX2 + FMA.
 //!
 //! In: a [`Program`] whose registers are all float64 (besides float32
-//! arithmetic held in the low half of its vectors, `Plan::halves`), or all
+//! values held in the low half of its vectors, `Plan::halves`), or all
 //! float32, or
 //! (at AVX2) all int32 or all int64 for wrapping arithmetic, comparisons,
 //! selects, shifts and bitwise logic (`JitOp::on_integers`) (besides the
@@ -20,7 +20,7 @@
 //! (the baseline level, more than [`MAX_INPUTS`] inputs), and the VM runs
 //! its block passes. An AVX-512 CPU runs the AVX2 lowering of a program the
 //! AVX-512 one does not take (more than 8 inputs, more values than its
-//! registers hold, float32 operations in float64 lanes). At
+//! registers hold, float32 operations in halves). At
 //! AVX2 the values that do not fit beside the kernels' scratch are spilled
 //! ([`plan::Plan::spilled`]): read from the pool, their input or the stack
 //! where an instruction reads them.
@@ -34,9 +34,7 @@
 //! Layers, as in Cranelift: `plan.rs` is the target-independent part (which
 //! programs a loop covers, one vector register per program value), with
 //! `powers.rs` (the program the loop runs when several `powi` share a
-//! base: their squares made once) and `float32.rs` (the program the loop
-//! runs when a float64 program computes some values in float32: those
-//! operations in float64 lanes, each result rounded to float32); each
+//! base: their squares made once); each
 //! instruction set lowers a plan behind the `Backend` trait, in
 //! `x86/avx512.rs` and `x86/avx2.rs`, with what both share (the calling
 //! convention, the constant pool, the executable memory) in `x86/mod.rs`.
@@ -54,8 +52,6 @@
 //! passes.
 
 mod background;
-#[cfg(target_arch = "x86_64")]
-mod float32;
 mod plan;
 #[cfg(target_arch = "x86_64")]
 mod powers;
@@ -197,13 +193,9 @@ trait Backend {
 fn build<B: Backend>(program: &Program) -> Option<Code> {
     // The program with its bases' squares shared, if that is another, else
     // the program as it is (`powers.rs`); the second when the first does
-    // not fit (either may be a float64 program of float32 arithmetic in
-    // halves of its vectors, `Plan::halves`); then, for a float64 program of
-    // other float32 operations, the program in float64 lanes (`float32.rs`).
+    // not fit.
     let shared = powers::share_squares(program);
-    let in_float64 = float32::in_float64_lanes(program);
-    let mut candidates = (shared.iter().chain([program])).chain(&in_float64);
-    let (program, plan, inner) = candidates.find_map(|program| {
+    let (program, plan, inner) = (shared.iter().chain([program])).find_map(|program| {
         plans(program, B::MAX_VALUES, B::SPILLS)
             .find_map(|plan| Some((B::lower(program, &plan)?, plan)))
             .map(|(inner, plan)| (program, plan, inner))
@@ -276,7 +268,7 @@ pub(crate) fn compile(program: &Program, level: Level) -> Option<Code> {
             Level::Avx512 if float32 || integer || avx2_only => build::<x86::Avx2>(program),
             // The AVX2 lowering also takes the programs the AVX-512 one does
             // not: more values than registers (spilled), more than 8 inputs,
-            // float32 operations in float64 lanes (`float32.rs`).
+            // float32 arithmetic in halves of float64 vectors.
             Level::Avx512 => build::<x86::Avx512>(program).or_else(|| build::<x86::Avx2>(program)),
             Level::Avx2Fma => build::<x86::Avx2>(program),
             Level::Baseline => None,

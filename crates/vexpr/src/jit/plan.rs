@@ -140,13 +140,21 @@ pub(crate) fn on_float32(overload: &crate::functions::Overload) -> bool {
 }
 
 /// Whether a float64 program's float32 operation `op` runs in the low half
-/// of its vectors ([`Plan::halves`]): the arithmetic, whose values only
-/// meet the float64 ones through a widening. (Comparisons would make lane
-/// masks of another width than the float64 ones'.)
+/// of its vectors ([`Plan::halves`]): the arithmetic and the roundings,
+/// whose values meet the float64 ones only through a widening; the
+/// comparisons and class tests, whose 32-bit lane masks are widened to the
+/// float64 lanes' (`Kernels::widen_mask`); `where` of a float32
+/// comparison; and `where` of float32 values by a boolean, whose lane mask
+/// is narrowed to the float32 lanes' (`Kernels::narrow_mask`).
 fn in_halves(op: JitOp) -> bool {
     matches!(
         op,
-        JitOp::Add
+        JitOp::Compare(_)
+            | JitOp::Select
+            | JitOp::Test(_)
+            | JitOp::Where(_)
+            | JitOp::Round(_)
+            | JitOp::Add
             | JitOp::Sub
             | JitOp::Mul
             | JitOp::Div
@@ -197,11 +205,12 @@ pub(crate) struct Plan {
     pub(crate) constants: Vec<(u8, u64)>,
     /// How many [`Slot::Stack`] slots the temporaries take.
     pub(crate) stack_slots: usize,
-    /// A float64 program with float32 arithmetic: its float32 values
+    /// A float64 program with float32 operations: its float32 values
     /// (temporaries, constants, inputs those read) are held four lanes in
     /// the low half of a vector, as many elements as a float64 vector's,
     /// and its float32 operations take the float32 instructions there; a
-    /// widening (`cast_df`) of such a value converts it.
+    /// widening (`cast_df`) of such a value converts it, and the lane masks
+    /// of their comparisons are widened to the float64 lanes'.
     pub(crate) halves: bool,
     /// Per program register, whether it is such a float32 value.
     pub(crate) half: Vec<bool>,
@@ -217,7 +226,7 @@ impl Plan {
     /// [`Narrow`] input: a float32, int32 or int64 input of a float64 program
     /// read only by [`JitOp::Widen`], a boolean input read only as a lane
     /// mask, the float32 values of a float64 program whose float32
-    /// operations are all arithmetic, [`Plan::halves`]), an instruction
+    /// operations all run in halves, [`Plan::halves`]), an instruction
     /// without a [`JitOp`] (the table names one on a
     /// float32 overload only for IEEE operations), more than `max_values`
     /// values or [`MAX_INPUTS`] inputs.
@@ -491,9 +500,12 @@ impl Plan {
     }
 
     /// The lanes `instr` computes in: float32 for a float32 operation in
-    /// [`halves`](Plan::halves), else the plan's.
+    /// [`halves`](Plan::halves) (one that makes such a value, or compares or
+    /// tests them), else the plan's.
     pub(crate) fn lanes(&self, instr: &crate::program::Instr) -> Elem {
-        match self.half[instr.dst as usize] {
+        let half = |r: &u32| self.half[*r as usize];
+        let widen = instr.overload.jit == Some(JitOp::Widen);
+        match half(&instr.dst) || (!widen && instr.args.iter().any(half)) {
             true => Elem::F32,
             false => self.elem,
         }

@@ -69,18 +69,7 @@ fn shared(program: &Program) -> Vec<bool> {
 
 /// The program with shared squares (see the module doc), or `None`.
 pub(super) fn share_squares(program: &Program) -> Option<Program> {
-    products(program, |_| false)
-}
-
-/// The program with shared squares, and besides every `powi` of a base for
-/// which `also` holds made products of its squares too, or `None` when that
-/// leaves no `powi` changed: `float32.rs` rounds each product of a float32
-/// base's chain.
-pub(super) fn products(program: &Program, also: impl Fn(Reg) -> bool) -> Option<Program> {
-    let mut shared = shared(program);
-    for (i, instr) in program.code.iter().enumerate() {
-        shared[i] |= powi_of(program, instr).is_some_and(|(base, _)| also(base));
-    }
+    let shared = shared(program);
     if !shared.contains(&true) {
         return None;
     }

@@ -1295,8 +1295,8 @@ fn float32_programs_of_ieee_operations_compile_to_machine_code() {
         }
         // A float64 literal makes a float64 program, which loads `a` widened.
         assert!(compiles_f32_any(level, "a * 2.5"), "at {level}");
-        // Also when `a` is read as float32: the float32 product in float64
-        // lanes, rounded (`float32.rs`).
+        // Also when `a` is read as float32: the float32 product in the low
+        // half of a vector (`Plan::halves`).
         assert!(compiles_f32_any(level, "a * 2.5 + a * a"), "at {level}");
     }
     // Every float32 operation is among the sources' instructions.
@@ -2426,8 +2426,8 @@ fn programs_of_more_values_than_registers_spill_at_avx2() {
             let signature = (NAMES[..k].iter()).fold(Signature::new(), |s, v| s.with(v, dtype));
             let expr = Expr::compile(source, &signature).unwrap();
             // float32 math functions run as passes, and a float32 program
-            // of float64 literals in float64 lanes (`float32.rs`): only the
-            // float32 programs of IEEE operations here.
+            // of float64 literals is a float64 one (its float32 values in
+            // halves): only the float32 programs of IEEE operations here.
             if dtype == crate::DType::Float64 || avx2_plan(expr.program()).is_some() {
                 count(expr.program(), source);
             }
@@ -2526,20 +2526,20 @@ fn shared_squares_give_the_bits_of_the_passes() {
     assert!(super::powers::share_squares(single.program()).is_none());
 }
 
-/// Programs of float32 inputs whose float32 operations feed float64 ones:
-/// float32 powers, products, quotients, square roots and the fused
-/// operations of two and three roundings beside float64 literals' products
-/// (in halves of the vectors, `Plan::halves`); float32 comparisons,
-/// selects, signs and roundings, a boolean result of both types'
-/// comparisons, float32 constants (in float64 lanes, `float32.rs`).
+/// Programs of float32 inputs whose float32 operations feed float64 ones
+/// (`Plan::halves`): float32 powers, products, quotients, square roots and
+/// the fused operations beside float64 literals' products; float32
+/// comparisons (their masks widened), selects by them and by booleans
+/// (the masks narrowed), negations, roundings; a boolean result of both
+/// types' comparisons; float32 constants.
 #[cfg(target_arch = "x86_64")]
-const FLOAT32_IN_FLOAT64_SOURCES: [&str; 12] = [
+const FLOAT32_IN_HALVES_SOURCES: [&str; 13] = [
     "0.5 + 1.5*a - 2.5*a**2 + 3.5*a**3 - 4.5*a**12 + 5.5*b**5",
     "2.5*(a*b + c) - a/b + 1.5*sqrt(a*a + c)",
     "1.5*(c - a*b) + 0.5*(a*b - c*a) + (a*b + c*c)*2.5 - (a*c - b*b)*0.5",
     "1.5*abs(a - b) - 0.25*abs(a*b) + 2.5*abs(a + c) + 0.5*(abs(a) + abs(b))",
     "where(a*b > 0.5, 1.5*a**3, b - 2.5*c)",
-    "(a*b > c*c) & (0.5*a < b) | (a + b == c)",
+    "(a*b > c*c) & (0.5*a < b) | (a + b == c) | isnan(a*c)",
     "1.5*maximum(a*b, c) - 2.5*minimum(a, -b) + 0.5*copysign(a*b, c) + sign(a - b)*0.25",
     "0.5*floor(a*b) + 1.5*(-(a*c)) + 2.5*where(a < b, a*c, b/c) + round(a/c)*0.5",
     "1.5*(a**4 * b**3) + 0.5*(a*b)**6 + 2.5*(a + b)**7",
@@ -2547,6 +2547,7 @@ const FLOAT32_IN_FLOAT64_SOURCES: [&str; 12] = [
     // Integer literals and a comparison's literal are float32 constants.
     "where(a*b > 0.1, a*3 + 7, b*2 - c/3)*1.5",
     "(a*3 + 7)*1.5 - (b*2 - c/3)*2.5",
+    "where((a > 0.5) & (b < 0.5), a*c, a - c)*1.5 + where(a*b > 0.1, c, 2.5)",
 ];
 
 #[test]
@@ -2555,41 +2556,28 @@ const FLOAT32_IN_FLOAT64_SOURCES: [&str; 12] = [
     miri,
     ignore = "machine code against the passes: Miri runs no machine code"
 )]
-fn float32_operations_in_float64_lanes_give_the_bits_of_the_passes() {
+fn float32_operations_in_halves_give_the_bits_of_the_passes() {
     let float32 = |source: &str| {
         let signature =
             (NAMES[..3].iter()).fold(Signature::new(), |s, v| s.with(v, crate::DType::Float32));
         Expr::compile(source, &signature).unwrap()
     };
-    // The arithmetic runs in halves of the vectors (`Plan::halves`); the
-    // others are rounded in float64 lanes (`float32.rs`). Both are tried.
-    let mut ways = [0, 0];
-    for source in FLOAT32_IN_FLOAT64_SOURCES {
-        let expr = float32(source);
+    let plan = |expr: &Expr| {
         let program = expr.program();
         let shared = super::powers::share_squares(program);
-        match (shared.iter().chain([program])).find_map(avx2_plan) {
-            Some(plan) => {
-                assert!(plan.halves, "{source}: not in halves");
-                ways[0] += 1;
-            }
-            None => {
-                let rounded = super::float32::in_float64_lanes(program);
-                assert!(
-                    rounded.as_ref().and_then(avx2_plan).is_some(),
-                    "{source}: no plan in float64 lanes"
-                );
-                ways[1] += 1;
-            }
-        }
+        (shared.iter().chain([program])).find_map(avx2_plan)
+    };
+    for source in FLOAT32_IN_HALVES_SOURCES {
+        let expr = float32(source);
+        let plan = plan(&expr).unwrap_or_else(|| panic!("{source}: no AVX2 plan"));
+        assert!(plan.halves, "{source}: not in halves");
         for level in levels() {
             assert!(has_machine_code(&expr, level), "{source} at {level}");
         }
     }
-    assert_eq!(ways, [8, 4]);
     // Ties of float32's rounding (squares and products of 1 + 2^-12 and
     // of 1 + 2^-23), results past float32's range and below its normal
-    // one, and the special values.
+    // one, and the special values (widened where the program reads them).
     let hard = [
         SPECIALS.as_slice(),
         &[
@@ -2602,7 +2590,7 @@ fn float32_operations_in_float64_lanes_give_the_bits_of_the_passes() {
     ]
     .concat();
     let (boolean, floats): (Vec<&str>, Vec<&str>) =
-        (FLOAT32_IN_FLOAT64_SOURCES.iter()).partition(|s| s.contains('|'));
+        (FLOAT32_IN_HALVES_SOURCES.iter()).partition(|s| s.contains('|'));
     check_at_every_length(&floats, &hard, 3, check_typed);
     check_at_every_length(&boolean, &hard, 3, check_boolean);
     // Float32 lanes divide on the divider, also where float64 ones take
@@ -2615,7 +2603,7 @@ fn float32_operations_in_float64_lanes_give_the_bits_of_the_passes() {
     check_at_every_length(&quotients, &hard, 3, check_typed);
     crate::jit::x86::avx2::NEWTON_ANYWAY.store(false, std::sync::atomic::Ordering::Relaxed);
     // A float32 math function has a kernel of its own: the passes'.
-    assert!(super::float32::in_float64_lanes(float32("1.5*sin(a*b)").program()).is_none());
-    // A float64 program of widened inputs needs no rewriting.
-    assert!(super::float32::in_float64_lanes(float32("2.5*a + b").program()).is_none());
+    assert!(plan(&float32("1.5*sin(a*b)")).is_none());
+    // A float64 program of widened inputs has no float32 values.
+    assert!(plan(&float32("2.5*a + b")).is_some_and(|plan| !plan.halves));
 }

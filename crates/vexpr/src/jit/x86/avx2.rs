@@ -69,12 +69,15 @@
 //! `ps` forms, 32-bit lane masks (`vpcmpgtd`, `vmaskmovps`, `vblendvps`) for
 //! a tail of 1-7, and divide on the divider alone.
 //!
-//! A float64 program's float32 arithmetic (`Plan::halves`) takes the `ps`
+//! A float64 program's float32 operations (`Plan::halves`) take the `ps`
 //! forms too, on the four float32 lanes in the low half of each value's
 //! vector (`Emitter::lanes`, set per instruction). Its float32 inputs are
 //! loaded as they are stored (`vmovups` of 16 bytes, which zeroes the high
 //! half; in the tail `vmaskmovps` under the lane mask's dwords) and its
-//! widenings convert (`vcvtps2pd`). The high halves hold no input: only
+//! widenings convert (`vcvtps2pd`). A float32 comparison's mask is widened
+//! to the float64 lanes' (`vpmovsxdq`), so that every boolean is of one
+//! width; a select of float32 values narrows its boolean's mask (dwords 0
+//! and 2 of each half, `vshufps`). The high halves hold no input: only
 //! zeros, constants and what operations make of them, never read into a
 //! result.
 
@@ -867,6 +870,19 @@ impl Kernels for Emitter<'_> {
         Ok(true)
     }
 
+    fn widen_mask(&mut self, d: Y) -> Result<bool, IcedError> {
+        self.a.vpmovsxdq(d, low_half(d))?;
+        Ok(true)
+    }
+
+    fn narrow_mask(&mut self, d: Y, mask: Y) -> Result<bool, IcedError> {
+        // Dwords 0 and 2 of each 128-bit half: the four 64-bit lanes' lows.
+        self.a.vextracti128(low_half(d), mask, 1)?;
+        self.a
+            .vshufps(low_half(d), low_half(mask), low_half(d), 0x88)?;
+        Ok(true)
+    }
+
     fn index_shift(&self) -> u32 {
         self.plan.index_shift()
     }
@@ -1017,14 +1033,6 @@ impl Kernels for Emitter<'_> {
             Elem::F32 => self.a.vroundps(d, x, imm),
             Elem::F64 => self.a.vroundpd(d, x, imm),
         }
-    }
-
-    fn to_float32(&mut self, d: Y, x: Y) -> Result<bool, IcedError> {
-        // Rounded to nearest (the MXCSR's mode, which Rust keeps), as the
-        // float32 operation rounds; the widening back is exact.
-        self.a.vcvtpd2ps(low_half(d), x)?;
-        self.a.vcvtps2pd(d, low_half(d))?;
-        Ok(true)
     }
 
     fn select(&mut self, compare: Compare, d: Y, [x, y, then, other]: [Y; 4]) -> R {

@@ -347,6 +347,16 @@ impl Kernels for Emitter<'_> {
         Ok(false)
     }
 
+    /// Not emitted: `lower` takes no plan in halves.
+    fn widen_mask(&mut self, _d: Z) -> Result<bool, IcedError> {
+        Ok(false)
+    }
+
+    /// Not emitted: `lower` takes no plan in halves.
+    fn narrow_mask(&mut self, _d: Z, _mask: Z) -> Result<bool, IcedError> {
+        Ok(false)
+    }
+
     /// `vscalefpd` takes kd as it is.
     const SCALE_IN_BITS: bool = false;
 
@@ -470,12 +480,6 @@ impl Kernels for Emitter<'_> {
             Elem::F32 => self.a.vrndscaleps(d, x, imm),
             Elem::F64 => self.a.vrndscalepd(d, x, imm),
         }
-    }
-
-    /// Not emitted: `JitOp::ToFloat32` is AVX2-only (`JitOp::avx2_only`)
-    /// until it can be run on AVX-512 hardware.
-    fn to_float32(&mut self, _d: Z, _x: Z) -> Result<bool, IcedError> {
-        Ok(false)
     }
 
     fn select(&mut self, compare: Compare, d: Z, [x, y, then, other]: [Z; 4]) -> R {

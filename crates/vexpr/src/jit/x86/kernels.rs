@@ -170,9 +170,16 @@ pub(super) trait Kernels {
     /// backend does not emit it.
     fn widen_half(&mut self, d: Self::V, x: Self::V) -> Result<bool, IcedError>;
 
-    /// `d = x` (float64 lanes) rounded to float32 and widened back
-    /// (`JitOp::ToFloat32`); `false` where the backend does not emit it.
-    fn to_float32(&mut self, d: Self::V, x: Self::V) -> Result<bool, IcedError>;
+    /// The lane mask of float32 lanes in the low half of `d` widened in
+    /// place to float64 lanes' (each 32-bit lane's bits sign-extended into
+    /// 64), so that it meets the plan's other masks; `false` where the
+    /// backend does not emit it.
+    fn widen_mask(&mut self, d: Self::V) -> Result<bool, IcedError>;
+
+    /// `d` = the float64 lanes' mask `mask` narrowed to float32 lanes in the
+    /// low half of `d` (the inverse of [`Kernels::widen_mask`]); `false`
+    /// where the backend does not emit it.
+    fn narrow_mask(&mut self, d: Self::V, mask: Self::V) -> Result<bool, IcedError>;
 
     /// `d = x COMPARE y` as a lane mask: all ones where it holds.
     fn compare(&mut self, compare: Compare, d: Self::V, x: Self::V, y: Self::V) -> R;
@@ -530,6 +537,13 @@ pub(super) trait Kernels {
             JitOp::Where(compare) => {
                 self.select(compare, d, [x, y, vector(2), vector(3)])?;
             }
+            // In halves: the mask narrowed into `d`, which no operand is.
+            JitOp::Select if elem != plan.elem => {
+                if !self.narrow_mask(d, x)? {
+                    return Ok(false);
+                }
+                self.blend(d, d, y, vector(2))?;
+            }
             JitOp::Select => self.blend(d, x, y, vector(2))?,
             JitOp::Exp => self.exp(d, x, bail)?,
             JitOp::Sin => self.sin_cos(false, d, x, bail)?,
@@ -574,8 +588,15 @@ pub(super) trait Kernels {
                 self.select(Compare::Eq, d, [x, zero, zero, t])?;
             }
             JitOp::Round(rounding) => self.round(d, x, rounding)?,
-            JitOp::ToFloat32 if elem == Elem::F64 => return self.to_float32(d, x),
-            JitOp::ToFloat32 => return Ok(false),
+            // In halves, a mask of the float64 lanes' width.
+            JitOp::Compare(_) | JitOp::Test(_) if elem != plan.elem => {
+                match op {
+                    JitOp::Compare(compare) => self.compare(compare, d, x, y)?,
+                    JitOp::Test(test) => self.float_test(test, d, x)?,
+                    _ => unreachable!("a comparison or a test"),
+                }
+                return self.widen_mask(d);
+            }
             JitOp::Compare(compare) => self.compare(compare, d, x, y)?,
             JitOp::Test(test) => self.float_test(test, d, x)?,
             // Integer programs' alone (`integer_op`).

@@ -264,7 +264,6 @@ fn counted_cycles(op: JitOp) -> f64 {
         | JitOp::Where(_)
         | JitOp::Copysign
         | JitOp::Round(_)
-        | JitOp::ToFloat32
         | JitOp::Compare(_)
         | JitOp::Logic(_) => 1.0,
         JitOp::Test(FloatTest::Nan) => 0.5,
