@@ -345,6 +345,14 @@ const MIN_NS_PER_THREAD: usize = 4_000;
 /// at N = 1M on one thread (`python3 benches/compare.py`).
 const MEMORY_NS_PER_BYTE: f64 = 0.035;
 
+/// One thread's time per byte of inputs and output in L2, in ns: at N = 10k,
+/// `abs(a + b)` (24 bytes an element) took 0.325 ns/elem and float32 `a > b`
+/// (9 bytes) 0.149 on one thread (`benches/broad.py`). Estimated at the
+/// streamed rate, such runs of 2-4 µs went to two threads and took longer
+/// there (0.565 and 0.257 ns/elem): the second thread's wake-up cost more
+/// than its half of the work.
+const CACHED_NS_PER_BYTE: f64 = 0.015;
+
 /// A program's first run is compiled to machine code when it has this much
 /// work (elements times instruction costs, as [`MIN_WORK_PER_THREAD`]): about
 /// 0.1 ms of passes, as long as generating the code takes (50-250 µs for the
@@ -628,9 +636,15 @@ fn run_at_level(
 /// Whether `len` elements of machine code are too little work to split
 /// between `threads`: its time estimated as its arithmetic or its memory
 /// traffic, whichever is slower, against [`MIN_NS_PER_THREAD`] a thread.
+/// The traffic is from the caches near the core when the run fits there
+/// ([`CACHED_UP_TO_BYTES`]), else from L3 or memory.
 fn too_short_to_split(code: &Code, len: usize, threads: usize) -> bool {
     let bytes = code.input_bytes.iter().sum::<usize>() + code.elem_bytes;
-    let ns_per_element = code.compute_ns.max(bytes as f64 * MEMORY_NS_PER_BYTE);
+    let ns_per_byte = match len.saturating_mul(bytes) <= CACHED_UP_TO_BYTES {
+        true => CACHED_NS_PER_BYTE,
+        false => MEMORY_NS_PER_BYTE,
+    };
+    let ns_per_element = code.compute_ns.max(bytes as f64 * ns_per_byte);
     (len as f64) * ns_per_element < (threads * MIN_NS_PER_THREAD) as f64
 }
 
