@@ -588,15 +588,6 @@ pub(super) trait Kernels {
                 self.select(Compare::Eq, d, [x, zero, zero, t])?;
             }
             JitOp::Round(rounding) => self.round(d, x, rounding)?,
-            // In halves, a mask of the float64 lanes' width.
-            JitOp::Compare(_) | JitOp::Test(_) if elem != plan.elem => {
-                match op {
-                    JitOp::Compare(compare) => self.compare(compare, d, x, y)?,
-                    JitOp::Test(test) => self.float_test(test, d, x)?,
-                    _ => unreachable!("a comparison or a test"),
-                }
-                return self.widen_mask(d);
-            }
             JitOp::Compare(compare) => self.compare(compare, d, x, y)?,
             JitOp::Test(test) => self.float_test(test, d, x)?,
             // Integer programs' alone (`integer_op`).
@@ -627,6 +618,10 @@ pub(super) trait Kernels {
                     }
                 }
             }
+        }
+        // A comparison in halves: its mask of the float64 lanes' width.
+        if matches!(op, JitOp::Compare(_) | JitOp::Test(_)) && elem != plan.elem {
+            return self.widen_mask(d);
         }
         Ok(true)
     }
