@@ -133,7 +133,7 @@ fn reads_masks(instr: &crate::program::Instr, k: usize) -> bool {
 
 /// Whether `overload` computes on float32 values: a float32 operand or
 /// result, other than the widening of a float32 to float64.
-pub(crate) fn on_float32(overload: &crate::functions::Overload) -> bool {
+fn on_float32(overload: &crate::functions::Overload) -> bool {
     use crate::functions::{Op, TypeCode};
     let widening = overload.op == Op::Cast && overload.ret == TypeCode::D;
     !widening && (overload.ret == TypeCode::F || overload.args.contains(&TypeCode::F))

@@ -1820,7 +1820,7 @@ fn float32_boolean_programs_compile() {
         ] {
             assert!(compiles_f32_any(level, source), "{source} at {level}");
         }
-        // Both at once: the float32 comparison in float64 lanes.
+        // Both at once: the float32 comparison in halves of float64 vectors.
         assert!(
             compiles_f32_any(level, "(a == 0.2) & (a > b)"),
             "at {level}"
