@@ -33,8 +33,8 @@
 //!
 //! Layers, as in Cranelift: `plan.rs` is the target-independent part (which
 //! programs a loop covers, one vector register per program value), with
-//! `powers.rs` (the program the loop runs when several `powi` share a
-//! base: their squares made once); each
+//! `powers.rs` (the program the loop runs when several powers share a
+//! base: their squares and shared partial products made once); each
 //! instruction set lowers a plan behind the `Backend` trait, in
 //! `x86/avx512.rs` and `x86/avx2.rs`, with what both share (the calling
 //! convention, the constant pool, the executable memory) in `x86/mod.rs`.

@@ -2488,10 +2488,13 @@ fn spilled_programs_give_the_bits_of_the_passes() {
 
 /// Programs raising one base to several powers (`powers.rs`): a power of
 /// two among them, two bases interleaved, a base computed, used and
-/// computed again (its squares made anew), powers up to 16, float32 ones.
+/// computed again (its squares made anew), powers up to 16, float32 ones,
+/// a square written `a*a` and partial products two powers share (`a**3`
+/// in `a**7` and `a**11`, `a**5` in `a**13`).
 #[cfg(target_arch = "x86_64")]
-const SHARED_POWER_SOURCES: [&str; 8] = [
+const SHARED_POWER_SOURCES: [&str; 9] = [
     "a**3 + a**5 - a**4 * b",
+    "0.5 - 1.5*a**2 + 2.5*a**3 - a**7*b + a**11 - c*a**13 + a**5",
     "a**16 - a**15 + a**8 * a**7 - a**12",
     "a**3 * b**5 + a**6 - b**7 + a**9 * b**4 - a**13 + b**11",
     // `a - b` takes the register of `a + b`, the base of the first two.
