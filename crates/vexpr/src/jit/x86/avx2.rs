@@ -1371,6 +1371,10 @@ impl Kernels for Emitter<'_> {
         for (i, instr) in program.code.iter().enumerate() {
             self.load_inputs(i, off)?;
             let spilled = plan.spilled_operands(instr);
+            // A constant the instruction reads from the pool is not loaded.
+            let folded = (0..instr.args.len())
+                .find(|&k| kernels::reads_from_pool(plan, instr, k))
+                .map(|k| instr.args[k]);
             let list = &self.scratch_at[i];
             let (list, reloaded) = list.split_at(list.len() - spilled.len());
             if self.scratch[..list.len()] != list[..] || !spilled.is_empty() {
@@ -1380,7 +1384,7 @@ impl Kernels for Emitter<'_> {
             }
             self.scratch[..list.len()].copy_from_slice(list);
             self.scratch[list.len()..].fill(MASK);
-            if spilled.is_empty() {
+            if spilled.iter().all(|&r| Some(r) == folded) {
                 if !self.instr(plan, instr, divider, bail)? {
                     return Ok(false);
                 }
@@ -1391,6 +1395,9 @@ impl Kernels for Emitter<'_> {
             let reloaded = reloaded.to_vec();
             let mut local = plan.clone();
             for (&r, &y) in spilled.iter().zip(&reloaded) {
+                if Some(r) == folded {
+                    continue;
+                }
                 self.reload(r, y, i, off)?;
                 let v = YMM.iter().position(|&x| x == y).expect("a ymm register");
                 local.slots[r as usize] = Slot::Vector(v as u8);

@@ -36,6 +36,35 @@ pub(super) enum Src<V> {
     K(i32),
 }
 
+/// Whether operand `k` of `instr` is a constant without a register
+/// ([`Slot::Pool`]) that the instruction reads as a memory operand, not
+/// loaded into a scratch register first: the second operand of `+` and
+/// `-`, either factor of a product (the product commutes, bit for bit
+/// unless the constant is a NaN, whose payload the first operand's would
+/// replace), the addend of the fused forms. Only where it is the
+/// instruction's one operand without a register, of a float program.
+///
+/// Why: a polynomial's literal coefficients are the values spilled first;
+/// a load folded into its multiplication is one instruction fewer for
+/// each.
+pub(super) fn reads_from_pool(plan: &Plan, instr: &Instr, k: usize) -> bool {
+    let slot = |r: &u32| plan.slots[*r as usize];
+    let Some(Slot::Pool(word)) = instr.args.get(k).map(slot) else {
+        return false;
+    };
+    let spilled = (instr.args.iter().map(slot))
+        .filter(|s| !matches!(s, Slot::Vector(_) | Slot::Int(_)))
+        .count();
+    let nan = f64::from_bits(word).is_nan() || f32::from_bits(word as u32).is_nan();
+    let position = match instr.overload.jit {
+        Some(JitOp::Add | JitOp::Sub) => k == 1,
+        Some(JitOp::Mul | JitOp::SubMul) => k < 2,
+        Some(JitOp::MulAdd | JitOp::MulSub) => k < 3,
+        _ => false,
+    };
+    position && spilled == 1 && !nan && !plan.integer
+}
+
 /// The fused multiply-add kinds the kernels use (one rounding each).
 #[derive(Clone, Copy)]
 pub(super) enum Fma {
@@ -456,15 +485,35 @@ pub(super) trait Kernels {
         }
         let x = vector(0);
         let y = registers.get(1).copied().unwrap_or(x);
+        // Operand k as a source: its register, or the constant it reads
+        // from the pool (`reads_from_pool`).
+        let folded = (0..instr.args.len())
+            .find(|&k| reads_from_pool(plan, instr, k))
+            .map(|k| match plan.slots[instr.args[k] as usize] {
+                Slot::Pool(word) => (k, self.bits(word)),
+                _ => unreachable!("a pool constant"),
+            });
+        let src = |k: usize| match folded {
+            Some((j, constant)) if j == k => constant,
+            _ => Src::Reg(registers[k]),
+        };
+        // The two factors of a product, a register first.
+        let factors = || match folded {
+            Some((0, constant)) => (y, constant),
+            _ => (x, src(1)),
+        };
         // Float32 lanes divide on the divider (Newton's steps are float64's).
         let divider = match elem {
             Elem::F32 => Divider::Hardware,
             Elem::F64 => divider,
         };
         match op {
-            JitOp::Add => self.bin(Bin::Add, d, x, Src::Reg(y))?,
-            JitOp::Sub => self.bin(Bin::Sub, d, x, Src::Reg(y))?,
-            JitOp::Mul => self.bin(Bin::Mul, d, x, Src::Reg(y))?,
+            JitOp::Add => self.bin(Bin::Add, d, x, src(1))?,
+            JitOp::Sub => self.bin(Bin::Sub, d, x, src(1))?,
+            JitOp::Mul => {
+                let (x, y) = factors();
+                self.bin(Bin::Mul, d, x, y)?;
+            }
             JitOp::Neg => {
                 let sign = self.bits(sign_bits);
                 self.bin(Bin::Xor, d, x, sign)?;
@@ -498,12 +547,12 @@ pub(super) trait Kernels {
                 self.bin(Bin::Add, d, d, Src::Reg(s0))?;
             }
             JitOp::MulAdd | JitOp::MulSub | JitOp::SubMul => {
-                let z = vector(2);
-                self.bin(Bin::Mul, d, x, Src::Reg(y))?;
+                let (x, y) = factors();
+                self.bin(Bin::Mul, d, x, y)?;
                 match op {
-                    JitOp::MulAdd => self.bin(Bin::Add, d, d, Src::Reg(z))?,
-                    JitOp::MulSub => self.bin(Bin::Sub, d, d, Src::Reg(z))?,
-                    _ => self.bin(Bin::Sub, d, z, Src::Reg(d))?,
+                    JitOp::MulAdd => self.bin(Bin::Add, d, d, src(2))?,
+                    JitOp::MulSub => self.bin(Bin::Sub, d, d, src(2))?,
+                    _ => self.bin(Bin::Sub, d, vector(2), Src::Reg(d))?,
                 }
             }
             JitOp::MulAddMul | JitOp::MulSubMul => {
