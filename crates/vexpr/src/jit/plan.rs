@@ -139,42 +139,6 @@ fn on_float32(overload: &crate::functions::Overload) -> bool {
     !widening && (overload.ret == TypeCode::F || overload.args.contains(&TypeCode::F))
 }
 
-/// Whether a float64 program's float32 operation `op` runs in the low half
-/// of its vectors ([`Plan::halves`]): the arithmetic and the roundings,
-/// whose values meet the float64 ones only through a widening; the
-/// comparisons and class tests, whose 32-bit lane masks are widened to the
-/// float64 lanes' (`Kernels::widen_mask`); `where` of a float32
-/// comparison; and `where` of float32 values by a boolean, whose lane mask
-/// is narrowed to the float32 lanes' (`Kernels::narrow_mask`).
-fn in_halves(op: JitOp) -> bool {
-    matches!(
-        op,
-        JitOp::Compare(_)
-            | JitOp::Select
-            | JitOp::Test(_)
-            | JitOp::Where(_)
-            | JitOp::Round(_)
-            | JitOp::Add
-            | JitOp::Sub
-            | JitOp::Mul
-            | JitOp::Div
-            | JitOp::Sqrt
-            | JitOp::Neg
-            | JitOp::Abs
-            | JitOp::NegMul
-            | JitOp::AbsAdd
-            | JitOp::AbsSub
-            | JitOp::AbsMul
-            | JitOp::AddAbs
-            | JitOp::MulAdd
-            | JitOp::MulSub
-            | JitOp::SubMul
-            | JitOp::MulAddMul
-            | JitOp::MulSubMul
-            | JitOp::Powi
-    )
-}
-
 /// Whether every instruction of `program` has a [`JitOp`] for which `pred`
 /// holds.
 fn jit_ops_all(program: &Program, pred: fn(JitOp) -> bool) -> bool {
@@ -258,7 +222,7 @@ impl Plan {
         let float32_ops = || (program.code.iter()).filter(|i| on_float32(i.overload));
         let halves = values == DType::Float64
             && float32_ops().next().is_some()
-            && float32_ops().all(|i| i.overload.jit.is_some_and(in_halves));
+            && float32_ops().all(|i| i.overload.jit.is_some_and(JitOp::in_halves));
         let mut used = vec![false; program.registers.len()];
         for instr in &program.code {
             instr.overload.jit?;
