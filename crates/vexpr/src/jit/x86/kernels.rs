@@ -623,18 +623,18 @@ pub(super) trait Kernels {
                 self.bin(Bin::Xor, d, d, Src::Reg(s0))?;
             }
             JitOp::Sign => {
-                // `kernels::arith::sign_f64`'s chain, last test first: 1
-                // where x > 0, -1 where x < 0, +0 where x == 0, else x (NaN).
+                // `kernels::arith::sign_f64`'s values: 1 with x's sign, then
+                // +0 where x == 0 (either zero), then x where it is NaN.
                 let s = self.scratch();
-                let (k, zero, t) = (s[1], s[2], s[3]);
-                let (one, nought) = (self.k(1.0), self.k(0.0));
-                self.load_constant(k, one)?;
+                let (t, zero) = (s[1], s[2]);
+                let (sign, one) = (self.bits(sign_bits), self.k(1.0));
+                self.bin(Bin::And, t, x, sign)?;
+                // The sign bit and one's bits are disjoint: `^` is `|`.
+                self.bin(Bin::Xor, t, t, one)?;
+                let nought = self.k(0.0);
                 self.load_constant(zero, nought)?;
-                self.select(Compare::Gt, t, [x, zero, k, x])?;
-                let minus_one = self.k(-1.0);
-                self.load_constant(k, minus_one)?;
-                self.select(Compare::Lt, t, [x, zero, k, t])?;
-                self.select(Compare::Eq, d, [x, zero, zero, t])?;
+                self.select(Compare::Eq, t, [x, zero, zero, t])?;
+                self.select(Compare::Ne, d, [x, x, x, t])?;
             }
             JitOp::Round(rounding) => self.round(d, x, rounding)?,
             JitOp::Compare(compare) => self.compare(compare, d, x, y)?,

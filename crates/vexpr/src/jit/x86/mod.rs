@@ -250,8 +250,7 @@ enum Bin {
 /// were measured per level, before asking here).
 fn counted_cycles(op: JitOp) -> f64 {
     match op {
-        JitOp::Sign => 2.5,
-        JitOp::Powi => 2.0,
+        JitOp::Sign | JitOp::Powi => 2.0,
         JitOp::MulAddMul | JitOp::MulSubMul | JitOp::AddAbs | JitOp::Maximum | JitOp::Minimum => {
             1.5
         }
