@@ -640,9 +640,10 @@ fn run_at_level(
 /// ([`CACHED_UP_TO_BYTES`]), else from L3 or memory.
 fn too_short_to_split(code: &Code, len: usize, threads: usize) -> bool {
     let bytes = code.input_bytes.iter().sum::<usize>() + code.elem_bytes;
-    let ns_per_byte = match len.saturating_mul(bytes) <= CACHED_UP_TO_BYTES {
-        true => CACHED_NS_PER_BYTE,
-        false => MEMORY_NS_PER_BYTE,
+    let ns_per_byte = if len.saturating_mul(bytes) <= CACHED_UP_TO_BYTES {
+        CACHED_NS_PER_BYTE
+    } else {
+        MEMORY_NS_PER_BYTE
     };
     let ns_per_element = code.compute_ns.max(bytes as f64 * ns_per_byte);
     (len as f64) * ns_per_element < (threads * MIN_NS_PER_THREAD) as f64

@@ -291,8 +291,8 @@ fn scratch_registers(op: JitOp, newton: bool) -> usize {
         JitOp::Atan2 => 8,
         JitOp::Div if newton => 3,
         JitOp::Exp | JitOp::Log | JitOp::Sin | JitOp::Cos | JitOp::Tanh => 7,
-        JitOp::Powi | JitOp::Sign => 4,
-        JitOp::FloorDiv | JitOp::Mod => 3,
+        JitOp::Powi => 4,
+        JitOp::Sign | JitOp::FloorDiv | JitOp::Mod => 3,
         JitOp::Maximum | JitOp::Minimum | JitOp::Logic(_) | JitOp::Test(_) => 2,
         JitOp::Copysign => 1,
         JitOp::AddAbs | JitOp::MulAddMul | JitOp::MulSubMul | JitOp::Where(_) => 1,
@@ -1372,9 +1372,7 @@ impl Kernels for Emitter<'_> {
             self.load_inputs(i, off)?;
             let spilled = plan.spilled_operands(instr);
             // A constant the instruction reads from the pool is not loaded.
-            let folded = (0..instr.args.len())
-                .find(|&k| kernels::reads_from_pool(plan, instr, k))
-                .map(|k| instr.args[k]);
+            let folded = kernels::pool_operand(plan, instr).map(|k| instr.args[k]);
             let list = &self.scratch_at[i];
             let (list, reloaded) = list.split_at(list.len() - spilled.len());
             if self.scratch[..list.len()] != list[..] || !spilled.is_empty() {

@@ -36,8 +36,8 @@ pub(super) enum Src<V> {
     K(i32),
 }
 
-/// Whether operand `k` of `instr` is a constant without a register
-/// ([`Slot::Pool`]) that the instruction reads as a memory operand, not
+/// The operand of `instr`, if any, that is a constant without a register
+/// ([`Slot::Pool`]) which the instruction reads as a memory operand, not
 /// loaded into a scratch register first: the second operand of `+` and
 /// `-`, either factor of a product (the product commutes, bit for bit
 /// unless the constant is a NaN, whose payload the first operand's would
@@ -47,14 +47,21 @@ pub(super) enum Src<V> {
 /// Why: a polynomial's literal coefficients are the values spilled first;
 /// a load folded into its multiplication is one instruction fewer for
 /// each.
-pub(super) fn reads_from_pool(plan: &Plan, instr: &Instr, k: usize) -> bool {
+pub(super) fn pool_operand(plan: &Plan, instr: &Instr) -> Option<usize> {
     let slot = |r: &u32| plan.slots[*r as usize];
-    let Some(Slot::Pool(word)) = instr.args.get(k).map(slot) else {
-        return false;
-    };
     let spilled = (instr.args.iter().map(slot))
         .filter(|s| !matches!(s, Slot::Vector(_) | Slot::Int(_)))
         .count();
+    if spilled != 1 || plan.integer {
+        return None;
+    }
+    let k = instr
+        .args
+        .iter()
+        .position(|r| matches!(slot(r), Slot::Pool(_)))?;
+    let Slot::Pool(word) = slot(&instr.args[k]) else {
+        unreachable!("found as a pool constant")
+    };
     let nan = f64::from_bits(word).is_nan() || f32::from_bits(word as u32).is_nan();
     let position = match instr.overload.jit {
         Some(JitOp::Add | JitOp::Sub) => k == 1,
@@ -62,7 +69,7 @@ pub(super) fn reads_from_pool(plan: &Plan, instr: &Instr, k: usize) -> bool {
         Some(JitOp::MulAdd | JitOp::MulSub) => k < 3,
         _ => false,
     };
-    position && spilled == 1 && !nan && !plan.integer
+    (position && !nan).then_some(k)
 }
 
 /// The fused multiply-add kinds the kernels use (one rounding each).
@@ -486,13 +493,11 @@ pub(super) trait Kernels {
         let x = vector(0);
         let y = registers.get(1).copied().unwrap_or(x);
         // Operand k as a source: its register, or the constant it reads
-        // from the pool (`reads_from_pool`).
-        let folded = (0..instr.args.len())
-            .find(|&k| reads_from_pool(plan, instr, k))
-            .map(|k| match plan.slots[instr.args[k] as usize] {
-                Slot::Pool(word) => (k, self.bits(word)),
-                _ => unreachable!("a pool constant"),
-            });
+        // from the pool (`pool_operand`).
+        let folded = pool_operand(plan, instr).map(|k| match plan.slots[instr.args[k] as usize] {
+            Slot::Pool(word) => (k, self.bits(word)),
+            _ => unreachable!("a pool constant"),
+        });
         let src = |k: usize| match folded {
             Some((j, constant)) if j == k => constant,
             _ => Src::Reg(registers[k]),
