@@ -32,16 +32,18 @@ What it does:
    integers and booleans exactly).  A disagreement is reported in the output
    and kept in the results file; an engine that cannot compile the case
    (numexpr lacks a function at a dtype, Numba a ufunc) is n/a in that case.
-3. Times, case by case (engines interleaved per case, not per engine):
+3. Times, case by case and thread count by thread count, the engines side
+   by side (``compare.time_interleaved``: four rounds, each giving every
+   engine a turn of its samples, 15 ms idle before each turn):
    ``vexpr.evaluate(text, local_dict=..., out=...)`` and
    ``numexpr.evaluate(text, local_dict=..., out=...)`` with each one's
    ``set_num_threads(T)``; NumPy as users write it (``eval`` of the text with
    NumPy's functions of the same names, allocating its result;
-   single-threaded, so timed once per N); a Numba ``@njit(parallel=True)``
+   single-threaded); a Numba ``@njit(parallel=True)``
    ``prange`` loop of the case's scalar body, ``numba.set_num_threads(T)``,
-   compiled before timing; and ``np.copyto`` of one float64 array of N, the
-   memory bandwidth.  Every number is ``compare.time_calls``'s median in ns
-   per element.
+   compiled before timing.  Now and then, ``np.copyto`` of one float64
+   array of N, the memory bandwidth (``compare.time_calls``).  Every number
+   is the median of the samples in ns per element.
 4. Prints a Markdown table and a summary, writes every raw number to
    ``benches/results/broad-<date>[-quick][-k].json`` and, after a full run
    (all cases, default lengths and threads, no ``--quick``), the table and
@@ -83,6 +85,7 @@ from compare import (  # benches/compare.py: the helpers the benchmark scripts s
     n_label,
     numbered_results_path,
     time_calls,
+    time_interleaved,
     write_marked_section,
 )
 
@@ -91,7 +94,7 @@ BEGIN, END = "<!-- broad:begin -->", "<!-- broad:end -->"
 NEW_FILE_HEADING = "# Performance\n\n## Broad benchmark"
 SEED = 20240601  # compare.py's seed; each input array adds a hash of its name, dtype and domain
 
-DEFAULT_SECONDS, QUICK_SECONDS = 0.25, 0.1  # per measurement (time_calls)
+DEFAULT_SECONDS, QUICK_SECONDS = 0.25, 0.1  # per engine and cell (time_interleaved), and per copy
 WORST_LISTED = 15  # cells named in the summary
 
 # ---------------------------------------------------------------------------
@@ -606,14 +609,11 @@ def measure(args, cases: list[Case], modules: dict, numpy_function, set_threads)
             out_bytes = results["vexpr"].dtype.itemsize if not isinstance(results["vexpr"], Exception) else None
             in_bytes = sum(data[name].dtype.itemsize for name in case.inputs)
             del results
-            numpy_call = engines.call("numpy")
-            numpy_time = time_calls(numpy_call, n, seconds, 3, 100_000) if numpy_call else None
             for threads in args.threads:
                 set_threads(threads)
-                times = {"numpy": numpy_time}
-                for engine in ("vexpr", "numexpr", "numba"):
-                    call = engines.call(engine)
-                    times[engine] = time_calls(call, n, seconds, 3, 100_000) if call else None
+                calls = {engine: engines.call(engine) for engine in ("vexpr", "numexpr", "numpy", "numba")}
+                times = dict.fromkeys(calls) | time_interleaved(
+                    {engine: call for engine, call in calls.items() if call}, n, seconds)
                 rows.append({
                     "id": case.id, "expr": case.text, "dtypes": case.dtypes, "n": n, "threads": threads,
                     "bytes_per_elem": None if out_bytes is None else in_bytes + out_bytes,
@@ -757,7 +757,8 @@ def markdown(results: dict, rows: list[dict], checks: dict, cases: list[Case]) -
         f"load average {results['load_average_before'][0]:.1f} before, {results['load_average_after'][0]:.1f} after; "
         f"other processes used {results['load']['other_processes_cores']:.2f} cores on average meanwhile.",
         "",
-        "Times in ns per element (medians). NumPy is single-threaded: its column repeats across T. "
+        "Times in ns per element (medians; the engines' samples taken in alternating turns). "
+        "NumPy is single-threaded: it is timed again beside the others at each T. "
         "floor: the bytes the case moves per element over the bandwidth of `np.copyto` of one float64 "
         "array of N, measured in the same run. Verdict: \"yes\" vexpr is faster than the best other engine, "
         f"\"yes (floor)\" it is within {round((FLOOR_SLACK - 1) * 100)}% of the floor, \"no\" neither.",
@@ -874,7 +875,7 @@ def main() -> None:
         "lengths": args.lengths,
         "threads": args.threads,
         "bar": {"floor_slack": FLOOR_SLACK, "rule": "vexpr < min(numexpr, NumPy, Numba) or vexpr <= floor_slack * floor"},
-        "units": "ns per element; rows[].raw: compare.time_calls's statistics per engine",
+        "units": "ns per element; rows[].raw: compare.time_interleaved's statistics per engine",
         "copy_ns_per_elem": {str(n): cs for n, cs in copies.items()},
         "cases": [{"id": c.id, "text": c.text, "dtypes": c.dtypes, "numpy": c.numpy or c.text,
                    "numba": numba_body(c), "domain": c.domain} for c in args.selected],

@@ -265,8 +265,50 @@ def time_calls(fn, n: int, seconds: float, min_repeat: int, max_repeat: int) -> 
     max_repeat].  The median is reported, which ignores the occasional sample
     that a context switch lengthened.
     """
-    import gc
+    batch, repeat = _sampling(fn, seconds, min_repeat, max_repeat)
+    return _statistics(_samples(fn, batch, repeat), n, batch)
 
+
+# How `time_interleaved` spreads its samples: this many rounds, each calling
+# every engine in turn, and this long idle before each engine's turn.  The
+# pause outlasts the spinning of the engines' idle threads (vexpr's pool
+# lingers 0.5 ms; GNU OpenMP, Numba's threading layer here, spins 300,000
+# `pause` instructions, about 8 ms here), so that no engine's turn competes with
+# the threads of the one before, and every turn starts from idle threads.
+INTERLEAVE_ROUNDS = 4
+INTERLEAVE_PAUSE_S = 0.015
+
+
+def time_interleaved(calls: dict, n: int, seconds: float, min_repeat: int = 3,
+                     max_repeat: int = 100_000) -> dict:
+    """Times several calls of the same work side by side; returns
+    ``time_calls``'s statistics per key of ``calls``.
+
+    Each call's samples (as ``time_calls`` takes them, about ``seconds`` of
+    them) are split into ``INTERLEAVE_ROUNDS`` turns, and the turns of the
+    calls alternate, the first call of a round rotating.  The machine's load
+    drifts over seconds (on a shared host one process's 10k-element runs take
+    0.105 ns/elem and the next one's 0.15); timed one after the other, one
+    engine could take its samples in a slow spell and the next in a fast one,
+    while alternating turns share the spells out.  The median of each call's
+    pooled samples is reported.
+    """
+    plans = {key: _sampling(fn, seconds, min_repeat, max_repeat) for key, fn in calls.items()}
+    samples: dict = {key: [] for key in calls}
+    keys = list(calls)
+    for r in range(INTERLEAVE_ROUNDS):
+        for key in keys[r % len(keys):] + keys[:r % len(keys)]:
+            batch, repeat = plans[key]
+            turn = -(-repeat // INTERLEAVE_ROUNDS)  # ceil: at least min_repeat in all
+            time.sleep(INTERLEAVE_PAUSE_S)
+            samples[key] += _samples(calls[key], batch, turn)
+    return {key: _statistics(samples[key], n, plans[key][0]) | {"rounds": INTERLEAVE_ROUNDS}
+            for key in calls}
+
+
+def _sampling(fn, seconds: float, min_repeat: int, max_repeat: int) -> tuple[int, int]:
+    """Warms ``fn`` up and picks (calls per sample, samples) for about
+    ``seconds`` of samples of at least ``VEXPR_MIN_SAMPLE_S`` each."""
     fn()  # warm-up: page faults, caches, numexpr's compiled-expression cache
     # Estimate one call's time over at least 20 ms.
     calls, start = 0, time.perf_counter()
@@ -279,6 +321,13 @@ def time_calls(fn, n: int, seconds: float, min_repeat: int, max_repeat: int) -> 
     per_call = elapsed / calls
     batch = max(1, math.ceil(VEXPR_MIN_SAMPLE_S / per_call))
     repeat = max(min_repeat, min(max_repeat, round(seconds / (per_call * batch))))
+    return batch, repeat
+
+
+def _samples(fn, batch: int, repeat: int) -> list[float]:
+    """``repeat`` samples of ``batch`` back-to-back calls, ns per call."""
+    import gc
+
     per_call_ns = []
     gc.disable()  # a collection mid-run would be charged to whichever sample it hit
     try:
@@ -289,11 +338,15 @@ def time_calls(fn, n: int, seconds: float, min_repeat: int, max_repeat: int) -> 
             per_call_ns.append((time.perf_counter_ns() - t0) / batch)
     finally:
         gc.enable()
-    per_call_ns.sort()
+    return per_call_ns
+
+
+def _statistics(per_call_ns: list[float], n: int, batch: int) -> dict:
+    per_call_ns = sorted(per_call_ns)
     return {
         "median_ns_per_elem": per_call_ns[len(per_call_ns) // 2] / n,
         "min_ns_per_elem": per_call_ns[0] / n,
-        "repeat": repeat,
+        "repeat": len(per_call_ns),
         "batch": batch,
     }
 
