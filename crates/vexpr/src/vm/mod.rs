@@ -545,7 +545,7 @@ fn run_at_level(
         streaming,
         traffic: if streaming.prefetch_inputs || bytes >= non_temporal_from {
             Traffic::Streaming
-        } else if bytes <= CACHED_UP_TO_BYTES && !prefetch_anyway() {
+        } else if (serial || bytes <= CACHED_UP_TO_BYTES) && !prefetch_anyway() {
             Traffic::Cached
         } else {
             Traffic::Prefetched
@@ -727,7 +727,8 @@ struct Run<'r, 'a> {
     /// The machine code's memory hints ([`Traffic`]): non-temporal stores
     /// for a run that streams or moves [`NON_TEMPORAL_FROM_BYTES`] (on one
     /// thread; [`PARALLEL_NON_TEMPORAL_FROM_BYTES`] split), no
-    /// prefetches for one of at most [`CACHED_UP_TO_BYTES`].
+    /// prefetches for any other run on one thread and for a split one of at
+    /// most [`CACHED_UP_TO_BYTES`].
     traffic: Traffic,
     /// [`Options::interrupt`].
     interrupt: Option<&'static AtomicBool>,
@@ -781,17 +782,29 @@ const NON_TEMPORAL_FROM_BYTES: usize = 16 << 20;
 /// at 1.9M within noise.
 const PARALLEL_NON_TEMPORAL_FROM_BYTES: usize = 32 << 20;
 
-/// Machine code runs without software prefetches ([`Traffic::Cached`]) when
-/// the run moves at most this many bytes (contiguous inputs and output):
-/// then they are in L2 (512 KiB a core on the machine measured) or near it,
-/// where the hardware's own prefetcher keeps up and the prefetches only take
-/// load slots. At AVX2 (`vexpr bench EXPR --n N --threads T`, the two
-/// variants in one binary and interleaved, medians of three, ns/elem, with
-/// prefetches → without): N = 10k, one thread: `a <= b` 0.44 → 0.23, `a + b`
-/// 0.36 → 0.28, `a*b + c*d` 0.66 → 0.55, `where(a > b, a*b, a - b)` 0.34 →
-/// 0.28, float32 `a + b` 0.20 → 0.14; two threads `a <= b` 0.41 → 0.34; at
-/// N = 30k alike. At 1M (24 MB) the prefetches were worth it: `a <= b` 0.47
-/// with them, 0.85 without.
+/// Machine code split between threads runs without software prefetches
+/// ([`Traffic::Cached`]) when the run moves at most this many bytes
+/// (contiguous inputs and output): then they are in L2 (512 KiB a core on
+/// the machine measured) or near it, where the hardware's own prefetcher
+/// keeps up and the prefetches only take load slots. At AVX2 (`vexpr bench
+/// EXPR --n N --threads T`, the two variants in one binary and interleaved,
+/// medians of three, ns/elem, with prefetches → without): N = 10k, one
+/// thread: `a <= b` 0.44 → 0.23, `a + b` 0.36 → 0.28, `a*b + c*d` 0.66 →
+/// 0.55, `where(a > b, a*b, a - b)` 0.34 → 0.28, float32 `a + b` 0.20 →
+/// 0.14; two threads `a <= b` 0.41 → 0.34; at N = 30k alike.
+///
+/// On one thread every run below [`NON_TEMPORAL_FROM_BYTES`] goes without
+/// them too: from L3 the hardware prefetcher keeps up with one core as well.
+/// At N = 1M, one thread (with → without, medians of five runs of each,
+/// alternated): float32 `a*b` (12 MB) 0.224 → 0.179, float32 `a > b` 0.164
+/// → 0.165 and at N = 1.3M 0.167 → 0.153, `isnan(a)` 0.280 → 0.219, `signbit(a)` 0.185 →
+/// 0.168, `a <= b` (17 MB) 0.328 → 0.275, `-a` 0.371 → 0.324, int32 `a | b`
+/// 0.243 → 0.228, `a*b - c` at N = 0.9M 0.616 → 0.543; compute-bound ones
+/// (`sqrt(a)`, `a**5`) the same. Two threads at N = 1.5M gained nothing
+/// (`-a` 0.221 → 0.261, `a <= b` 0.269 → 0.325, within their spread), so
+/// split runs keep the prefetches. (An earlier build, before the
+/// non-temporal stores, took 0.85 without them for `a <= b` at 1M against
+/// 0.47 with; this one does not.)
 const CACHED_UP_TO_BYTES: usize = 1 << 20;
 
 #[cfg(test)]
