@@ -304,6 +304,8 @@ pub enum JitOp {
     /// A test of a float's class into a boolean (a lane mask): `isnan`,
     /// `isfinite`, `isinf`, `signbit`.
     Test(FloatTest),
+    /// `ones_like(x)`: 1 in every lane, whatever `x` holds.
+    OnesLike,
 }
 
 /// The test of a [`JitOp::Test`].
@@ -433,6 +435,7 @@ impl JitOp {
                 | JitOp::Select
                 | JitOp::FloorDiv
                 | JitOp::Mod
+                | JitOp::OnesLike
         )
     }
 }
@@ -1089,6 +1092,7 @@ fn define(op: Op) -> Function {
             );
             ints!(f, |_x| 1);
             floats!(f, |_x| 1.0, 1.0);
+            f.jit(JitOp::OnesLike);
             f.sig(C, &[C], kernel!(|_x: C64| -> C64 { C64::new(1.0, 0.0) }));
             f
         }

@@ -264,7 +264,7 @@ pub(crate) fn compile(program: &Program, level: Level) -> Option<Code> {
             // lowering, which they also have and which is tested; so do
             // programs of an operation only that lowering emits
             // (`JitOp::avx2_only`: widened inputs, maximum and minimum,
-            // copysign, sign, the roundings).
+            // copysign, sign, the roundings, ones_like).
             Level::Avx512 if float32 || integer || avx2_only => build::<x86::Avx2>(program),
             // The AVX2 lowering also takes the programs the AVX-512 one does
             // not: more values than registers (spilled), more than 8 inputs,

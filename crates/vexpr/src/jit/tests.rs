@@ -518,7 +518,7 @@ fn every_function_and_power_on_hard_values_and_every_length() {
 /// The sources of the operations that pick, round or move sign bits
 /// (`maximum`, `minimum`, `copysign`, `sign`, the roundings), alone and
 /// with others around them.
-const SELECTING_SOURCES: [&str; 14] = [
+const SELECTING_SOURCES: [&str; 16] = [
     "maximum(a, b)",
     "minimum(b, a)",
     "copysign(a, b)",
@@ -533,6 +533,8 @@ const SELECTING_SOURCES: [&str; 14] = [
     "where(a < b, trunc(a), ceil(b)) + maximum(a*b, c)",
     "where(isnan(a), b, a) * c",
     "where(signbit(a) | isinf(b), c, a + b)",
+    "ones_like(a)",
+    "where(a < b, ones_like(c), a) - ones_like(b) * c",
 ];
 
 #[test]
@@ -1216,7 +1218,7 @@ fn division_gives_the_bits_of_scalar_division_at_every_level() {
 /// ([`JitOp::in_float32`](crate::functions::JitOp::in_float32)), the fused
 /// forms the optimizer makes among them. (A literal is a float64 constant,
 /// which makes the program mixed: not covered.)
-const FLOAT32_SOURCES: [&str; 37] = [
+const FLOAT32_SOURCES: [&str; 39] = [
     "a + b",
     "a - b",
     "a * b",
@@ -1254,6 +1256,8 @@ const FLOAT32_SOURCES: [&str; 37] = [
     "sqrt(a*a + b*b)",
     "floor(a)",
     "ceil(b) - a",
+    "ones_like(a)",
+    "ones_like(b) * a - c",
 ];
 
 /// `source` of float32 inputs `a`, `b` and `c`, compiled.
@@ -1315,7 +1319,7 @@ fn float32_programs_of_ieee_operations_compile_to_machine_code() {
             }
         }
     }
-    assert_eq!(seen.len(), 27, "{seen:?}");
+    assert_eq!(seen.len(), 28, "{seen:?}");
     assert!(seen.iter().all(|op| op.in_float32()));
 }
 

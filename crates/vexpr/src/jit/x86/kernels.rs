@@ -642,6 +642,10 @@ pub(super) trait Kernels {
                 self.select(Compare::Ne, d, [x, x, x, t])?;
             }
             JitOp::Round(rounding) => self.round(d, x, rounding)?,
+            JitOp::OnesLike => {
+                let one = self.lane_k(1.0);
+                self.load_constant(d, one)?;
+            }
             JitOp::Compare(compare) => self.compare(compare, d, x, y)?,
             JitOp::Test(test) => self.float_test(test, d, x)?,
             // Integer programs' alone (`integer_op`).

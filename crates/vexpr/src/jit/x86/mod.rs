@@ -268,6 +268,7 @@ fn counted_cycles(op: JitOp) -> f64 {
         JitOp::Test(FloatTest::Nan) => 0.5,
         JitOp::Test(_) => 1.5,
         // One instruction: add, sub, mul, neg, abs, a widened input's copy,
+        // `ones_like`'s constant,
         // and `(-x) * y`'s two.
         _ => 0.5,
     }
