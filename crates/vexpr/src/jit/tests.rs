@@ -534,7 +534,7 @@ const SELECTING_SOURCES: [&str; 16] = [
     "where(isnan(a), b, a) * c",
     "where(signbit(a) | isinf(b), c, a + b)",
     "ones_like(a)",
-    "where(a < b, ones_like(c), a) - ones_like(b) * c",
+    "where(a < b, ones_like(c), a) - ones_like(b) * a",
 ];
 
 #[test]
@@ -1257,7 +1257,7 @@ const FLOAT32_SOURCES: [&str; 39] = [
     "floor(a)",
     "ceil(b) - a",
     "ones_like(a)",
-    "ones_like(b) * a - c",
+    "ones_like(b) * a - ones_like(c)",
 ];
 
 /// `source` of float32 inputs `a`, `b` and `c`, compiled.

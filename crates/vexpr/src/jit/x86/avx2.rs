@@ -318,7 +318,9 @@ fn integer_scratch_registers(op: JitOp, int64: bool) -> usize {
 /// each vector loads just before it: all before the first if not `late`;
 /// else each before the instruction that reads it first, so that until then
 /// the input's register is free for scratch (a program of many inputs and
-/// an expensive kernel early then fits in the 16 registers).
+/// an expensive kernel early then fits in the 16 registers). An input that
+/// only `ones_like` reads is not loaded at all: its lanes' values make no
+/// difference, and the loop then moves the output's bytes alone.
 fn first_reads(program: &Program, plan: &Plan, late: bool) -> Vec<Vec<usize>> {
     let mut loads = vec![Vec::new(); program.code.len()];
     for (j, &reg) in plan.inputs.iter().enumerate() {
@@ -326,8 +328,14 @@ fn first_reads(program: &Program, plan: &Plan, late: bool) -> Vec<Vec<usize>> {
         if !matches!(plan.slots[reg], Slot::Vector(_)) {
             continue;
         }
-        let reads = |instr: &Instr| !late || instr.args.iter().any(|&a| a as usize == reg);
-        let first = program.code.iter().position(reads);
+        let needs = |instr: &Instr| {
+            instr.overload.jit != Some(JitOp::OnesLike)
+                && instr.args.iter().any(|&a| a as usize == reg)
+        };
+        if !program.code.iter().any(needs) {
+            continue;
+        }
+        let first = program.code.iter().position(|i| !late || needs(i));
         // `Plan::new` takes only registers some instruction uses, and
         // inputs are never written.
         if let Some(i) = first {
