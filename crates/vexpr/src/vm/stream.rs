@@ -135,15 +135,31 @@ pub(crate) fn stream_copy(src: &[u8], dst: &mut [u8]) {
         let head = dst.as_ptr().align_offset(16).min(len);
         dst[..head].copy_from_slice(&src[..head]);
         let body_end = head + (len - head) / 16 * 16;
-        let (src_body, _) = src[head..body_end].as_chunks::<16>();
-        let (dst_body, _) = dst[head..body_end].as_chunks_mut::<16>();
-        for (from, to) in src_body.iter().zip(dst_body) {
+        let stream = |from: &[u8; 16], to: &mut [u8; 16]| {
             // SAFETY: `from` is 16 readable bytes, what the unaligned load reads.
             let v = unsafe { _mm_loadu_si128(from.as_ptr().cast::<__m128i>()) };
             // SAFETY: `to` is 16 writable bytes, 16-byte aligned as the
             // streaming store requires: `dst + head` is aligned and every
             // chunk starts a multiple of 16 bytes after it.
             unsafe { _mm_stream_si128(to.as_mut_ptr().cast::<__m128i>(), v) };
+        };
+        // Four stores a 64-byte step, so that a write-combining buffer fills
+        // within one iteration: with one 16-byte store an iteration the
+        // copy's speed depended on where the linker put the loop (the same
+        // copy took 0.61 or 0.75 ns/elem at N = 10M in two builds).
+        let (src_body, _) = src[head..body_end].as_chunks::<16>();
+        let (dst_body, _) = dst[head..body_end].as_chunks_mut::<16>();
+        let (src_lines, src_rest) = src_body.as_chunks::<4>();
+        let (dst_lines, dst_rest) = dst_body.as_chunks_mut::<4>();
+        for (from, to) in src_lines.iter().zip(dst_lines) {
+            let [t0, t1, t2, t3] = to;
+            stream(&from[0], t0);
+            stream(&from[1], t1);
+            stream(&from[2], t2);
+            stream(&from[3], t3);
+        }
+        for (from, to) in src_rest.iter().zip(dst_rest) {
+            stream(from, to);
         }
         dst[body_end..len].copy_from_slice(&src[body_end..len]);
     }
@@ -159,4 +175,30 @@ pub(crate) fn stream_fence() {
     unsafe {
         std::arch::x86_64::_mm_sfence()
     };
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every alignment of the destination and of the source, and lengths
+    /// around the 16-byte stores and the 64-byte steps: the bytes of a
+    /// plain copy, and nothing written outside the destination.
+    #[test]
+    #[cfg_attr(miri, ignore = "non-temporal store intrinsics")]
+    fn stream_copy_copies_every_length_and_alignment() {
+        let src: Vec<u8> = (0..600u32).map(|i| (i * 7 + 3) as u8).collect();
+        let lengths = (0..=200).chain([255, 256, 257, 319, 320, 321, 511, 512, 513]);
+        for len in lengths {
+            for dst_at in 0..16 {
+                for src_at in [0, 1, 8, 15] {
+                    let mut dst = vec![0xAAu8; 600];
+                    let from = &src[src_at..src_at + len];
+                    super::stream_copy(from, &mut dst[dst_at..dst_at + len]);
+                    super::stream_fence();
+                    assert_eq!(&dst[dst_at..dst_at + len], from, "{len} {dst_at} {src_at}");
+                    assert!(dst[..dst_at].iter().all(|&b| b == 0xAA));
+                    assert!(dst[dst_at + len..].iter().all(|&b| b == 0xAA));
+                }
+            }
+        }
+    }
 }
