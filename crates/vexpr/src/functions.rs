@@ -417,6 +417,13 @@ impl JitOp {
         )
     }
 
+    /// Whether the operation's result depends on its operands' values:
+    /// all but `ones_like`, whose operand gives only the shape. The loop
+    /// does not load an input that no such operation reads.
+    pub fn reads_operands(self) -> bool {
+        self != JitOp::OnesLike
+    }
+
     /// Whether only the AVX2 lowering emits the operation: the AVX-512 one
     /// has not been run on AVX-512 hardware for it yet, so `jit::compile`
     /// lowers a program that has one with AVX2 at the AVX-512 level too.

@@ -318,9 +318,10 @@ fn integer_scratch_registers(op: JitOp, int64: bool) -> usize {
 /// each vector loads just before it: all before the first if not `late`;
 /// else each before the instruction that reads it first, so that until then
 /// the input's register is free for scratch (a program of many inputs and
-/// an expensive kernel early then fits in the 16 registers). An input that
-/// only `ones_like` reads is not loaded at all: its lanes' values make no
-/// difference, and the loop then moves the output's bytes alone.
+/// an expensive kernel early then fits in the 16 registers). An input whose
+/// values no instruction needs ([`JitOp::reads_operands`]: only
+/// `ones_like` reads it) is not loaded at all, and the loop then moves the
+/// output's bytes alone.
 fn first_reads(program: &Program, plan: &Plan, late: bool) -> Vec<Vec<usize>> {
     let mut loads = vec![Vec::new(); program.code.len()];
     for (j, &reg) in plan.inputs.iter().enumerate() {
@@ -329,7 +330,7 @@ fn first_reads(program: &Program, plan: &Plan, late: bool) -> Vec<Vec<usize>> {
             continue;
         }
         let needs = |instr: &Instr| {
-            instr.overload.jit != Some(JitOp::OnesLike)
+            instr.overload.jit.is_some_and(JitOp::reads_operands)
                 && instr.args.iter().any(|&a| a as usize == reg)
         };
         if !program.code.iter().any(needs) {
