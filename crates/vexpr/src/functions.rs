@@ -423,28 +423,6 @@ impl JitOp {
     pub fn reads_operands(self) -> bool {
         self != JitOp::OnesLike
     }
-
-    /// Whether only the AVX2 lowering emits the operation: the AVX-512 one
-    /// has not been run on AVX-512 hardware for it yet, so `jit::compile`
-    /// lowers a program that has one with AVX2 at the AVX-512 level too.
-    pub fn avx2_only(self) -> bool {
-        matches!(
-            self,
-            JitOp::Widen
-                | JitOp::Maximum
-                | JitOp::Minimum
-                | JitOp::Copysign
-                | JitOp::Sign
-                | JitOp::Round(_)
-                | JitOp::Compare(_)
-                | JitOp::Logic(_)
-                | JitOp::Test(_)
-                | JitOp::Select
-                | JitOp::FloorDiv
-                | JitOp::Mod
-                | JitOp::OnesLike
-        )
-    }
 }
 
 /// The comparison of a fused `where`; false when either side is NaN, except

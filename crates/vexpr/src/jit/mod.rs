@@ -240,35 +240,11 @@ pub(crate) fn compile(program: &Program, level: Level) -> Option<Code> {
         if Level::hardware() < level || program.code.is_empty() {
             return None;
         }
-        let float32 = program
-            .registers
-            .get(program.output as usize)
-            .is_some_and(|r| r.dtype == crate::dtype::DType::Float32);
-        // Integer lanes: the AVX2 lowering alone emits them.
-        let integer = (program.registers.iter()).any(|r| {
-            matches!(
-                r.dtype,
-                crate::dtype::DType::Int32 | crate::dtype::DType::Int64
-            ) && !matches!(r.role, crate::program::Role::Const(_))
-        });
-        let avx2_only = (program.code.iter()).any(|i| {
-            i.overload
-                .jit
-                .is_some_and(crate::functions::JitOp::avx2_only)
-        });
         match level {
-            // The AVX-512 lowering of float32 programs has been assembled and
-            // its instruction forms checked, but not yet run on AVX-512
-            // hardware (the machine it was written on has AVX2 only): until a
-            // test run there, AVX-512 CPUs run float32 programs with the AVX2
-            // lowering, which they also have and which is tested; so do
-            // programs of an operation only that lowering emits
-            // (`JitOp::avx2_only`: widened inputs, maximum and minimum,
-            // copysign, sign, the roundings, ones_like).
-            Level::Avx512 if float32 || integer || avx2_only => build::<x86::Avx2>(program),
             // The AVX2 lowering also takes the programs the AVX-512 one does
             // not: more values than registers (spilled), more than 8 inputs,
-            // float32 arithmetic in halves of float64 vectors.
+            // float32 arithmetic in halves of float64 vectors, inputs widened
+            // as they load, boolean results, integer lanes.
             Level::Avx512 => build::<x86::Avx512>(program).or_else(|| build::<x86::Avx2>(program)),
             Level::Avx2Fma => build::<x86::Avx2>(program),
             Level::Baseline => None,

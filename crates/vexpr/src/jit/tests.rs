@@ -1410,6 +1410,37 @@ fn avx512_float32_code_takes_32_bit_lanes() {
 }
 
 #[test]
+#[cfg(target_arch = "x86_64")]
+#[cfg_attr(miri, ignore = "assembles machine code: slow under Miri")]
+fn avx512_lowering_takes_float32_selecting_and_masking_programs() {
+    // An AVX-512 CPU runs these with its own lowering, not the AVX2 one: the
+    // tests above then compare that lowering's results with the passes
+    // wherever the machine has AVX-512. Assembling needs no AVX-512.
+    use super::{build, x86::Avx512};
+    let lowers = |expr: &Expr| build::<Avx512>(expr.program()).is_some();
+    for source in FLOAT32_SOURCES {
+        assert!(lowers(&float32_expr(source)), "float32 {source}");
+    }
+    let sig = signature(&["a", "b", "c"]);
+    let float64 = |source: &str| Expr::compile(source, &sig).unwrap();
+    for source in SELECTING_SOURCES {
+        assert!(lowers(&float64(source)), "{source}");
+    }
+    for source in [
+        "where((a < 1) | (b < 1), a, b)",
+        "where(~(a > b) & isfinite(c), a // b, a % c)",
+    ] {
+        assert!(lowers(&float64(source)), "{source}");
+    }
+    // The AVX2 lowering's alone: boolean results (stored as bytes), inputs
+    // widened as they load, integer lanes.
+    assert!(!lowers(&float64("a < b")));
+    assert!(!lowers(&float32_expr("a * 2.5")));
+    let ints = Signature::new().with("a", crate::DType::Int32);
+    assert!(!lowers(&Expr::compile("a + 1", &ints).unwrap()));
+}
+
+#[test]
 #[cfg_attr(
     miri,
     ignore = "machine code against the passes: Miri runs no machine code"

@@ -329,10 +329,7 @@ fn first_reads(program: &Program, plan: &Plan, late: bool) -> Vec<Vec<usize>> {
         if !matches!(plan.slots[reg], Slot::Vector(_)) {
             continue;
         }
-        let needs = |instr: &Instr| {
-            instr.overload.jit.is_some_and(JitOp::reads_operands)
-                && instr.args.iter().any(|&a| a as usize == reg)
-        };
+        let needs = |instr: &Instr| super::reads_values(instr, reg);
         if !program.code.iter().any(needs) {
             continue;
         }

@@ -41,23 +41,23 @@ impl Backend for Avx512 {
     /// All 16 of the lower registers; the upper 16 are the kernels' scratch.
     const MAX_VALUES: usize = 16;
 
-    /// Not yet: a program of more values than 16 runs its passes at
-    /// AVX-512 (the machine the spilling was written on has no AVX-512 to
-    /// test it).
+    /// Not yet: an AVX-512 CPU runs a program of more values than 16 with
+    /// the AVX2 lowering, spilled.
     const SPILLS: bool = false;
 
     /// Assembles `program` by `plan`; `None` if the assembler or the memory
     /// mapping refuses (never expected) or a `powi` exponent is out of range.
     fn lower(program: &Program, plan: &Plan) -> Option<Compiled> {
-        // Operations the AVX2 lowering alone emits (`jit::compile` sends
-        // such programs there), widened inputs among them.
-        let avx2_only = |i: &crate::program::Instr| i.overload.jit.is_some_and(JitOp::avx2_only);
+        // What the AVX2 lowering alone emits (`jit::compile` sends such
+        // programs there): inputs widened or made lane masks as they load,
+        // integer lanes, float32 halves of float64 vectors, spills, pointers
+        // read from the frame, boolean results stored as bytes.
         if plan.narrow.iter().any(Option::is_some)
             || plan.integer
             || plan.halves
             || plan.spills()
             || plan.inputs.len() > super::GPR_INPUTS
-            || program.code.iter().any(avx2_only)
+            || plan.bool_output
         {
             return None;
         }
@@ -459,7 +459,6 @@ impl Kernels for Emitter<'_> {
         }
     }
 
-    /// Never run yet: `JitOp::Compare` is AVX2-only (`JitOp::avx2_only`).
     fn compare(&mut self, compare: Compare, d: Z, x: Z, y: Z) -> R {
         match self.plan.elem {
             Elem::F32 => {
@@ -473,7 +472,6 @@ impl Kernels for Emitter<'_> {
         }
     }
 
-    /// Never run yet: `JitOp::Round` is AVX2-only (`JitOp::avx2_only`).
     fn round(&mut self, d: Z, x: Z, rounding: Rounding) -> R {
         let imm = 8 | rounding as i32;
         match self.plan.elem {
@@ -495,7 +493,6 @@ impl Kernels for Emitter<'_> {
         }
     }
 
-    /// Never run yet: `JitOp::Select` is AVX2-only (`JitOp::avx2_only`).
     fn blend(&mut self, d: Z, mask: Z, then: Z, other: Z) -> R {
         match self.plan.elem {
             Elem::F32 => {
@@ -518,8 +515,7 @@ impl Kernels for Emitter<'_> {
         let limit = self.lane_k(limit);
         match self.plan.elem {
             Elem::F64 => self.bail_if(v, 6, limit, self.tail, bail),
-            // Never run yet: only `JitOp::FloorDiv` and `JitOp::Mod`, which
-            // are AVX2-only (`JitOp::avx2_only`), test float32 lanes.
+            // `JitOp::FloorDiv` and `JitOp::Mod` of float32.
             Elem::F32 => {
                 if self.tail {
                     with_src!(self.vpcmpud(k2.k1(), v; limit; 6))?;
@@ -723,6 +719,9 @@ impl Kernels for Emitter<'_> {
         self.squares = None;
         let tail = self.tail;
         for (j, &reg) in self.plan.inputs.clone().iter().enumerate() {
+            if !(self.program.code.iter()).any(|i| super::reads_values(i, reg)) {
+                continue;
+            }
             let z = self.z(reg as u32);
             let src = zmmword_ptr(INPUT_GPRS[j] + rax + off);
             if !tail && self.traffic != Traffic::Cached {

@@ -174,6 +174,14 @@ const GPR_INPUTS: usize = 8;
 /// How many of [`INPUT_GPRS`] are caller-saved.
 const CALLER_SAVED_INPUTS: usize = 4;
 
+/// Whether `instr` reads the values of register `reg`: an input that only
+/// `ones_like` reads ([`JitOp::reads_operands`]) gives the shape alone, and
+/// the loop does not load it.
+fn reads_values(instr: &crate::program::Instr, reg: usize) -> bool {
+    instr.overload.jit.is_some_and(JitOp::reads_operands)
+        && instr.args.iter().any(|&a| a as usize == reg)
+}
+
 /// The callee-saved registers the function of a program of `inputs` inputs
 /// uses, so pushes on entry and pops before returning.
 fn saved_gprs(inputs: usize) -> &'static [AsmRegister64] {
