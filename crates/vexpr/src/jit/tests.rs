@@ -2478,9 +2478,24 @@ fn programs_of_more_values_than_registers_spill_at_avx2() {
         }
     }
     assert!(pool > 0 && input > 0 && stack > 0, "{pool} {input} {stack}");
-    // AVX-512 keeps every value in a register or runs the passes.
-    let polynomial = Expr::compile(SPILLING_SOURCES[0].1, &signature(&NAMES[..1])).unwrap();
-    assert!(super::build::<super::x86::Avx512>(polynomial.program()).is_none());
+    // AVX-512 keeps every value in a register, past the 16th in those above
+    // the kernels' scratch, or leaves the program to AVX2; the test below
+    // runs these sources at every level the machine has.
+    use super::{Backend, x86::Avx512};
+    let avx512_values = |source: &str, names: &[&str]| {
+        let expr = Expr::compile(source, &signature(names)).unwrap();
+        let program = expr.program();
+        (super::plans(program, Avx512::MAX_VALUES, Avx512::SPILLS))
+            .find(|plan| Avx512::lower(program, plan).is_some())
+            .map(|plan| plan.values())
+    };
+    let polynomial = avx512_values(SPILLING_SOURCES[0].1, &NAMES[..1]);
+    assert!(
+        polynomial.is_some_and(|values| values > 16),
+        "{polynomial:?}"
+    );
+    // More values than fit beside `sqrt`'s 10 scratch registers.
+    assert_eq!(avx512_values(SPILLING_SOURCES[1].1, &NAMES[..2]), None);
 }
 
 #[test]

@@ -38,8 +38,10 @@ use std::collections::HashMap;
 pub(in crate::jit) struct Avx512;
 
 impl Backend for Avx512 {
-    /// All 16 of the lower registers; the upper 16 are the kernels' scratch.
-    const MAX_VALUES: usize = 16;
+    /// The lower 16 registers, then those above the kernels' scratch (from
+    /// `zmm16` up) to `zmm30`: `lower` refuses a plan whose values do not
+    /// fit beside its program's scratch (`value_register`).
+    const MAX_VALUES: usize = 31;
 
     /// Not yet: an AVX-512 CPU runs a program of more values than 16 with
     /// the AVX2 lowering, spilled.
@@ -52,7 +54,8 @@ impl Backend for Avx512 {
         // programs there): inputs widened or made lane masks as they load,
         // integer lanes, float32 halves of float64 vectors, spills, pointers
         // read from the frame, boolean results stored as bytes.
-        if plan.narrow.iter().any(Option::is_some)
+        if !fits(program, plan)
+            || plan.narrow.iter().any(Option::is_some)
             || plan.integer
             || plan.halves
             || plan.spills()
@@ -67,16 +70,9 @@ impl Backend for Avx512 {
         let mut count = Emitter::new(program, plan, HashMap::new()).ok()?;
         // The three functions read the same constants: one is enough to count.
         count.emit_function(Traffic::Cached).ok()?.then_some(())?;
-        let values = plan.values();
-        let scratch = program
-            .code
-            .iter()
-            .filter_map(|i| i.overload.jit)
-            .map(scratch_registers)
-            .max()
-            .unwrap_or(0)
-            .max(1);
-        let free = (values..16).chain(16 + scratch..32).map(|r| ZMM[r]);
+        let (values, scratch) = (plan.values(), program_scratch(program));
+        let above = 16 + scratch + values.saturating_sub(16);
+        let free = (values.min(16)..16).chain(above..32).map(|r| ZMM[r]);
         let resident = by_use(count.uses).into_iter().zip(free).collect();
         let mut e = Emitter::new(program, plan, resident).ok()?;
         let labels = e.emit_all().ok()??;
@@ -95,6 +91,7 @@ impl Backend for Avx512 {
 #[cfg(test)]
 pub(in crate::jit) fn instructions(program: &Program) -> Option<Vec<iced_x86::Instruction>> {
     let plan = Plan::new(program, Avx512::MAX_VALUES)?;
+    fits(program, &plan).then_some(())?;
     let mut e = Emitter::new(program, &plan, HashMap::new()).ok()?;
     e.emit_all().ok()??;
     Some(e.a.instructions().to_vec())
@@ -187,6 +184,29 @@ fn compute_ns_per_element(program: &Program) -> f64 {
     balance(program).1 / 8.0 / 3.0
 }
 
+/// The scratch registers (from `zmm16` up) the program's emitters use: the
+/// most any instruction's takes.
+fn program_scratch(program: &Program) -> usize {
+    (program.code.iter())
+        .filter_map(|i| i.overload.jit)
+        .map(scratch_registers)
+        .max()
+        .unwrap_or(0)
+        .max(1)
+}
+
+/// Whether `plan`'s values fit in the registers beside `program`'s scratch:
+/// `zmm0`-`zmm15`, then from above the scratch to `zmm30` (`zmm31` is
+/// `Kernels::not_vector`'s).
+fn fits(program: &Program, plan: &Plan) -> bool {
+    plan.values() <= 16 || 16 + program_scratch(program) + (plan.values() - 16) <= 31
+}
+
+/// The zmm register of program value `v` (see [`fits`]).
+fn value_register(v: usize, scratch: usize) -> Z {
+    if v < 16 { ZMM[v] } else { ZMM[v + scratch] }
+}
+
 /// The scratch registers (from `zmm16` up) the emitter of `op` uses.
 fn scratch_registers(op: JitOp) -> usize {
     match op {
@@ -223,6 +243,9 @@ struct Emitter<'p> {
     /// Byte offset in the pool of the lane numbers 0..8 (0..16 for float32),
     /// for the tail mask.
     lanes: i32,
+    /// The program's scratch registers (`program_scratch`): values past the
+    /// 16th take the registers above them.
+    scratch: usize,
 }
 
 impl<'p> Emitter<'p> {
@@ -243,6 +266,7 @@ impl<'p> Emitter<'p> {
             program,
             plan,
             lanes: 0,
+            scratch: program_scratch(program),
         })
     }
 
@@ -265,7 +289,7 @@ impl<'p> Emitter<'p> {
     /// The vector register of program register `reg`.
     fn z(&self, reg: u32) -> Z {
         match self.plan.slots[reg as usize] {
-            Slot::Vector(v) => ZMM[v as usize],
+            Slot::Vector(v) => value_register(v as usize, self.scratch),
             // `Plan::new` made every operand a vector except `powi` exponents.
             _ => unreachable!("not a vector operand"),
         }
@@ -396,7 +420,7 @@ impl Kernels for Emitter<'_> {
     }
 
     fn value(&self, v: usize) -> Z {
-        ZMM[v]
+        value_register(v, self.scratch)
     }
 
     fn not_vector(&self) -> Z {
@@ -419,7 +443,7 @@ impl Kernels for Emitter<'_> {
 
     fn preloaded(&self) -> Vec<(u64, Z)> {
         let program = self.plan.constants.iter();
-        let program = program.map(|&(v, bits)| (bits, ZMM[v as usize]));
+        let program = program.map(|&(v, bits)| (bits, value_register(v as usize, self.scratch)));
         program
             .chain(self.resident.iter().map(|(&b, &z)| (b, z)))
             .collect()
