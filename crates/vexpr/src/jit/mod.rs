@@ -244,7 +244,7 @@ pub(crate) fn compile(program: &Program, level: Level) -> Option<Code> {
             // The AVX2 lowering also takes the programs the AVX-512 one does
             // not: more values than registers (spilled), more than 8 inputs,
             // float32 arithmetic in halves of float64 vectors, inputs widened
-            // as they load, boolean results, integer lanes.
+            // as they load, integer lanes.
             Level::Avx512 => build::<x86::Avx512>(program).or_else(|| build::<x86::Avx2>(program)),
             Level::Avx2Fma => build::<x86::Avx2>(program),
             Level::Baseline => None,

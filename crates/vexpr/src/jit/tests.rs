@@ -1412,7 +1412,7 @@ fn avx512_float32_code_takes_32_bit_lanes() {
 #[test]
 #[cfg(target_arch = "x86_64")]
 #[cfg_attr(miri, ignore = "assembles machine code: slow under Miri")]
-fn avx512_lowering_takes_float32_selecting_and_masking_programs() {
+fn avx512_lowering_takes_float32_selecting_and_boolean_programs() {
     // An AVX-512 CPU runs these with its own lowering, not the AVX2 one: the
     // tests above then compare that lowering's results with the passes
     // wherever the machine has AVX-512. Assembling needs no AVX-512.
@@ -1432,10 +1432,20 @@ fn avx512_lowering_takes_float32_selecting_and_masking_programs() {
     ] {
         assert!(lowers(&float64(source)), "{source}");
     }
-    // The AVX2 lowering's alone: boolean results (stored as bytes), inputs
-    // widened as they load, integer lanes.
-    assert!(!lowers(&float64("a < b")));
+    // Boolean results, stored a byte an element.
+    for source in ["a < b", "isnan(a) | (b >= c)", "~((a > b) ^ signbit(c))"] {
+        assert!(lowers(&float64(source)), "{source}");
+        assert!(lowers(&float32_expr(source)), "float32 {source}");
+    }
+    // The AVX2 lowering's alone: inputs widened or loaded as lane masks as
+    // they load, integer lanes.
     assert!(!lowers(&float32_expr("a * 2.5")));
+    let booleans = Signature::new()
+        .with("p", crate::DType::Bool)
+        .with("a", crate::DType::Float64);
+    assert!(!lowers(
+        &Expr::compile("where(p, a, 1.5)", &booleans).unwrap()
+    ));
     let ints = Signature::new().with("a", crate::DType::Int32);
     assert!(!lowers(&Expr::compile("a + 1", &ints).unwrap()));
 }

@@ -53,14 +53,13 @@ impl Backend for Avx512 {
         // What the AVX2 lowering alone emits (`jit::compile` sends such
         // programs there): inputs widened or made lane masks as they load,
         // integer lanes, float32 halves of float64 vectors, spills, pointers
-        // read from the frame, boolean results stored as bytes.
+        // read from the frame.
         if !fits(program, plan)
             || plan.narrow.iter().any(Option::is_some)
             || plan.integer
             || plan.halves
             || plan.spills()
             || plan.inputs.len() > super::GPR_INPUTS
-            || plan.bool_output
         {
             return None;
         }
@@ -433,6 +432,11 @@ impl Kernels for Emitter<'_> {
 
     const VECTOR_BYTES: i32 = 64;
 
+    /// The lanes' own, or one byte an element for a boolean result.
+    fn index_shift(&self) -> u32 {
+        self.plan.index_shift()
+    }
+
     fn set_traffic(&mut self, traffic: Traffic) {
         self.traffic = traffic;
     }
@@ -456,7 +460,7 @@ impl Kernels for Emitter<'_> {
         self.a.jae(done)?;
         self.a.mov(r11, rdx)?;
         self.a.sub(r11, rax)?;
-        self.a.shr(r11, self.plan.elem.shift())?;
+        self.a.shr(r11, self.index_shift())?;
         let lanes = zmmword_ptr(rcx + self.lanes);
         // left > lane
         match self.plan.elem {
@@ -742,15 +746,19 @@ impl Kernels for Emitter<'_> {
         // Scratch registers hold the previous vector's values.
         self.squares = None;
         let tail = self.tail;
+        // The index counts the output's bytes (`Plan::index_shift`): one an
+        // element for a boolean result, whose inputs' addresses scale it.
+        let scale = (self.plan.elem.bytes() >> self.index_shift()) as i32;
         for (j, &reg) in self.plan.inputs.clone().iter().enumerate() {
             if !(self.program.code.iter()).any(|i| super::reads_values(i, reg)) {
                 continue;
             }
             let z = self.z(reg as u32);
-            let src = zmmword_ptr(INPUT_GPRS[j] + rax + off);
+            let src = zmmword_ptr(INPUT_GPRS[j] + rax * scale + off * scale);
             if !tail && self.traffic != Traffic::Cached {
+                let ahead = off * scale + PREFETCH_AHEAD;
                 self.a
-                    .prefetcht0(byte_ptr(INPUT_GPRS[j] + rax + (off + PREFETCH_AHEAD)))?;
+                    .prefetcht0(byte_ptr(INPUT_GPRS[j] + rax * scale + ahead))?;
             }
             match (tail, self.plan.elem) {
                 (false, _) => self.a.vmovupd(z, src)?,
@@ -765,6 +773,26 @@ impl Kernels for Emitter<'_> {
             }
         }
         let out = self.z(program.output);
+        if self.plan.bool_output {
+            // Lane masks (all ones or zeros) to 1 or 0, truncated to a byte
+            // each and stored, under `k1` in the tail: 8 bytes (float64
+            // lanes) or 16 (float32).
+            let t = s(0);
+            let dst = match self.plan.elem {
+                Elem::F64 => qword_ptr(rsi + rax + off),
+                Elem::F32 => xmmword_ptr(rsi + rax + off),
+            };
+            let dst = if tail { dst.k1() } else { dst };
+            match self.plan.elem {
+                Elem::F64 => self.a.vpabsq(t, out)?,
+                Elem::F32 => self.a.vpabsd(t, out)?,
+            }
+            match self.plan.elem {
+                Elem::F64 => self.a.vpmovqb(dst, t)?,
+                Elem::F32 => self.a.vpmovdb(dst, t)?,
+            }
+            return Ok(true);
+        }
         let dst = zmmword_ptr(rsi + rax + off);
         if tail && self.plan.elem == Elem::F32 {
             self.a.vmovups(dst.k1(), out)?;
