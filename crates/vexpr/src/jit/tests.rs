@@ -1437,17 +1437,28 @@ fn avx512_lowering_takes_float32_selecting_and_boolean_programs() {
         assert!(lowers(&float64(source)), "{source}");
         assert!(lowers(&float32_expr(source)), "float32 {source}");
     }
-    // The AVX2 lowering's alone: inputs widened or loaded as lane masks as
-    // they load, integer lanes.
-    assert!(!lowers(&float32_expr("a * 2.5")));
-    let booleans = Signature::new()
-        .with("p", crate::DType::Bool)
-        .with("a", crate::DType::Float64);
-    assert!(!lowers(
-        &Expr::compile("where(p, a, 1.5)", &booleans).unwrap()
-    ));
-    let ints = Signature::new().with("a", crate::DType::Int32);
-    assert!(!lowers(&Expr::compile("a + 1", &ints).unwrap()));
+    // Inputs widened as they load (float32, int32, int64 of a float64
+    // program) or loaded as lane masks (stored booleans).
+    let mixed = (Signature::new().with("a", crate::DType::Float32))
+        .with("b", crate::DType::Int32)
+        .with("c", crate::DType::Int64)
+        .with("d", crate::DType::Float64)
+        .with("p", crate::DType::Bool);
+    let mixed = |source: &str| Expr::compile(source, &mixed).unwrap();
+    for source in [
+        "a * 2.5",
+        "maximum(a, d)",
+        "b * d + c",
+        "where(p, d, 1.5)",
+        "where(p & (d > 1), a, d)",
+        "p | (a < d)",
+    ] {
+        assert!(lowers(&mixed(source)), "{source}");
+    }
+    assert!(lowers(&float32_expr("where(a < b, a, c)")));
+    // The AVX2 lowering's alone: integer lanes, float32 halves.
+    assert!(!lowers(&mixed("b + 1")));
+    assert!(!lowers(&float32_expr("a * 2.5 + a * a")));
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //! partial vector.
 //!
 //! Vector registers: the program's values in `zmm0`-`zmm15` (see
-//! [`Plan`](crate::jit::Plan)), kernel scratch from `zmm16` up, and the most
+//! [`Plan`](crate::jit::Plan)), then above the kernel scratch, which starts at
+//! `zmm16` (`fits`), and the most
 //! used constants in the registers left over; `k1` is the mask of the last,
 //! partial vector, `k2`-`k4` the kernels' tests and selects. The pool holds
 //! each constant once, read by broadcast operands.
@@ -15,7 +16,10 @@
 //! time, then the last 1-7 (float32: 1-15) elements under a mask. Float32
 //! programs (IEEE operations only: see `JitOp::in_float32`) take the `ps`
 //! forms, dword broadcasts and a 16-lane tail mask, and divide and take
-//! square roots on the divider alone.
+//! square roots on the divider alone. A float64 program's float32, int32 and
+//! int64 inputs are widened as they load, stored booleans made lane masks
+//! (`Emitter::load_input`); a boolean result is stored a byte an element.
+//! The index then counts the narrowest operand's bytes.
 
 use super::kernels::{self, Fma, Fused, Kernels, R, SinCosParts};
 use super::{
@@ -23,7 +27,7 @@ use super::{
     divider_pattern, lane_numbers, predicate,
 };
 use crate::functions::{Compare, JitOp, Rounding};
-use crate::jit::plan::Elem;
+use crate::jit::plan::{Elem, Narrow};
 use crate::jit::{Backend, Plan, Slot, Traffic};
 use crate::kernels::vmath::shared::{
     ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, DIV_MAX, DIV_MIN, PI_HI_LO, PIO2_HI_LO,
@@ -51,11 +55,9 @@ impl Backend for Avx512 {
     /// mapping refuses (never expected) or a `powi` exponent is out of range.
     fn lower(program: &Program, plan: &Plan) -> Option<Compiled> {
         // What the AVX2 lowering alone emits (`jit::compile` sends such
-        // programs there): inputs widened or made lane masks as they load,
-        // integer lanes, float32 halves of float64 vectors, spills, pointers
-        // read from the frame.
+        // programs there): integer lanes, float32 halves of float64 vectors,
+        // spills, pointers read from the frame.
         if !fits(program, plan)
-            || plan.narrow.iter().any(Option::is_some)
             || plan.integer
             || plan.halves
             || plan.spills()
@@ -282,6 +284,85 @@ impl<'p> Emitter<'p> {
         match self.plan.elem {
             Elem::F32 => self.a.vbroadcastss(dst, dword_ptr(rcx + off)),
             Elem::F64 => self.a.vbroadcastsd(dst, qword_ptr(rcx + off)),
+        }
+    }
+
+    /// The factor from the loop's index (`rax`, and the vector offsets) to
+    /// the byte offsets of an operand of `bytes` an element: the index
+    /// counts the narrowest operand's bytes (`Plan::index_shift`): a
+    /// boolean result's or input's, or a widened 4-byte input's.
+    fn index_scale(&self, bytes: usize) -> i32 {
+        (bytes >> self.plan.index_shift()) as i32
+    }
+
+    /// Input `j` of the vector at index offset `off` into `z` (only the
+    /// lanes of `k1` in the tail, the others zero; masked-off elements are
+    /// not read), prefetched ahead unless [`Traffic::Cached`]. One stored
+    /// narrower ([`Narrow`]) is widened as it loads: float32 and int32
+    /// exactly, int64 rounded to nearest as `arith::i64_to_f64`, a boolean
+    /// to a lane mask (any byte but zero true). The narrow elements are
+    /// loaded into `zmm16`'s low part first (scratch: no instruction of the
+    /// vector has run yet) when only some lanes are.
+    fn load_input(&mut self, j: usize, z: Z, off: i32) -> R {
+        let scale = self.index_scale(self.plan.input_bytes(j));
+        let at = |extra: i32| INPUT_GPRS[j] + rax * scale + (off * scale + extra);
+        if !self.tail && self.traffic != Traffic::Cached {
+            self.a.prefetcht0(byte_ptr(at(PREFETCH_AHEAD)))?;
+        }
+        let (tail, elem) = (self.tail, self.plan.elem);
+        match self.plan.narrow[j] {
+            None => match (tail, elem) {
+                (false, _) => self.a.vmovupd(z, zmmword_ptr(at(0))),
+                (true, Elem::F32) => self.a.vmovups(z.k1().z(), zmmword_ptr(at(0))),
+                (true, Elem::F64) => self.a.vmovupd(z.k1().z(), zmmword_ptr(at(0))),
+            },
+            // Eight 4-byte elements into the eight float64 lanes; in the
+            // tail through `ymm16` (`vmovdqu32`: EVEX, which encodes it).
+            Some(narrow @ (Narrow::F32 | Narrow::I32)) => {
+                let src = ymmword_ptr(at(0));
+                if tail {
+                    self.a.vmovdqu32(ymm16.k1().z(), src)?;
+                }
+                match (narrow, tail) {
+                    (Narrow::F32, true) => self.a.vcvtps2pd(z, ymm16),
+                    (Narrow::F32, false) => self.a.vcvtps2pd(z, src),
+                    (_, true) => self.a.vcvtdq2pd(z, ymm16),
+                    (_, false) => self.a.vcvtdq2pd(z, src),
+                }
+            }
+            Some(Narrow::I64) => {
+                match tail {
+                    true => self.a.vmovdqu64(z.k1().z(), zmmword_ptr(at(0)))?,
+                    false => self.a.vmovdqu64(z, zmmword_ptr(at(0)))?,
+                }
+                self.a.vcvtqq2pd(z, z)
+            }
+            // One byte a lane, 8 (float64 lanes) or 16 (float32), zero
+            // extended; in the tail through `xmm16`.
+            Some(Narrow::Bool) => {
+                let src = xmmword_ptr(at(0));
+                if tail {
+                    self.a.vmovdqu8(xmm16.k1().z(), src)?;
+                }
+                match (elem, tail) {
+                    (Elem::F64, true) => self.a.vpmovzxbq(z, xmm16)?,
+                    (Elem::F64, false) => self.a.vpmovzxbq(z, qword_ptr(at(0)))?,
+                    (Elem::F32, true) => self.a.vpmovzxbd(z, xmm16)?,
+                    (Elem::F32, false) => self.a.vpmovzxbd(z, src)?,
+                }
+                match elem {
+                    Elem::F64 => {
+                        self.a.vptestmq(k2, z, z)?;
+                        self.a.vpmovm2q(z, k2)
+                    }
+                    Elem::F32 => {
+                        self.a.vptestmd(k2, z, z)?;
+                        self.a.vpmovm2d(z, k2)
+                    }
+                }
+            }
+            // `lower` takes no plan in halves.
+            Some(Narrow::Half) => unreachable!("float32 halves at AVX-512"),
         }
     }
 
@@ -746,25 +827,12 @@ impl Kernels for Emitter<'_> {
         // Scratch registers hold the previous vector's values.
         self.squares = None;
         let tail = self.tail;
-        // The index counts the output's bytes (`Plan::index_shift`): one an
-        // element for a boolean result, whose inputs' addresses scale it.
-        let scale = (self.plan.elem.bytes() >> self.index_shift()) as i32;
         for (j, &reg) in self.plan.inputs.clone().iter().enumerate() {
             if !(self.program.code.iter()).any(|i| super::reads_values(i, reg)) {
                 continue;
             }
             let z = self.z(reg as u32);
-            let src = zmmword_ptr(INPUT_GPRS[j] + rax * scale + off * scale);
-            if !tail && self.traffic != Traffic::Cached {
-                let ahead = off * scale + PREFETCH_AHEAD;
-                self.a
-                    .prefetcht0(byte_ptr(INPUT_GPRS[j] + rax * scale + ahead))?;
-            }
-            match (tail, self.plan.elem) {
-                (false, _) => self.a.vmovupd(z, src)?,
-                (true, Elem::F32) => self.a.vmovups(z.k1().z(), src)?,
-                (true, Elem::F64) => self.a.vmovupd(z.k1().z(), src)?,
-            }
+            self.load_input(j, z, off)?;
         }
         let (program, plan) = (self.program, self.plan);
         for instr in &program.code {
@@ -793,7 +861,8 @@ impl Kernels for Emitter<'_> {
             }
             return Ok(true);
         }
-        let dst = zmmword_ptr(rsi + rax + off);
+        let scale = self.index_scale(self.plan.elem.bytes());
+        let dst = zmmword_ptr(rsi + rax * scale + off * scale);
         if tail && self.plan.elem == Elem::F32 {
             self.a.vmovups(dst.k1(), out)?;
         } else if tail {
