@@ -47,8 +47,8 @@ impl Backend for Avx512 {
     /// fit beside its program's scratch (`value_register`).
     const MAX_VALUES: usize = 31;
 
-    /// Not yet: an AVX-512 CPU runs a program of more values than 16 with
-    /// the AVX2 lowering, spilled.
+    /// Not yet: an AVX-512 CPU runs a program whose values do not fit
+    /// ([`fits`]) with the AVX2 lowering, spilled.
     const SPILLS: bool = false;
 
     /// Assembles `program` by `plan`; `None` if the assembler or the memory
@@ -513,7 +513,8 @@ impl Kernels for Emitter<'_> {
 
     const VECTOR_BYTES: i32 = 64;
 
-    /// The lanes' own, or one byte an element for a boolean result.
+    /// The narrowest operand's bytes (`Plan::index_shift`): the lanes' own,
+    /// 4 for a float64 program's widened 4-byte inputs, 1 for booleans.
     fn index_shift(&self) -> u32 {
         self.plan.index_shift()
     }
