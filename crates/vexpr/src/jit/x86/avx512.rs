@@ -847,18 +847,16 @@ impl Kernels for Emitter<'_> {
             // each and stored, under `k1` in the tail: 8 bytes (float64
             // lanes) or 16 (float32).
             let t = s(0);
-            let dst = match self.plan.elem {
-                Elem::F64 => qword_ptr(rsi + rax + off),
-                Elem::F32 => xmmword_ptr(rsi + rax + off),
-            };
-            let dst = if tail { dst.k1() } else { dst };
+            let masked = |m: AsmMemoryOperand| if tail { m.k1() } else { m };
             match self.plan.elem {
-                Elem::F64 => self.a.vpabsq(t, out)?,
-                Elem::F32 => self.a.vpabsd(t, out)?,
-            }
-            match self.plan.elem {
-                Elem::F64 => self.a.vpmovqb(dst, t)?,
-                Elem::F32 => self.a.vpmovdb(dst, t)?,
+                Elem::F64 => {
+                    self.a.vpabsq(t, out)?;
+                    self.a.vpmovqb(masked(qword_ptr(rsi + rax + off)), t)?;
+                }
+                Elem::F32 => {
+                    self.a.vpabsd(t, out)?;
+                    self.a.vpmovdb(masked(xmmword_ptr(rsi + rax + off)), t)?;
+                }
             }
             return Ok(true);
         }
