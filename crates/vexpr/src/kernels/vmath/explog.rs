@@ -337,27 +337,6 @@ pub(super) fn hypot_f32<M: Fma>(x: f64, y: f64) -> f64 {
     select(abs(x) == INF || abs(y) == INF, INF, res)
 }
 
-/// Inputs [`pow_f32_ordinary`] does not cover: a base that is not positive
-/// and finite, an exponent that is not finite.
-#[inline(always)]
-pub(super) fn pow_f32_needs_full(x: f64, y: f64) -> bool {
-    // As `log_needs_full`, one unsigned comparison of the bit patterns
-    // (zeros wrap around, negatives, inf and NaN lie above inf's pattern),
-    // and NaN's pattern lies above inf's.
-    x.to_bits().wrapping_sub(1) >= INF.to_bits() - 1 || abs(y).to_bits() >= INF.to_bits()
-}
-
-/// [`pow_f32`] of a positive finite base and a finite exponent (an f32
-/// base is then an f64 normal number): the same bits, with none of its
-/// special cases, and exp's argument clamped to ±708, past which the
-/// result is 0 or inf in f32 either way.
-#[inline(always)]
-pub(super) fn pow_f32_ordinary<M: Fma>(x: f64, y: f64) -> f64 {
-    let p = y * log_normal::<M>(x);
-    let p = select(p > 708.0, 708.0, p);
-    exp_normal::<M>(select(p < -708.0, -708.0, p))
-}
-
 /// pow for f32 inputs, computed as e^(y log|x|) in f64: the f64 error of
 /// y log|x| (|y log|x|| < 150 where the f32 result is finite and nonzero)
 /// is far below an f32 ulp. Special cases follow C99 / NumPy.
@@ -384,71 +363,4 @@ pub(super) fn pow_f32<M: Fma>(x: f64, y: f64) -> f64 {
     let r = select(ax == 1.0 && ay == INF, 1.0, r);
     let r = select(x == 1.0, 1.0, r);
     select(y == 0.0, 1.0, r)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::arith::{BaseFma, HwFma};
-    use super::super::{Level, POW_F32};
-    use super::pow_f32;
-
-    /// `POW_F32` runs `pow_f32_ordinary` on most lanes and `pow_f32` on the
-    /// rest: every lane must get the bits `pow_f32` alone gives, at every
-    /// level. Bases over the whole f32 range (subnormals too), exponents
-    /// whose products reach past the clamp at ±708 (results 0 and inf),
-    /// and the special values mixed among ordinary lanes in the same blocks.
-    #[test]
-    fn pow_f32_ordinary_lanes_give_the_bits_of_pow_f32() {
-        let mut next = crate::testing::xorshift(0x9E37_79B9_7F4A_7C15);
-        let (mut x, mut y) = (Vec::new(), Vec::new());
-        let specials = [
-            0.0,
-            -0.0,
-            1.0,
-            -1.0,
-            -2.5,
-            f32::MIN_POSITIVE / 8.0,
-            f32::MAX,
-            f32::INFINITY,
-            f32::NEG_INFINITY,
-            f32::NAN,
-        ];
-        for i in 0..200_000 {
-            let r = next();
-            // Any positive finite f32 (bit patterns 1..0x7f7fffff).
-            let xv = f32::from_bits((r % 0x7f7f_ffff) as u32 + 1);
-            let yv = match i % 3 {
-                0 => ((r >> 32) % 2001) as f32 * 0.01 - 10.0,
-                1 => ((r >> 32) % 4001) as f32 * 0.5 - 1000.0,
-                _ => f32::from_bits((r >> 32) as u32 & 0x3fff_ffff) - 1.0,
-            };
-            x.push(xv);
-            y.push(yv);
-            if i % 97 == 0 {
-                x.push(specials[i / 97 % specials.len()]);
-                y.push(yv);
-                x.push(xv);
-                y.push(specials[(i / 97 + 3) % specials.len()]);
-            }
-        }
-        let mut out = vec![0.0f32; x.len()];
-        for level in Level::supported() {
-            POW_F32.run(level, &x, &y, &mut out);
-            for i in 0..x.len() {
-                let (a, b) = (x[i] as f64, y[i] as f64);
-                let want = if level == Level::Baseline {
-                    pow_f32::<BaseFma>(a, b)
-                } else {
-                    pow_f32::<HwFma>(a, b)
-                } as f32;
-                assert!(
-                    out[i].to_bits() == want.to_bits() || (out[i].is_nan() && want.is_nan()),
-                    "{level:?}: pow({}, {}) = {} but pow_f32 gives {want}",
-                    x[i],
-                    y[i],
-                    out[i]
-                );
-            }
-        }
-    }
 }

@@ -36,9 +36,10 @@
 //! are exact for every input. Without FMA hardware (the baseline build),
 //! `Fma::fma32` forms the product in f64, where it is exact, so the f32
 //! reductions keep their exact steps there too. `pow_f32` and `hypot_f32`
-//! stay in f64 on widened inputs: e^(y log|x|) needs log|x| to about 2^-32
-//! relative, beyond plain f32, and in f64 hypot's squares are exact and
-//! cannot overflow, which saves its scaling.
+//! stay in f64 on widened inputs: 2^(y log2 x) needs log2 x to about 2^-36
+//! relative, beyond plain f32 (`pow32.rs` gets it from two small tables and
+//! short polynomials, not the full f64 log and exp), and in f64 hypot's
+//! squares are exact and cannot overflow, which saves its scaling.
 //!
 //! Arguments the vector code cannot reduce (sin, cos, tan of |x| > 2^20,
 //! inf or NaN) are detected per block and recomputed by a scalar exact
@@ -61,11 +62,13 @@ mod arith;
 mod arith32;
 mod consts;
 mod consts32;
+mod consts_pow32;
 #[cfg(target_arch = "x86_64")]
 mod divider;
 mod explog;
 mod explog32;
 mod pow;
+mod pow32;
 mod remainder;
 mod sqrt;
 #[cfg(test)]
@@ -532,18 +535,22 @@ pub(crate) static HYPOT_F32: Binary<f32> = variants!(
     (x: &[f32], y: &[f32], out: &mut [f32]),
     map2!(x, y, out, |a, b| explog::hypot_f32::<M>(a as f64, b as f64) as f32)
 );
-pub(crate) static POW_F32: Binary<f32> = variants!(
-    Binary,
-    (x: &[f32], y: &[f32], out: &mut [f32]),
-    map2_fixup!(
-        x,
-        y,
-        out,
-        |a, b| explog::pow_f32_ordinary::<M>(a as f64, b as f64) as f32,
-        explog::pow_f32_needs_full(a as f64, b as f64),
-        explog::pow_f32::<M>(a as f64, b as f64) as f32
+pub(crate) static POW_F32: Binary<f32> = Binary {
+    #[cfg(target_arch = "x86_64")]
+    avx512: pow32::avx512::pow_f32,
+    ..variants!(
+        Binary,
+        (x: &[f32], y: &[f32], out: &mut [f32]),
+        map2_fixup!(
+            x,
+            y,
+            out,
+            |a, b| pow32::pow_f32_ordinary::<M>(a as f64, b as f64) as f32,
+            pow32::pow_f32_needs_full(a as f64, b as f64),
+            explog::pow_f32::<M>(a as f64, b as f64) as f32
+        )
     )
-);
+};
 
 /// Two-argument inverse tangent of `y[i] / x[i]`, in [-pi, pi], with the
 /// IEEE signed-zero and infinity cases.
