@@ -12,8 +12,8 @@ Written with mpmath 1.4.1 (run: /path/to/python fit_pow32.py > consts_pow32.rs).
 - For each interval INV_C = 1 / c (c its middle, rounded to f64) and
   LOG2_C = -log2(INV_C), correctly rounded.
 - log2(1 + z) = z * LOG2_Q(z) for z = m * INV_C - 1 over every interval.
-- EXP2_T[j] = 2^(j/32) (correctly rounded bits), and
-  2^r = 1 + r * EXP2_P(r) for |r| <= 1/64.
+- EXP2_T[j] = 2^(j/16) (correctly rounded bits), and
+  2^r = 1 + r * EXP2_P(r) for |r| <= 1/32.
 Each fit is a near-minimax Chebyshev fit (mpmath.chebyfit) with its
 coefficients rounded to f64; the printed error is re-measured after rounding.
 """
@@ -78,8 +78,8 @@ def e(r):
     return (mpmath.power(2, r) - 1) / r if r != 0 else mpmath.ln(2)
 
 
-R = mpf(1) / 64
-EXP2_P = fit(e, -R, R, 3)
+R = mpf(1) / 32
+EXP2_P = fit(e, -R, R, 4)
 exp_err = worst(EXP2_P, -R, R, lambda r, p: 1 + r * p, lambda r: mpmath.power(2, r))
 
 
@@ -115,14 +115,14 @@ for v in LOG2_Q:
     print(f"    f64::from_bits({hex64(v)}), // {f64(v)!r}")
 print("];")
 print()
-print("/// The bits of 2^(j/32), correctly rounded, for j = 0..32.")
-print("pub(super) const EXP2_T: [u64; 32] = [")
-for j in range(32):
-    v = mpmath.power(2, mpf(j) / 32)
+print("/// The bits of 2^(j/16), correctly rounded, for j = 0..16.")
+print("pub(super) const EXP2_T: [u64; 16] = [")
+for j in range(16):
+    v = mpmath.power(2, mpf(j) / 16)
     print(f"    {hex64(v)}, // {f64(v)!r}")
 print("];")
 print()
-print(f"/// 2^r = 1 + r * EXP2_P(r) for |r| <= 1/64 (approximation error: 2^{exp_err:.1f} relative)")
+print(f"/// 2^r = 1 + r * EXP2_P(r) for |r| <= 1/32 (approximation error: 2^{exp_err:.1f} relative)")
 print("pub(super) const EXP2_P: [f64; %d] = [" % len(EXP2_P))
 for v in EXP2_P:
     print(f"    f64::from_bits({hex64(v)}), // {f64(v)!r}")

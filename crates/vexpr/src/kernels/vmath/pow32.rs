@@ -22,10 +22,10 @@
 //! - **Why that is enough.** The result is finite and nonzero in f32 only
 //!   for |y log2 x| < 150, so an error e relative to `log2 x` moves the
 //!   exponent by at most 150 e: about 2^-30, a hundredth of an f32 ulp.
-//! - **2^t.** `t = q + j/32 + r` with integers `q` and `j` (0 <= j < 32)
-//!   and |r| <= 1/64: `2^t = 2^q 2^(j/32) 2^r`, the middle factor from a
-//!   32-entry table, `2^q` added to its exponent bits, and
-//!   `2^r = 1 + r P(r)` with three coefficients (2^-32.7).
+//! - **2^t.** `t = q + j/16 + r` with integers `q` and `j` (0 <= j < 16)
+//!   and |r| <= 1/32: `2^t = 2^q 2^(j/16) 2^r`, the middle factor from a
+//!   16-entry table, `2^q` added to its exponent bits, and
+//!   `2^r = 1 + r P(r)` with four coefficients (2^-37.5).
 //!
 //! The lane function's table lookups are lane-wise loads, which the AVX2
 //! build turns into gathers. At AVX-512, [`avx512::pow_f32`] runs the same
@@ -61,20 +61,20 @@ fn log2_f32<M: Fma>(x: f64) -> f64 {
     const EXP_MASK: i64 = (0xfff_u64 << 52) as i64;
     let m = f64::from_bits(ix.wrapping_sub(tmp & EXP_MASK) as u64);
     let z = M::fma(m, INV_C[i], -1.0);
-    (k + LOG2_C[i]) + z * horner::<M, 6>(z, &LOG2_Q)
+    M::fma(z, horner::<M, 6>(z, &LOG2_Q), k + LOG2_C[i])
 }
 
 /// 2^t for |t| <= [`T_MAX`], to about 2^-32 of itself.
 #[inline(always)]
 fn exp2_f32<M: Fma>(t: f64) -> f64 {
-    let (kd, ki) = round_int_mul::<M>(t, 32.0);
-    // Exact: kd / 32 is t rounded to a multiple of 1/32.
-    let r = M::fma(kd, -1.0 / 32.0, t);
-    // 2^(ki >> 5) times 2^((ki & 31) / 32), by adding to the exponent bits;
+    let (kd, ki) = round_int_mul::<M>(t, 16.0);
+    // Exact: kd / 16 is t rounded to a multiple of 1/16.
+    let r = M::fma(kd, -1.0 / 16.0, t);
+    // 2^(ki >> 4) times 2^((ki & 15) / 16), by adding to the exponent bits;
     // normal for every |t| <= T_MAX.
-    let q = ((ki >> 5) as u64) << 52;
-    let scale = f64::from_bits(EXP2_T[(ki & 31) as usize].wrapping_add(q));
-    M::fma(scale, r * horner::<M, 3>(r, &EXP2_P), scale)
+    let q = ((ki >> 4) as u64) << 52;
+    let scale = f64::from_bits(EXP2_T[(ki & 15) as usize].wrapping_add(q));
+    M::fma(scale, r * horner::<M, 4>(r, &EXP2_P), scale)
 }
 
 /// x^y for the lanes where [`pow_f32_needs_full`] is false; the f32 the
@@ -100,11 +100,11 @@ pub(super) mod avx512 {
     /// [`pow_f32_needs_full`] marks are recomputed while it is in cache.
     const BLOCK: usize = 512;
 
-    /// The tables, each as 8-lane registers (`EXP2_T` in four).
+    /// The tables, each as two 8-lane registers.
     struct Tables {
         inv_c: [__m512d; 2],
         log2_c: [__m512d; 2],
-        exp2_t: [__m512i; 4],
+        exp2_t: [__m512d; 2],
     }
 
     /// `x[i] ** y[i]` into `out[i]`, the same bits as the `POW_F32` lane
@@ -116,13 +116,11 @@ pub(super) mod avx512 {
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
     pub(in super::super) fn pow_f32(x: &[f32], y: &[f32], out: &mut [f32]) {
         let n = x.len().min(y.len()).min(out.len());
+        let exp2_t = EXP2_T.map(f64::from_bits);
         let tables = Tables {
             inv_c: [load_pd(&INV_C, 0), load_pd(&INV_C, 8)],
             log2_c: [load_pd(&LOG2_C, 0), load_pd(&LOG2_C, 8)],
-            exp2_t: [0, 8, 16, 24].map(|k| {
-                // SAFETY: `EXP2_T[k..k + 8]` is 8 readable u64 (k <= 24).
-                unsafe { _mm512_loadu_si512(EXP2_T[k..k + 8].as_ptr().cast()) }
-            }),
+            exp2_t: [load_pd(&exp2_t, 0), load_pd(&exp2_t, 8)],
         };
         let blocks = x[..n].chunks(BLOCK).zip(y[..n].chunks(BLOCK));
         for ((xb, yb), ob) in blocks.zip(out[..n].chunks_mut(BLOCK)) {
@@ -209,9 +207,11 @@ pub(super) mod avx512 {
             | _mm512_cmpge_epu64_mask(yb, _mm512_set1_epi64(inf))
     }
 
-    /// `super::pow_f32_ordinary` on eight lanes, operation for operation
-    /// (table lookups by permutes; `k` converted by `vcvtqq2pd`, exact like
-    /// the lane function's `small_i64_to_f64`).
+    /// `super::pow_f32_ordinary` on eight lanes, operation for operation,
+    /// with three exact shortcuts: the table lookups by permutes, `k`
+    /// converted by `vcvtqq2pd` (exact, like `small_i64_to_f64`), the clamp
+    /// by one `vrangepd`, and the integer `ki` read from the low bits of
+    /// `16 t + SHIFT` without subtracting SHIFT's bits (they are zero there).
     #[inline]
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
     fn pow(tables: &Tables, x: __m512d, y: __m512d) -> __m512d {
@@ -232,27 +232,21 @@ pub(super) mod avx512 {
         for &c in LOG2_Q[..5].iter().rev() {
             q = fma(q, z, splat(c));
         }
-        let log2x = _mm512_add_pd(_mm512_add_pd(k, log2_c), _mm512_mul_pd(z, q));
-        // The clamped product (`pow_f32_ordinary`).
-        let t = _mm512_mul_pd(y, log2x);
-        let t = _mm512_min_pd(_mm512_max_pd(t, splat(-T_MAX)), splat(T_MAX));
+        let log2x = fma(z, q, _mm512_add_pd(k, log2_c));
+        // The clamped product (`pow_f32_ordinary`): |t| at most T_MAX, with
+        // t's sign (imm8 0b0010: the smaller magnitude, the first sign).
+        let t = _mm512_range_pd::<0b0010>(_mm512_mul_pd(y, log2x), splat(T_MAX));
         // 2^t (`exp2_f32`).
-        let shifted = fma(t, splat(32.0), splat(SHIFT));
-        let ki = _mm512_sub_epi64(
-            _mm512_castpd_si512(shifted),
-            _mm512_set1_epi64(SHIFT.to_bits() as i64),
-        );
+        let shifted = fma(t, splat(16.0), splat(SHIFT));
+        let ki = _mm512_castpd_si512(shifted);
         let kd = _mm512_sub_pd(shifted, splat(SHIFT));
-        let r = fma(kd, splat(-1.0 / 32.0), t);
-        let q_bits = _mm512_slli_epi64::<52>(_mm512_srai_epi64::<5>(ki));
-        let [t0, t1, t2, t3] = tables.exp2_t;
-        let low = _mm512_permutex2var_epi64(t0, ki, t1);
-        let high = _mm512_permutex2var_epi64(t2, ki, t3);
-        let j =
-            _mm512_mask_blend_epi64(_mm512_test_epi64_mask(ki, _mm512_set1_epi64(16)), low, high);
-        let scale = _mm512_castsi512_pd(_mm512_add_epi64(j, q_bits));
-        let mut p = splat(EXP2_P[2]);
-        for &c in EXP2_P[..2].iter().rev() {
+        let r = fma(kd, splat(-1.0 / 16.0), t);
+        // (ki >> 4) << 52 keeps bits 4 to 15 of ki, where SHIFT's bits are zero.
+        let q_bits = _mm512_slli_epi64::<52>(_mm512_srli_epi64::<4>(ki));
+        let j = _mm512_permutex2var_pd(tables.exp2_t[0], ki, tables.exp2_t[1]);
+        let scale = _mm512_castsi512_pd(_mm512_add_epi64(_mm512_castpd_si512(j), q_bits));
+        let mut p = splat(EXP2_P[3]);
+        for &c in EXP2_P[..3].iter().rev() {
             p = fma(p, r, splat(c));
         }
         fma(scale, _mm512_mul_pd(r, p), scale)
