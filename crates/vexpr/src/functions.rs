@@ -378,7 +378,7 @@ impl JitOp {
     }
 
     /// Whether a float64 program's float32 operation runs in the low half
-    /// of its vectors (`jit::plan::Plan::halves`): the float32 operations
+    /// of its vectors (`jit::plan::Plan::half`): the float32 operations
     /// ([`JitOp::in_float32`]) but the boolean logic, whose lane masks are
     /// the float64 lanes' there, and `//` and `%`. So the arithmetic and the
     /// roundings, whose values meet the float64 ones only through a

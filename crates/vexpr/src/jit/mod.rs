@@ -2,7 +2,7 @@
 //! loop of machine code, for AVX-512 or for AVX2 + FMA.
 //!
 //! In: a [`Program`] whose registers are all float64 (besides float32
-//! values held in the low half of its vectors, `Plan::halves`), or all
+//! values held in the low half of its vectors, `Plan::half`), or all
 //! float32, or
 //! (at AVX2) all int32 or all int64 for wrapping arithmetic, comparisons,
 //! selects, shifts and bitwise logic (`JitOp::on_integers`) (besides the
@@ -20,7 +20,7 @@
 //! (the baseline level, more than [`MAX_INPUTS`] inputs), and the VM runs
 //! its block passes. An AVX-512 CPU runs the AVX2 lowering of a program the
 //! AVX-512 one does not take (more than 8 inputs, more values than its
-//! registers hold, float32 operations in halves). At
+//! registers hold, integer lanes). At
 //! AVX2 the values that do not fit beside the kernels' scratch are spilled
 //! ([`plan::Plan::spilled`]): read from the pool, their input or the stack
 //! where an instruction reads them.
@@ -243,8 +243,7 @@ pub(crate) fn compile(program: &Program, level: Level) -> Option<Code> {
         match level {
             // The AVX2 lowering also takes the programs the AVX-512 one does
             // not: more values than registers (spilled), more than 8 inputs,
-            // float32 arithmetic in halves of float64 vectors, inputs widened
-            // as they load, integer lanes.
+            // integer lanes.
             Level::Avx512 => build::<x86::Avx512>(program).or_else(|| build::<x86::Avx2>(program)),
             Level::Avx2Fma => build::<x86::Avx2>(program),
             Level::Baseline => None,

@@ -40,7 +40,7 @@ pub(crate) enum Slot {
 
 /// The width and type of every value in a vector register: the loop runs
 /// programs of one float type (a float64 one with its float32 arithmetic
-/// in halves of vectors, [`Plan::halves`]), or of one integer type in lanes
+/// in halves of vectors, [`Plan::half`]), or of one integer type in lanes
 /// of the float's width ([`Plan::integer`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Elem {
@@ -101,8 +101,8 @@ pub(crate) enum Narrow {
     I64,
     Bool,
     /// A float32 input of a float64 program read by its float32 operations
-    /// ([`Plan::halves`]): loaded as it is stored, four elements into the
-    /// low half of a vector.
+    /// ([`Plan::half`]): loaded as it is stored, as many elements as the
+    /// float64 lanes into the low half of a vector.
     Half,
 }
 
@@ -169,14 +169,14 @@ pub(crate) struct Plan {
     pub(crate) constants: Vec<(u8, u64)>,
     /// How many [`Slot::Stack`] slots the temporaries take.
     pub(crate) stack_slots: usize,
-    /// A float64 program with float32 operations: its float32 values
-    /// (temporaries, constants, inputs those read) are held four lanes in
-    /// the low half of a vector, as many elements as a float64 vector's,
-    /// and its float32 operations take the float32 instructions there; a
-    /// widening (`cast_df`) of such a value converts it, and the lane masks
-    /// of their comparisons are widened to the float64 lanes'.
-    pub(crate) halves: bool,
-    /// Per program register, whether it is such a float32 value.
+    /// Per program register, whether it is a float32 value held in the low
+    /// half of a vector. Such values are those of a float64 program with
+    /// float32 operations (a plan *in halves*): its float32 values
+    /// (temporaries, constants, inputs those read) are held in the low half
+    /// of a vector, as many lanes as a float64 vector's, and its float32
+    /// operations take the float32 instructions there; a widening
+    /// (`cast_df`) of such a value converts it, and the lane masks of their
+    /// comparisons are widened to the float64 lanes'.
     pub(crate) half: Vec<bool>,
 }
 
@@ -190,7 +190,7 @@ impl Plan {
     /// [`Narrow`] input: a float32, int32 or int64 input of a float64 program
     /// read only by [`JitOp::Widen`], a boolean input read only as a lane
     /// mask, the float32 values of a float64 program whose float32
-    /// operations all run in halves, [`Plan::halves`]), an instruction
+    /// operations all run in halves, [`Plan::half`]), an instruction
     /// without a [`JitOp`] (the table names one on a
     /// float32 overload only for IEEE operations), more than `max_values`
     /// values or [`MAX_INPUTS`] inputs.
@@ -263,7 +263,6 @@ impl Plan {
             narrow: Vec::new(),
             constants: Vec::new(),
             stack_slots: 0,
-            halves,
             half: vec![false; program.registers.len()],
         };
         let mut next = 0u8;
@@ -464,7 +463,7 @@ impl Plan {
     }
 
     /// The lanes `instr` computes in: float32 for a float32 operation in
-    /// [`halves`](Plan::halves) (one that makes such a value, or compares or
+    /// [`halves`](Plan::half) (one that makes such a value, or compares or
     /// tests them), else the plan's.
     pub(crate) fn lanes(&self, instr: &crate::program::Instr) -> Elem {
         let half = |r: &u32| self.half[*r as usize];

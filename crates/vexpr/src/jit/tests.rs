@@ -1300,7 +1300,7 @@ fn float32_programs_of_ieee_operations_compile_to_machine_code() {
         // A float64 literal makes a float64 program, which loads `a` widened.
         assert!(compiles_f32_any(level, "a * 2.5"), "at {level}");
         // Also when `a` is read as float32: the float32 product in the low
-        // half of a vector (`Plan::halves`).
+        // half of a vector (`Plan::half`).
         assert!(compiles_f32_any(level, "a * 2.5 + a * a"), "at {level}");
     }
     // Every float32 operation is among the sources' instructions.
@@ -1412,7 +1412,7 @@ fn avx512_float32_code_takes_32_bit_lanes() {
 #[test]
 #[cfg(target_arch = "x86_64")]
 #[cfg_attr(miri, ignore = "assembles machine code: slow under Miri")]
-fn avx512_lowering_takes_float32_selecting_and_boolean_programs() {
+fn avx512_lowering_takes_float32_selecting_boolean_and_halves_programs() {
     // An AVX-512 CPU runs these with its own lowering, not the AVX2 one: the
     // tests above then compare that lowering's results with the passes
     // wherever the machine has AVX-512. Assembling needs no AVX-512.
@@ -1456,9 +1456,12 @@ fn avx512_lowering_takes_float32_selecting_and_boolean_programs() {
         assert!(lowers(&mixed(source)), "{source}");
     }
     assert!(lowers(&float32_expr("where(a < b, a, c)")));
-    // The AVX2 lowering's alone: integer lanes, float32 halves.
+    // Float32 operations of float64 programs, in the low halves.
+    for source in FLOAT32_IN_HALVES_SOURCES {
+        assert!(lowers(&float32_expr(source)), "in halves: {source}");
+    }
+    // The AVX2 lowering's alone: integer lanes.
     assert!(!lowers(&mixed("b + 1")));
-    assert!(!lowers(&float32_expr("a * 2.5 + a * a")));
 }
 
 #[test]
@@ -2601,7 +2604,7 @@ fn shared_squares_give_the_bits_of_the_passes() {
 }
 
 /// Programs of float32 inputs whose float32 operations feed float64 ones
-/// (`Plan::halves`): float32 powers, products, quotients, square roots and
+/// (`Plan::half`): float32 powers, products, quotients, square roots and
 /// the fused operations beside float64 literals' products; float32
 /// comparisons (their masks widened), selects by them and by booleans
 /// (the masks narrowed), negations, roundings; a boolean result of both
@@ -2644,7 +2647,7 @@ fn float32_operations_in_halves_give_the_bits_of_the_passes() {
     for source in FLOAT32_IN_HALVES_SOURCES {
         let expr = float32(source);
         let plan = plan(&expr).unwrap_or_else(|| panic!("{source}: no AVX2 plan"));
-        assert!(plan.halves, "{source}: not in halves");
+        assert!(plan.half.contains(&true), "{source}: not in halves");
         for level in levels() {
             assert!(has_machine_code(&expr, level), "{source} at {level}");
         }
@@ -2679,5 +2682,5 @@ fn float32_operations_in_halves_give_the_bits_of_the_passes() {
     // A float32 math function has a kernel of its own: the passes'.
     assert!(plan(&float32("1.5*sin(a*b)")).is_none());
     // A float64 program of widened inputs has no float32 values.
-    assert!(plan(&float32("2.5*a + b")).is_some_and(|plan| !plan.halves));
+    assert!(plan(&float32("2.5*a + b")).is_some_and(|plan| !plan.half.contains(&true)));
 }

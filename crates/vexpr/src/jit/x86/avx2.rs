@@ -69,7 +69,7 @@
 //! `ps` forms, 32-bit lane masks (`vpcmpgtd`, `vmaskmovps`, `vblendvps`) for
 //! a tail of 1-7, and divide on the divider alone.
 //!
-//! A float64 program's float32 operations (`Plan::halves`) take the `ps`
+//! A float64 program's float32 operations (`Plan::half`) take the `ps`
 //! forms too, on the four float32 lanes in the low half of each value's
 //! vector (`Emitter::lanes`, set per instruction). Its float32 inputs are
 //! loaded as they are stored (`vmovups` of 16 bytes, which zeroes the high

@@ -20,6 +20,16 @@
 //! int64 inputs are widened as they load, stored booleans made lane masks
 //! (`Emitter::load_input`); a boolean result is stored a byte an element.
 //! The index then counts the narrowest operand's bytes.
+//!
+//! A float64 program's float32 operations (`Plan::half`) take the `ps` forms
+//! on the eight float32 lanes in the low half (`ymm`) of each value's
+//! register, one per float64 lane (`Emitter::lanes`, set per instruction).
+//! Their float32 inputs load as they are stored (`vmovups` of 32 bytes,
+//! under `k1` in the tail, which covers the same eight lanes), widenings
+//! convert (`vcvtps2pd`), a float32 comparison's mask is widened to the
+//! float64 lanes' (`vpmovsxdq`) and a boolean's narrowed for a select of
+//! float32 values (`vpmovqd`). The high halves hold no input: zeros,
+//! constants and what operations make of them, never read into a result.
 
 use super::kernels::{self, Fma, Fused, Kernels, R, SinCosParts};
 use super::{
@@ -55,11 +65,10 @@ impl Backend for Avx512 {
     /// mapping refuses (never expected) or a `powi` exponent is out of range.
     fn lower(program: &Program, plan: &Plan) -> Option<Compiled> {
         // What the AVX2 lowering alone emits (`jit::compile` sends such
-        // programs there): integer lanes, float32 halves of float64 vectors,
-        // spills, pointers read from the frame.
+        // programs there): integer lanes, spills, pointers read from the
+        // frame (more than 8 inputs).
         if !fits(program, plan)
             || plan.integer
-            || plan.halves
             || plan.spills()
             || plan.inputs.len() > super::GPR_INPUTS
         {
@@ -105,6 +114,20 @@ const ZMM: [Z; 32] = [
     zmm15, zmm16, zmm17, zmm18, zmm19, zmm20, zmm21, zmm22, zmm23, zmm24, zmm25, zmm26, zmm27,
     zmm28, zmm29, zmm30, zmm31,
 ];
+
+/// The low 256 bits of each of [`ZMM`], by the same numbers.
+const YMM: [AsmRegisterYmm; 32] = [
+    ymm0, ymm1, ymm2, ymm3, ymm4, ymm5, ymm6, ymm7, ymm8, ymm9, ymm10, ymm11, ymm12, ymm13, ymm14,
+    ymm15, ymm16, ymm17, ymm18, ymm19, ymm20, ymm21, ymm22, ymm23, ymm24, ymm25, ymm26, ymm27,
+    ymm28, ymm29, ymm30, ymm31,
+];
+
+/// The low half of `z`: where a float64 program's float32 values live
+/// ([`Plan::half`]), eight lanes for the eight float64 ones.
+fn low_half(z: Z) -> AsmRegisterYmm {
+    let i = ZMM.iter().position(|&r| r == z).expect("a zmm register");
+    YMM[i]
+}
 
 /// `z` written only in the lanes of mask register `k2`, `k3` or `k4`.
 fn under(z: Z, mask: u8) -> Z {
@@ -236,6 +259,9 @@ struct Emitter<'p> {
     traffic: Traffic,
     /// The current vector is the last, partial one, under the mask `k1`.
     tail: bool,
+    /// The lanes of the instruction being emitted ([`Kernels::set_lanes`]):
+    /// float32 for a float32 operation of a plan in halves, else the plan's.
+    lanes: Elem,
     /// After a `powi`: its base, and how many of its squares x^2, x^4, ...
     /// are in scratch registers 0, 1, ... (see [`Kernels::powi`]).
     squares: Option<(Z, usize)>,
@@ -243,7 +269,7 @@ struct Emitter<'p> {
     plan: &'p Plan,
     /// Byte offset in the pool of the lane numbers 0..8 (0..16 for float32),
     /// for the tail mask.
-    lanes: i32,
+    lane_numbers: i32,
     /// The program's scratch registers (`program_scratch`): values past the
     /// 16th take the registers above them.
     scratch: usize,
@@ -263,17 +289,18 @@ impl<'p> Emitter<'p> {
             resident,
             traffic: Traffic::Cached,
             tail: false,
+            lanes: plan.elem,
             squares: None,
             program,
             plan,
-            lanes: 0,
+            lane_numbers: 0,
             scratch: program_scratch(program),
         })
     }
 
     /// The pool constant at byte offset `off` broadcast to every lane.
     fn broadcast_operand(&self, off: i32) -> AsmMemoryOperand {
-        match self.plan.elem {
+        match self.lanes {
             Elem::F32 => dword_bcst(rcx + off),
             Elem::F64 => qword_bcst(rcx + off),
         }
@@ -281,7 +308,7 @@ impl<'p> Emitter<'p> {
 
     /// `dst` = the pool constant at byte offset `off` in every lane.
     fn broadcast(&mut self, dst: Z, off: i32) -> R {
-        match self.plan.elem {
+        match self.lanes {
             Elem::F32 => self.a.vbroadcastss(dst, dword_ptr(rcx + off)),
             Elem::F64 => self.a.vbroadcastsd(dst, qword_ptr(rcx + off)),
         }
@@ -361,8 +388,15 @@ impl<'p> Emitter<'p> {
                     }
                 }
             }
-            // `lower` takes no plan in halves.
-            Some(Narrow::Half) => unreachable!("float32 halves at AVX-512"),
+            // Eight float32 elements as they are stored, into the low half
+            // (a ymm write zeroes the rest).
+            Some(Narrow::Half) => {
+                let (y, src) = (low_half(z), ymmword_ptr(at(0)));
+                match tail {
+                    true => self.a.vmovups(y.k1().z(), src),
+                    false => self.a.vmovups(y, src),
+                }
+            }
         }
     }
 
@@ -438,27 +472,30 @@ impl Kernels for Emitter<'_> {
     type V = Z;
 
     fn elem(&self) -> Elem {
-        self.plan.elem
+        self.lanes
     }
 
-    /// The plan's lanes always: `lower` takes no plan in halves.
     fn set_lanes(&mut self, lanes: Elem) {
-        debug_assert_eq!(lanes, self.plan.elem);
+        self.lanes = lanes;
     }
 
-    /// Not emitted: `lower` takes no plan in halves.
-    fn widen_half(&mut self, _d: Z, _x: Z) -> Result<bool, IcedError> {
-        Ok(false)
+    /// `vcvtps2pd` of the low half's eight float32 lanes.
+    fn widen_half(&mut self, d: Z, x: Z) -> Result<bool, IcedError> {
+        self.a.vcvtps2pd(d, low_half(x))?;
+        Ok(true)
     }
 
-    /// Not emitted: `lower` takes no plan in halves.
-    fn widen_mask(&mut self, _d: Z) -> Result<bool, IcedError> {
-        Ok(false)
+    /// `vpmovsxdq` of the low half's eight dword masks.
+    fn widen_mask(&mut self, d: Z) -> Result<bool, IcedError> {
+        self.a.vpmovsxdq(d, low_half(d))?;
+        Ok(true)
     }
 
-    /// Not emitted: `lower` takes no plan in halves.
-    fn narrow_mask(&mut self, _d: Z, _mask: Z) -> Result<bool, IcedError> {
-        Ok(false)
+    /// `vpmovqd`: each qword mask truncated to its low dword, all ones or
+    /// zeros either way.
+    fn narrow_mask(&mut self, d: Z, mask: Z) -> Result<bool, IcedError> {
+        self.a.vpmovqd(low_half(d), mask)?;
+        Ok(true)
     }
 
     /// `vscalefpd` takes kd as it is.
@@ -543,7 +580,7 @@ impl Kernels for Emitter<'_> {
         self.a.mov(r11, rdx)?;
         self.a.sub(r11, rax)?;
         self.a.shr(r11, self.index_shift())?;
-        let lanes = zmmword_ptr(rcx + self.lanes);
+        let lanes = zmmword_ptr(rcx + self.lane_numbers);
         // left > lane
         match self.plan.elem {
             Elem::F32 => {
@@ -562,7 +599,7 @@ impl Kernels for Emitter<'_> {
     }
 
     fn sqrt(&mut self, d: Z, x: Z, divider: Divider) -> R {
-        match (divider, self.plan.elem) {
+        match (divider, self.lanes) {
             (_, Elem::F32) => self.a.vsqrtps(d, x),
             (Divider::Hardware, Elem::F64) => self.a.vsqrtpd(d, x),
             (Divider::Newton, Elem::F64) => self.sqrt_newton(d, x),
@@ -570,7 +607,7 @@ impl Kernels for Emitter<'_> {
     }
 
     fn compare(&mut self, compare: Compare, d: Z, x: Z, y: Z) -> R {
-        match self.plan.elem {
+        match self.lanes {
             Elem::F32 => {
                 self.a.vcmpps(k2, x, y, predicate(compare))?;
                 self.a.vpmovm2d(d, k2)
@@ -584,14 +621,14 @@ impl Kernels for Emitter<'_> {
 
     fn round(&mut self, d: Z, x: Z, rounding: Rounding) -> R {
         let imm = 8 | rounding as i32;
-        match self.plan.elem {
+        match self.lanes {
             Elem::F32 => self.a.vrndscaleps(d, x, imm),
             Elem::F64 => self.a.vrndscalepd(d, x, imm),
         }
     }
 
     fn select(&mut self, compare: Compare, d: Z, [x, y, then, other]: [Z; 4]) -> R {
-        match self.plan.elem {
+        match self.lanes {
             Elem::F32 => {
                 self.a.vcmpps(k2, x, y, predicate(compare))?;
                 self.a.vblendmps(d.k2(), other, then)
@@ -604,7 +641,7 @@ impl Kernels for Emitter<'_> {
     }
 
     fn blend(&mut self, d: Z, mask: Z, then: Z, other: Z) -> R {
-        match self.plan.elem {
+        match self.lanes {
             Elem::F32 => {
                 self.a.vpmovd2m(k2, mask)?;
                 self.a.vblendmps(d.k2(), other, then)
@@ -623,7 +660,7 @@ impl Kernels for Emitter<'_> {
     /// An unsigned comparison into `k2`.
     fn bail_above(&mut self, v: Z, limit: f64, _: Z, bail: CodeLabel) -> R {
         let limit = self.lane_k(limit);
-        match self.plan.elem {
+        match self.lanes {
             Elem::F64 => self.bail_if(v, 6, limit, self.tail, bail),
             // `JitOp::FloorDiv` and `JitOp::Mod` of float32.
             Elem::F32 => {

@@ -202,7 +202,7 @@ pub(super) trait Kernels {
     fn set_lanes(&mut self, lanes: Elem);
 
     /// `d` = the float32 lanes in the low half of `x` widened to float64
-    /// ([`Plan::halves`](crate::jit::Plan::halves)); `false` where the
+    /// ([`Plan::half`](crate::jit::Plan::half)); `false` where the
     /// backend does not emit it.
     fn widen_half(&mut self, d: Self::V, x: Self::V) -> Result<bool, IcedError>;
 
