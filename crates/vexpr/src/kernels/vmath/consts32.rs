@@ -82,18 +82,6 @@ pub(super) const ATANH32_H: [f32; 7] = [
     f32::from_bits(0x3e200aeb), // 0.1562916487455368
 ];
 
-/// tanh(a) = a + a^3 * TANH32_Q(a^2) for |a| <= 0.9 (approximation error: 0.2 * 2^-24 relative)
-pub(super) const TANH32_Q: [f32; 8] = [
-    f32::from_bits(0xbeaaaaab), // -0.3333333432674408
-    f32::from_bits(0x3e088884), // 0.1333332657814026
-    f32::from_bits(0xbd5d0bff), // -0.05396651849150658
-    f32::from_bits(0x3cb302c2), // 0.021851900964975357
-    f32::from_bits(0xbc0fc1bc), // -0.00877421721816063
-    f32::from_bits(0x3b5aea27), // 0.003340372582897544
-    f32::from_bits(0xba883318), // -0.0010391203686594963
-    f32::from_bits(0x393ee8cf), // 0.00018206539971288294
-];
-
 /// sinh(a) = a + a^3 * SINH32_S(a^2) for |a| <= 1 (approximation error: 0.0671 * 2^-24 relative)
 pub(super) const SINH32_S: [f32; 4] = [
     f32::from_bits(0x3e2aaaab), // 0.1666666716337204

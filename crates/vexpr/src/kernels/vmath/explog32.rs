@@ -14,10 +14,11 @@
 //! ones, and f32 needs shorter polynomials (about 2^-25 relative instead of
 //! 2^-54), so the same reductions as in `explog.rs` cost about a third.
 //! Where a result would lose accuracy to cancellation in f32 (log near 1,
-//! log1p, acosh near 1, the small arguments of asinh, atanh, tanh, sinh),
-//! the kernels keep the exact parts apart: `log_kernel32` takes
+//! log1p, acosh near 1, the small arguments of asinh, atanh, sinh), the
+//! kernels keep the exact parts apart: `log_kernel32` takes
 //! `log(2^k (1 + f + c))` with `f` exact and a small correction `c`, and the
-//! small arguments use odd polynomials instead of formulas that cancel.
+//! small arguments use odd polynomials instead of formulas that cancel;
+//! tanh is e / (e + 2) of an `expm1`, which does not cancel.
 
 use super::arith::Fma;
 use super::arith32::{
@@ -25,7 +26,7 @@ use super::arith32::{
 };
 use super::consts32::{
     ASINH32_H, ATANH32_H, EXP32_P, INV_LN2_32_HI, INV_LN2_32_LO, INV_LN10_32, LN2_32, LN2_32_HI,
-    LN2_32_LO, LOG10_2_32_HI, LOG10_2_32_LO, LOG32_L, SINH32_S, TANH32_Q,
+    LN2_32_LO, LOG10_2_32_HI, LOG10_2_32_LO, LOG32_L, SINH32_S,
 };
 
 const INF_BITS: u32 = 0x7f80_0000;
@@ -94,18 +95,16 @@ pub(super) fn cosh_normal<M: Fma>(x: f32) -> f32 {
     h + 0.25 / h
 }
 
-/// tanh x for every input: an odd polynomial up to |x| = 0.9, above it
-/// 1 - 2 / (e^2|x| + 1). The polynomial's range is wide so that the
-/// quotient's error, relative to 1 - quotient, stays small. No fix-up is
-/// needed: |x| is clamped to 10 (where tanh rounds to 1; inf too), and NaN
-/// passes the clamp and every operation as NaN.
+/// tanh x for every input: e / (e + 2) with e = e^(2|x|) - 1 (`expm1`'s,
+/// accurate near 0), which never cancels, so one form serves every |x| (the
+/// float64 kernel's). No fix-up is needed: |x| is clamped to 10 (where tanh
+/// rounds to 1; inf too), and NaN passes the clamp and every operation as
+/// NaN; -0 gives -0.
 #[inline(always)]
 pub(super) fn tanh<M: Fma>(x: f32) -> f32 {
     let a = abs32(x);
-    let z = a * a;
-    let small = M::madd32(z * a, horner32::<M, 8>(z, &TANH32_Q), a);
-    let e = exp_normal::<M>(2.0 * sel(a > 10.0, 10.0, a));
-    copysign32(sel(a < 0.9, small, 1.0 - 2.0 / (e + 1.0)), x)
+    let e = expm1_normal::<M>(2.0 * sel(a > 10.0, 10.0, a));
+    copysign32(e / (e + 2.0), x)
 }
 
 /// True for inputs outside the positive normal finite numbers (zeros,
