@@ -104,7 +104,6 @@ odd("ATAN32_A", mpmath.atan, mpf(7) / 16 + mpf("1e-4"), 6, "atan(u) = u + u^3 * 
 odd("ASIN32_P", mpmath.asin, mpf("0.5"), 6, "asin(t) = t + t^3 * ASIN32_P(t^2) for |t| <= 1/2")
 odd("ASINH32_H", mpmath.asinh, mpf("0.5212"), 6, "asinh(a) = a + a^3 * ASINH32_H(a^2) for |a| <= 0.5212")
 odd("ATANH32_H", mpmath.atanh, mpf("0.5"), 7, "atanh(a) = a + a^3 * ATANH32_H(a^2) for |a| <= 0.5")
-odd("SINH32_S", mpmath.sinh, mpf("1"), 4, "sinh(a) = a + a^3 * SINH32_S(a^2) for |a| <= 1")
 
 print("// ln 2 = LN2_32_HI + LN2_32_LO with a 16-bit HI: k * HI is exact for |k| < 2^8.")
 e = mpmath.floor(mpmath.log(mpmath.log(2), 2))

@@ -82,14 +82,6 @@ pub(super) const ATANH32_H: [f32; 7] = [
     f32::from_bits(0x3e200aeb), // 0.1562916487455368
 ];
 
-/// sinh(a) = a + a^3 * SINH32_S(a^2) for |a| <= 1 (approximation error: 0.0671 * 2^-24 relative)
-pub(super) const SINH32_S: [f32; 4] = [
-    f32::from_bits(0x3e2aaaab), // 0.1666666716337204
-    f32::from_bits(0x3c08888f), // 0.008333339355885983
-    f32::from_bits(0x39500480), // 0.00019838102161884308
-    f32::from_bits(0x363c5387), // 2.806280235745362e-06
-];
-
 // ln 2 = LN2_32_HI + LN2_32_LO with a 16-bit HI: k * HI is exact for |k| < 2^8.
 pub(super) const LN2_32_HI: f32 = f32::from_bits(0x3f317200); // 0.693145751953125
 pub(super) const LN2_32_LO: f32 = f32::from_bits(0x35bfbe8e); // 1.428606765330187e-06

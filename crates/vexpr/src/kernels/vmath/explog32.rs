@@ -14,11 +14,11 @@
 //! ones, and f32 needs shorter polynomials (about 2^-25 relative instead of
 //! 2^-54), so the same reductions as in `explog.rs` cost about a third.
 //! Where a result would lose accuracy to cancellation in f32 (log near 1,
-//! log1p, acosh near 1, the small arguments of asinh, atanh, sinh), the
+//! log1p, acosh near 1, the small arguments of asinh and atanh), the
 //! kernels keep the exact parts apart: `log_kernel32` takes
 //! `log(2^k (1 + f + c))` with `f` exact and a small correction `c`, and the
 //! small arguments use odd polynomials instead of formulas that cancel;
-//! tanh is e / (e + 2) of an `expm1`, which does not cancel.
+//! sinh and tanh are formulas of an `expm1` that do not cancel.
 
 use super::arith::Fma;
 use super::arith32::{
@@ -26,7 +26,7 @@ use super::arith32::{
 };
 use super::consts32::{
     ASINH32_H, ATANH32_H, EXP32_P, INV_LN2_32_HI, INV_LN2_32_LO, INV_LN10_32, LN2_32, LN2_32_HI,
-    LN2_32_LO, LOG10_2_32_HI, LOG10_2_32_LO, LOG32_L, SINH32_S,
+    LN2_32_LO, LOG10_2_32_HI, LOG10_2_32_LO, LOG32_L,
 };
 
 const INF_BITS: u32 = 0x7f80_0000;
@@ -77,15 +77,12 @@ pub(super) fn expm1_normal<M: Fma>(x: f32) -> f32 {
     sel(abs32(x) < 2.0e-8, x, res)
 }
 
-/// sinh x for |x| <= 87: an odd polynomial up to 1, above it
-/// h - 1/(4h) with h = e^|x| / 2.
+/// sinh x for |x| <= 87: h + h / (2h + 1) with h = (e^|x| - 1) / 2, both
+/// terms positive, so one form serves every |x| (the float64 kernel's).
 #[inline(always)]
 pub(super) fn sinh_normal<M: Fma>(x: f32) -> f32 {
-    let a = abs32(x);
-    let z = a * a;
-    let small = M::madd32(z * a, horner32::<M, 4>(z, &SINH32_S), a);
-    let h = 0.5 * exp_normal::<M>(a);
-    copysign32(sel(a <= 1.0, small, h - 0.25 / h), x)
+    let h = 0.5 * expm1_normal::<M>(abs32(x));
+    copysign32(h + h / M::madd32(2.0, h, 1.0), x)
 }
 
 /// cosh x for |x| <= 87: h + 1/(4h) with h = e^|x| / 2.
