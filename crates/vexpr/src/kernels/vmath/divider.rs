@@ -25,6 +25,7 @@
 //! NaNs and extreme exponents therefore take the hardware path, and so
 //! produce exactly its bits.
 
+use super::avx512::{load_pd, load_pd_partial, store_pd, store_pd_partial};
 use std::arch::x86_64::*;
 
 /// The Newton square root covers x in [2^-900, 2^900]: Tuckerman's residuals
@@ -55,17 +56,17 @@ pub(super) fn sqrt_f64(x: &[f64], out: &mut [f64]) {
     // Of every three vectors, one to the divider and two to Newton's method.
     let mut k = 0;
     while k + 3 <= x.len() {
-        let (a, b, c) = (load(&x[k]), load(&x[k + 1]), load(&x[k + 2]));
-        store(&mut out[k], _mm512_sqrt_pd(a));
-        store(&mut out[k + 1], sqrt_newton(b));
-        store(&mut out[k + 2], sqrt_newton(c));
+        let (a, b, c) = (load_pd(&x[k]), load_pd(&x[k + 1]), load_pd(&x[k + 2]));
+        store_pd(&mut out[k], _mm512_sqrt_pd(a));
+        store_pd(&mut out[k + 1], sqrt_newton(b));
+        store_pd(&mut out[k + 2], sqrt_newton(c));
         k += 3;
     }
     for (x, out) in x[k..].iter().zip(&mut out[k..]) {
-        store(out, sqrt_newton(load(x)));
+        store_pd(out, sqrt_newton(load_pd(x)));
     }
     if !x_tail.is_empty() {
-        store_partial(out_tail, _mm512_sqrt_pd(load_partial(x_tail)));
+        store_pd_partial(out_tail, _mm512_sqrt_pd(load_pd_partial(x_tail)));
     }
 }
 
@@ -83,60 +84,20 @@ pub(super) fn div_f64(a: &[f64], b: &[f64], out: &mut [f64]) {
     // Of every two vectors, one to the divider and one to Newton's method.
     let mut k = 0;
     while k + 2 <= a.len() {
-        let (a0, b0) = (load(&a[k]), load(&b[k]));
-        let (a1, b1) = (load(&a[k + 1]), load(&b[k + 1]));
-        store(&mut out[k], _mm512_div_pd(a0, b0));
-        store(&mut out[k + 1], div_newton(a1, b1));
+        let (a0, b0) = (load_pd(&a[k]), load_pd(&b[k]));
+        let (a1, b1) = (load_pd(&a[k + 1]), load_pd(&b[k + 1]));
+        store_pd(&mut out[k], _mm512_div_pd(a0, b0));
+        store_pd(&mut out[k + 1], div_newton(a1, b1));
         k += 2;
     }
     if k < a.len() {
-        store(&mut out[k], div_newton(load(&a[k]), load(&b[k])));
+        store_pd(&mut out[k], div_newton(load_pd(&a[k]), load_pd(&b[k])));
     }
     if !a_tail.is_empty() {
         // The lanes past the tail load as 0 and give 0/0 = NaN, never stored.
-        let (x, y) = (load_partial(a_tail), load_partial(b_tail));
-        store_partial(out_tail, _mm512_div_pd(x, y));
+        let (x, y) = (load_pd_partial(a_tail), load_pd_partial(b_tail));
+        store_pd_partial(out_tail, _mm512_div_pd(x, y));
     }
-}
-
-/// The 8 lanes of `x`.
-#[inline]
-#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
-fn load(x: &[f64; 8]) -> __m512d {
-    // SAFETY: `x` is 8 readable f64, the 64 bytes an unaligned load reads.
-    unsafe { _mm512_loadu_pd(x.as_ptr()) }
-}
-
-/// Writes the 8 lanes of `v` to `out`.
-#[inline]
-#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
-fn store(out: &mut [f64; 8], v: __m512d) {
-    // SAFETY: `out` is 8 writable f64, the 64 bytes an unaligned store writes.
-    unsafe { _mm512_storeu_pd(out.as_mut_ptr(), v) }
-}
-
-/// The first `min(x.len(), 8)` lanes from `x`, zeros in the others.
-#[inline]
-#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
-fn load_partial(x: &[f64]) -> __m512d {
-    // SAFETY: the mask enables only the lanes below `x.len()`, which lie in
-    // `x`; a masked-off lane is not accessed (AVX-512 suppresses its faults).
-    unsafe { _mm512_maskz_loadu_pd(lanes(x.len()), x.as_ptr()) }
-}
-
-/// Writes the first `min(out.len(), 8)` lanes of `v` to `out`.
-#[inline]
-#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
-fn store_partial(out: &mut [f64], v: __m512d) {
-    // SAFETY: the mask enables only the lanes below `out.len()`, which lie in
-    // `out`; a masked-off lane is neither read nor written.
-    unsafe { _mm512_mask_storeu_pd(out.as_mut_ptr(), lanes(out.len()), v) }
-}
-
-/// The mask of the first `min(k, 8)` lanes.
-#[inline(always)]
-fn lanes(k: usize) -> __mmask8 {
-    if k >= 8 { 0xff } else { (1u8 << k) - 1 }
 }
 
 /// Correctly rounded square roots of 8 lanes without the divider.

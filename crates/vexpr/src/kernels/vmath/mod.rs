@@ -56,17 +56,25 @@
 //! Float64 `sqrt` and division (`div_f64`, the kernel of `/`) are correctly
 //! rounded; on AVX-512 they are written with intrinsics in `divider.rs`, where
 //! the hardware divider and an exactly checked Newton iteration share the
-//! vectors.
+//! vectors. Float64 `log1p`, `arcsinh` and `arctanh` at AVX-512 are written
+//! with intrinsics too (`logtable.rs`): a logarithm of a two-double argument
+//! from a 16-entry table, without the divisions and the square root of their
+//! lane functions. `avx512.rs` has the loads and stores of these kernels.
 
 mod arith;
 mod arith32;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 mod consts;
 mod consts32;
+#[cfg(target_arch = "x86_64")]
+mod consts_log;
 mod consts_pow32;
 #[cfg(target_arch = "x86_64")]
 mod divider;
 mod explog;
 mod explog32;
+mod logtable;
 mod pow;
 mod pow32;
 mod remainder;
@@ -302,6 +310,14 @@ macro_rules! table {
         pub(crate) static $t: Unary<$ty> =
     variants!(Unary, (x: &[$ty], out: &mut [$ty]), { map1!(x, out, |$v| $f) });
     };
+    // At AVX-512 the kernel `$avx512` instead.
+    ($t:ident: $ty:ty => |$v:ident| $f:expr, avx512: $avx512:path) => {
+        pub(crate) static $t: Unary<$ty> = Unary {
+            #[cfg(target_arch = "x86_64")]
+            avx512: $avx512,
+    ..variants!(Unary, (x: &[$ty], out: &mut [$ty]), { map1!(x, out, |$v| $f) })
+        };
+    };
     ($t:ident: $ty:ty => |$v:ident| $fast:expr, $needs_full:expr, $full:expr) => {
         pub(crate) static $t: Unary<$ty> = variants!(
             Unary,
@@ -317,9 +333,9 @@ macro_rules! table {
 /// but those where `$f32needs` holds, which get `$lm::$lf` on the widened
 /// input, rounded once (exact for every input).
 macro_rules! unary32 {
-    ($(#[$doc:meta])* $f64:ident, $t64:ident, $f32:ident, $t32:ident => $lm:ident :: $lf:ident,
-        |$v:ident| $f32fast:expr, $f32needs:expr) => {
-        table!($t64: f64 => |v| $lm::$lf::<M>(v));
+    ($(#[$doc:meta])* $f64:ident, $t64:ident, $f32:ident, $t32:ident => $lm:ident :: $lf:ident
+        $(/ avx512: $avx512:path)?, |$v:ident| $f32fast:expr, $f32needs:expr) => {
+        table!($t64: f64 => |v| $lm::$lf::<M>(v) $(, avx512: $avx512)?);
         table!($t32: f32 => |$v| $f32fast, $f32needs, $lm::$lf::<M>($v as f64) as f32);
         entry_points!($(#[$doc])* $f64, $t64, $f32, $t32);
     };
@@ -391,7 +407,7 @@ unary32!(
 );
 unary32!(
     /// log(1 + x), accurate near 0.
-    log1p_f64, LOG1P_F64, log1p_f32, LOG1P_F32 => explog::log1p,
+    log1p_f64, LOG1P_F64, log1p_f32, LOG1P_F32 => explog::log1p / avx512: logtable::avx512::log1p,
     |v| explog32::log1p_normal::<M>(v), explog32::log1p_needs_full(v)
 );
 unary32!(
@@ -428,7 +444,7 @@ unary32!(
 );
 unary32!(
     /// Inverse hyperbolic sine.
-    arcsinh_f64, ARCSINH_F64, arcsinh_f32, ARCSINH_F32 => explog::asinh,
+    arcsinh_f64, ARCSINH_F64, arcsinh_f32, ARCSINH_F32 => explog::asinh / avx512: logtable::avx512::asinh,
     |v| explog32::asinh_normal::<M>(v), explog32::not_finite(v)
 );
 unary32!(
@@ -438,7 +454,7 @@ unary32!(
 );
 unary32!(
     /// Inverse hyperbolic tangent; ±inf at ±1, NaN outside [-1, 1].
-    arctanh_f64, ARCTANH_F64, arctanh_f32, ARCTANH_F32 => explog::atanh,
+    arctanh_f64, ARCTANH_F64, arctanh_f32, ARCTANH_F32 => explog::atanh / avx512: logtable::avx512::atanh,
     |v| explog32::atanh_normal::<M>(v), explog32::atanh_needs_full(v)
 );
 

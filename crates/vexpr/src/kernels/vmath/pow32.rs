@@ -93,6 +93,9 @@ pub(super) fn pow_f32_ordinary<M: Fma>(x: f64, y: f64) -> f64 {
 pub(super) mod avx512 {
     use super::super::arith::HwFma;
     use super::super::arith::SHIFT;
+    use super::super::avx512::{
+        first_lanes, load_ps, load_ps_partial, store_ps, store_ps_partial, table16,
+    };
     use super::super::explog;
     use super::{EXP2_P, EXP2_T, INV_C, LOG2_C, LOG2_Q, OFF_BITS, T_MAX, pow_f32_needs_full};
     use core::arch::x86_64::*;
@@ -119,9 +122,9 @@ pub(super) mod avx512 {
         let n = x.len().min(y.len()).min(out.len());
         let exp2_t = EXP2_T.map(f64::from_bits);
         let tables = Tables {
-            inv_c: [load_pd(&INV_C, 0), load_pd(&INV_C, 8)],
-            log2_c: [load_pd(&LOG2_C, 0), load_pd(&LOG2_C, 8)],
-            exp2_t: [load_pd(&exp2_t, 0), load_pd(&exp2_t, 8)],
+            inv_c: table16(&INV_C),
+            log2_c: table16(&LOG2_C),
+            exp2_t: table16(&exp2_t),
         };
         let blocks = x[..n].chunks(BLOCK).zip(y[..n].chunks(BLOCK));
         for ((xb, yb), ob) in blocks.zip(out[..n].chunks_mut(BLOCK)) {
@@ -130,16 +133,15 @@ pub(super) mod avx512 {
             let (o8, o_tail) = ob.as_chunks_mut::<8>();
             let mut special: __mmask8 = 0;
             for ((x, y), o) in x8.iter().zip(y8).zip(o8) {
-                let (x, y) = (_mm512_cvtps_pd(load(x)), _mm512_cvtps_pd(load(y)));
+                let (x, y) = (_mm512_cvtps_pd(load_ps(x)), _mm512_cvtps_pd(load_ps(y)));
                 special |= needs_full(x, y);
-                store(o, _mm512_cvtpd_ps(pow(&tables, x, y)));
+                store_ps(o, _mm512_cvtpd_ps(pow(&tables, x, y)));
             }
             if !x_tail.is_empty() {
-                let lanes = (1u8 << x_tail.len()) - 1;
-                let x = _mm512_cvtps_pd(load_partial(x_tail, lanes));
-                let y = _mm512_cvtps_pd(load_partial(y_tail, lanes));
-                special |= needs_full(x, y) & lanes;
-                store_partial(o_tail, lanes, _mm512_cvtpd_ps(pow(&tables, x, y)));
+                let x = _mm512_cvtps_pd(load_ps_partial(x_tail));
+                let y = _mm512_cvtps_pd(load_ps_partial(y_tail));
+                special |= needs_full(x, y) & first_lanes(x_tail.len());
+                store_ps_partial(o_tail, _mm512_cvtpd_ps(pow(&tables, x, y)));
             }
             if special != 0 {
                 for ((o, &a), &b) in ob.iter_mut().zip(xb).zip(yb) {
@@ -149,52 +151,6 @@ pub(super) mod avx512 {
                 }
             }
         }
-    }
-
-    /// The 8 lanes of `x`.
-    #[inline]
-    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
-    fn load(x: &[f32; 8]) -> __m256 {
-        // SAFETY: `x` is 8 readable f32, the 32 bytes an unaligned load reads.
-        unsafe { _mm256_loadu_ps(x.as_ptr()) }
-    }
-
-    /// Writes the 8 lanes of `v` to `out`.
-    #[inline]
-    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
-    fn store(out: &mut [f32; 8], v: __m256) {
-        // SAFETY: `out` is 8 writable f32, the 32 bytes an unaligned store writes.
-        unsafe { _mm256_storeu_ps(out.as_mut_ptr(), v) }
-    }
-
-    /// The lanes of `x` that `lanes` enables (those below `x.len()` < 8),
-    /// zeros in the others.
-    #[inline]
-    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
-    fn load_partial(x: &[f32], lanes: __mmask8) -> __m256 {
-        debug_assert_eq!(u32::from(lanes), (1u32 << x.len()) - 1);
-        // SAFETY: `lanes` enables only the lanes below `x.len()`, which lie in
-        // `x`; a masked-off lane is not accessed (AVX-512 suppresses its faults).
-        unsafe { _mm256_maskz_loadu_ps(lanes, x.as_ptr()) }
-    }
-
-    /// Writes the lanes of `v` that `lanes` enables (those below
-    /// `out.len()` < 8) to `out`.
-    #[inline]
-    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
-    fn store_partial(out: &mut [f32], lanes: __mmask8, v: __m256) {
-        debug_assert_eq!(u32::from(lanes), (1u32 << out.len()) - 1);
-        // SAFETY: as in `load_partial`; a masked-off lane is neither read nor written.
-        unsafe { _mm256_mask_storeu_ps(out.as_mut_ptr(), lanes, v) }
-    }
-
-    /// Eight lanes of `table` from `start`.
-    #[inline]
-    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
-    fn load_pd(table: &[f64; 16], start: usize) -> __m512d {
-        let lanes = &table[start..start + 8];
-        // SAFETY: `lanes` is 8 readable f64, the 64 bytes the load reads.
-        unsafe { _mm512_loadu_pd(lanes.as_ptr()) }
     }
 
     /// The lanes `super::pow_f32_needs_full` is true for.

@@ -1,0 +1,90 @@
+//! Loads and stores of the AVX-512 kernels written with intrinsics
+//! (`divider.rs`, `pow32.rs`, `logtable.rs`): the only `unsafe` they need,
+//! each with the invariant that makes it sound.
+//!
+//! In: slices, or arrays of one vector's lanes. Out: vectors (8 f64 in a
+//! `zmm`, 8 f32 in a `ymm`), or the slice written. A partial access touches
+//! only the lanes below the slice's length (at most 8); the others load as 0.
+
+use std::arch::x86_64::*;
+
+/// The mask of the first `min(len, 8)` lanes.
+#[inline(always)]
+pub(super) fn first_lanes(len: usize) -> __mmask8 {
+    if len >= 8 { 0xff } else { (1u8 << len) - 1 }
+}
+
+/// The 8 lanes of `x`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn load_pd(x: &[f64; 8]) -> __m512d {
+    // SAFETY: `x` is 8 readable f64, the 64 bytes an unaligned load reads.
+    unsafe { _mm512_loadu_pd(x.as_ptr()) }
+}
+
+/// Writes the 8 lanes of `v` to `out`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn store_pd(out: &mut [f64; 8], v: __m512d) {
+    // SAFETY: `out` is 8 writable f64, the 64 bytes an unaligned store writes.
+    unsafe { _mm512_storeu_pd(out.as_mut_ptr(), v) }
+}
+
+/// The first `min(x.len(), 8)` lanes from `x`, zeros in the others.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn load_pd_partial(x: &[f64]) -> __m512d {
+    // SAFETY: the mask enables only the lanes below `x.len()`, which lie in
+    // `x`; a masked-off lane is not accessed (AVX-512 suppresses its faults).
+    unsafe { _mm512_maskz_loadu_pd(first_lanes(x.len()), x.as_ptr()) }
+}
+
+/// Writes the first `min(out.len(), 8)` lanes of `v` to `out`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn store_pd_partial(out: &mut [f64], v: __m512d) {
+    // SAFETY: the mask enables only the lanes below `out.len()`, which lie in
+    // `out`; a masked-off lane is neither read nor written.
+    unsafe { _mm512_mask_storeu_pd(out.as_mut_ptr(), first_lanes(out.len()), v) }
+}
+
+/// The 8 lanes of `x`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn load_ps(x: &[f32; 8]) -> __m256 {
+    // SAFETY: `x` is 8 readable f32, the 32 bytes an unaligned load reads.
+    unsafe { _mm256_loadu_ps(x.as_ptr()) }
+}
+
+/// Writes the 8 lanes of `v` to `out`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn store_ps(out: &mut [f32; 8], v: __m256) {
+    // SAFETY: `out` is 8 writable f32, the 32 bytes an unaligned store writes.
+    unsafe { _mm256_storeu_ps(out.as_mut_ptr(), v) }
+}
+
+/// The first `min(x.len(), 8)` lanes from `x`, zeros in the others.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn load_ps_partial(x: &[f32]) -> __m256 {
+    // SAFETY: as in `load_pd_partial`.
+    unsafe { _mm256_maskz_loadu_ps(first_lanes(x.len()), x.as_ptr()) }
+}
+
+/// Writes the first `min(out.len(), 8)` lanes of `v` to `out`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn store_ps_partial(out: &mut [f32], v: __m256) {
+    // SAFETY: as in `store_pd_partial`.
+    unsafe { _mm256_mask_storeu_ps(out.as_mut_ptr(), first_lanes(out.len()), v) }
+}
+
+/// A 16-entry table as two registers, the operands of one `vpermt2pd`
+/// lookup (`_mm512_permutex2var_pd`, which reads the index's low 4 bits).
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn table16(table: &[f64; 16]) -> [__m512d; 2] {
+    let (halves, _) = table.as_chunks::<8>();
+    [load_pd(&halves[0]), load_pd(&halves[1])]
+}
