@@ -83,6 +83,15 @@ def hex64(v):
     return "0x%016x" % bits(v)
 
 
+def print_table(name, doc, values):
+    """Prints `doc` and `values` as a Rust array of exact f64 bit patterns."""
+    print(doc)
+    print(f"pub(super) const {name}: [f64; {len(values)}] = [")
+    for v in values:
+        print(f"    f64::from_bits({hex64(v)}), // {f64(v)!r}")
+    print("];")
+
+
 def main():
     inv_c, z_lo, z_hi = intervals()
     log2_c = [mpf(f64(-mpmath.log(inv, 2))) for inv in inv_c]
@@ -103,17 +112,9 @@ def main():
     print("/// exponent k and, in its top four mantissa bits, the interval of m.")
     print(f"pub(super) const OFF_BITS: u64 = 0x{OFF_BITS:016x};")
     print()
-    print("/// 1 / c for the middle c of each interval (exactly 1 for the one holding 1).")
-    print("pub(super) const INV_C: [f64; 16] = [")
-    for v in inv_c:
-        print(f"    f64::from_bits({hex64(v)}), // {f64(v)!r}")
-    print("];")
+    print_table("INV_C", "/// 1 / c for the middle c of each interval (exactly 1 for the one holding 1).", inv_c)
     print()
-    print("/// -log2(INV_C[i]), correctly rounded.")
-    print("pub(super) const LOG2_C: [f64; 16] = [")
-    for v in log2_c:
-        print(f"    f64::from_bits({hex64(v)}), // {f64(v)!r}")
-    print("];")
+    print_table("LOG2_C", "/// -log2(INV_C[i]), correctly rounded.", log2_c)
     print()
     print(f"/// log2(1 + z) = z * LOG2_Q(z) for z in [{float(z_lo):.6f}, {float(z_hi):.6f}]")
     print(f"/// (approximation error: 2^{log_err:.1f} relative)")

@@ -1,6 +1,7 @@
-//! Loads and stores of the AVX-512 kernels written with intrinsics
-//! (`divider.rs`, `pow32.rs`, `logtable.rs`): the only `unsafe` they need,
-//! each with the invariant that makes it sound.
+//! What the AVX-512 kernels written with intrinsics share (`divider.rs`,
+//! `pow32.rs`, `logtable.rs`, `hyperbolic.rs`): their loads and stores, the
+//! only `unsafe` they need, each with the invariant that makes it sound, and
+//! the slice loop with a scalar pass for rare lanes, [`map_pd`].
 //!
 //! In: slices, or arrays of one vector's lanes. Out: vectors (8 f64 in a
 //! `zmm`, 8 f32 in a `ymm`), or the slice written. A partial access touches
@@ -87,4 +88,49 @@ pub(super) fn store_ps_partial(out: &mut [f32], v: __m256) {
 pub(super) fn table16(table: &[f64; 16]) -> [__m512d; 2] {
     let (halves, _) = table.as_chunks::<8>();
     [load_pd(&halves[0]), load_pd(&halves[1])]
+}
+
+/// Lanes per block of [`map_pd`]: the vector pass writes a block, then the
+/// rare lanes it marks are recomputed while the block is in cache.
+const BLOCK: usize = 512;
+
+/// `out[i] = f(x[i])` for the shorter length: `lanes` gives eight results
+/// and the mask of the lanes it does not cover, which `full` recomputes one
+/// at a time (as `map1_fixup!` does for the lane functions).
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn map_pd(
+    x: &[f64],
+    out: &mut [f64],
+    lanes: impl Fn(__m512d) -> (__m512d, __mmask8),
+    full: impl Fn(f64) -> f64,
+) {
+    let n = x.len().min(out.len());
+    for (xb, ob) in x[..n].chunks(BLOCK).zip(out[..n].chunks_mut(BLOCK)) {
+        let (x8, x_tail) = xb.as_chunks::<8>();
+        let (o8, o_tail) = ob.as_chunks_mut::<8>();
+        let mut special: __mmask8 = 0;
+        for (x, o) in x8.iter().zip(o8) {
+            let (v, s) = lanes(load_pd(x));
+            special |= s;
+            store_pd(o, v);
+        }
+        if !x_tail.is_empty() {
+            let (v, s) = lanes(load_pd_partial(x_tail));
+            special |= s & first_lanes(x_tail.len());
+            store_pd_partial(o_tail, v);
+        }
+        if special != 0 {
+            // Each vector again, but only the marked lanes are written: the
+            // test is the vector pass's, on the same bits.
+            for (x, o) in xb.chunks(8).zip(ob.chunks_mut(8)) {
+                let (_, s) = lanes(load_pd_partial(x));
+                for (i, (o, &v)) in o.iter_mut().zip(x).enumerate() {
+                    if s & (1 << i) != 0 {
+                        *o = full(v);
+                    }
+                }
+            }
+        }
+    }
 }

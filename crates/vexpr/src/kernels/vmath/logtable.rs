@@ -49,18 +49,12 @@
 #[cfg(target_arch = "x86_64")]
 pub(super) mod avx512 {
     use super::super::arith::HwFma;
-    use super::super::avx512::{
-        first_lanes, load_pd, load_pd_partial, store_pd, store_pd_partial, table16,
-    };
+    use super::super::avx512::{map_pd, table16};
     use super::super::consts::{LN2_HI, LN2_LO};
     use super::super::consts_log::{LN_C_HI, LN_C_LO, LN1P_Q};
     use super::super::consts_pow32::{INV_C, OFF_BITS};
     use super::super::explog;
     use core::arch::x86_64::*;
-
-    /// Lanes per block: the vector pass writes a block, then the rare lanes
-    /// it marks are recomputed while the block is in cache.
-    const BLOCK: usize = 512;
 
     const SIGN: i64 = i64::MIN;
 
@@ -74,64 +68,32 @@ pub(super) mod avx512 {
     /// `ln(1 + x[i])` into `out[i]`.
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
     pub(in super::super) fn log1p(x: &[f64], out: &mut [f64]) {
-        map(x, out, |t, x| log1p_lanes(t, x), explog::log1p::<HwFma>)
+        let t = tables();
+        map_pd(x, out, |x| log1p_lanes(&t, x), explog::log1p::<HwFma>)
     }
 
     /// `asinh(x[i])` into `out[i]`.
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
     pub(in super::super) fn asinh(x: &[f64], out: &mut [f64]) {
-        map(x, out, |t, x| asinh_lanes(t, x), explog::asinh::<HwFma>)
+        let t = tables();
+        map_pd(x, out, |x| asinh_lanes(&t, x), explog::asinh::<HwFma>)
     }
 
     /// `atanh(x[i])` into `out[i]`.
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
     pub(in super::super) fn atanh(x: &[f64], out: &mut [f64]) {
-        map(x, out, |t, x| atanh_lanes(t, x), explog::atanh::<HwFma>)
+        let t = tables();
+        map_pd(x, out, |x| atanh_lanes(&t, x), explog::atanh::<HwFma>)
     }
 
-    /// `out[i] = f(x[i])`: `lanes` gives eight results and the mask of the
-    /// lanes it does not cover (none for `log1p` and `atanh`), which `full`
-    /// recomputes one at a time.
+    /// The tables of `ln_sum`, loaded.
     #[inline]
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
-    fn map(
-        x: &[f64],
-        out: &mut [f64],
-        lanes: impl Fn(&Tables, __m512d) -> (__m512d, __mmask8),
-        full: impl Fn(f64) -> f64,
-    ) {
-        let n = x.len().min(out.len());
-        let tables = Tables {
+    fn tables() -> Tables {
+        Tables {
             inv_c: table16(&INV_C),
             ln_c_hi: table16(&LN_C_HI),
             ln_c_lo: table16(&LN_C_LO),
-        };
-        for (xb, ob) in x[..n].chunks(BLOCK).zip(out[..n].chunks_mut(BLOCK)) {
-            let (x8, x_tail) = xb.as_chunks::<8>();
-            let (o8, o_tail) = ob.as_chunks_mut::<8>();
-            let mut special: __mmask8 = 0;
-            for (x, o) in x8.iter().zip(o8) {
-                let (v, s) = lanes(&tables, load_pd(x));
-                special |= s;
-                store_pd(o, v);
-            }
-            if !x_tail.is_empty() {
-                let (v, s) = lanes(&tables, load_pd_partial(x_tail));
-                special |= s & first_lanes(x_tail.len());
-                store_pd_partial(o_tail, v);
-            }
-            if special != 0 {
-                // Each lane again, but only the marked ones are written: the
-                // test is the vector one's, on the same bits.
-                for (x, o) in xb.chunks(8).zip(ob.chunks_mut(8)) {
-                    let (_, s) = lanes(&tables, load_pd_partial(x));
-                    for (i, (o, &v)) in o.iter_mut().zip(x).enumerate() {
-                        if s & (1 << i) != 0 {
-                            *o = full(v);
-                        }
-                    }
-                }
-            }
         }
     }
 
@@ -367,36 +329,8 @@ pub(super) mod avx512 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{ARCSINH_F64, ARCTANH_F64, LOG1P_F64, Level, Unary};
-
-    // glibc's, through the C library std links: below 1 ulp everywhere
-    // (Rust's own `asinh` and `atanh` are not glibc's and lose accuracy near
-    // the ends of their ranges).
-    unsafe extern "C" {
-        #[link_name = "log1p"]
-        fn glibc_log1p(x: f64) -> f64;
-        #[link_name = "asinh"]
-        fn glibc_asinh(x: f64) -> f64;
-        #[link_name = "atanh"]
-        fn glibc_atanh(x: f64) -> f64;
-    }
-
-    /// Distance in ulps, counting across zero; NaN is 0 from NaN and far
-    /// from anything else, and -0 is an ulp from +0.
-    fn ulps(a: f64, b: f64) -> u64 {
-        if a.is_nan() || b.is_nan() {
-            return if a.is_nan() && b.is_nan() {
-                0
-            } else {
-                u64::MAX
-            };
-        }
-        let key = |v: f64| {
-            let b = v.to_bits() as i128;
-            if b >> 63 == 0 { b } else { (1 << 63) - b - 1 }
-        };
-        (key(a) - key(b)).unsigned_abs() as u64
-    }
+    use super::super::tests::{check_against_glibc, glibc, mixed_inputs};
+    use super::super::{ARCSINH_F64, ARCTANH_F64, LOG1P_F64};
 
     /// Inputs over every range the kernels treat apart: any bit pattern,
     /// |x| from 2^-60 to 2^40 on a log scale (both signs), next to 0 where
@@ -404,112 +338,34 @@ mod tests {
     /// log1p's -1), each table interval of 1 + x, and special values mixed
     /// among ordinary lanes in the same blocks.
     fn inputs() -> Vec<f64> {
-        let mut next = crate::testing::xorshift(0x2545_F491_4F6C_DD1D);
         let specials = [
-            0.0,
-            -0.0,
-            1.0,
-            -1.0,
             -1.5,
-            5e-324,
             -f64::MIN_POSITIVE,
             2f64.powi(500),
             -2f64.powi(500) * (1.0 - f64::EPSILON),
-            f64::MAX,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NAN,
-            -f64::NAN,
         ];
-        let mut x = Vec::new();
-        for i in 0..1_200_000 {
-            let r = next();
-            let unit = (r >> 11) as f64 / (1u64 << 53) as f64;
-            let sign = if r & 1 == 0 { 1.0 } else { -1.0 };
-            let v = match i % 6 {
+        mixed_inputs(
+            0x2545_F491_4F6C_DD1D,
+            &specials,
+            |i, r, unit, sign| match i % 6 {
                 0 => f64::from_bits(r),
                 1 => sign * (unit * 100.0 - 60.0).exp2(),
                 2 => sign * unit * 2.0f64.powi(-20),
                 3 => sign * (1.0 - (unit * 53.0).exp2() * f64::EPSILON / 2.0),
                 4 => unit * 2.0 - 0.5,
                 _ => sign * unit * 20.0,
-            };
-            x.push(v);
-            if i % 89 == 0 {
-                x.push(specials[i / 89 % specials.len()]);
-            }
-        }
-        x
+            },
+        )
     }
 
-    type Case = (
-        &'static str,
-        &'static Unary<f64>,
-        unsafe extern "C" fn(f64) -> f64,
-    );
-
-    const CASES: [Case; 3] = [
-        ("log1p", &LOG1P_F64, glibc_log1p),
-        ("arcsinh", &ARCSINH_F64, glibc_asinh),
-        ("arctanh", &ARCTANH_F64, glibc_atanh),
-    ];
-
-    /// At every level each lane is within 2 ulps of glibc (so within 3 of the
-    /// exact result, inside the bound of 4; the mpmath data in `tests.rs`
-    /// measures the error itself), NaN where glibc gives NaN, the same zero,
-    /// the same infinity, and almost all lanes are glibc's bits or an ulp
-    /// off.
+    /// Within 2 ulps of glibc (so within 3 of the exact result, inside the
+    /// bound of 4; the mpmath data in `tests.rs` measures the error itself),
+    /// at every level, every lane on its own.
     #[test]
     fn within_two_ulps_of_glibc_at_every_level() {
         let x = inputs();
-        let mut out = vec![0.0; x.len()];
-        for (name, kernel, glibc) in CASES {
-            for level in Level::supported() {
-                kernel.run(level, &x, &mut out);
-                let mut far = 0usize;
-                for (&v, &got) in x.iter().zip(&out) {
-                    // SAFETY: a pure C function of one double.
-                    let want = unsafe { glibc(v) };
-                    let d = ulps(got, want);
-                    assert!(
-                        d <= 2 && (want != 0.0 || got.to_bits() == want.to_bits()),
-                        "{level:?}: {name}({v:e}) = {got:e} but glibc gives {want:e}"
-                    );
-                    far += usize::from(d > 1);
-                }
-                assert!(
-                    far * 1000 < x.len(),
-                    "{level:?}: {name}: {far} of {} lanes 2 ulps from glibc",
-                    x.len()
-                );
-            }
-        }
-    }
-
-    /// Every length and start gives each lane the bits of the long run: the
-    /// partial last vector and the lanes left to the scalar pass (asinh's
-    /// |x| >= 2^500) do not depend on their neighbours.
-    #[test]
-    fn lanes_do_not_depend_on_their_neighbours() {
-        let x = inputs();
-        let x = &x[..4000];
-        for (name, kernel, _) in CASES {
-            for level in Level::supported() {
-                let mut whole = vec![0.0; x.len()];
-                kernel.run(level, x, &mut whole);
-                for len in 0..=40 {
-                    for start in [0, 3, 89 * 7, 89 * 7 + 5] {
-                        let range = start..start + len;
-                        let mut part = vec![0.0; len];
-                        kernel.run(level, &x[range.clone()], &mut part);
-                        let same = part
-                            .iter()
-                            .zip(&whole[range])
-                            .all(|(p, w)| p.to_bits() == w.to_bits() || (p.is_nan() && w.is_nan()));
-                        assert!(same, "{level:?}: {name}: {len} lanes from {start}");
-                    }
-                }
-            }
-        }
+        check_against_glibc("log1p", &LOG1P_F64, glibc::log1p, &x, 2);
+        check_against_glibc("arcsinh", &ARCSINH_F64, glibc::asinh, &x, 2);
+        check_against_glibc("arctanh", &ARCTANH_F64, glibc::atanh, &x, 2);
     }
 }

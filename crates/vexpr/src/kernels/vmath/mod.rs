@@ -59,7 +59,9 @@
 //! vectors. Float64 `log1p`, `arcsinh` and `arctanh` at AVX-512 are written
 //! with intrinsics too (`logtable.rs`): a logarithm of a two-double argument
 //! from a 16-entry table, without the divisions and the square root of their
-//! lane functions. `avx512.rs` has the loads and stores of these kernels.
+//! lane functions; so are float64 `sinh` and `cosh` (`hyperbolic.rs`: e^r and
+//! e^-r as the even and odd parts of one polynomial pair, no division).
+//! `avx512.rs` has the loads, stores and slice loop of these kernels.
 
 mod arith;
 mod arith32;
@@ -68,12 +70,15 @@ mod avx512;
 mod consts;
 mod consts32;
 #[cfg(target_arch = "x86_64")]
+mod consts_hyperbolic;
+#[cfg(target_arch = "x86_64")]
 mod consts_log;
 mod consts_pow32;
 #[cfg(target_arch = "x86_64")]
 mod divider;
 mod explog;
 mod explog32;
+mod hyperbolic;
 mod logtable;
 mod pow;
 mod pow32;
@@ -434,12 +439,12 @@ unary32!(
 );
 unary32!(
     /// Hyperbolic sine.
-    sinh_f64, SINH_F64, sinh_f32, SINH_F32 => explog::sinh,
+    sinh_f64, SINH_F64, sinh_f32, SINH_F32 => explog::sinh / avx512: hyperbolic::avx512::sinh,
     |v| explog32::sinh_normal::<M>(v), explog32::exp_needs_full(v)
 );
 unary32!(
     /// Hyperbolic cosine.
-    cosh_f64, COSH_F64, cosh_f32, COSH_F32 => explog::cosh,
+    cosh_f64, COSH_F64, cosh_f32, COSH_F32 => explog::cosh / avx512: hyperbolic::avx512::cosh,
     |v| explog32::cosh_normal::<M>(v), explog32::exp_needs_full(v)
 );
 unary32!(

@@ -287,6 +287,103 @@ fn same_at_every_length<T: Bits + Default>(
     }
 }
 
+/// glibc's functions, through the C library std links: within an ulp
+/// everywhere (Rust's own `asinh` and `atanh` are not glibc's and lose
+/// accuracy near the ends of their ranges).
+pub(super) mod glibc {
+    unsafe extern "C" {
+        pub(in super::super) fn log1p(x: f64) -> f64;
+        pub(in super::super) fn asinh(x: f64) -> f64;
+        pub(in super::super) fn atanh(x: f64) -> f64;
+        pub(in super::super) fn sinh(x: f64) -> f64;
+        pub(in super::super) fn cosh(x: f64) -> f64;
+    }
+}
+
+/// Inputs every kernel must get right, whatever its function.
+pub(super) const SPECIALS: [f64; 10] = [
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    5e-324,
+    f64::MAX,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    f64::NAN,
+    -f64::NAN,
+];
+
+/// 1.2M test inputs for the kernels written with intrinsics: `draw(i, r, u,
+/// sign)` makes the i-th from a random `r`, `u` uniform in [0, 1) and a
+/// random `sign`, and one of [`SPECIALS`] and `specials` follows every
+/// 89th, in turn, so that they sit among ordinary lanes in the same blocks.
+pub(super) fn mixed_inputs(
+    seed: u64,
+    specials: &[f64],
+    draw: impl Fn(usize, u64, f64, f64) -> f64,
+) -> Vec<f64> {
+    let specials = [&SPECIALS[..], specials].concat();
+    let mut next = xorshift(seed);
+    let mut x = Vec::new();
+    for i in 0..1_200_000 {
+        let r = next();
+        let unit = (r >> 11) as f64 / (1u64 << 53) as f64;
+        let sign = if r & 1 == 0 { 1.0 } else { -1.0 };
+        x.push(draw(i, r, unit, sign));
+        if i % 89 == 0 {
+            x.push(specials[i / 89 % specials.len()]);
+        }
+    }
+    x
+}
+
+/// Checks an f64 kernel written with intrinsics (`logtable.rs`,
+/// `hyperbolic.rs`) on `x` at every level: each lane within `max_ulps` of
+/// `glibc` (NaN for NaN, the same zero and infinity), at most one lane in
+/// 1000 more than an ulp off, and every short run from a few starts (tails,
+/// the scalar pass's lanes) the long run's bits.
+pub(super) fn check_against_glibc(
+    name: &str,
+    kernel: &Unary<f64>,
+    glibc: unsafe extern "C" fn(f64) -> f64,
+    x: &[f64],
+    max_ulps: u64,
+) {
+    let mut out = vec![0.0; x.len()];
+    for level in Level::supported() {
+        kernel.run(level, x, &mut out);
+        let mut far = 0usize;
+        for (&v, &got) in x.iter().zip(&out) {
+            // SAFETY: a pure C function of one double.
+            let want = unsafe { glibc(v) };
+            let d = ulps(got, want);
+            assert!(
+                d <= max_ulps,
+                "{level:?}: {name}({v:e}) = {got:e} but glibc gives {want:e}"
+            );
+            far += usize::from(d > 1);
+        }
+        assert!(
+            far * 1000 < x.len(),
+            "{level:?}: {name}: {far} of {} lanes more than an ulp from glibc",
+            x.len()
+        );
+        for len in 0..=40 {
+            for start in [0, 3, 89 * 7, 89 * 7 + 5] {
+                let range = start..(start + len).min(x.len());
+                let mut part = vec![0.0; range.len()];
+                kernel.run(level, &x[range.clone()], &mut part);
+                let same = part
+                    .iter()
+                    .zip(&out[range])
+                    .all(|(p, w)| p.to_bits() == w.to_bits() || (p.is_nan() && w.is_nan()));
+                assert!(same, "{level:?}: {name}: {len} lanes from {start}");
+            }
+        }
+    }
+}
+
 /// The fast square root gives the bits of `f64::sqrt` at every level: random
 /// numbers over the whole range, exact squares, near-squares (where rounding
 /// is hardest), the edges of the fast path and the special values.
