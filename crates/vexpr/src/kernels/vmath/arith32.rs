@@ -29,7 +29,7 @@ pub(super) fn sel(c: bool, a: f32, b: f32) -> f32 {
 
 /// 1.5 * 2^23: adding it to |v| < 2^22 rounds v to an integer that can be
 /// read from the low bits of the sum.
-const SHIFT32: f32 = 12582912.0;
+pub(super) const SHIFT32: f32 = 12582912.0;
 
 /// Rounds `a * b` (|a b| < 2^22) to the nearest integer, as a float and as
 /// an integer.

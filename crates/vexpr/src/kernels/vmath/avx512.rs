@@ -81,6 +81,44 @@ pub(super) fn store_ps_partial(out: &mut [f32], v: __m256) {
     unsafe { _mm256_mask_storeu_ps(out.as_mut_ptr(), first_lanes(out.len()), v) }
 }
 
+/// The 16 lanes of `x`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn load_ps16(x: &[f32; 16]) -> __m512 {
+    // SAFETY: `x` is 16 readable f32, the 64 bytes an unaligned load reads.
+    unsafe { _mm512_loadu_ps(x.as_ptr()) }
+}
+
+/// Writes the 16 lanes of `v` to `out`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn store_ps16(out: &mut [f32; 16], v: __m512) {
+    // SAFETY: `out` is 16 writable f32, the 64 bytes an unaligned store writes.
+    unsafe { _mm512_storeu_ps(out.as_mut_ptr(), v) }
+}
+
+/// The mask of the first `min(len, 16)` lanes.
+#[inline(always)]
+fn first_16_lanes(len: usize) -> __mmask16 {
+    if len >= 16 { 0xffff } else { (1u16 << len) - 1 }
+}
+
+/// The first `min(x.len(), 16)` lanes from `x`, zeros in the others.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn load_ps16_partial(x: &[f32]) -> __m512 {
+    // SAFETY: as in `load_pd_partial`.
+    unsafe { _mm512_maskz_loadu_ps(first_16_lanes(x.len()), x.as_ptr()) }
+}
+
+/// Writes the first `min(out.len(), 16)` lanes of `v` to `out`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn store_ps16_partial(out: &mut [f32], v: __m512) {
+    // SAFETY: as in `store_pd_partial`.
+    unsafe { _mm512_mask_storeu_ps(out.as_mut_ptr(), first_16_lanes(out.len()), v) }
+}
+
 /// A 16-entry table as two registers, the operands of one `vpermt2pd`
 /// lookup (`_mm512_permutex2var_pd`, which reads the index's low 4 bits).
 #[inline]
@@ -132,5 +170,21 @@ pub(super) fn map_pd(
                 }
             }
         }
+    }
+}
+
+/// `out[i] = f(x[i])` for the shorter length, 16 float32 lanes at a time, for
+/// a `lanes` that covers every input.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn map_ps16(x: &[f32], out: &mut [f32], lanes: impl Fn(__m512) -> __m512) {
+    let n = x.len().min(out.len());
+    let (x16, x_tail) = x[..n].as_chunks::<16>();
+    let (o16, o_tail) = out[..n].as_chunks_mut::<16>();
+    for (x, o) in x16.iter().zip(o16) {
+        store_ps16(o, lanes(load_ps16(x)));
+    }
+    if !x_tail.is_empty() {
+        store_ps16_partial(o_tail, lanes(load_ps16_partial(x_tail)));
     }
 }

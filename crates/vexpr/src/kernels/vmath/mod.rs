@@ -60,7 +60,8 @@
 //! with intrinsics too (`logtable.rs`): a logarithm of a two-double argument
 //! from a 16-entry table, without the divisions and the square root of their
 //! lane functions; so are float64 `sinh` and `cosh` (`hyperbolic.rs`: e^r and
-//! e^-r as the even and odd parts of one polynomial pair, no division).
+//! e^-r as the even and odd parts of one polynomial pair, no division) and
+//! float32 `tanh` (its quotient by `vrcp14ps` and one exact correction).
 //! `avx512.rs` has the loads, stores and slice loop of these kernels.
 
 mod arith;
@@ -346,9 +347,9 @@ macro_rules! unary32 {
     };
     // A native f32 lane function that takes every input.
     ($(#[$doc:meta])* $f64:ident, $t64:ident, $f32:ident, $t32:ident => $lm:ident :: $lf:ident,
-        $lm32:ident :: $lf32:ident) => {
+        $lm32:ident :: $lf32:ident $(/ avx512: $avx512_32:path)?) => {
         table!($t64: f64 => |v| $lm::$lf::<M>(v));
-        table!($t32: f32 => |v| $lm32::$lf32::<M>(v));
+        table!($t32: f32 => |v| $lm32::$lf32::<M>(v) $(, avx512: $avx512_32)?);
         entry_points!($(#[$doc])* $f64, $t64, $f32, $t32);
     };
 }
@@ -403,7 +404,8 @@ unary_trig!(
 );
 unary32!(
     /// Hyperbolic tangent.
-    tanh_f64, TANH_F64, tanh_f32, TANH_F32 => explog::tanh, explog32::tanh
+    tanh_f64, TANH_F64, tanh_f32, TANH_F32 => explog::tanh,
+    explog32::tanh / avx512: hyperbolic::avx512::tanh_f32
 );
 unary32!(
     /// e^x - 1, accurate near 0.
