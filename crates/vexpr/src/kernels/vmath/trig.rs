@@ -146,7 +146,9 @@ fn circular<M: Fma>(f: Circular, hi: f64, lo: f64, q: i64) -> f64 {
     match f {
         Circular::Sin => flip_sign(select(odd, c, s), q & 2 != 0),
         Circular::Cos => flip_sign(select(odd, s, c), q.wrapping_add(1) & 2 != 0),
-        Circular::Tan => select(odd, -c / s, s / c),
+        // One quotient of the selected operands: selecting between two
+        // quotients divided twice a lane (the divider is the slowest unit).
+        Circular::Tan => select(odd, -c, s) / select(odd, s, c),
     }
 }
 
