@@ -1,5 +1,5 @@
 //! What the AVX-512 kernels written with intrinsics share (`divider.rs`,
-//! `pow32.rs`, `logtable.rs`, `hyperbolic.rs`): their loads and stores, the
+//! `pow32.rs`, `logtable.rs`, `tanh32.rs`): their loads and stores, the
 //! only `unsafe` they need, each with the invariant that makes it sound, and
 //! the slice loop with a scalar pass for rare lanes, [`map_pd`].
 //!

@@ -11,6 +11,7 @@ use super::arith::{
 use super::consts::{
     EXP_Q, INV_LN2, INV_LN2_HI, INV_LN2_LO, INV_LN10, LN2_HI, LN2_LO, LOG_L, LOG10_2_HI, LOG10_2_LO,
 };
+use super::consts_hyperbolic::{COSH_C, SINH_S, SINH_SMALL};
 
 const INF: f64 = f64::INFINITY;
 const TWO28: f64 = 268435456.0;
@@ -248,6 +249,56 @@ pub(super) fn sinh<M: Fma>(x: f64) -> f64 {
 pub(super) fn cosh<M: Fma>(x: f64) -> f64 {
     let h = exp_scaled::<M>(abs(x), -1);
     h + 0.25 / h
+}
+
+/// Above this |x| [`sinh_ordinary`] and [`cosh_ordinary`] leave the lane to
+/// [`sinh`] and [`cosh`]: 2^(k-1) of the reduction stays finite below it.
+const HYPERBOLIC_FAST_MAX: f64 = 709.0;
+
+/// The lanes [`sinh_ordinary`] and [`cosh_ordinary`] do not cover:
+/// |x| > 709, inf (NaN passes through their arithmetic).
+#[inline(always)]
+pub(super) fn hyperbolic_needs_full(x: f64) -> bool {
+    abs(x) > HYPERBOLIC_FAST_MAX
+}
+
+/// For |x| = k ln2 + r (|r| <= ln2/2): cosh r - 1 and sinh r, e^r's even
+/// and odd parts (so e^-r costs nothing more), and cosh(k ln2) and
+/// sinh(k ln2) = 2^(k-1) ± 2^(-k-1).
+#[inline(always)]
+fn hyperbolic_parts<M: Fma>(a: f64) -> [f64; 4] {
+    let (kd, k) = round_int_mul::<M>(a, INV_LN2);
+    let r = M::fma(-kd, LN2_LO, M::fma(-kd, LN2_HI, a));
+    let s = r * r;
+    let cosh_r_less_1 = s * horner::<M, 5>(s, &COSH_C);
+    let sinh_r = M::fma(r * s, horner::<M, 5>(s, &SINH_S), r);
+    let up = pow2i(k - 1);
+    // Past k = 60, 2^(-k-1) is below an ulp of 2^(k-1) squared: any tiny
+    // value does, and the clamp keeps it a normal power of two.
+    let down = pow2i(-(k.min(60)) - 1);
+    [cosh_r_less_1, sinh_r, up + down, up - down]
+}
+
+/// sinh x for |x| <= 709 (and NaN) without a division: below 1 an odd
+/// polynomial, above sinh(k ln2) cosh r + cosh(k ln2) sinh r, the first
+/// factor kept apart so that cosh r's rounding and the partial cancellation
+/// when r < 0 cost a fraction of an ulp.
+#[inline(always)]
+pub(super) fn sinh_ordinary<M: Fma>(x: f64) -> f64 {
+    let a = abs(x);
+    let [cosh_r_less_1, sinh_r, cosh_k, sinh_k] = hyperbolic_parts::<M>(a);
+    let big = sinh_k + M::fma(sinh_k, cosh_r_less_1, cosh_k * sinh_r);
+    let s = a * a;
+    let small = M::fma(a * s, horner::<M, 8>(s, &SINH_SMALL), a);
+    copysign(select(a < 1.0, small, big), x)
+}
+
+/// cosh x for |x| <= 709 (and NaN) without a division:
+/// cosh(k ln2) cosh r + sinh(k ln2) sinh r, as in [`sinh_ordinary`].
+#[inline(always)]
+pub(super) fn cosh_ordinary<M: Fma>(x: f64) -> f64 {
+    let [cosh_r_less_1, sinh_r, cosh_k, sinh_k] = hyperbolic_parts::<M>(abs(x));
+    cosh_k + M::fma(cosh_k, cosh_r_less_1, sinh_k * sinh_r)
 }
 
 /// tanh x = sign(x) e / (e + 2) with e = e^(2|x|) - 1, from one reduction of

@@ -59,9 +59,8 @@
 //! vectors. Float64 `log1p`, `arcsinh` and `arctanh` at AVX-512 are written
 //! with intrinsics too (`logtable.rs`): a logarithm of a two-double argument
 //! from a 16-entry table, without the divisions and the square root of their
-//! lane functions; so are float64 `sinh` and `cosh` (`hyperbolic.rs`: e^r and
-//! e^-r as the even and odd parts of one polynomial pair, no division) and
-//! float32 `tanh` (its quotient by `vrcp14ps` and one exact correction).
+//! lane functions; so is float32 `tanh` (`tanh32.rs`: its quotient by
+//! `vrcp14ps` and one exact correction).
 //! `avx512.rs` has the loads, stores and slice loop of these kernels.
 
 mod arith;
@@ -70,7 +69,6 @@ mod arith32;
 mod avx512;
 mod consts;
 mod consts32;
-#[cfg(target_arch = "x86_64")]
 mod consts_hyperbolic;
 #[cfg(target_arch = "x86_64")]
 mod consts_log;
@@ -79,12 +77,12 @@ mod consts_pow32;
 mod divider;
 mod explog;
 mod explog32;
-mod hyperbolic;
 mod logtable;
 mod pow;
 mod pow32;
 mod remainder;
 mod sqrt;
+mod tanh32;
 #[cfg(test)]
 mod tests;
 mod trig;
@@ -405,7 +403,7 @@ unary_trig!(
 unary32!(
     /// Hyperbolic tangent.
     tanh_f64, TANH_F64, tanh_f32, TANH_F32 => explog::tanh,
-    explog32::tanh / avx512: hyperbolic::avx512::tanh_f32
+    explog32::tanh / avx512: tanh32::avx512::tanh_f32
 );
 unary32!(
     /// e^x - 1, accurate near 0.
@@ -439,15 +437,23 @@ unary32!(
     /// Inverse cosine; NaN outside [-1, 1].
     arccos_f64, ARCCOS_F64, arccos_f32, ARCCOS_F32 => trig::acos, trig32::acos
 );
-unary32!(
+// The f64 lane function for |x| <= 709, the full one beyond.
+table!(SINH_F64: f64 => |v| explog::sinh_ordinary::<M>(v), explog::hyperbolic_needs_full(v),
+    explog::sinh::<M>(v));
+table!(SINH_F32: f32 => |v| explog32::sinh_normal::<M>(v), explog32::exp_needs_full(v),
+    explog::sinh::<M>(v as f64) as f32);
+entry_points!(
     /// Hyperbolic sine.
-    sinh_f64, SINH_F64, sinh_f32, SINH_F32 => explog::sinh / avx512: hyperbolic::avx512::sinh,
-    |v| explog32::sinh_normal::<M>(v), explog32::exp_needs_full(v)
+    sinh_f64, SINH_F64, sinh_f32, SINH_F32
 );
-unary32!(
+// The f64 lane function for |x| <= 709, the full one beyond.
+table!(COSH_F64: f64 => |v| explog::cosh_ordinary::<M>(v), explog::hyperbolic_needs_full(v),
+    explog::cosh::<M>(v));
+table!(COSH_F32: f32 => |v| explog32::cosh_normal::<M>(v), explog32::exp_needs_full(v),
+    explog::cosh::<M>(v as f64) as f32);
+entry_points!(
     /// Hyperbolic cosine.
-    cosh_f64, COSH_F64, cosh_f32, COSH_F32 => explog::cosh / avx512: hyperbolic::avx512::cosh,
-    |v| explog32::cosh_normal::<M>(v), explog32::exp_needs_full(v)
+    cosh_f64, COSH_F64, cosh_f32, COSH_F32
 );
 unary32!(
     /// Inverse hyperbolic sine.
