@@ -37,8 +37,7 @@
 //!   multiplication; below 2^-26 it is `x` itself.
 //! - **atanh |x|** = ln((1 + |x|) / (1 - |x|)) / 2, numerator and
 //!   denominator each an exact sum of two f64, the quotient one `1 / d` (the
-//!   one division left) and a product, its residual exact by a fused
-//!   multiply-add.
+//!   one division left) and a product, its residual by a fused multiply-add.
 //!
 //! At the other levels the `explog` lane functions run: only AVX-512 holds
 //! a 16-entry table in two registers, one permute (`vpermt2pd`) a lookup;
@@ -173,8 +172,10 @@ pub(super) mod avx512 {
         let n_lo = _mm512_add_pd(_mm512_sub_pd(one, n_hi), a);
         let d_hi = _mm512_sub_pd(one, a);
         let d_lo = _mm512_sub_pd(_mm512_sub_pd(one, d_hi), a);
-        // u = n / d as u_hi + u_lo: u_hi = n_hi / d_hi within an ulp, whose
-        // remainder n_hi - u_hi d_hi the fused form gives exactly.
+        // u = n / d as u_hi + u_lo: u_hi = n_hi / d_hi within about an ulp,
+        // and the fused form gives the remainder n_hi - u_hi d_hi rounded once
+        // (exactly when u_hi is a faithful quotient); a rounding of it is
+        // 2^-53 of a term already 2^-52 of u.
         let inv_d = _mm512_div_pd(one, d_hi);
         let u_hi = _mm512_mul_pd(n_hi, inv_d);
         let rem = _mm512_add_pd(_mm512_fnmadd_pd(u_hi, d_hi, n_hi), n_lo);
