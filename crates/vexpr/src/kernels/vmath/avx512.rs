@@ -1,7 +1,8 @@
 //! What the AVX-512 kernels written with intrinsics share (`divider.rs`,
 //! `pow32.rs`, `logtable.rs`, `tanh32.rs`): their loads and stores, the
-//! only `unsafe` they need, each with the invariant that makes it sound, and
-//! the slice loop with a scalar pass for rare lanes, [`map_pd`].
+//! only `unsafe` they need, each with the invariant that makes it sound, the
+//! slice loop with a scalar pass for rare lanes, [`map_pd`], and Horner's
+//! scheme and `copysign` on vectors.
 //!
 //! In: slices, or arrays of one vector's lanes. Out: vectors (8 f64 in a
 //! `zmm`, 8 f32 in a `ymm`), or the slice written. A partial access touches
@@ -117,6 +118,51 @@ pub(super) fn load_ps16_partial(x: &[f32]) -> __m512 {
 pub(super) fn store_ps16_partial(out: &mut [f32], v: __m512) {
     // SAFETY: as in `store_pd_partial`.
     unsafe { _mm512_mask_storeu_ps(out.as_mut_ptr(), first_16_lanes(out.len()), v) }
+}
+
+/// `c[0] + c[1] x + ... + c[N-1] x^(N-1)` by Horner's scheme, 8 f64 lanes.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn horner_pd<const N: usize>(c: &[f64; N], x: __m512d) -> __m512d {
+    let mut p = _mm512_set1_pd(c[N - 1]);
+    for &ci in c[..N - 1].iter().rev() {
+        p = _mm512_fmadd_pd(p, x, _mm512_set1_pd(ci));
+    }
+    p
+}
+
+/// [`horner_pd`] on 16 f32 lanes.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn horner_ps<const N: usize>(c: &[f32; N], x: __m512) -> __m512 {
+    let mut p = _mm512_set1_ps(c[N - 1]);
+    for &ci in c[..N - 1].iter().rev() {
+        p = _mm512_fmadd_ps(p, x, _mm512_set1_ps(ci));
+    }
+    p
+}
+
+/// The magnitude of `v` with the sign of `s`, 8 f64 lanes (ternary-logic
+/// table 0xD8: the sign-bit mask selects `s`'s bit, else `v`'s).
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn copysign_pd(v: __m512d, s: __m512d) -> __m512d {
+    _mm512_castsi512_pd(_mm512_ternarylogic_epi64::<0xD8>(
+        _mm512_castpd_si512(v),
+        _mm512_castpd_si512(s),
+        _mm512_set1_epi64(i64::MIN),
+    ))
+}
+
+/// [`copysign_pd`] on 16 f32 lanes.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn copysign_ps(v: __m512, s: __m512) -> __m512 {
+    _mm512_castsi512_ps(_mm512_ternarylogic_epi32::<0xD8>(
+        _mm512_castps_si512(v),
+        _mm512_castps_si512(s),
+        _mm512_set1_epi32(i32::MIN),
+    ))
 }
 
 /// A 16-entry table as two registers, the operands of one `vpermt2pd`

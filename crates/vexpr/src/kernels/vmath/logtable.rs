@@ -48,7 +48,7 @@
 #[cfg(target_arch = "x86_64")]
 pub(super) mod avx512 {
     use super::super::arith::HwFma;
-    use super::super::avx512::{map_pd, table16};
+    use super::super::avx512::{copysign_pd, map_pd, table16};
     use super::super::consts::{LN2_HI, LN2_LO};
     use super::super::consts_log::{LN_C_HI, LN_C_LO, LN1P_Q};
     use super::super::consts_pow32::{INV_C, OFF_BITS};
@@ -158,7 +158,7 @@ pub(super) mod avx512 {
         // g is exactly 1 there, as it is with the rsqrt14 of this CPU).
         let tiny = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(a, splat(2f64.powi(-26)));
         let res = _mm512_mask_blend_pd(tiny, res, a);
-        (copysign(res, x), special)
+        (copysign_pd(res, x), special)
     }
 
     /// atanh on eight lanes, every input.
@@ -183,7 +183,7 @@ pub(super) mod avx512 {
         // |x| = 1 gives d = 0 and inf, |x| > 1 a negative d and NaN.
         let res = fix_up(ln_sum(t, u_hi, u_lo), d_hi, ATANH_CLASSES);
         let res = _mm512_mul_pd(_mm512_set1_pd(0.5), res);
-        (copysign(res, x), 0)
+        (copysign_pd(res, x), 0)
     }
 
     /// ln(hi + lo) for positive, normal, finite `hi` and |lo| at most about
@@ -313,18 +313,6 @@ pub(super) mod avx512 {
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
     fn fix_up(res: __m512d, by: __m512d, table: i64) -> __m512d {
         _mm512_fixupimm_pd::<0>(res, by, _mm512_set1_epi64(table))
-    }
-
-    /// The magnitude of `v` with the sign of `s` (ternary-logic table 0xD8:
-    /// SIGN selects `s`'s bit, else `v`'s).
-    #[inline]
-    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
-    fn copysign(v: __m512d, s: __m512d) -> __m512d {
-        _mm512_castsi512_pd(_mm512_ternarylogic_epi64::<0xD8>(
-            _mm512_castpd_si512(v),
-            _mm512_castpd_si512(s),
-            _mm512_set1_epi64(SIGN),
-        ))
     }
 }
 

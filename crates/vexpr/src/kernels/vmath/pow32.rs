@@ -94,7 +94,7 @@ pub(super) mod avx512 {
     use super::super::arith::HwFma;
     use super::super::arith::SHIFT;
     use super::super::avx512::{
-        first_lanes, load_ps, load_ps_partial, store_ps, store_ps_partial, table16,
+        first_lanes, horner_pd, load_ps, load_ps_partial, store_ps, store_ps_partial, table16,
     };
     use super::super::explog;
     use super::{EXP2_P, EXP2_T, INV_C, LOG2_C, LOG2_Q, OFF_BITS, T_MAX, pow_f32_needs_full};
@@ -185,11 +185,7 @@ pub(super) mod avx512 {
         let inv_c = _mm512_permutex2var_pd(tables.inv_c[0], i, tables.inv_c[1]);
         let log2_c = _mm512_permutex2var_pd(tables.log2_c[0], i, tables.log2_c[1]);
         let z = fma(m, inv_c, splat(-1.0));
-        let mut q = splat(LOG2_Q[5]);
-        for &c in LOG2_Q[..5].iter().rev() {
-            q = fma(q, z, splat(c));
-        }
-        let log2x = fma(z, q, _mm512_add_pd(k, log2_c));
+        let log2x = fma(z, horner_pd(&LOG2_Q, z), _mm512_add_pd(k, log2_c));
         // The clamped product (`pow_f32_ordinary`): |t| at most T_MAX, with
         // t's sign (imm8 0b0010: the smaller magnitude, the first sign).
         let t = _mm512_range_pd::<0b0010>(_mm512_mul_pd(y, log2x), splat(T_MAX));
@@ -202,11 +198,7 @@ pub(super) mod avx512 {
         let q_bits = _mm512_slli_epi64::<52>(_mm512_srli_epi64::<4>(ki));
         let j = _mm512_permutex2var_pd(tables.exp2_t[0], ki, tables.exp2_t[1]);
         let scale = _mm512_castsi512_pd(_mm512_add_epi64(_mm512_castpd_si512(j), q_bits));
-        let mut p = splat(EXP2_P[3]);
-        for &c in EXP2_P[..3].iter().rev() {
-            p = fma(p, r, splat(c));
-        }
-        fma(scale, _mm512_mul_pd(r, p), scale)
+        fma(scale, _mm512_mul_pd(r, horner_pd(&EXP2_P, r)), scale)
     }
 }
 

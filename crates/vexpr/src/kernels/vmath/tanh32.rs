@@ -18,7 +18,7 @@
 #[cfg(target_arch = "x86_64")]
 pub(super) mod avx512 {
     use super::super::arith32::SHIFT32;
-    use super::super::avx512::map_ps16;
+    use super::super::avx512::{copysign_ps, horner_ps, map_ps16};
     use super::super::consts32::{EXP32_P, INV_LN2_32_HI, LN2_32_HI, LN2_32_LO};
     use core::arch::x86_64::*;
 
@@ -43,11 +43,7 @@ pub(super) mod avx512 {
         let kd = _mm512_sub_ps(shifted, splat(SHIFT32));
         let r = _mm512_fnmadd_ps(kd, splat(LN2_32_HI), y);
         let r = _mm512_fnmadd_ps(kd, splat(LN2_32_LO), r);
-        let mut p = splat(EXP32_P[EXP32_P.len() - 1]);
-        for &c in EXP32_P[..EXP32_P.len() - 1].iter().rev() {
-            p = _mm512_fmadd_ps(p, r, splat(c));
-        }
-        let expm1_r = _mm512_fmadd_ps(_mm512_mul_ps(r, r), p, r);
+        let expm1_r = _mm512_fmadd_ps(_mm512_mul_ps(r, r), horner_ps(&EXP32_P, r), r);
         let scale = _mm512_scalef_ps(splat(1.0), kd);
         let e = _mm512_fmadd_ps(scale, expm1_r, _mm512_sub_ps(scale, splat(1.0)));
         // e / d, d = e + 2 >= 2: the estimate's quotient, corrected once.
@@ -55,11 +51,7 @@ pub(super) mod avx512 {
         let inv = _mm512_rcp14_ps(d);
         let q = _mm512_mul_ps(e, inv);
         let q = _mm512_fmadd_ps(_mm512_fnmadd_ps(q, d, e), inv, q);
-        // x's sign (ternary-logic table 0xD8), so tanh(-0) = -0.
-        _mm512_castsi512_ps(_mm512_ternarylogic_epi32::<0xD8>(
-            _mm512_castps_si512(q),
-            _mm512_castps_si512(x),
-            _mm512_set1_epi32(i32::MIN),
-        ))
+        // x's sign, so tanh(-0) = -0.
+        copysign_ps(q, x)
     }
 }
