@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Derive the table and polynomial of the float64 table-driven logarithm:
+"""Derive the tables and polynomial of the float64 table-driven logarithms:
 crates/vexpr/src/kernels/vmath/consts_log.rs (see `logtable.rs` for the method).
 
 Written with mpmath 1.4.1 (run: /path/to/python fit_log.py > consts_log.rs).
@@ -11,6 +11,9 @@ Written with mpmath 1.4.1 (run: /path/to/python fit_log.py > consts_log.rs).
 - LN_C_HI + LN_C_LO = -ln(INV_C) to about 2^-96: LN_C_HI is rounded to a
   multiple of 2^-42, like LN2_HI (consts.rs), so that k * LN2_HI + LN_C_HI
   is exact for every exponent k of an f64; LN_C_LO is the rest, rounded.
+  LOG2_C_* and LOG10_C_* are the same for log2 and log10 (k + LOG2_C_HI and
+  k * LOG10_2_HI + LOG10_C_HI exact), and INV_LN10 is 1/ln(10) as two
+  doubles, for log2 and log10 at AVX-512.
 - ln(1 + z) = z + z^2 * LN1P_Q(z) for z = m * INV_C - 1 over every interval.
 The fit is a near-minimax Chebyshev fit (mpmath.chebyfit) with its
 coefficients rounded to f64; the printed error is re-measured after rounding,
@@ -27,13 +30,20 @@ from fit_pow32 import f64, intervals, print_table  # noqa: E402 (needs the path)
 inv_c, z_lo, z_hi = intervals()
 
 GRID = mpf(2) ** -42
-ln_c_hi, ln_c_lo = [], []
-for inv in inv_c:
-    exact = -mpmath.log(inv)
-    hi = mpmath.nint(exact / GRID) * GRID
-    assert f64(hi) == hi
-    ln_c_hi.append(hi)
-    ln_c_lo.append(mpf(f64(exact - hi)))
+
+
+def split(values):
+    """Each value as a multiple of GRID and the rest rounded to f64."""
+    hi = [mpmath.nint(v / GRID) * GRID for v in values]
+    assert all(f64(h) == h for h in hi)
+    return hi, [mpf(f64(v - h)) for v, h in zip(values, hi)]
+
+
+ln_c_hi, ln_c_lo = split([-mpmath.log(inv) for inv in inv_c])
+log2_c_hi, log2_c_lo = split([-mpmath.log(inv, 2) for inv in inv_c])
+log10_c_hi, log10_c_lo = split([-mpmath.log10(inv) for inv in inv_c])
+inv_ln10_hi = mpf(f64(1 / mpmath.ln(10)))
+inv_ln10 = [inv_ln10_hi, mpf(f64(1 / mpmath.ln(10) - inv_ln10_hi))]
 
 
 def q(z):
@@ -54,7 +64,7 @@ for k in range(1, 8001):
 ln_err = float(mpmath.log(err, 2))
 
 
-print("//! Table and polynomial of the float64 table-driven logarithm (`logtable.rs`);")
+print("//! Tables and polynomial of the float64 table-driven logarithms (`logtable.rs`);")
 print("//! each is an exact f64 bit pattern. The intervals and their `1/c` are")
 print("//! float32 `**`'s, `consts_pow32::{OFF_BITS, INV_C}`.")
 print()
@@ -75,3 +85,15 @@ print_table(
     f"/// (approximation error: 2^{ln_err:.1f} relative)",
     LN1P_Q,
 )
+print()
+for base, hi, lo, k in [("2", log2_c_hi, log2_c_lo, "k"), ("10", log10_c_hi, log10_c_lo, "k * LOG10_2_HI")]:
+    print_table(
+        f"LOG{base}_C_HI",
+        f"/// -log{base}(INV_C[i]) rounded to a multiple of 2^-42, so that {k} + LOG{base}_C_HI[i]\n"
+        "/// is exact.",
+        hi,
+    )
+    print()
+    print_table(f"LOG{base}_C_LO", f"/// -log{base}(INV_C[i]) - LOG{base}_C_HI[i], correctly rounded.", lo)
+    print()
+print_table("INV_LN10", "/// 1/ln(10) as a sum of two f64, each correctly rounded.", inv_ln10)

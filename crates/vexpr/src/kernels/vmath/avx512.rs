@@ -1,13 +1,15 @@
 //! What the AVX-512 kernels written with intrinsics share (`divider.rs`,
-//! `pow32.rs`, `logtable.rs`, `tanh32.rs`): their loads and stores, the
-//! only `unsafe` they need, each with the invariant that makes it sound, the
-//! slice loop with a scalar pass for rare lanes, [`map_pd`], and Horner's
-//! scheme and `copysign` on vectors.
+//! `pow.rs`, `pow32.rs`, `logtable.rs`, `tanh32.rs`): their loads and stores,
+//! the only `unsafe` they need, each with the invariant that makes it sound,
+//! the slice loops with a scalar pass for rare lanes, [`map_pd`] and
+//! [`map2_pd`], Horner's and Estrin's schemes and `copysign` on vectors,
+//! and the table lookups of the table-driven logarithms.
 //!
 //! In: slices, or arrays of one vector's lanes. Out: vectors (8 f64 in a
 //! `zmm`, 8 f32 in a `ymm`), or the slice written. A partial access touches
 //! only the lanes below the slice's length (at most 8); the others load as 0.
 
+use super::consts_pow32::OFF_BITS;
 use std::arch::x86_64::*;
 
 /// The mask of the first `min(len, 8)` lanes.
@@ -131,6 +133,27 @@ pub(super) fn horner_pd<const N: usize>(c: &[f64; N], x: __m512d) -> __m512d {
     p
 }
 
+/// The polynomial of [`horner_pd`] by Estrin's scheme: pairs of terms
+/// joined by `x`, pairs of pairs by `x^2`, and so on, about log2(N) fused
+/// multiply-adds deep instead of N - 1 (a few multiplications more).
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn estrin_pd<const N: usize>(c: &[f64; N], x: __m512d) -> __m512d {
+    let mut terms: [__m512d; N] = core::array::from_fn(|i| _mm512_set1_pd(c[i]));
+    let (mut len, mut power) = (N, x);
+    while len > 1 {
+        for i in 0..len / 2 {
+            terms[i] = _mm512_fmadd_pd(terms[2 * i + 1], power, terms[2 * i]);
+        }
+        if len % 2 == 1 {
+            terms[len / 2] = terms[len - 1];
+        }
+        len = len.div_ceil(2);
+        power = _mm512_mul_pd(power, power);
+    }
+    terms[0]
+}
+
 /// [`horner_pd`] on 16 f32 lanes.
 #[inline]
 #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
@@ -174,7 +197,31 @@ pub(super) fn table16(table: &[f64; 16]) -> [__m512d; 2] {
     [load_pd(&halves[0]), load_pd(&halves[1])]
 }
 
-/// Lanes per block of [`map_pd`]: the vector pass writes a block, then the
+/// One lookup in a [`table16`]: `table[index & 15]` in each lane (`vpermt2pd`
+/// reads the index's low four bits).
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn look_up(table: &[__m512d; 2], index: __m512i) -> __m512d {
+    _mm512_permutex2var_pd(table[0], index, table[1])
+}
+
+/// `x = 2^k m` for positive normal `x`, with `m` in one of the 16 intervals
+/// of the table-driven logarithms (float32 `**`'s, `pow32.rs`), as the
+/// interval's index for [`look_up`], `k` and `m`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn split_by_interval(x: __m512d) -> (__m512i, __m512d, __m512d) {
+    let ix = _mm512_castpd_si512(x);
+    let tmp = _mm512_sub_epi64(ix, _mm512_set1_epi64(OFF_BITS as i64));
+    // The index is (tmp >> 48) & 15; the lookups ignore the upper bits.
+    let index = _mm512_srli_epi64::<48>(tmp);
+    let k = _mm512_cvtepi64_pd(_mm512_srai_epi64::<52>(tmp));
+    let exp_field = _mm512_and_si512(tmp, _mm512_set1_epi64((0xfff_u64 << 52) as i64));
+    let m = _mm512_castsi512_pd(_mm512_sub_epi64(ix, exp_field));
+    (index, k, m)
+}
+
+/// Lanes per block of [`map2_pd`]: the vector pass writes a block, then the
 /// rare lanes it marks are recomputed while the block is in cache.
 const BLOCK: usize = 512;
 
@@ -189,29 +236,48 @@ pub(super) fn map_pd(
     lanes: impl Fn(__m512d) -> (__m512d, __mmask8),
     full: impl Fn(f64) -> f64,
 ) {
-    let n = x.len().min(out.len());
-    for (xb, ob) in x[..n].chunks(BLOCK).zip(out[..n].chunks_mut(BLOCK)) {
+    // The second operand is the first again: an extra load from L1, no
+    // second loop to keep in step with this one.
+    map2_pd(x, x, out, |x, _| lanes(x), |x, _| full(x))
+}
+
+/// [`map_pd`] for a function of two operands: `out[i] = f(x[i], y[i])` for
+/// the shortest length.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn map2_pd(
+    x: &[f64],
+    y: &[f64],
+    out: &mut [f64],
+    lanes: impl Fn(__m512d, __m512d) -> (__m512d, __mmask8),
+    full: impl Fn(f64, f64) -> f64,
+) {
+    let n = x.len().min(y.len()).min(out.len());
+    let blocks = x[..n].chunks(BLOCK).zip(y[..n].chunks(BLOCK));
+    for ((xb, yb), ob) in blocks.zip(out[..n].chunks_mut(BLOCK)) {
         let (x8, x_tail) = xb.as_chunks::<8>();
+        let (y8, y_tail) = yb.as_chunks::<8>();
         let (o8, o_tail) = ob.as_chunks_mut::<8>();
         let mut special: __mmask8 = 0;
-        for (x, o) in x8.iter().zip(o8) {
-            let (v, s) = lanes(load_pd(x));
+        for ((x, y), o) in x8.iter().zip(y8).zip(o8) {
+            let (v, s) = lanes(load_pd(x), load_pd(y));
             special |= s;
             store_pd(o, v);
         }
         if !x_tail.is_empty() {
-            let (v, s) = lanes(load_pd_partial(x_tail));
+            let (v, s) = lanes(load_pd_partial(x_tail), load_pd_partial(y_tail));
             special |= s & first_lanes(x_tail.len());
             store_pd_partial(o_tail, v);
         }
         if special != 0 {
             // Each vector again, but only the marked lanes are written: the
             // test is the vector pass's, on the same bits.
-            for (x, o) in xb.chunks(8).zip(ob.chunks_mut(8)) {
-                let (_, s) = lanes(load_pd_partial(x));
-                for (i, (o, &v)) in o.iter_mut().zip(x).enumerate() {
+            let vectors = xb.chunks(8).zip(yb.chunks(8));
+            for ((x, y), o) in vectors.zip(ob.chunks_mut(8)) {
+                let (_, s) = lanes(load_pd_partial(x), load_pd_partial(y));
+                for (i, ((o, &a), &b)) in o.iter_mut().zip(x).zip(y).enumerate() {
                     if s & (1 << i) != 0 {
-                        *o = full(v);
+                        *o = full(a, b);
                     }
                 }
             }

@@ -1,4 +1,4 @@
-//! Table and polynomial of the float64 table-driven logarithm (`logtable.rs`);
+//! Tables and polynomial of the float64 table-driven logarithms (`logtable.rs`);
 //! each is an exact f64 bit pattern. The intervals and their `1/c` are
 //! float32 `**`'s, `consts_pow32::{OFF_BITS, INV_C}`.
 
@@ -57,4 +57,92 @@ pub(super) const LN1P_Q: [f64; 9] = [
     f64::from_bits(0xbfbffffe2929ed2e), // -0.12499989037489875
     f64::from_bits(0x3fbc7d9e2e71fe60), // 0.11129177698057324
     f64::from_bits(0xbfb9a4741f1e1835), // -0.10016561279016474
+];
+
+/// -log2(INV_C[i]) rounded to a multiple of 2^-42, so that k + LOG2_C_HI[i]
+/// is exact.
+pub(super) const LOG2_C_HI: [f64; 16] = [
+    f64::from_bits(0xbfdf29de32ed7000), // -0.48693041776073187
+    f64::from_bits(0xbfdb34b191bd0000), // -0.4250911639428523
+    f64::from_bits(0xbfd7692b27925000), // -0.36579398025901355
+    f64::from_bits(0xbfd3c400dbed0000), // -0.3088380954468448
+    f64::from_bits(0xbfd0424892326000), // -0.2540456226065544
+    f64::from_bits(0xbfc9c2d4373c8000), // -0.20125820824705443
+    f64::from_bits(0xbfc33e27492ec000), // -0.1503342730843542
+    f64::from_bits(0xbfb9e4c06d584000), // -0.10114672345684994
+    f64::from_bits(0xbfab6ef95ebb0000), // -0.05358104020479004
+    f64::from_bits(0x0000000000000000), // 0.0
+    f64::from_bits(0x3fb2c071fe498000), // 0.07324898203069097
+    f64::from_bits(0x3fc40856c7d62000), // 0.15650448567998865
+    f64::from_bits(0x3fce1b92b13a8000), // 0.23521646169410815
+    f64::from_bits(0x3fd3d4ab2ad37000), // 0.30985526258677965
+    f64::from_bits(0x3fd85f6254e86000), // 0.38082178394097355
+    f64::from_bits(0x3fdcb393ac237000), // 0.44846050081628164
+];
+
+/// -log2(INV_C[i]) - LOG2_C_HI[i], correctly rounded.
+pub(super) const LOG2_C_LO: [f64; 16] = [
+    f64::from_bits(0x3d3cce3fb89cce33), // 1.0233826162488915e-13
+    f64::from_bits(0x3d380e8d9b6e54d0), // 8.546709385962806e-14
+    f64::from_bits(0x3d1526cf58ec7859), // 1.8786395878580256e-14
+    f64::from_bits(0xbd34cae6f9b3a728), // -7.387010791457853e-14
+    f64::from_bits(0x3d110eca0a7e65e3), // 1.515034355824909e-14
+    f64::from_bits(0xbd2bdaa5588da7c0), // -4.947879524476971e-14
+    f64::from_bits(0xbd35cf6833b15d41), // -7.74853381287074e-14
+    f64::from_bits(0xbd2c073fe0b9a297), // -4.9788295172655436e-14
+    f64::from_bits(0xbd2e731815edd2db), // -5.408933082408338e-14
+    f64::from_bits(0x0000000000000000), // 0.0
+    f64::from_bits(0xbd2d900b86359f08), // -5.251386143034642e-14
+    f64::from_bits(0x3ce1a4a23fca282c), // 1.9587776651773883e-15
+    f64::from_bits(0xbd359d405a861fdd), // -7.678928855677581e-14
+    f64::from_bits(0x3d013b59e1c437f8), // 7.652474315981082e-15
+    f64::from_bits(0xbd280bbc6159f44d), // -4.2713998036238384e-14
+    f64::from_bits(0x3d0c0faf3d0a656a), // 1.2461706189799054e-14
+];
+
+/// -log10(INV_C[i]) rounded to a multiple of 2^-42, so that k * LOG10_2_HI + LOG10_C_HI[i]
+/// is exact.
+pub(super) const LOG10_C_HI: [f64; 16] = [
+    f64::from_bits(0xbfc2c327b5c92000), // -0.14658066154720473
+    f64::from_bits(0xbfc06129d3b2a000), // -0.1279651912384452
+    f64::from_bits(0xbfbc307e79404000), // -0.11011496029118462
+    f64::from_bits(0xbfb7ccd9e52a4000), // -0.09296953053330981
+    f64::from_bits(0xbfb393e382acc000), // -0.0764753526716504
+    f64::from_bits(0xbfaf04f720ad8000), // -0.060584757555943725
+    f64::from_bits(0xbfa72bae08a40000), // -0.04525512557484035
+    f64::from_bits(0xbf9f2dcff5c80000), // -0.03044819772367191
+    f64::from_bits(0xbf908440712b0000), // -0.016129500300621658
+    f64::from_bits(0x0000000000000000), // 0.0
+    f64::from_bits(0x3f96944fe5740000), // 0.02205014074297651
+    f64::from_bits(0x3fa81f22acf80000), // 0.04711254464564263
+    f64::from_bits(0x3fb2206bdd2d8000), // 0.07080721044394522
+    f64::from_bits(0x3fb7e0eb0ac94000), // 0.09327572835286446
+    f64::from_bits(0x3fbd58f792d18000), // 0.11463877996857263
+    f64::from_bits(0x3fc147ae9af28000), // 0.1350000626162
+];
+
+/// -log10(INV_C[i]) - LOG10_C_HI[i], correctly rounded.
+pub(super) const LOG10_C_LO: [f64; 16] = [
+    f64::from_bits(0x3d3169fa012140ed), // 6.186685302585009e-14
+    f64::from_bits(0xbd27ffa2659f7415), // -4.263002703024003e-14
+    f64::from_bits(0xbd399d521299d88e), // -9.10011038236532e-14
+    f64::from_bits(0x3d2d15a17618f7ac), // 5.1664441532395844e-14
+    f64::from_bits(0xbd2bdf61228e3038), // -4.95116408533441e-14
+    f64::from_bits(0xbd196eacbb615d26), // -2.2588440611720818e-14
+    f64::from_bits(0x3d383cfb8d47d9a9), // 8.61114322142901e-14
+    f64::from_bits(0x3d116dc5da056f64), // 1.547988424246268e-14
+    f64::from_bits(0x3d382872187b01d1), // 8.582642493985454e-14
+    f64::from_bits(0x0000000000000000), // 0.0
+    f64::from_bits(0x3d3b7a516dacee7e), // 9.762077368365894e-14
+    f64::from_bits(0xbcda1d476ed40cac), // -1.4496388106525196e-15
+    f64::from_bits(0xbd3a72db9db612bd), // -9.396452886934319e-14
+    f64::from_bits(0x3d3b8c79f8af92d3), // 9.787277170512484e-14
+    f64::from_bits(0xbd37d32c0f14f43a), // -8.464301627834614e-14
+    f64::from_bits(0xbcf2c077531ecf11), // -4.163740630115864e-15
+];
+
+/// 1/ln(10) as a sum of two f64, each correctly rounded.
+pub(super) const INV_LN10: [f64; 2] = [
+    f64::from_bits(0x3fdbcb7b1526e50e), // 0.4342944819032518
+    f64::from_bits(0x3c695355baaafad3), // 1.098319650216765e-17
 ];

@@ -56,12 +56,14 @@
 //! Float64 `sqrt` and division (`div_f64`, the kernel of `/`) are correctly
 //! rounded; on AVX-512 they are written with intrinsics in `divider.rs`, where
 //! the hardware divider and an exactly checked Newton iteration share the
-//! vectors. Float64 `log1p`, `arcsinh` and `arctanh` at AVX-512 are written
-//! with intrinsics too (`logtable.rs`): a logarithm of a two-double argument
-//! from a 16-entry table, without the divisions and the square root of their
-//! lane functions; so is float32 `tanh` (`tanh32.rs`: its quotient by
-//! `vrcp14ps` and one exact correction).
-//! `avx512.rs` has the loads, stores and slice loop of these kernels.
+//! vectors. Float64 `log1p`, `arcsinh`, `arctanh`, `log2` and `log10` at
+//! AVX-512 are written with intrinsics too (`logtable.rs`): a logarithm from
+//! a 16-entry table, without the divisions and the square root of their lane
+//! functions; so are float64 `**` (`pow.rs`: the same table, a two-double
+//! logarithm and a 16-entry exponential) and float32 `tanh` (`tanh32.rs`: its
+//! quotient by `vrcp14ps` and one exact correction).
+//! `avx512.rs` has the loads, stores, slice loops and lookups of these
+//! kernels.
 
 mod arith;
 mod arith32;
@@ -72,6 +74,8 @@ mod consts32;
 mod consts_hyperbolic;
 #[cfg(target_arch = "x86_64")]
 mod consts_log;
+#[cfg(target_arch = "x86_64")]
+mod consts_pow;
 mod consts_pow32;
 #[cfg(target_arch = "x86_64")]
 mod divider;
@@ -417,12 +421,12 @@ unary32!(
 );
 unary32!(
     /// Base-2 logarithm.
-    log2_f64, LOG2_F64, log2_f32, LOG2_F32 => explog::log2,
+    log2_f64, LOG2_F64, log2_f32, LOG2_F32 => explog::log2 / avx512: logtable::avx512::log2,
     |v| explog32::log2_normal::<M>(v), explog32::log_needs_full(v)
 );
 unary32!(
     /// Base-10 logarithm.
-    log10_f64, LOG10_F64, log10_f32, LOG10_F32 => explog::log10,
+    log10_f64, LOG10_F64, log10_f32, LOG10_F32 => explog::log10 / avx512: logtable::avx512::log10,
     |v| explog32::log10_normal::<M>(v), explog32::log_needs_full(v)
 );
 unary32!(
@@ -602,18 +606,22 @@ pub fn hypot_f32(x: &[f32], y: &[f32], out: &mut [f32]) {
     HYPOT_F32.run(Level::current(), x, y, out)
 }
 
-pub(crate) static POW_F64: Binary<f64> = variants!(
-    Binary,
-    (x: &[f64], y: &[f64], out: &mut [f64]),
-    map2_fixup!(
-        x,
-        y,
-        out,
-        |a, b| pow::pow_ordinary::<M>(a, b),
-        pow::pow_needs_full(a, b),
-        a.powf(b)
+pub(crate) static POW_F64: Binary<f64> = Binary {
+    #[cfg(target_arch = "x86_64")]
+    avx512: pow::avx512::pow,
+    ..variants!(
+        Binary,
+        (x: &[f64], y: &[f64], out: &mut [f64]),
+        map2_fixup!(
+            x,
+            y,
+            out,
+            |a, b| pow::pow_ordinary::<M>(a, b),
+            pow::pow_needs_full(a, b),
+            a.powf(b)
+        )
     )
-);
+};
 
 /// x^y with the C99 special cases (pow(x, 0) = 1, pow(1, y) = 1, NaN for a
 /// negative base and a non-integer exponent, ...), within 2 ulps: vectorized

@@ -94,10 +94,11 @@ pub(super) mod avx512 {
     use super::super::arith::HwFma;
     use super::super::arith::SHIFT;
     use super::super::avx512::{
-        first_lanes, horner_pd, load_ps, load_ps_partial, store_ps, store_ps_partial, table16,
+        first_lanes, horner_pd, load_ps, load_ps_partial, look_up, split_by_interval, store_ps,
+        store_ps_partial, table16,
     };
     use super::super::explog;
-    use super::{EXP2_P, EXP2_T, INV_C, LOG2_C, LOG2_Q, OFF_BITS, T_MAX, pow_f32_needs_full};
+    use super::{EXP2_P, EXP2_T, INV_C, LOG2_C, LOG2_Q, T_MAX, pow_f32_needs_full};
     use core::arch::x86_64::*;
 
     /// Lanes per block: the vector pass writes a block, then the rare lanes
@@ -175,15 +176,9 @@ pub(super) mod avx512 {
         let fma = |a, b, c| _mm512_fmadd_pd(a, b, c);
         let splat = _mm512_set1_pd;
         // log2 x (`log2_f32`).
-        let ix = _mm512_castpd_si512(x);
-        let tmp = _mm512_sub_epi64(ix, _mm512_set1_epi64(OFF_BITS as i64));
-        // The permutes read the index's low four bits: (tmp >> 48) & 15.
-        let i = _mm512_srli_epi64::<48>(tmp);
-        let k = _mm512_cvtepi64_pd(_mm512_srai_epi64::<52>(tmp));
-        let exp_field = _mm512_and_si512(tmp, _mm512_set1_epi64((0xfff_u64 << 52) as i64));
-        let m = _mm512_castsi512_pd(_mm512_sub_epi64(ix, exp_field));
-        let inv_c = _mm512_permutex2var_pd(tables.inv_c[0], i, tables.inv_c[1]);
-        let log2_c = _mm512_permutex2var_pd(tables.log2_c[0], i, tables.log2_c[1]);
+        let (i, k, m) = split_by_interval(x);
+        let inv_c = look_up(&tables.inv_c, i);
+        let log2_c = look_up(&tables.log2_c, i);
         let z = fma(m, inv_c, splat(-1.0));
         let log2x = fma(z, horner_pd(&LOG2_Q, z), _mm512_add_pd(k, log2_c));
         // The clamped product (`pow_f32_ordinary`): |t| at most T_MAX, with
@@ -196,7 +191,7 @@ pub(super) mod avx512 {
         let r = fma(kd, splat(-1.0 / 16.0), t);
         // (ki >> 4) << 52 keeps bits 4 to 15 of ki, where SHIFT's bits are zero.
         let q_bits = _mm512_slli_epi64::<52>(_mm512_srli_epi64::<4>(ki));
-        let j = _mm512_permutex2var_pd(tables.exp2_t[0], ki, tables.exp2_t[1]);
+        let j = look_up(&tables.exp2_t, ki);
         let scale = _mm512_castsi512_pd(_mm512_add_epi64(_mm512_castpd_si512(j), q_bits));
         fma(scale, _mm512_mul_pd(r, horner_pd(&EXP2_P, r)), scale)
     }

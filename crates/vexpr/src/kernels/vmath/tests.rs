@@ -297,6 +297,8 @@ pub(super) mod glibc {
         pub(in super::super) fn atanh(x: f64) -> f64;
         pub(in super::super) fn sinh(x: f64) -> f64;
         pub(in super::super) fn cosh(x: f64) -> f64;
+        pub(in super::super) fn log2(x: f64) -> f64;
+        pub(in super::super) fn log10(x: f64) -> f64;
     }
 }
 
