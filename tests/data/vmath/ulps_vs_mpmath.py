@@ -31,6 +31,7 @@ FUNCTIONS = {
     "log1p": (mpmath.log1p, "log1p"),
     "log2": (lambda x: mpmath.log(x, 2), "log2"),
     "log10": (mpmath.log10, "log10"),
+    "arctan": (mpmath.atan, "atan"),
 }
 # Functions of two operands, and their expression in `a` and `b`.
 BINARY = {"pow": (mpmath.power, "pow", "a ** b")}

@@ -469,8 +469,22 @@ fn run_at_level(
     }
     let per_element = program.scratch_bytes_per_element().max(1);
     let footprint = per_element + width;
+    let cost: usize = program.code.iter().map(|i| i.overload.cost as usize).sum();
+    let work = len.saturating_mul(cost.max(1));
+    // Generating code takes 50-250 µs (once per program), many times a small
+    // run: a program's first run asks for it only when it is large. It is
+    // made on the code generator's thread (`jit/background.rs`): until it is
+    // there, the run goes on with its passes and takes the code up at its
+    // next piece, so no call waits for it.
+    let ran_before = program.ran_before();
+    let wants_code = options.jit && (ran_before || work >= JIT_AT_FIRST_RUN);
+    let code = if wants_code {
+        program.machine_code_if_ready()
+    } else {
+        None
+    };
     let bytes = stream::run_bytes(program, bindings, len);
-    let streaming = Streaming::plan(program, bindings, bytes);
+    let streaming = Streaming::plan(program, bindings, bytes, code.is_some());
     // One instruction over arrays read in place writes straight into the
     // output: nothing passes through scratch, so the L1 bound does not
     // apply, and longer blocks pay the per-block dispatch less often (`-a`
@@ -499,20 +513,6 @@ fn run_at_level(
     let block_len = block_len.clamp(16, (SCRATCH_BUDGET / per_element).max(16));
     let threads = options.threads.max(1);
     let blocks = len.div_ceil(block_len);
-    let cost: usize = program.code.iter().map(|i| i.overload.cost as usize).sum();
-    let work = len.saturating_mul(cost.max(1));
-    // Generating code takes 50-250 µs (once per program), many times a small
-    // run: a program's first run asks for it only when it is large. It is
-    // made on the code generator's thread (`jit/background.rs`): until it is
-    // there, the run goes on with its passes and takes the code up at its
-    // next piece, so no call waits for it.
-    let ran_before = program.ran_before();
-    let wants_code = options.jit && (ran_before || work >= JIT_AT_FIRST_RUN);
-    let code = if wants_code {
-        program.machine_code_if_ready()
-    } else {
-        None
-    };
     let pending = wants_code && code.is_none() && program.machine_code_pending();
     let small = match code {
         // Machine code does the same work in less time than the passes that

@@ -29,6 +29,7 @@
 //! caller is about to read, hence [`STREAMING_FROM_BYTES`].
 
 use super::Binding;
+use crate::functions::TRANSCENDENTAL_COST;
 use crate::program::{Program, Role};
 
 /// Runs that move at least this many bytes (elements times the widths of the
@@ -59,9 +60,14 @@ pub(crate) struct Streaming {
 
 impl Streaming {
     /// The plan for a run of `program` over `bindings` that moves `bytes`
-    /// ([`run_bytes`]).
-    pub(crate) fn plan(program: &Program, bindings: &[Binding<'_>], bytes: usize) -> Streaming {
-        if bytes < STREAMING_FROM_BYTES {
+    /// ([`run_bytes`]), by `machine_code` or else by the passes.
+    pub(crate) fn plan(
+        program: &Program,
+        bindings: &[Binding<'_>],
+        bytes: usize,
+        machine_code: bool,
+    ) -> Streaming {
+        if bytes < STREAMING_FROM_BYTES || (!machine_code && one_expensive_kernel(program)) {
             return Streaming::default();
         }
         let in_place = (program.registers.iter())
@@ -72,6 +78,20 @@ impl Streaming {
             prefetch_output: in_place,
         }
     }
+}
+
+/// True for a program of one expensive function (`TRANSCENDENTAL_COST`),
+/// which its pass computes at 1-4 ns an element, well below the memory's
+/// pace: there the hints only cost. On an AVX-512 Xeon at N = 10M, one
+/// thread (`vexpr bench EXPR --n 10000000 --threads 1 --repeat 10`, with and
+/// without the hints alternated, medians of 5, ns/elem): `sinh(a)` 2.66 /
+/// 2.07, `tan(a)` 3.39 / 2.61 (two threads 1.56 / 1.28), `log1p(a)` 2.59 /
+/// 2.08, `arctanh(a)` 2.72 / 2.21, `a ** b` 4.49 / 3.47, `log2(a)` 1.86 /
+/// 1.87; float32 `log(a)` 0.79 / 0.73. The hints still pay where the machine
+/// code runs the function (`sqrt(a)` 0.91 / 1.00, `2*a**3 - 4*a**5 +
+/// 6*log(a)` 1.19 / 1.63) and for cheap passes (`a + b` 1.42 / 1.46).
+fn one_expensive_kernel(program: &Program) -> bool {
+    matches!(&program.code[..], [only] if only.overload.cost >= TRANSCENDENTAL_COST)
 }
 
 /// The bytes a run of `len` elements moves: each contiguous input's and the

@@ -348,9 +348,9 @@ macro_rules! unary32 {
         entry_points!($(#[$doc])* $f64, $t64, $f32, $t32);
     };
     // A native f32 lane function that takes every input.
-    ($(#[$doc:meta])* $f64:ident, $t64:ident, $f32:ident, $t32:ident => $lm:ident :: $lf:ident,
-        $lm32:ident :: $lf32:ident $(/ avx512: $avx512_32:path)?) => {
-        table!($t64: f64 => |v| $lm::$lf::<M>(v));
+    ($(#[$doc:meta])* $f64:ident, $t64:ident, $f32:ident, $t32:ident => $lm:ident :: $lf:ident
+        $(/ avx512: $avx512:path)?, $lm32:ident :: $lf32:ident $(/ avx512: $avx512_32:path)?) => {
+        table!($t64: f64 => |v| $lm::$lf::<M>(v) $(, avx512: $avx512)?);
         table!($t32: f32 => |v| $lm32::$lf32::<M>(v) $(, avx512: $avx512_32)?);
         entry_points!($(#[$doc])* $f64, $t64, $f32, $t32);
     };
@@ -431,7 +431,8 @@ unary32!(
 );
 unary32!(
     /// Inverse tangent, in [-pi/2, pi/2].
-    arctan_f64, ARCTAN_F64, arctan_f32, ARCTAN_F32 => trig::atan, trig32::atan
+    arctan_f64, ARCTAN_F64, arctan_f32, ARCTAN_F32 => trig::atan / avx512: trig::avx512::atan,
+        trig32::atan
 );
 unary32!(
     /// Inverse sine; NaN outside [-1, 1].
