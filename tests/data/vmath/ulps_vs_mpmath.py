@@ -32,6 +32,7 @@ FUNCTIONS = {
     "log2": (lambda x: mpmath.log(x, 2), "log2"),
     "log10": (mpmath.log10, "log10"),
     "arctan": (mpmath.atan, "atan"),
+    "arccosh": (mpmath.acosh, "acosh"),
 }
 # Functions of two operands, and their expression in `a` and `b`.
 BINARY = {"pow": (mpmath.power, "pow", "a ** b")}

@@ -1,5 +1,5 @@
-//! Float64 `log1p`, `arcsinh`, `arctanh`, `log2` and `log10` at AVX-512, on
-//! a table-driven logarithm that divides nothing.
+//! Float64 `log1p`, `arcsinh`, `arccosh`, `arctanh`, `log2` and `log10` at
+//! AVX-512, on a table-driven logarithm that divides nothing.
 //!
 //! In: a slice of f64. Out: the function of each element, within 4 ulps
 //! like every function but exp and log (`vmath/mod.rs`): 1 ulp at most on the
@@ -35,6 +35,9 @@
 //!   f64 to about 2^-103: the square root by `vrsqrt14pd` and two coupled
 //!   Newton steps (Goldschmidt's), then its residual `(q - s^2) / (2s)` by
 //!   multiplication; below 2^-26 it is `x` itself.
+//! - **acosh x** = ln(w) with `w = x + sqrt(x^2 - 1)` the same way, x^2 - 1
+//!   from the exact square and a Fast2Sum; acosh 1 = 0 and NaN below 1 by
+//!   blends, x >= 2^500, inf and NaN by the lane function.
 //! - **atanh |x|** = ln((1 + |x|) / (1 - |x|)) / 2, numerator and
 //!   denominator each an exact sum of two f64, the quotient one `1 / d` (the
 //!   one division left) and a product, its residual by a fused multiply-add.
@@ -87,6 +90,13 @@ pub(super) mod avx512 {
     pub(in super::super) fn asinh(x: &[f64], out: &mut [f64]) {
         let t = tables();
         map_pd(x, out, |x| asinh_lanes(&t, x), explog::asinh::<HwFma>)
+    }
+
+    /// `acosh(x[i])` into `out[i]`.
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+    pub(in super::super) fn acosh(x: &[f64], out: &mut [f64]) {
+        let t = tables();
+        map_pd(x, out, |x| acosh_lanes(&t, x), explog::acosh::<HwFma>)
     }
 
     /// `atanh(x[i])` into `out[i]`.
@@ -142,7 +152,7 @@ pub(super) mod avx512 {
     /// in its high parts, `z + z_lo = m / c - 1` exactly (the product and
     /// its rounding error, then Sterbenz's lemma), `z / ln b` split exactly
     /// and added to the sum with its rounding kept (Fast2Sum: the sum is 0
-    /// or larger in magnitude), `ln(1 + z + z_lo) - z` is
+    /// or larger than `z / ln b` in magnitude), `ln(1 + z + z_lo) - z` is
     /// `z^2 LN1P_Q(z) + z_lo (1 - z)` to 2^-62, under 1.5% of the result.
     /// Rounded once at the end, so a power of two's log2 is exact.
     #[inline]
@@ -231,20 +241,7 @@ pub(super) mod avx512 {
         // and beyond, where it rounds, the 1 no longer matters.
         let q_hi = _mm512_fmadd_pd(a, a, one);
         let q_lo = _mm512_fmadd_pd(a, a, _mm512_sub_pd(one, q_hi));
-        // g -> sqrt(q) and h -> 1 / (2 sqrt(q)) from a 2^-14 estimate; each
-        // step squares the relative error (2^-28, then about 2^-52).
-        let y = _mm512_rsqrt14_pd(q_hi);
-        let mut g = _mm512_mul_pd(q_hi, y);
-        let mut h = _mm512_mul_pd(splat(0.5), y);
-        for _ in 0..2 {
-            let r = _mm512_fnmadd_pd(g, h, splat(0.5));
-            g = _mm512_fmadd_pd(g, r, g);
-            h = _mm512_fmadd_pd(h, r, h);
-        }
-        // sqrt(q) = g + (q - g^2) / (2g) to about 2^-104; q_hi - g^2 is
-        // small, so the fused form rounds it once.
-        let d = _mm512_add_pd(_mm512_fnmadd_pd(g, g, q_hi), q_lo);
-        let s_lo = _mm512_mul_pd(d, h);
+        let (g, s_lo) = sqrt_sum(q_hi, q_lo);
         // w = a + sqrt(q) as w_hi + w_lo (Fast2Sum: g >= a).
         let w_hi = _mm512_add_pd(g, a);
         let w_lo = _mm512_add_pd(_mm512_add_pd(_mm512_sub_pd(g, w_hi), a), s_lo);
@@ -255,6 +252,53 @@ pub(super) mod avx512 {
         let tiny = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(a, splat(2f64.powi(-26)));
         let res = _mm512_mask_blend_pd(tiny, res, a);
         (copysign_pd(res, x), special)
+    }
+
+    /// sqrt(q_hi + q_lo) as `g + s_lo` to about 2^-104, for positive normal
+    /// `q_hi` and |q_lo| at most about an ulp of it, without `vsqrtpd`.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+    fn sqrt_sum(q_hi: __m512d, q_lo: __m512d) -> (__m512d, __m512d) {
+        let half = _mm512_set1_pd(0.5);
+        // g -> sqrt(q) and h -> 1 / (2 sqrt(q)) from a 2^-14 estimate; each
+        // step squares the relative error (2^-28, then about 2^-52).
+        let y = _mm512_rsqrt14_pd(q_hi);
+        let mut g = _mm512_mul_pd(q_hi, y);
+        let mut h = _mm512_mul_pd(half, y);
+        for _ in 0..2 {
+            let r = _mm512_fnmadd_pd(g, h, half);
+            g = _mm512_fmadd_pd(g, r, g);
+            h = _mm512_fmadd_pd(h, r, h);
+        }
+        // sqrt(q) = g + (q - g^2) / (2g); q_hi - g^2 is small, so the fused
+        // form rounds it once.
+        let d = _mm512_add_pd(_mm512_fnmadd_pd(g, g, q_hi), q_lo);
+        (g, _mm512_mul_pd(d, h))
+    }
+
+    /// acosh on eight lanes, and the lanes with x >= 2^500 or NaN.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+    fn acosh_lanes(t: &Tables, x: __m512d) -> (__m512d, __mmask8) {
+        let splat = _mm512_set1_pd;
+        let one = splat(1.0);
+        let special = _mm512_cmp_pd_mask::<_CMP_NLT_UQ>(x, splat(2f64.powi(500)));
+        // q = x^2 - 1 as q_hi + q_lo: x^2 = p + p_lo exactly, then p - 1 by
+        // Fast2Sum (p >= 1 wherever the result is not NaN).
+        let p = _mm512_mul_pd(x, x);
+        let p_lo = _mm512_fmsub_pd(x, x, p);
+        let q_hi = _mm512_sub_pd(p, one);
+        let q_lo = _mm512_add_pd(_mm512_sub_pd(_mm512_sub_pd(p, q_hi), one), p_lo);
+        let (g, s_lo) = sqrt_sum(q_hi, q_lo);
+        // w = x + sqrt(q) as w_hi + w_lo (Fast2Sum: x >= g).
+        let w_hi = _mm512_add_pd(x, g);
+        let w_lo = _mm512_add_pd(_mm512_add_pd(_mm512_sub_pd(x, w_hi), g), s_lo);
+        let res = ln_sum(t, w_hi, w_lo);
+        // x = 1 gives q = 0, whose reciprocal square root is inf: acosh 1 = 0;
+        // below 1, NaN.
+        let res = _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_EQ_OQ>(x, one), res, splat(0.0));
+        let below = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(x, one);
+        (_mm512_mask_blend_pd(below, res, splat(f64::NAN)), special)
     }
 
     /// atanh on eight lanes, every input.
@@ -409,7 +453,9 @@ pub(super) mod avx512 {
 #[cfg(test)]
 mod tests {
     use super::super::tests::{check_against_glibc, glibc, mixed_inputs};
-    use super::super::{ARCSINH_F64, ARCTANH_F64, LOG1P_F64, LOG2_F64, LOG10_F64, Level};
+    use super::super::{
+        ARCCOSH_F64, ARCSINH_F64, ARCTANH_F64, LOG1P_F64, LOG2_F64, LOG10_F64, Level,
+    };
 
     /// Inputs over every range the kernels treat apart: any bit pattern,
     /// |x| from 2^-60 to 2^40 on a log scale (both signs), next to 0 where
@@ -446,6 +492,7 @@ mod tests {
         check_against_glibc("log1p", &LOG1P_F64, glibc::log1p, &x, 2);
         check_against_glibc("arcsinh", &ARCSINH_F64, glibc::asinh, &x, 2);
         check_against_glibc("arctanh", &ARCTANH_F64, glibc::atanh, &x, 2);
+        check_against_glibc("arccosh", &ARCCOSH_F64, glibc::acosh, &x, 2);
     }
 
     /// log2 and log10 within 2 ulps of glibc at every level (the AVX-512

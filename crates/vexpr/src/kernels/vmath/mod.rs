@@ -56,12 +56,14 @@
 //! Float64 `sqrt` and division (`div_f64`, the kernel of `/`) are correctly
 //! rounded; on AVX-512 they are written with intrinsics in `divider.rs`, where
 //! the hardware divider and an exactly checked Newton iteration share the
-//! vectors. Float64 `log1p`, `arcsinh`, `arctanh`, `log2` and `log10` at
-//! AVX-512 are written with intrinsics too (`logtable.rs`): a logarithm from
-//! a 16-entry table, without the divisions and the square root of their lane
-//! functions; so are float64 `**` (`pow.rs`: the same table, a two-double
-//! logarithm and a 16-entry exponential) and float32 `tanh` (`tanh32.rs`: its
-//! quotient by `vrcp14ps` and one exact correction).
+//! vectors. Float64 `log1p`, `arcsinh`, `arccosh`, `arctanh`, `log2` and
+//! `log10` at AVX-512 are written with intrinsics too (`logtable.rs`): a
+//! logarithm from a 16-entry table, without the divisions and the square
+//! roots of their lane functions; so are float64 `**` (`pow.rs`: the same
+//! table, a two-double logarithm and a 16-entry exponential), float32 `tanh`
+//! (`tanh32.rs`: its quotient by `vrcp14ps` and one exact correction) and
+//! float64 `arctan` (`trig.rs`: its quotient by `vrcp14pd`, a Newton step and
+//! a correction).
 //! `avx512.rs` has the loads, stores, slice loops and lookups of these
 //! kernels.
 
@@ -467,7 +469,7 @@ unary32!(
 );
 unary32!(
     /// Inverse hyperbolic cosine; NaN below 1.
-    arccosh_f64, ARCCOSH_F64, arccosh_f32, ARCCOSH_F32 => explog::acosh,
+    arccosh_f64, ARCCOSH_F64, arccosh_f32, ARCCOSH_F32 => explog::acosh / avx512: logtable::avx512::acosh,
     |v| explog32::acosh_normal::<M>(v), explog32::acosh_needs_full(v)
 );
 unary32!(

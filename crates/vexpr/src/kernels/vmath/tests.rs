@@ -294,6 +294,7 @@ pub(super) mod glibc {
     unsafe extern "C" {
         pub(in super::super) fn log1p(x: f64) -> f64;
         pub(in super::super) fn asinh(x: f64) -> f64;
+        pub(in super::super) fn acosh(x: f64) -> f64;
         pub(in super::super) fn atanh(x: f64) -> f64;
         pub(in super::super) fn sinh(x: f64) -> f64;
         pub(in super::super) fn cosh(x: f64) -> f64;
