@@ -221,6 +221,85 @@ pub(super) fn split_by_interval(x: __m512d) -> (__m512i, __m512d, __m512d) {
     (index, k, m)
 }
 
+/// What `vfixupimmpd`/`vfixupimmps` makes of a lane of each class of the value it looks
+/// at; `table` packs it for the instruction.
+pub(super) struct Classes {
+    pub(super) quiet_nan: Response,
+    pub(super) signaling_nan: Response,
+    pub(super) zero: Response,
+    pub(super) one: Response,
+    pub(super) neg_inf: Response,
+    pub(super) pos_inf: Response,
+    pub(super) negative: Response,
+    pub(super) positive: Response,
+}
+
+impl Classes {
+    /// 4 bits a class, in the instruction's order of the classes.
+    pub(super) const fn table(self) -> i64 {
+        let of = [
+            self.quiet_nan,
+            self.signaling_nan,
+            self.zero,
+            self.one,
+            self.neg_inf,
+            self.pos_inf,
+            self.negative,
+            self.positive,
+        ];
+        let mut table = 0;
+        let mut class = 0;
+        while class < 8 {
+            table |= (of[class] as i64) << (4 * class);
+            class += 1;
+        }
+        table
+    }
+}
+
+/// A lane's result in `vfixupimmpd` (the instruction's codes).
+#[derive(Clone, Copy)]
+#[repr(i64)]
+pub(super) enum Response {
+    /// The result computed.
+    Keep = 0,
+    /// The value looked at, quieted (a NaN passes through).
+    QuietNan = 2,
+    /// The default NaN.
+    Nan = 3,
+    NegInf = 4,
+    PosInf = 5,
+}
+
+/// The natural logarithm's results by the class of its argument: ln 0 =
+/// -inf, ln inf = inf, NaN for negatives and NaN.
+pub(super) const LN_CLASSES: i64 = Classes {
+    quiet_nan: Response::QuietNan,
+    signaling_nan: Response::QuietNan,
+    zero: Response::NegInf,
+    one: Response::Keep,
+    neg_inf: Response::Nan,
+    pos_inf: Response::PosInf,
+    negative: Response::Nan,
+    positive: Response::Keep,
+}
+.table();
+
+/// `res`, with the lanes of each class of `by` replaced as `table` says
+/// (`vfixupimmpd`).
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn fix_up_pd(res: __m512d, by: __m512d, table: i64) -> __m512d {
+    _mm512_fixupimm_pd::<0>(res, by, _mm512_set1_epi64(table))
+}
+
+/// [`fix_up_pd`] on 16 f32 lanes (`vfixupimmps`; the table fits 32 bits).
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn fix_up_ps(res: __m512, by: __m512, table: i64) -> __m512 {
+    _mm512_fixupimm_ps::<0>(res, by, _mm512_set1_epi32(table as i32))
+}
+
 /// Lanes per block of [`map2_pd`]: the vector pass writes a block, then the
 /// rare lanes it marks are recomputed while the block is in cache.
 const BLOCK: usize = 512;

@@ -59,7 +59,8 @@
 pub(super) mod avx512 {
     use super::super::arith::HwFma;
     use super::super::avx512::{
-        copysign_pd, estrin_pd, look_up, map_pd, split_by_interval, table16,
+        Classes, LN_CLASSES, Response, copysign_pd, estrin_pd, fix_up_pd, look_up, map_pd,
+        split_by_interval, table16,
     };
     use super::super::consts::{INV_LN2_HI, INV_LN2_LO, LN2_HI, LN2_LO, LOG10_2_HI, LOG10_2_LO};
     use super::super::consts_log::{
@@ -216,7 +217,7 @@ pub(super) mod avx512 {
         );
         // For u outside (0, inf) the IEEE results, chosen by u's class
         // (`vfixupimmpd`; u is never subnormal: 1 + x >= 2^-53 above -1).
-        let res = fix_up(ln_sum(t, u, e), u, LOG1P_CLASSES);
+        let res = fix_up_pd(ln_sum(t, u, e), u, LN_CLASSES);
         // The result has x's sign; OR-ing it in makes log1p(-0) = -0
         // (ternary-logic table 0xF8: res | (x & SIGN)).
         let res = _mm512_ternarylogic_epi64::<0xF8>(
@@ -321,7 +322,7 @@ pub(super) mod avx512 {
         let rem = _mm512_add_pd(_mm512_fnmadd_pd(u_hi, d_hi, n_hi), n_lo);
         let u_lo = _mm512_mul_pd(_mm512_fnmadd_pd(u_hi, d_lo, rem), inv_d);
         // |x| = 1 gives d = 0 and inf, |x| > 1 a negative d and NaN.
-        let res = fix_up(ln_sum(t, u_hi, u_lo), d_hi, ATANH_CLASSES);
+        let res = fix_up_pd(ln_sum(t, u_hi, u_lo), d_hi, ATANH_CLASSES);
         let res = _mm512_mul_pd(_mm512_set1_pd(0.5), res);
         (copysign_pd(res, x), 0)
     }
@@ -364,70 +365,6 @@ pub(super) mod avx512 {
         _mm512_add_pd(s, tail)
     }
 
-    /// What `vfixupimmpd` makes of a lane of each class of the value it looks
-    /// at; `table` packs it for the instruction.
-    struct Classes {
-        quiet_nan: Response,
-        signaling_nan: Response,
-        zero: Response,
-        one: Response,
-        neg_inf: Response,
-        pos_inf: Response,
-        negative: Response,
-        positive: Response,
-    }
-
-    impl Classes {
-        /// 4 bits a class, in the instruction's order of the classes.
-        const fn table(self) -> i64 {
-            let of = [
-                self.quiet_nan,
-                self.signaling_nan,
-                self.zero,
-                self.one,
-                self.neg_inf,
-                self.pos_inf,
-                self.negative,
-                self.positive,
-            ];
-            let mut table = 0;
-            let mut class = 0;
-            while class < 8 {
-                table |= (of[class] as i64) << (4 * class);
-                class += 1;
-            }
-            table
-        }
-    }
-
-    /// A lane's result in `vfixupimmpd` (the instruction's codes).
-    #[derive(Clone, Copy)]
-    #[repr(i64)]
-    enum Response {
-        /// The result computed.
-        Keep = 0,
-        /// The value looked at, quieted (a NaN passes through).
-        QuietNan = 2,
-        /// The default NaN.
-        Nan = 3,
-        NegInf = 4,
-        PosInf = 5,
-    }
-
-    /// log1p's results by the class of u = 1 + x: ln 0 = -inf, ln inf = inf,
-    /// NaN for negatives and NaN.
-    const LOG1P_CLASSES: i64 = Classes {
-        quiet_nan: Response::QuietNan,
-        signaling_nan: Response::QuietNan,
-        zero: Response::NegInf,
-        one: Response::Keep,
-        neg_inf: Response::Nan,
-        pos_inf: Response::PosInf,
-        negative: Response::Nan,
-        positive: Response::Keep,
-    }
-    .table();
-
     /// atanh's ln((1 + a) / (1 - a)) by the class of d = 1 - a (a = |x|): inf
     /// at d = 0, NaN below (d = inf cannot occur).
     const ATANH_CLASSES: i64 = Classes {
@@ -441,13 +378,6 @@ pub(super) mod avx512 {
         positive: Response::Keep,
     }
     .table();
-
-    /// `res`, with the lanes of each class of `by` replaced as `table` says.
-    #[inline]
-    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
-    fn fix_up(res: __m512d, by: __m512d, table: i64) -> __m512d {
-        _mm512_fixupimm_pd::<0>(res, by, _mm512_set1_epi64(table))
-    }
 }
 
 #[cfg(test)]

@@ -61,7 +61,9 @@
 //! logarithm from a 16-entry table, without the divisions and the square
 //! roots of their lane functions; so are float64 `**` (`pow.rs`: the same
 //! table, a two-double logarithm and a 16-entry exponential), float32 `tanh`
-//! (`tanh32.rs`: its quotient by `vrcp14ps` and one exact correction) and
+//! (`tanh32.rs`: its quotient by `vrcp14ps` and one exact correction),
+//! float32 `log`, `log2` and `log10` (`log32.rs`: a 16-entry table in one
+//! register, `vgetmantps` for subnormals, `vfixupimmps` for the rest) and
 //! float64 `arctan` (`trig.rs`: its quotient by `vrcp14pd`, a Newton step and
 //! a correction).
 //! `avx512.rs` has the loads, stores, slice loops and lookups of these
@@ -77,12 +79,15 @@ mod consts_hyperbolic;
 #[cfg(target_arch = "x86_64")]
 mod consts_log;
 #[cfg(target_arch = "x86_64")]
+mod consts_log32;
+#[cfg(target_arch = "x86_64")]
 mod consts_pow;
 mod consts_pow32;
 #[cfg(target_arch = "x86_64")]
 mod divider;
 mod explog;
 mod explog32;
+mod log32;
 mod logtable;
 mod pow;
 mod pow32;
@@ -335,6 +340,17 @@ macro_rules! table {
             { map1_fixup!(x, out, |$v| $fast, $needs_full, $full) }
         );
     };
+    ($t:ident: $ty:ty => |$v:ident| $fast:expr, $needs_full:expr, $full:expr, avx512: $avx512:path) => {
+        pub(crate) static $t: Unary<$ty> = Unary {
+            #[cfg(target_arch = "x86_64")]
+            avx512: $avx512,
+            ..variants!(
+                Unary,
+                (x: &[$ty], out: &mut [$ty]),
+                { map1_fixup!(x, out, |$v| $fast, $needs_full, $full) }
+            )
+        };
+    };
 }
 
 /// Defines the f64 and f32 entry points of a unary function, plus the
@@ -344,9 +360,11 @@ macro_rules! table {
 /// input, rounded once (exact for every input).
 macro_rules! unary32 {
     ($(#[$doc:meta])* $f64:ident, $t64:ident, $f32:ident, $t32:ident => $lm:ident :: $lf:ident
-        $(/ avx512: $avx512:path)?, |$v:ident| $f32fast:expr, $f32needs:expr) => {
+        $(/ avx512: $avx512:path)?, |$v:ident| $f32fast:expr, $f32needs:expr
+        $(; avx512: $avx512_32:path)?) => {
         table!($t64: f64 => |v| $lm::$lf::<M>(v) $(, avx512: $avx512)?);
-        table!($t32: f32 => |$v| $f32fast, $f32needs, $lm::$lf::<M>($v as f64) as f32);
+        table!($t32: f32 => |$v| $f32fast, $f32needs, $lm::$lf::<M>($v as f64) as f32
+            $(, avx512: $avx512_32)?);
         entry_points!($(#[$doc])* $f64, $t64, $f32, $t32);
     };
     // A native f32 lane function that takes every input.
@@ -389,7 +407,8 @@ entry_points!(
 table!(LOG_F64: f64 =>
     |v| explog::log_normal::<M>(v), explog::log_needs_full(v), explog::log::<M>(v));
 table!(LOG_F32: f32 =>
-    |v| explog32::log_normal::<M>(v), explog32::log_needs_full(v), explog::log::<M>(v as f64) as f32);
+    |v| explog32::log_normal::<M>(v), explog32::log_needs_full(v), explog::log::<M>(v as f64) as f32,
+    avx512: log32::avx512::log_f32);
 entry_points!(
     /// Natural logarithm; within 1 ulp. log(±0) = -inf, log(x < 0) = NaN.
     log_f64, LOG_F64, log_f32, LOG_F32
@@ -424,12 +443,13 @@ unary32!(
 unary32!(
     /// Base-2 logarithm.
     log2_f64, LOG2_F64, log2_f32, LOG2_F32 => explog::log2 / avx512: logtable::avx512::log2,
-    |v| explog32::log2_normal::<M>(v), explog32::log_needs_full(v)
+    |v| explog32::log2_normal::<M>(v), explog32::log_needs_full(v); avx512: log32::avx512::log2_f32
 );
 unary32!(
     /// Base-10 logarithm.
     log10_f64, LOG10_F64, log10_f32, LOG10_F32 => explog::log10 / avx512: logtable::avx512::log10,
     |v| explog32::log10_normal::<M>(v), explog32::log_needs_full(v)
+        ; avx512: log32::avx512::log10_f32
 );
 unary32!(
     /// Inverse tangent, in [-pi/2, pi/2].
