@@ -29,7 +29,6 @@
 //! caller is about to read, hence [`STREAMING_FROM_BYTES`].
 
 use super::Binding;
-use crate::functions::TRANSCENDENTAL_COST;
 use crate::program::{Program, Role};
 
 /// Runs that move at least this many bytes (elements times the widths of the
@@ -80,8 +79,9 @@ impl Streaming {
     }
 }
 
-/// True for a program of one expensive function (`TRANSCENDENTAL_COST`),
-/// which its pass computes at 1-4 ns an element, well below the memory's
+/// True for a program of one expensive function (a cost above 1:
+/// [`TRANSCENDENTAL_COST`](crate::functions::TRANSCENDENTAL_COST), half of it
+/// in float32), which its pass computes at 1-4 ns an element, well below the memory's
 /// pace: there the hints only cost. On an AVX-512 Xeon at N = 10M, one
 /// thread (`vexpr bench EXPR --n 10000000 --threads 1 --repeat 10`, with and
 /// without the hints alternated, medians of 5, ns/elem): `sinh(a)` 2.66 /
@@ -91,7 +91,7 @@ impl Streaming {
 /// code runs the function (`sqrt(a)` 0.91 / 1.00, `2*a**3 - 4*a**5 +
 /// 6*log(a)` 1.19 / 1.63) and for cheap passes (`a + b` 1.42 / 1.46).
 fn one_expensive_kernel(program: &Program) -> bool {
-    matches!(&program.code[..], [only] if only.overload.cost >= TRANSCENDENTAL_COST)
+    matches!(&program.code[..], [only] if only.overload.cost > 1)
 }
 
 /// The bytes a run of `len` elements moves: each contiguous input's and the
