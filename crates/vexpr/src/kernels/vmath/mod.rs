@@ -62,7 +62,7 @@
 //! roots of their lane functions; so are float64 `**` (`pow.rs`: the same
 //! table, a two-double logarithm and a 16-entry exponential), float32 `tanh`
 //! (`tanh32.rs`: its quotient by `vrcp14ps` and one exact correction),
-//! float32 `log`, `log2` and `log10` (`log32.rs`: a 16-entry table in one
+//! float32 `log`, `log2`, `log10` and `log1p` (`log32.rs`: a 16-entry table in one
 //! register, `vgetmantps` for subnormals, `vfixupimmps` for the rest) and
 //! float64 `arctan` (`trig.rs`: its quotient by `vrcp14pd`, a Newton step and
 //! a correction).
@@ -439,6 +439,7 @@ unary32!(
     /// log(1 + x), accurate near 0.
     log1p_f64, LOG1P_F64, log1p_f32, LOG1P_F32 => explog::log1p / avx512: logtable::avx512::log1p,
     |v| explog32::log1p_normal::<M>(v), explog32::log1p_needs_full(v)
+        ; avx512: log32::avx512::log1p_f32
 );
 unary32!(
     /// Base-2 logarithm.
