@@ -285,6 +285,20 @@ pub(super) const LN_CLASSES: i64 = Classes {
 }
 .table();
 
+/// atanh's ln((1 + a) / (1 - a)) by the class of d = 1 - a (a = |x|): inf
+/// at d = 0, NaN below (d = inf cannot occur).
+pub(super) const ATANH_CLASSES: i64 = Classes {
+    quiet_nan: Response::QuietNan,
+    signaling_nan: Response::QuietNan,
+    zero: Response::PosInf,
+    one: Response::Keep,
+    neg_inf: Response::Nan,
+    pos_inf: Response::Keep,
+    negative: Response::Nan,
+    positive: Response::Keep,
+}
+.table();
+
 /// `res`, with the lanes of each class of `by` replaced as `table` says
 /// (`vfixupimmpd`).
 #[inline]

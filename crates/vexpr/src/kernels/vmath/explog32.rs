@@ -220,7 +220,11 @@ pub(super) fn not_finite(x: f32) -> bool {
 
 /// Above this, asinh a = log(2a) and acosh a = log(2a) to within an f32
 /// rounding, and a^2 may overflow.
-const BIG: f32 = 4096.0;
+pub(super) const BIG: f32 = 4096.0;
+
+/// Up to here asinh takes its odd polynomial (asinh <= 0.5, where the
+/// logarithm would cancel).
+pub(super) const SMALL_ASINH: f32 = 0.5212;
 
 /// asinh x for finite x: an odd polynomial for |x| <= 0.5212 (asinh <=
 /// 0.5, where log would cancel), log(a + sqrt(a^2 + 1)) above, with the sum
@@ -234,7 +238,7 @@ pub(super) fn asinh_normal<M: Fma>(x: f32) -> f32 {
     let s = M::madd32(a, a, 1.0).sqrt();
     let (wh, wl) = fast_two_sum32(s, a); // s > a
     let res = log_pair32::<M>(sel(big, a, wh), sel(big, 0.0, wl)) + sel(big, LN2_32, 0.0);
-    copysign32(sel(a <= 0.5212, small, res), x)
+    copysign32(sel(a <= SMALL_ASINH, small, res), x)
 }
 
 /// True for inputs outside [1, inf): NaN results (and inf, NaN inputs).

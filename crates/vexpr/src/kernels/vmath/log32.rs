@@ -1,16 +1,20 @@
-//! Float32 `log`, `log2`, `log10` and `log1p` at AVX-512, without a division.
+//! Float32 `log`, `log2`, `log10`, `log1p`, `arcsinh`, `arccosh` and `arctanh`
+//! at AVX-512 on a logarithm without a division.
 //!
-//! In: a slice of f32. Out: log_b of each element, every input on the vector
+//! In: a slice of f32. Out: the function of each element, every input on the vector
 //! path: subnormals through `vgetmantps`/`vgetexpps`, which normalize them,
 //! and ±0, negatives, inf and NaN set by `vfixupimmps` from the input's class
-//! (`LN_CLASSES`; for `log1p` from the class of 1 + x). Within 1 ulp on all
-//! 2^32 inputs (`examples/f32_exhaustive.rs`); log2 of a power of two and
-//! log10 of a power of ten are exact (tested below).
+//! (`LN_CLASSES`; for `log1p` from the class of 1 + x, for `arctanh` of
+//! 1 - |x|). On all 2^32 inputs (`examples/f32_exhaustive.rs`) within 1 ulp,
+//! but `arccosh`: 2 ulps at 8 inputs near 1.03 (its lane function: 21),
+//! where the square root's rounding shows; log2 of a power of two and log10
+//! of a power of ten are exact (tested below).
 //!
 //! Why: the lane functions (`explog32.rs`) take fdlibm's `f / (2 + f)` and
 //! test every lane for the fallback; NumPy's float32 kernels divide nothing
 //! and ran 6-15% faster on log2 and log10; `log1p`'s lane function divides
-//! twice.
+//! twice, and those of `arcsinh`, `arccosh` and `arctanh` send their special
+//! lanes (inf, NaN, out of the domain) to the scalar f64 functions.
 //!
 //! How (the table-driven logarithm of vector math libraries, with each
 //! table in one register): `x = 2^k m` with `m` in [1, 2) (`vgetmantps`,
@@ -27,7 +31,9 @@
 //! so that just above a power of two `z = m - 1`, and just below one the
 //! first sum cancels to exactly 0: the result keeps its relative accuracy
 //! next to 1. `log1p x` is `ln(u + c)` with `1 + x = u + c` exactly
-//! (TwoSum) and `c/u` added to the tail to first order in `z`.
+//! (TwoSum) and `c/u` added to the tail to first order in `z`; `arcsinh` and
+//! `arccosh` are the lane functions' formulas on that `ln(u + c)`, `arctanh`
+//! theirs with the quotient by `vrcp14ps` and its exact residual.
 //!
 //! At the other levels the `explog32` lane functions run (a lookup there is
 //! a gather or eight registers).
@@ -35,8 +41,12 @@
 /// The AVX-512 kernels (see the module doc).
 #[cfg(target_arch = "x86_64")]
 pub(super) mod avx512 {
-    use super::super::avx512::{LN_CLASSES, fix_up_ps, horner_ps, load_ps16, map_ps16};
+    use super::super::avx512::{
+        ATANH_CLASSES, LN_CLASSES, copysign_ps, fix_up_ps, horner_ps, load_ps16, map_ps16,
+    };
     use super::super::consts_log32::*;
+    use super::super::consts32::{ASINH32_H, ATANH32_H, LN2_32};
+    use super::super::explog32::{BIG, SMALL_ASINH};
     use core::arch::x86_64::*;
 
     /// The constants of a logarithm to base b (`log_base`).
@@ -56,6 +66,25 @@ pub(super) mod avx512 {
     }
 
     impl Base {
+        /// The natural logarithm's.
+        #[inline]
+        #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+        fn ln() -> Base {
+            Base::new(LN_LOG_2, LN_INV_LN, &LN_T_HI, &LN_T_LO, LN_P)
+        }
+
+        #[inline]
+        #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+        fn log2() -> Base {
+            Base::new(LOG2_LOG_2, LOG2_INV_LN, &LOG2_T_HI, &LOG2_T_LO, LOG2_P)
+        }
+
+        #[inline]
+        #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+        fn log10() -> Base {
+            Base::new(LOG10_LOG_2, LOG10_INV_LN, &LOG10_T_HI, &LOG10_T_LO, LOG10_P)
+        }
+
         #[inline]
         #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
         fn new(
@@ -81,28 +110,28 @@ pub(super) mod avx512 {
     /// `ln(x[i])` into `out[i]`, float32.
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
     pub(in super::super) fn log_f32(x: &[f32], out: &mut [f32]) {
-        let base = Base::new(LN_LOG_2, LN_INV_LN, &LN_T_HI, &LN_T_LO, LN_P);
+        let base = Base::ln();
         map_ps16(x, out, |x| log_base(&base, x))
     }
 
     /// `log2(x[i])` into `out[i]`, float32.
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
     pub(in super::super) fn log2_f32(x: &[f32], out: &mut [f32]) {
-        let base = Base::new(LOG2_LOG_2, LOG2_INV_LN, &LOG2_T_HI, &LOG2_T_LO, LOG2_P);
+        let base = Base::log2();
         map_ps16(x, out, |x| log_base(&base, x))
     }
 
     /// `log10(x[i])` into `out[i]`, float32.
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
     pub(in super::super) fn log10_f32(x: &[f32], out: &mut [f32]) {
-        let base = Base::new(LOG10_LOG_2, LOG10_INV_LN, &LOG10_T_HI, &LOG10_T_LO, LOG10_P);
+        let base = Base::log10();
         map_ps16(x, out, |x| log_base(&base, x))
     }
 
     /// `log1p(x[i])` into `out[i]`, float32.
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
     pub(in super::super) fn log1p_f32(x: &[f32], out: &mut [f32]) {
-        let base = Base::new(LN_LOG_2, LN_INV_LN, &LN_T_HI, &LN_T_LO, LN_P);
+        let base = Base::ln();
         map_ps16(x, out, |x| log1p_lanes(&base, x))
     }
 
@@ -123,6 +152,98 @@ pub(super) mod avx512 {
         // Tiny x rounds to x, and -0 must stay -0 (u = 1 and c = -0 give +0).
         let tiny = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(_mm512_abs_ps(x), splat(6.0e-8));
         _mm512_mask_mov_ps(res, tiny, x)
+    }
+
+    /// `arcsinh(x[i])` into `out[i]`, float32.
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+    pub(in super::super) fn asinh_f32(x: &[f32], out: &mut [f32]) {
+        let base = Base::ln();
+        map_ps16(x, out, |x| asinh_lanes(&base, x))
+    }
+
+    /// `arccosh(x[i])` into `out[i]`, float32.
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+    pub(in super::super) fn acosh_f32(x: &[f32], out: &mut [f32]) {
+        let base = Base::ln();
+        map_ps16(x, out, |x| acosh_lanes(&base, x))
+    }
+
+    /// `arctanh(x[i])` into `out[i]`, float32.
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+    pub(in super::super) fn atanh_f32(x: &[f32], out: &mut [f32]) {
+        let base = Base::ln();
+        map_ps16(x, out, |x| atanh_lanes(&base, x))
+    }
+
+    /// asinh x on 16 lanes, every input: `explog32::asinh_normal`'s
+    /// formulas (an odd polynomial up to 0.5212; above, ln(w) for the exact
+    /// pair w = a + sqrt(a^2 + 1); above 2^12, ln a + ln 2) on [`ln_sum`].
+    /// inf and NaN pass through the operations and the fix-up.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+    fn asinh_lanes(b: &Base, x: __m512) -> __m512 {
+        let splat = _mm512_set1_ps;
+        let a = _mm512_abs_ps(x);
+        let z = _mm512_mul_ps(a, a);
+        let small = _mm512_fmadd_ps(_mm512_mul_ps(z, a), horner_ps(&ASINH32_H, z), a);
+        let s = _mm512_sqrt_ps(_mm512_fmadd_ps(a, a, splat(1.0)));
+        // s > a.
+        let res = ln_of_pair_or_big(b, a, s, a);
+        let is_small = _mm512_cmp_ps_mask::<_CMP_LE_OQ>(a, splat(SMALL_ASINH));
+        copysign_ps(_mm512_mask_mov_ps(res, is_small, small), x)
+    }
+
+    /// acosh x on 16 lanes, every input: ln(w) for the exact pair
+    /// w = x + sqrt(x^2 - 1) (x^2 - 1 rounded once), above 2^12 ln x + ln 2
+    /// (`explog32::acosh_normal`); NaN below 1 (and for NaN), acosh 1 = +0.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+    fn acosh_lanes(b: &Base, x: __m512) -> __m512 {
+        let splat = _mm512_set1_ps;
+        let s = _mm512_sqrt_ps(_mm512_fmsub_ps(x, x, splat(1.0)));
+        // x >= s.
+        let res = ln_of_pair_or_big(b, x, x, s);
+        // Below -1 x + s cancels to a small positive number: no NaN by itself.
+        let below_one = _mm512_cmp_ps_mask::<_CMP_NGE_UQ>(x, splat(1.0));
+        _mm512_mask_mov_ps(res, below_one, splat(f32::NAN))
+    }
+
+    /// ln(big + small) for big >= small >= 0 as the exact pair (Fast2Sum),
+    /// or ln a + ln 2 for a above 2^12 (where the sum rounds to 2a, and a^2
+    /// may overflow); a is the argument, one of the two.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+    fn ln_of_pair_or_big(b: &Base, a: __m512, big: __m512, small: __m512) -> __m512 {
+        let splat = _mm512_set1_ps;
+        let hi = _mm512_add_ps(big, small);
+        let lo = _mm512_sub_ps(small, _mm512_sub_ps(hi, big));
+        let above = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(a, splat(BIG));
+        let u = _mm512_mask_mov_ps(hi, above, a);
+        let c = _mm512_maskz_mov_ps(!above, lo);
+        let ln2 = _mm512_maskz_mov_ps(above, splat(LN2_32));
+        _mm512_add_ps(ln_sum(b, u, Some(c)), ln2)
+    }
+
+    /// atanh x on 16 lanes, every input: an odd polynomial up to 1/2, above
+    /// it ln((1 + a) / (1 - a)) / 2 (`explog32::atanh_normal`) with the
+    /// quotient by `vrcp14ps` and its exact residual (to about 2^-28, like
+    /// `tanh32.rs`'s), ±1 to ±inf and beyond to NaN by the class of 1 - a.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+    fn atanh_lanes(b: &Base, x: __m512) -> __m512 {
+        let splat = _mm512_set1_ps;
+        let a = _mm512_abs_ps(x);
+        let z = _mm512_mul_ps(a, a);
+        let small = _mm512_fmadd_ps(_mm512_mul_ps(z, a), horner_ps(&ATANH32_H, z), a);
+        let n = _mm512_add_ps(splat(1.0), a);
+        let d = _mm512_sub_ps(splat(1.0), a);
+        let inv = _mm512_rcp14_ps(d);
+        let q = _mm512_mul_ps(n, inv);
+        let q = _mm512_fmadd_ps(_mm512_fnmadd_ps(q, d, n), inv, q);
+        let res = _mm512_mul_ps(splat(0.5), ln_sum(b, q, None));
+        let res = fix_up_ps(res, d, ATANH_CLASSES);
+        let is_small = _mm512_cmp_ps_mask::<_CMP_LE_OQ>(a, splat(0.5));
+        copysign_ps(_mm512_mask_mov_ps(res, is_small, small), x)
     }
 
     /// log_b x on 16 lanes, every input (see the module doc).

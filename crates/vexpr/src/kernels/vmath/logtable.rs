@@ -59,7 +59,7 @@
 pub(super) mod avx512 {
     use super::super::arith::HwFma;
     use super::super::avx512::{
-        Classes, LN_CLASSES, Response, copysign_pd, estrin_pd, fix_up_pd, look_up, map_pd,
+        ATANH_CLASSES, LN_CLASSES, copysign_pd, estrin_pd, fix_up_pd, look_up, map_pd,
         split_by_interval, table16,
     };
     use super::super::consts::{INV_LN2_HI, INV_LN2_LO, LN2_HI, LN2_LO, LOG10_2_HI, LOG10_2_LO};
@@ -364,20 +364,6 @@ pub(super) mod avx512 {
         let tail = _mm512_add_pd(_mm512_add_pd(tail, s_err), correction);
         _mm512_add_pd(s, tail)
     }
-
-    /// atanh's ln((1 + a) / (1 - a)) by the class of d = 1 - a (a = |x|): inf
-    /// at d = 0, NaN below (d = inf cannot occur).
-    const ATANH_CLASSES: i64 = Classes {
-        quiet_nan: Response::QuietNan,
-        signaling_nan: Response::QuietNan,
-        zero: Response::PosInf,
-        one: Response::Keep,
-        neg_inf: Response::Nan,
-        pos_inf: Response::Keep,
-        negative: Response::Nan,
-        positive: Response::Keep,
-    }
-    .table();
 }
 
 #[cfg(test)]

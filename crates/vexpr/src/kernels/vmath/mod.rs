@@ -62,7 +62,8 @@
 //! roots of their lane functions; so are float64 `**` (`pow.rs`: the same
 //! table, a two-double logarithm and a 16-entry exponential), float32 `tanh`
 //! (`tanh32.rs`: its quotient by `vrcp14ps` and one exact correction),
-//! float32 `log`, `log2`, `log10` and `log1p` (`log32.rs`: a 16-entry table in one
+//! float32 `log`, `log2`, `log10`, `log1p`, `arcsinh`, `arccosh` and `arctanh`
+//! (`log32.rs`: a 16-entry table in one
 //! register, `vgetmantps` for subnormals, `vfixupimmps` for the rest) and
 //! float64 `arctan` (`trig.rs`: its quotient by `vrcp14pd`, a Newton step and
 //! a correction).
@@ -487,16 +488,19 @@ unary32!(
     /// Inverse hyperbolic sine.
     arcsinh_f64, ARCSINH_F64, arcsinh_f32, ARCSINH_F32 => explog::asinh / avx512: logtable::avx512::asinh,
     |v| explog32::asinh_normal::<M>(v), explog32::not_finite(v)
+        ; avx512: log32::avx512::asinh_f32
 );
 unary32!(
     /// Inverse hyperbolic cosine; NaN below 1.
     arccosh_f64, ARCCOSH_F64, arccosh_f32, ARCCOSH_F32 => explog::acosh / avx512: logtable::avx512::acosh,
     |v| explog32::acosh_normal::<M>(v), explog32::acosh_needs_full(v)
+        ; avx512: log32::avx512::acosh_f32
 );
 unary32!(
     /// Inverse hyperbolic tangent; ±inf at ±1, NaN outside [-1, 1].
     arctanh_f64, ARCTANH_F64, arctanh_f32, ARCTANH_F32 => explog::atanh / avx512: logtable::avx512::atanh,
     |v| explog32::atanh_normal::<M>(v), explog32::atanh_needs_full(v)
+        ; avx512: log32::avx512::atanh_f32
 );
 
 pub(crate) static SQRT_F64: Unary<f64> = Unary {
