@@ -320,31 +320,20 @@ macro_rules! entry_points {
 /// A `Unary` table of `$ty` from a lane function: `|v| $f` over every
 /// element, or, given a test and a second lane function, `map1_fixup!`: the
 /// first one over each block and the second for the (rare) lanes where the
-/// test holds.
+/// test holds. A trailing `avx512: path` puts a hand-written kernel in the
+/// AVX-512 slot instead of the lane function's.
 macro_rules! table {
-    ($t:ident: $ty:ty => |$v:ident| $f:expr) => {
-        pub(crate) static $t: Unary<$ty> =
-    variants!(Unary, (x: &[$ty], out: &mut [$ty]), { map1!(x, out, |$v| $f) });
-    };
-    // At AVX-512 the kernel `$avx512` instead.
-    ($t:ident: $ty:ty => |$v:ident| $f:expr, avx512: $avx512:path) => {
+    // At AVX-512 the kernel `$avx512` instead, if given.
+    ($t:ident: $ty:ty => |$v:ident| $f:expr $(, avx512: $avx512:path)?) => {
         pub(crate) static $t: Unary<$ty> = Unary {
-            #[cfg(target_arch = "x86_64")]
-            avx512: $avx512,
-    ..variants!(Unary, (x: &[$ty], out: &mut [$ty]), { map1!(x, out, |$v| $f) })
+            $(#[cfg(target_arch = "x86_64")] avx512: $avx512,)?
+            ..variants!(Unary, (x: &[$ty], out: &mut [$ty]), { map1!(x, out, |$v| $f) })
         };
     };
-    ($t:ident: $ty:ty => |$v:ident| $fast:expr, $needs_full:expr, $full:expr) => {
-        pub(crate) static $t: Unary<$ty> = variants!(
-            Unary,
-            (x: &[$ty], out: &mut [$ty]),
-            { map1_fixup!(x, out, |$v| $fast, $needs_full, $full) }
-        );
-    };
-    ($t:ident: $ty:ty => |$v:ident| $fast:expr, $needs_full:expr, $full:expr, avx512: $avx512:path) => {
+    ($t:ident: $ty:ty => |$v:ident| $fast:expr, $needs_full:expr, $full:expr
+        $(, avx512: $avx512:path)?) => {
         pub(crate) static $t: Unary<$ty> = Unary {
-            #[cfg(target_arch = "x86_64")]
-            avx512: $avx512,
+            $(#[cfg(target_arch = "x86_64")] avx512: $avx512,)?
             ..variants!(
                 Unary,
                 (x: &[$ty], out: &mut [$ty]),
