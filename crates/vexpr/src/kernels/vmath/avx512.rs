@@ -386,6 +386,18 @@ pub(super) fn map_ps16(x: &[f32], out: &mut [f32], lanes: impl Fn(__m512) -> __m
     let n = x.len().min(out.len());
     let (x16, x_tail) = x[..n].as_chunks::<16>();
     let (o16, o_tail) = out[..n].as_chunks_mut::<16>();
+    // Two vectors an iteration, which the compiler interleaves: one vector's
+    // chain of dependent operations is longer than the core looks ahead.
+    // Against one vector, in one process alternated (400 rounds, N = 10k and
+    // 100k): `tanh` 0.96-0.99, `log` 0.88-0.94, `log1p` 0.94-0.98,
+    // `arcsinh` 0.99; four vectors gained `tanh` 4% more and lost `arcsinh` 1%.
+    let (x32, x16) = x16.as_chunks::<2>();
+    let (o32, o16) = o16.as_chunks_mut::<2>();
+    for (x, o) in x32.iter().zip(o32) {
+        let (v0, v1) = (lanes(load_ps16(&x[0])), lanes(load_ps16(&x[1])));
+        store_ps16(&mut o[0], v0);
+        store_ps16(&mut o[1], v1);
+    }
     for (x, o) in x16.iter().zip(o16) {
         store_ps16(o, lanes(load_ps16(x)));
     }

@@ -133,6 +133,21 @@ pub(super) mod avx512 {
             let (y8, y_tail) = yb.as_chunks::<8>();
             let (o8, o_tail) = ob.as_chunks_mut::<8>();
             let mut special: __mmask8 = 0;
+            // Two vectors an iteration, as `map_ps16`: 0.86-0.89 of one
+            // vector's time (N = 10k and 100k, in one process alternated).
+            let (x16, x8) = x8.as_chunks::<2>();
+            let (y16, y8) = y8.as_chunks::<2>();
+            let (o16, o8) = o8.as_chunks_mut::<2>();
+            for ((x, y), o) in x16.iter().zip(y16).zip(o16) {
+                let x0 = _mm512_cvtps_pd(load_ps(&x[0]));
+                let y0 = _mm512_cvtps_pd(load_ps(&y[0]));
+                let x1 = _mm512_cvtps_pd(load_ps(&x[1]));
+                let y1 = _mm512_cvtps_pd(load_ps(&y[1]));
+                special |= needs_full(x0, y0) | needs_full(x1, y1);
+                let (p0, p1) = (pow(&tables, x0, y0), pow(&tables, x1, y1));
+                store_ps(&mut o[0], _mm512_cvtpd_ps(p0));
+                store_ps(&mut o[1], _mm512_cvtpd_ps(p1));
+            }
             for ((x, y), o) in x8.iter().zip(y8).zip(o8) {
                 let (x, y) = (_mm512_cvtps_pd(load_ps(x)), _mm512_cvtps_pd(load_ps(y)));
                 special |= needs_full(x, y);

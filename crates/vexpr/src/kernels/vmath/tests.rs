@@ -272,7 +272,9 @@ fn same_at_every_length<T: Bits + Default>(
     x: &[T],
     y: &[T],
 ) {
-    let lengths = [0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 511, 512, 513, 1100];
+    let lengths = [
+        0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 49, 511, 512, 513, 1100,
+    ];
     let full = kernel.run(level, &[x.to_vec(), y.to_vec()]);
     for len in lengths.into_iter().filter(|&len| len <= x.len()) {
         let part = kernel.run(level, &[x[..len].to_vec(), y[..len].to_vec()]);
