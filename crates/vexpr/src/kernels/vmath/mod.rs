@@ -61,7 +61,7 @@
 //! logarithm from a 16-entry table, without the divisions and the square
 //! roots of their lane functions; so are float64 `**` (`pow.rs`: the same
 //! table, a two-double logarithm and a 16-entry exponential), float32 `tanh`
-//! (`tanh32.rs`: its quotient by `vrcp14ps` and one exact correction),
+//! (`tanh32.rs`: 32 polynomials in registers, picked by the input's bits),
 //! float32 `log`, `log2`, `log10`, `log1p`, `arcsinh`, `arccosh` and `arctanh`
 //! (`log32.rs`: a 16-entry table in one
 //! register, `vgetmantps` for subnormals, `vfixupimmps` for the rest) and
@@ -84,6 +84,8 @@ mod consts_log32;
 #[cfg(target_arch = "x86_64")]
 mod consts_pow;
 mod consts_pow32;
+#[cfg(target_arch = "x86_64")]
+mod consts_tanh32;
 #[cfg(target_arch = "x86_64")]
 mod divider;
 mod explog;
