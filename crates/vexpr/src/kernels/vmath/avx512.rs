@@ -1,5 +1,5 @@
 //! What the AVX-512 kernels written with intrinsics share (`divider.rs`,
-//! `pow.rs`, `pow32.rs`, `logtable.rs`, `tanh32.rs`): their loads and stores,
+//! `pow.rs`, `pow32.rs`, `logtable.rs`, `table32.rs`): their loads and stores,
 //! the only `unsafe` they need, each with the invariant that makes it sound,
 //! the slice loops with a scalar pass for rare lanes, [`map_pd`] and
 //! [`map2_pd`], Horner's and Estrin's schemes and `copysign` on vectors,

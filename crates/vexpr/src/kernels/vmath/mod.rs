@@ -61,7 +61,8 @@
 //! logarithm from a 16-entry table, without the divisions and the square
 //! roots of their lane functions; so are float64 `**` (`pow.rs`: the same
 //! table, a two-double logarithm and a 16-entry exponential), float32 `tanh`
-//! (`tanh32.rs`: 32 polynomials in registers, picked by the input's bits),
+//! and `arctan` (`table32.rs`: 32 polynomials in registers, picked by the
+//! input's bits),
 //! float32 `log`, `log2`, `log10`, `log1p`, `arcsinh`, `arccosh` and `arctanh`
 //! (`log32.rs`: a 16-entry table in one
 //! register, `vgetmantps` for subnormals, `vfixupimmps` for the rest) and
@@ -85,7 +86,7 @@ mod consts_log32;
 mod consts_pow;
 mod consts_pow32;
 #[cfg(target_arch = "x86_64")]
-mod consts_tanh32;
+mod consts_table32;
 #[cfg(target_arch = "x86_64")]
 mod divider;
 mod explog;
@@ -96,7 +97,7 @@ mod pow;
 mod pow32;
 mod remainder;
 mod sqrt;
-mod tanh32;
+mod table32;
 #[cfg(test)]
 mod tests;
 mod trig;
@@ -420,7 +421,7 @@ unary_trig!(
 unary32!(
     /// Hyperbolic tangent.
     tanh_f64, TANH_F64, tanh_f32, TANH_F32 => explog::tanh,
-    explog32::tanh / avx512: tanh32::avx512::tanh_f32
+    explog32::tanh / avx512: table32::avx512::tanh_f32
 );
 unary32!(
     /// e^x - 1, accurate near 0.
@@ -447,7 +448,7 @@ unary32!(
 unary32!(
     /// Inverse tangent, in [-pi/2, pi/2].
     arctan_f64, ARCTAN_F64, arctan_f32, ARCTAN_F32 => trig::atan / avx512: trig::avx512::atan,
-        trig32::atan
+        trig32::atan / avx512: table32::avx512::atan_f32
 );
 unary32!(
     /// Inverse sine; NaN outside [-1, 1].

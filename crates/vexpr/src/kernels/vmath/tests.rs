@@ -999,6 +999,12 @@ fn f32_sample() -> Vec<f32> {
         2f32.powi(-60),
         2f32.powi(60),
         1.0e30,
+        // The ends of `table32.rs`'s intervals and clamps.
+        0.0546875,
+        0.078125,
+        10.0,
+        16.0,
+        1.0e18,
     ];
     for e in edges {
         for v in [e.next_down(), e, e.next_up()] {
