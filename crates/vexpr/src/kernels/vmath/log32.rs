@@ -226,7 +226,8 @@ pub(super) mod avx512 {
 
     /// atanh x on 16 lanes, every input: an odd polynomial up to 1/2, above
     /// it ln((1 + a) / (1 - a)) / 2 (`explog32::atanh_normal`) with the
-    /// quotient by `vrcp14ps` and its exact residual (to about 2^-28), ±1 to ±inf and beyond to NaN by the class of 1 - a.
+    /// quotient by `vrcp14ps` and its exact residual (to about 2^-28), ±1
+    /// to ±inf and beyond to NaN by the class of 1 - a.
     #[inline]
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
     fn atanh_lanes(b: &Base, x: __m512) -> __m512 {
