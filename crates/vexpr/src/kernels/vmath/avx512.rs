@@ -205,6 +205,23 @@ pub(super) fn look_up(table: &[__m512d; 2], index: __m512i) -> __m512d {
     _mm512_permutex2var_pd(table[0], index, table[1])
 }
 
+/// A 32-entry float32 table as two registers, the operands of one
+/// `vpermt2ps` lookup ([`look_up_ps`]).
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn table32_ps(table: &[f32; 32]) -> [__m512; 2] {
+    let (halves, _) = table.as_chunks::<16>();
+    [load_ps16(&halves[0]), load_ps16(&halves[1])]
+}
+
+/// One lookup in a [`table32_ps`]: `table[index & 31]` in each lane
+/// (`vpermt2ps` reads the index's low five bits).
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(super) fn look_up_ps(table: &[__m512; 2], index: __m512i) -> __m512 {
+    _mm512_permutex2var_ps(table[0], index, table[1])
+}
+
 /// `x = 2^k m` for positive normal `x`, with `m` in one of the 16 intervals
 /// of the table-driven logarithms (float32 `**`'s, `pow32.rs`), as the
 /// interval's index for [`look_up`], `k` and `m`.

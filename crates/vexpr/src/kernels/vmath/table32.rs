@@ -32,7 +32,7 @@
 /// The AVX-512 kernels (see the module doc).
 #[cfg(target_arch = "x86_64")]
 pub(super) mod avx512 {
-    use super::super::avx512::{copysign_ps, load_ps16, map_ps16};
+    use super::super::avx512::{copysign_ps, look_up_ps, map_ps16, table32_ps};
     use super::super::consts_table32::{
         ATAN_B, ATAN_BASE_BITS, ATAN_C, PIO2, SHIFT, TANH_B, TANH_BASE_BITS, TANH_C,
     };
@@ -89,13 +89,9 @@ pub(super) mod avx512 {
         #[inline]
         #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
         fn load(b: &[f32; 32], c: &[[f32; 32]; 6], base_bits: i32) -> Self {
-            let column = |t: &[f32; 32]| {
-                let (halves, _) = t.as_chunks::<16>();
-                [load_ps16(&halves[0]), load_ps16(&halves[1])]
-            };
             Table {
-                b: column(b),
-                c: c.map(|c| column(&c)),
+                b: table32_ps(b),
+                c: c.map(|c| table32_ps(&c)),
                 base_bits,
             }
         }
@@ -109,11 +105,10 @@ pub(super) mod avx512 {
             // `vpermt2ps` reads the low five bits: the interval modulo 32
             // (the tables are stored rotated to match).
             let index = _mm512_srli_epi32::<SHIFT>(floor);
-            let look_up = |t: &[__m512; 2]| _mm512_permutex2var_ps(t[0], index, t[1]);
-            let y = _mm512_sub_ps(a, look_up(&self.b));
-            let mut p = look_up(&self.c[5]);
+            let y = _mm512_sub_ps(a, look_up_ps(&self.b, index));
+            let mut p = look_up_ps(&self.c[5], index);
             for c in self.c[..5].iter().rev() {
-                p = _mm512_fmadd_ps(p, y, look_up(c));
+                p = _mm512_fmadd_ps(p, y, look_up_ps(c, index));
             }
             p
         }
