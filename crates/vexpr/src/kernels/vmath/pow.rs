@@ -156,6 +156,7 @@ pub(super) fn pow_ordinary<M: Fma>(x: f64, y: f64) -> f64 {
 /// The AVX-512 kernel (see the module doc).
 #[cfg(target_arch = "x86_64")]
 pub(super) mod avx512 {
+    use super::super::arith::SHIFT;
     use super::super::avx512::{estrin_pd, look_up, map2_pd, split_by_interval, table16};
     use super::super::consts::{INV_LN2, LN2_HI, LN2_LO};
     use super::super::consts_log::{LN_C_HI, LN_C_LO};
@@ -196,22 +197,32 @@ pub(super) mod avx512 {
         let p = _mm512_mul_pd(y, hi);
         let p_lo = _mm512_fmadd_pd(y, lo, _mm512_fmsub_pd(y, hi, p));
         let magnitude = exp_sum(t, p, p_lo);
-        // The sign rule of a negative base, as in `super::pow_ordinary`.
-        const TRUNCATE: i32 = _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC;
-        let integer = _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(_mm512_roundscale_pd::<TRUNCATE>(y), y);
-        let half = _mm512_mul_pd(_mm512_set1_pd(0.5), y);
-        let half_is_fraction =
-            _mm512_cmp_pd_mask::<_CMP_NEQ_UQ>(_mm512_roundscale_pd::<TRUNCATE>(half), half);
+        let special = needs_full(x, y);
+        // The sign rule of a negative base (`super::pow_ordinary`'s) only
+        // where a lane needs it: 0.91-0.93 of the time of applying it to
+        // every vector, and up to 1.05 when scattered negative bases (5% of
+        // the lanes) make the branch unpredictable (N = 10k and 1M, in one
+        // process alternated).
         let negative = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(x, _mm512_setzero_pd());
-        let sign = _mm512_set1_pd(-0.0);
-        let res = _mm512_mask_xor_pd(
-            magnitude,
-            negative & integer & half_is_fraction,
-            magnitude,
-            sign,
-        );
-        let res = _mm512_mask_blend_pd(negative & !integer, res, _mm512_set1_pd(f64::NAN));
-        (res, needs_full(x, y))
+        if negative == 0 {
+            return (magnitude, special);
+        }
+        // |y| <= PRODUCT_BOUND here (other lanes are redone in full), so
+        // adding SHIFT (1.5 * 2^52) rounds y to an integer whose parity is
+        // the pattern's last bit.
+        let shifted = _mm512_add_pd(y, _mm512_set1_pd(SHIFT));
+        let rounded = _mm512_sub_pd(shifted, _mm512_set1_pd(SHIFT));
+        let fraction = _mm512_cmp_pd_mask::<_CMP_NEQ_UQ>(rounded, y);
+        let odd = _mm512_slli_epi64::<63>(_mm512_castpd_si512(shifted));
+        // magnitude ^ (odd & x) (imm8 0x78 = A ^ (B & C)): the sign flips
+        // for a negative base and an odd exponent.
+        let res = _mm512_castsi512_pd(_mm512_ternarylogic_epi64::<0x78>(
+            _mm512_castpd_si512(magnitude),
+            odd,
+            _mm512_castpd_si512(x),
+        ));
+        let nan = _mm512_set1_pd(f64::NAN);
+        (_mm512_mask_blend_pd(negative & fraction, res, nan), special)
     }
 
     /// The lanes `super::pow_needs_full` is true for: |x| not a normal
@@ -276,9 +287,8 @@ pub(super) mod avx512 {
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
     fn exp_sum(t: &Tables, p: __m512d, p_lo: __m512d) -> __m512d {
         let splat = _mm512_set1_pd;
-        // 1.5 * 2^52: adding it rounds 16 p / ln2 to the integer n, held in
-        // the low bits of the sum's pattern.
-        const SHIFT: f64 = 6755399441055744.0;
+        // Adding SHIFT (1.5 * 2^52) rounds 16 p / ln2 to the integer n, held
+        // in the low bits of the sum's pattern.
         let shifted = _mm512_fmadd_pd(p, splat(16.0 * INV_LN2), splat(SHIFT));
         let n_bits = _mm512_castpd_si512(shifted);
         let n = _mm512_sub_pd(shifted, splat(SHIFT));

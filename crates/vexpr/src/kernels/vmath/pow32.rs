@@ -169,22 +169,26 @@ pub(super) mod avx512 {
         }
     }
 
-    /// The lanes `super::pow_f32_needs_full` is true for.
+    /// The lanes `super::pow_f32_needs_full` is true for, by class: x NaN,
+    /// zero, infinite or negative (every class but positive finite and
+    /// denormal, 0xdf; a widened f32 is never a float64 denormal), y NaN or
+    /// infinite (0x99). Two `vfpclasspd` instead of the lane function's
+    /// integer arithmetic and comparisons: 0.92-0.95 of the loop's time
+    /// with the reduction below (N = 10k to 1M, in one process alternated).
     #[inline]
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
     fn needs_full(x: __m512d, y: __m512d) -> __mmask8 {
-        let inf = f64::INFINITY.to_bits() as i64;
-        let xb = _mm512_sub_epi64(_mm512_castpd_si512(x), _mm512_set1_epi64(1));
-        let yb = _mm512_and_si512(_mm512_castpd_si512(y), _mm512_set1_epi64(i64::MAX));
-        _mm512_cmpge_epu64_mask(xb, _mm512_set1_epi64(inf - 1))
-            | _mm512_cmpge_epu64_mask(yb, _mm512_set1_epi64(inf))
+        _mm512_fpclass_pd_mask::<0xdf>(x) | _mm512_fpclass_pd_mask::<0x99>(y)
     }
 
-    /// `super::pow_f32_ordinary` on eight lanes, operation for operation,
-    /// with three exact shortcuts: the table lookups by permutes, `k`
-    /// converted by `vcvtqq2pd` (exact, like `small_i64_to_f64`), the clamp
-    /// by one `vrangepd`, and the integer `ki` read from the low bits of
-    /// `16 t + SHIFT` without subtracting SHIFT's bits (they are zero there).
+    /// `super::pow_f32_ordinary` on eight lanes, with the same values at
+    /// every step and four exact shortcuts: the table lookups by permutes,
+    /// `k` converted by `vcvtqq2pd` (exact, like `small_i64_to_f64`), the
+    /// clamp by one `vrangepd`, and 2^t's reduction without integers: adding
+    /// SHIFT / 16 rounds t to a multiple of 1/16, `kd`, whose sixteenths
+    /// are the low bits of the sum's pattern (the permute's index, j), and
+    /// `vscalefpd` by `kd` multiplies by 2^floor(kd) = 2^q, exact since the
+    /// result is far from float64's limits.
     #[inline]
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
     fn pow(tables: &Tables, x: __m512d, y: __m512d) -> __m512d {
@@ -199,16 +203,15 @@ pub(super) mod avx512 {
         // The clamped product (`pow_f32_ordinary`): |t| at most T_MAX, with
         // t's sign (imm8 0b0010: the smaller magnitude, the first sign).
         let t = _mm512_range_pd::<0b0010>(_mm512_mul_pd(y, log2x), splat(T_MAX));
-        // 2^t (`exp2_f32`).
-        let shifted = fma(t, splat(16.0), splat(SHIFT));
-        let ki = _mm512_castpd_si512(shifted);
-        let kd = _mm512_sub_pd(shifted, splat(SHIFT));
-        let r = fma(kd, splat(-1.0 / 16.0), t);
-        // (ki >> 4) << 52 keeps bits 4 to 15 of ki, where SHIFT's bits are zero.
-        let q_bits = _mm512_slli_epi64::<52>(_mm512_srli_epi64::<4>(ki));
-        let j = look_up(&tables.exp2_t, ki);
-        let scale = _mm512_castsi512_pd(_mm512_add_epi64(_mm512_castpd_si512(j), q_bits));
-        fma(scale, _mm512_mul_pd(r, horner_pd(&EXP2_P, r)), scale)
+        // 2^t (`exp2_f32`): kd and r as there (its 16 t rounded to an
+        // integer, scaled by 1/16), r exact.
+        const SHIFT_16: f64 = SHIFT / 16.0;
+        let shifted = _mm512_add_pd(t, splat(SHIFT_16));
+        let kd = _mm512_sub_pd(shifted, splat(SHIFT_16));
+        let r = _mm512_sub_pd(t, kd);
+        let j = look_up(&tables.exp2_t, _mm512_castpd_si512(shifted));
+        let res = fma(j, _mm512_mul_pd(r, horner_pd(&EXP2_P, r)), j);
+        _mm512_scalef_pd(res, kd)
     }
 }
 
