@@ -7,7 +7,7 @@ Usage (with an interpreter that has vexpr and NumPy)::
 
 One thread. For each N, ``evaluate("a + b", local_dict=d, out=o)``,
 ``evaluate("a + b", out=o)`` with ``a``, ``b``, ``o`` a function's locals,
-and NumPy's ``np.add(a, b, out=o)`` are timed in turn, 7 rounds: in each
+the same with ``a`` and ``b`` the module's globals, and NumPy's ``np.add(a, b, out=o)`` are timed in turn, 7 rounds: in each
 round, each is called 2000 times in a loop, best of 5 such loops; the
 medians of the rounds are printed, in µs a call, and the medians of the
 rounds' ratios to NumPy (this host runs whole processes 1.3-1.8x slower at
@@ -24,6 +24,9 @@ import vexpr
 
 CALLS, LOOPS, ROUNDS = 2000, 5, 7
 
+# The inputs of the "module's globals" case (set by `run`).
+GLOBAL_A = GLOBAL_B = None
+
 
 def best_loop(body) -> float:
     """The best of LOOPS timings of CALLS calls of ``body``, in µs a call."""
@@ -36,9 +39,11 @@ def best_loop(body) -> float:
 
 
 def run(n: int) -> dict:
+    global GLOBAL_A, GLOBAL_B
     rng = np.random.default_rng(1)
     a, b, o = rng.random(n), rng.random(n), np.empty(n)
     d = {"a": a, "b": b}
+    GLOBAL_A, GLOBAL_B = a, b
 
     def local_dict(calls):
         for _ in range(calls):
@@ -49,11 +54,20 @@ def run(n: int) -> dict:
         for _ in range(calls):
             vexpr.evaluate("a_ + b_", out=o)
 
+    def module_globals(calls):
+        for _ in range(calls):
+            vexpr.evaluate("GLOBAL_A + GLOBAL_B", out=o)
+
     def numpy(calls):
         for _ in range(calls):
             np.add(a, b, out=o)
 
-    bodies = {"vexpr local_dict": local_dict, "vexpr caller's locals": callers_locals, "NumPy np.add(out=)": numpy}
+    bodies = {
+        "vexpr local_dict": local_dict,
+        "vexpr caller's locals": callers_locals,
+        "vexpr module's globals": module_globals,
+        "NumPy np.add(out=)": numpy,
+    }
     times = {k: [] for k in bodies}
     for _ in range(ROUNDS):
         for name, body in bodies.items():

@@ -220,3 +220,30 @@ def test_the_callers_locals_take_the_fast_path_too():
         return weakref.ref(a)
 
     assert locals_left()() is None
+
+
+def test_names_only_in_the_globals_are_read_anew_each_call():
+    g = {"vexpr": vexpr}
+    exec("def call(a):\n    return vexpr.evaluate('2*a + 3*b')\n", g)
+    exec("def shadow(a, b):\n    return vexpr.evaluate('2*a + 3*b')\n", g)
+    for k in range(3):
+        g["b"] = np.arange(5.0) * k
+        a = np.ones(5) * k
+        np.testing.assert_array_equal(g["call"](a), 2 * a + 3 * g["b"])
+    # A local shadows the global of its name.
+    np.testing.assert_array_equal(g["shadow"](np.ones(5), np.full(5, 7.0)), np.full(5, 23.0))
+    np.testing.assert_array_equal(g["call"](np.ones(5)), 2 + 3 * g["b"])
+    # Another dtype and another shape in the globals: the general path's answers.
+    g["b"] = np.arange(5, dtype=np.int32)
+    np.testing.assert_array_equal(g["call"](np.ones(5)), 2 + 3 * np.arange(5.0))
+    g["b"] = np.array([4.0])
+    np.testing.assert_array_equal(g["call"](np.ones(5)), np.full(5, 14.0))
+    # A global gone: the general path's KeyError.
+    del g["b"]
+    with pytest.raises(KeyError):
+        g["call"](np.ones(5))
+    # With local_dict given, the caller's globals still fill in.
+    g["b"] = np.full(5, 2.0)
+    exec("def given(a):\n    return vexpr.evaluate('2*a + 3*b', local_dict={'a': a})\n", g)
+    for k in range(3):
+        np.testing.assert_array_equal(g["given"](np.full(5, float(k))), 2.0 * k + 6.0)

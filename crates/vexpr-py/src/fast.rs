@@ -19,9 +19,11 @@
 //! and that shape, apart from every input. It then runs straight over the
 //! arrays' memory ([`vexpr::unstable::eval_contiguous`]).
 //!
-//! Anything else (a scalar or a list among the inputs, broadcasting, a name
-//! found only in the globals, `out` that is an input, a very large file
-//! mapping) is the general path's: the fast path only ever declines.
+//! Names missing from the locals are looked up in the globals, as the
+//! general path does (a function reading a module's arrays). Anything else
+//! (a scalar or a list among the inputs, broadcasting, mappings other than
+//! dicts, `out` that is an input, a very large file mapping) is the general
+//! path's: the fast path only ever declines.
 
 use crate::cache::{self, Entry};
 use crate::inputs::Input;
@@ -179,14 +181,15 @@ impl Drop for Restore {
     }
 }
 
-/// The fast path of `evaluate(ex, local_dict=local, out=out,
-/// sanitize=sanitize)` with `global_dict`, `order` and `casting` at their
-/// defaults (`local` is the caller's locals when no `local_dict` is
-/// given); `None` when the general path is to take the call.
+/// The fast path of `evaluate(ex, local_dict=local, global_dict=global,
+/// out=out, sanitize=sanitize)` with `order` and `casting` at their
+/// defaults (`local` and `global` are the caller's locals and globals when
+/// not given); `None` when the general path is to take the call.
 pub fn evaluate<'py>(
     py: Python<'py>,
     ex: &Bound<'py, PyString>,
     local: &Bound<'py, PyAny>,
+    global: Option<&Bound<'py, PyAny>>,
     out: Option<&Bound<'py, PyAny>>,
     sanitize: Option<bool>,
     remember_last: bool,
@@ -205,9 +208,13 @@ pub fn evaluate<'py>(
     let names = &memo.entry.names.python;
     let mut held: [Option<Bound<'py, PyAny>>; MAX_INPUTS] = Default::default();
     for (slot, key) in held.iter_mut().zip(names) {
-        // A missing name, or a lookup that raised: the general path looks
-        // again (in the globals too) and reports it.
-        *slot = Some(local.get_item(key).ok()??);
+        // A name in neither dict, or a lookup that raised: the general path
+        // looks again and reports it.
+        let value = match local.get_item(key).ok()? {
+            Some(value) => value,
+            None => global?.cast_exact::<PyDict>().ok()?.get_item(key).ok()??,
+        };
+        *slot = Some(value);
     }
     let mut memory: [&[u8]; MAX_INPUTS] = [&[]; MAX_INPUTS];
     let mut shape: &[npyffi::npy_intp] = &[];

@@ -224,16 +224,23 @@ pub fn evaluate<'py>(
         Some(flag) => !flag.is_truthy()?,
         None => true,
     };
-    // numexpr's defaults but `local_dict` (given, or the caller's locals):
-    // a repeat of this thread's last such call may take the fast path.
-    let defaults = global_dict.is_none() && order == "K" && casting == "same_kind";
+    // numexpr's defaults but the dicts (given, or the caller's): a repeat of
+    // this thread's last such call may take the fast path.
+    let defaults = order == "K" && casting == "same_kind";
     // numexpr's default depth, 3, is the caller's frame: this function has
     // none of its own.
     let scope = Scope::of(py, local_dict, global_dict, _frame_depth - 3)?;
     if defaults
         && let Some(local) = &scope.local
-        && let Some(result) =
-            crate::fast::evaluate(py, ex, local, out.as_ref(), sanitize, remember_last)
+        && let Some(result) = crate::fast::evaluate(
+            py,
+            ex,
+            local,
+            scope.global.as_ref(),
+            out.as_ref(),
+            sanitize,
+            remember_last,
+        )
     {
         scope.finish();
         return result;
