@@ -29,10 +29,11 @@
 //!   `2^r = 1 + r P(r)` with four coefficients (2^-37.5).
 //!
 //! The lane function's table lookups are lane-wise loads, which the AVX2
-//! build turns into gathers. At AVX-512, [`avx512::pow_f32`] runs the same
-//! operations written with intrinsics, because there a 16-entry table fits
-//! in two registers and one permute (`vpermt2pd`) replaces each gather: the
-//! gathers took about 40% of the loop's time.
+//! build turns into gathers. At AVX-512, [`avx512::pow_f32`] computes the
+//! same values with intrinsics, because there a 16-entry table fits in two
+//! registers and one permute (`vpermt2pd`) replaces each gather (the
+//! gathers took about 40% of the loop's time), and a few steps have shorter
+//! exact forms (`vfpclasspd`, `vscalefpd`).
 
 use super::arith::{Fma, abs, horner, round_int_mul, select, small_i64_to_f64};
 use super::consts_pow32::{EXP2_P, EXP2_T, INV_C, LOG2_C, LOG2_Q, OFF_BITS};
