@@ -1089,3 +1089,51 @@ fn eval_contiguous_matches_eval_into_and_refuses_what_it_cannot_read() {
     );
     assert_eq!(kind(r), ErrorKind::Input);
 }
+
+/// An expression that is one name copies its array by slices of bytes
+/// (`Run::copy_piece` in `vm/mod.rs`), stored past the caches in long
+/// runs: every numeric dtype, lengths around a block and past the
+/// non-temporal and streaming sizes, one and two threads, into a new array
+/// and into the caller's buffer, bit for bit (NaN payloads, signed zeros,
+/// subnormals).
+#[test]
+#[cfg_attr(miri, ignore = "tens of MiB")]
+fn a_name_alone_copies_its_array_bit_for_bit() {
+    fn check<T: vexpr::Element + bytemuck::Pod>(values: &[T], threads: usize) {
+        let env = Env::new().with("a", values);
+        let options = Options::default().with_threads(threads);
+        let r = vexpr::evaluate_with("a", &env, options).unwrap();
+        let want: &[u8] = bytemuck::cast_slice(values);
+        assert!(
+            r.view().bytes() == want,
+            "{} of {:?}",
+            values.len(),
+            r.dtype()
+        );
+        let sig = Signature::new().with("a", r.dtype());
+        let mut out = vec![T::zeroed(); values.len()];
+        Expr::compile("a", &sig)
+            .unwrap()
+            .eval_into_with(&env, &mut out, options)
+            .unwrap();
+        assert!(bytemuck::cast_slice::<T, u8>(&out) == want);
+    }
+    for n in [0, 1, 63, 1000, 8193, 1_100_000, 3_200_000] {
+        let bits: Vec<u64> = (0..n as u64)
+            .map(|i| {
+                i.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                    .rotate_left(i as u32 % 64)
+            })
+            .collect();
+        let f64s: Vec<f64> = bits.iter().map(|&b| f64::from_bits(b)).collect();
+        let f32s: Vec<f32> = bits.iter().map(|&b| f32::from_bits(b as u32)).collect();
+        let i64s: Vec<i64> = bits.iter().map(|&b| b as i64).collect();
+        let i32s: Vec<i32> = bits.iter().map(|&b| (b >> 32) as i32).collect();
+        for threads in [1, 2] {
+            check(&f64s, threads);
+            check(&f32s, threads);
+            check(&i64s, threads);
+            check(&i32s, threads);
+        }
+    }
+}

@@ -24,6 +24,7 @@ fn a_flag_set_before_the_call_interrupts_it() {
     let env = Env::new().with("a", &a);
     let sources = [
         "sin(a)**2 + cos(a)**2",
+        "a",
         "a * 2",
         "sum(a) + a",
         "sum(a*a, axis=0)",
@@ -95,7 +96,12 @@ fn a_flag_set_during_a_long_run_stops_it() {
     let mut out = vec![0.0; n];
     let mut interrupted = 0;
     let mut runs = 0;
-    for source in ["sin(a)**2 + cos(a)**2", "sum(a)", "sum(sin(a), axis=0) + 1"] {
+    for source in [
+        "sin(a)**2 + cos(a)**2",
+        "a",
+        "sum(a)",
+        "sum(sin(a), axis=0) + 1",
+    ] {
         let expr = Expr::compile(source, &sig).unwrap();
         for threads in [1, 2] {
             for jit in [false, true] {
