@@ -354,15 +354,16 @@ pub enum Rounding {
 impl JitOp {
     /// Whether the code generator also emits the operation on float32: the
     /// IEEE operations and the roundings, whose float32 passes it matches bit
-    /// for bit with the instructions' float32 forms. The math functions'
-    /// float32 kernels (`vmath::*32`) are other algorithms: those stay on
-    /// passes. (`maximum`, `minimum`, `copysign` and `sign` of float32 are
-    /// computed in float64, as numexpr does: their float32 forms never run.)
+    /// for bit with the instructions' float32 forms, and `exp`, whose
+    /// float32 kernel (`vmath::explog32::exp_normal`) it performs step by
+    /// step. The other math functions' float32 kernels (`vmath::*32`) stay
+    /// on passes. (`maximum`, `minimum`, `copysign` and `sign` of float32
+    /// are computed in float64, as numexpr does: their float32 forms never
+    /// run.)
     pub fn in_float32(self) -> bool {
         !matches!(
             self,
-            JitOp::Exp
-                | JitOp::ShiftLeft
+            JitOp::ShiftLeft
                 | JitOp::ShiftRight
                 | JitOp::Log
                 | JitOp::Sin
@@ -380,7 +381,8 @@ impl JitOp {
     /// Whether a float64 program's float32 operation runs in the low half
     /// of its vectors (`jit::plan::Plan::half`): the float32 operations
     /// ([`JitOp::in_float32`]) but the boolean logic, whose lane masks are
-    /// the float64 lanes' there, and `//` and `%`. So the arithmetic and the
+    /// the float64 lanes' there, `//`, `%` and `exp`, whose tests of the
+    /// lanes their fast paths take read whole registers. So the arithmetic and the
     /// roundings, whose values meet the float64 ones only through a
     /// widening; the comparisons and class tests, whose 32-bit lane masks
     /// are widened to the float64 lanes' (`Kernels::widen_mask`); `where` of
@@ -388,7 +390,11 @@ impl JitOp {
     /// whose lane mask is narrowed to the float32 lanes'
     /// (`Kernels::narrow_mask`).
     pub fn in_halves(self) -> bool {
-        self.in_float32() && !matches!(self, JitOp::Logic(_) | JitOp::FloorDiv | JitOp::Mod)
+        self.in_float32()
+            && !matches!(
+                self,
+                JitOp::Logic(_) | JitOp::FloorDiv | JitOp::Mod | JitOp::Exp
+            )
     }
 
     /// Whether the code generator emits the operation on int32 and int64

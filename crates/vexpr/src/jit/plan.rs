@@ -192,7 +192,7 @@ impl Plan {
     /// mask, the float32 values of a float64 program whose float32
     /// operations all run in halves, [`Plan::half`]), an instruction
     /// without a [`JitOp`] (the table names one on a
-    /// float32 overload only for IEEE operations), more than `max_values`
+    /// float32 overload only for IEEE operations and `exp`), more than `max_values`
     /// values or [`MAX_INPUTS`] inputs.
     pub(crate) fn new(program: &Program, max_values: usize) -> Option<Plan> {
         // Vector slots are numbered in a byte.

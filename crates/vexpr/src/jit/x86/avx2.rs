@@ -65,7 +65,7 @@
 //! through the sign mask), and their logic is the lane masks' bitwise logic
 //! (`Emitter::integer_op`).
 //!
-//! Float32 programs (IEEE operations only: see `JitOp::in_float32`) take the
+//! Float32 programs (IEEE operations and `exp`: see `JitOp::in_float32`) take the
 //! `ps` forms, 32-bit lane masks (`vpcmpgtd`, `vmaskmovps`, `vblendvps`) for
 //! a tail of 1-7, and divide on the divider alone.
 //!
@@ -1093,9 +1093,19 @@ impl Kernels for Emitter<'_> {
     /// p * pow2i(k), k = bits(t) - bits(SHIFT): adding k to p's exponent
     /// field is the same exact product. bits(t) << 52 is k << 52: the low 12
     /// bits of SHIFT's pattern, all that survive the shift of it, are zero.
+    /// In float32 lanes the same with SHIFT32, whose low 9 bits are zero, and
+    /// the exponent field at bit 23.
     fn scale(&mut self, dst: Y, p: Y, _: Y, t: Y) -> R {
-        self.a.vpsllq(t, t, 52)?;
-        self.a.vpaddq(dst, p, t)
+        match self.lanes {
+            Elem::F64 => {
+                self.a.vpsllq(t, t, 52)?;
+                self.a.vpaddq(dst, p, t)
+            }
+            Elem::F32 => {
+                self.a.vpslld(t, t, 23)?;
+                self.a.vpaddd(dst, p, t)
+            }
+        }
     }
 
     /// k << 52 (as in `scale`) plus the bits of 1, which this reads as a

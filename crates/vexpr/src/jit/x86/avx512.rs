@@ -14,7 +14,8 @@
 //! divider (`Emitter::divider_pattern`), so that the divider and the vector
 //! ports work at once as in `vmath::divider`; then whole vectors one at a
 //! time, then the last 1-7 (float32: 1-15) elements under a mask. Float32
-//! programs (IEEE operations only: see `JitOp::in_float32`) take the `ps`
+//! programs (IEEE operations: see `JitOp::in_float32`; float32 `exp` it
+//! assembles but is not given, `jit::avx512_keeps_passes`) take the `ps`
 //! forms, dword broadcasts and a 16-lane tail mask, and divide and take
 //! square roots on the divider alone. A float64 program's float32, int32 and
 //! int64 inputs are widened as they load, stored booleans made lane masks
@@ -692,7 +693,11 @@ impl Kernels for Emitter<'_> {
     /// p * 2^kd in one `vscalefpd` instead of building 2^k's bits from the
     /// integer k and multiplying (four operations): both are exact there.
     fn scale(&mut self, dst: Z, p: Z, kd: Z, _: Z) -> R {
-        self.a.vscalefpd(dst, p, kd)
+        match self.lanes {
+            Elem::F64 => self.a.vscalefpd(dst, p, kd),
+            // Float32 `exp`, assembled but not run (`jit::avx512_keeps_passes`).
+            Elem::F32 => self.a.vscalefps(dst, p, kd),
+        }
     }
 
     /// `vscalefpd` of 1 is pow2i(k) exactly.

@@ -16,8 +16,9 @@ use crate::functions::{Compare, FloatTest, JitOp, Logic, POWI_MAX, POWI_MIN, Rou
 use crate::jit::plan::Elem;
 use crate::jit::{Plan, Slot, Traffic};
 use crate::kernels::vmath::shared::{
-    ATAN_A, EXP_Q, FLOORDIV_F32_LIMIT, FLOORDIV_F64_LIMIT, FMOD_MAX_QUOTIENT, INV_LN2, INV_PI,
-    LN2_HI, LN2_LO, LOG_L, PIO2, SHIFT, SIN_WIDE, TRIG_FAST_MAX,
+    ATAN_A, EXP_Q, EXP32_FAST_MAX, EXP32_P, FLOORDIV_F32_LIMIT, FLOORDIV_F64_LIMIT,
+    FMOD_MAX_QUOTIENT, INV_LN2, INV_LN2_32_HI, INV_PI, LN2_32_HI, LN2_32_LO, LN2_HI, LN2_LO, LOG_L,
+    PIO2, SHIFT, SHIFT32, SIN_WIDE, TRIG_FAST_MAX,
 };
 use crate::program::Instr;
 use iced_x86::IcedError;
@@ -792,14 +793,15 @@ pub(super) trait Kernels {
         }
     }
 
-    /// `vmath::arith::horner`: acc = c[N-1], then acc = fma(acc, x, c[i])
-    /// down to c[0], into `dst` (not `x`).
+    /// `vmath::arith::horner` (`arith32::horner32` in float32 lanes, of
+    /// coefficients that are float32 values): acc = c[N-1], then
+    /// acc = fma(acc, x, c[i]) down to c[0], into `dst` (not `x`).
     fn horner(&mut self, dst: Self::V, x: Self::V, c: &[f64]) -> R {
         let n = c.len();
-        let (top, next) = (self.k(c[n - 1]), self.k(c[n - 2]));
+        let (top, next) = (self.lane_k(c[n - 1]), self.lane_k(c[n - 2]));
         self.fma(Fma::Add, dst, x, top, next)?;
         for &ci in c[..n - 2].iter().rev() {
-            let k = self.k(ci);
+            let k = self.lane_k(ci);
             self.fused(Fused::Add213, dst, x, k)?;
         }
         Ok(())
@@ -929,8 +931,12 @@ pub(super) trait Kernels {
         self.blend(d, mask, q, d)
     }
 
-    /// `vmath::explog::exp_normal`, after `exp_needs_full`'s test.
+    /// `vmath::explog::exp_normal`, after `exp_needs_full`'s test (in
+    /// float32 lanes, [`Kernels::exp32`]).
     fn exp(&mut self, d: Self::V, x: Self::V, bail: CodeLabel) -> R {
+        if self.elem() == Elem::F32 {
+            return self.exp32(d, x, bail);
+        }
         let scratch = self.scratch();
         let s = |i: usize| scratch[i];
         // |x| > 708 or NaN: bits(|x|) > bits(708).
@@ -959,6 +965,38 @@ pub(super) trait Kernels {
         let one = self.k(1.0);
         self.bin(Bin::Add, s(6), s(6), one)?;
         self.scale(d, s(6), s(0), t)
+    }
+
+    /// `vmath::explog32::exp_normal`, after `exp_needs_full`'s test: float32
+    /// e^x as (1 + e^r - 1) 2^k, with x = k ln2 + r reduced in float32.
+    fn exp32(&mut self, d: Self::V, x: Self::V, bail: CodeLabel) -> R {
+        let scratch = self.scratch();
+        let s = |i: usize| scratch[i];
+        // |x| > 87 or NaN: bits(|x|) > bits(87).
+        let abs = self.bits(Elem::F32.abs());
+        self.bin(Bin::And, s(0), x, abs)?;
+        self.bail_above(s(0), f64::from(EXP32_FAST_MAX), s(0), bail)?;
+        // (kd, k) = round_int_mul32(x, INV_LN2_32_HI): t = fma(x, INV_LN2_32_HI,
+        // SHIFT32), kd = t - SHIFT32
+        let t = if Self::SCALE_IN_BITS { s(1) } else { s(0) };
+        let inv_ln2 = self.lane_k(f64::from(INV_LN2_32_HI));
+        let shift = self.lane_k(f64::from(SHIFT32));
+        self.fma(Fma::Add, t, x, inv_ln2, shift)?;
+        self.bin(Bin::Sub, s(0), t, shift)?;
+        // r = fma(-kd, LN2_32_HI, x); r = fma(-kd, LN2_32_LO, r): -(kd c) + r
+        // is the same exact value, rounded once.
+        let ln2_hi = self.lane_k(f64::from(LN2_32_HI));
+        self.fma(Fma::NegAdd, s(2), s(0), ln2_hi, Src::Reg(x))?;
+        let ln2_lo = self.lane_k(f64::from(LN2_32_LO));
+        self.fused(Fused::NegAdd231, s(2), s(0), ln2_lo)?;
+        // e = fma(r*r, horner32(r, EXP32_P), r)
+        self.horner(s(3), s(2), &EXP32_P.map(f64::from))?;
+        self.bin(Bin::Mul, s(4), s(2), Src::Reg(s(2)))?;
+        self.fma(Fma::Add, s(3), s(4), Src::Reg(s(3)), Src::Reg(s(2)))?;
+        // (1 + e) 2^k, exact: |x| <= 87 keeps 2^k and the result normal.
+        let one = self.lane_k(1.0);
+        self.bin(Bin::Add, s(3), s(3), one)?;
+        self.scale(d, s(3), s(0), t)
     }
 
     /// The polynomial of `vmath::trig::atan2_ordinary` on the reduced

@@ -33,7 +33,7 @@ const INF_BITS: u32 = 0x7f80_0000;
 
 /// Largest |x| of the exp, expm1, sinh and cosh fast paths: e^87 and
 /// e^-87 are normal numbers and k = round(x / ln2) stays in [-126, 126].
-const EXP_FAST_MAX: f32 = 87.0;
+pub(super) const EXP_FAST_MAX: f32 = 87.0;
 
 /// True for NaN and |x| > `EXP_FAST_MAX`, by one unsigned comparison of the
 /// magnitude's bits (NaN patterns lie above every finite one).

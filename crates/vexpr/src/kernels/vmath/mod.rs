@@ -137,6 +137,13 @@ pub(crate) mod shared {
     pub(crate) const PIO4: [f64; 2] = [super::consts::PIO4_HI, super::consts::PIO4_LO];
     pub(crate) const PIO2_HI_LO: [f64; 2] = [super::consts::PIO2_HI, super::consts::PIO2_LO];
     pub(crate) const PI_HI_LO: [f64; 2] = [super::consts::PI_HI, super::consts::PI_LO];
+    // float32's e^x (`explog32::exp_normal`).
+    pub(crate) const EXP32_FAST_MAX: f32 = super::explog32::EXP_FAST_MAX;
+    pub(crate) const INV_LN2_32_HI: f32 = super::consts32::INV_LN2_32_HI;
+    pub(crate) const SHIFT32: f32 = super::arith32::SHIFT32;
+    pub(crate) const LN2_32_HI: f32 = super::consts32::LN2_32_HI;
+    pub(crate) const LN2_32_LO: f32 = super::consts32::LN2_32_LO;
+    pub(crate) const EXP32_P: [f32; 6] = super::consts32::EXP32_P;
     pub(crate) const ATAN2_ORDINARY_LO: u64 = super::trig::ATAN2_ORDINARY_LO;
     pub(crate) const ATAN2_ORDINARY_SPAN: u64 = super::trig::ATAN2_ORDINARY_SPAN;
 }
