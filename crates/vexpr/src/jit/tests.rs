@@ -1218,7 +1218,7 @@ fn division_gives_the_bits_of_scalar_division_at_every_level() {
 /// ([`JitOp::in_float32`](crate::functions::JitOp::in_float32)), the fused
 /// forms the optimizer makes among them. (A literal is a float64 constant,
 /// which makes the program mixed: not covered.)
-const FLOAT32_SOURCES: [&str; 43] = [
+const FLOAT32_SOURCES: [&str; 46] = [
     "a + b",
     "a - b",
     "a * b",
@@ -1262,6 +1262,9 @@ const FLOAT32_SOURCES: [&str; 43] = [
     "exp(-a*a) * b",
     "1 / (1 + exp(-a))",
     "exp(a * 30) - exp(b - c) * 2",
+    "sin(a)",
+    "cos(a) * b - sin(c)",
+    "sin(a)**2 + cos(b)**2",
 ];
 
 /// `source` of float32 inputs `a`, `b` and `c`, compiled.
@@ -1270,6 +1273,12 @@ fn float32_expr(source: &str) -> Expr {
         .iter()
         .fold(Signature::new(), |s, v| s.with(v, crate::DType::Float32));
     Expr::compile(source, &sig).unwrap()
+}
+
+/// Whether `source` calls a float32 math function that has machine code at
+/// AVX2 only (`jit::avx512_keeps_passes`).
+fn float32_math(source: &str) -> bool {
+    ["exp(", "sin(", "cos("].iter().any(|f| source.contains(f))
 }
 
 /// Whether `source`, a float32 result of float32 inputs, compiles to
@@ -1295,11 +1304,11 @@ fn float32_programs_of_ieee_operations_compile_to_machine_code() {
     use crate::functions::JitOp;
     for level in levels() {
         for source in FLOAT32_SOURCES {
-            let expected = !(source.contains("exp") && level == CpuLevel::Avx512);
+            let expected = !(float32_math(source) && level == CpuLevel::Avx512);
             assert_eq!(compiles_f32(level, source), expected, "{source} at {level}");
         }
         // The float32 math functions are other kernels: passes.
-        for source in ["a + log(b)", "tanh(a)", "arctan2(a, b)", "sin(a)"] {
+        for source in ["a + log(b)", "tanh(a)", "arctan2(a, b)", "tan(a)"] {
             assert!(!compiles_f32(level, source), "{source} at {level}");
         }
         // A float64 literal makes a float64 program, which loads `a` widened.
@@ -1324,7 +1333,7 @@ fn float32_programs_of_ieee_operations_compile_to_machine_code() {
             }
         }
     }
-    assert_eq!(seen.len(), 29, "{seen:?}");
+    assert_eq!(seen.len(), 31, "{seen:?}");
     assert!(seen.iter().all(|op| op.in_float32()));
 }
 
@@ -1395,6 +1404,41 @@ fn float32_machine_code_gives_the_bits_of_the_passes() {
     }
 }
 
+/// `sources` (float32, of `a`, `b` and `c`) at every level against the
+/// passes, bit for bit: `a` is `ordinary` (arguments a math function's fast
+/// path takes, so that whole vectors stay in the loop), then the same with
+/// one of `past` (arguments it does not take) every 37 elements, whose
+/// vectors leave the loop for the passes. Whole vectors and a tail.
+fn check_float32_math(sources: &[&str], ordinary: Vec<f64>, past: &[f64]) {
+    let n = ordinary.len();
+    let b: Vec<f64> = (0..n).map(|i| 0.5 + (i % 11) as f64 * 0.25).collect();
+    let c: Vec<f64> = (0..n).map(|i| (i % 5) as f64 - 2.0).collect();
+    let mixed: Vec<f64> = (ordinary.iter().enumerate())
+        .map(|(i, &x)| {
+            if i % 37 == 5 {
+                past[i / 37 % past.len()]
+            } else {
+                x
+            }
+        })
+        .collect();
+    for source in sources {
+        // Machine code at AVX2 (`jit::avx512_keeps_passes`).
+        for level in levels() {
+            let expected = level != CpuLevel::Avx512;
+            assert_eq!(compiles_f32(level, source), expected, "{source} at {level}");
+        }
+        for a in [&ordinary, &mixed] {
+            for len in [n, n - 7] {
+                let columns = [a[..len].to_vec(), b[..len].to_vec(), c[..len].to_vec()];
+                if let Err(message) = check_typed(source, &columns, crate::DType::Float32) {
+                    panic!("float32: {message}");
+                }
+            }
+        }
+    }
+}
+
 #[test]
 #[cfg_attr(
     miri,
@@ -1403,18 +1447,12 @@ fn float32_machine_code_gives_the_bits_of_the_passes() {
 fn float32_exp_gives_the_bits_of_the_passes_on_its_fast_path_and_off_it() {
     // Arguments across the whole fast path (|x| <= 87), so that the
     // reduction meets every k and the scaling every exponent, and the ones
-    // that round to 1 (zeros, subnormals, tiny values); the columns hold
-    // only these, so whole vectors stay in the loop.
+    // that round to 1 (zeros, subnormals, tiny values).
     let sweep = (0..4001).map(|i| -87.0 + 174.0 * f64::from(i) / 4000.0);
     let special = [
         0.0, -0.0, 1e-40, -1.4e-45, 3e-8, -3e-8, 87.0, -87.0, 0.3465, -0.3466,
     ];
-    let a: Vec<f64> = sweep.chain(special).collect();
-    let n = a.len();
-    let b: Vec<f64> = (0..n).map(|i| 0.5 + (i % 11) as f64 * 0.25).collect();
-    let c: Vec<f64> = (0..n).map(|i| (i % 5) as f64 - 2.0).collect();
-    // The same with a lane past it (overflow, underflow, NaN, inf) every
-    // 37 elements: those vectors leave the loop for the passes.
+    // Overflow, underflow, NaN, inf.
     let past = [
         87.5,
         -87.5,
@@ -1425,35 +1463,67 @@ fn float32_exp_gives_the_bits_of_the_passes_on_its_fast_path_and_off_it() {
         f64::INFINITY,
         -f64::INFINITY,
     ];
-    let mixed: Vec<f64> = (a.iter().enumerate())
-        .map(|(i, &x)| {
-            if i % 37 == 5 {
-                past[i / 37 % past.len()]
-            } else {
-                x
-            }
-        })
-        .collect();
-    for source in [
-        "exp(a)",
-        "exp(a) * b - c",
-        "1 / (1 + exp(-a))",
-        "exp(a - b) + exp(c)",
-    ] {
-        // Machine code at AVX2 (`jit::avx512_keeps_passes`).
-        for level in levels() {
-            let expected = level != CpuLevel::Avx512;
-            assert_eq!(compiles_f32(level, source), expected, "{source} at {level}");
-        }
-        for a in [&a, &mixed] {
-            for len in [n, n - 7] {
-                let columns = [a[..len].to_vec(), b[..len].to_vec(), c[..len].to_vec()];
-                if let Err(message) = check_typed(source, &columns, crate::DType::Float32) {
-                    panic!("float32: {message}");
-                }
-            }
-        }
-    }
+    check_float32_math(
+        &[
+            "exp(a)",
+            "exp(a) * b - c",
+            "1 / (1 + exp(-a))",
+            "exp(a - b) + exp(c)",
+        ],
+        sweep.chain(special).collect(),
+        &past,
+    );
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn float32_sin_and_cos_give_the_bits_of_the_passes_on_their_fast_path_and_off_it() {
+    // Arguments across the fast path (|x| <= 2^17) at every scale, near
+    // multiples of pi/2 (where the reduction cancels), at both sides of
+    // the tiny bound 2^-12 where sin x is x, zeros and subnormals.
+    let scales = (0..3000).map(|i| {
+        let x = 2f64.powf(-30.0 + 47.0 * f64::from(i) / 2999.0);
+        if i % 2 == 0 { x } else { -x }
+    });
+    let near_pio2 = (1..800).flat_map(|k| {
+        let q = f64::from(k) * std::f64::consts::FRAC_PI_2;
+        [q, -q, q * (1.0 + 1e-7), q * (1.0 - 1e-7)]
+    });
+    let tiny = 1.0 / 4096.0;
+    let special = [
+        0.0,
+        -0.0,
+        1e-40,
+        -1.4e-45,
+        tiny,
+        -tiny,
+        tiny * 1.0001,
+        131072.0,
+        -131072.0,
+    ];
+    // Past 2^17, NaN, inf.
+    let past = [
+        131072.02,
+        -140000.0,
+        1e10,
+        -3.4e38,
+        f64::NAN,
+        f64::INFINITY,
+        -f64::INFINITY,
+    ];
+    check_float32_math(
+        &[
+            "sin(a)",
+            "cos(a)",
+            "sin(a) * b - cos(c)",
+            "sin(a)**2 + cos(a * b)**2",
+        ],
+        scales.chain(near_pio2).chain(special).collect(),
+        &past,
+    );
 }
 
 #[test]

@@ -65,7 +65,8 @@
 //! through the sign mask), and their logic is the lane masks' bitwise logic
 //! (`Emitter::integer_op`).
 //!
-//! Float32 programs (IEEE operations and `exp`: see `JitOp::in_float32`) take the
+//! Float32 programs (IEEE operations, `exp`, `sin`, `cos`: see
+//! `JitOp::in_float32`) take the
 //! `ps` forms, 32-bit lane masks (`vpcmpgtd`, `vmaskmovps`, `vblendvps`) for
 //! a tail of 1-7, and divide on the divider alone.
 //!
@@ -90,7 +91,8 @@ use crate::functions::{Compare, JitOp, Rounding};
 use crate::jit::plan::{Elem, Narrow};
 use crate::jit::{Backend, Plan, Slot, Traffic};
 use crate::kernels::vmath::shared::{
-    ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, PI_HI_LO, PIO2_HI_LO, PIO4, SHIFT, TRIG_TINY,
+    ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, PI_HI_LO, PIO2_HI_LO, PIO4, SHIFT,
+    TRIG_TINY, TRIG32_TINY,
 };
 use crate::program::{Instr, Program};
 use iced_x86::IcedError;
@@ -1065,7 +1067,10 @@ impl Kernels for Emitter<'_> {
     }
 
     fn shift_left(&mut self, dst: Y, a: Y, imm: i32) -> R {
-        self.a.vpsllq(dst, a, imm)
+        match self.lanes {
+            Elem::F64 => self.a.vpsllq(dst, a, imm),
+            Elem::F32 => self.a.vpslld(dst, a, imm),
+        }
     }
 
     /// `v` is a magnitude (sign bit clear), so a signed comparison of the
@@ -1134,16 +1139,26 @@ impl Kernels for Emitter<'_> {
     }
 
     fn sin_cos_sign(&mut self, cos: bool, d: Y, x: Y, p: SinCosParts<Y>) -> R {
+        let elem = self.lanes;
         if cos {
             self.bin(Bin::Xor, p.sign, p.sign, Src::Reg(p.r))?;
-            let sign = self.bits(SIGN);
+            let sign = self.bits(elem.sign());
             self.bin(Bin::Xor, d, p.sign, sign)
         } else {
             self.bin(Bin::Xor, p.r, p.sign, Src::Reg(p.r))?;
             // Tiny x: x itself (keeping -0's sign).
-            let tiny = self.k(TRIG_TINY);
-            with_src!(self.vcmppd(p.ax, p.ax; tiny; 0x11))?;
-            self.a.vblendvpd(d, p.r, x, p.ax)
+            match elem {
+                Elem::F64 => {
+                    let tiny = self.k(TRIG_TINY);
+                    with_src!(self.vcmppd(p.ax, p.ax; tiny; 0x11))?;
+                    self.a.vblendvpd(d, p.r, x, p.ax)
+                }
+                Elem::F32 => {
+                    let tiny = self.lane_k(f64::from(TRIG32_TINY));
+                    with_src!(self.vcmpps(p.ax, p.ax; tiny; 0x11))?;
+                    self.a.vblendvps(d, p.r, x, p.ax)
+                }
+            }
         }
     }
 

@@ -14,9 +14,9 @@
 //! divider (`Emitter::divider_pattern`), so that the divider and the vector
 //! ports work at once as in `vmath::divider`; then whole vectors one at a
 //! time, then the last 1-7 (float32: 1-15) elements under a mask. Float32
-//! programs (IEEE operations: see `JitOp::in_float32`; float32 `exp` it
-//! assembles but is not given, `jit::avx512_keeps_passes`) take the `ps`
-//! forms, dword broadcasts and a 16-lane tail mask, and divide and take
+//! programs (IEEE operations: see `JitOp::in_float32`; float32 `exp`,
+//! `sin` and `cos` it assembles but is not given, `jit::avx512_keeps_passes`)
+//! take the `ps` forms, dword broadcasts and a 16-lane tail mask, and divide and take
 //! square roots on the divider alone. A float64 program's float32, int32 and
 //! int64 inputs are widened as they load, stored booleans made lane masks
 //! (`Emitter::load_input`); a boolean result is stored a byte an element.
@@ -42,7 +42,7 @@ use crate::jit::plan::{Elem, Narrow};
 use crate::jit::{Backend, Plan, Slot, Traffic};
 use crate::kernels::vmath::shared::{
     ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, DIV_MAX, DIV_MIN, PI_HI_LO, PIO2_HI_LO,
-    PIO4, SQRT_MAX, SQRT_MIN, TRIG_TINY,
+    PIO4, SQRT_MAX, SQRT_MIN, TRIG_TINY, TRIG32_TINY,
 };
 use crate::program::Program;
 use iced_x86::IcedError;
@@ -655,7 +655,10 @@ impl Kernels for Emitter<'_> {
     }
 
     fn shift_left(&mut self, dst: Z, a: Z, imm: i32) -> R {
-        self.a.vpsllq(dst, a, imm)
+        match self.lanes {
+            Elem::F64 => self.a.vpsllq(dst, a, imm),
+            Elem::F32 => self.a.vpslld(dst, a, imm),
+        }
     }
 
     /// An unsigned comparison into `k2`.
@@ -714,18 +717,32 @@ impl Kernels for Emitter<'_> {
         self.a.vcvtqq2pd(k, k)
     }
 
+    /// In float32 lanes assembled but not run (`jit::avx512_keeps_passes`).
     fn sin_cos_sign(&mut self, cos: bool, d: Z, x: Z, p: SinCosParts<Z>) -> R {
+        let elem = self.lanes;
         if cos {
-            let sign = self.bits(SIGN);
+            let sign = self.bits(elem.sign());
             // sign ^ r ^ SIGN
-            with_src!(self.vpternlogq(p.sign, p.r; sign; 0x96))?;
+            match elem {
+                Elem::F64 => with_src!(self.vpternlogq(p.sign, p.r; sign; 0x96))?,
+                Elem::F32 => with_src!(self.vpternlogd(p.sign, p.r; sign; 0x96))?,
+            }
             self.a.vmovapd(d, p.sign)
         } else {
             self.bin(Bin::Xor, d, p.sign, Src::Reg(p.r))?;
             // Tiny x: x itself (keeping -0's sign).
-            let tiny = self.k(TRIG_TINY);
-            with_src!(self.vcmppd(k3, p.ax; tiny; 0x11))?;
-            self.a.vmovapd(d.k3(), x)
+            match elem {
+                Elem::F64 => {
+                    let tiny = self.k(TRIG_TINY);
+                    with_src!(self.vcmppd(k3, p.ax; tiny; 0x11))?;
+                    self.a.vmovapd(d.k3(), x)
+                }
+                Elem::F32 => {
+                    let tiny = self.lane_k(f64::from(TRIG32_TINY));
+                    with_src!(self.vcmpps(k3, p.ax; tiny; 0x11))?;
+                    self.a.vmovaps(d.k3(), x)
+                }
+            }
         }
     }
 

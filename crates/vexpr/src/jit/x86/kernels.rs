@@ -17,8 +17,9 @@ use crate::jit::plan::Elem;
 use crate::jit::{Plan, Slot, Traffic};
 use crate::kernels::vmath::shared::{
     ATAN_A, EXP_Q, EXP32_FAST_MAX, EXP32_P, FLOORDIV_F32_LIMIT, FLOORDIV_F64_LIMIT,
-    FMOD_MAX_QUOTIENT, INV_LN2, INV_LN2_32_HI, INV_PI, LN2_32_HI, LN2_32_LO, LN2_HI, LN2_LO, LOG_L,
-    PIO2, SHIFT, SHIFT32, SIN_WIDE, TRIG_FAST_MAX,
+    FMOD_MAX_QUOTIENT, INV_LN2, INV_LN2_32_HI, INV_PI, INV_PI_32, LN2_32_HI, LN2_32_LO, LN2_HI,
+    LN2_LO, LOG_L, PIO2, PIO2_32, SHIFT, SHIFT32, SIN_WIDE, SIN32_S, TRIG_FAST_MAX,
+    TRIG32_FAST_MAX,
 };
 use crate::program::Instr;
 use iced_x86::IcedError;
@@ -252,6 +253,15 @@ pub(super) trait Kernels {
         }
     }
 
+    /// The constant of `round_int_mul` in the lanes' type: `SHIFT` (1.5 *
+    /// 2^52), `SHIFT32` (1.5 * 2^23) in float32 lanes.
+    fn shift_constant(&mut self) -> Src<Self::V> {
+        match self.elem() {
+            Elem::F64 => self.k(SHIFT),
+            Elem::F32 => self.lane_k(f64::from(SHIFT32)),
+        }
+    }
+
     /// `dst = a OP b`.
     fn bin(&mut self, op: Bin, dst: Self::V, a: Self::V, b: Src<Self::V>) -> R;
 
@@ -273,7 +283,7 @@ pub(super) trait Kernels {
     /// load takes no vector port, a register copy may).
     fn copy(&mut self, dst: Self::V, c: Self::V) -> R;
 
-    /// `dst = a << imm` in each 64-bit lane.
+    /// `dst = a << imm` in each lane (of 64 or 32 bits, as the lanes').
     fn shift_left(&mut self, dst: Self::V, a: Self::V, imm: i32) -> R;
 
     /// Jumps to `bail` if in any active lane the bits of the magnitude `v`
@@ -980,7 +990,7 @@ pub(super) trait Kernels {
         // SHIFT32), kd = t - SHIFT32
         let t = if Self::SCALE_IN_BITS { s(1) } else { s(0) };
         let inv_ln2 = self.lane_k(f64::from(INV_LN2_32_HI));
-        let shift = self.lane_k(f64::from(SHIFT32));
+        let shift = self.shift_constant();
         self.fma(Fma::Add, t, x, inv_ln2, shift)?;
         self.bin(Bin::Sub, s(0), t, shift)?;
         // r = fma(-kd, LN2_32_HI, x); r = fma(-kd, LN2_32_LO, r): -(kd c) + r
@@ -1051,22 +1061,35 @@ pub(super) trait Kernels {
     }
 
     /// `vmath::trig::sin_small` or `cos_small`, after `trig_needs_large`'s
-    /// test.
+    /// test; in float32 lanes `vmath::trig32::sin_small` or `cos_small`
+    /// after `trig_needs_full`'s, the same steps with float32 constants
+    /// (three parts of pi/2, a shorter polynomial).
     fn sin_cos(&mut self, cos: bool, d: Self::V, x: Self::V, bail: CodeLabel) -> R {
         let scratch = self.scratch();
         let s = |i: usize| scratch[i];
-        // |x| > 2^20 or NaN: bits(|x|) > bits(2^20).
-        let abs = self.bits(ABS);
+        let elem = self.elem();
+        let f64s = |c: &[f32]| c.iter().map(|&c| f64::from(c)).collect::<Vec<f64>>();
+        let (fast_max, inv_pi, pio2, poly) = match elem {
+            Elem::F64 => (TRIG_FAST_MAX, INV_PI, PIO2.to_vec(), SIN_WIDE.to_vec()),
+            Elem::F32 => (
+                f64::from(TRIG32_FAST_MAX),
+                f64::from(INV_PI_32),
+                f64s(&PIO2_32),
+                f64s(&SIN32_S),
+            ),
+        };
+        // |x| above the fast path's bound or NaN: bits(|x|) > bits(bound).
+        let abs = self.bits(elem.abs());
         self.bin(Bin::And, s(6), x, abs)?;
-        self.bail_above(s(6), TRIG_FAST_MAX, s(0), bail)?;
-        let (inv_pi, shift) = (self.k(INV_PI), self.k(SHIFT));
+        self.bail_above(s(6), fast_max, s(0), bail)?;
+        let (inv_pi, shift) = (self.lane_k(inv_pi), self.shift_constant());
         if cos {
             // (kd, k) = round_int_mul(fma(x, INV_PI, -0.5), 1); q = 2 kd + 1
-            let minus_half = self.k(-0.5);
+            let minus_half = self.lane_k(-0.5);
             self.fma(Fma::Add, s(0), x, inv_pi, minus_half)?;
             self.bin(Bin::Add, s(0), s(0), shift)?; // fma(u, 1, SHIFT)
             self.bin(Bin::Sub, s(1), s(0), shift)?;
-            let (two, one) = (self.k(2.0), self.k(1.0));
+            let (two, one) = (self.lane_k(2.0), self.lane_k(1.0));
             self.fma(Fma::Add, s(2), s(1), two, one)?;
         } else {
             // (kd, k) = round_int_mul(x, INV_PI); q = 2 kd
@@ -1074,21 +1097,22 @@ pub(super) trait Kernels {
             self.bin(Bin::Sub, s(1), s(0), shift)?;
             self.bin(Bin::Add, s(2), s(1), Src::Reg(s(1)))?;
         }
-        // r = x - q pi/2 in four exact-product steps (sub_q_pio2).
-        let pio2: Vec<Src<Self::V>> = PIO2.iter().map(|&c| self.k(c)).collect();
+        // r = x - q pi/2 in exact-product steps (sub_q_pio2).
+        let pio2: Vec<Src<Self::V>> = pio2.iter().map(|&c| self.lane_k(c)).collect();
         self.fma(Fma::NegAdd, s(3), s(2), pio2[0], Src::Reg(x))?;
         for &c in &pio2[1..] {
             self.fma(Fma::NegAdd, s(3), s(2), c, Src::Reg(s(3)))?;
         }
         // sin_wide(r) = fma(z r, horner(z, SIN_WIDE), r) with z = r^2
         self.bin(Bin::Mul, s(4), s(3), Src::Reg(s(3)))?;
-        self.horner(s(5), s(4), &SIN_WIDE)?;
+        self.horner(s(5), s(4), &poly)?;
         self.bin(Bin::Mul, s(4), s(4), Src::Reg(s(3)))?;
         self.fma(Fma::Add, s(5), s(4), Src::Reg(s(5)), Src::Reg(s(3)))?;
         // The sign flips with k's lowest bit (sin) or its complement (cos);
         // k = bits(t) - bits(SHIFT) has the low bit of bits(t), SHIFT's
-        // pattern being even.
-        self.shift_left(s(0), s(0), 63)?;
+        // pattern being even: moved to the lane's sign bit.
+        let sign_bit = 8 * elem.bytes() as i32 - 1;
+        self.shift_left(s(0), s(0), sign_bit)?;
         let parts = SinCosParts {
             sign: s(0),
             r: s(5),

@@ -144,6 +144,16 @@ pub(crate) mod shared {
     pub(crate) const LN2_32_HI: f32 = super::consts32::LN2_32_HI;
     pub(crate) const LN2_32_LO: f32 = super::consts32::LN2_32_LO;
     pub(crate) const EXP32_P: [f32; 6] = super::consts32::EXP32_P;
+    // float32's sin and cos (`trig32::sin_small`, `cos_small`).
+    pub(crate) const TRIG32_FAST_MAX: f32 = super::trig32::TRIG32_FAST_MAX;
+    pub(crate) const TRIG32_TINY: f32 = super::trig32::TINY32;
+    pub(crate) const INV_PI_32: f32 = super::consts32::INV_PI_32;
+    pub(crate) const PIO2_32: [f32; 3] = [
+        super::consts32::PIO2_32_1,
+        super::consts32::PIO2_32_2,
+        super::consts32::PIO2_32_3,
+    ];
+    pub(crate) const SIN32_S: [f32; 6] = super::consts32::SIN32_S;
     pub(crate) const ATAN2_ORDINARY_LO: u64 = super::trig::ATAN2_ORDINARY_LO;
     pub(crate) const ATAN2_ORDINARY_SPAN: u64 = super::trig::ATAN2_ORDINARY_SPAN;
 }

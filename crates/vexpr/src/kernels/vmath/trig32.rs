@@ -33,7 +33,7 @@ use super::trig::{self, Circular};
 pub(super) const TRIG32_FAST_MAX: f32 = 131072.0;
 
 /// Below this, sin x and tan x round to x.
-const TINY32: f32 = 1.0 / 4096.0;
+pub(super) const TINY32: f32 = 1.0 / 4096.0;
 
 /// True for lanes the f32 reduction does not take: |x| > 2^17, inf, NaN.
 #[inline(always)]
