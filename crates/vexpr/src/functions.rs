@@ -354,9 +354,10 @@ pub enum Rounding {
 impl JitOp {
     /// Whether the code generator also emits the operation on float32: the
     /// IEEE operations and the roundings, whose float32 passes it matches bit
-    /// for bit with the instructions' float32 forms, and `exp`, `sin` and
-    /// `cos`, whose float32 kernels (`vmath::explog32::exp_normal`,
-    /// `vmath::trig32::sin_small`, `cos_small`) it performs step by step.
+    /// for bit with the instructions' float32 forms, and `exp`, `log`, `sin`
+    /// and `cos`, whose float32 kernels (`vmath::explog32::exp_normal`,
+    /// `log_normal`, `vmath::trig32::sin_small`, `cos_small`) it performs
+    /// step by step.
     /// The other math functions' float32 kernels (`vmath::*32`) stay on
     /// passes. (`maximum`, `minimum`, `copysign` and `sign` of float32
     /// are computed in float64, as numexpr does: their float32 forms never
@@ -366,7 +367,6 @@ impl JitOp {
             self,
             JitOp::ShiftLeft
                 | JitOp::ShiftRight
-                | JitOp::Log
                 | JitOp::Tanh
                 | JitOp::Atan2
                 | JitOp::Widen
@@ -380,7 +380,7 @@ impl JitOp {
     /// Whether a float64 program's float32 operation runs in the low half
     /// of its vectors (`jit::plan::Plan::half`): the float32 operations
     /// ([`JitOp::in_float32`]) but the boolean logic, whose lane masks are
-    /// the float64 lanes' there, `//`, `%`, `exp`, `sin` and `cos`, whose tests of the
+    /// the float64 lanes' there, `//`, `%`, `exp`, `log`, `sin` and `cos`, whose tests of the
     /// lanes their fast paths take read whole registers. So the arithmetic and the
     /// roundings, whose values meet the float64 ones only through a
     /// widening; the comparisons and class tests, whose 32-bit lane masks
@@ -396,6 +396,7 @@ impl JitOp {
                     | JitOp::FloorDiv
                     | JitOp::Mod
                     | JitOp::Exp
+                    | JitOp::Log
                     | JitOp::Sin
                     | JitOp::Cos
             )

@@ -1218,7 +1218,7 @@ fn division_gives_the_bits_of_scalar_division_at_every_level() {
 /// ([`JitOp::in_float32`](crate::functions::JitOp::in_float32)), the fused
 /// forms the optimizer makes among them. (A literal is a float64 constant,
 /// which makes the program mixed: not covered.)
-const FLOAT32_SOURCES: [&str; 46] = [
+const FLOAT32_SOURCES: [&str; 48] = [
     "a + b",
     "a - b",
     "a * b",
@@ -1265,6 +1265,8 @@ const FLOAT32_SOURCES: [&str; 46] = [
     "sin(a)",
     "cos(a) * b - sin(c)",
     "sin(a)**2 + cos(b)**2",
+    "log(a)",
+    "2*a**3 - 4*a**5 + 6*log(b)",
 ];
 
 /// `source` of float32 inputs `a`, `b` and `c`, compiled.
@@ -1278,7 +1280,9 @@ fn float32_expr(source: &str) -> Expr {
 /// Whether `source` calls a float32 math function that has machine code at
 /// AVX2 only (`jit::avx512_keeps_passes`).
 fn float32_math(source: &str) -> bool {
-    ["exp(", "sin(", "cos("].iter().any(|f| source.contains(f))
+    ["exp(", "log(", "sin(", "cos("]
+        .iter()
+        .any(|f| source.contains(f))
 }
 
 /// Whether `source`, a float32 result of float32 inputs, compiles to
@@ -1308,7 +1312,7 @@ fn float32_programs_of_ieee_operations_compile_to_machine_code() {
             assert_eq!(compiles_f32(level, source), expected, "{source} at {level}");
         }
         // The float32 math functions are other kernels: passes.
-        for source in ["a + log(b)", "tanh(a)", "arctan2(a, b)", "tan(a)"] {
+        for source in ["a + log10(b)", "tanh(a)", "arctan2(a, b)", "tan(a)"] {
             assert!(!compiles_f32(level, source), "{source} at {level}");
         }
         // A float64 literal makes a float64 program, which loads `a` widened.
@@ -1333,7 +1337,7 @@ fn float32_programs_of_ieee_operations_compile_to_machine_code() {
             }
         }
     }
-    assert_eq!(seen.len(), 31, "{seen:?}");
+    assert_eq!(seen.len(), 32, "{seen:?}");
     assert!(seen.iter().all(|op| op.in_float32()));
 }
 
@@ -1471,6 +1475,50 @@ fn float32_exp_gives_the_bits_of_the_passes_on_its_fast_path_and_off_it() {
             "exp(a - b) + exp(c)",
         ],
         sweep.chain(special).collect(),
+        &past,
+    );
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn float32_log_gives_the_bits_of_the_passes_on_its_fast_path_and_off_it() {
+    // Positive normal numbers of every exponent, the powers of two, both
+    // sides of the reduction's bound sqrt(2)/2 (times powers of two) and of
+    // 1, where log is near 0 and the exact sum matters.
+    let scales = (0..3000).map(|i| 2f64.powf(-125.9 + 253.8 * f64::from(i) / 2999.0));
+    let powers = (-126..128).map(|e| 2f64.powi(e));
+    let bound = f64::from(f32::from_bits(0x3f35_04f3));
+    let near = [-3e-7, -6e-8, 0.0, 6e-8, 1.2e-7, 1e-3, -1e-3].into_iter();
+    let near = near.flat_map(|e| [1.0 + e, bound * (1.0 + e), 4.0 * bound * (1.0 + e)]);
+    let special = [
+        f64::from(f32::MIN_POSITIVE),
+        f64::from(f32::MAX),
+        0.5,
+        2.0,
+        10.0,
+    ];
+    // Zeros, subnormals, negatives, inf, NaN.
+    let past = [
+        0.0,
+        -0.0,
+        1e-40,
+        -1.0,
+        -1e-30,
+        f64::NAN,
+        f64::INFINITY,
+        -f64::INFINITY,
+    ];
+    check_float32_math(
+        &[
+            "log(a)",
+            "log(a) * b - c",
+            "log(a + b) - log(b)",
+            "2*a**3 - 4*a**5 + 6*log(b)",
+        ],
+        scales.chain(powers).chain(near).chain(special).collect(),
         &past,
     );
 }

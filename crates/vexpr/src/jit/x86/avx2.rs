@@ -65,7 +65,7 @@
 //! through the sign mask), and their logic is the lane masks' bitwise logic
 //! (`Emitter::integer_op`).
 //!
-//! Float32 programs (IEEE operations, `exp`, `sin`, `cos`: see
+//! Float32 programs (IEEE operations, `exp`, `log`, `sin`, `cos`: see
 //! `JitOp::in_float32`) take the
 //! `ps` forms, 32-bit lane masks (`vpcmpgtd`, `vmaskmovps`, `vblendvps`) for
 //! a tail of 1-7, and divide on the divider alone.
@@ -841,14 +841,27 @@ impl<'p> Emitter<'p> {
         self.a.jnz(bail)
     }
 
-    /// `mask` = all ones in the lanes where the unsigned 64-bit `bits(v) -
-    /// lo > span`, as the signed comparison of both sides with the sign bit
-    /// flipped (adding 2^63 flips it).
+    /// `mask` = all ones in the lanes where the unsigned `bits(v) - lo >
+    /// span` (of 64 or, in float32 lanes, 32 bits), as the signed
+    /// comparison of both sides with the sign bit flipped (adding 2^63 or
+    /// 2^31 flips it).
     fn outside(&mut self, mask: Y, v: Y, lo: u64, span: u64) -> R {
-        let flip = self.bits(SIGN.wrapping_sub(lo));
-        with_src!(self.vpaddq(mask, v; flip))?;
-        let span = self.bits(span ^ SIGN);
-        with_src!(self.vpcmpgtq(mask, mask; span))
+        match self.lanes {
+            Elem::F64 => {
+                let flip = self.bits(SIGN.wrapping_sub(lo));
+                with_src!(self.vpaddq(mask, v; flip))?;
+                let span = self.bits(span ^ SIGN);
+                with_src!(self.vpcmpgtq(mask, mask; span))
+            }
+            Elem::F32 => {
+                const SIGN32: u32 = 1 << 31;
+                let flip = SIGN32.wrapping_sub(lo as u32);
+                let flip = self.bits(Elem::F32.word(u64::from(flip)));
+                with_src!(self.vpaddd(mask, v; flip))?;
+                let span = self.bits(Elem::F32.word(u64::from(span as u32 ^ SIGN32)));
+                with_src!(self.vpcmpgtd(mask, mask; span))
+            }
+        }
     }
 
     /// `d` = `m` with the sign of `sign` (`m` and `sign` are kept; `t` is
@@ -1089,8 +1102,14 @@ impl Kernels for Emitter<'_> {
     fn bail_unless_positive_normal(&mut self, x: Y, mask: Y, bail: CodeLabel) -> R {
         // bits(x) - bits(MIN_POSITIVE) >= bits(inf) - bits(MIN_POSITIVE),
         // that is > bits(inf) - bits(MIN_POSITIVE) - 1.
-        let lo = f64::MIN_POSITIVE.to_bits();
-        let span = f64::INFINITY.to_bits() - lo - 1;
+        let (lo, inf) = match self.lanes {
+            Elem::F64 => (f64::MIN_POSITIVE.to_bits(), f64::INFINITY.to_bits()),
+            Elem::F32 => (
+                u64::from(f32::MIN_POSITIVE.to_bits()),
+                u64::from(f32::INFINITY.to_bits()),
+            ),
+        };
+        let span = inf - lo - 1;
         self.outside(mask, x, lo, span)?;
         self.bail_if(mask, bail)
     }
@@ -1123,7 +1142,11 @@ impl Kernels for Emitter<'_> {
 
     /// AVX2 shifts 64-bit lanes logically only: (tmp ^ 2^63) >> 52 is
     /// k + 2048.
+    /// (In float32 lanes `vpsrad`, which AVX2 has.)
     fn log_exponent(&mut self, dst: Y, tmp: Y) -> R {
+        if self.lanes == Elem::F32 {
+            return self.a.vpsrad(dst, tmp, 23);
+        }
         let sign = self.bits(SIGN);
         self.bin(Bin::Xor, dst, tmp, sign)?;
         self.a.vpsrlq(dst, dst, 52)
@@ -1131,7 +1154,11 @@ impl Kernels for Emitter<'_> {
 
     /// kd = small_i64_to_f64(k): from_bits(bits(SHIFT) + k) - SHIFT, here
     /// from_bits(bits(SHIFT) + (k + 2048)) - (SHIFT + 2048); both exact.
+    /// (In float32 lanes `vcvtdq2ps`, exact for an exponent.)
     fn log_exponent_to_f64(&mut self, k: Y) -> R {
+        if self.lanes == Elem::F32 {
+            return self.a.vcvtdq2ps(k, k);
+        }
         let shift_bits = self.bits(SHIFT.to_bits());
         with_src!(self.vpaddq(k, k; shift_bits))?;
         let shift_2048 = self.k(SHIFT + 2048.0);

@@ -14,7 +14,7 @@
 //! divider (`Emitter::divider_pattern`), so that the divider and the vector
 //! ports work at once as in `vmath::divider`; then whole vectors one at a
 //! time, then the last 1-7 (float32: 1-15) elements under a mask. Float32
-//! programs (IEEE operations: see `JitOp::in_float32`; float32 `exp`,
+//! programs (IEEE operations: see `JitOp::in_float32`; float32 `exp`, `log`,
 //! `sin` and `cos` it assembles but is not given, `jit::avx512_keeps_passes`)
 //! take the `ps` forms, dword broadcasts and a 16-lane tail mask, and divide and take
 //! square roots on the divider alone. A float64 program's float32, int32 and
@@ -684,12 +684,17 @@ impl Kernels for Emitter<'_> {
         // bits(x) - bits(MIN_POSITIVE) >= bits(inf) - bits(MIN_POSITIVE).
         // `vfpclasspd` with every class set (NaNs, zeros, infinities,
         // subnormals, negatives) tests that in one operation.
-        if self.tail {
-            self.a.vfpclasspd(k2.k1(), x, 0xff)?;
-        } else {
-            self.a.vfpclasspd(k2, x, 0xff)?;
+        let mask = if self.tail { k2.k1() } else { k2 };
+        match self.lanes {
+            Elem::F64 => {
+                self.a.vfpclasspd(mask, x, 0xff)?;
+                self.a.kortestb(k2, k2)?;
+            }
+            Elem::F32 => {
+                self.a.vfpclassps(mask, x, 0xff)?;
+                self.a.kortestw(k2, k2)?;
+            }
         }
-        self.a.kortestb(k2, k2)?;
         self.a.jnz(bail)
     }
 
@@ -710,11 +715,17 @@ impl Kernels for Emitter<'_> {
     }
 
     fn log_exponent(&mut self, dst: Z, tmp: Z) -> R {
-        self.a.vpsraq(dst, tmp, 52)
+        match self.lanes {
+            Elem::F64 => self.a.vpsraq(dst, tmp, 52),
+            Elem::F32 => self.a.vpsrad(dst, tmp, 23),
+        }
     }
 
     fn log_exponent_to_f64(&mut self, k: Z) -> R {
-        self.a.vcvtqq2pd(k, k)
+        match self.lanes {
+            Elem::F64 => self.a.vcvtqq2pd(k, k),
+            Elem::F32 => self.a.vcvtdq2ps(k, k),
+        }
     }
 
     /// In float32 lanes assembled but not run (`jit::avx512_keeps_passes`).

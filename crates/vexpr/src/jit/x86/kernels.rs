@@ -18,7 +18,7 @@ use crate::jit::{Plan, Slot, Traffic};
 use crate::kernels::vmath::shared::{
     ATAN_A, EXP_Q, EXP32_FAST_MAX, EXP32_P, FLOORDIV_F32_LIMIT, FLOORDIV_F64_LIMIT,
     FMOD_MAX_QUOTIENT, INV_LN2, INV_LN2_32_HI, INV_PI, INV_PI_32, LN2_32_HI, LN2_32_LO, LN2_HI,
-    LN2_LO, LOG_L, PIO2, PIO2_32, SHIFT, SHIFT32, SIN_WIDE, SIN32_S, TRIG_FAST_MAX,
+    LN2_LO, LOG_L, LOG32_L, PIO2, PIO2_32, SHIFT, SHIFT32, SIN_WIDE, SIN32_S, TRIG_FAST_MAX,
     TRIG32_FAST_MAX,
 };
 use crate::program::Instr;
@@ -1021,8 +1021,12 @@ pub(super) trait Kernels {
         self.bin(Bin::Add, hi, hi, Src::Reg(lo))
     }
 
-    /// `vmath::explog::log_normal`, after `log_needs_full`'s test.
+    /// `vmath::explog::log_normal`, after `log_needs_full`'s test (in
+    /// float32 lanes, [`Kernels::log32`]).
     fn log(&mut self, d: Self::V, x: Self::V, bail: CodeLabel) -> R {
+        if self.elem() == Elem::F32 {
+            return self.log32(d, x, bail);
+        }
         let scratch = self.scratch();
         let s = |i: usize| scratch[i];
         self.bail_unless_positive_normal(x, s(0), bail)?;
@@ -1058,6 +1062,51 @@ pub(super) trait Kernels {
         // kd * LN2_HI + (-t) is kd * LN2_HI - t: negating is exact.
         let ln2_hi = self.k(LN2_HI);
         self.fused(Fused::Sub231, d, s(1), ln2_hi)
+    }
+
+    /// `vmath::explog32::log_normal`, after `log_needs_full`'s test: float32
+    /// log x = k ln2 + f + log1p_tail(f) for x = 2^k (1 + f), with k ln2 + f
+    /// summed exactly (`log_kernel32` without its correction).
+    fn log32(&mut self, d: Self::V, x: Self::V, bail: CodeLabel) -> R {
+        let scratch = self.scratch();
+        let s = |i: usize| scratch[i];
+        let word = |bits: u32| Elem::F32.word(u64::from(bits));
+        self.bail_unless_positive_normal(x, s(0), bail)?;
+        // log_reduce32: tmp = ix - bits(sqrt(2)/2); k = tmp >> 23
+        // (arithmetic); m = ix - (tmp & 0xff800000); f = m - 1
+        let sqrt_half = self.bits(word(0x3f35_04f3));
+        self.bin(Bin::SubInt, s(0), x, sqrt_half)?;
+        self.log_exponent(s(1), s(0))?;
+        let exp_mask = self.bits(word(0xff80_0000));
+        self.bin(Bin::And, s(0), s(0), exp_mask)?;
+        self.bin(Bin::SubInt, s(0), x, Src::Reg(s(0)))?;
+        let one = self.lane_k(1.0);
+        self.bin(Bin::Sub, s(0), s(0), one)?;
+        self.log_exponent_to_f64(s(1))?; // kd
+        // log1p_tail(f): s = f / (2 + f); z = s s; hfsq = 0.5 f f;
+        // fma(s, fma(z, horner32(z, LOG32_L), hfsq), -hfsq)
+        let two = self.lane_k(2.0);
+        self.bin(Bin::Add, s(2), s(0), two)?;
+        self.bin(Bin::Div, s(2), s(0), Src::Reg(s(2)))?;
+        self.bin(Bin::Mul, s(3), s(2), Src::Reg(s(2)))?;
+        let half = self.lane_k(0.5);
+        self.bin(Bin::Mul, s(4), s(0), half)?;
+        self.bin(Bin::Mul, s(4), s(4), Src::Reg(s(0)))?;
+        self.horner(s(5), s(3), &LOG32_L.map(f64::from))?;
+        self.fma(Fma::Add, s(5), s(3), Src::Reg(s(5)), Src::Reg(s(4)))?;
+        // s t - hfsq, rounded once as fma(s, t, -hfsq)
+        self.fused(Fused::Sub231, s(4), s(2), Src::Reg(s(5)))?;
+        // (hi, lo) = fast_two_sum32(kd LN2_32_HI, f), the product exact
+        let ln2_hi = self.lane_k(f64::from(LN2_32_HI));
+        self.bin(Bin::Mul, s(5), s(1), ln2_hi)?;
+        self.bin(Bin::Add, s(6), s(5), Src::Reg(s(0)))?;
+        self.bin(Bin::Sub, s(3), s(6), Src::Reg(s(5)))?;
+        self.bin(Bin::Sub, s(3), s(0), Src::Reg(s(3)))?;
+        // hi + (tail + fma(kd, LN2_32_LO, lo))
+        let ln2_lo = self.lane_k(f64::from(LN2_32_LO));
+        self.fused(Fused::Add231, s(3), s(1), ln2_lo)?;
+        self.bin(Bin::Add, s(4), s(4), Src::Reg(s(3)))?;
+        self.bin(Bin::Add, d, s(6), Src::Reg(s(4)))
     }
 
     /// `vmath::trig::sin_small` or `cos_small`, after `trig_needs_large`'s

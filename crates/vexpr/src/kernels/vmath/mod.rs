@@ -154,6 +154,8 @@ pub(crate) mod shared {
         super::consts32::PIO2_32_3,
     ];
     pub(crate) const SIN32_S: [f32; 6] = super::consts32::SIN32_S;
+    // float32's log (`explog32::log_normal`, the passes' below AVX-512).
+    pub(crate) const LOG32_L: [f32; 3] = super::consts32::LOG32_L;
     pub(crate) const ATAN2_ORDINARY_LO: u64 = super::trig::ATAN2_ORDINARY_LO;
     pub(crate) const ATAN2_ORDINARY_SPAN: u64 = super::trig::ATAN2_ORDINARY_SPAN;
 }
