@@ -380,26 +380,17 @@ impl JitOp {
     /// Whether a float64 program's float32 operation runs in the low half
     /// of its vectors (`jit::plan::Plan::half`): the float32 operations
     /// ([`JitOp::in_float32`]) but the boolean logic, whose lane masks are
-    /// the float64 lanes' there, `//`, `%`, `exp`, `log`, `sin` and `cos`, whose tests of the
-    /// lanes their fast paths take read whole registers. So the arithmetic and the
+    /// the float64 lanes' there, and `//` and `%`. So the arithmetic and the
     /// roundings, whose values meet the float64 ones only through a
     /// widening; the comparisons and class tests, whose 32-bit lane masks
     /// are widened to the float64 lanes' (`Kernels::widen_mask`); `where` of
     /// a float32 comparison; and `where` of float32 values by a boolean,
     /// whose lane mask is narrowed to the float32 lanes'
-    /// (`Kernels::narrow_mask`).
+    /// (`Kernels::narrow_mask`); and `exp`, `log`, `sin` and `cos`, whose
+    /// tests of the lanes their fast paths take read the low half alone
+    /// (at AVX2, `Emitter::bail_if`).
     pub fn in_halves(self) -> bool {
-        self.in_float32()
-            && !matches!(
-                self,
-                JitOp::Logic(_)
-                    | JitOp::FloorDiv
-                    | JitOp::Mod
-                    | JitOp::Exp
-                    | JitOp::Log
-                    | JitOp::Sin
-                    | JitOp::Cos
-            )
+        self.in_float32() && !matches!(self, JitOp::Logic(_) | JitOp::FloorDiv | JitOp::Mod)
     }
 
     /// Whether the code generator emits the operation on int32 and int64

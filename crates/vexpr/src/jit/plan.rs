@@ -16,6 +16,21 @@ use crate::program::{Program, Role};
 /// where it loads them.
 pub(crate) const MAX_INPUTS: usize = 16;
 
+/// The float64 instructions (widenings included) a float64 program needs
+/// beside each float32 `exp`, `log`, `sin` or `cos` to run in halves
+/// ([`Plan::half`]). There the function takes four lanes a vector at AVX2,
+/// against the eight of its float32 pass, about float64's time: the loop
+/// pays where it saves passes over enough other instructions. One thread,
+/// AVX2 (Zen 3), float32 inputs (`vexpr bench EXPR --n N --threads 1`
+/// against `--no-jit`, two runs each, ns/elem, N = 10k and 1M):
+/// `exp(a)*2.5 - b` (3 per function) 0.91-0.93 → 1.02-1.06 and 1.29-1.65
+/// → 1.04; `10.5*sin(a) + 11.5*cos(b) - c` (2.5) 2.01 → 2.44-2.52 and
+/// 2.57-2.65 → 2.53-3.17; `a*2.5 + b*1.5 + exp(c)` (5) 1.24-1.27 → 1.07 and
+/// 2.03-2.11 → 1.16-1.37; `0.5*a + 1.5*b + 2.5*a*b + 12.5*exp(-c*c)` (7)
+/// 2.06-3.78 → 1.34-1.77 and 3.41-3.48 → 1.43-1.55; the broad benchmark's
+/// `terms15` (10) 10.0 → 6.5-6.9 and 11.5-12.2 → 6.9-7.4.
+const FLOAT64_OPS_PER_FUNCTION_IN_HALVES: usize = 4;
+
 /// Where each program register lives in the loop.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Slot {
@@ -220,9 +235,19 @@ impl Plan {
         let bool_output = output == DType::Bool;
         // Float32 arithmetic of a float64 program, in halves of vectors.
         let float32_ops = || (program.code.iter()).filter(|i| on_float32(i.overload));
+        let functions = float32_ops()
+            .filter(|i| {
+                matches!(
+                    i.overload.jit,
+                    Some(JitOp::Exp | JitOp::Log | JitOp::Sin | JitOp::Cos)
+                )
+            })
+            .count();
+        let float64_ops = program.code.len() - float32_ops().count();
         let halves = values == DType::Float64
             && float32_ops().next().is_some()
-            && float32_ops().all(|i| i.overload.jit.is_some_and(JitOp::in_halves));
+            && float32_ops().all(|i| i.overload.jit.is_some_and(JitOp::in_halves))
+            && float64_ops >= FLOAT64_OPS_PER_FUNCTION_IN_HALVES * functions;
         let mut used = vec![false; program.registers.len()];
         for instr in &program.code {
             instr.overload.jit?;

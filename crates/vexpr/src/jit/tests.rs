@@ -1408,7 +1408,8 @@ fn float32_machine_code_gives_the_bits_of_the_passes() {
     }
 }
 
-/// `sources` (float32, of `a`, `b` and `c`) at every level against the
+/// `sources` (of float32 `a`, `b` and `c`; float64 programs among them
+/// compute the function in halves) at every level against the
 /// passes, bit for bit: `a` is `ordinary` (arguments a math function's fast
 /// path takes, so that whole vectors stay in the loop), then the same with
 /// one of `past` (arguments it does not take) every 37 elements, whose
@@ -1430,7 +1431,11 @@ fn check_float32_math(sources: &[&str], ordinary: Vec<f64>, past: &[f64]) {
         // Machine code at AVX2 (`jit::avx512_keeps_passes`).
         for level in levels() {
             let expected = level != CpuLevel::Avx512;
-            assert_eq!(compiles_f32(level, source), expected, "{source} at {level}");
+            assert_eq!(
+                compiles_f32_any(level, source),
+                expected,
+                "{source} at {level}"
+            );
         }
         for a in [&ordinary, &mixed] {
             for len in [n, n - 7] {
@@ -1473,6 +1478,9 @@ fn float32_exp_gives_the_bits_of_the_passes_on_its_fast_path_and_off_it() {
             "exp(a) * b - c",
             "1 / (1 + exp(-a))",
             "exp(a - b) + exp(c)",
+            // Float64 programs: the float32 exp in halves.
+            "a*2.5 + b*1.5 + exp(a)",
+            "0.5*a + 1.5*b + 2.5*a*b + 12.5*exp(-c*a)",
         ],
         sweep.chain(special).collect(),
         &past,
@@ -1517,6 +1525,9 @@ fn float32_log_gives_the_bits_of_the_passes_on_its_fast_path_and_off_it() {
             "log(a) * b - c",
             "log(a + b) - log(b)",
             "2*a**3 - 4*a**5 + 6*log(b)",
+            // Float64 programs: the float32 log in halves.
+            "a*2.5 + b*1.5 + log(a)",
+            "0.5*c + 1.5*b + 2.5*c*b + 13.5*log(a * b)",
         ],
         scales.chain(powers).chain(near).chain(special).collect(),
         &past,
@@ -1568,6 +1579,9 @@ fn float32_sin_and_cos_give_the_bits_of_the_passes_on_their_fast_path_and_off_it
             "cos(a)",
             "sin(a) * b - cos(c)",
             "sin(a)**2 + cos(a * b)**2",
+            // Float64 programs: the float32 sin and cos in halves.
+            "0.5*a + 1.5*b + 2.5*c + 3.5*a*b + 10.5*sin(a) + 11.5*cos(b)",
+            "c*2.5 + b*1.5 + cos(a)",
         ],
         scales.chain(near_pio2).chain(special).collect(),
         &past,
@@ -2872,8 +2886,19 @@ fn float32_operations_in_halves_give_the_bits_of_the_passes() {
     ];
     check_at_every_length(&quotients, &hard, 3, check_typed);
     crate::jit::x86::avx2::NEWTON_ANYWAY.store(false, std::sync::atomic::Ordering::Relaxed);
-    // A float32 math function has a kernel of its own: the passes'.
-    assert!(plan(&float32("1.5*sin(a*b)")).is_none());
+    // A float32 math function without machine code of its own: the passes'.
+    assert!(plan(&float32("1.5*tanh(a*b)")).is_none());
+    // A float32 `exp`, `log`, `sin` or `cos` in halves with too few float64
+    // instructions beside it (`FLOAT64_OPS_PER_FUNCTION_IN_HALVES`): the
+    // passes, which compute the function in twice the lanes.
+    for source in [
+        "exp(a)*2.5 - b",
+        "10.5*sin(a) + 11.5*cos(b) - c",
+        "log(a) * 0.5",
+    ] {
+        assert!(plan(&float32(source)).is_none(), "{source}");
+    }
+    assert!(plan(&float32("a*2.5 + b*1.5 + exp(c)")).is_some());
     // A float64 program of widened inputs has no float32 values.
     assert!(plan(&float32("2.5*a + b")).is_some_and(|plan| !plan.half.contains(&true)));
 }

@@ -831,9 +831,16 @@ impl<'p> Emitter<'p> {
     }
 
     /// Jumps to `bail` if any (active) lane of `mask` has its sign bit set
-    /// (the all-ones lanes of a comparison).
+    /// (the all-ones lanes of a comparison). In halves (float32 lanes of a
+    /// float64 program) only the low half's four lanes hold values, and in
+    /// the tail those past the end are zeros: the test takes the whole low
+    /// half, so such a lane may send the last vector to the passes, which
+    /// compute it the same.
     fn bail_if(&mut self, mask: Y, bail: CodeLabel) -> R {
-        if self.tail {
+        if self.lanes != self.plan.elem {
+            let low = low_half(mask);
+            self.a.vptest(low, low)?;
+        } else if self.tail {
             self.a.vptest(mask, ymmword_ptr(rsp))?;
         } else {
             self.a.vptest(mask, mask)?;
@@ -1090,9 +1097,9 @@ impl Kernels for Emitter<'_> {
     /// bits is the unsigned one of the kernels' tests; in float32 lanes,
     /// of 32-bit lanes against `limit` as a float32 (which it must be).
     fn bail_above(&mut self, v: Y, limit: f64, mask: Y, bail: CodeLabel) -> R {
-        debug_assert!(self.plan.elem == Elem::F64 || f64::from(limit as f32) == limit);
+        debug_assert!(self.lanes == Elem::F64 || f64::from(limit as f32) == limit);
         let limit = self.lane_k(limit);
-        match self.plan.elem {
+        match self.lanes {
             Elem::F64 => with_src!(self.vpcmpgtq(mask, v; limit))?,
             Elem::F32 => with_src!(self.vpcmpgtd(mask, v; limit))?,
         }
