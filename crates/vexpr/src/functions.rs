@@ -354,10 +354,10 @@ pub enum Rounding {
 impl JitOp {
     /// Whether the code generator also emits the operation on float32: the
     /// IEEE operations and the roundings, whose float32 passes it matches bit
-    /// for bit with the instructions' float32 forms, and `exp`, `log`, `sin`
-    /// and `cos`, whose float32 kernels (`vmath::explog32::exp_normal`,
-    /// `log_normal`, `vmath::trig32::sin_small`, `cos_small`) it performs
-    /// step by step.
+    /// for bit with the instructions' float32 forms, and `exp`, `log`,
+    /// `tanh`, `sin` and `cos`, whose float32 kernels
+    /// (`vmath::explog32::exp_normal`, `log_normal`, `tanh`,
+    /// `vmath::trig32::sin_small`, `cos_small`) it performs step by step.
     /// The other math functions' float32 kernels (`vmath::*32`) stay on
     /// passes. (`maximum`, `minimum`, `copysign` and `sign` of float32
     /// are computed in float64, as numexpr does: their float32 forms never
@@ -367,7 +367,6 @@ impl JitOp {
             self,
             JitOp::ShiftLeft
                 | JitOp::ShiftRight
-                | JitOp::Tanh
                 | JitOp::Atan2
                 | JitOp::Widen
                 | JitOp::Maximum
@@ -386,9 +385,9 @@ impl JitOp {
     /// are widened to the float64 lanes' (`Kernels::widen_mask`); `where` of
     /// a float32 comparison; and `where` of float32 values by a boolean,
     /// whose lane mask is narrowed to the float32 lanes'
-    /// (`Kernels::narrow_mask`); and `exp`, `log`, `sin` and `cos`, whose
-    /// tests of the lanes their fast paths take read the low half alone
-    /// (at AVX2, `Emitter::bail_if`).
+    /// (`Kernels::narrow_mask`); and `exp`, `log`, `tanh`, `sin` and `cos`,
+    /// whose tests of the lanes their fast paths take read the low half
+    /// alone (at AVX2, `Emitter::bail_if`).
     pub fn in_halves(self) -> bool {
         self.in_float32() && !matches!(self, JitOp::Logic(_) | JitOp::FloorDiv | JitOp::Mod)
     }

@@ -17,7 +17,7 @@ use crate::program::{Program, Role};
 pub(crate) const MAX_INPUTS: usize = 16;
 
 /// The float64 instructions (widenings included) a float64 program needs
-/// beside each float32 `exp`, `log`, `sin` or `cos` to run in halves
+/// beside each float32 `exp`, `log`, `tanh`, `sin` or `cos` to run in halves
 /// ([`Plan::half`]). There the function takes four lanes a vector at AVX2,
 /// against the eight of its float32 pass, about float64's time: the loop
 /// pays where it saves passes over enough other instructions. One thread,
@@ -239,7 +239,7 @@ impl Plan {
             .filter(|i| {
                 matches!(
                     i.overload.jit,
-                    Some(JitOp::Exp | JitOp::Log | JitOp::Sin | JitOp::Cos)
+                    Some(JitOp::Exp | JitOp::Log | JitOp::Tanh | JitOp::Sin | JitOp::Cos)
                 )
             })
             .count();

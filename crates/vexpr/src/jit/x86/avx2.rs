@@ -65,7 +65,7 @@
 //! through the sign mask), and their logic is the lane masks' bitwise logic
 //! (`Emitter::integer_op`).
 //!
-//! Float32 programs (IEEE operations, `exp`, `log`, `sin`, `cos`: see
+//! Float32 programs (IEEE operations, `exp`, `log`, `tanh`, `sin`, `cos`: see
 //! `JitOp::in_float32`) take the
 //! `ps` forms, 32-bit lane masks (`vpcmpgtd`, `vmaskmovps`, `vblendvps`) for
 //! a tail of 1-7, and divide on the divider alone.
@@ -874,9 +874,9 @@ impl<'p> Emitter<'p> {
     /// `d` = `m` with the sign of `sign` (`m` and `sign` are kept; `t` is
     /// scratch): `vmath::arith::copysign`.
     fn copysign(&mut self, d: Y, m: Y, sign: Y, t: Y) -> R {
-        let sign_bit = self.bits(SIGN);
+        let sign_bit = self.bits(self.lanes.sign());
         self.bin(Bin::And, t, sign, sign_bit)?;
-        let abs = self.bits(ABS);
+        let abs = self.bits(self.lanes.abs());
         self.bin(Bin::And, d, m, abs)?;
         self.a.vorpd(d, d, t)
     }
@@ -1141,7 +1141,12 @@ impl Kernels for Emitter<'_> {
 
     /// k << 52 (as in `scale`) plus the bits of 1, which this reads as a
     /// second use of the constant.
-    fn pow2(&mut self, dst: Y, _: Y, t: Y, _: Src) -> R {
+    /// (In float32 lanes k << 23 plus the bits of float32's 1.)
+    fn pow2(&mut self, dst: Y, _: Y, t: Y, one: Src) -> R {
+        if self.lanes == Elem::F32 {
+            self.a.vpslld(dst, t, 23)?;
+            return with_src!(self.vpaddd(dst, dst; one));
+        }
         self.a.vpsllq(dst, t, 52)?;
         let one_bits = self.k(1.0);
         with_src!(self.vpaddq(dst, dst; one_bits))

@@ -15,7 +15,8 @@
 //! ports work at once as in `vmath::divider`; then whole vectors one at a
 //! time, then the last 1-7 (float32: 1-15) elements under a mask. Float32
 //! programs (IEEE operations: see `JitOp::in_float32`; float32 `exp`, `log`,
-//! `sin` and `cos` it assembles but is not given, `jit::avx512_keeps_passes`)
+//! `tanh`, `sin` and `cos` it assembles but is not given,
+//! `jit::avx512_keeps_passes`)
 //! take the `ps` forms, dword broadcasts and a 16-lane tail mask, and divide and take
 //! square roots on the divider alone. A float64 program's float32, int32 and
 //! int64 inputs are widened as they load, stored booleans made lane masks
@@ -34,7 +35,7 @@
 
 use super::kernels::{self, Fma, Fused, Kernels, R, SinCosParts};
 use super::{
-    ABS, Bin, Compiled, Divider, INPUT_GPRS, PREFETCH_AHEAD, Pool, SIGN, by_use, counted_cycles,
+    ABS, Bin, Compiled, Divider, INPUT_GPRS, PREFETCH_AHEAD, Pool, by_use, counted_cycles,
     divider_pattern, lane_numbers, predicate,
 };
 use crate::functions::{Compare, JitOp, Rounding};
@@ -425,8 +426,11 @@ impl<'p> Emitter<'p> {
     /// `d` with the sign of `sign` (`vpternlogq`: sign bit from `sign`, the
     /// rest from `d`).
     fn copysign(&mut self, d: Z, sign: Z) -> R {
-        let sign_bit = self.bits(SIGN);
-        with_src!(self.vpternlogq(d, sign; sign_bit; 0xd8))
+        let sign_bit = self.bits(self.lanes.sign());
+        match self.lanes {
+            Elem::F64 => with_src!(self.vpternlogq(d, sign; sign_bit; 0xd8)),
+            Elem::F32 => with_src!(self.vpternlogd(d, sign; sign_bit; 0xd8)),
+        }
     }
 
     /// `vmath::divider::sqrt_newton`: Newton from `vrsqrt14pd`, Tuckerman's
@@ -711,7 +715,10 @@ impl Kernels for Emitter<'_> {
     /// `vscalefpd` of 1 is pow2i(k) exactly.
     fn pow2(&mut self, dst: Z, kd: Z, _: Z, one: Src) -> R {
         self.load_constant(dst, one)?;
-        self.a.vscalefpd(dst, dst, kd)
+        match self.lanes {
+            Elem::F64 => self.a.vscalefpd(dst, dst, kd),
+            Elem::F32 => self.a.vscalefps(dst, dst, kd),
+        }
     }
 
     fn log_exponent(&mut self, dst: Z, tmp: Z) -> R {

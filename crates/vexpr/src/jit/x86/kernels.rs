@@ -986,27 +986,34 @@ pub(super) trait Kernels {
         let abs = self.bits(Elem::F32.abs());
         self.bin(Bin::And, s(0), x, abs)?;
         self.bail_above(s(0), f64::from(EXP32_FAST_MAX), s(0), bail)?;
-        // (kd, k) = round_int_mul32(x, INV_LN2_32_HI): t = fma(x, INV_LN2_32_HI,
-        // SHIFT32), kd = t - SHIFT32
+        // kd over t unless 2^k is built from t's bits.
         let t = if Self::SCALE_IN_BITS { s(1) } else { s(0) };
-        let inv_ln2 = self.lane_k(f64::from(INV_LN2_32_HI));
-        let shift = self.shift_constant();
-        self.fma(Fma::Add, t, x, inv_ln2, shift)?;
-        self.bin(Bin::Sub, s(0), t, shift)?;
-        // r = fma(-kd, LN2_32_HI, x); r = fma(-kd, LN2_32_LO, r): -(kd c) + r
-        // is the same exact value, rounded once.
-        let ln2_hi = self.lane_k(f64::from(LN2_32_HI));
-        self.fma(Fma::NegAdd, s(2), s(0), ln2_hi, Src::Reg(x))?;
-        let ln2_lo = self.lane_k(f64::from(LN2_32_LO));
-        self.fused(Fused::NegAdd231, s(2), s(0), ln2_lo)?;
-        // e = fma(r*r, horner32(r, EXP32_P), r)
-        self.horner(s(3), s(2), &EXP32_P.map(f64::from))?;
-        self.bin(Bin::Mul, s(4), s(2), Src::Reg(s(2)))?;
-        self.fma(Fma::Add, s(3), s(4), Src::Reg(s(3)), Src::Reg(s(2)))?;
+        self.expm1_reduced32(x, [t, s(0), s(2), s(3), s(4)])?;
         // (1 + e) 2^k, exact: |x| <= 87 keeps 2^k and the result normal.
         let one = self.lane_k(1.0);
         self.bin(Bin::Add, s(3), s(3), one)?;
         self.scale(d, s(3), s(0), t)
+    }
+
+    /// The shared start of float32 `exp` and `expm1` (`explog32`'s
+    /// `reduce_ln2_32` and `expm1_poly`) for `x`: t = fma(x, INV_LN2_32_HI,
+    /// SHIFT32) and kd = t - SHIFT32 (into `t` and `kd`, which may be one
+    /// register), r = x - kd ln2 in two fused steps, and e^r - 1 =
+    /// fma(r*r, horner32(r, EXP32_P), r) into `e`; `rr` is scratch. None
+    /// of them may be `x`'s register.
+    fn expm1_reduced32(&mut self, x: Self::V, [t, kd, r, e, rr]: [Self::V; 5]) -> R {
+        let inv_ln2 = self.lane_k(f64::from(INV_LN2_32_HI));
+        let shift = self.shift_constant();
+        self.fma(Fma::Add, t, x, inv_ln2, shift)?;
+        self.bin(Bin::Sub, kd, t, shift)?;
+        // -(kd c) + r is fma(-kd, c, r)'s exact value, rounded once.
+        let ln2_hi = self.lane_k(f64::from(LN2_32_HI));
+        self.fma(Fma::NegAdd, r, kd, ln2_hi, Src::Reg(x))?;
+        let ln2_lo = self.lane_k(f64::from(LN2_32_LO));
+        self.fused(Fused::NegAdd231, r, kd, ln2_lo)?;
+        self.horner(e, r, &EXP32_P.map(f64::from))?;
+        self.bin(Bin::Mul, rr, r, Src::Reg(r))?;
+        self.fma(Fma::Add, e, rr, Src::Reg(e), Src::Reg(r))
     }
 
     /// The polynomial of `vmath::trig::atan2_ordinary` on the reduced
@@ -1170,19 +1177,27 @@ pub(super) trait Kernels {
         self.sin_cos_sign(cos, d, x, parts)
     }
 
+    /// tanh's argument: y = min(2|x|, `limit`) (= 2 min(|x|, limit / 2),
+    /// the doubling exact), NaN kept (`vminpd` returns its second source
+    /// when either is NaN); `tmp` is scratch.
+    fn twice_magnitude_at_most(&mut self, y: Self::V, x: Self::V, limit: f64, tmp: Self::V) -> R {
+        let abs = self.bits(self.elem().abs());
+        self.bin(Bin::And, y, x, abs)?;
+        self.bin(Bin::Add, y, y, Src::Reg(y))?;
+        let limit = self.lane_k(limit);
+        self.load_constant(tmp, limit)?;
+        self.bin(Bin::Min, y, tmp, Src::Reg(y))
+    }
+
     /// `vmath::explog::tanh`, the whole lane function (its clamp lets every
-    /// input through).
+    /// input through); in float32 lanes [`Kernels::tanh32`].
     fn tanh(&mut self, d: Self::V, x: Self::V) -> R {
+        if self.elem() == Elem::F32 {
+            return self.tanh32(d, x);
+        }
         let scratch = self.scratch();
         let s = |i: usize| scratch[i];
-        // y = min(2|x|, 40), NaN kept: `vminpd` returns its second source
-        // when either is NaN.
-        let abs = self.bits(ABS);
-        self.bin(Bin::And, s(0), x, abs)?;
-        self.bin(Bin::Add, s(0), s(0), Src::Reg(s(0)))?; // 2a, exact
-        let forty = self.k(40.0);
-        self.load_constant(s(1), forty)?;
-        self.bin(Bin::Min, s(0), s(1), Src::Reg(s(0)))?;
+        self.twice_magnitude_at_most(s(0), x, 40.0, s(1))?;
         // reduce_ln2(y): t, kd, hi = fma(-kd, LN2_HI, y), lo = -kd LN2_LO
         // (kd over t unless 2^k is built from t's bits).
         let (t, kd) = (s(1), if Self::SCALE_IN_BITS { s(4) } else { s(1) });
@@ -1208,6 +1223,32 @@ pub(super) trait Kernels {
         self.bin(Bin::Add, s(1), s(1), Src::Reg(s(6)))?;
         // copysign(e / (e + 2), x)
         let two = self.k(2.0);
+        self.bin(Bin::Add, s(2), s(1), two)?;
+        self.div_copysign(d, s(1), s(2), x, s(0))
+    }
+
+    /// `vmath::explog32::tanh`, the whole lane function: e / (e + 2) with
+    /// e = expm1(2 min(|x|, 10)) (`expm1_normal`: 2^k (e^r - 1) + (2^k - 1),
+    /// and the argument itself below 2e-8), its sign x's.
+    fn tanh32(&mut self, d: Self::V, x: Self::V) -> R {
+        let scratch = self.scratch();
+        let s = |i: usize| scratch[i];
+        self.twice_magnitude_at_most(s(0), x, 20.0, s(1))?;
+        // kd over t unless 2^k is built from t's bits; e^r - 1 in s(5).
+        let (t, kd) = (s(1), if Self::SCALE_IN_BITS { s(4) } else { s(1) });
+        self.expm1_reduced32(s(0), [t, kd, s(2), s(5), s(6)])?;
+        // sc = 2^k, k in [0, 29]
+        let one = self.lane_k(1.0);
+        self.pow2(s(3), kd, t, one)?;
+        // res = fma(sc, e^r - 1, sc - 1); e = y where y < 2e-8, else res
+        self.bin(Bin::Sub, s(1), s(3), one)?;
+        self.fused(Fused::Add231, s(1), s(3), Src::Reg(s(5)))?;
+        let tiny = self.lane_k(f64::from(2.0e-8_f32));
+        self.load_constant(s(4), tiny)?;
+        self.compare(Compare::Lt, s(2), s(0), s(4))?;
+        self.blend(s(1), s(2), s(0), s(1))?;
+        // copysign(e / (e + 2), x)
+        let two = self.lane_k(2.0);
         self.bin(Bin::Add, s(2), s(1), two)?;
         self.div_copysign(d, s(1), s(2), x, s(0))
     }
