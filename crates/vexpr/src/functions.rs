@@ -376,6 +376,18 @@ impl JitOp {
         )
     }
 
+    /// Whether the operation is one of the math functions the code generator
+    /// emits as a float32 lane function of its own (`exp`, `log`, `tanh`,
+    /// `sin`, `cos`), not an IEEE operation: what a float64 program in halves
+    /// weighs (`jit::plan`) and what AVX-512 CPUs leave to the passes
+    /// (`jit::avx512_keeps_passes`).
+    pub fn is_float32_function(self) -> bool {
+        matches!(
+            self,
+            JitOp::Exp | JitOp::Log | JitOp::Tanh | JitOp::Sin | JitOp::Cos
+        )
+    }
+
     /// Whether a float64 program's float32 operation runs in the low half
     /// of its vectors (`jit::plan::Plan::half`): the float32 operations
     /// ([`JitOp::in_float32`]) but the boolean logic, whose lane masks are

@@ -261,24 +261,21 @@ pub(crate) fn compile(program: &Program, level: Level) -> Option<Code> {
 }
 
 /// Whether an AVX-512 CPU runs `program` by its passes rather than machine
-/// code: a program with a float32 `exp`, `log`, `tanh`, `sin` or `cos`. Their
-/// machine code (`Kernels::exp32`, `log32`, `tanh32`, `sin_cos` in float32
-/// lanes) was written and
-/// checked bit for bit against the passes on an AVX2 CPU; the AVX-512
-/// lowering assembles it too (`vscalefps` for the exponent arithmetic,
-/// `vpternlogd` for cos's signs) but has not yet run on an AVX-512 CPU,
-/// where the passes' own 16-lane kernels are what a loop would have to
-/// beat (and whose float32 `log` and `tanh` are other algorithms,
-/// `vmath::log32.rs`, `vmath::table32.rs`). Until both are measured there, such CPUs keep
-/// the passes they had.
+/// code: a program with a float32 math function
+/// ([`JitOp::is_float32_function`](crate::functions::JitOp::is_float32_function)).
+/// Their float32 machine code (`Kernels::exp32`, `log32`, `tanh32`,
+/// `sin_cos` in float32 lanes) was written and checked bit for bit against
+/// the passes on an AVX2 CPU; the AVX-512 lowering assembles it too
+/// (`vscalefps`, `vpternlogd`, `vfpclassps`) but has not yet run on an
+/// AVX-512 CPU, where the passes' own 16-lane kernels are what a loop would
+/// have to beat (and whose float32 `log` and `tanh` are other algorithms,
+/// `vmath/log32.rs`, `vmath/table32.rs`). Until both are measured there,
+/// such CPUs keep the passes they had.
 #[cfg(target_arch = "x86_64")]
 fn avx512_keeps_passes(program: &Program) -> bool {
-    use crate::functions::JitOp;
     (program.code.iter()).any(|i| {
-        matches!(
-            i.overload.jit,
-            Some(JitOp::Exp | JitOp::Log | JitOp::Tanh | JitOp::Sin | JitOp::Cos)
-        ) && program.registers[i.dst as usize].dtype == crate::DType::Float32
+        i.overload.jit.is_some_and(|op| op.is_float32_function())
+            && program.registers[i.dst as usize].dtype == crate::DType::Float32
     })
 }
 

@@ -17,7 +17,7 @@ use crate::program::{Program, Role};
 pub(crate) const MAX_INPUTS: usize = 16;
 
 /// The float64 instructions (widenings included) a float64 program needs
-/// beside each float32 `exp`, `log`, `tanh`, `sin` or `cos` to run in halves
+/// beside each float32 math function ([`JitOp::is_float32_function`]) to run in halves
 /// ([`Plan::half`]). There the function takes four lanes a vector at AVX2,
 /// against the eight of its float32 pass, about float64's time: the loop
 /// pays where it saves passes over enough other instructions. One thread,
@@ -207,7 +207,8 @@ impl Plan {
     /// mask, the float32 values of a float64 program whose float32
     /// operations all run in halves, [`Plan::half`]), an instruction
     /// without a [`JitOp`] (the table names one on a
-    /// float32 overload only for IEEE operations and `exp`), more than `max_values`
+    /// float32 overload only for IEEE operations and the math functions the
+    /// backends emit in float32 lanes), more than `max_values`
     /// values or [`MAX_INPUTS`] inputs.
     pub(crate) fn new(program: &Program, max_values: usize) -> Option<Plan> {
         // Vector slots are numbered in a byte.
@@ -236,12 +237,7 @@ impl Plan {
         // Float32 arithmetic of a float64 program, in halves of vectors.
         let float32_ops = || (program.code.iter()).filter(|i| on_float32(i.overload));
         let functions = float32_ops()
-            .filter(|i| {
-                matches!(
-                    i.overload.jit,
-                    Some(JitOp::Exp | JitOp::Log | JitOp::Tanh | JitOp::Sin | JitOp::Cos)
-                )
-            })
+            .filter(|i| i.overload.jit.is_some_and(JitOp::is_float32_function))
             .count();
         let float64_ops = program.code.len() - float32_ops().count();
         let halves = values == DType::Float64
