@@ -355,11 +355,11 @@ impl JitOp {
     /// Whether the code generator also emits the operation on float32: the
     /// IEEE operations and the roundings, whose float32 passes it matches bit
     /// for bit with the instructions' float32 forms, and `exp`, `log`,
-    /// `tanh`, `sin` and `cos`, whose float32 kernels
+    /// `tanh`, `sin`, `cos` and `arctan2`, whose float32 kernels
     /// (`vmath::explog32::exp_normal`, `log_normal`, `tanh`,
-    /// `vmath::trig32::sin_small`, `cos_small`) it performs step by step.
-    /// The other math functions' float32 kernels (`vmath::*32`) stay on
-    /// passes. (`maximum`, `minimum`, `copysign` and `sign` of float32
+    /// `vmath::trig32::sin_small`, `cos_small`, `atan2_ordinary`) it
+    /// performs step by step. The other math functions' float32 kernels
+    /// (`vmath::*32`) stay on passes. (`maximum`, `minimum`, `copysign` and `sign` of float32
     /// are computed in float64, as numexpr does: their float32 forms never
     /// run.)
     pub fn in_float32(self) -> bool {
@@ -367,7 +367,6 @@ impl JitOp {
             self,
             JitOp::ShiftLeft
                 | JitOp::ShiftRight
-                | JitOp::Atan2
                 | JitOp::Widen
                 | JitOp::Maximum
                 | JitOp::Minimum
@@ -378,13 +377,13 @@ impl JitOp {
 
     /// Whether the operation is one of the math functions the code generator
     /// emits as a float32 lane function of its own (`exp`, `log`, `tanh`,
-    /// `sin`, `cos`), not an IEEE operation: what a float64 program in halves
-    /// weighs (`jit::plan`) and what AVX-512 CPUs leave to the passes
-    /// (`jit::avx512_keeps_passes`).
+    /// `sin`, `cos`, `arctan2`), not an IEEE operation: what a float64
+    /// program in halves weighs (`jit::plan`) and what AVX-512 CPUs leave to
+    /// the passes (`jit::avx512_keeps_passes`).
     pub fn is_float32_function(self) -> bool {
         matches!(
             self,
-            JitOp::Exp | JitOp::Log | JitOp::Tanh | JitOp::Sin | JitOp::Cos
+            JitOp::Exp | JitOp::Log | JitOp::Tanh | JitOp::Sin | JitOp::Cos | JitOp::Atan2
         )
     }
 
@@ -397,9 +396,9 @@ impl JitOp {
     /// are widened to the float64 lanes' (`Kernels::widen_mask`); `where` of
     /// a float32 comparison; and `where` of float32 values by a boolean,
     /// whose lane mask is narrowed to the float32 lanes'
-    /// (`Kernels::narrow_mask`); and `exp`, `log`, `tanh`, `sin` and `cos`,
-    /// whose tests of the lanes their fast paths take read the low half
-    /// alone (at AVX2, `Emitter::bail_if`).
+    /// (`Kernels::narrow_mask`); and `exp`, `log`, `tanh`, `sin`, `cos` and
+    /// `arctan2`, whose tests of the lanes their fast paths take read the
+    /// low half alone (at AVX2, `Emitter::bail_if`).
     pub fn in_halves(self) -> bool {
         self.in_float32() && !matches!(self, JitOp::Logic(_) | JitOp::FloorDiv | JitOp::Mod)
     }

@@ -90,10 +90,7 @@ use super::{
 use crate::functions::{Compare, JitOp, Rounding};
 use crate::jit::plan::{Elem, Narrow};
 use crate::jit::{Backend, Plan, Slot, Traffic};
-use crate::kernels::vmath::shared::{
-    ATAN_HALF, ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN, PI_HI_LO, PIO2_HI_LO, PIO4, SHIFT,
-    TRIG_TINY, TRIG32_TINY,
-};
+use crate::kernels::vmath::shared::{SHIFT, TRIG_TINY, TRIG32_TINY};
 use crate::program::{Instr, Program};
 use iced_x86::IcedError;
 use iced_x86::code_asm::*;
@@ -1289,64 +1286,75 @@ impl Kernels for Emitter<'_> {
         self.a.zero_bytes()
     }
 
-    /// `vmath::trig::atan2_ordinary(y, x)`, after `atan2_needs_full`'s test.
-    fn atan2(&mut self, d: Y, y: Y, x: Y, bail: CodeLabel) -> R {
+    /// `vmath::trig::atan2_ordinary(y, x)`, after `atan2_needs_full`'s test;
+    /// in float32 lanes `vmath::trig32`'s, the same steps with its constants.
+    fn atan2(&mut self, d: Y, y: Y, x: Y, bail: CodeLabel) -> Result<bool, IcedError> {
         let scratch = self.scratch;
         let s = |i: usize| scratch[i];
-        let abs = self.bits(ABS);
+        let k = kernels::Atan2Constants::of(self.lanes);
+        let abs = self.bits(self.lanes.abs());
         self.bin(Bin::And, s(0), x, abs)?; // ax
         self.bin(Bin::And, s(1), y, abs)?; // ay
-        // Either magnitude outside [2^-500, 2^500] (or NaN, inf, zero).
-        self.outside(s(2), s(0), ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN)?;
-        self.outside(s(3), s(1), ATAN2_ORDINARY_LO, ATAN2_ORDINARY_SPAN)?;
+        // Either magnitude outside [2^-500, 2^500] (float32: [2^-60, 2^60]),
+        // or NaN, inf, zero.
+        self.outside(s(2), s(0), k.lo, k.span)?;
+        self.outside(s(3), s(1), k.lo, k.span)?;
         self.a.vorpd(s(2), s(2), s(3))?;
         self.bail_if(s(2), bail)?;
         // swap = ay > ax; num = swap ? ax : ay; den = swap ? ay : ax
-        self.a.vcmppd(s(4), s(1), s(0), 0x1e)?;
-        self.a.vblendvpd(s(2), s(1), s(0), s(4))?;
-        self.a.vblendvpd(s(3), s(0), s(1), s(4))?;
+        self.compare(Compare::Gt, s(4), s(1), s(0))?;
+        self.blend(s(2), s(4), s(0), s(1))?;
+        self.blend(s(3), s(4), s(1), s(0))?;
         // r2 = num > 0.4375 den, r3 = num > 0.6875 den
-        let (c2, c3) = (self.k(0.4375), self.k(0.6875));
+        let (c2, c3) = (self.lane_k(0.4375), self.lane_k(0.6875));
         self.bin(Bin::Mul, s(0), s(3), c2)?;
-        self.a.vcmppd(s(0), s(2), s(0), 0x1e)?;
+        self.compare(Compare::Gt, s(0), s(2), s(0))?;
         self.bin(Bin::Mul, s(1), s(3), c3)?;
-        self.a.vcmppd(s(1), s(2), s(1), 0x1e)?;
+        self.compare(Compare::Gt, s(1), s(2), s(1))?;
         // n = r3 ? num - den : r2 ? fma(2, num, -den) : num
-        let two = self.k(2.0);
-        self.a.vmovapd(s(5), s(2))?;
-        with_src!(self.vfmsub132pd(s(5), s(3); two))?; // num*2 - den
-        self.a.vblendvpd(s(5), s(2), s(5), s(0))?;
+        let two = self.lane_k(2.0);
+        self.a.vmovapd(s(5), s(3))?;
+        self.fused(Fused::Sub231, s(5), s(2), two)?; // num*2 - den
+        self.blend(s(5), s(0), s(5), s(2))?;
         self.bin(Bin::Sub, s(6), s(2), Src::Reg(s(3)))?;
-        self.a.vblendvpd(s(5), s(5), s(6), s(1))?;
+        self.blend(s(5), s(1), s(6), s(5))?;
         // dd = r3 ? den + num : r2 ? fma(2, den, num) : den
-        self.a.vmovapd(s(6), s(3))?;
-        with_src!(self.vfmadd132pd(s(6), s(2); two))?; // den*2 + num
-        self.a.vblendvpd(s(6), s(3), s(6), s(0))?;
+        self.a.vmovapd(s(6), s(2))?;
+        self.fused(Fused::Add231, s(6), s(3), two)?; // den*2 + num
+        self.blend(s(6), s(0), s(6), s(3))?;
         self.bin(Bin::Add, s(7), s(3), Src::Reg(s(2)))?;
-        self.a.vblendvpd(s(6), s(6), s(7), s(1))?;
+        self.blend(s(6), s(1), s(7), s(6))?;
         // u = n / dd
         self.bin(Bin::Div, s(5), s(5), Src::Reg(s(6)))?;
-        // base = r3 ? pi/4 : r2 ? atan(1/2) : 0, as hi and lo parts.
-        let [half_hi, half_lo] = ATAN_HALF;
-        let [pio4_hi, pio4_lo] = PIO4;
+        // base = r3 ? pi/4 : r2 ? atan(1/2) : 0, as hi and lo parts (the
+        // masks are all ones or zeros: `&` with r2 keeps the part or 0).
+        let [half_hi, half_lo] = k.atan_half;
+        let [pio4_hi, pio4_lo] = k.pio4;
         for (part, r2_value, r3_value) in [(s(6), half_hi, pio4_hi), (s(7), half_lo, pio4_lo)] {
-            let r2_value = self.k(r2_value);
+            let r2_value = self.lane_k(r2_value);
             self.bin(Bin::And, part, s(0), r2_value)?;
-            let r3_value = self.k(r3_value);
-            with_src!(self.vblendvpd(part, part; r3_value; s(1)))?;
+            let r3_value = self.lane_k(r3_value);
+            match self.lanes {
+                Elem::F64 => with_src!(self.vblendvpd(part, part; r3_value; s(1)))?,
+                Elem::F32 => {
+                    self.load_constant(s(2), r3_value)?;
+                    self.blend(part, s(1), s(2), part)?;
+                }
+            }
         }
         // a = hi + (lo + p), p the arctangent polynomial of u
         self.atan_reduced(s(6), s(7), s(5), s(0), s(1))?;
         // swap: pi/2 - a; x negative (its sign bit): pi - a; each as
         // HI - (a - LO).
-        for (mask, [hi, lo]) in [(s(4), PIO2_HI_LO), (x, PI_HI_LO)] {
-            let (hi, lo) = (self.k(hi), self.k(lo));
+        for (mask, [hi, lo]) in [(s(4), k.pio2), (x, k.pi)] {
+            let (hi, lo) = (self.lane_k(hi), self.lane_k(lo));
             self.bin(Bin::Sub, s(2), s(6), lo)?;
             self.load_constant(s(3), hi)?;
             self.bin(Bin::Sub, s(3), s(3), Src::Reg(s(2)))?;
-            self.a.vblendvpd(s(6), s(6), s(3), mask)?;
+            self.blend(s(6), mask, s(3), s(6))?;
         }
-        self.copysign(d, s(6), y, s(0))
+        self.copysign(d, s(6), y, s(0))?;
+        Ok(true)
     }
 
     /// One vector of the program at byte offset `rax + off`: load the inputs

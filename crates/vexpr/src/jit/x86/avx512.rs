@@ -15,8 +15,8 @@
 //! ports work at once as in `vmath::divider`; then whole vectors one at a
 //! time, then the last 1-7 (float32: 1-15) elements under a mask. Float32
 //! programs (IEEE operations: see `JitOp::in_float32`; float32 `exp`, `log`,
-//! `tanh`, `sin` and `cos` it assembles but is not given,
-//! `jit::avx512_keeps_passes`)
+//! `tanh`, `sin` and `cos` it assembles but is not given, and `arctan2` it
+//! does not emit in float32 lanes: `jit::avx512_keeps_passes`)
 //! take the `ps` forms, dword broadcasts and a 16-lane tail mask, and divide and take
 //! square roots on the divider alone. A float64 program's float32, int32 and
 //! int64 inputs are widened as they load, stored booleans made lane masks
@@ -805,8 +805,13 @@ impl Kernels for Emitter<'_> {
         self.fallback(|asm| asm.vdivpd(d, a, b))
     }
 
-    /// `vmath::trig::atan2_ordinary(y, x)`, after `atan2_needs_full`'s test.
-    fn atan2(&mut self, d: Z, y: Z, x: Z, bail: CodeLabel) -> R {
+    /// `vmath::trig::atan2_ordinary(y, x)`, after `atan2_needs_full`'s test;
+    /// not in float32 lanes, whose programs an AVX-512 CPU leaves to the
+    /// passes (`jit::avx512_keeps_passes`).
+    fn atan2(&mut self, d: Z, y: Z, x: Z, bail: CodeLabel) -> Result<bool, IcedError> {
+        if self.lanes == Elem::F32 {
+            return Ok(false);
+        }
         let tail = self.tail;
         let abs = self.bits(ABS);
         self.bin(Bin::And, s(0), x, abs)?; // ax
@@ -876,7 +881,8 @@ impl Kernels for Emitter<'_> {
             self.a.vsubpd(under(s(5), mask), hi, s(7))?;
         }
         self.a.vmovapd(d, s(5))?;
-        self.copysign(d, y)
+        self.copysign(d, y)?;
+        Ok(true)
     }
 
     /// Which vectors of a loop iteration compute `sqrt` and `/` on the

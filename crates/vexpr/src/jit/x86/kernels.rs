@@ -16,10 +16,11 @@ use crate::functions::{Compare, FloatTest, JitOp, Logic, POWI_MAX, POWI_MIN, Rou
 use crate::jit::plan::Elem;
 use crate::jit::{Plan, Slot, Traffic};
 use crate::kernels::vmath::shared::{
-    ATAN_A, EXP_Q, EXP32_FAST_MAX, EXP32_P, FLOORDIV_F32_LIMIT, FLOORDIV_F64_LIMIT,
-    FMOD_MAX_QUOTIENT, INV_LN2, INV_LN2_32_HI, INV_PI, INV_PI_32, LN2_32_HI, LN2_32_LO, LN2_HI,
-    LN2_LO, LOG_L, LOG32_L, PIO2, PIO2_32, SHIFT, SHIFT32, SIN_WIDE, SIN32_S, TRIG_FAST_MAX,
-    TRIG32_FAST_MAX,
+    ATAN_A, ATAN_HALF, ATAN_HALF_32, ATAN2_32_LO, ATAN2_32_SPAN, ATAN2_ORDINARY_LO,
+    ATAN2_ORDINARY_SPAN, ATAN32_A, EXP_Q, EXP32_FAST_MAX, EXP32_P, FLOORDIV_F32_LIMIT,
+    FLOORDIV_F64_LIMIT, FMOD_MAX_QUOTIENT, INV_LN2, INV_LN2_32_HI, INV_PI, INV_PI_32, LN2_32_HI,
+    LN2_32_LO, LN2_HI, LN2_LO, LOG_L, LOG32_L, PI_32_HI_LO, PI_HI_LO, PIO2, PIO2_32, PIO2_32_HI_LO,
+    PIO2_HI_LO, PIO4, PIO4_32, SHIFT, SHIFT32, SIN_WIDE, SIN32_S, TRIG_FAST_MAX, TRIG32_FAST_MAX,
 };
 use crate::program::Instr;
 use iced_x86::IcedError;
@@ -36,6 +37,44 @@ pub(super) type R = Result<(), IcedError>;
 pub(super) enum Src<V> {
     Reg(V),
     K(i32),
+}
+
+/// The constants of `atan2_ordinary` in one lanes' type: the range of the
+/// operands' magnitudes its fast path takes (their bits less `lo` at most
+/// `span`), and the parts (high, low) of atan(1/2), pi/4, pi/2 and pi.
+pub(super) struct Atan2Constants {
+    pub(super) lo: u64,
+    pub(super) span: u64,
+    pub(super) atan_half: [f64; 2],
+    pub(super) pio4: [f64; 2],
+    pub(super) pio2: [f64; 2],
+    pub(super) pi: [f64; 2],
+}
+
+impl Atan2Constants {
+    /// `vmath::trig::atan2_ordinary`'s, or `vmath::trig32`'s in float32 lanes
+    /// (each float32 part is exact as a float64, so `lane_k` gives it back).
+    pub(super) fn of(elem: Elem) -> Atan2Constants {
+        let wide = |parts: [f32; 2]| parts.map(f64::from);
+        match elem {
+            Elem::F64 => Atan2Constants {
+                lo: ATAN2_ORDINARY_LO,
+                span: ATAN2_ORDINARY_SPAN,
+                atan_half: ATAN_HALF,
+                pio4: PIO4,
+                pio2: PIO2_HI_LO,
+                pi: PI_HI_LO,
+            },
+            Elem::F32 => Atan2Constants {
+                lo: u64::from(ATAN2_32_LO),
+                span: u64::from(ATAN2_32_SPAN),
+                atan_half: wide(ATAN_HALF_32),
+                pio4: wide(PIO4_32),
+                pio2: wide(PIO2_32_HI_LO),
+                pi: wide(PI_32_HI_LO),
+            },
+        }
+    }
 }
 
 /// The operand of `instr`, if any, that is a constant without a register
@@ -230,9 +269,17 @@ pub(super) trait Kernels {
     /// lane mask (all ones or all zeros).
     fn blend(&mut self, d: Self::V, mask: Self::V, then: Self::V, other: Self::V) -> R;
 
-    /// `vmath::trig::atan2_ordinary(y, x)` into `d`, after
-    /// `atan2_needs_full`'s test (jumping to `bail` when a lane needs it).
-    fn atan2(&mut self, d: Self::V, y: Self::V, x: Self::V, bail: CodeLabel) -> R;
+    /// `vmath::trig::atan2_ordinary(y, x)` (in float32 lanes
+    /// `vmath::trig32::atan2_ordinary`, the same steps) into `d`, after
+    /// `atan2_needs_full`'s test (jumping to `bail` when a lane needs it);
+    /// `false` where the backend does not emit it in the lanes' type.
+    fn atan2(
+        &mut self,
+        d: Self::V,
+        y: Self::V,
+        x: Self::V,
+        bail: CodeLabel,
+    ) -> Result<bool, IcedError>;
 
     /// The constant with these bits (counted as one use): its register, or
     /// its place in the pool.
@@ -614,7 +661,11 @@ pub(super) trait Kernels {
             JitOp::Sin => self.sin_cos(false, d, x, bail)?,
             JitOp::Cos => self.sin_cos(true, d, x, bail)?,
             JitOp::Tanh => self.tanh(d, x)?,
-            JitOp::Atan2 => self.atan2(d, x, y, bail)?,
+            JitOp::Atan2 => {
+                if !self.atan2(d, x, y, bail)? {
+                    return Ok(false);
+                }
+            }
             JitOp::Log => self.log(d, x, bail)?,
             // The input was widened as it was loaded.
             JitOp::Widen if plan.half[instr.args[0] as usize] => return self.widen_half(d, x),
@@ -1018,10 +1069,14 @@ pub(super) trait Kernels {
 
     /// The polynomial of `vmath::trig::atan2_ordinary` on the reduced
     /// argument `u`, added to the base angle's parts: hi = hi + (lo + p) with
-    /// p = fma(z u, horner(z, ATAN_A), u), z = u^2. `z` and `p` are scratch.
+    /// p = fma(z u, horner(z, ATAN_A), u), z = u^2 (`ATAN32_A` in float32
+    /// lanes). `z` and `p` are scratch.
     fn atan_reduced(&mut self, hi: Self::V, lo: Self::V, u: Self::V, z: Self::V, p: Self::V) -> R {
         self.bin(Bin::Mul, z, u, Src::Reg(u))?;
-        self.horner(p, z, &ATAN_A)?;
+        match self.elem() {
+            Elem::F64 => self.horner(p, z, &ATAN_A)?,
+            Elem::F32 => self.horner(p, z, &ATAN32_A.map(f64::from))?,
+        }
         self.bin(Bin::Mul, z, z, Src::Reg(u))?;
         self.fma(Fma::Add, p, z, Src::Reg(p), Src::Reg(u))?;
         self.bin(Bin::Add, lo, lo, Src::Reg(p))?;

@@ -158,6 +158,18 @@ pub(crate) mod shared {
     pub(crate) const LOG32_L: [f32; 3] = super::consts32::LOG32_L;
     pub(crate) const ATAN2_ORDINARY_LO: u64 = super::trig::ATAN2_ORDINARY_LO;
     pub(crate) const ATAN2_ORDINARY_SPAN: u64 = super::trig::ATAN2_ORDINARY_SPAN;
+    // float32's atan2 (`trig32::atan2_ordinary`).
+    pub(crate) const ATAN32_A: [f32; 6] = super::consts32::ATAN32_A;
+    pub(crate) const ATAN_HALF_32: [f32; 2] = [
+        super::consts32::ATAN_HALF_32_HI,
+        super::consts32::ATAN_HALF_32_LO,
+    ];
+    pub(crate) const PIO4_32: [f32; 2] = [super::consts32::PIO4_32_HI, super::consts32::PIO4_32_LO];
+    pub(crate) const PIO2_32_HI_LO: [f32; 2] =
+        [super::consts32::PIO2_32_HI, super::consts32::PIO2_32_LO];
+    pub(crate) const PI_32_HI_LO: [f32; 2] = [super::consts32::PI_32_HI, super::consts32::PI_32_LO];
+    pub(crate) const ATAN2_32_LO: u32 = super::trig32::ATAN2_LO;
+    pub(crate) const ATAN2_32_SPAN: u32 = super::trig32::ATAN2_SPAN;
 }
 
 #[allow(unused_imports)]

@@ -110,9 +110,9 @@ pub(super) fn circular_small<M: Fma>(f: Circular, x: f32) -> f32 {
 }
 
 /// The bits of 2^-60, the smallest magnitude [`atan2_ordinary`] takes.
-const ATAN2_LO: u32 = 0x1d80_0000;
+pub(super) const ATAN2_LO: u32 = 0x1d80_0000;
 /// From there up to 2^60, in bit patterns.
-const ATAN2_SPAN: u32 = 0x5d80_0000 - ATAN2_LO;
+pub(super) const ATAN2_SPAN: u32 = 0x5d80_0000 - ATAN2_LO;
 
 /// Operands [`atan2_ordinary`] does not take: zero, subnormal, inf, NaN or
 /// outside [2^-60, 2^60] in magnitude (where den + num could overflow or u
