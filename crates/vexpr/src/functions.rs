@@ -269,6 +269,17 @@ pub enum JitOp {
     /// `arctan2(y, x)`, the fast path of the vmath kernel (operands of
     /// magnitude in [2^-500, 2^500]).
     Atan2,
+    /// `log2(x)` of float32 alone (`vmath::explog32::log2_normal`, positive
+    /// normal `x`): the float64 kernels are others at each level.
+    Log2,
+    /// `log10(x)` of float32 alone (`vmath::explog32::log10_normal`).
+    Log10,
+    /// `log1p(x)` of float32 alone (`vmath::explog32::log1p_normal`,
+    /// -1 < x < inf).
+    Log1p,
+    /// `expm1(x)` of float32 alone (`vmath::explog32::expm1_normal`,
+    /// |x| <= 87).
+    Expm1,
     /// `where(p OP q, x, y)`
     Where(Compare),
     /// `where(c, x, y)` on a boolean `c`: a lane mask in the loop (a
@@ -355,11 +366,12 @@ impl JitOp {
     /// Whether the code generator also emits the operation on float32: the
     /// IEEE operations and the roundings, whose float32 passes it matches bit
     /// for bit with the instructions' float32 forms, and `exp`, `log`,
-    /// `tanh`, `sin`, `cos` and `arctan2`, whose float32 kernels
-    /// (`vmath::explog32::exp_normal`, `log_normal`, `tanh`,
-    /// `vmath::trig32::sin_small`, `cos_small`, `atan2_ordinary`) it
-    /// performs step by step. The other math functions' float32 kernels
-    /// (`vmath::*32`) stay on passes. (`maximum`, `minimum`, `copysign` and `sign` of float32
+    /// `tanh`, `sin`, `cos`, `arctan2`, `log2`, `log10`, `log1p` and
+    /// `expm1`, whose float32 kernels (`vmath::explog32::exp_normal`,
+    /// `log_normal`, `tanh`, `log2_normal`, `log10_normal`, `log1p_normal`,
+    /// `expm1_normal`, `vmath::trig32::sin_small`, `cos_small`,
+    /// `atan2_ordinary`) it performs step by step. The other math
+    /// functions' float32 kernels (`vmath::*32`) stay on passes. (`maximum`, `minimum`, `copysign` and `sign` of float32
     /// are computed in float64, as numexpr does: their float32 forms never
     /// run.)
     pub fn in_float32(self) -> bool {
@@ -377,13 +389,23 @@ impl JitOp {
 
     /// Whether the operation is one of the math functions the code generator
     /// emits as a float32 lane function of its own (`exp`, `log`, `tanh`,
-    /// `sin`, `cos`, `arctan2`), not an IEEE operation: what a float64
-    /// program in halves weighs (`jit::plan`) and what AVX-512 CPUs leave to
-    /// the passes (`jit::avx512_keeps_passes`).
+    /// `sin`, `cos`, `arctan2`, `log2`, `log10`, `log1p`, `expm1`), not an
+    /// IEEE operation: what a float64 program in halves weighs (`jit::plan`)
+    /// and what AVX-512 CPUs leave to the passes
+    /// (`jit::avx512_keeps_passes`).
     pub fn is_float32_function(self) -> bool {
         matches!(
             self,
-            JitOp::Exp | JitOp::Log | JitOp::Tanh | JitOp::Sin | JitOp::Cos | JitOp::Atan2
+            JitOp::Exp
+                | JitOp::Log
+                | JitOp::Tanh
+                | JitOp::Sin
+                | JitOp::Cos
+                | JitOp::Atan2
+                | JitOp::Log2
+                | JitOp::Log10
+                | JitOp::Log1p
+                | JitOp::Expm1
         )
     }
 
@@ -396,8 +418,8 @@ impl JitOp {
     /// are widened to the float64 lanes' (`Kernels::widen_mask`); `where` of
     /// a float32 comparison; and `where` of float32 values by a boolean,
     /// whose lane mask is narrowed to the float32 lanes'
-    /// (`Kernels::narrow_mask`); and `exp`, `log`, `tanh`, `sin`, `cos` and
-    /// `arctan2`, whose tests of the lanes their fast paths take read the
+    /// (`Kernels::narrow_mask`); and the float32 math functions
+    /// ([`JitOp::is_float32_function`]), whose tests of the lanes their fast paths take read the
     /// low half alone (at AVX2, `Emitter::bail_if`).
     pub fn in_halves(self) -> bool {
         self.in_float32() && !matches!(self, JitOp::Logic(_) | JitOp::FloorDiv | JitOp::Mod)
@@ -783,9 +805,17 @@ impl Function {
         // its float64 overload; building it (on first use, in every test)
         // would panic here otherwise.
         overload.expect("a float64 overload").jit = Some(op);
-        if op.in_float32()
-            && let Some(overload) = self.overloads.iter_mut().find(typed(F))
-        {
+        if op.in_float32() {
+            self.jit_float32(op);
+        }
+        self
+    }
+
+    /// Names `op` on the float32 overload alone, for a function whose
+    /// float64 kernel the code generator does not perform.
+    fn jit_float32(&mut self, op: JitOp) -> &mut Self {
+        let float32 = |o: &&mut Overload| o.ret == F && o.args.first() == Some(&F);
+        if let Some(overload) = self.overloads.iter_mut().find(float32) {
             overload.jit = Some(op);
         }
         self
@@ -1679,33 +1709,49 @@ fn define(op: Op) -> Function {
             f.jit(JitOp::Log);
             f
         }
-        Op::Log1p => vector_fn!(
-            op,
-            "`log(1 + x)`, accurate for small `x`",
-            log1p_f32,
-            log1p_f64,
-            complex::log1p
-        ),
-        Op::Log10 => vector_fn!(
-            op,
-            "base-10 logarithm",
-            log10_f32,
-            log10_f64,
-            complex::log10
-        ),
-        Op::Log2 => vector_fn!(op, "base-2 logarithm", log2_f32, log2_f64, complex::log2),
+        Op::Log1p => {
+            let mut f = vector_fn!(
+                op,
+                "`log(1 + x)`, accurate for small `x`",
+                log1p_f32,
+                log1p_f64,
+                complex::log1p
+            );
+            f.jit_float32(JitOp::Log1p);
+            f
+        }
+        Op::Log10 => {
+            let mut f = vector_fn!(
+                op,
+                "base-10 logarithm",
+                log10_f32,
+                log10_f64,
+                complex::log10
+            );
+            f.jit_float32(JitOp::Log10);
+            f
+        }
+        Op::Log2 => {
+            let mut f = vector_fn!(op, "base-2 logarithm", log2_f32, log2_f64, complex::log2);
+            f.jit_float32(JitOp::Log2);
+            f
+        }
         Op::Exp => {
             let mut f = vector_fn!(op, "exponential", exp_f32, exp_f64, complex::exp);
             f.jit(JitOp::Exp);
             f
         }
-        Op::Expm1 => vector_fn!(
-            op,
-            "`exp(x) - 1`, accurate for small `x`",
-            expm1_f32,
-            expm1_f64,
-            complex::expm1
-        ),
+        Op::Expm1 => {
+            let mut f = vector_fn!(
+                op,
+                "`exp(x) - 1`, accurate for small `x`",
+                expm1_f32,
+                expm1_f64,
+                complex::expm1
+            );
+            f.jit_float32(JitOp::Expm1);
+            f
+        }
         Op::Ceil => {
             let mut f = float_fn!(op, "ceiling", ceil);
             f.jit(JitOp::Round(Rounding::Ceil));

@@ -1282,9 +1282,11 @@ fn float32_expr(source: &str) -> Expr {
 /// Whether `source` calls a float32 math function that has machine code at
 /// AVX2 only (`jit::avx512_keeps_passes`).
 fn float32_math(source: &str) -> bool {
-    ["exp(", "log(", "tanh(", "sin(", "cos(", "arctan2("]
-        .iter()
-        .any(|f| source.contains(f))
+    [
+        "exp(", "log(", "tanh(", "sin(", "cos(", "arctan2(", "log2(", "log10(", "log1p(", "expm1(",
+    ]
+    .iter()
+    .any(|f| source.contains(f))
 }
 
 /// Whether `source`, a float32 result of float32 inputs, compiles to
@@ -1314,7 +1316,7 @@ fn float32_programs_of_ieee_operations_compile_to_machine_code() {
             assert_eq!(compiles_f32(level, source), expected, "{source} at {level}");
         }
         // The float32 math functions are other kernels: passes.
-        for source in ["a + log10(b)", "arcsinh(a)", "arctan(a)", "tan(a)"] {
+        for source in ["a + arcsin(b)", "arcsinh(a)", "arctan(a)", "tan(a)"] {
             assert!(!compiles_f32(level, source), "{source} at {level}");
         }
         // A float64 literal makes a float64 program, which loads `a` widened.
@@ -1700,6 +1702,141 @@ fn float32_atan2_gives_the_bits_of_the_passes_on_its_fast_path_and_off_it() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn float32_log2_and_log10_give_the_bits_of_the_passes_on_their_fast_path_and_off_it() {
+    // Every exponent of the normal numbers, both sides of the reduction's
+    // bound sqrt(2)/2 times powers of two, the powers of two and ten
+    // (exact results), and values next to 1, where the results are tiny.
+    let sweep = (0..4000).map(|i| 2f64.powf(-125.9 + 253.8 * f64::from(i) / 3999.0));
+    let bounds = (-126..127).flat_map(|e| {
+        let m = std::f64::consts::FRAC_1_SQRT_2 * 2f64.powi(e);
+        [m, m * (1.0 + 1e-7), m * (1.0 - 1e-7), 2f64.powi(e)]
+    });
+    let near_one = (1..200).flat_map(|i| {
+        let d = f64::from(i) * 6e-8;
+        [1.0 + d, 1.0 - d]
+    });
+    let special = [
+        1.0,
+        10.0,
+        100.0,
+        1e10,
+        1e-10,
+        f64::from(f32::MAX),
+        1.1754944e-38,
+    ];
+    // Zeros, subnormals, negatives, inf, NaN.
+    let past = [
+        0.0,
+        -0.0,
+        1e-40,
+        -1.0,
+        -1e-30,
+        f64::INFINITY,
+        -f64::INFINITY,
+        f64::NAN,
+    ];
+    check_float32_math(
+        &[
+            "log2(a)",
+            "log10(a)",
+            "log10(a) * b - log2(b)",
+            "log2(a * b) + c",
+            // Float64 programs: in halves.
+            "0.5*a + 1.5*b + 2.5*a*b + 3.5*log10(a)",
+            "log2(a)*2.5 - a*b*1.5 + b*0.5 + c",
+        ],
+        sweep.chain(bounds).chain(near_one).chain(special).collect(),
+        &past,
+    );
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn float32_log1p_gives_the_bits_of_the_passes_on_its_fast_path_and_off_it() {
+    // (-1, inf): next to -1, where 1 + x is tiny and the correction large
+    // against it; across the scales of both signs, where the tiny bound
+    // 6e-8 passes x through; huge x, where k reaches 127 and 2^-k is capped.
+    let near_minus_one = (1..600).map(|i| -1.0 + f64::from(i) * 2f64.powi(-24) * 37.0);
+    let scales = (0..4000).map(|i| {
+        let x = 2f64.powf(-40.0 + 167.0 * f64::from(i) / 3999.0);
+        if i % 3 == 0 && x < 1.0 { -x } else { x }
+    });
+    let special = [
+        0.0,
+        -0.0,
+        1e-40,
+        -1.4e-45,
+        6e-8,
+        -6e-8,
+        5.9e-8,
+        6.1e-8,
+        -0.99999994,
+        f64::from(f32::MAX),
+        1.7e38,
+        0.41421357,
+        -0.29289323,
+    ];
+    let past = [-1.0, -1.5, -3e38, f64::INFINITY, -f64::INFINITY, f64::NAN];
+    check_float32_math(
+        &[
+            "log1p(a)",
+            "log1p(a) * b - c",
+            "log1p(a * b) + log1p(c)",
+            // Float64 programs: in halves.
+            "0.5*a + 1.5*b + 2.5*a*b + 3.5*log1p(a)",
+        ],
+        near_minus_one.chain(scales).chain(special).collect(),
+        &past,
+    );
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn float32_expm1_gives_the_bits_of_the_passes_on_its_fast_path_and_off_it() {
+    // The whole fast path (|x| <= 87), below -20 where it is clamped and
+    // rounds to -1, both sides of the tiny bound 2e-8, zeros, subnormals.
+    let sweep = (0..4001).map(|i| -87.0 + 174.0 * f64::from(i) / 4000.0);
+    let small = (0..1000).map(|i| {
+        let x = 2f64.powf(-30.0 + 29.0 * f64::from(i) / 999.0);
+        if i % 2 == 0 { x } else { -x }
+    });
+    let special = [
+        0.0, -0.0, 1e-40, -1.4e-45, 2e-8, -2e-8, 1.9e-8, 2.1e-8, -20.0, -20.000002, -19.999998,
+        87.0, -87.0, 0.3465, -0.3466,
+    ];
+    let past = [
+        87.5,
+        -87.5,
+        88.8,
+        -150.0,
+        f64::NAN,
+        f64::INFINITY,
+        -f64::INFINITY,
+    ];
+    check_float32_math(
+        &[
+            "expm1(a)",
+            "expm1(a) * b - c",
+            "expm1(a - b) + expm1(c)",
+            // Float64 programs: in halves.
+            "0.5*a + 1.5*b + 2.5*a*b + 3.5*expm1(a)",
+        ],
+        sweep.chain(small).chain(special).collect(),
+        &past,
+    );
+}
+
+#[test]
 #[cfg(target_arch = "x86_64")]
 #[cfg_attr(miri, ignore = "assembles machine code: slow under Miri")]
 fn avx512_float32_code_takes_32_bit_lanes() {
@@ -1741,8 +1878,17 @@ fn avx512_lowering_takes_float32_selecting_boolean_and_halves_programs() {
     for source in FLOAT32_SOURCES {
         assert!(lowers(&float32_expr(source)), "float32 {source}");
     }
-    // Not float32 `arctan2`, which it does not emit in 32-bit lanes.
-    assert!(!lowers(&float32_expr("arctan2(a, b) * c")));
+    // Not float32 `arctan2`, `log2`, `log10`, `log1p` and `expm1`, which
+    // it does not emit in 32-bit lanes.
+    for source in [
+        "arctan2(a, b) * c",
+        "log2(a)",
+        "log10(a) + b",
+        "log1p(a)",
+        "expm1(a) * b",
+    ] {
+        assert!(!lowers(&float32_expr(source)), "float32 {source}");
+    }
     let sig = signature(&["a", "b", "c"]);
     let float64 = |source: &str| Expr::compile(source, &sig).unwrap();
     for source in SELECTING_SOURCES {

@@ -15,8 +15,9 @@
 //! ports work at once as in `vmath::divider`; then whole vectors one at a
 //! time, then the last 1-7 (float32: 1-15) elements under a mask. Float32
 //! programs (IEEE operations: see `JitOp::in_float32`; float32 `exp`, `log`,
-//! `tanh`, `sin` and `cos` it assembles but is not given, and `arctan2` it
-//! does not emit in float32 lanes: `jit::avx512_keeps_passes`)
+//! `tanh`, `sin` and `cos` it assembles but is not given, and `arctan2`,
+//! `log2`, `log10`, `log1p` and `expm1` it does not emit in float32 lanes:
+//! `jit::avx512_keeps_passes`)
 //! take the `ps` forms, dword broadcasts and a 16-lane tail mask, and divide and take
 //! square roots on the divider alone. A float64 program's float32, int32 and
 //! int64 inputs are widened as they load, stored booleans made lane masks
@@ -506,6 +507,8 @@ impl Kernels for Emitter<'_> {
     /// `vscalefpd` takes kd as it is.
     const SCALE_IN_BITS: bool = false;
 
+    const FLOAT32_ONLY_FUNCTIONS: bool = false;
+
     fn scratch(&self) -> [Z; 16] {
         std::array::from_fn(s)
     }
@@ -681,6 +684,23 @@ impl Kernels for Emitter<'_> {
                 self.a.jnz(bail)
             }
         }
+    }
+
+    /// The lanes with any bit set, by `vptestmd`/`vptestmq` (under `k1` in
+    /// the tail).
+    fn bail_if_set(&mut self, mask: Z, bail: CodeLabel) -> R {
+        let k = if self.tail { k2.k1() } else { k2 };
+        match self.lanes {
+            Elem::F32 => {
+                self.a.vptestmd(k, mask, mask)?;
+                self.a.kortestw(k2, k2)?;
+            }
+            Elem::F64 => {
+                self.a.vptestmq(k, mask, mask)?;
+                self.a.kortestb(k2, k2)?;
+            }
+        }
+        self.a.jnz(bail)
     }
 
     fn bail_unless_positive_normal(&mut self, x: Z, _: Z, bail: CodeLabel) -> R {

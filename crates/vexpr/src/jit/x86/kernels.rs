@@ -18,9 +18,10 @@ use crate::jit::{Plan, Slot, Traffic};
 use crate::kernels::vmath::shared::{
     ATAN_A, ATAN_HALF, ATAN_HALF_32, ATAN2_32_LO, ATAN2_32_SPAN, ATAN2_ORDINARY_LO,
     ATAN2_ORDINARY_SPAN, ATAN32_A, EXP_Q, EXP32_FAST_MAX, EXP32_P, FLOORDIV_F32_LIMIT,
-    FLOORDIV_F64_LIMIT, FMOD_MAX_QUOTIENT, INV_LN2, INV_LN2_32_HI, INV_PI, INV_PI_32, LN2_32_HI,
-    LN2_32_LO, LN2_HI, LN2_LO, LOG_L, LOG32_L, PI_32_HI_LO, PI_HI_LO, PIO2, PIO2_32, PIO2_32_HI_LO,
-    PIO2_HI_LO, PIO4, PIO4_32, SHIFT, SHIFT32, SIN_WIDE, SIN32_S, TRIG_FAST_MAX, TRIG32_FAST_MAX,
+    FLOORDIV_F64_LIMIT, FMOD_MAX_QUOTIENT, INV_LN2, INV_LN2_32_HI, INV_LN2_32_LO, INV_LN10_32,
+    INV_PI, INV_PI_32, LN2_32_HI, LN2_32_LO, LN2_HI, LN2_LO, LOG_L, LOG10_2_32_HI, LOG10_2_32_LO,
+    LOG32_L, PI_32_HI_LO, PI_HI_LO, PIO2, PIO2_32, PIO2_32_HI_LO, PIO2_HI_LO, PIO4, PIO4_32, SHIFT,
+    SHIFT32, SIN_WIDE, SIN32_S, TRIG_FAST_MAX, TRIG32_FAST_MAX,
 };
 use crate::program::Instr;
 use iced_x86::IcedError;
@@ -163,6 +164,11 @@ pub(super) trait Kernels {
     /// t = fma(x, c, SHIFT) (AVX2), which must then stay apart from
     /// kd = t - SHIFT, rather than by `vscalefpd` from kd (AVX-512).
     const SCALE_IN_BITS: bool;
+
+    /// Whether the backend emits the functions the table names on float32
+    /// alone (`JitOp::Log2`, `Log10`, `Log1p`, `Expm1`); AVX-512 CPUs run
+    /// float32 math functions by the passes (`jit::avx512_keeps_passes`).
+    const FLOAT32_ONLY_FUNCTIONS: bool;
 
     /// The current instruction's scratch registers, in the order the kernels
     /// number them.
@@ -337,6 +343,10 @@ pub(super) trait Kernels {
     /// exceed those of `limit` (or `v` is NaN). `mask` is scratch for a level
     /// without mask registers.
     fn bail_above(&mut self, v: Self::V, limit: f64, mask: Self::V, bail: CodeLabel) -> R;
+
+    /// Jumps to `bail` if any active lane of the lane mask `mask` (all ones
+    /// or all zeros a lane, as [`compare`](Kernels::compare) makes) is set.
+    fn bail_if_set(&mut self, mask: Self::V, bail: CodeLabel) -> R;
 
     /// Jumps to `bail` unless every active lane of `x` is a positive normal
     /// finite number. `mask` is scratch for a level without mask registers.
@@ -667,6 +677,15 @@ pub(super) trait Kernels {
                 }
             }
             JitOp::Log => self.log(d, x, bail)?,
+            JitOp::Log2 | JitOp::Log10 | JitOp::Log1p | JitOp::Expm1
+                if !Self::FLOAT32_ONLY_FUNCTIONS || elem != Elem::F32 =>
+            {
+                return Ok(false);
+            }
+            JitOp::Log2 => self.log2_32(d, x, bail)?,
+            JitOp::Log10 => self.log10_32(d, x, bail)?,
+            JitOp::Log1p => self.log1p32(d, x, bail)?,
+            JitOp::Expm1 => self.expm1_32(d, x, bail)?,
             // The input was widened as it was loaded.
             JitOp::Widen if plan.half[instr.args[0] as usize] => return self.widen_half(d, x),
             JitOp::Widen if d != x => self.load_constant(d, Src::Reg(x))?,
@@ -1130,10 +1149,23 @@ pub(super) trait Kernels {
     /// log x = k ln2 + f + log1p_tail(f) for x = 2^k (1 + f), with k ln2 + f
     /// summed exactly (`log_kernel32` without its correction).
     fn log32(&mut self, d: Self::V, x: Self::V, bail: CodeLabel) -> R {
+        self.log_parts32(x, Some(bail))?;
+        self.log_sum32(d, None)
+    }
+
+    /// The shared start of the float32 logarithms for a positive normal `x`
+    /// (`explog32`'s `log_reduce32` and `log1p_tail`), after
+    /// `log_needs_full`'s test if given its `bail`: x = 2^k (1 + f), f into
+    /// scratch 0, k as a float (kd) into scratch 1, log(1 + f) - f into
+    /// scratch 4; scratch 2, 3 and 5 are clobbered, and `x` is read only
+    /// before any of them is written but scratch 0 and 1.
+    fn log_parts32(&mut self, x: Self::V, bail: Option<CodeLabel>) -> R {
         let scratch = self.scratch();
         let s = |i: usize| scratch[i];
+        if let Some(bail) = bail {
+            self.bail_unless_positive_normal(x, s(0), bail)?;
+        }
         let word = |bits: u32| Elem::F32.word(u64::from(bits));
-        self.bail_unless_positive_normal(x, s(0), bail)?;
         // log_reduce32: tmp = ix - bits(sqrt(2)/2); k = tmp >> 23
         // (arithmetic); m = ix - (tmp & 0xff800000); f = m - 1
         let sqrt_half = self.bits(word(0x3f35_04f3));
@@ -1157,18 +1189,153 @@ pub(super) trait Kernels {
         self.horner(s(5), s(3), &LOG32_L.map(f64::from))?;
         self.fma(Fma::Add, s(5), s(3), Src::Reg(s(5)), Src::Reg(s(4)))?;
         // s t - hfsq, rounded once as fma(s, t, -hfsq)
-        self.fused(Fused::Sub231, s(4), s(2), Src::Reg(s(5)))?;
+        self.fused(Fused::Sub231, s(4), s(2), Src::Reg(s(5)))
+    }
+
+    /// The end of `explog32::log_kernel32` after
+    /// [`log_parts32`](Kernels::log_parts32): d = hi + ((tail + fma(kd, LN2_32_LO, lo)) +
+    /// corr) with (hi, lo) the exact sum of kd LN2_32_HI and f, `corr` (a
+    /// register other than scratch 0-6) `log1p`'s correction if any. `d`
+    /// may be scratch 6; scratch 3-6 are clobbered.
+    fn log_sum32(&mut self, d: Self::V, corr: Option<Self::V>) -> R {
+        let scratch = self.scratch();
+        let s = |i: usize| scratch[i];
         // (hi, lo) = fast_two_sum32(kd LN2_32_HI, f), the product exact
         let ln2_hi = self.lane_k(f64::from(LN2_32_HI));
         self.bin(Bin::Mul, s(5), s(1), ln2_hi)?;
         self.bin(Bin::Add, s(6), s(5), Src::Reg(s(0)))?;
         self.bin(Bin::Sub, s(3), s(6), Src::Reg(s(5)))?;
         self.bin(Bin::Sub, s(3), s(0), Src::Reg(s(3)))?;
-        // hi + (tail + fma(kd, LN2_32_LO, lo))
+        // hi + (tail + fma(kd, LN2_32_LO, lo) [+ corr])
         let ln2_lo = self.lane_k(f64::from(LN2_32_LO));
         self.fused(Fused::Add231, s(3), s(1), ln2_lo)?;
         self.bin(Bin::Add, s(4), s(4), Src::Reg(s(3)))?;
+        if let Some(corr) = corr {
+            self.bin(Bin::Add, s(4), s(4), Src::Reg(corr))?;
+        }
         self.bin(Bin::Add, d, s(6), Src::Reg(s(4)))
+    }
+
+    /// `vmath::explog32::log2_normal`, after `log_needs_full`'s test:
+    /// k + fma(f, 1/ln2 hi, fma(f, 1/ln2 lo, tail / ln2 hi)), k exact.
+    fn log2_32(&mut self, d: Self::V, x: Self::V, bail: CodeLabel) -> R {
+        let scratch = self.scratch();
+        let s = |i: usize| scratch[i];
+        self.log_parts32(x, Some(bail))?;
+        let (hi, lo) = (
+            self.lane_k(f64::from(INV_LN2_32_HI)),
+            self.lane_k(f64::from(INV_LN2_32_LO)),
+        );
+        self.bin(Bin::Mul, s(5), s(4), hi)?;
+        self.fused(Fused::Add231, s(5), s(0), lo)?;
+        self.fused(Fused::Add231, s(5), s(0), hi)?;
+        self.bin(Bin::Add, d, s(1), Src::Reg(s(5)))
+    }
+
+    /// `vmath::explog32::log10_normal`, after `log_needs_full`'s test:
+    /// fma(kd, log10(2) hi, fma(f + tail, 1/ln10, kd log10(2) lo)).
+    fn log10_32(&mut self, d: Self::V, x: Self::V, bail: CodeLabel) -> R {
+        let scratch = self.scratch();
+        let s = |i: usize| scratch[i];
+        self.log_parts32(x, Some(bail))?;
+        self.bin(Bin::Add, s(5), s(0), Src::Reg(s(4)))?; // lm
+        let lo = self.lane_k(f64::from(LOG10_2_32_LO));
+        self.bin(Bin::Mul, s(6), s(1), lo)?;
+        let inv_ln10 = self.lane_k(f64::from(INV_LN10_32));
+        self.fused(Fused::Add231, s(6), s(5), inv_ln10)?;
+        let hi = self.lane_k(f64::from(LOG10_2_32_HI));
+        self.fma(Fma::Add, d, s(1), hi, Src::Reg(s(6)))
+    }
+
+    /// `vmath::explog32::log1p_normal`, after `log1p_needs_full`'s test
+    /// (x <= -1, inf or NaN leave the loop): 1 + x = u + e exactly
+    /// (`two_sum32`), log(u) with the correction c (1 - f + f^2) for
+    /// c = e 2^-min(k, 126) (`log_pair32`), and x itself where |x| < 6e-8.
+    fn log1p32(&mut self, d: Self::V, x: Self::V, bail: CodeLabel) -> R {
+        let scratch = self.scratch();
+        let s = |i: usize| scratch[i];
+        // x <= -1, x >= inf and NaN exclude one another: `^` is `|`.
+        let (minus_one, inf) = (self.lane_k(-1.0), self.lane_k(f64::INFINITY));
+        self.load_constant(s(2), minus_one)?;
+        self.compare(Compare::Le, s(0), x, s(2))?;
+        self.load_constant(s(2), inf)?;
+        self.compare(Compare::Ge, s(1), x, s(2))?;
+        self.bin(Bin::Xor, s(0), s(0), Src::Reg(s(1)))?;
+        self.compare(Compare::Ne, s(1), x, x)?;
+        self.bin(Bin::Xor, s(0), s(0), Src::Reg(s(1)))?;
+        self.bail_if_set(s(0), bail)?;
+        // two_sum32(1, x): u = 1 + x; bb = u - 1; e = (1 - (u - bb)) + (x - bb)
+        let one = self.lane_k(1.0);
+        self.load_constant(s(2), one)?;
+        self.bin(Bin::Add, s(3), x, one)?;
+        self.bin(Bin::Sub, s(4), s(3), one)?;
+        self.bin(Bin::Sub, s(5), s(3), Src::Reg(s(4)))?;
+        self.bin(Bin::Sub, s(6), s(2), Src::Reg(s(5)))?;
+        self.bin(Bin::Sub, s(5), x, Src::Reg(s(4)))?;
+        self.bin(Bin::Add, s(7), s(6), Src::Reg(s(5)))?; // e
+        self.log_parts32(s(3), None)?;
+        // c = e 2^-min(k, 126): 2^-m from the bits of -m + SHIFT32, as exp
+        // builds 2^k (or from -m itself where the backend scales by kd).
+        let cap = self.lane_k(126.0);
+        self.bin(Bin::Min, s(2), s(1), cap)?;
+        let sign = self.bits(Elem::F32.sign());
+        self.bin(Bin::Xor, s(2), s(2), sign)?;
+        let shift = self.shift_constant();
+        self.bin(Bin::Add, s(3), s(2), shift)?;
+        self.pow2(s(5), s(2), s(3), one)?;
+        self.bin(Bin::Mul, s(7), s(7), Src::Reg(s(5)))?;
+        // corr = c fma(f, f - 1, 1)
+        self.bin(Bin::Sub, s(3), s(0), one)?;
+        self.fma(Fma::Add, s(2), s(0), Src::Reg(s(3)), one)?;
+        self.bin(Bin::Mul, s(7), s(7), Src::Reg(s(2)))?;
+        self.log_sum32(s(6), Some(s(7)))?;
+        // x where |x| < 6e-8 (-0 stays -0)
+        let abs = self.bits(Elem::F32.abs());
+        self.bin(Bin::And, s(2), x, abs)?;
+        let tiny = self.lane_k(f64::from(6.0e-8_f32));
+        self.load_constant(s(3), tiny)?;
+        self.compare(Compare::Lt, s(2), s(2), s(3))?;
+        self.blend(d, s(2), x, s(6))
+    }
+
+    /// `vmath::explog32::expm1_normal`, after `exp_needs_full`'s test:
+    /// 2^k (e^r - 1) + (2^k - 1) for x (below -20: -20) = k ln2 + r, and x
+    /// itself where |x| < 2e-8.
+    fn expm1_32(&mut self, d: Self::V, x: Self::V, bail: CodeLabel) -> R {
+        let scratch = self.scratch();
+        let s = |i: usize| scratch[i];
+        let abs = self.bits(Elem::F32.abs());
+        self.bin(Bin::And, s(0), x, abs)?;
+        self.bail_above(s(0), f64::from(EXP32_FAST_MAX), s(0), bail)?;
+        // y = max(x, -20) (`sel(x < -20, -20, x)`): a tiny x is y.
+        let floor = self.lane_k(-20.0);
+        self.load_constant(s(4), floor)?;
+        self.compare(Compare::Lt, s(2), x, s(4))?;
+        self.blend(s(0), s(2), s(4), x)?;
+        self.expm1_of32(d)
+    }
+
+    /// `explog32::expm1_normal` past its clamp, shared by `expm1` and
+    /// `tanh`: for y in scratch 0 (|y| <= 87), 2^k (e^r - 1) + (2^k - 1)
+    /// into `dst`, or y itself where |y| < 2e-8. Scratch 1-6 are clobbered;
+    /// `dst` may be scratch 1.
+    fn expm1_of32(&mut self, dst: Self::V) -> R {
+        let scratch = self.scratch();
+        let s = |i: usize| scratch[i];
+        // kd over t unless 2^k is built from t's bits; e^r - 1 in s(5).
+        let (t, kd) = (s(1), if Self::SCALE_IN_BITS { s(4) } else { s(1) });
+        self.expm1_reduced32(s(0), [t, kd, s(2), s(5), s(6)])?;
+        // sc = 2^k, k in [-29, 126]; fma(sc, e^r - 1, sc - 1)
+        let one = self.lane_k(1.0);
+        self.pow2(s(3), kd, t, one)?;
+        self.bin(Bin::Sub, s(1), s(3), one)?;
+        self.fused(Fused::Add231, s(1), s(3), Src::Reg(s(5)))?;
+        let abs = self.bits(Elem::F32.abs());
+        self.bin(Bin::And, s(2), s(0), abs)?;
+        let tiny = self.lane_k(f64::from(2.0e-8_f32));
+        self.load_constant(s(4), tiny)?;
+        self.compare(Compare::Lt, s(2), s(2), s(4))?;
+        self.blend(dst, s(2), s(0), s(1))
     }
 
     /// `vmath::trig::sin_small` or `cos_small`, after `trig_needs_large`'s
@@ -1289,19 +1456,7 @@ pub(super) trait Kernels {
         let scratch = self.scratch();
         let s = |i: usize| scratch[i];
         self.twice_magnitude_at_most(s(0), x, 20.0, s(1))?;
-        // kd over t unless 2^k is built from t's bits; e^r - 1 in s(5).
-        let (t, kd) = (s(1), if Self::SCALE_IN_BITS { s(4) } else { s(1) });
-        self.expm1_reduced32(s(0), [t, kd, s(2), s(5), s(6)])?;
-        // sc = 2^k, k in [0, 29]
-        let one = self.lane_k(1.0);
-        self.pow2(s(3), kd, t, one)?;
-        // res = fma(sc, e^r - 1, sc - 1); e = y where y < 2e-8, else res
-        self.bin(Bin::Sub, s(1), s(3), one)?;
-        self.fused(Fused::Add231, s(1), s(3), Src::Reg(s(5)))?;
-        let tiny = self.lane_k(f64::from(2.0e-8_f32));
-        self.load_constant(s(4), tiny)?;
-        self.compare(Compare::Lt, s(2), s(0), s(4))?;
-        self.blend(s(1), s(2), s(0), s(1))?;
+        self.expm1_of32(s(1))?;
         // copysign(e / (e + 2), x)
         let two = self.lane_k(2.0);
         self.bin(Bin::Add, s(2), s(1), two)?;

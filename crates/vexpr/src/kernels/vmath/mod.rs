@@ -170,6 +170,11 @@ pub(crate) mod shared {
     pub(crate) const PI_32_HI_LO: [f32; 2] = [super::consts32::PI_32_HI, super::consts32::PI_32_LO];
     pub(crate) const ATAN2_32_LO: u32 = super::trig32::ATAN2_LO;
     pub(crate) const ATAN2_32_SPAN: u32 = super::trig32::ATAN2_SPAN;
+    // float32's log2, log10 (`explog32::log2_normal`, `log10_normal`).
+    pub(crate) const INV_LN2_32_LO: f32 = super::consts32::INV_LN2_32_LO;
+    pub(crate) const INV_LN10_32: f32 = super::consts32::INV_LN10_32;
+    pub(crate) const LOG10_2_32_HI: f32 = super::consts32::LOG10_2_32_HI;
+    pub(crate) const LOG10_2_32_LO: f32 = super::consts32::LOG10_2_32_LO;
 }
 
 #[allow(unused_imports)]
