@@ -1202,7 +1202,7 @@ impl Kernels for Emitter<'_> {
                     self.a.vblendvpd(d, p.r, x, p.ax)
                 }
                 Elem::F32 => {
-                    let tiny = self.lane_k(f64::from(TRIG32_TINY));
+                    let tiny = self.k32(TRIG32_TINY);
                     with_src!(self.vcmpps(p.ax, p.ax; tiny; 0x11))?;
                     self.a.vblendvps(d, p.r, x, p.ax)
                 }

@@ -776,7 +776,7 @@ impl Kernels for Emitter<'_> {
                     self.a.vmovapd(d.k3(), x)
                 }
                 Elem::F32 => {
-                    let tiny = self.lane_k(f64::from(TRIG32_TINY));
+                    let tiny = self.k32(TRIG32_TINY);
                     with_src!(self.vcmpps(k3, p.ax; tiny; 0x11))?;
                     self.a.vmovaps(d.k3(), x)
                 }

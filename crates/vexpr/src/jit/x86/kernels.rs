@@ -306,12 +306,18 @@ pub(super) trait Kernels {
         }
     }
 
+    /// The float32 constant `value` in float32 lanes (a float64 lane would
+    /// hold it exactly): the float32 kernels' constants.
+    fn k32(&mut self, value: f32) -> Src<Self::V> {
+        self.lane_k(f64::from(value))
+    }
+
     /// The constant of `round_int_mul` in the lanes' type: `SHIFT` (1.5 *
     /// 2^52), `SHIFT32` (1.5 * 2^23) in float32 lanes.
     fn shift_constant(&mut self) -> Src<Self::V> {
         match self.elem() {
             Elem::F64 => self.k(SHIFT),
-            Elem::F32 => self.lane_k(f64::from(SHIFT32)),
+            Elem::F32 => self.k32(SHIFT32),
         }
     }
 
@@ -1072,14 +1078,14 @@ pub(super) trait Kernels {
     /// fma(r*r, horner32(r, EXP32_P), r) into `e`; `rr` is scratch. None
     /// of them may be `x`'s register.
     fn expm1_reduced32(&mut self, x: Self::V, [t, kd, r, e, rr]: [Self::V; 5]) -> R {
-        let inv_ln2 = self.lane_k(f64::from(INV_LN2_32_HI));
+        let inv_ln2 = self.k32(INV_LN2_32_HI);
         let shift = self.shift_constant();
         self.fma(Fma::Add, t, x, inv_ln2, shift)?;
         self.bin(Bin::Sub, kd, t, shift)?;
         // -(kd c) + r is fma(-kd, c, r)'s exact value, rounded once.
-        let ln2_hi = self.lane_k(f64::from(LN2_32_HI));
+        let ln2_hi = self.k32(LN2_32_HI);
         self.fma(Fma::NegAdd, r, kd, ln2_hi, Src::Reg(x))?;
-        let ln2_lo = self.lane_k(f64::from(LN2_32_LO));
+        let ln2_lo = self.k32(LN2_32_LO);
         self.fused(Fused::NegAdd231, r, kd, ln2_lo)?;
         self.horner(e, r, &EXP32_P.map(f64::from))?;
         self.bin(Bin::Mul, rr, r, Src::Reg(r))?;
@@ -1201,13 +1207,13 @@ pub(super) trait Kernels {
         let scratch = self.scratch();
         let s = |i: usize| scratch[i];
         // (hi, lo) = fast_two_sum32(kd LN2_32_HI, f), the product exact
-        let ln2_hi = self.lane_k(f64::from(LN2_32_HI));
+        let ln2_hi = self.k32(LN2_32_HI);
         self.bin(Bin::Mul, s(5), s(1), ln2_hi)?;
         self.bin(Bin::Add, s(6), s(5), Src::Reg(s(0)))?;
         self.bin(Bin::Sub, s(3), s(6), Src::Reg(s(5)))?;
         self.bin(Bin::Sub, s(3), s(0), Src::Reg(s(3)))?;
         // hi + (tail + fma(kd, LN2_32_LO, lo) [+ corr])
-        let ln2_lo = self.lane_k(f64::from(LN2_32_LO));
+        let ln2_lo = self.k32(LN2_32_LO);
         self.fused(Fused::Add231, s(3), s(1), ln2_lo)?;
         self.bin(Bin::Add, s(4), s(4), Src::Reg(s(3)))?;
         if let Some(corr) = corr {
@@ -1222,10 +1228,7 @@ pub(super) trait Kernels {
         let scratch = self.scratch();
         let s = |i: usize| scratch[i];
         self.log_parts32(x, Some(bail))?;
-        let (hi, lo) = (
-            self.lane_k(f64::from(INV_LN2_32_HI)),
-            self.lane_k(f64::from(INV_LN2_32_LO)),
-        );
+        let (hi, lo) = (self.k32(INV_LN2_32_HI), self.k32(INV_LN2_32_LO));
         self.bin(Bin::Mul, s(5), s(4), hi)?;
         self.fused(Fused::Add231, s(5), s(0), lo)?;
         self.fused(Fused::Add231, s(5), s(0), hi)?;
@@ -1239,11 +1242,11 @@ pub(super) trait Kernels {
         let s = |i: usize| scratch[i];
         self.log_parts32(x, Some(bail))?;
         self.bin(Bin::Add, s(5), s(0), Src::Reg(s(4)))?; // lm
-        let lo = self.lane_k(f64::from(LOG10_2_32_LO));
+        let lo = self.k32(LOG10_2_32_LO);
         self.bin(Bin::Mul, s(6), s(1), lo)?;
-        let inv_ln10 = self.lane_k(f64::from(INV_LN10_32));
+        let inv_ln10 = self.k32(INV_LN10_32);
         self.fused(Fused::Add231, s(6), s(5), inv_ln10)?;
-        let hi = self.lane_k(f64::from(LOG10_2_32_HI));
+        let hi = self.k32(LOG10_2_32_HI);
         self.fma(Fma::Add, d, s(1), hi, Src::Reg(s(6)))
     }
 
@@ -1292,7 +1295,7 @@ pub(super) trait Kernels {
         // x where |x| < 6e-8 (-0 stays -0)
         let abs = self.bits(Elem::F32.abs());
         self.bin(Bin::And, s(2), x, abs)?;
-        let tiny = self.lane_k(f64::from(6.0e-8_f32));
+        let tiny = self.k32(6.0e-8_f32);
         self.load_constant(s(3), tiny)?;
         self.compare(Compare::Lt, s(2), s(2), s(3))?;
         self.blend(d, s(2), x, s(6))
@@ -1332,7 +1335,7 @@ pub(super) trait Kernels {
         self.fused(Fused::Add231, s(1), s(3), Src::Reg(s(5)))?;
         let abs = self.bits(Elem::F32.abs());
         self.bin(Bin::And, s(2), s(0), abs)?;
-        let tiny = self.lane_k(f64::from(2.0e-8_f32));
+        let tiny = self.k32(2.0e-8_f32);
         self.load_constant(s(4), tiny)?;
         self.compare(Compare::Lt, s(2), s(2), s(4))?;
         self.blend(dst, s(2), s(0), s(1))
