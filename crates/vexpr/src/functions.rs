@@ -280,6 +280,12 @@ pub enum JitOp {
     /// `expm1(x)` of float32 alone (`vmath::explog32::expm1_normal`,
     /// |x| <= 87).
     Expm1,
+    /// `sinh(x)` of float32 alone (`vmath::explog32::sinh_normal`,
+    /// |x| <= 87).
+    Sinh,
+    /// `cosh(x)` of float32 alone (`vmath::explog32::cosh_normal`,
+    /// |x| <= 87).
+    Cosh,
     /// `where(p OP q, x, y)`
     Where(Compare),
     /// `where(c, x, y)` on a boolean `c`: a lane mask in the loop (a
@@ -366,10 +372,11 @@ impl JitOp {
     /// Whether the code generator also emits the operation on float32: the
     /// IEEE operations and the roundings, whose float32 passes it matches bit
     /// for bit with the instructions' float32 forms, and `exp`, `log`,
-    /// `tanh`, `sin`, `cos`, `arctan2`, `log2`, `log10`, `log1p` and
-    /// `expm1`, whose float32 kernels (`vmath::explog32::exp_normal`,
-    /// `log_normal`, `tanh`, `log2_normal`, `log10_normal`, `log1p_normal`,
-    /// `expm1_normal`, `vmath::trig32::sin_small`, `cos_small`,
+    /// `tanh`, `sin`, `cos`, `arctan2`, `log2`, `log10`, `log1p`, `expm1`,
+    /// `sinh` and `cosh`, whose float32 kernels
+    /// (`vmath::explog32::exp_normal`, `log_normal`, `tanh`, `log2_normal`,
+    /// `log10_normal`, `log1p_normal`, `expm1_normal`, `sinh_normal`,
+    /// `cosh_normal`, `vmath::trig32::sin_small`, `cos_small`,
     /// `atan2_ordinary`) it performs step by step. The other math
     /// functions' float32 kernels (`vmath::*32`) stay on passes. (`maximum`, `minimum`, `copysign` and `sign` of float32
     /// are computed in float64, as numexpr does: their float32 forms never
@@ -389,7 +396,8 @@ impl JitOp {
 
     /// Whether the operation is one of the math functions the code generator
     /// emits as a float32 lane function of its own (`exp`, `log`, `tanh`,
-    /// `sin`, `cos`, `arctan2`, `log2`, `log10`, `log1p`, `expm1`), not an
+    /// `sin`, `cos`, `arctan2`, `log2`, `log10`, `log1p`, `expm1`, `sinh`,
+    /// `cosh`), not an
     /// IEEE operation: what a float64 program in halves weighs (`jit::plan`)
     /// and what AVX-512 CPUs leave to the passes
     /// (`jit::avx512_keeps_passes`).
@@ -406,6 +414,8 @@ impl JitOp {
                 | JitOp::Log10
                 | JitOp::Log1p
                 | JitOp::Expm1
+                | JitOp::Sinh
+                | JitOp::Cosh
         )
     }
 
@@ -1676,8 +1686,16 @@ fn define(op: Op) -> Function {
             arctan_f64,
             complex::arctan
         ),
-        Op::Sinh => vector_fn!(op, "hyperbolic sine", sinh_f32, sinh_f64, complex::sinh),
-        Op::Cosh => vector_fn!(op, "hyperbolic cosine", cosh_f32, cosh_f64, complex::cosh),
+        Op::Sinh => {
+            let mut f = vector_fn!(op, "hyperbolic sine", sinh_f32, sinh_f64, complex::sinh);
+            f.jit_float32(JitOp::Sinh);
+            f
+        }
+        Op::Cosh => {
+            let mut f = vector_fn!(op, "hyperbolic cosine", cosh_f32, cosh_f64, complex::cosh);
+            f.jit_float32(JitOp::Cosh);
+            f
+        }
         Op::Tanh => {
             let mut f = vector_fn!(op, "hyperbolic tangent", tanh_f32, tanh_f64, complex::tanh);
             f.jit(JitOp::Tanh);

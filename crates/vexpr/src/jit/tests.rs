@@ -1284,6 +1284,7 @@ fn float32_expr(source: &str) -> Expr {
 fn float32_math(source: &str) -> bool {
     [
         "exp(", "log(", "tanh(", "sin(", "cos(", "arctan2(", "log2(", "log10(", "log1p(", "expm1(",
+        "sinh(", "cosh(",
     ]
     .iter()
     .any(|f| source.contains(f))
@@ -1802,8 +1803,8 @@ fn float32_log1p_gives_the_bits_of_the_passes_on_its_fast_path_and_off_it() {
     miri,
     ignore = "machine code against the passes: Miri runs no machine code"
 )]
-fn float32_expm1_gives_the_bits_of_the_passes_on_its_fast_path_and_off_it() {
-    // The whole fast path (|x| <= 87), below -20 where it is clamped and
+fn float32_expm1_sinh_and_cosh_give_the_bits_of_the_passes_on_their_fast_path_and_off_it() {
+    // The whole fast path (|x| <= 87), below -20 where expm1 is clamped and
     // rounds to -1, both sides of the tiny bound 2e-8, zeros, subnormals.
     let sweep = (0..4001).map(|i| -87.0 + 174.0 * f64::from(i) / 4000.0);
     let small = (0..1000).map(|i| {
@@ -1830,6 +1831,11 @@ fn float32_expm1_gives_the_bits_of_the_passes_on_its_fast_path_and_off_it() {
             "expm1(a - b) + expm1(c)",
             // Float64 programs: in halves.
             "0.5*a + 1.5*b + 2.5*a*b + 3.5*expm1(a)",
+            // sinh and cosh: expm1 and exp of |x|.
+            "sinh(a)",
+            "cosh(a)",
+            "sinh(a) * b - cosh(c)",
+            "0.5*a + 1.5*b + 2.5*a*b + 3.5*cosh(a) - sinh(b)",
         ],
         sweep.chain(small).chain(special).collect(),
         &past,
@@ -1886,6 +1892,7 @@ fn avx512_lowering_takes_float32_selecting_boolean_and_halves_programs() {
         "log10(a) + b",
         "log1p(a)",
         "expm1(a) * b",
+        "sinh(a) + cosh(b)",
     ] {
         assert!(!lowers(&float32_expr(source)), "float32 {source}");
     }

@@ -249,6 +249,8 @@ fn cycles(op: JitOp) -> (f64, f64, f64) {
         JitOp::Log2 | JitOp::Log10 => (15.5, 0.0, 0.0),
         JitOp::Log1p => (23.0, 0.0, 0.0),
         JitOp::Expm1 => (16.0, 0.0, 0.0),
+        JitOp::Sinh => (20.0, 0.0, 0.0),
+        JitOp::Cosh => (16.0, 0.0, 0.0),
         op => (counted_cycles(op), 0.0, 0.0),
     }
 }
@@ -295,7 +297,7 @@ fn scratch_registers(op: JitOp, newton: bool) -> usize {
         JitOp::Atan2 | JitOp::Log1p => 8,
         JitOp::Div if newton => 3,
         JitOp::Exp | JitOp::Log | JitOp::Sin | JitOp::Cos | JitOp::Tanh => 7,
-        JitOp::Log2 | JitOp::Log10 | JitOp::Expm1 => 7,
+        JitOp::Log2 | JitOp::Log10 | JitOp::Expm1 | JitOp::Sinh | JitOp::Cosh => 7,
         JitOp::Powi => 4,
         JitOp::Sign | JitOp::FloorDiv | JitOp::Mod => 3,
         JitOp::Maximum | JitOp::Minimum | JitOp::Logic(_) | JitOp::Test(_) => 2,

@@ -16,7 +16,8 @@
 //! time, then the last 1-7 (float32: 1-15) elements under a mask. Float32
 //! programs (IEEE operations: see `JitOp::in_float32`; float32 `exp`, `log`,
 //! `tanh`, `sin` and `cos` it assembles but is not given, and `arctan2`,
-//! `log2`, `log10`, `log1p` and `expm1` it does not emit in float32 lanes:
+//! `log2`, `log10`, `log1p`, `expm1`, `sinh` and `cosh` it does not emit in
+//! float32 lanes:
 //! `jit::avx512_keeps_passes`)
 //! take the `ps` forms, dword broadcasts and a 16-lane tail mask, and divide and take
 //! square roots on the divider alone. A float64 program's float32, int32 and

@@ -166,7 +166,8 @@ pub(super) trait Kernels {
     const SCALE_IN_BITS: bool;
 
     /// Whether the backend emits the functions the table names on float32
-    /// alone (`JitOp::Log2`, `Log10`, `Log1p`, `Expm1`); AVX-512 CPUs run
+    /// alone (`JitOp::Log2`, `Log10`, `Log1p`, `Expm1`, `Sinh`, `Cosh`);
+    /// AVX-512 CPUs run
     /// float32 math functions by the passes (`jit::avx512_keeps_passes`).
     const FLOAT32_ONLY_FUNCTIONS: bool;
 
@@ -683,7 +684,12 @@ pub(super) trait Kernels {
                 }
             }
             JitOp::Log => self.log(d, x, bail)?,
-            JitOp::Log2 | JitOp::Log10 | JitOp::Log1p | JitOp::Expm1
+            JitOp::Log2
+            | JitOp::Log10
+            | JitOp::Log1p
+            | JitOp::Expm1
+            | JitOp::Sinh
+            | JitOp::Cosh
                 if !Self::FLOAT32_ONLY_FUNCTIONS || elem != Elem::F32 =>
             {
                 return Ok(false);
@@ -692,6 +698,8 @@ pub(super) trait Kernels {
             JitOp::Log10 => self.log10_32(d, x, bail)?,
             JitOp::Log1p => self.log1p32(d, x, bail)?,
             JitOp::Expm1 => self.expm1_32(d, x, bail)?,
+            JitOp::Sinh => self.sinh32(d, x, bail)?,
+            JitOp::Cosh => self.cosh32(d, x, bail)?,
             // The input was widened as it was loaded.
             JitOp::Widen if plan.half[instr.args[0] as usize] => return self.widen_half(d, x),
             JitOp::Widen if d != x => self.load_constant(d, Src::Reg(x))?,
@@ -1318,7 +1326,46 @@ pub(super) trait Kernels {
         self.expm1_of32(d)
     }
 
-    /// `explog32::expm1_normal` past its clamp, shared by `expm1` and
+    /// `vmath::explog32::sinh_normal`, after `exp_needs_full`'s test:
+    /// copysign(h + h / (2h + 1), x) with h = expm1(|x|) / 2.
+    fn sinh32(&mut self, d: Self::V, x: Self::V, bail: CodeLabel) -> R {
+        let scratch = self.scratch();
+        let s = |i: usize| scratch[i];
+        let abs = self.bits(Elem::F32.abs());
+        self.bin(Bin::And, s(0), x, abs)?;
+        self.bail_above(s(0), f64::from(EXP32_FAST_MAX), s(1), bail)?;
+        // expm1's clamp at -20 leaves |x| as it is.
+        self.expm1_of32(s(1))?;
+        let half = self.k32(0.5);
+        self.bin(Bin::Mul, s(1), s(1), half)?;
+        let (two, one) = (self.k32(2.0), self.k32(1.0));
+        self.fma(Fma::Add, s(2), s(1), two, one)?;
+        self.bin(Bin::Div, s(2), s(1), Src::Reg(s(2)))?;
+        self.bin(Bin::Add, s(2), s(1), Src::Reg(s(2)))?;
+        // The sum is positive: `^` of x's sign bit is copysign.
+        let sign = self.bits(Elem::F32.sign());
+        self.bin(Bin::And, s(3), x, sign)?;
+        self.bin(Bin::Xor, d, s(2), Src::Reg(s(3)))
+    }
+
+    /// `vmath::explog32::cosh_normal`, after `exp_needs_full`'s test:
+    /// h + 1/(4h) with h = e^|x| / 2 (`exp_normal`'s steps, as `exp32`).
+    fn cosh32(&mut self, d: Self::V, x: Self::V, bail: CodeLabel) -> R {
+        let scratch = self.scratch();
+        let s = |i: usize| scratch[i];
+        let abs = self.bits(Elem::F32.abs());
+        self.bin(Bin::And, s(6), x, abs)?;
+        // e^|x| (its test is cosh's), then h + 0.25 / h
+        self.exp32(s(5), s(6), bail)?;
+        let half = self.k32(0.5);
+        self.bin(Bin::Mul, s(5), s(5), half)?;
+        let quarter = self.k32(0.25);
+        self.load_constant(s(2), quarter)?;
+        self.bin(Bin::Div, s(2), s(2), Src::Reg(s(5)))?;
+        self.bin(Bin::Add, d, s(5), Src::Reg(s(2)))
+    }
+
+    /// `explog32::expm1_normal` past its clamp, shared by `expm1`, `sinh` and
     /// `tanh`: for y in scratch 0 (|y| <= 87), 2^k (e^r - 1) + (2^k - 1)
     /// into `dst`, or y itself where |y| < 2e-8. Scratch 1-6 are clobbered;
     /// `dst` may be scratch 1.
