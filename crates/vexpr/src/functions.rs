@@ -286,6 +286,9 @@ pub enum JitOp {
     /// `cosh(x)` of float32 alone (`vmath::explog32::cosh_normal`,
     /// |x| <= 87).
     Cosh,
+    /// `arctan(x)` of float32 alone (`vmath::trig32::atan`, every `x`:
+    /// `atan2_ordinary(x, 1)`).
+    Atan,
     /// `where(p OP q, x, y)`
     Where(Compare),
     /// `where(c, x, y)` on a boolean `c`: a lane mask in the loop (a
@@ -372,11 +375,11 @@ impl JitOp {
     /// Whether the code generator also emits the operation on float32: the
     /// IEEE operations and the roundings, whose float32 passes it matches bit
     /// for bit with the instructions' float32 forms, and `exp`, `log`,
-    /// `tanh`, `sin`, `cos`, `arctan2`, `log2`, `log10`, `log1p`, `expm1`,
-    /// `sinh` and `cosh`, whose float32 kernels
+    /// `tanh`, `sin`, `cos`, `arctan2`, `arctan`, `log2`, `log10`, `log1p`,
+    /// `expm1`, `sinh` and `cosh`, whose float32 kernels
     /// (`vmath::explog32::exp_normal`, `log_normal`, `tanh`, `log2_normal`,
     /// `log10_normal`, `log1p_normal`, `expm1_normal`, `sinh_normal`,
-    /// `cosh_normal`, `vmath::trig32::sin_small`, `cos_small`,
+    /// `cosh_normal`, `vmath::trig32::sin_small`, `cos_small`, `atan`,
     /// `atan2_ordinary`) it performs step by step. The other math
     /// functions' float32 kernels (`vmath::*32`) stay on passes. (`maximum`, `minimum`, `copysign` and `sign` of float32
     /// are computed in float64, as numexpr does: their float32 forms never
@@ -396,8 +399,8 @@ impl JitOp {
 
     /// Whether the operation is one of the math functions the code generator
     /// emits as a float32 lane function of its own (`exp`, `log`, `tanh`,
-    /// `sin`, `cos`, `arctan2`, `log2`, `log10`, `log1p`, `expm1`, `sinh`,
-    /// `cosh`), not an
+    /// `sin`, `cos`, `arctan2`, `arctan`, `log2`, `log10`, `log1p`,
+    /// `expm1`, `sinh`, `cosh`), not an
     /// IEEE operation: what a float64 program in halves weighs (`jit::plan`)
     /// and what AVX-512 CPUs leave to the passes
     /// (`jit::avx512_keeps_passes`).
@@ -416,6 +419,7 @@ impl JitOp {
                 | JitOp::Expm1
                 | JitOp::Sinh
                 | JitOp::Cosh
+                | JitOp::Atan
         )
     }
 
@@ -1679,13 +1683,17 @@ fn define(op: Op) -> Function {
             arccos_f64,
             complex::arccos
         ),
-        Op::Arctan => vector_fn!(
-            op,
-            "inverse tangent",
-            arctan_f32,
-            arctan_f64,
-            complex::arctan
-        ),
+        Op::Arctan => {
+            let mut f = vector_fn!(
+                op,
+                "inverse tangent",
+                arctan_f32,
+                arctan_f64,
+                complex::arctan
+            );
+            f.jit_float32(JitOp::Atan);
+            f
+        }
         Op::Sinh => {
             let mut f = vector_fn!(op, "hyperbolic sine", sinh_f32, sinh_f64, complex::sinh);
             f.jit_float32(JitOp::Sinh);

@@ -12,8 +12,8 @@
 //! which it keeps as lane masks), and whose every instruction's
 //! overload names a [`JitOp`](crate::functions::JitOp) in the function table
 //! (on float32 the IEEE operations, `exp`, `log`, `log2`, `log10`, `log1p`,
-//! `expm1`, `sinh`, `cosh`, `tanh`, `sin`, `cos` and `arctan2`, no other
-//! math function), and the
+//! `expm1`, `sinh`, `cosh`, `tanh`, `sin`, `cos`, `arctan` and `arctan2`,
+//! no other math function), and the
 //! [`Level`] to run at. Out: a `Code`, machine code that runs the whole
 //! program on a vector of elements at a time (8 float64 or 16 float32 at
 //! AVX-512, 4 or 8 at AVX2) with
@@ -45,13 +45,13 @@
 //! Bits: each operation is the one the level's kernel performs, in the same
 //! order, with the same constants and roundings, so the results are the VM's
 //! at that level bit for bit (`tests.rs` compares them on ordinary and
-//! special values, at every level the machine has). exp, log, sin, cos and
-//! arctan2 are emitted as their fast paths only
-//! (`vmath::explog::exp_normal`, `log_normal`, `vmath::trig::sin_small`,
-//! `cos_small`, `atan2_ordinary`; float32's `vmath::explog32::exp_normal`,
-//! `log_normal`, `log2_normal`, `log10_normal`, `log1p_normal`,
-//! `expm1_normal`, `sinh_normal`, `cosh_normal`, `tanh`, `vmath::trig32::sin_small`, `cos_small`,
-//! `atan2_ordinary`):
+//! special values, at every level the machine has). The math functions are
+//! emitted as their fast paths only (`vmath::explog::exp_normal`,
+//! `log_normal`, `vmath::trig::sin_small`, `cos_small`, `atan2_ordinary`;
+//! float32's `vmath::explog32::exp_normal`, `log_normal`, `log2_normal`,
+//! `log10_normal`, `log1p_normal`, `expm1_normal`, `sinh_normal`,
+//! `cosh_normal`, `vmath::trig32::sin_small`, `cos_small`,
+//! `atan2_ordinary`; `tanh` and float32 `atan` are whole):
 //! a vector with a lane
 //! that needs the full function (a zero, a negative, a huge argument, a NaN)
 //! ends the loop early, and the VM computes the rest of the block with its
@@ -268,7 +268,7 @@ pub(crate) fn compile(program: &Program, level: Level) -> Option<Code> {
 /// ([`JitOp::is_float32_function`](crate::functions::JitOp::is_float32_function)).
 /// Their float32 machine code (`Kernels::exp32`, `log32`, `tanh32`,
 /// `sin_cos`, `atan2` in float32 lanes, `log2_32`, `log10_32`, `log1p32`,
-/// `expm1_32`, `sinh32`, `cosh32`) was written and checked bit for bit against the passes on an
+/// `expm1_32`, `sinh32`, `cosh32`, `atan2` without `x` for `arctan`) was written and checked bit for bit against the passes on an
 /// AVX2 CPU; the AVX-512 lowering assembles the first four too
 /// (`vscalefps`, `vpternlogd`, `vfpclassps`; not the others,
 /// `Kernels::FLOAT32_ONLY_FUNCTIONS`, and `atan2`, whose AVX-512 form is

@@ -244,6 +244,7 @@ fn cycles(op: JitOp) -> (f64, f64, f64) {
         JitOp::Sin | JitOp::Cos => (13.5, 0.0, 0.0),
         JitOp::Tanh => (17.0, 0.0, 0.0),
         JitOp::Atan2 => (37.0, 0.0, 0.0),
+        JitOp::Atan => (31.0, 0.0, 0.0),
         // Counted from the emitters (float32 alone: as float64's cycles
         // for 4 lanes, which `build` halves for 8).
         JitOp::Log2 | JitOp::Log10 => (15.5, 0.0, 0.0),
@@ -294,7 +295,7 @@ pub(in crate::jit) static NEWTON_ANYWAY: std::sync::atomic::AtomicBool =
 /// if `newton`.
 fn scratch_registers(op: JitOp, newton: bool) -> usize {
     match op {
-        JitOp::Atan2 | JitOp::Log1p => 8,
+        JitOp::Atan2 | JitOp::Atan | JitOp::Log1p => 8,
         JitOp::Div if newton => 3,
         JitOp::Exp | JitOp::Log | JitOp::Sin | JitOp::Cos | JitOp::Tanh => 7,
         JitOp::Log2 | JitOp::Log10 | JitOp::Expm1 | JitOp::Sinh | JitOp::Cosh => 7,
@@ -1301,20 +1302,26 @@ impl Kernels for Emitter<'_> {
     }
 
     /// `vmath::trig::atan2_ordinary(y, x)`, after `atan2_needs_full`'s test;
-    /// in float32 lanes `vmath::trig32`'s, the same steps with its constants.
-    fn atan2(&mut self, d: Y, y: Y, x: Y, bail: CodeLabel) -> Result<bool, IcedError> {
+    /// in float32 lanes `vmath::trig32`'s, the same steps with its constants
+    /// (and its `atan`, x = 1 without the test, when `x` is `None`).
+    fn atan2(&mut self, d: Y, y: Y, x: Option<Y>, bail: CodeLabel) -> Result<bool, IcedError> {
         let scratch = self.scratch;
         let s = |i: usize| scratch[i];
         let k = kernels::Atan2Constants::of(self.lanes);
         let abs = self.bits(self.lanes.abs());
-        self.bin(Bin::And, s(0), x, abs)?; // ax
         self.bin(Bin::And, s(1), y, abs)?; // ay
-        // Either magnitude outside [2^-500, 2^500] (float32: [2^-60, 2^60]),
-        // or NaN, inf, zero.
-        self.outside(s(2), s(0), k.lo, k.span)?;
-        self.outside(s(3), s(1), k.lo, k.span)?;
-        self.a.vorpd(s(2), s(2), s(3))?;
-        self.bail_if(s(2), bail)?;
+        if let Some(x) = x {
+            self.bin(Bin::And, s(0), x, abs)?; // ax
+            // Either magnitude outside [2^-500, 2^500] (float32: [2^-60,
+            // 2^60]), or NaN, inf, zero.
+            self.outside(s(2), s(0), k.lo, k.span)?;
+            self.outside(s(3), s(1), k.lo, k.span)?;
+            self.a.vorpd(s(2), s(2), s(3))?;
+            self.bail_if(s(2), bail)?;
+        } else {
+            let one = self.lane_k(1.0);
+            self.load_constant(s(0), one)?;
+        }
         // swap = ay > ax; num = swap ? ax : ay; den = swap ? ay : ax
         self.compare(Compare::Gt, s(4), s(1), s(0))?;
         self.blend(s(2), s(4), s(0), s(1))?;
@@ -1359,8 +1366,9 @@ impl Kernels for Emitter<'_> {
         // a = hi + (lo + p), p the arctangent polynomial of u
         self.atan_reduced(s(6), s(7), s(5), s(0), s(1))?;
         // swap: pi/2 - a; x negative (its sign bit): pi - a; each as
-        // HI - (a - LO).
-        for (mask, [hi, lo]) in [(s(4), k.pio2), (x, k.pi)] {
+        // HI - (a - LO). (x = 1 is not negative.)
+        let negative_x = x.map(|x| (x, k.pi));
+        for (mask, [hi, lo]) in std::iter::once((s(4), k.pio2)).chain(negative_x) {
             let (hi, lo) = (self.lane_k(hi), self.lane_k(lo));
             self.bin(Bin::Sub, s(2), s(6), lo)?;
             self.load_constant(s(3), hi)?;

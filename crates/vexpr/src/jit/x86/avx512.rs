@@ -16,8 +16,8 @@
 //! time, then the last 1-7 (float32: 1-15) elements under a mask. Float32
 //! programs (IEEE operations: see `JitOp::in_float32`; float32 `exp`, `log`,
 //! `tanh`, `sin` and `cos` it assembles but is not given, and `arctan2`,
-//! `log2`, `log10`, `log1p`, `expm1`, `sinh` and `cosh` it does not emit in
-//! float32 lanes:
+//! `arctan`, `log2`, `log10`, `log1p`, `expm1`, `sinh` and `cosh` it does
+//! not emit in float32 lanes:
 //! `jit::avx512_keeps_passes`)
 //! take the `ps` forms, dword broadcasts and a 16-lane tail mask, and divide and take
 //! square roots on the divider alone. A float64 program's float32, int32 and
@@ -827,12 +827,12 @@ impl Kernels for Emitter<'_> {
     }
 
     /// `vmath::trig::atan2_ordinary(y, x)`, after `atan2_needs_full`'s test;
-    /// not in float32 lanes, whose programs an AVX-512 CPU leaves to the
-    /// passes (`jit::avx512_keeps_passes`).
-    fn atan2(&mut self, d: Z, y: Z, x: Z, bail: CodeLabel) -> Result<bool, IcedError> {
-        if self.lanes == Elem::F32 {
+    /// not in float32 lanes (nor float32's `arctan`), whose programs an
+    /// AVX-512 CPU leaves to the passes (`jit::avx512_keeps_passes`).
+    fn atan2(&mut self, d: Z, y: Z, x: Option<Z>, bail: CodeLabel) -> Result<bool, IcedError> {
+        let Some(x) = x.filter(|_| self.lanes == Elem::F64) else {
             return Ok(false);
-        }
+        };
         let tail = self.tail;
         let abs = self.bits(ABS);
         self.bin(Bin::And, s(0), x, abs)?; // ax

@@ -279,12 +279,15 @@ pub(super) trait Kernels {
     /// `vmath::trig::atan2_ordinary(y, x)` (in float32 lanes
     /// `vmath::trig32::atan2_ordinary`, the same steps) into `d`, after
     /// `atan2_needs_full`'s test (jumping to `bail` when a lane needs it);
-    /// `false` where the backend does not emit it in the lanes' type.
+    /// `false` where the backend does not emit it in the lanes' type. With
+    /// no `x`, x = 1 in every lane: float32 `arctan` (`vmath::trig32::atan`),
+    /// whose every y the same steps take (inf gives pi/2 through u = 1/inf,
+    /// NaN stays NaN), so without the test.
     fn atan2(
         &mut self,
         d: Self::V,
         y: Self::V,
-        x: Self::V,
+        x: Option<Self::V>,
         bail: CodeLabel,
     ) -> Result<bool, IcedError>;
 
@@ -678,8 +681,9 @@ pub(super) trait Kernels {
             JitOp::Sin => self.sin_cos(false, d, x, bail)?,
             JitOp::Cos => self.sin_cos(true, d, x, bail)?,
             JitOp::Tanh => self.tanh(d, x)?,
-            JitOp::Atan2 => {
-                if !self.atan2(d, x, y, bail)? {
+            JitOp::Atan2 | JitOp::Atan => {
+                let x_operand = (op == JitOp::Atan2).then_some(y);
+                if !self.atan2(d, x, x_operand, bail)? {
                     return Ok(false);
                 }
             }
