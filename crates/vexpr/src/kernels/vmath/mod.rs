@@ -704,7 +704,7 @@ pub fn pow_f32(x: &[f32], y: &[f32], out: &mut [f32]) {
 /// The tables of `%` and `//` on floats: `remainder.rs`'s fmod in the loop,
 /// the scalar function for the lanes it does not cover.
 macro_rules! remainder_tables {
-    ($($table:ident: $t:ty => |$a:ident, $b:ident, $m:ident| $finish:expr, $scalar:path;)*) => {$(
+    ($($table:ident: $t:ty, $ordinary:ident, $needs_full:ident => |$a:ident, $b:ident, $m:ident| $finish:expr, $scalar:path;)*) => {$(
         pub(crate) static $table: Binary<$t> = variants!(
             Binary,
             (x: &[$t], y: &[$t], out: &mut [$t]),
@@ -713,10 +713,10 @@ macro_rules! remainder_tables {
                 y,
                 out,
                 |$a, $b| {
-                    let $m = remainder::fmod_ordinary::<M>($a as f64, $b as f64) as $t;
+                    let $m = remainder::$ordinary::<M>($a, $b);
                     $finish
                 },
-                remainder::fmod_needs_full($a as f64, $b as f64),
+                remainder::$needs_full($a, $b),
                 $scalar($a, $b)
             )
         );
@@ -731,10 +731,12 @@ fn c_fmod<T: std::ops::Rem<Output = T>>(a: T, b: T) -> T {
 }
 
 remainder_tables! {
-    FMOD_F64: f64 => |a, b, m| m, c_fmod;
-    FMOD_F32: f32 => |a, b, m| m, c_fmod;
-    MOD_F64: f64 => |a, b, m| scalar::mod_f64_from_fmod(b, m), scalar::mod_f64;
-    MOD_F32: f32 => |a, b, m| scalar::mod_f32_from_fmod(b, m), scalar::mod_f32;
+    FMOD_F64: f64, fmod_ordinary, fmod_needs_full => |a, b, m| m, c_fmod;
+    FMOD_F32: f32, fmod_ordinary32, fmod_needs_full32 => |a, b, m| m, c_fmod;
+    MOD_F64: f64, fmod_ordinary, fmod_needs_full
+        => |a, b, m| scalar::mod_f64_from_fmod(b, m), scalar::mod_f64;
+    MOD_F32: f32, fmod_ordinary32, fmod_needs_full32
+        => |a, b, m| scalar::mod_f32_from_fmod(b, m), scalar::mod_f32;
 }
 
 /// The tables of `//` on floats: one division per lane

@@ -42,9 +42,12 @@
 //! baseline level has no fused multiply-add, so it runs the scalar function
 //! throughout. f32 lanes are widened: every f32 quotient and remainder step
 //! above is exact in f64, and the rest of `%` and `//` runs in f32 as in
-//! the scalar code.
+//! the scalar code. But `fmod` itself (and so `%`) of f32 runs in f32, in
+//! twice the lanes, below a quotient of 2^23 ([`fmod_ordinary32`]), where
+//! the argument above holds for float32 as it stands.
 
 use super::arith::{Fma, SHIFT, abs, copysign, select, small_i64_to_f64};
+use super::arith32::{abs32, copysign32, sel};
 
 /// `|fl(a / b)|` at or above this (or NaN) is not ordinary.
 pub(super) const MAX_QUOTIENT: f64 = 4503599627370496.0; // 2^52
@@ -67,6 +70,33 @@ pub(super) fn fmod_ordinary<M: Fma>(a: f64, b: f64) -> f64 {
     let r = M::fma(-q, b, a);
     let overshot = r != 0.0 && ((r < 0.0) != (a < 0.0));
     copysign(select(overshot, r + copysign(b, a), r), a)
+}
+
+/// `|fl(a / b)|` at or above this (or NaN) is not ordinary in float32: below
+/// it the integer quotient n and n + 1 are float32s (2^24 is the first
+/// integer gap), so the argument of the module doc holds in float32.
+pub(super) const MAX_QUOTIENT_F32: f32 = 8388608.0; // 2^23
+
+/// [`fmod_needs_full`] of float32 lanes computed in float32.
+#[inline(always)]
+pub(super) fn fmod_needs_full32(a: f32, b: f32) -> bool {
+    let quotient = abs32(a / b);
+    quotient.is_nan() || quotient >= MAX_QUOTIENT_F32 || abs32(b) == f32::INFINITY
+}
+
+/// `fmod(a, b)` of float32s for lanes where [`fmod_needs_full32`] is false,
+/// exactly, in float32: the steps of [`fmod_ordinary`] (whose exactness
+/// argument holds below [`MAX_QUOTIENT_F32`]) in twice the lanes, without
+/// the widening.
+#[inline(always)]
+pub(super) fn fmod_ordinary32<M: Fma>(a: f32, b: f32) -> f32 {
+    if !M::FUSED {
+        return a % b;
+    }
+    let q = (a / b).trunc();
+    let r = M::fma32(-q, b, a);
+    let overshot = r != 0.0 && ((r < 0.0) != (a < 0.0));
+    copysign32(sel(overshot, r + copysign32(b, a), r), a)
 }
 
 /// Below this `|fl(a / b)|`, NumPy's `(a - fmod(a, b)) / b` in f64 lands
@@ -273,6 +303,27 @@ mod tests {
         check("fmod", &FMOD_F32, |x, y| x % y, &a, &b);
         check("%", &MOD_F32, mod_f32, &a, &b);
         check("//", &FLOORDIV_F32, floordiv_f32, &a, &b);
+        // float32 quotients next to integers up to and past 2^23 (where
+        // float32's fmod leaves its fast path): a = n b (1 ± a few ulps).
+        let mut next = crate::testing::xorshift(0x6A09_E667_F3BC_C909u64);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for _ in 0..100_000 {
+            let r = next();
+            let n = (1u64 << (r % 25)) as f32 + ((r >> 8) % 5) as f32 - 2.0;
+            let bv = f32::from_bits(0x3f80_0000 | ((r >> 16) as u32 & 0x007f_ffff))
+                * [1.0, -1.0, 1e-20, 3e15][(r >> 40) as usize % 4];
+            let av = n * bv;
+            let av = f32::from_bits(
+                av.to_bits()
+                    .wrapping_add((r >> 44) as u32 % 5)
+                    .wrapping_sub(2),
+            );
+            let av = if r & (1 << 50) == 0 { av } else { -av };
+            a.push(av);
+            b.push(bv);
+        }
+        check("fmod", &FMOD_F32, |x, y| x % y, &a, &b);
+        check("%", &MOD_F32, mod_f32, &a, &b);
     }
 
     #[test]
