@@ -1539,6 +1539,16 @@ fn float32_log_gives_the_bits_of_the_passes_on_its_fast_path_and_off_it() {
     );
 }
 
+/// `count` magnitudes from 2^`lo` to 2^`hi`, evenly spaced in the
+/// exponent, with alternating signs (the first positive): a sweep of the
+/// scales a float32 kernel meets, both signs at each.
+fn alternating_powers(lo: f64, hi: f64, count: u32) -> impl Iterator<Item = f64> {
+    (0..count).map(move |i| {
+        let x = 2f64.powf(lo + (hi - lo) * f64::from(i) / f64::from(count - 1));
+        if i % 2 == 0 { x } else { -x }
+    })
+}
+
 #[test]
 #[cfg_attr(
     miri,
@@ -1550,10 +1560,7 @@ fn float32_tanh_gives_the_bits_of_the_passes() {
     // expm1), zeros, subnormals, and in the second pass NaN, inf and huge
     // values.
     let sweep = (0..4001).map(|i| -12.0 + 24.0 * f64::from(i) / 4000.0);
-    let small = (0..400).map(|i| {
-        let x = 2f64.powf(-40.0 + 38.0 * f64::from(i) / 399.0);
-        if i % 2 == 0 { x } else { -x }
-    });
+    let small = alternating_powers(-40.0, -2.0, 400);
     let special = [
         0.0,
         -0.0,
@@ -1595,10 +1602,7 @@ fn float32_sin_and_cos_give_the_bits_of_the_passes_on_their_fast_path_and_off_it
     // Arguments across the fast path (|x| <= 2^17) at every scale, near
     // multiples of pi/2 (where the reduction cancels), at both sides of
     // the tiny bound 2^-12 where sin x is x, zeros and subnormals.
-    let scales = (0..3000).map(|i| {
-        let x = 2f64.powf(-30.0 + 47.0 * f64::from(i) / 2999.0);
-        if i % 2 == 0 { x } else { -x }
-    });
+    let scales = alternating_powers(-30.0, 17.0, 3000);
     let near_pio2 = (1..800).flat_map(|k| {
         let q = f64::from(k) * std::f64::consts::FRAC_PI_2;
         [q, -q, q * (1.0 + 1e-7), q * (1.0 - 1e-7)]
@@ -1652,12 +1656,9 @@ fn float32_atan2_gives_the_bits_of_the_passes_on_its_fast_path_and_off_it() {
     // the ratio's bounds 7/16 and 11/16), then ratios either side of those
     // bounds and of 1, where the selects turn.
     let b = |i: usize| 0.5 + (i % 11) as f64 * 0.25;
-    let mut a: Vec<f64> = (0..6000)
-        .map(|i| {
-            let ratio = 2f64.powf(-55.0 + 110.0 * i as f64 / 5999.0);
-            let sign = if i % 2 == 0 { 1.0 } else { -1.0 };
-            sign * ratio * b(i)
-        })
+    let mut a: Vec<f64> = alternating_powers(-55.0, 55.0, 6000)
+        .enumerate()
+        .map(|(i, ratio)| ratio * b(i))
         .collect();
     for bound in [0.4375, 0.6875, 1.0, 1.0 / 0.6875, 1.0 / 0.4375] {
         for step in -4..=4 {
@@ -1821,10 +1822,7 @@ fn float32_expm1_sinh_and_cosh_give_the_bits_of_the_passes_on_their_fast_path_an
     // The whole fast path (|x| <= 87), below -20 where expm1 is clamped and
     // rounds to -1, both sides of the tiny bound 2e-8, zeros, subnormals.
     let sweep = (0..4001).map(|i| -87.0 + 174.0 * f64::from(i) / 4000.0);
-    let small = (0..1000).map(|i| {
-        let x = 2f64.powf(-30.0 + 29.0 * f64::from(i) / 999.0);
-        if i % 2 == 0 { x } else { -x }
-    });
+    let small = alternating_powers(-30.0, -1.0, 1000);
     let special = [
         0.0, -0.0, 1e-40, -1.4e-45, 2e-8, -2e-8, 1.9e-8, 2.1e-8, -20.0, -20.000002, -19.999998,
         87.0, -87.0, 0.3465, -0.3466,
