@@ -256,6 +256,8 @@ pub enum JitOp {
     /// Python's `x % y` on floats (NumPy's `remainder`), the fast path of
     /// the vmath kernel (quotients below its limit, finite operands).
     Mod,
+    /// C's `fmod(x, y)`, the fast path of the vmath kernel (as [`JitOp::Mod`]).
+    Fmod,
     /// `exp(x)`, the fast path of the vmath kernel.
     Exp,
     /// `log(x)`, the fast path of the vmath kernel.
@@ -426,7 +428,7 @@ impl JitOp {
     /// Whether a float64 program's float32 operation runs in the low half
     /// of its vectors (`jit::plan::Plan::half`): the float32 operations
     /// ([`JitOp::in_float32`]) but the boolean logic, whose lane masks are
-    /// the float64 lanes' there, and `//` and `%`. So the arithmetic and the
+    /// the float64 lanes' there, and `//`, `%` and `fmod`. So the arithmetic and the
     /// roundings, whose values meet the float64 ones only through a
     /// widening; the comparisons and class tests, whose 32-bit lane masks
     /// are widened to the float64 lanes' (`Kernels::widen_mask`); `where` of
@@ -436,7 +438,11 @@ impl JitOp {
     /// ([`JitOp::is_float32_function`]), whose tests of the lanes their fast paths take read the
     /// low half alone (at AVX2, `Emitter::bail_if`).
     pub fn in_halves(self) -> bool {
-        self.in_float32() && !matches!(self, JitOp::Logic(_) | JitOp::FloorDiv | JitOp::Mod)
+        self.in_float32()
+            && !matches!(
+                self,
+                JitOp::Logic(_) | JitOp::FloorDiv | JitOp::Mod | JitOp::Fmod
+            )
     }
 
     /// Whether the code generator emits the operation on int32 and int64
@@ -1891,6 +1897,7 @@ fn define(op: Op) -> Function {
             );
             f.sig(F, &[F, F], slice_kernel!(f32, vmath::fmod_f32, 2));
             f.sig(D, &[D, D], slice_kernel!(f64, vmath::fmod_f64, 2));
+            f.jit(JitOp::Fmod);
             f
         }
         Op::Hypot => {

@@ -460,6 +460,8 @@ fn every_function_and_power_on_hard_values_and_every_length() {
             "(a * c) // b + a",
             "a % b",
             "(a * c) % b - a",
+            "fmod(a, b)",
+            "fmod(a * c, b) - a",
             "a * b + c",
             "a*b - c*b",
             "c - a*b",
@@ -1218,7 +1220,7 @@ fn division_gives_the_bits_of_scalar_division_at_every_level() {
 /// ([`JitOp::in_float32`](crate::functions::JitOp::in_float32)), the fused
 /// forms the optimizer makes among them. (A literal is a float64 constant,
 /// which makes the program mixed: not covered.)
-const FLOAT32_SOURCES: [&str; 50] = [
+const FLOAT32_SOURCES: [&str; 52] = [
     "a + b",
     "a - b",
     "a * b",
@@ -1253,6 +1255,8 @@ const FLOAT32_SOURCES: [&str; 50] = [
     "(a * c) // b - a",
     "a % b",
     "(a * c) % b + a",
+    "fmod(a, b)",
+    "fmod(b - a, c) * a",
     "sqrt(a*a + b*b)",
     "floor(a)",
     "ceil(b) - a",
@@ -1342,7 +1346,7 @@ fn float32_programs_of_ieee_operations_compile_to_machine_code() {
             }
         }
     }
-    assert_eq!(seen.len(), 33, "{seen:?}");
+    assert_eq!(seen.len(), 34, "{seen:?}");
     assert!(seen.iter().all(|op| op.in_float32()));
 }
 
@@ -2583,10 +2587,10 @@ fn stored_booleans_are_not_read_past_their_last_element() {
     miri,
     ignore = "machine code against the passes: Miri runs no machine code"
 )]
-fn floor_division_and_modulo_give_the_bits_of_the_passes() {
+fn floor_division_modulo_and_fmod_give_the_bits_of_the_passes() {
     // Quotients that round up to an integer (0.7 / 0.1), exact ones, both
     // signs and zeros, subnormals, and quotients about the limits of `//`
-    // (float32 2^22, float64 2^51) and `%` (2^23, 2^52), which leave the
+    // (float32 2^22, float64 2^51) and `%` and `fmod` (2^23, 2^52), which leave the
     // loop.
     let values = [
         0.0,
@@ -2636,6 +2640,9 @@ fn floor_division_and_modulo_give_the_bits_of_the_passes() {
             "a % b",
             "(a - c) % b * c",
             "b % (a + c)",
+            "fmod(a, b)",
+            "fmod(a - c, b) * c",
+            "fmod(b, a + c)",
         ] {
             let ones = [vec![1.0], vec![1.0], vec![1.0]];
             let singles = singles(&ones);

@@ -243,7 +243,7 @@ fn scratch_registers(op: JitOp) -> usize {
         JitOp::Atan2 => 10,
         JitOp::Exp | JitOp::Log | JitOp::Sin | JitOp::Cos | JitOp::Tanh => 7,
         JitOp::Powi => 4,
-        JitOp::Sign | JitOp::FloorDiv | JitOp::Mod => 3,
+        JitOp::Sign | JitOp::FloorDiv | JitOp::Mod | JitOp::Fmod => 3,
         JitOp::Maximum | JitOp::Minimum | JitOp::Logic(_) | JitOp::Test(_) => 2,
         JitOp::Copysign => 1,
         JitOp::AddAbs | JitOp::MulAddMul | JitOp::MulSubMul => 1,

@@ -666,6 +666,7 @@ pub(super) trait Kernels {
             JitOp::Sqrt => self.sqrt(d, x, divider)?,
             JitOp::FloorDiv => self.floordiv(d, x, y, bail)?,
             JitOp::Mod => self.modulo(d, x, y, bail)?,
+            JitOp::Fmod => self.fmod(d, x, y, bail)?,
             JitOp::Where(compare) => {
                 self.select(compare, d, [x, y, vector(2), vector(3)])?;
             }
@@ -985,6 +986,16 @@ pub(super) trait Kernels {
         self.bin(Bin::And, mask, mask, Src::Reg(xor))
     }
 
+    /// C's `fmod(a, b)` into `d` (neither `a` nor `b`):
+    /// `vmath::remainder::fmod_ordinary(a, b)` after `fmod_needs_full`'s
+    /// test, in the program's lanes (float32 ones as `fmod_ordinary32`:
+    /// see [`Kernels::modulo`]). The remainder is exact, so these are the
+    /// passes' bits, zeros' signs included.
+    fn fmod(&mut self, d: Self::V, a: Self::V, b: Self::V, bail: CodeLabel) -> R {
+        let (remainder, sign_of_a) = self.remainder_before_sign(d, a, b, bail)?;
+        self.copysign_of_sign(d, remainder, sign_of_a)
+    }
+
     /// Python's `a % b` into `d` (neither `a` nor `b`):
     /// `vmath::remainder::fmod_ordinary(a, b)` after `fmod_needs_full`'s
     /// test, then `arith::mod_f64_from_fmod` (`b` is not zero here), in the
@@ -994,6 +1005,34 @@ pub(super) trait Kernels {
     /// and `a - q b` is the exact `fmod` (or that less `b`) in either type,
     /// so the remainder, and what is made of it in float32, is the same.
     fn modulo(&mut self, d: Self::V, a: Self::V, b: Self::V, bail: CodeLabel) -> R {
+        let (t, q) = self.remainder_before_sign(d, a, b, bail)?;
+        // m = fmod(a, b).
+        self.copysign_of_sign(t, t, q)?;
+        // From fmod to Python's modulo: m + b where the signs differ, and a
+        // zero with b's sign.
+        let mask = self.scratch()[2];
+        let sign = self.bits(self.elem().sign());
+        self.bin(Bin::Xor, q, t, Src::Reg(b))?;
+        self.bin(Bin::Add, d, t, Src::Reg(b))?;
+        self.blend(d, q, d, t)?;
+        let zero = self.lane_k(0.0);
+        self.load_constant(q, zero)?;
+        self.compare(Compare::Eq, mask, t, q)?;
+        self.bin(Bin::And, q, b, sign)?;
+        self.blend(d, mask, q, d)
+    }
+
+    /// `fmod`'s steps before its sign, shared by [`Kernels::fmod`] and
+    /// [`Kernels::modulo`]: returns the scratch registers holding the
+    /// remainder `a - trunc(a / b) b`, corrected for an overshoot (its
+    /// magnitude is fmod's), and `a`'s sign bit. `d` is scratch.
+    fn remainder_before_sign(
+        &mut self,
+        d: Self::V,
+        a: Self::V,
+        b: Self::V,
+        bail: CodeLabel,
+    ) -> Result<(Self::V, Self::V), IcedError> {
         let s = self.scratch();
         let (q, t, mask) = (s[0], s[1], s[2]);
         let elem = self.elem();
@@ -1014,19 +1053,14 @@ pub(super) trait Kernels {
         self.bin(Bin::Xor, d, d, Src::Reg(q))?;
         self.bin(Bin::Add, d, t, Src::Reg(d))?;
         self.blend(t, mask, d, t)?;
-        // m = copysign(r, a): fmod's result, a zero with a's sign.
-        self.bin(Bin::And, t, t, abs)?;
-        self.bin(Bin::Xor, t, t, Src::Reg(q))?;
-        // From fmod to Python's modulo: m + b where the signs differ, and a
-        // zero with b's sign.
-        self.bin(Bin::Xor, q, t, Src::Reg(b))?;
-        self.bin(Bin::Add, d, t, Src::Reg(b))?;
-        self.blend(d, q, d, t)?;
-        let zero = self.lane_k(0.0);
-        self.load_constant(q, zero)?;
-        self.compare(Compare::Eq, mask, t, q)?;
-        self.bin(Bin::And, q, b, sign)?;
-        self.blend(d, mask, q, d)
+        Ok((t, q))
+    }
+
+    /// `d = copysign(r, x)`, given `sign_bit` = `x`'s sign bit alone.
+    fn copysign_of_sign(&mut self, d: Self::V, r: Self::V, sign_bit: Self::V) -> R {
+        let abs = self.bits(self.elem().abs());
+        self.bin(Bin::And, d, r, abs)?;
+        self.bin(Bin::Xor, d, d, Src::Reg(sign_bit))
     }
 
     /// `vmath::explog::exp_normal`, after `exp_needs_full`'s test (in
