@@ -60,7 +60,8 @@
 //! `log10` at AVX-512 are written with intrinsics too (`logtable.rs`): a
 //! logarithm from a 16-entry table, without the divisions and the square
 //! roots of their lane functions; so are float64 `**` (`pow.rs`: the same
-//! table, a two-double logarithm and a 16-entry exponential), float32 `tanh`
+//! table, a two-double logarithm and a 16-entry exponential; at AVX2 too,
+//! the tables read by gathers, `avx2.rs`), float32 `tanh`
 //! and `arctan` (`table32.rs`: 32 polynomials in registers, picked by the
 //! input's bits),
 //! float32 `log`, `log2`, `log10`, `log1p`, `arcsinh`, `arccosh` and `arctanh`
@@ -73,6 +74,8 @@
 
 mod arith;
 mod arith32;
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
 mod consts;
@@ -663,6 +666,8 @@ pub fn hypot_f32(x: &[f32], y: &[f32], out: &mut [f32]) {
 }
 
 pub(crate) static POW_F64: Binary<f64> = Binary {
+    #[cfg(target_arch = "x86_64")]
+    avx2: pow::avx2::pow,
     #[cfg(target_arch = "x86_64")]
     avx512: pow::avx512::pow,
     ..variants!(

@@ -52,16 +52,24 @@ pub(super) fn pow_f32_needs_full(x: f64, y: f64) -> bool {
     x.to_bits().wrapping_sub(1) >= INF_BITS - 1 || abs(y).to_bits() >= INF_BITS
 }
 
-/// log2 x for a positive normal f64 `x` (a widened f32), to about 2^-38 of
-/// itself.
+/// `x = 2^k m` for positive normal `x`, with `m` in one of the 16 intervals
+/// (from [`OFF_BITS`]'s mantissa on): the interval's index, `k` and `m`.
 #[inline(always)]
-fn log2_f32<M: Fma>(x: f64) -> f64 {
+pub(super) fn split_by_interval(x: f64) -> (usize, f64, f64) {
     let ix = x.to_bits() as i64;
     let tmp = ix.wrapping_sub(OFF_BITS as i64);
     let i = ((tmp >> 48) & 15) as usize;
     let k = small_i64_to_f64(tmp >> 52);
     const EXP_MASK: i64 = (0xfff_u64 << 52) as i64;
     let m = f64::from_bits(ix.wrapping_sub(tmp & EXP_MASK) as u64);
+    (i, k, m)
+}
+
+/// log2 x for a positive normal f64 `x` (a widened f32), to about 2^-38 of
+/// itself.
+#[inline(always)]
+fn log2_f32<M: Fma>(x: f64) -> f64 {
+    let (i, k, m) = split_by_interval(x);
     let z = M::fma(m, INV_C[i], -1.0);
     M::fma(z, horner::<M, 6>(z, &LOG2_Q), k + LOG2_C[i])
 }
