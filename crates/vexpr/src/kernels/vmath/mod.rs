@@ -629,6 +629,8 @@ pub(crate) static HYPOT_F32: Binary<f32> = variants!(
 );
 pub(crate) static POW_F32: Binary<f32> = Binary {
     #[cfg(target_arch = "x86_64")]
+    avx2: pow32::avx2::pow_f32,
+    #[cfg(target_arch = "x86_64")]
     avx512: pow32::avx512::pow_f32,
     ..variants!(
         Binary,
