@@ -447,7 +447,7 @@ pub(super) mod avx512 {
 
 /// The table route of the AVX2 and AVX-512 kernels one lane at a time, the
 /// tests' reference for their bits.
-#[cfg(test)]
+#[cfg(all(test, target_arch = "x86_64"))]
 mod table_route {
     use super::super::arith::{Fma, SHIFT, abs, flip_sign, select};
     use super::super::consts::{INV_LN2, LN2_HI, LN2_LO};
@@ -549,10 +549,8 @@ mod table_route {
 
 #[cfg(test)]
 mod tests {
-    use super::super::arith::HwFma;
     use super::super::{Level, POW_F64};
     use super::pow_needs_full;
-    use super::table_route::pow_ordinary_table;
 
     fn ulps(a: f64, b: f64) -> u64 {
         let key = |x: f64| {
@@ -647,6 +645,8 @@ mod tests {
     #[test]
     #[cfg(target_arch = "x86_64")]
     fn the_vector_kernels_give_the_bits_of_the_table_route() {
+        use super::super::arith::HwFma;
+        use super::table_route::pow_ordinary_table;
         if !Level::supported().contains(&Level::Avx2Fma) {
             return;
         }
