@@ -992,7 +992,7 @@ pub(super) trait Kernels {
     /// see [`Kernels::modulo`]). The remainder is exact, so these are the
     /// passes' bits, zeros' signs included.
     fn fmod(&mut self, d: Self::V, a: Self::V, b: Self::V, bail: CodeLabel) -> R {
-        let (remainder, sign_of_a) = self.remainder_before_sign(d, a, b, bail)?;
+        let [remainder, sign_of_a, _] = self.remainder_before_sign(d, a, b, bail)?;
         self.copysign_of_sign(d, remainder, sign_of_a)
     }
 
@@ -1005,12 +1005,11 @@ pub(super) trait Kernels {
     /// and `a - q b` is the exact `fmod` (or that less `b`) in either type,
     /// so the remainder, and what is made of it in float32, is the same.
     fn modulo(&mut self, d: Self::V, a: Self::V, b: Self::V, bail: CodeLabel) -> R {
-        let (t, q) = self.remainder_before_sign(d, a, b, bail)?;
+        let [t, q, mask] = self.remainder_before_sign(d, a, b, bail)?;
         // m = fmod(a, b).
         self.copysign_of_sign(t, t, q)?;
         // From fmod to Python's modulo: m + b where the signs differ, and a
         // zero with b's sign.
-        let mask = self.scratch()[2];
         let sign = self.bits(self.elem().sign());
         self.bin(Bin::Xor, q, t, Src::Reg(b))?;
         self.bin(Bin::Add, d, t, Src::Reg(b))?;
@@ -1025,14 +1024,15 @@ pub(super) trait Kernels {
     /// `fmod`'s steps before its sign, shared by [`Kernels::fmod`] and
     /// [`Kernels::modulo`]: returns the scratch registers holding the
     /// remainder `a - trunc(a / b) b`, corrected for an overshoot (its
-    /// magnitude is fmod's), and `a`'s sign bit. `d` is scratch.
+    /// magnitude is fmod's), and `a`'s sign bit, and a third scratch
+    /// register free for the caller. `d` is scratch.
     fn remainder_before_sign(
         &mut self,
         d: Self::V,
         a: Self::V,
         b: Self::V,
         bail: CodeLabel,
-    ) -> Result<(Self::V, Self::V), IcedError> {
+    ) -> Result<[Self::V; 3], IcedError> {
         let s = self.scratch();
         let (q, t, mask) = (s[0], s[1], s[2]);
         let elem = self.elem();
@@ -1053,7 +1053,7 @@ pub(super) trait Kernels {
         self.bin(Bin::Xor, d, d, Src::Reg(q))?;
         self.bin(Bin::Add, d, t, Src::Reg(d))?;
         self.blend(t, mask, d, t)?;
-        Ok((t, q))
+        Ok([t, q, mask])
     }
 
     /// `d = copysign(r, x)`, given `sign_bit` = `x`'s sign bit alone.

@@ -2,8 +2,9 @@
 //! `pow32.rs`): loads and
 //! stores of whole vectors, the table lookups by `vgatherqpd` (the only
 //! `unsafe` they need, each with the invariant that makes it sound), the
-//! two-input slice loop with a scalar pass for rare lanes ([`map2_pd`]),
-//! Estrin's scheme, and the split of a positive normal number by the 16
+//! two-input slice loops with a scalar pass for rare lanes ([`map2_pd`],
+//! and [`map2_ps_widened`] for float32 computed in float64), Horner's and
+//! Estrin's schemes, and the split of a positive normal number by the 16
 //! intervals of the table-driven logarithms.
 //!
 //! The lane functions of `mod.rs` are vectorized by the compiler at this
@@ -44,6 +45,18 @@ pub(super) fn look_up(table: &[f64; 16], index: __m256i) -> __m256d {
     // SAFETY: every lane's index is in 0..16 (masked above), so each of the
     // four 8-byte reads lies in `table`.
     unsafe { _mm256_i64gather_pd::<8>(table.as_ptr(), index) }
+}
+
+/// `c[0] + c[1] x + ... + c[N-1] x^(N-1)` by Horner's scheme, the
+/// operations of `arith::horner` in their order.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(super) fn horner_pd<const N: usize>(c: &[f64; N], x: __m256d) -> __m256d {
+    let mut p = _mm256_set1_pd(c[N - 1]);
+    for &ci in c[..N - 1].iter().rev() {
+        p = _mm256_fmadd_pd(p, x, _mm256_set1_pd(ci));
+    }
+    p
 }
 
 /// Polynomial `c[0] + c[1] x + ...` by Estrin's scheme, the operations of
@@ -141,6 +154,73 @@ pub(super) fn map2_pd(
             let (v, s) = lanes(load_pd(&xs), load_pd(&ys));
             special = _mm256_or_pd(special, s);
             store_pd(&mut os, v);
+            o_tail.copy_from_slice(&os[..o_tail.len()]);
+        }
+        if _mm256_movemask_pd(special) != 0 {
+            for ((o, &a), &b) in ob.iter_mut().zip(xb).zip(yb) {
+                if needs_full(a, b) {
+                    *o = full(a, b);
+                }
+            }
+        }
+    }
+}
+
+/// The 8 f32 of `v` widened, as two vectors of four f64.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn widen_ps(v: &[f32; 8]) -> [__m256d; 2] {
+    // SAFETY: `v` is 8 readable f32, the 32 bytes an unaligned load reads.
+    let v = unsafe { _mm256_loadu_ps(v.as_ptr()) };
+    [
+        _mm256_cvtps_pd(_mm256_castps256_ps128(v)),
+        _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v)),
+    ]
+}
+
+/// Writes `lo` and `hi` rounded to f32 to `out`'s 8 lanes.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn narrow_ps(out: &mut [f32; 8], lo: __m256d, hi: __m256d) {
+    let v = _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo));
+    // SAFETY: `out` is 8 writable f32, the 32 bytes an unaligned store writes.
+    unsafe { _mm256_storeu_ps(out.as_mut_ptr(), v) }
+}
+
+/// [`map2_pd`] for float32 slices computed in float64: each 8 f32 of `x`
+/// and `y` widened to two vectors, `lanes` on the pairs (two independent
+/// chains an iteration, which the core overlaps: `lanes` gives both halves'
+/// values and one mask), the results rounded to f32.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(super) fn map2_ps_widened(
+    x: &[f32],
+    y: &[f32],
+    out: &mut [f32],
+    pad: f32,
+    lanes: impl Fn([__m256d; 2], [__m256d; 2]) -> ([__m256d; 2], __m256d),
+    needs_full: impl Fn(f32, f32) -> bool,
+    full: impl Fn(f32, f32) -> f32,
+) {
+    let n = x.len().min(y.len()).min(out.len());
+    let blocks = x[..n].chunks(BLOCK).zip(y[..n].chunks(BLOCK));
+    for ((xb, yb), ob) in blocks.zip(out[..n].chunks_mut(BLOCK)) {
+        let (x8, x_tail) = xb.as_chunks::<8>();
+        let (y8, y_tail) = yb.as_chunks::<8>();
+        let (o8, o_tail) = ob.as_chunks_mut::<8>();
+        let mut special = _mm256_setzero_pd();
+        for ((x, y), o) in x8.iter().zip(y8).zip(o8) {
+            let ([v0, v1], s) = lanes(widen_ps(x), widen_ps(y));
+            special = _mm256_or_pd(special, s);
+            narrow_ps(o, v0, v1);
+        }
+        if !x_tail.is_empty() {
+            let (mut xs, mut ys, mut os) = ([pad; 8], [pad; 8], [0.0; 8]);
+            xs[..x_tail.len()].copy_from_slice(x_tail);
+            ys[..y_tail.len()].copy_from_slice(y_tail);
+            let ([v0, v1], s) = lanes(widen_ps(&xs), widen_ps(&ys));
+            special = _mm256_or_pd(special, s);
+            narrow_ps(&mut os, v0, v1);
             o_tail.copy_from_slice(&os[..o_tail.len()]);
         }
         if _mm256_movemask_pd(special) != 0 {

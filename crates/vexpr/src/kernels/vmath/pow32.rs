@@ -105,77 +105,29 @@ pub(super) fn pow_f32_ordinary<M: Fma>(x: f64, y: f64) -> f64 {
 #[cfg(target_arch = "x86_64")]
 pub(super) mod avx2 {
     use super::super::arith::{HwFma, SHIFT};
-    use super::super::avx2::{abs_pd, look_up, split_by_interval};
+    use super::super::avx2::{abs_pd, horner_pd, look_up, map2_ps_widened, split_by_interval};
     use super::super::explog;
     use super::{EXP2_P, EXP2_T, INV_C, LOG2_C, LOG2_Q, T_MAX, pow_f32_needs_full};
     use core::arch::x86_64::*;
-
-    /// Lanes per block: the vector pass writes a block, then the rare lanes
-    /// [`pow_f32_needs_full`] marks are recomputed while it is in cache.
-    const BLOCK: usize = 512;
 
     /// `x[i] ** y[i]` into `out[i]`, the same bits as the `POW_F32` lane
     /// loop at the other FMA level (the tests in this file check it).
     #[target_feature(enable = "avx2,fma")]
     pub(in super::super) fn pow_f32(x: &[f32], y: &[f32], out: &mut [f32]) {
-        let n = x.len().min(y.len()).min(out.len());
         let exp2_t = EXP2_T.map(f64::from_bits);
-        let blocks = x[..n].chunks(BLOCK).zip(y[..n].chunks(BLOCK));
-        for ((xb, yb), ob) in blocks.zip(out[..n].chunks_mut(BLOCK)) {
-            let (x8, x_tail) = xb.as_chunks::<8>();
-            let (y8, y_tail) = yb.as_chunks::<8>();
-            let (o8, o_tail) = ob.as_chunks_mut::<8>();
-            let mut special = _mm256_setzero_pd();
-            // Two vectors an iteration, as at AVX-512.
-            for ((x, y), o) in x8.iter().zip(y8).zip(o8) {
-                let (x0, x1) = widen(x);
-                let (y0, y1) = widen(y);
-                special = _mm256_or_pd(special, needs_full(x0, y0));
-                special = _mm256_or_pd(special, needs_full(x1, y1));
-                let (p0, p1) = (pow(&exp2_t, x0, y0), pow(&exp2_t, x1, y1));
-                store(o, p0, p1);
-            }
-            if !x_tail.is_empty() {
-                // Padded with 1 ** 1, an ordinary lane.
-                let (mut xs, mut ys, mut os) = ([1.0; 8], [1.0; 8], [0.0; 8]);
-                xs[..x_tail.len()].copy_from_slice(x_tail);
-                ys[..y_tail.len()].copy_from_slice(y_tail);
-                let ((x0, x1), (y0, y1)) = (widen(&xs), widen(&ys));
-                special = _mm256_or_pd(special, needs_full(x0, y0));
-                special = _mm256_or_pd(special, needs_full(x1, y1));
-                store(&mut os, pow(&exp2_t, x0, y0), pow(&exp2_t, x1, y1));
-                o_tail.copy_from_slice(&os[..o_tail.len()]);
-            }
-            if _mm256_movemask_pd(special) != 0 {
-                for ((o, &a), &b) in ob.iter_mut().zip(xb).zip(yb) {
-                    if pow_f32_needs_full(a as f64, b as f64) {
-                        *o = explog::pow_f32::<HwFma>(a as f64, b as f64) as f32;
-                    }
-                }
-            }
-        }
-    }
-
-    /// The 8 f32 of `v` widened, as two vectors of four f64.
-    #[inline]
-    #[target_feature(enable = "avx2,fma")]
-    fn widen(v: &[f32; 8]) -> (__m256d, __m256d) {
-        // SAFETY: `v` is 8 readable f32, the 32 bytes an unaligned load reads.
-        let v = unsafe { _mm256_loadu_ps(v.as_ptr()) };
-        (
-            _mm256_cvtps_pd(_mm256_castps256_ps128(v)),
-            _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v)),
-        )
-    }
-
-    /// Writes `lo` and `hi` rounded to f32 to `out`'s 8 lanes.
-    #[inline]
-    #[target_feature(enable = "avx2,fma")]
-    fn store(out: &mut [f32; 8], lo: __m256d, hi: __m256d) {
-        let v = _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo));
-        // SAFETY: `out` is 8 writable f32, the 32 bytes an unaligned store
-        // writes.
-        unsafe { _mm256_storeu_ps(out.as_mut_ptr(), v) }
+        map2_ps_widened(
+            x,
+            y,
+            out,
+            // 1 ** 1, an ordinary lane, pads the tail.
+            1.0,
+            |[x0, x1], [y0, y1]| {
+                let special = _mm256_or_pd(needs_full(x0, y0), needs_full(x1, y1));
+                ([pow(&exp2_t, x0, y0), pow(&exp2_t, x1, y1)], special)
+            },
+            |a, b| pow_f32_needs_full(a as f64, b as f64),
+            |a, b| explog::pow_f32::<HwFma>(a as f64, b as f64) as f32,
+        );
     }
 
     /// The lanes `super::pow_f32_needs_full` is true for (all ones): x
@@ -220,17 +172,6 @@ pub(super) mod avx2 {
         let entry = _mm256_castpd_si256(look_up(exp2_t, bits));
         let scale = _mm256_castsi256_pd(_mm256_add_epi64(entry, q));
         fma(scale, _mm256_mul_pd(r, horner_pd(&EXP2_P, r)), scale)
-    }
-
-    /// Horner's rule on four lanes, `arith::horner`'s operations.
-    #[inline]
-    #[target_feature(enable = "avx2,fma")]
-    fn horner_pd<const N: usize>(c: &[f64; N], x: __m256d) -> __m256d {
-        let mut p = _mm256_set1_pd(c[N - 1]);
-        for &ci in c[..N - 1].iter().rev() {
-            p = _mm256_fmadd_pd(p, x, _mm256_set1_pd(ci));
-        }
-        p
     }
 }
 
