@@ -258,6 +258,10 @@ pub enum JitOp {
     Mod,
     /// C's `fmod(x, y)`, the fast path of the vmath kernel (as [`JitOp::Mod`]).
     Fmod,
+    /// Float64 `x ** y`, the table route of the vmath kernel (`vmath::pow`'s
+    /// vector kernels: |x| normal, |y| (|e| + 1) at most its bound, with e
+    /// x's exponent), on float64 alone.
+    Pow,
     /// `exp(x)`, the fast path of the vmath kernel.
     Exp,
     /// `log(x)`, the fast path of the vmath kernel.
@@ -383,9 +387,10 @@ impl JitOp {
     /// `log10_normal`, `log1p_normal`, `expm1_normal`, `sinh_normal`,
     /// `cosh_normal`, `vmath::trig32::sin_small`, `cos_small`, `atan`,
     /// `atan2_ordinary`) it performs step by step. The other math
-    /// functions' float32 kernels (`vmath::*32`) stay on passes. (`maximum`, `minimum`, `copysign` and `sign` of float32
-    /// are computed in float64, as numexpr does: their float32 forms never
-    /// run.)
+    /// functions' float32 kernels (`vmath::*32`) stay on passes, as does
+    /// float32 `**` (its [`JitOp::Pow`] is float64's alone). (`maximum`,
+    /// `minimum`, `copysign` and `sign` of float32 are computed in float64,
+    /// as numexpr does: their float32 forms never run.)
     pub fn in_float32(self) -> bool {
         !matches!(
             self,
@@ -396,6 +401,7 @@ impl JitOp {
                 | JitOp::Minimum
                 | JitOp::Copysign
                 | JitOp::Sign
+                | JitOp::Pow
         )
     }
 
@@ -1399,7 +1405,8 @@ fn define(op: Op) -> Function {
             f.sig(I, &[I, I], int_pow_kernel::<i32>);
             f.sig(L, &[L, L], int_pow_kernel::<i64>);
             f.sig(F, &[F, F], slice_kernel!(f32, vmath::pow_f32, 2));
-            f.sig(D, &[D, D], slice_kernel!(f64, vmath::pow_f64, 2));
+            f.sig(D, &[D, D], slice_kernel!(f64, vmath::pow_f64, 2))
+                .jit(JitOp::Pow);
             f.sig(
                 C,
                 &[C, C],

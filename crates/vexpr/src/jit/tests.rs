@@ -1918,9 +1918,11 @@ fn avx512_lowering_takes_float32_selecting_boolean_and_halves_programs() {
     for source in SELECTING_SOURCES {
         assert!(lowers(&float64(source)), "{source}");
     }
+    // Float64 `**` too, assembled but not run (`jit::avx512_keeps_passes`).
     for source in [
         "where((a < 1) | (b < 1), a, b)",
         "where(~(a > b) & isfinite(c), a // b, a % c)",
+        "a**b + c",
     ] {
         assert!(lowers(&float64(source)), "{source}");
     }
@@ -3189,4 +3191,120 @@ fn float32_operations_in_halves_give_the_bits_of_the_passes() {
     assert!(plan(&float32("a*2.5 + b*1.5 + exp(c)")).is_some());
     // A float64 program of widened inputs has no float32 values.
     assert!(plan(&float32("2.5*a + b")).is_some_and(|plan| !plan.half.contains(&true)));
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "machine code against the passes: Miri runs no machine code"
+)]
+fn float64_powers_give_the_bits_of_the_passes() {
+    // Bases over many binades and next to the bounds of the 16 intervals
+    // of the logarithm (OFF_BITS, about 0.6979, times powers of 2^(1/16)),
+    // next to 1, negative ones (integer exponents give a sign, fractional
+    // ones NaN), and those the loop leaves to the passes: zeros,
+    // subnormals, inf, NaN.
+    let mut bases = vec![
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        0.5,
+        2.0,
+        3.0,
+        -2.5,
+        -3.0,
+        10.0,
+        -7.0,
+        123.456,
+        1e-310,
+        -1e-310,
+        1e300,
+        -1e300,
+        1e-300,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        f64::MIN_POSITIVE,
+        f64::MAX,
+        1.0 + f64::EPSILON,
+        1.0 - f64::EPSILON / 2.0,
+    ];
+    let off = f64::from_bits(0x3fe6_5555_5555_5555);
+    for i in 0..17 {
+        let bound = off * 2f64.powf(f64::from(i) / 16.0);
+        bases.extend([bound, bound.next_up(), bound.next_down(), -bound * 4.0]);
+    }
+    let mut next = crate::testing::xorshift(0x2545_F491_4F6C_DD1D);
+    for _ in 0..40 {
+        // A positive normal of any binade.
+        bases.push(f64::from_bits(
+            next() % 0x7fe0_0000_0000_0000 + 0x0010_0000_0000_0000,
+        ));
+    }
+    // Exponents: integers (odd and even), halves, fractions, and products
+    // with the bases' exponents next to the bound on |y| (|e| + 1) (1000)
+    // on both sides.
+    let exponents = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        2.0,
+        3.0,
+        7.0,
+        6.0,
+        -3.0,
+        0.5,
+        -0.5,
+        2.5,
+        0.3,
+        1.7,
+        -1.7,
+        100.0,
+        -100.0,
+        700.0,
+        999.0,
+        1000.0,
+        1000.5,
+        1e10,
+        0.999,
+        1.0 / 3.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+    ];
+    let pairs: Vec<(f64, f64)> = (bases.iter())
+        .flat_map(|&x| exponents.iter().map(move |&y| (x, y)))
+        .collect();
+    for source in [
+        "a**b + c",
+        "(a - c)**b * c",
+        "c - b**(a * 0.5)",
+        "a**0.3 * c + b",
+    ] {
+        if levels().contains(&CpuLevel::Avx2) {
+            assert!(
+                compiles(CpuLevel::Avx2, source, &["a", "b", "c"]),
+                "{source}"
+            );
+        }
+        // Whole vectors and a tail.
+        for n in [pairs.len(), pairs.len() - 3] {
+            let columns = [
+                pairs[..n].iter().map(|p| p.0).collect(),
+                pairs[..n].iter().map(|p| p.1).collect(),
+                (0..n).map(|i| (i % 5) as f64 * 0.25).collect(),
+            ];
+            if let Err(message) = check(source, &columns) {
+                panic!("{message}");
+            }
+        }
+    }
+    // Passes where a loop of `**` is slower (`jit::pow_keeps_passes`).
+    for source in ["a**b", "exp(a) * b**0.7", "a**0.3 + b**0.7"] {
+        for level in levels() {
+            assert!(!compiles(level, source, &["a", "b"]), "{source} at {level}");
+        }
+    }
 }

@@ -181,6 +181,9 @@ fn cycles(op: JitOp) -> (f64, f64, f64) {
         // With their divisions, which overlap.
         JitOp::Tanh => (16.0, 0.0, 0.0),
         JitOp::Atan2 => (28.0, 0.0, 0.0),
+        // About 50 operations and five permutes (not run: AVX-512 CPUs keep
+        // the passes for `**`, `jit::avx512_keeps_passes`).
+        JitOp::Pow => (40.0, 0.0, 0.0),
         op => (counted_cycles(op), 0.0, 0.0),
     }
 }
@@ -241,6 +244,7 @@ fn scratch_registers(op: JitOp) -> usize {
         JitOp::Div => 12,
         JitOp::Sqrt => 10,
         JitOp::Atan2 => 10,
+        JitOp::Pow => 8,
         JitOp::Exp | JitOp::Log | JitOp::Sin | JitOp::Cos | JitOp::Tanh => 7,
         JitOp::Powi => 4,
         JitOp::Sign | JitOp::FloorDiv | JitOp::Mod | JitOp::Fmod => 3,
@@ -669,6 +673,24 @@ impl Kernels for Emitter<'_> {
         }
     }
 
+    fn shift_right(&mut self, dst: Z, a: Z, imm: i32) -> R {
+        match self.lanes {
+            Elem::F64 => self.a.vpsrlq(dst, a, imm),
+            Elem::F32 => self.a.vpsrld(dst, a, imm),
+        }
+    }
+
+    /// The table's low half loaded, then `vpermt2pd` with its high half
+    /// from the pool: each lane's entry by the index's low 4 bits (bit 3
+    /// picks the half), which are all it reads. Assembled but not run
+    /// (`jit::avx512_keeps_passes`).
+    fn look_up(&mut self, dst: Z, table: &[f64; 16], index: Z, _: [Z; 2]) -> R {
+        debug_assert!(dst != index);
+        let off = self.pool.table(table);
+        self.a.vmovupd(dst, zmmword_ptr(rcx + off))?;
+        self.a.vpermt2pd(dst, index, zmmword_ptr(rcx + off + 64))
+    }
+
     /// An unsigned comparison into `k2`.
     fn bail_above(&mut self, v: Z, limit: f64, _: Z, bail: CodeLabel) -> R {
         let limit = self.lane_k(limit);
@@ -702,6 +724,15 @@ impl Kernels for Emitter<'_> {
             }
         }
         self.a.jnz(bail)
+    }
+
+    fn jump_if_clear(&mut self, mask: Z, label: CodeLabel) -> R {
+        match self.lanes {
+            Elem::F32 => self.a.vptestmd(k2, mask, mask)?,
+            Elem::F64 => self.a.vptestmq(k2, mask, mask)?,
+        }
+        self.a.kortestw(k2, k2)?;
+        self.a.jz(label)
     }
 
     fn bail_unless_positive_normal(&mut self, x: Z, _: Z, bail: CodeLabel) -> R {

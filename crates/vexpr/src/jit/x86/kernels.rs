@@ -15,6 +15,7 @@ use super::{ABS, Bin, Divider, GPR_INPUTS, INPUT_GPRS, saved_gprs};
 use crate::functions::{Compare, FloatTest, JitOp, Logic, POWI_MAX, POWI_MIN, Rounding};
 use crate::jit::plan::Elem;
 use crate::jit::{Plan, Slot, Traffic};
+use crate::kernels::vmath::shared::pow as table_pow;
 use crate::kernels::vmath::shared::{
     ATAN_A, ATAN_HALF, ATAN_HALF_32, ATAN2_32_LO, ATAN2_32_SPAN, ATAN2_ORDINARY_LO,
     ATAN2_ORDINARY_SPAN, ATAN32_A, EXP_Q, EXP32_FAST_MAX, EXP32_P, FLOORDIV_F32_LIMIT,
@@ -349,6 +350,21 @@ pub(super) trait Kernels {
     /// `dst = a << imm` in each lane (of 64 or 32 bits, as the lanes').
     fn shift_left(&mut self, dst: Self::V, a: Self::V, imm: i32) -> R;
 
+    /// `dst = a >> imm`, a logical shift, in each lane (as `shift_left`).
+    fn shift_right(&mut self, dst: Self::V, a: Self::V, imm: i32) -> R;
+
+    /// `dst = table[index & 15]` in each float64 lane, the table in the
+    /// pool: by a gather at AVX2 (`scratch` holds the masked indices and its
+    /// mask; `dst` differs from `index` and both), by a permute of the
+    /// table's two halves at AVX-512.
+    fn look_up(
+        &mut self,
+        dst: Self::V,
+        table: &[f64; 16],
+        index: Self::V,
+        scratch: [Self::V; 2],
+    ) -> R;
+
     /// Jumps to `bail` if in any active lane the bits of the magnitude `v`
     /// exceed those of `limit` (or `v` is NaN). `mask` is scratch for a level
     /// without mask registers.
@@ -357,6 +373,10 @@ pub(super) trait Kernels {
     /// Jumps to `bail` if any active lane of the lane mask `mask` (all ones
     /// or all zeros a lane, as [`compare`](Kernels::compare) makes) is set.
     fn bail_if_set(&mut self, mask: Self::V, bail: CodeLabel) -> R;
+
+    /// Jumps to `label` if no lane of the lane mask `mask` is set, active or
+    /// not (to skip work the clear lanes do not need).
+    fn jump_if_clear(&mut self, mask: Self::V, label: CodeLabel) -> R;
 
     /// Jumps to `bail` unless every active lane of `x` is a positive normal
     /// finite number. `mask` is scratch for a level without mask registers.
@@ -667,6 +687,8 @@ pub(super) trait Kernels {
             JitOp::FloorDiv => self.floordiv(d, x, y, bail)?,
             JitOp::Mod => self.modulo(d, x, y, bail)?,
             JitOp::Fmod => self.fmod(d, x, y, bail)?,
+            JitOp::Pow if elem == Elem::F64 => self.pow(d, x, y, bail)?,
+            JitOp::Pow => return Ok(false),
             JitOp::Where(compare) => {
                 self.select(compare, d, [x, y, vector(2), vector(3)])?;
             }
@@ -1061,6 +1083,208 @@ pub(super) trait Kernels {
         let abs = self.bits(self.elem().abs());
         self.bin(Bin::And, d, r, abs)?;
         self.bin(Bin::Xor, d, d, Src::Reg(sign_bit))
+    }
+
+    /// Float64 `x ** y` into `d`: `vmath::pow`'s vector kernels (the table
+    /// route, `pow.rs` `avx2::pow_lanes`) step for step after
+    /// `pow_needs_full`'s test, so the bits of the passes at AVX2 and
+    /// AVX-512: ln |x| as two doubles from a 16-interval table, the product
+    /// with y to about 2^-64, e^p by a 16-entry table, and a negative
+    /// base's sign (an odd integer y) or NaN (a fractional one). Takes
+    /// scratch 0-7.
+    fn pow(&mut self, d: Self::V, x: Self::V, y: Self::V, bail: CodeLabel) -> R {
+        let scratch = self.scratch();
+        let s = |i: usize| scratch[i];
+        let abs = self.bits(ABS);
+        // `pow_needs_full`: |x| not normal, or |y| (|e| + 1) above the
+        // bound (NaN too), e the exponent field less 1023.
+        self.bin(Bin::And, s(0), x, abs)?;
+        self.bail_unless_positive_normal(s(0), s(1), bail)?;
+        self.log_exponent(s(1), s(0))?;
+        self.log_exponent_to_f64(s(1))?;
+        let bias = self.k(1023.0);
+        self.bin(Bin::Sub, s(1), s(1), bias)?;
+        self.bin(Bin::And, s(1), s(1), abs)?;
+        let one = self.k(1.0);
+        self.bin(Bin::Add, s(1), s(1), one)?;
+        self.bin(Bin::And, s(2), y, abs)?;
+        self.bin(Bin::Mul, s(1), s(2), Src::Reg(s(1)))?;
+        self.bail_above(s(1), table_pow::PRODUCT_BOUND, s(2), bail)?;
+        // ln |x| = hi + lo (`ln_two_doubles`): |x| = 2^k m, m in the
+        // interval i; z = m / c_i - 1 with its rounding error z_lo.
+        let off = self.bits(table_pow::OFF_BITS);
+        self.bin(Bin::SubInt, s(1), s(0), off)?;
+        self.shift_right(s(2), s(1), 48)?;
+        self.log_exponent(s(3), s(1))?;
+        self.log_exponent_to_f64(s(3))?;
+        let exp_field = self.bits(0xfff << 52);
+        self.bin(Bin::And, s(1), s(1), exp_field)?;
+        self.bin(Bin::SubInt, s(1), s(0), Src::Reg(s(1)))?;
+        self.look_up(s(0), &table_pow::INV_C, s(2), [s(4), s(5)])?;
+        self.bin(Bin::Mul, s(4), s(1), Src::Reg(s(0)))?;
+        self.copy(s(5), s(4))?;
+        self.fused(Fused::Sub231, s(5), s(1), Src::Reg(s(0)))?;
+        self.bin(Bin::Sub, s(4), s(4), one)?;
+        // w + w_lo = k ln2 + ln(1/c_i), each half fused.
+        self.look_up(s(0), &table_pow::LN_C_HI, s(2), [s(1), s(6)])?;
+        let ln2_hi = self.k(LN2_HI);
+        self.fused(Fused::Add231, s(0), s(3), ln2_hi)?;
+        self.look_up(s(1), &table_pow::LN_C_LO, s(2), [s(6), s(7)])?;
+        let ln2_lo = self.k(LN2_LO);
+        self.fused(Fused::Add231, s(1), s(3), ln2_lo)?;
+        // Live: w 0, w_lo 1, z 4, z_lo 5. dz = z_lo (z^2 + (1 - z)).
+        self.load_constant(s(2), one)?;
+        self.bin(Bin::Sub, s(2), s(2), Src::Reg(s(4)))?;
+        self.fused(Fused::Add231, s(2), s(4), Src::Reg(s(4)))?;
+        self.bin(Bin::Mul, s(5), s(5), Src::Reg(s(2)))?;
+        // cubic + w_lo, cubic = (z^2 z) R(z).
+        self.estrin(s(2), s(4), &table_pow::LN1P_R, [s(3), s(6), s(7)])?;
+        self.bin(Bin::Mul, s(3), s(4), Src::Reg(s(4)))?;
+        self.bin(Bin::Mul, s(6), s(3), Src::Reg(s(4)))?;
+        self.bin(Bin::Mul, s(2), s(6), Src::Reg(s(2)))?;
+        self.bin(Bin::Add, s(2), s(2), Src::Reg(s(1)))?;
+        // Live: w 0, zz 3, z 4, dz 5, cubic + w_lo 2. zz_lo = z z - zz.
+        self.copy(s(1), s(3))?;
+        self.fused(Fused::Sub231, s(1), s(4), Src::Reg(s(4)))?;
+        // s1 = w + z, e1 (into w's register).
+        self.sum_and_error(s(6), s(0), s(4))?;
+        // h = -zz/2, hi = s1 + h, e2 (into s1's register).
+        let minus_half = self.k(-0.5);
+        self.bin(Bin::Mul, s(3), s(3), minus_half)?;
+        self.sum_and_error(s(4), s(6), s(3))?;
+        // lo = ((-zz_lo/2 + (e1 + e2)) + dz) + (cubic + w_lo).
+        self.bin(Bin::Add, s(0), s(0), Src::Reg(s(6)))?;
+        let minus_half = self.k(-0.5);
+        self.fused(Fused::Add231, s(0), s(1), minus_half)?;
+        self.bin(Bin::Add, s(0), s(0), Src::Reg(s(5)))?;
+        self.bin(Bin::Add, s(0), s(0), Src::Reg(s(2)))?;
+        // p + p_lo = y (hi + lo): p = y hi, p_lo = y lo + (y hi - p).
+        self.bin(Bin::Mul, s(1), y, Src::Reg(s(4)))?;
+        self.copy(s(2), s(1))?;
+        self.fused(Fused::Sub231, s(2), y, Src::Reg(s(4)))?;
+        self.fused(Fused::Add231, s(2), y, Src::Reg(s(0)))?;
+        // e^(p + p_lo) (`exp_sum`): p = (n + r) ln2 / 16, the pattern of
+        // the rounding sum holding n.
+        let (inv, shift) = (self.k(16.0 * INV_LN2), self.k(SHIFT));
+        self.fma(Fma::Add, s(0), s(1), inv, shift)?;
+        self.bin(Bin::Sub, s(3), s(0), shift)?;
+        let l16 = self.k(table_pow::L16[0]);
+        self.fused(Fused::NegAdd231, s(1), s(3), l16)?;
+        let l16 = self.k(table_pow::L16[1]);
+        self.fused(Fused::NegAdd231, s(2), s(3), l16)?;
+        self.bin(Bin::Add, s(3), s(1), Src::Reg(s(2)))?;
+        self.estrin(s(4), s(3), &table_pow::EXP_Q, [s(5), s(6), s(7)])?;
+        self.bin(Bin::Mul, s(3), s(3), Src::Reg(s(3)))?;
+        self.fused(Fused::Add231, s(2), s(3), Src::Reg(s(4)))?;
+        self.bin(Bin::Add, s(1), s(1), Src::Reg(s(2)))?;
+        // T_hi + (T_hi e_r + T_lo), then 2^(n >> 4) into the exponent.
+        self.look_up(s(3), &table_pow::EXP_T_HI, s(0), [s(4), s(5)])?;
+        self.look_up(s(2), &table_pow::EXP_T_LO, s(0), [s(4), s(5)])?;
+        self.fused(Fused::Add231, s(2), s(3), Src::Reg(s(1)))?;
+        self.bin(Bin::Add, s(2), s(3), Src::Reg(s(2)))?;
+        self.shift_right(s(0), s(0), 4)?;
+        self.shift_left(s(0), s(0), 52)?;
+        self.bin(Bin::AddInt, s(2), s(2), Src::Reg(s(0)))?;
+        // A negative base (skipped where there is none, as the passes'
+        // kernel skips it): the sign of y's parity (|y| < 1000 here, so y +
+        // SHIFT rounds it to an integer whose parity is the pattern's last
+        // bit), NaN where y is not an integer.
+        let zero = self.k(0.0);
+        self.load_constant(s(3), zero)?;
+        self.compare(Compare::Lt, s(0), x, s(3))?;
+        let mut positive = self.asm().create_label();
+        self.jump_if_clear(s(0), positive)?;
+        self.bin(Bin::Add, s(1), y, shift)?;
+        self.bin(Bin::Sub, s(3), s(1), shift)?;
+        self.compare(Compare::Ne, s(3), s(3), y)?;
+        self.shift_left(s(1), s(1), 63)?;
+        self.bin(Bin::And, s(1), s(1), Src::Reg(x))?;
+        self.bin(Bin::Xor, s(2), s(2), Src::Reg(s(1)))?;
+        self.bin(Bin::And, s(0), s(0), Src::Reg(s(3)))?;
+        let nan = self.k(f64::NAN);
+        self.load_constant(s(1), nan)?;
+        self.blend(s(2), s(0), s(1), s(2))?;
+        self.asm().set_label(&mut positive)?;
+        self.load_constant(d, Src::Reg(s(2)))
+    }
+
+    /// `sum = a + b`, and `a` = `(a - sum) + b`, the error of the sum when
+    /// |a| >= |b| (`ln_two_doubles`' steps).
+    fn sum_and_error(&mut self, sum: Self::V, a: Self::V, b: Self::V) -> R {
+        self.bin(Bin::Add, sum, a, Src::Reg(b))?;
+        self.bin(Bin::Sub, a, a, Src::Reg(sum))?;
+        self.bin(Bin::Add, a, a, Src::Reg(b))
+    }
+
+    /// `vmath::arith::estrin(x, c)` into `dst` (not `x`): c[0] + c[1] x +
+    /// ... by Estrin's scheme, the same operations (each pair of terms
+    /// joined by the power of x of its level, an odd term carried up), in
+    /// the order of a walk from the low terms up, which needs one
+    /// register per level: `free[0]` for x's powers x^2, x^4, ... (squared
+    /// in place as the walk climbs), the rest for the high halves.
+    fn estrin(&mut self, dst: Self::V, x: Self::V, c: &[f64], free: [Self::V; 3]) -> R {
+        let [power, rest @ ..] = free;
+        // `power` holds x^(2^level) once a level above 0 is reached.
+        let mut level = 0;
+        self.estrin_part(dst, x, c, power, &mut level, &rest)
+    }
+
+    /// `c`'s polynomial into `dst` for [`Kernels::estrin`]: the low block of
+    /// the largest power of two below `c.len()` terms, then the rest as the
+    /// high part, joined by x to that power.
+    fn estrin_part(
+        &mut self,
+        dst: Self::V,
+        x: Self::V,
+        c: &[f64],
+        power: Self::V,
+        level: &mut u32,
+        free: &[Self::V],
+    ) -> R {
+        match c {
+            [c0] => {
+                let k = self.k(*c0);
+                self.load_constant(dst, k)
+            }
+            [c0, c1] => {
+                let (k0, k1) = (self.k(*c0), self.k(*c1));
+                self.fma(Fma::Add, dst, x, k1, k0)
+            }
+            _ => {
+                let half = (c.len() - 1).ilog2();
+                let (low, high) = c.split_at(1 << half);
+                self.estrin_part(dst, x, low, power, level, free)?;
+                let high_reg = match high {
+                    [_] => None,
+                    _ => {
+                        let (&reg, free) = free.split_first().expect("a register per level");
+                        self.estrin_part(reg, x, high, power, level, free)?;
+                        Some(reg)
+                    }
+                };
+                // x^(2^half): x itself at level 0, else squared up to it (a
+                // high part never needs a lower power than the low part
+                // left in `power` for the lengths the kernels use).
+                debug_assert!(*level <= half, "Estrin's powers out of order");
+                if *level == 0 && half > 0 {
+                    self.bin(Bin::Mul, power, x, Src::Reg(x))?;
+                    *level = 1;
+                }
+                while *level < half {
+                    self.bin(Bin::Mul, power, power, Src::Reg(power))?;
+                    *level += 1;
+                }
+                let factor = if half == 0 { x } else { power };
+                match (high_reg, high) {
+                    (Some(reg), _) => self.fused(Fused::Add231, dst, reg, Src::Reg(factor)),
+                    (None, [h]) => {
+                        let k = self.k(*h);
+                        self.fused(Fused::Add231, dst, factor, k)
+                    }
+                    _ => unreachable!("a high part of one term or a register"),
+                }
+            }
+        }
     }
 
     /// `vmath::explog::exp_normal`, after `exp_needs_full`'s test (in

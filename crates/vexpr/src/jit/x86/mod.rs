@@ -302,6 +302,8 @@ struct Pool {
     words: Vec<u64>,
     index: HashMap<u64, usize>,
     copies: usize,
+    /// Tables of 16 words, stored once each, by their first word's index.
+    tables: HashMap<[u64; 16], usize>,
 }
 
 impl Pool {
@@ -310,7 +312,19 @@ impl Pool {
             words: prefix,
             index: HashMap::new(),
             copies,
+            tables: HashMap::new(),
         }
+    }
+
+    /// The byte offset of the table's first entry, its 16 entries in order
+    /// (added once): what a gather or permute reads at computed indices.
+    fn table(&mut self, table: &[f64; 16]) -> i32 {
+        let words = table.map(f64::to_bits);
+        let i = *self.tables.entry(words).or_insert_with(|| {
+            self.words.extend(words);
+            self.words.len() - 16
+        });
+        8 * i as i32
     }
 
     /// The byte offset of the entry with these bits (added once).
@@ -319,6 +333,7 @@ impl Pool {
             words,
             index,
             copies,
+            ..
         } = self;
         let i = *index.entry(bits).or_insert_with(|| {
             words.extend(std::iter::repeat_n(bits, *copies));

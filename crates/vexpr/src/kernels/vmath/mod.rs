@@ -178,6 +178,21 @@ pub(crate) mod shared {
     pub(crate) const INV_LN10_32: f32 = super::consts32::INV_LN10_32;
     pub(crate) const LOG10_2_32_HI: f32 = super::consts32::LOG10_2_32_HI;
     pub(crate) const LOG10_2_32_LO: f32 = super::consts32::LOG10_2_32_LO;
+
+    /// Float64 `**` by the table route (`pow.rs`'s vector kernels).
+    pub(crate) mod pow {
+        use super::super::{consts_log, consts_pow, consts_pow32};
+        pub(crate) const PRODUCT_BOUND: f64 = super::super::pow::PRODUCT_BOUND;
+        pub(crate) const OFF_BITS: u64 = consts_pow32::OFF_BITS;
+        pub(crate) const INV_C: [f64; 16] = consts_pow32::INV_C;
+        pub(crate) const LN_C_HI: [f64; 16] = consts_log::LN_C_HI;
+        pub(crate) const LN_C_LO: [f64; 16] = consts_log::LN_C_LO;
+        pub(crate) const LN1P_R: [f64; 9] = consts_pow::LN1P_R;
+        pub(crate) const L16: [f64; 2] = consts_pow::L16;
+        pub(crate) const EXP_Q: [f64; 6] = consts_pow::EXP_Q;
+        pub(crate) const EXP_T_HI: [f64; 16] = consts_pow::EXP_T_HI;
+        pub(crate) const EXP_T_LO: [f64; 16] = consts_pow::EXP_T_LO;
+    }
 }
 
 #[allow(unused_imports)]

@@ -87,7 +87,7 @@ const ATANH_TAIL: [f64; 11] = [
 /// The bound on |y| (|e| + 1), with `e` the exponent of `x`, under which
 /// |y log x| < |y| (|e| + 1) ln 2 < 700: the result and every power of two
 /// on the way stay normal.
-const PRODUCT_BOUND: f64 = 1000.0;
+pub(super) const PRODUCT_BOUND: f64 = 1000.0;
 
 /// True for the lanes [`pow_ordinary`] does not cover (see the module doc).
 #[inline(always)]
