@@ -1086,8 +1086,8 @@ pub(super) trait Kernels {
     }
 
     /// Float64 `x ** y` into `d`: `vmath::pow`'s vector kernels (the table
-    /// route, `pow.rs` `avx2::pow_lanes`) step for step after
-    /// `pow_needs_full`'s test, so the bits of the passes at AVX2 and
+    /// route, `pow.rs` `avx2::pow_lanes`) step for step after a test that
+    /// keeps no lane `pow_needs_full` would not, so the bits of the passes at AVX2 and
     /// AVX-512: ln |x| as two doubles from a 16-interval table, the product
     /// with y to about 2^-64, e^p by a 16-entry table, and a negative
     /// base's sign (an odd integer y) or NaN (a fractional one). Takes
@@ -1096,20 +1096,9 @@ pub(super) trait Kernels {
         let scratch = self.scratch();
         let s = |i: usize| scratch[i];
         let abs = self.bits(ABS);
-        // `pow_needs_full`: |x| not normal, or |y| (|e| + 1) above the
-        // bound (NaN too), e the exponent field less 1023.
+        // `pow_needs_full`, in part: |x| not normal (NaN too).
         self.bin(Bin::And, s(0), x, abs)?;
         self.bail_unless_positive_normal(s(0), s(1), bail)?;
-        self.log_exponent(s(1), s(0))?;
-        self.log_exponent_to_f64(s(1))?;
-        let bias = self.k(1023.0);
-        self.bin(Bin::Sub, s(1), s(1), bias)?;
-        self.bin(Bin::And, s(1), s(1), abs)?;
-        let one = self.k(1.0);
-        self.bin(Bin::Add, s(1), s(1), one)?;
-        self.bin(Bin::And, s(2), y, abs)?;
-        self.bin(Bin::Mul, s(1), s(2), Src::Reg(s(1)))?;
-        self.bail_above(s(1), table_pow::PRODUCT_BOUND, s(2), bail)?;
         // ln |x| = hi + lo (`ln_two_doubles`): |x| = 2^k m, m in the
         // interval i; z = m / c_i - 1 with its rounding error z_lo.
         let off = self.bits(table_pow::OFF_BITS);
@@ -1120,6 +1109,19 @@ pub(super) trait Kernels {
         let exp_field = self.bits(0xfff << 52);
         self.bin(Bin::And, s(1), s(1), exp_field)?;
         self.bin(Bin::SubInt, s(1), s(0), Src::Reg(s(1)))?;
+        // The rest of `pow_needs_full`, |y| (|e| + 1) above the bound (y
+        // NaN too), as |y| (|k| + 2): m is in [0.69, 1.4), so x's exponent
+        // e is k or k - 1 and |e| + 1 <= |k| + 2, and rounding is monotonic:
+        // every lane this keeps, the passes' test keeps (a lane at most
+        // |y| above the bound leaves for the passes, which give it the same
+        // bits), without e's own shift and conversion.
+        self.bin(Bin::And, s(4), s(3), abs)?;
+        let two = self.k(2.0);
+        self.bin(Bin::Add, s(4), s(4), two)?;
+        self.bin(Bin::And, s(5), y, abs)?;
+        self.bin(Bin::Mul, s(4), s(5), Src::Reg(s(4)))?;
+        self.bail_above(s(4), table_pow::PRODUCT_BOUND, s(5), bail)?;
+        let one = self.k(1.0);
         self.look_up(s(0), &table_pow::INV_C, s(2), [s(4), s(5)])?;
         self.bin(Bin::Mul, s(4), s(1), Src::Reg(s(0)))?;
         self.copy(s(5), s(4))?;
