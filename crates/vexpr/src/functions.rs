@@ -259,8 +259,8 @@ pub enum JitOp {
     /// C's `fmod(x, y)`, the fast path of the vmath kernel (as [`JitOp::Mod`]).
     Fmod,
     /// Float64 `x ** y`, the table route of the vmath kernel (`vmath::pow`'s
-    /// vector kernels: |x| normal, |y| (|e| + 1) at most its bound, with e
-    /// x's exponent), on float64 alone.
+    /// vector kernels: |x| normal, |y| times x's exponent within a bound),
+    /// on float64 alone.
     Pow,
     /// `exp(x)`, the fast path of the vmath kernel.
     Exp,

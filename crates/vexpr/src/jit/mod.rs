@@ -95,7 +95,7 @@ pub(crate) enum Traffic {
 /// Machine code for one program: see the module doc.
 pub(crate) struct Code {
     #[cfg(target_arch = "x86_64")]
-    pub(crate) inner: x86::Compiled,
+    inner: x86::Compiled,
     /// The program's input registers the loop reads, in the order of the
     /// pointers [`Code::run`] takes.
     pub(crate) inputs: Vec<usize>,

@@ -2584,6 +2584,22 @@ fn stored_booleans_are_not_read_past_their_last_element() {
     }
 }
 
+/// [`check_typed`] of `source` with `pairs` as `a` and `b` and a small
+/// repeating `c`, on whole vectors and again with a tail; panics on a
+/// difference.
+fn check_pairs(source: &str, pairs: &[(f64, f64)], dtype: crate::DType) {
+    for n in [pairs.len(), pairs.len() - 5] {
+        let columns = [
+            pairs[..n].iter().map(|p| p.0).collect(),
+            pairs[..n].iter().map(|p| p.1).collect(),
+            (0..n).map(|i| (i % 7) as f64 * 0.25).collect(),
+        ];
+        if let Err(message) = check_typed(source, &columns, dtype) {
+            panic!("{dtype}: {message}");
+        }
+    }
+}
+
 #[test]
 #[cfg_attr(
     miri,
@@ -2656,17 +2672,7 @@ fn floor_division_modulo_and_fmod_give_the_bits_of_the_passes() {
                     "{source} ({dtype}) at {level}"
                 );
             }
-            // Whole vectors and a tail.
-            for n in [pairs.len(), pairs.len() - 5] {
-                let columns = [
-                    pairs[..n].iter().map(|p| p.0).collect(),
-                    pairs[..n].iter().map(|p| p.1).collect(),
-                    (0..n).map(|i| (i % 7) as f64 * 0.25).collect(),
-                ];
-                if let Err(message) = check_typed(source, &columns, dtype) {
-                    panic!("{dtype}: {message}");
-                }
-            }
+            check_pairs(source, &pairs, dtype);
         }
     }
 }
@@ -3289,17 +3295,7 @@ fn float64_powers_give_the_bits_of_the_passes() {
                 "{source}"
             );
         }
-        // Whole vectors and a tail.
-        for n in [pairs.len(), pairs.len() - 3] {
-            let columns = [
-                pairs[..n].iter().map(|p| p.0).collect(),
-                pairs[..n].iter().map(|p| p.1).collect(),
-                (0..n).map(|i| (i % 5) as f64 * 0.25).collect(),
-            ];
-            if let Err(message) = check(source, &columns) {
-                panic!("{message}");
-            }
-        }
+        check_pairs(source, &pairs, crate::DType::Float64);
     }
     // Passes where a loop of `**` is slower (`jit::pow_keeps_passes`).
     for source in ["a**b", "exp(a) * b**0.7", "a**0.3 + b**0.7"] {
