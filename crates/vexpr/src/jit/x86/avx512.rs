@@ -37,7 +37,7 @@
 
 use super::kernels::{self, Fma, Fused, Kernels, R, SinCosParts};
 use super::{
-    ABS, Bin, Compiled, Divider, INPUT_GPRS, PREFETCH_AHEAD, Pool, by_use, counted_cycles,
+    ABS, Bin, Compiled, Divider, INPUT_GPRS, PREFETCH_AHEAD, Place, Pool, by_use, counted_cycles,
     divider_pattern, lane_numbers, predicate,
 };
 use crate::functions::{Compare, JitOp, Rounding};
@@ -606,7 +606,7 @@ impl Kernels for Emitter<'_> {
             }
         }
         self.tail = true;
-        self.body(0, Divider::Hardware, done)?;
+        self.body(0, Place::Alone, Divider::Hardware, done)?;
         self.tail = false;
         self.a.mov(rax, rdx)
     }
@@ -959,7 +959,13 @@ impl Kernels for Emitter<'_> {
 
     /// One vector of the program at byte offset `rax + off`.
     /// Under the mask `k1` if `self.tail` (see [`Kernels::body`]).
-    fn body(&mut self, off: i32, divider: Divider, bail: CodeLabel) -> Result<bool, IcedError> {
+    fn body(
+        &mut self,
+        off: i32,
+        _: Place,
+        divider: Divider,
+        bail: CodeLabel,
+    ) -> Result<bool, IcedError> {
         // Scratch registers hold the previous vector's values.
         self.squares = None;
         let tail = self.tail;

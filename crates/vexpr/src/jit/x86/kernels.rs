@@ -11,7 +11,7 @@
 //! the exponent field, a select is a masked move or a blend. Those steps are
 //! the trait's required methods; the algorithms are its provided ones.
 
-use super::{ABS, Bin, Divider, GPR_INPUTS, INPUT_GPRS, saved_gprs};
+use super::{ABS, Bin, Divider, GPR_INPUTS, INPUT_GPRS, Place, saved_gprs};
 use crate::functions::{Compare, FloatTest, JitOp, Logic, POWI_MAX, POWI_MIN, Rounding};
 use crate::jit::plan::Elem;
 use crate::jit::{Plan, Slot, Traffic};
@@ -222,12 +222,28 @@ pub(super) trait Kernels {
     /// How each vector of a main loop iteration divides.
     fn divider_pattern(&self) -> Vec<Divider>;
 
-    /// One vector of the program at byte offset `rax + off`: load the
-    /// inputs, run every instruction, store the output. A lane needing a
-    /// full math function jumps to `bail` before anything of this vector is
-    /// stored. `false` when the program has an instruction it cannot
-    /// compile.
-    fn body(&mut self, off: i32, divider: Divider, bail: CodeLabel) -> Result<bool, IcedError>;
+    /// One vector of the program at byte offset `rax + off`, at `place`:
+    /// load the inputs, run every instruction, store the output (or keep
+    /// it for the next vector to store with its own, where the backend
+    /// pairs them). A lane needing a full math function jumps to `bail`
+    /// before anything of this vector is stored. `false` when the program
+    /// has an instruction it cannot compile.
+    fn body(
+        &mut self,
+        off: i32,
+        place: Place,
+        divider: Divider,
+        bail: CodeLabel,
+    ) -> Result<bool, IcedError>;
+
+    /// At the bail of vector `index` of a main loop iteration (`vector`
+    /// bytes of the index each), before the index moves past the vectors
+    /// before it: store what of them is kept unstored (see
+    /// [`Kernels::body`]). Nothing by default.
+    fn store_kept(&mut self, index: usize, vector: i32) -> R {
+        let _ = (index, vector);
+        Ok(())
+    }
 
     /// The last, partial vector (from its label on), if any elements are
     /// left: its lanes' mask, its body, and `rax` set to the end; then on to
@@ -488,8 +504,10 @@ pub(super) trait Kernels {
         a.cmp(r11, rdx)?;
         a.ja(single)?;
         a.set_label(&mut group)?;
-        for (i, (&bail, &divider)) in bails.iter().zip(&pattern).enumerate() {
-            if !self.body(vector * i as i32, divider, bail)? {
+        let len = pattern.len();
+        for (index, (&bail, &divider)) in bails.iter().zip(&pattern).enumerate() {
+            let place = Place::InGroup { index, len };
+            if !self.body(vector * index as i32, place, divider, bail)? {
                 return Ok(false);
             }
         }
@@ -504,7 +522,7 @@ pub(super) trait Kernels {
         a.lea(r11, qword_ptr(rax + vector))?;
         a.cmp(r11, rdx)?;
         a.ja(tail)?;
-        self.body(0, Divider::Hardware, done)?;
+        self.body(0, Place::Alone, Divider::Hardware, done)?;
         let a = self.asm();
         a.add(rax, vector)?;
         a.jmp(single)?;
@@ -512,14 +530,16 @@ pub(super) trait Kernels {
         a.set_label(&mut tail)?;
         self.emit_tail(done)?;
 
-        let a = self.asm();
         for (i, bail) in bails.iter_mut().enumerate() {
-            a.set_label(bail)?;
+            self.asm().set_label(bail)?;
+            self.store_kept(i, vector)?;
+            let a = self.asm();
             if i > 0 {
                 a.add(rax, vector * i as i32)?;
             }
             a.jmp(done)?;
         }
+        let a = self.asm();
         a.set_label(&mut done)?;
         a.shr(rax, shift)?;
         if frame > 0 {

@@ -87,7 +87,7 @@ mod kernels;
 
 pub(super) use avx2::Avx2;
 #[cfg(test)]
-pub(super) use avx2::evex_instructions;
+pub(super) use avx2::avx2_instructions;
 pub(super) use avx512::Avx512;
 #[cfg(test)]
 pub(super) use avx512::instructions as avx512_instructions;
@@ -341,6 +341,16 @@ impl Pool {
         });
         8 * i as i32
     }
+}
+
+/// Where a vector's body sits in the function: vector `index` of the `len`
+/// a main loop iteration computes, or alone (the loop of single vectors,
+/// the tail). The AVX2 lowering stores a float64 boolean result two
+/// vectors at once (`avx2::Emitter::pair`).
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Place {
+    InGroup { index: usize, len: usize },
+    Alone,
 }
 
 /// How one vector of a loop iteration computes `/` (and, at AVX-512,
