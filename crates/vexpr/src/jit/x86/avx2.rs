@@ -536,6 +536,9 @@ const LANES: i32 = 0;
 /// numbers' 32 bytes.
 const BOOL_BYTES: i32 = LANES + VECTOR;
 
+/// The bytes of one float64 vector's booleans (its 4 lanes, one each).
+const FLOAT64_VECTOR_BOOLS: i32 = VECTOR / 8;
+
 /// Byte offset in the pool of the table of two float64 vectors' bytes
 /// ([`bool_bytes`]), after the 16 entries of one vector's.
 const PAIR_BYTES: i32 = BOOL_BYTES + 64;
@@ -1054,10 +1057,10 @@ impl Kernels for Emitter<'_> {
 
     /// A bail of an odd vector: the even one before it kept its mask in
     /// [`Emitter::pair`] unstored.
-    fn store_kept(&mut self, index: usize, vector: i32) -> R {
+    fn store_kept(&mut self, index: usize) -> R {
         if let (Some(kept), 1) = (self.pair, index % 2) {
             self.float64_mask_bytes(kept)?;
-            let at = vector * (index as i32 - 1);
+            let at = FLOAT64_VECTOR_BOOLS * (index as i32 - 1);
             self.a.mov(dword_ptr(rsi + rax + at), r11d)?;
         }
         Ok(())
@@ -1605,7 +1608,8 @@ impl Kernels for Emitter<'_> {
                 self.a.vpackssdw(kept, kept, out)?;
                 self.a.vmovmskps(r11d, kept)?;
                 self.a.mov(r11, qword_ptr(rcx + r11 * 8 + PAIR_BYTES))?;
-                self.a.mov(qword_ptr(rsi + rax + off - 4), r11)?;
+                self.a
+                    .mov(qword_ptr(rsi + rax + off - FLOAT64_VECTOR_BOOLS), r11)?;
                 return Ok(true);
             }
         }

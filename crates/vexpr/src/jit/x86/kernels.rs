@@ -236,12 +236,11 @@ pub(super) trait Kernels {
         bail: CodeLabel,
     ) -> Result<bool, IcedError>;
 
-    /// At the bail of vector `index` of a main loop iteration (`vector`
-    /// bytes of the index each), before the index moves past the vectors
-    /// before it: store what of them is kept unstored (see
-    /// [`Kernels::body`]). Nothing by default.
-    fn store_kept(&mut self, index: usize, vector: i32) -> R {
-        let _ = (index, vector);
+    /// At the bail of vector `index` of a main loop iteration, before the
+    /// index moves past the vectors before it: store what of them is kept
+    /// unstored (see [`Kernels::body`]). Nothing by default.
+    fn store_kept(&mut self, index: usize) -> R {
+        let _ = index;
         Ok(())
     }
 
@@ -532,7 +531,7 @@ pub(super) trait Kernels {
 
         for (i, bail) in bails.iter_mut().enumerate() {
             self.asm().set_label(bail)?;
-            self.store_kept(i, vector)?;
+            self.store_kept(i)?;
             let a = self.asm();
             if i > 0 {
                 a.add(rax, vector * i as i32)?;
@@ -1106,12 +1105,12 @@ pub(super) trait Kernels {
     }
 
     /// Float64 `x ** y` into `d`: `vmath::pow`'s vector kernels (the table
-    /// route, `pow.rs` `avx2::pow_lanes`) step for step after a test that
-    /// keeps no lane `pow_needs_full` would not, so the bits of the passes at AVX2 and
-    /// AVX-512: ln |x| as two doubles from a 16-interval table, the product
-    /// with y to about 2^-64, e^p by a 16-entry table, and a negative
-    /// base's sign (an odd integer y) or NaN (a fractional one). Takes
-    /// scratch 0-7.
+    /// route, `pow.rs` `avx2::pow_lanes`) step for step after a test at
+    /// least as strict as `pow_needs_full`'s, so the bits of the passes at
+    /// AVX2 and AVX-512: ln |x| as two doubles from a 16-interval table,
+    /// the product with y to about 2^-64, e^p by a 16-entry table, and a
+    /// negative base's sign (an odd integer y) or NaN (a fractional one).
+    /// Takes scratch 0-7.
     fn pow(&mut self, d: Self::V, x: Self::V, y: Self::V, bail: CodeLabel) -> R {
         let scratch = self.scratch();
         let s = |i: usize| scratch[i];
