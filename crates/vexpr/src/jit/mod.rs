@@ -87,8 +87,9 @@ pub(crate) enum Traffic {
     Cached,
     /// Inputs prefetched ahead of the loads, ordinary stores.
     Prefetched,
-    /// Inputs prefetched, whole vectors stored non-temporally (past the
-    /// caches): the output must be 64-byte aligned.
+    /// Whole vectors stored non-temporally (past the caches): the output
+    /// must be 64-byte aligned. AVX-512 prefetches the inputs as
+    /// `Prefetched` does; AVX2 leaves them to the hardware's prefetcher.
     Streaming,
 }
 

@@ -497,8 +497,9 @@ struct Emitter<'p> {
     uses: HashMap<u64, usize>,
     /// Constants kept in registers, loaded before the loop.
     resident: HashMap<u64, Y>,
-    /// The function being emitted: prefetches unless [`Traffic::Cached`],
-    /// whole vectors stored with `vmovntpd` if [`Traffic::Streaming`].
+    /// The function being emitted: prefetches if [`Traffic::Prefetched`]
+    /// ([`Emitter::prefetches`]), whole vectors stored with `vmovntpd` if
+    /// [`Traffic::Streaming`].
     traffic: Traffic,
     /// The current vector is the last, partial one: its lane mask is at
     /// `[rsp]`.
@@ -685,7 +686,7 @@ impl<'p> Emitter<'p> {
                 if self.tail {
                     self.a.vmovdqu(MASK, ymmword_ptr(rsp))?;
                 }
-                self.load_input(j, y, off, first && self.traffic != Traffic::Cached)
+                self.load_input(j, y, off, first && self.prefetches())
             }
             Slot::Stack(k) if instr.args.contains(&r) => {
                 let slot = self.stack_slot(k);
@@ -721,9 +722,19 @@ impl<'p> Emitter<'p> {
         }
         for j in self.loads_at[i].clone() {
             let y = self.y(self.plan.inputs[j] as u32);
-            self.load_input(j, y, off, self.traffic != Traffic::Cached)?;
+            self.load_input(j, y, off, self.prefetches())?;
         }
         Ok(())
+    }
+
+    /// Whether the function being emitted prefetches its inputs: only the
+    /// [`Traffic::Prefetched`] one. A run that streams from memory leaves
+    /// it to the hardware's prefetcher, which on Zen 3 keeps up with one
+    /// core's streams while the prefetch instructions take load slots (at
+    /// N = 10M on one thread, `a + b` 0.78-0.80 → 0.63-0.66 ns/elem, `a <
+    /// b` 0.73-0.75 → 0.63-0.64; see performance.md).
+    fn prefetches(&self) -> bool {
+        self.traffic == Traffic::Prefetched
     }
 
     /// Input `j` of the vector at byte offset `rax + off` into `y` (only the
