@@ -727,6 +727,11 @@ def cell(x: float | None) -> str:
     return "n/a" if x is None else fmt(x)
 
 
+def ratio(x: float | None) -> str:
+    """A ratio of times to two decimals; "–" when an engine failed."""
+    return "–" if x is None else f"{x:.2f}"
+
+
 def results_table(rows: list[dict]) -> str:
     lines = [
         "| case | N | T | vexpr | numexpr | NumPy | Numba | floor | best other | vexpr / best | verdict |",
@@ -734,11 +739,10 @@ def results_table(rows: list[dict]) -> str:
     ]
     order = {c.id: k for k, c in enumerate(CASES)}
     for r in sorted(rows, key=lambda r: (order[r["id"]], r["n"], r["threads"])):
-        ratio = "–" if r["vexpr_over_best"] is None else f"{r['vexpr_over_best']:.2f}"
         lines.append(
             f"| {r['id']} | {n_label(r['n'])} | {r['threads']} | {cell(r['vexpr'])} | {cell(r['numexpr'])} "
             f"| {cell(r['numpy'])} | {cell(r['numba'])} | {cell(r['floor'])} "
-            f"| {LABELS.get(r['best_other'], '–')} | {ratio} | {r['verdict']} |"
+            f"| {LABELS.get(r['best_other'], '–')} | {ratio(r['vexpr_over_best'])} | {r['verdict']} |"
         )
     return "\n".join(lines)
 
@@ -769,9 +773,8 @@ def summary(rows: list[dict], checks: dict) -> str:
                   "| case | N | T | vexpr | best other | floor | vexpr / target |", "|---|---:|---:|---:|---|---:|---:|"]
         for r in misses[:WORST_LISTED]:
             best = r[r["best_other"]] if r["best_other"] else None
-            miss = "–" if r["miss"] is None else f"{r['miss']:.2f}"
             lines.append(f"| {r['id']} | {n_label(r['n'])} | {r['threads']} | {cell(r['vexpr'])} "
-                         f"| {LABELS[r['best_other']] + ' ' + cell(best) if best else '–'} | {cell(r['floor'])} | {miss} |")
+                         f"| {LABELS[r['best_other']] + ' ' + cell(best) if best else '–'} | {cell(r['floor'])} | {ratio(r['miss'])} |")
     lines += rechecked(misses, checks)
     disagreements = [(cid, n, e, c["detail"]) for (cid, n), check in checks.items()
                      for e, c in check.items() if c.get("ok") is False]
@@ -818,8 +821,8 @@ def rechecked(misses: list[dict], checks: dict) -> list[str]:
         for r in sorted(twice, key=lambda r: -(r["recheck"]["miss"] or math.inf)):
             a = r["recheck"]
             best = f"{LABELS[a['best_other']]} {cell(a[a['best_other']])}" if a["best_other"] else "–"
-            lines.append(f"| {r['id']} | {n_label(r['n'])} | {r['threads']} | {r['miss']:.2f} | {cell(a['vexpr'])} "
-                         f"| {best} | {cell(a['floor'])} | {a['miss']:.2f} | {miss_cause(r, checks)} |")
+            lines.append(f"| {r['id']} | {n_label(r['n'])} | {r['threads']} | {ratio(r['miss'])} | {cell(a['vexpr'])} "
+                         f"| {best} | {cell(a['floor'])} | {ratio(a['miss'])} | {miss_cause(r, checks)} |")
     return lines
 
 
