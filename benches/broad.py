@@ -667,8 +667,8 @@ def recheck_misses(args, misses: list[dict], cases: list[Case], modules: dict, i
     A cell that meets the bar when measured again missed by the host's
     weather (a slow spell of seconds falls on one engine's turns more than
     on another's, or on the engines and not on the copy taken minutes
-    before); one that misses twice is a miss of the code, whose cause the
-    documentation must give."""
+    before); one that misses twice is likely a miss of the code, whose
+    cause the documentation must give (or show to be the host's)."""
     np = modules["np"]
     by_id = {c.id: c for c in cases}
     for row in misses:
