@@ -682,10 +682,8 @@ def recheck_misses(args, misses: list[dict], cases: list[Case], modules: dict, i
         calls["copy"] = lambda: np.copyto(copy_dst, copy_src)
         times = time_interleaved({e: c for e, c in calls.items() if c}, n, args.seconds)
         again = {e: (times[e]["median_ns_per_elem"] if e in times else None) for e in calls}
-        recheck = {"id": row["id"], "n": n, "threads": row["threads"], "bytes_per_elem": row["bytes_per_elem"],
-                   "raw": times, **again}
+        recheck = row["recheck"] = {"bytes_per_elem": row["bytes_per_elem"], "raw": times, **again}
         assess(recheck, again["copy"])
-        row["recheck"] = {k: v for k, v in recheck.items() if k not in ("id", "n", "threads", "bytes_per_elem")}
         print(f"recheck {row['id']} N={n_label(n)} T={row['threads']}: "
               + ", ".join(f"{e} {fmt(again[e])}" for e in (*ENGINES, "copy"))
               + f" -> {recheck['verdict']}", file=sys.stderr)

@@ -525,7 +525,9 @@ struct Emitter<'p> {
     /// which stores both vectors' 8 bytes at once (`vpackssdw`, one
     /// `vmovmskps`, one read of [`PAIR_BYTES`]); one 4-byte read and store
     /// a vector took 11% longer for `a >= 0.5` at 10k elements (in L2) on
-    /// Zen 3 (0.146 against 0.131 ns/elem, `vexpr bench`). A register neither the values nor any scratch take, or none.
+    /// Zen 3 (0.146 against 0.131 ns/elem; performance.md, "float64
+    /// booleans stored in pairs"). A register neither the values nor any
+    /// scratch take, or none.
     pair: Option<Y>,
 }
 
@@ -730,9 +732,10 @@ impl<'p> Emitter<'p> {
     /// Whether the function being emitted prefetches its inputs: only the
     /// [`Traffic::Prefetched`] one. A run that streams from memory leaves
     /// it to the hardware's prefetcher, which on Zen 3 keeps up with one
-    /// core's streams while the prefetch instructions take load slots (at
-    /// N = 10M on one thread, `a + b` 0.78-0.80 → 0.63-0.66 ns/elem, `a <
-    /// b` 0.73-0.75 → 0.63-0.64; see performance.md).
+    /// core's streams while the prefetch instructions take load slots:
+    /// `vexpr bench EXPR --n 10000000 --threads 1 --repeat 20`, binaries
+    /// alternated, `a + b` 0.80-0.90 → 0.70-0.79 ns/elem, `a < b` 0.80-0.89
+    /// → 0.68-0.71 (performance.md, the tuning table).
     fn prefetches(&self) -> bool {
         self.traffic == Traffic::Prefetched
     }
