@@ -111,6 +111,10 @@ pub(crate) struct Code {
     /// (without memory traffic): the VM decides by it whether a run is worth
     /// a second thread.
     pub(crate) compute_ns: f64,
+    /// The loop's one-thread time per element as measured on its serial
+    /// runs, which takes over the split decision from `compute_ns` (see
+    /// `vm/split.rs`).
+    pub(crate) serial_time: crate::vm::SerialTime,
 }
 
 impl std::fmt::Debug for Code {
@@ -218,6 +222,7 @@ fn build<B: Backend>(program: &Program) -> Option<Code> {
             .collect(),
         inputs: plan.inputs,
         compute_ns: B::compute_ns_per_element(program) * per_f64,
+        serial_time: Default::default(),
     })
 }
 

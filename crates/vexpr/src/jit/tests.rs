@@ -3322,3 +3322,78 @@ fn float64_powers_give_the_bits_of_the_passes() {
         }
     }
 }
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri runs no machine code")]
+fn serial_runs_allowed_two_threads_are_timed_and_runs_on_one_thread_are_not() {
+    // 4096 elements take the short path (`run_small`), 8000 the general one;
+    // both are estimated too short to split on two threads.
+    for level in levels() {
+        for n in [4096, 8000] {
+            let columns: Vec<Vec<f64>> = (0..4)
+                .map(|k| {
+                    (0..n)
+                        .map(|i| 0.5 + ((i * 7 + k) % 100) as f64 / 64.0)
+                        .collect()
+                })
+                .collect();
+            let env = Env::new()
+                .with("a", &columns[0][..])
+                .with("b", &columns[1][..])
+                .with("c", &columns[2][..])
+                .with("d", &columns[3][..]);
+            let expr = Expr::compile("a*b + c*d", &signature(&["a", "b", "c", "d"])).unwrap();
+            let code = with_run_cap(Some(level), || expr.program().machine_code()).unwrap();
+            assert!(crate::vm::too_short_to_split(code, n, 2), "{n} at {level}");
+            let mut out = vec![0.0; n];
+            let options = |threads| Options::default().with_threads(threads).with_cpu(level);
+            for _ in 0..24 {
+                expr.eval_into_with(&env, &mut out, options(1)).unwrap();
+            }
+            assert_eq!(
+                code.serial_time.trusted(),
+                None,
+                "{n} at {level}, one thread"
+            );
+            for _ in 0..24 {
+                expr.eval_into_with(&env, &mut out, options(2)).unwrap();
+            }
+            let measured = code.serial_time.trusted();
+            assert!(
+                measured.is_some_and(|ns| ns > 0.0),
+                "{n} at {level}, two threads: {measured:?}"
+            );
+        }
+    }
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri runs no machine code")]
+fn a_measured_serial_time_decides_the_split_of_runs_in_the_caches() {
+    for level in levels() {
+        // A fresh program whose serial runs were measured at `ns` per element.
+        let measured_at = |ns: f64| {
+            let expr = Expr::compile("a*b + c*d", &signature(&["a", "b", "c", "d"])).unwrap();
+            let code = with_run_cap(Some(level), || expr.program().machine_code()).unwrap();
+            for _ in 0..16 {
+                code.serial_time.record(ns);
+            }
+            expr
+        };
+        let short = |expr: &Expr, n| {
+            with_run_cap(Some(level), || {
+                crate::vm::too_short_to_split(expr.program().machine_code().unwrap(), n, 2)
+            })
+        };
+        // 8000 elements of 40 bytes, 320 kB, are in the caches: the estimate
+        // (0.6 ns/elem from the bytes moved) says 2.4 µs a thread, too short;
+        // measured at 0.8 ns/elem, 3.2 µs a thread, they split (the bound for
+        // a measured time is lower than an estimate's); at 0.3, 1.2 µs a
+        // thread, they do not.
+        assert!(short(&measured_at(0.3), 8000), "{level}");
+        assert!(!short(&measured_at(0.8), 8000), "{level}");
+        // 1M elements (40 MB) stream: the estimate decides, however fast the
+        // runs in the caches were.
+        assert!(!short(&measured_at(1e-6), 1_000_000), "{level}");
+    }
+}

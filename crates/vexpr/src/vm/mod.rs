@@ -7,7 +7,8 @@
 //! into the output. Blocks are grouped into pieces (each a quarter of what is
 //! left divided by the thread count, down to one block), which the calling
 //! thread and `threads - 1` workers of a `rayon` pool take one at a time
-//! (`pool.rs`); a small run stays on the calling thread. Runs far larger
+//! (`pool.rs`); a run too short to pay for a second thread stays on the
+//! calling thread (`split.rs`). Runs far larger
 //! than the caches stream (`stream.rs`). A program that only copies a dense
 //! input (the expression is one name) copies its bytes instead of running
 //! blocks. Registers live in per-thread scratch
@@ -25,6 +26,7 @@ mod pool;
 mod reduce;
 mod reduce_chunked;
 mod scratch;
+mod split;
 mod stream;
 
 pub(crate) use gather::Gather;
@@ -33,12 +35,14 @@ pub use pool::{MAX_THREADS, num_threads, set_num_threads};
 pub(crate) use pool::{clamp_threads, with_pool};
 pub(crate) use reduce::{PARALLEL_REDUCTION_LEN, ReduceError, reduce, reduced_shape};
 pub(crate) use reduce_chunked::ChunkedReduction;
+pub(crate) use split::{SerialTime, too_short_to_split};
 
 use crate::cpu::{CpuLevel, with_run_cap};
 use crate::jit::{Code, Traffic};
 use crate::kernels::Operand;
 use crate::program::{MAX_ARGS, Program, Role};
 use scratch::{Scratch, with_scratch};
+use split::MIN_WORK_PER_THREAD;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use stream::Streaming;
@@ -314,47 +318,6 @@ const PARALLEL_BLOCKS_PER_THREAD: usize = 4;
 /// shorter blocks instead of unbounded memory.
 const SCRATCH_BUDGET: usize = 16 << 20;
 
-/// A run goes parallel only with at least this much work per thread, counted in
-/// elements times the summed [`Overload::cost`](crate::functions::Overload) of
-/// the instructions (1 per arithmetic pass, 8 per transcendental function;
-/// a unit is about 0.09 ns of passes). Waking a sleeping pool thread costs
-/// 2-30 µs in this virtual machine, but the caller never waits for one that
-/// has not started ([`pool::run_shared`]), so splitting pays from runs of a
-/// few µs a thread; the same bound as [`MIN_NS_PER_THREAD`]'s, about 3 µs.
-#[cfg(not(miri))]
-const MIN_WORK_PER_THREAD: usize = 1 << 15;
-/// Under Miri, runs of a few hundred elements go parallel, so that its data
-/// race checks reach the pieces and the pool in minutes, not hours (the
-/// result does not depend on how a run is split).
-#[cfg(miri)]
-const MIN_WORK_PER_THREAD: usize = 1 << 10;
-
-/// A run of machine code goes parallel only when one thread would take at
-/// least this long per thread (ns, estimated from `jit::Code::compute_ns` and
-/// [`MEMORY_NS_PER_BYTE`]). The caller works on the run itself and never
-/// waits for a pool thread that has not started ([`pool::run_shared`]), so a
-/// late wake-up costs nothing but the wake call. Two threads against one at
-/// AVX2 (`vexpr bench EXPR --n N --threads 2`, this bound at 200 µs against
-/// 1 µs, binaries interleaved, two runs each, ns/elem): at N = 10k
-/// `2*a**3 - 4*a**5 + 6*log(a)` 1.91 → 1.10, `abs(a - b) / (abs(a) +
-/// abs(b))` 0.57 → 0.41-0.46, `2*a + 3*b` 0.30 → 0.31-0.32 (a run of 3 µs:
-/// the wake call is most of the gain); at 30k and 100k the three 1.6-2.0x
-/// faster. 4 µs keeps runs under about 8 µs on one thread serial.
-const MIN_NS_PER_THREAD: usize = 4_000;
-
-/// One thread's time per byte of inputs and output streamed from L3 or
-/// memory, in ns: `2*a + 3*b` (24 bytes an element) took 0.81-0.83 ns/elem
-/// at N = 1M on one thread (`python3 benches/compare.py`).
-const MEMORY_NS_PER_BYTE: f64 = 0.035;
-
-/// One thread's time per byte of inputs and output in L2, in ns: at N = 10k,
-/// `abs(a + b)` (24 bytes an element) took 0.325 ns/elem and float32 `a > b`
-/// (9 bytes) 0.149 on one thread (`benches/broad.py`). Estimated at the
-/// streamed rate, such runs of 2-4 µs went to two threads and took longer
-/// there (0.565 and 0.257 ns/elem): the second thread's wake-up cost more
-/// than its half of the work.
-const CACHED_NS_PER_BYTE: f64 = 0.015;
-
 /// A program's first run is compiled to machine code when it has this much
 /// work (elements times instruction costs, as [`MIN_WORK_PER_THREAD`]): about
 /// 0.1 ms of passes, as long as generating the code takes (50-250 µs for the
@@ -560,7 +523,10 @@ fn run_at_level(
     };
     if serial {
         if !pending {
-            return run.piece(out, 0, len);
+            return match code {
+                Some(code) => split::run_serial(code, len, threads, || run.piece(out, 0, len)),
+                None => run.piece(out, 0, len),
+            };
         }
         // Pieces of about 100 µs of passes each, so that a long run takes up
         // the code soon after it is made.
@@ -635,22 +601,6 @@ fn run_at_level(
         .map_or(Ok(()), |fault| Err(Stop::Fault(fault)))
 }
 
-/// Whether `len` elements of machine code are too little work to split
-/// between `threads`: its time estimated as its arithmetic or its memory
-/// traffic, whichever is slower, against [`MIN_NS_PER_THREAD`] a thread.
-/// The traffic is from the caches near the core when the run fits there
-/// ([`CACHED_UP_TO_BYTES`]), else from L3 or memory.
-fn too_short_to_split(code: &Code, len: usize, threads: usize) -> bool {
-    let bytes = code.input_bytes.iter().sum::<usize>() + code.elem_bytes;
-    let ns_per_byte = if len.saturating_mul(bytes) <= CACHED_UP_TO_BYTES {
-        CACHED_NS_PER_BYTE
-    } else {
-        MEMORY_NS_PER_BYTE
-    };
-    let ns_per_element = code.compute_ns.max(bytes as f64 * ns_per_byte);
-    (len as f64) * ns_per_element < (threads * MIN_NS_PER_THREAD) as f64
-}
-
 /// The most elements [`run_small`] takes: a few µs of the slowest machine
 /// code, well within [`INTERRUPT_SPAN`] and [`CACHED_UP_TO_BYTES`].
 const SMALL_RUN_LEN: usize = 4096;
@@ -689,22 +639,28 @@ fn run_small(
         *p = bindings[v].contiguous()?.get(..len * w)?.as_ptr();
     }
     let out = out.get_mut(..len * code.elem_bytes)?;
-    // SAFETY: each pointer starts `len` elements of its dense input (of the
-    // code's `input_bytes` for it, the slices just taken), and `out` holds
-    // `len` slots of `elem_bytes`. Dense inputs are borrowed apart from the
-    // output, so they do not alias it. `Traffic::Cached` makes no
-    // non-temporal stores, so `out` needs no alignment.
-    let written = unsafe {
-        code.run(
-            &pointers[..code.inputs.len()],
-            out.as_mut_ptr(),
-            len,
-            Traffic::Cached,
-        )
-    };
+    // A run the code stopped early (for a full math function) is not timed:
+    // the general path writes it again.
+    let finished = split::run_serial(code, len, options.threads, || {
+        // SAFETY: each pointer starts `len` elements of its dense input (of
+        // the code's `input_bytes` for it, the slices just taken), and `out`
+        // holds `len` slots of `elem_bytes`. Dense inputs are borrowed apart
+        // from the output, so they do not alias it. `Traffic::Cached` makes
+        // no non-temporal stores, so `out` needs no alignment.
+        let written = unsafe {
+            code.run(
+                &pointers[..code.inputs.len()],
+                out.as_mut_ptr(),
+                len,
+                Traffic::Cached,
+            )
+        };
+        if written == len { Ok(()) } else { Err(()) }
+    })
+    .is_ok();
     #[cfg(test)]
-    SMALL_RUNS.set(SMALL_RUNS.get() + usize::from(written == len));
-    (written == len).then_some(Ok(()))
+    SMALL_RUNS.set(SMALL_RUNS.get() + usize::from(finished));
+    finished.then_some(Ok(()))
 }
 
 #[cfg(test)]
