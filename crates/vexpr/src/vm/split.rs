@@ -162,10 +162,12 @@ impl SerialTime {
     }
 }
 
-/// How the split decision sees one run of machine code: its estimated and,
-/// if any, measured time per element.
+/// How the split decision sees one run of machine code.
 struct Judged {
+    /// A thread's share of the run, in ns.
     per_thread_ns: f64,
+    /// Whether that is from the program's measured serial runs (else from
+    /// the estimate).
     measured: bool,
 }
 
