@@ -3344,7 +3344,10 @@ fn serial_runs_allowed_two_threads_are_timed_and_runs_on_one_thread_are_not() {
                 .with("d", &columns[3][..]);
             let expr = Expr::compile("a*b + c*d", &signature(&["a", "b", "c", "d"])).unwrap();
             let code = with_run_cap(Some(level), || expr.program().machine_code()).unwrap();
-            assert!(crate::vm::too_short_to_split(code, n, 2), "{n} at {level}");
+            assert!(
+                crate::vm::judge(code, n, 2).too_short_to_split(),
+                "{n} at {level}"
+            );
             let mut out = vec![0.0; n];
             let options = |threads| Options::default().with_threads(threads).with_cpu(level);
             for _ in 0..24 {
@@ -3382,7 +3385,7 @@ fn a_measured_serial_time_decides_the_split_of_runs_in_the_caches() {
         };
         let short = |expr: &Expr, n| {
             with_run_cap(Some(level), || {
-                crate::vm::too_short_to_split(expr.program().machine_code().unwrap(), n, 2)
+                crate::vm::judge(expr.program().machine_code().unwrap(), n, 2).too_short_to_split()
             })
         };
         // 8000 elements of 40 bytes, 320 kB, are in the caches: the estimate

@@ -35,7 +35,7 @@ pub use pool::{MAX_THREADS, num_threads, set_num_threads};
 pub(crate) use pool::{clamp_threads, with_pool};
 pub(crate) use reduce::{PARALLEL_REDUCTION_LEN, ReduceError, reduce, reduced_shape};
 pub(crate) use reduce_chunked::ChunkedReduction;
-pub(crate) use split::{SerialTime, too_short_to_split};
+pub(crate) use split::{SerialTime, judge};
 
 use crate::cpu::{CpuLevel, with_run_cap};
 use crate::jit::{Code, Traffic};
@@ -479,10 +479,15 @@ fn run_at_level(
     let threads = options.threads.max(1);
     let blocks = len.div_ceil(block_len);
     let pending = wants_code && code.is_none() && program.machine_code_pending();
+    // Machine code does the same work in less time than the passes that
+    // `work` counts: its own judgement instead.
+    let judged = code
+        .filter(|_| threads > 1)
+        .map(|code| judge(code, len, threads));
     let small = match code {
-        // Machine code does the same work in less time than the passes that
-        // `work` counts: its own estimate instead.
-        Some(code) => too_short_to_split(code, len, threads),
+        Some(_) => judged
+            .as_ref()
+            .is_none_or(split::Judged::too_short_to_split),
         None => work < threads * MIN_WORK_PER_THREAD,
     };
     let serial = threads == 1 || blocks < threads || small;
@@ -524,7 +529,9 @@ fn run_at_level(
     if serial {
         if !pending {
             return match code {
-                Some(code) => split::run_serial(code, len, threads, || run.piece(out, 0, len)),
+                Some(code) => {
+                    split::run_serial(code, len, judged.as_ref(), || run.piece(out, 0, len))
+                }
                 None => run.piece(out, 0, len),
             };
         }
@@ -625,8 +632,12 @@ fn run_small(
         return None;
     }
     let code = program.machine_code_if_ready()?;
+    let judged = (options.threads > 1).then(|| judge(code, len, options.threads));
     // The general path would split this run between threads.
-    if options.threads > 1 && !too_short_to_split(code, len, options.threads) {
+    if judged
+        .as_ref()
+        .is_some_and(|judged| !judged.too_short_to_split())
+    {
         return None;
     }
     // `Run::dense_inputs`'s checks, made while taking the pointers: one
@@ -641,7 +652,7 @@ fn run_small(
     let out = out.get_mut(..len * code.elem_bytes)?;
     // A run the code stopped early (for a full math function) is not timed:
     // the general path writes it again.
-    let finished = split::run_serial(code, len, options.threads, || {
+    let finished = split::run_serial(code, len, judged.as_ref(), || {
         // SAFETY: each pointer starts `len` elements of its dense input (of
         // the code's `input_bytes` for it, the slices just taken), and `out`
         // holds `len` slots of `elem_bytes`. Dense inputs are borrowed apart

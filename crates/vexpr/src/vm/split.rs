@@ -162,13 +162,18 @@ impl SerialTime {
     }
 }
 
-/// How the split decision sees one run of machine code.
-struct Judged {
+/// How the split decision sees one run of machine code on more than one
+/// thread ([`judge`]): made once a call, it decides the split
+/// ([`Judged::too_short_to_split`]) and whether a serial run is timed
+/// ([`run_serial`]).
+pub(crate) struct Judged {
     /// A thread's share of the run, in ns.
     per_thread_ns: f64,
     /// Whether that is from the program's measured serial runs (else from
     /// the estimate).
     measured: bool,
+    /// Whether the run fits in the caches near the core.
+    cached: bool,
 }
 
 /// Bytes of inputs and output one element of `code` moves.
@@ -187,7 +192,7 @@ fn fits_in_cache(code: &Code, len: usize) -> bool {
 /// is trusted, else estimated as the code's arithmetic or its memory
 /// traffic, whichever is slower (from the caches when the run fits there,
 /// else from L3 or memory).
-fn judge(code: &Code, len: usize, threads: usize) -> Judged {
+pub(crate) fn judge(code: &Code, len: usize, threads: usize) -> Judged {
     let cached = fits_in_cache(code, len);
     let (ns_per_element, measured) = match code.serial_time.trusted().filter(|_| cached) {
         Some(measured) => (measured, true),
@@ -203,40 +208,40 @@ fn judge(code: &Code, len: usize, threads: usize) -> Judged {
     Judged {
         per_thread_ns: len as f64 * ns_per_element / threads as f64,
         measured,
+        cached,
     }
 }
 
-/// Whether `len` elements of machine code are too little work to split
-/// between `threads`: a thread's share against
-/// [`MIN_MEASURED_NS_PER_THREAD`] when its serial runs were timed, else
-/// against [`MIN_NS_PER_THREAD`] (see the module doc).
-pub(crate) fn too_short_to_split(code: &Code, len: usize, threads: usize) -> bool {
-    let judged = judge(code, len, threads);
-    let bound = match judged.measured {
-        true => MIN_MEASURED_NS_PER_THREAD,
-        false => MIN_NS_PER_THREAD,
-    };
-    judged.per_thread_ns < bound as f64
+impl Judged {
+    /// Whether the run is too little work to split: a thread's share
+    /// against [`MIN_MEASURED_NS_PER_THREAD`] when the code's serial runs
+    /// were timed, else against [`MIN_NS_PER_THREAD`] (see the module doc).
+    pub(crate) fn too_short_to_split(&self) -> bool {
+        let bound = match self.measured {
+            true => MIN_MEASURED_NS_PER_THREAD,
+            false => MIN_NS_PER_THREAD,
+        };
+        self.per_thread_ns < bound as f64
+    }
 }
 
-/// Runs `run`, a serial run of `len` elements of `code` that `threads`
-/// threads were allowed, and times it into the code's [`SerialTime`] when
-/// the time could decide a later run: more than one thread allowed, a run
-/// in the caches, long enough to be worth timing and near enough the
-/// bound ([`TIMED_FROM_SHARE`]). The result is `run`'s; a run that fails is
-/// not recorded.
+/// Runs `run`, a serial run of `len` elements of `code`, and times it into
+/// the code's [`SerialTime`] when the time could decide a later run: more
+/// than one thread allowed (`judged` is the call's judgement then, `None`
+/// for a call on one thread), a run in the caches, long enough to be worth
+/// timing and near enough the bound ([`TIMED_FROM_SHARE`]). The result is
+/// `run`'s; a run that fails is not recorded.
 pub(super) fn run_serial<T, E>(
     code: &Code,
     len: usize,
-    threads: usize,
+    judged: Option<&Judged>,
     run: impl FnOnce() -> Result<T, E>,
 ) -> Result<T, E> {
-    let timed = threads > 1
-        && len >= MIN_TIMED_LEN
-        && fits_in_cache(code, len)
-        && judge(code, len, threads).per_thread_ns
-            >= TIMED_FROM_SHARE * MIN_MEASURED_NS_PER_THREAD as f64
-        && code.serial_time.wants_sample();
+    let timed = judged.is_some_and(|judged| {
+        judged.cached
+            && len >= MIN_TIMED_LEN
+            && judged.per_thread_ns >= TIMED_FROM_SHARE * MIN_MEASURED_NS_PER_THREAD as f64
+    }) && code.serial_time.wants_sample();
     if !timed {
         return run();
     }
