@@ -2697,7 +2697,7 @@ fn floor_division_modulo_and_fmod_give_the_bits_of_the_passes() {
 
 /// Integer programs: wrapping arithmetic, comparisons, selects and bitwise
 /// logic on int32 and int64 lanes (`JitOp::on_integers`).
-const INTEGER_SOURCES: [&str; 34] = [
+const INTEGER_SOURCES: [&str; 38] = [
     "a + b",
     "a - b",
     "a * b",
@@ -2732,6 +2732,11 @@ const INTEGER_SOURCES: [&str; 34] = [
     "a >> 5",
     "(a << c) ^ (b >> c)",
     "(a*b >> 7) + c",
+    // Squares (`b * b` above too): the AVX2 product's square form.
+    "a**2",
+    "b**3 - a",
+    "a**4 * c",
+    "(a + b)**2",
 ];
 
 /// `source` of three integer columns (int32 or int64 by `T`) with and
