@@ -85,8 +85,21 @@ pub fn set_num_threads(threads: usize) -> usize {
     }
 }
 
+/// A pool of threads, and how many of them wait in [`linger`] for the next
+/// run, ready to join it without being woken.
+struct Pool {
+    threads: rayon::ThreadPool,
+    /// Shared with the jobs the pool runs, which count themselves in while
+    /// they linger (not the pool itself: a job holding the pool would keep
+    /// an evicted pool alive).
+    lingering: Arc<AtomicUsize>,
+    /// Jobs spawned for runs, for the tests.
+    #[cfg(test)]
+    jobs: AtomicUsize,
+}
+
 /// Pools by their thread count, the most recently used last.
-type Pools = Vec<(usize, Arc<rayon::ThreadPool>)>;
+type Pools = Vec<(usize, Arc<Pool>)>;
 
 /// The kept pools. Per process: a child made by `fork` has none of its
 /// parent's pool threads, so it builds its own.
@@ -104,7 +117,7 @@ fn pools() -> MutexGuard<'static, Pools> {
 /// The pool of `threads` workers, built on first use; `None` if the system
 /// refuses threads. The caller's `Arc` keeps the pool alive for its run even
 /// if the pool leaves the kept list meanwhile.
-fn pool_for(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
+fn pool_for(threads: usize) -> Option<Arc<Pool>> {
     let mut pools = pools();
     if let Some(k) = pools.iter().position(|(n, _)| *n == threads) {
         let entry = pools.remove(k);
@@ -117,7 +130,12 @@ fn pool_for(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
         .thread_name(|i| format!("vexpr-{i}"))
         .build()
         .ok()?;
-    let pool = Arc::new(pool);
+    let pool = Arc::new(Pool {
+        threads: pool,
+        lingering: Arc::new(AtomicUsize::new(0)),
+        #[cfg(test)]
+        jobs: AtomicUsize::new(0),
+    });
     if pools.len() >= MAX_POOLS {
         // Out of the list; freed when the last run holding it returns
         // (dropping a rayon pool only tells its threads to exit).
@@ -134,7 +152,7 @@ pub(crate) fn with_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -
         return f();
     }
     match pool_for(threads) {
-        Some(pool) => pool.install(f),
+        Some(pool) => pool.threads.install(f),
         // If the system refuses threads, the work still gets done here.
         None => f(),
     }
@@ -154,7 +172,10 @@ pub(crate) fn with_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -
 ///
 /// A pool thread that helped stays awake for [`LINGER`] after, and joins the
 /// next run of its pool that opens meanwhile ([`linger`]): a loop of runs
-/// then finds its helpers awake.
+/// then finds its helpers awake. A run spawns a job only for the seats the
+/// lingering threads do not fill: a job wakes a sleeping pool thread, a
+/// system call of 1-2 µs on the caller, for a thread that would find no
+/// seat left.
 pub(crate) fn run_shared(threads: usize, worker: &(dyn Fn() + Sync)) {
     let pool = if threads > 1 { pool_for(threads) } else { None };
     let Some(pool) = pool else {
@@ -164,12 +185,20 @@ pub(crate) fn run_shared(threads: usize, worker: &(dyn Fn() + Sync)) {
     let helping = Arc::new(Helping::new(worker, key, threads - 1));
     let latest = latest();
     latest.open(&helping);
-    for _ in 1..threads {
+    // Read after the run opened: a lingering thread that has joined it by
+    // now is no longer counted, and the job spawned for its seat finds none
+    // and returns. One counted here that times out before it sees the run
+    // leaves its seat empty: the caller and the others do the work.
+    let lingering = pool.lingering.load(Ordering::SeqCst);
+    for _ in lingering.min(threads - 1)..threads - 1 {
         let helping = Arc::clone(&helping);
-        pool.spawn(move || {
+        let lingering = Arc::clone(&pool.lingering);
+        #[cfg(test)]
+        pool.jobs.fetch_add(1, Ordering::SeqCst);
+        pool.threads.spawn(move || {
             if helping.help() {
                 drop(helping);
-                linger(key);
+                linger(key, &lingering);
             }
         });
     }
@@ -235,10 +264,13 @@ fn latest() -> &'static Latest {
 
 /// On a pool thread of the pool `key` that has just helped: for
 /// [`LINGER`], joins each run of the same pool that opens, then returns.
-fn linger(key: usize) {
+/// Counted in `lingering` while it waits (not while it helps, so that a
+/// long run it helps leaves the next run's seat to a spawned job).
+fn linger(key: usize, lingering: &AtomicUsize) {
     let latest = latest();
     let mut seen = latest.generation.load(Ordering::Acquire);
     let mut since = Instant::now();
+    lingering.fetch_add(1, Ordering::SeqCst);
     while since.elapsed() < LINGER {
         let now = latest.generation.load(Ordering::Acquire);
         if now == seen {
@@ -253,11 +285,16 @@ fn linger(key: usize) {
             .clone();
         if let Some(run) = run
             && run.pool == key
-            && run.help()
         {
-            since = Instant::now();
+            lingering.fetch_sub(1, Ordering::SeqCst);
+            let helped = run.help();
+            lingering.fetch_add(1, Ordering::SeqCst);
+            if helped {
+                since = Instant::now();
+            }
         }
     }
+    lingering.fetch_sub(1, Ordering::SeqCst);
 }
 
 /// How long [`Helping::close`] spins for the copies still running before it
@@ -406,13 +443,13 @@ mod tests {
     fn an_evicted_pool_works_for_its_holder_and_is_freed_after() {
         let _alone = CYCLING.lock().unwrap_or_else(|e| e.into_inner());
         let held = pool_for(27).expect("threads");
-        let weak: Weak<rayon::ThreadPool> = Arc::downgrade(&held);
+        let weak: Weak<Pool> = Arc::downgrade(&held);
         for n in 28..28 + MAX_POOLS {
             with_pool(n, || ());
         }
         assert!(!kept().contains(&27));
         // Still whole for the run that holds it.
-        assert_eq!(held.install(rayon::current_num_threads), 27);
+        assert_eq!(held.threads.install(rayon::current_num_threads), 27);
         drop(held);
         assert!(
             weak.upgrade().is_none(),
@@ -430,7 +467,7 @@ mod tests {
         let (held, holding) = std::sync::mpsc::channel();
         for _ in 0..N {
             let (released, held) = (Arc::clone(&released), held.clone());
-            pool.spawn(move || {
+            pool.threads.spawn(move || {
                 held.send(()).unwrap();
                 let _ = released.lock().unwrap().recv();
             });
@@ -507,6 +544,25 @@ mod tests {
             !helpers.lock().unwrap().is_empty(),
             "no pool thread ever helped"
         );
+    }
+
+    #[test]
+    fn runs_that_lingering_threads_fill_spawn_no_jobs() {
+        // A count of its own: no other test's runs share this pool.
+        const N: usize = 6;
+        let pool = pool_for(N).expect("threads");
+        let work = || std::thread::sleep(std::time::Duration::from_micros(100));
+        // Each round: a run whose helpers then linger, and at once another.
+        // The second fills some seats with them (every seat, on an idle
+        // machine) instead of spawning a job for each; on a loaded one a
+        // round may find none lingering yet, so some round of many must.
+        let fewer = (0..200).any(|_| {
+            run_shared(N, &work);
+            let before = pool.jobs.load(Ordering::SeqCst);
+            run_shared(N, &work);
+            pool.jobs.load(Ordering::SeqCst) - before < N - 1
+        });
+        assert!(fewer, "every run spawned a job for each of its seats");
     }
 
     #[test]
