@@ -188,7 +188,9 @@ pub(crate) fn run_shared(threads: usize, worker: &(dyn Fn() + Sync)) {
     // Read after the run opened: a lingering thread that has joined it by
     // now is no longer counted, and the job spawned for its seat finds none
     // and returns. One counted here that times out before it sees the run
-    // leaves its seat empty: the caller and the others do the work.
+    // leaves its seat empty: the caller and the others do the work. So does
+    // one that two callers' runs, opened at once, both counted: it joins
+    // the later (`Latest` holds one run), and the earlier runs without it.
     let lingering = pool.lingering.load(Ordering::SeqCst);
     for _ in lingering.min(threads - 1)..threads - 1 {
         let helping = Arc::clone(&helping);
