@@ -1014,7 +1014,7 @@ impl Kernels for Emitter<'_> {
         }
     }
 
-    bin_and_fused!(Y, and: vandps | vandpd, xor: vxorps | vxorpd);
+    bin_and_fused!(Y, and: vandps | vandpd, or: vorps | vorpd, xor: vxorps | vxorpd);
 
     fn load_constant(&mut self, dst: Y, c: Src) -> R {
         match c {

@@ -526,7 +526,7 @@ impl Kernels for Emitter<'_> {
         }
     }
 
-    bin_and_fused!(Z, and: vpandd | vpandq, xor: vpxord | vpxorq);
+    bin_and_fused!(Z, and: vpandd | vpandq, or: vpord | vporq, xor: vpxord | vpxorq);
 
     fn load_constant(&mut self, dst: Z, c: Src) -> R {
         match c {

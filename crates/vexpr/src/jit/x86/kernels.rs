@@ -792,28 +792,21 @@ pub(super) trait Kernels {
             // Integer programs' alone (`integer_op`).
             JitOp::ShiftLeft | JitOp::ShiftRight => return Ok(false),
             JitOp::Logic(logic) => {
-                // Lane masks of all ones or zeros; `|` and `& ~` from `&`
-                // and `^`: x | y = x ^ y ^ (x & y), x & ~y = x ^ (x & y).
-                let s1 = self.scratch()[1];
+                // Lane masks of all ones or zeros (or integers' bits):
+                // `& ~` from `&` and `^`, x & ~y = x ^ (x & y).
                 let ones = self.bits(u64::MAX);
                 match logic {
                     Logic::And => self.bin(Bin::And, d, x, Src::Reg(y))?,
+                    Logic::Or => self.bin(Bin::Or, d, x, Src::Reg(y))?,
                     Logic::Xor => self.bin(Bin::Xor, d, x, Src::Reg(y))?,
                     Logic::Not => self.bin(Bin::Xor, d, x, ones)?,
-                    Logic::Or => {
-                        self.bin(Bin::And, s0, x, Src::Reg(y))?;
-                        self.bin(Bin::Xor, d, x, Src::Reg(y))?;
-                        self.bin(Bin::Xor, d, d, Src::Reg(s0))?;
-                    }
                     Logic::AndNot => {
                         self.bin(Bin::And, s0, x, Src::Reg(y))?;
                         self.bin(Bin::Xor, d, x, Src::Reg(s0))?;
                     }
                     Logic::OrNot => {
-                        self.bin(Bin::Xor, s1, y, ones)?;
-                        self.bin(Bin::And, s0, x, Src::Reg(s1))?;
-                        self.bin(Bin::Xor, d, x, Src::Reg(s1))?;
-                        self.bin(Bin::Xor, d, d, Src::Reg(s0))?;
+                        self.bin(Bin::Xor, s0, y, ones)?;
+                        self.bin(Bin::Or, d, x, Src::Reg(s0))?;
                     }
                 }
             }

@@ -37,10 +37,11 @@
 /// The `Kernels::bin` and `Kernels::fused` of a backend: each operation's
 /// `ps` form on float32 lanes and `pd` form on float64 ones, through the
 /// backend's own `by_elem!` (its register and constant operands differ),
-/// with its bitwise forms (`and`, `xor`: AVX2's `vandps`, EVEX's
+/// with its bitwise forms (`and`, `or`, `xor`: AVX2's `vandps`, EVEX's
 /// `vpandd`), written once for both.
 macro_rules! bin_and_fused {
-    ($v:ty, and: $and_ps:ident | $and_pd:ident, xor: $xor_ps:ident | $xor_pd:ident) => {
+    ($v:ty, and: $and_ps:ident | $and_pd:ident, or: $or_ps:ident | $or_pd:ident,
+     xor: $xor_ps:ident | $xor_pd:ident) => {
         fn bin(&mut self, op: Bin, dst: $v, a: $v, b: Src) -> R {
             match op {
                 Bin::Add => by_elem!(self.vaddps | vaddpd(dst, a; b)),
@@ -48,6 +49,7 @@ macro_rules! bin_and_fused {
                 Bin::Mul => by_elem!(self.vmulps | vmulpd(dst, a; b)),
                 Bin::Div => by_elem!(self.vdivps | vdivpd(dst, a; b)),
                 Bin::And => by_elem!(self.$and_ps | $and_pd(dst, a; b)),
+                Bin::Or => by_elem!(self.$or_ps | $or_pd(dst, a; b)),
                 Bin::Xor => by_elem!(self.$xor_ps | $xor_pd(dst, a; b)),
                 Bin::Min => by_elem!(self.vminps | vminpd(dst, a; b)),
                 Bin::SubInt => by_elem!(self.vpsubd | vpsubq(dst, a; b)),
@@ -242,6 +244,7 @@ enum Bin {
     Mul,
     Div,
     And,
+    Or,
     Xor,
     /// `vminpd`: the second operand where either is NaN.
     Min,
